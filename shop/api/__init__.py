@@ -1,0 +1,73 @@
+"""The JSON API under /api/v1: everything a page does, for scripts and later apps."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from shop import clock
+from shop.api.spec import operation
+from shop.auth.access import current_role
+from shop.errors import json_error
+from shop.extensions import csrf, db
+from shop.models import Role
+from shop.services import members as member_service
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+csrf.exempt(bp)
+
+
+def route(path: str, method: str, summary: str, *, public: bool = False, **spec):
+    """Route ``PREFIX + path`` to the view and describe it in the OpenAPI document.
+
+    ``{name}`` in the path is an integer path parameter.
+    """
+
+    def register(view):
+        operation(PREFIX + path, method, summary, **spec)(view)
+        rule = re.sub(r"\{(\w+)\}", r"<int:\1>", path)
+        if public:
+            view.is_public = True
+        bp.add_url_rule(rule, view.__name__, view, methods=[method])
+        return view
+
+    return register
+
+
+@bp.before_request
+def authenticate():
+    """A bearer token, or the page's signed-in session (with the CSRF header for writes)."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        found = None
+        if scheme.lower() == "bearer" and secret.strip():
+            found = member_service.member_for_token(
+                db.session, secret.strip(), now=clock.now(), today=clock.today())
+        if found is None:
+            return json_error(401, _l("The API token is unknown or has been revoked."),
+                              {"Authorization": [_l("Send a valid bearer token.")]})
+        g.api_member, g.api_role = found
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return json_error(401, _l("Sign in or send an API token."))
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    return None
+
+
+def require_coordinator():
+    if current_role() != Role.COORDINATOR:
+        from werkzeug.exceptions import Forbidden
+
+        raise Forbidden()
+
+
+from shop.api import views  # noqa: E402,F401

@@ -1,0 +1,175 @@
+"""The OpenAPI 3 document, built from the API's own routes and the forms that check them.
+
+Each API view is declared with :func:`operation`, which records its summary, request form
+and responses; the request body's schema is derived from the same WTForms form that the
+page uses, so the pages, the API and its document cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.validators import Length, NumberRange
+
+from shop.forms import DayField, MoneyField, PinField, Required
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "message", "fields"],
+    "properties": {
+        "error": {"type": "string", "example": "invalid_input"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "description": "For each field at fault, what is wrong with it.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    summary: str
+    form: type | None = None
+    partial: bool = False
+    responses: dict = field(default_factory=dict)
+    role: str = "member"
+    tag: str = "members"
+
+
+OPERATIONS: list[Operation] = []
+COMPONENTS: dict[str, dict] = {"Error": ERROR}
+
+
+def operation(path: str, method: str, summary: str, *, form=None, partial=False,
+              responses=None, role="member", tag="members"):
+    """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
+
+    def record(view):
+        OPERATIONS.append(Operation(method.lower(), path, summary, form, partial,
+                                    responses or {}, role, tag))
+        return view
+
+    return record
+
+
+def form_schema(form, *, partial: bool = False) -> dict:
+    """A JSON Schema for a form's fields; ``partial`` drops ``required`` (for PATCH)."""
+    properties, required = {}, []
+    for name, bound in form._fields.items():
+        if name == "csrf_token":
+            continue
+        schema = _field_schema(bound)
+        if bound.description:
+            schema["description"] = str(bound.description)
+        schema.setdefault("title", str(bound.label.text))
+        properties[name] = schema
+        if not partial and any(isinstance(v, Required) for v in bound.validators):
+            required.append(name)
+    result = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        result["required"] = required
+    return result
+
+
+def _field_schema(bound) -> dict:
+    if isinstance(bound, MoneyField):
+        schema = {"type": "integer", "minimum": 0, "description": "whole đồng"}
+    elif isinstance(bound, IntegerField):
+        schema = {"type": "integer"}
+    elif isinstance(bound, BooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(bound, SelectField):
+        schema = {"type": "string", "enum": [str(value) for value, _label in bound.choices]}
+    elif isinstance(bound, DayField):
+        schema = {"type": "string", "format": "date"}
+    elif isinstance(bound, PinField):
+        schema = {"type": "string", "pattern": "^[0-9]{4,8}$"}
+    else:
+        schema = {"type": "string"}
+    for validator in bound.validators:
+        if isinstance(validator, Length) and validator.max and validator.max > 0:
+            schema["maxLength"] = validator.max
+        if isinstance(validator, NumberRange):
+            if validator.min is not None:
+                schema["minimum"] = validator.min
+            if validator.max is not None:
+                schema["maximum"] = validator.max
+    if not any(isinstance(v, Required) for v in bound.validators):
+        schema["nullable"] = True
+    return schema
+
+
+def document(title: str, version: str) -> dict:
+    """The whole OpenAPI 3.0 document for the API as it is registered now."""
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        entry = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "responses": {
+                **op.responses,
+                "401": {"description": "Not signed in, or the token is unknown or revoked",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            },
+        }
+        if op.role == "coordinator":
+            entry["description"] = "Only a coordinator (or a token with the coordinator role)."
+            entry["responses"]["403"] = {
+                "description": "Not a coordinator",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+            for name in _path_params(op.path)
+        ]
+        if parameters:
+            entry["parameters"] = parameters
+            entry["responses"].setdefault("404", {
+                "description": "No such thing",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            })
+        if op.form is not None:
+            form = op.form(formdata=None, meta={"csrf": False})
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": form_schema(form, partial=op.partial)}},
+            }
+            entry["responses"]["400"] = {
+                "description": "The body is not a JSON object",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            entry["responses"]["422"] = {
+                "description": "A field is missing or wrong; `fields` names it",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": title, "version": version,
+                 "description": "Amounts are whole đồng (integers). Dates are YYYY-MM-DD in the "
+                                "shop's time zone; moments are ISO 8601 with an offset. "
+                                "Errors answer with a JSON body naming the field at fault."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": COMPONENTS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A token a coordinator creates under Members → API tokens."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The signed-in page session; unsafe methods also "
+                                           "need the X-CSRFToken header."},
+            },
+        },
+    }
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]

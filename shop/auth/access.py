@@ -1,0 +1,101 @@
+"""Who is asking: the signed-in member of a page, or the member behind an API token.
+
+Every route needs a signed-in member unless its view is marked :func:`public`. This is
+checked before any view runs, so a route added later is closed until someone opens it.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from shop import clock
+from shop.extensions import db, login
+from shop.models import Member, Role
+
+
+def public(view):
+    """Mark a view as open to people who have not signed in."""
+    view.is_public = True
+    return view
+
+
+def coordinator_required(view):
+    """Allow a view only to coordinators (a member gets 403)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_role() != Role.COORDINATOR:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current_member() -> Member | None:
+    """The member this request acts as, whether she signed in or sent a token."""
+    member = g.get("api_member")
+    if member is not None:
+        return member
+    return current_user if current_user.is_authenticated else None
+
+
+def current_role() -> Role | None:
+    role = g.get("api_role")
+    if role is not None:
+        return role
+    member = current_member()
+    return member.role if member is not None else None
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_access(app: Flask) -> None:
+    login.init_app(app)
+    login.session_protection = "basic"
+    login.login_view = "auth.sign_in"
+    login.login_message = _l("Please sign in first.")
+    login.login_message_category = "info"
+
+    @login.user_loader
+    def _load_member(session_id: str):
+        member_id, _, version = session_id.partition(":")
+        if not member_id.isdigit() or not version.isdigit():
+            return None
+        member = db.session.get(Member, int(member_id))
+        if member is None or member.session_version != int(version):
+            return None
+        if member.has_left_by(clock.today()):
+            return None
+        return member
+
+    @login.unauthorized_handler
+    def _unauthorized():
+        if is_api_request():
+            response = jsonify(error="unauthorized", message=str(_l("Sign in or send an API token.")))
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = 'Bearer realm="shop"'
+            return response
+        from shop.services.members import has_members
+
+        if not has_members(db.session):
+            return redirect(url_for("main.setup"))
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def _require_sign_in():
+        if request.endpoint is None:
+            return None  # 404 and 405 answer as they are
+        view = current_app.view_functions.get(request.endpoint)
+        if getattr(view, "is_public", False) or request.endpoint == "static":
+            return None
+        if is_api_request():
+            return None  # the API blueprint checks tokens itself, then calls require_member
+        if not current_user.is_authenticated:
+            return login.unauthorized()
+        return None

@@ -1,0 +1,111 @@
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from shop import clock
+from shop.auth import bp
+from shop.auth.access import public
+from shop.auth.forms import ChangePinForm, SignInForm, SwitchForm
+from shop.extensions import db
+from shop.services import members as member_service
+from shop.services.errors import InvalidInput, SignInRefused
+from shop.views import safe_next, show_error_on_form
+
+
+def lock_policy() -> member_service.LockPolicy:
+    return member_service.LockPolicy(
+        max_failures=current_app.config["PIN_MAX_FAILURES"],
+        lock_minutes=current_app.config["PIN_LOCK_MINUTES"],
+    )
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if not member_service.has_members(db.session):
+        return redirect(url_for("main.setup"))
+    if current_user.is_authenticated:
+        return redirect(safe_next())
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member = member_service.sign_in_with_phone(
+                db.session, form.phone.data, form.pin.data, now=clock.now(),
+                today=clock.today(), country_code=current_app.config["SHOP_COUNTRY_CODE"],
+                policy=lock_policy(),
+            )
+        except SignInRefused as error:
+            db.session.commit()  # keep the count of wrong PINs
+            show_error_on_form(form, error)
+            status = 401
+        else:
+            db.session.commit()
+            login_user(member)
+            return redirect(safe_next(), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.post("/sign-out")
+def sign_out():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.sign_in"), code=303)
+
+
+@bp.get("/switch")
+def switch():
+    """The counter's "who is selling now?": the names of active members as big buttons."""
+    members = member_service.active_members(db.session, clock.today())
+    return render_template("auth/switch.html",
+                           members=[m for m in members if m.pin_hash])
+
+
+@bp.route("/switch/<int:number>", methods=["GET", "POST"])
+def switch_to(number: int):
+    member = member_service.get_member(db.session, number)
+    form = SwitchForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member = member_service.sign_in_by_switch(
+                db.session, number, form.pin.data, now=clock.now(), today=clock.today(),
+                policy=lock_policy(),
+            )
+        except SignInRefused as error:
+            db.session.commit()
+            show_error_on_form(form, error)
+            status = 401
+        else:
+            db.session.commit()
+            logout_user()
+            login_user(member)
+            flash(_("%(name)s is selling now.", name=member.name), "success")
+            return redirect(url_for("main.index"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/switch_pin.html", form=form, member=member), status
+
+
+@bp.route("/account/pin", methods=["GET", "POST"])
+def change_pin():
+    form = ChangePinForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member_service.change_own_pin(db.session, current_user, form.current_pin.data,
+                                          form.new_pin.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            login_user(current_user)  # her session now carries the new PIN's version
+            flash(_("Your PIN has been changed."), "success")
+            return redirect(url_for("main.index"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/change_pin.html", form=form), status

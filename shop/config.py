@@ -1,0 +1,104 @@
+"""Settings from the environment. A wrong setting stops the start with a clear message."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(RuntimeError):
+    """A setting in the environment that the shop cannot run with."""
+
+
+def database_url(instance_path: str) -> str:
+    """``DATABASE_URL`` with the psycopg 3 driver, or the SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "shop.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise SettingsError(
+            "DATABASE_URL must be a postgresql:// or sqlite:/// URL, got " + url.split(":")[0]
+        )
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """``SECRET_KEY`` from the environment, else one kept in ``instance/secret_key`` (mode 0600).
+
+    The file is created on first start with a random key, so that sessions survive restarts
+    without anybody having to invent a secret.
+    """
+    given = os.environ.get("SECRET_KEY", "").strip()
+    if given:
+        if len(given) < 16:
+            raise SettingsError("SECRET_KEY must be at least 16 characters long")
+        return given
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(f"SHOP_TIMEZONE {name!r} is not a known time zone") from error
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def from_environment(instance_path: str) -> dict:
+    """The app's settings, read from environment variables with the shop's defaults."""
+    tz_name = os.environ.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh")
+    time_zone(tz_name)
+    locale = os.environ.get("SHOP_LOCALE", "vi")
+    if locale not in LANGUAGES:
+        raise SettingsError(f"SHOP_LOCALE must be one of {', '.join(LANGUAGES)}")
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SHOP_TIMEZONE": tz_name,
+        "SHOP_COUNTRY_CODE": os.environ.get("SHOP_COUNTRY_CODE", "84"),
+        "BABEL_DEFAULT_LOCALE": locale,
+        "BABEL_DEFAULT_TIMEZONE": tz_name,
+        "MIGRATE_ON_START": _flag("SHOP_MIGRATE_ON_START", True),
+        "SESSION_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
+    }
+
+
+#: Languages the pages are written in; the first is the default.
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+#: Settings that hold whatever the environment says.
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "PIN_MAX_FAILURES": 5,
+    "PIN_LOCK_MINUTES": 15,
+}

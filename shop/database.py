@@ -1,0 +1,94 @@
+"""How the shop talks to its database: SQLite settings, UTC times and numbering."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC
+
+from sqlalchemy import DateTime, event, func, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+
+# True while serving a request that must not write (GET, HEAD): its SQLite transactions
+# begin DEFERRED, so a long report does not hold the write lock against the counter.
+reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Make a SQLite engine safe for several counters; leave other databases as they are.
+
+    pysqlite's legacy mode emits BEGIN only before the first write, so a read-then-write in
+    two requests could interleave. Here the driver's own transaction handling is switched
+    off and every transaction starts with ``BEGIN IMMEDIATE``: the second writer waits (up to
+    the busy timeout) until the first has committed, then reads what it wrote. Requests
+    that only read (see :data:`reading_only`) begin DEFERRED and read a snapshot instead.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA busy_timeout=5000",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=NORMAL",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN" if reading_only.get() else "BEGIN IMMEDIATE")
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment, stored as UTC without an offset and read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime: give it a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def next_number(session: Session, column) -> int:
+    """The next number in a sequence kept as ``max(column) + 1`` (members, later sales).
+
+    On SQLite the write transaction already began IMMEDIATE, so nobody else can take the
+    same number; on PostgreSQL the table is locked against other writers until commit.
+    A unique constraint on the column is the backstop either way.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        table = column.class_.__table__.name
+        session.execute(text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
+    current = session.scalar(select(func.max(column)))
+    return (current or 0) + 1
+
+
+def init_request_transactions(app) -> None:
+    """Mark requests with a safe method as read-only for the length of the request."""
+    from flask import g, request
+
+    @app.before_request
+    def _mark_reading():
+        g.reading_token = reading_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _unmark_reading(_error):
+        token = g.pop("reading_token", None)
+        if token is not None:
+            reading_only.reset(token)

@@ -1,0 +1,26 @@
+"""Time in the shop: stored in UTC, read as local days and months in the shop's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utc_now() -> datetime:
+    """The current moment as an aware UTC datetime (use as a column default callable)."""
+    return datetime.now(UTC)
+
+
+def local_date(moment: datetime, tz: ZoneInfo) -> date:
+    """The calendar date in ``tz`` of an aware ``moment``."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    return moment.astimezone(tz).date()
+
+
+def membership_covers(joined_on: date, left_on: date | None, day: date) -> bool:
+    """Whether a member who joined on ``joined_on`` and left on ``left_on`` is a member on ``day``.
+
+    ``left_on`` is her last day as a member; ``None`` means she has not left.
+    """
+    return joined_on <= day and (left_on is None or day <= left_on)

@@ -1,0 +1,144 @@
+"""Money in whole Vietnamese đồng: one parser, one formatter, one split.
+
+Amounts are Python ints everywhere. Nothing here uses float or Decimal: a fraction that
+someone types ("1,5k") is checked with integer arithmetic and must come out whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+#: The largest amount the shop accepts anywhere (100 billion đồng, as in the journal schema).
+MAX_DONG = 100_000_000_000
+
+_SUFFIX_FACTOR = {"": 1, "k": 1_000, "ng": 1_000, "nghìn": 1_000, "ngàn": 1_000,
+                  "tr": 1_000_000, "triệu": 1_000_000}
+_CURRENCY = re.compile(r"(₫|đồng|đ|vnd)$", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"""^(?P<int>\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)   # 45000, 45.000, 45,000
+        (?:[.,](?P<frac>\d+))?$                               # 1,5 or 1.5 (only with k/tr)
+    """,
+    re.VERBOSE,
+)
+_SUFFIXED = re.compile(r"^(?P<num>[\d.,]+?)\s*(?P<suffix>k|ng|nghìn|ngàn|tr|triệu)(?P<rest>\d*)$")
+
+
+class MoneyError(ValueError):
+    """Text that is not an amount of đồng. ``code`` says why, for a translated message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def parse_dong(text: str | int) -> int:
+    """Parse what a person types for an amount into whole đồng (an int ≥ 0).
+
+    Accepts ``45000``, ``45.000``, ``45,000``, ``45.000 ₫``, ``45000đ``, ``45k``,
+    ``1,5k``, ``1.2tr``, ``1tr2`` (1.200.000) and an int. Raises :class:`MoneyError` with
+    code ``empty``, ``invalid``, ``negative``, ``fraction`` (not whole đồng) or
+    ``too_large`` (above :data:`MAX_DONG`).
+    """
+    if isinstance(text, bool):
+        raise MoneyError("invalid")
+    if isinstance(text, int):
+        value = text
+    else:
+        value = _parse_text(str(text))
+    if value < 0:
+        raise MoneyError("negative")
+    if value > MAX_DONG:
+        raise MoneyError("too_large")
+    return value
+
+
+def _parse_text(text: str) -> int:
+    cleaned = text.strip().lower().replace("\u00a0", " ")
+    if not cleaned:
+        raise MoneyError("empty")
+    if cleaned.startswith("-"):
+        # Say "negative" only when the rest is a real amount.
+        _parse_text(cleaned[1:])
+        raise MoneyError("negative")
+    cleaned = _CURRENCY.sub("", cleaned).strip()
+    cleaned = cleaned.replace(" ", "")
+    if not cleaned:
+        raise MoneyError("invalid")
+
+    suffixed = _SUFFIXED.match(cleaned)
+    if suffixed:
+        factor = _SUFFIX_FACTOR[suffixed["suffix"]]
+        whole, numerator, denominator = _number(suffixed["num"], allow_fraction=True)
+        rest = suffixed["rest"]
+        if rest:
+            # "1tr2" = 1.2 million, "1tr25" = 1.25 million: the digits after the unit are a
+            # decimal fraction of it, the way people write it by hand.
+            if denominator != 1:
+                raise MoneyError("invalid")
+            numerator, denominator = int(rest), 10 ** len(rest)
+        amount = whole * factor
+        fraction = numerator * factor
+        if fraction % denominator:
+            raise MoneyError("fraction")
+        return amount + fraction // denominator
+
+    whole, numerator, _ = _number(cleaned, allow_fraction=False)
+    return whole
+
+
+def _number(text: str, *, allow_fraction: bool) -> tuple[int, int, int]:
+    """Split ``text`` into (whole part, fraction numerator, fraction denominator)."""
+    match = _NUMBER.match(text)
+    if not match:
+        raise MoneyError("invalid")
+    digits = match["int"].replace(".", "").replace(",", "")
+    frac = match["frac"]
+    if len(digits) > 15:
+        raise MoneyError("too_large")
+    if frac is None:
+        return int(digits), 0, 1
+    if not allow_fraction:
+        # "45.5" or "1,25" without a unit: thousands are written in groups of three.
+        raise MoneyError("fraction" if len(frac) < 3 else "invalid")
+    if len(frac) > 6:
+        raise MoneyError("invalid")
+    return int(digits), int(frac), 10 ** len(frac)
+
+
+def format_dong(amount: int, *, symbol: bool = True) -> str:
+    """Format whole đồng the Vietnamese way: ``45000`` → ``"45.000 ₫"``, ``-1500`` → ``"-1.500 ₫"``."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an int of đồng, not {type(amount).__name__}")
+    sign = "-" if amount < 0 else ""
+    grouped = f"{abs(amount):,}".replace(",", ".")
+    return f"{sign}{grouped}\u00a0₫" if symbol else f"{sign}{grouped}"
+
+
+def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` đồng over ``weights`` by the largest-remainder rule of SHARING.md.
+
+    Each part is floor(total × wᵢ / Σw); the units left over go one each to the largest
+    fractional parts, ties to the earlier position. The parts always add up to ``total``.
+    Weights are non-negative ints with a positive sum; ``total`` may be negative, in which
+    case the split mirrors the split of ``-total``.
+    """
+    if not weights:
+        raise ValueError("nothing to split over")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        raise ValueError("weights must add up to more than zero")
+    if total < 0:
+        return [-part for part in split_largest_remainder(-total, weights)]
+    parts = []
+    remainders = []
+    for index, weight in enumerate(weights):
+        part, remainder = divmod(total * weight, weight_sum)
+        parts.append(part)
+        remainders.append((-remainder, index))
+    left = total - sum(parts)
+    for _, index in sorted(remainders)[:left]:
+        parts[index] += 1
+    return parts

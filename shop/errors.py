@@ -1,0 +1,88 @@
+"""Error pages and JSON errors: a clear message in her language, never a bare 500."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shop.auth.access import is_api_request
+from shop.extensions import db
+from shop.services.errors import ShopError
+
+MESSAGES = {
+    400: _l("The request could not be read."),
+    401: _l("Please sign in first."),
+    403: _l("You do not have permission for this. Ask a coordinator."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    415: _l("Send the body as JSON (Content-Type: application/json)."),
+    422: _l("Some of what you entered needs fixing."),
+    429: _l("Too many attempts. Wait a little and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved; please try again."),
+}
+
+
+def json_error(status: int, message, fields: dict | None = None, code: str | None = None):
+    """The API's error body: ``{"error", "message", "fields": {name: [messages]}}``."""
+    body = {
+        "error": code or _code(status),
+        "message": str(message),
+        "fields": {name: [str(m) for m in msgs] for name, msgs in (fields or {}).items()},
+    }
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _code(status: int) -> str:
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 409: "conflict", 413: "too_large",
+            415: "unsupported_media_type", 422: "invalid_input",
+            429: "too_many_requests"}.get(status, "server_error")
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        db.session.rollback()
+        message = _l("This form has expired. Please try again.")
+        if is_api_request():
+            return json_error(400, message, {"csrf_token": [message]}, code="csrf")
+        flash(message, "error")
+        return redirect(request.referrer or request.path, code=303)
+
+    @app.errorhandler(ShopError)
+    def _shop_error(error: ShopError):
+        db.session.rollback()
+        if is_api_request():
+            return json_error(error.status, error.message, error.fields)
+        return _page(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code and error.code >= 500:
+            db.session.rollback()
+        status = error.code or 500
+        message = MESSAGES.get(status, error.description)
+        if is_api_request():
+            return json_error(status, message)
+        return _page(status, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise error
+        return _http(InternalServerError())
+
+
+def _page(status: int, message):
+    try:
+        return render_template("error.html", status=status, message=message), status
+    except Exception:  # the error page itself failed: answer in plain words, not a traceback
+        current_app.logger.exception("the error page could not be rendered")
+        return f"{status}: {message}", status, {"Content-Type": "text/plain; charset=utf-8"}

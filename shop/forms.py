@@ -1,0 +1,159 @@
+"""Form fields every area shares: money, phone numbers, PINs and dates, in the shop's way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import TextInput
+
+from shop import messages
+from shop.domain.money import MoneyError, parse_dong
+from shop.domain.phone import PhoneError, normalize_phone
+from shop.domain.pin import PinError, check_new_pin
+
+
+class ShopForm(FlaskForm):
+    """Base form: CSRF on, and the same form reads a JSON body for the API (CSRF off there)."""
+
+    @classmethod
+    def from_json(cls, payload: dict, **kwargs):
+        from werkzeug.datastructures import MultiDict
+
+        values = MultiDict()
+        for name, value in payload.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "y" if value else ""
+            values.add(name, value if isinstance(value, str) else str(value))
+        return cls(formdata=values, meta={"csrf": False}, **kwargs)
+
+    def field_errors(self) -> dict[str, list[str]]:
+        return {name: [str(m) for m in msgs] for name, msgs in self.errors.items()}
+
+
+class MoneyField(Field):
+    """An amount of đồng typed as 45000, 45.000 or 45k; ``data`` is an int or ``None``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:,}".replace(",", ".")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        try:
+            self.data = parse_dong(valuelist[0])
+        except MoneyError as error:
+            raise ValueError(str(messages.MONEY[error.code])) from None
+
+
+class PhoneField(StringField):
+    """A phone number; ``data`` is its normalised form (digits) or ``None`` when left empty."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "tel", "autocomplete": "tel"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = normalize_phone(text, country_code=current_app.config["SHOP_COUNTRY_CODE"])
+        except PhoneError as error:
+            raise ValueError(str(messages.PHONE[error.code])) from None
+
+
+class PinField(StringField):
+    """A PIN box with the phone's number pad; the value is never written back into the page."""
+
+    def __init__(self, label=None, validators=None, *, autocomplete="current-password", **kw):
+        kw.setdefault("render_kw", {
+            "inputmode": "numeric", "autocomplete": autocomplete, "maxlength": 8,
+            "pattern": "[0-9]*", "class": "pin",
+        })
+        super().__init__(label, validators, **kw)
+
+    def _value(self):
+        return ""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = (self.data or "").strip()
+
+
+class DayField(StringField):
+    """A calendar day: the phone's date picker (yyyy-mm-dd) or typed as dd/mm/yyyy."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"type": "date"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        self.data = None
+        if not text:
+            return
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+            try:
+                self.data = datetime.strptime(text, pattern).date()  # noqa: DTZ007 a date, no time
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(str(_l("Write the date as dd/mm/yyyy, for example 01/10/2026.")))
+        if not 2000 <= self.data.year <= 2100:
+            self.data = None
+            raise ValueError(str(_l("This date is out of range.")))
+
+
+def new_pin_check(form, field):
+    """Validator: the PIN typed can become a member's PIN."""
+    try:
+        check_new_pin(field.data or "")
+    except PinError as error:
+        raise ValidationError(str(messages.PIN[error.code])) from None
+
+
+class Required:
+    """Validator like DataRequired, with the shop's message and no HTML ``required`` flag.
+
+    The browser's own "fill in this field" bubble would speak the phone's language, not the
+    shop's, so the server's message beside the field is the one she sees.
+    """
+
+    field_flags: dict = {}
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            raise StopValidation()  # the field already says what is wrong with it
+        if field.data is None or (isinstance(field.data, str) and not field.data.strip()):
+            raise StopValidation(str(self.message or _l("Please fill this in.")))
+
+
+required = Required

@@ -1,0 +1,58 @@
+"""Language, time zone and the filters that show money and dates the shop's way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_datetime, get_locale
+
+from shop.config import LANGUAGES
+from shop.domain.money import format_dong
+
+DATE_PATTERN = "dd/MM/yyyy"
+DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
+
+
+def select_locale() -> str:
+    """The language she chose on this device, else (for scripts) Accept-Language, else ``vi``.
+
+    Pages ignore the browser's language on purpose: a shared counter tablet set up in English
+    must still speak Vietnamese to the women who use it.
+    """
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if request and request.path.startswith("/api/") and request.accept_languages:
+        best = request.accept_languages.best_match(list(LANGUAGES))
+        if best:
+            return best
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")
+
+
+def select_timezone() -> str:
+    return current_app.config["SHOP_TIMEZONE"]
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A calendar day as dd/mm/yyyy; a moment is first turned into the shop's local time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, DATE_PATTERN)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_moment(value: datetime | None) -> str:
+    """A moment in the shop's local time as dd/mm/yyyy HH:mm."""
+    return "" if value is None else format_datetime(value, DATETIME_PATTERN)
+
+
+def template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_dong, "dong")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
+
+    @app.context_processor
+    def _language():
+        return {"languages": LANGUAGES, "current_language": str(get_locale() or "vi")}

@@ -1,0 +1,69 @@
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user
+from sqlalchemy import text
+
+from shop import clock
+from shop.auth.access import current_member, public
+from shop.config import LANGUAGES
+from shop.extensions import db
+from shop.main import bp
+from shop.members.forms import SetupForm
+from shop.models import Role
+from shop.services import members as member_service
+from shop.services.errors import InvalidInput
+from shop.views import safe_next, show_error_on_form
+
+
+@bp.get("/")
+def index():
+    member = current_member()
+    return render_template("main/index.html", member=member,
+                           shop=member_service.shop_profile(db.session))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@public
+def setup():
+    """First run: the first coordinator and the shop's name. Closed once anyone exists."""
+    if member_service.has_members(db.session):
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        details = member_service.MemberDetails(
+            name=form.name.data, phone=form.phone.data, role=Role.COORDINATOR,
+            joined_on=clock.today(),
+        )
+        try:
+            member_service.save_shop_profile(db.session, form.shop_name.data,
+                                             form.shop_address.data)
+            member = member_service.create_member(
+                db.session, details, form.pin.data,
+                country_code=current_app.config["SHOP_COUNTRY_CODE"])
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+        else:
+            db.session.commit()
+            login_user(member)
+            flash(_("Welcome! You are the shop's first coordinator."), "success")
+            return redirect(url_for("members.list_members"))
+    return render_template("main/setup.html", form=form)
+
+
+@bp.get("/healthz")
+@public
+def health():
+    """For a monitor or a load balancer: answers 200 when the database answers."""
+    db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+    return {"status": "ok"}
+
+
+@bp.post("/language")
+@public
+def set_language():
+    code = request.form.get("lang", "")
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(safe_next(), code=303)

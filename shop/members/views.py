@@ -1,0 +1,129 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from shop import clock
+from shop.auth.access import coordinator_required, current_member
+from shop.extensions import db
+from shop.members import bp
+from shop.members.forms import (
+    ROLE_CHOICES,
+    MemberForm,
+    NewMemberForm,
+    ResetPinForm,
+    TokenForm,
+)
+from shop.models import Role
+from shop.services import members as member_service
+from shop.services.errors import InvalidInput
+from shop.views import show_error_on_form
+
+
+def details_from(form: MemberForm) -> member_service.MemberDetails:
+    return member_service.MemberDetails(
+        name=form.name.data or "", phone=form.phone.data, role=Role(form.role.data),
+        joined_on=form.joined_on.data, left_on=form.left_on.data,
+    )
+
+
+@bp.get("/")
+def list_members():
+    show_left = request.args.get("left") == "1"
+    members = member_service.list_members(db.session, include_left=show_left)
+    return render_template("members/list.html", members=members, show_left=show_left,
+                           today=clock.today(), roles=dict(ROLE_CHOICES))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@coordinator_required
+def new_member():
+    form = NewMemberForm()
+    if not form.is_submitted():
+        form.joined_on.data = clock.today()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member = member_service.create_member(
+                db.session, details_from(form), form.pin.data,
+                country_code=current_app.config["SHOP_COUNTRY_CODE"])
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("%(name)s is member number %(number)s.", name=member.name,
+                    number=member.number), "success")
+            return redirect(url_for("members.list_members"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("members/form.html", form=form, member=None), status
+
+
+@bp.route("/<int:number>/edit", methods=["GET", "POST"])
+@coordinator_required
+def edit_member(number: int):
+    member = member_service.get_member(db.session, number)
+    form = MemberForm(obj=member)
+    if not form.is_submitted():
+        form.role.data = member.role.value
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member_service.update_member(
+                db.session, member, details_from(form),
+                country_code=current_app.config["SHOP_COUNTRY_CODE"], acting=current_member())
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("members.list_members"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("members/form.html", form=form, member=member), status
+
+
+@bp.route("/<int:number>/pin", methods=["GET", "POST"])
+@coordinator_required
+def reset_pin(number: int):
+    member = member_service.get_member(db.session, number)
+    form = ResetPinForm()
+    status = 200
+    if form.validate_on_submit():
+        member_service.set_pin(db.session, member, form.pin.data)
+        db.session.commit()
+        flash(_("New PIN set for %(name)s. Tell it to her in person.", name=member.name),
+              "success")
+        return redirect(url_for("members.list_members"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("members/reset_pin.html", form=form, member=member), status
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@coordinator_required
+def tokens():
+    """API tokens for scripts: create (the secret is shown once), list and revoke."""
+    form = TokenForm()
+    secret = None
+    status = 200
+    if form.validate_on_submit():
+        _token, secret = member_service.create_token(
+            db.session, current_member(), form.name.data, Role(form.role.data))
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
+    return render_template("members/tokens.html", form=form, secret=secret,
+                           tokens=member_service.list_tokens(db.session)), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@coordinator_required
+def revoke_token(token_id: int):
+    member_service.revoke_token(db.session, token_id, now=clock.now())
+    db.session.commit()
+    flash(_("The token is revoked: scripts using it are shut out."), "success")
+    return redirect(url_for("members.tokens"), code=303)

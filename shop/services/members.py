@@ -1,0 +1,356 @@
+"""Members: joining, editing, leaving, PINs, signing in and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop import messages
+from shop.database import next_number, reading_only
+from shop.domain.phone import PhoneError, normalize_phone
+from shop.domain.pin import PinError, check_new_pin
+from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
+from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
+
+# Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
+_DUMMY_HASH = generate_password_hash("not-a-pin")
+TOKEN_PREFIX = "shop_"
+
+
+@dataclass(frozen=True)
+class MemberDetails:
+    """What a coordinator can set on a member. ``phone`` is as typed; ``None`` for none."""
+
+    name: str
+    phone: str | None
+    role: Role
+    joined_on: date
+    left_on: date | None = None
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    max_failures: int = 5
+    lock_minutes: int = 15
+
+
+def has_members(session: Session) -> bool:
+    return session.scalar(select(func.count(Member.id))) > 0
+
+
+def get_member(session: Session, number: int) -> Member:
+    member = session.scalar(select(Member).where(Member.number == number))
+    if member is None:
+        raise NotFound(_l("There is no member number %(number)s.", number=number), "number")
+    return member
+
+
+def list_members(session: Session, *, include_left: bool = True) -> list[Member]:
+    query = select(Member).order_by(Member.number)
+    if not include_left:
+        query = query.where(Member.left_on.is_(None))
+    return list(session.scalars(query))
+
+
+def active_members(session: Session, today: date) -> list[Member]:
+    """Members who have not left by ``today``, in number order (for the counter switch)."""
+    query = (
+        select(Member)
+        .where((Member.left_on.is_(None)) | (Member.left_on >= today))
+        .order_by(Member.number)
+    )
+    return list(session.scalars(query))
+
+
+def create_member(
+    session: Session, details: MemberDetails, pin: str | None, *, country_code: str,
+    number: int | None = None,
+) -> Member:
+    """Add a member with the next free number (or ``number``, for imports) and her PIN.
+
+    ``pin`` may be ``None`` for a member who will have one set later by a coordinator.
+    """
+    phone = _clean_phone(details.phone, country_code)
+    _check_details(session, details, phone, member=None)
+    if number is None:
+        number = next_number(session, Member.number)
+    elif session.scalar(select(Member.id).where(Member.number == number)):
+        raise InvalidInput(_l("Number %(number)s is already taken.", number=number), "number")
+    member = Member(
+        number=number,
+        name=details.name.strip(),
+        phone=phone,
+        role=details.role,
+        joined_on=details.joined_on,
+        left_on=details.left_on,
+        pin_hash=_hash_pin(pin) if pin is not None else None,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def update_member(
+    session: Session, member: Member, details: MemberDetails, *, country_code: str,
+    acting: Member | None = None,
+) -> Member:
+    """Change a member's name, phone, role or dates. Her number never changes.
+
+    A coordinator cannot take away her own coordinator role or mark herself as left, so the
+    shop can never end up with nobody able to manage it by accident.
+    """
+    phone = _clean_phone(details.phone, country_code)
+    _check_details(session, details, phone, member=member)
+    if acting is not None and acting.id == member.id:
+        if details.role != Role.COORDINATOR and member.role == Role.COORDINATOR:
+            raise InvalidInput(
+                _l("You cannot remove your own coordinator role; ask another coordinator."),
+                "role",
+            )
+        if details.left_on is not None:
+            raise InvalidInput(
+                _l("You cannot mark yourself as left; ask another coordinator."), "left_on"
+            )
+    if phone != member.phone or details.left_on != member.left_on:
+        member.session_version += 1
+    member.name = details.name.strip()
+    member.phone = phone
+    member.role = details.role
+    member.joined_on = details.joined_on
+    member.left_on = details.left_on
+    session.flush()
+    return member
+
+
+def set_pin(session: Session, member: Member, new_pin: str) -> None:
+    """Give a member a new PIN (a coordinator's reset). Her other sessions end."""
+    member.pin_hash = _hash_pin(new_pin)
+    member.session_version += 1
+    if member.phone:
+        _clear_lock(session, member.phone)
+    _clear_lock(session, _switch_key(member))
+    session.flush()
+
+
+def change_own_pin(session: Session, member: Member, current_pin: str, new_pin: str) -> None:
+    """A member changes her own PIN; she must know the current one."""
+    if not member.pin_hash or not check_password_hash(member.pin_hash, current_pin or ""):
+        raise InvalidInput(_l("The current PIN is not right."), "current_pin")
+    if current_pin == new_pin:
+        raise InvalidInput(_l("The new PIN must differ from the current one."), "new_pin")
+    set_pin(session, member, new_pin)
+
+
+def sign_in_with_phone(
+    session: Session, phone_text: str, pin: str, *, now: datetime, today: date,
+    country_code: str, policy: LockPolicy, method: str = "phone",
+) -> Member:
+    """Check a phone number and PIN; return the member, or raise :class:`SignInRefused`.
+
+    Every attempt is recorded. After ``policy.max_failures`` wrong PINs in a row for one
+    phone number, that phone is locked for ``policy.lock_minutes``; attempts while it is
+    locked are refused without checking the PIN. The caller commits in both cases, so that
+    the count survives the refusal.
+    """
+    try:
+        phone = normalize_phone(phone_text, country_code=country_code)
+    except PhoneError as error:
+        raise SignInRefused(messages.PHONE[error.code], "phone") from None
+    member = session.scalar(select(Member).where(Member.phone == phone))
+    return _check_pin(session, phone, member, pin, now=now, today=today, policy=policy,
+                      method=method, phone=phone)
+
+
+def sign_in_by_switch(
+    session: Session, number: int, pin: str, *, now: datetime, today: date, policy: LockPolicy
+) -> Member:
+    """The counter's "who is selling now?": a member taps her name and types her PIN."""
+    member = get_member(session, number)
+    return _check_pin(session, _switch_key(member), member, pin, now=now, today=today,
+                      policy=policy, method="switch", phone=member.phone)
+
+
+def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) -> Member:
+    lock = _lock_row(session, key)
+    if lock.locked_until is not None and lock.locked_until > now:
+        _record(session, phone, member, method, "locked", now)
+        raise SignInRefused(_locked_message(lock.locked_until), "pin",
+                            locked_until=lock.locked_until)
+    pin_ok = check_password_hash(
+        member.pin_hash if member is not None and member.pin_hash else _DUMMY_HASH, pin or ""
+    )
+    if not pin_ok or member is None or member.pin_hash is None:
+        lock.failures += 1
+        outcome = "wrong_pin" if member is not None else "unknown"
+        if lock.failures >= policy.max_failures:
+            lock.failures = 0
+            lock.locked_until = now + timedelta(minutes=policy.lock_minutes)
+            _record(session, phone, member, method, outcome, now)
+            raise SignInRefused(_locked_message(lock.locked_until), "pin",
+                                locked_until=lock.locked_until)
+        _record(session, phone, member, method, outcome, now)
+        left = policy.max_failures - lock.failures
+        if method == "switch":
+            message = _l("Wrong PIN. %(left)s tries left.", left=left)
+        else:
+            message = _l("Wrong phone number or PIN. %(left)s tries left.", left=left)
+        raise SignInRefused(message, "pin")
+    lock.failures = 0
+    lock.locked_until = None
+    if member.has_left_by(today):
+        _record(session, phone, member, method, "left", now)
+        raise SignInRefused(_l("This member has left the shop and cannot sign in."), "phone")
+    _record(session, phone, member, method, "ok", now)
+    session.flush()
+    return member
+
+
+def create_token(
+    session: Session, owner: Member, name: str, role: Role
+) -> tuple[ApiToken, str]:
+    """Make a bearer token for a script; return its row and the secret, shown only once.
+
+    A token acts as ``owner`` with at most ``role``; only coordinators may create one.
+    """
+    if not owner.is_coordinator:
+        raise Forbidden(_l("Only a coordinator can create API tokens."))
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_l("Give the token a name that says what it is for."), "name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name, role=role, member=owner, token_hash=_token_hash(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 4],
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke a token for good; the row stays so its history can be read."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_l("There is no such token."), "id")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def member_for_token(session: Session, secret: str, *, now: datetime, today: date):
+    """The (member, role) a bearer secret stands for, or ``None`` if it is unknown or revoked.
+
+    The role is the lower of the token's scope and the member's own role, and a member who
+    has left (or been made a plain member) takes her tokens' powers with her.
+    """
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    if token is None or token.revoked_at is not None or token.member.has_left_by(today):
+        return None
+    if not reading_only.get():
+        # A GET must not write: on SQLite it reads a snapshot that cannot take the write lock.
+        token.last_used_at = now
+    role = Role.COORDINATOR if (
+        token.role == Role.COORDINATOR and token.member.is_coordinator) else Role.MEMBER
+    return token.member, role
+
+
+def shop_profile(session: Session) -> ShopProfile | None:
+    return session.get(ShopProfile, 1)
+
+
+def save_shop_profile(session: Session, name: str, address: str = "") -> ShopProfile:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_l("Enter the shop's name."), "shop_name")
+    profile = session.get(ShopProfile, 1) or ShopProfile(id=1)
+    profile.name = name
+    profile.address = (address or "").strip()
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def _check_details(session, details: MemberDetails, phone: str | None, member) -> None:
+    if not (details.name or "").strip():
+        raise InvalidInput(_l("Enter her name."), "name")
+    if len(details.name.strip()) > 120:
+        raise InvalidInput(_l("The name is too long (at most 120 letters)."), "name")
+    if details.left_on is not None and details.left_on < details.joined_on:
+        raise InvalidInput(_l("She cannot leave before she joined."), "left_on")
+    if phone is not None:
+        other = session.scalar(select(Member).where(Member.phone == phone))
+        if other is not None and other is not member:
+            raise InvalidInput(
+                _l("Member %(number)s already has this phone number.", number=other.number),
+                "phone",
+            )
+
+
+def _clean_phone(text: str | None, country_code: str) -> str | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return normalize_phone(text, country_code=country_code)
+    except PhoneError as error:
+        raise InvalidInput(messages.PHONE[error.code], "phone") from None
+
+
+def _hash_pin(pin: str) -> str:
+    try:
+        check_new_pin(pin)
+    except PinError as error:
+        raise InvalidInput(messages.PIN[error.code], "pin") from None
+    return generate_password_hash(pin)
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _switch_key(member: Member) -> str:
+    return member.phone or f"member:{member.number}"
+
+
+def _lock_row(session: Session, key: str) -> PinLock:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(PinLock).values(key=key, failures=0).on_conflict_do_nothing())
+    return session.execute(
+        select(PinLock).where(PinLock.key == key).with_for_update()
+    ).scalar_one()
+
+
+def _clear_lock(session: Session, key: str) -> None:
+    lock = session.get(PinLock, key)
+    if lock is not None:
+        lock.failures = 0
+        lock.locked_until = None
+
+
+def _record(session, phone, member, method, outcome, now) -> None:
+    session.add(SignInEvent(at=now, phone=phone, member=member, method=method, outcome=outcome))
+    session.flush()
+
+
+def _locked_message(until: datetime):
+    return _l(
+        "Too many wrong PINs. This phone is locked until %(time)s.",
+        time=format_datetime(until, "HH:mm"),
+    )
