@@ -57,10 +57,12 @@ def _parse_day(text: str | None) -> date | None:
 def create_member(name, phone, pin, role, joined_on):
     """Add a member (the first coordinator, for instance)."""
     details = member_service.MemberDetails(
-        name=name, phone=phone, role=Role(role), joined_on=_parse_day(joined_on) or clock.today())
+        name=name, phone=phone, role=Role(role), joined_on=_parse_day(joined_on) or clock.today()
+    )
     try:
         member = member_service.create_member(
-            db.session, details, pin, country_code=current_app.config["SHOP_COUNTRY_CODE"])
+            db.session, details, pin, country_code=current_app.config["SHOP_COUNTRY_CODE"]
+        )
     except ShopError as error:
         db.session.rollback()
         _fail(error)
@@ -73,8 +75,10 @@ def list_members():
     """Every member, those who left included."""
     for m in member_service.list_members(db.session):
         left = f"  left {m.left_on.isoformat()}" if m.left_on else ""
-        click.echo(f"{m.number:>4}  {m.name}  {m.phone or '-'}  {m.role.value}"
-                   f"  joined {m.joined_on.isoformat()}{left}")
+        click.echo(
+            f"{m.number:>4}  {m.name}  {m.phone or '-'}  {m.role.value}"
+            f"  joined {m.joined_on.isoformat()}{left}"
+        )
 
 
 @members_cli.command("set-pin")
@@ -112,8 +116,9 @@ def create_token(number, name, role):
 def list_tokens():
     for t in member_service.list_tokens(db.session):
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        click.echo(f"{t.id:>4}  {t.prefix}…  {t.role.value}  member {t.member.number}"
-                   f"  {t.name}  {state}")
+        click.echo(
+            f"{t.id:>4}  {t.prefix}…  {t.role.value}  member {t.member.number}  {t.name}  {state}"
+        )
 
 
 @tokens_cli.command("revoke")
@@ -136,13 +141,21 @@ def demo():
         return
     member_service.save_shop_profile(db.session, DEMO_SHOP["name"], DEMO_SHOP["address"])
     for number, name, phone, role, joined_on, pin in DEMO_MEMBERS:
-        details = member_service.MemberDetails(name=name, phone=phone, role=role,
-                                               joined_on=joined_on)
-        member_service.create_member(db.session, details, pin, number=number,
-                                     country_code=current_app.config["SHOP_COUNTRY_CODE"])
+        details = member_service.MemberDetails(
+            name=name, phone=phone, role=role, joined_on=joined_on
+        )
+        member_service.create_member(
+            db.session,
+            details,
+            pin,
+            number=number,
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        )
     db.session.commit()
-    click.echo("Demo shop loaded. Sign in as the coordinator: "
-               f"phone {DEMO_MEMBERS[0][2]}, PIN {DEMO_MEMBERS[0][5]}.")
+    click.echo(
+        "Demo shop loaded. Sign in as the coordinator: "
+        f"phone {DEMO_MEMBERS[0][2]}, PIN {DEMO_MEMBERS[0][5]}."
+    )
     for number, name, phone, _role, _joined, pin in DEMO_MEMBERS[1:]:
         click.echo(f"  member {number} {name}: phone {phone}, PIN {pin}")
 

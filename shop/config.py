@@ -19,7 +19,7 @@ def database_url(instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "shop.sqlite3")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if not url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise SettingsError(
             "DATABASE_URL must be a postgresql:// or sqlite:/// URL, got " + url.split(":")[0]

@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-
 # True while serving a request that must not write (GET, HEAD): its SQLite transactions
 # begin DEFERRED, so a long report does not hold the write lock against the counter.
 reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)

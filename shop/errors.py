@@ -34,14 +34,24 @@ def json_error(status: int, message, fields: dict | None = None, code: str | Non
     }
     response = jsonify(body)
     response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shop"'
     return response
 
 
 def _code(status: int) -> str:
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 409: "conflict", 413: "too_large",
-            415: "unsupported_media_type", 422: "invalid_input",
-            429: "too_many_requests"}.get(status, "server_error")
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        415: "unsupported_media_type",
+        422: "invalid_input",
+        429: "too_many_requests",
+    }.get(status, "server_error")
 
 
 def init_errors(app: Flask) -> None:

@@ -84,10 +84,16 @@ class PinField(StringField):
     """A PIN box with the phone's number pad; the value is never written back into the page."""
 
     def __init__(self, label=None, validators=None, *, autocomplete="current-password", **kw):
-        kw.setdefault("render_kw", {
-            "inputmode": "numeric", "autocomplete": autocomplete, "maxlength": 8,
-            "pattern": "[0-9]*", "class": "pin",
-        })
+        kw.setdefault(
+            "render_kw",
+            {
+                "inputmode": "numeric",
+                "autocomplete": autocomplete,
+                "maxlength": 8,
+                "pattern": "[0-9]*",
+                "class": "pin",
+            },
+        )
         super().__init__(label, validators, **kw)
 
     def _value(self):

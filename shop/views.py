@@ -22,7 +22,11 @@ def safe_next(default_endpoint: str = "main.index") -> str:
     """Where to go after signing in: a path on this site only, never another host."""
     target = request.values.get("next", "")
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc \
-            and "\\" not in target:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and not parts.netloc
+        and "\\" not in target
+    ):
         return target
     return url_for(default_endpoint)

@@ -45,13 +45,23 @@ OPERATIONS: list[Operation] = []
 COMPONENTS: dict[str, dict] = {"Error": ERROR}
 
 
-def operation(path: str, method: str, summary: str, *, form=None, partial=False,
-              responses=None, role="member", tag="members"):
+def operation(
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    form=None,
+    partial=False,
+    responses=None,
+    role="member",
+    tag="members",
+):
     """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
 
     def record(view):
-        OPERATIONS.append(Operation(method.lower(), path, summary, form, partial,
-                                    responses or {}, role, tag))
+        OPERATIONS.append(
+            Operation(method.lower(), path, summary, form, partial, responses or {}, role, tag)
+        )
         return view
 
     return record
@@ -84,7 +94,7 @@ def _field_schema(bound) -> dict:
     elif isinstance(bound, BooleanField):
         schema = {"type": "boolean"}
     elif isinstance(bound, SelectField):
-        schema = {"type": "string", "enum": [str(value) for value, _label in bound.choices]}
+        schema = {"type": "string", "enum": [str(choice.value) for choice in bound.choices]}
     elif isinstance(bound, DayField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(bound, PinField):
@@ -104,68 +114,81 @@ def _field_schema(bound) -> dict:
     return schema
 
 
+def error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
 def document(title: str, version: str) -> dict:
     """The whole OpenAPI 3.0 document for the API as it is registered now."""
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
+        words = op.path.strip("/").replace("{", "").replace("}", "").split("/")
+        responses = {
+            **op.responses,
+            "401": error_response("Not signed in, or the token is unknown or revoked"),
+        }
         entry = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
-            "responses": {
-                **op.responses,
-                "401": {"description": "Not signed in, or the token is unknown or revoked",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            },
+            "operationId": "_".join([op.method, *words]),
+            "responses": responses,
         }
         if op.role == "coordinator":
             entry["description"] = "Only a coordinator (or a token with the coordinator role)."
-            entry["responses"]["403"] = {
-                "description": "Not a coordinator",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
-        parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-            for name in _path_params(op.path)
-        ]
-        if parameters:
-            entry["parameters"] = parameters
-            entry["responses"].setdefault("404", {
-                "description": "No such thing",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            })
+            responses["403"] = error_response("Not a coordinator")
+        names = _path_params(op.path)
+        if names:
+            entry["parameters"] = [
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+                for name in names
+            ]
+            responses.setdefault("404", error_response("No such thing"))
         if op.form is not None:
             form = op.form(formdata=None, meta={"csrf": False})
+            schema = form_schema(form, partial=op.partial)
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": form_schema(form, partial=op.partial)}},
+                "content": {"application/json": {"schema": schema}},
             }
-            entry["responses"]["400"] = {
-                "description": "The body is not a JSON object",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
-            entry["responses"]["422"] = {
-                "description": "A field is missing or wrong; `fields` names it",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
+            responses["400"] = error_response("The body is not a JSON object")
+            responses["415"] = error_response("The body is not sent as application/json")
+            responses["422"] = error_response("A field is missing or wrong; `fields` names it")
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.0.3",
-        "info": {"title": title, "version": version,
-                 "description": "Amounts are whole đồng (integers). Dates are YYYY-MM-DD in the "
-                                "shop's time zone; moments are ISO 8601 with an offset. "
-                                "Errors answer with a JSON body naming the field at fault."},
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "Amounts are whole đồng (integers). Dates are YYYY-MM-DD in the "
+            "shop's time zone; moments are ISO 8601 with an offset. "
+            "Errors answer with a JSON body naming the field at fault.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
         "components": {
             "schemas": COMPONENTS,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "A token a coordinator creates under Members → API tokens."},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session",
-                            "description": "The signed-in page session; unsafe methods also "
-                                           "need the X-CSRFToken header."},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token a coordinator creates under Members → API tokens.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The signed-in page session; unsafe methods also "
+                    "need the X-CSRFToken header.",
+                },
             },
         },
     }

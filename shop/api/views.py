@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 
 from shop import clock
-from shop.api import bp, require_coordinator, route
+from shop.api import require_coordinator, route
 from shop.api.spec import COMPONENTS, document
 from shop.auth.access import current_member, current_role
 from shop.auth.forms import ChangePinForm
@@ -20,8 +21,11 @@ COMPONENTS["Member"] = {
     "properties": {
         "number": {"type": "integer", "minimum": 1},
         "name": {"type": "string"},
-        "phone": {"type": "string", "nullable": True,
-                  "description": "shown to coordinators and to the member herself"},
+        "phone": {
+            "type": "string",
+            "nullable": True,
+            "description": "shown to coordinators and to the member herself",
+        },
         "role": {"type": "string", "enum": ["member", "coordinator"]},
         "joined_on": {"type": "string", "format": "date"},
         "left_on": {"type": "string", "format": "date", "nullable": True},
@@ -50,15 +54,29 @@ def _ref(name: str) -> dict:
 
 
 def _list_of(name: str) -> dict:
-    return {"content": {"application/json": {"schema": {
-        "type": "object", "required": ["items"],
-        "properties": {"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}},
-    }}}}
+    return {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["items"],
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": f"#/components/schemas/{name}"},
+                        }
+                    },
+                }
+            }
+        }
+    }
 
 
 def member_json(member: Member) -> dict:
     viewer = current_member()
-    sees_phone = current_role() == Role.COORDINATOR or (viewer is not None and viewer.id == member.id)
+    sees_phone = current_role() == Role.COORDINATOR or (
+        viewer is not None and viewer.id == member.id
+    )
     return {
         "number": member.number,
         "name": member.name,
@@ -89,8 +107,9 @@ def token_json(token: ApiToken, secret: str | None = None) -> dict:
 def json_body() -> dict:
     """The request's JSON object, or a 4xx that says what is wrong with the body."""
     if not request.is_json:
-        raise InvalidInput(_l("Send the body as JSON (Content-Type: application/json)."),
-                           "body", status=415)
+        raise InvalidInput(
+            _l("Send the body as JSON (Content-Type: application/json)."), "body", status=415
+        )
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
@@ -104,91 +123,149 @@ def validated(form_class, payload: dict, *, current: dict | None = None):
     """
     known = set(form_class(formdata=None, meta={"csrf": False})._fields) - {"csrf_token"}
     problems = {name: [_l("Unknown field.")] for name in sorted(set(payload) - known)}
-    problems |= {name: [_l("Expected a single value, not a list or an object.")]
-                 for name, value in payload.items()
-                 if name in known and isinstance(value, dict | list)}
+    problems |= {
+        name: [_l("Expected a single value, not a list or an object.")]
+        for name, value in payload.items()
+        if name in known and isinstance(value, dict | list)
+    }
     if not problems:
         form = form_class.from_json({**(current or {}), **payload})
         if form.validate():
             return form
         problems = form.field_errors()
-    raise InvalidInput(_l("Some of what you entered needs fixing."), next(iter(problems)),
-                       fields=problems)
+    raise InvalidInput(
+        _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
+    )
 
 
 def _details(form) -> member_service.MemberDetails:
     return member_service.MemberDetails(
-        name=form.name.data or "", phone=form.phone.data, role=Role(form.role.data),
-        joined_on=form.joined_on.data, left_on=form.left_on.data)
+        name=form.name.data or "",
+        phone=form.phone.data,
+        role=Role(form.role.data),
+        joined_on=form.joined_on.data,
+        left_on=form.left_on.data,
+    )
 
 
-@route("/openapi.json", "GET", "This document", tag="meta",
-       responses={"200": {"description": "The OpenAPI 3 document"}})
+@route(
+    "/openapi.json",
+    "GET",
+    "This document",
+    tag="meta",
+    responses={"200": {"description": "The OpenAPI 3 document"}},
+)
 def openapi():
     return document("Shop API", "1")
 
 
-@route("/me", "GET", "The member this request acts as",
-       responses={"200": {"description": "Her record", **_ref("Member")}})
+@route(
+    "/me",
+    "GET",
+    "The member this request acts as",
+    responses={"200": {"description": "Her record", **_ref("Member")}},
+)
 def me():
     return member_json(current_member())
 
 
-@route("/me/pin", "POST", "Change my own PIN", form=ChangePinForm,
-       responses={"204": {"description": "Changed"}})
+@route(
+    "/me/pin",
+    "POST",
+    "Change my own PIN",
+    form=ChangePinForm,
+    responses={"204": {"description": "Changed"}},
+)
 def change_my_pin():
     form = validated(ChangePinForm, json_body())
-    member_service.change_own_pin(db.session, current_member(), form.current_pin.data,
-                                  form.new_pin.data)
+    member = current_member()
+    member_service.change_own_pin(db.session, member, form.current_pin.data, form.new_pin.data)
     db.session.commit()
+    if g.get("api_member") is None:
+        login_user(member)  # the page session carries the new PIN's version
     return "", 204
 
 
-@route("/members", "GET", "All members, those who left included, by number",
-       responses={"200": {"description": "The members", **_list_of("Member")}})
+@route(
+    "/members",
+    "GET",
+    "All members, those who left included, by number",
+    responses={"200": {"description": "The members", **_list_of("Member")}},
+)
 def list_members():
     return {"items": [member_json(m) for m in member_service.list_members(db.session)]}
 
 
-@route("/members", "POST", "Add a member", form=NewMemberForm, role="coordinator",
-       responses={"201": {"description": "Added", **_ref("Member")}})
+@route(
+    "/members",
+    "POST",
+    "Add a member",
+    form=NewMemberForm,
+    role="coordinator",
+    responses={"201": {"description": "Added", **_ref("Member")}},
+)
 def create_member():
     require_coordinator()
     form = validated(NewMemberForm, json_body())
     member = member_service.create_member(
-        db.session, _details(form), form.pin.data,
-        country_code=current_app.config["SHOP_COUNTRY_CODE"])
+        db.session,
+        _details(form),
+        form.pin.data,
+        country_code=current_app.config["SHOP_COUNTRY_CODE"],
+    )
     db.session.commit()
     return member_json(member), 201
 
 
-@route("/members/{number}", "GET", "One member",
-       responses={"200": {"description": "The member", **_ref("Member")}})
+@route(
+    "/members/{number}",
+    "GET",
+    "One member",
+    responses={"200": {"description": "The member", **_ref("Member")}},
+)
 def get_member(number: int):
     return member_json(member_service.get_member(db.session, number))
 
 
-@route("/members/{number}", "PATCH", "Change a member's name, phone, role or dates",
-       form=MemberForm, partial=True, role="coordinator",
-       responses={"200": {"description": "Changed", **_ref("Member")}})
+@route(
+    "/members/{number}",
+    "PATCH",
+    "Change a member's name, phone, role or dates",
+    form=MemberForm,
+    partial=True,
+    role="coordinator",
+    responses={"200": {"description": "Changed", **_ref("Member")}},
+)
 def update_member(number: int):
     require_coordinator()
     member = member_service.get_member(db.session, number)
     current = {
-        "name": member.name, "phone": member.phone, "role": member.role.value,
+        "name": member.name,
+        "phone": member.phone,
+        "role": member.role.value,
         "joined_on": member.joined_on.isoformat(),
         "left_on": member.left_on.isoformat() if member.left_on else None,
     }
     form = validated(MemberForm, json_body(), current=current)
     member_service.update_member(
-        db.session, member, _details(form), country_code=current_app.config["SHOP_COUNTRY_CODE"],
-        acting=current_member())
+        db.session,
+        member,
+        _details(form),
+        country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        acting=current_member(),
+    )
     db.session.commit()
     return member_json(member)
 
 
-@route("/members/{number}/pin", "PUT", "Set a new PIN for a member (a coordinator's reset)",
-       form=ResetPinForm, role="coordinator", responses={"204": {"description": "Set"}})
+@route(
+    "/members/{number}/pin",
+    "PUT",
+    "Set a new PIN for a member (a coordinator's reset)",
+    form=ResetPinForm,
+    role="coordinator",
+    responses={"204": {"description": "Set"}},
+)
 def reset_member_pin(number: int):
     require_coordinator()
     member = member_service.get_member(db.session, number)
@@ -198,28 +275,46 @@ def reset_member_pin(number: int):
     return "", 204
 
 
-@route("/tokens", "GET", "API tokens, newest first", role="coordinator", tag="tokens",
-       responses={"200": {"description": "The tokens", **_list_of("Token")}})
+@route(
+    "/tokens",
+    "GET",
+    "API tokens, newest first",
+    role="coordinator",
+    tag="tokens",
+    responses={"200": {"description": "The tokens", **_list_of("Token")}},
+)
 def list_tokens():
     require_coordinator()
     return {"items": [token_json(t) for t in member_service.list_tokens(db.session)]}
 
 
-@route("/tokens", "POST", "Create an API token; the secret is in this answer only",
-       form=TokenForm, role="coordinator", tag="tokens",
-       responses={"201": {"description": "Created", **_ref("Token")}})
+@route(
+    "/tokens",
+    "POST",
+    "Create an API token; the secret is in this answer only",
+    form=TokenForm,
+    role="coordinator",
+    tag="tokens",
+    responses={"201": {"description": "Created", **_ref("Token")}},
+)
 def create_token():
     require_coordinator()
     form = validated(TokenForm, json_body())
-    token, secret = member_service.create_token(db.session, current_member(), form.name.data,
-                                                Role(form.role.data))
+    token, secret = member_service.create_token(
+        db.session, current_member(), form.name.data, Role(form.role.data)
+    )
     db.session.commit()
     return token_json(token, secret), 201
 
 
-@route("/tokens/{token_id}", "DELETE", "Revoke a token (its record is kept)",
-       role="coordinator", tag="tokens",
-       responses={"200": {"description": "Revoked", **_ref("Token")}})
+@route(
+    "/tokens/{token_id}",
+    "DELETE",
+    "Revoke a token (its record is kept)",
+    role="coordinator",
+    tag="tokens",
+    responses={"200": {"description": "Revoked", **_ref("Token")}},
+)
 def revoke_token(token_id: int):
     require_coordinator()
     token = member_service.revoke_token(db.session, token_id, now=clock.now())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -77,10 +77,9 @@ def init_access(app: Flask) -> None:
     @login.unauthorized_handler
     def _unauthorized():
         if is_api_request():
-            response = jsonify(error="unauthorized", message=str(_l("Sign in or send an API token.")))
-            response.status_code = 401
-            response.headers["WWW-Authenticate"] = 'Bearer realm="shop"'
-            return response
+            from shop.errors import json_error
+
+            return json_error(401, _l("Sign in or send an API token."))
         from shop.services.members import has_members
 
         if not has_members(db.session):

@@ -16,10 +16,14 @@ class SwitchForm(ShopForm):
 
 class ChangePinForm(ShopForm):
     current_pin = PinField(_l("Current PIN"), [required(_l("Enter your current PIN."))])
-    new_pin = PinField(_l("New PIN"), [required(_l("Enter a new PIN.")), new_pin_check],
-                       autocomplete="new-password")
-    confirm_pin = PinField(_l("New PIN again"), [required(_l("Type the new PIN again."))],
-                           autocomplete="new-password")
+    new_pin = PinField(
+        _l("New PIN"),
+        [required(_l("Enter a new PIN.")), new_pin_check],
+        autocomplete="new-password",
+    )
+    confirm_pin = PinField(
+        _l("New PIN again"), [required(_l("Type the new PIN again."))], autocomplete="new-password"
+    )
 
     def validate_confirm_pin(self, field):
         if field.data != self.new_pin.data:

@@ -31,8 +31,12 @@ def sign_in():
     if form.validate_on_submit():
         try:
             member = member_service.sign_in_with_phone(
-                db.session, form.phone.data, form.pin.data, now=clock.now(),
-                today=clock.today(), country_code=current_app.config["SHOP_COUNTRY_CODE"],
+                db.session,
+                form.phone.data,
+                form.pin.data,
+                now=clock.now(),
+                today=clock.today(),
+                country_code=current_app.config["SHOP_COUNTRY_CODE"],
                 policy=lock_policy(),
             )
         except SignInRefused as error:
@@ -59,8 +63,7 @@ def sign_out():
 def switch():
     """The counter's "who is selling now?": the names of active members as big buttons."""
     members = member_service.active_members(db.session, clock.today())
-    return render_template("auth/switch.html",
-                           members=[m for m in members if m.pin_hash])
+    return render_template("auth/switch.html", members=[m for m in members if m.pin_hash])
 
 
 @bp.route("/switch/<int:number>", methods=["GET", "POST"])
@@ -71,7 +74,11 @@ def switch_to(number: int):
     if form.validate_on_submit():
         try:
             member = member_service.sign_in_by_switch(
-                db.session, number, form.pin.data, now=clock.now(), today=clock.today(),
+                db.session,
+                number,
+                form.pin.data,
+                now=clock.now(),
+                today=clock.today(),
                 policy=lock_policy(),
             )
         except SignInRefused as error:
@@ -95,8 +102,9 @@ def change_pin():
     status = 200
     if form.validate_on_submit():
         try:
-            member_service.change_own_pin(db.session, current_user, form.current_pin.data,
-                                          form.new_pin.data)
+            member_service.change_own_pin(
+                db.session, current_user, form.current_pin.data, form.new_pin.data
+            )
         except InvalidInput as error:
             db.session.rollback()
             show_error_on_form(form, error)

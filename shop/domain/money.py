@@ -12,8 +12,15 @@ from collections.abc import Sequence
 #: The largest amount the shop accepts anywhere (100 billion đồng, as in the journal schema).
 MAX_DONG = 100_000_000_000
 
-_SUFFIX_FACTOR = {"": 1, "k": 1_000, "ng": 1_000, "nghìn": 1_000, "ngàn": 1_000,
-                  "tr": 1_000_000, "triệu": 1_000_000}
+_SUFFIX_FACTOR = {
+    "": 1,
+    "k": 1_000,
+    "ng": 1_000,
+    "nghìn": 1_000,
+    "ngàn": 1_000,
+    "tr": 1_000_000,
+    "triệu": 1_000_000,
+}
 _CURRENCY = re.compile(r"(₫|đồng|đ|vnd)$", re.IGNORECASE)
 _NUMBER = re.compile(
     r"""^(?P<int>\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)   # 45000, 45.000, 45,000
@@ -42,10 +49,7 @@ def parse_dong(text: str | int) -> int:
     """
     if isinstance(text, bool):
         raise MoneyError("invalid")
-    if isinstance(text, int):
-        value = text
-    else:
-        value = _parse_text(str(text))
+    value = text if isinstance(text, int) else _parse_text(str(text))
     if value < 0:
         raise MoneyError("negative")
     if value > MAX_DONG:
@@ -107,7 +111,11 @@ def _number(text: str, *, allow_fraction: bool) -> tuple[int, int, int]:
 
 
 def format_dong(amount: int, *, symbol: bool = True) -> str:
-    """Format whole đồng the Vietnamese way: ``45000`` → ``"45.000 ₫"``, ``-1500`` → ``"-1.500 ₫"``."""
+    """Format whole đồng the Vietnamese way: ``45000`` → ``"45.000 ₫"``.
+
+    Negative amounts keep their sign (``-1500`` → ``"-1.500 ₫"``); the space before the
+    symbol does not break, so the amount never wraps away from its ₫.
+    """
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"amount must be an int of đồng, not {type(amount).__name__}")
     sign = "-" if amount < 0 else ""

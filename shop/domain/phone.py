@@ -27,7 +27,7 @@ def normalize_phone(text: str, *, country_code: str = "84") -> str:
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
     if cleaned.startswith("+" + country_code):
-        cleaned = "0" + cleaned[1 + len(country_code):]
+        cleaned = "0" + cleaned[1 + len(country_code) :]
     international = cleaned.startswith("+")
     digits = cleaned[1:] if international else cleaned
     if not digits.isdigit() or not digits.isascii() or not 8 <= len(digits) <= 15:

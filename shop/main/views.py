@@ -18,8 +18,9 @@ from shop.views import safe_next, show_error_on_form
 @bp.get("/")
 def index():
     member = current_member()
-    return render_template("main/index.html", member=member,
-                           shop=member_service.shop_profile(db.session))
+    return render_template(
+        "main/index.html", member=member, shop=member_service.shop_profile(db.session)
+    )
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -31,15 +32,21 @@ def setup():
     form = SetupForm()
     if form.validate_on_submit():
         details = member_service.MemberDetails(
-            name=form.name.data, phone=form.phone.data, role=Role.COORDINATOR,
+            name=form.name.data,
+            phone=form.phone.data,
+            role=Role.COORDINATOR,
             joined_on=clock.today(),
         )
         try:
-            member_service.save_shop_profile(db.session, form.shop_name.data,
-                                             form.shop_address.data)
+            member_service.save_shop_profile(
+                db.session, form.shop_name.data, form.shop_address.data
+            )
             member = member_service.create_member(
-                db.session, details, form.pin.data,
-                country_code=current_app.config["SHOP_COUNTRY_CODE"])
+                db.session,
+                details,
+                form.pin.data,
+                country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            )
         except InvalidInput as error:
             db.session.rollback()
             show_error_on_form(form, error)

@@ -1,19 +1,23 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
 from shop.forms import DayField, PhoneField, PinField, ShopForm, new_pin_check, required
 from shop.models import Role
 
-ROLE_CHOICES = [(Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))]
+ROLE_LABELS = {Role.MEMBER.value: _l("Member"), Role.COORDINATOR.value: _l("Coordinator")}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
 class MemberForm(ShopForm):
-    name = StringField(_l("Name"), [required(_l("Enter her name.")),
-                                    Length(max=120, message=_l("At most 120 letters."))])
+    name = StringField(
+        _l("Name"),
+        [required(_l("Enter her name.")), Length(max=120, message=_l("At most 120 letters."))],
+    )
     phone = PhoneField(_l("Phone number"))
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value,
-                       validate_choice=False)
+    role = SelectField(
+        _l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value, validate_choice=False
+    )
     joined_on = DayField(_l("Joined on"), [required(_l("Enter the day she joined."))])
     left_on = DayField(_l("Left on (last day)"))
 
@@ -23,29 +27,48 @@ class MemberForm(ShopForm):
 
 
 class NewMemberForm(MemberForm):
-    pin = PinField(_l("PIN (4 to 8 digits)"), [required(_l("Enter a PIN for her.")),
-                                                new_pin_check], autocomplete="new-password")
+    pin = PinField(
+        _l("PIN (4 to 8 digits)"),
+        [required(_l("Enter a PIN for her.")), new_pin_check],
+        autocomplete="new-password",
+    )
 
 
 class ResetPinForm(ShopForm):
-    pin = PinField(_l("New PIN (4 to 8 digits)"), [required(_l("Enter a new PIN.")),
-                                                    new_pin_check], autocomplete="new-password")
+    pin = PinField(
+        _l("New PIN (4 to 8 digits)"),
+        [required(_l("Enter a new PIN.")), new_pin_check],
+        autocomplete="new-password",
+    )
 
 
 class SetupForm(ShopForm):
-    shop_name = StringField(_l("Shop name"), [required(_l("Enter the shop's name.")),
-                                              Length(max=120, message=_l("At most 120 letters."))])
+    shop_name = StringField(
+        _l("Shop name"),
+        [
+            required(_l("Enter the shop's name.")),
+            Length(max=120, message=_l("At most 120 letters.")),
+        ],
+    )
     shop_address = StringField(_l("Address"), [Length(max=250, message=_l("At most 250 letters."))])
-    name = StringField(_l("Your name"), [required(_l("Enter your name.")),
-                                         Length(max=120, message=_l("At most 120 letters."))])
+    name = StringField(
+        _l("Your name"),
+        [required(_l("Enter your name.")), Length(max=120, message=_l("At most 120 letters."))],
+    )
     phone = PhoneField(_l("Your phone number"), [required(_l("Enter your phone number."))])
-    pin = PinField(_l("Choose a PIN (4 to 8 digits)"), [required(_l("Enter a PIN.")),
-                                                        new_pin_check], autocomplete="new-password")
+    pin = PinField(
+        _l("Choose a PIN (4 to 8 digits)"),
+        [required(_l("Enter a PIN.")), new_pin_check],
+        autocomplete="new-password",
+    )
 
 
 class TokenForm(ShopForm):
-    name = StringField(_l("What the token is for"),
-                       [required(_l("Give the token a name that says what it is for.")),
-                        Length(max=80, message=_l("At most 80 letters."))])
-    role = SelectField(_l("It may do what a … may do"), choices=ROLE_CHOICES,
-                       default=Role.MEMBER.value)
+    name = StringField(
+        _l("What the token is for"),
+        [
+            required(_l("Give the token a name that says what it is for.")),
+            Length(max=80, message=_l("At most 80 letters.")),
+        ],
+    )
+    role = SelectField(_l("Permissions"), choices=ROLE_CHOICES, default=Role.MEMBER.value)

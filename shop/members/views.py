@@ -6,7 +6,7 @@ from shop.auth.access import coordinator_required, current_member
 from shop.extensions import db
 from shop.members import bp
 from shop.members.forms import (
-    ROLE_CHOICES,
+    ROLE_LABELS,
     MemberForm,
     NewMemberForm,
     ResetPinForm,
@@ -20,8 +20,11 @@ from shop.views import show_error_on_form
 
 def details_from(form: MemberForm) -> member_service.MemberDetails:
     return member_service.MemberDetails(
-        name=form.name.data or "", phone=form.phone.data, role=Role(form.role.data),
-        joined_on=form.joined_on.data, left_on=form.left_on.data,
+        name=form.name.data or "",
+        phone=form.phone.data,
+        role=Role(form.role.data),
+        joined_on=form.joined_on.data,
+        left_on=form.left_on.data,
     )
 
 
@@ -29,8 +32,13 @@ def details_from(form: MemberForm) -> member_service.MemberDetails:
 def list_members():
     show_left = request.args.get("left") == "1"
     members = member_service.list_members(db.session, include_left=show_left)
-    return render_template("members/list.html", members=members, show_left=show_left,
-                           today=clock.today(), roles=dict(ROLE_CHOICES))
+    return render_template(
+        "members/list.html",
+        members=members,
+        show_left=show_left,
+        today=clock.today(),
+        roles=ROLE_LABELS,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -43,16 +51,21 @@ def new_member():
     if form.validate_on_submit():
         try:
             member = member_service.create_member(
-                db.session, details_from(form), form.pin.data,
-                country_code=current_app.config["SHOP_COUNTRY_CODE"])
+                db.session,
+                details_from(form),
+                form.pin.data,
+                country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            )
         except InvalidInput as error:
             db.session.rollback()
             show_error_on_form(form, error)
             status = 422
         else:
             db.session.commit()
-            flash(_("%(name)s is member number %(number)s.", name=member.name,
-                    number=member.number), "success")
+            flash(
+                _("%(name)s is member number %(number)s.", name=member.name, number=member.number),
+                "success",
+            )
             return redirect(url_for("members.list_members"), code=303)
     elif form.is_submitted():
         status = 422
@@ -70,8 +83,12 @@ def edit_member(number: int):
     if form.validate_on_submit():
         try:
             member_service.update_member(
-                db.session, member, details_from(form),
-                country_code=current_app.config["SHOP_COUNTRY_CODE"], acting=current_member())
+                db.session,
+                member,
+                details_from(form),
+                country_code=current_app.config["SHOP_COUNTRY_CODE"],
+                acting=current_member(),
+            )
         except InvalidInput as error:
             db.session.rollback()
             show_error_on_form(form, error)
@@ -94,8 +111,7 @@ def reset_pin(number: int):
     if form.validate_on_submit():
         member_service.set_pin(db.session, member, form.pin.data)
         db.session.commit()
-        flash(_("New PIN set for %(name)s. Tell it to her in person.", name=member.name),
-              "success")
+        flash(_("New PIN set for %(name)s. Tell it to her in person.", name=member.name), "success")
         return redirect(url_for("members.list_members"), code=303)
     elif form.is_submitted():
         status = 422
@@ -111,13 +127,18 @@ def tokens():
     status = 200
     if form.validate_on_submit():
         _token, secret = member_service.create_token(
-            db.session, current_member(), form.name.data, Role(form.role.data))
+            db.session, current_member(), form.name.data, Role(form.role.data)
+        )
         db.session.commit()
         form = TokenForm(formdata=None)
     elif form.is_submitted():
         status = 422
-    return render_template("members/tokens.html", form=form, secret=secret,
-                           tokens=member_service.list_tokens(db.session)), status
+    return render_template(
+        "members/tokens.html",
+        form=form,
+        secret=secret,
+        tokens=member_service.list_tokens(db.session),
+    ), status
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

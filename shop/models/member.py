@@ -19,9 +19,15 @@ class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
-ROLE_TYPE = Enum(Role, name="member_role", values_callable=lambda roles: [r.value for r in roles],
-                 native_enum=False, create_constraint=True, length=16,
-                 validate_strings=True)
+ROLE_TYPE = Enum(
+    Role,
+    name="member_role",
+    values_callable=lambda roles: [r.value for r in roles],
+    native_enum=False,
+    create_constraint=True,
+    length=16,
+    validate_strings=True,
+)
 
 
 class Member(UserMixin, db.Model):

@@ -12,8 +12,14 @@ class ShopError(Exception):
 
     status = 400
 
-    def __init__(self, message, field: str | None = None, *,
-                 fields: dict[str, list] | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message,
+        field: str | None = None,
+        *,
+        fields: dict[str, list] | None = None,
+        status: int | None = None,
+    ):
         super().__init__(str(message))
         self.message = message
         self.field = field

@@ -24,7 +24,7 @@ from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefuse
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
 _DUMMY_HASH = generate_password_hash("not-a-pin")
-TOKEN_PREFIX = "shop_"
+TOKEN_PREFIX = "shop_"  # noqa: S105 a marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,11 @@ def active_members(session: Session, today: date) -> list[Member]:
 
 
 def create_member(
-    session: Session, details: MemberDetails, pin: str | None, *, country_code: str,
+    session: Session,
+    details: MemberDetails,
+    pin: str | None,
+    *,
+    country_code: str,
     number: int | None = None,
 ) -> Member:
     """Add a member with the next free number (or ``number``, for imports) and her PIN.
@@ -101,7 +105,11 @@ def create_member(
 
 
 def update_member(
-    session: Session, member: Member, details: MemberDetails, *, country_code: str,
+    session: Session,
+    member: Member,
+    details: MemberDetails,
+    *,
+    country_code: str,
     acting: Member | None = None,
 ) -> Member:
     """Change a member's name, phone, role or dates. Her number never changes.
@@ -152,8 +160,15 @@ def change_own_pin(session: Session, member: Member, current_pin: str, new_pin: 
 
 
 def sign_in_with_phone(
-    session: Session, phone_text: str, pin: str, *, now: datetime, today: date,
-    country_code: str, policy: LockPolicy, method: str = "phone",
+    session: Session,
+    phone_text: str,
+    pin: str,
+    *,
+    now: datetime,
+    today: date,
+    country_code: str,
+    policy: LockPolicy,
+    method: str = "phone",
 ) -> Member:
     """Check a phone number and PIN; return the member, or raise :class:`SignInRefused`.
 
@@ -167,8 +182,9 @@ def sign_in_with_phone(
     except PhoneError as error:
         raise SignInRefused(messages.PHONE[error.code], "phone") from None
     member = session.scalar(select(Member).where(Member.phone == phone))
-    return _check_pin(session, phone, member, pin, now=now, today=today, policy=policy,
-                      method=method, phone=phone)
+    return _check_pin(
+        session, phone, member, pin, now=now, today=today, policy=policy, method=method, phone=phone
+    )
 
 
 def sign_in_by_switch(
@@ -176,16 +192,26 @@ def sign_in_by_switch(
 ) -> Member:
     """The counter's "who is selling now?": a member taps her name and types her PIN."""
     member = get_member(session, number)
-    return _check_pin(session, _switch_key(member), member, pin, now=now, today=today,
-                      policy=policy, method="switch", phone=member.phone)
+    return _check_pin(
+        session,
+        _switch_key(member),
+        member,
+        pin,
+        now=now,
+        today=today,
+        policy=policy,
+        method="switch",
+        phone=member.phone,
+    )
 
 
 def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) -> Member:
     lock = _lock_row(session, key)
     if lock.locked_until is not None and lock.locked_until > now:
         _record(session, phone, member, method, "locked", now)
-        raise SignInRefused(_locked_message(lock.locked_until), "pin",
-                            locked_until=lock.locked_until)
+        raise SignInRefused(
+            _locked_message(lock.locked_until), "pin", locked_until=lock.locked_until
+        )
     pin_ok = check_password_hash(
         member.pin_hash if member is not None and member.pin_hash else _DUMMY_HASH, pin or ""
     )
@@ -196,8 +222,9 @@ def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) 
             lock.failures = 0
             lock.locked_until = now + timedelta(minutes=policy.lock_minutes)
             _record(session, phone, member, method, outcome, now)
-            raise SignInRefused(_locked_message(lock.locked_until), "pin",
-                                locked_until=lock.locked_until)
+            raise SignInRefused(
+                _locked_message(lock.locked_until), "pin", locked_until=lock.locked_until
+            )
         _record(session, phone, member, method, outcome, now)
         left = policy.max_failures - lock.failures
         if method == "switch":
@@ -215,9 +242,7 @@ def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) 
     return member
 
 
-def create_token(
-    session: Session, owner: Member, name: str, role: Role
-) -> tuple[ApiToken, str]:
+def create_token(session: Session, owner: Member, name: str, role: Role) -> tuple[ApiToken, str]:
     """Make a bearer token for a script; return its row and the secret, shown only once.
 
     A token acts as ``owner`` with at most ``role``; only coordinators may create one.
@@ -229,7 +254,10 @@ def create_token(
         raise InvalidInput(_l("Give the token a name that says what it is for."), "name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        name=name, role=role, member=owner, token_hash=_token_hash(secret),
+        name=name,
+        role=role,
+        member=owner,
+        token_hash=_token_hash(secret),
         prefix=secret[: len(TOKEN_PREFIX) + 4],
     )
     session.add(token)
@@ -266,8 +294,11 @@ def member_for_token(session: Session, secret: str, *, now: datetime, today: dat
     if not reading_only.get():
         # A GET must not write: on SQLite it reads a snapshot that cannot take the write lock.
         token.last_used_at = now
-    role = Role.COORDINATOR if (
-        token.role == Role.COORDINATOR and token.member.is_coordinator) else Role.MEMBER
+    role = (
+        Role.COORDINATOR
+        if (token.role == Role.COORDINATOR and token.member.is_coordinator)
+        else Role.MEMBER
+    )
     return token.member, role
 
 
@@ -332,9 +363,7 @@ def _lock_row(session: Session, key: str) -> PinLock:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(PinLock).values(key=key, failures=0).on_conflict_do_nothing())
-    return session.execute(
-        select(PinLock).where(PinLock.key == key).with_for_update()
-    ).scalar_one()
+    return session.execute(select(PinLock).where(PinLock.key == key).with_for_update()).scalar_one()
 
 
 def _clear_lock(session: Session, key: str) -> None:

@@ -1,0 +1,209 @@
+"""Fixtures: an app on a migrated database per test, its client and CLI runner, factories.
+
+The database is SQLite unless ``SHOP_TEST_DATABASE`` names a PostgreSQL server, for
+instance ``postgresql://localhost/test``: then a fresh database is created on that server
+for this run, migrated once, emptied before every test and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from shop import create_app
+from shop.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEMO_PIN = "2468"
+
+
+def pytest_report_header(config):
+    target = os.environ.get("SHOP_TEST_DATABASE") or "sqlite (a file per test)"
+    return f"shop database under test: {target}"
+
+
+def _test_config(url: str, instance_path: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SHOP_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "SHOP_COUNTRY_CODE": "84",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "WTF_CSRF_ENABLED": False,
+        "MIGRATE_ON_START": False,
+        "PROPAGATE_UNEXPECTED": True,
+    }
+
+
+def _migrate(url: str, instance_path: str) -> None:
+    from shop.cli import upgrade_database
+
+    app = create_app(_test_config(url, instance_path))
+    upgrade_database(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """(kind, url) of a migrated database for this test run."""
+    server = os.environ.get("SHOP_TEST_DATABASE")
+    instance = str(tmp_path_factory.mktemp("instance"))
+    if not server:
+        path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
+        _migrate(f"sqlite:///{path}", instance)
+        yield "sqlite", str(path)
+        return
+    base = make_url(server.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"shop_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # pragma: no cover - depends on the machine
+        if IN_CI:
+            raise
+        pytest.exit(f"PostgreSQL at {server} is not reachable: {error}", returncode=1)
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url, instance)
+        yield "postgresql", url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(database, tmp_path):
+    """A clean, migrated database for one test."""
+    kind, location = database
+    if kind == "sqlite":
+        target = tmp_path / "shop.sqlite3"
+        shutil.copyfile(location, target)
+        return f"sqlite:///{target}"
+    engine = create_engine(location)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return location
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = create_app(_test_config(db_url, str(tmp_path)))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_kind(database):
+    return database[0]
+
+
+class Clock:
+    """Moves the shop's "now" for a test (sign-in locks, days)."""
+
+    def __init__(self, monkeypatch):
+        self.moment = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+        monkeypatch.setattr("shop.domain.calendar.utc_now", lambda: self.moment)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.moment = self.moment + timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def make_member(app):
+    """Factory: add a member through the service and commit; returns her number."""
+    from shop.models import Role
+    from shop.services import members as member_service
+
+    def make(
+        name="Nguyễn Thị Hồng",
+        phone="0912000001",
+        pin=DEMO_PIN,
+        role=Role.MEMBER,
+        joined_on=date(2026, 10, 1),
+        left_on=None,
+        number=None,
+    ):
+        with app.app_context():
+            details = member_service.MemberDetails(
+                name=name, phone=phone, role=Role(role), joined_on=joined_on, left_on=left_on
+            )
+            member = member_service.create_member(
+                db.session, details, pin, country_code="84", number=number
+            )
+            db.session.commit()
+            return member.number
+
+    return make
+
+
+@pytest.fixture
+def coordinator(make_member):
+    return make_member(name="Nguyễn Thị Hồng", phone="0912000001", role="coordinator")
+
+
+@pytest.fixture
+def member(make_member):
+    return make_member(name="Nguyễn Thị Ngọc", phone="0912000002", pin="1357")
+
+
+def sign_in(client, phone, pin=DEMO_PIN):
+    return client.post("/sign-in", data={"phone": phone, "pin": pin})
+
+
+@pytest.fixture
+def as_coordinator(client, coordinator):
+    response = sign_in(client, "0912000001")
+    assert response.status_code == 303, response.data
+    return client
+
+
+@pytest.fixture
+def as_member(client, coordinator, member):
+    response = sign_in(client, "0912000002", "1357")
+    assert response.status_code == 303, response.data
+    return client

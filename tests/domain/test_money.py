@@ -1,0 +1,146 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shop.domain.money import MAX_DONG, MoneyError, format_dong, parse_dong, split_largest_remainder
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45000", 45_000),
+        ("45.000", 45_000),
+        ("45,000", 45_000),
+        ("45k", 45_000),
+        ("45K", 45_000),
+        (" 45 k ", 45_000),
+        ("45.000 ₫", 45_000),
+        ("45.000₫", 45_000),
+        ("45000đ", 45_000),
+        ("45000 đồng", 45_000),
+        ("45000 VND", 45_000),
+        ("1,5k", 1_500),
+        ("1.5k", 1_500),
+        ("2tr", 2_000_000),
+        ("1.2tr", 1_200_000),
+        ("1tr2", 1_200_000),
+        ("1tr25", 1_250_000),
+        ("1.250.000", 1_250_000),
+        ("0", 0),
+        ("10 nghìn", 10_000),
+        (45_000, 45_000),
+    ],
+)
+def test_parse_accepts_what_people_type(text, expected):
+    assert parse_dong(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("abc", "invalid"),
+        ("45.5", "fraction"),
+        ("45,50", "fraction"),
+        ("1,2345k", "fraction"),
+        ("0.5k5", "invalid"),
+        ("4.50.000", "invalid"),
+        ("-5000", "negative"),
+        ("-45k", "negative"),
+        ("12e3", "invalid"),
+        ("1.2.3k", "invalid"),
+        ("100.000.000.001", "too_large"),
+        ("9999999999999999999", "too_large"),
+        (-1, "negative"),
+        ("₫", "invalid"),
+    ],
+)
+def test_parse_refuses_with_a_reason(text, code):
+    with pytest.raises(MoneyError) as caught:
+        parse_dong(text)
+    assert caught.value.code == code
+
+
+def test_parse_refuses_a_boolean():
+    with pytest.raises(MoneyError):
+        parse_dong(True)
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (0, "0 ₫"),
+        (500, "500 ₫"),
+        (45_000, "45.000 ₫"),
+        (1_250_000, "1.250.000 ₫"),
+        (-1_500, "-1.500 ₫"),
+    ],
+)
+def test_format(amount, text):
+    assert format_dong(amount).replace("\u00a0", " ") == text
+
+
+def test_format_refuses_non_integers():
+    with pytest.raises(TypeError):
+        format_dong(45000.0)
+
+
+@given(st.integers(min_value=0, max_value=MAX_DONG))
+def test_formatted_amount_parses_back(amount):
+    assert parse_dong(format_dong(amount)) == amount
+    assert parse_dong(format_dong(amount, symbol=False)) == amount
+    assert parse_dong(str(amount)) == amount
+
+
+@given(st.integers(min_value=0, max_value=MAX_DONG // 1000))
+def test_thousands_with_k(thousands):
+    assert parse_dong(f"{thousands}k") == thousands * 1000
+
+
+@given(st.text(max_size=30))
+def test_parse_never_fails_with_anything_but_money_error(text):
+    try:
+        value = parse_dong(text)
+    except MoneyError as error:
+        assert error.code in {"empty", "invalid", "negative", "fraction", "too_large"}
+    else:
+        assert isinstance(value, int)
+        assert 0 <= value <= MAX_DONG
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "parts"),
+    [
+        # SHARING.md, November: work shares of 45.000 over 200/100/400 minutes.
+        (45_000, [200, 100, 400], [12_857, 6_429, 25_714]),
+        # January: 25.650 equally over four members; the two đồng left go to 1 and 2.
+        (25_650, [1, 1, 1, 1], [6_413, 6_413, 6_412, 6_412]),
+        # The whole-sale discount of sale 2: 6.000 over C 35.000 and D 25.000.
+        (6_000, [35_000, 25_000], [3_500, 2_500]),
+        (10, [0, 1], [0, 10]),
+        (0, [3, 4], [0, 0]),
+        (-7, [1, 1], [-4, -3]),
+    ],
+)
+def test_split_examples(total, weights, parts):
+    assert split_largest_remainder(total, weights) == parts
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=40).filter(any),
+)
+def test_split_adds_up_and_is_fair(total, weights):
+    parts = split_largest_remainder(total, weights)
+    assert sum(parts) == total
+    weight_sum = sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        exact = total * weight / weight_sum
+        assert abs(part - exact) < 1 + 1e-6 * abs(exact)
+
+
+@pytest.mark.parametrize("weights", [[], [0, 0], [1, -1]])
+def test_split_refuses_bad_weights(weights):
+    with pytest.raises(ValueError):
+        split_largest_remainder(100, weights)

@@ -1,0 +1,305 @@
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shop.extensions import db
+from shop.models import Member, Role, SignInEvent
+from shop.services import members as svc
+from shop.services.errors import InvalidInput, NotFound, SignInRefused
+
+POLICY = svc.LockPolicy(max_failures=5, lock_minutes=15)
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 20)
+
+
+def details(name="Nguyễn Thị Út", phone="0912 000 003", role=Role.MEMBER, **kw):
+    return svc.MemberDetails(
+        name=name, phone=phone, role=role, joined_on=kw.pop("joined_on", date(2026, 10, 1)), **kw
+    )
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context(), app.test_request_context():
+        yield db.session
+
+
+def test_numbers_follow_on_and_phone_is_normalised(ctx):
+    first = svc.create_member(ctx, details(name="A", phone="0912000001"), "2468", country_code="84")
+    second = svc.create_member(
+        ctx, details(name="B", phone="+84 912 000 002"), None, country_code="84"
+    )
+    assert (first.number, second.number) == (1, 2)
+    assert second.phone == "0912000002"
+    assert second.pin_hash is None
+    assert first.pin_hash and "2468" not in first.pin_hash
+
+
+def test_phone_must_be_unique(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "2468", country_code="84")
+    with pytest.raises(InvalidInput) as caught:
+        svc.create_member(
+            ctx, details(name="Other", phone="+84912000003"), "2468", country_code="84"
+        )
+    assert caught.value.field == "phone"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"phone": "12"}, "phone"),
+        ({"left_on": date(2026, 9, 1)}, "left_on"),
+    ],
+)
+def test_refusals_name_their_field(ctx, kwargs, field):
+    with pytest.raises(InvalidInput) as caught:
+        svc.create_member(ctx, details(**kwargs), "2468", country_code="84")
+    assert caught.value.field == field
+    assert ctx.scalar(select(Member.id)) is None
+
+
+def test_weak_pin_is_refused(ctx):
+    with pytest.raises(InvalidInput) as caught:
+        svc.create_member(ctx, details(), "1111", country_code="84")
+    assert caught.value.field == "pin"
+
+
+def test_member_without_phone_can_exist(ctx):
+    member = svc.create_member(ctx, details(phone=None), "2468", country_code="84")
+    assert member.phone is None
+
+
+def test_sign_in_with_phone_and_pin(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    member = svc.sign_in_with_phone(
+        ctx, "0912 000 003", "3579", now=NOW, today=TODAY, country_code="84", policy=POLICY
+    )
+    assert member.number == 1
+    outcomes = ctx.scalars(select(SignInEvent.outcome)).all()
+    assert outcomes == ["ok"]
+
+
+def test_five_wrong_pins_lock_the_phone_for_fifteen_minutes(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    for attempt in range(4):
+        with pytest.raises(SignInRefused) as caught:
+            svc.sign_in_with_phone(
+                ctx, "0912000003", "0000", now=NOW, today=TODAY, country_code="84", policy=POLICY
+            )
+        assert caught.value.locked_until is None, attempt
+    with pytest.raises(SignInRefused) as caught:
+        svc.sign_in_with_phone(
+            ctx, "0912000003", "0000", now=NOW, today=TODAY, country_code="84", policy=POLICY
+        )
+    assert caught.value.locked_until == NOW + timedelta(minutes=15)
+    # Even the right PIN is refused while locked ...
+    with pytest.raises(SignInRefused):
+        svc.sign_in_with_phone(
+            ctx,
+            "0912000003",
+            "3579",
+            now=NOW + timedelta(minutes=14),
+            today=TODAY,
+            country_code="84",
+            policy=POLICY,
+        )
+    # ... and accepted once the 15 minutes are over.
+    member = svc.sign_in_with_phone(
+        ctx,
+        "0912000003",
+        "3579",
+        now=NOW + timedelta(minutes=15),
+        today=TODAY,
+        country_code="84",
+        policy=POLICY,
+    )
+    assert member.number == 1
+
+
+def test_a_right_pin_resets_the_count(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    for _ in range(4):
+        with pytest.raises(SignInRefused):
+            svc.sign_in_with_phone(
+                ctx, "0912000003", "0000", now=NOW, today=TODAY, country_code="84", policy=POLICY
+            )
+    svc.sign_in_with_phone(
+        ctx, "0912000003", "3579", now=NOW, today=TODAY, country_code="84", policy=POLICY
+    )
+    for _ in range(4):
+        with pytest.raises(SignInRefused) as caught:
+            svc.sign_in_with_phone(
+                ctx, "0912000003", "0000", now=NOW, today=TODAY, country_code="84", policy=POLICY
+            )
+        assert caught.value.locked_until is None
+
+
+def test_unknown_phone_is_refused_like_a_wrong_pin_and_locks_too(ctx):
+    messages = set()
+    for _ in range(5):
+        with pytest.raises(SignInRefused) as caught:
+            svc.sign_in_with_phone(
+                ctx, "0999999999", "2468", now=NOW, today=TODAY, country_code="84", policy=POLICY
+            )
+        messages.add(caught.value.field)
+    assert messages == {"pin"}
+    assert caught.value.locked_until is not None
+
+
+def test_member_who_left_cannot_sign_in(ctx):
+    svc.create_member(
+        ctx, details(phone="0912000003", left_on=date(2026, 11, 19)), "3579", country_code="84"
+    )
+    with pytest.raises(SignInRefused) as caught:
+        svc.sign_in_with_phone(
+            ctx, "0912000003", "3579", now=NOW, today=TODAY, country_code="84", policy=POLICY
+        )
+    assert "left" in str(caught.value.message).lower() or "rời" in str(caught.value.message)
+    # On her last day she still can.
+    assert (
+        svc.sign_in_with_phone(
+            ctx,
+            "0912000003",
+            "3579",
+            now=NOW,
+            today=date(2026, 11, 19),
+            country_code="84",
+            policy=POLICY,
+        ).number
+        == 1
+    )
+
+
+def test_switch_locks_per_member(ctx):
+    svc.create_member(ctx, details(phone=None), "3579", country_code="84")
+    for _ in range(5):
+        with pytest.raises(SignInRefused):
+            svc.sign_in_by_switch(ctx, 1, "0000", now=NOW, today=TODAY, policy=POLICY)
+    with pytest.raises(SignInRefused) as caught:
+        svc.sign_in_by_switch(ctx, 1, "3579", now=NOW, today=TODAY, policy=POLICY)
+    assert caught.value.locked_until is not None
+    with pytest.raises(NotFound):
+        svc.sign_in_by_switch(ctx, 99, "3579", now=NOW, today=TODAY, policy=POLICY)
+
+
+def test_coordinator_reset_unlocks_and_ends_old_sessions(ctx):
+    member = svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    version = member.session_version
+    for _ in range(5):
+        with pytest.raises(SignInRefused):
+            svc.sign_in_with_phone(
+                ctx, "0912000003", "0000", now=NOW, today=TODAY, country_code="84", policy=POLICY
+            )
+    svc.set_pin(ctx, member, "8024")
+    assert member.session_version == version + 1
+    assert (
+        svc.sign_in_with_phone(
+            ctx, "0912000003", "8024", now=NOW, today=TODAY, country_code="84", policy=POLICY
+        )
+        is member
+    )
+
+
+def test_change_own_pin_needs_the_current_one(ctx):
+    member = svc.create_member(ctx, details(), "3579", country_code="84")
+    with pytest.raises(InvalidInput) as caught:
+        svc.change_own_pin(ctx, member, "0000", "8024")
+    assert caught.value.field == "current_pin"
+    with pytest.raises(InvalidInput) as caught:
+        svc.change_own_pin(ctx, member, "3579", "3579")
+    assert caught.value.field == "new_pin"
+    svc.change_own_pin(ctx, member, "3579", "8024")
+    assert (
+        svc.sign_in_with_phone(
+            ctx, "0912000003", "8024", now=NOW, today=TODAY, country_code="84", policy=POLICY
+        )
+        is member
+    )
+
+
+def test_coordinator_cannot_demote_herself(ctx):
+    boss = svc.create_member(ctx, details(role=Role.COORDINATOR), "3579", country_code="84")
+    with pytest.raises(InvalidInput) as caught:
+        svc.update_member(ctx, boss, details(role=Role.MEMBER), country_code="84", acting=boss)
+    assert caught.value.field == "role"
+    with pytest.raises(InvalidInput) as caught:
+        svc.update_member(
+            ctx, boss, details(role=Role.COORDINATOR, left_on=TODAY), country_code="84", acting=boss
+        )
+    assert caught.value.field == "left_on"
+
+
+def test_tokens_are_stored_hashed_and_can_be_revoked(ctx):
+    boss = svc.create_member(ctx, details(role=Role.COORDINATOR), "3579", country_code="84")
+    token, secret = svc.create_token(ctx, boss, "till script", Role.COORDINATOR)
+    assert secret.startswith("shop_") and len(secret) > 40
+    assert secret not in token.token_hash
+    assert svc.member_for_token(ctx, secret, now=NOW, today=TODAY) == (boss, Role.COORDINATOR)
+    assert svc.member_for_token(ctx, secret + "x", now=NOW, today=TODAY) is None
+    svc.revoke_token(ctx, token.id, now=NOW)
+    assert svc.member_for_token(ctx, secret, now=NOW, today=TODAY) is None
+
+
+def test_token_power_never_exceeds_its_member(ctx):
+    boss = svc.create_member(ctx, details(role=Role.COORDINATOR), "3579", country_code="84")
+    _token, secret = svc.create_token(ctx, boss, "reports", Role.COORDINATOR)
+    boss.role = Role.MEMBER
+    assert svc.member_for_token(ctx, secret, now=NOW, today=TODAY) == (boss, Role.MEMBER)
+    boss.left_on = date(2026, 11, 1)
+    assert svc.member_for_token(ctx, secret, now=NOW, today=TODAY) is None
+
+
+def test_only_coordinators_create_tokens(ctx):
+    plain = svc.create_member(ctx, details(), "3579", country_code="84")
+    with pytest.raises(svc.Forbidden):
+        svc.create_token(ctx, plain, "mine", Role.MEMBER)
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_write_transactions_do_not_interleave(app, db_kind):
+    """Two read-then-write transactions on SQLite: the second waits and sees the first.
+
+    With pysqlite's legacy mode both would read the same number and one write would be lost
+    (or fail with "database is locked"); BEGIN IMMEDIATE serialises them.
+    """
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's locking; PostgreSQL relies on row locks and constraints")
+    with app.app_context():
+        svc.create_member(db.session, details(phone="0912000003"), "3579", country_code="84")
+        db.session.commit()
+    read_first = threading.Event()
+    errors = []
+
+    def add_one(name, wait_for=None, signal=None):
+        try:
+            with app.app_context():
+                session = db.session
+                count = session.scalar(select(Member.session_version).where(Member.number == 1))
+                if signal:
+                    signal.set()
+                if wait_for:
+                    wait_for.wait(2)
+                member = session.scalar(select(Member).where(Member.number == 1))
+                member.session_version = count + 1
+                session.commit()
+        except Exception as error:  # pragma: no cover - the failure being tested for
+            errors.append(error)
+
+    first = threading.Thread(
+        target=add_one,
+        args=("first",),
+        kwargs={"signal": read_first, "wait_for": threading.Event()},
+    )
+    first.start()
+    read_first.wait(2)
+    second = threading.Thread(target=add_one, args=("second",))
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    with app.app_context():
+        version = db.session.scalar(select(Member.session_version).where(Member.number == 1))
+    assert version == 3

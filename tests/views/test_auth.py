@@ -1,0 +1,215 @@
+import re
+
+import pytest
+
+from tests.conftest import sign_in
+
+
+def test_empty_shop_sends_everyone_to_setup(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/setup"
+    assert client.get("/sign-in").headers["Location"] == "/setup"
+
+
+def test_setup_creates_the_first_coordinator_then_closes(client):
+    page = client.get("/setup")
+    assert page.status_code == 200
+    assert "Thiết lập cửa hàng" in page.text
+    response = client.post(
+        "/setup",
+        data={
+            "shop_name": "NEW ME – Đồ cũ",
+            "shop_address": "Hà Nội",
+            "name": "Nguyễn Thị Hồng",
+            "phone": "0912 000 001",
+            "pin": "2468",
+        },
+    )
+    assert response.status_code == 302
+    members = client.get("/members/")
+    assert "Nguyễn Thị Hồng" in members.text and "Trưởng nhóm" in members.text
+    assert "NEW ME – Đồ cũ" in members.text
+    assert client.get("/setup").status_code == 404
+    client.post("/sign-out")
+    assert (
+        client.post(
+            "/setup", data={"shop_name": "X", "name": "Y", "phone": "0912000009", "pin": "2468"}
+        ).status_code
+        == 404
+    )
+
+
+def test_setup_blank_form_says_what_is_missing(client):
+    response = client.post("/setup", data={})
+    assert response.status_code == 200
+    assert "Hãy nhập tên cửa hàng." in response.text
+    assert "Hãy nhập họ tên của chị." in response.text
+    assert "Hãy nhập số điện thoại của chị." in response.text
+    assert "Hãy nhập mã PIN." in response.text
+
+
+def test_sign_in_page_is_vietnamese(client, coordinator):
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    assert '<html lang="vi">' in page.text
+    assert "Đăng nhập" in page.text and "Số điện thoại" in page.text
+
+
+def test_sign_in_and_out(client, coordinator):
+    response = sign_in(client, "0912 000 001")
+    assert response.status_code == 303
+    home = client.get("/")
+    assert "Chào chị Nguyễn Thị Hồng!" in home.text
+    client.post("/sign-out")
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, coordinator):
+    response = client.post("/sign-in?next=/members/", data={"phone": "0912000001", "pin": "2468"})
+    assert response.headers["Location"] == "/members/"
+    client.post("/sign-out")
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(
+            "/sign-in", data={"phone": "0912000001", "pin": "2468", "next": target}
+        )
+        assert response.headers["Location"] == "/", target
+        client.post("/sign-out")
+
+
+def test_wrong_pin_says_so_beside_the_pin(client, coordinator):
+    response = sign_in(client, "0912000001", "9999")
+    assert response.status_code == 401
+    assert "Sai số điện thoại hoặc mã PIN. Còn 4 lần thử." in response.text
+    assert 'id="pin-error"' in response.text
+
+
+def test_blank_sign_in_form(client, coordinator):
+    response = client.post("/sign-in", data={"phone": "", "pin": ""})
+    assert response.status_code == 422
+    assert "Hãy nhập số điện thoại của chị." in response.text
+    assert "Hãy nhập mã PIN của chị." in response.text
+
+
+def test_malformed_phone(client, coordinator):
+    response = client.post("/sign-in", data={"phone": "abc", "pin": "2468"})
+    assert response.status_code == 422
+    assert "Đây không phải số điện thoại" in response.text
+
+
+def test_lockout_after_five_wrong_pins_and_release_after_fifteen_minutes(
+    client, coordinator, clock
+):
+    for left in (4, 3, 2, 1):
+        assert f"Còn {left} lần thử" in sign_in(client, "0912000001", "9999").text
+    locked = sign_in(client, "0912000001", "9999")
+    # 03:00 UTC + 15 min is 10:15 in Hanoi.
+    assert "bị khóa đến 10:15" in locked.text
+    clock.advance(minutes=14)
+    assert "bị khóa đến 10:15" in sign_in(client, "0912000001", "2468").text
+    assert client.get("/").status_code == 302
+    clock.advance(minutes=1)
+    assert sign_in(client, "0912000001", "2468").status_code == 303
+
+
+def test_member_who_left_is_signed_out_and_refused(client, app, coordinator, member, clock):
+    assert sign_in(client, "0912000002", "1357").status_code == 303
+    with app.app_context():
+        from datetime import date
+
+        from shop.extensions import db
+        from shop.services import members as svc
+
+        m = svc.get_member(db.session, member)
+        m.left_on = date(2026, 11, 19)
+        db.session.commit()
+    assert client.get("/").status_code == 302
+    response = sign_in(client, "0912000002", "1357")
+    assert response.status_code == 401
+    assert "đã rời nhóm" in response.text
+
+
+def test_change_own_pin(as_member):
+    page = as_member.get("/account/pin")
+    assert "Đổi mã PIN" in page.text
+    wrong = as_member.post(
+        "/account/pin", data={"current_pin": "0000", "new_pin": "8024", "confirm_pin": "8024"}
+    )
+    assert wrong.status_code == 422 and "Mã PIN hiện tại không đúng." in wrong.text
+    mismatch = as_member.post(
+        "/account/pin", data={"current_pin": "1357", "new_pin": "8024", "confirm_pin": "8025"}
+    )
+    assert "Hai lần nhập mã PIN mới không giống nhau." in mismatch.text
+    weak = as_member.post(
+        "/account/pin", data={"current_pin": "1357", "new_pin": "1111", "confirm_pin": "1111"}
+    )
+    assert "quá dễ đoán" in weak.text
+    ok = as_member.post(
+        "/account/pin", data={"current_pin": "1357", "new_pin": "8024", "confirm_pin": "8024"}
+    )
+    assert ok.status_code == 303
+    assert as_member.get("/").status_code == 200  # still signed in with the new PIN
+    as_member.post("/sign-out")
+    assert sign_in(as_member, "0912000002", "1357").status_code == 401
+    assert sign_in(as_member, "0912000002", "8024").status_code == 303
+
+
+def test_pin_reset_ends_her_other_sessions(app, coordinator, member):
+    phone_of_hers = app.test_client()
+    assert sign_in(phone_of_hers, "0912000002", "1357").status_code == 303
+    boss = app.test_client()
+    sign_in(boss, "0912000001")
+    assert boss.post(f"/members/{member}/pin", data={"pin": "8024"}).status_code == 303
+    assert phone_of_hers.get("/").status_code == 302
+
+
+def test_switch_who_is_selling(as_coordinator, member):
+    names = as_coordinator.get("/switch")
+    assert "Ai đang bán hàng?" in names.text
+    assert "Nguyễn Thị Ngọc" in names.text
+    wrong = as_coordinator.post(f"/switch/{member}", data={"pin": "0000"})
+    assert wrong.status_code == 401 and "Sai mã PIN. Còn 4 lần thử." in wrong.text
+    # A wrong PIN at the switch leaves the current seller signed in.
+    assert "Nguyễn Thị Hồng" in as_coordinator.get("/").text
+    ok = as_coordinator.post(f"/switch/{member}", data={"pin": "1357"})
+    assert ok.status_code == 303
+    home = as_coordinator.get("/")
+    assert "Chào chị Nguyễn Thị Ngọc!" in home.text
+    assert "Nguyễn Thị Ngọc đang bán hàng." in home.text
+
+
+def test_switch_to_unknown_member_is_404(as_coordinator):
+    assert as_coordinator.get("/switch/99").status_code == 404
+
+
+def test_language_can_be_switched_to_english(client, coordinator):
+    response = client.post("/language", data={"lang": "en", "next": "/sign-in"})
+    assert response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in")
+    assert '<html lang="en">' in page.text and "Phone number" in page.text
+    client.post("/language", data={"lang": "vi"})
+    assert "Số điện thoại" in client.get("/sign-in").text
+
+
+@pytest.fixture
+def csrf_client(app, coordinator):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app.test_client()
+
+
+def test_forms_refuse_a_post_without_csrf_token(csrf_client):
+    response = csrf_client.post("/sign-in", data={"phone": "0912000001", "pin": "2468"})
+    assert response.status_code == 303
+    assert csrf_client.get("/").status_code == 302  # not signed in
+    page = csrf_client.get(response.headers["Location"])
+    assert "Trang này đã hết hạn" in page.text
+
+
+def test_forms_accept_a_post_with_the_csrf_token(csrf_client):
+    page = csrf_client.get("/sign-in")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    response = csrf_client.post(
+        "/sign-in", data={"csrf_token": token, "phone": "0912000001", "pin": "2468"}
+    )
+    assert response.status_code == 303
+    assert csrf_client.get("/").status_code == 200
