@@ -33,6 +33,8 @@ def upgrade_database(app: Flask) -> None:
 
     with app.app_context():
         upgrade()
+        # No connection opened here may cross into a forked gunicorn worker.
+        db.engine.dispose()
 
 
 def _fail(error: ShopError):
@@ -138,6 +140,10 @@ def demo():
     """Fill an empty database with a small demo shop; leave a used one untouched."""
     if member_service.has_members(db.session):
         click.echo("The database already has members; the demo shop was not loaded.")
+        click.echo(
+            "If it is the demo shop: sign in with phone "
+            f"{DEMO_MEMBERS[0][2]} and PIN {DEMO_MEMBERS[0][5]}."
+        )
         return
     member_service.save_shop_profile(db.session, DEMO_SHOP["name"], DEMO_SHOP["address"])
     for number, name, phone, role, joined_on, pin in DEMO_MEMBERS:

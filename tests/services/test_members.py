@@ -303,3 +303,32 @@ def test_sqlite_write_transactions_do_not_interleave(app, db_kind):
     with app.app_context():
         version = db.session.scalar(select(Member.session_version).where(Member.number == 1))
     assert version == 3
+
+
+def test_members_added_at_the_same_moment_get_different_numbers(app):
+    """Several coordinators adding members at once: numbers stay unique and gap-free."""
+    errors, barrier = [], threading.Barrier(4)
+
+    def add(index):
+        try:
+            with app.app_context():
+                barrier.wait(5)
+                svc.create_member(
+                    db.session,
+                    details(name=f"M{index}", phone=f"091200010{index}"),
+                    "3579",
+                    country_code="84",
+                )
+                db.session.commit()
+        except Exception as error:  # pragma: no cover - the failure being tested for
+            errors.append(error)
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        numbers = sorted(db.session.scalars(select(Member.number)))
+    assert numbers == [1, 2, 3, 4]

@@ -1,0 +1,61 @@
+import pytest
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
+    phone.goto(f"{live_server}/")
+    assert phone.url.endswith("/sign-in?next=/")
+    assert phone.locator("h1").inner_text() == "Đăng nhập"
+    screenshot(phone, "sign-in-360")
+
+    # A wrong PIN: the message sits beside the PIN field, in Vietnamese.
+    phone.get_by_label("Số điện thoại").fill("0912 000 001")
+    phone.get_by_label("Mã PIN").fill("9999")
+    phone.get_by_role("button", name="Đăng nhập").click()
+    error = phone.locator("#pin-error")
+    assert "Sai số điện thoại hoặc mã PIN. Còn 4 lần thử." in error.inner_text()
+    screenshot(phone, "sign-in-wrong-pin-360")
+
+    phone.get_by_label("Mã PIN").fill("2468")
+    phone.get_by_role("button", name="Đăng nhập").click()
+    phone.wait_for_url(f"{live_server}/")
+    assert "Chào chị Nguyễn Thị Hồng!" in phone.locator("h1").inner_text()
+    # Nothing wider than the phone: no sideways scrolling.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # The tab bar's targets are big enough for a finger.
+    for box in phone.locator(".tabbar a").all():
+        assert box.bounding_box()["height"] >= 48
+    screenshot(phone, "home-360")
+
+    # "Who is selling now?": tap a name, type her PIN.
+    phone.get_by_role("link", name="Ai đang bán?").click()
+    phone.get_by_role("link", name="Nguyễn Thị Ngọc").click()
+    phone.get_by_label("Mã PIN").fill("1357")
+    phone.get_by_role("button", name="Tôi bán hàng bây giờ").click()
+    phone.wait_for_url(f"{live_server}/")
+    assert "Nguyễn Thị Ngọc" in phone.get_by_test_id("who").inner_text()
+    screenshot(phone, "switched-360")
+
+    assert phone.foreign_requests == []
+    assert phone.console_errors == []
+
+
+def test_first_run_setup_on_a_phone(phone, live_server):
+    phone.goto(f"{live_server}/")
+    assert phone.url.endswith("/setup")
+    phone.get_by_role("button", name="Tạo cửa hàng").click()
+    assert phone.locator("#shop_name-error").inner_text() == "Hãy nhập tên cửa hàng."
+    screenshot(phone, "setup-blank-360")
+    phone.get_by_label("Tên cửa hàng").fill("NEW ME – Đồ cũ")
+    phone.get_by_label("Họ tên của chị").fill("Nguyễn Thị Hồng")
+    phone.get_by_label("Số điện thoại của chị").fill("0912000001")
+    phone.get_by_label("Chọn mã PIN").fill("2468")
+    phone.get_by_role("button", name="Tạo cửa hàng").click()
+    phone.wait_for_url(f"{live_server}/members/")
+    assert "Nguyễn Thị Hồng" in phone.locator(".people").inner_text()
+    assert "NEW ME – Đồ cũ" in phone.locator(".topbar").inner_text()
+    screenshot(phone, "members-360")
+    assert phone.foreign_requests == []
