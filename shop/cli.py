@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from shop import clock
 from shop.extensions import db
@@ -136,6 +136,7 @@ def revoke_token(token_id):
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Fill an empty database with a small demo shop; leave a used one untouched."""
     if member_service.has_members(db.session):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 from shop.config import LANGUAGES
@@ -20,10 +20,12 @@ def select_locale() -> str:
     Pages ignore the browser's language on purpose: a shared counter tablet set up in English
     must still speak Vietnamese to the women who use it.
     """
+    if not has_request_context():  # the command line speaks the shop's language
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    if request and request.path.startswith("/api/") and request.accept_languages:
+    if request.path.startswith("/api/") and request.accept_languages:
         best = request.accept_languages.best_match(list(LANGUAGES))
         if best:
             return best

@@ -1,0 +1,177 @@
+"""The app as a whole: settings, the database engine, migrations and the command line."""
+
+import os
+import stat
+
+import pytest
+from sqlalchemy import text
+
+from shop import config, create_app
+from shop.extensions import db
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.secret_key(str(tmp_path))
+    assert len(first) == 64
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+    assert config.secret_key(str(tmp_path)) == first
+
+
+def test_secret_key_from_the_environment_must_be_long_enough(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(config.SettingsError):
+        config.secret_key(str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "a-long-enough-secret-key")
+    assert config.secret_key(str(tmp_path)) == "a-long-enough-secret-key"
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://shop@db/shop", "postgresql+psycopg://shop@db/shop"),
+        ("postgres://shop@db/shop", "postgresql+psycopg://shop@db/shop"),
+        ("postgresql+psycopg://x@y/z", "postgresql+psycopg://x@y/z"),
+        ("sqlite:////srv/shop.sqlite3", "sqlite:////srv/shop.sqlite3"),
+    ],
+)
+def test_database_url(monkeypatch, given, expected):
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert config.database_url("/instance") == expected
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.database_url("/srv/instance") == "sqlite:////srv/instance/shop.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://x@y/z"),
+        ("SHOP_TIMEZONE", "Mars/Olympus"),
+        ("SHOP_LOCALE", "fr"),
+        ("SHOP_MIGRATE_ON_START", "maybe"),
+    ],
+)
+def test_wrong_settings_stop_the_start(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.SettingsError):
+        config.from_environment(str(tmp_path))
+
+
+def test_app_from_environment_creates_and_migrates_its_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app()
+    assert (tmp_path / "shop.sqlite3").exists()
+    assert (tmp_path / "secret_key").exists()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_sqlite_connection_settings(app, db_kind):
+    if db_kind != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with app.app_context():
+        connection = db.session.connection()
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_models_and_migrations_agree(app):
+    """Autogenerate finds nothing to do: every model change came with its migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_migrations_go_down_and_up_again(app):
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+        db.session.execute(text("SELECT count(*) FROM member")).scalar()
+
+
+def test_database_refuses_what_forms_would_refuse(app, make_member):
+    from sqlalchemy.exc import IntegrityError
+
+    make_member()
+    with app.app_context():
+        for statement in (
+            "UPDATE member SET role = 'boss'",
+            "UPDATE member SET number = 0",
+            "UPDATE member SET left_on = '2000-01-01'",
+        ):
+            with pytest.raises(IntegrityError):
+                db.session.execute(text(statement))
+                db.session.flush()
+            db.session.rollback()
+
+
+def test_filters_show_money_and_dates_the_vietnamese_way(app):
+    from datetime import UTC, date, datetime
+
+    with app.test_request_context():
+        render = app.jinja_env.from_string(
+            "{{ 45000|dong }} | {{ d|day }} | {{ t|moment }} | {{ t|day }}"
+        )
+        out = render.render(d=date(2026, 10, 1), t=datetime(2026, 10, 31, 17, 30, tzinfo=UTC))
+    assert out == "45.000\u00a0₫ | 01/10/2026 | 01/11/2026 00:30 | 01/11/2026"
+
+
+def test_cli_members_and_tokens(runner):
+    result = runner.invoke(
+        args=[
+            "members",
+            "create",
+            "--name",
+            "Nguyễn Thị Hồng",
+            "--phone",
+            "0912 000 001",
+            "--pin",
+            "2468",
+            "--role",
+            "coordinator",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "member 1: Nguyễn Thị Hồng (coordinator), phone 0912000001" in result.output
+    duplicate = runner.invoke(
+        args=["members", "create", "--name", "X", "--phone", "0912000001", "--pin", "2468"]
+    )
+    assert duplicate.exit_code != 0 and "phone" in duplicate.output
+    weak = runner.invoke(
+        args=["members", "create", "--name", "X", "--phone", "0912000009", "--pin", "1111"]
+    )
+    assert weak.exit_code != 0 and "pin" in weak.output
+    listing = runner.invoke(args=["members", "list"])
+    assert "Nguyễn Thị Hồng" in listing.output and "0912000009" not in listing.output
+    token = runner.invoke(args=["tokens", "create", "--member", "1", "--name", "sheet"])
+    assert token.exit_code == 0 and "shop_" in token.output
+    assert "active" in runner.invoke(args=["tokens", "list"]).output
+    assert runner.invoke(args=["tokens", "revoke", "1"]).exit_code == 0
+    assert "revoked" in runner.invoke(args=["tokens", "list"]).output
+    reset = runner.invoke(args=["members", "set-pin", "1", "--pin", "8024"])
+    assert reset.exit_code == 0
+
+
+def test_cli_demo_fills_only_an_empty_shop(runner, client):
+    first = runner.invoke(args=["demo"])
+    assert "phone 0912000001, PIN 2468" in first.output
+    assert "Trần Thị Lan" in runner.invoke(args=["members", "list"]).output
+    again = runner.invoke(args=["demo"])
+    assert "was not loaded" in again.output
+    assert client.post("/sign-in", data={"phone": "0912000001", "pin": "2468"}).status_code == 303
+    assert "NEW ME – Đồ cũ" in client.get("/").text
