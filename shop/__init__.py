@@ -83,8 +83,10 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from shop.errors import init_errors
+    from shop.security import init_security_headers
 
     init_errors(app)
+    init_security_headers(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.validators import StopValidation, ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import PasswordInput, TextInput
 
 from shop import messages
 from shop.domain.money import MoneyError, parse_dong
@@ -82,6 +82,8 @@ class PhoneField(StringField):
 
 class PinField(StringField):
     """A PIN box with the phone's number pad; the value is never written back into the page."""
+
+    widget = PasswordInput(hide_value=True)
 
     def __init__(self, label=None, validators=None, *, autocomplete="current-password", **kw):
         kw.setdefault(

@@ -54,7 +54,17 @@ def template_helpers(app: Flask) -> None:
     app.add_template_filter(format_dong, "dong")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_phone, "phone")
 
     @app.context_processor
     def _language():
         return {"languages": LANGUAGES, "current_language": str(get_locale() or "vi")}
+
+
+def format_phone(value: str | None) -> str:
+    """A stored phone number grouped for reading: ``0912000001`` → ``0912 000 001``."""
+    if not value:
+        return ""
+    if value.startswith("+") or len(value) != 10:
+        return value
+    return f"{value[:4]} {value[4:7]} {value[7:]}"

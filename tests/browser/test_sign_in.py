@@ -59,3 +59,20 @@ def test_first_run_setup_on_a_phone(phone, live_server):
     assert "NEW ME – Đồ cũ" in phone.locator(".topbar").inner_text()
     screenshot(phone, "members-360")
     assert phone.foreign_requests == []
+
+
+def test_members_page_on_a_laptop_and_in_english(browser, live_server, coordinator, member):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Số điện thoại").fill("0912000001")
+    page.get_by_label("Mã PIN").fill("2468")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server}/members/")
+    assert page.locator(".people li").count() == 2
+    screenshot(page, "members-1280")
+    page.get_by_role("button", name="English").click()
+    assert page.locator("h1").inner_text().strip() == "Members"
+    assert page.locator("html").get_attribute("lang") == "en"
+    screenshot(page, "members-1280-en")
+    context.close()

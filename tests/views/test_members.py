@@ -5,8 +5,9 @@ def test_member_sees_the_list_without_phones_and_cannot_manage(as_member, coordi
     page = as_member.get("/members/")
     assert page.status_code == 200
     assert "Nguyễn Thị Hồng" in page.text
-    assert "0912000001" not in page.text  # another member's phone
-    assert "0912000002" in page.text  # her own
+    assert "0912 000 001" not in page.text  # another member's phone
+    assert "0912000001" not in page.text
+    assert "0912 000 002" in page.text  # her own
     assert "Thêm thành viên" not in page.text
 
 
@@ -141,6 +142,13 @@ def test_tokens_page_creates_shows_once_and_revokes(as_coordinator, client):
     as_coordinator.post("/members/tokens/1/revoke")
     assert api.get("/api/v1/me", headers=headers).status_code == 401
     assert "thu hồi lúc" in as_coordinator.get("/members/tokens").text
+
+
+def test_pages_carry_a_strict_content_security_policy(as_member):
+    headers = as_member.get("/members/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_health_is_open(client):
