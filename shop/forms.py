@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
+from wtforms import Field, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import PasswordInput, TextInput
 
@@ -69,6 +69,8 @@ class PhoneField(StringField):
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return  # not sent: keep what the form was given
         super().process_formdata(valuelist)
         text = (self.data or "").strip()
         if not text:
@@ -106,6 +108,18 @@ class PinField(StringField):
         self.data = (self.data or "").strip()
 
 
+class ChoiceField(SelectField):
+    """A select whose "not one of the options" message is the shop's own, translated."""
+
+    def __init__(self, label=None, validators=None, *, invalid_message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message or _l("Choose one of the options.")
+
+    def pre_validate(self, form):
+        if self.data not in {str(choice.value) for choice in self.choices}:
+            raise StopValidation(str(self.invalid_message))
+
+
 class DayField(StringField):
     """A calendar day: the phone's date picker (yyyy-mm-dd) or typed as dd/mm/yyyy."""
 
@@ -119,6 +133,8 @@ class DayField(StringField):
         return self.data.isoformat() if isinstance(self.data, date) else ""
 
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return  # not sent: keep what the form was given
         super().process_formdata(valuelist)
         text = (self.data or "").strip()
         self.data = None

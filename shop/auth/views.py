@@ -45,7 +45,8 @@ def sign_in():
             status = 401
         else:
             db.session.commit()
-            login_user(member)
+            # On her own phone she stays signed in (until her PIN changes or she signs out).
+            login_user(member, remember=True)
             return redirect(safe_next(), code=303)
     elif form.is_submitted():
         status = 422

@@ -1,8 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms import SelectChoice, StringField
+from wtforms.validators import Length
 
-from shop.forms import DayField, PhoneField, PinField, ShopForm, new_pin_check, required
+from shop.forms import (
+    ChoiceField,
+    DayField,
+    PhoneField,
+    PinField,
+    ShopForm,
+    new_pin_check,
+    required,
+)
 from shop.models import Role
 
 ROLE_LABELS = {Role.MEMBER.value: _l("Member"), Role.COORDINATOR.value: _l("Coordinator")}
@@ -15,15 +23,14 @@ class MemberForm(ShopForm):
         [required(_l("Enter her name.")), Length(max=120, message=_l("At most 120 letters."))],
     )
     phone = PhoneField(_l("Phone number"))
-    role = SelectField(
-        _l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value, validate_choice=False
+    role = ChoiceField(
+        _l("Role"),
+        choices=ROLE_CHOICES,
+        default=Role.MEMBER.value,
+        invalid_message=_l("Choose member or coordinator."),
     )
     joined_on = DayField(_l("Joined on"), [required(_l("Enter the day she joined."))])
     left_on = DayField(_l("Left on (last day)"))
-
-    def validate_role(self, field):
-        if field.data not in {r.value for r in Role}:
-            raise ValidationError(str(_l("Choose member or coordinator.")))
 
 
 class NewMemberForm(MemberForm):
@@ -71,4 +78,9 @@ class TokenForm(ShopForm):
             Length(max=80, message=_l("At most 80 letters.")),
         ],
     )
-    role = SelectField(_l("Permissions"), choices=ROLE_CHOICES, default=Role.MEMBER.value)
+    role = ChoiceField(
+        _l("Permissions"),
+        choices=ROLE_CHOICES,
+        default=Role.MEMBER.value,
+        invalid_message=_l("Choose member or coordinator."),
+    )
