@@ -75,11 +75,14 @@ def from_environment(instance_path: str) -> dict:
     locale = os.environ.get("SHOP_LOCALE", "vi")
     if locale not in LANGUAGES:
         raise SettingsError(f"SHOP_LOCALE must be one of {', '.join(LANGUAGES)}")
+    country_code = os.environ.get("SHOP_COUNTRY_CODE", "84")
+    if not (country_code.isascii() and country_code.isdigit() and 1 <= len(country_code) <= 3):
+        raise SettingsError("SHOP_COUNTRY_CODE must be 1 to 3 digits, like 84")
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SHOP_TIMEZONE": tz_name,
-        "SHOP_COUNTRY_CODE": os.environ.get("SHOP_COUNTRY_CODE", "84"),
+        "SHOP_COUNTRY_CODE": country_code,
         "BABEL_DEFAULT_LOCALE": locale,
         "BABEL_DEFAULT_TIMEZONE": tz_name,
         "MIGRATE_ON_START": _flag("SHOP_MIGRATE_ON_START", True),

@@ -54,6 +54,7 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
         ("SHOP_TIMEZONE", "Mars/Olympus"),
         ("SHOP_LOCALE", "fr"),
         ("SHOP_MIGRATE_ON_START", "maybe"),
+        ("SHOP_COUNTRY_CODE", "+84"),
     ],
 )
 def test_wrong_settings_stop_the_start(tmp_path, monkeypatch, name, value):

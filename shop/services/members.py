@@ -84,6 +84,8 @@ def create_member(
 
     ``pin`` may be ``None`` for a member who will have one set later by a coordinator.
     """
+    # Hash first: the slow part stays outside the write transaction that the queries open.
+    pin_hash = _hash_pin(pin) if pin is not None else None
     phone = _clean_phone(details.phone, country_code)
     _check_details(session, details, phone, member=None)
     if number is None:
@@ -97,7 +99,7 @@ def create_member(
         role=details.role,
         joined_on=details.joined_on,
         left_on=details.left_on,
-        pin_hash=_hash_pin(pin) if pin is not None else None,
+        pin_hash=pin_hash,
     )
     session.add(member)
     session.flush()
