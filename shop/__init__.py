@@ -68,10 +68,12 @@ def register_blueprints(app: Flask) -> None:
     from shop.auth import bp as auth_bp
     from shop.main import bp as main_bp
     from shop.members import bp as members_bp
+    from shop.stock import bp as stock_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(stock_bp)
     app.register_blueprint(api_bp)
 
 

@@ -12,6 +12,7 @@ from shop import clock
 from shop.extensions import db
 from shop.models import Role
 from shop.services import members as member_service
+from shop.services import stock as stock_service
 from shop.services.errors import ShopError
 
 members_cli = AppGroup("members", help="Add, list and change members.")
@@ -147,6 +148,7 @@ def demo():
         )
         return
     member_service.save_shop_profile(db.session, DEMO_SHOP["name"], DEMO_SHOP["address"])
+    stock_service.seed_categories(db.session)
     for number, name, phone, role, joined_on, pin in DEMO_MEMBERS:
         details = member_service.MemberDetails(
             name=name, phone=phone, role=role, joined_on=joined_on

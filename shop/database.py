@@ -91,3 +91,16 @@ def init_request_transactions(app) -> None:
         token = g.pop("reading_token", None)
         if token is not None:
             reading_only.reset(token)
+
+
+def insert_if_absent(session: Session, model, **values) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING``: a row another request may be adding right now.
+
+    Used where two counters may create the same row at once (a category, a PIN lock); the
+    caller then reads the row, whoever wrote it.
+    """
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectField, StringField
+from wtforms import Field, SelectChoice, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import PasswordInput, TextInput
 
@@ -108,6 +108,12 @@ class PinField(StringField):
         self.data = (self.data or "").strip()
 
 
+def select_choices(pairs) -> list[SelectChoice]:
+    """Options for a select from ``(value, label)`` pairs or a ``{value: label}`` dict."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(str(value), label) for value, label in items]
+
+
 class ChoiceField(SelectField):
     """A select whose "not one of the options" message is the shop's own, translated."""
 
@@ -116,6 +122,8 @@ class ChoiceField(SelectField):
         self.invalid_message = invalid_message or _l("Choose one of the options.")
 
     def pre_validate(self, form):
+        if self.data in (None, "") and not any(isinstance(v, Required) for v in self.validators):
+            return  # nothing chosen in an optional select
         if self.data not in {str(choice.value) for choice in self.choices}:
             raise StopValidation(str(self.invalid_message))
 

@@ -51,6 +51,7 @@ def test_templates_have_no_bare_english_text():
         text = path.read_text()
         text = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}", " ", text, flags=re.S)
         text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+        text = re.sub(r"&#?\w+;", " ", text)  # entities such as &nbsp;
         for chunk in re.findall(r">([^<]+)<", text):
             words = re.findall(r"[A-Za-zÀ-ỹ]{2,}", chunk)
             if words:

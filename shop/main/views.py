@@ -11,6 +11,7 @@ from shop.main import bp
 from shop.members.forms import SetupForm
 from shop.models import Role
 from shop.services import members as member_service
+from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput
 from shop.views import safe_next, show_error_on_form
 
@@ -41,6 +42,7 @@ def setup():
             member_service.save_shop_profile(
                 db.session, form.shop_name.data, form.shop_address.data
             )
+            stock_service.seed_categories(db.session)
             member = member_service.create_member(
                 db.session,
                 details,

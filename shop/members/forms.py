@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, StringField
+from wtforms import StringField
 from wtforms.validators import Length
 
 from shop.forms import (
@@ -10,11 +10,12 @@ from shop.forms import (
     ShopForm,
     new_pin_check,
     required,
+    select_choices,
 )
 from shop.models import Role
 
 ROLE_LABELS = {Role.MEMBER.value: _l("Member"), Role.COORDINATOR.value: _l("Coordinator")}
-ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+ROLE_CHOICES = select_choices(ROLE_LABELS)
 
 
 class MemberForm(ShopForm):

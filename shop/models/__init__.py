@@ -1,6 +1,45 @@
 """The shop's tables, one module per aggregate. Importing this package registers them all."""
 
+from shop.models.expense import Expense, ExpenseCategory
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
+from shop.models.sequence import Sequence, next_in_sequence
 from shop.models.shop import ShopProfile
+from shop.models.stock import (
+    Category,
+    Condition,
+    Disposal,
+    DisposalKind,
+    Donor,
+    Intake,
+    IntakeKind,
+    Item,
+    ItemStatus,
+    PolicyRow,
+    PriceChange,
+    PriceSuggestion,
+)
 
-__all__ = ["ApiToken", "Member", "PinLock", "Role", "ShopProfile", "SignInEvent"]
+__all__ = [
+    "ApiToken",
+    "Category",
+    "Condition",
+    "Disposal",
+    "DisposalKind",
+    "Donor",
+    "Expense",
+    "ExpenseCategory",
+    "Intake",
+    "IntakeKind",
+    "Item",
+    "ItemStatus",
+    "Member",
+    "PinLock",
+    "PolicyRow",
+    "PriceChange",
+    "PriceSuggestion",
+    "Role",
+    "Sequence",
+    "ShopProfile",
+    "SignInEvent",
+    "next_in_sequence",
+]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import db
 
 
 class ShopProfile(db.Model):
-    """One row (id 1): who the shop is. Later areas add their settings beside it."""
+    """One row (id 1): who the shop is and where transfers go (the journal's ``shop``)."""
 
     __tablename__ = "shop_profile"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -17,3 +17,8 @@ class ShopProfile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(250), default="")
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(120))
+    receipt_footer: Mapped[str] = mapped_column(Text, default="")

@@ -10,13 +10,11 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop import messages
-from shop.database import next_number, reading_only
+from shop.database import insert_if_absent, next_number, reading_only
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import PinError, check_new_pin
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
@@ -362,9 +360,7 @@ def _switch_key(member: Member) -> str:
 
 
 def _lock_row(session: Session, key: str) -> PinLock:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(PinLock).values(key=key, failures=0).on_conflict_do_nothing())
+    insert_if_absent(session, PinLock, key=key, failures=0)
     return session.execute(select(PinLock).where(PinLock.key == key).with_for_update()).scalar_one()
 
 

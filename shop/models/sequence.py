@@ -1,0 +1,35 @@
+"""Named counters for codes and numbers that must never be handed out twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shop.extensions import db
+
+
+class Sequence(db.Model):
+    __tablename__ = "sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+def next_in_sequence(session: Session, name: str) -> int:
+    """Take the next number of sequence ``name`` (1, 2, …) for this transaction.
+
+    One conditional ``UPDATE … RETURNING`` takes the row's lock, so two counters can never
+    get the same number, on SQLite and PostgreSQL alike; the row is created on first use.
+    """
+    statement = (
+        update(Sequence)
+        .where(Sequence.name == name)
+        .values(value=Sequence.value + 1)
+        .returning(Sequence.value)
+    )
+    value = session.execute(statement).scalar()
+    if value is None:
+        session.add(Sequence(name=name, value=1))
+        session.flush()
+        return 1
+    return value

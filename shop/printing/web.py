@@ -1,0 +1,39 @@
+"""Price tags for the pages: items from the database to a PDF response, in her language."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_babel import gettext as _
+
+from shop.extensions import db
+from shop.services.members import shop_profile
+
+
+def tag_pdf_response(items, filename: str) -> Response:
+    """An A4 sheet of tags for ``items`` (rendered after the request's data is read)."""
+    from shop.printing.tags import Tag, TagLabels, render_tag_sheet
+
+    profile = shop_profile(db.session)
+    shop_name = profile.name if profile else _("Shop")
+    tags = [
+        Tag(
+            code=item.code,
+            price_dong=item.price_dong,
+            category=item.category.name,
+            description=item.description,
+            size=item.size,
+            intake_month=item.received_on.replace(day=1),
+            shop_name=shop_name,
+            quantity=item.quantity_received if item.is_lot else None,
+        )
+        for item in items
+    ]
+    db.session.rollback()  # nothing to write; release the database before the slow part
+    pdf = render_tag_sheet(tags, labels=TagLabels(size=_("Size"), each=_("each")))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+        },
+    )

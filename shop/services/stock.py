@@ -1,0 +1,632 @@
+"""Intake and stock: drop-offs, items and lots, prices, disposals, search and counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from shop.database import insert_if_absent
+from shop.domain.calendar import local_date
+from shop.domain.money import MAX_DONG
+from shop.domain.pricing import (
+    Policy,
+    days_in_stock,
+    effective_price,
+    is_clearance,
+    item_code,
+    markdown_step,
+    month_key,
+)
+from shop.domain.text import fold
+from shop.models import (
+    Category,
+    Condition,
+    Disposal,
+    DisposalKind,
+    Donor,
+    Expense,
+    ExpenseCategory,
+    Intake,
+    IntakeKind,
+    Item,
+    ItemStatus,
+    Member,
+    PriceChange,
+    PriceSuggestion,
+    next_in_sequence,
+)
+from shop.services.errors import InvalidInput, NotFound
+from shop.services.policy import policy_in_force
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+
+#: Categories a new shop starts with (its own words; a coordinator can add more).
+DEFAULT_CATEGORIES = [
+    "Áo",
+    "Quần",
+    "Váy, đầm",
+    "Áo khoác",
+    "Đồ trẻ em",
+    "Giày dép",
+    "Túi",
+    "Phụ kiện",
+]
+
+
+@dataclass(frozen=True)
+class DonorDetails:
+    name: str
+    phone: str | None = None
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeDetails:
+    """A drop-off as recorded. ``received_at`` is an aware moment."""
+
+    kind: IntakeKind
+    received_at: datetime
+    donor_id: int | None = None
+    new_donor: DonorDetails | None = None
+    owner_number: int | None = None
+    supplier: str | None = None
+    cost_dong: int | None = None
+    note: str = ""
+    ref: str | None = None  # given by a journal; made up otherwise
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    category: str
+    price_dong: int
+    description: str = ""
+    size: str | None = None
+    condition: Condition = Condition.GOOD
+    code: str | None = None  # given by a journal; a new code with a check digit otherwise
+    consignor_bp: int | None = None  # given by a journal; the policy's otherwise
+
+
+@dataclass(frozen=True)
+class LotDetails:
+    category: str
+    price_dong: int
+    quantity: int
+    description: str = ""
+    code: str | None = None
+    consignor_bp: int | None = None
+
+
+@dataclass(frozen=True)
+class StockQuery:
+    """What the stock pages search for; every part is optional."""
+
+    text: str = ""
+    category_id: int | None = None
+    size: str | None = None
+    status: ItemStatus | None = ItemStatus.IN_STOCK
+    owner_id: int | None = None
+    clearance_before: date | None = None  # received on or before this day
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """An item's price today: its price, days in stock, the markdown and what is charged."""
+
+    price_dong: int
+    days: int
+    percent_off: int
+    charged_dong: int
+    clearance: bool
+
+
+# ---------------------------------------------------------------- categories and prices
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def ensure_category(session: Session, name: str) -> Category:
+    """The category called ``name`` (spaces tidied), created if the shop has none yet."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise InvalidInput(_l("Choose a category."), "category")
+    if len(clean) > 60:
+        raise InvalidInput(_l("At most 60 letters."), "category")
+    # Compared in Python: SQLite's lower() leaves letters like "Á" as they are.
+    wanted = clean.casefold()
+    found = next((c for c in categories(session) if c.name.casefold() == wanted), None)
+    if found is not None:
+        return found
+    position = (session.scalar(select(func.max(Category.position))) or 0) + 1
+    insert_if_absent(session, Category, name=clean, position=position)
+    return session.scalar(select(Category).where(Category.name == clean))
+
+
+def seed_categories(session: Session) -> None:
+    """Give a new shop its starting categories (does nothing if it has any)."""
+    if session.scalar(select(func.count(Category.id))):
+        return
+    for name in DEFAULT_CATEGORIES:
+        ensure_category(session, name)
+
+
+def price_suggestions(session: Session) -> dict[tuple[int, str], int]:
+    """``{(category id, condition): price}`` for the intake form."""
+    rows = session.scalars(select(PriceSuggestion))
+    return {(row.category_id, row.condition.value): row.price_dong for row in rows}
+
+
+def set_price_suggestion(
+    session: Session, category_id: int, condition: Condition, price_dong: int | None
+) -> None:
+    """Set (or with ``None`` remove) the suggested price for a category in a condition."""
+    if session.get(Category, category_id) is None:
+        raise NotFound(_l("There is no such category."), "category")
+    row = session.get(PriceSuggestion, (category_id, condition))
+    if price_dong is None:
+        if row is not None:
+            session.delete(row)  # a suggestion is a setting, not part of the books
+        return
+    _check_price(price_dong, "price_dong")
+    if row is None:
+        session.add(
+            PriceSuggestion(category_id=category_id, condition=condition, price_dong=price_dong)
+        )
+    else:
+        row.price_dong = price_dong
+    session.flush()
+
+
+# ---------------------------------------------------------------- donors
+
+
+def find_donors(session: Session, text: str = "", limit: int = 50) -> list[Donor]:
+    query = select(Donor).order_by(Donor.name).limit(limit)
+    if text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where(
+            or_(
+                Donor.name.ilike(pattern),
+                Donor.organisation.ilike(pattern),
+                Donor.phone.ilike(pattern),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def create_donor(session: Session, details: DonorDetails, *, ref: str | None = None) -> Donor:
+    name = " ".join((details.name or "").split())
+    if not name:
+        raise InvalidInput(_l("Enter the donor's name."), "donor_name")
+    donor = Donor(
+        ref=ref or f"D{next_in_sequence(session, 'donor')}",
+        name=name[:120],
+        phone=(details.phone or "").strip() or None,
+        organisation=(details.organisation or "").strip() or None,
+    )
+    session.add(donor)
+    session.flush()
+    return donor
+
+
+# ---------------------------------------------------------------- intake
+
+
+def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: ZoneInfo) -> Intake:
+    """Record a drop-off. A purchase's cost becomes a stock-purchase expense that names it."""
+    if details.received_at.tzinfo is None:
+        raise ValueError("received_at must be aware")
+    received_on = local_date(details.received_at, tz)
+    intake = Intake(
+        kind=details.kind,
+        received_at=details.received_at,
+        received_on=received_on,
+        by=by,
+        note=(details.note or "").strip(),
+    )
+    if details.kind == IntakeKind.DONATION:
+        if details.new_donor is not None:
+            intake.donor = create_donor(session, details.new_donor)
+        elif details.donor_id is not None:
+            intake.donor = session.get(Donor, details.donor_id)
+            if intake.donor is None:
+                raise InvalidInput(_l("There is no such donor."), "donor_id")
+    elif details.kind == IntakeKind.CONSIGNMENT:
+        if details.owner_number is None:
+            raise InvalidInput(_l("Choose the member whose items these are."), "owner")
+        owner = session.scalar(select(Member).where(Member.number == details.owner_number))
+        if owner is None:
+            raise InvalidInput(
+                _l("There is no member number %(number)s.", number=details.owner_number), "owner"
+            )
+        if owner.has_left_by(received_on):
+            raise InvalidInput(_l("This member has left the group."), "owner")
+        intake.owner = owner
+    else:
+        supplier = (details.supplier or "").strip()
+        if not supplier:
+            raise InvalidInput(_l("Enter where the bale was bought."), "supplier")
+        intake.supplier = supplier[:120]
+        if details.cost_dong is not None:
+            _check_price(details.cost_dong, "cost")
+    if details.ref is not None:
+        if session.scalar(select(Intake.id).where(Intake.ref == details.ref)):
+            raise InvalidInput(_l("An intake %(ref)s already exists.", ref=details.ref), "ref")
+        intake.ref = details.ref
+    else:
+        intake.ref = f"N{next_in_sequence(session, 'intake')}"
+    session.add(intake)
+    session.flush()
+    if details.kind == IntakeKind.PURCHASE and details.cost_dong:
+        session.add(
+            Expense(
+                spent_on=received_on,
+                category=ExpenseCategory.STOCK_PURCHASE,
+                amount_dong=details.cost_dong,
+                intake_id=intake.id,
+                by=by,
+                note=intake.supplier or "",
+            )
+        )
+        session.flush()
+    return intake
+
+
+def get_intake(session: Session, ref: str) -> Intake:
+    intake = session.scalar(select(Intake).where(Intake.ref == ref))
+    if intake is None:
+        raise NotFound(_l("There is no intake %(ref)s.", ref=ref), "ref")
+    return intake
+
+
+def recent_intakes(session: Session, limit: int = 30) -> list[tuple[Intake, int]]:
+    """The latest drop-offs with how many items each brought."""
+    counts = (
+        select(Item.intake_id, func.count(Item.id).label("n")).group_by(Item.intake_id).subquery()
+    )
+    query = (
+        select(Intake, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.intake_id == Intake.id)
+        .options(joinedload(Intake.donor), joinedload(Intake.owner))
+        .order_by(Intake.received_at.desc(), Intake.id.desc())
+        .limit(limit)
+    )
+    return [(intake, count) for intake, count in session.execute(query)]
+
+
+def add_item(session: Session, intake: Intake, details: ItemDetails) -> Item:
+    """Add one tagged item to a drop-off; its code is new unless the details give one."""
+    _check_price(details.price_dong, "price_dong")
+    category = ensure_category(session, details.category)
+    item = Item(
+        intake_id=intake.id,
+        is_lot=False,
+        category=category,
+        condition=details.condition,
+        description=_short(details.description, 200),
+        size=_short(details.size, 20) or None,
+        price_dong=details.price_dong,
+        received_on=intake.received_on,
+        quantity_received=1,
+        quantity_on_hand=None,
+    )
+    _place(session, item, intake, details.code, details.consignor_bp)
+    return item
+
+
+def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
+    """Add a lot of alike cheap things (one code, a quantity, a price each)."""
+    _check_price(details.price_dong, "price_dong")
+    if not isinstance(details.quantity, int) or not 1 <= details.quantity <= 100_000:
+        raise InvalidInput(_l("The quantity must be a whole number from 1 to 100000."), "quantity")
+    category = ensure_category(session, details.category)
+    item = Item(
+        intake_id=intake.id,
+        is_lot=True,
+        category=category,
+        condition=None,
+        description=_short(details.description, 200),
+        size=None,
+        price_dong=details.price_dong,
+        received_on=intake.received_on,
+        quantity_received=details.quantity,
+        quantity_on_hand=details.quantity,
+    )
+    _place(session, item, intake, details.code, details.consignor_bp)
+    return item
+
+
+def _place(
+    session: Session, item: Item, intake: Intake, code: str | None, consignor_bp: int | None
+) -> None:
+    if intake.kind == IntakeKind.CONSIGNMENT:
+        item.owner_id = intake.owner_id
+        if consignor_bp is None:
+            consignor_bp = policy_in_force(session, month_key(intake.received_on)).consignor_bp
+        if not 0 <= consignor_bp <= 10_000:
+            raise InvalidInput(
+                _l("The owner's share must be between 0 and 10000 basis points."), "consignor_bp"
+            )
+        item.consignor_bp = consignor_bp
+    elif consignor_bp is not None:
+        raise InvalidInput(_l("Only consigned items have an owner's share."), "consignor_bp")
+    if code is None:
+        code = _new_code(session)
+    else:
+        code = code.strip()
+        if not CODE_PATTERN.match(code):
+            raise InvalidInput(_l("A code is 1 to 32 letters, digits or dashes."), "code")
+        if session.scalar(select(Item.id).where(Item.code == code)):
+            raise InvalidInput(_l("Code %(code)s is already in use.", code=code), "code")
+    item.code = code
+    item.search_text = fold(
+        " ".join(filter(None, [code, item.category.name, item.description, item.size]))
+    )[:400]
+    session.add(item)
+    session.flush()
+
+
+def _new_code(session: Session) -> str:
+    while True:  # skips numbers that an imported history already used as codes
+        code = item_code(next_in_sequence(session, "item_code"))
+        if not session.scalar(select(Item.id).where(Item.code == code)):
+            return code
+
+
+# ---------------------------------------------------------------- one item
+
+
+def get_item(session: Session, code: str) -> Item:
+    item = session.scalar(
+        select(Item)
+        .where(Item.code == (code or "").strip())
+        .options(joinedload(Item.category), joinedload(Item.owner), joinedload(Item.intake))
+    )
+    if item is None:
+        raise NotFound(_l("There is no item with code %(code)s.", code=code), "code")
+    return item
+
+
+def find_code(session: Session, text: str) -> str | None:
+    """``text`` if it is exactly an item's or a lot's code (what a scanner types)."""
+    code = (text or "").strip()
+    if not CODE_PATTERN.match(code):
+        return None
+    return session.scalar(select(Item.code).where(Item.code == code))
+
+
+def consigned_by(session: Session, member: Member, limit: int = 500) -> list[Item]:
+    """A member's consigned items, wherever they are now, newest first."""
+    return list(
+        session.scalars(
+            select(Item)
+            .join(Intake, Item.intake_id == Intake.id)
+            .where(Intake.owner_id == member.id)
+            .options(joinedload(Item.category))
+            .order_by(Item.received_on.desc(), Item.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def pricing(item: Item, today: date, policy: Policy) -> Pricing:
+    """What the item costs today under ``policy`` (the markdown by days in stock)."""
+    days = days_in_stock(item.received_on, today)
+    step = markdown_step(days, policy.markdown)
+    return Pricing(
+        price_dong=item.price_dong,
+        days=days,
+        percent_off=step.percent_off if step else 0,
+        charged_dong=effective_price(item.price_dong, days, policy.markdown),
+        clearance=is_clearance(days, policy),
+    )
+
+
+def change_price(
+    session: Session, item: Item, price_dong: int, *, by: Member, at: datetime, reason: str
+) -> PriceChange:
+    """Give an item a new price; the change is kept with who, when and why."""
+    _check_price(price_dong, "price_dong")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(_l("Say why the price changes."), "reason")
+    if not item.in_stock:
+        raise InvalidInput(_l("This item is no longer in stock."), "code")
+    if price_dong == item.price_dong:
+        raise InvalidInput(_l("That is already its price."), "price_dong")
+    change = PriceChange(
+        item=item,
+        at=at,
+        old_price_dong=item.price_dong,
+        price_dong=price_dong,
+        by=by,
+        reason=reason[:200],
+    )
+    item.price_dong = price_dong
+    session.add(change)
+    session.flush()
+    return change
+
+
+def price_history(session: Session, item: Item) -> list[PriceChange]:
+    return list(
+        session.scalars(
+            select(PriceChange)
+            .where(PriceChange.item_id == item.id)
+            .options(joinedload(PriceChange.by))
+            .order_by(PriceChange.at, PriceChange.id)
+        )
+    )
+
+
+def disposals_of(session: Session, item: Item) -> list[Disposal]:
+    return list(
+        session.scalars(
+            select(Disposal)
+            .where(Disposal.item_id == item.id)
+            .options(joinedload(Disposal.by))
+            .order_by(Disposal.at, Disposal.id)
+        )
+    )
+
+
+_LEAVES_STOCK = {
+    DisposalKind.RETURNED_TO_OWNER: ItemStatus.RETURNED_TO_OWNER,
+    DisposalKind.DONATED_ONWARD: ItemStatus.DONATED_ONWARD,
+    DisposalKind.WRITTEN_OFF: ItemStatus.WRITTEN_OFF,
+}
+
+
+def dispose(
+    session: Session,
+    item: Item,
+    kind: DisposalKind,
+    *,
+    by: Member,
+    at: datetime,
+    note: str = "",
+    owner_consents: bool = False,
+) -> Disposal:
+    """Take an item out of stock without a sale, or pass a consigned item to the group.
+
+    A consigned item can only go back to its owner or, with her consent, to the group; a
+    group item can be donated onward or written off. The status changes with one
+    conditional UPDATE, so two people doing it at once cannot both succeed.
+    """
+    consigned = item.owner_id is not None
+    if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
+        raise InvalidInput(
+            _l("Only a member's consigned item can go back to her or to the group."), "kind"
+        )
+    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and consigned:
+        raise InvalidInput(
+            _l(
+                "This item belongs to a member: return it to her, or give it "
+                "to the group with her consent first."
+            ),
+            "kind",
+        )
+    if kind == DisposalKind.GIVEN_TO_GROUP and not owner_consents:
+        raise InvalidInput(
+            _l("Tick that the owner agrees to give it to the group."), "owner_consents"
+        )
+    if kind == DisposalKind.GIVEN_TO_GROUP:
+        changed = session.execute(
+            update(Item)
+            .where(
+                Item.id == item.id, Item.status == ItemStatus.IN_STOCK, Item.owner_id.is_not(None)
+            )
+            .values(owner_id=None)  # her rate stays on record; the owner is what counts
+        ).rowcount
+    else:
+        changed = session.execute(
+            update(Item)
+            .where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
+            .values(status=_LEAVES_STOCK[kind])
+        ).rowcount
+    if changed != 1:
+        raise InvalidInput(_l("This item is no longer in stock."), "code")
+    disposal = Disposal(
+        item_id=item.id, kind=kind, at=at, by=by, note=" ".join((note or "").split())[:300]
+    )
+    session.add(disposal)
+    session.flush()
+    session.refresh(item)
+    return disposal
+
+
+# ---------------------------------------------------------------- many items
+
+
+def search_items(session: Session, query: StockQuery, *, page: int = 1, per_page: int = 30) -> Page:
+    """Items matching ``query``, newest intake first, one page at a time."""
+    page = max(1, page)
+    statement = _filtered(select(Item), query)
+    total = session.scalar(_filtered(select(func.count(Item.id)), query))
+    rows = session.scalars(
+        statement.options(joinedload(Item.category), joinedload(Item.owner))
+        .order_by(Item.received_on.desc(), Item.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(rows), total or 0, page, per_page)
+
+
+def _filtered(statement: Select, query: StockQuery) -> Select:
+    conditions = []
+    for word in fold(query.text).split()[:6]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Item.search_text.like(f"%{escaped}%", escape="\\"))
+    if query.category_id is not None:
+        conditions.append(Item.category_id == query.category_id)
+    if query.size:
+        conditions.append(func.lower(Item.size) == query.size.strip().lower())
+    if query.status is not None:
+        conditions.append(Item.status == query.status)
+        if query.status == ItemStatus.IN_STOCK:
+            conditions.append(or_(Item.quantity_on_hand.is_(None), Item.quantity_on_hand > 0))
+    if query.owner_id is not None:
+        conditions.append(Item.owner_id == query.owner_id)
+    if query.clearance_before is not None:
+        conditions.append(Item.received_on <= query.clearance_before)
+    return statement.where(and_(*conditions)) if conditions else statement
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category: str
+    count: int
+    value_dong: int
+
+
+def stock_summary(session: Session) -> list[CategoryCount]:
+    """Pieces in stock and their value at current price (before markdown), by category."""
+    pieces = func.coalesce(Item.quantity_on_hand, 1)
+    rows = session.execute(
+        select(Category.name, func.sum(pieces), func.sum(pieces * Item.price_dong))
+        .join(Item, Item.category_id == Category.id)
+        .where(
+            Item.status == ItemStatus.IN_STOCK,
+            or_(Item.quantity_on_hand.is_(None), Item.quantity_on_hand > 0),
+        )
+        .group_by(Category.id, Category.name)
+        .order_by(Category.position, Category.name)
+    )
+    return [CategoryCount(name, int(count or 0), int(value or 0)) for name, count, value in rows]
+
+
+def clearance_query(today: date, policy: Policy, **kwargs) -> StockQuery:
+    """Items in stock for at least the policy's clearance days."""
+    return StockQuery(
+        clearance_before=today - timedelta(days=policy.clearance_after_days), **kwargs
+    )
+
+
+def _check_price(amount: int, field: str) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidInput(_l("The price must be more than 0 đồng."), field)
+    if amount > MAX_DONG:
+        raise InvalidInput(_l("The amount is too large."), field)
+
+
+def _short(text: str | None, limit: int) -> str:
+    return " ".join((text or "").split())[:limit]

@@ -1,0 +1,143 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+from shop.forms import ChoiceField, DayField, MoneyField, ShopForm, required, select_choices
+from shop.models import Condition, DisposalKind, IntakeKind
+
+KIND_LABELS = {
+    IntakeKind.DONATION.value: _l("Donated"),
+    IntakeKind.CONSIGNMENT.value: _l("Consigned"),
+    IntakeKind.PURCHASE.value: _l("Bought as a bale"),
+}
+CONDITION_LABELS = {
+    Condition.NEW.value: _l("New"),
+    Condition.LIKE_NEW.value: _l("Like new"),
+    Condition.GOOD.value: _l("Good"),
+    Condition.FAIR.value: _l("Fair"),
+}
+DISPOSAL_LABELS = {
+    DisposalKind.RETURNED_TO_OWNER.value: _l("Returned to the owner"),
+    DisposalKind.GIVEN_TO_GROUP.value: _l("Given to the group"),
+    DisposalKind.DONATED_ONWARD.value: _l("Donated onward"),
+    DisposalKind.WRITTEN_OFF.value: _l("Written off"),
+}
+STATUS_LABELS = {
+    "in_stock": _l("In stock"),
+    "sold": _l("Sold"),
+    "returned_to_owner": _l("Returned to the owner"),
+    "donated_onward": _l("Donated onward"),
+    "written_off": _l("Written off"),
+}
+SIZES = ["XS", "S", "M", "L", "XL", "XXL", "Free size"]
+
+
+class IntakeForm(ShopForm):
+    kind = ChoiceField(
+        _l("What came in"),
+        choices=select_choices(KIND_LABELS),
+        default=IntakeKind.DONATION.value,
+        invalid_message=_l("Choose donated, consigned or bought."),
+    )
+    received_on = DayField(_l("Day it came in"))
+    donor_name = StringField(
+        _l("Donor"),
+        [Length(max=120, message=_l("At most 120 letters."))],
+        description=_l("A person or an office; leave empty if unknown."),
+        render_kw={"list": "donors", "autocomplete": "off"},
+    )
+    donor_phone = StringField(
+        _l("Donor's phone"),
+        [Length(max=20, message=_l("At most 20 letters."))],
+        render_kw={"inputmode": "tel"},
+    )
+    donor_organisation = StringField(
+        _l("Organisation"), [Length(max=120, message=_l("At most 120 letters."))]
+    )
+    owner = ChoiceField(
+        _l("Whose items (consignment)"),
+        choices=[],
+        invalid_message=_l("Choose the member whose items these are."),
+    )
+    supplier = StringField(_l("Bought from"), [Length(max=120, message=_l("At most 120 letters."))])
+    cost = MoneyField(_l("Cost of the bale"))
+    note = StringField(_l("Note"), [Length(max=500, message=_l("At most 500 letters."))])
+
+
+class ItemForm(ShopForm):
+    category = ChoiceField(_l("Category"), choices=[], invalid_message=_l("Choose a category."))
+    description = StringField(
+        _l("Description"), [Length(max=200, message=_l("At most 200 letters."))]
+    )
+    size = StringField(
+        _l("Size"),
+        [Length(max=20, message=_l("At most 20 letters."))],
+        render_kw={"list": "sizes", "autocomplete": "off"},
+    )
+    condition = ChoiceField(
+        _l("Condition"), choices=select_choices(CONDITION_LABELS), default=Condition.GOOD.value
+    )
+    price_dong = MoneyField(_l("Price"), [required(_l("Enter the price."))])
+    is_lot = BooleanField(_l("Many alike (a lot with one code)"))
+    quantity = IntegerField(
+        _l("How many"),
+        [
+            Optional(),
+            NumberRange(
+                min=1,
+                max=100_000,
+                message=_l("The quantity must be a whole number from 1 to 100000."),
+            ),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+    def validate_quantity(self, field):
+        from wtforms.validators import ValidationError
+
+        if self.is_lot.data and not field.data:
+            raise ValidationError(str(_l("Enter how many there are.")))
+
+
+class PriceChangeForm(ShopForm):
+    price_dong = MoneyField(_l("New price"), [required(_l("Enter the price."))])
+    reason = StringField(
+        _l("Why"),
+        [
+            required(_l("Say why the price changes.")),
+            Length(max=200, message=_l("At most 200 letters.")),
+        ],
+    )
+
+
+class DisposalForm(ShopForm):
+    kind = ChoiceField(
+        _l("What happens to it"),
+        choices=select_choices(DISPOSAL_LABELS),
+        invalid_message=_l("Choose one of the options."),
+    )
+    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+    owner_consents = BooleanField(_l("The owner agrees to give it to the group"))
+
+
+class CategoryForm(ShopForm):
+    name = StringField(
+        _l("New category"),
+        [
+            required(_l("Enter the category's name.")),
+            Length(max=60, message=_l("At most 60 letters.")),
+        ],
+    )
+
+
+class SearchForm(ShopForm):
+    """The stock search (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Code or words"))
+    category = ChoiceField(_l("Category"), choices=[])
+    size = StringField(_l("Size"))
+    status = ChoiceField(_l("Status"), choices=[])
+    owner = ChoiceField(_l("Owner"), choices=[])

@@ -1,0 +1,456 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from shop import clock
+from shop.auth.access import coordinator_required, current_member
+from shop.domain.pricing import month_key
+from shop.extensions import db
+from shop.forms import select_choices
+from shop.models import Condition, DisposalKind, IntakeKind, ItemStatus, Role
+from shop.services import members as member_service
+from shop.services import stock as stock_service
+from shop.services.errors import InvalidInput
+from shop.services.policy import policy_in_force
+from shop.stock import bp
+from shop.stock.forms import (
+    CONDITION_LABELS,
+    DISPOSAL_LABELS,
+    KIND_LABELS,
+    SIZES,
+    STATUS_LABELS,
+    CategoryForm,
+    DisposalForm,
+    IntakeForm,
+    ItemForm,
+    PriceChangeForm,
+    SearchForm,
+)
+from shop.views import show_error_on_form
+
+PER_PAGE = 30
+
+
+def today_policy():
+    today = clock.today()
+    return today, policy_in_force(db.session, month_key(today))
+
+
+def received_at_for(day) -> datetime:
+    """Now for today; for a day in the past (a paper notebook), noon of that day locally."""
+    today = clock.today()
+    if day is None or day == today:
+        return clock.now()
+    return datetime.combine(day, time(12, 0), tzinfo=current_app.config["SHOP_TZ"])
+
+
+def _labels():
+    return {
+        "kinds": KIND_LABELS,
+        "conditions": CONDITION_LABELS,
+        "statuses": STATUS_LABELS,
+        "disposal_labels": DISPOSAL_LABELS,
+    }
+
+
+# ---------------------------------------------------------------- intake
+
+
+@bp.get("/intake/")
+def list_intakes():
+    return render_template(
+        "stock/intakes.html", intakes=stock_service.recent_intakes(db.session), **_labels()
+    )
+
+
+@bp.route("/intake/new", methods=["GET", "POST"])
+def new_intake():
+    form = IntakeForm()
+    today = clock.today()
+    members = member_service.active_members(db.session, today)
+    form.owner.choices = select_choices(
+        [("", _("— choose —"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
+    )
+    if not form.is_submitted():
+        form.received_on.data = today
+        form.kind.data = request.args.get("kind", IntakeKind.DONATION.value)
+    status = 200
+    if form.validate_on_submit():
+        day = form.received_on.data
+        if day is not None and day > today:
+            form.received_on.errors = [_("The day cannot be in the future.")]
+            status = 422
+        else:
+            try:
+                intake = stock_service.receive_intake(
+                    db.session,
+                    _intake_details(form),
+                    by=current_member(),
+                    tz=current_app.config["SHOP_TZ"],
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                show_error_on_form(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                return redirect(url_for("stock.show_intake", ref=intake.ref), code=303)
+    elif form.is_submitted():
+        status = 422
+    donors = stock_service.find_donors(db.session, limit=200)
+    return render_template("stock/intake_new.html", form=form, donors=donors, **_labels()), status
+
+
+def _intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
+    kind = IntakeKind(form.kind.data)
+    new_donor = donor_id = None
+    if kind == IntakeKind.DONATION and (form.donor_name.data or "").strip():
+        name = form.donor_name.data.strip()
+        match = next(
+            (
+                d
+                for d in stock_service.find_donors(db.session, name)
+                if d.name.lower() == name.lower()
+            ),
+            None,
+        )
+        if match is not None:
+            donor_id = match.id
+        else:
+            new_donor = stock_service.DonorDetails(
+                name, form.donor_phone.data, form.donor_organisation.data
+            )
+    owner = form.owner.data
+    return stock_service.IntakeDetails(
+        kind=kind,
+        received_at=received_at_for(form.received_on.data),
+        donor_id=donor_id,
+        new_donor=new_donor,
+        owner_number=int(owner) if kind == IntakeKind.CONSIGNMENT and owner else None,
+        supplier=form.supplier.data if kind == IntakeKind.PURCHASE else None,
+        cost_dong=form.cost.data if kind == IntakeKind.PURCHASE else None,
+        note=form.note.data or "",
+    )
+
+
+@bp.route("/intake/<ref>", methods=["GET", "POST"])
+def show_intake(ref: str):
+    """One drop-off: its items, and the form that adds the next one (it stays open)."""
+    intake = stock_service.get_intake(db.session, ref)
+    form = ItemForm()
+    categories = stock_service.categories(db.session)
+    form.category.choices = select_choices([(c.id, c.name) for c in categories])
+    if not form.is_submitted():
+        form.category.data = request.args.get("category") or (
+            str(categories[0].id) if categories else None
+        )
+        form.condition.data = request.args.get("condition", Condition.GOOD.value)
+    status = 200
+    if form.validate_on_submit():
+        category = next(c.name for c in categories if str(c.id) == form.category.data)
+        try:
+            if form.is_lot.data:
+                item = stock_service.add_lot(
+                    db.session,
+                    intake,
+                    stock_service.LotDetails(
+                        category=category,
+                        price_dong=form.price_dong.data,
+                        quantity=form.quantity.data,
+                        description=form.description.data or "",
+                    ),
+                )
+            else:
+                item = stock_service.add_item(
+                    db.session,
+                    intake,
+                    stock_service.ItemDetails(
+                        category=category,
+                        price_dong=form.price_dong.data,
+                        description=form.description.data or "",
+                        size=form.size.data,
+                        condition=Condition(form.condition.data),
+                    ),
+                )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Saved with code %(code)s.", code=item.code), "success")
+            return redirect(
+                url_for(
+                    "stock.show_intake",
+                    ref=ref,
+                    category=form.category.data,
+                    condition=form.condition.data,
+                    _anchor="add",
+                ),
+                code=303,
+            )
+    elif form.is_submitted():
+        status = 422
+    today, policy = today_policy()
+    suggestions = {
+        f"{cat}:{cond}": price
+        for (cat, cond), price in stock_service.price_suggestions(db.session).items()
+    }
+    return render_template(
+        "stock/intake.html",
+        intake=intake,
+        form=form,
+        items=list(intake.items),
+        suggestions=suggestions,
+        sizes=SIZES,
+        policy=policy,
+        today=today,
+        **_labels(),
+    ), status
+
+
+@bp.get("/intake/<ref>/tags.pdf")
+def intake_tags(ref: str):
+    intake = stock_service.get_intake(db.session, ref)
+    return _tag_pdf(list(intake.items), f"tem-{intake.ref}.pdf")
+
+
+# ---------------------------------------------------------------- stock
+
+
+@bp.get("/stock/")
+def search_stock():
+    form = SearchForm(request.args)
+    categories = stock_service.categories(db.session)
+    form.category.choices = select_choices([("", _("All"))] + [(c.id, c.name) for c in categories])
+    form.status.choices = select_choices([("", _("Any"))] + list(STATUS_LABELS.items()))
+    members = member_service.list_members(db.session)
+    form.owner.choices = select_choices(
+        [("", _("Anyone"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
+    )
+    if "status" not in request.args:
+        form.status.data = ItemStatus.IN_STOCK.value
+    form.validate()
+    owner = next((m for m in members if str(m.number) == form.owner.data), None)
+    query = stock_service.StockQuery(
+        text=form.q.data or "",
+        category_id=int(form.category.data)
+        if form.category.data and form.category.data.isdigit()
+        else None,
+        size=form.size.data or None,
+        status=ItemStatus(form.status.data) if form.status.data in STATUS_LABELS else None,
+        owner_id=owner.id if owner else None,
+    )
+    if query.text and not any([query.category_id, query.size, query.owner_id]):
+        # A scanned or typed code goes straight to its item.
+        exact = stock_service.find_code(db.session, query.text)
+        if exact:
+            return redirect(url_for("stock.show_item", code=exact))
+    page = stock_service.search_items(
+        db.session, query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE
+    )
+    today, policy = today_policy()
+    return render_template(
+        "stock/search.html",
+        form=form,
+        page=page,
+        today=today,
+        policy=policy,
+        pricing=stock_service.pricing,
+        **_labels(),
+    )
+
+
+@bp.get("/stock/summary")
+def stock_summary():
+    rows = stock_service.stock_summary(db.session)
+    return render_template(
+        "stock/summary.html",
+        rows=rows,
+        total_count=sum(r.count for r in rows),
+        total_value=sum(r.value_dong for r in rows),
+    )
+
+
+@bp.get("/stock/clearance")
+def clearance():
+    today, policy = today_policy()
+    query = stock_service.clearance_query(today, policy)
+    page = stock_service.search_items(
+        db.session, query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE
+    )
+    return render_template(
+        "stock/clearance.html",
+        page=page,
+        today=today,
+        policy=policy,
+        pricing=stock_service.pricing,
+        **_labels(),
+    )
+
+
+@bp.get("/stock/mine")
+def my_items():
+    """Her consigned items, wherever they are now (on the rail, sold, returned, given)."""
+    member = current_member()
+    items = stock_service.consigned_by(db.session, member)
+    today, policy = today_policy()
+    return render_template(
+        "stock/mine.html",
+        items=items,
+        today=today,
+        policy=policy,
+        pricing=stock_service.pricing,
+        **_labels(),
+    )
+
+
+@bp.route("/stock/<code>", methods=["GET", "POST"])
+def show_item(code: str):
+    item = stock_service.get_item(db.session, code)
+    price_form = PriceChangeForm(prefix="price")
+    disposal_form = DisposalForm(prefix="out")
+    status = 200
+    action = request.form.get("action")
+    if request.method == "POST":
+        try:
+            if action == "price" and price_form.validate():
+                stock_service.change_price(
+                    db.session,
+                    item,
+                    price_form.price_dong.data,
+                    by=current_member(),
+                    at=clock.now(),
+                    reason=price_form.reason.data,
+                )
+                db.session.commit()
+                flash(_("New price saved."), "success")
+                return redirect(url_for("stock.show_item", code=code), code=303)
+            if action == "dispose" and disposal_form.validate():
+                kind = DisposalKind(disposal_form.kind.data)
+                if (
+                    kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF)
+                    and current_member().role != Role.COORDINATOR
+                ):
+                    abort(403)
+                stock_service.dispose(
+                    db.session,
+                    item,
+                    kind,
+                    by=current_member(),
+                    at=clock.now(),
+                    note=disposal_form.note.data,
+                    owner_consents=disposal_form.owner_consents.data,
+                )
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("stock.show_item", code=code), code=303)
+            if action not in ("price", "dispose"):
+                abort(400)
+        except InvalidInput as error:
+            db.session.rollback()
+            item = stock_service.get_item(db.session, code)
+            show_error_on_form(price_form if action == "price" else disposal_form, error)
+        status = 422
+    today, policy = today_policy()
+    return render_template(
+        "stock/item.html",
+        item=item,
+        price_form=price_form,
+        disposal_form=disposal_form,
+        pricing=stock_service.pricing(item, today, policy),
+        policy=policy,
+        history=stock_service.price_history(db.session, item),
+        disposals=stock_service.disposals_of(db.session, item),
+        disposal_choices=_disposal_choices(item),
+        **_labels(),
+    ), status
+
+
+def _disposal_choices(item) -> list[str]:
+    if not item.in_stock:
+        return []
+    if item.owner_id is not None:
+        return [DisposalKind.RETURNED_TO_OWNER.value, DisposalKind.GIVEN_TO_GROUP.value]
+    if current_member().role == Role.COORDINATOR:
+        return [DisposalKind.DONATED_ONWARD.value, DisposalKind.WRITTEN_OFF.value]
+    return []
+
+
+@bp.get("/stock/<code>/tag.pdf")
+def item_tag(code: str):
+    item = stock_service.get_item(db.session, code)
+    return _tag_pdf([item], f"tem-{item.code}.pdf")
+
+
+@bp.route("/stock/prices", methods=["GET", "POST"])
+@coordinator_required
+def price_table():
+    """Suggested prices by category and condition, and the list of categories."""
+    categories = stock_service.categories(db.session)
+    category_form = CategoryForm(prefix="cat")
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if request.form.get("action") == "category":
+            if category_form.validate():
+                stock_service.ensure_category(db.session, category_form.name.data)
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("stock.price_table"), code=303)
+            status = 422
+        else:
+            errors = _save_suggestions(categories)
+            if not errors:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("stock.price_table"), code=303)
+            db.session.rollback()
+            status = 422
+    return render_template(
+        "stock/prices.html",
+        categories=categories,
+        suggestions=stock_service.price_suggestions(db.session),
+        category_form=category_form,
+        errors=errors,
+        values=request.form if request.method == "POST" else {},
+        **_labels(),
+    ), status
+
+
+def _save_suggestions(categories) -> dict[str, str]:
+    from shop import messages
+    from shop.domain.money import MoneyError, parse_dong
+
+    errors = {}
+    for category in categories:
+        for condition in Condition:
+            name = f"p-{category.id}-{condition.value}"
+            text = request.form.get(name, "").strip()
+            try:
+                price = parse_dong(text) if text else None
+                if price == 0:
+                    raise MoneyError("empty")
+            except MoneyError as error:
+                errors[name] = str(messages.MONEY[error.code])
+                continue
+            stock_service.set_price_suggestion(db.session, category.id, condition, price)
+    return errors
+
+
+def _tag_pdf(items, filename: str) -> Response:
+    from shop.printing.web import tag_pdf_response
+
+    return tag_pdf_response(items, filename)
