@@ -50,8 +50,8 @@ test: install system-packages lint
 
 ## Update the message catalogue after changing visible text.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --project shop -o shop/translations/messages.pot .
-	$(BIN)/pybabel update -i shop/translations/messages.pot -d shop/translations --no-fuzzy-matching -w 100
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --project shop -o shop/translations/messages.pot .
+	$(BIN)/pybabel -q update -i shop/translations/messages.pot -d shop/translations --no-fuzzy-matching -w 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

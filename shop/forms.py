@@ -61,6 +61,30 @@ class MoneyField(Field):
             raise ValueError(str(messages.MONEY[error.code])) from None
 
 
+class CountField(Field):
+    """A whole number typed on the number pad; empty gives ``None``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = str(valuelist[0]).strip().replace(".", "") if valuelist else ""
+        if not text:
+            return
+        if not (text.isascii() and text.isdigit()) or len(text) > 9:
+            raise ValueError(str(_l("Write a whole number, for example 12.")))
+        self.data = int(text)
+
+
 class PhoneField(StringField):
     """A phone number; ``data`` is its normalised form (digits) or ``None`` when left empty."""
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from shop import clock
-from shop.api.spec import operation
+from shop.api.spec import STRING_PARAMS, operation
 from shop.auth.access import current_role
 from shop.errors import json_error
 from shop.extensions import csrf, db
@@ -24,12 +24,17 @@ csrf.exempt(bp)
 def route(path: str, method: str, summary: str, *, public: bool = False, **spec):
     """Route ``PREFIX + path`` to the view and describe it in the OpenAPI document.
 
-    ``{name}`` in the path is an integer path parameter.
+    ``{name}`` in the path is an integer path parameter, except the names in
+    :data:`STRING_PARAMS` (codes and refs), which are strings.
     """
 
     def register(view):
         operation(PREFIX + path, method, summary, **spec)(view)
-        rule = re.sub(r"\{(\w+)\}", r"<int:\1>", path)
+        rule = re.sub(
+            r"\{(\w+)\}",
+            lambda m: f"<{m[1]}>" if m[1] in STRING_PARAMS else f"<int:{m[1]}>",
+            path,
+        )
         if public:
             view.is_public = True
         bp.add_url_rule(rule, view.__name__, view, methods=[method])
@@ -76,4 +81,4 @@ def require_coordinator():
         raise Forbidden()
 
 
-from shop.api import views  # noqa: E402,F401
+from shop.api import stock, views  # noqa: E402,F401

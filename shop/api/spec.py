@@ -39,9 +39,12 @@ class Operation:
     responses: dict = field(default_factory=dict)
     role: str = "member"
     tag: str = "members"
+    query: tuple = ()  # (name, JSON schema) of query parameters
 
 
 OPERATIONS: list[Operation] = []
+#: Path parameters that are strings (an item's code, an intake's ref); the others are ints.
+STRING_PARAMS = {"code", "ref"}
 COMPONENTS: dict[str, dict] = {"Error": ERROR}
 
 
@@ -55,12 +58,23 @@ def operation(
     responses=None,
     role="member",
     tag="members",
+    query=(),
 ):
     """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
 
     def record(view):
         OPERATIONS.append(
-            Operation(method.lower(), path, summary, form, partial, responses or {}, role, tag)
+            Operation(
+                method.lower(),
+                path,
+                summary,
+                form,
+                partial,
+                responses or {},
+                role,
+                tag,
+                tuple(query),
+            )
         )
         return view
 
@@ -94,7 +108,8 @@ def _field_schema(bound) -> dict:
     elif isinstance(bound, BooleanField):
         schema = {"type": "boolean"}
     elif isinstance(bound, SelectField):
-        schema = {"type": "string", "enum": [str(choice.value) for choice in bound.choices]}
+        values = [str(choice.value) for choice in bound.choices or []]
+        schema = {"type": "string", "enum": values} if values else {"type": "string"}
     elif isinstance(bound, DayField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(bound, PinField):
@@ -146,11 +161,18 @@ def document(title: str, version: str) -> dict:
                     "name": name,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,40}$"}
+                    if name in STRING_PARAMS
+                    else {"type": "integer", "minimum": 1},
                 }
                 for name in names
             ]
             responses.setdefault("404", error_response("No such thing"))
+        if op.query:
+            entry.setdefault("parameters", []).extend(
+                {"name": name, "in": "query", "required": False, "schema": schema}
+                for name, schema in op.query
+            )
         if op.form is not None:
             form = op.form(formdata=None, meta={"csrf": False})
             schema = form_schema(form, partial=op.partial)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask import current_app, g, request
-from flask_babel import lazy_gettext as _l
+from flask import current_app, g
 from flask_login import login_user
 
 from shop import clock
 from shop.api import require_coordinator, route
+from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, document
 from shop.auth.access import current_member, current_role
 from shop.auth.forms import ChangePinForm
@@ -13,7 +13,6 @@ from shop.extensions import db
 from shop.members.forms import MemberForm, NewMemberForm, ResetPinForm, TokenForm
 from shop.models import ApiToken, Member, Role
 from shop.services import members as member_service
-from shop.services.errors import InvalidInput
 
 COMPONENTS["Member"] = {
     "type": "object",
@@ -49,29 +48,6 @@ COMPONENTS["Token"] = {
 }
 
 
-def _ref(name: str) -> dict:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
-
-
-def _list_of(name: str) -> dict:
-    return {
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["items"],
-                    "properties": {
-                        "items": {
-                            "type": "array",
-                            "items": {"$ref": f"#/components/schemas/{name}"},
-                        }
-                    },
-                }
-            }
-        }
-    }
-
-
 def member_json(member: Member) -> dict:
     viewer = current_member()
     sees_phone = current_role() == Role.COORDINATOR or (
@@ -104,40 +80,6 @@ def token_json(token: ApiToken, secret: str | None = None) -> dict:
     return data
 
 
-def json_body() -> dict:
-    """The request's JSON object, or a 4xx that says what is wrong with the body."""
-    if not request.is_json:
-        raise InvalidInput(
-            _l("Send the body as JSON (Content-Type: application/json)."), "body", status=415
-        )
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
-    return payload
-
-
-def validated(form_class, payload: dict, *, current: dict | None = None):
-    """Check a JSON object with the page's own form; raise 422 naming every field at fault.
-
-    ``current`` holds the stored values a partial update (PATCH) starts from.
-    """
-    known = set(form_class(formdata=None, meta={"csrf": False})._fields) - {"csrf_token"}
-    problems = {name: [_l("Unknown field.")] for name in sorted(set(payload) - known)}
-    problems |= {
-        name: [_l("Expected a single value, not a list or an object.")]
-        for name, value in payload.items()
-        if name in known and isinstance(value, dict | list)
-    }
-    if not problems:
-        form = form_class.from_json({**(current or {}), **payload})
-        if form.validate():
-            return form
-        problems = form.field_errors()
-    raise InvalidInput(
-        _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
-    )
-
-
 def _details(form) -> member_service.MemberDetails:
     return member_service.MemberDetails(
         name=form.name.data or "",
@@ -163,7 +105,7 @@ def openapi():
     "/me",
     "GET",
     "The member this request acts as",
-    responses={"200": {"description": "Her record", **_ref("Member")}},
+    responses={"200": {"description": "Her record", **ref_response("Member")}},
 )
 def me():
     return member_json(current_member())
@@ -190,7 +132,7 @@ def change_my_pin():
     "/members",
     "GET",
     "All members, those who left included, by number",
-    responses={"200": {"description": "The members", **_list_of("Member")}},
+    responses={"200": {"description": "The members", **list_response("Member")}},
 )
 def list_members():
     return {"items": [member_json(m) for m in member_service.list_members(db.session)]}
@@ -202,7 +144,7 @@ def list_members():
     "Add a member",
     form=NewMemberForm,
     role="coordinator",
-    responses={"201": {"description": "Added", **_ref("Member")}},
+    responses={"201": {"description": "Added", **ref_response("Member")}},
 )
 def create_member():
     require_coordinator()
@@ -221,7 +163,7 @@ def create_member():
     "/members/{number}",
     "GET",
     "One member",
-    responses={"200": {"description": "The member", **_ref("Member")}},
+    responses={"200": {"description": "The member", **ref_response("Member")}},
 )
 def get_member(number: int):
     return member_json(member_service.get_member(db.session, number))
@@ -234,7 +176,7 @@ def get_member(number: int):
     form=MemberForm,
     partial=True,
     role="coordinator",
-    responses={"200": {"description": "Changed", **_ref("Member")}},
+    responses={"200": {"description": "Changed", **ref_response("Member")}},
 )
 def update_member(number: int):
     require_coordinator()
@@ -281,7 +223,7 @@ def reset_member_pin(number: int):
     "API tokens, newest first",
     role="coordinator",
     tag="tokens",
-    responses={"200": {"description": "The tokens", **_list_of("Token")}},
+    responses={"200": {"description": "The tokens", **list_response("Token")}},
 )
 def list_tokens():
     require_coordinator()
@@ -295,7 +237,7 @@ def list_tokens():
     form=TokenForm,
     role="coordinator",
     tag="tokens",
-    responses={"201": {"description": "Created", **_ref("Token")}},
+    responses={"201": {"description": "Created", **ref_response("Token")}},
 )
 def create_token():
     require_coordinator()
@@ -313,7 +255,7 @@ def create_token():
     "Revoke a token (its record is kept)",
     role="coordinator",
     tag="tokens",
-    responses={"200": {"description": "Revoked", **_ref("Token")}},
+    responses={"200": {"description": "Revoked", **ref_response("Token")}},
 )
 def revoke_token(token_id: int):
     require_coordinator()

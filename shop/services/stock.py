@@ -563,7 +563,9 @@ def search_items(session: Session, query: StockQuery, *, page: int = 1, per_page
     statement = _filtered(select(Item), query)
     total = session.scalar(_filtered(select(func.count(Item.id)), query))
     rows = session.scalars(
-        statement.options(joinedload(Item.category), joinedload(Item.owner))
+        statement.options(
+            joinedload(Item.category), joinedload(Item.owner), joinedload(Item.intake)
+        )
         .order_by(Item.received_on.desc(), Item.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -1,8 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length, ValidationError
 
-from shop.forms import ChoiceField, DayField, MoneyField, ShopForm, required, select_choices
+from shop.forms import (
+    ChoiceField,
+    CountField,
+    DayField,
+    MoneyField,
+    ShopForm,
+    required,
+    select_choices,
+)
 from shop.models import Condition, DisposalKind, IntakeKind
 
 KIND_LABELS = {
@@ -79,24 +87,15 @@ class ItemForm(ShopForm):
     )
     price_dong = MoneyField(_l("Price"), [required(_l("Enter the price."))])
     is_lot = BooleanField(_l("Many alike (a lot with one code)"))
-    quantity = IntegerField(
-        _l("How many"),
-        [
-            Optional(),
-            NumberRange(
-                min=1,
-                max=100_000,
-                message=_l("The quantity must be a whole number from 1 to 100000."),
-            ),
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
+    quantity = CountField(_l("How many"))
 
     def validate_quantity(self, field):
-        from wtforms.validators import ValidationError
-
-        if self.is_lot.data and not field.data:
+        if not self.is_lot.data:
+            return
+        if field.data is None:
             raise ValidationError(str(_l("Enter how many there are.")))
+        if not 1 <= field.data <= 100_000:
+            raise ValidationError(str(_l("The quantity must be a whole number from 1 to 100000.")))
 
 
 class PriceChangeForm(ShopForm):

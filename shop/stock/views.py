@@ -65,6 +65,53 @@ def _labels():
     }
 
 
+# ---------------------------------------------------------------- forms shared with the API
+
+
+def prepare_intake_form(form: IntakeForm) -> IntakeForm:
+    """Fill in the members a consignment can belong to."""
+    members = member_service.active_members(db.session, clock.today())
+    form.owner.choices = select_choices(
+        [("", _("— choose —"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
+    )
+    return form
+
+
+def prepare_item_form(form: ItemForm, categories=None) -> ItemForm:
+    """Fill in the shop's categories."""
+    categories = categories if categories is not None else stock_service.categories(db.session)
+    form.category.choices = select_choices([(c.id, c.name) for c in categories])
+    return form
+
+
+def add_from_form(intake, form: ItemForm, categories=None):
+    """Add the item or lot that a checked item form describes to ``intake``."""
+    categories = categories if categories is not None else stock_service.categories(db.session)
+    category = next(c.name for c in categories if str(c.id) == form.category.data)
+    if form.is_lot.data:
+        return stock_service.add_lot(
+            db.session,
+            intake,
+            stock_service.LotDetails(
+                category=category,
+                price_dong=form.price_dong.data,
+                quantity=form.quantity.data,
+                description=form.description.data or "",
+            ),
+        )
+    return stock_service.add_item(
+        db.session,
+        intake,
+        stock_service.ItemDetails(
+            category=category,
+            price_dong=form.price_dong.data,
+            description=form.description.data or "",
+            size=form.size.data,
+            condition=Condition(form.condition.data or Condition.GOOD.value),
+        ),
+    )
+
+
 # ---------------------------------------------------------------- intake
 
 
@@ -77,12 +124,8 @@ def list_intakes():
 
 @bp.route("/intake/new", methods=["GET", "POST"])
 def new_intake():
-    form = IntakeForm()
+    form = prepare_intake_form(IntakeForm())
     today = clock.today()
-    members = member_service.active_members(db.session, today)
-    form.owner.choices = select_choices(
-        [("", _("— choose —"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
-    )
     if not form.is_submitted():
         form.received_on.data = today
         form.kind.data = request.args.get("kind", IntakeKind.DONATION.value)
@@ -96,7 +139,7 @@ def new_intake():
             try:
                 intake = stock_service.receive_intake(
                     db.session,
-                    _intake_details(form),
+                    intake_details(form),
                     by=current_member(),
                     tz=current_app.config["SHOP_TZ"],
                 )
@@ -113,7 +156,7 @@ def new_intake():
     return render_template("stock/intake_new.html", form=form, donors=donors, **_labels()), status
 
 
-def _intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
+def intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
     kind = IntakeKind(form.kind.data)
     new_donor = donor_id = None
     if kind == IntakeKind.DONATION and (form.donor_name.data or "").strip():
@@ -149,9 +192,8 @@ def _intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
 def show_intake(ref: str):
     """One drop-off: its items, and the form that adds the next one (it stays open)."""
     intake = stock_service.get_intake(db.session, ref)
-    form = ItemForm()
     categories = stock_service.categories(db.session)
-    form.category.choices = select_choices([(c.id, c.name) for c in categories])
+    form = prepare_item_form(ItemForm(), categories)
     if not form.is_submitted():
         form.category.data = request.args.get("category") or (
             str(categories[0].id) if categories else None
@@ -159,31 +201,8 @@ def show_intake(ref: str):
         form.condition.data = request.args.get("condition", Condition.GOOD.value)
     status = 200
     if form.validate_on_submit():
-        category = next(c.name for c in categories if str(c.id) == form.category.data)
         try:
-            if form.is_lot.data:
-                item = stock_service.add_lot(
-                    db.session,
-                    intake,
-                    stock_service.LotDetails(
-                        category=category,
-                        price_dong=form.price_dong.data,
-                        quantity=form.quantity.data,
-                        description=form.description.data or "",
-                    ),
-                )
-            else:
-                item = stock_service.add_item(
-                    db.session,
-                    intake,
-                    stock_service.ItemDetails(
-                        category=category,
-                        price_dong=form.price_dong.data,
-                        description=form.description.data or "",
-                        size=form.size.data,
-                        condition=Condition(form.condition.data),
-                    ),
-                )
+            item = add_from_form(intake, form, categories)
         except InvalidInput as error:
             db.session.rollback()
             show_error_on_form(form, error)

@@ -21,6 +21,9 @@ FIELDS = [
     "csrf_token",
     "lang",
     "next",
+    *"kind received_on donor_name donor_phone donor_organisation owner supplier cost category "
+    "description size condition price_dong is_lot quantity reason note owner_consents action "
+    "price-price_dong price-reason out-kind out-note out-owner_consents".split(),
 ]
 scalars = st.one_of(
     st.none(),
@@ -54,12 +57,30 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def token(app, coordinator):
-    from shop.models import Role
-    from shop.services import members as svc
+def token(app, coordinator, member):
+    """A coordinator's token on a shop with intake N1 (item 10008) and N2 (consigned 10019)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
-    with app.app_context():
+    from shop.models import IntakeKind, Role
+    from shop.services import members as svc
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        stock.seed_categories(db.session)
         boss = svc.get_member(db.session, coordinator)
+        at, tz = datetime(2026, 11, 1, 2, tzinfo=UTC), ZoneInfo("Asia/Ho_Chi_Minh")
+        donation = stock.receive_intake(
+            db.session, stock.IntakeDetails(IntakeKind.DONATION, at), by=boss, tz=tz
+        )
+        stock.add_item(db.session, donation, stock.ItemDetails("Áo", 50_000))
+        consignment = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.CONSIGNMENT, at, owner_number=2),
+            by=boss,
+            tz=tz,
+        )
+        stock.add_item(db.session, consignment, stock.ItemDetails("Váy", 120_000))
         _row, secret = svc.create_token(db.session, boss, "fuzz", Role.COORDINATOR)
         db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
@@ -75,6 +96,13 @@ def token(app, coordinator):
             ("put", "/api/v1/members/1/pin"),
             ("post", "/api/v1/tokens"),
             ("post", "/api/v1/me/pin"),
+            ("post", "/api/v1/intakes"),
+            ("post", "/api/v1/intakes/N1/items"),
+            ("post", "/api/v1/items/10008/price"),
+            ("post", "/api/v1/items/10019/disposals"),
+            ("put", "/api/v1/price-suggestions"),
+            ("post", "/api/v1/categories"),
+            ("post", "/api/v1/donors"),
         ]
     ),
 )
@@ -102,10 +130,15 @@ def test_api_answers_any_json_with_a_4xx_or_success(client, token, body, target)
             "/switch/1",
             "/members/tokens",
             "/language",
+            "/intake/new",
+            "/intake/N1",
+            "/stock/10008",
+            "/stock/10019",
+            "/stock/prices",
         ]
     ),
 )
-def test_pages_answer_any_form_without_a_500(as_coordinator, form, path):
+def test_pages_answer_any_form_without_a_500(as_coordinator, token, form, path):
     response = as_coordinator.post(path, data=form)
     assert response.status_code < 500
 
@@ -127,3 +160,25 @@ def test_api_answers_garbage_bodies_with_a_4xx(client, token, raw, content_type)
         "/api/v1/members", data=raw, headers={**token, "Content-Type": content_type}
     )
     assert 400 <= response.status_code < 500
+
+
+@FUZZ
+@given(
+    args=st.dictionaries(
+        st.sampled_from(["q", "category", "size", "status", "owner", "page", "per_page"]),
+        st.text(max_size=40),
+        max_size=5,
+    ),
+    path=st.sampled_from(
+        [
+            "/stock/",
+            "/stock/clearance",
+            "/api/v1/items",
+            "/api/v1/donors",
+            "/api/v1/stock/clearance",
+        ]
+    ),
+)
+def test_searches_answer_any_query_string_without_a_500(as_coordinator, token, args, path):
+    response = as_coordinator.get(path, query_string=args)
+    assert response.status_code < 500

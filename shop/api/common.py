@@ -1,0 +1,68 @@
+"""What every API view needs: the JSON body, checking it with a page's form, responses."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from shop.services.errors import InvalidInput
+
+
+def ref_response(name: str) -> dict:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def list_response(name: str) -> dict:
+    return {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["items"],
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": f"#/components/schemas/{name}"},
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 4xx that says what is wrong with the body."""
+    if not request.is_json:
+        raise InvalidInput(
+            _l("Send the body as JSON (Content-Type: application/json)."), "body", status=415
+        )
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
+    return payload
+
+
+def validated(form_class, payload: dict, *, current: dict | None = None, prepare=None):
+    """Check a JSON object with the page's own form; raise 422 naming every field at fault.
+
+    ``current`` holds the stored values a partial update (PATCH) starts from; ``prepare``
+    gets the form before it is checked (to fill in choices read from the database).
+    """
+    known = set(form_class(formdata=None, meta={"csrf": False})._fields) - {"csrf_token"}
+    problems = {name: [_l("Unknown field.")] for name in sorted(set(payload) - known)}
+    problems |= {
+        name: [_l("Expected a single value, not a list or an object.")]
+        for name, value in payload.items()
+        if name in known and isinstance(value, dict | list)
+    }
+    if not problems:
+        form = form_class.from_json({**(current or {}), **payload})
+        if prepare is not None:
+            prepare(form)
+        if form.validate():
+            return form
+        problems = form.field_errors()
+    raise InvalidInput(
+        _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
+    )

@@ -1,0 +1,224 @@
+import re
+
+import pytest
+
+from shop.extensions import db
+
+
+@pytest.fixture
+def shop(app, coordinator, member):
+    from shop.services import stock as svc
+
+    with app.app_context():
+        svc.seed_categories(db.session)
+        db.session.commit()
+
+
+def category_id(app, name):
+    from shop.services import stock as svc
+
+    with app.app_context():
+        return next(c.id for c in svc.categories(db.session) if c.name == name)
+
+
+def new_intake(client, **data):
+    response = client.post("/intake/new", data={"kind": "donation", **data})
+    assert response.status_code == 303, response.text
+    return response.headers["Location"]
+
+
+def test_record_a_bag_of_donated_clothes(as_member, shop, app):
+    page = as_member.get("/intake/new")
+    assert "Ghi nhập hàng" in page.text and "Hàng được tặng" in page.text
+    where = new_intake(as_member, donor_name="Văn phòng LIGHT", donor_organisation="LIGHT")
+    ao = category_id(app, "Áo")
+    form = as_member.get(where)
+    assert "Thêm một món" in form.text
+    saved = as_member.post(
+        where,
+        data={
+            "category": ao,
+            "description": "Áo sơ mi trắng",
+            "size": "M",
+            "condition": "good",
+            "price_dong": "50k",
+        },
+    )
+    assert saved.status_code == 303
+    # The form stays open with the same category and condition.
+    assert f"category={ao}" in saved.headers["Location"]
+    again = as_member.get(saved.headers["Location"])
+    assert "Đã lưu với mã 10008." in again.text
+    assert re.search(rf'<option selected value="{ao}">|<option value="{ao}" selected>', again.text)
+    as_member.post(
+        where,
+        data={
+            "category": ao,
+            "description": "Áo phông",
+            "condition": "fair",
+            "price_dong": "20.000",
+        },
+    )
+    listing = as_member.get(where)
+    assert listing.text.count('class="item-row"') == 2
+    assert "In tem giá (tờ A4)" in listing.text
+    assert "Văn phòng LIGHT" in as_member.get("/intake/").text
+
+
+def test_item_form_says_what_is_wrong_beside_each_field(as_member, shop, app):
+    where = new_intake(as_member)
+    response = as_member.post(where, data={"category": "999", "price_dong": "abc", "is_lot": "y"})
+    assert response.status_code == 422
+    assert "Hãy chọn loại hàng." in response.text
+    assert "Viết số tiền bằng chữ số" in response.text
+    assert "Hãy nhập số lượng." in response.text
+    blank = as_member.post(where, data={"category": category_id(app, "Áo")})
+    assert "Hãy nhập giá." in blank.text
+    assert 'class="item-row"' not in as_member.get(where).text
+
+
+def test_lot_and_consignment(as_member, shop, app):
+    where = new_intake(as_member)
+    response = as_member.post(
+        where,
+        data={
+            "category": category_id(app, "Phụ kiện"),
+            "description": "Tất",
+            "is_lot": "y",
+            "quantity": "40",
+            "price_dong": "10k",
+        },
+    )
+    assert response.status_code == 303
+    assert "còn 40/40" in as_member.get(where).text
+    missing_owner = as_member.post("/intake/new", data={"kind": "consignment", "owner": ""})
+    assert missing_owner.status_code == 422
+    assert "Hãy chọn thành viên có hàng ký gửi." in missing_owner.text
+    mine = new_intake(as_member, kind="consignment", owner="2")
+    as_member.post(
+        mine,
+        data={
+            "category": category_id(app, "Váy, đầm"),
+            "price_dong": "120k",
+            "condition": "like_new",
+        },
+    )
+    my_page = as_member.get("/stock/mine")
+    assert "120.000" in my_page.text and "Váy, đầm" in my_page.text
+
+
+def test_purchase_needs_a_supplier_and_a_sane_cost(as_member, shop):
+    response = as_member.post("/intake/new", data={"kind": "purchase", "cost": "-5"})
+    assert response.status_code == 422
+    assert (
+        "Hãy nhập nơi mua kiện hàng." in response.text or "Số tiền không được âm." in response.text
+    )
+    ok = as_member.post(
+        "/intake/new", data={"kind": "purchase", "supplier": "Ninh Hiệp", "cost": "1tr2"}
+    )
+    assert ok.status_code == 303
+
+
+def test_future_day_is_refused(as_member, shop, clock):
+    response = as_member.post("/intake/new", data={"kind": "donation", "received_on": "2030-01-01"})
+    assert response.status_code == 422 and "Ngày không thể ở tương lai." in response.text
+
+
+def test_back_dated_intake_counts_its_days_from_that_day(as_member, shop, app, clock):
+    where = new_intake(as_member, received_on="01/08/2026")
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    page = as_member.get("/stock/10008")
+    # 1 August to 20 November is 111 days: 50% off and on the clearance list.
+    assert "111 ngày" in page.text and "25.000" in page.text and "Thanh lý" in page.text
+    assert "10008" in as_member.get("/stock/clearance").text
+
+
+def test_search_scan_and_item_page(as_member, shop, app):
+    where = new_intake(as_member)
+    as_member.post(
+        where,
+        data={
+            "category": category_id(app, "Áo khoác"),
+            "description": "Áo khoác gió",
+            "size": "L",
+            "price_dong": "80k",
+        },
+    )
+    found = as_member.get("/stock/?q=ao+khoac+gio")
+    assert "Tìm thấy 1" in found.text and "10008" in found.text
+    scanned = as_member.get("/stock/?q=10008")
+    assert scanned.status_code == 302 and scanned.headers["Location"] == "/stock/10008"
+    assert "Tìm thấy 0" in as_member.get("/stock/?q=zzz").text
+    item = as_member.get("/stock/10008")
+    assert "80.000" in item.text and "Áo khoác gió" in item.text
+    assert as_member.get("/stock/nope").status_code == 404
+
+
+def test_change_price_on_the_item_page(as_member, shop, app):
+    where = new_intake(as_member)
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    refused = as_member.post(
+        "/stock/10008", data={"action": "price", "price-price_dong": "40k", "price-reason": ""}
+    )
+    assert refused.status_code == 422 and "Hãy ghi lý do đổi giá." in refused.text
+    ok = as_member.post(
+        "/stock/10008",
+        data={"action": "price", "price-price_dong": "40k", "price-reason": "vết bẩn"},
+    )
+    assert ok.status_code == 303
+    page = as_member.get("/stock/10008")
+    assert "50.000\u00a0₫ → 40.000\u00a0₫" in page.text and "vết bẩn" in page.text
+
+
+def test_disposals_on_the_item_page(as_member, shop, app, client):
+    mine = new_intake(as_member, kind="consignment", owner="2")
+    as_member.post(mine, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    page = as_member.get("/stock/10008")
+    assert "Đã trả chủ hàng" in page.text and "Đã bỏ đi" not in page.text
+    no_consent = as_member.post(
+        "/stock/10008", data={"action": "dispose", "out-kind": "given_to_group"}
+    )
+    assert no_consent.status_code == 422
+    assert "Hãy đánh dấu là chủ hàng đồng ý cho nhóm." in no_consent.text
+    given = as_member.post(
+        "/stock/10008",
+        data={"action": "dispose", "out-kind": "given_to_group", "out-owner_consents": "y"},
+    )
+    assert given.status_code == 303
+    assert "nhóm (Nguyễn Thị Ngọc đã cho)" in as_member.get("/stock/10008").text
+    # Writing off is for coordinators.
+    refused = as_member.post("/stock/10008", data={"action": "dispose", "out-kind": "written_off"})
+    assert refused.status_code == 403
+
+
+def test_summary_and_price_table(as_coordinator, shop, app):
+    where = new_intake(as_coordinator)
+    ao = category_id(app, "Áo")
+    as_coordinator.post(where, data={"category": ao, "price_dong": "50k"})
+    summary = as_coordinator.get("/stock/summary")
+    assert "50.000" in summary.text and "Áo" in summary.text
+    bad = as_coordinator.post("/stock/prices", data={"action": "prices", f"p-{ao}-good": "xyz"})
+    assert bad.status_code == 422 and "Viết số tiền bằng chữ số" in bad.text
+    ok = as_coordinator.post("/stock/prices", data={"action": "prices", f"p-{ao}-good": "45k"})
+    assert ok.status_code == 303
+    assert f'"{ao}:good": 45000' in as_coordinator.get(where).text.replace("&#34;", '"')
+    added = as_coordinator.post("/stock/prices", data={"action": "category", "cat-name": "Đồ ngủ"})
+    assert added.status_code == 303 and "Đồ ngủ" in as_coordinator.get("/stock/prices").text
+
+
+def test_member_cannot_edit_the_price_table(as_member, shop):
+    assert as_member.get("/stock/prices").status_code == 403
+
+
+def test_hostile_text_is_shown_as_text(as_member, shop, app):
+    where = new_intake(as_member, donor_name="<script>alert(1)</script>")
+    as_member.post(
+        where,
+        data={
+            "category": category_id(app, "Áo"),
+            "price_dong": "5k",
+            "description": "<img src=x onerror=alert(1)>",
+        },
+    )
+    for page in (as_member.get(where), as_member.get("/stock/10008"), as_member.get("/intake/")):
+        assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
