@@ -30,6 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SHOP_TZ"] = config.time_zone(app.config.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
 
     register_extensions(app)
+    from shop.views import BoundedInt
+
+    app.url_map.converters["int"] = BoundedInt
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from shop.services.errors import ShopError
 
@@ -30,3 +31,24 @@ def safe_next(default_endpoint: str = "main.index") -> str:
     ):
         return target
     return url_for(default_endpoint)
+
+
+#: The largest number a database integer column holds on every engine we support.
+MAX_ID = 2**31 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` in URLs, refusing numbers no row can have (a 404, not a database error)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 werkzeug's name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_arg(text: str | None) -> int | None:
+    """A positive id or number from a query string, or ``None`` for anything else."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None

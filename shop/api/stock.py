@@ -33,6 +33,7 @@ from shop.stock.views import (
     prepare_item_form,
     today_policy,
 )
+from shop.views import int_arg
 
 COMPONENTS["Item"] = {
     "type": "object",
@@ -424,13 +425,15 @@ def search_items():
         raise InvalidInput(_l("Choose one of the options."), "status")
     owner_id = None
     if request.args.get("owner"):
-        number = request.args.get("owner", type=int)
+        number = int_arg(request.args.get("owner"))
         if number is None:
             raise InvalidInput(_l("Choose one of the options."), "owner")
         owner_id = member_service.get_member(db.session, number).id
+    if request.args.get("category") and int_arg(request.args.get("category")) is None:
+        raise InvalidInput(_l("Choose a category."), "category")
     query = stock_service.StockQuery(
         text=request.args.get("q", ""),
-        category_id=request.args.get("category", type=int),
+        category_id=int_arg(request.args.get("category")),
         size=request.args.get("size") or None,
         status=None if status_text == "any" else ItemStatus(status_text),
         owner_id=owner_id,

@@ -20,7 +20,7 @@ def tag_pdf_response(items, filename: str) -> Response:
             code=item.code,
             price_dong=item.price_dong,
             category=item.category.name,
-            description=item.description,
+            description=item.description or "",
             size=item.size,
             intake_month=item.received_on.replace(day=1),
             shop_name=shop_name,
@@ -29,7 +29,8 @@ def tag_pdf_response(items, filename: str) -> Response:
         for item in items
     ]
     db.session.rollback()  # nothing to write; release the database before the slow part
-    pdf = render_tag_sheet(tags, labels=TagLabels(size=_("Size"), each=_("each")))
+    labels = TagLabels(size=_("Size"), each=_("each"), title=_("Price tags"))
+    pdf = render_tag_sheet(tags, labels=labels)
     return Response(
         pdf,
         mimetype="application/pdf",

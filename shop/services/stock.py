@@ -559,7 +559,7 @@ def dispose(
 
 def search_items(session: Session, query: StockQuery, *, page: int = 1, per_page: int = 30) -> Page:
     """Items matching ``query``, newest intake first, one page at a time."""
-    page = max(1, page)
+    page = min(max(1, page), 1_000_000)  # a typed-in page number can be anything
     statement = _filtered(select(Item), query)
     total = session.scalar(_filtered(select(func.count(Item.id)), query))
     rows = session.scalars(

@@ -112,6 +112,7 @@ class PriceChangeForm(ShopForm):
 class DisposalForm(ShopForm):
     kind = ChoiceField(
         _l("What happens to it"),
+        [required(_l("Choose one of the options."))],
         choices=select_choices(DISPOSAL_LABELS),
         invalid_message=_l("Choose one of the options."),
     )

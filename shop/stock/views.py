@@ -38,7 +38,7 @@ from shop.stock.forms import (
     PriceChangeForm,
     SearchForm,
 )
-from shop.views import show_error_on_form
+from shop.views import int_arg, show_error_on_form
 
 PER_PAGE = 30
 
@@ -265,9 +265,7 @@ def search_stock():
     owner = next((m for m in members if str(m.number) == form.owner.data), None)
     query = stock_service.StockQuery(
         text=form.q.data or "",
-        category_id=int(form.category.data)
-        if form.category.data and form.category.data.isdigit()
-        else None,
+        category_id=int_arg(form.category.data),
         size=form.size.data or None,
         status=ItemStatus(form.status.data) if form.status.data in STATUS_LABELS else None,
         owner_id=owner.id if owner else None,

@@ -222,3 +222,30 @@ def test_hostile_text_is_shown_as_text(as_member, shop, app):
     )
     for page in (as_member.get(where), as_member.get("/stock/10008"), as_member.get("/intake/")):
         assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+
+
+def test_page_month_colours_match_the_printed_tags():
+    from pathlib import Path
+
+    from shop.printing.tags import MONTH_COLOURS
+
+    css = (Path(__file__).resolve().parents[2] / "static/css/shop.css").read_text()
+    for index, colour in enumerate(MONTH_COLOURS):
+        assert f".m{index} {{ background: {colour}; }}" in css
+
+
+def test_tag_sheet_pdf_for_an_intake_and_one_item(as_member, shop, app):
+    where = new_intake(as_member)
+    as_member.post(
+        where,
+        data={
+            "category": category_id(app, "Áo"),
+            "price_dong": "50k",
+            "description": "Áo khoác gió",
+        },
+    )
+    sheet = as_member.get(f"{where}/tags.pdf")
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    assert sheet.data.startswith(b"%PDF")
+    one = as_member.get("/stock/10008/tag.pdf")
+    assert one.status_code == 200 and one.data.startswith(b"%PDF")
