@@ -160,6 +160,7 @@ def demo():
             number=number,
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
         )
+    _demo_stock()
     db.session.commit()
     click.echo(
         "Demo shop loaded. Sign in as the coordinator: "
@@ -169,7 +170,73 @@ def demo():
         click.echo(f"  member {number} {name}: phone {phone}, PIN {pin}")
 
 
+def _demo_stock() -> None:
+    """A bag of donations today, Ngọc's consignment, a lot of socks and an old bag to clear."""
+    from datetime import timedelta
+
+    from shop.models import Condition, IntakeKind
+
+    tz = current_app.config["SHOP_TZ"]
+    hong = member_service.get_member(db.session, 1)
+    suggestions = {
+        ("Áo", Condition.GOOD): 50_000,
+        ("Áo", Condition.LIKE_NEW): 70_000,
+        ("Quần", Condition.GOOD): 45_000,
+        ("Váy, đầm", Condition.GOOD): 80_000,
+    }
+    by_name = {c.name: c for c in stock_service.categories(db.session)}
+    for (name, condition), price in suggestions.items():
+        stock_service.set_price_suggestion(db.session, by_name[name].id, condition, price)
+
+    def intake(days_ago: int, **details):
+        at = clock.now() - timedelta(days=days_ago)
+        return stock_service.receive_intake(
+            db.session, stock_service.IntakeDetails(received_at=at, **details), by=hong, tz=tz
+        )
+
+    old = intake(
+        95,
+        kind=IntakeKind.DONATION,
+        new_donor=stock_service.DonorDetails("Chị Mai", "0912 345 678"),
+    )
+    for category, description, size, price in [
+        ("Áo", "Áo sơ mi nữ trắng", "M", 50_000),
+        ("Quần", "Quần jean xanh", "28", 45_000),
+    ]:
+        stock_service.add_item(
+            db.session, old, stock_service.ItemDetails(category, price, description, size)
+        )
+    bag = intake(
+        0,
+        kind=IntakeKind.DONATION,
+        new_donor=stock_service.DonorDetails("Văn phòng LIGHT", organisation="LIGHT"),
+    )
+    for category, description, size, price, condition in [
+        ("Áo khoác", "Áo khoác gió xanh rêu", "L", 80_000, Condition.LIKE_NEW),
+        ("Áo", "Áo len cổ lọ", "S", 40_000, Condition.GOOD),
+        ("Đồ trẻ em", "Bộ đồ bé trai 4 tuổi", "4", 30_000, Condition.GOOD),
+        ("Túi", "Túi vải in hoa", None, 20_000, Condition.NEW),
+    ]:
+        stock_service.add_item(
+            db.session,
+            bag,
+            stock_service.ItemDetails(category, price, description, size, condition),
+        )
+    stock_service.add_lot(
+        db.session, bag, stock_service.LotDetails("Phụ kiện", 10_000, 40, "Tất các loại")
+    )
+    ngoc = intake(35, kind=IntakeKind.CONSIGNMENT, owner_number=2)
+    stock_service.add_item(
+        db.session,
+        ngoc,
+        stock_service.ItemDetails("Váy, đầm", 120_000, "Váy liền hoa nhí", "S", Condition.LIKE_NEW),
+    )
+
+
 def init_commands(app: Flask) -> None:
+    from shop.journal.cli import journal_cli
+
+    app.cli.add_command(journal_cli)
     app.cli.add_command(members_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo)

@@ -442,13 +442,35 @@ def pricing(item: Item, today: date, policy: Policy) -> Pricing:
 
 
 def change_price(
-    session: Session, item: Item, price_dong: int, *, by: Member, at: datetime, reason: str
+    session: Session,
+    item: Item,
+    price_dong: int,
+    *,
+    by: Member,
+    at: datetime,
+    reason: str,
+    reason_required: bool = True,
 ) -> PriceChange:
-    """Give an item a new price; the change is kept with who, when and why."""
+    """Give an item a new price; the change is kept with who, when and why.
+
+    Changes are kept in time order: one dated before the item came in, or before its last
+    change, is refused. A history brought from elsewhere may lack reasons
+    (``reason_required=False``); the pages and the API always ask for one.
+    """
     _check_price(price_dong, "price_dong")
     reason = " ".join((reason or "").split())
-    if not reason:
+    if not reason and reason_required:
         raise InvalidInput(_l("Say why the price changes."), "reason")
+    last = session.scalar(select(func.max(PriceChange.at)).where(PriceChange.item_id == item.id))
+    received_at = session.scalar(select(Intake.received_at).where(Intake.id == item.intake_id))
+    if at < received_at or (last is not None and at < last):
+        raise InvalidInput(
+            _l(
+                "A price change cannot come before the item came in or before "
+                "its last price change."
+            ),
+            "at",
+        )
     if not item.in_stock:
         raise InvalidInput(_l("This item is no longer in stock."), "code")
     if price_dong == item.price_dong:

@@ -1,0 +1,92 @@
+"""``flask journal export FILE`` and ``flask journal import FILE``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from shop.database import reading_only
+from shop.extensions import db
+from shop.journal.export import export_journal
+from shop.journal.importer import import_journal
+from shop.journal.problems import JournalError, JournalInvalid
+
+journal_cli = AppGroup("journal", help="Export and import the shop's whole history as JSON.")
+
+
+@journal_cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_command(file: str) -> None:
+    """Write the whole shop to FILE as a journal ("-" for standard output)."""
+    # Read-only: on SQLite the transaction begins DEFERRED and reads one snapshot without
+    # holding the write lock against the counter; on PostgreSQL REPEATABLE READ gives the
+    # same one snapshot for all the queries.
+    token = reading_only.set(True)
+    try:
+        if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+            db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        journal = export_journal(db.session, timezone=current_app.config["SHOP_TZ"])
+    except JournalError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        db.session.rollback()
+        reading_only.reset(token)
+    text = json.dumps(journal, ensure_ascii=False, indent=2) + "\n"
+    if file == "-":
+        click.echo(text, nl=False)
+        return
+    _write_whole(Path(file), text)
+    click.echo(f"journal written to {file}", err=True)
+
+
+@journal_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_command(file) -> None:
+    """Read the journal in FILE into this empty shop ("-" for standard input).
+
+    Either all of it is imported, or nothing: on any problem each is printed as
+    "path: message" and the command exits with status 1.
+    """
+    try:
+        data = json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        click.echo(f"/: the file is not JSON: {error}", err=True)
+        raise click.exceptions.Exit(1) from None
+    try:
+        summary = import_journal(db.session, data, app_config=current_app.config)
+    except JournalInvalid as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(error.problems)} problem(s); nothing was imported.", err=True)
+        raise click.exceptions.Exit(1) from None
+    except JournalError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"imported: {summary}")
+    click.echo("No member has a PIN yet: set each with `flask members set-pin NUMBER`.")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that the file is either the old one or all of the new.
+
+    A half-written journal would be a backup that fails exactly when it is needed.
+    """
+    directory = path.resolve().parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,215 @@
+"""The whole shop written out as one journal (schema "shop-journal", version 1)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.domain.pricing import month_key, policy_for_month
+from shop.journal.policies import policy_entry
+from shop.journal.problems import JournalError
+from shop.journal.times import time_text
+from shop.models import (
+    Category,
+    Disposal,
+    Donor,
+    Expense,
+    Intake,
+    IntakeKind,
+    Item,
+    Member,
+    PolicyRow,
+    PriceChange,
+    ShopProfile,
+)
+from shop.services.policy import policy_from_row
+
+FORMAT = "shop-journal"
+VERSION = 1
+
+
+def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
+    """The shop's whole history as a journal dict that passes :func:`check_journal`.
+
+    Times are written in ``timezone`` (the shop's) with their offset, amounts in whole đồng,
+    members by number, donors and intakes by ref, items and lots by code. Everything comes
+    in a fixed order (policies by month, members by number, donors as they were added,
+    intakes by ``received_at``, items and lots as they were tagged, price changes and
+    disposals by ``at``, expenses by date; ties by the order they were recorded), and
+    optional keys with nothing to say are left out, so exporting the same shop twice, or
+    exporting what an import of this journal made, gives an equal dict.
+
+    An item's ``price_dong`` is its price at intake; later prices are its price changes.
+    Sections the shop does not keep yet (shifts, sales, refunds, payouts, closed months) are
+    left out. Raises :class:`JournalError` for a shop that has no profile (no name) yet.
+    Only reads.
+    """
+    profile = session.get(ShopProfile, 1)
+    if profile is None:
+        raise JournalError("The shop has no name yet: set it up before exporting its journal.")
+    numbers = {member_id: number for member_id, number in session.execute(_NUMBERS)}
+    policy_rows = list(session.scalars(select(PolicyRow).order_by(PolicyRow.from_month)))
+    policies = [(row.from_month, policy_from_row(row)) for row in policy_rows]
+    donors = list(session.scalars(select(Donor).order_by(Donor.id)))
+    intakes = list(session.scalars(select(Intake).order_by(Intake.received_at, Intake.id)))
+    price_changes = list(
+        session.scalars(select(PriceChange).order_by(PriceChange.at, PriceChange.id))
+    )
+    disposals = list(session.scalars(select(Disposal).order_by(Disposal.at, Disposal.id)))
+    expenses = list(session.scalars(select(Expense).order_by(Expense.spent_on, Expense.id)))
+    categories = dict(session.execute(select(Category.id, Category.name)).all())
+    stock: dict[int, list[Item]] = defaultdict(list)
+    for item in session.scalars(select(Item).order_by(Item.id)):
+        stock[item.intake_id].append(item)
+    codes = {item.id: item.code for items in stock.values() for item in items}
+    donor_refs = {donor.id: donor.ref for donor in donors}
+    intake_refs = {intake.id: intake.ref for intake in intakes}
+
+    # The price an item came in at is the old price of its first change (in the order the
+    # changes were made), or its price now if it never changed.
+    first_price: dict[int, int] = {}
+    for change in sorted(price_changes, key=lambda c: c.id):
+        first_price.setdefault(change.item_id, change.old_price_dong)
+
+    def item_entry(item: Item, intake: Intake) -> dict[str, Any]:
+        entry: dict[str, Any] = {"code": item.code, "category": categories[item.category_id]}
+        _put(entry, "description", item.description)
+        if item.is_lot:
+            entry["quantity"] = item.quantity_received
+        else:
+            _put(entry, "size", item.size)
+            _put(entry, "condition", item.condition.value if item.condition else None)
+        entry["price_dong"] = first_price.get(item.id, item.price_dong)
+        if intake.kind == IntakeKind.CONSIGNMENT:
+            entry["consignor_bp"] = _consignor_bp(item, intake, policies)
+        return entry
+
+    def intake_entry(intake: Intake) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "ref": intake.ref,
+            "kind": intake.kind.value,
+            "received_at": time_text(intake.received_at, timezone),
+            "by": numbers[intake.by_id],
+        }
+        if intake.donor_id is not None:
+            entry["donor"] = donor_refs[intake.donor_id]
+        if intake.owner_id is not None:
+            entry["owner"] = numbers[intake.owner_id]
+        _put(entry, "supplier", intake.supplier)
+        _put(entry, "note", intake.note)
+        items = stock.get(intake.id, [])
+        _put(entry, "items", [item_entry(i, intake) for i in items if not i.is_lot])
+        _put(entry, "lots", [item_entry(i, intake) for i in items if i.is_lot])
+        return entry
+
+    journal: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "shop": _shop_entry(profile, timezone),
+    }
+    _put(journal, "policies", [policy_entry(month, policy) for month, policy in policies])
+    members = session.scalars(select(Member).order_by(Member.number))
+    journal["members"] = [_member_entry(member) for member in members]
+    _put(journal, "donors", [_donor_entry(donor) for donor in donors])
+    _put(journal, "intakes", [intake_entry(intake) for intake in intakes])
+    changes = [_price_change_entry(c, codes, numbers, timezone) for c in price_changes]
+    _put(journal, "price_changes", changes)
+    _put(journal, "disposals", [_disposal_entry(d, codes, numbers, timezone) for d in disposals])
+    _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
+    return journal
+
+
+_NUMBERS = select(Member.id, Member.number)
+
+
+def _shop_entry(profile: ShopProfile, timezone: ZoneInfo) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": profile.name}
+    _put(entry, "address", profile.address)
+    entry["currency"] = "VND"
+    entry["timezone"] = timezone.key
+    entry["locale"] = profile.locale or "vi"
+    if profile.bank_bin and profile.bank_account and profile.bank_account_name:
+        entry["bank"] = {
+            "bin": profile.bank_bin,
+            "account": profile.bank_account,
+            "account_name": profile.bank_account_name,
+        }
+    _put(entry, "receipt_footer", profile.receipt_footer)
+    return entry
+
+
+def _member_entry(member: Member) -> dict[str, Any]:
+    entry: dict[str, Any] = {"number": member.number, "name": member.name}
+    _put(entry, "phone", member.phone)
+    entry["role"] = member.role.value
+    entry["joined_on"] = member.joined_on.isoformat()
+    _put(entry, "left_on", member.left_on.isoformat() if member.left_on else None)
+    return entry
+
+
+def _donor_entry(donor: Donor) -> dict[str, Any]:
+    entry: dict[str, Any] = {"ref": donor.ref, "name": donor.name}
+    _put(entry, "phone", donor.phone)
+    _put(entry, "organisation", donor.organisation)
+    return entry
+
+
+def _price_change_entry(
+    change: PriceChange, codes: dict[int, str], numbers: dict[int, int], timezone: ZoneInfo
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": codes[change.item_id],
+        "at": time_text(change.at, timezone),
+        "price_dong": change.price_dong,
+        "by": numbers[change.by_id],
+    }
+    return _put(entry, "reason", change.reason)
+
+
+def _disposal_entry(
+    disposal: Disposal, codes: dict[int, str], numbers: dict[int, int], timezone: ZoneInfo
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": codes[disposal.item_id],
+        "at": time_text(disposal.at, timezone),
+        "kind": disposal.kind.value,
+        "by": numbers[disposal.by_id],
+    }
+    return _put(entry, "note", disposal.note)
+
+
+def _expense_entry(
+    expense: Expense, intake_refs: dict[int, str], numbers: dict[int, int]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "on": expense.spent_on.isoformat(),
+        "category": expense.category.value,
+        "amount_dong": expense.amount_dong,
+    }
+    _put(entry, "note", expense.note)
+    if expense.intake_id is not None:
+        entry["intake"] = intake_refs[expense.intake_id]
+    entry["by"] = numbers[expense.by_id]
+    return entry
+
+
+def _consignor_bp(item: Item, intake: Intake, policies) -> int:
+    """The owner's share of a consigned item, in basis points.
+
+    The item keeps its rate when its owner gives it to the group. Should a row ever lack it,
+    the rate of the policy in force in the intake's month is the best that can be said.
+    """
+    if item.consignor_bp is not None:
+        return item.consignor_bp
+    return policy_for_month(policies, month_key(intake.received_on)).consignor_bp
+
+
+def _put(entry: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Set ``entry[key]`` unless ``value`` says nothing (``None``, ``""``, ``[]``)."""
+    if value not in (None, "", []):
+        entry[key] = value
+    return entry

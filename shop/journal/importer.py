@@ -1,0 +1,377 @@
+"""A journal read into an empty shop, through the same services the pages use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.journal.check import check_journal
+from shop.journal.policies import policy_of
+from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, pointer
+from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
+from shop.models import (
+    Condition,
+    DisposalKind,
+    Donor,
+    Expense,
+    ExpenseCategory,
+    Intake,
+    IntakeKind,
+    Item,
+    Member,
+    PolicyRow,
+    Role,
+    ShopProfile,
+)
+from shop.services import members as member_service
+from shop.services import stock as stock_service
+from shop.services.errors import ShopError
+from shop.services.policy import record_policy
+
+#: Sections of the schema the shop cannot keep yet: a journal with any of them is refused
+#: rather than imported without them.
+NOT_YET_IMPORTABLE = ("shifts", "sales", "refunds", "payouts", "closed_months")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """How many entries of each section an import wrote."""
+
+    policies: int = 0
+    members: int = 0
+    donors: int = 0
+    intakes: int = 0
+    items: int = 0
+    lots: int = 0
+    price_changes: int = 0
+    disposals: int = 0
+    expenses: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{_count(self.members, 'member')}, {_count(self.donors, 'donor')}, "
+            f"{_count(self.intakes, 'intake')} ({_count(self.items, 'item')}, "
+            f"{_count(self.lots, 'lot')}), {_count(self.price_changes, 'price change')}, "
+            f"{_count(self.disposals, 'disposal')}, {_count(self.expenses, 'expense')}, "
+            f"{_count(self.policies, 'policy', 'policies')}"
+        )
+
+
+def _count(number: int, word: str, words: str | None = None) -> str:
+    return f"{number} {word if number == 1 else words or word + 's'}"
+
+
+def import_journal(
+    session: Session,
+    data: object,
+    *,
+    app_config: Mapping[str, Any],
+    keep_members: bool = False,
+) -> ImportSummary:
+    """Write the history in journal ``data`` into this empty shop; flush, never commit.
+
+    Raises :class:`ShopNotEmpty` if the shop has any members, donors, stock, expenses or
+    policies, and :class:`JournalInvalid` with every problem :func:`check_journal` finds,
+    plus one per non-empty section the shop cannot keep yet (shifts, sales, refunds,
+    payouts, closed months) and one if the journal's time zone is not the shop's
+    (``app_config["SHOP_TIMEZONE"]``): days and months would fall differently. Then nothing
+    has been written.
+
+    Otherwise it writes, through the services: the shop's profile, policies, members (with
+    their numbers, without PINs), donors, intakes in ``received_at`` order with their items
+    and lots, price changes and disposals merged in time order (a price change first at the
+    same moment), and expenses. Should a service still refuse something, the refusal is
+    raised as :class:`JournalInvalid` at the entry's path; part of the journal has then been
+    flushed, so the caller must roll back (it always commits or rolls back once, anyway).
+
+    With ``keep_members`` the shop may already have members (the coordinator who set it up
+    and imports through the API, say): each must be in the journal under her number and
+    name; she keeps her PIN and takes the journal's details.
+    """
+    if keep_members:
+        problems = _member_mismatches(session, data)
+        if problems:
+            raise JournalInvalid(problems)
+    if _has_history(session, ignore_members=keep_members):
+        raise ShopNotEmpty(
+            "The shop already has a history (members, stock, expenses or policies): "
+            "a journal can only be imported into an empty shop."
+        )
+    shop_timezone = app_config["SHOP_TIMEZONE"]
+    country_code = app_config["SHOP_COUNTRY_CODE"]
+    problems = check_journal(data, country_code=country_code)
+    problems += _timezone_problems(data, shop_timezone)
+    problems += _unimportable(data)
+    if problems:
+        raise JournalInvalid(problems)
+    assert isinstance(data, dict)  # check_journal has made sure
+    return _Writer(session, ZoneInfo(shop_timezone), country_code).write(data)
+
+
+def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
+    models = (Donor, Intake, Item, Expense, PolicyRow) + (() if ignore_members else (Member,))
+    return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
+
+
+def _member_mismatches(session: Session, data: object) -> list[Problem]:
+    """Members of the shop that the journal does not hold under the same number and name."""
+    entries = data.get("members") if isinstance(data, dict) else None
+    named = {
+        entry.get("number"): str(entry.get("name", "")).casefold().strip()
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    }
+    return [
+        Problem(
+            "/members",
+            f"member {member.number} ({member.name}) of this shop is not in the journal "
+            "under the same number and name",
+        )
+        for member in session.scalars(select(Member).order_by(Member.number))
+        if named.get(member.number) != member.name.casefold().strip()
+    ]
+
+
+def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
+    shop = data.get("shop") if isinstance(data, dict) else None
+    if not isinstance(shop, dict):
+        return []
+    name = shop.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(name, str) or name == shop_timezone or zone(name) is None:
+        return []  # the same zone, or none at all (check_journal reports that)
+    return [
+        Problem(
+            "/shop/timezone",
+            f"The journal counts days in {name}, but this shop counts them in "
+            f"{shop_timezone} (SHOP_TIMEZONE): its days and months would shift.",
+        )
+    ]
+
+
+def _unimportable(data: object) -> list[Problem]:
+    if not isinstance(data, dict):
+        return []
+    return [
+        Problem(pointer(section), f"{section} cannot be imported yet.")
+        for section in NOT_YET_IMPORTABLE
+        if data.get(section) not in (None, [])
+    ]
+
+
+class _Writer:
+    """Writes a checked journal, section after section, keeping what later ones refer to."""
+
+    def __init__(self, session: Session, tz: ZoneInfo, country_code: str):
+        self.session = session
+        self.tz = tz
+        self.country_code = country_code
+        self.members: dict[int, Member] = {}
+        self.donors: dict[str, Donor] = {}
+        self.intakes: dict[str, Intake] = {}
+        self.stock: dict[str, Item] = {}
+        self.counts: dict[str, int] = dict.fromkeys(ImportSummary.__dataclass_fields__, 0)
+
+    def write(self, data: dict[str, Any]) -> ImportSummary:
+        self.write_shop(data["shop"])
+        for path, entry in _sorted(data, "policies", lambda e: e["from_month"]):
+            with _refusal(path, entry):
+                record_policy(self.session, entry["from_month"], policy_of(entry))
+            self.counts["policies"] += 1
+        for path, entry in _sorted(data, "members", lambda e: e["number"]):
+            self.write_member(path, entry)
+        for index, entry in enumerate(data.get("donors", [])):
+            self.write_donor(pointer("donors", index), entry)
+        for path, entry in _sorted(data, "intakes", lambda e: parse_time(e["received_at"])):
+            self.write_intake(path, entry)
+        events = [
+            (parse_time(entry["at"]), order, index, pointer(section, index), entry)
+            for order, section in enumerate(("price_changes", "disposals"))
+            for index, entry in enumerate(data.get(section, []))
+        ]
+        for _at, order, _index, path, entry in sorted(events, key=lambda event: event[:3]):
+            if order == 0:
+                self.write_price_change(path, entry)
+            else:
+                self.write_disposal(path, entry)
+        for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
+            self.write_expense(path, entry)
+        self.session.flush()
+        return ImportSummary(**self.counts)
+
+    def write_shop(self, shop: dict[str, Any]) -> None:
+        with _refusal("/shop", shop, {"shop_name": "name", "shop_address": "address"}):
+            member_service.save_shop_profile(self.session, shop["name"], shop.get("address", ""))
+        profile = self.session.get(ShopProfile, 1)
+        assert profile is not None
+        profile.locale = shop.get("locale", "vi")
+        bank = shop.get("bank")
+        profile.bank_bin = bank["bin"] if bank else None
+        profile.bank_account = bank["account"] if bank else None
+        profile.bank_account_name = bank["account_name"] if bank else None
+        profile.receipt_footer = shop.get("receipt_footer", "")
+        self.session.flush()
+
+    def write_member(self, path: str, entry: dict[str, Any]) -> None:
+        details = member_service.MemberDetails(
+            name=entry["name"],
+            phone=entry.get("phone"),
+            role=Role(entry.get("role", Role.MEMBER.value)),
+            joined_on=parse_day(entry["joined_on"]),
+            left_on=parse_day(entry["left_on"]) if entry.get("left_on") else None,
+        )
+        existing = self.session.scalar(select(Member).where(Member.number == entry["number"]))
+        if existing is not None:  # kept with her PIN (see import_journal's keep_members)
+            with _refusal(path, entry):
+                member_service.update_member(
+                    self.session, existing, details, country_code=self.country_code
+                )
+            self.members[existing.number] = existing
+            self.counts["members"] += 1
+            return
+        with _refusal(path, entry):
+            # No PIN travels in a journal: a coordinator sets each one after the import.
+            member = member_service.create_member(
+                self.session,
+                details,
+                None,
+                country_code=self.country_code,
+                number=entry["number"],
+            )
+        self.members[member.number] = member
+        self.counts["members"] += 1
+
+    def write_donor(self, path: str, entry: dict[str, Any]) -> None:
+        details = stock_service.DonorDetails(
+            name=entry["name"], phone=entry.get("phone"), organisation=entry.get("organisation")
+        )
+        with _refusal(path, entry, {"donor_name": "name"}):
+            donor = stock_service.create_donor(self.session, details, ref=entry["ref"])
+        self.donors[donor.ref] = donor
+        self.counts["donors"] += 1
+
+    def write_intake(self, path: str, entry: dict[str, Any]) -> None:
+        donor = self.donors[entry["donor"]] if "donor" in entry else None
+        details = stock_service.IntakeDetails(
+            kind=IntakeKind(entry["kind"]),
+            received_at=parse_time(entry["received_at"]),
+            donor_id=donor.id if donor is not None else None,
+            owner_number=entry.get("owner"),
+            supplier=entry.get("supplier"),
+            # No cost here: a bale's cost is the journal's own stock_purchase expense.
+            cost_dong=None,
+            note=entry.get("note", ""),
+            ref=entry["ref"],
+        )
+        with _refusal(path, entry, {"donor_id": "donor"}):
+            intake = stock_service.receive_intake(
+                self.session, details, by=self.members[entry["by"]], tz=self.tz
+            )
+        self.intakes[intake.ref] = intake
+        self.counts["intakes"] += 1
+        for index, item in enumerate(entry.get("items", [])):
+            details = stock_service.ItemDetails(
+                category=item["category"],
+                price_dong=item["price_dong"],
+                description=item.get("description", ""),
+                size=item.get("size"),
+                condition=Condition(item.get("condition", Condition.GOOD.value)),
+                code=item["code"],
+                consignor_bp=item.get("consignor_bp"),
+            )
+            with _refusal(child(path, "items", index), item):
+                self.stock[item["code"]] = stock_service.add_item(self.session, intake, details)
+            self.counts["items"] += 1
+        for index, lot in enumerate(entry.get("lots", [])):
+            details = stock_service.LotDetails(
+                category=lot["category"],
+                price_dong=lot["price_dong"],
+                quantity=lot["quantity"],
+                description=lot.get("description", ""),
+                code=lot["code"],
+                consignor_bp=lot.get("consignor_bp"),
+            )
+            with _refusal(child(path, "lots", index), lot):
+                self.stock[lot["code"]] = stock_service.add_lot(self.session, intake, details)
+            self.counts["lots"] += 1
+
+    def write_price_change(self, path: str, entry: dict[str, Any]) -> None:
+        with _refusal(path, entry, {"code": "at"}):
+            stock_service.change_price(
+                self.session,
+                self.stock[entry["code"]],
+                entry["price_dong"],
+                by=self.members[entry["by"]],
+                at=parse_time(entry["at"]),
+                reason=entry.get("reason", ""),
+                reason_required=False,
+            )
+        self.counts["price_changes"] += 1
+
+    def write_disposal(self, path: str, entry: dict[str, Any]) -> None:
+        kind = DisposalKind(entry["kind"])
+        with _refusal(path, entry, {"code": "at", "owner_consents": "kind"}):
+            stock_service.dispose(
+                self.session,
+                self.stock[entry["code"]],
+                kind,
+                by=self.members[entry["by"]],
+                at=parse_time(entry["at"]),
+                note=entry.get("note", ""),
+                # The journal records that she gave it; her consent was asked back then.
+                owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
+            )
+        self.counts["disposals"] += 1
+
+    def write_expense(self, path: str, entry: dict[str, Any]) -> None:
+        # No expense service yet: the row is made here, as receive_intake makes a bale's.
+        intake = self.intakes[entry["intake"]] if "intake" in entry else None
+        self.session.add(
+            Expense(
+                spent_on=parse_day(entry["on"]),
+                category=ExpenseCategory(entry["category"]),
+                amount_dong=entry["amount_dong"],
+                note=entry.get("note", ""),
+                intake_id=intake.id if intake is not None else None,
+                by=self.members[entry["by"]],
+            )
+        )
+        self.counts["expenses"] += 1
+
+
+def _sorted(data: dict[str, Any], section: str, key) -> list[tuple[str, dict[str, Any]]]:
+    """``(path, entry)`` of a section ordered by ``key`` (ties in the file's order)."""
+    indexed = list(enumerate(data.get(section, [])))
+    indexed.sort(key=lambda pair: key(pair[1]))
+    return [(pointer(section, index), entry) for index, entry in indexed]
+
+
+@contextmanager
+def _refusal(
+    path: str, entry: dict[str, Any], fields: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """Turn a service's refusal inside the block into :class:`JournalInvalid` at ``path``.
+
+    The service names its form field; ``fields`` maps that to the journal's key where the
+    two differ, and the problem points at the key when the entry has it.
+    """
+    try:
+        yield
+    except ShopError as error:
+        key = (fields or {}).get(error.field or "", error.field)
+        at = child(path, key) if key and key in entry else path
+        raise JournalInvalid([Problem(at, _english(error.message))]) from error
+    except ValueError as error:
+        raise JournalInvalid([Problem(path, str(error))]) from error
+
+
+def _english(message: object) -> str:
+    # Services speak the shop's language; the journal's problems are all in English.
+    with force_locale("en"):
+        return str(message)

@@ -1,0 +1,109 @@
+"""A journal in the one form the shop writes it, so two journals can be compared as dicts.
+
+Many files say the same history: a default spelled out or left out, ``null`` or no key, a
+time in UTC or in the shop's zone, entries in another order. :func:`normalise_journal`
+turns a valid journal into the form :func:`shop.journal.export_journal` writes, so that
+``export(import(journal)) == normalise_journal(journal)`` for every journal the shop takes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from shop.domain.pricing import month_key, policy_for_month
+from shop.journal.policies import policy_entry, policy_of
+from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, time_text, zone
+
+#: Top-level lists the schema lets a journal leave out; the shop leaves them out when empty.
+OPTIONAL_SECTIONS = (
+    "policies",
+    "donors",
+    "intakes",
+    "price_changes",
+    "shifts",
+    "sales",
+    "refunds",
+    "disposals",
+    "expenses",
+    "payouts",
+    "closed_months",
+)
+
+
+def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
+    """A normalised copy of ``data``, a journal that passes :func:`check_journal`.
+
+    What changes (and nothing else; texts are compared as written):
+
+    - defaults the schema states are written out: ``shop.currency`` "VND",
+      ``shop.timezone`` "Asia/Ho_Chi_Minh", ``shop.locale`` "vi", a member's ``role``
+      "member", an item's ``condition`` "good", a policy's rates 7000/1000/5000 bp, its
+      ``markdown`` (SHARING.md's 30 days −25 %, 60 days −50 %, sorted by days) and
+      ``clearance_after_days`` 90; a consigned item's or lot's ``consignor_bp`` is the
+      one of the policy in force in its intake's month;
+    - optional keys that say nothing are left out: ``null`` values (``phone``, ``left_on``,
+      ``organisation`` …), empty texts (``address``, ``note``, ``description`` …) and empty
+      lists (an intake's ``items``/``lots``, top-level sections);
+    - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
+    - entries are in the shop's order: policies by month, members by number, intakes by
+      ``received_at``, price changes and disposals by ``at``, expenses by ``on`` (ties keep
+      the file's order); donors, items and lots keep the file's order.
+    """
+    journal = copy.deepcopy(data)
+    shop = journal["shop"]
+    tz = zone(shop.get("timezone", DEFAULT_TIMEZONE))
+    if tz is None:
+        raise ValueError("the journal's time zone is not known; check it first")
+    shop.setdefault("currency", "VND")
+    shop.setdefault("timezone", DEFAULT_TIMEZONE)
+    shop.setdefault("locale", "vi")
+    _drop_empty(shop, "address", "receipt_footer")
+
+    policies = []
+    for entry in sorted(journal.get("policies", []), key=lambda p: p["from_month"]):
+        policies.append(policy_entry(entry["from_month"], policy_of(entry)))
+    journal["policies"] = policies
+    in_force = [(entry["from_month"], policy_of(entry)) for entry in policies]
+
+    for member in journal["members"]:
+        member.setdefault("role", "member")
+        _drop_empty(member, "phone", "left_on")
+    journal["members"].sort(key=lambda m: m["number"])
+
+    for donor in journal.get("donors", []):
+        _drop_empty(donor, "phone", "organisation")
+
+    for intake in journal.get("intakes", []):
+        received_at = parse_time(intake["received_at"])
+        intake["received_at"] = time_text(received_at, tz)
+        _drop_empty(intake, "note", "items", "lots")
+        month = month_key(received_at.astimezone(tz).date())
+        consigned = intake["kind"] == "consignment"
+        for item in intake.get("items", []):
+            item.setdefault("condition", "good")
+            _drop_empty(item, "description", "size")
+        for entry in intake.get("items", []) + intake.get("lots", []):
+            _drop_empty(entry, "description")
+            if consigned:
+                entry.setdefault("consignor_bp", policy_for_month(in_force, month).consignor_bp)
+    journal.get("intakes", []).sort(key=lambda i: parse_time(i["received_at"]))
+
+    for section in ("price_changes", "disposals"):
+        for event in journal.get(section, []):
+            event["at"] = time_text(parse_time(event["at"]), tz)
+            _drop_empty(event, "reason", "note")
+        journal.get(section, []).sort(key=lambda e: parse_time(e["at"]))
+
+    for expense in journal.get("expenses", []):
+        _drop_empty(expense, "note", "intake")
+    journal.get("expenses", []).sort(key=lambda e: parse_day(e["on"]))
+
+    _drop_empty(journal, *OPTIONAL_SECTIONS)
+    return journal
+
+
+def _drop_empty(entry: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if key in entry and entry[key] in (None, "", []):
+            del entry[key]

@@ -1,0 +1,178 @@
+"""The journal's JSON Schema ("shop-journal", version 1) and what it finds wrong in a file.
+
+The schema ships inside the package (``shop/journal/journal.schema.json``). Formats
+``date`` and ``date-time`` are checked by our own functions, so the result does not depend on
+which optional format libraries happen to be installed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+from shop.journal.problems import Problem, child, pointer
+from shop.journal.times import parse_day, parse_time
+
+SCHEMA_FILE = "journal.schema.json"
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date", raises=ValueError)
+def _is_day(value: object) -> bool:
+    if isinstance(value, str):
+        parse_day(value)
+    return True
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_time(value: object) -> bool:
+    if isinstance(value, str):
+        parse_time(value)
+    return True
+
+
+#: What each format and each shared definition means, in words for the messages.
+_FORMAT_WORDS = {
+    "date": "a real date like 2026-11-01",
+    "date-time": "a real time with its UTC offset, like 2026-11-01T09:00:00+07:00",
+}
+_DEFINITION_WORDS = {
+    "code": "a code of 1 to 32 letters, digits or dashes",
+    "month": "a month like 2026-11",
+    "date": "a date like 2026-11-01",
+    "time": "a time with its UTC offset, like 2026-11-01T09:00:00+07:00",
+}
+_PATTERN_WORDS = {
+    "^[0-9]{6}$": "a bank BIN of 6 digits",
+    "^[0-9A-Za-z]{1,19}$": "an account number of 1 to 19 letters or digits",
+}
+
+
+@cache
+def journal_schema() -> dict[str, Any]:
+    """The schema as a dict (read once from the package)."""
+    text = resources.files("shop.journal").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _is_whole_number(_checker, instance: object) -> bool:
+    # JSON Schema counts 50000.0 as an integer; the shop's amounts and numbers are Python
+    # ints all the way into the columns, so a written-out fraction is refused here.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_JournalValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
+)
+
+
+@cache
+def _validator() -> Validator:
+    schema = journal_schema()
+    Draft202012Validator.check_schema(schema)
+    return _JournalValidator(schema, format_checker=_FORMATS)
+
+
+def schema_problems(data: object) -> list[Problem]:
+    """Every place where ``data`` breaks the schema, one problem each, in the schema's order.
+
+    A missing required field and an unknown field are reported at the field's own path
+    (``/members/0/name``), not at the object that lacks or has it. Where a value fails both
+    its pattern and its format (``"26-11-01"``), only the format is reported.
+    """
+    found: list[_Found] = []
+    for error in _validator().iter_errors(data):
+        found.extend(_found_in(error))
+    formatted = {f.path for f in found if f.is_format}
+    problems: dict[tuple[str, str], Problem] = {}
+    for f in found:
+        if f.path in formatted and not f.is_format:
+            continue
+        problems.setdefault((f.path, f.message), Problem(f.path, f.message))
+    return list(problems.values())
+
+
+@dataclass(frozen=True)
+class _Found:
+    path: str
+    message: str
+    is_format: bool = False
+
+
+def _found_in(error: ValidationError) -> list[_Found]:
+    path = pointer(*error.absolute_path)
+    instance = error.instance
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in instance]
+        return [_Found(child(path, name), f"{name} is required here.") for name in missing]
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return [
+            _Found(child(path, key), f"Unknown field {key}: the journal has no such field here.")
+            for key in instance
+            if key not in known
+        ]
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # left_on is "a date or null": say what was wrong with it as a date.
+        inner = [
+            found
+            for sub in error.context
+            if not (sub.validator == "type" and sub.validator_value == "null")
+            for found in _found_in(sub)
+        ]
+        if inner:
+            best = next((f for f in inner if f.is_format), inner[0])
+            return [_Found(best.path, best.message.removesuffix(".") + ", nor null.")]
+    return [_Found(path, _message(error), error.validator == "format")]
+
+
+def _message(error: ValidationError) -> str:
+    value = _shown(error.instance)
+    if error.validator == "format":
+        words = _FORMAT_WORDS.get(error.validator_value, f"a {error.validator_value}")
+        return f"{value} is not {words}."
+    if error.validator == "pattern":
+        words = _PATTERN_WORDS.get(error.validator_value) or _definition_words(error.schema)
+        if words:
+            return f"{value} is not {words}."
+        return f"{value} does not match the pattern {error.validator_value}."
+    if error.validator == "const":
+        return f"This must be {_shown(error.validator_value)}, not {value}."
+    if error.validator == "enum":
+        choices = ", ".join(_shown(choice) for choice in error.validator_value)
+        return f"{value} is not one of {choices}."
+    if error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        return f"{value} is not of type {wanted}."
+    if error.validator == "minLength":
+        return f"{value} is empty; write something here."
+    if error.validator == "minimum":
+        return f"{value} is less than {error.validator_value}."
+    if error.validator == "maximum":
+        return f"{value} is more than {error.validator_value}."
+    if error.validator == "minItems":
+        return f"The list needs at least {error.validator_value} entry."
+    return error.message
+
+
+def _definition_words(schema: dict[str, Any]) -> str | None:
+    definitions = journal_schema()["$defs"]
+    for name, words in _DEFINITION_WORDS.items():
+        if schema == definitions[name]:
+            return words
+    return None
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "…"

@@ -1,0 +1,137 @@
+"""``flask journal export FILE`` and ``flask journal import FILE``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.extensions import db
+from shop.journal import import_journal, normalise_journal
+from shop.journal.cli import journal_cli
+from shop.models import Member, ShopProfile
+
+from .conftest import full_example, importable_example, wipe
+
+
+@pytest.fixture
+def cli(app, runner):
+    # shop/cli.py registers the group once it is wired in; until then the test does.
+    if "journal" not in app.cli.commands:
+        app.cli.add_command(journal_cli)
+    return runner
+
+
+@pytest.fixture
+def imported(app):
+    """The shop of the worked example, committed."""
+    with app.app_context():
+        import_journal(db.session, importable_example(), app_config=app.config)
+        db.session.commit()
+
+
+def count_members(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Member.id)))
+
+
+def test_export_writes_the_journal_to_a_file_as_readable_utf8(cli, imported, tmp_path):
+    target = tmp_path / "journal.json"
+
+    result = cli.invoke(args=["journal", "export", str(target)])
+
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith('{\n  "format": "shop-journal",\n  "version": 1,')
+    assert "Nguyễn Thị Hồng" in text  # not \u escapes
+    assert json.loads(text) == normalise_journal(importable_example())
+
+
+def test_export_to_standard_output(cli, imported):
+    result = cli.invoke(args=["journal", "export", "-"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == normalise_journal(importable_example())
+
+
+def test_export_of_a_shop_not_set_up_says_so(cli, tmp_path):
+    result = cli.invoke(args=["journal", "export", str(tmp_path / "j.json")])
+
+    assert result.exit_code == 1
+    assert "no name yet" in result.stderr
+    assert not (tmp_path / "j.json").exists()
+
+
+def test_import_reads_a_file_and_commits(cli, app, tmp_path):
+    source = tmp_path / "journal.json"
+    source.write_text(json.dumps(importable_example(), ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 0, result.output
+    assert "imported: 4 members, 2 donors, 5 intakes (6 items, 0 lots)" in result.stdout
+    assert count_members(app) == 4
+
+
+def test_export_then_import_elsewhere_gives_the_same_journal(cli, app, imported, tmp_path):
+    target = tmp_path / "journal.json"
+    assert cli.invoke(args=["journal", "export", str(target)]).exit_code == 0
+    exported = json.loads(target.read_text(encoding="utf-8"))
+    with app.app_context():
+        wipe(db.session)
+        db.session.commit()
+
+    assert cli.invoke(args=["journal", "import", str(target)]).exit_code == 0
+    again = cli.invoke(args=["journal", "export", "-"])
+
+    assert json.loads(again.stdout) == exported
+
+
+def test_a_journal_with_problems_prints_each_and_writes_nothing(cli, app, tmp_path):
+    journal = full_example()
+    journal["intakes"][1]["items"][0]["code"] = "A"
+    journal["members"][0]["joined_on"] = "2026-02-30"
+    source = tmp_path / "broken.json"
+    source.write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[:7] == [
+        '/members/0/joined_on: "2026-02-30" is not a real date like 2026-11-01.',
+        "/intakes/1/items/0/code: Code A is used twice (the other is at /intakes/0/items/0).",
+        "/shifts: shifts cannot be imported yet.",
+        "/sales: sales cannot be imported yet.",
+        "/refunds: refunds cannot be imported yet.",
+        "/payouts: payouts cannot be imported yet.",
+        "/closed_months: closed_months cannot be imported yet.",
+    ]
+    assert "nothing was imported" in lines[-1]
+    assert result.stdout == ""
+    assert count_members(app) == 0
+    with app.app_context():
+        assert db.session.get(ShopProfile, 1) is None
+
+
+def test_a_file_that_is_not_json_is_refused(cli, app, tmp_path):
+    source = tmp_path / "notes.txt"
+    source.write_text("members: Hồng, Ngọc", encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("/: the file is not JSON")
+    assert count_members(app) == 0
+
+
+def test_import_into_a_shop_with_a_history_is_refused(cli, app, imported, tmp_path):
+    source = tmp_path / "journal.json"
+    source.write_text(json.dumps(importable_example(), ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 1
+    assert "only be imported into an empty shop" in result.stderr
+    assert count_members(app) == 4
