@@ -16,7 +16,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings from the environment (for tests)."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("SHOP_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("SHOP_INSTANCE_PATH")
+        or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )

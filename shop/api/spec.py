@@ -40,6 +40,7 @@ class Operation:
     role: str = "member"
     tag: str = "members"
     query: tuple = ()  # (name, JSON schema) of query parameters
+    body: dict | None = None  # a requestBody written out, for bodies that are not a form
 
 
 OPERATIONS: list[Operation] = []
@@ -59,6 +60,7 @@ def operation(
     role="member",
     tag="members",
     query=(),
+    body=None,
 ):
     """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
 
@@ -74,6 +76,7 @@ def operation(
                 role,
                 tag,
                 tuple(query),
+                body,
             )
         )
         return view
@@ -183,6 +186,9 @@ def document(title: str, version: str) -> dict:
             responses["400"] = error_response("The body is not a JSON object")
             responses["415"] = error_response("The body is not sent as application/json")
             responses["422"] = error_response("A field is missing or wrong; `fields` names it")
+        if op.body is not None:
+            entry["requestBody"] = op.body
+            responses.setdefault("422", error_response("The body is missing or wrong"))
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.0.3",

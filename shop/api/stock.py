@@ -65,6 +65,7 @@ COMPONENTS["Item"] = {
         "consignor_bp": {"type": "integer", "nullable": True},
         "received_on": {"type": "string", "format": "date"},
         "intake": {"type": "string"},
+        "photo": {"type": "boolean", "description": "whether it has a photo"},
     },
 }
 COMPONENTS["Intake"] = {
@@ -133,6 +134,7 @@ def item_json(item, today, policy) -> dict:
         "consignor_bp": item.consignor_bp,
         "received_on": item.received_on.isoformat(),
         "intake": item.intake.ref,
+        "photo": item.photo is not None,
     }
 
 
@@ -588,3 +590,56 @@ def my_items():
             for item in stock_service.consigned_by(db.session, current_member())
         ]
     }
+
+
+PHOTO_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["photo"],
+                "properties": {"photo": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+@route(
+    "/items/{code}/photo",
+    "PUT",
+    "Add or replace an item's photo (any picture; kept as JPEG)",
+    tag="stock",
+    body=PHOTO_BODY,
+    responses={"200": {"description": "The item", **ref_response("Item")}},
+)
+def put_item_photo(code: str):
+    from shop.stock.views import photo_folder
+
+    item = stock_service.get_item(db.session, code)
+    upload = request.files.get("photo")
+    if upload is None:
+        raise InvalidInput(_l("Choose a picture first."), "photo")
+    stock_service.save_photo(item, upload.read(), photo_folder())
+    db.session.commit()
+    today, policy = today_policy()
+    return item_json(item, today, policy)
+
+
+@route(
+    "/items/{code}/photo",
+    "GET",
+    "An item's photo",
+    tag="stock",
+    responses={
+        "200": {
+            "description": "The photo",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def get_item_photo(code: str):
+    from shop.stock.views import item_photo
+
+    return item_photo(code)

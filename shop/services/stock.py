@@ -654,3 +654,39 @@ def _check_price(amount: int, field: str) -> None:
 
 def _short(text: str | None, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
+
+
+# ---------------------------------------------------------------- photos
+
+PHOTO_MAX_SIDE = 1200  # pixels: enough to recognise a garment, small on a weak connection
+
+
+def save_photo(item: Item, data: bytes, folder) -> str:
+    """Keep a photo of ``item`` as a JPEG at most 1200 px a side in ``folder``; return its name.
+
+    The picture is decoded, turned upright by its EXIF orientation and written anew, so
+    whatever was uploaded (any format Pillow reads) is never served as it came.
+    """
+    from io import BytesIO
+    from pathlib import Path
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            if image.width * image.height > 40_000_000:
+                raise InvalidInput(_l("This picture is too large."), "photo")
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+            buffer = BytesIO()
+            image.save(buffer, "JPEG", quality=80, optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput(_l("This is not a picture the shop can read."), "photo") from None
+    name = f"item-{item.id}.jpg"
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    temporary = target / f".{name}.part"
+    temporary.write_bytes(buffer.getvalue())
+    temporary.replace(target / name)
+    item.photo = name
+    return name

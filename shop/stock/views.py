@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import datetime, time
 
 from flask import (
@@ -10,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -404,6 +406,37 @@ def _disposal_choices(item) -> list[str]:
     if current_member().role == Role.COORDINATOR:
         return [DisposalKind.DONATED_ONWARD.value, DisposalKind.WRITTEN_OFF.value]
     return []
+
+
+def photo_folder() -> str:
+    return os.path.join(current_app.instance_path, "photos")
+
+
+@bp.post("/stock/<code>/photo")
+def upload_photo(code: str):
+    """Add or replace the item's photo (taken with the phone's camera)."""
+    item = stock_service.get_item(db.session, code)
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        flash(_("Choose a picture first."), "error")
+        return redirect(url_for("stock.show_item", code=code), code=303)
+    try:
+        stock_service.save_photo(item, upload.read(), photo_folder())
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("stock.show_item", code=code), code=303)
+    db.session.commit()
+    flash(_("Photo saved."), "success")
+    return redirect(url_for("stock.show_item", code=code), code=303)
+
+
+@bp.get("/stock/<code>/photo.jpg")
+def item_photo(code: str):
+    item = stock_service.get_item(db.session, code)
+    if not item.photo:
+        abort(404)
+    return send_from_directory(photo_folder(), item.photo, mimetype="image/jpeg", max_age=3600)
 
 
 @bp.get("/stock/<code>/tag.pdf")

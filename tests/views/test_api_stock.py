@@ -182,3 +182,35 @@ def test_my_items_through_the_api(app, client, token):
     her.post("/sign-in", data={"phone": "0912000002", "pin": "1357"})
     assert [i["price_dong"] for i in her.get("/api/v1/me/items").json["items"]] == [35000]
     assert client.get("/api/v1/me/items", headers=token).json["items"] == []
+
+
+def test_photo_through_the_api(client, token):
+    from io import BytesIO
+
+    from PIL import Image
+
+    ao = client.get("/api/v1/categories", headers=token).json["items"][0]["id"]
+    ref = client.post("/api/v1/intakes", headers=token, json={"kind": "donation"}).json["ref"]
+    code = client.post(
+        f"/api/v1/intakes/{ref}/items", headers=token, json={"category": ao, "price_dong": 1000}
+    ).json["code"]
+    picture = BytesIO()
+    Image.new("RGB", (40, 30), (0, 0, 255)).save(picture, "PNG")
+    done = client.put(
+        f"/api/v1/items/{code}/photo",
+        headers=token,
+        data={"photo": (BytesIO(picture.getvalue()), "p.png")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 200 and done.json["photo"] is True
+    with client.get(f"/api/v1/items/{code}/photo", headers=token) as photo:
+        assert photo.mimetype == "image/jpeg"
+    bad = client.put(
+        f"/api/v1/items/{code}/photo",
+        headers=token,
+        data={"photo": (BytesIO(b"nope"), "p.png")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "photo" in bad.json["fields"]
+    missing = client.put(f"/api/v1/items/{code}/photo", headers=token)
+    assert missing.status_code == 422

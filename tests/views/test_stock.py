@@ -249,3 +249,42 @@ def test_tag_sheet_pdf_for_an_intake_and_one_item(as_member, shop, app):
     assert sheet.data.startswith(b"%PDF")
     one = as_member.get("/stock/10008/tag.pdf")
     assert one.status_code == 200 and one.data.startswith(b"%PDF")
+
+
+def test_photo_upload_is_re_encoded_and_served(as_member, shop, app):
+    from io import BytesIO
+
+    from PIL import Image
+
+    where = new_intake(as_member)
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    picture = BytesIO()
+    Image.new("RGB", (3000, 2000), (200, 30, 30)).save(picture, "PNG")
+    response = as_member.post(
+        "/stock/10008/photo",
+        data={"photo": (BytesIO(picture.getvalue()), "ao.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    page = as_member.get("/stock/10008")
+    assert "Đã lưu ảnh." in page.text and "/stock/10008/photo.jpg" in page.text
+    with as_member.get("/stock/10008/photo.jpg") as photo:
+        assert photo.mimetype == "image/jpeg"
+        assert Image.open(BytesIO(photo.data)).size == (1200, 800)
+
+
+def test_not_a_picture_is_refused_with_a_message(as_member, shop, app):
+    from io import BytesIO
+
+    where = new_intake(as_member)
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    response = as_member.post(
+        "/stock/10008/photo",
+        data={"photo": (BytesIO(b"<html>not a picture</html>"), "x.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert "Đây không phải ảnh" in as_member.get("/stock/10008").text
+    assert as_member.get("/stock/10008/photo.jpg").status_code == 404
+    empty = as_member.post("/stock/10008/photo", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 303
