@@ -690,3 +690,35 @@ def save_photo(item: Item, data: bytes, folder) -> str:
     temporary.replace(target / name)
     item.photo = name
     return name
+
+
+@dataclass(frozen=True)
+class DonorSummary:
+    donor: Donor
+    intakes: int
+    items: int
+    last_on: date | None
+
+
+def donor_summaries(session: Session, text: str = "", limit: int = 200) -> list[DonorSummary]:
+    """Donors with how often they gave and how many pieces, latest giver first (thank-yous)."""
+    pieces = func.coalesce(Item.quantity_received, 1)
+    query = (
+        select(
+            Donor,
+            func.count(func.distinct(Intake.id)),
+            func.coalesce(func.sum(pieces), 0),
+            func.max(Intake.received_on),
+        )
+        .outerjoin(Intake, Intake.donor_id == Donor.id)
+        .outerjoin(Item, Item.intake_id == Intake.id)
+        .group_by(Donor.id)
+        .order_by(func.max(Intake.received_on).desc().nulls_last(), Donor.name)
+        .limit(limit)
+    )
+    if text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where(or_(Donor.name.ilike(pattern), Donor.organisation.ilike(pattern)))
+    return [
+        DonorSummary(donor, int(n), int(p), last) for donor, n, p, last in session.execute(query)
+    ]

@@ -292,6 +292,15 @@ def search_stock():
     )
 
 
+@bp.get("/intake/donors")
+def donors():
+    """Who gave clothes, how often and how much: for thank-you notes and partners' reports."""
+    text = request.args.get("q", "")
+    return render_template(
+        "stock/donors.html", q=text, donors=stock_service.donor_summaries(db.session, text)
+    )
+
+
 @bp.get("/stock/summary")
 def stock_summary():
     rows = stock_service.stock_summary(db.session)

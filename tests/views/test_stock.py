@@ -288,3 +288,15 @@ def test_not_a_picture_is_refused_with_a_message(as_member, shop, app):
     assert as_member.get("/stock/10008/photo.jpg").status_code == 404
     empty = as_member.post("/stock/10008/photo", data={}, content_type="multipart/form-data")
     assert empty.status_code == 303
+
+
+def test_donor_list_counts_drop_offs_and_pieces(as_member, shop, app):
+    for _ in range(2):
+        where = new_intake(as_member, donor_name="Văn phòng LIGHT", donor_organisation="LIGHT")
+        as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "5k"})
+    new_intake(as_member, donor_name="Chị Mai")
+    page = as_member.get("/intake/donors")
+    assert "Văn phòng LIGHT · LIGHT" in page.text
+    assert "2 lần tặng, 2 món" in page.text
+    assert "Chị Mai" in as_member.get("/intake/donors?q=mai").text
+    assert "LIGHT" not in as_member.get("/intake/donors?q=mai").text
