@@ -2,6 +2,16 @@
 
 from shop.models.expense import Expense, ExpenseCategory
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
+from shop.models.sale import (
+    CartDiscount,
+    CartLine,
+    PaymentMethod,
+    Refund,
+    Sale,
+    SaleLine,
+    Shift,
+    Void,
+)
 from shop.models.sequence import Sequence, next_in_sequence
 from shop.models.shop import ShopProfile
 from shop.models.stock import (
@@ -20,6 +30,14 @@ from shop.models.stock import (
 )
 
 __all__ = [
+    "CartDiscount",
+    "CartLine",
+    "PaymentMethod",
+    "Refund",
+    "Sale",
+    "SaleLine",
+    "Shift",
+    "Void",
     "ApiToken",
     "Category",
     "Condition",

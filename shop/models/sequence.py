@@ -18,8 +18,8 @@ class Sequence(db.Model):
 def next_in_sequence(session: Session, name: str) -> int:
     """Take the next number of sequence ``name`` (1, 2, …) for this transaction.
 
-    One conditional ``UPDATE … RETURNING`` takes the row's lock, so two counters can never
-    get the same number, on SQLite and PostgreSQL alike; the row is created on first use.
+    One ``UPDATE … RETURNING`` takes the row's lock, so two counters can never get the same
+    number, on SQLite and PostgreSQL alike; the row is created on first use.
     """
     statement = (
         update(Sequence)
@@ -28,8 +28,9 @@ def next_in_sequence(session: Session, name: str) -> int:
         .returning(Sequence.value)
     )
     value = session.execute(statement).scalar()
-    if value is None:
-        session.add(Sequence(name=name, value=1))
-        session.flush()
-        return 1
+    if value is None:  # first use: create the row (another counter may be doing the same)
+        from shop.database import insert_if_absent
+
+        insert_if_absent(session, Sequence, name=name, value=0)
+        value = session.execute(statement).scalar()
     return value

@@ -161,6 +161,8 @@ class Item(db.Model):
     )
     quantity_received: Mapped[int] = mapped_column(default=1)
     quantity_on_hand: Mapped[int | None]
+    # How many times a unique item has been sold (a refund can put it back on the rail).
+    times_sold: Mapped[int] = mapped_column(default=0, server_default="0")
     photo: Mapped[str | None] = mapped_column(String(80))
     # Code, category, description and size without accents, for search (see domain.text.fold).
     search_text: Mapped[str] = mapped_column(String(400), default="")

@@ -1,0 +1,244 @@
+"""The counter: shifts, carts being rung up, sales with their lines, voids and refunds."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.database import UTCDateTime
+from shop.domain.calendar import utc_now
+from shop.extensions import db
+from shop.models.member import Member
+from shop.models.stock import Item
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    TRANSFER = "transfer"
+
+
+def _method_type() -> Enum:
+    return Enum(
+        PaymentMethod,
+        name="payment_method",
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Shift(db.Model):
+    """A member's time at the counter with its cash drawer: float in, counted cash out.
+
+    ``expected_cash_dong`` is worked out and kept when the shift closes, beside what she
+    counted, so the difference is on record as it was seen.
+    """
+
+    __tablename__ = "shift"
+    __table_args__ = (
+        CheckConstraint("opening_float_dong >= 0", name="float_not_negative"),
+        CheckConstraint(
+            "counted_cash_dong IS NULL OR counted_cash_dong >= 0", name="counted_not_negative"
+        ),
+        CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closes_after_open"),
+        # One open shift per member at a time, on SQLite and PostgreSQL alike.
+        Index(
+            "uq_shift_open_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opening_float_dong: Mapped[int]
+    counted_cash_dong: Mapped[int | None]
+    expected_cash_dong: Mapped[int | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+
+
+class CartLine(db.Model):
+    """A line in the cart a cashier is ringing up (not part of the books until paid)."""
+
+    __tablename__ = "cart_line"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("discount_dong >= 0", name="discount_not_negative"),
+        UniqueConstraint("member_id", "item_id", name="uq_cart_line_member_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    item: Mapped[Item] = relationship()
+
+
+class CartDiscount(db.Model):
+    """The whole-sale discount of a cashier's cart, with its reason."""
+
+    __tablename__ = "cart_discount"
+    __table_args__ = (CheckConstraint("discount_dong >= 0", name="discount_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    discount_dong: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Sale(db.Model):
+    """A sale as the counter recorded it. Never edited: voids and refunds are their own rows.
+
+    ``number`` is the shop's (unique, increasing); ``client_id`` is the id the device that
+    rang it up gave it, so a request sent twice, or a sale synced later from an offline
+    phone, is recognised and never recorded twice. A transfer sale waits for the cashier to
+    confirm the money arrived (``confirmed_at``); until then it holds its items.
+    """
+
+    __tablename__ = "sale"
+    __table_args__ = (
+        CheckConstraint("number > 0", name="number_positive"),
+        CheckConstraint("total_dong >= 0", name="total_not_negative"),
+        CheckConstraint("discount_dong >= 0", name="discount_not_negative"),
+        CheckConstraint("cash_dong >= 0 AND transfer_dong >= 0", name="parts_not_negative"),
+        CheckConstraint("cash_dong + transfer_dong = total_dong", name="parts_add_up"),
+        CheckConstraint("tendered_dong >= cash_dong", name="tendered_covers_cash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    total_dong: Mapped[int]
+    cash_dong: Mapped[int]
+    transfer_dong: Mapped[int]
+    tendered_dong: Mapped[int]
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    cashier: Mapped[Member] = relationship(foreign_keys=[cashier_id])
+    shift: Mapped[Shift | None] = relationship()
+    lines: Mapped[list[SaleLine]] = relationship(
+        back_populates="sale", order_by="SaleLine.position"
+    )
+    void: Mapped[Void | None] = relationship(back_populates="sale", uselist=False)
+
+    @property
+    def change_dong(self) -> int:
+        return self.tendered_dong - self.cash_dong
+
+    @property
+    def awaiting_transfer(self) -> bool:
+        return self.transfer_dong > 0 and self.confirmed_at is None and self.void is None
+
+
+class SaleLine(db.Model):
+    """One item or some pieces of a lot in a sale, with every figure the books need.
+
+    ``unit_price_dong`` is what was charged per piece (markdown applied); the line's net is
+    gross − its discount − its part of the whole-sale discount. The consigning owner and her
+    rate are copied from the item at the moment of sale. ``stock_round`` is the item's count
+    of times it went on sale: the unique (item, round) pair is the database's own guarantee
+    that one unique item is never sold twice in the same round.
+    """
+
+    __tablename__ = "sale_line"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("unit_price_dong >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "discount_dong >= 0 AND sale_discount_dong >= 0", name="discounts_not_negative"
+        ),
+        CheckConstraint("net_dong >= 0", name="net_not_negative"),
+        CheckConstraint(
+            "net_dong = unit_price_dong * quantity - discount_dong - sale_discount_dong",
+            name="net_adds_up",
+        ),
+        UniqueConstraint("item_id", "stock_round", name="uq_sale_line_item_round"),
+        UniqueConstraint("sale_id", "position", name="uq_sale_line_sale_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    position: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    stock_round: Mapped[int | None]  # None for lots: their quantity guards them
+    quantity: Mapped[int] = mapped_column(default=1)
+    tag_price_dong: Mapped[int]
+    unit_price_dong: Mapped[int]
+    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    sale_discount_dong: Mapped[int] = mapped_column(default=0)
+    net_dong: Mapped[int]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    consignor_bp: Mapped[int | None]
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    item: Mapped[Item] = relationship()
+    owner: Mapped[Member | None] = relationship()
+
+
+class Void(db.Model):
+    """A whole sale cancelled within its own shift: it counts for nothing anywhere."""
+
+    __tablename__ = "void"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+
+    sale: Mapped[Sale] = relationship(back_populates="void")
+    by: Mapped[Member] = relationship()
+
+
+class Refund(db.Model):
+    """Money given back for (part of) a sale line, booked in the month it happens."""
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint("amount_dong > 0", name="amount_positive"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_line.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
+    quantity: Mapped[int] = mapped_column(default=1)
+    amount_dong: Mapped[int]
+    method: Mapped[PaymentMethod] = mapped_column(_method_type())
+    reason: Mapped[str] = mapped_column(String(300))
+    restock: Mapped[bool] = mapped_column(default=True)
+
+    line: Mapped[SaleLine] = relationship()
+    by: Mapped[Member] = relationship()

@@ -1,0 +1,313 @@
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.extensions import db
+from shop.models import IntakeKind, ItemStatus, PaymentMethod, Sale, SaleLine
+from shop.services import counter as svc
+from shop.services import members as member_service
+from shop.services import stock
+from shop.services.errors import InvalidInput
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+AT = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ctx(app, coordinator, member):
+    with app.app_context(), app.test_request_context():
+        session = db.session
+        hong = member_service.get_member(session, 1)
+        donation = stock.receive_intake(
+            session,
+            stock.IntakeDetails(IntakeKind.DONATION, datetime(2026, 11, 1, 2, tzinfo=UTC)),
+            by=hong,
+            tz=HANOI,
+        )
+        stock.add_item(session, donation, stock.ItemDetails("Áo", 50_000, code="A"))
+        stock.add_item(session, donation, stock.ItemDetails("Quần", 25_000, code="D"))
+        stock.add_lot(session, donation, stock.LotDetails("Phụ kiện", 10_000, 5, code="SOCKS"))
+        consignment = stock.receive_intake(
+            session,
+            stock.IntakeDetails(
+                IntakeKind.CONSIGNMENT, datetime(2026, 11, 1, 2, tzinfo=UTC), owner_number=2
+            ),
+            by=hong,
+            tz=HANOI,
+        )
+        stock.add_item(session, consignment, stock.ItemDetails("Váy", 120_000, code="B"))
+        stock.add_item(session, consignment, stock.ItemDetails("Áo", 35_000, code="C"))
+        session.commit()
+        yield session
+
+
+def hong(session):
+    return member_service.get_member(session, 1)
+
+
+def sell(session, *lines, at=AT, **kw):
+    return svc.record_sale(
+        session, svc.SaleRequest(lines=tuple(lines), **kw), cashier=hong(session), at=at, tz=HANOI
+    )[0]
+
+
+def test_worked_example_sales_one_and_two(ctx):
+    svc.open_shift(ctx, hong(ctx), 200_000, at=AT)
+    one = sell(
+        ctx,
+        svc.LineRequest("A"),
+        svc.LineRequest("B", discount_dong=10_000, discount_reason="vết bẩn"),
+        tendered_dong=200_000,
+    )
+    assert (one.number, one.total_dong, one.change_dong) == (1, 160_000, 40_000)
+    assert [
+        (line.net_dong, line.owner_id is not None, line.consignor_bp) for line in one.lines
+    ] == [(50_000, False, None), (110_000, True, 7000)]
+    two = sell(
+        ctx,
+        svc.LineRequest("C"),
+        svc.LineRequest("D"),
+        discount_dong=6_000,
+        discount_reason="khách quen",
+        transfer_dong=54_000,
+    )
+    assert [line.sale_discount_dong for line in two.lines] == [3_500, 2_500]
+    assert [line.net_dong for line in two.lines] == [31_500, 22_500]
+    assert two.awaiting_transfer
+    svc.confirm_transfer(ctx, two, at=AT)
+    assert not two.awaiting_transfer and two.number == 2
+
+
+def test_markdown_is_applied_at_the_counter(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    later = datetime(2026, 12, 1, 3, tzinfo=UTC)  # 30 days after 1 November
+    sale = sell(ctx, svc.LineRequest("A"), at=later)
+    assert sale.lines[0].unit_price_dong == 37_000 and sale.lines[0].tag_price_dong == 50_000
+
+
+def test_refusals(ctx):
+    with pytest.raises(InvalidInput) as caught:
+        sell(ctx, svc.LineRequest("A"))
+    assert caught.value.field == "shift"
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    ctx.commit()
+    for lines, kwargs, field in [
+        ((), {}, "code"),
+        ((svc.LineRequest("NOPE"),), {}, "code"),
+        ((svc.LineRequest("A"), svc.LineRequest("A")), {}, "code"),
+        ((svc.LineRequest("A", discount_dong=1000),), {}, "discount_reason"),
+        (
+            (svc.LineRequest("A"),),
+            {"discount_dong": 60_000, "discount_reason": "x"},
+            "sale_discount_dong",
+        ),
+        ((svc.LineRequest("A"),), {"tendered_dong": 1000}, "tendered_dong"),
+        ((svc.LineRequest("SOCKS", quantity=6),), {}, "quantity"),
+    ]:
+        with pytest.raises(InvalidInput) as caught:
+            sell(ctx, *lines, **kwargs)
+        assert caught.value.field == field, lines
+        ctx.rollback()
+    assert ctx.scalar(select(func.count(Sale.id))) == 0
+
+
+def test_an_item_is_sold_once_and_a_refused_sale_leaves_nothing(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    sell(ctx, svc.LineRequest("A"))
+    ctx.commit()
+    with pytest.raises(InvalidInput) as caught:
+        sell(ctx, svc.LineRequest("D"), svc.LineRequest("A"))
+    assert "A" in str(caught.value.message)
+    ctx.rollback()
+    assert stock.get_item(ctx, "D").status == ItemStatus.IN_STOCK
+    assert ctx.scalar(select(func.count(Sale.id))) == 1
+
+
+def test_the_same_client_id_records_one_sale(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    first, new = svc.record_sale(
+        ctx,
+        svc.SaleRequest((svc.LineRequest("A"),), client_id="abc"),
+        cashier=hong(ctx),
+        at=AT,
+        tz=HANOI,
+    )
+    again, new_again = svc.record_sale(
+        ctx,
+        svc.SaleRequest((svc.LineRequest("A"),), client_id="abc"),
+        cashier=hong(ctx),
+        at=AT,
+        tz=HANOI,
+    )
+    assert new and not new_again and again.id == first.id
+
+
+def test_lots_sell_by_quantity(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    sell(ctx, svc.LineRequest("SOCKS", quantity=3))
+    assert stock.get_item(ctx, "SOCKS").quantity_on_hand == 2
+    sell(ctx, svc.LineRequest("SOCKS", quantity=2))
+    with pytest.raises(InvalidInput):
+        sell(ctx, svc.LineRequest("SOCKS"))
+
+
+def test_shift_cash_count(ctx):
+    shift = svc.open_shift(ctx, hong(ctx), 200_000, at=AT)
+    sell(ctx, svc.LineRequest("A"), tendered_dong=100_000)  # 50.000 in, 50.000 change
+    split = sell(ctx, svc.LineRequest("B"), transfer_dong=100_000, tendered_dong=20_000)
+    svc.confirm_transfer(ctx, split, at=AT)
+    voided = sell(ctx, svc.LineRequest("D"))
+    svc.void_sale(ctx, voided, by=hong(ctx), at=AT, reason="nhầm")
+    refund = svc.refund_line(
+        ctx,
+        split,
+        0,
+        amount_dong=15_000,
+        quantity=1,
+        method=PaymentMethod.CASH,
+        reason="lỗi khóa",
+        restock=False,
+        by=hong(ctx),
+        at=AT,
+        shift=shift,
+    )
+    assert refund.amount_dong == 15_000
+    count = svc.cash_count(ctx, shift)
+    assert count.expected_dong == 200_000 + 50_000 + 20_000 - 15_000
+    result = svc.close_shift(ctx, shift, 250_000, at=AT + timedelta(hours=3), by=hong(ctx))
+    assert shift.expected_cash_dong == 255_000 and shift.counted_cash_dong == 250_000
+    assert result.expected_dong == 255_000
+    with pytest.raises(InvalidInput):
+        svc.void_sale(ctx, split, by=hong(ctx), at=AT, reason="late")
+
+
+def test_a_waiting_transfer_keeps_the_shift_open(ctx):
+    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    sell(ctx, svc.LineRequest("A"), transfer_dong=50_000)
+    with pytest.raises(InvalidInput) as caught:
+        svc.close_shift(ctx, shift, 0, at=AT, by=hong(ctx))
+    assert caught.value.field == "shift"
+
+
+def test_void_puts_items_back_and_they_sell_again(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    sale = sell(ctx, svc.LineRequest("A"), svc.LineRequest("SOCKS", quantity=2))
+    with pytest.raises(InvalidInput):
+        svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason=" ")
+    svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason="khách đổi ý")
+    assert stock.get_item(ctx, "A").status == ItemStatus.IN_STOCK
+    assert stock.get_item(ctx, "SOCKS").quantity_on_hand == 5
+    again = sell(ctx, svc.LineRequest("A"))
+    assert again.lines[0].stock_round == 2
+
+
+def test_refunds_never_exceed_the_line_and_restock(ctx):
+    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    sale = sell(ctx, svc.LineRequest("B", discount_dong=10_000, discount_reason="x"))
+    args = {
+        "quantity": 1,
+        "method": PaymentMethod.CASH,
+        "reason": "trả hàng",
+        "by": hong(ctx),
+        "at": AT,
+        "shift": shift,
+    }
+    with pytest.raises(InvalidInput) as caught:
+        svc.refund_line(ctx, sale, 0, amount_dong=110_001, restock=True, **args)
+    assert caught.value.field == "amount_dong"
+    svc.refund_line(ctx, sale, 0, amount_dong=110_000, restock=True, **args)
+    assert stock.get_item(ctx, "B").status == ItemStatus.IN_STOCK
+    with pytest.raises(InvalidInput):
+        svc.refund_line(ctx, sale, 0, amount_dong=1, restock=False, **args)
+    with pytest.raises(InvalidInput):
+        svc.refund_line(ctx, sale, 5, amount_dong=1, restock=False, **args)
+
+
+def test_cart_to_sale(ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.add_to_cart(ctx, hong(ctx), " A ")
+    svc.add_to_cart(ctx, hong(ctx), "SOCKS", 2)
+    with pytest.raises(InvalidInput):
+        svc.add_to_cart(ctx, hong(ctx), "A")
+    with pytest.raises(InvalidInput):
+        svc.add_to_cart(ctx, hong(ctx), "SOCKS", 4)
+    svc.set_cart_discount(ctx, hong(ctx), 5_000, "khách quen")
+    view = svc.cart(ctx, hong(ctx), on=AT, tz=HANOI)
+    assert view.total_dong == 65_000 and view.problem is None
+    sale, _ = svc.checkout(
+        ctx, hong(ctx), transfer_dong=0, tendered_dong=100_000, client_id="c1", at=AT, tz=HANOI
+    )
+    assert sale.total_dong == 65_000 and sale.change_dong == 35_000
+    assert svc.cart(ctx, hong(ctx), on=AT, tz=HANOI).rows == []
+
+
+def test_two_counters_selling_the_same_item_at_once(app, ctx):
+    """Two cashiers scan the same dress at the same moment: exactly one sale gets it."""
+    ngoc = member_service.get_member(ctx, 2)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, ngoc, 0, at=AT)
+    ctx.commit()
+    barrier, outcomes = threading.Barrier(6), []
+
+    def attempt(number):
+        with app.app_context(), app.test_request_context():
+            barrier.wait(5)  # before any query: each query opens a write transaction
+            cashier = member_service.get_member(db.session, 1 + number % 2)
+            try:
+                svc.record_sale(
+                    db.session,
+                    svc.SaleRequest((svc.LineRequest("B"),)),
+                    cashier=cashier,
+                    at=AT,
+                    tz=HANOI,
+                )
+                db.session.commit()
+                outcomes.append("sold")
+            except InvalidInput:
+                db.session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["sold"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SaleLine.id))) == 1
+
+
+def test_lot_sold_by_many_counters_never_goes_below_zero(app, ctx):
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    ctx.commit()
+    barrier, sold = threading.Barrier(8), []
+
+    def attempt():
+        with app.app_context(), app.test_request_context():
+            barrier.wait(5)
+            try:
+                svc.record_sale(
+                    db.session,
+                    svc.SaleRequest((svc.LineRequest("SOCKS"),)),
+                    cashier=member_service.get_member(db.session, 1),
+                    at=AT,
+                    tz=HANOI,
+                )
+                db.session.commit()
+                sold.append(1)
+            except InvalidInput:
+                db.session.rollback()
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sold) == 5
+    with app.app_context():
+        assert stock.get_item(db.session, "SOCKS").quantity_on_hand == 0
+        numbers = list(db.session.scalars(select(Sale.number).order_by(Sale.number)))
+        assert numbers == [1, 2, 3, 4, 5]
