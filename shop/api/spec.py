@@ -95,7 +95,11 @@ def form_schema(form, *, partial: bool = False) -> dict:
             schema["description"] = str(bound.description)
         schema.setdefault("title", str(bound.label.text))
         properties[name] = schema
-        if not partial and any(isinstance(v, Required) for v in bound.validators):
+        if (
+            not partial
+            and bound.default is None
+            and any(isinstance(v, Required) for v in bound.validators)
+        ):
             required.append(name)
     result = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:

@@ -26,6 +26,7 @@ class MemberForm(ShopForm):
     phone = PhoneField(_l("Phone number"))
     role = ChoiceField(
         _l("Role"),
+        [required(_l("Choose member or coordinator."))],
         choices=ROLE_CHOICES,
         default=Role.MEMBER.value,
         invalid_message=_l("Choose member or coordinator."),
@@ -81,6 +82,7 @@ class TokenForm(ShopForm):
     )
     role = ChoiceField(
         _l("Permissions"),
+        [required(_l("Choose member or coordinator."))],
         choices=ROLE_CHOICES,
         default=Role.MEMBER.value,
         invalid_message=_l("Choose member or coordinator."),

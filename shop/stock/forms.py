@@ -43,6 +43,7 @@ SIZES = ["XS", "S", "M", "L", "XL", "XXL", "Free size"]
 class IntakeForm(ShopForm):
     kind = ChoiceField(
         _l("What came in"),
+        [required(_l("Choose donated, consigned or bought."))],
         choices=select_choices(KIND_LABELS),
         default=IntakeKind.DONATION.value,
         invalid_message=_l("Choose donated, consigned or bought."),
@@ -73,7 +74,12 @@ class IntakeForm(ShopForm):
 
 
 class ItemForm(ShopForm):
-    category = ChoiceField(_l("Category"), choices=[], invalid_message=_l("Choose a category."))
+    category = ChoiceField(
+        _l("Category"),
+        [required(_l("Choose a category."))],
+        choices=[],
+        invalid_message=_l("Choose a category."),
+    )
     description = StringField(
         _l("Description"), [Length(max=200, message=_l("At most 200 letters."))]
     )
@@ -83,7 +89,10 @@ class ItemForm(ShopForm):
         render_kw={"list": "sizes", "autocomplete": "off"},
     )
     condition = ChoiceField(
-        _l("Condition"), choices=select_choices(CONDITION_LABELS), default=Condition.GOOD.value
+        _l("Condition"),
+        [required(_l("Choose one of the options."))],
+        choices=select_choices(CONDITION_LABELS),
+        default=Condition.GOOD.value,
     )
     price_dong = MoneyField(_l("Price"), [required(_l("Enter the price."))])
     is_lot = BooleanField(_l("Many alike (a lot with one code)"))
