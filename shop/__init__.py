@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from shop.api import bp as api_bp
     from shop.auth import bp as auth_bp
+    from shop.counter import bp as counter_bp
     from shop.main import bp as main_bp
     from shop.members import bp as members_bp
     from shop.stock import bp as stock_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(stock_bp)
+    app.register_blueprint(counter_bp)
     app.register_blueprint(api_bp)
 
 

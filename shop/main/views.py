@@ -4,11 +4,11 @@ from flask_login import login_user
 from sqlalchemy import text
 
 from shop import clock
-from shop.auth.access import current_member, public
+from shop.auth.access import coordinator_required, current_member, public
 from shop.config import LANGUAGES
 from shop.extensions import db
 from shop.main import bp
-from shop.members.forms import SetupForm
+from shop.members.forms import SetupForm, ShopSettingsForm
 from shop.models import Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
@@ -76,3 +76,34 @@ def set_language():
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(), code=303)
+
+
+@bp.route("/settings/shop", methods=["GET", "POST"])
+@coordinator_required
+def shop_settings():
+    """The shop's name and address, where transfers go, and the receipt's last words."""
+    profile = member_service.shop_profile(db.session)
+    form = ShopSettingsForm(obj=profile)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member_service.save_shop_settings(
+                db.session,
+                name=form.name.data,
+                address=form.address.data or "",
+                bank_bin=form.bank_bin.data or "",
+                bank_account=form.bank_account.data or "",
+                bank_account_name=form.bank_account_name.data or "",
+                receipt_footer=form.receipt_footer.data or "",
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("main.shop_settings"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("main/settings.html", form=form), status

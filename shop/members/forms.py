@@ -87,3 +87,33 @@ class TokenForm(ShopForm):
         default=Role.MEMBER.value,
         invalid_message=_l("Choose member or coordinator."),
     )
+
+
+class ShopSettingsForm(ShopForm):
+    name = StringField(
+        _l("Shop name"),
+        [
+            required(_l("Enter the shop's name.")),
+            Length(max=120, message=_l("At most 120 letters.")),
+        ],
+    )
+    address = StringField(_l("Address"), [Length(max=250, message=_l("At most 250 letters."))])
+    bank_bin = StringField(
+        _l("Bank code (BIN, 6 digits)"),
+        [Length(max=6, message=_l("The bank code has 6 digits."))],
+        description=_l("For example 970415 for VietinBank, 970436 for Vietcombank."),
+        render_kw={"inputmode": "numeric"},
+    )
+    bank_account = StringField(
+        _l("Account number"),
+        [Length(max=19, message=_l("At most 19 letters."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    bank_account_name = StringField(
+        _l("Account name"), [Length(max=120, message=_l("At most 120 letters."))]
+    )
+    receipt_footer = StringField(
+        _l("Words at the foot of the receipt"),
+        [Length(max=300, message=_l("At most 300 letters."))],
+        description=_l("For example the exchange policy and a thank-you."),
+    )

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shop.domain.calendar import local_date
+from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
 from shop.domain.sale import Line, SaleError, payment, totals
 from shop.models import (
@@ -627,7 +628,8 @@ def refund_line(
     if already + amount_dong > line.net_dong:
         raise InvalidInput(
             _l(
-                "At most %(left)s can still be refunded on this line.", left=line.net_dong - already
+                "At most %(left)s can still be refunded on this line.",
+                left=format_dong(line.net_dong - already),
             ),
             "amount_dong",
         )

@@ -381,3 +381,41 @@ def _locked_message(until: datetime):
         "Too many wrong PINs. This phone is locked until %(time)s.",
         time=format_datetime(until, "HH:mm"),
     )
+
+
+def save_shop_settings(
+    session: Session,
+    *,
+    name: str,
+    address: str,
+    bank_bin: str,
+    bank_account: str,
+    bank_account_name: str,
+    receipt_footer: str,
+) -> ShopProfile:
+    """Change the shop's name, address, bank account for transfers and receipt footer.
+
+    The bank account is checked as VietQR needs it (a 6-digit BIN, an account of letters
+    and digits); leave both empty for a shop that takes no transfers.
+    """
+    from shop.domain.vietqr import BankAccount, VietQRError
+
+    profile = save_shop_profile(session, name, address)
+    bank_bin, bank_account = (bank_bin or "").strip(), (bank_account or "").replace(" ", "")
+    if bank_bin or bank_account:
+        try:
+            BankAccount(bank_bin, bank_account, bank_account_name or "")
+        except VietQRError as error:
+            field = "bank_bin" if error.code == "bin" else "bank_account"
+            message = (
+                _l("The bank code has 6 digits.")
+                if field == "bank_bin"
+                else _l("The account number is 1 to 19 letters or digits.")
+            )
+            raise InvalidInput(message, field) from None
+    profile.bank_bin = bank_bin or None
+    profile.bank_account = bank_account or None
+    profile.bank_account_name = " ".join((bank_account_name or "").split()) or None
+    profile.receipt_footer = (receipt_footer or "").strip()
+    session.flush()
+    return profile

@@ -31,7 +31,7 @@ def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
     screenshot(phone, "home-360")
 
     # "Who is selling now?": tap a name, type her PIN.
-    phone.get_by_role("link", name="Ai bán?").click()
+    phone.get_by_role("link", name="Ai đang bán hàng?").click()
     phone.get_by_role("link", name="Nguyễn Thị Ngọc").click()
     phone.get_by_label("Mã PIN").fill("1357")
     phone.get_by_role("button", name="Tôi bán hàng bây giờ").click()

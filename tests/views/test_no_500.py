@@ -45,6 +45,18 @@ FIELDS = [
     "out-kind",
     "out-note",
     "out-owner_consents",
+    "opening_float_dong",
+    "counted_cash_dong",
+    "code",
+    "sale_discount_dong",
+    "discount_dong",
+    "discount_reason",
+    "method",
+    "tendered_dong",
+    "transfer_dong",
+    "client_id",
+    "bank_bin",
+    "bank_account",
 ]
 scalars = st.one_of(
     st.none(),
@@ -156,6 +168,12 @@ def test_api_answers_any_json_with_a_4xx_or_success(client, token, body, target)
             "/stock/10008",
             "/stock/10019",
             "/stock/prices",
+            "/counter/shift/open",
+            "/counter/add",
+            "/counter/discount",
+            "/counter/pay",
+            "/counter/shift/close",
+            "/settings/shop",
         ]
     ),
 )

@@ -1,0 +1,392 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from shop import clock
+from shop.auth.access import current_member
+from shop.counter import bp
+from shop.counter.forms import (
+    REFUND_METHOD_LABELS,
+    CloseShiftForm,
+    LineForm,
+    OpenShiftForm,
+    PayForm,
+    RefundForm,
+    SaleDiscountForm,
+    ScanForm,
+    VoidForm,
+)
+from shop.domain import vietqr
+from shop.extensions import db
+from shop.models import PaymentMethod
+from shop.services import counter as counter_service
+from shop.services import stock as stock_service
+from shop.services.errors import InvalidInput, ShopError
+from shop.services.members import shop_profile
+from shop.views import show_error_on_form
+
+
+def _tz():
+    return current_app.config["SHOP_TZ"]
+
+
+def _bank():
+    """The shop's account for transfers, or ``None`` while a coordinator has not set it."""
+    profile = shop_profile(db.session)
+    if not profile or not profile.bank_bin or not profile.bank_account:
+        return None
+    try:
+        return vietqr.BankAccount(
+            profile.bank_bin, profile.bank_account, profile.bank_account_name or ""
+        )
+    except vietqr.VietQRError:
+        return None
+
+
+@bp.route("/", methods=["GET"])
+def counter():
+    """The counter: the open shift, the scan box, the cart and the payment."""
+    member = current_member()
+    shift = counter_service.current_shift(db.session, member)
+    if shift is None:
+        return render_template("counter/open_shift.html", form=OpenShiftForm())
+    view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
+    pay = PayForm(formdata=None)
+    pay.client_id.data = str(uuid.uuid4())
+    return render_template(
+        "counter/counter.html",
+        shift=shift,
+        cart=view,
+        scan=ScanForm(formdata=None),
+        discount_form=SaleDiscountForm(
+            formdata=None,
+            sale_discount_dong=view.discount_dong,
+            discount_reason=view.discount_reason,
+        ),
+        pay=pay,
+        bank=_bank(),
+        waiting=[
+            s
+            for s in counter_service.recent_sales(db.session, shift=shift, limit=20)
+            if s.awaiting_transfer
+        ],
+    )
+
+
+@bp.post("/shift/open")
+def open_shift():
+    form = OpenShiftForm()
+    if form.validate_on_submit():
+        try:
+            counter_service.open_shift(
+                db.session, current_member(), form.opening_float_dong.data, at=clock.now()
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your shift is open. Good selling!"), "success")
+            return redirect(url_for("counter.counter"), code=303)
+    return render_template("counter/open_shift.html", form=form), 422
+
+
+@bp.route("/shift/close", methods=["GET", "POST"])
+def close_shift():
+    member = current_member()
+    shift = counter_service.current_shift(db.session, member)
+    if shift is None:
+        flash(_("You have no open shift."), "info")
+        return redirect(url_for("counter.counter"), code=303)
+    form = CloseShiftForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            counter_service.close_shift(
+                db.session, shift, form.counted_cash_dong.data, at=clock.now(), by=member
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            from shop.domain.money import format_dong
+
+            difference = shift.counted_cash_dong - shift.expected_cash_dong
+            flash(
+                _(
+                    "Your shift is closed. Expected %(expected)s, counted %(counted)s, "
+                    "difference %(difference)s.",
+                    expected=format_dong(shift.expected_cash_dong),
+                    counted=format_dong(shift.counted_cash_dong),
+                    difference=format_dong(difference),
+                ),
+                "success",
+            )
+            return redirect(url_for("counter.counter"), code=303)
+    elif form.is_submitted():
+        status = 422
+    count = counter_service.cash_count(db.session, shift)
+    return render_template("counter/close_shift.html", form=form, shift=shift, count=count), status
+
+
+def _back_to_counter():
+    return redirect(url_for("counter.counter", _anchor="scan"), code=303)
+
+
+@bp.post("/add")
+def add():
+    """A scanned or typed code (or a lot picked with its quantity) goes into the cart."""
+    form = ScanForm()
+    if not form.validate():
+        for message in form.code.errors + form.quantity.errors:
+            flash(str(message), "error")
+        return _back_to_counter()
+    try:
+        counter_service.add_to_cart(
+            db.session, current_member(), form.code.data, form.quantity.data or 1
+        )
+    except ShopError as error:  # an unknown code too: say so, stay at the counter
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back_to_counter()
+    db.session.commit()
+    return _back_to_counter()
+
+
+@bp.get("/find")
+def find():
+    """Find by words on a phone, then add with a tap (a lot with its quantity)."""
+    text = request.args.get("q", "")
+    page = None
+    if text.strip():
+        page = stock_service.search_items(
+            db.session, stock_service.StockQuery(text=text), per_page=30
+        )
+    return render_template("counter/find.html", q=text, page=page)
+
+
+@bp.post("/line/<int:line_id>")
+def change_line(line_id: int):
+    form = LineForm()
+    if request.form.get("action") == "remove":
+        counter_service.remove_from_cart(db.session, current_member(), line_id)
+        db.session.commit()
+        return _back_to_counter()
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return _back_to_counter()
+    try:
+        counter_service.change_cart_line(
+            db.session,
+            current_member(),
+            line_id,
+            quantity=form.quantity.data or 1,
+            discount_dong=form.discount_dong.data or 0,
+            reason=form.discount_reason.data or "",
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back_to_counter()
+    db.session.commit()
+    return _back_to_counter()
+
+
+@bp.post("/discount")
+def sale_discount():
+    form = SaleDiscountForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return _back_to_counter()
+    try:
+        counter_service.set_cart_discount(
+            db.session,
+            current_member(),
+            form.sale_discount_dong.data or 0,
+            form.discount_reason.data or "",
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back_to_counter()
+    db.session.commit()
+    return _back_to_counter()
+
+
+@bp.post("/empty")
+def empty():
+    counter_service.empty_cart(db.session, current_member())
+    db.session.commit()
+    return _back_to_counter()
+
+
+@bp.post("/pay")
+def pay():
+    """Turn the cart into a sale: cash (with change), a transfer (with its QR) or both."""
+    form = PayForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return _back_to_counter()
+    member = current_member()
+    view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
+    total = view.total_dong
+    if form.method.data == "transfer":
+        transfer, tendered = total, 0
+    elif form.method.data == "both":
+        transfer = form.transfer_dong.data or 0
+        tendered = form.tendered_dong.data
+    else:
+        transfer, tendered = 0, form.tendered_dong.data
+    if transfer and _bank() is None:
+        flash(
+            _(
+                "The shop's bank account is not set yet: ask a coordinator to enter it "
+                "under Shop settings."
+            ),
+            "error",
+        )
+        return _back_to_counter()
+    try:
+        sale, _new = counter_service.checkout(
+            db.session,
+            member,
+            transfer_dong=transfer,
+            tendered_dong=tendered,
+            client_id=form.client_id.data or str(uuid.uuid4()),
+            at=clock.now(),
+            tz=_tz(),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back_to_counter()
+    db.session.commit()
+    return redirect(url_for("counter.show_sale", number=sale.number), code=303)
+
+
+@bp.get("/sales/")
+def sales():
+    member = current_member()
+    shift = counter_service.current_shift(db.session, member)
+    every = request.args.get("all") == "1"
+    return render_template(
+        "counter/sales.html",
+        every=every,
+        shift=shift,
+        sales=counter_service.recent_sales(db.session, shift=None if every else shift, limit=100),
+    )
+
+
+@bp.route("/sales/<int:number>", methods=["GET"])
+def show_sale(number: int):
+    sale = counter_service.get_sale(db.session, number)
+    qr = None
+    bank = _bank()
+    if sale.awaiting_transfer and bank is not None:
+        profile = shop_profile(db.session)
+        purpose = vietqr.sale_purpose(sale.number, _prefix(profile.name if profile else ""))
+        code = vietqr.payload(bank, sale.transfer_dong, purpose)
+        qr = {"svg": vietqr.qr_svg(code, scale=6), "purpose": purpose, "bank": bank}
+    refunds = counter_service.refunds_of(db.session, sale)
+    refunded = {
+        line.id: counter_service.refunded_so_far(db.session, line)[0] for line in sale.lines
+    }
+    refund_form = RefundForm(formdata=None)
+    return render_template(
+        "counter/sale.html",
+        sale=sale,
+        qr=qr,
+        refunds=refunds,
+        refunded=refunded,
+        void_form=VoidForm(formdata=None),
+        refund_form=refund_form,
+        refund_methods=REFUND_METHOD_LABELS,
+        can_void=sale.void is None
+        and sale.shift is not None
+        and sale.shift.closed_at is None
+        and not refunds,
+    )
+
+
+def _prefix(shop_name: str) -> str:
+    """A short ASCII word from the shop's name for the transfer's purpose ("NEWME")."""
+    words = vietqr.ascii_purpose(shop_name).split()
+    return "".join(words[:2])[:8].upper()
+
+
+@bp.post("/sales/<int:number>/confirm")
+def confirm(number: int):
+    sale = counter_service.get_sale(db.session, number)
+    try:
+        counter_service.confirm_transfer(db.session, sale, at=clock.now())
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("counter.show_sale", number=number), code=303)
+    db.session.commit()
+    flash(_("Transfer received: sale %(number)s is complete.", number=number), "success")
+    return redirect(url_for("counter.show_sale", number=number), code=303)
+
+
+@bp.post("/sales/<int:number>/void")
+def void(number: int):
+    sale = counter_service.get_sale(db.session, number)
+    form = VoidForm()
+    if not form.validate():
+        flash(" ".join(str(m) for m in form.reason.errors), "error")
+        return redirect(url_for("counter.show_sale", number=number, _anchor="void"), code=303)
+    try:
+        counter_service.void_sale(
+            db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("counter.show_sale", number=number), code=303)
+    db.session.commit()
+    flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
+    return redirect(url_for("counter.show_sale", number=number), code=303)
+
+
+@bp.post("/sales/<int:number>/refund")
+def refund(number: int):
+    sale = counter_service.get_sale(db.session, number)
+    form = RefundForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("counter.show_sale", number=number, _anchor="refund"), code=303)
+    member = current_member()
+    try:
+        counter_service.refund_line(
+            db.session,
+            sale,
+            form.line.data or 0,
+            amount_dong=form.amount_dong.data,
+            quantity=form.quantity.data or 1,
+            method=PaymentMethod(form.method.data),
+            reason=form.reason.data,
+            restock=bool(form.restock.data),
+            by=member,
+            at=clock.now(),
+            shift=counter_service.current_shift(db.session, member),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("counter.show_sale", number=number, _anchor="refund"), code=303)
+    db.session.commit()
+    flash(_("Money given back and recorded."), "success")
+    return redirect(url_for("counter.show_sale", number=number), code=303)

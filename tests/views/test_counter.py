@@ -1,0 +1,217 @@
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import zxingcpp
+
+from shop.extensions import db
+
+
+@pytest.fixture
+def stocked(app, coordinator, member):
+    """Items A (50.000), B (Ngọc's, 120.000), C (Út-less: group, 35.000), a lot SOCKS ×5."""
+    from shop.models import IntakeKind
+    from shop.services import members as svc
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        hong = svc.get_member(db.session, 1)
+        at, tz = datetime(2026, 11, 15, 2, tzinfo=UTC), ZoneInfo("Asia/Ho_Chi_Minh")
+        donation = stock.receive_intake(
+            db.session, stock.IntakeDetails(IntakeKind.DONATION, at), by=hong, tz=tz
+        )
+        stock.add_item(db.session, donation, stock.ItemDetails("Áo", 50_000, "Áo sơ mi", code="A"))
+        stock.add_item(db.session, donation, stock.ItemDetails("Áo", 35_000, "Áo phông", code="C"))
+        stock.add_lot(
+            db.session, donation, stock.LotDetails("Phụ kiện", 10_000, 5, "Tất", code="SOCKS")
+        )
+        consigned = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.CONSIGNMENT, at, owner_number=2),
+            by=hong,
+            tz=tz,
+        )
+        stock.add_item(
+            db.session, consigned, stock.ItemDetails("Váy", 120_000, "Váy hoa", code="B")
+        )
+        svc.save_shop_settings(
+            db.session,
+            name="NEW ME – Đồ cũ",
+            address="",
+            bank_bin="970415",
+            bank_account="113366668888",
+            bank_account_name="NHOM NEW ME",
+            receipt_footer="",
+        )
+        db.session.commit()
+
+
+def total(page):
+    return re.search(r'data-testid="total">([^<]+)<', page.text).group(1).replace("\xa0", " ")
+
+
+def test_a_shift_must_be_open_to_sell(as_member, stocked):
+    page = as_member.get("/counter/")
+    assert "Mở ca bán" in page.text
+    blank = as_member.post("/counter/shift/open", data={"opening_float_dong": ""})
+    assert blank.status_code == 422 and "Hãy đếm tiền trong ngăn kéo" in blank.text
+    assert (
+        as_member.post("/counter/shift/open", data={"opening_float_dong": "200k"}).status_code
+        == 303
+    )
+    assert "Quét hoặc gõ mã hàng" in as_member.get("/counter/").text
+
+
+def test_scan_cart_discounts_and_cash_with_change(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "200k"})
+    for code in ("A", "B"):
+        assert as_member.post("/counter/add", data={"code": code}).status_code == 303
+    again = as_member.post("/counter/add", data={"code": "A"}, follow_redirects=True)
+    assert "Món A đã có trong giỏ hàng." in again.text
+    unknown = as_member.post("/counter/add", data={"code": "ZZZ"}, follow_redirects=True)
+    assert "Không có hàng mã ZZZ." in unknown.text
+    page = as_member.get("/counter/")
+    assert total(page) == "170.000 ₫"
+    line_b = re.findall(r'action="/counter/line/(\d+)"', page.text)[1]
+    refused = as_member.post(
+        f"/counter/line/{line_b}",
+        data={"quantity": "1", "discount_dong": "10k"},
+        follow_redirects=True,
+    )
+    assert "Hãy ghi lý do giảm giá." in refused.text
+    as_member.post(
+        f"/counter/line/{line_b}",
+        data={"quantity": "1", "discount_dong": "10k", "discount_reason": "vết bẩn"},
+    )
+    assert total(as_member.get("/counter/")) == "160.000 ₫"
+    short = as_member.post(
+        "/counter/pay",
+        data={"method": "cash", "tendered_dong": "100k", "client_id": "t1"},
+        follow_redirects=True,
+    )
+    assert "Tiền khách đưa phải đủ phần trả tiền mặt." in short.text
+    paid = as_member.post(
+        "/counter/pay", data={"method": "cash", "tendered_dong": "200k", "client_id": "t2"}
+    )
+    assert paid.headers["Location"] == "/counter/sales/1"
+    receipt = as_member.get("/counter/sales/1")
+    assert "Tiền thừa trả khách" in receipt.text and "40.000" in receipt.text
+    # Sent twice (a weak connection): still one sale.
+    twice = as_member.post(
+        "/counter/pay", data={"method": "cash", "tendered_dong": "200k", "client_id": "t2"}
+    )
+    assert twice.headers["Location"] == "/counter/sales/1"
+    assert "Giỏ hàng trống" in as_member.get("/counter/").text
+
+
+def test_transfer_shows_a_vietqr_that_scans_then_confirms(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    as_member.post("/counter/add", data={"code": "B"})
+    paid = as_member.post("/counter/pay", data={"method": "transfer", "client_id": "q1"})
+    page = as_member.get(paid.headers["Location"])
+    assert "Mời khách quét mã này" in page.text
+    svg = re.search(r'data-testid="qr">(.*?)</div>', page.text, re.S).group(1)
+    assert svg.lstrip().startswith("<svg")
+    from shop.domain import vietqr
+
+    expected = vietqr.payload(
+        vietqr.BankAccount("970415", "113366668888"), 120_000, vietqr.sale_purpose(1, "NEWME")
+    )
+    png = vietqr.qr_png(expected)
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert zxingcpp.read_barcodes(Image.open(BytesIO(png)))[0].text == expected
+    assert "Hoa don 1" in page.text
+    close = as_member.post("/counter/shift/close", data={"counted_cash_dong": "0"})
+    assert close.status_code == 422 and "chuyển khoản đang chờ" in close.text
+    as_member.post("/counter/sales/1/confirm")
+    assert "Tiền thừa" not in as_member.get("/counter/sales/1").text
+    done = as_member.post(
+        "/counter/shift/close", data={"counted_cash_dong": "0"}, follow_redirects=True
+    )
+    assert "Đã đóng ca" in done.text
+
+
+def test_void_and_refund_on_the_sale_page(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "100k"})
+    as_member.post("/counter/add", data={"code": "A"})
+    as_member.post("/counter/pay", data={"method": "cash", "client_id": "v1"})
+    no_reason = as_member.post("/counter/sales/1/void", data={"reason": ""}, follow_redirects=True)
+    assert "Hãy ghi lý do hủy hóa đơn." in no_reason.text
+    as_member.post("/counter/sales/1/void", data={"reason": "nhầm hàng"})
+    assert "Đã hủy" in as_member.get("/counter/sales/").text
+    assert as_member.post("/counter/add", data={"code": "A"}).status_code == 303  # back in stock
+    as_member.post("/counter/pay", data={"method": "cash", "client_id": "v2"})
+    too_much = as_member.post(
+        "/counter/sales/2/refund",
+        data={
+            "line": "0",
+            "amount_dong": "60k",
+            "quantity": "1",
+            "method": "cash",
+            "reason": "lỗi",
+        },
+        follow_redirects=True,
+    )
+    assert "chỉ còn hoàn được tối đa 50.000" in too_much.text
+    ok = as_member.post(
+        "/counter/sales/2/refund",
+        data={
+            "line": "0",
+            "amount_dong": "50k",
+            "quantity": "1",
+            "method": "cash",
+            "reason": "khách trả lại",
+            "restock": "y",
+        },
+        follow_redirects=True,
+    )
+    assert "Đã hoàn tiền và ghi lại." in ok.text
+    close = as_member.get("/counter/shift/close")
+    # 100.000 float + 50.000 sale 2 (sale 1 voided) − 50.000 refunded.
+    assert "100.000" in re.search(r'data-testid="expected">([^<]+)<', close.text).group(1)
+
+
+def test_lot_by_quantity_and_find_by_words(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    found = as_member.get("/counter/find?q=tat")
+    assert "SOCKS" in found.text
+    as_member.post("/counter/add", data={"code": "SOCKS", "quantity": "3"})
+    assert total(as_member.get("/counter/")) == "30.000 ₫"
+    too_many = as_member.post(
+        "/counter/add", data={"code": "SOCKS", "quantity": "3"}, follow_redirects=True
+    )
+    assert "chỉ còn 5 cái" in too_many.text
+
+
+def test_transfer_needs_the_bank_account(as_coordinator, app, stocked):
+    with app.app_context():
+        from shop.services import members as svc
+
+        svc.save_shop_settings(
+            db.session,
+            name="X",
+            address="",
+            bank_bin="",
+            bank_account="",
+            bank_account_name="",
+            receipt_footer="",
+        )
+        db.session.commit()
+    as_coordinator.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    as_coordinator.post("/counter/add", data={"code": "A"})
+    refused = as_coordinator.post(
+        "/counter/pay", data={"method": "transfer", "client_id": "b"}, follow_redirects=True
+    )
+    assert "chưa có tài khoản ngân hàng" in refused.text
+    bad = as_coordinator.post(
+        "/settings/shop", data={"name": "X", "bank_bin": "12", "bank_account": "1"}
+    )
+    assert bad.status_code == 422 and "Mã ngân hàng có 6 chữ số." in bad.text
+
+
+def test_member_cannot_change_shop_settings(as_member):
+    assert as_member.get("/settings/shop").status_code == 403
