@@ -135,7 +135,8 @@ def close_shift():
 
 
 def _back_to_counter():
-    return redirect(url_for("counter.counter", _anchor="scan"), code=303)
+    # No "#scan" fragment: jumping to it would take the focus away from the code box.
+    return redirect(url_for("counter.counter"), code=303)
 
 
 @bp.post("/add")

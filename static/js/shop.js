@@ -36,6 +36,10 @@ function suggestPrice(form) {
 }
 
 document.addEventListener("DOMContentLoaded", function () {
+  // Browsers skip autofocus after some navigations; the scan box must have the focus so a
+  // USB scanner's code lands in it.
+  var first = document.querySelector("[autofocus]");
+  if (first && document.activeElement !== first) { first.focus(); }
   document.querySelectorAll("form").forEach(function (form) {
     applyShowWhen(form);
     form.addEventListener("change", function () { applyShowWhen(form); });

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shop.extensions import db
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def three_items(app, coordinator, member):
+    from shop.models import IntakeKind
+    from shop.services import members as svc
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        hong = svc.get_member(db.session, 1)
+        intake = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.DONATION, datetime.now(UTC)),
+            by=hong,
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        )
+        for code, category, description, price in [
+            ("10008", "Áo", "Áo sơ mi trắng", 50_000),
+            ("10019", "Quần", "Quần jean xanh", 45_000),
+            ("10024", "Váy", "Váy hoa nhí", 80_000),
+        ]:
+            stock.add_item(
+                db.session, intake, stock.ItemDetails(category, price, description, code=code)
+            )
+        db.session.commit()
+
+
+def run_a_shift(page, live_server, name):
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Số điện thoại").fill("0912000002")
+    page.get_by_label("Mã PIN").fill("1357")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/")
+    page.get_by_role("link", name="Quầy bán").first.click()
+    page.get_by_label("Tiền đầu ca").fill("200k")
+    page.get_by_role("button", name="Mở ca").click()
+    page.wait_for_url(f"{live_server}/counter/")
+    # A USB scanner types the code and Enter; the code box keeps the focus.
+    for code in ("10008", "10019", "10024"):
+        page.wait_for_load_state()
+        assert page.evaluate("document.activeElement.id") == "code"
+        with page.expect_navigation():
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+    assert page.locator(".cart-line").count() == 3
+    assert page.get_by_test_id("total").inner_text().replace("\xa0", " ") == "175.000 ₫"
+    screenshot(page, f"counter-cart-{name}")
+    page.get_by_label("Khách đưa").fill("200.000")
+    page.get_by_role("button", name="Thanh toán 175.000").click()
+    page.wait_for_url(f"{live_server}/counter/sales/1")
+    assert page.get_by_test_id("change").inner_text().replace("\xa0", " ") == "25.000 ₫"
+    screenshot(page, f"counter-change-{name}")
+    page.get_by_role("link", name="Bán tiếp").first.click()
+    page.get_by_role("link", name="Đóng ca").click()
+    assert page.get_by_test_id("expected").inner_text().replace("\xa0", " ") == "375.000 ₫"
+    page.get_by_label("Tiền đếm cuối ca").fill("370k")
+    screenshot(page, f"counter-close-{name}")
+    page.get_by_role("button", name="Đóng ca").click()
+    flash = page.locator(".flash").inner_text().replace("\xa0", " ")
+    assert "chênh lệch -5.000 ₫" in flash
+    assert page.foreign_requests == [] if hasattr(page, "foreign_requests") else True
+
+
+def test_a_shift_at_the_counter_on_a_phone(phone, live_server, three_items):
+    run_a_shift(phone, live_server, "360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.console_errors == []
+
+
+def test_a_shift_at_the_counter_on_a_laptop(browser, live_server, three_items):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    run_a_shift(page, live_server, "1280")
+    context.close()
