@@ -1,0 +1,114 @@
+import pytest
+
+from tests.views.test_counter import stocked  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def token(app, stocked):  # noqa: F811
+    from shop.extensions import db
+    from shop.models import Role
+    from shop.services import members as svc
+
+    with app.app_context():
+        boss = svc.get_member(db.session, 1)
+        _row, secret = svc.create_token(db.session, boss, "till", Role.COORDINATOR)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_day_at_the_counter_through_the_api(client, token):
+    assert client.get("/api/v1/shifts/current", headers=token).status_code == 404
+    shift = client.post("/api/v1/shifts", json={"opening_float_dong": 200000}, headers=token)
+    assert shift.status_code == 201 and shift.json["expected_cash_dong"] == 200000
+    body = {
+        "client_id": "phone-1-0001",
+        "lines": [
+            {"code": "A"},
+            {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
+        ],
+        "tendered_dong": 200000,
+    }
+    sale = client.post("/api/v1/sales", json=body, headers=token)
+    assert sale.status_code == 201, sale.json
+    assert (sale.json["number"], sale.json["total_dong"], sale.json["change_dong"]) == (
+        1,
+        160000,
+        40000,
+    )
+    assert [line["owner"] for line in sale.json["lines"]] == [None, 2]
+    retried = client.post("/api/v1/sales", json=body, headers=token)
+    assert retried.status_code == 200 and retried.json["number"] == 1
+    transfer = client.post(
+        "/api/v1/sales",
+        headers={**token, "Idempotency-Key": "phone-1-0002"},
+        json={"lines": [{"code": "SOCKS", "quantity": 2}], "transfer_dong": 20000},
+    )
+    assert transfer.json["status"] == "awaiting_transfer"
+    assert transfer.json["vietqr"].startswith("000201010212")
+    confirmed = client.post("/api/v1/sales/2/confirm", headers=token)
+    assert confirmed.json["status"] == "complete" and confirmed.json["vietqr"] is None
+    refund = client.post(
+        "/api/v1/sales/1/refunds",
+        headers=token,
+        json={"line": 1, "amount_dong": 110000, "method": "cash", "reason": "khách trả lại"},
+    )
+    assert refund.status_code == 201 and refund.json["lines"][1]["refunded_dong"] == 110000
+    assert client.get("/api/v1/items/B", headers=token).json["status"] == "in_stock"
+    current = client.get("/api/v1/shifts/current", headers=token).json
+    assert current["expected_cash_dong"] == 200000 + 160000 - 110000
+    closed = client.post(
+        "/api/v1/shifts/current/close", json={"counted_cash_dong": 250000}, headers=token
+    )
+    assert closed.json["difference_dong"] == 0 and closed.json["closed_at"]
+    assert [s["number"] for s in client.get("/api/v1/sales", headers=token).json["items"]] == [2, 1]
+
+
+def test_sale_bodies_are_checked_field_by_field(client, token):
+    client.post("/api/v1/shifts", json={"opening_float_dong": 0}, headers=token)
+    response = client.post(
+        "/api/v1/sales",
+        headers=token,
+        json={
+            "lines": [{"code": "", "quantity": 0}, "x", {"code": "A", "colour": "red"}],
+            "tendered_dong": -5,
+            "extra": 1,
+        },
+    )
+    assert response.status_code == 422
+    assert {
+        "client_id",
+        "lines[0].code",
+        "lines[0].quantity",
+        "lines[1]",
+        "lines[2].colour",
+        "tendered_dong",
+        "extra",
+    } <= set(response.json["fields"])
+    sold_twice = client.post(
+        "/api/v1/sales",
+        headers=token,
+        json={"client_id": "phone-1-0009", "lines": [{"code": "A"}, {"code": "A"}]},
+    )
+    assert sold_twice.status_code == 422
+    unknown = client.post(
+        "/api/v1/sales",
+        headers=token,
+        json={"client_id": "phone-1-0010", "lines": [{"code": "NOPE"}]},
+    )
+    assert unknown.status_code == 422 and "code" in unknown.json["fields"]
+
+
+def test_no_shift_no_sale_and_void_rules(client, token):
+    refused = client.post(
+        "/api/v1/sales", headers=token, json={"client_id": "phone-1-0020", "lines": [{"code": "A"}]}
+    )
+    assert refused.status_code == 422 and "shift" in refused.json["fields"]
+    client.post("/api/v1/shifts", json={"opening_float_dong": 0}, headers=token)
+    client.post(
+        "/api/v1/sales", headers=token, json={"client_id": "phone-1-0021", "lines": [{"code": "A"}]}
+    )
+    no_reason = client.post("/api/v1/sales/1/void", headers=token, json={})
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["fields"]
+    voided = client.post("/api/v1/sales/1/void", headers=token, json={"reason": "nhầm"})
+    assert voided.json["status"] == "voided"
+    assert client.get("/api/v1/sales/99", headers=token).status_code == 404
