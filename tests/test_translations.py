@@ -36,8 +36,8 @@ def test_every_message_in_the_code_has_a_vietnamese_translation():
 
 def test_translations_keep_their_placeholders_and_are_not_fuzzy():
     for message in vietnamese():
-        if not message.id:
-            continue
+        if not message.id or not message.string:
+            continue  # a message not translated yet is the other test's business
         assert not message.fuzzy, message.id
         assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), (
             message.id

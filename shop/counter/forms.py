@@ -1,8 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import Length
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Length, ValidationError
 
-from shop.forms import ChoiceField, CountField, MoneyField, ShopForm, required, select_choices
+from shop.forms import (
+    ChoiceField,
+    CountField,
+    DayField,
+    MoneyField,
+    ShopForm,
+    required,
+    select_choices,
+)
 from shop.models import PaymentMethod
 
 METHOD_LABELS = {
@@ -91,3 +99,43 @@ class RefundForm(ShopForm):
         ],
     )
     restock = BooleanField(_l("The item goes back on the rail"), default=True)
+
+
+class NotebookSaleForm(ShopForm):
+    """A sale written in the paper notebook (a power cut), entered afterwards."""
+
+    day = DayField(_l("Day of the sale"), [required(_l("Enter the day of the sale."))])
+    time = StringField(
+        _l("Time (hh:mm)"),
+        [required(_l("Enter the time of the sale."))],
+        render_kw={"type": "time"},
+    )
+    cashier = ChoiceField(_l("Who sold"), [required(_l("Choose who sold."))], choices=[])
+    codes = TextAreaField(
+        _l("Item codes, one per line"),
+        [
+            required(_l("Scan or type a code.")),
+            Length(max=4000, message=_l("At most 4000 letters.")),
+        ],
+        description=_l("For a lot, the number of pieces after the code: SOCKS 3."),
+    )
+    method = ChoiceField(
+        _l("Paid by"),
+        [required(_l("Choose cash or transfer."))],
+        choices=select_choices(REFUND_METHOD_LABELS),
+        default="cash",
+    )
+    sale_discount_dong = MoneyField(_l("Discount on the whole sale"))
+    discount_reason = StringField(
+        _l("Reason for the discount"), [Length(max=200, message=_l("At most 200 letters."))]
+    )
+    client_id = HiddenField()
+
+    def validate_time(self, field):
+        from datetime import time
+
+        try:
+            hours, minutes = (int(part) for part in (field.data or "").strip().split(":")[:2])
+            self.moment = time(hours, minutes)
+        except (ValueError, TypeError):
+            raise ValidationError(str(_l("Write the time as hh:mm, for example 14:30."))) from None

@@ -6,12 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from shop import clock
-from shop.auth.access import current_member
+from shop.auth.access import coordinator_required, current_member
 from shop.counter import bp
 from shop.counter.forms import (
     REFUND_METHOD_LABELS,
     CloseShiftForm,
     LineForm,
+    NotebookSaleForm,
     OpenShiftForm,
     PayForm,
     RefundForm,
@@ -21,6 +22,7 @@ from shop.counter.forms import (
 )
 from shop.domain import vietqr
 from shop.extensions import db
+from shop.forms import select_choices
 from shop.models import PaymentMethod
 from shop.services import counter as counter_service
 from shop.services import stock as stock_service
@@ -391,3 +393,56 @@ def refund(number: int):
     db.session.commit()
     flash(_("Money given back and recorded."), "success")
     return redirect(url_for("counter.show_sale", number=number), code=303)
+
+
+@bp.route("/notebook", methods=["GET", "POST"])
+@coordinator_required
+def notebook_sale():
+    """Enter a sale from the paper notebook kept during a power cut, at its real time."""
+    from datetime import datetime
+
+    from shop.services import members as member_service
+
+    form = NotebookSaleForm()
+    members = member_service.list_members(db.session)
+    form.cashier.choices = select_choices([(m.number, f"{m.number} · {m.name}") for m in members])
+    if not form.is_submitted():
+        form.client_id.data = str(uuid.uuid4())
+        form.day.data = clock.today()
+    status = 200
+    if form.validate_on_submit():
+        at = datetime.combine(form.day.data, form.moment, tzinfo=_tz())
+        cashier = next(m for m in members if str(m.number) == form.cashier.data)
+        try:
+            if at > clock.now():
+                raise InvalidInput(_("The time cannot be in the future."), "time")
+            lines = counter_service.parse_codes(form.codes.data)
+            discount = form.sale_discount_dong.data or 0
+            sale, _new = counter_service.record_sale(
+                db.session,
+                counter_service.SaleRequest(
+                    lines=tuple(lines),
+                    discount_dong=discount,
+                    discount_reason=form.discount_reason.data or "",
+                    client_id=form.client_id.data or None,
+                    all_by_transfer=form.method.data == "transfer",
+                ),
+                cashier=cashier,
+                at=at,
+                tz=_tz(),
+                entered_by=current_member(),
+                shift=counter_service.shift_at(db.session, cashier, at),
+                require_shift=False,
+                transfer_confirmed=True,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Sale %(number)s entered from the notebook.", number=sale.number), "success")
+            return redirect(url_for("counter.show_sale", number=sale.number), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("counter/notebook.html", form=form), status

@@ -8,6 +8,7 @@ backs that in the database. Lots are taken the same way, by their quantity on ha
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ from shop.domain.sale import Line, SaleError, payment, totals
 from shop.models import (
     CartDiscount,
     CartLine,
+    Intake,
     Item,
     ItemStatus,
     Member,
@@ -330,6 +332,7 @@ class SaleRequest:
     discount_reason: str = ""
     client_id: str | None = None
     number: int | None = None  # only a journal gives it
+    all_by_transfer: bool = False  # the whole total by transfer, whatever it comes to
 
 
 def record_sale(
@@ -342,12 +345,15 @@ def record_sale(
     entered_by: Member | None = None,
     shift: Shift | None = None,
     require_shift: bool = True,
+    transfer_confirmed: bool = False,
 ) -> tuple[Sale, bool]:
     """Record a sale; return it and whether it is new (False: the same client id came again).
 
-    Prices are today's (markdown applied) unless the request gives them. Every item is
-    taken out of stock by a conditional UPDATE; if one is gone the whole sale is refused
-    and nothing of it stays. A sale with a transfer part waits for :func:`confirm_transfer`.
+    Prices are those of the sale's day (markdown applied) unless the request gives them.
+    Every item is taken out of stock by a conditional UPDATE; if one is gone the whole sale
+    is refused and nothing of it stays. A sale with a transfer part waits for
+    :func:`confirm_transfer` unless ``transfer_confirmed`` (a sale entered afterwards from the
+    paper notebook, whose money arrived long ago).
     """
     if request.client_id:
         existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
@@ -374,6 +380,18 @@ def record_sale(
     for code in codes:
         if code not in items:
             raise InvalidInput(_l("There is no item with code %(code)s.", code=code), "code")
+    came_in = dict(
+        session.execute(
+            select(Item.code, Intake.received_at)
+            .join(Intake, Item.intake_id == Intake.id)
+            .where(Item.code.in_(codes))
+        ).all()
+    )
+    for code in codes:
+        if came_in[code] > at:
+            raise InvalidInput(
+                _l("Item %(code)s had not come in yet at that time.", code=code), "code"
+            )
     unique_codes = [c for c in codes if not items[c].is_lot]
     if len(unique_codes) != len(set(unique_codes)):
         raise InvalidInput(_l("One item is twice in the sale."), "code")
@@ -393,9 +411,10 @@ def record_sale(
             ],
             request.discount_dong,
         )
+        transfer = result.total_dong if request.all_by_transfer else request.transfer_dong
         paid = payment(
             result.total_dong,
-            transfer_dong=request.transfer_dong,
+            transfer_dong=transfer,
             tendered_dong=request.tendered_dong,
         )
     except SaleError as error:
@@ -413,7 +432,7 @@ def record_sale(
         cash_dong=paid.cash_dong,
         transfer_dong=paid.transfer_dong,
         tendered_dong=paid.tendered_dong,
-        confirmed_at=at if paid.transfer_dong == 0 else None,
+        confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
     )
     session.add(sale)
     session.flush()
@@ -677,3 +696,44 @@ def refunds_of(session: Session, sale: Sale) -> list[Refund]:
             .order_by(Refund.at, Refund.id)
         )
     )
+
+
+def shift_at(session: Session, member: Member, at: datetime) -> Shift | None:
+    """The shift of ``member`` that was open at the moment ``at``, if any."""
+    return session.scalar(
+        select(Shift)
+        .where(
+            Shift.member_id == member.id,
+            Shift.opened_at <= at,
+            (Shift.closed_at.is_(None)) | (Shift.closed_at >= at),
+        )
+        .order_by(Shift.opened_at.desc())
+        .limit(1)
+    )
+
+
+_NOTEBOOK_LINE = re.compile(
+    r"^(?P<code>[A-Za-z0-9-]{1,32})(?:\s*[x×X*]\s*(?P<times>\d{1,6})|\s+(?P<count>\d{1,6}))?$"
+)
+
+
+def parse_codes(text: str) -> list[LineRequest]:
+    """Lines typed from a paper notebook, one per line: ``10008``, or ``SOCKS 3`` / ``SOCKS x3``
+    for three pieces of a lot."""
+    lines = []
+    for raw in (text or "").splitlines():
+        raw = raw.strip()
+        if not raw:
+            continue
+        match = _NOTEBOOK_LINE.match(raw)
+        if match is None:
+            raise InvalidInput(
+                _l(
+                    "Write one code per line, with the number of pieces after "
+                    "it for a lot: SOCKS 3."
+                ),
+                "codes",
+            )
+        quantity = int(match["times"] or match["count"] or 1)
+        lines.append(LineRequest(match["code"], max(1, quantity)))
+    return lines

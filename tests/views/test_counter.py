@@ -215,3 +215,43 @@ def test_transfer_needs_the_bank_account(as_coordinator, app, stocked):
 
 def test_member_cannot_change_shop_settings(as_member):
     assert as_member.get("/settings/shop").status_code == 403
+
+
+def test_a_sale_from_the_paper_notebook(as_coordinator, stocked, clock):
+    page = as_coordinator.get("/counter/notebook")
+    assert "Nhập hóa đơn từ sổ ghi" in page.text
+    # 19 November, 15:30 in Hanoi: before "now" (20 November 10:00) and after the intake.
+    data = {
+        "day": "19/11/2026",
+        "time": "15:30",
+        "cashier": "2",
+        "codes": "A\nSOCKS 2\n",
+        "method": "cash",
+        "client_id": "notebook-0001",
+    }
+    entered = as_coordinator.post("/counter/notebook", data=data)
+    assert entered.status_code == 303, entered.text
+    sale = as_coordinator.get(entered.headers["Location"])
+    assert "70.000" in sale.text and "19/11/2026 15:30" in sale.text
+    assert "Nguyễn Thị Ngọc" in sale.text
+    again = as_coordinator.post("/counter/notebook", data=data)
+    assert again.headers["Location"] == entered.headers["Location"]
+    future = as_coordinator.post(
+        "/counter/notebook", data={**data, "day": "21/11/2026", "client_id": "notebook-0002"}
+    )
+    assert future.status_code == 422 and "tương lai" in future.text
+    early = as_coordinator.post(
+        "/counter/notebook",
+        data={**data, "day": "10/11/2026", "codes": "C", "client_id": "notebook-0003"},
+    )
+    assert early.status_code == 422 and "chưa được nhập" in early.text
+    bad = as_coordinator.post(
+        "/counter/notebook",
+        data={**data, "codes": "A B C", "time": "25:99", "client_id": "notebook-0004"},
+    )
+    assert bad.status_code == 422
+    assert "mỗi dòng một mã" in bad.text and "hh:mm" in bad.text
+
+
+def test_only_coordinators_enter_notebook_sales(as_member):
+    assert as_member.get("/counter/notebook").status_code == 403
