@@ -19,6 +19,13 @@ def show_error_on_form(form, error: ShopError) -> None:
         flash(str(error.message), "error")
 
 
+def flash_form_errors(form) -> None:
+    """Show a form's errors at the top of the next page (for small forms on a busy page)."""
+    for messages in form.errors.values():
+        for message in messages:
+            flash(str(message), "error")
+
+
 def safe_next(default_endpoint: str = "main.index") -> str:
     """Where to go after signing in: a path on this site only, never another host."""
     target = request.values.get("next", "")

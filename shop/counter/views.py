@@ -28,7 +28,7 @@ from shop.services import counter as counter_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import shop_profile
-from shop.views import show_error_on_form
+from shop.views import flash_form_errors, show_error_on_form
 
 
 def _tz():
@@ -146,8 +146,7 @@ def add():
     """A scanned or typed code (or a lot picked with its quantity) goes into the cart."""
     form = ScanForm()
     if not form.validate():
-        for message in form.code.errors + form.quantity.errors:
-            flash(str(message), "error")
+        flash_form_errors(form)
         return _back_to_counter()
     try:
         counter_service.add_to_cart(
@@ -181,9 +180,7 @@ def change_line(line_id: int):
         db.session.commit()
         return _back_to_counter()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
+        flash_form_errors(form)
         return _back_to_counter()
     try:
         counter_service.change_cart_line(
@@ -206,9 +203,7 @@ def change_line(line_id: int):
 def sale_discount():
     form = SaleDiscountForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
+        flash_form_errors(form)
         return _back_to_counter()
     try:
         counter_service.set_cart_discount(
@@ -237,9 +232,7 @@ def pay():
     """Turn the cart into a sale: cash (with change), a transfer (with its QR) or both."""
     form = PayForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
+        flash_form_errors(form)
         return _back_to_counter()
     member = current_member()
     view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
@@ -367,9 +360,7 @@ def refund(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = RefundForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "error")
+        flash_form_errors(form)
         return redirect(url_for("counter.show_sale", number=number, _anchor="refund"), code=303)
     member = current_member()
     try:
