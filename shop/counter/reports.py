@@ -1,1 +1,60 @@
-"""Z reports (per shift and per day); filled in by the reports work."""
+"""Z reports (Báo cáo cuối ngày): one shift's, or one local day's, to read or print.
+
+Any signed-in member may see them (the sign-in check of ``shop.auth.access`` covers every
+route); they only read, so they never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask import abort, current_app, render_template
+
+from shop import clock
+from shop.counter import bp
+from shop.extensions import db
+from shop.services import counter as counter_service
+from shop.services import reports as report_service
+
+#: No report before this day: the shop kept no books then (and far-off years overflow).
+FIRST_DAY = date(2000, 1, 1)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> date | None:
+    """``yyyy-mm-dd`` as a date from :data:`FIRST_DAY` to today, else ``None``."""
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= clock.today() else None
+
+
+@bp.get("/z/shift/<int:shift_id>")
+def show_shift_report(shift_id: int):
+    """The Z report of one shift (so far, while it is open); 404 for an unknown shift."""
+    shift = counter_service.get_shift(db.session, shift_id)
+    report = report_service.shift_report(db.session, shift, tz=current_app.config["SHOP_TZ"])
+    return render_template("counter/z_report.html", report=report, now=clock.now())
+
+
+@bp.get("/z/day", defaults={"day": None})
+@bp.get("/z/day/<day>")
+def show_day_report(day: str | None):
+    """The Z report of today, or of a past day given as ``yyyy-mm-dd`` (else 404)."""
+    today = clock.today()
+    wanted = today if day is None else parse_day(day)
+    if wanted is None:
+        abort(404)
+    report = report_service.day_report(db.session, wanted, tz=current_app.config["SHOP_TZ"])
+    before = wanted - timedelta(days=1)
+    return render_template(
+        "counter/z_report.html",
+        report=report,
+        now=clock.now(),
+        previous_day=before if before >= FIRST_DAY else None,
+        next_day=wanted + timedelta(days=1) if wanted < today else None,
+    )

@@ -129,7 +129,7 @@ def close_shift():
                 ),
                 "success",
             )
-            return redirect(url_for("counter.counter"), code=303)
+            return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
     elif form.is_submitted():
         status = 422
     count = counter_service.cash_count(db.session, shift)

@@ -66,6 +66,7 @@ def run_a_shift(page, live_server, name):
     screenshot(page, f"counter-close-{name}")
     page.get_by_role("button", name="Đóng ca").click()
     flash = page.locator(".flash").inner_text().replace("\xa0", " ")
+    screenshot(page, f"z-report-{name}")
     assert "chênh lệch -5.000 ₫" in flash
     assert page.foreign_requests == [] if hasattr(page, "foreign_requests") else True
 
