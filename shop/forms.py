@@ -15,10 +15,25 @@ from shop import messages
 from shop.domain.money import MoneyError, parse_dong
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import PinError, check_new_pin
+from shop.domain.text import clean
+
+
+def _clean_text(value):
+    return clean(value) if isinstance(value, str) else value
 
 
 class ShopForm(FlaskForm):
-    """Base form: CSRF on, and the same form reads a JSON body for the API (CSRF off there)."""
+    """Base form: CSRF on, and the same form reads a JSON body for the API (CSRF off there).
+
+    Every text field is cleaned as it is read (composed Unicode, no control characters).
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField):
+                filters = tuple(unbound_field.kwargs.get("filters", ()))
+                options = {**options, "filters": (*filters, _clean_text)}
+            return unbound_field.bind(form=form, **options)
 
     @classmethod
     def from_json(cls, payload: dict, **kwargs):

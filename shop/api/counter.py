@@ -22,6 +22,7 @@ from shop.services import counter as counter_service
 from shop.services.errors import InvalidInput, NotFound
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
 COMPONENTS["Shift"] = {
     "type": "object",
@@ -324,7 +325,7 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
             ):
                 problems[f"{where}.{name}"] = [_l("Unknown field.")]
             code = entry.get("code")
-            if not isinstance(code, str) or not code.strip() or len(code) > 40:
+            if not isinstance(code, str) or not CODE.match(code.strip()):
                 problems[f"{where}.code"] = [_l("Scan or type a code.")]
                 code = ""
             quantity = entry.get("quantity", 1)

@@ -23,7 +23,7 @@ from shop.domain.pricing import (
     markdown_step,
     month_key,
 )
-from shop.domain.text import fold
+from shop.domain.text import clean, fold
 from shop.models import (
     Category,
     Condition,
@@ -200,6 +200,7 @@ def set_price_suggestion(
 
 
 def find_donors(session: Session, text: str = "", limit: int = 50) -> list[Donor]:
+    text = clean(text or "")
     query = select(Donor).order_by(Donor.name).limit(limit)
     if text.strip():
         pattern = f"%{text.strip()}%"
@@ -292,6 +293,8 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
 
 
 def get_intake(session: Session, ref: str) -> Intake:
+    if not CODE_PATTERN.match(ref or "") and not re.fullmatch(r"[A-Za-z0-9-]{1,40}", ref or ""):
+        raise NotFound(_l("There is no intake %(ref)s.", ref=clean(ref or "")), "ref")
     intake = session.scalar(select(Intake).where(Intake.ref == ref))
     if intake is None:
         raise NotFound(_l("There is no intake %(ref)s.", ref=ref), "ref")
@@ -396,6 +399,8 @@ def _new_code(session: Session) -> str:
 
 
 def get_item(session: Session, code: str) -> Item:
+    if not CODE_PATTERN.match((code or "").strip()):
+        raise NotFound(_l("There is no item with code %(code)s.", code=clean(code or "")), "code")
     item = session.scalar(
         select(Item)
         .where(Item.code == (code or "").strip())
@@ -702,6 +707,7 @@ class DonorSummary:
 
 def donor_summaries(session: Session, text: str = "", limit: int = 200) -> list[DonorSummary]:
     """Donors with how often they gave and how many pieces, latest giver first (thank-yous)."""
+    text = clean(text or "")
     pieces = func.coalesce(Item.quantity_received, 1)
     query = (
         select(

@@ -231,3 +231,31 @@ def test_api_answers_garbage_bodies_with_a_4xx(client, token, raw, content_type)
 def test_searches_answer_any_query_string_without_a_500(as_coordinator, token, args, path):
     response = as_coordinator.get(path, query_string=args)
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/stock/?q=%00ao", {}),
+        ("get", "/stock/A%00", {}),
+        ("get", "/intake/N%001", {}),
+        ("get", "/intake/donors?q=%00", {}),
+        ("get", "/api/v1/items?q=%00", {}),
+        ("get", "/api/v1/donors?q=%00", {}),
+        ("get", "/api/v1/items/A%00", {}),
+        ("post", "/intake/new", {"data": {"kind": "donation", "donor_name": "Chị\x00 Mai"}}),
+        ("post", "/api/v1/donors", {"json": {"name": "\x00"}}),
+        (
+            "post",
+            "/api/v1/sales",
+            {"json": {"client_id": "abcdefgh1", "lines": [{"code": "\x00"}]}},
+        ),
+    ],
+)
+def test_nul_bytes_are_cleaned_or_refused_never_a_500(as_coordinator, token, method, path, kwargs):
+    """PostgreSQL refuses NUL characters in text; they must never reach it."""
+    kwargs = dict(kwargs)
+    if path.startswith("/api/"):
+        kwargs["headers"] = token
+    response = getattr(as_coordinator, method)(path, **kwargs)
+    assert response.status_code < 500
