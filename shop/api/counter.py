@@ -491,3 +491,121 @@ def refund_sale(number: int):
     )
     db.session.commit()
     return sale_json(counter_service.get_sale(db.session, number)), 201
+
+
+COMPONENTS["ZReport"] = {
+    "type": "object",
+    "required": ["kind", "day", "sales_count", "net_dong", "cash_dong", "transfer_dong"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["shift", "day"]},
+        "day": {"type": "string", "format": "date"},
+        "shift": {"type": "integer", "nullable": True},
+        "member": {"type": "integer", "nullable": True},
+        **{
+            name: {"type": "integer"}
+            for name in (
+                "sales_count",
+                "awaiting_transfer_count",
+                "awaiting_transfer_dong",
+                "voids_count",
+                "voids_total_dong",
+                "gross_dong",
+                "line_discounts_dong",
+                "sale_discounts_dong",
+                "net_dong",
+                "cash_dong",
+                "transfer_dong",
+                "refunds_count",
+                "refunds_cash_dong",
+                "refunds_transfer_dong",
+                "net_after_refunds_dong",
+                "consignment_dong",
+                "pieces",
+            )
+        },
+        "cash_difference_dong": {"type": "integer", "nullable": True},
+        "categories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "category": {"type": "string"},
+                    "pieces": {"type": "integer"},
+                    "net_dong": {"type": "integer"},
+                },
+            },
+        },
+        "drawers": {"type": "array", "items": {"$ref": "#/components/schemas/Shift"}},
+    },
+}
+
+
+def report_json(report) -> dict:
+    drawers = [report.drawer.shift] if report.drawer else [d.shift for d in report.shifts]
+    names = (
+        "sales_count",
+        "awaiting_transfer_count",
+        "awaiting_transfer_dong",
+        "voids_count",
+        "voids_total_dong",
+        "gross_dong",
+        "line_discounts_dong",
+        "sale_discounts_dong",
+        "net_dong",
+        "cash_dong",
+        "transfer_dong",
+        "refunds_count",
+        "refunds_cash_dong",
+        "refunds_transfer_dong",
+        "net_after_refunds_dong",
+        "consignment_dong",
+        "pieces",
+    )
+    return {
+        "kind": str(getattr(report.kind, "value", report.kind)),
+        "day": report.day.isoformat(),
+        "shift": report.shift.id if report.shift else None,
+        "member": report.member.number if report.member else None,
+        **{name: getattr(report, name) for name in names},
+        "cash_difference_dong": report.drawer.difference_dong
+        if report.drawer
+        else report.cash_difference_dong,
+        "categories": [
+            {"category": c.category, "pieces": c.pieces, "net_dong": c.net_dong}
+            for c in report.categories
+        ],
+        "drawers": [shift_json(shift) for shift in drawers],
+    }
+
+
+@route(
+    "/reports/shifts/{shift_id}",
+    "GET",
+    "The Z report of a shift",
+    tag="counter",
+    responses={"200": {"description": "The report", **ref_response("ZReport")}},
+)
+def shift_z_report(shift_id: int):
+    from shop.services import reports
+
+    shift = counter_service.get_shift(db.session, shift_id)
+    return report_json(reports.shift_report(db.session, shift, tz=_tz()))
+
+
+@route(
+    "/reports/days/{day}",
+    "GET",
+    "The Z report of a day (YYYY-MM-DD, the shop's time zone)",
+    tag="counter",
+    responses={"200": {"description": "The report", **ref_response("ZReport")}},
+)
+def day_z_report(day: str):
+    from datetime import date
+
+    from shop.services import reports
+
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError:
+        raise NotFound(_l("This page does not exist."), "day") from None
+    return report_json(reports.day_report(db.session, wanted, tz=_tz()))

@@ -45,7 +45,7 @@ class Operation:
 
 OPERATIONS: list[Operation] = []
 #: Path parameters that are strings (an item's code, an intake's ref); the others are ints.
-STRING_PARAMS = {"code", "ref"}
+STRING_PARAMS = {"code", "ref", "day"}
 COMPONENTS: dict[str, dict] = {"Error": ERROR}
 
 

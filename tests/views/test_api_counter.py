@@ -112,3 +112,26 @@ def test_no_shift_no_sale_and_void_rules(client, token):
     voided = client.post("/api/v1/sales/1/void", headers=token, json={"reason": "nhầm"})
     assert voided.json["status"] == "voided"
     assert client.get("/api/v1/sales/99", headers=token).status_code == 404
+
+
+def test_z_reports_through_the_api(client, token):
+    client.post("/api/v1/shifts", json={"opening_float_dong": 100000}, headers=token)
+    client.post(
+        "/api/v1/sales",
+        headers=token,
+        json={"client_id": "phone-1-0100", "lines": [{"code": "A"}], "tendered_dong": 50000},
+    )
+    shift_id = client.get("/api/v1/shifts/current", headers=token).json["id"]
+    report = client.get(f"/api/v1/reports/shifts/{shift_id}", headers=token)
+    assert report.status_code == 200, report.json
+    assert (report.json["sales_count"], report.json["net_dong"], report.json["cash_dong"]) == (
+        1,
+        50000,
+        50000,
+    )
+    assert report.json["drawers"][0]["expected_cash_dong"] == 150000
+    day = report.json["day"]
+    whole_day = client.get(f"/api/v1/reports/days/{day}", headers=token).json
+    assert whole_day["kind"] == "day" and whole_day["net_dong"] == 50000
+    assert client.get("/api/v1/reports/days/2026-13-45", headers=token).status_code == 404
+    assert client.get("/api/v1/reports/shifts/999", headers=token).status_code == 404
