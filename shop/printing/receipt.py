@@ -1,0 +1,534 @@
+"""Receipts for a thermal printer: the layout as rows of text, and the same rows as a 1-bit image.
+
+Plain data in, rows or a Pillow image out: nothing here needs Flask or the database, so the
+counter, the end-of-day report and the tests build a :class:`Receipt` the same way and hand it
+to :func:`receipt_lines` (the text the printer's own font prints) or :func:`render_image`
+(every Vietnamese letter drawn with the bundled DejaVu fonts, which is what cheap 58 mm
+printers without a Vietnamese code page need). :mod:`shop.printing.escpos_out` turns either
+into ESC/POS bytes.
+
+Units: money is whole đồng (``int``), printed with :func:`~shop.domain.money.format_dong`;
+paper widths are millimetres; image sizes are printer dots (pixels), at ``dpi`` dots per inch
+(203 on nearly every cheap thermal printer). Widths for :func:`receipt_lines` are characters
+of the printer's font A (12 × 24 dots): 32 on 58 mm paper, 48 on 80 mm paper.
+
+Every word printed comes from the caller (the shop's name, the title, the cashier) or from
+:class:`ReceiptLabels` (English by default; the web layer passes translated ones).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageDraw, ImageFont
+
+from shop.domain import vietqr
+from shop.domain.money import format_dong
+
+FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
+_REGULAR = "DejaVuSans.ttf"
+_BOLD = "DejaVuSans-Bold.ttf"
+
+#: Paper widths the shop prints on (mm) → the width the print head reaches on it (mm).
+#: Both are the usual figures for thermal receipt printers: 384 and 576 dots at 203 dpi.
+PRINTABLE_MM = {58: 48.0, 80: 72.0}
+#: Characters of font A (12 dots wide) across the printable width at 203 dpi.
+CHARS_PER_LINE = {58: 32, 80: 48}
+#: The resolution of almost every thermal receipt printer, dots per inch.
+DEFAULT_DPI = 203
+
+#: The QR code takes about this share of the printable width: big enough for any phone camera
+#: at arm's length (5 dots = 0.6 mm a module on 58 mm paper), small enough to keep the slip
+#: short.
+QR_SHARE = 0.6
+#: Fewer dots a module than this and thermal bleed starts merging modules.
+_QR_MIN_SCALE = 3
+
+
+@dataclass(frozen=True)
+class ReceiptLabels:
+    """Every word a receipt prints besides the caller's own text; English by default."""
+
+    sale: str = "Sale"  # before the number: "Sale 123" (a report may pass "Shift")
+    cashier: str = "Cashier"  # "Cashier: Nguyễn Thị Hồng"
+    subtotal: str = "Subtotal"  # before the whole-sale discount; shown only with one
+    discount: str = "Discount"  # "Discount: small stain", for a line or the whole sale
+    total: str = "Total"
+    cash: str = "Cash"  # the part of the total paid in cash
+    tendered: str = "Tendered"  # the cash handed over
+    change: str = "Change"  # the cash given back
+    transfer: str = "Transfer"  # the part of the total paid by bank transfer
+    scan_to_pay: str = "Scan to pay"  # under the VietQR code: "Scan to pay: 54.000 ₫"
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int in Python; True đồng is never what the caller meant.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_dong(name: str, value: object, *, minimum: int = 0) -> None:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int of đồng, not {type(value).__name__}")
+    assert isinstance(value, int)
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of a sale (or of a refund or a void): an item or a lot, with its discount.
+
+    Invariant, checked: ``net_dong == quantity × unit_price_dong − discount_dong``. The line's
+    share of a whole-sale discount is *not* in it: that discount prints once, under the
+    lines, so the amounts in the right-hand column add up to the subtotal on paper.
+    """
+
+    code: str  # the item's code; may be empty
+    description: str  # "Áo khoác gió màu xanh rêu"; wrapped at word boundaries
+    quantity: int  # pieces, ≥ 1
+    unit_price_dong: int  # price of one piece, ≥ 0
+    discount_dong: int = 0  # this line's own discount, 0 ≤ discount ≤ quantity × unit price
+    discount_reason: str = ""  # printed after the "Discount" label
+    net_dong: int | None = None  # None: worked out from the invariant
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.quantity) or self.quantity < 1:
+            raise ValueError(f"quantity must be an int ≥ 1, not {self.quantity!r}")
+        _check_dong("unit_price_dong", self.unit_price_dong)
+        _check_dong("discount_dong", self.discount_dong)
+        gross = self.quantity * self.unit_price_dong
+        if self.discount_dong > gross:
+            raise ValueError("a line's discount cannot exceed its price")
+        if self.net_dong is None:
+            object.__setattr__(self, "net_dong", gross - self.discount_dong)
+        _check_dong("net_dong", self.net_dong)
+        if self.net_dong != gross - self.discount_dong:
+            raise ValueError(
+                f"net_dong {self.net_dong} is not quantity × unit price − discount "
+                f"({gross} − {self.discount_dong})"
+            )
+
+    @property
+    def gross_dong(self) -> int:
+        """quantity × unit price, before this line's discount (whole đồng)."""
+        return self.quantity * self.unit_price_dong
+
+
+ExtraValue = str | int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Receipt:
+    """Everything one slip prints, already translated and formatted by the caller.
+
+    Keyword arguments only: twenty fields in a row are too easy to swap. Money is whole đồng.
+    ``total_dong`` is ``None`` for slips without a total (an end-of-day report made only of
+    ``extra_rows``); when there are ``lines`` it must equal the sum of their ``net_dong``
+    minus ``sale_discount_dong`` (checked), so the paper adds up. Payment rows print only
+    when their amount is above zero; ``change_dong`` prints whenever something was tendered.
+    ``extra_rows`` are (label, value) pairs printed after the payments; a value that is an
+    int is đồng and goes through ``format_dong``, a str prints as it is, an empty one leaves
+    the label alone on its row.
+    """
+
+    shop_name: str
+    shop_address: str = ""
+    title: str  # "HÓA ĐƠN", "TRẢ HÀNG", "HỦY HÓA ĐƠN", "BÁO CÁO CUỐI NGÀY"…
+    number: int | None = None  # the sale's number; None on slips that have none
+    moment_text: str  # already formatted in the shop's time zone: "23/11/2026 14:30"
+    cashier: str = ""
+    lines: tuple[ReceiptLine, ...] = ()
+    sale_discount_dong: int = 0
+    sale_discount_reason: str = ""
+    total_dong: int | None = None
+    cash_dong: int = 0
+    tendered_dong: int = 0
+    change_dong: int = 0
+    transfer_dong: int = 0
+    vietqr_payload: str | None = None  # printed as a QR code with a "scan to pay" caption
+    footer: str = ""  # may hold line breaks
+    labels: ReceiptLabels = field(default_factory=ReceiptLabels)
+    extra_rows: tuple[tuple[str, ExtraValue], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Lists are welcome from callers; the frozen receipt keeps tuples.
+        object.__setattr__(self, "lines", tuple(self.lines))
+        object.__setattr__(self, "extra_rows", tuple(tuple(row) for row in self.extra_rows))
+        if self.number is not None and (not _is_int(self.number) or self.number < 1):
+            raise ValueError(f"number must be an int ≥ 1 or None, not {self.number!r}")
+        for name in ("sale_discount_dong", "cash_dong", "tendered_dong", "change_dong"):
+            _check_dong(name, getattr(self, name))
+        _check_dong("transfer_dong", self.transfer_dong)
+        if self.total_dong is not None:
+            _check_dong("total_dong", self.total_dong)
+        if not all(isinstance(line, ReceiptLine) for line in self.lines):
+            raise TypeError("lines must be ReceiptLine objects")
+        for row in self.extra_rows:
+            if len(row) != 2 or not isinstance(row[0], str):
+                raise TypeError(f"an extra row is (label, value), not {row!r}")
+            if not isinstance(row[1], str):
+                _check_dong("an extra row's value", row[1], minimum=-(10**15))
+        if self.lines and self.total_dong is not None:
+            expected = sum(line.net_dong or 0 for line in self.lines) - self.sale_discount_dong
+            if self.total_dong != expected:
+                raise ValueError(
+                    f"total_dong {self.total_dong} is not the lines' net amounts minus the "
+                    f"sale's discount ({expected})"
+                )
+        if self.vietqr_payload is not None and not self.vietqr_payload:
+            raise ValueError("vietqr_payload is None or a payload, not empty")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One printed row: ``left`` text and ``right`` text (money) on the same baseline.
+
+    ``kind`` is ``"text"``, ``"rule"`` (a dashed line across), ``"space"`` (a little white
+    space in the image, nothing in text mode) or ``"qr"`` (the VietQR code, its payload in
+    ``left``). ``large`` rows are the printer's double height in text mode and
+    a bigger font in the image; neither makes a row wider in characters, so one width fits
+    both. ``center`` rows have no ``right`` part.
+    """
+
+    left: str = ""
+    right: str = ""
+    bold: bool = False
+    large: bool = False
+    center: bool = False
+    kind: Literal["text", "rule", "space", "qr"] = "text"
+
+
+#: How wide a text is in a given style: (text, bold, large) → width in the caller's unit.
+Measure = Callable[[str, bool, bool], float]
+
+
+#: Longer texts (a pasted paragraph as a description) are cut with an ellipsis: characters.
+_TEXT_LIMIT = 300
+
+
+def _clean(text: str) -> str:
+    """``text`` fit to print: NFC, no control characters, at most :data:`_TEXT_LIMIT` long."""
+    # Text typed on phones may arrive decomposed (a + combining marks): no code page and no
+    # glyph lookup handles that as well as the precomposed letters NFC gives.
+    text = unicodedata.normalize("NFC", text)
+    # In text mode an ESC or GS in a description would reach the printer as a command, and
+    # a tab or newline would break the layout: every control character becomes a space.
+    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
+
+
+def _money(amount: int) -> str:
+    return format_dong(amount)
+
+
+def _blocks(receipt: Receipt) -> list[Row]:
+    """The receipt's rows before wrapping: long texts are still one row each."""
+    labels = receipt.labels
+    rows = [Row(receipt.shop_name, bold=True, large=True, center=True)]
+    if receipt.shop_address:
+        rows.append(Row(receipt.shop_address, center=True))
+    rows.append(Row(kind="space"))
+    rows.append(Row(receipt.title, bold=True, center=True))
+    if receipt.number is not None:
+        rows.append(Row(f"{labels.sale} {receipt.number}", receipt.moment_text))
+    else:
+        rows.append(Row(receipt.moment_text))
+    if receipt.cashier:
+        rows.append(Row(f"{labels.cashier}: {receipt.cashier}"))
+
+    if receipt.lines:
+        rows.append(Row(kind="rule"))
+    for line in receipt.lines:
+        if line.description.strip():
+            rows.append(Row(line.description))
+        # Indented details under the description; the right-hand amounts add up to the
+        # subtotal: each line's price, then minus its discount.
+        details = [line.code] if line.code else []
+        if line.quantity != 1:
+            # The unit price without its ₫, so it does not read as a second amount.
+            details.append(f"{line.quantity} × {format_dong(line.unit_price_dong, symbol=False)}")
+        rows.append(Row("  " + "  ".join(details), _money(line.gross_dong)))
+        if line.discount_dong:
+            reason = line.discount_reason
+            text = f"{labels.discount}: {reason}" if reason else labels.discount
+            rows.append(Row("  " + text, _money(-line.discount_dong)))
+
+    if receipt.total_dong is not None:
+        rows.append(Row(kind="rule"))
+        if receipt.sale_discount_dong:
+            subtotal = receipt.total_dong + receipt.sale_discount_dong
+            rows.append(Row(labels.subtotal, _money(subtotal)))
+            reason = receipt.sale_discount_reason
+            text = f"{labels.discount}: {reason}" if reason else labels.discount
+            rows.append(Row(text, _money(-receipt.sale_discount_dong)))
+        rows.append(Row(labels.total, _money(receipt.total_dong), bold=True, large=True))
+    if receipt.cash_dong:
+        rows.append(Row(labels.cash, _money(receipt.cash_dong)))
+    if receipt.tendered_dong:
+        rows.append(Row(labels.tendered, _money(receipt.tendered_dong)))
+        rows.append(Row(labels.change, _money(receipt.change_dong), bold=True))
+    if receipt.transfer_dong:
+        rows.append(Row(labels.transfer, _money(receipt.transfer_dong)))
+
+    if receipt.extra_rows:
+        rows.append(Row(kind="rule"))
+        for label, value in receipt.extra_rows:
+            rows.append(Row(label, value if isinstance(value, str) else _money(value)))
+
+    if receipt.vietqr_payload:
+        rows.append(Row(receipt.vietqr_payload, kind="qr"))
+        caption = labels.scan_to_pay
+        if receipt.transfer_dong:
+            caption += f": {_money(receipt.transfer_dong)}"
+        rows.append(Row(caption, bold=True, center=True))
+    if receipt.footer.strip():
+        rows.append(Row(kind="rule"))
+        rows.extend(Row(part, center=True) for part in receipt.footer.strip().splitlines())
+    return [
+        replace(row, left=_clean(row.left), right=_clean(row.right)) if row.kind == "text" else row
+        for row in rows
+    ]
+
+
+_TOKENS = re.compile(r"[^ ]+| +")
+#: At least this much space between a label and its amount, so two numbers never run together.
+_MIN_GAP = "  "
+
+
+def _wrap_text(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken at spaces (never at a no-break space).
+
+    Leading spaces are an indent that every line keeps; runs of spaces inside a line stay as
+    they are. A word wider than a whole line is cut wherever it must be. Always at least one
+    line (maybe empty).
+    """
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    lines: list[str] = []
+    current, pending = "", ""  # pending: the spaces before the next word
+    for token in _TOKENS.findall(body):
+        if token.startswith(" "):
+            pending = token
+            continue
+        candidate = f"{current}{pending}{token}" if current else indent + token
+        pending = ""
+        if measure(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = indent + token
+        while measure(current) > width and len(current) > len(indent) + 1:
+            # Cut the longest prefix that fits (one character at least, so this ends).
+            cut = len(current) - 1
+            while cut > len(indent) + 1 and measure(current[:cut]) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = indent + current[cut:]
+    lines.append(current)
+    return lines
+
+
+def _wrap_row(row: Row, width: float, measure: Measure) -> list[Row]:
+    if row.kind != "text":
+        return [row]
+
+    def size(text: str) -> float:
+        return measure(text, row.bold, row.large)
+
+    lefts = _wrap_text(row.left, width, size) if row.left or not row.right else []
+    rows = [replace(row, left=line, right="") for line in lefts]
+    if not row.right:
+        return rows
+    if size(row.right) > width:  # only a very long extra value: it wraps on its own lines
+        return rows + [
+            replace(row, left="", right=line) for line in _wrap_text(row.right, width, size)
+        ]
+    if rows and size(f"{lefts[-1]}{_MIN_GAP}{row.right}") <= width:
+        # The amount ends the label's last line, as on any receipt.
+        rows[-1] = replace(row, left=lefts[-1])
+        return rows
+    # No room beside the text: the amount gets a line of its own, rather than the label
+    # being broken into a narrow column.
+    return rows + [replace(row, left="")]
+
+
+def _layout(receipt: Receipt, width: float, measure: Measure) -> list[Row]:
+    rows: list[Row] = []
+    for block in _blocks(receipt):
+        rows.extend(_wrap_row(block, width, measure))
+    return rows
+
+
+def _chars(text: str, bold: bool, large: bool) -> float:
+    # The printer's font is monospaced; double height does not widen a character.
+    return len(text)
+
+
+def receipt_lines(receipt: Receipt, width_chars: int) -> list[Row]:
+    """The receipt as rows of at most ``width_chars`` characters each (left + space + right).
+
+    For the printer's own font: 32 characters on 58 mm paper, 48 on 80 mm
+    (:data:`CHARS_PER_LINE`). Descriptions and reasons wrap at spaces; amounts stay whole on
+    the right (their space before ₫ does not break). Text is NFC-normalised, control
+    characters become spaces and very long texts are cut with an ellipsis.
+    """
+    if not _is_int(width_chars) or width_chars < 16:
+        raise ValueError(f"width_chars must be an int ≥ 16, not {width_chars!r}")
+    return _layout(receipt, width_chars, _chars)
+
+
+# --- the image ---------------------------------------------------------------------------
+
+
+def printable_width_px(paper_mm: int, dpi: int = DEFAULT_DPI) -> int:
+    """Dots across the printable width of ``paper_mm`` paper: 384 (58 mm) or 576 (80 mm) at
+    203 dpi. A multiple of 8, since raster rows are sent as whole bytes.
+    """
+    if paper_mm not in PRINTABLE_MM:
+        raise ValueError(f"paper_mm must be one of {sorted(PRINTABLE_MM)}, not {paper_mm!r}")
+    if not _is_int(dpi) or not 100 <= dpi <= 600:
+        raise ValueError(f"dpi must be an int from 100 to 600, not {dpi!r}")
+    return round(PRINTABLE_MM[paper_mm] * dpi / 25.4 / 8) * 8
+
+
+@dataclass(frozen=True)
+class _Style:
+    """Type sizes in dots at :data:`DEFAULT_DPI`, for one paper width."""
+
+    body: int  # font size (em) of ordinary rows: 22 dots = 2.75 mm, like the printer's font
+    large: int  # the shop's name and the total
+    margin: int  # white dots left and right inside the printable width
+    gap: int  # extra dots between rows, so stacked accents (Ẩ, Ễ) never touch the row above
+
+
+_STYLES = {
+    58: _Style(body=22, large=28, margin=2, gap=2),
+    80: _Style(body=24, large=32, margin=4, gap=3),
+}
+#: Grey levels below this become black. Above mid-grey, so antialiased stems stay whole and
+#: thin strokes print solid on thermal paper (which prints light, not dark).
+_THRESHOLD = 160
+
+
+@lru_cache(maxsize=32)
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    """A bundled font at ``size`` dots (em), loaded once per process."""
+    return ImageFont.truetype(str(FONTS / name), size)
+
+
+@lru_cache(maxsize=4096)
+def _length(name: str, size: int, text: str) -> float:
+    # Wrapping measures the same words again and again (every amount ends in " ₫").
+    return _font(name, size).getlength(text)
+
+
+def _scaled(value: int, dpi: int) -> int:
+    return max(1, round(value * dpi / DEFAULT_DPI))
+
+
+@lru_cache(maxsize=64)
+def _qr_image(payload: str, max_px: int, target_px: int) -> Image.Image:
+    """The VietQR code as a 1-bit image, each module a whole square of dots (no smoothing).
+
+    ``target_px`` is the width aimed at; the code never exceeds ``max_px``. Cached: a
+    reprint of the same sale draws the same code.
+    """
+    base = Image.open(io.BytesIO(vietqr.qr_png(payload, scale=1))).convert("1")
+    modules = base.width  # quiet zone of 4 modules included
+    scale = target_px // modules
+    if scale < _QR_MIN_SCALE:
+        scale = min(_QR_MIN_SCALE, max_px // modules)
+    if scale < 1:
+        raise ValueError("this QR code does not fit the paper")
+    return base.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
+
+
+def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI) -> Image.Image:
+    """The receipt drawn in black on white, mode ``"1"``, as wide as the printable width.
+
+    384 dots wide on 58 mm paper and 576 on 80 mm at 203 dpi (:func:`printable_width_px`);
+    as tall as the rows need, with no blank margin above or below (the printer feeds
+    paper anyway). Text is DejaVu Sans at 22–24 dots, the total bigger and bold; it is drawn
+    antialiased in grey and then cut at one threshold, without dithering, so letters keep
+    clean edges. The VietQR code is about 60% of the width, whole dots a module.
+    """
+    width = printable_width_px(paper_mm, dpi)
+    style = _STYLES[paper_mm]
+    body, large = _scaled(style.body, dpi), _scaled(style.large, dpi)
+    margin, gap = _scaled(style.margin, dpi), _scaled(style.gap, dpi)
+
+    def font_of(bold: bool, is_large: bool) -> tuple[str, int]:
+        return (_BOLD if bold else _REGULAR), (large if is_large else body)
+
+    def measure(text: str, bold: bool, is_large: bool) -> float:
+        return _length(*font_of(bold, is_large), text)
+
+    inner = width - 2 * margin
+    rows = _layout(receipt, inner, measure)
+
+    # First pass: each row's height, so the image is made once at its final size.
+    heights: list[int] = []
+    for row in rows:
+        if row.kind == "rule":
+            heights.append(body)
+        elif row.kind == "space":
+            heights.append(body // 3)
+        elif row.kind == "qr":
+            heights.append(_qr_image(row.left, inner, round(width * QR_SHARE)).height)
+        else:
+            ascent, descent = _font(*font_of(row.bold, row.large)).getmetrics()
+            # Stacked Vietnamese capitals (Ấ, Ễ) reach about 0.2 em above the ascent.
+            heights.append(round(0.2 * font_of(row.bold, row.large)[1]) + ascent + descent + gap)
+    image = Image.new("L", (width, sum(heights)), 255)
+    draw = ImageDraw.Draw(image)
+
+    top = 0
+    for row, height in zip(rows, heights, strict=True):
+        if row.kind == "rule":
+            y = top + height // 2
+            dash, space = _scaled(8, dpi), _scaled(5, dpi)
+            for x in range(margin, width - margin, dash + space):
+                draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
+        elif row.kind == "qr":
+            code = _qr_image(row.left, inner, round(width * QR_SHARE))
+            image.paste(code.convert("L"), ((width - code.width) // 2, top))
+        else:
+            name, size = font_of(row.bold, row.large)
+            font = _font(name, size)
+            baseline = top + round(0.2 * size) + font.getmetrics()[0]
+            if row.center:
+                draw.text((width // 2, baseline), row.left, font=font, fill=0, anchor="ms")
+            else:
+                draw.text((margin, baseline), row.left, font=font, fill=0, anchor="ls")
+            if row.right:
+                draw.text((width - margin, baseline), row.right, font=font, fill=0, anchor="rs")
+        top += height
+    lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
+    return image.point(lut, "1")
+
+
+def rows_text(rows: Iterable[Row], width_chars: int) -> list[str]:
+    """``rows`` as plain lines of exactly ``width_chars`` characters (rules as dashes, the QR
+    code as a placeholder): what text mode prints, and handy in tests and logs.
+    """
+    out: list[str] = []
+    for row in rows:
+        if row.kind == "space":
+            continue
+        if row.kind == "rule":
+            out.append("-" * width_chars)
+        elif row.kind == "qr":
+            out.append("[QR]".center(width_chars))
+        elif row.center:
+            out.append(row.left.center(width_chars))
+        else:
+            out.append(row.left + row.right.rjust(width_chars - len(row.left)))
+    return out
