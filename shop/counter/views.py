@@ -408,6 +408,12 @@ def notebook_sale():
             if at > clock.now():
                 raise InvalidInput(_("The time cannot be in the future."), "time")
             lines = counter_service.parse_codes(form.codes.data)
+            shift = counter_service.shift_at(db.session, cashier, at)
+            if shift is None:
+                # Every sale belongs to a shift: its drawer and its hours depend on it.
+                raise InvalidInput(
+                    _("%(name)s had no shift open at that time.", name=cashier.name), "time"
+                )
             discount = form.sale_discount_dong.data or 0
             sale, _new = counter_service.record_sale(
                 db.session,
@@ -422,7 +428,7 @@ def notebook_sale():
                 at=at,
                 tz=_tz(),
                 entered_by=current_member(),
-                shift=counter_service.shift_at(db.session, cashier, at),
+                shift=shift,
                 require_shift=False,
                 transfer_confirmed=True,
             )

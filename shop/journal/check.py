@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 from shop.config import LANGUAGES
 from shop.domain.phone import PhoneError, normalize_phone
+from shop.domain.sale import Line, SaleError, Totals, totals
 from shop.journal.problems import Problem, child, pointer
 from shop.journal.schema import schema_problems
+from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 from shop.models import ExpenseCategory, IntakeKind
 
@@ -35,6 +37,7 @@ _DONOR_NAME, _DONOR_PHONE, _ORGANISATION = 120, 20, 120
 _SUPPLIER = 120
 _CATEGORY, _DESCRIPTION, _SIZE = 60, 200, 20
 _REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
+_DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -74,18 +77,67 @@ class _Intake:
 
 @dataclass
 class _Stock:
-    """An item or lot as the history has left it so far (while the events are replayed)."""
+    """An item or lot as the history has left it so far (while the events are replayed).
+
+    A unique item is on the rail unless ``sold`` names the sale line that holds it; a lot
+    has ``on_hand`` pieces left (``None`` where its quantity is unreadable).
+    """
 
     path: str
     intake_ref: str
     intake: _Intake
     price_dong: int | None
+    is_lot: bool = False
+    on_hand: int | None = None
+    sold: str | None = None  # path of the sale line that took the unique item
     given_to_group: str | None = None  # path of the disposal that gave it to the group
     left: tuple[str, str] | None = None  # (kind, path) of the disposal that took it away
 
     @property
     def consigned(self) -> bool:
         return self.intake.kind == "consignment"
+
+    def put_back(self, quantity: int | None) -> None:
+        """Back on the rail after a void or a refund that restocks, as the counter does it."""
+        if not self.is_lot:
+            self.sold = None
+        elif self.on_hand is not None and quantity is not None:
+            self.on_hand += quantity
+
+
+@dataclass
+class _Shift:
+    path: str
+    member: int
+    opened_at: datetime
+    closed_at: datetime | None  # None: still open when the journal was written
+
+
+@dataclass
+class _Line:
+    """A sale line, with what has been refunded on it so far (while the events are replayed)."""
+
+    path: str
+    code: str | None
+    quantity: int | None
+    net_dong: int | None = None  # None where the sale's arithmetic cannot be done
+    refunded_dong: int = 0
+    refunded_pieces: int = 0
+    taken: bool = False  # it has taken its item or pieces out of stock
+
+    def has_room(self, amount: int, quantity: int) -> bool:
+        return (self.net_dong is None or self.refunded_dong + amount <= self.net_dong) and (
+            self.quantity is None or self.refunded_pieces + quantity <= self.quantity
+        )
+
+
+@dataclass
+class _Sale:
+    path: str
+    number: int | None
+    at: datetime | None
+    lines: list[_Line]
+    void: str | None = None  # path of its void
 
 
 @dataclass
@@ -99,6 +151,9 @@ class _Checker:
     donors: dict[str, str] = field(default_factory=dict)
     intakes: dict[str, _Intake] = field(default_factory=dict)
     stock: dict[str, _Stock] = field(default_factory=dict)
+    shifts: dict[int, list[_Shift]] = field(default_factory=dict)  # by member number
+    sales: dict[int, _Sale] = field(default_factory=dict)  # by number (the first if twice)
+    sales_at: dict[str, _Sale] = field(default_factory=dict)  # by path
     # Lists with an entry whose number, ref or code is unreadable (the schema said so): a
     # reference to something missing may then be to that entry, and is not reported.
     unreadable: set[str] = field(default_factory=set)
@@ -113,6 +168,10 @@ class _Checker:
         self.check_donors()
         self.check_intakes()
         self.check_events()
+        self.check_shifts()
+        self.check_sales()
+        self.check_refunds()
+        self.replay()
         self.check_expenses()
         return self.problems
 
@@ -229,6 +288,15 @@ class _Checker:
             self.text(entry, path, "phone", _DONOR_PHONE, tidy=strip)
             self.text(entry, path, "organisation", _ORGANISATION, tidy=strip)
 
+    def day(self, entry: dict, key: str) -> date | None:
+        """The shop's local date of the time ``entry[key]``, if it is a time."""
+        at = moment_of(entry, key)
+        return at.astimezone(self.tz).date() if at else None
+
+    def shown(self, moment: datetime) -> str:
+        """A moment as the shop's wall-clock time with its offset, for messages."""
+        return moment.astimezone(self.tz).isoformat()
+
     def member_on(self, path: str, number: int | None, day: date | None) -> None:
         """Report at ``path`` unless member ``number`` exists and was a member on ``day``."""
         if number is None:
@@ -279,7 +347,7 @@ class _Checker:
                 self.check_stock(item, item_path, intake, ref)
                 self.text(item, item_path, "size", _SIZE)
             for lot_path, lot in entries(entry, "lots", path):
-                self.check_stock(lot, lot_path, intake, ref)
+                self.check_stock(lot, lot_path, intake, ref, is_lot=True)
                 quantity = whole(lot, "quantity")
                 if quantity is not None and quantity > MAX_LOT_QUANTITY:
                     self.report(
@@ -324,7 +392,9 @@ class _Checker:
                 child(path, "supplier"), f"Only a purchase names a supplier; {name} is a {kind}."
             )
 
-    def check_stock(self, entry: dict, path: str, intake: _Intake, ref: str | None) -> None:
+    def check_stock(
+        self, entry: dict, path: str, intake: _Intake, ref: str | None, *, is_lot: bool = False
+    ) -> None:
         code = text_of(entry, "code")
         if code is None:
             self.unreadable.add("stock")
@@ -335,7 +405,14 @@ class _Checker:
                     f"Code {code} is used twice (the other is at {self.stock[code].path}).",
                 )
             else:
-                self.stock[code] = _Stock(path, ref or "?", intake, whole(entry, "price_dong"))
+                self.stock[code] = _Stock(
+                    path,
+                    ref or "?",
+                    intake,
+                    whole(entry, "price_dong"),
+                    is_lot=is_lot,
+                    on_hand=whole(entry, "quantity") if is_lot else None,
+                )
         self.text(entry, path, "category", _CATEGORY, required=True)
         self.text(entry, path, "description", _DESCRIPTION)
         if "consignor_bp" in entry and intake.kind is not None and intake.kind != "consignment":
@@ -348,48 +425,18 @@ class _Checker:
     # ------------------------------------------------------------ what happened to the stock
 
     def check_events(self) -> None:
-        """Replay price changes and disposals in time order, as the import will apply them.
+        """What price changes and disposals say by themselves: their code, member and texts.
 
-        At the same moment a price change comes before a disposal; within each list the
-        file's order holds.
+        How they fit the history (the item in stock at that moment …) is for :meth:`replay`.
         """
-        timed: list[tuple[datetime, int, int, str, dict]] = []
-        for order, section in enumerate(("price_changes", "disposals")):
-            for index, (path, entry) in enumerate(entries(self.data, section)):
-                at = moment_of(entry, "at")
-                stock = self.stock_for(entry, path)
-                self.member_on(
-                    child(path, "by"),
-                    whole(entry, "by"),
-                    at.astimezone(self.tz).date() if at else None,
-                )
+        for section in ("price_changes", "disposals"):
+            for path, entry in entries(self.data, section):
+                self.stock_for(entry, path)
+                self.member_on(child(path, "by"), whole(entry, "by"), self.day(entry, "at"))
                 if section == "price_changes":
                     self.check_reason(entry, path)
                 else:
                     self.text(entry, path, "note", _DISPOSAL_NOTE)
-                if at is not None and stock is not None:
-                    timed.append((at, order, index, path, entry))
-        for at, order, _index, path, entry in sorted(timed, key=lambda event: event[:3]):
-            stock = self.stock[entry["code"]]
-            code = entry["code"]
-            received_at = stock.intake.received_at
-            if received_at is not None and at < received_at:
-                self.report(
-                    child(path, "at"),
-                    f"{entry['at']} is before item {code} came in with intake "
-                    f"{stock.intake_ref} ({received_at.astimezone(self.tz).isoformat()}).",
-                )
-            if stock.left is not None:
-                kind, left_path = stock.left
-                self.report(
-                    child(path, "at"),
-                    f"Item {code} had already left the stock by then ({kind} at {left_path}).",
-                )
-                continue
-            if order == 0:
-                self.price_change(stock, code, path, entry)
-            else:
-                self.disposal(stock, code, path, entry)
 
     def check_reason(self, entry: dict, path: str) -> None:
         # A reason may be left out (another system may not keep one); it must still fit.
@@ -442,6 +489,422 @@ class _Checker:
             stock.given_to_group = path
         elif kind in _LEAVING:
             stock.left = (kind, path)
+
+    # ------------------------------------------------------------ the counter
+
+    def check_shifts(self) -> None:
+        """Each shift by a member, closed after it opened and counted; none of one member's
+        shifts overlapping another (the minute one closes and the next opens included)."""
+        for path, entry in entries(self.data, "shifts"):
+            member = whole(entry, "member")
+            opened_at = moment_of(entry, "opened_at")
+            closed_at = moment_of(entry, "closed_at")
+            self.member_on(child(path, "member"), member, self.day(entry, "opened_at"))
+            closed, counted = "closed_at" in entry, "counted_cash_dong" in entry
+            if closed and not counted:
+                self.report(
+                    child(path, "counted_cash_dong"),
+                    "A closed shift needs the cash counted at its close.",
+                )
+            elif counted and not closed:
+                self.report(
+                    child(path, "counted_cash_dong"),
+                    "Only a closed shift has its cash counted: give its closed_at too, or leave "
+                    "the count out.",
+                )
+            if opened_at and closed_at and closed_at < opened_at:
+                self.report(
+                    child(path, "closed_at"),
+                    f"The shift cannot close at {self.shown(closed_at)}, before it opened at "
+                    f"{self.shown(opened_at)}.",
+                )
+                closed_at = None
+            if member is None or opened_at is None or (closed and closed_at is None):
+                # Sales in this shift cannot be told from sales outside any shift.
+                self.unreadable.add("shifts")
+                continue
+            self.shifts.setdefault(member, []).append(_Shift(path, member, opened_at, closed_at))
+        for member, shifts in self.shifts.items():
+            reaching: _Shift | None = None  # of the shifts so far, the one that ends last
+            for shift in sorted(shifts, key=lambda s: s.opened_at):
+                if reaching is not None and (
+                    reaching.closed_at is None or shift.opened_at <= reaching.closed_at
+                ):
+                    until = (
+                        "still open"
+                        if reaching.closed_at is None
+                        else f"until {self.shown(reaching.closed_at)}"
+                    )
+                    self.report(
+                        shift.path,
+                        f"Member {member}'s shift opening at {self.shown(shift.opened_at)} "
+                        f"overlaps her shift at {reaching.path} ({until}): a member has one "
+                        "shift at a time.",
+                    )
+                if reaching is None or (
+                    reaching.closed_at is not None
+                    and (shift.closed_at is None or shift.closed_at > reaching.closed_at)
+                ):
+                    reaching = shift
+
+    def shift_of(self, member: int, at: datetime) -> _Shift | None:
+        """The shift of ``member`` open at ``at``, its ends included (as the import finds it)."""
+        open_then = [
+            shift
+            for shift in self.shifts.get(member, [])
+            if shift.opened_at <= at and (shift.closed_at is None or at <= shift.closed_at)
+        ]
+        return max(open_then, key=lambda shift: shift.opened_at, default=None)
+
+    def check_sales(self) -> None:
+        """Each sale by itself: its number, cashier and shift, discounts, payments and void."""
+        for path, entry in entries(self.data, "sales"):
+            number = whole(entry, "number")
+            name = f"Sale {number}" if number is not None else "This sale"
+            at = moment_of(entry, "at")
+            cashier = whole(entry, "cashier")
+            self.member_on(child(path, "cashier"), cashier, self.day(entry, "at"))
+            shift = None
+            if cashier is not None and at is not None:
+                shift = self.shift_of(cashier, at)
+                if shift is None and cashier in self.members and "shifts" not in self.unreadable:
+                    self.report(
+                        child(path, "at"),
+                        f"{name} at {self.shown(at)} is outside any shift of its cashier, "
+                        f"member {cashier}.",
+                    )
+            lines = []
+            for line_path, line in entries(entry, "lines", path):
+                self.stock_for(line, line_path)
+                self.check_discount(line, line_path)
+                quantity = whole_or(line, "quantity", 1)
+                lines.append(_Line(line_path, text_of(line, "code"), quantity))
+            self.check_discount(entry, path)
+            result = self.sale_totals(entry, path)
+            if result is not None:
+                for line, net in zip(lines, result.nets, strict=True):
+                    line.net_dong = net
+            self.check_payments(entry, path, result.total_dong if result else None)
+            sale = _Sale(path, number, at, lines)
+            void = entry.get("void")
+            if isinstance(void, dict):
+                sale.void = child(path, "void")
+                self.check_void(void, sale.void, name, at, shift)
+            self.sales_at[path] = sale
+            if number is None:
+                self.unreadable.add("sales")
+            elif number in self.sales:
+                self.report(
+                    child(path, "number"),
+                    f"Sale number {number} is used twice (the other is at "
+                    f"{self.sales[number].path}).",
+                )
+            else:
+                self.sales[number] = sale
+
+    def check_discount(self, entry: dict, path: str) -> None:
+        """A discount, of a line or of a whole sale, says why in words that fit."""
+        discount = whole(entry, "discount_dong")
+        reason = entry.get("discount_reason", "")
+        if discount and isinstance(reason, str) and not reason.strip():
+            self.report(
+                child(path, "discount_reason"), f"A discount of {discount} đồng needs its reason."
+            )
+        self.text(entry, path, "discount_reason", _DISCOUNT_REASON)
+
+    def sale_totals(self, entry: dict, path: str) -> Totals | None:
+        """The sale's nets and total (SHARING.md step 1), or ``None`` where they cannot be had.
+
+        A discount larger than what it is taken from is reported at the discount.
+        """
+        lines = entry.get("lines")
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            return None
+        values = [
+            (
+                whole(line, "unit_price_dong"),
+                whole_or(line, "quantity", 1),
+                whole_or(line, "discount_dong", 0),
+            )
+            for line in lines
+        ]
+        sale_discount = whole_or(entry, "discount_dong", 0)
+        readable = [value for triple in values for value in triple] + [sale_discount]
+        if not lines or any(value is None or value < 0 for value in readable):
+            return None  # the schema has said what is wrong
+        try:
+            return totals([Line(*triple) for triple in values], sale_discount)
+        except SaleError as error:
+            if error.code == "line_discount" and error.line is not None:
+                price, quantity, discount = values[error.line]
+                self.report(
+                    child(path, "lines", error.line, "discount_dong"),
+                    f"A discount of {discount} đồng is more than the line comes to "
+                    f"({price * quantity} đồng).",
+                )
+            elif error.code == "sale_discount":
+                after = sum(price * quantity - discount for price, quantity, discount in values)
+                self.report(
+                    child(path, "discount_dong"),
+                    f"A discount of {sale_discount} đồng is more than the lines come to after "
+                    f"their own discounts ({after} đồng).",
+                )
+            return None
+
+    def check_payments(self, entry: dict, path: str, total: int | None) -> None:
+        """One cash payment at most, its cash handed over covering it; all add up to ``total``.
+
+        Transfers may come in several parts; the counter keeps their sum.
+        """
+        paid: int | None = 0
+        cash: str | None = None
+        payments = entry.get("payments")
+        for pay_path, payment in entries(entry, "payments", path):
+            method = text_of(payment, "method")
+            amount = whole(payment, "amount_dong")
+            tendered = whole(payment, "tendered_dong")
+            if amount is None or method not in ("cash", "transfer"):
+                paid = None
+                continue
+            if paid is not None:
+                paid += amount
+            if method == "transfer":
+                if "tendered_dong" in payment:
+                    self.report(
+                        child(pay_path, "tendered_dong"),
+                        "Only a cash payment has cash handed over; this one is a transfer.",
+                    )
+                continue
+            if cash is not None:
+                self.report(
+                    pay_path, f"A sale has one cash payment at most (the other is at {cash})."
+                )
+            cash = pay_path
+            if tendered is None:
+                continue
+            if tendered < amount:
+                self.report(
+                    child(pay_path, "tendered_dong"),
+                    f"{tendered} đồng handed over does not cover the {amount} đồng paid in cash.",
+                )
+            elif amount == 0 and tendered > 0:
+                self.report(
+                    child(pay_path, "tendered_dong"),
+                    f"No cash is paid, so no cash ({tendered} đồng) is handed over.",
+                )
+        if not isinstance(payments, list) or len(entries(entry, "payments")) != len(payments):
+            paid = None
+        if total is not None and paid is not None and paid != total:
+            self.report(
+                child(path, "payments"),
+                f"The payments add up to {paid} đồng, but the lines come to {total} đồng.",
+            )
+
+    def check_void(
+        self, void: dict, path: str, name: str, sale_at: datetime | None, shift: _Shift | None
+    ) -> None:
+        """A void by a member, within the sale's shift, after the sale."""
+        at = moment_of(void, "at")
+        self.member_on(child(path, "by"), whole(void, "by"), self.day(void, "at"))
+        self.text(void, path, "reason", _VOID_REASON, required=True)
+        if at is None or sale_at is None:
+            return
+        if at < sale_at:
+            self.report(
+                child(path, "at"),
+                f"{name} cannot be voided at {self.shown(at)}, before it was made "
+                f"({self.shown(sale_at)}).",
+            )
+        elif shift is not None and shift.closed_at is not None and at > shift.closed_at:
+            self.report(
+                child(path, "at"),
+                f"{name} is voided at {self.shown(at)}, after its shift ({shift.path}) closed at "
+                f"{self.shown(shift.closed_at)}: only a sale of a shift still open can be "
+                "voided; refund it instead.",
+            )
+
+    def check_refunds(self) -> None:
+        """Each refund by a member, with its reason, of a line of a sale that was not voided."""
+        for path, entry in entries(self.data, "refunds"):
+            self.member_on(child(path, "by"), whole(entry, "by"), self.day(entry, "at"))
+            self.text(entry, path, "reason", _REFUND_REASON, required=True)
+            number = whole(entry, "sale")
+            sale = self.sales.get(number) if number is not None else None
+            if sale is None:
+                if number is not None and "sales" not in self.unreadable:
+                    self.report(child(path, "sale"), f"There is no sale number {number}.")
+                continue
+            if sale.void is not None:
+                self.report(
+                    child(path, "sale"),
+                    f"Sale {number} was voided ({sale.void}): a voided sale has nothing left to "
+                    "refund.",
+                )
+                continue
+            code = text_of(entry, "code")
+            if code is not None and all(line.code != code for line in sale.lines):
+                self.report(child(path, "code"), f"Sale {number} has no line with code {code}.")
+
+    # ------------------------------------------------------------ the history, replayed
+
+    def replay(self) -> None:
+        """Replay the dated events in the order the import writes them (see ``timeline``):
+        what each does to the stock, and what it needs of it."""
+        handlers = {
+            Step.PRICE_CHANGE: self.replay_stock_event,
+            Step.SALE: self.replay_sale,
+            Step.VOID: self.replay_void,
+            Step.REFUND: self.replay_refund,
+            Step.DISPOSAL: self.replay_stock_event,
+        }
+        for event in timeline(self.data):
+            handler = handlers.get(event.step)
+            if handler is not None:
+                handler(event)
+
+    def replay_stock_event(self, event: Event) -> None:
+        """A price change or a disposal: after the item came in, while it is in stock."""
+        entry, path = event.entry, event.path
+        code = text_of(entry, "code")
+        stock = self.stock.get(code) if code is not None else None
+        if stock is None:
+            return  # reported by check_events
+        received_at = stock.intake.received_at
+        if received_at is not None and event.at < received_at:
+            self.report(
+                child(path, "at"),
+                f"{entry['at']} is before item {code} came in with intake "
+                f"{stock.intake_ref} ({self.shown(received_at)}).",
+            )
+        if stock.left is not None:
+            kind, left_path = stock.left
+            self.report(
+                child(path, "at"),
+                f"Item {code} had already left the stock by then ({kind} at {left_path}).",
+            )
+            return
+        if stock.sold is not None:
+            self.report(
+                child(path, "at"),
+                f"Item {code} had been sold by then ({stock.sold}) and had not come back.",
+            )
+            return
+        if event.step == Step.DISPOSAL:
+            self.disposal(stock, code, path, entry)
+        elif stock.is_lot and stock.on_hand == 0:
+            self.report(child(path, "at"), f"All of lot {code} had been sold by then.")
+        else:
+            self.price_change(stock, code, path, entry)
+
+    def replay_sale(self, event: Event) -> None:
+        """A sale takes each item (or a lot's pieces) that has come in and is still there."""
+        sale = self.sales_at[event.path]
+        on_sale: dict[str, str] = {}  # the unique items of this sale: code → line path
+        for line in sale.lines:
+            stock = self.stock.get(line.code) if line.code is not None else None
+            if stock is None:
+                continue  # reported by check_sales
+            code, where = line.code, child(line.path, "code")
+            received_at = stock.intake.received_at
+            if received_at is not None and event.at < received_at:
+                self.report(
+                    where,
+                    f"The sale at {self.shown(event.at)} is before item {code} came in with "
+                    f"intake {stock.intake_ref} ({self.shown(received_at)}).",
+                )
+            elif stock.left is not None:
+                kind, left_path = stock.left
+                self.report(
+                    where,
+                    f"Item {code} had already left the stock by then ({kind} at {left_path}).",
+                )
+            elif stock.is_lot:
+                self.take_pieces(stock, line)
+            elif line.quantity != 1:
+                if line.quantity is not None:
+                    self.report(
+                        child(line.path, "quantity"),
+                        f"Item {code} is one of a kind: a line sells it once, not "
+                        f"{line.quantity} times.",
+                    )
+            elif code in on_sale:
+                self.report(where, f"Item {code} is twice in this sale (also at {on_sale[code]}).")
+            elif stock.sold is not None:
+                on_sale[code] = line.path
+                self.report(
+                    where,
+                    f"Item {code} was already sold ({stock.sold}) and had not come back by then "
+                    "(by a void, or a refund that puts it back in stock).",
+                )
+            else:
+                on_sale[code] = line.path
+                stock.sold = line.path
+                line.taken = True
+
+    def take_pieces(self, stock: _Stock, line: _Line) -> None:
+        if stock.on_hand is None or line.quantity is None:
+            return
+        if line.quantity > stock.on_hand:
+            self.report(
+                child(line.path, "quantity"),
+                f"Only {stock.on_hand} of lot {line.code} were left by then, not {line.quantity}.",
+            )
+            return
+        stock.on_hand -= line.quantity
+        line.taken = True
+
+    def replay_void(self, event: Event) -> None:
+        """A void puts everything its sale took back in stock."""
+        for line in self.sales_at[event.path].lines:
+            if line.taken and line.code is not None:
+                self.stock[line.code].put_back(line.quantity)
+                line.taken = False
+
+    def replay_refund(self, event: Event) -> None:
+        """A refund after its sale, within what is left of its line; restocking if it says so.
+
+        Of several lines with the code (a lot rung up twice in one sale), the refund is of the
+        first that has room for it, as the import takes it.
+        """
+        entry, path = event.entry, event.path
+        number, code = whole(entry, "sale"), text_of(entry, "code")
+        sale = self.sales.get(number) if number is not None else None
+        if sale is None or sale.void is not None or code is None:
+            return  # reported by check_refunds
+        if sale.at is not None and event.at < sale.at:
+            self.report(
+                child(path, "at"),
+                f"The refund at {self.shown(event.at)} is before sale {number} was made "
+                f"({self.shown(sale.at)}).",
+            )
+            return
+        lines = [line for line in sale.lines if line.code == code]
+        amount, quantity = whole(entry, "amount_dong"), whole_or(entry, "quantity", 1)
+        if not lines or amount is None or quantity is None:
+            return
+        line = next((line for line in lines if line.has_room(amount, quantity)), lines[0])
+        fits = True
+        if line.net_dong is not None and line.refunded_dong + amount > line.net_dong:
+            self.report(
+                child(path, "amount_dong"),
+                f"At most {line.net_dong - line.refunded_dong} đồng can still be refunded on "
+                f"{line.path} (it came to {line.net_dong} đồng), not {amount}.",
+            )
+            fits = False
+        if line.quantity is not None and line.refunded_pieces + quantity > line.quantity:
+            self.report(
+                child(path, "quantity"),
+                f"Only {line.quantity - line.refunded_pieces} of the {line.quantity} pieces "
+                f"sold on {line.path} can still come back, not {quantity}.",
+            )
+            fits = False
+        if not fits:
+            return
+        line.refunded_dong += amount
+        line.refunded_pieces += quantity
+        stock = self.stock.get(code)
+        if stock is not None and entry.get("restock", True) is not False:
+            stock.put_back(quantity)
 
     # ------------------------------------------------------------ money spent
 
@@ -505,16 +968,29 @@ def check_journal(data: object, *, country_code: str = "84") -> list[Problem]:
     """Every problem in the journal ``data`` (parsed JSON), or ``[]`` if it is sound.
 
     First the schema, with every error at its own path; then the file against itself:
-    numbers, refs and codes unique; every member, donor, intake and code it names exists;
-    each party only on the kind of intake it belongs to; members acting only while they are
-    members (joined on or before the local date, not left before it, in the shop's time zone);
-    price changes and disposals replayed in time order after the item came in and not after
-    it left, a consigned item only going back to its owner or to the group (once), a group
-    item only donated onward or written off. ``country_code`` is the shop's calling code, for
-    comparing phone numbers as the shop stores them.
+    numbers, refs and codes unique; every member, donor, intake, sale and code it names
+    exists; each party only on the kind of intake it belongs to; members acting only while
+    they are members (joined on or before the local date, not left before it, in the shop's
+    time zone). At the counter: one member's shifts never overlapping (the minute one closes
+    and the next opens counts for both), a closed shift with its count; every sale inside a
+    shift of its cashier, each discount with its reason and not above what it is taken from,
+    its payments adding up to what its lines come to (Σ unit price × quantity − line
+    discounts − sale discount), at most one cash payment, the cash handed over covering it;
+    a void by a member, after its sale and before its shift closed; a refund of a line of
+    its sale, after the sale, never above what is left of the line's net (its part of the
+    whole-sale discount split by the largest remainder) nor its pieces, and never of a
+    voided sale.
 
-    Sections that cannot be imported yet (sales, shifts …) are checked against the schema
-    only.
+    Then the history is replayed in the order the import writes it
+    (:func:`shop.journal.timeline.timeline`): an item is sold, repriced or disposed of only
+    after it came in and while it is in stock (a unique item is in stock again after a void
+    or a refund that restocks it; a lot's pieces are counted), a consigned item only goes
+    back to its owner or to the group (once), a group item is only donated onward or written
+    off. ``country_code`` is the shop's calling code, for comparing phone numbers as the
+    shop stores them.
+
+    Sections that cannot be imported yet (payouts, closed months) are checked against the
+    schema only.
     """
     problems = schema_problems(data)
     if isinstance(data, dict):
@@ -548,6 +1024,11 @@ def text_of(entry: dict, key: str) -> str | None:
 def whole(entry: dict, key: str) -> int | None:
     value = entry.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def whole_or(entry: dict, key: str, default: int) -> int | None:
+    """``entry[key]`` as a whole number, ``default`` where the key is left out."""
+    return whole(entry, key) if key in entry else default
 
 
 def day_of(entry: dict, key: str) -> date | None:

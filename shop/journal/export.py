@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shop.domain.pricing import month_key, policy_for_month
 from shop.journal.policies import policy_entry
@@ -22,8 +22,13 @@ from shop.models import (
     IntakeKind,
     Item,
     Member,
+    PaymentMethod,
     PolicyRow,
     PriceChange,
+    Refund,
+    Sale,
+    SaleLine,
+    Shift,
     ShopProfile,
 )
 from shop.services.policy import policy_from_row
@@ -39,14 +44,18 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     members by number, donors and intakes by ref, items and lots by code. Everything comes
     in a fixed order (policies by month, members by number, donors as they were added,
     intakes by ``received_at``, items and lots as they were tagged, price changes and
-    disposals by ``at``, expenses by date; ties by the order they were recorded), and
-    optional keys with nothing to say are left out, so exporting the same shop twice, or
-    exporting what an import of this journal made, gives an equal dict.
+    disposals by ``at``, shifts by ``opened_at``, sales by number, refunds by ``at``,
+    expenses by date; ties by the order they were recorded), and optional keys with nothing
+    to say are left out, so exporting the same shop twice, or exporting what an import of
+    this journal made, gives an equal dict.
 
     An item's ``price_dong`` is its price at intake; later prices are its price changes.
-    Sections the shop does not keep yet (shifts, sales, refunds, payouts, closed months) are
-    left out. Raises :class:`JournalError` for a shop that has no profile (no name) yet.
-    Only reads.
+    A sale's payments are a cash entry (its cash part and the cash handed over) when it has
+    a cash part or comes to nothing, and a transfer entry when it has a transfer part. A
+    transfer sale still waiting for its confirmation is written like any other: the journal
+    has no word for "waiting", so an import of it takes the transfer as arrived.
+    Sections the shop does not keep yet (payouts, closed months) are left out. Raises
+    :class:`JournalError` for a shop that has no profile (no name) yet. Only reads.
     """
     profile = session.get(ShopProfile, 1)
     if profile is None:
@@ -61,6 +70,19 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     )
     disposals = list(session.scalars(select(Disposal).order_by(Disposal.at, Disposal.id)))
     expenses = list(session.scalars(select(Expense).order_by(Expense.spent_on, Expense.id)))
+    shifts = list(session.scalars(select(Shift).order_by(Shift.opened_at, Shift.id)))
+    sales = list(
+        session.scalars(
+            select(Sale)
+            .order_by(Sale.number)
+            .options(selectinload(Sale.lines), selectinload(Sale.void))
+        )
+    )
+    refunds = list(
+        session.scalars(
+            select(Refund).order_by(Refund.at, Refund.id).options(selectinload(Refund.line))
+        )
+    )
     categories = dict(session.execute(select(Category.id, Category.name)).all())
     stock: dict[int, list[Item]] = defaultdict(list)
     for item in session.scalars(select(Item).order_by(Item.id)):
@@ -118,6 +140,14 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     _put(journal, "intakes", [intake_entry(intake) for intake in intakes])
     changes = [_price_change_entry(c, codes, numbers, timezone) for c in price_changes]
     _put(journal, "price_changes", changes)
+    _put(journal, "shifts", [_shift_entry(shift, numbers, timezone) for shift in shifts])
+    _put(journal, "sales", [_sale_entry(sale, codes, numbers, timezone) for sale in sales])
+    sale_numbers = {sale.id: sale.number for sale in sales}
+    _put(
+        journal,
+        "refunds",
+        [_refund_entry(r, sale_numbers, codes, numbers, timezone) for r in refunds],
+    )
     _put(journal, "disposals", [_disposal_entry(d, codes, numbers, timezone) for d in disposals])
     _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
     return journal
@@ -180,6 +210,83 @@ def _disposal_entry(
         "by": numbers[disposal.by_id],
     }
     return _put(entry, "note", disposal.note)
+
+
+def _shift_entry(shift: Shift, numbers: dict[int, int], timezone: ZoneInfo) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "member": numbers[shift.member_id],
+        "opened_at": time_text(shift.opened_at, timezone),
+    }
+    if shift.closed_at is not None:
+        entry["closed_at"] = time_text(shift.closed_at, timezone)
+    entry["opening_float_dong"] = shift.opening_float_dong
+    return _put(entry, "counted_cash_dong", shift.counted_cash_dong)
+
+
+def _sale_entry(
+    sale: Sale, codes: dict[int, str], numbers: dict[int, int], timezone: ZoneInfo
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "number": sale.number,
+        "at": time_text(sale.at, timezone),
+        "cashier": numbers[sale.cashier_id],
+        "lines": [_line_entry(line, codes) for line in sale.lines],
+    }
+    if sale.discount_dong:
+        entry["discount_dong"] = sale.discount_dong
+        entry["discount_reason"] = sale.discount_reason
+    payments: list[dict[str, Any]] = []
+    if sale.cash_dong > 0 or sale.total_dong == 0:
+        payments.append(
+            {
+                "method": PaymentMethod.CASH.value,
+                "amount_dong": sale.cash_dong,
+                "tendered_dong": sale.tendered_dong,
+            }
+        )
+    if sale.transfer_dong > 0:
+        payments.append({"method": PaymentMethod.TRANSFER.value, "amount_dong": sale.transfer_dong})
+    entry["payments"] = payments
+    if sale.void is not None:
+        entry["void"] = {
+            "at": time_text(sale.void.at, timezone),
+            "by": numbers[sale.void.by_id],
+            "reason": sale.void.reason,
+        }
+    return entry
+
+
+def _line_entry(line: SaleLine, codes: dict[int, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"code": codes[line.item_id]}
+    if line.quantity != 1:
+        entry["quantity"] = line.quantity
+    entry["unit_price_dong"] = line.unit_price_dong
+    if line.discount_dong:
+        entry["discount_dong"] = line.discount_dong
+        entry["discount_reason"] = line.discount_reason
+    return entry
+
+
+def _refund_entry(
+    refund: Refund,
+    sale_numbers: dict[int, int],
+    codes: dict[int, str],
+    numbers: dict[int, int],
+    timezone: ZoneInfo,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "at": time_text(refund.at, timezone),
+        "sale": sale_numbers[refund.line.sale_id],
+        "code": codes[refund.line.item_id],
+    }
+    if refund.quantity != 1:
+        entry["quantity"] = refund.quantity
+    entry["amount_dong"] = refund.amount_dong
+    entry["method"] = refund.method.value
+    entry["by"] = numbers[refund.by_id]
+    entry["reason"] = refund.reason
+    entry["restock"] = refund.restock
+    return entry
 
 
 def _expense_entry(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shop.journal.check import check_journal
 from shop.journal.policies import policy_of
 from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, pointer
+from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 from shop.models import (
     Condition,
@@ -26,10 +27,16 @@ from shop.models import (
     IntakeKind,
     Item,
     Member,
+    PaymentMethod,
     PolicyRow,
     Role,
+    Sale,
+    SaleLine,
+    Sequence,
+    Shift,
     ShopProfile,
 )
+from shop.services import counter
 from shop.services import members as member_service
 from shop.services import stock as stock_service
 from shop.services.errors import ShopError
@@ -37,7 +44,7 @@ from shop.services.policy import record_policy
 
 #: Sections of the schema the shop cannot keep yet: a journal with any of them is refused
 #: rather than imported without them.
-NOT_YET_IMPORTABLE = ("shifts", "sales", "refunds", "payouts", "closed_months")
+NOT_YET_IMPORTABLE = ("payouts", "closed_months")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,10 @@ class ImportSummary:
     lots: int = 0
     price_changes: int = 0
     disposals: int = 0
+    shifts: int = 0
+    sales: int = 0
+    voids: int = 0
+    refunds: int = 0
     expenses: int = 0
 
     def __str__(self) -> str:
@@ -59,7 +70,9 @@ class ImportSummary:
             f"{_count(self.members, 'member')}, {_count(self.donors, 'donor')}, "
             f"{_count(self.intakes, 'intake')} ({_count(self.items, 'item')}, "
             f"{_count(self.lots, 'lot')}), {_count(self.price_changes, 'price change')}, "
-            f"{_count(self.disposals, 'disposal')}, {_count(self.expenses, 'expense')}, "
+            f"{_count(self.disposals, 'disposal')}, {_count(self.shifts, 'shift')}, "
+            f"{_count(self.sales, 'sale')} ({self.voids} voided), "
+            f"{_count(self.refunds, 'refund')}, {_count(self.expenses, 'expense')}, "
             f"{_count(self.policies, 'policy', 'policies')}"
         )
 
@@ -77,19 +90,36 @@ def import_journal(
 ) -> ImportSummary:
     """Write the history in journal ``data`` into this empty shop; flush, never commit.
 
-    Raises :class:`ShopNotEmpty` if the shop has any members, donors, stock, expenses or
-    policies, and :class:`JournalInvalid` with every problem :func:`check_journal` finds,
-    plus one per non-empty section the shop cannot keep yet (shifts, sales, refunds,
-    payouts, closed months) and one if the journal's time zone is not the shop's
+    Raises :class:`ShopNotEmpty` if the shop has any members, donors, stock, shifts, sales,
+    expenses or policies, and :class:`JournalInvalid` with every problem
+    :func:`check_journal` finds, plus one per non-empty section the shop cannot keep yet
+    (payouts, closed months) and one if the journal's time zone is not the shop's
     (``app_config["SHOP_TIMEZONE"]``): days and months would fall differently. Then nothing
     has been written.
 
     Otherwise it writes, through the services: the shop's profile, policies, members (with
     their numbers, without PINs), donors, intakes in ``received_at`` order with their items
-    and lots, price changes and disposals merged in time order (a price change first at the
-    same moment), and expenses. Should a service still refuse something, the refusal is
-    raised as :class:`JournalInvalid` at the entry's path; part of the journal has then been
-    flushed, so the caller must roll back (it always commits or rolls back once, anyway).
+    and lots; then the history replayed in time order (:func:`shop.journal.timeline.timeline`):
+    shifts opening, price changes, sales, voids, refunds, disposals and shifts closing; then
+    expenses. The replay is what the counter would have done at each moment:
+
+    - a shift is opened at its ``opened_at`` and closed at its ``closed_at`` with
+      :func:`~shop.services.counter.close_shift`, so its expected cash is worked out from
+      the sales and refunds written in it, as the counter works it out;
+    - a sale keeps its number and prices, goes into the cashier's shift open at that moment
+      (:func:`~shop.services.counter.shift_at`) and counts as paid: a transfer that was still
+      waiting for its confirmation when the journal was written comes in confirmed;
+    - a void goes through :func:`~shop.services.counter.void_sale` while its shift is still
+      open (the journal's void lies within it, which :func:`check_journal` makes sure of);
+    - a refund is of the first line of its sale with its code that has room for it, from
+      the refunding member's shift open then. A cash refund by a member who had no shift
+      open then is kept (a journal from paper may hold one) without a drawer.
+
+    After the sales the "sale" sequence stands at the highest number imported, so the next
+    sale at the counter takes the next number. Should a service still refuse something, the
+    refusal is raised as :class:`JournalInvalid` at the entry's path; part of the journal has
+    then been flushed, so the caller must roll back (it always commits or rolls back once,
+    anyway).
 
     With ``keep_members`` the shop may already have members (the coordinator who set it up
     and imports through the API, say): each must be in the journal under her number and
@@ -116,7 +146,8 @@ def import_journal(
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
-    models = (Donor, Intake, Item, Expense, PolicyRow) + (() if ignore_members else (Member,))
+    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow)
+    models += () if ignore_members else (Member,)
     return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
 
 
@@ -176,6 +207,8 @@ class _Writer:
         self.donors: dict[str, Donor] = {}
         self.intakes: dict[str, Intake] = {}
         self.stock: dict[str, Item] = {}
+        self.shifts: dict[int, Shift] = {}  # by index in the journal's shifts
+        self.sales: dict[int, Sale] = {}  # by number
         self.counts: dict[str, int] = dict.fromkeys(ImportSummary.__dataclass_fields__, 0)
 
     def write(self, data: dict[str, Any]) -> ImportSummary:
@@ -190,16 +223,18 @@ class _Writer:
             self.write_donor(pointer("donors", index), entry)
         for path, entry in _sorted(data, "intakes", lambda e: parse_time(e["received_at"])):
             self.write_intake(path, entry)
-        events = [
-            (parse_time(entry["at"]), order, index, pointer(section, index), entry)
-            for order, section in enumerate(("price_changes", "disposals"))
-            for index, entry in enumerate(data.get(section, []))
-        ]
-        for _at, order, _index, path, entry in sorted(events, key=lambda event: event[:3]):
-            if order == 0:
-                self.write_price_change(path, entry)
-            else:
-                self.write_disposal(path, entry)
+        writers = {
+            Step.SHIFT_OPENS: self.open_shift,
+            Step.PRICE_CHANGE: self.write_price_change,
+            Step.SALE: self.write_sale,
+            Step.VOID: self.write_void,
+            Step.REFUND: self.write_refund,
+            Step.DISPOSAL: self.write_disposal,
+            Step.SHIFT_CLOSES: self.close_shift,
+        }
+        for event in timeline(data):
+            writers[event.step](event)
+        self.continue_sale_numbers()
         for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
             self.write_expense(path, entry)
         self.session.flush()
@@ -301,20 +336,22 @@ class _Writer:
                 self.stock[lot["code"]] = stock_service.add_lot(self.session, intake, details)
             self.counts["lots"] += 1
 
-    def write_price_change(self, path: str, entry: dict[str, Any]) -> None:
+    def write_price_change(self, event: Event) -> None:
+        path, entry = event.path, event.entry
         with _refusal(path, entry, {"code": "at"}):
             stock_service.change_price(
                 self.session,
                 self.stock[entry["code"]],
                 entry["price_dong"],
                 by=self.members[entry["by"]],
-                at=parse_time(entry["at"]),
+                at=event.at,
                 reason=entry.get("reason", ""),
                 reason_required=False,
             )
         self.counts["price_changes"] += 1
 
-    def write_disposal(self, path: str, entry: dict[str, Any]) -> None:
+    def write_disposal(self, event: Event) -> None:
+        path, entry = event.path, event.entry
         kind = DisposalKind(entry["kind"])
         with _refusal(path, entry, {"code": "at", "owner_consents": "kind"}):
             stock_service.dispose(
@@ -322,12 +359,140 @@ class _Writer:
                 self.stock[entry["code"]],
                 kind,
                 by=self.members[entry["by"]],
-                at=parse_time(entry["at"]),
+                at=event.at,
                 note=entry.get("note", ""),
                 # The journal records that she gave it; her consent was asked back then.
                 owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
             )
         self.counts["disposals"] += 1
+
+    def open_shift(self, event: Event) -> None:
+        entry = event.entry
+        with _refusal(event.path, entry, {"shift": "opened_at"}):
+            self.shifts[event.index] = counter.open_shift(
+                self.session,
+                self.members[entry["member"]],
+                entry["opening_float_dong"],
+                at=event.at,
+            )
+        self.counts["shifts"] += 1
+
+    def close_shift(self, event: Event) -> None:
+        # After everything at or before its closed_at: the expected cash is worked out from
+        # the sales and refunds written in it, as the counter works it out at the close.
+        entry = event.entry
+        with _refusal(event.path, entry, {"shift": "closed_at"}):
+            counter.close_shift(
+                self.session,
+                self.shifts[event.index],
+                entry["counted_cash_dong"],
+                at=event.at,
+                by=self.members[entry["member"]],  # the journal does not say; she, most likely
+            )
+
+    def write_sale(self, event: Event) -> None:
+        entry = event.entry
+        number = entry["number"]
+        payments = entry["payments"]
+        cash = next((p for p in payments if p["method"] == "cash"), None)
+        request = counter.SaleRequest(
+            lines=tuple(
+                counter.LineRequest(
+                    code=line["code"],
+                    quantity=line.get("quantity", 1),
+                    discount_dong=line.get("discount_dong", 0),
+                    discount_reason=line.get("discount_reason", ""),
+                    unit_price_dong=line["unit_price_dong"],
+                )
+                for line in entry["lines"]
+            ),
+            transfer_dong=sum(p["amount_dong"] for p in payments if p["method"] == "transfer"),
+            tendered_dong=cash.get("tendered_dong", cash["amount_dong"]) if cash else None,
+            discount_dong=entry.get("discount_dong", 0),
+            discount_reason=entry.get("discount_reason", ""),
+            client_id=f"journal-{number}",
+            number=number,
+        )
+        cashier = self.members[entry["cashier"]]
+        with _refusal(event.path, entry, _SALE_FIELDS):
+            sale, _new = counter.record_sale(
+                self.session,
+                request,
+                cashier=cashier,
+                at=event.at,
+                tz=self.tz,
+                entered_by=cashier,
+                shift=counter.shift_at(self.session, cashier, event.at),
+                require_shift=False,  # check_journal has reported a sale outside any shift
+                transfer_confirmed=True,  # a journal has no waiting transfers (see export)
+            )
+        self.sales[number] = sale
+        self.counts["sales"] += 1
+
+    def write_void(self, event: Event) -> None:
+        void = event.entry["void"]
+        with _refusal(child(event.path, "void"), void, {"number": "at"}):
+            counter.void_sale(
+                self.session,
+                self.sales[event.entry["number"]],
+                by=self.members[void["by"]],
+                at=event.at,
+                reason=void["reason"],
+            )
+        self.counts["voids"] += 1
+
+    def write_refund(self, event: Event) -> None:
+        entry = event.entry
+        sale = self.sales[entry["sale"]]
+        amount, quantity = entry["amount_dong"], entry.get("quantity", 1)
+        by = self.members[entry["by"]]
+        shift = counter.shift_at(self.session, by, event.at)
+        method = PaymentMethod(entry["method"])
+        # The counter pays cash back only from an open drawer. A journal may hold a cash refund
+        # made with no shift open (written down on paper, say): it is kept, in no drawer. The
+        # service's own checks still apply; it is recorded as a transfer, then marked cash.
+        drawerless = method == PaymentMethod.CASH and shift is None
+        with _refusal(event.path, entry, {"number": "sale", "line": "code", "shift": "by"}):
+            refund = counter.refund_line(
+                self.session,
+                sale,
+                self._line_of(sale, entry["code"], amount, quantity).position,
+                amount_dong=amount,
+                quantity=quantity,
+                method=PaymentMethod.TRANSFER if drawerless else method,
+                reason=entry["reason"],
+                restock=entry.get("restock", True),
+                by=by,
+                at=event.at,
+                shift=shift,
+            )
+        if drawerless:
+            refund.method = PaymentMethod.CASH
+        self.counts["refunds"] += 1
+
+    def _line_of(self, sale: Sale, code: str, amount: int, quantity: int) -> SaleLine:
+        """The line of ``sale`` with ``code`` that a refund of ``amount`` and ``quantity`` is of.
+
+        Almost always the one line with that code. A lot rung up on two lines of one sale has
+        two: the first with room left for the refund (as check_journal counts it).
+        """
+        lines = [line for line in sale.lines if line.item.code == code]
+        for line in lines:
+            refunded, returned = counter.refunded_so_far(self.session, line)
+            if refunded + amount <= line.net_dong and returned + quantity <= line.quantity:
+                return line
+        return lines[0]
+
+    def continue_sale_numbers(self) -> None:
+        """Set the "sale" sequence to the highest number imported: the counter goes on from it."""
+        if not self.sales:
+            return
+        highest = max(self.sales)
+        sequence = self.session.get(Sequence, "sale")
+        if sequence is None:
+            self.session.add(Sequence(name="sale", value=highest))
+        else:
+            sequence.value = max(sequence.value, highest)
 
     def write_expense(self, path: str, entry: dict[str, Any]) -> None:
         # No expense service yet: the row is made here, as receive_intake makes a bale's.
@@ -343,6 +508,19 @@ class _Writer:
             )
         )
         self.counts["expenses"] += 1
+
+
+# A sale refused by record_sale: its form's fields, as the journal's keys.
+_SALE_FIELDS = {
+    "code": "lines",
+    "quantity": "lines",
+    "price_dong": "lines",
+    "discount_dong": "lines",
+    "sale_discount_dong": "discount_dong",
+    "transfer_dong": "payments",
+    "tendered_dong": "payments",
+    "shift": "at",
+}
 
 
 def _sorted(data: dict[str, Any], section: str, key) -> list[tuple[str, dict[str, Any]]]:

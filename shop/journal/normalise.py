@@ -41,14 +41,19 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
       "member", an item's ``condition`` "good", a policy's rates 7000/1000/5000 bp, its
       ``markdown`` (SHARING.md's 30 days −25 %, 60 days −50 %, sorted by days) and
       ``clearance_after_days`` 90; a consigned item's or lot's ``consignor_bp`` is the
-      one of the policy in force in its intake's month;
+      one of the policy in force in its intake's month; a refund's ``restock`` true;
     - optional keys that say nothing are left out: ``null`` values (``phone``, ``left_on``,
-      ``organisation`` …), empty texts (``address``, ``note``, ``description`` …) and empty
-      lists (an intake's ``items``/``lots``, top-level sections);
+      ``organisation`` …), empty texts (``address``, ``note``, ``description`` …), empty
+      lists (an intake's ``items``/``lots``, top-level sections), a sale line's or a
+      refund's ``quantity`` of 1, and a ``discount_dong`` of 0 with its ``discount_reason``;
+    - a sale's payments are as the counter keeps them: first a cash entry, with its
+      ``tendered_dong`` (the amount itself if not given), if any cash was paid or the sale
+      comes to nothing; then one transfer entry for all its transfers, if any;
     - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
     - entries are in the shop's order: policies by month, members by number, intakes by
-      ``received_at``, price changes and disposals by ``at``, expenses by ``on`` (ties keep
-      the file's order); donors, items and lots keep the file's order.
+      ``received_at``, price changes and disposals by ``at``, shifts by ``opened_at``,
+      sales by number, refunds by ``at``, expenses by ``on`` (ties keep the file's order);
+      donors, items, lots and a sale's lines keep the file's order.
     """
     journal = copy.deepcopy(data)
     shop = journal["shop"]
@@ -95,12 +100,61 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             _drop_empty(event, "reason", "note")
         journal.get(section, []).sort(key=lambda e: parse_time(e["at"]))
 
+    for shift in journal.get("shifts", []):
+        for key in ("opened_at", "closed_at"):
+            if key in shift:
+                shift[key] = time_text(parse_time(shift[key]), tz)
+    journal.get("shifts", []).sort(key=lambda s: parse_time(s["opened_at"]))
+
+    for sale in journal.get("sales", []):
+        sale["at"] = time_text(parse_time(sale["at"]), tz)
+        for line in sale["lines"]:
+            _drop_one(line, "quantity")
+            _drop_no_discount(line)
+        _drop_no_discount(sale)
+        sale["payments"] = _payments(sale["payments"])
+        if "void" in sale:
+            sale["void"]["at"] = time_text(parse_time(sale["void"]["at"]), tz)
+    journal.get("sales", []).sort(key=lambda s: s["number"])
+
+    for refund in journal.get("refunds", []):
+        refund["at"] = time_text(parse_time(refund["at"]), tz)
+        _drop_one(refund, "quantity")
+        refund.setdefault("restock", True)
+    journal.get("refunds", []).sort(key=lambda r: parse_time(r["at"]))
+
     for expense in journal.get("expenses", []):
         _drop_empty(expense, "note", "intake")
     journal.get("expenses", []).sort(key=lambda e: parse_day(e["on"]))
 
     _drop_empty(journal, *OPTIONAL_SECTIONS)
     return journal
+
+
+def _payments(payments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A sale's payments as the counter keeps them: a cash part and a transfer part."""
+    cash = [payment for payment in payments if payment["method"] == "cash"]
+    cash_dong = sum(payment["amount_dong"] for payment in cash)
+    tendered_dong = sum(payment.get("tendered_dong", payment["amount_dong"]) for payment in cash)
+    transfer_dong = sum(p["amount_dong"] for p in payments if p["method"] == "transfer")
+    kept = []
+    if cash_dong > 0 or transfer_dong == 0:
+        kept.append({"method": "cash", "amount_dong": cash_dong, "tendered_dong": tendered_dong})
+    if transfer_dong > 0:
+        kept.append({"method": "transfer", "amount_dong": transfer_dong})
+    return kept
+
+
+def _drop_one(entry: dict[str, Any], key: str) -> None:
+    if entry.get(key) == 1:
+        del entry[key]
+
+
+def _drop_no_discount(entry: dict[str, Any]) -> None:
+    """No discount (0 đồng, or none given) needs no reason: both keys go."""
+    if not entry.get("discount_dong"):
+        entry.pop("discount_dong", None)
+        entry.pop("discount_reason", None)
 
 
 def _drop_empty(entry: dict[str, Any], *keys: str) -> None:

@@ -40,5 +40,5 @@ def zone(name: str) -> ZoneInfo | None:
     """The time zone called ``name``, or ``None`` if there is no such zone."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         return None

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import UTCDateTime
+from shop.database import Dong, UTCDateTime
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -40,7 +40,7 @@ class Expense(db.Model):
             values_callable=lambda members: [m.value for m in members],
         )
     )
-    amount_dong: Mapped[int]
+    amount_dong: Mapped[Dong]
     note: Mapped[str] = mapped_column(String(300), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))

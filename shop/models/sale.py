@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import UTCDateTime
+from shop.database import Dong, UTCDateTime
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -68,9 +68,9 @@ class Shift(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    opening_float_dong: Mapped[int]
-    counted_cash_dong: Mapped[int | None]
-    expected_cash_dong: Mapped[int | None]
+    opening_float_dong: Mapped[Dong]
+    counted_cash_dong: Mapped[Dong | None]
+    expected_cash_dong: Mapped[Dong | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
@@ -90,7 +90,7 @@ class CartLine(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     quantity: Mapped[int] = mapped_column(default=1)
-    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_dong: Mapped[Dong] = mapped_column(default=0)
     discount_reason: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -104,7 +104,7 @@ class CartDiscount(db.Model):
     __table_args__ = (CheckConstraint("discount_dong >= 0", name="discount_not_negative"),)
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
-    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_dong: Mapped[Dong] = mapped_column(default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
@@ -134,12 +134,12 @@ class Sale(db.Model):
     cashier_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    discount_dong: Mapped[int] = mapped_column(default=0)
+    discount_dong: Mapped[Dong] = mapped_column(default=0)
     discount_reason: Mapped[str] = mapped_column(String(200), default="")
-    total_dong: Mapped[int]
-    cash_dong: Mapped[int]
-    transfer_dong: Mapped[int]
-    tendered_dong: Mapped[int]
+    total_dong: Mapped[Dong]
+    cash_dong: Mapped[Dong]
+    transfer_dong: Mapped[Dong]
+    tendered_dong: Mapped[Dong]
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -191,12 +191,12 @@ class SaleLine(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     stock_round: Mapped[int | None]  # None for lots: their quantity guards them
     quantity: Mapped[int] = mapped_column(default=1)
-    tag_price_dong: Mapped[int]
-    unit_price_dong: Mapped[int]
-    discount_dong: Mapped[int] = mapped_column(default=0)
+    tag_price_dong: Mapped[Dong]
+    unit_price_dong: Mapped[Dong]
+    discount_dong: Mapped[Dong] = mapped_column(default=0)
     discount_reason: Mapped[str] = mapped_column(String(200), default="")
-    sale_discount_dong: Mapped[int] = mapped_column(default=0)
-    net_dong: Mapped[int]
+    sale_discount_dong: Mapped[Dong] = mapped_column(default=0)
+    net_dong: Mapped[Dong]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
     consignor_bp: Mapped[int | None]
 
@@ -235,7 +235,7 @@ class Refund(db.Model):
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     quantity: Mapped[int] = mapped_column(default=1)
-    amount_dong: Mapped[int]
+    amount_dong: Mapped[Dong]
     method: Mapped[PaymentMethod] = mapped_column(_method_type())
     reason: Mapped[str] = mapped_column(String(300))
     restock: Mapped[bool] = mapped_column(default=True)

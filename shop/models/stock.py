@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import UTCDateTime
+from shop.database import Dong, UTCDateTime
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -72,7 +72,7 @@ class PriceSuggestion(db.Model):
 
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), primary_key=True)
     condition: Mapped[Condition] = mapped_column(_enum(Condition, "condition"), primary_key=True)
-    price_dong: Mapped[int]
+    price_dong: Mapped[Dong]
 
 
 class Donor(db.Model):
@@ -152,7 +152,7 @@ class Item(db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     size: Mapped[str | None] = mapped_column(String(20), index=True)
     condition: Mapped[Condition | None] = mapped_column(_enum(Condition, "condition"))
-    price_dong: Mapped[int]
+    price_dong: Mapped[Dong]
     consignor_bp: Mapped[int | None]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
     received_on: Mapped[date] = mapped_column(index=True)
@@ -191,8 +191,8 @@ class PriceChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    old_price_dong: Mapped[int]
-    price_dong: Mapped[int]
+    old_price_dong: Mapped[Dong]
+    price_dong: Mapped[Dong]
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     reason: Mapped[str] = mapped_column(String(200), default="")
 

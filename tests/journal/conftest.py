@@ -20,13 +20,26 @@ def full_example() -> dict:
 
 
 def importable_example() -> dict:
-    """The worked example without the sections the shop cannot import yet.
+    """The worked example without the sections the shop cannot import yet (payouts and
+    closed months).
 
-    Its expenses (bags, electricity) stay: they are plain expenses the shop keeps.
+    Its shifts, sales and refund stay, and its expenses (bags, electricity): the shop keeps
+    them all.
     """
     journal = full_example()
     for section in NOT_YET_IMPORTABLE:
         journal.pop(section, None)
+    return journal
+
+
+def stock_example() -> dict:
+    """The worked example's shop, members and stock only: no shifts, sales or refunds.
+
+    Each item is on the rail all along, so a change to the stock's history is judged alone.
+    """
+    journal = importable_example()
+    for section in ("shifts", "sales", "refunds"):
+        del journal[section]
     return journal
 
 

@@ -1,7 +1,8 @@
 """check_journal: broken journals and the exact places it reports.
 
-Each case breaks the worked example (without its sales) in one way and names the path(s)
-reported and a piece of each message, which must name the offending value.
+Each case breaks the worked example in one way and names the path(s) reported and a piece
+of each message, which must name the offending value. The stock's cases start from the
+example without its shifts, sales and refunds; the counter's from the example with them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 
 from shop.journal import Problem, check_journal
 
-from .conftest import importable_example
+from .conftest import importable_example, stock_example
 
 
 def price_change(code="A", at="2026-11-10T09:00:00+07:00", price=45000, **extra):
@@ -263,7 +264,7 @@ CASES = {
 
 @pytest.mark.parametrize(("change", "expected"), CASES.values(), ids=CASES.keys())
 def test_a_broken_journal_is_reported_at_the_exact_place(change, expected):
-    journal = importable_example()
+    journal = stock_example()
     change(journal)
 
     problems = check_journal(journal)
@@ -302,14 +303,14 @@ def test_a_broken_journal_is_reported_at_the_exact_place(change, expected):
     ],
 )
 def test_sound_variations_pass(change):
-    journal = importable_example()
+    journal = stock_example()
     change(journal)
 
     assert check_journal(journal) == []
 
 
 def test_every_problem_in_one_file_is_reported():
-    journal = importable_example()
+    journal = stock_example()
     setter(
         (("version",), 3),
         (("members", 0, "joined_on"), "2026-13-01"),
@@ -346,3 +347,400 @@ def test_what_is_not_a_journal_at_all():
         "/members",
     ]
     assert str(Problem("", "x")) == "/: x"
+
+
+# ---------------------------------------------------------------- the counter
+#
+# The example's counter, for reading the cases below. Shifts: 0 Hồng 3 Nov 8:00–11:20,
+# 1 Ngọc 11:20–13:00, 2 Út 5 Nov 13:00–19:40, 3 Hồng 4 Dec 9:00–10:30, 4 Ngọc 10 Dec
+# 9:00–10:00, 5 Hồng 8 Jan 8:00–10:00, 6 Lan 9 Jan 8:00–10:00. Sales: 0 = number 1 (Hồng,
+# 3 Nov 10:15: A, and B with a 10.000 discount; cash), 1 = number 2 (Út, 5 Nov 15:30: C and
+# D, 6.000 off the whole sale; transfer), 2 = number 3 (Ngọc, 10 Dec 9:30: E; cash),
+# 3 = number 4 (Hồng, 8 Jan 9:00: F; cash). Refund 0: B of sale 1, 4 Dec 10:00, by Hồng.
+
+
+def both(*changes):
+    def change(journal):
+        for one in changes:
+            one(journal)
+
+    return change
+
+
+def sale(number, at, lines, cashier=1, **extra):
+    """A sale paid in cash, exactly."""
+    total = sum(line.get("quantity", 1) * line["unit_price_dong"] for line in lines)
+    payments = [{"method": "cash", "amount_dong": total}]
+    return {"number": number, "at": at, "cashier": cashier, "lines": lines,
+            "payments": payments} | extra  # fmt: skip
+
+
+def refund(number=1, code="B", amount=110000, at="2026-12-04T10:00:00+07:00", **extra):
+    return {"at": at, "sale": number, "code": code, "amount_dong": amount, "method": "cash",
+            "by": 1, "reason": "khách trả lại"} | extra  # fmt: skip
+
+
+def void(at="2026-11-03T10:30:00+07:00", by=1, reason="bấm nhầm"):
+    return {"at": at, "by": by, "reason": reason}
+
+
+def socks(*quantities):
+    """A lot of 5 pairs of socks in the first bag, sold on 8 January in Hồng's shift:
+    sales number 5, 6 … at 9:10, 9:11 … of each quantity, on one line."""
+
+    def change(journal):
+        journal["intakes"][0]["lots"] = [
+            {"code": "SOCKS", "category": "Tất", "quantity": 5, "price_dong": 10000}
+        ]
+        for index, quantity in enumerate(quantities):
+            line = {"code": "SOCKS", "quantity": quantity, "unit_price_dong": 10000}
+            journal["sales"].append(sale(5 + index, f"2027-01-08T09:{10 + index}:00+07:00", [line]))
+
+    return change
+
+
+def refunds(*added):
+    return lambda journal: journal["refunds"].extend(added)
+
+
+def appended(path, value):
+    """A change that appends ``value`` to the list at ``path`` (a tuple)."""
+
+    def change(journal):
+        target = journal
+        for key in path:
+            target = target[key]
+        target.append(value)
+
+    return change
+
+
+COUNTER_CASES = {
+    # ---- shifts
+    "shift of an unknown member": (
+        setter((("shifts", 6, "member"), 8)),
+        [("/shifts/6/member", "no member number 8")],
+    ),
+    "shift closing before it opened": (
+        setter((("shifts", 2, "closed_at"), "2026-11-05T12:00:00+07:00")),
+        [("/shifts/2/closed_at", "cannot close at 2026-11-05T12:00:00+07:00, before it opened")],
+    ),
+    "closed shift without its count": (
+        setter((("shifts", 0, "counted_cash_dong"), None)),
+        [("/shifts/0/counted_cash_dong", "needs the cash counted")],
+    ),
+    "count of a shift not closed": (
+        setter((("shifts", 6, "closed_at"), None)),
+        [("/shifts/6/counted_cash_dong", "Only a closed shift has its cash counted")],
+    ),
+    "one member's shifts touching": (
+        setter((("shifts", 1, "member"), 1)),
+        [("/shifts/1", "overlaps her shift at /shifts/0 (until 2026-11-03T11:20:00+07:00)")],
+    ),
+    "a shift left open, and the same member's later shifts": (
+        setter((("shifts", 0, "closed_at"), None), (("shifts", 0, "counted_cash_dong"), None)),
+        [
+            ("/shifts/3", "overlaps her shift at /shifts/0 (still open)"),
+            ("/shifts/5", "overlaps her shift at /shifts/0 (still open)"),
+        ],
+    ),  # fmt: skip
+    # ---- a sale's people and shift
+    "cashier unknown": (
+        setter((("sales", 0, "cashier"), 9)),
+        [("/sales/0/cashier", "no member number 9")],
+    ),
+    "cashier not a member yet, with no shift": (
+        setter((("sales", 2, "cashier"), 4)),
+        [
+            ("/sales/2/cashier", "Member 4 was not a member yet on 2026-12-10"),
+            ("/sales/2/at", "outside any shift of its cashier, member 4"),
+        ],
+    ),  # fmt: skip
+    "cashier had left": (
+        setter((("members", 1, "left_on"), "2026-12-01")),
+        [
+            ("/shifts/4/member", "Member 2 was no longer a member on 2026-12-10"),
+            ("/sales/2/cashier", "Member 2 was no longer a member on 2026-12-10"),
+        ],
+    ),  # fmt: skip
+    "sale outside any shift of its cashier": (
+        setter((("sales", 0, "at"), "2026-11-03T07:30:00+07:00")),
+        [("/sales/0/at", "Sale 1 at 2026-11-03T07:30:00+07:00 is outside any shift")],
+    ),
+    "sale number used twice": (
+        setter((("sales", 1, "number"), 1)),
+        [("/sales/1/number", "Sale number 1 is used twice (the other is at /sales/0)")],
+    ),
+    # ---- what a sale takes
+    "unknown code": (
+        setter((("sales", 2, "lines", 0, "code"), "Z")),
+        [("/sales/2/lines/0/code", "no item or lot with code Z")],
+    ),
+    "item sold twice": (
+        setter((("sales", 3, "lines", 0, "code"), "A")),
+        [("/sales/3/lines/0/code", "Item A was already sold (/sales/0/lines/0)")],
+    ),
+    "item sold again after a refund that did not restock it": (
+        setter((("refunds", 0, "restock"), False), (("sales", 3, "lines", 0, "code"), "B")),
+        [("/sales/3/lines/0/code", "Item B was already sold (/sales/0/lines/1)")],
+    ),
+    "item twice in one sale": (
+        both(
+            appended(("sales", 0, "lines"), {"code": "A", "unit_price_dong": 50000}),
+            setter(
+                (("sales", 0, "payments", 0, "amount_dong"), 210000),
+                (("sales", 0, "payments", 0, "tendered_dong"), 210000),
+            ),
+        ),
+        [("/sales/0/lines/2/code", "Item A is twice in this sale (also at /sales/0/lines/0)")],
+    ),
+    "unique item sold by the piece": (
+        setter(
+            (("sales", 2, "lines", 0, "quantity"), 2),
+            (("sales", 2, "payments", 0, "amount_dong"), 40000),
+            (("sales", 2, "payments", 0, "tendered_dong"), 40000),
+        ),
+        [("/sales/2/lines/0/quantity", "Item E is one of a kind")],
+    ),
+    "lot sold beyond its quantity": (
+        socks(3, 3),
+        [("/sales/5/lines/0/quantity", "Only 2 of lot SOCKS were left by then, not 3")],
+    ),
+    "sale before the item came in": (
+        setter((("intakes", 4, "received_at"), "2027-01-08T09:30:00+07:00")),
+        [("/sales/3/lines/0/code", "before item F came in with intake i5")],
+    ),
+    "sale after the item left": (
+        setter((("disposals",), [disposal("F", "written_off", at="2027-01-05T09:00:00+07:00")])),
+        [("/sales/3/lines/0/code", "Item F had already left the stock by then (written_off")],
+    ),
+    # ---- what a sale comes to and how it was paid
+    "payments that do not add up": (
+        setter((("sales", 0, "payments", 0, "amount_dong"), 150000)),
+        [("/sales/0/payments", "add up to 150000 đồng, but the lines come to 160000 đồng")],
+    ),
+    "tendered below the cash": (
+        setter((("sales", 3, "payments", 0, "tendered_dong"), 50000)),
+        [("/sales/3/payments/0/tendered_dong", "50000 đồng handed over does not cover the 80000")],
+    ),
+    "two cash payments": (
+        setter(
+            (
+                ("sales", 0, "payments"),
+                [
+                    {"method": "cash", "amount_dong": 100000},
+                    {"method": "cash", "amount_dong": 60000},
+                ],
+            ),
+        ),  # fmt: skip
+        [("/sales/0/payments/1", "one cash payment at most (the other is at /sales/0/payments/0)")],
+    ),
+    "cash handed over for a transfer": (
+        setter((("sales", 1, "payments", 0, "tendered_dong"), 54000)),
+        [("/sales/1/payments/0/tendered_dong", "Only a cash payment has cash handed over")],
+    ),
+    "cash handed over when no cash is due": (
+        appended(
+            ("sales", 1, "payments"), {"method": "cash", "amount_dong": 0, "tendered_dong": 10}
+        ),
+        [("/sales/1/payments/1/tendered_dong", "No cash is paid")],
+    ),
+    "line discount without its reason": (
+        setter((("sales", 0, "lines", 1, "discount_reason"), None)),
+        [("/sales/0/lines/1/discount_reason", "A discount of 10000 đồng needs its reason")],
+    ),
+    "sale discount with only spaces for a reason": (
+        setter((("sales", 1, "discount_reason"), "  ")),
+        [("/sales/1/discount_reason", "A discount of 6000 đồng needs its reason")],
+    ),
+    "line discount above the line": (
+        setter((("sales", 0, "lines", 1, "discount_dong"), 130000)),
+        [("/sales/0/lines/1/discount_dong", "more than the line comes to (120000 đồng)")],
+    ),
+    "sale discount above the lines": (
+        setter((("sales", 1, "discount_dong"), 70000)),
+        [
+            (
+                "/sales/1/discount_dong",
+                "more than the lines come to after their own discounts (60000 đồng)",
+            )
+        ],
+    ),  # fmt: skip
+    "discount reason too long": (
+        setter((("sales", 0, "lines", 1, "discount_reason"), "x" * 201)),
+        [("/sales/0/lines/1/discount_reason", "201 characters long; at most 200")],
+    ),
+    # ---- voids
+    "void by someone who is not a member": (
+        setter((("sales", 0, "void"), void(by=7)), (("refunds",), None)),
+        [("/sales/0/void/by", "no member number 7")],
+    ),
+    "void after its shift closed": (
+        setter((("sales", 0, "void"), void(at="2026-11-03T11:30:00+07:00")), (("refunds",), None)),
+        [("/sales/0/void/at", "after its shift (/shifts/0) closed at 2026-11-03T11:20:00+07:00")],
+    ),
+    "void before the sale": (
+        setter((("sales", 0, "void"), void(at="2026-11-03T10:00:00+07:00")), (("refunds",), None)),
+        [("/sales/0/void/at", "Sale 1 cannot be voided at 2026-11-03T10:00:00+07:00, before")],
+    ),
+    "void without a reason": (
+        setter((("sales", 0, "void"), void(reason=" ")), (("refunds",), None)),
+        [("/sales/0/void/reason", "only spaces")],
+    ),
+    "refund of a voided sale": (
+        setter((("sales", 0, "void"), void())),
+        [("/refunds/0/sale", "Sale 1 was voided (/sales/0/void)")],
+    ),
+    # ---- refunds
+    "refund of an unknown sale": (
+        setter((("refunds", 0, "sale"), 9)),
+        [("/refunds/0/sale", "no sale number 9")],
+    ),
+    "refund of a code not in that sale": (
+        setter((("refunds", 0, "code"), "C")),
+        [("/refunds/0/code", "Sale 1 has no line with code C")],
+    ),
+    "refund above the line": (
+        setter((("refunds", 0, "amount_dong"), 110001)),
+        [
+            (
+                "/refunds/0/amount_dong",
+                "At most 110000 đồng can still be refunded on "
+                "/sales/0/lines/1 (it came to 110000 đồng), not 110001",
+            )
+        ],
+    ),  # fmt: skip
+    "refund above a line's net after its part of the sale's discount": (
+        refunds(refund(2, "C", 31501, at="2026-11-06T10:00:00+07:00", method="transfer", by=3)),
+        [("/refunds/1/amount_dong", "At most 31500 đồng")],
+    ),
+    "refunds of a lot adding up to more than its line": (
+        both(
+            socks(4),
+            refunds(
+                refund(5, "SOCKS", 20000, at="2027-01-08T09:30:00+07:00", quantity=2),
+                refund(5, "SOCKS", 25000, at="2027-01-08T09:40:00+07:00", quantity=2),
+            ),
+        ),
+        [("/refunds/2/amount_dong", "At most 20000 đồng can still be refunded")],
+    ),
+    "more pieces back than were sold": (
+        setter((("refunds", 0, "quantity"), 2)),
+        [("/refunds/0/quantity", "Only 1 of the 1 pieces sold on /sales/0/lines/1")],
+    ),
+    "refund before its sale": (
+        setter((("refunds", 0, "at"), "2026-11-03T10:00:00+07:00")),
+        [("/refunds/0/at", "is before sale 1 was made (2026-11-03T10:15:00+07:00)")],
+    ),
+    "refund by someone not a member yet": (
+        setter((("refunds", 0, "by"), 4)),
+        [("/refunds/0/by", "Member 4 was not a member yet on 2026-12-04")],
+    ),
+    "refund without a reason": (
+        setter((("refunds", 0, "reason"), "   ")),
+        [("/refunds/0/reason", "only spaces")],
+    ),
+    # ---- the stock, with sales in it
+    "price change of a sold item": (
+        setter((("price_changes",), [price_change(price=40000)])),
+        [("/price_changes/0/at", "Item A had been sold by then (/sales/0/lines/0)")],
+    ),
+    "disposal of a sold item": (
+        setter((("disposals",), [disposal("A", "written_off")])),
+        [("/disposals/0/at", "Item A had been sold by then (/sales/0/lines/0)")],
+    ),
+    "price change of a lot sold out": (
+        both(
+            socks(5),
+            setter((("price_changes",), [price_change("SOCKS", "2027-01-08T09:30:00+07:00")])),
+        ),
+        [("/price_changes/0/at", "All of lot SOCKS had been sold by then")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "expected"), COUNTER_CASES.values(), ids=COUNTER_CASES.keys())
+def test_a_broken_counter_history_is_reported_at_the_exact_place(change, expected):
+    journal = importable_example()
+    change(journal)
+
+    problems = check_journal(journal)
+
+    assert [p.path for p in problems] == [path for path, _ in expected], problems
+    for problem, (_, words) in zip(problems, expected, strict=True):
+        assert words in problem.message, problem
+
+
+#: Counter histories that are sound though unusual (each is also imported in test_example).
+SOUND_COUNTER_HISTORIES = {
+    "an item sold again after a refund put it back": setter(
+        (("sales", 3, "lines", 0, "code"), "B")
+    ),
+    "an item given back to its owner after a refund put it back": setter(
+        (("disposals",), [disposal("B", "returned_to_owner", "2026-12-05T09:00:00+07:00")])
+    ),
+    "a voided sale's item sells again": setter(
+        (("sales", 2, "void"), void("2026-12-10T09:45:00+07:00", by=2)),
+        (("sales", 3, "lines", 0), {"code": "E", "unit_price_dong": 80000}),
+    ),
+    "a sale and a void at the very minute the shift opens or closes": setter(
+        (("sales", 3, "at"), "2027-01-08T08:00:00+07:00"),
+        (("sales", 0, "at"), "2026-11-03T11:20:00+07:00"),
+        (("sales", 0, "void"), void("2026-11-03T11:20:00+07:00")),
+        (("refunds",), None),
+    ),
+    "a transfer in two parts": setter(
+        (
+            ("sales", 1, "payments"),
+            [
+                {"method": "transfer", "amount_dong": 30000},
+                {"method": "transfer", "amount_dong": 24000},
+            ],
+        ),
+    ),
+    "a free sale": setter(
+        (("sales", 2, "lines", 0, "discount_dong"), 20000),
+        (("sales", 2, "lines", 0, "discount_reason"), "tặng"),
+        (("sales", 2, "payments"), [{"method": "cash", "amount_dong": 0}]),
+    ),
+    "a cash refund with no shift open": setter((("refunds", 0, "at"), "2026-12-04T11:00:00+07:00")),
+    "a lot sold in two sales, refunded in part, put back once": both(
+        socks(2, 3),
+        refunds(
+            refund(5, "SOCKS", 9000, at="2027-01-08T09:30:00+07:00"),
+            refund(5, "SOCKS", 9000, at="2027-01-08T09:31:00+07:00", restock=False),
+        ),
+        appended(
+            ("sales",),
+            sale(7, "2027-01-08T09:45:00+07:00", [{"code": "SOCKS", "unit_price_dong": 10000}]),
+        ),
+    ),
+    "a lot on two lines of a sale, each refunded": both(
+        socks(),
+        appended(
+            ("sales",),
+            sale(
+                5,
+                "2027-01-08T09:10:00+07:00",
+                [
+                    {"code": "SOCKS", "quantity": 2, "unit_price_dong": 10000},
+                    {"code": "SOCKS", "quantity": 3, "unit_price_dong": 10000},
+                ],
+            ),
+        ),
+        refunds(
+            refund(5, "SOCKS", 20000, at="2027-01-08T09:30:00+07:00", quantity=2),
+            refund(5, "SOCKS", 30000, at="2027-01-08T09:31:00+07:00", quantity=3),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "change", SOUND_COUNTER_HISTORIES.values(), ids=SOUND_COUNTER_HISTORIES.keys()
+)
+def test_sound_counter_histories_pass(change):
+    journal = importable_example()
+    change(journal)
+
+    assert check_journal(journal) == []

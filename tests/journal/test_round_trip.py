@@ -20,9 +20,14 @@ from shop.models import (
     Item,
     ItemStatus,
     Member,
+    PaymentMethod,
     PriceChange,
     Role,
+    Sale,
+    Sequence,
+    Shift,
 )
+from shop.services import counter
 from shop.services import members as member_service
 from shop.services import stock as stock_service
 from shop.services.policy import record_policy
@@ -136,6 +141,176 @@ def build_shop(session) -> dict[str, Item]:
     )  # fmt: skip
     session.flush()
     return items
+
+
+def run_the_counter(session, items: dict[str, Item]) -> dict[str, Sale]:
+    """Two days of December at the counter of :func:`build_shop`'s shop; the sales by name.
+
+    Cash with change and both kinds of discount, a transfer, a split payment, a void, a
+    sale from the paper notebook, partial refunds of a lot, a refund that puts an item back
+    and its second sale, a free sale, and a transfer still waiting in a shift still open.
+    """
+    hong, ngoc, lan = (
+        session.scalar(select(Member).where(Member.number == number)) for number in (1, 2, 4)
+    )
+    code = {name: item.code for name, item in items.items()}
+    line = counter.LineRequest
+
+    def sell(cashier, when, *lines, **payment):
+        request = counter.SaleRequest(lines=lines, **payment)
+        return counter.record_sale(session, request, cashier=cashier, at=when, tz=TZ)[0]
+
+    def refund(sale, position, amount, quantity, method, restock, when):
+        counter.refund_line(
+            session, sale, position, amount_dong=amount, quantity=quantity, method=method,
+            reason="khách trả lại", restock=restock, by=lan, at=when,
+            shift=counter.current_shift(session, lan),
+        )  # fmt: skip
+
+    sales: dict[str, Sale] = {}
+    morning = counter.open_shift(session, hong, 500_000, at=at(12, 1, 8))
+    sales["cash"] = sell(
+        hong,
+        at(12, 1, 9),
+        line(code["shirt"]),  # 40.000 since 20 November
+        line(code["scarves"], quantity=3, discount_dong=2000, discount_reason="hơi xù"),
+        discount_dong=3000,
+        discount_reason="khách quen",
+        tendered_dong=100_000,
+    )
+    sales["transfer"] = sell(hong, at(12, 1, 9, 30), line(code["hat"]), transfer_dong=30_000)
+    counter.confirm_transfer(session, sales["transfer"], at=at(12, 1, 9, 32))
+    sales["split"] = sell(
+        hong,
+        at(12, 1, 10),
+        line(code["bale"], quantity=5),
+        transfer_dong=50_000,
+        tendered_dong=50_000,
+    )
+    counter.confirm_transfer(session, sales["split"], at=at(12, 1, 10, 2))
+    sales["voided"] = sell(hong, at(12, 1, 10, 15), line(code["socks"], quantity=2))
+    counter.void_sale(session, sales["voided"], by=hong, at=at(12, 1, 10, 20), reason="bấm nhầm")
+    # At 11:00 Hồng enters a sale of 8:30 from the paper notebook: a later number, an
+    # earlier time.
+    sales["notebook"] = counter.record_sale(
+        session,
+        counter.SaleRequest(lines=(line(code["socks"]),)),
+        cashier=hong,
+        at=at(12, 1, 8, 30),
+        tz=TZ,
+        entered_by=hong,
+        shift=counter.shift_at(session, hong, at(12, 1, 8, 30)),
+        require_shift=False,
+        transfer_confirmed=True,
+    )[0]
+    counter.close_shift(session, morning, 619_000, at=at(12, 1, 12), by=hong)
+
+    afternoon = counter.open_shift(session, lan, 200_000, at=at(12, 2, 9))
+    scarves = 1  # the position of the scarves in the first sale
+    refund(sales["cash"], scarves, 9000, 1, PaymentMethod.CASH, True, at(12, 2, 9, 30))
+    refund(sales["cash"], scarves, 9000, 1, PaymentMethod.CASH, False, at(12, 2, 9, 40))
+    refund(sales["transfer"], 0, 30_000, 1, PaymentMethod.TRANSFER, True, at(12, 2, 9, 50))
+    refund(sales["split"], 0, 40_000, 2, PaymentMethod.TRANSFER, False, at(12, 2, 9, 55))
+    sales["again"] = sell(lan, at(12, 2, 10), line(code["hat"]), tendered_dong=50_000)
+    sales["free"] = sell(
+        lan,
+        at(12, 2, 10, 30),
+        line(code["handbag"], discount_dong=90_000, discount_reason="quà cho chị bảo vệ"),
+    )
+    counter.close_shift(session, afternoon, 212_000, at=at(12, 2, 12), by=lan)
+    counter.open_shift(session, ngoc, 0, at=at(12, 2, 13))
+    sales["waiting"] = sell(ngoc, at(12, 2, 13, 5), line(code["socks"]), transfer_dong=5000)
+    session.flush()
+    return sales
+
+
+def counter_state(session) -> dict:
+    """What the counter's history left behind, to compare a shop with its copy."""
+    return {
+        "stock": {
+            item.code: (item.status, item.quantity_on_hand)
+            for item in session.scalars(select(Item).order_by(Item.code))
+        },
+        "drawers": [
+            (shift.member.number, shift.closed_at, shift.expected_cash_dong)
+            for shift in session.scalars(select(Shift).order_by(Shift.opened_at))
+        ],
+        "sales": [
+            (sale.number, sale.shift.member.number, sale.total_dong, sale.cash_dong,
+             [(line.net_dong, line.owner.number if line.owner else None, line.consignor_bp)
+              for line in sale.lines])
+            for sale in session.scalars(select(Sale).order_by(Sale.number))
+        ],
+    }  # fmt: skip
+
+
+def test_a_shops_counter_history_round_trips(app, session):
+    sales = run_the_counter(session, build_shop(session))
+    assert sales["waiting"].awaiting_transfer
+    before = counter_state(session)
+    first = export_journal(session, timezone=TZ)
+    assert check_journal(first) == []
+
+    wipe(session)
+    summary = import_journal(session, first, app_config=app.config)
+
+    assert export_journal(session, timezone=TZ) == first
+    assert (summary.shifts, summary.sales, summary.voids, summary.refunds) == (3, 8, 1, 4)
+    assert counter_state(session) == before
+    waiting = session.scalar(select(Sale).where(Sale.number == sales["waiting"].number))
+    assert not waiting.awaiting_transfer  # a journal's transfer comes in as arrived
+    assert session.get(Sequence, "sale").value == 8
+
+
+def test_what_the_journal_says_about_the_counter(app, session):
+    items = build_shop(session)
+    sales = run_the_counter(session, items)
+
+    journal = export_journal(session, timezone=TZ)
+
+    assert [(s["member"], s.get("closed_at"), s.get("counted_cash_dong")) for s in journal["shifts"]
+            ] == [
+        (1, "2026-12-01T12:00:00+07:00", 619_000),
+        (4, "2026-12-02T12:00:00+07:00", 212_000),
+        (2, None, None),  # still open, its transfer waiting
+    ]  # fmt: skip
+    by_number = {sale["number"]: sale for sale in journal["sales"]}
+    assert list(by_number) == list(range(1, 9))
+    assert by_number[sales["cash"].number] == {
+        "number": 1,
+        "at": "2026-12-01T09:00:00+07:00",
+        "cashier": 1,
+        "lines": [
+            {"code": items["shirt"].code, "unit_price_dong": 40000},
+            {"code": items["scarves"].code, "quantity": 3, "unit_price_dong": 10000,
+             "discount_dong": 2000, "discount_reason": "hơi xù"},
+        ],
+        "discount_dong": 3000,
+        "discount_reason": "khách quen",
+        "payments": [{"method": "cash", "amount_dong": 65000, "tendered_dong": 100_000}],
+    }  # fmt: skip
+    assert [by_number[sales[name].number]["payments"] for name in ("split", "free", "waiting")
+            ] == [
+        [{"method": "cash", "amount_dong": 50000, "tendered_dong": 50000},
+         {"method": "transfer", "amount_dong": 50000}],
+        [{"method": "cash", "amount_dong": 0, "tendered_dong": 0}],
+        [{"method": "transfer", "amount_dong": 5000}],
+    ]  # fmt: skip
+    assert by_number[sales["voided"].number]["void"] == {
+        "at": "2026-12-01T10:20:00+07:00",
+        "by": 1,
+        "reason": "bấm nhầm",
+    }
+    assert by_number[sales["notebook"].number]["at"] == "2026-12-01T08:30:00+07:00"
+    assert [
+        (r["sale"], r["code"], r.get("quantity"), r["amount_dong"], r["method"], r["restock"])
+        for r in journal["refunds"]
+    ] == [
+        (1, items["scarves"].code, None, 9000, "cash", True),
+        (1, items["scarves"].code, None, 9000, "cash", False),
+        (2, "HAT-1", None, 30000, "transfer", True),
+        (3, items["bale"].code, 2, 40000, "transfer", False),
+    ]
 
 
 def test_a_shop_exported_and_imported_into_an_empty_one_exports_the_same(app, session):

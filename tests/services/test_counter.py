@@ -311,3 +311,18 @@ def test_lot_sold_by_many_counters_never_goes_below_zero(app, ctx):
         assert stock.get_item(db.session, "SOCKS").quantity_on_hand == 0
         numbers = list(db.session.scalars(select(Sale.number).order_by(Sale.number)))
         assert numbers == [1, 2, 3, 4, 5]
+
+
+def test_a_price_of_billions_fits(ctx):
+    """Amounts up to 100 billion đồng are accepted everywhere, so columns must hold them."""
+    intake = stock.receive_intake(
+        ctx,
+        stock.IntakeDetails(IntakeKind.DONATION, datetime(2026, 11, 1, 2, tzinfo=UTC)),
+        by=hong(ctx),
+        tz=HANOI,
+    )
+    stock.add_item(ctx, intake, stock.ItemDetails("Áo", 90_000_000_000, code="GOLD"))
+    svc.open_shift(ctx, hong(ctx), 5_000_000_000, at=AT)
+    sale = sell(ctx, svc.LineRequest("GOLD"), tendered_dong=95_000_000_000)
+    ctx.commit()
+    assert sale.total_dong == 90_000_000_000 and sale.change_dong == 5_000_000_000

@@ -217,7 +217,29 @@ def test_member_cannot_change_shop_settings(as_member):
     assert as_member.get("/settings/shop").status_code == 403
 
 
-def test_a_sale_from_the_paper_notebook(as_coordinator, stocked, clock):
+def test_a_sale_from_the_paper_notebook(as_coordinator, app, stocked, clock):
+    from datetime import UTC, datetime
+
+    from shop.services import counter
+    from shop.services import members as svc
+
+    with app.app_context():
+        ngoc = svc.get_member(db.session, 2)
+        # Her shift that day was opened on the tablet before the power went out.
+        counter.open_shift(db.session, ngoc, 100_000, at=datetime(2026, 11, 10, 1, tzinfo=UTC))
+        db.session.commit()
+    no_shift = as_coordinator.post(
+        "/counter/notebook",
+        data={
+            "day": "19/11/2026",
+            "time": "15:30",
+            "cashier": "1",
+            "codes": "A",
+            "method": "cash",
+            "client_id": "notebook-0000",
+        },
+    )
+    assert no_shift.status_code == 422 and "không có ca bán nào mở lúc đó" in no_shift.text
     page = as_coordinator.get("/counter/notebook")
     assert "Nhập hóa đơn từ sổ ghi" in page.text
     # 19 November, 15:30 in Hanoi: before "now" (20 November 10:00) and after the intake.
