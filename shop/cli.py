@@ -147,7 +147,15 @@ def demo():
             f"{DEMO_MEMBERS[0][2]} and PIN {DEMO_MEMBERS[0][5]}."
         )
         return
-    member_service.save_shop_profile(db.session, DEMO_SHOP["name"], DEMO_SHOP["address"])
+    member_service.save_shop_settings(
+        db.session,
+        name=DEMO_SHOP["name"],
+        address=DEMO_SHOP["address"],
+        bank_bin="970415",
+        bank_account="113366668888",
+        bank_account_name="NHOM NEW ME",
+        receipt_footer="Cảm ơn chị! Đổi hàng trong 3 ngày.",
+    )
     stock_service.seed_categories(db.session)
     for number, name, phone, role, joined_on, pin in DEMO_MEMBERS:
         details = member_service.MemberDetails(

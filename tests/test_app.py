@@ -179,3 +179,7 @@ def test_cli_demo_fills_only_an_empty_shop(runner, client):
     assert "Áo khoác gió xanh rêu" in client.get("/stock/").text
     assert "Áo sơ mi nữ trắng" in client.get("/stock/clearance").text
     assert "Váy liền hoa nhí" in client.get("/stock/?owner=2").text
+    client.post("/counter/shift/open", data={"opening_float_dong": "200k"})
+    client.post("/counter/add", data={"code": "10024"})
+    paid = client.post("/counter/pay", data={"method": "transfer", "client_id": "demo-0001"})
+    assert "Mời khách quét mã này" in client.get(paid.headers["Location"]).text
