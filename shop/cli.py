@@ -241,6 +241,49 @@ def _demo_stock() -> None:
     )
 
 
+@click.command("receipt")
+@click.argument("number", type=int)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="a file, or a printer device such as /dev/usb/lp0; - for standard output",
+)
+@click.option("--paper", type=click.Choice(["58", "80"]), default=None)
+@click.option("--profile", default=None, help="python-escpos printer profile")
+@click.option("--mode", type=click.Choice(["raster", "text"]), default=None)
+@click.option("--drawer/--no-drawer", default=False, help="open the cash drawer")
+@with_appcontext
+def receipt(number, target, paper, profile, mode, drawer):
+    """Write the exact bytes the receipt printer gets for sale NUMBER."""
+    import sys
+
+    from shop.printing.escpos_out import receipt_bytes
+    from shop.printing.sale_receipt import receipt_for_sale, receipt_settings
+    from shop.services import counter as counter_service
+
+    try:
+        sale = counter_service.get_sale(db.session, number)
+    except ShopError as error:
+        _fail(error)
+    settings = receipt_settings()
+    data = receipt_bytes(
+        receipt_for_sale(db.session, sale),
+        paper_mm=int(paper or settings["paper_mm"]),
+        profile=profile or settings["profile"],
+        mode=mode or settings["mode"],
+        open_drawer=drawer,
+    )
+    db.session.rollback()
+    if target == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
+            handle.write(data)
+        click.echo(f"{len(data)} bytes for sale {number} written to {target}", err=True)
+
+
 def init_commands(app: Flask) -> None:
     from shop.journal.cli import journal_cli
 
@@ -248,3 +291,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(members_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(receipt)

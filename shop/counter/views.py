@@ -443,3 +443,17 @@ def notebook_sale():
     elif form.is_submitted():
         status = 422
     return render_template("counter/notebook.html", form=form), status
+
+
+@bp.get("/sales/<int:number>/receipt")
+def browser_receipt(number: int):
+    """The receipt as a page to print from the browser (58 mm, 80 mm or A4 paper)."""
+    from shop.printing.sale_receipt import receipt_for_sale
+
+    sale = counter_service.get_sale(db.session, number)
+    paper = request.args.get("paper", "80")
+    if paper not in ("58", "80", "a4"):
+        paper = "80"
+    receipt = receipt_for_sale(db.session, sale)
+    qr = vietqr.qr_svg(receipt.vietqr_payload, scale=4) if receipt.vietqr_payload else None
+    return render_template("counter/receipt.html", receipt=receipt, sale=sale, paper=paper, qr=qr)

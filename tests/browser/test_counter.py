@@ -59,6 +59,10 @@ def run_a_shift(page, live_server, name):
     page.wait_for_url(f"{live_server}/counter/sales/1")
     assert page.get_by_test_id("change").inner_text().replace("\xa0", " ") == "25.000 ₫"
     screenshot(page, f"counter-change-{name}")
+    page.goto(f"{live_server}/counter/sales/1/receipt?paper=58")
+    assert "HÓA ĐƠN" in page.locator("h2").inner_text()
+    screenshot(page, f"receipt-58-{name}")
+    page.go_back()
     page.get_by_role("link", name="Bán tiếp").first.click()
     page.get_by_role("link", name="Đóng ca").click()
     assert page.get_by_test_id("expected").inner_text().replace("\xa0", " ") == "375.000 ₫"

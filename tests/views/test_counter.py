@@ -277,3 +277,39 @@ def test_a_sale_from_the_paper_notebook(as_coordinator, app, stocked, clock):
 
 def test_only_coordinators_enter_notebook_sales(as_member):
     assert as_member.get("/counter/notebook").status_code == 403
+
+
+def test_receipt_in_the_browser_and_as_printer_bytes(as_member, app, stocked, runner):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    as_member.post("/counter/add", data={"code": "A"})
+    as_member.post("/counter/add", data={"code": "SOCKS", "quantity": "2"})
+    as_member.post(
+        "/counter/pay", data={"method": "cash", "tendered_dong": "100k", "client_id": "r1"}
+    )
+    page = as_member.get("/counter/sales/1/receipt?paper=58")
+    assert page.status_code == 200 and 'class="paper-58"' in page.text
+    for text in (
+        "NEW ME – Đồ cũ",
+        "HÓA ĐƠN",
+        "Tổng cộng",
+        "70.000",
+        "Tiền thừa trả khách",
+        "30.000",
+        "Áo · Áo sơ mi",
+        "2 × 10.000",
+    ):
+        assert text in page.text, text
+    assert "paper-80" in as_member.get("/counter/sales/1/receipt?paper=x").text
+
+    from tests.printing.escpos_decoder import decode
+
+    path = app.instance_path + "/receipt.bin"
+    result = runner.invoke(args=["receipt", "1", "--to", path])
+    assert result.exit_code == 0, result.output
+    from pathlib import Path
+
+    events = decode(Path(path).read_bytes())
+    images = [event[1] for event in events if event[0] == "image"]
+    assert images and all(image.width == 384 for image in images)
+    assert ("cut",) in events or any(event[0] == "cut" for event in events)
+    assert runner.invoke(args=["receipt", "99", "--to", path]).exit_code != 0
