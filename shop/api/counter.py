@@ -14,7 +14,6 @@ from shop.api.common import json_body, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.counter.forms import CloseShiftForm, OpenShiftForm, RefundForm, VoidForm
-from shop.domain import vietqr
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.models import PaymentMethod
@@ -155,19 +154,10 @@ def sale_json(sale) -> dict:
         if sale.awaiting_transfer
         else "complete"
     )
-    payload = None
-    if status == "awaiting_transfer":
-        from shop.counter.views import _bank, _prefix
-        from shop.services.members import shop_profile
+    from shop.services.transfers import transfer_payload
 
-        bank = _bank()
-        if bank is not None:
-            profile = shop_profile(db.session)
-            payload = vietqr.payload(
-                bank,
-                sale.transfer_dong,
-                vietqr.sale_purpose(sale.number, _prefix(profile.name if profile else "")),
-            )
+    waiting = transfer_payload(db.session, sale)
+    payload = waiting[0] if waiting else None
     return {
         "number": sale.number,
         "client_id": sale.client_id,

@@ -27,25 +27,12 @@ from shop.models import PaymentMethod
 from shop.services import counter as counter_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, ShopError
-from shop.services.members import shop_profile
+from shop.services.transfers import shop_bank, transfer_payload
 from shop.views import flash_form_errors, show_error_on_form
 
 
 def _tz():
     return current_app.config["SHOP_TZ"]
-
-
-def _bank():
-    """The shop's account for transfers, or ``None`` while a coordinator has not set it."""
-    profile = shop_profile(db.session)
-    if not profile or not profile.bank_bin or not profile.bank_account:
-        return None
-    try:
-        return vietqr.BankAccount(
-            profile.bank_bin, profile.bank_account, profile.bank_account_name or ""
-        )
-    except vietqr.VietQRError:
-        return None
 
 
 @bp.route("/", methods=["GET"])
@@ -69,7 +56,7 @@ def counter():
             discount_reason=view.discount_reason,
         ),
         pay=pay,
-        bank=_bank(),
+        bank=shop_bank(db.session),
         waiting=[
             s
             for s in counter_service.recent_sales(db.session, shift=shift, limit=20)
@@ -244,7 +231,7 @@ def pay():
         tendered = form.tendered_dong.data
     else:
         transfer, tendered = 0, form.tendered_dong.data
-    if transfer and _bank() is None:
+    if transfer and shop_bank(db.session) is None:
         flash(
             _(
                 "The shop's bank account is not set yet: ask a coordinator to enter it "
@@ -288,12 +275,14 @@ def sales():
 def show_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     qr = None
-    bank = _bank()
-    if sale.awaiting_transfer and bank is not None:
-        profile = shop_profile(db.session)
-        purpose = vietqr.sale_purpose(sale.number, _prefix(profile.name if profile else ""))
-        code = vietqr.payload(bank, sale.transfer_dong, purpose)
-        qr = {"svg": vietqr.qr_svg(code, scale=6), "purpose": purpose, "bank": bank}
+    waiting = transfer_payload(db.session, sale)
+    if waiting is not None:
+        code, purpose = waiting
+        qr = {
+            "svg": vietqr.qr_svg(code, scale=6),
+            "purpose": purpose,
+            "bank": shop_bank(db.session),
+        }
     refunds = counter_service.refunds_of(db.session, sale)
     refunded = {
         line.id: counter_service.refunded_so_far(db.session, line)[0] for line in sale.lines
@@ -313,12 +302,6 @@ def show_sale(number: int):
         and sale.shift.closed_at is None
         and not refunds,
     )
-
-
-def _prefix(shop_name: str) -> str:
-    """A short ASCII word from the shop's name for the transfer's purpose ("NEWME")."""
-    words = vietqr.ascii_purpose(shop_name).split()
-    return "".join(words[:2])[:8].upper()
 
 
 @bp.post("/sales/<int:number>/confirm")

@@ -8,7 +8,6 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from shop.domain import vietqr
 from shop.printing.receipt import Receipt, ReceiptLabels, ReceiptLine
 from shop.services.members import shop_profile
 
@@ -30,18 +29,11 @@ def labels() -> ReceiptLabels:
 
 def receipt_for_sale(session: Session, sale) -> Receipt:
     """The receipt of ``sale`` (the transfer's VietQR on it while the money is awaited)."""
-    from shop.counter.views import _bank, _prefix
+    from shop.services.transfers import transfer_payload
 
     profile = shop_profile(session)
-    payload = None
-    if sale.awaiting_transfer:
-        bank = _bank()
-        if bank is not None:
-            payload = vietqr.payload(
-                bank,
-                sale.transfer_dong,
-                vietqr.sale_purpose(sale.number, _prefix(profile.name if profile else "")),
-            )
+    waiting = transfer_payload(session, sale)
+    payload = waiting[0] if waiting else None
     lines = tuple(
         ReceiptLine(
             code=line.item.code,
