@@ -59,7 +59,7 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     phone.get_by_role("radio", name="Khá", exact=True).check()
     assert phone.get_by_label("Giá").input_value() == "30.000"
     phone.get_by_label("Giá").fill("25k")
-    phone.get_by_label("Mô tả").fill("Áo phông cũ")
+    phone.get_by_label("Mô tả").fill("Áo phông cũ màu xám có in hình hoa lớn ở ngực và sau lưng")
     phone.get_by_role("button", name="Lưu và thêm món tiếp").click()
     phone.wait_for_load_state()
     assert "Đã lưu với mã 10024." in phone.locator(".flash").inner_text()
@@ -80,6 +80,9 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
 
     # Find one of them again.
     phone.get_by_role("link", name="Kho hàng").click()
+    # A long description is cut with an ellipsis, never widening the page.
+    assert phone.locator(".item-row").count() == 3
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.get_by_label("Mã hàng hoặc từ khóa").fill("ao len")
     phone.get_by_role("button", name="Tìm").click()
     assert phone.locator(".item-row").count() == 1
