@@ -158,6 +158,7 @@ def sale_json(sale) -> dict:
 
     waiting = transfer_payload(db.session, sale)
     payload = waiting[0] if waiting else None
+    refunded = counter_service.refunded_by_line(db.session, sale)
     return {
         "number": sale.number,
         "client_id": sale.client_id,
@@ -185,7 +186,7 @@ def sale_json(sale) -> dict:
                 "sale_discount_dong": line.sale_discount_dong,
                 "net_dong": line.net_dong,
                 "owner": line.owner.number if line.owner else None,
-                "refunded_dong": counter_service.refunded_so_far(db.session, line)[0],
+                "refunded_dong": refunded.get(line.id, 0),
             }
             for line in sale.lines
         ],
@@ -405,8 +406,8 @@ def list_sales():
         if shift_id is None:
             raise InvalidInput(_l("There is no such shift."), "shift")
         shift = counter_service.get_shift(db.session, shift_id)
-    numbers = [s.number for s in counter_service.recent_sales(db.session, shift=shift, limit=100)]
-    return {"items": [sale_json(counter_service.get_sale(db.session, n)) for n in numbers]}
+    sales = counter_service.recent_sales(db.session, shift=shift, limit=100, with_lines=True)
+    return {"items": [sale_json(sale) for sale in sales]}
 
 
 @route(
@@ -483,6 +484,25 @@ def refund_sale(number: int):
     return sale_json(counter_service.get_sale(db.session, number)), 201
 
 
+REPORT_FIGURES = (
+    "sales_count",
+    "awaiting_transfer_count",
+    "awaiting_transfer_dong",
+    "voids_count",
+    "voids_total_dong",
+    "gross_dong",
+    "line_discounts_dong",
+    "sale_discounts_dong",
+    "net_dong",
+    "cash_dong",
+    "transfer_dong",
+    "refunds_count",
+    "refunds_cash_dong",
+    "refunds_transfer_dong",
+    "net_after_refunds_dong",
+    "consignment_dong",
+    "pieces",
+)
 COMPONENTS["ZReport"] = {
     "type": "object",
     "required": ["kind", "day", "sales_count", "net_dong", "cash_dong", "transfer_dong"],
@@ -491,28 +511,7 @@ COMPONENTS["ZReport"] = {
         "day": {"type": "string", "format": "date"},
         "shift": {"type": "integer", "nullable": True},
         "member": {"type": "integer", "nullable": True},
-        **{
-            name: {"type": "integer"}
-            for name in (
-                "sales_count",
-                "awaiting_transfer_count",
-                "awaiting_transfer_dong",
-                "voids_count",
-                "voids_total_dong",
-                "gross_dong",
-                "line_discounts_dong",
-                "sale_discounts_dong",
-                "net_dong",
-                "cash_dong",
-                "transfer_dong",
-                "refunds_count",
-                "refunds_cash_dong",
-                "refunds_transfer_dong",
-                "net_after_refunds_dong",
-                "consignment_dong",
-                "pieces",
-            )
-        },
+        **{name: {"type": "integer"} for name in REPORT_FIGURES},
         "cash_difference_dong": {"type": "integer", "nullable": True},
         "categories": {
             "type": "array",
@@ -532,31 +531,12 @@ COMPONENTS["ZReport"] = {
 
 def report_json(report) -> dict:
     drawers = [report.drawer.shift] if report.drawer else [d.shift for d in report.shifts]
-    names = (
-        "sales_count",
-        "awaiting_transfer_count",
-        "awaiting_transfer_dong",
-        "voids_count",
-        "voids_total_dong",
-        "gross_dong",
-        "line_discounts_dong",
-        "sale_discounts_dong",
-        "net_dong",
-        "cash_dong",
-        "transfer_dong",
-        "refunds_count",
-        "refunds_cash_dong",
-        "refunds_transfer_dong",
-        "net_after_refunds_dong",
-        "consignment_dong",
-        "pieces",
-    )
     return {
         "kind": str(getattr(report.kind, "value", report.kind)),
         "day": report.day.isoformat(),
         "shift": report.shift.id if report.shift else None,
         "member": report.member.number if report.member else None,
-        **{name: getattr(report, name) for name in names},
+        **{name: getattr(report, name) for name in REPORT_FIGURES},
         "cash_difference_dong": report.drawer.difference_dong
         if report.drawer
         else report.cash_difference_dong,

@@ -21,8 +21,10 @@ from shop.counter.forms import (
     VoidForm,
 )
 from shop.domain import vietqr
+from shop.domain.calendar import local_moment
 from shop.extensions import db
 from shop.forms import select_choices
+from shop.members.forms import member_choices
 from shop.models import PaymentMethod
 from shop.services import counter as counter_service
 from shop.services import stock as stock_service
@@ -284,9 +286,7 @@ def show_sale(number: int):
             "bank": shop_bank(db.session),
         }
     refunds = counter_service.refunds_of(db.session, sale)
-    refunded = {
-        line.id: counter_service.refunded_so_far(db.session, line)[0] for line in sale.lines
-    }
+    refunded = counter_service.refunded_by_line(db.session, sale)
     refund_form = RefundForm(formdata=None)
     return render_template(
         "counter/sale.html",
@@ -304,6 +304,10 @@ def show_sale(number: int):
     )
 
 
+def _to_sale(number: int, anchor: str | None = None):
+    return redirect(url_for("counter.show_sale", number=number, _anchor=anchor), code=303)
+
+
 @bp.post("/sales/<int:number>/confirm")
 def confirm(number: int):
     sale = counter_service.get_sale(db.session, number)
@@ -312,10 +316,10 @@ def confirm(number: int):
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for("counter.show_sale", number=number), code=303)
+        return _to_sale(number)
     db.session.commit()
     flash(_("Transfer received: sale %(number)s is complete.", number=number), "success")
-    return redirect(url_for("counter.show_sale", number=number), code=303)
+    return _to_sale(number)
 
 
 @bp.post("/sales/<int:number>/void")
@@ -324,7 +328,7 @@ def void(number: int):
     form = VoidForm()
     if not form.validate():
         flash(" ".join(str(m) for m in form.reason.errors), "error")
-        return redirect(url_for("counter.show_sale", number=number, _anchor="void"), code=303)
+        return _to_sale(number, "void")
     try:
         counter_service.void_sale(
             db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
@@ -332,10 +336,10 @@ def void(number: int):
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for("counter.show_sale", number=number), code=303)
+        return _to_sale(number)
     db.session.commit()
     flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
-    return redirect(url_for("counter.show_sale", number=number), code=303)
+    return _to_sale(number)
 
 
 @bp.post("/sales/<int:number>/refund")
@@ -344,7 +348,7 @@ def refund(number: int):
     form = RefundForm()
     if not form.validate():
         flash_form_errors(form)
-        return redirect(url_for("counter.show_sale", number=number, _anchor="refund"), code=303)
+        return _to_sale(number, "refund")
     member = current_member()
     try:
         counter_service.refund_line(
@@ -363,29 +367,28 @@ def refund(number: int):
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for("counter.show_sale", number=number, _anchor="refund"), code=303)
+        return _to_sale(number, "refund")
     db.session.commit()
     flash(_("Money given back and recorded."), "success")
-    return redirect(url_for("counter.show_sale", number=number), code=303)
+    return _to_sale(number)
 
 
 @bp.route("/notebook", methods=["GET", "POST"])
 @coordinator_required
 def notebook_sale():
     """Enter a sale from the paper notebook kept during a power cut, at its real time."""
-    from datetime import datetime
 
     from shop.services import members as member_service
 
     form = NotebookSaleForm()
     members = member_service.list_members(db.session)
-    form.cashier.choices = select_choices([(m.number, f"{m.number} · {m.name}") for m in members])
+    form.cashier.choices = select_choices(member_choices(members))
     if not form.is_submitted():
         form.client_id.data = str(uuid.uuid4())
         form.day.data = clock.today()
     status = 200
     if form.validate_on_submit():
-        at = datetime.combine(form.day.data, form.moment, tzinfo=_tz())
+        at = local_moment(form.day.data, form.moment, _tz())
         cashier = next(m for m in members if str(m.number) == form.cashier.data)
         try:
             if at > clock.now():

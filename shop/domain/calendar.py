@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -24,3 +24,8 @@ def membership_covers(joined_on: date, left_on: date | None, day: date) -> bool:
     ``left_on`` is her last day as a member; ``None`` means she has not left.
     """
     return joined_on <= day and (left_on is None or day <= left_on)
+
+
+def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The aware moment of local clock time ``at`` on ``day`` in ``tz``."""
+    return datetime.combine(day, at, tzinfo=tz)

@@ -117,3 +117,8 @@ class ShopSettingsForm(ShopForm):
         [Length(max=300, message=_l("At most 300 letters."))],
         description=_l("For example the exchange policy and a thank-you."),
     )
+
+
+def member_choices(members) -> list[tuple[int, str]]:
+    """``(number, "number · name")`` for a select of members."""
+    return [(m.number, f"{m.number} · {m.name}") for m in members]

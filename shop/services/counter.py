@@ -613,6 +613,17 @@ def refunded_so_far(session: Session, line: SaleLine) -> tuple[int, int]:
     return int(amount), int(quantity)
 
 
+def refunded_by_line(session: Session, sale: Sale) -> dict[int, int]:
+    """Đồng refunded so far on each line of ``sale`` (lines without refunds left out)."""
+    rows = session.execute(
+        select(Refund.sale_line_id, func.sum(Refund.amount_dong))
+        .join(SaleLine, Refund.sale_line_id == SaleLine.id)
+        .where(SaleLine.sale_id == sale.id)
+        .group_by(Refund.sale_line_id)
+    )
+    return {line_id: int(amount) for line_id, amount in rows}
+
+
 def refund_line(
     session: Session,
     sale: Sale,
@@ -674,13 +685,14 @@ def refund_line(
     return refund
 
 
-def recent_sales(session: Session, *, shift: Shift | None = None, limit: int = 50) -> list[Sale]:
-    query = (
-        select(Sale)
-        .options(joinedload(Sale.void), joinedload(Sale.cashier))
-        .order_by(Sale.number.desc())
-        .limit(limit)
-    )
+def recent_sales(
+    session: Session, *, shift: Shift | None = None, limit: int = 50, with_lines: bool = False
+) -> list[Sale]:
+    """The latest sales, newest first; ``with_lines`` loads their lines and items too."""
+    options = [joinedload(Sale.void), joinedload(Sale.cashier)]
+    if with_lines:
+        options.append(selectinload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category))
+    query = select(Sale).options(*options).order_by(Sale.number.desc()).limit(limit)
     if shift is not None:
         query = query.where(Sale.shift_id == shift.id)
     return list(session.scalars(query))

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import ColumnElement
 
-from shop.domain.calendar import local_date
+from shop.domain.calendar import local_date, local_moment
 from shop.domain.sale import owner_split
 from shop.models import (
     Category,
@@ -206,8 +206,8 @@ def day_report(session: Session, day: date, *, tz: ZoneInfo) -> ZReport:
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The first moment of ``day`` in ``tz`` and of the day after, as aware UTC datetimes."""
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    start = local_moment(day, time.min, tz)
+    end = local_moment(day + timedelta(days=1), time.min, tz)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 

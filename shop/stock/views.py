@@ -18,9 +18,11 @@ from flask_babel import gettext as _
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
+from shop.domain.calendar import local_moment
 from shop.domain.pricing import month_key
 from shop.extensions import db
 from shop.forms import select_choices
+from shop.members.forms import member_choices
 from shop.models import Condition, DisposalKind, IntakeKind, ItemStatus, Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
@@ -55,7 +57,7 @@ def received_at_for(day) -> datetime:
     today = clock.today()
     if day is None or day == today:
         return clock.now()
-    return datetime.combine(day, time(12, 0), tzinfo=current_app.config["SHOP_TZ"])
+    return local_moment(day, time(12, 0), current_app.config["SHOP_TZ"])
 
 
 def _labels():
@@ -73,9 +75,7 @@ def _labels():
 def prepare_intake_form(form: IntakeForm) -> IntakeForm:
     """Fill in the members a consignment can belong to."""
     members = member_service.active_members(db.session, clock.today())
-    form.owner.choices = select_choices(
-        [("", _("— choose —"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
-    )
+    form.owner.choices = select_choices([("", _("— choose —")), *member_choices(members)])
     return form
 
 
@@ -258,9 +258,7 @@ def search_stock():
     form.category.choices = select_choices([("", _("All"))] + [(c.id, c.name) for c in categories])
     form.status.choices = select_choices([("", _("Any"))] + list(STATUS_LABELS.items()))
     members = member_service.list_members(db.session)
-    form.owner.choices = select_choices(
-        [("", _("Anyone"))] + [(m.number, f"{m.number} · {m.name}") for m in members]
-    )
+    form.owner.choices = select_choices([("", _("Anyone")), *member_choices(members)])
     if "status" not in request.args:
         form.status.data = ItemStatus.IN_STOCK.value
     form.validate()
