@@ -224,16 +224,16 @@ def pay():
         flash_form_errors(form)
         return _back_to_counter()
     member = current_member()
-    view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
-    total = view.total_dong
-    if form.method.data == "transfer":
-        transfer, tendered = total, 0
+    # The prices are worked out once, by the sale itself; "transfer" pays all of it.
+    by_transfer = form.method.data == "transfer"
+    if by_transfer:
+        transfer, tendered = 0, 0
     elif form.method.data == "both":
         transfer = form.transfer_dong.data or 0
         tendered = form.tendered_dong.data
     else:
         transfer, tendered = 0, form.tendered_dong.data
-    if transfer and shop_bank(db.session) is None:
+    if (transfer or by_transfer) and shop_bank(db.session) is None:
         flash(
             _(
                 "The shop's bank account is not set yet: ask a coordinator to enter it "
@@ -251,6 +251,7 @@ def pay():
             client_id=form.client_id.data or str(uuid.uuid4()),
             at=clock.now(),
             tz=_tz(),
+            all_by_transfer=by_transfer,
         )
     except InvalidInput as error:
         db.session.rollback()

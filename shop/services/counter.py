@@ -506,8 +506,10 @@ def checkout(
     client_id: str,
     at: datetime,
     tz: ZoneInfo,
+    all_by_transfer: bool = False,
 ) -> tuple[Sale, bool]:
-    """Turn the cashier's cart into a sale and empty the cart."""
+    """Turn the cashier's cart into a sale and empty the cart (``all_by_transfer``: the
+    whole total is paid by transfer, whatever the prices come to)."""
     lines = list(
         session.scalars(
             select(CartLine)
@@ -527,6 +529,7 @@ def checkout(
         discount_dong=discount.discount_dong if discount else 0,
         discount_reason=discount.reason if discount else "",
         client_id=client_id,
+        all_by_transfer=all_by_transfer,
     )
     sale, new = record_sale(session, request, cashier=member, at=at, tz=tz)
     if new:
