@@ -66,6 +66,9 @@ def register_extensions(app: Flask) -> None:
     )
     init_request_transactions(app)
     init_access(app)
+    from shop.printing.queue import init_print_queue
+
+    init_print_queue(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -74,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.counter import bp as counter_bp
     from shop.main import bp as main_bp
     from shop.members import bp as members_bp
+    from shop.printer import bp as printer_bp
     from shop.stock import bp as stock_bp
 
     app.register_blueprint(main_bp)
@@ -81,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(counter_bp)
+    app.register_blueprint(printer_bp)
     app.register_blueprint(api_bp)
 
 

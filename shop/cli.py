@@ -260,20 +260,22 @@ def receipt(number, target, paper, profile, mode, drawer):
     import sys
 
     from shop.printing.escpos_out import receipt_bytes
-    from shop.printing.sale_receipt import receipt_for_sale, receipt_settings
+    from shop.printing.slips import receipt_for_sale
     from shop.services import counter as counter_service
+    from shop.services.printing import printer_settings
 
     try:
         sale = counter_service.get_sale(db.session, number)
     except ShopError as error:
         _fail(error)
-    settings = receipt_settings()
+    settings = printer_settings(db.session)  # the same as the counter's
     data = receipt_bytes(
         receipt_for_sale(db.session, sale),
-        paper_mm=int(paper or settings["paper_mm"]),
-        profile=profile or settings["profile"],
-        mode=mode or settings["mode"],
+        paper_mm=int(paper or settings.paper_mm),
+        profile=profile or settings.profile,
+        mode=mode or settings.mode.value,
         open_drawer=drawer,
+        drawer_pin=settings.drawer_pin or 2,
     )
     db.session.rollback()
     if target == "-":

@@ -106,4 +106,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "PIN_MAX_FAILURES": 5,
     "PIN_LOCK_MINUTES": 15,
+    # "thread": a background thread per web process sends print jobs; "off": nothing sends
+    # them (tests send them by hand with shop.printing.queue.run_due).
+    "PRINT_WORKER": "thread",
 }

@@ -21,3 +21,30 @@ PIN = {
     "length": _l("The PIN must have 4 to 8 digits."),
     "weak": _l("This PIN is too easy to guess: avoid 1111 or 1234."),
 }
+
+#: Why a print job did not come out (:class:`shop.printing.escpos_out.PrinterError` reasons,
+#: and the queue's own).
+PRINT_REASONS = {
+    "refused": _l("The printer refused the job: check the port, or whether it is busy."),
+    "timeout": _l("The printer did not answer: is it on, with paper, and its cover shut?"),
+    "unreachable": _l("The printer cannot be found: is it plugged in and switched on?"),
+    "broken": _l("The connection to the printer broke while printing."),
+    "render": _l("This could not be printed with these printer settings."),
+    "settings": _l("No printer is set up."),
+}
+
+PRINT_JOB_KINDS = {
+    "receipt": _l("Receipt"),
+    "refund": _l("Refund slip"),
+    "void": _l("Void slip"),
+    "z_report": _l("Shift report"),
+    "labels": _l("Labels"),
+    "test": _l("Test page"),
+    "drawer": _l("Cash drawer"),
+}
+PRINT_JOB_STATUSES = {
+    "queued": _l("waiting"),
+    "sending": _l("printing"),
+    "printed": _l("printed"),
+    "failed": _l("not printed"),
+}

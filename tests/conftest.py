@@ -40,6 +40,7 @@ def _test_config(url: str, instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "MIGRATE_ON_START": False,
         "PROPAGATE_UNEXPECTED": True,
+        "PRINT_WORKER": "off",
         "INSTANCE_PATH": instance_path,
     }
 

@@ -18,6 +18,7 @@ from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.models import PaymentMethod
 from shop.services import counter as counter_service
+from shop.services import printing as printing_service
 from shop.services.errors import InvalidInput, NotFound
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -366,6 +367,8 @@ def create_sale():
     sale, new = counter_service.record_sale(
         db.session, sale_request, cashier=current_member(), at=clock.now(), tz=_tz()
     )
+    if new:  # the receipt is owed in the sale's transaction and printed after it
+        printing_service.after_sale(db.session, sale, by=current_member())
     db.session.commit()
     sale = counter_service.get_sale(db.session, sale.number)
     return sale_json(sale), 201 if new else 200
@@ -449,6 +452,7 @@ def void_sale(number: int):
     counter_service.void_sale(
         db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
     )
+    printing_service.after_void(db.session, sale, by=current_member())
     db.session.commit()
     return sale_json(counter_service.get_sale(db.session, number))
 
@@ -467,7 +471,7 @@ def refund_sale(number: int):
     payload.setdefault("restock", True)  # as in the journal: back on the rail unless said
     form = validated(RefundForm, payload)
     member = current_member()
-    counter_service.refund_line(
+    refund = counter_service.refund_line(
         db.session,
         sale,
         form.line.data or 0,
@@ -480,6 +484,7 @@ def refund_sale(number: int):
         at=clock.now(),
         shift=counter_service.current_shift(db.session, member),
     )
+    printing_service.after_refund(db.session, refund, by=member)
     db.session.commit()
     return sale_json(counter_service.get_sale(db.session, number)), 201
 

@@ -25,8 +25,11 @@ from shop.domain.calendar import local_moment
 from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
+from shop.messages import PRINT_REASONS
 from shop.models import PaymentMethod
+from shop.printer.views import status_message
 from shop.services import counter as counter_service
+from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.transfers import shop_bank, transfer_payload
@@ -47,6 +50,9 @@ def counter():
     view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
     pay = PayForm(formdata=None)
     pay.client_id.data = str(uuid.uuid4())
+    unprinted = printing_service.not_printed(
+        db.session, since=printing_service.recently(clock.now()), by=member
+    )
     return render_template(
         "counter/counter.html",
         shift=shift,
@@ -58,6 +64,8 @@ def counter():
             discount_reason=view.discount_reason,
         ),
         pay=pay,
+        unprinted=unprinted,
+        print_reasons=PRINT_REASONS,
         bank=shop_bank(db.session),
         waiting=[
             s
@@ -257,6 +265,10 @@ def pay():
         db.session.rollback()
         flash(str(error.message), "error")
         return _back_to_counter()
+    if _new:
+        # Queued in the sale's own transaction, sent after it commits: the printer can
+        # never hold up or undo the sale.
+        printing_service.after_sale(db.session, sale, by=member)
     db.session.commit()
     return redirect(url_for("counter.show_sale", number=sale.number), code=303)
 
@@ -289,9 +301,12 @@ def show_sale(number: int):
     refunds = counter_service.refunds_of(db.session, sale)
     refunded = counter_service.refunded_by_line(db.session, sale)
     refund_form = RefundForm(formdata=None)
+    print_job = printing_service.latest_receipt_job(db.session, sale)
     return render_template(
         "counter/sale.html",
         sale=sale,
+        print_job=print_job,
+        print_message=status_message(print_job) if print_job else "",
         qr=qr,
         refunds=refunds,
         refunded=refunded,
@@ -334,6 +349,7 @@ def void(number: int):
         counter_service.void_sale(
             db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
         )
+        printing_service.after_void(db.session, sale, by=current_member())
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -352,7 +368,7 @@ def refund(number: int):
         return _to_sale(number, "refund")
     member = current_member()
     try:
-        counter_service.refund_line(
+        refund = counter_service.refund_line(
             db.session,
             sale,
             form.line.data or 0,
@@ -365,6 +381,7 @@ def refund(number: int):
             at=clock.now(),
             shift=counter_service.current_shift(db.session, member),
         )
+        printing_service.after_refund(db.session, refund, by=member)
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -435,7 +452,7 @@ def notebook_sale():
 @bp.get("/sales/<int:number>/receipt")
 def browser_receipt(number: int):
     """The receipt as a page to print from the browser (58 mm, 80 mm or A4 paper)."""
-    from shop.printing.sale_receipt import receipt_for_sale
+    from shop.printing.slips import receipt_for_sale
 
     sale = counter_service.get_sale(db.session, number)
     paper = request.args.get("paper", "80")

@@ -2,6 +2,15 @@
 
 from shop.models.expense import Expense, ExpenseCategory
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
+from shop.models.printing import (
+    ConnectionKind,
+    JobKind,
+    JobStatus,
+    PrintAttempt,
+    PrinterSettings,
+    PrintJob,
+    PrintMode,
+)
 from shop.models.sale import (
     CartDiscount,
     CartLine,
@@ -41,6 +50,7 @@ __all__ = [
     "ApiToken",
     "Category",
     "Condition",
+    "ConnectionKind",
     "Disposal",
     "DisposalKind",
     "Donor",
@@ -50,11 +60,17 @@ __all__ = [
     "IntakeKind",
     "Item",
     "ItemStatus",
+    "JobKind",
+    "JobStatus",
     "Member",
     "PinLock",
     "PolicyRow",
     "PriceChange",
     "PriceSuggestion",
+    "PrintAttempt",
+    "PrinterSettings",
+    "PrintJob",
+    "PrintMode",
     "Role",
     "Sequence",
     "ShopProfile",

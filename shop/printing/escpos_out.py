@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import copy
 import errno
+import logging
 import os
+import re
 import select
 import socket
 import stat
@@ -36,9 +38,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import segno
-from escpos.capabilities import BaseProfile
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 
 from shop.printing.receipt import (
     CHARS_PER_LINE,
@@ -50,6 +49,15 @@ from shop.printing.receipt import (
     render_image,
     rows_text,
 )
+
+# python-escpos calls logging.basicConfig() when imported, which would put its own handler
+# on the root logger of the web process: the handlers are put back as they were.
+_root_handlers = list(logging.getLogger().handlers)
+from escpos.capabilities import BaseProfile  # noqa: E402
+from escpos.constants import QR_ECLEVEL_M  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
+
+logging.getLogger().handlers[:] = _root_handlers
 
 Mode = Literal["raster", "text"]
 
@@ -95,6 +103,40 @@ def _printer(profile: str, paper_mm: int) -> tuple[Dummy, int]:
     paper_profile.profile_data = data
     printer.profile = paper_profile
     return printer, dpi
+
+
+def profile_problem(profile: str, paper_mm: int, mode: Mode) -> str | None:
+    """Why ``profile`` cannot print on ``paper_mm`` paper in ``mode``, or ``None`` if it can:
+    ``"unknown"`` (no such python-escpos profile), ``"narrow"`` (the printer is narrower
+    than the paper's printable width) or ``"no_raster"`` (no raster images, for raster mode).
+    """
+    try:
+        printer, _dpi = _printer(profile, paper_mm)
+    except KeyError:
+        return "unknown"
+    except ValueError as error:
+        return "unknown" if "unknown" in str(error) else "narrow"
+    if mode == "raster" and not printer.profile.supports("bitImageRaster"):
+        return "no_raster"
+    return None
+
+
+def profile_names() -> list[str]:
+    """Every python-escpos printer profile, "default" first, then by name."""
+    from escpos.capabilities import CAPABILITIES
+
+    names = CAPABILITIES["profiles"]
+    return ["default", *sorted((name for name in names if name != "default"), key=str.lower)]
+
+
+def drawer_bytes(drawer_pin: int, *, profile: str = "default") -> bytes:
+    """Only a kick of the cash drawer on ``drawer_pin`` (2 or 5), nothing printed."""
+    if drawer_pin not in (2, 5):
+        raise ValueError(f"drawer_pin must be 2 or 5, not {drawer_pin!r}")
+    printer, _dpi = _printer(profile, 58)
+    printer.hw("INIT")
+    printer.cashdraw(drawer_pin)
+    return printer.output
 
 
 def receipt_bytes(
@@ -188,26 +230,47 @@ class PrinterError(Exception):
         self.detail = detail
 
 
+ConnectionKind = Literal["network", "usb", "serial", "file", "cups", "none"]
+CONNECTION_KINDS: tuple[str, ...] = ("none", "network", "usb", "serial", "file", "cups")
+#: The command that hands a raw job to a CUPS queue (``lp -d QUEUE -o raw``).
+LP_COMMAND = "lp"
+#: What CUPS allows in a queue's name (and never a leading "-", which lp would read as an option).
+CUPS_QUEUE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,126}")
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where print jobs go.
 
-    ``kind`` is ``"network"`` (raw TCP to ``host``:``port``, port 9100 on nearly every
-    network receipt printer), ``"file"`` (``path``: a device such as ``/dev/usb/lp0``, or a
-    plain file that jobs are appended to) or ``"none"`` (jobs are dropped: no printer).
+    ``kind`` is one of:
+
+    - ``"network"``: raw TCP to ``host``:``port`` (9100 on nearly every network printer);
+    - ``"usb"``: the USB printer with ``usb_vendor_id``/``usb_product_id``, through libusb
+      (on Linux a USB printer also shows as ``/dev/usb/lp0``: ``"file"`` reaches it too);
+    - ``"serial"``: ``serial_device`` (``/dev/ttyUSB0``) at ``baudrate``;
+    - ``"file"``: ``path``, a device such as ``/dev/usb/lp0`` or a plain file that jobs are
+      appended to;
+    - ``"cups"``: the CUPS queue ``cups_queue``, sent raw with ``lp``;
+    - ``"none"``: jobs are dropped (no printer).
+
     ``timeout`` is seconds: for connecting, and then for each wait without progress while
     sending (not the whole job: a long receipt on a slow printer takes as long as it prints).
     """
 
-    kind: Literal["network", "file", "none"] = "none"
+    kind: ConnectionKind = "none"
     host: str = ""
     port: int = 9100
     path: str = ""
+    usb_vendor_id: int | None = None
+    usb_product_id: int | None = None
+    serial_device: str = ""
+    baudrate: int = 9600
+    cups_queue: str = ""
     timeout: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.kind not in ("network", "file", "none"):
-            raise ValueError(f"kind must be 'network', 'file' or 'none', not {self.kind!r}")
+        if self.kind not in CONNECTION_KINDS:
+            raise ValueError(f"kind must be one of {CONNECTION_KINDS}, not {self.kind!r}")
         if self.kind == "network":
             if not self.host:
                 raise ValueError("a network printer needs a host")
@@ -217,6 +280,12 @@ class Connection:
                 raise ValueError(f"port must be from 1 to 65535, not {self.port}")
         if self.kind == "file" and not self.path:
             raise ValueError("a file printer needs a path")
+        if self.kind == "usb" and (self.usb_vendor_id is None or self.usb_product_id is None):
+            raise ValueError("a USB printer needs its vendor and product id")
+        if self.kind == "serial" and not self.serial_device:
+            raise ValueError("a serial printer needs its device")
+        if self.kind == "cups" and not CUPS_QUEUE.fullmatch(self.cups_queue):
+            raise ValueError(f"not a CUPS queue's name: {self.cups_queue!r}")
         if not self.timeout > 0:
             raise ValueError(f"timeout must be more than 0 seconds, not {self.timeout!r}")
 
@@ -231,12 +300,15 @@ def send(data: bytes, connection: Connection) -> None:
     (its buffer fills at the speed it prints), so call it off the request that made the
     sale. Failures raise :class:`PrinterError`.
     """
-    if connection.kind == "none":
-        return
-    if connection.kind == "network":
-        _send_network(data, connection)
-    else:
-        _send_file(data, connection)
+    senders = {
+        "network": _send_network,
+        "file": _send_file,
+        "usb": _send_usb,
+        "serial": _send_serial,
+        "cups": _send_cups,
+    }
+    if connection.kind != "none":
+        senders[connection.kind](data, connection)
 
 
 def _send_network(data: bytes, connection: Connection) -> None:
@@ -378,3 +450,109 @@ def _send_device(data: bytes, path: str, timeout: float) -> None:
             last_progress = time.monotonic()
     finally:
         os.close(fd)
+
+
+def _send_serial(data: bytes, connection: Connection) -> None:
+    import serial  # pyserial, only where a serial printer is used
+
+    device = connection.serial_device
+    try:
+        port = serial.Serial(
+            device,
+            connection.baudrate,
+            timeout=connection.timeout,
+            write_timeout=connection.timeout,
+        )
+    except serial.SerialException as error:
+        cause = error.__context__ if isinstance(error.__context__, OSError) else None
+        errno_ = getattr(cause, "errno", None) or getattr(error, "errno", None)
+        if errno_ in _REFUSED:
+            raise PrinterError("refused", f"{device}: {error}") from error
+        raise PrinterError("unreachable", f"{device}: {error}") from error
+    sent = 0
+    try:
+        with port:
+            while sent < len(data):
+                sent += port.write(data[sent : sent + _CHUNK]) or 0
+            port.flush()
+    except serial.SerialTimeoutException as error:
+        raise PrinterError(
+            "timeout", f"{device} took nothing for {connection.timeout} s; {sent} bytes sent"
+        ) from error
+    except (serial.SerialException, OSError) as error:
+        raise PrinterError("broken", f"{device}: {error} after {sent} bytes") from error
+
+
+def _send_usb(data: bytes, connection: Connection) -> None:
+    """Through libusb (pyusb): the printer's first bulk OUT endpoint, timed per chunk."""
+    try:
+        import usb.core
+        import usb.util
+    except ImportError as error:  # pragma: no cover - pyusb is a dependency
+        raise PrinterError("unreachable", "pyusb is not installed") from error
+    where = f"USB {connection.usb_vendor_id:04x}:{connection.usb_product_id:04x}"
+    try:
+        device = usb.core.find(
+            idVendor=connection.usb_vendor_id, idProduct=connection.usb_product_id
+        )
+    except usb.core.NoBackendError as error:
+        raise PrinterError("unreachable", f"{where}: libusb is not installed") from error
+    except usb.core.USBError as error:
+        raise PrinterError("refused", f"{where}: {error}") from error
+    if device is None:
+        raise PrinterError("unreachable", f"{where}: not plugged in")
+    timeout_ms = max(1, int(connection.timeout * 1000))
+    sent = 0
+    try:
+        try:
+            if device.is_kernel_driver_active(0):
+                device.detach_kernel_driver(0)
+        except (NotImplementedError, usb.core.USBError):
+            pass  # not on this platform, or nothing attached
+        device.set_configuration()
+        interface = device.get_active_configuration()[(0, 0)]
+        endpoint = usb.util.find_descriptor(
+            interface,
+            custom_match=lambda e: (
+                usb.util.endpoint_direction(e.bEndpointAddress) == usb.util.ENDPOINT_OUT
+            ),
+        )
+        if endpoint is None:
+            raise PrinterError("refused", f"{where}: no way to send it data")
+        while sent < len(data):
+            sent += endpoint.write(data[sent : sent + _CHUNK], timeout_ms)
+    except usb.core.USBTimeoutError as error:
+        raise PrinterError("timeout", f"{where}: took nothing; {sent} bytes sent") from error
+    except usb.core.USBError as error:
+        if error.errno in _REFUSED:
+            raise PrinterError("refused", f"{where}: {error}") from error
+        raise PrinterError("broken", f"{where}: {error} after {sent} bytes") from error
+    finally:
+        usb.util.dispose_resources(device)
+
+
+def _send_cups(data: bytes, connection: Connection) -> None:
+    """Hand the job to CUPS as raw bytes. CUPS keeps it and prints it when it can: "taken"
+    here means the queue accepted it, not that the paper came out.
+    """
+    import subprocess
+
+    queue = connection.cups_queue
+    try:
+        # The queue's name is checked by Connection; no shell is involved.
+        done = subprocess.run(  # noqa: S603
+            [LP_COMMAND, "-d", queue, "-o", "raw", "-s", "-"],
+            input=data,
+            capture_output=True,
+            timeout=connection.timeout,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise PrinterError("unreachable", "CUPS (the lp command) is not installed") from error
+    except subprocess.TimeoutExpired as error:
+        raise PrinterError(
+            "timeout", f"CUPS did not take the job within {connection.timeout} s"
+        ) from error
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()[:200]
+        raise PrinterError("refused", f"CUPS queue {queue}: {message}")

@@ -9,13 +9,13 @@ from shop.extensions import db
 from shop.services.members import shop_profile
 
 
-def tag_pdf_response(items, filename: str) -> Response:
-    """An A4 sheet of tags for ``items`` (rendered after the request's data is read)."""
-    from shop.printing.tags import Tag, TagLabels, render_tag_sheet
+def tags_for(session, items) -> list:
+    """The :class:`~shop.printing.tags.Tag` of each of ``items``, with the shop's name."""
+    from shop.printing.tags import Tag
 
-    profile = shop_profile(db.session)
+    profile = shop_profile(session)
     shop_name = profile.name if profile else _("Shop")
-    tags = [
+    return [
         Tag(
             code=item.code,
             price_dong=item.price_dong,
@@ -28,9 +28,21 @@ def tag_pdf_response(items, filename: str) -> Response:
         )
         for item in items
     ]
+
+
+def tag_labels():
+    from shop.printing.tags import TagLabels
+
+    return TagLabels(size=_("Size"), each=_("each"), title=_("Price tags"))
+
+
+def tag_pdf_response(items, filename: str) -> Response:
+    """An A4 sheet of tags for ``items`` (rendered after the request's data is read)."""
+    from shop.printing.tags import render_tag_sheet
+
+    tags = tags_for(db.session, items)
     db.session.rollback()  # nothing to write; release the database before the slow part
-    labels = TagLabels(size=_("Size"), each=_("each"), title=_("Price tags"))
-    pdf = render_tag_sheet(tags, labels=labels)
+    pdf = render_tag_sheet(tags, labels=tag_labels())
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -56,3 +56,32 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// <div data-print-status="/printer/sales/12/status" data-status="queued">: follow a
+// receipt's print job for a minute after the sale, so the cashier sees whether it printed.
+function followPrint(box) {
+  var text = box.querySelector('[data-testid="print-status"] span');
+  var tries = 0;
+  function look() {
+    tries += 1;
+    fetch(box.getAttribute("data-print-status"), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (job) {
+        if (text && job.message) { text.textContent = job.message; }
+        var failed = job.status === "failed" || (job.status !== "printed" && job.attempts > 0);
+        box.classList.toggle("failed", failed);
+        if ((job.status === "queued" || job.status === "sending") && tries < 30) {
+          window.setTimeout(look, 2000);
+        }
+      })
+      .catch(function () { if (tries < 30) { window.setTimeout(look, 4000); } });
+  }
+  window.setTimeout(look, 1000);
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-print-status]").forEach(function (box) {
+    var status = box.getAttribute("data-status");
+    if (status === "queued" || status === "sending") { followPrint(box); }
+  });
+});

@@ -1,7 +1,5 @@
 import pytest
 
-from tests.views.test_counter import stocked  # noqa: F401  (the fixture)
-
 
 @pytest.fixture
 def token(app, stocked):  # noqa: F811

@@ -1,0 +1,121 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length, ValidationError
+
+from shop.forms import ChoiceField, CountField, ShopForm, required, select_choices
+
+CONNECTION_LABELS = {
+    "none": _l("No printer"),
+    "network": _l("Network (Wi-Fi or cable, IP address)"),
+    "usb": _l("USB (vendor and product id)"),
+    "file": _l("Device file (/dev/usb/lp0)"),
+    "serial": _l("Serial port"),
+    "cups": _l("CUPS print queue"),
+}
+MODE_LABELS = {
+    "raster": _l("Letters drawn as a picture (right on every printer)"),
+    "text": _l("The printer's own letters (only if it has a Vietnamese code page)"),
+}
+DRAWER_LABELS = {"0": _l("No cash drawer"), "2": _l("Drawer on pin 2"), "5": _l("Drawer on pin 5")}
+PAPER_LABELS = {"58": _l("58 mm"), "80": _l("80 mm")}
+BAUDRATES = ("9600", "19200", "38400", "57600", "115200")
+
+
+def _usb_id(form, field):
+    text = (field.data or "").strip().lower().removeprefix("0x")
+    if not text:
+        field.data = None
+        return
+    if len(text) > 4 or any(c not in "0123456789abcdef" for c in text):
+        raise ValidationError(str(_l("Four hexadecimal digits, as lsusb shows them: 0416.")))
+    field.data = int(text, 16)
+
+
+class PrinterSettingsForm(ShopForm):
+    connection = ChoiceField(
+        _l("How the printer is connected"),
+        [required()],
+        choices=select_choices(CONNECTION_LABELS),
+    )
+    host = StringField(
+        _l("IP address or name"),
+        [Length(max=253, message=_l("At most 253 letters."))],
+        description=_l("Printed on the printer's self-test page, for example 192.168.1.50."),
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    )
+    port = CountField(_l("Port"), description=_l("Nearly always 9100."))
+    usb_vendor_id = StringField(_l("USB vendor id"), [_usb_id], render_kw={"autocomplete": "off"})
+    usb_product_id = StringField(_l("USB product id"), [_usb_id], render_kw={"autocomplete": "off"})
+    serial_device = StringField(
+        _l("Serial device"), [Length(max=200, message=_l("At most 200 letters."))]
+    )
+    baudrate = ChoiceField(_l("Speed (baud)"), choices=select_choices((b, b) for b in BAUDRATES))
+    path = StringField(_l("Device or file"), [Length(max=300, message=_l("At most 300 letters."))])
+    cups_queue = StringField(
+        _l("CUPS queue"), [Length(max=120, message=_l("At most 120 letters."))]
+    )
+    paper_mm = ChoiceField(_l("Paper width"), [required()], choices=select_choices(PAPER_LABELS))
+    profile = ChoiceField(
+        _l("Printer model (python-escpos profile)"),
+        [required()],
+        description=_l("Choose “default” if the model is not in the list."),
+    )
+    mode = ChoiceField(
+        _l("How Vietnamese is printed"), [required()], choices=select_choices(MODE_LABELS)
+    )
+    drawer_pin = ChoiceField(_l("Cash drawer"), [required()], choices=select_choices(DRAWER_LABELS))
+    auto_receipt = BooleanField(_l("Print a receipt for every sale"), default=True)
+
+    def validate_port(self, field):
+        if field.data is not None and not 1 <= field.data <= 65535:
+            raise ValidationError(str(_l("A port is a number from 1 to 65535.")))
+
+    def values(self) -> dict:
+        """The settings as :func:`shop.services.printing.save_printer_settings` takes them."""
+        from shop.models import ConnectionKind, PrintMode
+
+        return {
+            "connection": ConnectionKind(self.connection.data),
+            "host": (self.host.data or "").strip(),
+            "port": self.port.data or 9100,
+            "usb_vendor_id": self.usb_vendor_id.data,
+            "usb_product_id": self.usb_product_id.data,
+            "serial_device": (self.serial_device.data or "").strip(),
+            "baudrate": int(self.baudrate.data or 9600),
+            "path": (self.path.data or "").strip(),
+            "cups_queue": (self.cups_queue.data or "").strip(),
+            "paper_mm": int(self.paper_mm.data),
+            "profile": self.profile.data,
+            "mode": PrintMode(self.mode.data),
+            "drawer_pin": int(self.drawer_pin.data),
+            "auto_receipt": bool(self.auto_receipt.data),
+        }
+
+
+def _hex(value: int | None) -> str:
+    return "" if value is None else f"{value:04x}"
+
+
+def settings_form(settings) -> PrinterSettingsForm:
+    """The settings form, filled from ``settings`` unless a form was posted."""
+    from shop.printing.escpos_out import profile_names
+
+    data = {
+        "connection": settings.connection.value,
+        "host": settings.host,
+        "port": settings.port,
+        "usb_vendor_id": _hex(settings.usb_vendor_id),
+        "usb_product_id": _hex(settings.usb_product_id),
+        "serial_device": settings.serial_device,
+        "baudrate": str(settings.baudrate),
+        "path": settings.path,
+        "cups_queue": settings.cups_queue,
+        "paper_mm": str(settings.paper_mm),
+        "profile": settings.profile,
+        "mode": settings.mode.value,
+        "drawer_pin": str(settings.drawer_pin),
+        "auto_receipt": settings.auto_receipt,
+    }
+    form = PrinterSettingsForm(data=data)
+    form.profile.choices = select_choices((name, name) for name in profile_names())
+    return form

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from shop import clock
+from shop.auth.access import coordinator_required, current_member
+from shop.extensions import db
+from shop.messages import PRINT_JOB_KINDS, PRINT_JOB_STATUSES, PRINT_REASONS
+from shop.models import JobKind, JobStatus, Shift
+from shop.printer import bp
+from shop.printer.forms import CONNECTION_LABELS, settings_form
+from shop.services import counter as counter_service
+from shop.services import printing as printing_service
+from shop.services import stock as stock_service
+from shop.services.errors import InvalidInput, ShopError
+from shop.views import safe_next, show_error_on_form
+
+
+@bp.route("/", methods=["GET", "POST"])
+@coordinator_required
+def settings():
+    """Where the receipt printer is, its paper and drawer, a test print and the print log."""
+    current = printing_service.printer_settings(db.session)
+    form = settings_form(current)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            printing_service.save_printer_settings(
+                db.session, form.values(), by=current_member(), at=clock.now()
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Saved. Print a test page to check."), "success")
+            return redirect(url_for("printer.settings"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "printer/settings.html",
+            form=form,
+            printer=current,
+            printing_on=printing_service.printing_on(current),
+            connections=CONNECTION_LABELS,
+            jobs=printing_service.recent_jobs(db.session, limit=50),
+            reasons=PRINT_REASONS,
+            kinds=PRINT_JOB_KINDS,
+            statuses=PRINT_JOB_STATUSES,
+        ),
+        status,
+    )
+
+
+@bp.post("/test")
+@coordinator_required
+def test_print():
+    """Print a test page now and say at once whether it came out."""
+    from shop.printing.queue import send_job
+
+    job = printing_service.queue_job(
+        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True
+    )
+    if job is None:
+        flash(_("No printer is set up."), "error")
+        return redirect(url_for("printer.settings"), code=303)
+    db.session.commit()
+    attempt = send_job(db.session, job.id)
+    if attempt.ok:
+        flash(_("The test page was sent to the printer."), "success")
+    else:
+        flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
+    return redirect(url_for("printer.settings"), code=303)
+
+
+def _back(default_endpoint: str, **values):
+    """Back to the page the form was on (a path on this site only), else ``default``."""
+    if request.values.get("next"):
+        return redirect(safe_next(default_endpoint), code=303)
+    return redirect(url_for(default_endpoint, **values), code=303)
+
+
+@bp.post("/sales/<int:number>/reprint")
+def reprint(number: int):
+    """Send the receipt of a sale to the printer again (the drawer stays shut)."""
+    try:
+        sale = counter_service.get_sale(db.session, number)
+        printing_service.reprint_sale(db.session, sale, by=current_member())
+    except ShopError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The receipt of sale %(number)s is on its way to the printer.", number=number))
+    return _back("counter.show_sale", number=number)
+
+
+@bp.get("/sales/<int:number>/status")
+def sale_status(number: int):
+    """Where the last receipt of a sale stands, for the sale page to follow as it prints."""
+    sale = counter_service.get_sale(db.session, number)
+    job = printing_service.latest_receipt_job(db.session, sale)
+    if job is None:
+        return jsonify({"status": None, "message": ""})
+    return jsonify(
+        {
+            "status": job.status.value,
+            "attempts": job.attempts,
+            "reason": job.last_reason or None,
+            "message": status_message(job),
+        }
+    )
+
+
+def status_message(job) -> str:
+    """Where a receipt's print job stands, in a few words for the cashier."""
+    if job.status == JobStatus.PRINTED:
+        return _("Receipt printed.")
+    if job.status == JobStatus.FAILED or job.attempts:
+        why = PRINT_REASONS.get(job.last_reason, "")
+        return _("The receipt did not print. %(why)s", why=why).strip()
+    return _("Printing the receipt…")
+
+
+@bp.post("/shifts/<int:shift_id>/report")
+def print_shift_report(shift_id: int):
+    """The Z report of a shift on the receipt printer."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None:
+        abort(404)
+    if printing_service.queue_job(db.session, JobKind.Z_REPORT, by=current_member(), shift=shift):
+        db.session.commit()
+        flash(_("The report is on its way to the printer."), "success")
+    else:
+        flash(_("No printer is set up."), "error")
+    return redirect(url_for("counter.show_shift_report", shift_id=shift_id), code=303)
+
+
+@bp.post("/labels")
+def print_labels():
+    """Price-tag labels on the receipt printer for the codes posted (``codes``, space
+    separated), in the order given; unknown codes are refused before anything prints."""
+    codes = request.form.get("codes", "").split()[:200]
+    try:
+        for code in codes:
+            stock_service.get_item(db.session, code)
+    except ShopError as error:
+        flash(str(error.message), "error")
+        return _back("stock.search_stock")
+    if not codes:
+        flash(_("Choose the items first."), "error")
+    elif printing_service.queue_job(db.session, JobKind.LABELS, by=current_member(), codes=codes):
+        db.session.commit()
+        flash(_("%(count)s labels are on their way to the printer.", count=len(codes)), "success")
+    else:
+        flash(_("No printer is set up."), "error")
+    return _back("stock.search_stock")
+
+
+@bp.app_template_global()
+def printer_ready() -> bool:
+    """Whether a receipt printer is set up (for the pages' "print on the printer" buttons)."""
+    from flask import g
+
+    if "printer_ready" not in g:
+        g.printer_ready = printing_service.printing_on(
+            printing_service.printer_settings(db.session)
+        )
+    return g.printer_ready

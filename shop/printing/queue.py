@@ -1,0 +1,217 @@
+"""Sending queued print jobs, after the transaction that queued them, and logging each try.
+
+A background thread per web process wakes when a transaction that queued a job commits (and
+every few seconds anyway, for retries and for jobs left by a process that stopped). Each
+job is *claimed* by a conditional UPDATE, so two processes never print it twice; a claim
+older than :data:`STALE_CLAIM` (its process died mid-send) is taken over. The bytes are made
+from committed data, then sent with no transaction open, so a slow printer holds no lock.
+
+Every try is a :class:`~shop.models.PrintAttempt` row. A job that failed is tried again
+after :data:`RETRY_DELAYS`; once it is older than :data:`GIVE_UP_AFTER` it is marked
+failed and the counter offers a reprint. The cash drawer opens only within
+:data:`DRAWER_WINDOW` of the sale: a receipt that comes out ten minutes late must not open
+the drawer of a counter nobody is watching.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from shop.database import reading_only
+from shop.domain.calendar import utc_now
+from shop.extensions import db
+from shop.models import ConnectionKind, JobKind, JobStatus, PrintAttempt, PrintJob
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait before the next try, by how many tries failed so far (the last repeats).
+RETRY_DELAYS = (3, 10, 20, 30, 60, 120)
+GIVE_UP_AFTER = timedelta(minutes=15)
+DRAWER_WINDOW = timedelta(minutes=2)
+STALE_CLAIM = timedelta(minutes=5)
+#: How often the thread looks for due jobs when nobody wakes it, seconds.
+POLL_SECONDS = 3.0
+
+
+def _due(now: datetime):
+    return or_(
+        (PrintJob.status == JobStatus.QUEUED) & (PrintJob.next_try_at <= now),
+        (PrintJob.status == JobStatus.SENDING) & (PrintJob.claimed_at < now - STALE_CLAIM),
+    )
+
+
+def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` due jobs, oldest first; commits. Returns the claimed ids."""
+    token = reading_only.set(True)  # looking first takes no write lock on SQLite
+    try:
+        candidates = list(
+            session.scalars(select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit))
+        )
+        session.rollback()
+    finally:
+        reading_only.reset(token)
+    claimed = []
+    for job_id in candidates:
+        result = session.execute(
+            update(PrintJob)
+            .where(PrintJob.id == job_id, _due(now))
+            .values(status=JobStatus.SENDING, claimed_at=now)
+        )
+        if result.rowcount == 1:
+            claimed.append(job_id)
+    session.commit()
+    return claimed
+
+
+def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> PrintAttempt:
+    """Make a claimed job's bytes, send them, and record the try; commits. Never raises for a
+    printer's or a slip's fault: the outcome is in the returned attempt."""
+    from shop.printing.escpos_out import PrinterError, send
+    from shop.printing.slips import job_bytes
+    from shop.services.printing import connection_of, printer_settings
+
+    now = now or utc_now()
+    job = session.get(PrintJob, job_id)
+    settings = printer_settings(session)
+    connection_name = settings.connection.value
+    data, reason, detail = b"", "", ""
+    if settings.connection == ConnectionKind.NONE:
+        reason, detail = "settings", "no printer is set up"
+    else:
+        try:
+            connection = connection_of(settings)
+            drawer = job.open_drawer and now - job.created_at <= DRAWER_WINDOW
+            data = job_bytes(session, job, settings, open_drawer=drawer)
+        except Exception as error:  # a slip that cannot be drawn must not stop the queue
+            log.exception("print job %s could not be made", job_id)
+            reason, detail = "render", f"{type(error).__name__}: {error}"
+    session.rollback()  # nothing held open while the printer takes its time
+
+    started = time.monotonic()
+    if not reason:
+        try:
+            send(data, connection)
+        except PrinterError as error:
+            reason, detail = error.reason, error.detail
+        except Exception as error:  # a driver's own exception: logged, retried like the rest
+            log.exception("print job %s failed in the printer's driver", job_id)
+            reason, detail = "broken", f"{type(error).__name__}: {error}"
+    milliseconds = round((time.monotonic() - started) * 1000)
+
+    job = session.get(PrintJob, job_id)
+    finished = utc_now() if now is None else now
+    attempt = PrintAttempt(
+        job_id=job.id,
+        at=finished,
+        ok=not reason,
+        reason=reason,
+        detail=detail[:500],
+        size_bytes=len(data),
+        milliseconds=milliseconds,
+        connection=connection_name,
+    )
+    session.add(attempt)
+    job.attempts += 1
+    job.last_reason = reason
+    job.claimed_at = None
+    if not reason:
+        job.status = JobStatus.PRINTED
+        job.finished_at = finished
+    elif (
+        reason in ("render", "settings")
+        or job.kind == JobKind.TEST  # she is watching: she presses the button again herself
+        or finished - job.created_at >= GIVE_UP_AFTER
+    ):
+        job.status = JobStatus.FAILED
+        job.finished_at = finished
+    else:
+        job.status = JobStatus.QUEUED
+        delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
+        job.next_try_at = finished + timedelta(seconds=delay)
+    session.commit()
+    if reason:
+        log.warning("print job %s (%s) not printed: %s %s", job.id, job.kind, reason, detail)
+    return attempt
+
+
+def run_due(session: Session, *, now: datetime | None = None, limit: int = 20) -> int:
+    """Send every job due at ``now``; return how many were tried."""
+    claimed = claim_due(session, now or utc_now(), limit)
+    for job_id in claimed:
+        send_job(session, job_id, now=now)
+    return len(claimed)
+
+
+class Worker(threading.Thread):
+    """The print queue's thread in one web process."""
+
+    def __init__(self, app: Flask):
+        super().__init__(name="print-queue", daemon=True)
+        self.app = app
+        self.wakeup = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with self.app.app_context():
+                    while run_due(db.session):
+                        pass
+            except Exception:  # the database away for a moment: try again next round
+                log.exception("the print queue stumbled")
+            self.wakeup.wait(POLL_SECONDS)
+            self.wakeup.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wakeup.set()
+
+
+_lock = threading.Lock()
+
+
+def worker(app: Flask) -> Worker | None:
+    """The app's print thread, started on first use; ``None`` where it is turned off
+    (``PRINT_WORKER`` is not ``"thread"``: tests, command-line tools)."""
+    if app.config.get("PRINT_WORKER", "thread") != "thread":
+        return None
+    with _lock:
+        running = app.extensions.get("print_worker")
+        if running is None or not running.is_alive():
+            running = Worker(app)
+            app.extensions["print_worker"] = running
+            running.start()
+    return running
+
+
+def wake(app: Flask) -> None:
+    running = worker(app)
+    if running is not None:
+        running.wakeup.set()
+
+
+def init_print_queue(app: Flask) -> None:
+    """Wake the queue after every commit that queued a job; start it with the first request
+    (so jobs left queued by a stopped process are sent after a restart)."""
+    from shop.services.printing import JOBS_ADDED
+
+    @event.listens_for(db.session, "after_commit")
+    def _after_commit(session):
+        if session.info.pop(JOBS_ADDED, False) and has_app_context():
+            wake(current_app._get_current_object())
+
+    @event.listens_for(db.session, "after_rollback")
+    def _after_rollback(session):
+        session.info.pop(JOBS_ADDED, None)
+
+    @app.before_request
+    def _start_queue():
+        if "print_worker" not in app.extensions:
+            worker(app)

@@ -1,0 +1,267 @@
+"""Every slip the printer prints, from the database to :class:`shop.printing.receipt.Receipt`:
+sale receipts (also for the browser), void and refund slips, the Z report and a test page,
+all in the shop's language; and :func:`job_bytes`, what a queued print job sends.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from shop.domain.money import format_dong
+from shop.printing.receipt import Receipt, ReceiptLabels, ReceiptLine
+from shop.services.members import shop_profile
+
+
+def labels() -> ReceiptLabels:
+    return ReceiptLabels(
+        sale=_("Sale"),
+        cashier=_("Cashier"),
+        subtotal=_("Subtotal"),
+        discount=_("Discount"),
+        total=_("Total"),
+        cash=_("Cash"),
+        tendered=_("Tendered"),
+        change=_("Change to give"),
+        transfer=_("Transfer"),
+        scan_to_pay=_("Scan to pay"),
+    )
+
+
+def _shop(session: Session) -> dict:
+    """The head of every slip: the shop's name and address."""
+    profile = shop_profile(session)
+    return {
+        "shop_name": profile.name if profile else _("Shop"),
+        "shop_address": profile.address if profile else "",
+    }
+
+
+def _moment(at) -> str:
+    return format_datetime(at, "dd/MM/yyyy HH:mm")
+
+
+def receipt_for_sale(session: Session, sale) -> Receipt:
+    """The receipt of ``sale`` (the transfer's VietQR on it while the money is awaited).
+
+    A voided sale's receipt says so in its title and gives who voided it and why.
+    """
+    from shop.services.transfers import transfer_payload
+
+    profile = shop_profile(session)
+    waiting = transfer_payload(session, sale)
+    payload = waiting[0] if waiting else None
+    lines = tuple(
+        ReceiptLine(
+            code=line.item.code,
+            description=" · ".join(filter(None, [line.item.category.name, line.item.description])),
+            quantity=line.quantity,
+            unit_price_dong=line.unit_price_dong,
+            discount_dong=line.discount_dong,
+            discount_reason=line.discount_reason,
+            # The receipt shows each line before its share of the whole-sale discount.
+            net_dong=line.unit_price_dong * line.quantity - line.discount_dong,
+        )
+        for line in sale.lines
+    )
+    title = _("VOIDED SALE") if sale.void is not None else _("RECEIPT")
+    voided = ()
+    if sale.void is not None:
+        voided = (
+            (_("Voided"), _moment(sale.void.at)),
+            (_("By"), sale.void.by.name),
+            (_("Reason"), sale.void.reason),
+        )
+    return Receipt(
+        **_shop(session),
+        title=title,
+        number=sale.number,
+        moment_text=_moment(sale.at),
+        cashier=sale.cashier.name,
+        lines=lines,
+        sale_discount_dong=sale.discount_dong,
+        sale_discount_reason=sale.discount_reason,
+        total_dong=sale.total_dong,
+        cash_dong=sale.cash_dong,
+        tendered_dong=sale.tendered_dong,
+        change_dong=sale.change_dong,
+        transfer_dong=sale.transfer_dong,
+        vietqr_payload=payload,
+        footer=(profile.receipt_footer if profile else "") or "",
+        labels=labels(),
+        extra_rows=voided,
+    )
+
+
+def refund_slip(session: Session, refund) -> Receipt:
+    """The slip of a refund: which sale and item, how much went back and how, and why."""
+    line = refund.line
+    item = line.item
+    method = _("Cash") if refund.method.value == "cash" else _("Transfer")
+    description = " · ".join(filter(None, [item.category.name, item.description]))
+    return Receipt(
+        **_shop(session),
+        title=_("MONEY GIVEN BACK"),
+        number=line.sale.number,
+        moment_text=_moment(refund.at),
+        cashier=refund.by.name,
+        extra_rows=(
+            (f"{item.code} {description}", ""),
+            (_("Pieces"), str(refund.quantity)),
+            (_("Paid for this line"), line.net_dong),
+            (_("Given back") + f" ({method.lower()})", refund.amount_dong),
+            (_("Reason"), refund.reason),
+            (_("Back on the rail"), _("yes") if refund.restock else _("no")),
+        ),
+        labels=labels(),
+    )
+
+
+def z_report_slip(session: Session, report) -> Receipt:
+    """A shift's or a day's Z report on the receipt printer (the same figures as its page)."""
+    from shop import clock
+
+    rows: list[tuple[str, str | int]] = []
+    if report.kind == "shift":
+        title = _("SHIFT REPORT")
+        rows += [
+            (_("Seller"), f"{report.member.name} · {report.member.number}"),
+            (_("Opened"), _moment(report.opened_at)),
+            (_("Closed"), _moment(report.closed_at) if report.closed_at else _("still open")),
+        ]
+    else:
+        title = _("DAILY REPORT")
+        rows.append((_("Day"), report.day.strftime("%d/%m/%Y")))
+    rows += [
+        (_("Completed sales"), str(report.sales_count)),
+        (_("Pieces sold"), str(report.pieces)),
+        (_("At the sale prices"), report.gross_dong),
+        (_("Discounts on items"), -report.line_discounts_dong),
+        (_("Discounts on whole sales"), -report.sale_discounts_dong),
+        (_("Net sales"), report.net_dong),
+        (_("Voided sales"), f"{report.voids_count} · " + format_dong(report.voids_total_dong)),
+        (_("Cash"), report.cash_dong),
+        (_("Transfer"), report.transfer_dong),
+    ]
+    if report.awaiting_transfer_count:
+        rows.append((_("Waiting for the transfer"), report.awaiting_transfer_dong))
+    rows += [
+        (_("Refunds"), str(report.refunds_count)),
+        (_("Cash given back"), -report.refunds_cash_dong),
+        (_("Transfers given back"), -report.refunds_transfer_dong),
+        (_("Net after refunds"), report.net_after_refunds_dong),
+        (_("Owners' part"), report.consignment_dong),
+    ]
+    for category in report.categories:
+        rows.append((f"{category.category} ({category.pieces})", category.net_dong))
+    drawers = (report.drawer,) if report.drawer is not None else report.shifts
+    for drawer in drawers:
+        if report.drawer is None:
+            rows.append((f"{drawer.member.name} · {drawer.member.number}", ""))
+        rows += [
+            (_("Opening float"), drawer.opening_float_dong),
+            (_("Expected in the drawer"), drawer.expected_dong),
+            (
+                _("Counted cash"),
+                _("not counted yet") if drawer.counted_dong is None else drawer.counted_dong,
+            ),
+        ]
+        if drawer.difference_dong is not None:
+            rows.append((_("Difference"), drawer.difference_dong))
+    return Receipt(
+        **_shop(session),
+        title=title,
+        moment_text=_moment(clock.now()),
+        extra_rows=tuple(rows),
+        labels=labels(),
+    )
+
+
+#: Every Vietnamese letter with its marks, so a test print shows at once whether they come out.
+VIETNAMESE_LETTERS = (
+    "aàáảãạ ăằắẳẵặ âầấẩẫậ eèéẻẽẹ êềếểễệ iìíỉĩị oòóỏõọ ôồốổỗộ ơờớởỡợ "
+    "uùúủũụ ưừứửữự yỳýỷỹỵ đ Đ ẮẰẲẴẶ ỮỰ"
+)
+
+
+def test_slip(session: Session, settings) -> Receipt:
+    """A test page: the shop's name, the settings in use and every Vietnamese letter."""
+    from shop import clock
+
+    return Receipt(
+        **_shop(session),
+        title=_("TEST PRINT"),
+        moment_text=_moment(clock.now()),
+        extra_rows=(
+            (_("Paper"), f"{settings.paper_mm} mm"),
+            (_("Printer profile"), settings.profile),
+            (_("Letters"), ""),
+            (VIETNAMESE_LETTERS, ""),
+            (_("Cash drawer"), str(settings.drawer_pin) if settings.drawer_pin else _("none")),
+        ),
+        footer=_("If every letter above has its marks, receipts will print right."),
+        labels=labels(),
+    )
+
+
+def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
+    """The ESC/POS bytes of a queued print ``job`` under the printer's ``settings``."""
+    from shop.models import JobKind, Refund
+    from shop.printing.escpos_out import drawer_bytes, receipt_bytes
+    from shop.services import reports
+
+    options = {
+        "paper_mm": settings.paper_mm,
+        "profile": settings.profile,
+        "mode": settings.mode.value,
+        "drawer_pin": settings.drawer_pin or 2,
+        "open_drawer": open_drawer and settings.drawer_pin != 0,
+    }
+    if job.kind == JobKind.DRAWER:
+        return drawer_bytes(settings.drawer_pin, profile=settings.profile)
+    if job.kind in (JobKind.RECEIPT, JobKind.VOID):
+        slip = receipt_for_sale(session, job.sale)
+    elif job.kind == JobKind.REFUND:
+        slip = refund_slip(session, session.get(Refund, job.refund_id))
+    elif job.kind == JobKind.Z_REPORT:
+        from shop.models import Shift
+
+        tz = current_app.config["SHOP_TZ"]
+        slip = z_report_slip(
+            session, reports.shift_report(session, session.get(Shift, job.shift_id), tz=tz)
+        )
+    elif job.kind == JobKind.TEST:
+        slip = test_slip(session, settings)
+    elif job.kind == JobKind.LABELS:
+        return labels_job_bytes(session, job.codes.split(), settings)
+    else:  # pragma: no cover - every kind is handled above
+        raise ValueError(f"unknown print job kind {job.kind!r}")
+    return receipt_bytes(slip, **options)
+
+
+def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:
+    """Price-tag labels for the items with ``codes``, one after another on the roll."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from shop.models import Item
+    from shop.printing.labels import labels_bytes
+    from shop.printing.web import tag_labels, tags_for
+
+    found = {
+        item.code: item
+        for item in session.scalars(
+            select(Item).where(Item.code.in_(codes)).options(joinedload(Item.category))
+        )
+    }
+    items = [found[code] for code in codes if code in found]
+    if not items:
+        raise ValueError("none of the label job's items exists")
+    return labels_bytes(
+        tags_for(session, items),
+        paper_mm=settings.paper_mm,
+        profile=settings.profile,
+        labels=tag_labels(),
+    )

@@ -1,0 +1,299 @@
+"""The receipt printer's settings and the print queue, as the counter and the pages use them.
+
+Jobs are added in the transaction of what they print (the sale, the refund, the void), and
+sent by :mod:`shop.printing.queue` after that transaction commits. Nothing here talks to a
+printer, so nothing here can make a sale fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from shop.domain.calendar import utc_now
+from shop.models import (
+    ConnectionKind,
+    JobKind,
+    JobStatus,
+    Member,
+    PaymentMethod,
+    PrinterSettings,
+    PrintJob,
+    PrintMode,
+    Refund,
+    Sale,
+    Shift,
+)
+from shop.printing.escpos_out import Connection
+from shop.services.errors import InvalidInput
+
+#: Session.info key telling the queue's after-commit hook that there is something to send.
+JOBS_ADDED = "print_jobs_added"
+#: Seconds to wait for a printer to answer or take more data.
+SEND_TIMEOUT_SECONDS = 8.0
+
+#: The settings a form may change, with their defaults (those of a shop with no printer).
+SETTING_FIELDS = (
+    "connection",
+    "host",
+    "port",
+    "usb_vendor_id",
+    "usb_product_id",
+    "serial_device",
+    "baudrate",
+    "path",
+    "cups_queue",
+    "paper_mm",
+    "profile",
+    "mode",
+    "drawer_pin",
+    "auto_receipt",
+)
+
+
+def printer_settings(session: Session) -> PrinterSettings:
+    """The printer's settings; a shop that never set them gets the defaults (no printer),
+    as a row not yet added to the session."""
+    settings = session.get(PrinterSettings, 1)
+    if settings is None:
+        settings = PrinterSettings(
+            id=1,
+            connection=ConnectionKind.NONE,
+            host="",
+            port=9100,
+            serial_device="",
+            baudrate=9600,
+            path="",
+            cups_queue="",
+            paper_mm=58,
+            profile="default",
+            mode=PrintMode.RASTER,
+            drawer_pin=0,
+            auto_receipt=True,
+        )
+    return settings
+
+
+def connection_of(settings: PrinterSettings, timeout: float | None = None) -> Connection:
+    """Where jobs go under ``settings`` (raises ValueError if they are incomplete)."""
+    timeout = SEND_TIMEOUT_SECONDS if timeout is None else timeout
+    return Connection(
+        kind=settings.connection.value,
+        host=settings.host,
+        port=settings.port,
+        path=settings.path,
+        usb_vendor_id=settings.usb_vendor_id,
+        usb_product_id=settings.usb_product_id,
+        serial_device=settings.serial_device,
+        baudrate=settings.baudrate,
+        cups_queue=settings.cups_queue,
+        timeout=timeout,
+    )
+
+
+def save_printer_settings(
+    session: Session, values: dict, *, by: Member, at: datetime
+) -> PrinterSettings:
+    """Store the printer's settings (``values`` holds :data:`SETTING_FIELDS`).
+
+    Refused with the field at fault when a connection lacks what it needs (a host, a device,
+    a queue's name) or the profile cannot print as asked.
+    """
+    from shop.printing.escpos_out import receipt_bytes  # noqa: F401  (python-escpos loaded)
+
+    settings = session.get(PrinterSettings, 1)
+    if settings is None:
+        settings = printer_settings(session)
+        session.add(settings)
+    for name in SETTING_FIELDS:
+        if name in values:
+            setattr(settings, name, values[name])
+    _check(settings)
+    settings.updated_at = at
+    settings.updated_by_id = by.id
+    session.flush()
+    return settings
+
+
+_NEEDS = {
+    ConnectionKind.NETWORK: ("host", _l("Enter the printer's IP address or name.")),
+    ConnectionKind.FILE: ("path", _l("Enter the device or file, such as /dev/usb/lp0.")),
+    ConnectionKind.SERIAL: ("serial_device", _l("Enter the serial device, such as /dev/ttyUSB0.")),
+    ConnectionKind.CUPS: ("cups_queue", _l("Enter the name of the printer's CUPS queue.")),
+}
+
+
+def _check(settings: PrinterSettings) -> None:
+    from shop.printing.escpos_out import profile_problem
+
+    needed = _NEEDS.get(settings.connection)
+    if needed and not (getattr(settings, needed[0]) or "").strip():
+        raise InvalidInput(needed[1], needed[0])
+    if settings.connection == ConnectionKind.USB:
+        for name in ("usb_vendor_id", "usb_product_id"):
+            if getattr(settings, name) is None:
+                raise InvalidInput(_l("Enter the USB ids shown by lsusb, such as 0416."), name)
+    try:
+        connection_of(settings)
+    except ValueError:
+        raise InvalidInput(_l("This is not the name of a CUPS queue."), "cups_queue") from None
+    problem = profile_problem(settings.profile, settings.paper_mm, settings.mode.value)
+    if problem == "unknown":
+        raise InvalidInput(_l("Choose a printer profile from the list."), "profile")
+    if problem == "narrow":
+        raise InvalidInput(_l("This printer is too narrow for 80 mm paper."), "paper_mm")
+    if problem == "no_raster":
+        raise InvalidInput(
+            _l("This printer cannot print images: choose the printer's own letters."), "mode"
+        )
+
+
+def printing_on(settings: PrinterSettings) -> bool:
+    return settings.connection != ConnectionKind.NONE
+
+
+def queue_job(
+    session: Session,
+    kind: JobKind,
+    *,
+    by: Member | None = None,
+    sale: Sale | None = None,
+    refund: Refund | None = None,
+    shift: Shift | None = None,
+    codes: Iterable[str] = (),
+    open_drawer: bool = False,
+    reprint: bool = False,
+    at: datetime | None = None,
+    claimed: bool = False,
+) -> PrintJob | None:
+    """Owe the printer a job; ``None`` when the shop has no printer. Sent after the commit
+    by the queue, unless ``claimed``: then the caller sends it itself (a test print)."""
+    settings = printer_settings(session)
+    if not printing_on(settings):
+        return None
+    at = at or utc_now()
+    job = PrintJob(
+        kind=kind,
+        sale_id=sale.id if sale else None,
+        refund_id=refund.id if refund else None,
+        shift_id=shift.id if shift else None,
+        codes=" ".join(codes),
+        open_drawer=open_drawer and settings.drawer_pin != 0,
+        reprint=reprint,
+        status=JobStatus.SENDING if claimed else JobStatus.QUEUED,
+        claimed_at=at if claimed else None,
+        attempts=0,
+        created_at=at,
+        next_try_at=at,
+        by_id=by.id if by else None,
+    )
+    session.add(job)
+    session.flush()
+    if not claimed:
+        session.info[JOBS_ADDED] = True
+    return job
+
+
+def _slip_or_drawer(
+    session: Session, kind: JobKind, cash: bool, by: Member, **what
+) -> PrintJob | None:
+    """The slip of ``kind`` if receipts print by themselves, else only the drawer for cash."""
+    settings = printer_settings(session)
+    if settings.auto_receipt:
+        return queue_job(session, kind, by=by, open_drawer=cash, **what)
+    if cash and settings.drawer_pin:
+        return queue_job(session, JobKind.DRAWER, by=by, open_drawer=True)
+    return None
+
+
+def after_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
+    """A sale was rung up at the counter: its receipt, and the drawer if cash came in."""
+    return _slip_or_drawer(session, JobKind.RECEIPT, sale.cash_dong > 0, by, sale=sale)
+
+
+def after_refund(session: Session, refund: Refund, *, by: Member) -> PrintJob | None:
+    """Money was given back: the refund slip, and the drawer for cash."""
+    cash = refund.method == PaymentMethod.CASH
+    return _slip_or_drawer(session, JobKind.REFUND, cash, by, refund=refund)
+
+
+def after_void(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
+    """A sale was voided: the void slip, and the drawer if its cash goes back."""
+    return _slip_or_drawer(session, JobKind.VOID, sale.cash_dong > 0, by, sale=sale)
+
+
+def reprint_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob:
+    """Print the receipt of ``sale`` again (the drawer stays shut)."""
+    job = queue_job(session, JobKind.RECEIPT, by=by, sale=sale, reprint=True)
+    if job is None:
+        raise InvalidInput(_l("No receipt printer is set up."), "printer")
+    return job
+
+
+def latest_receipt_job(session: Session, sale: Sale) -> PrintJob | None:
+    """The last receipt job of ``sale`` (``None`` if it was never sent to a printer)."""
+    return session.scalar(
+        select(PrintJob)
+        .where(PrintJob.sale_id == sale.id, PrintJob.kind.in_([JobKind.RECEIPT, JobKind.VOID]))
+        .order_by(PrintJob.id.desc())
+        .limit(1)
+    )
+
+
+def not_printed(session: Session, *, since: datetime, by: Member | None = None) -> list[PrintJob]:
+    """Receipts since ``since`` that did not come out (failed, or still retrying after a
+    failed try) and were not printed by a later job of the same sale; newest first."""
+    query = (
+        select(PrintJob)
+        .where(
+            PrintJob.created_at >= since,
+            PrintJob.sale_id.is_not(None),
+            (PrintJob.status == JobStatus.FAILED)
+            | ((PrintJob.status == JobStatus.QUEUED) & (PrintJob.attempts > 0)),
+        )
+        .options(joinedload(PrintJob.sale))
+        .order_by(PrintJob.id.desc())
+    )
+    if by is not None:
+        query = query.where(PrintJob.by_id == by.id)
+    jobs = list(session.scalars(query))
+    if not jobs:
+        return []
+    printed = dict(
+        session.execute(
+            select(PrintJob.sale_id, func.max(PrintJob.id))
+            .where(
+                PrintJob.sale_id.in_({job.sale_id for job in jobs}),
+                PrintJob.status == JobStatus.PRINTED,
+            )
+            .group_by(PrintJob.sale_id)
+        ).all()
+    )
+    seen: set[int] = set()
+    result = []
+    for job in jobs:  # newest first: one line per sale, unless a later job printed it
+        if job.sale_id in seen or printed.get(job.sale_id, 0) > job.id:
+            continue
+        seen.add(job.sale_id)
+        result.append(job)
+    return result
+
+
+def recent_jobs(session: Session, *, limit: int = 100) -> list[PrintJob]:
+    """The print log: the latest jobs with their attempts, newest first."""
+    return list(
+        session.scalars(
+            select(PrintJob)
+            .options(joinedload(PrintJob.sale), joinedload(PrintJob.by))
+            .order_by(PrintJob.id.desc())
+            .limit(limit)
+        ).unique()
+    )
+
+
+def recently(now: datetime, hours: int = 12) -> datetime:
+    return now - timedelta(hours=hours)
