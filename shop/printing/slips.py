@@ -154,9 +154,13 @@ def z_report_slip(session: Session, report) -> Receipt:
         (_("Net after refunds"), report.net_after_refunds_dong),
         (_("Owners' part"), report.consignment_dong),
     ]
+    if report.categories:
+        rows.append((_("By category").upper(), ""))
     for category in report.categories:
         rows.append((f"{category.category} ({category.pieces})", category.net_dong))
     drawers = (report.drawer,) if report.drawer is not None else report.shifts
+    if drawers:
+        rows.append((_("Cash drawer").upper(), ""))
     for drawer in drawers:
         if report.drawer is None:
             rows.append((f"{drawer.member.name} · {drawer.member.number}", ""))

@@ -133,6 +133,11 @@ def _check(settings: PrinterSettings) -> None:
     needed = _NEEDS.get(settings.connection)
     if needed and not (getattr(settings, needed[0]) or "").strip():
         raise InvalidInput(needed[1], needed[0])
+    if settings.connection == ConnectionKind.FILE and not _printable_path(settings.path):
+        # Jobs are appended to this file: never to the app's own files or anything else.
+        raise InvalidInput(
+            _l("Only a device under /dev or a file in the shop's instance folder."), "path"
+        )
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
@@ -150,6 +155,17 @@ def _check(settings: PrinterSettings) -> None:
         raise InvalidInput(
             _l("This printer cannot print images: choose the printer's own letters."), "mode"
         )
+
+
+def _printable_path(path: str) -> bool:
+    from pathlib import Path
+
+    from flask import current_app
+
+    target = Path(path).resolve()
+    return target.is_relative_to("/dev") or target.is_relative_to(
+        Path(current_app.instance_path).resolve()
+    )
 
 
 def printing_on(settings: PrinterSettings) -> bool:

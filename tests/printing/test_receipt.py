@@ -540,3 +540,69 @@ def test_connection_is_checked():
         Connection(kind="file")
     with pytest.raises(ValueError):
         Connection(kind="serial")  # type: ignore[arg-type]
+
+
+def test_send_to_a_serial_printer(tmp_path):
+    """A pseudo-terminal stands for the serial port: every byte arrives, in order."""
+    controller, device = os.openpty()
+    data = receipt_bytes(sale_receipt())
+    received = bytearray()
+
+    def read() -> None:
+        while len(received) < len(data):
+            received.extend(os.read(controller, 65536))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        send(data, Connection(kind="serial", serial_device=os.ttyname(device), timeout=3))
+        reader.join(5)
+    finally:
+        os.close(device)
+        os.close(controller)
+    assert bytes(received) == data
+
+
+def test_send_to_a_missing_serial_device():
+    with pytest.raises(PrinterError) as caught:
+        send(b"x", Connection(kind="serial", serial_device="/dev/ttyUSB9-not-here", timeout=1))
+    assert caught.value.reason == "unreachable"
+
+
+def test_send_to_a_cups_queue(tmp_path, monkeypatch):
+    """A stand-in for lp records its arguments and the job; a refusal becomes "refused"."""
+    lp = tmp_path / "lp"
+    out = tmp_path / "job"
+    lp.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > {tmp_path}/args\n'
+        '[ "$2" = "broken" ] && { echo "lp: The printer or class does not exist." >&2; '
+        "exit 1; }\n"
+        f"cat > {out}\n"
+    )
+    lp.chmod(0o755)
+    monkeypatch.setattr(escpos_out, "LP_COMMAND", str(lp))
+    data = receipt_bytes(sale_receipt())
+    send(data, Connection(kind="cups", cups_queue="Receipt_58", timeout=5))
+    assert out.read_bytes() == data
+    assert (tmp_path / "args").read_text().split() == ["-d", "Receipt_58", "-o", "raw", "-s", "-"]
+    with pytest.raises(PrinterError) as caught:
+        send(data, Connection(kind="cups", cups_queue="broken", timeout=5))
+    assert caught.value.reason == "refused" and "does not exist" in caught.value.detail
+    monkeypatch.setattr(escpos_out, "LP_COMMAND", str(tmp_path / "no-lp-here"))
+    with pytest.raises(PrinterError) as caught:
+        send(data, Connection(kind="cups", cups_queue="Receipt_58", timeout=5))
+    assert caught.value.reason == "unreachable"
+
+
+def test_a_cups_queue_name_cannot_smuggle_an_option():
+    for name in ("-o evil", "", "a b", "x;rm"):
+        with pytest.raises(ValueError):
+            Connection(kind="cups", cups_queue=name)
+
+
+def test_an_unplugged_usb_printer_is_unreachable():
+    # No such device here (and maybe no libusb at all): either way "unreachable".
+    with pytest.raises(PrinterError) as caught:
+        send(b"x", Connection(kind="usb", usb_vendor_id=0x0416, usb_product_id=0x5011))
+    assert caught.value.reason == "unreachable"

@@ -61,6 +61,21 @@ FIELDS = [
     "line",
     "amount_dong",
     "restock",
+    "connection",
+    "host",
+    "port",
+    "usb_vendor_id",
+    "usb_product_id",
+    "serial_device",
+    "baudrate",
+    "path",
+    "cups_queue",
+    "paper_mm",
+    "profile",
+    "mode",
+    "drawer_pin",
+    "auto_receipt",
+    "codes",
 ]
 scalars = st.one_of(
     st.none(),
@@ -184,6 +199,10 @@ def test_api_answers_any_json_with_a_4xx_or_success(client, token, body, target)
             "/counter/pay",
             "/counter/shift/close",
             "/settings/shop",
+            "/printer/",
+            "/printer/labels",
+            "/printer/sales/1/reprint",
+            "/printer/shifts/1/report",
         ]
     ),
 )

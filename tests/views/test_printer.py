@@ -21,6 +21,7 @@ from shop.printing import queue
 from shop.services import printing as printing_service
 from tests.conftest import sign_in
 from tests.printing.escpos_decoder import decode
+from tests.printing.test_receipt import save, stitched
 from tests.printing.fake_printer import FakePrinter, free_port
 
 NETWORK = {
@@ -49,9 +50,9 @@ def boss(app, coordinator):
 
 
 @pytest.fixture
-def spool(boss, tmp_path) -> Path:
+def spool(app, boss) -> Path:
     """The printer is a file (as a USB printer's /dev/usb/lp0 would be)."""
-    path = tmp_path / "lp0"
+    path = Path(app.instance_path) / "lp0"
     set_printer(boss, connection="file", path=str(path))
     return path
 
@@ -113,6 +114,10 @@ def test_settings_page_and_its_messages_in_vietnamese(as_coordinator):
         "/printer/", data={**NETWORK, "connection": "usb", "usb_vendor_id": "xyz1"}
     )
     assert bad_usb.status_code == 422 and "0416" in bad_usb.text
+    elsewhere = as_coordinator.post(
+        "/printer/", data={**NETWORK, "connection": "file", "path": "/etc/../tmp/x"}
+    )
+    assert elsewhere.status_code == 422 and "thư mục instance" in elsewhere.text
     bad_queue = as_coordinator.post(
         "/printer/", data={**NETWORK, "connection": "cups", "cups_queue": "-o evil"}
     )
@@ -289,6 +294,7 @@ def test_refund_and_void_slips_and_the_drawer(as_member, app, stocked, spool):
     run_queue(app)
     events = decode(spool.read_bytes())
     assert [event[0] for event in events if event[0] != "image"] == ["cashdraw", "cut"]
+    save(stitched(events), "slip-refund-58.png")
     assert jobs(app)[-1].kind == JobKind.REFUND
     spool.unlink()
     other = sell(as_member, "B", client_id="s2")
@@ -297,7 +303,9 @@ def test_refund_and_void_slips_and_the_drawer(as_member, app, stocked, spool):
     as_member.post(f"/counter/sales/{other}/void", data={"reason": "bấm nhầm"})
     assert jobs(app)[-1].kind == JobKind.VOID
     run_queue(app)
-    assert ("cashdraw", 2) in decode(spool.read_bytes())
+    events = decode(spool.read_bytes())
+    assert ("cashdraw", 2) in events
+    save(stitched(events), "slip-void-58.png")
 
 
 def test_receipts_off_still_opens_the_drawer_for_cash(boss, as_member, app, stocked, spool):
@@ -316,6 +324,7 @@ def test_test_print_says_at_once_whether_it_printed(as_coordinator, app, spool, 
     assert "Đã gửi trang in thử đến máy in." in done.text
     events = decode(spool.read_bytes())
     assert [event[0] for event in events] == ["image", "cut"]
+    save(stitched(events), "slip-test-58.png")
     monkeypatch.setattr(printing_service, "SEND_TIMEOUT_SECONDS", 0.3)
     set_printer(as_coordinator, port=str(free_port()))
     failed = as_coordinator.post("/printer/test", follow_redirects=True)
@@ -343,7 +352,7 @@ def test_labels_and_the_z_report_on_the_receipt_printer(as_member, app, stocked,
     run_queue(app)
     kinds = [job.kind for job in jobs(app)]
     assert kinds[-1] == JobKind.Z_REPORT
-    assert any(event[0] == "image" for event in decode(spool.read_bytes()))
+    save(stitched(decode(spool.read_bytes())), "slip-z-report-58.png")
 
 
 def test_the_print_thread_sends_right_after_the_commit(as_member, app, stocked, spool):
