@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
 
+from shop.extensions import db
 from tests.conftest import IN_CI
 
 CHROMIUM = os.environ.get("SHOP_CHROMIUM", "/usr/bin/chromium")
@@ -110,3 +113,28 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def three_items(app, coordinator, member):
+    from shop.models import IntakeKind
+    from shop.services import members as svc
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        hong = svc.get_member(db.session, 1)
+        intake = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.DONATION, datetime.now(UTC)),
+            by=hong,
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        )
+        for code, category, description, price in [
+            ("10008", "Áo", "Áo sơ mi trắng", 50_000),
+            ("10019", "Quần", "Quần jean xanh", 45_000),
+            ("10024", "Váy", "Váy hoa nhí", 80_000),
+        ]:
+            stock.add_item(
+                db.session, intake, stock.ItemDetails(category, price, description, code=code)
+            )
+        db.session.commit()

@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 from shop.printing import queue
 from shop.services import printing as printing_service
 from tests.browser.conftest import screenshot
-from tests.browser.test_counter import three_items  # noqa: F401  (the fixture)
 from tests.printing.escpos_decoder import decode
 from tests.printing.fake_printer import FakePrinter, free_port
 

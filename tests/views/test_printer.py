@@ -21,8 +21,8 @@ from shop.printing import queue
 from shop.services import printing as printing_service
 from tests.conftest import sign_in
 from tests.printing.escpos_decoder import decode
-from tests.printing.test_receipt import save, stitched
 from tests.printing.fake_printer import FakePrinter, free_port
+from tests.printing.test_receipt import save, stitched
 
 NETWORK = {
     "connection": "network",
