@@ -10,17 +10,13 @@ Nothing is fetched from the network: WeasyPrint gets a URL fetcher that serves f
 
 from __future__ import annotations
 
-import mimetypes
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 from xml.dom.minidom import Element
 
 from barcode import Code128
@@ -28,11 +24,9 @@ from barcode.writer import SVGWriter
 from fontTools.ttLib import TTFont
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from shop.domain.money import format_dong
+from shop.printing.pdf import html_to_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
@@ -227,46 +221,6 @@ def barcode_svg(code: str) -> str:
     return Code128(code, writer=writer).render(options)
 
 
-class ResourceRefused(ValueError):
-    """A URL the tag sheet may not load: only files under ``static/`` are served."""
-
-
-class StaticFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that serves files under ``static/`` and refuses all else.
-
-    ``fail_on_errors`` turns a refusal into an error that stops the rendering, rather than a
-    logged warning and a PDF silently missing its fonts.
-    """
-
-    def __init__(self, root: Path = STATIC) -> None:
-        super().__init__(allowed_protocols=("file",), fail_on_errors=True)
-        self.root = root.resolve()
-
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        path = self.local_path(url)
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-    def local_path(self, url: str) -> Path:
-        """The file under ``static/`` that ``url`` names; raises :class:`ResourceRefused`."""
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise ResourceRefused(f"only files under {self.root} are served, not {url}")
-        # resolve() follows "..", and symbolic links too, before the check.
-        path = Path(url2pathname(parts.path)).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise ResourceRefused(f"only files under {self.root} are served, not {url}")
-        return path
-
-
-@cache
-def _font_configuration() -> FontConfiguration:
-    """One font configuration per process: it keeps the @font-face files it has loaded."""
-    return FontConfiguration()
-
-
 @cache
 def _environment() -> Environment:
     """Jinja2 on the repository's templates, without Flask (and so without ``_()``)."""
@@ -275,10 +229,6 @@ def _environment() -> Environment:
     )
     environment.filters["dong"] = format_dong
     return environment
-
-
-# WeasyPrint lays text out with Pango, whose font map is not safe to share between threads.
-_RENDER_LOCK = threading.Lock()
 
 
 # The files behind the template's @font-face rules, to measure the price line with.
@@ -389,12 +339,4 @@ def render_tag_sheet(tags: Sequence[Tag], *, labels: TagLabels | None = None) ->
 
     Raises ``ValueError`` for an empty list: a blank sheet of labels is never wanted.
     """
-    html = HTML(
-        string=tag_sheet_html(tags, labels=labels),
-        base_url=STATIC.as_uri() + "/",
-        url_fetcher=StaticFetcher(),
-    )
-    with _RENDER_LOCK:
-        pdf = html.write_pdf(font_config=_font_configuration())
-    assert pdf is not None  # write_pdf returns the bytes when given no target
-    return pdf
+    return html_to_pdf(tag_sheet_html(tags, labels=labels))

@@ -21,6 +21,7 @@ from PIL import Image
 from weasyprint.urls import FatalURLFetchingError, fetch
 
 from shop.domain.money import format_dong
+from shop.printing.pdf import ResourceRefused, StaticFetcher
 from shop.printing.tags import (
     COLUMNS,
     FONTS,
@@ -30,8 +31,6 @@ from shop.printing.tags import (
     TAG_HEIGHT_MM,
     TAG_WIDTH_MM,
     TAGS_PER_PAGE,
-    ResourceRefused,
-    StaticFetcher,
     Tag,
     TagLabels,
     barcode_svg,

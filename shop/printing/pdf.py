@@ -1,0 +1,75 @@
+"""HTML to PDF with WeasyPrint, the shop's way: the bundled fonts, only files from
+``static/``, one font configuration per process and one rendering at a time.
+
+Everything a PDF shows (tag sheets, statements, the monthly report, payout sheets) goes
+through :func:`html_to_pdf`, after the request's data is read and its transaction ended.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATIC = ROOT / "static"
+
+
+class ResourceRefused(ValueError):
+    """A URL the tag sheet may not load: only files under ``static/`` are served."""
+
+
+class StaticFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves files under ``static/`` and refuses all else.
+
+    ``fail_on_errors`` turns a refusal into an error that stops the rendering, rather than a
+    logged warning and a PDF silently missing its fonts.
+    """
+
+    def __init__(self, root: Path = STATIC) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        path = self.local_path(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+    def local_path(self, url: str) -> Path:
+        """The file under ``static/`` that ``url`` names; raises :class:`ResourceRefused`."""
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise ResourceRefused(f"only files under {self.root} are served, not {url}")
+        # resolve() follows "..", and symbolic links too, before the check.
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise ResourceRefused(f"only files under {self.root} are served, not {url}")
+        return path
+
+
+@cache
+def _font_configuration() -> FontConfiguration:
+    """One font configuration per process: it keeps the @font-face files it has loaded."""
+    return FontConfiguration()
+
+
+# WeasyPrint lays text out with Pango, whose font map is not safe to share between threads.
+_RENDER_LOCK = threading.Lock()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of ``html``, whose relative URLs (fonts, style sheets) are under ``static/``."""
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=StaticFetcher())
+    with _RENDER_LOCK:
+        pdf = document.write_pdf(font_config=_font_configuration())
+    assert pdf is not None  # write_pdf returns the bytes when given no target
+    return pdf
