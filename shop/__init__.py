@@ -75,9 +75,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.api import bp as api_bp
     from shop.auth import bp as auth_bp
     from shop.counter import bp as counter_bp
+    from shop.expenses import bp as expenses_bp
     from shop.main import bp as main_bp
     from shop.members import bp as members_bp
     from shop.printer import bp as printer_bp
+    from shop.sharing import bp as sharing_bp
     from shop.stock import bp as stock_bp
 
     app.register_blueprint(main_bp)
@@ -86,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stock_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(printer_bp)
+    app.register_blueprint(sharing_bp)
+    app.register_blueprint(expenses_bp)
     app.register_blueprint(api_bp)
 
 

@@ -12,20 +12,11 @@ from shop import clock
 from shop.extensions import db
 from shop.models import Role
 from shop.services import members as member_service
-from shop.services import stock as stock_service
 from shop.services.errors import ShopError
 
 members_cli = AppGroup("members", help="Add, list and change members.")
 tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
-
-DEMO_SHOP = {"name": "NEW ME – Đồ cũ", "address": "123 Nghĩa Dũng, Ba Đình, Hà Nội"}
-DEMO_MEMBERS = [
-    # number, name, phone, role, joined_on, PIN
-    (1, "Nguyễn Thị Hồng", "0912000001", Role.COORDINATOR, date(2026, 10, 1), "2468"),
-    (2, "Nguyễn Thị Ngọc", "0912000002", Role.MEMBER, date(2026, 10, 1), "1357"),
-    (3, "Nguyễn Thị Út", "0912000003", Role.MEMBER, date(2026, 10, 1), "3579"),
-    (4, "Trần Thị Lan", "0912000004", Role.MEMBER, date(2026, 12, 15), "8642"),
-]
+month_cli = AppGroup("month", help="A month's figures (SHARING.md), and closing it.")
 
 
 def upgrade_database(app: Flask) -> None:
@@ -139,106 +130,29 @@ def revoke_token(token_id):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Fill an empty database with a small demo shop; leave a used one untouched."""
+    """Fill an empty database with the demo shop (SHARING.md's example, moved to the last
+    three months, and stock on the rail today); leave a used one untouched."""
+    from shop.demo import DEMO_PINS, load_demo
+    from shop.domain.calendar import local_date
+
     if member_service.has_members(db.session):
         click.echo("The database already has members; the demo shop was not loaded.")
-        click.echo(
-            "If it is the demo shop: sign in with phone "
-            f"{DEMO_MEMBERS[0][2]} and PIN {DEMO_MEMBERS[0][5]}."
-        )
+        click.echo(f"If it is the demo shop: sign in with phone 0912000001 and PIN {DEMO_PINS[1]}.")
         return
-    member_service.save_shop_settings(
+    now = clock.now()
+    load_demo(
         db.session,
-        name=DEMO_SHOP["name"],
-        address=DEMO_SHOP["address"],
-        bank_bin="970415",
-        bank_account="113366668888",
-        bank_account_name="NHOM NEW ME",
-        receipt_footer="Cảm ơn chị! Đổi hàng trong 3 ngày.",
+        current_app.config,
+        today=local_date(now, current_app.config["SHOP_TZ"]),
+        now=now,
     )
-    stock_service.seed_categories(db.session)
-    for number, name, phone, role, joined_on, pin in DEMO_MEMBERS:
-        details = member_service.MemberDetails(
-            name=name, phone=phone, role=role, joined_on=joined_on
-        )
-        member_service.create_member(
-            db.session,
-            details,
-            pin,
-            number=number,
-            country_code=current_app.config["SHOP_COUNTRY_CODE"],
-        )
-    _demo_stock()
     db.session.commit()
     click.echo(
-        "Demo shop loaded. Sign in as the coordinator: "
-        f"phone {DEMO_MEMBERS[0][2]}, PIN {DEMO_MEMBERS[0][5]}."
+        f"Demo shop loaded. Sign in as the coordinator: phone 0912000001, PIN {DEMO_PINS[1]}."
     )
-    for number, name, phone, _role, _joined, pin in DEMO_MEMBERS[1:]:
-        click.echo(f"  member {number} {name}: phone {phone}, PIN {pin}")
-
-
-def _demo_stock() -> None:
-    """A bag of donations today, Ngọc's consignment, a lot of socks and an old bag to clear."""
-    from datetime import timedelta
-
-    from shop.models import Condition, IntakeKind
-
-    tz = current_app.config["SHOP_TZ"]
-    hong = member_service.get_member(db.session, 1)
-    suggestions = {
-        ("Áo", Condition.GOOD): 50_000,
-        ("Áo", Condition.LIKE_NEW): 70_000,
-        ("Quần", Condition.GOOD): 45_000,
-        ("Váy, đầm", Condition.GOOD): 80_000,
-    }
-    by_name = {c.name: c for c in stock_service.categories(db.session)}
-    for (name, condition), price in suggestions.items():
-        stock_service.set_price_suggestion(db.session, by_name[name].id, condition, price)
-
-    def intake(days_ago: int, **details):
-        at = clock.now() - timedelta(days=days_ago)
-        return stock_service.receive_intake(
-            db.session, stock_service.IntakeDetails(received_at=at, **details), by=hong, tz=tz
-        )
-
-    old = intake(
-        95,
-        kind=IntakeKind.DONATION,
-        new_donor=stock_service.DonorDetails("Chị Mai", "0912 345 678"),
-    )
-    for category, description, size, price in [
-        ("Áo", "Áo sơ mi nữ trắng", "M", 50_000),
-        ("Quần", "Quần jean xanh", "28", 45_000),
-    ]:
-        stock_service.add_item(
-            db.session, old, stock_service.ItemDetails(category, price, description, size)
-        )
-    bag = intake(
-        0,
-        kind=IntakeKind.DONATION,
-        new_donor=stock_service.DonorDetails("Văn phòng LIGHT", organisation="LIGHT"),
-    )
-    for category, description, size, price, condition in [
-        ("Áo khoác", "Áo khoác gió xanh rêu", "L", 80_000, Condition.LIKE_NEW),
-        ("Áo", "Áo len cổ lọ", "S", 40_000, Condition.GOOD),
-        ("Đồ trẻ em", "Bộ đồ bé trai 4 tuổi", "4", 30_000, Condition.GOOD),
-        ("Túi", "Túi vải in hoa", None, 20_000, Condition.NEW),
-    ]:
-        stock_service.add_item(
-            db.session,
-            bag,
-            stock_service.ItemDetails(category, price, description, size, condition),
-        )
-    stock_service.add_lot(
-        db.session, bag, stock_service.LotDetails("Phụ kiện", 10_000, 40, "Tất các loại")
-    )
-    ngoc = intake(35, kind=IntakeKind.CONSIGNMENT, owner_number=2)
-    stock_service.add_item(
-        db.session,
-        ngoc,
-        stock_service.ItemDetails("Váy, đầm", 120_000, "Váy liền hoa nhí", "S", Condition.LIKE_NEW),
-    )
+    for member in member_service.list_members(db.session)[1:]:
+        pin = DEMO_PINS[member.number]
+        click.echo(f"  member {member.number} {member.name}: phone {member.phone}, PIN {pin}")
 
 
 @click.command("receipt")
@@ -286,11 +200,104 @@ def receipt(number, target, paper, profile, mode, drawer):
         click.echo(f"{len(data)} bytes for sale {number} written to {target}", err=True)
 
 
+@month_cli.command("show")
+@click.argument("month")
+@click.option("--json", "as_json", is_flag=True, help="the figures as JSON (SHARING.md's names)")
+def show_month(month, as_json):
+    """The figures of MONTH (YYYY-MM): frozen if it is closed, as of now if it is open."""
+    import json
+
+    from shop.services import month as month_service
+
+    try:
+        data = month_service.month_data(db.session, month, current_app.config["SHOP_TZ"])
+    except ShopError as error:
+        _fail(error)
+    finally:
+        db.session.rollback()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{data['month']} ({'closed' if data['closed'] else 'open'}), in đồng")
+    for name in (
+        "pool_sales_dong",
+        "expenses_dong",
+        "brought_loss_dong",
+        "result_dong",
+        "reserve_dong",
+        "distributable_dong",
+        "carried_loss_dong",
+        "equal_total_dong",
+        "work_total_dong",
+    ):
+        click.echo(f"  {name.removesuffix('_dong'):<14}{data[name]:>14,}")
+    columns = ("work_minutes", *(f"{n}_dong" for n in _MEMBER_AMOUNTS))
+    click.echo("  member" + "".join(f"{n.removesuffix('_dong'):>16}" for n in columns))
+    for row in data["members"]:
+        click.echo(f"  {row['member']:>6}" + "".join(f"{row[n]:>16,}" for n in columns))
+
+
+_MEMBER_AMOUNTS = (
+    "consignment",
+    "equal_share",
+    "work_share",
+    "earned",
+    "brought_forward",
+    "due",
+    "paid",
+    "carried_forward",
+)
+
+
+@month_cli.command("close")
+@click.argument("month")
+@click.option(
+    "--by",
+    "number",
+    type=int,
+    default=None,
+    help="the coordinator who closes it (the lowest-numbered coordinator if left out)",
+)
+def close_month(month, number):
+    """Close MONTH (YYYY-MM): freeze its figures and the settings it used."""
+    from shop.services import month as month_service
+
+    tz = current_app.config["SHOP_TZ"]
+    try:
+        if number is None:
+            coordinators = [
+                m
+                for m in member_service.list_members(db.session)
+                if m.role == Role.COORDINATOR and not m.has_left_by(clock.today())
+            ]
+            if not coordinators:
+                raise click.ClickException("the shop has no coordinator: give --by NUMBER")
+            by = min(coordinators, key=lambda m: m.number)
+        else:
+            by = member_service.get_member(db.session, number)
+            if by.role != Role.COORDINATOR:
+                raise click.ClickException(f"member {number} is not a coordinator")
+        closed = month_service.close_month(db.session, month, by=by, at=clock.now(), tz=tz)
+    except ShopError as error:
+        db.session.rollback()
+        _fail(error)
+    except click.ClickException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    click.echo(
+        f"{closed.month} closed by member {by.number}: result {closed.result_dong:,} đồng, "
+        f"reserve {closed.reserve_dong:,}, distributable {closed.distributable_dong:,}, "
+        f"carried loss {closed.carried_loss_dong:,}"
+    )
+
+
 def init_commands(app: Flask) -> None:
     from shop.journal.cli import journal_cli
 
     app.cli.add_command(journal_cli)
     app.cli.add_command(members_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(month_cli)
     app.cli.add_command(demo)
     app.cli.add_command(receipt)

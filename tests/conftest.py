@@ -7,10 +7,12 @@ for this run, migrated once, emptied before every test and dropped at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -209,3 +211,31 @@ def as_member(client, coordinator, member):
     response = sign_in(client, "0912000002", "1357")
     assert response.status_code == 303, response.data
     return client
+
+
+#: SHARING.md's worked example as a journal, and the PINs its four members get in tests.
+TRIAL_JOURNAL = Path(__file__).resolve().parent / "data" / "trial-3-months.json"
+TRIAL_PINS = {1: "2468", 2: "1357", 3: "3579", 4: "8642"}
+
+
+@pytest.fixture
+def trial(app, make_member, clock):
+    """SHARING.md's three months, imported; today is 10 February 2027."""
+    from shop.journal.importer import import_journal
+    from shop.models import Role
+
+    data = json.loads(TRIAL_JOURNAL.read_text(encoding="utf-8"))
+    for entry in data["members"]:
+        make_member(
+            name=entry["name"],
+            phone=entry["phone"],
+            pin=TRIAL_PINS[entry["number"]],
+            role=Role(entry["role"]),
+            joined_on=date.fromisoformat(entry["joined_on"]),
+            number=entry["number"],
+        )
+    with app.app_context():
+        import_journal(db.session, data, app_config=app.config, keep_members=True)
+        db.session.commit()
+    clock.set(datetime(2027, 2, 10, 3, 0, tzinfo=UTC))
+    return data

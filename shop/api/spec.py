@@ -44,8 +44,9 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-#: Path parameters that are strings (an item's code, an intake's ref); the others are ints.
-STRING_PARAMS = {"code", "ref", "day"}
+#: Path parameters that are strings (an item's code, an intake's ref, a day, a month
+#: YYYY-MM); the others are ints.
+STRING_PARAMS = {"code", "ref", "day", "month"}
 COMPONENTS: dict[str, dict] = {"Error": ERROR}
 
 

@@ -8,13 +8,12 @@ and :func:`normalise_journal` puts a journal in the form the export writes, for 
 
 from shop.journal.check import check_journal
 from shop.journal.export import export_journal
-from shop.journal.importer import NOT_YET_IMPORTABLE, ImportSummary, import_journal
+from shop.journal.importer import ImportSummary, import_journal
 from shop.journal.normalise import normalise_journal
 from shop.journal.problems import JournalError, JournalInvalid, Problem, ShopNotEmpty
 from shop.journal.schema import journal_schema
 
 __all__ = [
-    "NOT_YET_IMPORTABLE",
     "ImportSummary",
     "JournalError",
     "JournalInvalid",

@@ -11,14 +11,19 @@ reported, and is skipped here rather than reported again in other words.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shop.config import LANGUAGES
+from shop.domain import sharing
 from shop.domain.phone import PhoneError, normalize_phone
-from shop.domain.sale import Line, SaleError, Totals, totals
+from shop.domain.pricing import Policy, month_key, policy_for_month
+from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_loss, totals
+from shop.journal.policies import policy_of
 from shop.journal.problems import Problem, child, pointer
 from shop.journal.schema import schema_problems
 from shop.journal.timeline import Event, Step, timeline
@@ -87,6 +92,7 @@ class _Stock:
     intake_ref: str
     intake: _Intake
     price_dong: int | None
+    consignor_bp: int | None = None  # as the journal gives it (None: the policy's)
     is_lot: bool = False
     on_hand: int | None = None
     sold: str | None = None  # path of the sale line that took the unique item
@@ -124,6 +130,8 @@ class _Line:
     refunded_dong: int = 0
     refunded_pieces: int = 0
     taken: bool = False  # it has taken its item or pieces out of stock
+    owner: int | None = None  # the consigning member when it was sold (None: the group's)
+    consignor_bp: int | None = None  # her rate on it then
 
     def has_room(self, amount: int, quantity: int) -> bool:
         return (self.net_dong is None or self.refunded_dong + amount <= self.net_dong) and (
@@ -144,6 +152,9 @@ class _Sale:
 class _Checker:
     data: dict
     country_code: str
+    # Whether the schema found nothing wrong: otherwise a month's figures are not worked
+    # out (they would be figures of a history that cannot be read as written).
+    schema_sound: bool = True
     problems: list[Problem] = field(default_factory=list)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     members: dict[int, _Member] = field(default_factory=dict)
@@ -157,6 +168,17 @@ class _Checker:
     # Lists with an entry whose number, ref or code is unreadable (the schema said so): a
     # reference to something missing may then be to that entry, and is not reported.
     unreadable: set[str] = field(default_factory=set)
+    policies: list[tuple[str, Policy]] = field(default_factory=list)
+    # The month, while the events are replayed: refunds as they were accepted (moment,
+    # line, amount, the line's refunds up to it), months closed so far in order, each
+    # member's due in a closed month (None where the history is too broken to tell), what
+    # has been paid against it, and the loss and balances the latest close carries on.
+    refunds_done: list[tuple[datetime, _Line, int, int]] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    due: dict[str, dict[int, int] | None] = field(default_factory=dict)
+    paid: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    carried: sharing.MonthFigures | None = None
+    first_active: str | None = None
 
     def report(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -171,6 +193,8 @@ class _Checker:
         self.check_shifts()
         self.check_sales()
         self.check_refunds()
+        self.check_closed_months()
+        self.first_active = self.first_active_month()
         self.replay()
         self.check_expenses()
         return self.problems
@@ -203,6 +227,9 @@ class _Checker:
         for path, policy in entries(self.data, "policies"):
             month = text_of(policy, "from_month")
             if month is not None:
+                # A policy no shop can have is the schema's, or the markdown check's, to report.
+                with suppress(ValueError, TypeError, KeyError, AttributeError):
+                    self.policies.append((month, policy_of(policy)))
                 if month in seen:
                     self.report(
                         child(path, "from_month"),
@@ -410,6 +437,7 @@ class _Checker:
                     ref or "?",
                     intake,
                     whole(entry, "price_dong"),
+                    consignor_bp=whole(entry, "consignor_bp"),
                     is_lot=is_lot,
                     on_hand=whole(entry, "quantity") if is_lot else None,
                 )
@@ -756,6 +784,8 @@ class _Checker:
             Step.VOID: self.replay_void,
             Step.REFUND: self.replay_refund,
             Step.DISPOSAL: self.replay_stock_event,
+            Step.MONTH_CLOSES: self.replay_close,
+            Step.PAYOUT: self.replay_payout,
         }
         for event in timeline(self.data):
             handler = handlers.get(event.step)
@@ -840,6 +870,18 @@ class _Checker:
                 on_sale[code] = line.path
                 stock.sold = line.path
                 line.taken = True
+            self.owner_then(stock, line)
+
+    def owner_then(self, stock: _Stock, line: _Line) -> None:
+        """Who a line's item belongs to as it sells: its consigning member (with her rate),
+        unless she gave it to the group before; the group otherwise."""
+        if not stock.consigned or stock.given_to_group is not None:
+            return
+        line.owner = stock.intake.owner
+        line.consignor_bp = stock.consignor_bp
+        if line.consignor_bp is None and stock.intake.received_at is not None:
+            month = month_key(stock.intake.received_at.astimezone(self.tz).date())
+            line.consignor_bp = policy_for_month(self.policies, month).consignor_bp
 
     def take_pieces(self, stock: _Stock, line: _Line) -> None:
         if stock.on_hand is None or line.quantity is None:
@@ -902,9 +944,196 @@ class _Checker:
             return
         line.refunded_dong += amount
         line.refunded_pieces += quantity
+        self.refunds_done.append((event.at, line, amount, line.refunded_dong))
         stock = self.stock.get(code)
         if stock is not None and entry.get("restock", True) is not False:
             stock.put_back(quantity)
+
+    # ------------------------------------------------------------ closed months and payouts
+
+    def check_closed_months(self) -> None:
+        """Each closed month named once, and a month the shop can keep (2000 to 2100)."""
+        seen: dict[str, str] = {}
+        months = self.data.get("closed_months")
+        for index, month in enumerate(months if isinstance(months, list) else []):
+            if not isinstance(month, str) or _month_bounds(month) is None:
+                continue  # the schema's to report
+            path = pointer("closed_months", index)
+            if month in seen:
+                self.report(path, f"{month} is closed twice (also at {seen[month]}).")
+            elif not 2000 <= int(month[:4]) <= 2100:
+                self.report(path, f"{month} is out of range: the shop keeps 2000 to 2100.")
+            seen.setdefault(month, path)
+
+    def first_active_month(self) -> str | None:
+        """The first month with a sale, a refund, a shift or an expense: the first to close."""
+        moments = [sale.at for sale in self.sales_at.values() if sale.at is not None]
+        moments += [
+            at
+            for section, key in (("refunds", "at"), ("shifts", "opened_at"))
+            for _path, entry in entries(self.data, section)
+            if (at := moment_of(entry, key)) is not None
+        ]
+        months = [month_key(at.astimezone(self.tz).date()) for at in moments]
+        months += [
+            month_key(day)
+            for _path, entry in entries(self.data, "expenses")
+            if (day := day_of(entry, "on")) is not None
+        ]
+        return min(months, default=None)
+
+    def replay_close(self, event: Event) -> None:
+        """A month closes in order (the first month with anything in it, then each next
+        one), with no shift of it still open; its figures are worked out as it closes."""
+        month, path = event.entry["month"], event.path
+        if month in self.closed or not 2000 <= int(month[:4]) <= 2100:
+            return  # reported by check_closed_months
+        if self.closed:
+            expected = _next_month(self.closed[-1])
+        else:
+            expected = self.first_active
+            if expected is None or month < expected:
+                self.report(
+                    path,
+                    f"Nothing happens in {month} or before it, so there is nothing to close"
+                    + (f": the first month to close is {expected}." if expected else "."),
+                )
+                return
+        if month != expected:
+            self.report(
+                path,
+                f"{month} cannot be closed before {expected}: months close in order, each "
+                "after the one before it.",
+            )
+        _first, last = _month_bounds(month)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.tz)
+        for shifts in self.shifts.values():
+            for shift in shifts:
+                if shift.opened_at < end and shift.closed_at is None:
+                    self.report(
+                        path,
+                        f"The shift at {shift.path} is still open, so {month} cannot be "
+                        "closed: give the shift its closed_at.",
+                    )
+        self.closed.append(month)
+        self.due[month] = None
+        if self.problems or not self.schema_sound:
+            self.carried = None  # the history is not sound: its figures would mislead
+            return
+        figures = sharing.month_figures(self.month_input(month))
+        self.due[month] = {m.member: m.due_dong for m in figures.members}
+        self.carried = figures
+
+    def month_input(self, month: str) -> sharing.MonthInput:
+        """``month``'s totals from the replayed history (what the month service loads from
+        the database), with the loss and balances the month before carried on."""
+        first, last = _month_bounds(month)
+        start = datetime.combine(first, time(0), tzinfo=self.tz)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.tz)
+        pool = 0
+        consignment: dict[int, int] = defaultdict(int)
+        for sale in self.sales_at.values():
+            if sale.void is not None or sale.at is None or not start <= sale.at < end:
+                continue
+            for line in sale.lines:
+                net = line.net_dong or 0
+                if line.owner is None:
+                    pool += net
+                else:
+                    split = owner_split(net, line.consignor_bp or 0)
+                    consignment[line.owner] += split
+                    pool += net - split
+        for at, line, amount, after in self.refunds_done:
+            if not start <= at < end:
+                continue
+            loss = 0
+            if line.owner is not None:
+                loss = refund_owner_loss(after, after - amount, line.consignor_bp or 0)
+                consignment[line.owner] -= loss
+            pool -= amount - loss
+        expenses = sum(
+            whole(entry, "amount_dong") or 0
+            for _path, entry in entries(self.data, "expenses")
+            if (day := day_of(entry, "on")) is not None and first <= day <= last
+        )
+        minutes: dict[int, int] = defaultdict(int)
+        for number, shifts in self.shifts.items():
+            for shift in shifts:
+                if start <= shift.opened_at < end and shift.closed_at is not None:
+                    minutes[number] += sharing.shift_work_minutes(shift.opened_at, shift.closed_at)
+        previous = self.carried if self.closed[-2:-1] == [_previous_month(month)] else None
+        brought = {m.member: m.due_dong - self.paid[(_previous_month(month), m.member)]
+                   for m in previous.members} if previous else {}  # fmt: skip
+        members = []
+        for number, member in sorted(self.members.items()):
+            is_eligible = member.joined_on is not None and sharing.eligible(
+                member.joined_on, member.left_on, first, last
+            )
+            if not (is_eligible or number in consignment or minutes[number] or brought.get(number)):
+                continue
+            members.append(
+                sharing.MemberInput(
+                    member=number,
+                    eligible=is_eligible,
+                    work_minutes=minutes[number],
+                    consignment_dong=consignment.get(number, 0),
+                    brought_forward_dong=brought.get(number, 0),
+                )
+            )
+        policy = policy_for_month(self.policies, month)
+        return sharing.MonthInput(
+            pool_sales_dong=pool,
+            expenses_dong=expenses,
+            brought_loss_dong=previous.carried_loss_dong if previous else 0,
+            members=tuple(members),
+            settings=sharing.SharingSettings(policy.reserve_bp, policy.equal_bp),
+        )
+
+    def replay_payout(self, event: Event) -> None:
+        """A payout to a member, against a month closed by then whose next month is not,
+        paid after the month ended, never above what is still due to her."""
+        entry, path = event.entry, event.path
+        number, month = whole(entry, "member"), text_of(entry, "month")
+        amount, paid_on = whole(entry, "amount_dong"), day_of(entry, "paid_on")
+        self.member_on(child(path, "member"), number, None)
+        if None in (number, month, amount, paid_on) or _month_bounds(month) is None:
+            return  # the schema's to report
+        if month not in self.closed:
+            self.report(
+                child(path, "month"),
+                f"{month} is not closed by then: a month is paid out after it is closed "
+                "(name it in closed_months).",
+            )
+            return
+        following = _next_month(month)
+        if following in self.closed:
+            self.report(
+                child(path, "paid_on"),
+                f"{following} is closed by {paid_on} too: a payout against {month} is paid "
+                f"before {following} closes.",
+            )
+            return
+        _first, last = _month_bounds(month)
+        if paid_on <= last:
+            self.report(
+                child(path, "paid_on"),
+                f"A payout against {month} is paid after the month has ended, not on {paid_on}.",
+            )
+            return
+        due = self.due.get(month)
+        if due is not None and number in self.members:
+            payable = sharing.payable_dong(due.get(number, 0), self.paid[(month, number)])
+            if amount > payable:
+                self.report(
+                    child(path, "amount_dong"),
+                    f"At most {payable} đồng can still be paid to member {number} for {month} "
+                    f"(her due is {due.get(number, 0)} đồng), not {amount}."
+                    if payable
+                    else f"Nothing is due to member {number} for {month} by then "
+                    f"(her due is {due.get(number, 0)} đồng).",
+                )
+                return
+        self.paid[(month, number)] += amount
 
     # ------------------------------------------------------------ money spent
 
@@ -989,12 +1218,16 @@ def check_journal(data: object, *, country_code: str = "84") -> list[Problem]:
     off. ``country_code`` is the shop's calling code, for comparing phone numbers as the
     shop stores them.
 
-    Sections that cannot be imported yet (payouts, closed months) are checked against the
-    schema only.
+    Closed months and payouts are replayed in the same order (see
+    :func:`shop.journal.timeline.timeline`): months close in order, from the first month
+    with a sale, refund, shift or expense, each after everything dated in it and with none
+    of its shifts still open; a payout is against a month closed by then whose next month is
+    not, paid after the month ended, and never more than is still due to the member by
+    SHARING.md (worked out as the month closes, when the history is otherwise sound).
     """
     problems = schema_problems(data)
     if isinstance(data, dict):
-        problems += _Checker(data, country_code).run()
+        problems += _Checker(data, country_code, schema_sound=not problems).run()
     return problems
 
 
@@ -1010,6 +1243,23 @@ def entries(container: object, key: str, path: str = "") -> list[tuple[str, dict
         for index, entry in enumerate(container[key])
         if isinstance(entry, dict)
     ]
+
+
+def _month_bounds(month: str) -> tuple[date, date] | None:
+    try:
+        return sharing.month_bounds(month)
+    except ValueError:
+        return None
+
+
+def _next_month(month: str) -> str:
+    _first, last = sharing.month_bounds(month)
+    return month_key(last + timedelta(days=1))
+
+
+def _previous_month(month: str) -> str:
+    first, _last = sharing.month_bounds(month)
+    return month_key(first - timedelta(days=1))
 
 
 def known(value: str | None, values: set[str]) -> str | None:

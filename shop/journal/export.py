@@ -15,6 +15,7 @@ from shop.journal.problems import JournalError
 from shop.journal.times import time_text
 from shop.models import (
     Category,
+    ClosedMonth,
     Disposal,
     Donor,
     Expense,
@@ -23,6 +24,7 @@ from shop.models import (
     Item,
     Member,
     PaymentMethod,
+    Payout,
     PolicyRow,
     PriceChange,
     Refund,
@@ -45,16 +47,20 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     in a fixed order (policies by month, members by number, donors as they were added,
     intakes by ``received_at``, items and lots as they were tagged, price changes and
     disposals by ``at``, shifts by ``opened_at``, sales by number, refunds by ``at``,
-    expenses by date; ties by the order they were recorded), and optional keys with nothing
-    to say are left out, so exporting the same shop twice, or exporting what an import of
-    this journal made, gives an equal dict.
+    expenses by date, payouts by the day they were paid, closed months oldest first; ties by
+    the order they were recorded), and optional keys with nothing to say are left out, so
+    exporting the same shop twice, or exporting what an import of this journal made, gives
+    an equal dict.
+
+    An expense is written as it stands now: the versions a correction replaced, and
+    expenses that were removed, are the shop's own record and not part of the history a
+    journal carries. A closed month is only named: its figures follow from the history.
 
     An item's ``price_dong`` is its price at intake; later prices are its price changes.
     A sale's payments are a cash entry (its cash part and the cash handed over) when it has
     a cash part or comes to nothing, and a transfer entry when it has a transfer part. A
     transfer sale still waiting for its confirmation is written like any other: the journal
-    has no word for "waiting", so an import of it takes the transfer as arrived.
-    Sections the shop does not keep yet (payouts, closed months) are left out. Raises
+    has no word for "waiting", so an import of it takes the transfer as arrived. Raises
     :class:`JournalError` for a shop that has no profile (no name) yet. Only reads.
     """
     profile = session.get(ShopProfile, 1)
@@ -69,7 +75,16 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
         session.scalars(select(PriceChange).order_by(PriceChange.at, PriceChange.id))
     )
     disposals = list(session.scalars(select(Disposal).order_by(Disposal.at, Disposal.id)))
-    expenses = list(session.scalars(select(Expense).order_by(Expense.spent_on, Expense.id)))
+    expenses = list(
+        session.scalars(
+            select(Expense)
+            .where(Expense.removed_at.is_(None))
+            .order_by(Expense.spent_on, Expense.id)
+        )
+    )
+    closed_months = list(session.scalars(select(ClosedMonth).order_by(ClosedMonth.month)))
+    months = {closed.id: closed.month for closed in closed_months}
+    payouts = list(session.scalars(select(Payout).order_by(Payout.paid_on, Payout.id)))
     shifts = list(session.scalars(select(Shift).order_by(Shift.opened_at, Shift.id)))
     sales = list(
         session.scalars(
@@ -150,6 +165,8 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     )
     _put(journal, "disposals", [_disposal_entry(d, codes, numbers, timezone) for d in disposals])
     _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
+    _put(journal, "payouts", [_payout_entry(p, months, numbers) for p in payouts])
+    _put(journal, "closed_months", [closed.month for closed in closed_months])
     return journal
 
 
@@ -302,6 +319,18 @@ def _expense_entry(
         entry["intake"] = intake_refs[expense.intake_id]
     entry["by"] = numbers[expense.by_id]
     return entry
+
+
+def _payout_entry(
+    payout: Payout, months: dict[int, str], numbers: dict[int, int]
+) -> dict[str, Any]:
+    return {
+        "member": numbers[payout.member_id],
+        "month": months[payout.closed_month_id],
+        "amount_dong": payout.amount_dong,
+        "paid_on": payout.paid_on.isoformat(),
+        "method": payout.method.value,
+    }
 
 
 def _consignor_bp(item: Item, intake: Intake, policies) -> int:

@@ -18,6 +18,7 @@ from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, 
 from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 from shop.models import (
+    ClosedMonth,
     Condition,
     DisposalKind,
     Donor,
@@ -37,14 +38,12 @@ from shop.models import (
     ShopProfile,
 )
 from shop.services import counter
+from shop.services import expenses as expense_service
 from shop.services import members as member_service
+from shop.services import month as month_service
 from shop.services import stock as stock_service
 from shop.services.errors import ShopError
 from shop.services.policy import record_policy
-
-#: Sections of the schema the shop cannot keep yet: a journal with any of them is refused
-#: rather than imported without them.
-NOT_YET_IMPORTABLE = ("payouts", "closed_months")
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,8 @@ class ImportSummary:
     voids: int = 0
     refunds: int = 0
     expenses: int = 0
+    payouts: int = 0
+    closed_months: int = 0
 
     def __str__(self) -> str:
         return (
@@ -73,6 +74,8 @@ class ImportSummary:
             f"{_count(self.disposals, 'disposal')}, {_count(self.shifts, 'shift')}, "
             f"{_count(self.sales, 'sale')} ({self.voids} voided), "
             f"{_count(self.refunds, 'refund')}, {_count(self.expenses, 'expense')}, "
+            f"{_count(self.payouts, 'payout')}, "
+            f"{_count(self.closed_months, 'closed month')}, "
             f"{_count(self.policies, 'policy', 'policies')}"
         )
 
@@ -92,16 +95,16 @@ def import_journal(
 
     Raises :class:`ShopNotEmpty` if the shop has any members, donors, stock, shifts, sales,
     expenses or policies, and :class:`JournalInvalid` with every problem
-    :func:`check_journal` finds, plus one per non-empty section the shop cannot keep yet
-    (payouts, closed months) and one if the journal's time zone is not the shop's
+    :func:`check_journal` finds, plus one if the journal's time zone is not the shop's
     (``app_config["SHOP_TIMEZONE"]``): days and months would fall differently. Then nothing
     has been written.
 
     Otherwise it writes, through the services: the shop's profile, policies, members (with
     their numbers, without PINs), donors, intakes in ``received_at`` order with their items
-    and lots; then the history replayed in time order (:func:`shop.journal.timeline.timeline`):
-    shifts opening, price changes, sales, voids, refunds, disposals and shifts closing; then
-    expenses. The replay is what the counter would have done at each moment:
+    and lots, expenses by day; then the history replayed in time order
+    (:func:`shop.journal.timeline.timeline`): shifts opening, price changes, sales, voids,
+    refunds, disposals, shifts closing, months closing and payouts. The replay is what the
+    counter would have done at each moment:
 
     - a shift is opened at its ``opened_at`` and closed at its ``closed_at`` with
       :func:`~shop.services.counter.close_shift`, so its expected cash is worked out from
@@ -113,7 +116,15 @@ def import_journal(
       open (the journal's void lies within it, which :func:`check_journal` makes sure of);
     - a refund is of the first line of its sale with its code that has room for it, from
       the refunding member's shift open then. A cash refund by a member who had no shift
-      open then is kept (a journal from paper may hold one) without a drawer.
+      open then is kept (a journal from paper may hold one) without a drawer;
+    - a closed month is closed with :func:`~shop.services.month.close_month` once
+      everything dated in it is written: as its next month begins, or when the last shift
+      that opened in it closes (see :func:`~shop.journal.timeline.month_closes`), by the
+      lowest-numbered coordinator (a journal does not say who closed it);
+    - a payout goes through :func:`~shop.services.month.record_payout` as its day begins
+      (or as its month closes, if later), recorded by that coordinator too; so it is
+      refused against a month that is not closed, or whose next month is closed by then,
+      or above what is still due.
 
     After the sales the "sale" sequence stands at the highest number imported, so the next
     sale at the counter takes the next number. Should a service still refuse something, the
@@ -138,7 +149,6 @@ def import_journal(
     country_code = app_config["SHOP_COUNTRY_CODE"]
     problems = check_journal(data, country_code=country_code)
     problems += _timezone_problems(data, shop_timezone)
-    problems += _unimportable(data)
     if problems:
         raise JournalInvalid(problems)
     assert isinstance(data, dict)  # check_journal has made sure
@@ -146,7 +156,7 @@ def import_journal(
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
-    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow)
+    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth)
     models += () if ignore_members else (Member,)
     return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
 
@@ -186,16 +196,6 @@ def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
     ]
 
 
-def _unimportable(data: object) -> list[Problem]:
-    if not isinstance(data, dict):
-        return []
-    return [
-        Problem(pointer(section), f"{section} cannot be imported yet.")
-        for section in NOT_YET_IMPORTABLE
-        if data.get(section) not in (None, [])
-    ]
-
-
 class _Writer:
     """Writes a checked journal, section after section, keeping what later ones refer to."""
 
@@ -223,6 +223,10 @@ class _Writer:
             self.write_donor(pointer("donors", index), entry)
         for path, entry in _sorted(data, "intakes", lambda e: parse_time(e["received_at"])):
             self.write_intake(path, entry)
+        # Before the replay: an expense is dated by a day, and must be in before its month
+        # closes.
+        for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
+            self.write_expense(path, entry)
         writers = {
             Step.SHIFT_OPENS: self.open_shift,
             Step.PRICE_CHANGE: self.write_price_change,
@@ -231,12 +235,12 @@ class _Writer:
             Step.REFUND: self.write_refund,
             Step.DISPOSAL: self.write_disposal,
             Step.SHIFT_CLOSES: self.close_shift,
+            Step.MONTH_CLOSES: self.close_month,
+            Step.PAYOUT: self.write_payout,
         }
         for event in timeline(data):
             writers[event.step](event)
         self.continue_sale_numbers()
-        for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
-            self.write_expense(path, entry)
         self.session.flush()
         return ImportSummary(**self.counts)
 
@@ -347,6 +351,7 @@ class _Writer:
                 at=event.at,
                 reason=entry.get("reason", ""),
                 reason_required=False,
+                tz=self.tz,
             )
         self.counts["price_changes"] += 1
 
@@ -363,6 +368,7 @@ class _Writer:
                 note=entry.get("note", ""),
                 # The journal records that she gave it; her consent was asked back then.
                 owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
+                tz=self.tz,
             )
         self.counts["disposals"] += 1
 
@@ -374,6 +380,7 @@ class _Writer:
                 self.members[entry["member"]],
                 entry["opening_float_dong"],
                 at=event.at,
+                tz=self.tz,
             )
         self.counts["shifts"] += 1
 
@@ -438,6 +445,7 @@ class _Writer:
                 by=self.members[void["by"]],
                 at=event.at,
                 reason=void["reason"],
+                tz=self.tz,
             )
         self.counts["voids"] += 1
 
@@ -465,6 +473,7 @@ class _Writer:
                 by=by,
                 at=event.at,
                 shift=shift,
+                tz=self.tz,
             )
         if drawerless:
             refund.method = PaymentMethod.CASH
@@ -495,19 +504,46 @@ class _Writer:
             sequence.value = max(sequence.value, highest)
 
     def write_expense(self, path: str, entry: dict[str, Any]) -> None:
-        # No expense service yet: the row is made here, as receive_intake makes a bale's.
         intake = self.intakes[entry["intake"]] if "intake" in entry else None
-        self.session.add(
-            Expense(
-                spent_on=parse_day(entry["on"]),
-                category=ExpenseCategory(entry["category"]),
-                amount_dong=entry["amount_dong"],
-                note=entry.get("note", ""),
-                intake_id=intake.id if intake is not None else None,
-                by=self.members[entry["by"]],
-            )
+        details = expense_service.ExpenseDetails(
+            spent_on=parse_day(entry["on"]),
+            category=ExpenseCategory(entry["category"]),
+            amount_dong=entry["amount_dong"],
+            note=entry.get("note", ""),
         )
+        with _refusal(path, entry, {"spent_on": "on"}):
+            expense_service.add_expense(
+                self.session, details, by=self.members[entry["by"]], intake=intake
+            )
         self.counts["expenses"] += 1
+
+    def keeper(self) -> Member:
+        """Who closes the months and records the payouts of a journal, which does not say:
+        the lowest-numbered coordinator, or the lowest-numbered member if there is none."""
+        coordinators = [m for m in self.members.values() if m.role == Role.COORDINATOR]
+        return min(coordinators or self.members.values(), key=lambda m: m.number)
+
+    def close_month(self, event: Event) -> None:
+        month = event.entry["month"]
+        with _refusal(event.path, {}):  # the entry is the month itself: point at it
+            month_service.close_month(
+                self.session, month, by=self.keeper(), at=event.at, tz=self.tz
+            )
+        self.counts["closed_months"] += 1
+
+    def write_payout(self, event: Event) -> None:
+        entry = event.entry
+        with _refusal(event.path, entry):
+            month_service.record_payout(
+                self.session,
+                self.members[entry["member"]],
+                entry["month"],
+                entry["amount_dong"],
+                parse_day(entry["paid_on"]),
+                PaymentMethod(entry.get("method", PaymentMethod.CASH.value)),
+                self.keeper(),
+            )
+        self.counts["payouts"] += 1
 
 
 # A sale refused by record_sale: its form's fields, as the journal's keys.

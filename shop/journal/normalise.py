@@ -38,7 +38,8 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
 
     - defaults the schema states are written out: ``shop.currency`` "VND",
       ``shop.timezone`` "Asia/Ho_Chi_Minh", ``shop.locale`` "vi", a member's ``role``
-      "member", an item's ``condition`` "good", a policy's rates 7000/1000/5000 bp, its
+      "member", an item's ``condition`` "good", a payout's ``method`` "cash", a policy's
+      rates 7000/1000/5000 bp, its
       ``markdown`` (SHARING.md's 30 days −25 %, 60 days −50 %, sorted by days) and
       ``clearance_after_days`` 90; a consigned item's or lot's ``consignor_bp`` is the
       one of the policy in force in its intake's month; a refund's ``restock`` true;
@@ -52,8 +53,9 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
     - entries are in the shop's order: policies by month, members by number, intakes by
       ``received_at``, price changes and disposals by ``at``, shifts by ``opened_at``,
-      sales by number, refunds by ``at``, expenses by ``on`` (ties keep the file's order);
-      donors, items, lots and a sale's lines keep the file's order.
+      sales by number, refunds by ``at``, expenses by ``on``, payouts by ``paid_on`` (ties
+      keep the file's order), closed months oldest first; donors, items, lots and a sale's
+      lines keep the file's order.
     """
     journal = copy.deepcopy(data)
     shop = journal["shop"]
@@ -126,6 +128,12 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     for expense in journal.get("expenses", []):
         _drop_empty(expense, "note", "intake")
     journal.get("expenses", []).sort(key=lambda e: parse_day(e["on"]))
+
+    for payout in journal.get("payouts", []):
+        payout.setdefault("method", "cash")
+    journal.get("payouts", []).sort(key=lambda p: parse_day(p["paid_on"]))
+    if "closed_months" in journal:
+        journal["closed_months"] = sorted(journal["closed_months"])
 
     _drop_empty(journal, *OPTIONAL_SECTIONS)
     return journal

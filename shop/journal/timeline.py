@@ -2,20 +2,28 @@
 
 The stock and the drawers depend on the order of things: an item sold, brought back by a
 refund and sold again; a price change of an item that has left; a void while its shift is
-still open. :func:`timeline` puts every dated entry of the journal on one line, so that
+still open; a month closed after everything in it, and paid out after its close.
+:func:`timeline` puts every dated entry of the journal on one line, so that
 :func:`shop.journal.check_journal` judges the history in exactly the order in which
 :func:`shop.journal.import_journal` writes it.
+
+A closed month has no moment of its own in a journal: it closes at the moment its next
+month begins (local midnight), or later, when the last shift that opened in it or before
+closes. A payout, dated by a day, happens as that day begins, or as its month closes if
+that is later.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from shop.domain.sharing import month_bounds
 from shop.journal.problems import pointer
-from shop.journal.times import parse_time
+from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 
 
 class Step(enum.IntEnum):
@@ -24,7 +32,8 @@ class Step(enum.IntEnum):
     A shift opens before anything else at its moment and closes after everything else, so a
     sale, void or refund at the very minute a shift opens or closes falls inside it (as
     :func:`shop.services.counter.shift_at` counts the ends in). A price change comes before
-    a disposal, as it always has.
+    a disposal, as it always has. A month closes after everything else at its moment, and
+    a payout comes after that.
     """
 
     SHIFT_OPENS = 0
@@ -34,6 +43,8 @@ class Step(enum.IntEnum):
     REFUND = 4
     DISPOSAL = 5
     SHIFT_CLOSES = 6
+    MONTH_CLOSES = 7
+    PAYOUT = 8
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,8 @@ class Event:
     """One dated thing in the journal.
 
     ``entry`` is the entry of ``section`` at ``index`` (for a void, the sale it voids; for a
-    shift's close, the shift), and ``path`` its JSON Pointer.
+    shift's close, the shift; for a month's close, ``{"month": "YYYY-MM"}``), and ``path``
+    its JSON Pointer.
     """
 
     at: datetime
@@ -64,7 +76,8 @@ _SOURCES: tuple[tuple[Step, str, tuple[str, ...]], ...] = (
 
 
 def timeline(data: dict[str, Any]) -> list[Event]:
-    """Every dated event of journal ``data``: by time, then :class:`Step`, then file order.
+    """Every dated event of journal ``data``: by time, then :class:`Step`, then file order
+    (closes of the same moment by month).
 
     Reads defensively: an entry that is not an object, or whose time is missing or not a
     time (the schema reports those), is left out.
@@ -78,8 +91,76 @@ def timeline(data: dict[str, Any]) -> list[Event]:
             at = _moment(entry, keys)
             if at is not None:
                 events.append(Event(at, step, index, pointer(section, index), entry))
+    tz = _zone_of(data)
+    closes = month_closes(data, tz)
+    for index, month in enumerate(_list(data, "closed_months")):
+        if isinstance(month, str) and month in closes:
+            rank = sorted(closes).index(month)
+            path = pointer("closed_months", index)
+            events.append(Event(closes[month], Step.MONTH_CLOSES, rank, path, {"month": month}))
+    for index, entry in enumerate(_list(data, "payouts")):
+        at = _payout_moment(entry, closes, tz)
+        if at is not None:
+            events.append(Event(at, Step.PAYOUT, index, pointer("payouts", index), entry))
     events.sort(key=lambda event: (event.at, event.step, event.index))
     return events
+
+
+def month_closes(data: dict[str, Any], tz: ZoneInfo) -> dict[str, datetime]:
+    """When each month in ``closed_months`` closes on import: as its next month begins, or
+    when the last shift that opened before then closes, if that is later."""
+    months = data.get("closed_months")
+    if not isinstance(months, list):
+        return {}
+    ends: list[tuple[datetime, datetime]] = []  # (opened_at, closed_at) of closed shifts
+    for entry in _list(data, "shifts"):
+        opened_at, closed_at = _moment(entry, ("opened_at",)), _moment(entry, ("closed_at",))
+        if opened_at is not None and closed_at is not None:
+            ends.append((opened_at, closed_at))
+    closes = {}
+    for month in months:
+        if not isinstance(month, str):
+            continue
+        try:
+            _first, last = month_bounds(month)
+        except ValueError:
+            continue
+        end = _start_of(last + timedelta(days=1), tz)
+        closes[month] = max([end] + [closed for opened, closed in ends if opened < end])
+    return closes
+
+
+def _list(data: dict[str, Any], section: str) -> list:
+    """The section's entries, or none where it is not a list (the schema reports that)."""
+    entries = data.get(section)
+    return entries if isinstance(entries, list) else []
+
+
+def _payout_moment(entry: object, closes: dict[str, datetime], tz: ZoneInfo) -> datetime | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("paid_on"), str):
+        return None
+    try:
+        paid_on = parse_day(entry["paid_on"])
+    except ValueError:
+        return None
+    at = _start_of(paid_on, tz)
+    month = entry.get("month")
+    if isinstance(month, str) and month in closes:
+        at = max(at, closes[month])
+    return at
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _zone_of(data: dict[str, Any]) -> ZoneInfo:
+    """The journal's time zone; its default where it is missing or unknown (reported by
+    the check)."""
+    shop = data.get("shop")
+    name = shop.get("timezone", DEFAULT_TIMEZONE) if isinstance(shop, dict) else None
+    found = zone(name) if isinstance(name, str) else None
+    return found or ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _moment(entry: object, keys: tuple[str, ...]) -> datetime | None:

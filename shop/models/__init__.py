@@ -1,7 +1,8 @@
 """The shop's tables, one module per aggregate. Importing this package registers them all."""
 
-from shop.models.expense import Expense, ExpenseCategory
+from shop.models.expense import Expense, ExpenseCategory, ExpenseRevision
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
+from shop.models.month import ClosedMonth, ClosedMonthMember, Payout
 from shop.models.printing import (
     ConnectionKind,
     JobKind,
@@ -49,6 +50,8 @@ __all__ = [
     "Void",
     "ApiToken",
     "Category",
+    "ClosedMonth",
+    "ClosedMonthMember",
     "Condition",
     "ConnectionKind",
     "Disposal",
@@ -56,6 +59,7 @@ __all__ = [
     "Donor",
     "Expense",
     "ExpenseCategory",
+    "ExpenseRevision",
     "Intake",
     "IntakeKind",
     "Item",
@@ -63,6 +67,7 @@ __all__ = [
     "JobKind",
     "JobStatus",
     "Member",
+    "Payout",
     "PinLock",
     "PolicyRow",
     "PriceChange",

@@ -1,17 +1,24 @@
-"""Money the shop spends: rent, utilities, supplies, bales of stock, transport."""
+"""Money the shop spends: rent, utilities, supplies, bales of stock, transport.
+
+An expense may be corrected or removed while its month is open, and never silently: each
+correction keeps the version it replaces as an :class:`ExpenseRevision` (who changed it and
+when), and a removed expense stays as a row with ``removed_at`` and ``removed_by_id`` set,
+left out of every sum. Once the month is closed the expense is final.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
+from shop.models.stock import Intake
 
 
 class ExpenseCategory(enum.StrEnum):
@@ -23,27 +30,74 @@ class ExpenseCategory(enum.StrEnum):
     OTHER = "other"
 
 
+def _category_type() -> Enum:
+    return Enum(
+        ExpenseCategory,
+        name="expense_category",
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
 class Expense(db.Model):
+    """An expense as it stands now (its ``revision``-th version); dated by ``spent_on``, the
+    local day the money went out, which decides its month."""
+
     __tablename__ = "expense"
-    __table_args__ = (CheckConstraint("amount_dong > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_dong > 0", name="amount_positive"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+        CheckConstraint(
+            "(removed_at IS NULL AND removed_by_id IS NULL) OR "
+            "(removed_at IS NOT NULL AND removed_by_id IS NOT NULL)",
+            name="removed_with_whom",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spent_on: Mapped[date] = mapped_column(index=True)
-    category: Mapped[ExpenseCategory] = mapped_column(
-        Enum(
-            ExpenseCategory,
-            name="expense_category",
-            native_enum=False,
-            create_constraint=True,
-            length=24,
-            validate_strings=True,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    category: Mapped[ExpenseCategory] = mapped_column(_category_type())
     amount_dong: Mapped[Dong]
     note: Mapped[str] = mapped_column(String(300), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
-    by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))  # who first recorded it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # 1 as first recorded; each correction adds one (the versions before are revisions).
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
 
-    by: Mapped[Member] = relationship()
+    by: Mapped[Member] = relationship(foreign_keys=[by_id])
+    intake: Mapped[Intake | None] = relationship()
+    removed_by: Mapped[Member | None] = relationship(foreign_keys=[removed_by_id])
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class ExpenseRevision(db.Model):
+    """A version of an expense that a correction replaced: what it said, and who replaced it
+    when. Never edited; the expense's current version is the expense row itself."""
+
+    __tablename__ = "expense_revision"
+    __table_args__ = (
+        CheckConstraint("amount_dong > 0", name="amount_positive"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+        UniqueConstraint("expense_id", "revision", name="uq_expense_revision_expense_revision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expense.id"), index=True)
+    revision: Mapped[int]  # the number this version had
+    spent_on: Mapped[date]
+    category: Mapped[ExpenseCategory] = mapped_column(_category_type())
+    amount_dong: Mapped[Dong]
+    note: Mapped[str] = mapped_column(String(300), default="")
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+
+    replaced_by: Mapped[Member] = relationship()

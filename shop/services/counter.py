@@ -39,6 +39,7 @@ from shop.models import (
 )
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
+from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
 
 SALE_ERRORS = {
@@ -60,16 +61,29 @@ def _refuse(error: SaleError):
 # ---------------------------------------------------------------- shifts
 
 
-def open_shift(session: Session, member: Member, float_dong: int, *, at: datetime) -> Shift:
-    """Open a shift for ``member`` with ``float_dong`` in the drawer."""
+def open_shift(
+    session: Session, member: Member, float_dong: int, *, at: datetime, tz: ZoneInfo | None = None
+) -> Shift:
+    """Open a shift for ``member`` with ``float_dong`` in the drawer, at ``at``.
+
+    Not in a closed month (its hours would change the month's work shares); ``tz`` is the
+    shop's time zone, the app's when left out.
+    """
     if not isinstance(float_dong, int) or float_dong < 0:
         raise InvalidInput(_l("The opening float cannot be negative."), "opening_float_dong")
+    ensure_month_open(session, at, tz or _shop_tz(), "shift")
     if current_shift(session, member) is not None:
         raise InvalidInput(_l("Your shift is already open."), "shift")
     shift = Shift(member_id=member.id, opened_at=at, opening_float_dong=float_dong)
     session.add(shift)
     session.flush()
     return shift
+
+
+def _shop_tz() -> ZoneInfo:
+    from flask import current_app
+
+    return current_app.config["SHOP_TZ"]
 
 
 def current_shift(session: Session, member: Member) -> Shift | None:
@@ -351,7 +365,9 @@ def record_sale(
 
     Prices are those of the sale's day (markdown applied) unless the request gives them.
     Every item is taken out of stock by a conditional UPDATE; if one is gone the whole sale
-    is refused and nothing of it stays. A sale with a transfer part waits for
+    is refused and nothing of it stays. A sale dated in a closed month (a notebook sale
+    entered late, say) is refused: corrections go into the current month. A sale with a
+    transfer part waits for
     :func:`confirm_transfer` unless ``transfer_confirmed`` (a sale entered afterwards from the
     paper notebook, whose money arrived long ago).
     """
@@ -359,6 +375,7 @@ def record_sale(
         existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
         if existing is not None:
             return existing, False
+    ensure_month_open(session, at, tz, "at")
     if shift is None:
         shift = current_shift(session, cashier)
     if shift is None and require_shift:
@@ -563,11 +580,25 @@ def confirm_transfer(session: Session, sale: Sale, *, at: datetime) -> Sale:
     return sale
 
 
-def void_sale(session: Session, sale: Sale, *, by: Member, at: datetime, reason: str) -> Void:
-    """Cancel a whole sale within its own shift; its items go back on the rail."""
+def void_sale(
+    session: Session,
+    sale: Sale,
+    *,
+    by: Member,
+    at: datetime,
+    reason: str,
+    tz: ZoneInfo | None = None,
+) -> Void:
+    """Cancel a whole sale within its own shift; its items go back on the rail.
+
+    Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
+    the app's when left out).
+    """
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput(_l("Say why the sale is voided."), "reason")
+    ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
+    ensure_month_open(session, at, tz or _shop_tz(), "number")
     if sale.void is not None:
         raise InvalidInput(_l("This sale is already voided."), "number")
     if sale.shift is None or sale.shift.closed_at is not None:
@@ -640,14 +671,18 @@ def refund_line(
     by: Member,
     at: datetime,
     shift: Shift | None,
+    tz: ZoneInfo | None = None,
 ) -> Refund:
     """Give money back for (part of) one line of a sale; never more than was paid for it.
 
-    A cash refund comes out of the drawer of the refunding member's open shift.
+    A cash refund comes out of the drawer of the refunding member's open shift. The refund
+    is booked in the month of ``at`` (the sale's month may be closed), which must be open
+    (``tz``: the shop's time zone, the app's when left out).
     """
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput(_l("Say why the money is given back."), "reason")
+    ensure_month_open(session, at, tz or _shop_tz(), "at")
     if sale.void is not None:
         raise InvalidInput(_l("This sale was voided."), "number")
     if sale.awaiting_transfer:

@@ -30,7 +30,14 @@ def policy_in_force(session: Session, month: str) -> Policy:
 
 
 def record_policy(session: Session, from_month: str, policy: Policy) -> PolicyRow:
-    """Set the policy from ``from_month`` on (replacing one that starts in the same month)."""
+    """Set the policy from ``from_month`` on (replacing one that starts in the same month).
+
+    Only from a month that is still open: a closed month keeps the settings it was closed
+    with, so :class:`~shop.services.errors.InvalidInput` at ``from_month`` otherwise.
+    """
+    from shop.services.month import ensure_month_open
+
+    ensure_month_open(session, from_month, field="from_month")
     row = session.scalar(select(PolicyRow).where(PolicyRow.from_month == from_month))
     if row is None:
         row = PolicyRow(from_month=from_month)

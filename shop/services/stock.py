@@ -30,7 +30,6 @@ from shop.models import (
     Disposal,
     DisposalKind,
     Donor,
-    Expense,
     ExpenseCategory,
     Intake,
     IntakeKind,
@@ -42,6 +41,7 @@ from shop.models import (
     next_in_sequence,
 )
 from shop.services.errors import InvalidInput, NotFound
+from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
@@ -233,10 +233,14 @@ def create_donor(session: Session, details: DonorDetails, *, ref: str | None = N
 
 
 def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: ZoneInfo) -> Intake:
-    """Record a drop-off. A purchase's cost becomes a stock-purchase expense that names it."""
+    """Record a drop-off. A purchase's cost becomes a stock-purchase expense that names it.
+
+    Not dated in a closed month.
+    """
     if details.received_at.tzinfo is None:
         raise ValueError("received_at must be aware")
     received_on = local_date(details.received_at, tz)
+    ensure_month_open(session, received_on, field="received_on")
     intake = Intake(
         kind=details.kind,
         received_at=details.received_at,
@@ -278,17 +282,19 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
     session.add(intake)
     session.flush()
     if details.kind == IntakeKind.PURCHASE and details.cost_dong:
-        session.add(
-            Expense(
+        from shop.services.expenses import ExpenseDetails, add_expense
+
+        add_expense(
+            session,
+            ExpenseDetails(
                 spent_on=received_on,
                 category=ExpenseCategory.STOCK_PURCHASE,
                 amount_dong=details.cost_dong,
-                intake_id=intake.id,
-                by=by,
                 note=intake.supplier or "",
-            )
+            ),
+            by=by,
+            intake=intake,
         )
-        session.flush()
     return intake
 
 
@@ -455,17 +461,20 @@ def change_price(
     at: datetime,
     reason: str,
     reason_required: bool = True,
+    tz: ZoneInfo | None = None,
 ) -> PriceChange:
     """Give an item a new price; the change is kept with who, when and why.
 
     Changes are kept in time order: one dated before the item came in, or before its last
-    change, is refused. A history brought from elsewhere may lack reasons
+    change, or in a closed month (``tz``: the shop's time zone, the app's when left out),
+    is refused. A history brought from elsewhere may lack reasons
     (``reason_required=False``); the pages and the API always ask for one.
     """
     _check_price(price_dong, "price_dong")
     reason = " ".join((reason or "").split())
     if not reason and reason_required:
         raise InvalidInput(_l("Say why the price changes."), "reason")
+    ensure_month_open(session, at, tz or _shop_tz(), "at")
     last = session.scalar(select(func.max(PriceChange.at)).where(PriceChange.item_id == item.id))
     received_at = session.scalar(select(Intake.received_at).where(Intake.id == item.intake_id))
     if at < received_at or (last is not None and at < last):
@@ -532,13 +541,17 @@ def dispose(
     at: datetime,
     note: str = "",
     owner_consents: bool = False,
+    tz: ZoneInfo | None = None,
 ) -> Disposal:
     """Take an item out of stock without a sale, or pass a consigned item to the group.
+
+    Not dated in a closed month (``tz``: the shop's time zone, the app's when left out).
 
     A consigned item can only go back to its owner or, with her consent, to the group; a
     group item can be donated onward or written off. The status changes with one
     conditional UPDATE, so two people doing it at once cannot both succeed.
     """
+    ensure_month_open(session, at, tz or _shop_tz(), "at")
     consigned = item.owner_id is not None
     if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
         raise InvalidInput(
@@ -648,6 +661,12 @@ def clearance_query(today: date, policy: Policy, **kwargs) -> StockQuery:
     return StockQuery(
         clearance_before=today - timedelta(days=policy.clearance_after_days), **kwargs
     )
+
+
+def _shop_tz() -> ZoneInfo:
+    from flask import current_app
+
+    return current_app.config["SHOP_TZ"]
 
 
 def _check_price(amount: int, field: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from shop.journal import Problem, check_journal
 
-from .conftest import importable_example, stock_example
+from .conftest import full_example, importable_example, stock_example
 
 
 def price_change(code="A", at="2026-11-10T09:00:00+07:00", price=45000, **extra):
@@ -741,6 +741,111 @@ SOUND_COUNTER_HISTORIES = {
 )
 def test_sound_counter_histories_pass(change):
     journal = importable_example()
+    change(journal)
+
+    assert check_journal(journal) == []
+
+
+# ---------------------------------------------------------------- closed months and payouts
+#
+# The full example closes November, December and January; Hồng, Ngọc and Út are paid for
+# November on 2 December (27.857, 98.429 and 60.000 of Út's 62.764).
+
+
+def payout(member=3, month="2026-11", amount=2764, paid_on="2026-12-20", **extra):
+    return {"member": member, "month": month, "amount_dong": amount, "paid_on": paid_on} | extra
+
+
+MONTH_CASES = {
+    "a payout above what is due": (
+        setter((("payouts", 2, "amount_dong"), 62765)),
+        [("/payouts/2/amount_dong", "At most 62764 đồng can still be paid to member 3")],
+    ),
+    "a second payout above what is left": (
+        appended(("payouts",), payout(amount=2765)),
+        [("/payouts/3/amount_dong", "At most 2764 đồng")],
+    ),
+    "a payout when nothing is due": (
+        appended(("payouts",), payout(member=2, month="2026-12", paid_on="2027-01-02")),
+        [("/payouts/3/amount_dong", "Nothing is due to member 2 for 2026-12")],
+    ),
+    "a payout against a month not closed by then": (
+        setter(
+            (("closed_months",), ["2026-11"]),
+            (("payouts", 0), payout(month="2026-12", paid_on="2027-01-02")),
+        ),
+        [("/payouts/0/month", "2026-12 is not closed by then")],
+    ),
+    "a payout dated in its month, against it once it closed": (
+        setter((("payouts", 0, "month"), "2026-12")),
+        [("/payouts/0/paid_on", "paid after the month has ended, not on 2026-12-02")],
+    ),
+    "a payout before its month ended": (
+        setter((("payouts", 0, "paid_on"), "2026-11-30")),
+        [("/payouts/0/paid_on", "paid after the month has ended, not on 2026-11-30")],
+    ),
+    "a payout after the next month closed": (
+        setter((("payouts", 0, "paid_on"), "2027-01-05")),
+        [("/payouts/0/paid_on", "2026-12 is closed by 2027-01-05 too")],
+    ),
+    "a payout to nobody": (
+        setter((("payouts", 0, "member"), 9)),
+        [("/payouts/0/member", "There is no member number 9")],
+    ),
+    "months closed out of order": (
+        setter((("closed_months",), ["2026-12"]), (("payouts",), [])),
+        [("/closed_months/0", "2026-12 cannot be closed before 2026-11")],
+    ),
+    "a month closed twice": (
+        setter((("closed_months",), ["2026-11", "2026-11", "2026-12"])),
+        [("/closed_months/1", "2026-11 is closed twice")],
+    ),
+    "a month before anything happened": (
+        setter((("closed_months",), ["2026-10", "2026-11"])),
+        [("/closed_months/0", "the first month to close is 2026-11")],
+    ),
+    "a month the shop cannot keep": (
+        setter((("closed_months",), ["2101-01"]), (("payouts",), [])),
+        [("/closed_months/0", "2101-01 is out of range")],
+    ),
+    "a closed month with a shift still open": (
+        setter((("shifts", 6, "closed_at"), None), (("shifts", 6, "counted_cash_dong"), None)),
+        [("/closed_months/2", "The shift at /shifts/6 is still open")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "expected"), MONTH_CASES.values(), ids=MONTH_CASES.keys())
+def test_a_broken_month_is_reported_at_the_exact_place(change, expected):
+    journal = full_example()
+    change(journal)
+
+    problems = check_journal(journal)
+
+    assert [p.path for p in problems] == [path for path, _ in expected], problems
+    for problem, (_, words) in zip(problems, expected, strict=True):
+        assert words in problem.message, problem
+
+
+#: Closed months and payouts that are sound though unusual (each is imported in
+#: test_trial_months too).
+SOUND_MONTH_HISTORIES = {
+    "a payout as the next month begins": setter((("payouts", 0, "paid_on"), "2026-12-01")),
+    "the rest of a payout later, by transfer": appended(
+        ("payouts",), payout(method="transfer", paid_on="2026-12-31")
+    ),
+    "December paid out in January": appended(
+        ("payouts",), payout(month="2026-12", paid_on="2027-01-02")
+    ),
+    "an empty month closed after the rest": appended(("closed_months",), "2027-02"),
+    "payouts listed out of order": lambda journal: journal["payouts"].reverse(),
+    "only November closed": setter((("closed_months",), ["2026-11"])),
+}
+
+
+@pytest.mark.parametrize("change", SOUND_MONTH_HISTORIES.values(), ids=SOUND_MONTH_HISTORIES.keys())
+def test_sound_month_histories_pass(change):
+    journal = full_example()
     change(journal)
 
     assert check_journal(journal) == []

@@ -369,13 +369,16 @@ def test_normalising_writes_out_the_schemas_defaults():
     }
 
 
-def test_the_full_example_is_refused_only_for_payouts_and_closed_months(app, session):
+def test_a_payout_above_what_is_due_is_refused_and_nothing_is_written(app, session):
+    journal = full_example()
+    journal["payouts"][2]["amount_dong"] = 62_765  # Út's due for November is 62.764
+
     with pytest.raises(JournalInvalid) as caught:
-        import_journal(session, full_example(), app_config=app.config)
+        import_journal(session, journal, app_config=app.config)
 
     assert [str(problem) for problem in caught.value.problems] == [
-        "/payouts: payouts cannot be imported yet.",
-        "/closed_months: closed_months cannot be imported yet.",
+        "/payouts/2/amount_dong: At most 62764 đồng can still be paid to member 3 for "
+        "2026-11 (her due is 62764 đồng), not 62765.",
     ]
     session.rollback()
     assert session.get(ShopProfile, 1) is None
@@ -384,7 +387,7 @@ def test_the_full_example_is_refused_only_for_payouts_and_closed_months(app, ses
     assert session.scalar(select(func.count(Sale.id))) == 0
 
 
-def test_empty_sections_that_cannot_be_imported_yet_are_no_obstacle(app, session, example):
+def test_empty_payouts_and_closed_months_are_no_obstacle(app, session, example):
     example.update(payouts=[], closed_months=[])
 
     assert import_journal(session, example, app_config=app.config).members == 4

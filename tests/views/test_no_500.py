@@ -61,6 +61,11 @@ FIELDS = [
     "line",
     "amount_dong",
     "restock",
+    "spent_on",
+    "paid_on",
+    "member",
+    "month",
+    "expense",
     "connection",
     "host",
     "port",
@@ -133,6 +138,13 @@ def token(app, coordinator, member):
             tz=tz,
         )
         stock.add_item(db.session, consignment, stock.ItemDetails("Váy", 120_000))
+        from datetime import date
+
+        from shop.services import expenses
+
+        expenses.add_expense(
+            db.session, expenses.ExpenseDetails(date(2026, 11, 2), "supplies", 14_950), by=boss
+        )
         _row, secret = svc.create_token(db.session, boss, "fuzz", Role.COORDINATOR)
         db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
@@ -160,6 +172,11 @@ def token(app, coordinator, member):
             ("post", "/api/v1/sales"),
             ("post", "/api/v1/sales/1/void"),
             ("post", "/api/v1/sales/1/refunds"),
+            ("post", "/api/v1/expenses"),
+            ("patch", "/api/v1/expenses/1"),
+            ("post", "/api/v1/payouts"),
+            ("post", "/api/v1/months/2026-10/close"),
+            ("post", "/api/v1/months/2026-11/close"),
         ]
     ),
 )
@@ -233,7 +250,9 @@ def test_api_answers_garbage_bodies_with_a_4xx(client, token, raw, content_type)
 @FUZZ
 @given(
     args=st.dictionaries(
-        st.sampled_from(["q", "category", "size", "status", "owner", "page", "per_page"]),
+        st.sampled_from(
+            ["q", "category", "size", "status", "owner", "page", "per_page", "month", "removed"]
+        ),
         st.text(max_size=40),
         max_size=5,
     ),
@@ -244,6 +263,9 @@ def test_api_answers_garbage_bodies_with_a_4xx(client, token, raw, content_type)
             "/api/v1/items",
             "/api/v1/donors",
             "/api/v1/stock/clearance",
+            "/api/v1/expenses",
+            "/api/v1/payouts",
+            "/api/v1/months/2026-11",
         ]
     ),
 )

@@ -1,0 +1,367 @@
+"""The month through the API: its figures, closing it, expenses and payouts.
+
+Every member may read a month's figures (they are shared at the group meeting), the
+expenses and the payouts; a coordinator records expenses and payouts and closes months.
+A month's figures are the same JSON as ``flask month show --json``.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+from shop import clock
+from shop.api import require_coordinator, route
+from shop.api.common import json_body, list_response, ref_response, validated
+from shop.api.spec import COMPONENTS
+from shop.auth.access import current_member
+from shop.extensions import db
+from shop.models import Expense, Payout
+from shop.services import expenses as expense_service
+from shop.services import members as member_service
+from shop.services import month as month_service
+from shop.services.errors import InvalidInput, NotFound
+from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutForm
+
+_MONTH_FIGURES = (
+    "pool_sales_dong",
+    "expenses_dong",
+    "brought_loss_dong",
+    "result_dong",
+    "reserve_dong",
+    "distributable_dong",
+    "carried_loss_dong",
+    "equal_total_dong",
+    "work_total_dong",
+)
+_MEMBER_FIGURES = (
+    "consignment_dong",
+    "equal_share_dong",
+    "work_share_dong",
+    "earned_dong",
+    "brought_forward_dong",
+    "due_dong",
+    "paid_dong",
+    "carried_forward_dong",
+)
+COMPONENTS["MonthMember"] = {
+    "type": "object",
+    "description": "One member's figures for the month (SHARING.md step 9), in đồng.",
+    "required": ["member", "work_minutes", *_MEMBER_FIGURES],
+    "properties": {
+        "member": {"type": "integer", "description": "her number"},
+        "work_minutes": {"type": "integer", "minimum": 0},
+        **{name: {"type": "integer"} for name in _MEMBER_FIGURES},
+    },
+}
+COMPONENTS["Month"] = {
+    "type": "object",
+    "description": "A month's figures as SHARING.md names them, in đồng: frozen when the "
+    "month is closed (only paid and carried_forward follow later payouts), as of now when "
+    "it is open.",
+    "required": ["month", "closed", *_MONTH_FIGURES, "members"],
+    "properties": {
+        "month": {"type": "string", "pattern": MONTH_PATTERN},
+        "closed": {"type": "boolean"},
+        **{name: {"type": "integer"} for name in _MONTH_FIGURES},
+        "members": {"type": "array", "items": {"$ref": "#/components/schemas/MonthMember"}},
+    },
+}
+_EXPENSE_VERSION = {
+    "revision": {"type": "integer", "minimum": 1},
+    "spent_on": {"type": "string", "format": "date"},
+    "category": {"type": "string"},
+    "amount_dong": {"type": "integer", "minimum": 1},
+    "note": {"type": "string"},
+}
+COMPONENTS["Expense"] = {
+    "type": "object",
+    "required": ["id", "spent_on", "category", "amount_dong", "by", "revision", "removed_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        **_EXPENSE_VERSION,
+        "intake": {
+            "type": "string",
+            "nullable": True,
+            "description": "the bale it paid for (a stock purchase)",
+        },
+        "by": {"type": "integer", "description": "the member who first recorded it"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "removed_at": {"type": "string", "format": "date-time", "nullable": True},
+        "removed_by": {"type": "integer", "nullable": True},
+        "revisions": {
+            "type": "array",
+            "description": "the versions corrections replaced, oldest first (only in the "
+            "answer about one expense)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    **_EXPENSE_VERSION,
+                    "replaced_at": {"type": "string", "format": "date-time"},
+                    "replaced_by": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+COMPONENTS["Payout"] = {
+    "type": "object",
+    "required": ["id", "member", "month", "amount_dong", "paid_on", "method", "by"],
+    "properties": {
+        "id": {"type": "integer"},
+        "member": {"type": "integer"},
+        "month": {"type": "string", "pattern": MONTH_PATTERN},
+        "amount_dong": {"type": "integer", "minimum": 1},
+        "paid_on": {"type": "string", "format": "date"},
+        "method": {"type": "string", "enum": ["cash", "transfer"]},
+        "note": {"type": "string"},
+        "by": {"type": "integer", "description": "the member who recorded it"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+_MONTH_QUERY = (("month", {"type": "string", "pattern": MONTH_PATTERN}),)
+
+
+def _tz():
+    return current_app.config["SHOP_TZ"]
+
+
+def expense_json(expense: Expense, *, with_revisions: bool = False) -> dict:
+    data = {
+        "id": expense.id,
+        "revision": expense.revision,
+        "spent_on": expense.spent_on.isoformat(),
+        "category": expense.category.value,
+        "amount_dong": expense.amount_dong,
+        "note": expense.note,
+        "intake": expense.intake.ref if expense.intake is not None else None,
+        "by": expense.by.number,
+        "created_at": expense.created_at.isoformat(),
+        "removed_at": expense.removed_at.isoformat() if expense.removed_at else None,
+        "removed_by": expense.removed_by.number if expense.removed_by else None,
+    }
+    if with_revisions:
+        data["revisions"] = [
+            {
+                "revision": old.revision,
+                "spent_on": old.spent_on.isoformat(),
+                "category": old.category.value,
+                "amount_dong": old.amount_dong,
+                "note": old.note,
+                "replaced_at": old.replaced_at.isoformat(),
+                "replaced_by": old.replaced_by.number,
+            }
+            for old in expense_service.revisions_of(db.session, expense)
+        ]
+    return data
+
+
+def payout_json(payout: Payout) -> dict:
+    return {
+        "id": payout.id,
+        "member": payout.member.number,
+        "month": payout.closed_month.month,
+        "amount_dong": payout.amount_dong,
+        "paid_on": payout.paid_on.isoformat(),
+        "method": payout.method.value,
+        "note": payout.note,
+        "by": payout.by.number,
+        "created_at": payout.created_at.isoformat(),
+    }
+
+
+def _month_arg() -> str | None:
+    text = request.args.get("month")
+    return month_service.parse_month(text) if text else None
+
+
+# ---------------------------------------------------------------- months
+
+
+@route(
+    "/months/{month}",
+    "GET",
+    "A month's figures (YYYY-MM): frozen if it is closed, as of now if it is open",
+    tag="month",
+    responses={"200": {"description": "The figures", **ref_response("Month")}},
+)
+def get_month(month: str):
+    return month_service.month_data(db.session, month, _tz())
+
+
+@route(
+    "/months/{month}/close",
+    "POST",
+    "Close a month: freeze its figures and the settings it used",
+    role="coordinator",
+    tag="month",
+    responses={
+        "200": {"description": "Closed: its frozen figures", **ref_response("Month")},
+        "422": {"description": "It cannot be closed (yet); `fields.month` says why"},
+    },
+)
+def close_month(month: str):
+    require_coordinator()
+    month_service.close_month(db.session, month, by=current_member(), at=clock.now(), tz=_tz())
+    db.session.commit()
+    return month_service.month_data(db.session, month, _tz())
+
+
+# ---------------------------------------------------------------- expenses
+
+
+@route(
+    "/expenses",
+    "GET",
+    "Expenses, by day (of one month with ?month=YYYY-MM); removed ones with ?removed=1",
+    tag="month",
+    query=(*_MONTH_QUERY, ("removed", {"type": "boolean"})),
+    responses={"200": {"description": "Expenses", **list_response("Expense")}},
+)
+def list_expenses():
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    month = _month_arg()
+    removed = request.args.get("removed", "").lower() in ("1", "true", "yes")
+    if month is not None:
+        found = expense_service.expenses_of(db.session, month, removed=removed)
+    else:
+        query = (
+            select(Expense)
+            .options(
+                joinedload(Expense.by), joinedload(Expense.removed_by), joinedload(Expense.intake)
+            )
+            .order_by(Expense.spent_on, Expense.id)
+        )
+        if not removed:
+            query = query.where(Expense.removed_at.is_(None))
+        found = list(db.session.scalars(query))
+    return {"items": [expense_json(expense) for expense in found]}
+
+
+def _expense_details(form) -> expense_service.ExpenseDetails:
+    return expense_service.ExpenseDetails(
+        spent_on=form.spent_on.data,
+        category=form.category.data,
+        amount_dong=form.amount_dong.data,
+        note=form.note.data or "",
+    )
+
+
+@route(
+    "/expenses",
+    "POST",
+    "Record an expense (dated in an open month)",
+    form=ExpenseForm,
+    role="coordinator",
+    tag="month",
+    responses={"201": {"description": "Recorded", **ref_response("Expense")}},
+)
+def create_expense():
+    require_coordinator()
+    form = validated(ExpenseForm, json_body())
+    expense = expense_service.add_expense(db.session, _expense_details(form), by=current_member())
+    db.session.commit()
+    return expense_json(expense, with_revisions=True), 201
+
+
+@route(
+    "/expenses/{expense_id}",
+    "GET",
+    "One expense, with the versions corrections replaced",
+    tag="month",
+    responses={"200": {"description": "The expense", **ref_response("Expense")}},
+)
+def get_expense(expense_id: int):
+    return expense_json(expense_service.get_expense(db.session, expense_id), with_revisions=True)
+
+
+@route(
+    "/expenses/{expense_id}",
+    "PATCH",
+    "Correct an expense of an open month (the version it had is kept)",
+    form=ExpenseForm,
+    partial=True,
+    role="coordinator",
+    tag="month",
+    responses={"200": {"description": "Corrected", **ref_response("Expense")}},
+)
+def edit_expense(expense_id: int):
+    require_coordinator()
+    expense = expense_service.get_expense(db.session, expense_id)
+    current = {
+        "spent_on": expense.spent_on.isoformat(),
+        "category": expense.category.value,
+        "amount_dong": expense.amount_dong,
+        "note": expense.note,
+    }
+    form = validated(ExpenseForm, json_body(), current=current)
+    expense_service.edit_expense(
+        db.session, expense, _expense_details(form), by=current_member(), at=clock.now()
+    )
+    db.session.commit()
+    return expense_json(expense, with_revisions=True)
+
+
+@route(
+    "/expenses/{expense_id}",
+    "DELETE",
+    "Remove an expense of an open month (it stays on record, counting for nothing)",
+    role="coordinator",
+    tag="month",
+    responses={"200": {"description": "Removed", **ref_response("Expense")}},
+)
+def remove_expense(expense_id: int):
+    require_coordinator()
+    expense = expense_service.get_expense(db.session, expense_id)
+    expense_service.remove_expense(db.session, expense, by=current_member(), at=clock.now())
+    db.session.commit()
+    return expense_json(expense, with_revisions=True)
+
+
+# ---------------------------------------------------------------- payouts
+
+
+@route(
+    "/payouts",
+    "GET",
+    "Payouts, by the day they were paid (against one month with ?month=YYYY-MM)",
+    tag="month",
+    query=_MONTH_QUERY,
+    responses={"200": {"description": "Payouts", **list_response("Payout")}},
+)
+def list_payouts():
+    return {"items": [payout_json(p) for p in month_service.payouts(db.session, _month_arg())]}
+
+
+@route(
+    "/payouts",
+    "POST",
+    "Record money paid to a member against a closed month (never more than is due)",
+    form=PayoutForm,
+    role="coordinator",
+    tag="month",
+    responses={"201": {"description": "Recorded", **ref_response("Payout")}},
+)
+def create_payout():
+    require_coordinator()
+    form = validated(PayoutForm, json_body())
+    try:
+        member = member_service.get_member(db.session, form.member.data)
+    except NotFound:  # the body's member is at fault, not the URL: 422 naming the field
+        raise InvalidInput(
+            _l("There is no member number %(number)s.", number=form.member.data), "member"
+        ) from None
+    payout = month_service.record_payout(
+        db.session,
+        member,
+        form.month.data,
+        form.amount_dong.data,
+        form.paid_on.data,
+        form.method.data,
+        current_member(),
+        form.note.data or "",
+    )
+    db.session.commit()
+    return payout_json(payout), 201

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from shop import clock
+from shop.auth.access import coordinator_required, current_member
+from shop.domain.calendar import local_date
+from shop.expenses import bp
+from shop.extensions import db
+from shop.services import expenses as expense_service
+from shop.services import month as month_service
+from shop.services.errors import InvalidInput
+from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
+from shop.views import show_error_on_form
+
+
+def _today():
+    return local_date(clock.now(), current_app.config["SHOP_TZ"])
+
+
+def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
+    return expense_service.ExpenseDetails(
+        spent_on=form.spent_on.data,
+        category=form.category.data,
+        amount_dong=form.amount_dong.data,
+        note=form.note.data or "",
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+def list_expenses():
+    """The expenses of a month (``?month=YYYY-MM``, this month by default), and a form to
+    record one."""
+    tz = current_app.config["SHOP_TZ"]
+    month = request.args.get("month") or month_service.month_of(_today(), tz)
+    try:
+        month = month_service.parse_month(month)
+    except InvalidInput:
+        abort(404)
+    form = ExpenseForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                expense = expense_service.add_expense(
+                    db.session, _details(form), by=current_member()
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                show_error_on_form(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash(_("Expense recorded."), "success")
+                month = month_service.month_of(expense.spent_on, tz)
+                return redirect(url_for("expenses.list_expenses", month=month), code=303)
+        else:
+            status = 422
+    elif form.spent_on.data is None:
+        form.spent_on.data = _today()
+    expenses = expense_service.expenses_of(db.session, month, removed=True)
+    return (
+        render_template(
+            "expenses/list.html",
+            form=form,
+            month=month,
+            label=month_service.month_label(month),
+            closed=month_service.is_closed(db.session, month),
+            expenses=expenses,
+            total=sum(e.amount_dong for e in expenses if not e.removed),
+            categories=CATEGORY_LABELS,
+            previous=month_service.previous_month(month),
+            next=month_service.next_month(month),
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:expense_id>", methods=["GET", "POST"])
+@coordinator_required
+def edit_expense(expense_id: int):
+    """Correct or remove an expense while its month is open; every earlier version shows."""
+    expense = expense_service.get_expense(db.session, expense_id)
+    form = ExpenseForm(obj=expense if request.method == "GET" else None)
+    if request.method == "GET":
+        form.category.data = expense.category.value
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "remove":
+                expense_service.remove_expense(
+                    db.session, expense, by=current_member(), at=clock.now()
+                )
+                message = _("Expense removed.")
+            elif form.validate():
+                expense_service.edit_expense(
+                    db.session, expense, _details(form), by=current_member(), at=clock.now()
+                )
+                message = _("Expense corrected.")
+            else:
+                message = None
+                status = 422
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error_on_form(form, error)
+            status = 422
+        else:
+            if message:
+                db.session.commit()
+                flash(message, "success")
+                tz = current_app.config["SHOP_TZ"]
+                return redirect(
+                    url_for(
+                        "expenses.list_expenses", month=month_service.month_of(expense.spent_on, tz)
+                    ),
+                    code=303,
+                )
+    tz = current_app.config["SHOP_TZ"]
+    month = month_service.month_of(expense.spent_on, tz)
+    return (
+        render_template(
+            "expenses/edit.html",
+            form=form,
+            expense=expense,
+            revisions=expense_service.revisions_of(db.session, expense),
+            categories=CATEGORY_LABELS,
+            closed=month_service.is_closed(db.session, month),
+            month=month,
+        ),
+        status,
+    )

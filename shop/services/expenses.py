@@ -1,0 +1,168 @@
+"""Expenses: recorded, corrected and removed while their month is open, never silently.
+
+An expense belongs to the month of ``spent_on`` (the local day the money went out). While
+that month is open it may be corrected (each correction keeps the version it replaces as
+an :class:`~shop.models.ExpenseRevision`, with who replaced it and when) or removed (the
+row stays, marked with who removed it and when, and counts for nothing). Once the month is
+closed the expense is final: a correction then goes into the current month as an expense
+of its own. Amounts are whole đồng, > 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from shop.domain import sharing
+from shop.domain.money import MAX_DONG
+from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member
+from shop.services.errors import InvalidInput, NotFound
+from shop.services.month import ensure_month_open, parse_month
+
+NOTE_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class ExpenseDetails:
+    """An expense as someone enters it: the day, what for, how much (đồng), a note."""
+
+    spent_on: date
+    category: ExpenseCategory | str
+    amount_dong: int
+    note: str = ""
+
+
+def _checked(details: ExpenseDetails) -> tuple[date, ExpenseCategory, int, str]:
+    if not isinstance(details.spent_on, date) or isinstance(details.spent_on, datetime):
+        raise InvalidInput(_l("Write the date as dd/mm/yyyy, for example 01/10/2026."), "spent_on")
+    try:
+        category = ExpenseCategory(details.category)
+    except ValueError:
+        raise InvalidInput(_l("Choose one of the options."), "category") from None
+    amount = details.amount_dong
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+    if amount > MAX_DONG:
+        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+    note = " ".join((details.note or "").split())
+    if len(note) > NOTE_LENGTH:
+        raise InvalidInput(_l("At most 300 letters."), "note")
+    return details.spent_on, category, amount, note
+
+
+def add_expense(
+    session: Session, details: ExpenseDetails, *, by: Member, intake: Intake | None = None
+) -> Expense:
+    """Record an expense dated in an open month (``intake``: the bale it paid for, only for
+    a stock purchase). Refusals name their field; flushes, never commits."""
+    spent_on, category, amount, note = _checked(details)
+    if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
+        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+    ensure_month_open(session, spent_on, field="spent_on")
+    expense = Expense(
+        spent_on=spent_on,
+        category=category,
+        amount_dong=amount,
+        note=note,
+        intake_id=intake.id if intake is not None else None,
+        by_id=by.id,
+    )
+    session.add(expense)
+    session.flush()
+    return expense
+
+
+def get_expense(session: Session, expense_id: int) -> Expense:
+    """The expense with ``expense_id`` (a removed one too), or :class:`NotFound`."""
+    expense = session.get(Expense, expense_id)
+    if expense is None:
+        raise NotFound(_l("There is no such expense."), "expense")
+    return expense
+
+
+def edit_expense(
+    session: Session, expense: Expense, details: ExpenseDetails, *, by: Member, at: datetime
+) -> Expense:
+    """Correct an expense: both its month and the month it moves to must be open.
+
+    The version it had is kept as an :class:`ExpenseRevision` (replaced by ``by`` at
+    ``at``) and its ``revision`` goes up by one. A removed expense, or a "correction" that
+    changes nothing, is refused.
+    """
+    spent_on, category, amount, note = _checked(details)
+    if expense.removed:
+        raise InvalidInput(_l("This expense was removed."), "expense")
+    if expense.intake_id is not None and category != ExpenseCategory.STOCK_PURCHASE:
+        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+    ensure_month_open(session, expense.spent_on, field="spent_on")
+    ensure_month_open(session, spent_on, field="spent_on")
+    if (spent_on, category, amount, note) == (
+        expense.spent_on,
+        expense.category,
+        expense.amount_dong,
+        expense.note,
+    ):
+        raise InvalidInput(_l("Nothing was changed."), "expense")
+    session.add(
+        ExpenseRevision(
+            expense_id=expense.id,
+            revision=expense.revision,
+            spent_on=expense.spent_on,
+            category=expense.category,
+            amount_dong=expense.amount_dong,
+            note=expense.note,
+            replaced_at=at,
+            replaced_by_id=by.id,
+        )
+    )
+    expense.spent_on = spent_on
+    expense.category = category
+    expense.amount_dong = amount
+    expense.note = note
+    expense.revision += 1
+    session.flush()
+    return expense
+
+
+def remove_expense(session: Session, expense: Expense, *, by: Member, at: datetime) -> Expense:
+    """Remove an expense of an open month: the row stays, marked removed by ``by`` at ``at``,
+    and counts for nothing from then on."""
+    if expense.removed:
+        raise InvalidInput(_l("This expense was removed."), "expense")
+    ensure_month_open(session, expense.spent_on, field="spent_on")
+    expense.removed_at = at
+    expense.removed_by_id = by.id
+    session.flush()
+    return expense
+
+
+def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[Expense]:
+    """The expenses dated in ``month`` by day and as recorded; ``removed`` adds the removed
+    ones."""
+    month = parse_month(month)
+    first, last = sharing.month_bounds(month)
+    query = (
+        select(Expense)
+        .where(Expense.spent_on >= first, Expense.spent_on <= last)
+        .options(joinedload(Expense.by), joinedload(Expense.removed_by), joinedload(Expense.intake))
+        .order_by(Expense.spent_on, Expense.id)
+    )
+    if not removed:
+        query = query.where(Expense.removed_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revisions_of(session: Session, expense: Expense) -> list[ExpenseRevision]:
+    """The versions a correction replaced, oldest first (the current one is the expense)."""
+    return list(
+        session.scalars(
+            select(ExpenseRevision)
+            .where(ExpenseRevision.expense_id == expense.id)
+            .options(joinedload(ExpenseRevision.replaced_by))
+            .order_by(ExpenseRevision.revision)
+        )
+    )

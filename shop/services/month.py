@@ -1,0 +1,742 @@
+"""The month: its figures (SHARING.md), closing it, paying out against it, and the guard
+that keeps a closed month as it was closed.
+
+A month is a local calendar month in the shop's time zone, written "YYYY-MM"; a moment
+belongs to the month of its local date. Every amount is whole đồng, every rate basis
+points. The money rule itself is :mod:`shop.domain.sharing`; this module loads a month's
+totals from the database with aggregate queries and hands them to it.
+
+**Months close in order.** The first month to close is the first month with any activity
+(a sale, refund, shift or expense); after it, each next calendar month in turn, empty ones
+included, so that every month's loss and balances are carried by closed months only. A
+month is *closed* when it is at or before the latest closed month: nothing dated in it may
+be recorded any more (:func:`ensure_month_open`), and corrections go into the current month.
+
+**Figures.** A closed month's figures are the ones frozen at its close; only ``paid`` and
+``carried_forward`` follow the payouts recorded against it afterwards. An open month's
+figures are worked out live, carrying the loss and each member's balance from the latest
+closed month (or from nothing, before the first close) through the open months before it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from shop.domain import sharing
+from shop.domain.calendar import local_date
+from shop.domain.money import MAX_DONG, format_dong
+from shop.domain.pricing import Policy, month_key, policy_for_month
+from shop.domain.sale import refund_owner_loss
+from shop.models import (
+    ClosedMonth,
+    ClosedMonthMember,
+    Expense,
+    Member,
+    PaymentMethod,
+    Payout,
+    Refund,
+    Sale,
+    SaleLine,
+    Shift,
+    Void,
+)
+from shop.services import policy as policy_service
+from shop.services.errors import InvalidInput
+
+# ---------------------------------------------------------------- months as text
+
+
+def parse_month(text: object, field: str = "month") -> str:
+    """``text`` if it is a month written "YYYY-MM" (2000..2100), else :class:`InvalidInput`."""
+    try:
+        if not isinstance(text, str):
+            raise ValueError
+        first, _last = sharing.month_bounds(text)
+    except ValueError:
+        raise InvalidInput(_l("Write the month as YYYY-MM, for example 2026-11."), field) from None
+    if not 2000 <= first.year <= 2100:
+        raise InvalidInput(_l("This date is out of range."), field)
+    return text
+
+
+def next_month(month: str) -> str:
+    """The month after ``month`` ("2026-12" → "2027-01")."""
+    _first, last = sharing.month_bounds(month)
+    return month_key(last + timedelta(days=1))
+
+
+def previous_month(month: str) -> str:
+    """The month before ``month`` ("2027-01" → "2026-12")."""
+    first, _last = sharing.month_bounds(month)
+    return month_key(first - timedelta(days=1))
+
+
+def month_of(when: date | datetime, tz: ZoneInfo) -> str:
+    """The month of a local date, or of an aware moment's local date in ``tz``."""
+    day = local_date(when, tz) if isinstance(when, datetime) else when
+    return month_key(day)
+
+
+def month_moments(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The moments ``month`` begins and ends (the next one's local midnight), aware, in
+    ``tz``: a moment ``at`` is in the month when ``start <= at < end``."""
+    first, last = sharing.month_bounds(month)
+    return (
+        datetime.combine(first, time(0), tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz),
+    )
+
+
+def month_label(month: str) -> LazyString:
+    """The month in words in the language of whoever reads it ("November 2026",
+    "tháng 11 năm 2026"), worked out when the message is shown."""
+    first, _last = sharing.month_bounds(month)
+    return LazyString(lambda: format_skeleton("yMMMM", first, locale=get_locale() or "vi"))
+
+
+# ---------------------------------------------------------------- open and closed
+
+
+def latest_closed_month(session: Session, before: str | None = None) -> str | None:
+    """The latest closed month ("YYYY-MM"), or the latest one before ``before``; ``None``
+    if there is none."""
+    query = select(func.max(ClosedMonth.month))
+    if before is not None:
+        query = query.where(ClosedMonth.month < before)
+    return session.scalar(query)
+
+
+def is_closed(session: Session, month: str) -> bool:
+    """Whether ``month`` is closed: at or before the latest closed month."""
+    latest = latest_closed_month(session)
+    return latest is not None and month <= latest
+
+
+def ensure_month_open(
+    session: Session, when: date | datetime | str, tz: ZoneInfo | None = None, field: str = "at"
+) -> None:
+    """Refuse (:class:`InvalidInput` at ``field``) anything dated in a closed month.
+
+    ``when`` is an aware moment (its local date in ``tz`` counts), a local date, or a month
+    "YYYY-MM". On PostgreSQL the check takes a SHARE lock on the closed months, which
+    :func:`close_month` waits for: a month cannot close under a sale being written into it,
+    and what is written after the close sees it closed. (On SQLite every writing
+    transaction already runs alone.)
+    """
+    if isinstance(when, str):
+        month = when
+    else:
+        if isinstance(when, datetime) and tz is None:
+            raise ValueError("a moment needs the shop's time zone to fall in a month")
+        month = month_of(when, tz)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE closed_month IN SHARE MODE"))
+    if is_closed(session, month):
+        raise InvalidInput(
+            _l(
+                "%(month)s is closed: enter corrections in the current month.",
+                month=month_label(month),
+            ),
+            field,
+        )
+
+
+def first_active_month(session: Session, tz: ZoneInfo, since: str | None = None) -> str | None:
+    """The first month with a sale, a refund, a shift or an expense (removed ones aside),
+    or the first such month from ``since`` on; ``None`` if there is none."""
+    start = month_moments(since, tz)[0] if since is not None else None
+    first_day = sharing.month_bounds(since)[0] if since is not None else None
+
+    def earliest(column, bound, *conditions):
+        query = select(func.min(column)).where(*conditions)
+        return session.scalar(query if bound is None else query.where(column >= bound))
+
+    moments = [
+        earliest(Sale.at, start),
+        earliest(Refund.at, start),
+        earliest(Shift.opened_at, start),
+    ]
+    months = [month_of(moment, tz) for moment in moments if moment is not None]
+    spent_on = earliest(Expense.spent_on, first_day, Expense.removed_at.is_(None))
+    if spent_on is not None:
+        months.append(month_key(spent_on))
+    return min(months, default=None)
+
+
+# ---------------------------------------------------------------- a month's figures
+
+
+def sharing_settings(session: Session, month: str) -> Policy:
+    """The settings ``month`` is shared with: those it was closed with, if it is closed;
+    otherwise the policy in force in it (SHARING.md's defaults when none is recorded)."""
+    closed = session.scalar(select(ClosedMonth).where(ClosedMonth.month == month))
+    if closed is not None:
+        return _snapshot_policy(closed)
+    return policy_service.policy_in_force(session, month)
+
+
+def set_sharing_settings(session: Session, from_month: str, policy: Policy) -> None:
+    """Set the sharing settings from ``from_month`` on: allowed only while it is open
+    (closed months keep the settings they were closed with)."""
+    from_month = parse_month(from_month, "from_month")
+    policy_service.record_policy(session, from_month, policy)
+
+
+def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[int, int]:
+    """(Σ nets of the lines sold in ``month``, voided sales left out; Σ refunds booked in
+    it), in đồng: the left side of SHARING.md's check (see ``month_check_holds``)."""
+    start, end = month_moments(month, tz)
+    net = session.scalar(
+        select(func.coalesce(func.sum(SaleLine.net_dong), 0))
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .outerjoin(Void, Void.sale_id == Sale.id)
+        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+    )
+    refunds = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_dong), 0)).where(
+            Refund.at >= start, Refund.at < end
+        )
+    )
+    return int(net), int(refunds)
+
+
+def month_input(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthInput:
+    """Everything :func:`shop.domain.sharing.month_figures` needs for ``month``, from the
+    database as it is now (SHARING.md steps 2–4, 6 and 9's inputs).
+
+    The brought loss and each member's brought forward are the previous month's carried
+    loss and carried forward: frozen if that month is closed, worked out otherwise.
+    """
+    month = parse_month(month)
+    policies = policy_service.all_policies(session)
+    previous = _previous_figures(session, month, tz, policies)
+    return _gather(session, month, tz, previous, policies)
+
+
+def month_figures(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthFigures:
+    """The figures of ``month`` (SHARING.md, every amount in đồng, members by number).
+
+    A closed month gives the figures frozen at its close, with ``paid`` and
+    ``carried_forward`` from the payouts recorded against it since. An open month is worked
+    out from the database as it is now.
+    """
+    month = parse_month(month)
+    closed = _closed_row(session, month)
+    if closed is not None:
+        return _frozen(session, closed)
+    policies = policy_service.all_policies(session)
+    previous = _previous_figures(session, month, tz, policies)
+    return sharing.month_figures(_gather(session, month, tz, previous, policies))
+
+
+def month_data(session: Session, month: str, tz: ZoneInfo) -> dict:
+    """A month's figures as data, as the API and ``flask month show --json`` give them:
+    ``month``, ``closed`` (bool) and :meth:`MonthFigures.as_dict` (SHARING.md's names)."""
+    month = parse_month(month)
+    figures = month_figures(session, month, tz)
+    return {"month": month, "closed": is_closed(session, month), **figures.as_dict()}
+
+
+def _closed_row(session: Session, month: str, *, for_update: bool = False) -> ClosedMonth | None:
+    query = (
+        select(ClosedMonth)
+        .where(ClosedMonth.month == month)
+        .options(selectinload(ClosedMonth.members))
+    )
+    if for_update:
+        query = query.with_for_update(of=ClosedMonth)
+    return session.scalar(query)
+
+
+def _frozen(session: Session, closed: ClosedMonth) -> sharing.MonthFigures:
+    """A closed month's frozen figures, with paid and carried forward as of now."""
+    paid = _paid(session, closed)
+    return sharing.MonthFigures(
+        pool_sales_dong=closed.pool_sales_dong,
+        expenses_dong=closed.expenses_dong,
+        brought_loss_dong=closed.brought_loss_dong,
+        result_dong=closed.result_dong,
+        reserve_dong=closed.reserve_dong,
+        distributable_dong=closed.distributable_dong,
+        carried_loss_dong=closed.carried_loss_dong,
+        equal_total_dong=closed.equal_total_dong,
+        work_total_dong=closed.work_total_dong,
+        members=tuple(
+            sharing.MemberFigures(
+                member=row.member_number,
+                work_minutes=row.work_minutes,
+                consignment_dong=row.consignment_dong,
+                equal_share_dong=row.equal_share_dong,
+                work_share_dong=row.work_share_dong,
+                earned_dong=row.earned_dong,
+                brought_forward_dong=row.brought_forward_dong,
+                due_dong=row.due_dong,
+                paid_dong=paid.get(row.member_id, 0),
+                carried_forward_dong=row.due_dong - paid.get(row.member_id, 0),
+            )
+            for row in sorted(closed.members, key=lambda row: row.member_number)
+        ),
+    )
+
+
+def _paid(session: Session, closed: ClosedMonth) -> dict[int, int]:
+    """Đồng paid against a closed month so far, by member id."""
+    rows = session.execute(
+        select(Payout.member_id, func.sum(Payout.amount_dong))
+        .where(Payout.closed_month_id == closed.id)
+        .group_by(Payout.member_id)
+    )
+    return {member_id: int(amount) for member_id, amount in rows}
+
+
+def _previous_figures(
+    session: Session, month: str, tz: ZoneInfo, policies: list[tuple[str, Policy]]
+) -> sharing.MonthFigures | None:
+    """The figures of the month before ``month``, or ``None`` when nothing comes before it
+    (no closed month, and no activity before ``month``).
+
+    Starts from the latest closed month before ``month`` (frozen) or from the first month
+    with any activity, and works out each open month with activity from there in turn.
+    """
+    before = previous_month(month)
+    last_closed = latest_closed_month(session, before=month)
+    if last_closed == before:
+        return _frozen(session, _closed_row(session, before))
+    if last_closed is not None:
+        figures = _frozen(session, _closed_row(session, last_closed))
+        current = next_month(last_closed)
+    else:
+        figures = None
+        current = first_active_month(session, tz)
+        if current is None or current > before:
+            return None
+    while current <= before:
+        figures = sharing.month_figures(_gather(session, current, tz, figures, policies))
+        # A month with nothing in it carries the loss and every balance on unchanged (its
+        # result is −brought_loss, nobody earns): such months are skipped, not worked out.
+        current = first_active_month(session, tz, since=next_month(current))
+        if current is None:
+            break
+    return figures
+
+
+def _gather(
+    session: Session,
+    month: str,
+    tz: ZoneInfo,
+    previous: sharing.MonthFigures | None,
+    policies: list[tuple[str, Policy]],
+) -> sharing.MonthInput:
+    """One month's totals from the database, with the loss and balances of ``previous``.
+
+    A handful of aggregate queries, whatever the number of sales: one over the month's sale
+    lines grouped by owner, one over its refunds (each with what its line had been refunded
+    before, by a window), one sum of expenses, its closed shifts, its payouts, the members.
+    """
+    first, last = sharing.month_bounds(month)
+    start, end = month_moments(month, tz)
+    pool = 0
+    consignment: dict[int, int] = defaultdict(int)
+
+    # Step 2: owner splits floor(net × bp / 10000), line by line, summed per owner in SQL
+    # (the same arithmetic as shop.domain.sale.owner_split; nets and rates are ≥ 0, so
+    # SQL's truncating integer division is the floor).
+    split = SaleLine.net_dong * SaleLine.consignor_bp // 10_000
+    sold = session.execute(
+        select(
+            SaleLine.owner_id,
+            func.coalesce(func.sum(SaleLine.net_dong), 0),
+            func.coalesce(func.sum(split), 0),
+        )
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .outerjoin(Void, Void.sale_id == Sale.id)
+        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        .group_by(SaleLine.owner_id)
+    )
+    for owner_id, net, owners in sold:
+        if owner_id is None:
+            pool += int(net)
+        else:
+            consignment[owner_id] += int(owners)
+            pool += int(net) - int(owners)
+
+    # Step 3: each refund booked in the month, with the line's refunds up to and including
+    # it (R) in the order they happened; the owner loses floor(R·bp) − floor(R′·bp).
+    refunded_lines = select(Refund.sale_line_id).where(Refund.at >= start, Refund.at < end)
+    running = (
+        select(
+            Refund.at,
+            Refund.sale_line_id,
+            Refund.amount_dong,
+            func.sum(Refund.amount_dong)
+            .over(partition_by=Refund.sale_line_id, order_by=(Refund.at, Refund.id))
+            .label("after"),
+        )
+        .where(Refund.sale_line_id.in_(refunded_lines))
+        .subquery()
+    )
+    refunds = session.execute(
+        select(running.c.amount_dong, running.c.after, SaleLine.owner_id, SaleLine.consignor_bp)
+        .join(SaleLine, SaleLine.id == running.c.sale_line_id)
+        .where(running.c.at >= start, running.c.at < end)
+    )
+    for amount, after, owner_id, consignor_bp in refunds:
+        amount, after = int(amount), int(after)
+        loss = 0
+        if owner_id is not None:
+            loss = refund_owner_loss(after, after - amount, consignor_bp)
+            consignment[owner_id] -= loss
+        pool -= amount - loss
+
+    expenses = session.scalar(
+        select(func.coalesce(func.sum(Expense.amount_dong), 0)).where(
+            Expense.spent_on >= first, Expense.spent_on <= last, Expense.removed_at.is_(None)
+        )
+    )
+
+    minutes: dict[int, int] = defaultdict(int)
+    shifts = session.execute(
+        select(Shift.member_id, Shift.opened_at, Shift.closed_at).where(
+            Shift.opened_at >= start, Shift.opened_at < end, Shift.closed_at.is_not(None)
+        )
+    )
+    for member_id, opened_at, closed_at in shifts:
+        minutes[member_id] += sharing.shift_work_minutes(opened_at, closed_at)
+
+    paid = dict(
+        session.execute(
+            select(Payout.member_id, func.sum(Payout.amount_dong))
+            .join(ClosedMonth, ClosedMonth.id == Payout.closed_month_id)
+            .where(ClosedMonth.month == month)
+            .group_by(Payout.member_id)
+        ).all()
+    )
+
+    brought = {m.member: m.carried_forward_dong for m in previous.members} if previous else {}
+    members = []
+    for member in session.scalars(select(Member).order_by(Member.number)):
+        is_eligible = sharing.eligible(member.joined_on, member.left_on, first, last)
+        brought_forward = brought.get(member.number, 0)
+        listed = (
+            is_eligible
+            or member.id in consignment
+            or minutes.get(member.id)
+            or paid.get(member.id)
+            or brought_forward
+        )
+        if not listed:
+            continue
+        members.append(
+            sharing.MemberInput(
+                member=member.number,
+                eligible=is_eligible,
+                work_minutes=minutes.get(member.id, 0),
+                consignment_dong=consignment.get(member.id, 0),
+                brought_forward_dong=brought_forward,
+                paid_dong=int(paid.get(member.id, 0)),
+            )
+        )
+    policy = policy_for_month(policies, month)
+    return sharing.MonthInput(
+        pool_sales_dong=pool,
+        expenses_dong=int(expenses),
+        brought_loss_dong=previous.carried_loss_dong if previous else 0,
+        members=tuple(members),
+        settings=sharing.SharingSettings(reserve_bp=policy.reserve_bp, equal_bp=policy.equal_bp),
+    )
+
+
+# ---------------------------------------------------------------- closing a month
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing ``month`` would freeze, and why it cannot be closed yet (``refusal``,
+    ``None`` if it can)."""
+
+    month: str
+    figures: sharing.MonthFigures
+    settings: Policy
+    refusal: InvalidInput | None
+
+
+def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -> ClosePreview:
+    """The figures closing ``month`` at ``at`` would freeze, without writing anything."""
+    month = parse_month(month)
+    return ClosePreview(
+        month=month,
+        figures=month_figures(session, month, tz),
+        settings=sharing_settings(session, month),
+        refusal=_close_refusal(session, month, at=at, tz=tz),
+    )
+
+
+def close_month(
+    session: Session, month: str, *, by: Member, at: datetime, tz: ZoneInfo
+) -> ClosedMonth:
+    """Close ``month`` at the moment ``at``: freeze its figures and the settings it used.
+
+    Refused (:class:`InvalidInput` at ``month``) when the month has not ended by ``at``
+    (local time), is already closed, is not the next month to close (the first month with
+    any activity, then each following month in turn), still has a shift open that opened
+    in it or before, or has a sale waiting for its transfer. Flushes, never commits.
+    """
+    month = parse_month(month)
+    if session.get_bind().dialect.name == "postgresql":
+        # Waits for every transaction that has checked a month open (SHARE) to finish, and
+        # keeps a second close out until this one commits.
+        session.execute(text("LOCK TABLE closed_month IN SHARE ROW EXCLUSIVE MODE"))
+    refusal = _close_refusal(session, month, at=at, tz=tz)
+    if refusal is not None:
+        raise refusal
+    policies = policy_service.all_policies(session)
+    previous = _previous_figures(session, month, tz, policies)
+    figures = sharing.month_figures(_gather(session, month, tz, previous, policies))
+    net_sales, refunds = net_sales_and_refunds(session, month, tz)
+    policy = policy_for_month(policies, month)
+    closed = ClosedMonth(
+        month=month,
+        closed_at=at,
+        closed_by_id=by.id,
+        consignor_bp=policy.consignor_bp,
+        reserve_bp=policy.reserve_bp,
+        equal_bp=policy.equal_bp,
+        markdown=[
+            {"after_days": step.after_days, "percent_off": step.percent_off}
+            for step in policy.markdown
+        ],
+        clearance_after_days=policy.clearance_after_days,
+        pool_sales_dong=figures.pool_sales_dong,
+        expenses_dong=figures.expenses_dong,
+        brought_loss_dong=figures.brought_loss_dong,
+        result_dong=figures.result_dong,
+        reserve_dong=figures.reserve_dong,
+        distributable_dong=figures.distributable_dong,
+        carried_loss_dong=figures.carried_loss_dong,
+        equal_total_dong=figures.equal_total_dong,
+        work_total_dong=figures.work_total_dong,
+        net_sales_dong=net_sales,
+        refunds_dong=refunds,
+    )
+    session.add(closed)
+    session.flush()
+    first, last = sharing.month_bounds(month)
+    by_number = {m.number: m for m in session.scalars(select(Member))}
+    for figures_of in figures.members:
+        # Payouts come only after a close, so nothing has been paid against it yet.
+        assert figures_of.paid_dong == 0
+        member = by_number[figures_of.member]
+        session.add(
+            ClosedMonthMember(
+                closed_month_id=closed.id,
+                member_id=member.id,
+                member_number=member.number,
+                eligible=sharing.eligible(member.joined_on, member.left_on, first, last),
+                work_minutes=figures_of.work_minutes,
+                consignment_dong=figures_of.consignment_dong,
+                equal_share_dong=figures_of.equal_share_dong,
+                work_share_dong=figures_of.work_share_dong,
+                earned_dong=figures_of.earned_dong,
+                brought_forward_dong=figures_of.brought_forward_dong,
+                due_dong=figures_of.due_dong,
+            )
+        )
+    session.flush()
+    session.expire(closed, ["members"])
+    return closed
+
+
+def _close_refusal(
+    session: Session, month: str, *, at: datetime, tz: ZoneInfo
+) -> InvalidInput | None:
+    """Why ``month`` cannot be closed at ``at``, or ``None`` if it can."""
+    label = month_label(month)
+    start, end = month_moments(month, tz)
+    if at < end:
+        return InvalidInput(
+            _l(
+                "%(month)s has not ended yet: it can be closed from %(day)s on.",
+                month=label,
+                day=end.date().strftime("%d/%m/%Y"),
+            ),
+            "month",
+        )
+    latest = latest_closed_month(session)
+    if latest is not None and month <= latest:
+        return InvalidInput(_l("%(month)s is already closed.", month=label), "month")
+    if latest is not None:
+        expected = next_month(latest)
+    else:
+        expected = first_active_month(session, tz)
+        if expected is None or month < expected:
+            return InvalidInput(
+                _l("Nothing was recorded in %(month)s or before it: there is nothing to close.",
+                   month=label),
+                "month",
+            )  # fmt: skip
+    if month != expected:
+        return InvalidInput(
+            _l(
+                "Close %(first)s first: months are closed in order.",
+                first=month_label(expected),
+            ),
+            "month",
+        )
+    still_open = session.scalar(
+        select(func.count(Shift.id)).where(Shift.opened_at < end, Shift.closed_at.is_(None))
+    )
+    if still_open:
+        return InvalidInput(
+            _l("A shift of %(month)s is still open: close it first.", month=label), "month"
+        )
+    waiting = session.scalar(
+        select(func.count(Sale.id))
+        .outerjoin(Void, Void.sale_id == Sale.id)
+        .where(
+            Sale.at >= start,
+            Sale.at < end,
+            Sale.transfer_dong > 0,
+            Sale.confirmed_at.is_(None),
+            Void.id.is_(None),
+        )
+    )
+    if waiting:
+        return InvalidInput(
+            _l(
+                "A sale of %(month)s is still waiting for its transfer: confirm it or "
+                "void it first.",
+                month=label,
+            ),
+            "month",
+        )
+    return None
+
+
+def _snapshot_policy(closed: ClosedMonth) -> Policy:
+    from shop.domain.pricing import MarkdownStep
+
+    return Policy(
+        consignor_bp=closed.consignor_bp,
+        reserve_bp=closed.reserve_bp,
+        equal_bp=closed.equal_bp,
+        markdown=tuple(MarkdownStep(s["after_days"], s["percent_off"]) for s in closed.markdown),
+        clearance_after_days=closed.clearance_after_days,
+    )
+
+
+def closed_months(session: Session) -> list[ClosedMonth]:
+    """Every closed month, oldest first."""
+    return list(session.scalars(select(ClosedMonth).order_by(ClosedMonth.month)))
+
+
+# ---------------------------------------------------------------- payouts
+
+
+def record_payout(
+    session: Session,
+    member: Member,
+    month: str,
+    amount_dong: int,
+    paid_on: date,
+    method: PaymentMethod,
+    by: Member,
+    note: str = "",
+) -> Payout:
+    """Record ``amount_dong`` handed to ``member`` on ``paid_on`` against ``month``.
+
+    Only against a closed month whose next month is not closed yet (its carried forward is
+    still to be brought into that month), paid after the month ended, and never more than
+    she can still be paid: payable = max(0, due − paid so far); nothing when her due is
+    ≤ 0. Refusals name their field (``month``, ``amount_dong``, ``paid_on``, ``method``,
+    ``note``). Appends a row; flushes, never commits.
+    """
+    month = parse_month(month)
+    label = month_label(month)
+    if isinstance(amount_dong, bool) or not isinstance(amount_dong, int) or amount_dong <= 0:
+        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+    if amount_dong > MAX_DONG:
+        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+    try:
+        method = PaymentMethod(method)
+    except ValueError:
+        raise InvalidInput(_l("Choose cash or transfer."), "method") from None
+    note = " ".join((note or "").split())
+    if len(note) > 300:
+        raise InvalidInput(_l("At most 300 letters."), "note")
+    # Locked (on PostgreSQL) until commit: two payouts at once cannot both take the last đồng.
+    closed = _closed_row(session, month, for_update=True)
+    if closed is None:
+        raise InvalidInput(
+            _l("%(month)s is not closed yet: a month is paid out after it is closed.",
+               month=label),
+            "month",
+        )  # fmt: skip
+    following = next_month(month)
+    if session.scalar(select(ClosedMonth.id).where(ClosedMonth.month == following)):
+        raise InvalidInput(
+            _l(
+                "%(next)s is closed too: payouts against %(month)s can no longer be recorded.",
+                next=month_label(following),
+                month=label,
+            ),
+            "month",
+        )
+    _first, last = sharing.month_bounds(month)
+    if not isinstance(paid_on, date) or paid_on <= last:
+        raise InvalidInput(
+            _l("A payout against %(month)s is paid after the month has ended.", month=label),
+            "paid_on",
+        )
+    row = next((row for row in closed.members if row.member_id == member.id), None)
+    due = row.due_dong if row is not None else 0
+    already = _paid(session, closed).get(member.id, 0)
+    payable = sharing.payable_dong(due, already)
+    if payable == 0:
+        raise InvalidInput(
+            _l("Nothing is due to %(name)s for %(month)s.", name=member.name, month=label),
+            "amount_dong",
+        )
+    if amount_dong > payable:
+        raise InvalidInput(
+            _l(
+                "At most %(left)s can still be paid to %(name)s for %(month)s.",
+                left=format_dong(payable),
+                name=member.name,
+                month=label,
+            ),
+            "amount_dong",
+        )
+    payout = Payout(
+        closed_month_id=closed.id,
+        member_id=member.id,
+        amount_dong=amount_dong,
+        paid_on=paid_on,
+        method=method,
+        note=note,
+        by_id=by.id,
+    )
+    session.add(payout)
+    session.flush()
+    return payout
+
+
+def payouts(session: Session, month: str | None = None) -> list[Payout]:
+    """Payouts, oldest first: all of them, or those against ``month``."""
+    query = (
+        select(Payout)
+        .join(ClosedMonth, ClosedMonth.id == Payout.closed_month_id)
+        .options(selectinload(Payout.member), selectinload(Payout.closed_month))
+        .order_by(Payout.paid_on, Payout.id)
+    )
+    if month is not None:
+        query = query.where(ClosedMonth.month == month)
+    return list(session.scalars(query))

@@ -1,0 +1,63 @@
+"""Forms for expenses and payouts: the API checks its JSON bodies with them."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Length, Regexp
+
+from shop.forms import (
+    ChoiceField,
+    CountField,
+    DayField,
+    MoneyField,
+    ShopForm,
+    required,
+    select_choices,
+)
+from shop.models import ExpenseCategory, PaymentMethod
+
+CATEGORY_LABELS = {
+    ExpenseCategory.RENT.value: _l("Rent"),
+    ExpenseCategory.UTILITIES.value: _l("Electricity and water"),
+    ExpenseCategory.SUPPLIES.value: _l("Supplies"),
+    ExpenseCategory.STOCK_PURCHASE.value: _l("Bale of stock"),
+    ExpenseCategory.TRANSPORT.value: _l("Transport"),
+    ExpenseCategory.OTHER.value: _l("Other"),
+}
+PAYOUT_METHOD_LABELS = {
+    PaymentMethod.CASH.value: _l("Cash"),
+    PaymentMethod.TRANSFER.value: _l("Transfer"),
+}
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class ExpenseForm(ShopForm):
+    spent_on = DayField(_l("Day the money was spent"), [required(_l("Enter the day."))])
+    category = ChoiceField(
+        _l("What for"),
+        [required(_l("Choose what the money was spent on."))],
+        choices=select_choices(CATEGORY_LABELS),
+    )
+    amount_dong = MoneyField(_l("Amount"), [required(_l("Enter the amount."))])
+    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+
+
+class PayoutForm(ShopForm):
+    member = CountField(_l("Member number"), [required(_l("Choose the member."))])
+    month = StringField(
+        _l("Month paid out (YYYY-MM)"),
+        [
+            required(_l("Enter the month.")),
+            Regexp(MONTH_PATTERN, message=_l("Write the month as YYYY-MM, for example 2026-11.")),
+        ],
+    )
+    amount_dong = MoneyField(_l("Amount"), [required(_l("Enter the amount."))])
+    paid_on = DayField(_l("Day it was paid"), [required(_l("Enter the day."))])
+    method = ChoiceField(
+        _l("Paid as"),
+        [required(_l("Choose cash or transfer."))],
+        choices=select_choices(PAYOUT_METHOD_LABELS),
+        default="cash",
+    )
+    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])

@@ -1,0 +1,377 @@
+"""The month's pages: its figures and charts, closing it, payouts, statements and the
+monthly report, on the phone and as PDF."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from shop import clock
+from shop.auth.access import coordinator_required, current_member
+from shop.domain.calendar import local_date
+from shop.extensions import db
+from shop.forms import ChoiceField, required, select_choices
+from shop.models import Role
+from shop.printing.pdf import html_to_pdf
+from shop.services import month as month_service
+from shop.services import month_report as report_service
+from shop.services import statements as statement_service
+from shop.services.errors import InvalidInput, ShopError
+from shop.services.members import list_members, shop_profile
+from shop.sharing import bp
+from shop.sharing.charts import Point, bar_chart, column_chart
+from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS, PayoutForm
+from shop.stock.forms import DISPOSAL_LABELS
+from shop.views import show_error_on_form
+
+PIECES_IN_LABELS = {
+    "donation": _l("Pieces donated"),
+    "consignment": _l("Pieces consigned"),
+    "purchase": _l("Pieces bought in bales"),
+}
+
+
+class PayoutPageForm(PayoutForm):
+    """The payout form of the month's page: the month is the page's, the member a choice."""
+
+    month = None
+    member = ChoiceField(_l("Member"), [required(_l("Choose the member."))])
+
+
+def _tz():
+    return current_app.config["SHOP_TZ"]
+
+
+def _this_month() -> str:
+    return month_service.month_of(local_date(clock.now(), _tz()), _tz())
+
+
+def _month(month: str) -> str:
+    try:
+        return month_service.parse_month(month)
+    except InvalidInput:
+        abort(404)
+
+
+def _pdf(html: str, filename: str):
+    db.session.rollback()  # the data is read; nothing held while WeasyPrint works
+    pdf = html_to_pdf(html)
+    return (
+        pdf,
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="{filename}"',
+        },
+    )
+
+
+@bp.get("/months/")
+def list_months():
+    """Every month from the shop's first on: open or closed, its result; the next to close."""
+    tz = _tz()
+    current = _this_month()
+    first = month_service.first_active_month(db.session, tz) or current
+    months = report_service.months_back(current, 1)
+    while months[0] > first:
+        months.insert(0, month_service.previous_month(months[0]))
+    latest = month_service.latest_closed_month(db.session)
+    next_to_close = month_service.next_month(latest) if latest else first
+    rows = [
+        {
+            "month": month,
+            "label": month_service.month_label(month),
+            "closed": latest is not None and month <= latest,
+        }
+        for month in reversed(months)
+    ]
+    return render_template(
+        "sharing/months.html",
+        rows=rows,
+        next_to_close=next_to_close if next_to_close < current else None,
+        current=current,
+    )
+
+
+@bp.get("/months/current")
+def current_month():
+    return redirect(url_for("sharing.show_month", month=_this_month()), code=303)
+
+
+@bp.get("/months/<month>")
+def show_month(month: str):
+    """A month's figures (SHARING.md), its distribution table and its charts."""
+    month = _month(month)
+    report = report_service.month_report(db.session, month, _tz())
+    return render_template("sharing/month.html", **_report_context(report))
+
+
+def _report_context(report) -> dict:
+    months = [
+        Point(_short_month(point.month), point.net_sales_dong - point.refunds_dong)
+        for point in report.history
+    ]
+    charts = {
+        "sales": column_chart(months, title=_("Sales after refunds")),
+        "result": column_chart(
+            [Point(_short_month(p.month), p.result_dong) for p in report.history],
+            title=_("Result"),
+        ),
+        "fund": column_chart(
+            [Point(_short_month(p.month), p.fund_dong) for p in report.history],
+            title=_("Group fund (reserve so far)"),
+        ),
+        "earned": bar_chart(
+            [Point(member.name, amount) for member, amount in report.earned_12],
+            title=_("Earned by each member over these months"),
+        ),
+    }
+    return {
+        "expense_categories": CATEGORY_LABELS,
+        "intake_kinds": PIECES_IN_LABELS,
+        "disposal_kinds": DISPOSAL_LABELS,
+        "report": report,
+        "figures": report.figures,
+        "label": month_service.month_label(report.month),
+        "charts": charts,
+        "previous": month_service.previous_month(report.month),
+        "next": month_service.next_month(report.month),
+        "this_month": _this_month(),
+        "shop": shop_profile(db.session),
+        "now": clock.now(),
+    }
+
+
+def _short_month(month: str) -> str:
+    year, number = month.split("-")
+    return f"T{int(number)}/{year[2:]}"
+
+
+@bp.get("/months/<month>/report.pdf")
+def report_pdf(month: str):
+    """The monthly report on A4 for the group meeting."""
+    month = _month(month)
+    report = report_service.month_report(db.session, month, _tz())
+    html = render_template("sharing/report_pdf.html", **_report_context(report))
+    return _pdf(html, f"bao-cao-{month}.pdf")
+
+
+@bp.route("/months/<month>/close", methods=["GET", "POST"])
+@coordinator_required
+def close_month(month: str):
+    """Every figure first; closing freezes them and the settings they used."""
+    month = _month(month)
+    tz = _tz()
+    if request.method == "POST":
+        try:
+            month_service.close_month(db.session, month, by=current_member(), at=clock.now(), tz=tz)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("%(month)s is closed.", month=month_service.month_label(month)), "success")
+            return redirect(url_for("sharing.show_month", month=month), code=303)
+    preview = month_service.preview_close(db.session, month, at=clock.now(), tz=tz)
+    return render_template(
+        "sharing/close.html",
+        preview=preview,
+        figures=preview.figures,
+        label=month_service.month_label(month),
+        members={m.number: m for m in list_members(db.session)},
+    )
+
+
+@bp.route("/months/<month>/payouts", methods=["GET", "POST"])
+@coordinator_required
+def payouts(month: str):
+    """What each member is paid against a closed month, and what is left to pay."""
+    month = _month(month)
+    tz = _tz()
+    figures = month_service.month_figures(db.session, month, tz)
+    members = {m.number: m for m in list_members(db.session)}
+    form = PayoutPageForm()
+    form.member.choices = select_choices(
+        (row.member, f"{row.member} · {members[row.member].name}")
+        for row in figures.members
+        if row.due_dong - row.paid_dong > 0
+    )
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                month_service.record_payout(
+                    db.session,
+                    statement_service.member_by_number(db.session, int(form.member.data)),
+                    month,
+                    form.amount_dong.data,
+                    form.paid_on.data,
+                    form.method.data,
+                    by=current_member(),
+                    note=form.note.data or "",
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                show_error_on_form(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash(_("Payout recorded."), "success")
+                return redirect(url_for("sharing.payouts", month=month), code=303)
+        else:
+            status = 422
+    elif form.paid_on.data is None:
+        form.paid_on.data = local_date(clock.now(), tz)
+    return (
+        render_template(
+            "sharing/payouts.html",
+            form=form,
+            figures=figures,
+            members=members,
+            label=month_service.month_label(month),
+            month=month,
+            closed=month_service.is_closed(db.session, month),
+            paid=month_service.payouts(db.session, month),
+            methods=PAYOUT_METHOD_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/months/<month>/payouts.pdf")
+@coordinator_required
+def payout_sheet(month: str):
+    """A sheet to hand out cash against: each member's due, paid and a signature line."""
+    month = _month(month)
+    figures = month_service.month_figures(db.session, month, _tz())
+    html = render_template(
+        "sharing/payout_sheet.html",
+        figures=figures,
+        members={m.number: m for m in list_members(db.session)},
+        label=month_service.month_label(month),
+        month=month,
+        shop=shop_profile(db.session),
+        now=clock.now(),
+    )
+    return _pdf(html, f"chi-tra-{month}.pdf")
+
+
+def _statement_for(month: str, number: int):
+    member = current_member()
+    if member.role != Role.COORDINATOR and member.number != number:
+        abort(403)  # a member reads her own statement only
+    try:
+        owner = statement_service.member_by_number(db.session, number)
+    except ShopError:
+        abort(404)
+    return statement_service.statement(db.session, owner, month, _tz())
+
+
+@bp.get("/months/<month>/statement")
+def my_statement(month: str):
+    month = _month(month)
+    return redirect(
+        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+    )
+
+
+@bp.get("/statement")
+def my_latest_statement():
+    """Her statement of the latest closed month (else of this month so far)."""
+    month = month_service.latest_closed_month(db.session) or _this_month()
+    return redirect(
+        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+    )
+
+
+@bp.get("/months/<month>/statements/<int:number>")
+def show_statement(month: str, number: int):
+    """Her statement: what she earned in the month and how it was worked out."""
+    month = _month(month)
+    statement = _statement_for(month, number)
+    return render_template(
+        "sharing/statement.html",
+        s=statement,
+        label=month_service.month_label(month),
+        settings=month_service.sharing_settings(db.session, month),
+    )
+
+
+@bp.get("/months/<month>/statements/<int:number>.pdf")
+def statement_pdf(month: str, number: int):
+    month = _month(month)
+    statement = _statement_for(month, number)
+    html = render_template(
+        "sharing/statements_pdf.html",
+        statements=[statement],
+        label=month_service.month_label(month),
+        settings=month_service.sharing_settings(db.session, month),
+        shop=shop_profile(db.session),
+        now=clock.now(),
+    )
+    return _pdf(html, f"sao-ke-{month}-{number}.pdf")
+
+
+@bp.get("/months/<month>/statements.pdf")
+@coordinator_required
+def all_statements_pdf(month: str):
+    """Every member's statement of the month in one PDF, one member a page."""
+    month = _month(month)
+    html = render_template(
+        "sharing/statements_pdf.html",
+        statements=statement_service.statements(db.session, month, _tz()),
+        label=month_service.month_label(month),
+        settings=month_service.sharing_settings(db.session, month),
+        shop=shop_profile(db.session),
+        now=clock.now(),
+    )
+    return _pdf(html, f"sao-ke-{month}.pdf")
+
+
+@bp.route("/settings/sharing", methods=["GET", "POST"])
+@coordinator_required
+def sharing_settings():
+    """SHARING.md's numbers, from an open month on; closed months keep theirs."""
+    from shop.sharing.settings_form import SharingSettingsForm
+
+    current = _this_month()
+    latest = month_service.latest_closed_month(db.session)
+    first_open = month_service.next_month(latest) if latest else current
+    months = [min(first_open, current)]
+    while months[-1] < month_service.next_month(current):
+        months.append(month_service.next_month(months[-1]))
+    form = SharingSettingsForm()
+    form.from_month.choices = select_choices((m, month_service.month_label(m)) for m in months)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                month_service.set_sharing_settings(db.session, form.from_month.data, form.policy())
+            except InvalidInput as error:
+                db.session.rollback()
+                show_error_on_form(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Saved: these settings apply from %(month)s on.",
+                        month=month_service.month_label(form.from_month.data),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("sharing.sharing_settings"), code=303)
+        else:
+            status = 422
+    else:
+        form.from_month.data = current if current in months else months[0]
+        form.fill(month_service.sharing_settings(db.session, form.from_month.data))
+    history = [
+        (m, month_service.month_label(m), month_service.sharing_settings(db.session, m))
+        for m in months
+    ]
+    return (
+        render_template("sharing/settings.html", form=form, history=history),
+        status,
+    )

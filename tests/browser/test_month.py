@@ -1,0 +1,49 @@
+"""The month on a phone: a member reads her statement; the coordinator closes a month."""
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+from tests.conftest import TRIAL_PINS
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, number):
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Số điện thoại").fill(f"091200000{number}")
+    page.get_by_label("Mã PIN").fill(TRIAL_PINS[number])
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/")
+
+
+def test_ut_reads_what_she_earned_and_why(phone, live_server, trial):
+    sign_in(phone, live_server, 3)
+    phone.get_by_role("link", name="Sao kê của tôi").click()
+    expect(phone.get_by_test_id("due")).to_have_text("9.176\xa0₫")
+    phone.goto(f"{live_server}/months/2026-11/statements/3")
+    expect(phone.get_by_test_id("due")).to_have_text("62.764\xa0₫")
+    expect(phone.get_by_test_id("carried")).to_have_text("2.764\xa0₫")
+    expect(phone.get_by_role("heading", name="Cách tính")).to_be_visible()
+    screenshot(phone, "statement-ut-2026-11-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.goto(f"{live_server}/months/2026-11")
+    expect(phone.get_by_test_id("month-figures")).to_contain_text("100.000")
+    screenshot(phone, "month-2026-11-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.foreign_requests == [] and phone.console_errors == []
+
+
+def test_hong_closes_february_in_a_few_taps(phone, live_server, trial, clock):
+    clock.set(datetime(2027, 3, 2, 3, 0, tzinfo=UTC))
+    sign_in(phone, live_server, 1)
+    phone.get_by_role("link", name="Sổ tháng").first.click()
+    phone.get_by_role("link", name="Tất cả các tháng").click()
+    phone.get_by_role("link", name="Tháng cần chốt sổ tiếp").click()
+    screenshot(phone, "close-2027-02-360")
+    phone.get_by_test_id("close").click()
+    expect(phone.get_by_test_id("month-state")).to_contain_text("Đã chốt sổ")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.foreign_requests == [] and phone.console_errors == []

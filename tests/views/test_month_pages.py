@@ -1,0 +1,285 @@
+"""The month on the pages: SHARING.md's worked example, read on a phone and printed.
+
+The example journal is imported into a shop whose four members can sign in (their PINs
+kept), then every figure of SHARING.md's tables is looked for on the pages and in the PDFs.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TRIAL_PINS as PINS
+from tests.conftest import sign_in
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def phone_of(app, number: int):
+    client = app.test_client()
+    response = sign_in(client, f"091200000{number}", PINS[number])
+    assert response.status_code == 303
+    return client
+
+
+def money(text: str) -> str:
+    return text.replace("\xa0", " ")
+
+
+def field(page, name: str) -> str:
+    found = re.search(rf'data-field="{name}">(?:<strong>)?([^<]+)<', page.text)
+    return money(found.group(1))
+
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.data, capture_output=True, check=True
+    )
+    return money(done.stdout.decode("utf-8"))
+
+
+def test_the_november_figures_on_the_month_page(app, trial):
+    hong = phone_of(app, 1)
+    page = hong.get("/months/2026-11")
+    assert page.status_code == 200
+    assert "Đã chốt sổ" in page.text
+    assert field(page, "pool_sales_dong") == "114.950 ₫"
+    assert field(page, "expenses_dong") == "-14.950 ₫"
+    assert field(page, "result_dong") == "100.000 ₫"
+    assert field(page, "reserve_dong") == "10.000 ₫"
+    assert field(page, "distributable_dong") == "90.000 ₫"
+    assert field(page, "equal_total_dong") == "45.000 ₫"
+    assert field(page, "work_total_dong") == "45.000 ₫"
+    assert "Chị Mai" in page.text  # donors thanked
+    assert page.text.count("<svg") >= 4 + 1  # four charts (and the icons' sprite uses)
+    december = hong.get("/months/2026-12")
+    assert field(december, "result_dong") == "-23.000 ₫"
+    assert field(december, "carried_loss_dong") == "23.000 ₫"
+
+
+@pytest.mark.parametrize(
+    "number, month, due, earned, carried",
+    [
+        (1, "2026-11", "27.857 ₫", "27.857 ₫", "0 ₫"),
+        (2, "2026-11", "98.429 ₫", "98.429 ₫", "0 ₫"),
+        (3, "2026-11", "62.764 ₫", "62.764 ₫", "2.764 ₫"),
+        (2, "2026-12", "-77.000 ₫", "-77.000 ₫", "-77.000 ₫"),
+        (1, "2027-01", "19.238 ₫", "19.238 ₫", "19.238 ₫"),
+        (2, "2027-01", "-70.587 ₫", "6.413 ₫", "-70.587 ₫"),
+        (3, "2027-01", "9.176 ₫", "6.412 ₫", "9.176 ₫"),
+        (4, "2027-01", "19.237 ₫", "19.237 ₫", "19.237 ₫"),
+    ],
+)
+def test_each_member_reads_exactly_what_she_earned(app, trial, number, month, due, earned, carried):
+    client = phone_of(app, number)
+    page = client.get(f"/months/{month}/statements/{number}")
+    assert page.status_code == 200
+
+    def testid(name):
+        return money(re.search(rf'data-testid="{name}">(?:<strong>)?([^<]+)<', page.text).group(1))
+
+    assert testid("due") == due
+    assert testid("earned") == earned
+    assert testid("carried") == carried
+    assert "Cách tính" in page.text
+
+
+def test_ngoc_sees_her_sold_dress_and_the_refund(app, trial):
+    ngoc = phone_of(app, 2)
+    november = ngoc.get("/months/2026-11/statements/2").text
+    assert "Váy liền hoa nhí" in november and "110.000" in november and "77.000" in november
+    december = ngoc.get("/months/2026-12/statements/2").text
+    assert "Tiền trả lại trên hàng của chị" in december and "-77.000" in money(december)
+
+
+def test_a_member_reads_only_her_own_statement(app, trial):
+    ngoc = phone_of(app, 2)
+    assert ngoc.get("/months/2026-11/statements/3").status_code == 403
+    assert ngoc.get("/months/2026-11/statements/3.pdf").status_code == 403
+    assert ngoc.get("/months/2026-11/statements.pdf").status_code == 403
+    assert ngoc.get("/months/2026-11/close").status_code == 403
+    assert ngoc.get("/months/2026-11/payouts").status_code == 403
+    mine = ngoc.get("/months/2026-11/statement")
+    assert mine.headers["Location"].endswith("/months/2026-11/statements/2")
+    latest = ngoc.get("/statement")
+    assert latest.headers["Location"].endswith("/months/2027-01/statements/2")
+    hong = phone_of(app, 1)
+    assert hong.get("/months/2026-11/statements/3").status_code == 200
+    assert hong.get("/months/2026-11/statements/99").status_code == 404
+    assert hong.get("/months/2026-13").status_code == 404
+    stranger = app.test_client()
+    assert stranger.get("/months/2026-11").status_code in (302, 303)
+
+
+def test_statements_pdf_in_plain_vietnamese(app, trial):
+    hong = phone_of(app, 1)
+    text = pdf_text(hong.get("/months/2026-11/statements.pdf"))
+    for name in ("Nguyễn Thị Hồng", "Nguyễn Thị Ngọc", "Nguyễn Thị Út"):
+        assert name in text
+    assert "27.857 ₫" in text and "98.429 ₫" in text and "62.764 ₫" in text
+    assert "Cách tính" in text
+    pdf = hong.get("/months/2026-11/statements.pdf").data
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "statements-2026-11.pdf").write_bytes(pdf)
+    pages = subprocess.run(
+        ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert re.search(r"Pages:\s+(\d+)", pages).group(1) == "3", pages  # one member a page
+    own = pdf_text(phone_of(app, 3).get("/months/2026-11/statements/3.pdf"))
+    assert "Nguyễn Thị Út" in own and "2.764 ₫" in own and "Nguyễn Thị Ngọc" not in own
+
+
+def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
+    hong = phone_of(app, 1)
+    response = hong.get("/months/2027-01/report.pdf")
+    text = pdf_text(response)
+    assert "Báo cáo tháng" in text
+    assert "57.000 ₫" in text and "5.700 ₫" in text and "51.300 ₫" in text
+    assert "Trần Thị Lan" in text
+    assert "T11/26" in text and "T1/27" in text  # the charts' months, drawn as SVG text
+
+
+def test_payouts_never_more_than_due(app, trial):
+    hong = phone_of(app, 1)
+    page = hong.get("/months/2027-01/payouts")
+    assert page.status_code == 200
+    too_much = hong.post(
+        "/months/2027-01/payouts",
+        data={"member": "1", "amount_dong": "20000", "paid_on": "11/02/2027", "method": "cash"},
+    )
+    assert too_much.status_code == 422 and "19.238" in money(too_much.text)
+    nothing_due = hong.post(
+        "/months/2027-01/payouts",
+        data={"member": "2", "amount_dong": "1000", "paid_on": "11/02/2027", "method": "cash"},
+    )
+    assert nothing_due.status_code == 422
+    paid = hong.post(
+        "/months/2027-01/payouts",
+        data={"member": "1", "amount_dong": "19.238", "paid_on": "11/02/2027", "method": "cash"},
+    )
+    assert paid.status_code == 303
+    statement = phone_of(app, 1).get("/months/2027-01/statements/1").text
+    assert money(re.search(r'data-testid="carried">([^<]+)<', statement).group(1)) == "0 ₫"
+    sheet = pdf_text(hong.get("/months/2027-01/payouts.pdf"))
+    assert "Ký nhận" in sheet and "Trần Thị Lan" in sheet and "19.237 ₫" in sheet
+
+
+def test_closing_a_month_from_its_preview(app, trial, clock):
+    hong = phone_of(app, 1)
+    # February has not ended: the preview says why it cannot close.
+    early = hong.get("/months/2027-02/close")
+    assert early.status_code == 200 and 'data-testid="refusal"' in early.text
+    refused = hong.post("/months/2027-02/close", follow_redirects=True)
+    assert "chưa hết" in refused.text
+    clock.set(datetime(2027, 3, 2, 3, 0, tzinfo=UTC))
+    preview = hong.get("/months/2027-02/close")
+    assert 'data-testid="close"' in preview.text
+    closed = hong.post("/months/2027-02/close")
+    assert closed.status_code == 303
+    assert "Đã chốt sổ" in hong.get("/months/2027-02").text
+    # Nothing more goes into a closed month.
+    late = hong.post(
+        "/expenses/", data={"spent_on": "20/02/2027", "category": "supplies", "amount_dong": "5k"}
+    )
+    assert late.status_code == 422 and "đã chốt: hãy ghi điều chỉnh vào tháng hiện tại" in late.text
+
+
+def test_expenses_recorded_corrected_and_removed_with_history(app, trial, clock):
+    clock.set(datetime(2027, 2, 10, 3, 0, tzinfo=UTC))
+    hong = phone_of(app, 1)
+    added = hong.post(
+        "/expenses/",
+        data={
+            "spent_on": "09/02/2027",
+            "category": "supplies",
+            "amount_dong": "12k",
+            "note": "túi",
+        },
+    )
+    assert added.status_code == 303
+    listing = hong.get("/expenses/?month=2027-02")
+    assert "12.000" in listing.text and "túi" in listing.text
+    expense_id = re.search(r'href="/expenses/(\d+)"', listing.text).group(1)
+    bad = hong.post(
+        f"/expenses/{expense_id}",
+        data={"spent_on": "09/02/2027", "category": "supplies", "amount_dong": "-5"},
+    )
+    assert bad.status_code == 422
+    fixed = hong.post(
+        f"/expenses/{expense_id}",
+        data={
+            "spent_on": "09/02/2027",
+            "category": "supplies",
+            "amount_dong": "15k",
+            "note": "túi",
+        },
+    )
+    assert fixed.status_code == 303
+    history = hong.get(f"/expenses/{expense_id}")
+    assert 'data-testid="revisions"' in history.text and "12.000" in history.text
+    removed = hong.post(f"/expenses/{expense_id}", data={"action": "remove"})
+    assert removed.status_code == 303
+    assert "đã xóa" in hong.get("/expenses/?month=2027-02").text
+    # A closed month's expense is final.
+    closed = hong.get("/expenses/?month=2026-11")
+    old_id = re.search(r'href="/expenses/(\d+)"', closed.text).group(1)
+    assert "đã chốt sổ" in hong.get(f"/expenses/{old_id}").text
+    # A member records, but only a coordinator corrects.
+    ngoc = phone_of(app, 2)
+    assert ngoc.get(f"/expenses/{expense_id}").status_code == 403
+
+
+def test_sharing_settings_from_an_open_month(app, trial):
+    hong = phone_of(app, 1)
+    page = hong.get("/settings/sharing")
+    assert page.status_code == 200 and 'value="70"' in page.text
+    bad = hong.post(
+        "/settings/sharing",
+        data={
+            "from_month": "2027-02",
+            "consignor_percent": "120",
+            "reserve_percent": "10",
+            "equal_percent": "50",
+            "first_days": "30",
+            "first_percent": "25",
+            "clearance_days": "90",
+        },
+    )
+    assert bad.status_code == 422
+    saved = hong.post(
+        "/settings/sharing",
+        data={
+            "from_month": "2027-02",
+            "consignor_percent": "60",
+            "reserve_percent": "20",
+            "equal_percent": "40",
+            "first_days": "20",
+            "first_percent": "30",
+            "second_days": "45",
+            "second_percent": "60",
+            "clearance_days": "80",
+        },
+    )
+    assert saved.status_code == 303
+    page = hong.get("/settings/sharing").text
+    assert "quỹ 20%" in page
+    # A closed month keeps the settings it was closed with.
+    closed_month = hong.post(
+        "/settings/sharing",
+        data={
+            "from_month": "2027-01",
+            "consignor_percent": "60",
+            "reserve_percent": "20",
+            "equal_percent": "40",
+            "first_days": "20",
+            "first_percent": "30",
+            "clearance_days": "80",
+        },
+    )
+    assert closed_month.status_code == 422
+    assert phone_of(app, 2).get("/settings/sharing").status_code == 403
