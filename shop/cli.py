@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import click
@@ -290,6 +291,40 @@ def close_month(month, number):
         f"reserve {closed.reserve_dong:,}, distributable {closed.distributable_dong:,}, "
         f"carried loss {closed.carried_loss_dong:,}"
     )
+
+
+@month_cli.command("statements")
+@click.argument("month")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="the PDF file to write",
+)
+def statements_pdf(month, target):
+    """Every member's statement of MONTH (YYYY-MM) in one PDF, one member a page."""
+    from shop.printing.pdf import htmls_to_pdf
+    from shop.services import month as month_service
+    from shop.services import statements as statement_service
+    from shop.sharing.batch import statements_html
+
+    app = current_app._get_current_object()
+    with app.test_request_context():
+        try:
+            month = month_service.parse_month(month)
+        except ShopError as error:
+            _fail(error)
+        statements = statement_service.statements(db.session, month, app.config["SHOP_TZ"])
+        if not statements:
+            _fail(ShopError(f"nobody has a part in {month}"))
+        pages = statements_html(statements, month=month)
+        db.session.rollback()
+        with click.progressbar(length=len(pages), label="statements", file=sys.stderr) as bar:
+            pdf = htmls_to_pdf(pages, progress=lambda done: bar.update(done - bar.pos))
+    with open(target, "wb") as handle:
+        handle.write(pdf)
+    click.echo(f"{len(pages)} statements of {month} written to {target}", err=True)
 
 
 def init_commands(app: Flask) -> None:

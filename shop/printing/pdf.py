@@ -73,3 +73,25 @@ def html_to_pdf(html: str) -> bytes:
         pdf = document.write_pdf(font_config=_font_configuration())
     assert pdf is not None  # write_pdf returns the bytes when given no target
     return pdf
+
+
+def htmls_to_pdf(htmls, *, progress=None) -> bytes:
+    """One PDF of several HTML documents, one after another (each starting a new page).
+
+    Each is laid out on its own, so ``progress(done)`` can be told after each one (a month's
+    statements: one member at a time); the pages are then bound into one file.
+    """
+    documents = []
+    for done, html in enumerate(htmls, start=1):
+        document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=StaticFetcher())
+        with _RENDER_LOCK:
+            documents.append(document.render(font_config=_font_configuration()))
+        if progress is not None:
+            progress(done)
+    if not documents:
+        raise ValueError("nothing to print")
+    pages = [page for document in documents for page in document.pages]
+    with _RENDER_LOCK:
+        pdf = documents[0].copy(pages).write_pdf()
+    assert pdf is not None
+    return pdf

@@ -375,3 +375,56 @@ def sharing_settings():
         render_template("sharing/settings.html", form=form, history=history),
         status,
     )
+
+
+@bp.post("/months/<month>/statements/render")
+@coordinator_required
+def start_statements(month: str):
+    """Start making every statement of the month as one PDF; the next page shows progress."""
+    from shop.sharing import batch
+
+    month = _month(month)
+    render_id = batch.start_statements(
+        current_app._get_current_object(), month, member_number=current_member().number
+    )
+    return redirect(
+        url_for("sharing.statements_progress", month=month, render_id=render_id), code=303
+    )
+
+
+@bp.get("/months/<month>/statements/render/<render_id>")
+@coordinator_required
+def statements_progress(month: str, render_id: str):
+    from shop.sharing import batch
+
+    month = _month(month)
+    state = batch.state(current_app._get_current_object(), render_id)
+    if state is None or state.get("month") != month:
+        abort(404)
+    return render_template(
+        "sharing/progress.html",
+        state=state,
+        month=month,
+        render_id=render_id,
+        label=month_service.month_label(month),
+    )
+
+
+@bp.get("/months/<month>/statements/render/<render_id>.pdf")
+@coordinator_required
+def statements_rendered(month: str, render_id: str):
+    from shop.sharing import batch
+
+    month = _month(month)
+    state = batch.state(current_app._get_current_object(), render_id)
+    path = batch.pdf_path(current_app._get_current_object(), render_id)
+    if state is None or state.get("month") != month or path is None:
+        abort(404)
+    return (
+        path.read_bytes(),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="sao-ke-{month}.pdf"',
+        },
+    )

@@ -649,7 +649,7 @@ events_st = st.lists(
 
 
 @settings(
-    max_examples=300,
+    max_examples=25,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -283,3 +283,36 @@ def test_sharing_settings_from_an_open_month(app, trial):
     )
     assert closed_month.status_code == 422
     assert phone_of(app, 2).get("/settings/sharing").status_code == 403
+
+
+def test_every_statement_made_in_the_background_with_progress(app, trial):
+    import time
+
+    hong = phone_of(app, 1)
+    started = hong.post("/months/2026-11/statements/render")
+    assert started.status_code == 303
+    progress_url = started.headers["Location"]
+    deadline = time.monotonic() + 60
+    page = hong.get(progress_url)
+    while "Đang tạo sao kê" in page.text and time.monotonic() < deadline:
+        assert 'http-equiv="refresh"' in page.text and "<progress" in page.text
+        time.sleep(0.2)
+        page = hong.get(progress_url)
+    assert "Xong: 3 bản sao kê." in page.text
+    pdf_url = re.search(r'href="([^"]+\.pdf)"', page.text).group(1)
+    text = pdf_text(hong.get(pdf_url))
+    assert "Nguyễn Thị Út" in text and "62.764 ₫" in text
+    assert phone_of(app, 2).get(progress_url).status_code == 403
+    assert hong.get("/months/2026-11/statements/render/" + "0" * 32).status_code == 404
+    assert hong.get("/months/2026-11/statements/render/../../secret_key").status_code == 404
+
+
+def test_cli_writes_a_months_statements(app, trial, runner, tmp_path):
+    target = tmp_path / "sao-ke.pdf"
+    result = runner.invoke(args=["month", "statements", "2027-01", "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    done = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, check=True)
+    text = money(done.stdout.decode())
+    assert "Trần Thị Lan" in text and "19.237 ₫" in text
+    bad = runner.invoke(args=["month", "statements", "2027-13", "--to", str(target)])
+    assert bad.exit_code != 0
