@@ -73,7 +73,7 @@ def _text(
     )
 
 
-def column_chart(points: Sequence[Point], *, title: str, height: int = 260) -> Markup:
+def column_chart(points: Sequence[Point], *, title: str, height: int = 210) -> Markup:
     """Vertical bars, one per point, with the zero line and a round grid; negative values
     hang below zero in red. An empty chart says nothing was recorded (the title stays)."""
     top, bottom, left, right = 34, 36, 56, 8
@@ -112,7 +112,8 @@ def column_chart(points: Sequence[Point], *, title: str, height: int = 260) -> M
             )
             centre = x + bar / 2
             if point.value and slot >= 30:
-                label_y = y(point.value) - 4 if point.value > 0 else y(point.value) + 12
+                # A loss's label sits just above the zero line, clear of the months below.
+                label_y = y(point.value) - 4 if point.value > 0 else y(0) - 4
                 parts.append(_text(centre, label_y, short_dong(point.value), size=10))
             if index % label_every == 0:
                 parts.append(_text(centre, height - bottom + 16, point.label, size=11))

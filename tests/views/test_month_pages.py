@@ -137,6 +137,8 @@ def test_statements_pdf_in_plain_vietnamese(app, trial):
 def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
     hong = phone_of(app, 1)
     response = hong.get("/months/2027-01/report.pdf")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report-2027-01.pdf").write_bytes(response.data)
     text = pdf_text(response)
     assert "Báo cáo tháng" in text
     assert "57.000 ₫" in text and "5.700 ₫" in text and "51.300 ₫" in text
