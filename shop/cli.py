@@ -327,6 +327,54 @@ def statements_pdf(month, target):
     click.echo(f"{len(pages)} statements of {month} written to {target}", err=True)
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "directory",
+    type=click.Path(file_okay=False, writable=True),
+    default=None,
+    help="the folder for backups (instance/backups if left out; made mode 0700)",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=14,
+    show_default=True,
+    help="how many backups to keep in the folder; older ones are deleted",
+)
+@with_appcontext
+def backup(directory, keep):
+    """Copy the live SQLite database into a checked backup file; keep the newest KEEP.
+
+    The shop can go on selling while it runs. On PostgreSQL use pg_dump instead.
+    """
+    from pathlib import Path
+
+    from shop.services import backup as backup_service
+
+    app = current_app._get_current_object()
+    try:
+        source = backup_service.sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    except backup_service.NotSQLite as error:
+        raise click.ClickException(str(error)) from None
+    target = Path(directory) if directory else Path(app.instance_path) / "backups"
+    try:
+        made = backup_service.backup_sqlite(
+            source, target, at=clock.now(), tz=app.config["SHOP_TZ"]
+        )
+    except backup_service.BackupError as error:
+        raise click.ClickException(f"no backup was made: {error}") from None
+    click.echo(
+        f"backup written: {made.path} ({made.size_bytes:,} bytes, {made.sales:,} sales, "
+        "integrity ok)"
+    )
+    removed = backup_service.remove_old_backups(target, keep)
+    for path in removed:
+        click.echo(f"removed old backup: {path}")
+    kept = len(backup_service.backups(target))
+    click.echo(f"{kept} backup(s) kept in {target}, {len(removed)} removed")
+
+
 def init_commands(app: Flask) -> None:
     from shop.journal.cli import journal_cli
 
@@ -336,3 +384,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(month_cli)
     app.cli.add_command(demo)
     app.cli.add_command(receipt)
+    app.cli.add_command(backup)

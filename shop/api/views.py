@@ -154,6 +154,7 @@ def create_member():
         _details(form),
         form.pin.data,
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        by=current_member(),
     )
     db.session.commit()
     return member_json(member), 201
@@ -212,7 +213,7 @@ def reset_member_pin(number: int):
     require_coordinator()
     member = member_service.get_member(db.session, number)
     form = validated(ResetPinForm, json_body())
-    member_service.set_pin(db.session, member, form.pin.data)
+    member_service.set_pin(db.session, member, form.pin.data, by=current_member())
     db.session.commit()
     return "", 204
 
@@ -259,6 +260,6 @@ def create_token():
 )
 def revoke_token(token_id: int):
     require_coordinator()
-    token = member_service.revoke_token(db.session, token_id, now=clock.now())
+    token = member_service.revoke_token(db.session, token_id, now=clock.now(), by=current_member())
     db.session.commit()
     return token_json(token)

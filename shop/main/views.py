@@ -95,6 +95,7 @@ def shop_settings():
                 bank_account=form.bank_account.data or "",
                 bank_account_name=form.bank_account_name.data or "",
                 receipt_footer=form.receipt_footer.data or "",
+                by=current_member(),
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -107,3 +108,23 @@ def shop_settings():
     elif form.is_submitted():
         status = 422
     return render_template("main/settings.html", form=form), status
+
+
+@bp.get("/audit")
+@coordinator_required
+def audit_log():
+    """What was done that the money or the members depend on; read only, newest first."""
+    from shop.messages import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_SUBJECTS
+    from shop.services import audit
+
+    action = request.args.get("action") or None
+    if action is not None and action not in audit.ACTIONS:
+        action = None
+    return render_template(
+        "main/audit.html",
+        lines=audit.events(db.session, action=action, limit=200),
+        action=action,
+        actions=AUDIT_ACTIONS,
+        fields=AUDIT_FIELDS,
+        subjects=AUDIT_SUBJECTS,
+    )

@@ -55,6 +55,7 @@ def new_member():
                 details_from(form),
                 form.pin.data,
                 country_code=current_app.config["SHOP_COUNTRY_CODE"],
+                by=current_member(),
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -109,7 +110,7 @@ def reset_pin(number: int):
     form = ResetPinForm()
     status = 200
     if form.validate_on_submit():
-        member_service.set_pin(db.session, member, form.pin.data)
+        member_service.set_pin(db.session, member, form.pin.data, by=current_member())
         db.session.commit()
         flash(_("New PIN set for %(name)s. Tell it to her in person.", name=member.name), "success")
         return redirect(url_for("members.list_members"), code=303)
@@ -144,7 +145,7 @@ def tokens():
 @bp.post("/tokens/<int:token_id>/revoke")
 @coordinator_required
 def revoke_token(token_id: int):
-    member_service.revoke_token(db.session, token_id, now=clock.now())
+    member_service.revoke_token(db.session, token_id, now=clock.now(), by=current_member())
     db.session.commit()
     flash(_("The token is revoked: scripts using it are shut out."), "success")
     return redirect(url_for("members.tokens"), code=303)

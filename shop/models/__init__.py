@@ -1,5 +1,6 @@
 """The shop's tables, one module per aggregate. Importing this package registers them all."""
 
+from shop.models.audit import AuditEvent
 from shop.models.expense import Expense, ExpenseCategory, ExpenseRevision
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
 from shop.models.month import ClosedMonth, ClosedMonthMember, Payout
@@ -40,6 +41,7 @@ from shop.models.stock import (
 )
 
 __all__ = [
+    "AuditEvent",
     "CartDiscount",
     "CartLine",
     "PaymentMethod",

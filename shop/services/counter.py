@@ -37,6 +37,7 @@ from shop.models import (
     Void,
     next_in_sequence,
 )
+from shop.services import audit
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.month import ensure_month_open
@@ -475,12 +476,29 @@ def record_sale(
                 consignor_bp=item.consignor_bp if item.owner_id is not None else None,
             )
         )
+    discounted = [
+        {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
+        for line in request.lines
+        if line.discount_dong
+    ]
+    if discounted or request.discount_dong:
+        audit.record(
+            session, "discount", by=entered_by or cashier, at=at, subject=f"sale {sale.number}",
+            lines=discounted, sale_discount_dong=request.discount_dong,
+            reason=sale.discount_reason, total_dong=sale.total_dong,
+        )  # fmt: skip
     session.flush()
     return sale, True
 
 
 def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
-    """Take ``quantity`` of ``item`` out of stock, or refuse if someone else already did."""
+    """Take ``quantity`` of ``item`` out of stock, or refuse if someone else already did.
+
+    The UPDATEs here and in :func:`_put_back` skip SQLAlchemy's in-memory synchronisation
+    (``synchronize_session=False``), which would test every object the session holds, and
+    expire what they changed on ``item`` instead: the cost stays the same however many
+    objects a long session (a journal import) has loaded.
+    """
     if item.is_lot:
         changed = session.execute(
             update(Item)
@@ -490,7 +508,9 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
                 Item.quantity_on_hand >= quantity,
             )
             .values(quantity_on_hand=Item.quantity_on_hand - quantity)
+            .execution_options(synchronize_session=False)
         ).rowcount
+        session.expire(item, ["quantity_on_hand"])
         if changed != 1:
             raise InvalidInput(
                 _l("Only %(left)s left of %(code)s.", left=_on_hand(session, item), code=item.code),
@@ -504,7 +524,9 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
         .where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
         .values(status=ItemStatus.SOLD, times_sold=Item.times_sold + 1)
         .returning(Item.times_sold)
+        .execution_options(synchronize_session=False)
     ).scalar()
+    session.expire(item, ["status", "times_sold"])
     if stock_round is None:
         raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
     return stock_round
@@ -613,6 +635,10 @@ def void_sale(
         raise InvalidInput(_l("Part of this sale was refunded: refund the rest instead."), "number")
     void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300])
     session.add(void)
+    audit.record(
+        session, "void", by=by, at=at, subject=f"sale {sale.number}",
+        total_dong=sale.total_dong, cash_dong=sale.cash_dong, reason=void.reason,
+    )  # fmt: skip
     for line in sale.lines:
         _put_back(session, line.item, line.quantity)
     session.flush()
@@ -626,12 +652,14 @@ def _put_back(session: Session, item: Item, quantity: int) -> None:
             update(Item)
             .where(Item.id == item.id)
             .values(quantity_on_hand=Item.quantity_on_hand + quantity)
+            .execution_options(synchronize_session=False)
         )
     else:
         session.execute(
             update(Item)
             .where(Item.id == item.id, Item.status == ItemStatus.SOLD)
             .values(status=ItemStatus.IN_STOCK)
+            .execution_options(synchronize_session=False)
         )
     session.expire(item)
 
@@ -717,6 +745,10 @@ def refund_line(
         restock=restock,
     )
     session.add(refund)
+    audit.record(
+        session, "refund", by=by, at=at, subject=f"sale {sale.number}",
+        code=line.item.code, amount_dong=amount_dong, method=method, reason=refund.reason,
+    )  # fmt: skip
     if restock:
         _put_back(session, line.item, quantity)
     session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop.domain import sharing
 from shop.domain.money import MAX_DONG
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member
+from shop.services import audit
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.month import ensure_month_open, parse_month
 
@@ -73,6 +74,10 @@ def add_expense(
     )
     session.add(expense)
     session.flush()
+    audit.record(
+        session, "expense_added", by=by, subject=f"expense {expense.id}", spent_on=spent_on,
+        category=category, amount_dong=amount, note=note,
+    )  # fmt: skip
     return expense
 
 
@@ -124,6 +129,11 @@ def edit_expense(
     expense.amount_dong = amount
     expense.note = note
     expense.revision += 1
+    audit.record(
+        session, "expense_changed", by=by, at=at, subject=f"expense {expense.id}",
+        spent_on=spent_on, category=category, amount_dong=amount, note=note,
+        revision=expense.revision,
+    )  # fmt: skip
     session.flush()
     return expense
 
@@ -136,6 +146,10 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
     ensure_month_open(session, expense.spent_on, field="spent_on")
     expense.removed_at = at
     expense.removed_by_id = by.id
+    audit.record(
+        session, "expense_removed", by=by, at=at, subject=f"expense {expense.id}",
+        amount_dong=expense.amount_dong,
+    )  # fmt: skip
     session.flush()
     return expense
 

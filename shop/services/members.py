@@ -18,6 +18,7 @@ from shop.database import insert_if_absent, next_number, reading_only
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import PinError, check_new_pin
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
+from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
@@ -77,6 +78,7 @@ def create_member(
     *,
     country_code: str,
     number: int | None = None,
+    by: Member | None = None,
 ) -> Member:
     """Add a member with the next free number (or ``number``, for imports) and her PIN.
 
@@ -101,6 +103,11 @@ def create_member(
     )
     session.add(member)
     session.flush()
+    if by is not None:
+        audit.record(
+            session, "member_added", by=by, subject=f"member {member.number}",
+            name=member.name, role=member.role, joined_on=member.joined_on,
+        )  # fmt: skip
     return member
 
 
@@ -131,6 +138,21 @@ def update_member(
             )
     if phone != member.phone or details.left_on != member.left_on:
         member.session_version += 1
+    changes = {
+        name: [_plain_value(getattr(member, name)), _plain_value(new)]
+        for name, new in (
+            ("name", details.name.strip()),
+            ("phone", phone),
+            ("role", details.role),
+            ("joined_on", details.joined_on),
+            ("left_on", details.left_on),
+        )
+        if getattr(member, name) != new
+    }
+    if changes and acting is not None:
+        audit.record(
+            session, "member_changed", by=acting, subject=f"member {member.number}", **changes
+        )
     member.name = details.name.strip()
     member.phone = phone
     member.role = details.role
@@ -140,9 +162,15 @@ def update_member(
     return member
 
 
-def set_pin(session: Session, member: Member, new_pin: str) -> None:
-    """Give a member a new PIN (a coordinator's reset). Her other sessions end."""
+def set_pin(session: Session, member: Member, new_pin: str, *, by: Member | None = None) -> None:
+    """Give a member a new PIN (a coordinator's reset, ``by`` her). Her other sessions end.
+
+    The log keeps that it happened and who did it, never the PIN.
+    """
     member.pin_hash = _hash_pin(new_pin)
+    if by is not None:
+        action = "pin_changed" if by.id == member.id else "pin_reset"
+        audit.record(session, action, by=by, subject=f"member {member.number}")
     member.session_version += 1
     if member.phone:
         _clear_lock(session, member.phone)
@@ -156,7 +184,7 @@ def change_own_pin(session: Session, member: Member, current_pin: str, new_pin: 
         raise InvalidInput(_l("The current PIN is not right."), "current_pin")
     if current_pin == new_pin:
         raise InvalidInput(_l("The new PIN must differ from the current one."), "new_pin")
-    set_pin(session, member, new_pin)
+    set_pin(session, member, new_pin, by=member)
 
 
 def sign_in_with_phone(
@@ -262,16 +290,24 @@ def create_token(session: Session, owner: Member, name: str, role: Role) -> tupl
     )
     session.add(token)
     session.flush()
+    audit.record(
+        session, "token_created", by=owner, subject=f"token {token.id}", name=name, role=role
+    )
     return token, secret
 
 
-def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+def revoke_token(
+    session: Session, token_id: int, *, now: datetime, by: Member | None = None
+) -> ApiToken:
     """Revoke a token for good; the row stays so its history can be read."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(_l("There is no such token."), "id")
     if token.revoked_at is None:
         token.revoked_at = now
+        audit.record(
+            session, "token_revoked", by=by, at=now, subject=f"token {token.id}", name=token.name
+        )
         session.flush()
     return token
 
@@ -371,6 +407,10 @@ def _clear_lock(session: Session, key: str) -> None:
         lock.locked_until = None
 
 
+def _plain_value(value):
+    return getattr(value, "value", value)
+
+
 def _record(session, phone, member, method, outcome, now) -> None:
     session.add(SignInEvent(at=now, phone=phone, member=member, method=method, outcome=outcome))
     session.flush()
@@ -392,6 +432,7 @@ def save_shop_settings(
     bank_account: str,
     bank_account_name: str,
     receipt_footer: str,
+    by: Member | None = None,
 ) -> ShopProfile:
     """Change the shop's name, address, bank account for transfers and receipt footer.
 
@@ -417,5 +458,11 @@ def save_shop_settings(
     profile.bank_account = bank_account or None
     profile.bank_account_name = " ".join((bank_account_name or "").split()) or None
     profile.receipt_footer = (receipt_footer or "").strip()
+    if by is not None:
+        audit.record(
+            session, "shop_settings", by=by, name=profile.name, address=profile.address,
+            bank_bin=profile.bank_bin, bank_account=profile.bank_account,
+            receipt_footer=profile.receipt_footer,
+        )  # fmt: skip
     session.flush()
     return profile

@@ -49,6 +49,7 @@ from shop.models import (
     Shift,
     Void,
 )
+from shop.services import audit
 from shop.services import policy as policy_service
 from shop.services.errors import InvalidInput
 
@@ -184,11 +185,19 @@ def sharing_settings(session: Session, month: str) -> Policy:
     return policy_service.policy_in_force(session, month)
 
 
-def set_sharing_settings(session: Session, from_month: str, policy: Policy) -> None:
+def set_sharing_settings(
+    session: Session, from_month: str, policy: Policy, *, by: Member | None = None
+) -> None:
     """Set the sharing settings from ``from_month`` on: allowed only while it is open
     (closed months keep the settings they were closed with)."""
     from_month = parse_month(from_month, "from_month")
     policy_service.record_policy(session, from_month, policy)
+    audit.record(
+        session, "sharing_settings", by=by, subject=from_month,
+        consignor_bp=policy.consignor_bp, reserve_bp=policy.reserve_bp,
+        equal_bp=policy.equal_bp, clearance_after_days=policy.clearance_after_days,
+        markdown=[[step.after_days, step.percent_off] for step in policy.markdown],
+    )  # fmt: skip
 
 
 def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[int, int]:
@@ -528,6 +537,11 @@ def close_month(
         refunds_dong=refunds,
     )
     session.add(closed)
+    audit.record(
+        session, "month_closed", by=by, at=at, subject=month,
+        result_dong=figures.result_dong, reserve_dong=figures.reserve_dong,
+        distributable_dong=figures.distributable_dong,
+    )  # fmt: skip
     session.flush()
     first, last = sharing.month_bounds(month)
     by_number = {m.number: m for m in session.scalars(select(Member))}
@@ -725,6 +739,10 @@ def record_payout(
         by_id=by.id,
     )
     session.add(payout)
+    audit.record(
+        session, "payout", by=by, subject=f"member {member.number}", month=month,
+        amount_dong=amount_dong, paid_on=paid_on, method=method,
+    )  # fmt: skip
     session.flush()
     return payout
 

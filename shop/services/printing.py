@@ -29,6 +29,7 @@ from shop.models import (
     Shift,
 )
 from shop.printing.escpos_out import Connection
+from shop.services import audit
 from shop.services.errors import InvalidInput
 
 #: Session.info key telling the queue's after-commit hook that there is something to send.
@@ -115,6 +116,10 @@ def save_printer_settings(
     _check(settings)
     settings.updated_at = at
     settings.updated_by_id = by.id
+    audit.record(
+        session, "printer_settings", by=by, at=at,
+        **{name: getattr(settings, name) for name in SETTING_FIELDS},
+    )  # fmt: skip
     session.flush()
     return settings
 

@@ -40,6 +40,7 @@ from shop.models import (
     PriceSuggestion,
     next_in_sequence,
 )
+from shop.services import audit
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
@@ -499,6 +500,10 @@ def change_price(
     )
     item.price_dong = price_dong
     session.add(change)
+    audit.record(
+        session, "price_change", by=by, at=at, subject=f"item {item.code}",
+        old_price_dong=change.old_price_dong, price_dong=price_dong, reason=change.reason,
+    )  # fmt: skip
     session.flush()
     return change
 
@@ -576,12 +581,14 @@ def dispose(
                 Item.id == item.id, Item.status == ItemStatus.IN_STOCK, Item.owner_id.is_not(None)
             )
             .values(owner_id=None)  # her rate stays on record; the owner is what counts
+            .execution_options(synchronize_session=False)  # item is refreshed below
         ).rowcount
     else:
         changed = session.execute(
             update(Item)
             .where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
             .values(status=_LEAVES_STOCK[kind])
+            .execution_options(synchronize_session=False)  # item is refreshed below
         ).rowcount
     if changed != 1:
         raise InvalidInput(_l("This item is no longer in stock."), "code")
@@ -589,6 +596,10 @@ def dispose(
         item_id=item.id, kind=kind, at=at, by=by, note=" ".join((note or "").split())[:300]
     )
     session.add(disposal)
+    audit.record(
+        session, "disposal", by=by, at=at, subject=f"item {item.code}", kind=kind,
+        note=disposal.note,
+    )  # fmt: skip
     session.flush()
     session.refresh(item)
     return disposal

@@ -347,7 +347,9 @@ def sharing_settings():
     if request.method == "POST":
         if form.validate():
             try:
-                month_service.set_sharing_settings(db.session, form.from_month.data, form.policy())
+                month_service.set_sharing_settings(
+                    db.session, form.from_month.data, form.policy(), by=current_member()
+                )
             except InvalidInput as error:
                 db.session.rollback()
                 show_error_on_form(form, error)
