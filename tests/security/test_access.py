@@ -1,0 +1,128 @@
+"""Who may call what: every registered route, walked by a stranger, a member and a
+coordinator, each outcome checked against the table below. A route missing from the table
+fails the test, so a new route is never open by accident."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TRIAL_PINS, sign_in
+from tests.security.walk import SKIPPED, call, member_token, routes
+
+#: Open to people who have not signed in.
+PUBLIC = {"auth.sign_in", "main.setup", "main.health", "main.set_language", "static"}
+#: Coordinators only: a member gets 403.
+COORDINATOR = {
+    "api.close_month", "api.create_category", "api.create_expense", "api.create_member",
+    "api.create_payout", "api.create_token", "api.edit_expense", "api.export", "api.import_",
+    "api.list_tokens", "api.remove_expense", "api.reset_member_pin", "api.revoke_token",
+    "api.set_price_suggestion", "api.update_member",
+    "counter.notebook_sale", "expenses.edit_expense", "main.audit_log", "main.shop_settings",
+    "members.edit_member", "members.new_member", "members.reset_pin", "members.revoke_token",
+    "members.tokens", "printer.settings", "printer.test_print", "sharing.all_statements_pdf",
+    "sharing.close_month", "sharing.payout_sheet", "sharing.payouts", "sharing.sharing_settings",
+    "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
+    "stock.price_table",
+}  # fmt: skip
+#: A member may read her own only: the walk asks for member 1's (the coordinator's).
+OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+#: Every signed-in member, whatever her role.
+SIGNED_IN = {
+    "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
+    "api.close_shift", "api.confirm_sale", "api.create_donor", "api.create_intake",
+    "api.create_sale", "api.current_shift", "api.day_z_report", "api.dispose_item",
+    "api.get_expense", "api.get_intake", "api.get_item", "api.get_item_photo", "api.get_member",
+    "api.get_month", "api.get_sale", "api.get_shift", "api.list_categories", "api.list_donors",
+    "api.list_expenses", "api.list_intakes", "api.list_members", "api.list_payouts",
+    "api.list_price_suggestions", "api.list_sales", "api.me", "api.my_items", "api.open_shift",
+    "api.openapi", "api.put_item_photo", "api.refund_sale", "api.search_items",
+    "api.shift_z_report", "api.stock_summary", "api.void_sale",
+    "auth.change_pin", "auth.switch", "auth.switch_to", "auth.sign_out",
+    "counter.add", "counter.browser_receipt", "counter.change_line", "counter.close_shift",
+    "counter.confirm", "counter.counter", "counter.empty", "counter.find", "counter.open_shift",
+    "counter.pay", "counter.refund", "counter.sale_discount", "counter.sales",
+    "counter.show_day_report", "counter.show_sale", "counter.show_shift_report", "counter.void",
+    "expenses.list_expenses", "main.index", "members.list_members",
+    "printer.print_labels", "printer.print_shift_report", "printer.reprint",
+    "printer.sale_status", "sharing.current_month", "sharing.list_months",
+    "sharing.my_latest_statement", "sharing.my_statement", "sharing.report_pdf",
+    "sharing.show_month", "stock.clearance", "stock.donors", "stock.intake_tags",
+    "stock.item_photo", "stock.item_tag", "stock.list_intakes", "stock.my_items",
+    "stock.new_intake", "stock.search_stock", "stock.show_intake", "stock.show_item",
+    "stock.stock_summary", "stock.upload_photo",
+}  # fmt: skip
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    tables = [PUBLIC, COORDINATOR, OWN, SIGNED_IN]
+    assert endpoints == set().union(*tables), "classify the new or removed routes"
+    assert sum(len(table) for table in tables) == len(endpoints), "a route is in two tables"
+
+
+@pytest.fixture
+def walkers(app, trial):
+    from shop.extensions import db
+    from shop.models import Role
+    from shop.services import members as member_service
+
+    with app.app_context():  # token 1 is the one the walk revokes
+        owner = member_service.get_member(db.session, 1)
+        member_service.create_token(db.session, owner, "to revoke", Role.MEMBER)
+        db.session.commit()
+    member = app.test_client()
+    assert sign_in(member, "0912000002", TRIAL_PINS[2]).status_code == 303
+    boss = app.test_client()
+    assert sign_in(boss, "0912000001", TRIAL_PINS[1]).status_code == 303
+    return {
+        "stranger": (app.test_client(), None),
+        "member": (member, member_token(app, "member")),
+        "coordinator": (boss, member_token(app, "coordinator")),
+    }
+
+
+def _answer(walkers, who, method, url):
+    client, token = walkers[who]
+    response = call(client, method, url, token if url.startswith("/api/") and token else None)
+    status, location = response.status_code, response.headers.get("Location", "")
+    response.close()
+    return status, location
+
+
+def test_each_route_answers_each_caller_as_the_table_says(app, walkers):
+    wrong = []
+    for endpoint, method, url in routes(app):
+        api = url.startswith("/api/")
+        status, location = _answer(walkers, "stranger", method, url)
+        if status >= 500:
+            wrong.append((endpoint, method, "stranger", status))
+        elif endpoint in PUBLIC:
+            if "/sign-in" in location and endpoint != "auth.sign_in":
+                wrong.append((endpoint, method, "stranger sent to sign in", status))
+        elif api and status != 401:
+            wrong.append((endpoint, method, "stranger without a token", status))
+        elif not api and (status not in (302, 303) or "/sign-in" not in location):
+            wrong.append((endpoint, method, "stranger not sent to sign in", status))
+
+        status, _ = _answer(walkers, "member", method, url)
+        if status >= 500 or status == 401:
+            wrong.append((endpoint, method, "member", status))
+        elif endpoint in COORDINATOR | OWN and status != 403:
+            wrong.append((endpoint, method, "member let in", status))
+        elif endpoint not in COORDINATOR | OWN and status == 403:
+            wrong.append((endpoint, method, "member shut out", status))
+
+        status, _ = _answer(walkers, "coordinator", method, url)
+        if status >= 500 or status in (401, 403):
+            wrong.append((endpoint, method, "coordinator", status))
+    assert wrong == []
+    assert len(routes(app)) > 140  # the walk really walked
+    assert set(SKIPPED) == {"auth.sign_out"}
+
+
+def test_signing_out_ends_the_session(app, trial):
+    client = app.test_client()
+    sign_in(client, "0912000002", TRIAL_PINS[2])
+    assert client.get("/").status_code == 200
+    assert client.post("/sign-out").status_code in (302, 303)
+    assert client.get("/").status_code in (302, 303)
