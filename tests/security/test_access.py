@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import TRIAL_PINS, sign_in
 from tests.security.walk import SKIPPED, call, member_token, routes
 
+EXPIRED = "Trang này đã hết hạn. Vui lòng thử lại."
 #: Open to people who have not signed in.
 PUBLIC = {"auth.sign_in", "main.setup", "main.health", "main.set_language", "static"}
 #: Coordinators only: a member gets 403.
@@ -126,3 +127,35 @@ def test_signing_out_ends_the_session(app, trial):
     assert client.get("/").status_code == 200
     assert client.post("/sign-out").status_code in (302, 303)
     assert client.get("/").status_code in (302, 303)
+
+
+def test_every_form_needs_its_csrf_token(app, walkers):
+    """With CSRF on (as in production), a POST from another site's page is refused: on every
+    page that takes a form, and on the API when it is called with the page's session."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    member, _token = walkers["coordinator"]
+    refused, let_through = [], []
+    for endpoint, method, url in routes(app):
+        if method == "GET" or endpoint in PUBLIC or endpoint == "static":
+            continue
+        if url.startswith("/api/"):  # the page's session on the API: a JSON 400 naming it
+            response = member.open(url, method=method, json={})
+            stopped = response.status_code == 400 and "csrf_token" in response.json["fields"]
+        else:  # a page: sent back with "this form has expired", nothing done
+            response = member.open(url, method=method, data={}, follow_redirects=True)
+            stopped = EXPIRED in response.text
+        response.close()
+        (refused if stopped else let_through).append((endpoint, method, response.status_code))
+    assert let_through == []
+    assert len(refused) > 60
+
+
+def test_session_cookie_flags(app, trial):
+    client = app.test_client()
+    cookies = sign_in(client, "0912000002", TRIAL_PINS[2]).headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} >= {"session", "remember_token"}
+    assert all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+    # What SHOP_SECURE_COOKIES=true sets behind HTTPS:
+    app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    cookies = sign_in(app.test_client(), "0912000002", TRIAL_PINS[2]).headers.getlist("Set-Cookie")
+    assert cookies and all("; Secure" in c for c in cookies)
