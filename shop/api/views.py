@@ -9,10 +9,12 @@ from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, document
 from shop.auth.access import current_member, current_role
 from shop.auth.forms import ChangePinForm
+from shop.auth.views import lock_policy
 from shop.extensions import db
 from shop.members.forms import MemberForm, NewMemberForm, ResetPinForm, TokenForm
 from shop.models import ApiToken, Member, Role
 from shop.services import members as member_service
+from shop.services.errors import InvalidInput
 
 COMPONENTS["Member"] = {
     "type": "object",
@@ -121,7 +123,19 @@ def me():
 def change_my_pin():
     form = validated(ChangePinForm, json_body())
     member = current_member()
-    member_service.change_own_pin(db.session, member, form.current_pin.data, form.new_pin.data)
+    try:
+        member_service.change_own_pin(
+            db.session,
+            member,
+            form.current_pin.data,
+            form.new_pin.data,
+            now=clock.now(),
+            today=clock.today(),
+            policy=lock_policy(),
+        )
+    except InvalidInput:
+        db.session.commit()  # keep the count of wrong PINs, then answer with the refusal
+        raise
     db.session.commit()
     if g.get("api_member") is None:
         login_user(member)  # the page session carries the new PIN's version

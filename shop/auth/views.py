@@ -104,10 +104,16 @@ def change_pin():
     if form.validate_on_submit():
         try:
             member_service.change_own_pin(
-                db.session, current_user, form.current_pin.data, form.new_pin.data
+                db.session,
+                current_user,
+                form.current_pin.data,
+                form.new_pin.data,
+                now=clock.now(),
+                today=clock.today(),
+                policy=lock_policy(),
             )
         except InvalidInput as error:
-            db.session.rollback()
+            db.session.commit()  # keep the count of wrong PINs (nothing else was changed)
             show_error_on_form(form, error)
             status = 422
         else:

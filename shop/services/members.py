@@ -178,10 +178,29 @@ def set_pin(session: Session, member: Member, new_pin: str, *, by: Member | None
     session.flush()
 
 
-def change_own_pin(session: Session, member: Member, current_pin: str, new_pin: str) -> None:
-    """A member changes her own PIN; she must know the current one."""
-    if not member.pin_hash or not check_password_hash(member.pin_hash, current_pin or ""):
-        raise InvalidInput(_l("The current PIN is not right."), "current_pin")
+def change_own_pin(
+    session: Session,
+    member: Member,
+    current_pin: str,
+    new_pin: str,
+    *,
+    now: datetime,
+    today: date,
+    policy: LockPolicy,
+) -> None:
+    """A member changes her own PIN; she must know the current one.
+
+    Wrong current PINs count like wrong PINs at sign-in and lock the change for a while
+    (someone holding her unlocked phone cannot guess it); the caller commits even when this
+    refuses, so that the count is kept.
+    """
+    try:
+        _check_pin(
+            session, f"pin-change:{member.id}", member, current_pin, now=now, today=today,
+            policy=policy, method="pin_change", phone=member.phone,
+        )  # fmt: skip
+    except SignInRefused as error:
+        raise InvalidInput(error.message, "current_pin") from None
     if current_pin == new_pin:
         raise InvalidInput(_l("The new PIN must differ from the current one."), "new_pin")
     set_pin(session, member, new_pin, by=member)
@@ -255,7 +274,9 @@ def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) 
             )
         _record(session, phone, member, method, outcome, now)
         left = policy.max_failures - lock.failures
-        if method == "switch":
+        if method == "pin_change":
+            message = _l("The current PIN is not right. %(left)s tries left.", left=left)
+        elif method == "switch":
             message = _l("Wrong PIN. %(left)s tries left.", left=left)
         else:
             message = _l("Wrong phone number or PIN. %(left)s tries left.", left=left)
@@ -265,7 +286,8 @@ def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) 
     if member.has_left_by(today):
         _record(session, phone, member, method, "left", now)
         raise SignInRefused(_l("This member has left the shop and cannot sign in."), "phone")
-    _record(session, phone, member, method, "ok", now)
+    if method != "pin_change":  # knowing her own PIN again is not a sign-in
+        _record(session, phone, member, method, "ok", now)
     session.flush()
     return member
 

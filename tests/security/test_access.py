@@ -159,3 +159,19 @@ def test_session_cookie_flags(app, trial):
     app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     cookies = sign_in(app.test_client(), "0912000002", TRIAL_PINS[2]).headers.getlist("Set-Cookie")
     assert cookies and all("; Secure" in c for c in cookies)
+
+
+def test_pin_guessing_locks_on_the_api_too(app, trial):
+    """Five wrong PINs lock: signing in on a page, and changing one's PIN through the API."""
+    token = member_token(app, "member")  # acts as member 1
+    wrong = {"current_pin": "0000", "new_pin": "8025", "confirm_pin": "8025"}
+    client = app.test_client()
+    answers = [client.post("/api/v1/me/pin", json=wrong, headers=token) for _ in range(5)]
+    assert all(a.status_code == 422 and "current_pin" in a.json["fields"] for a in answers)
+    right = {**wrong, "current_pin": TRIAL_PINS[1]}
+    locked = client.post("/api/v1/me/pin", json=right, headers=token)
+    assert locked.status_code == 422 and "khóa" in locked.json["fields"]["current_pin"][0]
+    stranger = app.test_client()
+    for _ in range(5):
+        stranger.post("/sign-in", data={"phone": "0912000002", "pin": "0000"})
+    assert sign_in(stranger, "0912000002", TRIAL_PINS[2]).status_code == 401

@@ -203,15 +203,29 @@ def test_coordinator_reset_unlocks_and_ends_old_sessions(ctx):
     )
 
 
+def test_guessing_the_current_pin_locks_the_change(ctx):
+    member = svc.create_member(ctx, details(), "3579", country_code="84")
+    when = {"now": NOW, "today": TODAY, "policy": POLICY}
+    for _ in range(POLICY.max_failures):
+        with pytest.raises(InvalidInput):
+            svc.change_own_pin(ctx, member, "0000", "8024", **when)
+    with pytest.raises(InvalidInput) as caught:  # locked: even the right PIN is refused now
+        svc.change_own_pin(ctx, member, "3579", "8024", **when)
+    assert caught.value.field == "current_pin"
+    later = {**when, "now": NOW + timedelta(minutes=POLICY.lock_minutes + 1)}
+    svc.change_own_pin(ctx, member, "3579", "8024", **later)
+
+
 def test_change_own_pin_needs_the_current_one(ctx):
     member = svc.create_member(ctx, details(), "3579", country_code="84")
+    when = {"now": NOW, "today": TODAY, "policy": POLICY}
     with pytest.raises(InvalidInput) as caught:
-        svc.change_own_pin(ctx, member, "0000", "8024")
+        svc.change_own_pin(ctx, member, "0000", "8024", **when)
     assert caught.value.field == "current_pin"
     with pytest.raises(InvalidInput) as caught:
-        svc.change_own_pin(ctx, member, "3579", "3579")
+        svc.change_own_pin(ctx, member, "3579", "3579", **when)
     assert caught.value.field == "new_pin"
-    svc.change_own_pin(ctx, member, "3579", "8024")
+    svc.change_own_pin(ctx, member, "3579", "8024", **when)
     assert (
         svc.sign_in_with_phone(
             ctx, "0912000003", "8024", now=NOW, today=TODAY, country_code="84", policy=POLICY
