@@ -208,6 +208,7 @@ def show_month(month, as_json):
     """The figures of MONTH (YYYY-MM): frozen if it is closed, as of now if it is open."""
     import json
 
+    from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
     from shop.services import month as month_service
 
     try:
@@ -220,34 +221,12 @@ def show_month(month, as_json):
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"{data['month']} ({'closed' if data['closed'] else 'open'}), in đồng")
-    for name in (
-        "pool_sales_dong",
-        "expenses_dong",
-        "brought_loss_dong",
-        "result_dong",
-        "reserve_dong",
-        "distributable_dong",
-        "carried_loss_dong",
-        "equal_total_dong",
-        "work_total_dong",
-    ):
+    for name in MONTH_AMOUNTS:
         click.echo(f"  {name.removesuffix('_dong'):<14}{data[name]:>14,}")
-    columns = ("work_minutes", *(f"{n}_dong" for n in _MEMBER_AMOUNTS))
+    columns = ("work_minutes", *MEMBER_AMOUNTS)
     click.echo("  member" + "".join(f"{n.removesuffix('_dong'):>16}" for n in columns))
     for row in data["members"]:
         click.echo(f"  {row['member']:>6}" + "".join(f"{row[n]:>16,}" for n in columns))
-
-
-_MEMBER_AMOUNTS = (
-    "consignment",
-    "equal_share",
-    "work_share",
-    "earned",
-    "brought_forward",
-    "due",
-    "paid",
-    "carried_forward",
-)
 
 
 @month_cli.command("close")

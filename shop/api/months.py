@@ -15,6 +15,7 @@ from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
+from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
 from shop.extensions import db
 from shop.models import Expense, Payout
 from shop.services import expenses as expense_service
@@ -23,35 +24,14 @@ from shop.services import month as month_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutForm
 
-_MONTH_FIGURES = (
-    "pool_sales_dong",
-    "expenses_dong",
-    "brought_loss_dong",
-    "result_dong",
-    "reserve_dong",
-    "distributable_dong",
-    "carried_loss_dong",
-    "equal_total_dong",
-    "work_total_dong",
-)
-_MEMBER_FIGURES = (
-    "consignment_dong",
-    "equal_share_dong",
-    "work_share_dong",
-    "earned_dong",
-    "brought_forward_dong",
-    "due_dong",
-    "paid_dong",
-    "carried_forward_dong",
-)
 COMPONENTS["MonthMember"] = {
     "type": "object",
     "description": "One member's figures for the month (SHARING.md step 9), in đồng.",
-    "required": ["member", "work_minutes", *_MEMBER_FIGURES],
+    "required": ["member", "work_minutes", *MEMBER_AMOUNTS],
     "properties": {
         "member": {"type": "integer", "description": "her number"},
         "work_minutes": {"type": "integer", "minimum": 0},
-        **{name: {"type": "integer"} for name in _MEMBER_FIGURES},
+        **{name: {"type": "integer"} for name in MEMBER_AMOUNTS},
     },
 }
 COMPONENTS["Month"] = {
@@ -59,11 +39,11 @@ COMPONENTS["Month"] = {
     "description": "A month's figures as SHARING.md names them, in đồng: frozen when the "
     "month is closed (only paid and carried_forward follow later payouts), as of now when "
     "it is open.",
-    "required": ["month", "closed", *_MONTH_FIGURES, "members"],
+    "required": ["month", "closed", *MONTH_AMOUNTS, "members"],
     "properties": {
         "month": {"type": "string", "pattern": MONTH_PATTERN},
         "closed": {"type": "boolean"},
-        **{name: {"type": "integer"} for name in _MONTH_FIGURES},
+        **{name: {"type": "integer"} for name in MONTH_AMOUNTS},
         "members": {"type": "array", "items": {"$ref": "#/components/schemas/MonthMember"}},
     },
 }

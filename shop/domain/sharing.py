@@ -94,6 +94,32 @@ class MonthInput:
     settings: SharingSettings = field(default_factory=SharingSettings)
 
 
+#: SHARING.md's names of a month's amounts, in its order (all đồng).
+MONTH_AMOUNTS = (
+    "pool_sales_dong",
+    "expenses_dong",
+    "brought_loss_dong",
+    "result_dong",
+    "reserve_dong",
+    "distributable_dong",
+    "carried_loss_dong",
+    "equal_total_dong",
+    "work_total_dong",
+)
+#: SHARING.md's names of a member's amounts in a month, in its order (all đồng); her
+#: ``member`` number and ``work_minutes`` come first.
+MEMBER_AMOUNTS = (
+    "consignment_dong",
+    "equal_share_dong",
+    "work_share_dong",
+    "earned_dong",
+    "brought_forward_dong",
+    "due_dong",
+    "paid_dong",
+    "carried_forward_dong",
+)
+
+
 @dataclass(frozen=True)
 class MemberFigures:
     """One member's figures for a month, named as in SHARING.md "Field names".
@@ -118,14 +144,7 @@ class MemberFigures:
         return {
             "member": self.member,
             "work_minutes": self.work_minutes,
-            "consignment_dong": self.consignment_dong,
-            "equal_share_dong": self.equal_share_dong,
-            "work_share_dong": self.work_share_dong,
-            "earned_dong": self.earned_dong,
-            "brought_forward_dong": self.brought_forward_dong,
-            "due_dong": self.due_dong,
-            "paid_dong": self.paid_dong,
-            "carried_forward_dong": self.carried_forward_dong,
+            **{name: getattr(self, name) for name in MEMBER_AMOUNTS},
         }
 
 
@@ -154,15 +173,7 @@ class MonthFigures:
         """The figures as a JSON-ready dict with SHARING.md's field names; ``members`` is a
         list of dicts in member-number order."""
         return {
-            "pool_sales_dong": self.pool_sales_dong,
-            "expenses_dong": self.expenses_dong,
-            "brought_loss_dong": self.brought_loss_dong,
-            "result_dong": self.result_dong,
-            "reserve_dong": self.reserve_dong,
-            "distributable_dong": self.distributable_dong,
-            "carried_loss_dong": self.carried_loss_dong,
-            "equal_total_dong": self.equal_total_dong,
-            "work_total_dong": self.work_total_dong,
+            **{name: getattr(self, name) for name in MONTH_AMOUNTS},
             "members": [figures.as_dict() for figures in self.members],
         }
 

@@ -338,6 +338,29 @@ def _previous_figures(
     return figures
 
 
+def refunds_running(start: datetime, end: datetime, *, owner_ids=None):
+    """A subquery of the refunds of the lines refunded from ``start`` to ``end``, each with
+    ``after``: its line's refunds up to and including it, in the order they happened (R in
+    SHARING.md step 3; R′ is ``after − amount_dong``). Refunds before ``start`` are there
+    too, for their part in ``after``: the caller keeps those whose ``at`` is in the month.
+    ``owner_ids`` keeps only the lines of those members' consigned items.
+    """
+    lines = select(Refund.sale_line_id).where(Refund.at >= start, Refund.at < end)
+    query = select(
+        Refund.at,
+        Refund.sale_line_id,
+        Refund.amount_dong,
+        func.sum(Refund.amount_dong)
+        .over(partition_by=Refund.sale_line_id, order_by=(Refund.at, Refund.id))
+        .label("after"),
+    ).where(Refund.sale_line_id.in_(lines))
+    if owner_ids is not None:
+        query = query.join(SaleLine, SaleLine.id == Refund.sale_line_id).where(
+            SaleLine.owner_id.in_(owner_ids)
+        )
+    return query.subquery()
+
+
 def _gather(
     session: Session,
     month: str,
@@ -380,19 +403,7 @@ def _gather(
 
     # Step 3: each refund booked in the month, with the line's refunds up to and including
     # it (R) in the order they happened; the owner loses floor(R·bp) − floor(R′·bp).
-    refunded_lines = select(Refund.sale_line_id).where(Refund.at >= start, Refund.at < end)
-    running = (
-        select(
-            Refund.at,
-            Refund.sale_line_id,
-            Refund.amount_dong,
-            func.sum(Refund.amount_dong)
-            .over(partition_by=Refund.sale_line_id, order_by=(Refund.at, Refund.id))
-            .label("after"),
-        )
-        .where(Refund.sale_line_id.in_(refunded_lines))
-        .subquery()
-    )
+    running = refunds_running(start, end)
     refunds = session.execute(
         select(running.c.amount_dong, running.c.after, SaleLine.owner_id, SaleLine.consignor_bp)
         .join(SaleLine, SaleLine.id == running.c.sale_line_id)

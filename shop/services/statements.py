@@ -14,13 +14,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.sale import owner_split, refund_owner_loss
-from shop.models import Category, Item, Member, Payout, Refund, Sale, SaleLine, Shift, Void
+from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift, Void
 from shop.services import month as month_service
 from shop.services.errors import NotFound
 
@@ -153,19 +153,7 @@ def _statements(
         )
 
     refunds: dict[int, list[RefundLine]] = {i: [] for i in ids}
-    running = (
-        select(
-            Refund.at,
-            Refund.sale_line_id,
-            Refund.amount_dong,
-            func.sum(Refund.amount_dong)
-            .over(partition_by=Refund.sale_line_id, order_by=(Refund.at, Refund.id))
-            .label("after"),
-        )
-        .join(SaleLine, SaleLine.id == Refund.sale_line_id)
-        .where(SaleLine.owner_id.in_(ids))
-        .subquery()
-    )
+    running = month_service.refunds_running(start, end, owner_ids=ids)
     rows = session.execute(
         select(
             running.c.at,
