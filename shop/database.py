@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, event, func, select, text
+from sqlalchemy import BigInteger, DateTime, Enum, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -109,3 +110,17 @@ def insert_if_absent(session: Session, model, **values) -> None:
 
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """A column type for ``kind`` stored as its values' text, with a CHECK of the allowed
+    values (the same on SQLite and PostgreSQL; a new value needs no ALTER TYPE)."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import Dong, UTCDateTime
+from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -28,18 +28,6 @@ class ExpenseCategory(enum.StrEnum):
     STOCK_PURCHASE = "stock_purchase"
     TRANSPORT = "transport"
     OTHER = "other"
-
-
-def _category_type() -> Enum:
-    return Enum(
-        ExpenseCategory,
-        name="expense_category",
-        native_enum=False,
-        create_constraint=True,
-        length=24,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Expense(db.Model):
@@ -59,7 +47,9 @@ class Expense(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spent_on: Mapped[date] = mapped_column(index=True)
-    category: Mapped[ExpenseCategory] = mapped_column(_category_type())
+    category: Mapped[ExpenseCategory] = mapped_column(
+        string_enum(ExpenseCategory, "expense_category", 24)
+    )
     amount_dong: Mapped[Dong]
     note: Mapped[str] = mapped_column(String(300), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
@@ -94,7 +84,9 @@ class ExpenseRevision(db.Model):
     expense_id: Mapped[int] = mapped_column(ForeignKey("expense.id"), index=True)
     revision: Mapped[int]  # the number this version had
     spent_on: Mapped[date]
-    category: Mapped[ExpenseCategory] = mapped_column(_category_type())
+    category: Mapped[ExpenseCategory] = mapped_column(
+        string_enum(ExpenseCategory, "expense_category", 24)
+    )
     amount_dong: Mapped[Dong]
     note: Mapped[str] = mapped_column(String(300), default="")
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import UTCDateTime
+from shop.database import UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 
@@ -19,15 +19,7 @@ class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
-ROLE_TYPE = Enum(
-    Role,
-    name="member_role",
-    values_callable=lambda roles: [r.value for r in roles],
-    native_enum=False,
-    create_constraint=True,
-    length=16,
-    validate_strings=True,
-)
+ROLE_TYPE = string_enum(Role, "member_role")
 
 
 class Member(UserMixin, db.Model):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import Dong, UTCDateTime
+from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -153,16 +153,7 @@ class Payout(db.Model):
     amount_dong: Mapped[Dong]
     paid_on: Mapped[date]
     method: Mapped[PaymentMethod] = mapped_column(
-        Enum(
-            PaymentMethod,
-            name="payout_method",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda members: [m.value for m in members],
-        ),
-        default=PaymentMethod.CASH,
+        string_enum(PaymentMethod, "payout_method"), default=PaymentMethod.CASH
     )
     note: Mapped[str] = mapped_column(String(300), default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))

@@ -11,26 +11,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import UTCDateTime
+from shop.database import UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.sale import Sale
-
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class ConnectionKind(enum.StrEnum):
@@ -67,7 +55,7 @@ class PrinterSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     connection: Mapped[ConnectionKind] = mapped_column(
-        _enum(ConnectionKind, "printer_connection"), default=ConnectionKind.NONE
+        string_enum(ConnectionKind, "printer_connection"), default=ConnectionKind.NONE
     )
     host: Mapped[str] = mapped_column(String(253), default="")
     port: Mapped[int] = mapped_column(default=9100)
@@ -80,7 +68,7 @@ class PrinterSettings(db.Model):
     paper_mm: Mapped[int] = mapped_column(default=58)
     profile: Mapped[str] = mapped_column(String(60), default="default")
     mode: Mapped[PrintMode] = mapped_column(
-        _enum(PrintMode, "print_mode"), default=PrintMode.RASTER
+        string_enum(PrintMode, "print_mode"), default=PrintMode.RASTER
     )
     #: 0: no cash drawer; 2 or 5: the drawer's connector pin on the printer.
     drawer_pin: Mapped[int] = mapped_column(default=0)
@@ -117,7 +105,7 @@ class PrintJob(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[JobKind] = mapped_column(_enum(JobKind, "print_job_kind"))
+    kind: Mapped[JobKind] = mapped_column(string_enum(JobKind, "print_job_kind"))
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), index=True)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"))
@@ -126,7 +114,7 @@ class PrintJob(db.Model):
     open_drawer: Mapped[bool] = mapped_column(default=False)
     reprint: Mapped[bool] = mapped_column(default=False)
     status: Mapped[JobStatus] = mapped_column(
-        _enum(JobStatus, "print_job_status"), default=JobStatus.QUEUED
+        string_enum(JobStatus, "print_job_status"), default=JobStatus.QUEUED
     )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

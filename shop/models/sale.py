@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import Dong, UTCDateTime
+from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
@@ -26,18 +25,6 @@ from shop.models.stock import Item
 class PaymentMethod(enum.StrEnum):
     CASH = "cash"
     TRANSFER = "transfer"
-
-
-def _method_type() -> Enum:
-    return Enum(
-        PaymentMethod,
-        name="payment_method",
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Shift(db.Model):
@@ -236,7 +223,7 @@ class Refund(db.Model):
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     quantity: Mapped[int] = mapped_column(default=1)
     amount_dong: Mapped[Dong]
-    method: Mapped[PaymentMethod] = mapped_column(_method_type())
+    method: Mapped[PaymentMethod] = mapped_column(string_enum(PaymentMethod, "payment_method"))
     reason: Mapped[str] = mapped_column(String(300))
     restock: Mapped[bool] = mapped_column(default=True)
 

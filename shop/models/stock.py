@@ -5,25 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.database import Dong, UTCDateTime
+from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
-
-
-def _enum(cls, name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        values_callable=lambda members: [m.value for m in members],
-        native_enum=False,
-        create_constraint=True,
-        length=24,
-        validate_strings=True,
-    )
 
 
 class IntakeKind(enum.StrEnum):
@@ -71,7 +59,9 @@ class PriceSuggestion(db.Model):
     __table_args__ = (CheckConstraint("price_dong > 0", name="price_positive"),)
 
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), primary_key=True)
-    condition: Mapped[Condition] = mapped_column(_enum(Condition, "condition"), primary_key=True)
+    condition: Mapped[Condition] = mapped_column(
+        string_enum(Condition, "condition", 24), primary_key=True
+    )
     price_dong: Mapped[Dong]
 
 
@@ -103,7 +93,7 @@ class Intake(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[IntakeKind] = mapped_column(_enum(IntakeKind, "intake_kind"))
+    kind: Mapped[IntakeKind] = mapped_column(string_enum(IntakeKind, "intake_kind", 24))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     received_on: Mapped[date]  # the local date, for ages and months
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
@@ -151,13 +141,13 @@ class Item(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     description: Mapped[str] = mapped_column(String(200), default="")
     size: Mapped[str | None] = mapped_column(String(20), index=True)
-    condition: Mapped[Condition | None] = mapped_column(_enum(Condition, "condition"))
+    condition: Mapped[Condition | None] = mapped_column(string_enum(Condition, "condition", 24))
     price_dong: Mapped[Dong]
     consignor_bp: Mapped[int | None]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
     received_on: Mapped[date] = mapped_column(index=True)
     status: Mapped[ItemStatus] = mapped_column(
-        _enum(ItemStatus, "item_status"), default=ItemStatus.IN_STOCK
+        string_enum(ItemStatus, "item_status", 24), default=ItemStatus.IN_STOCK
     )
     quantity_received: Mapped[int] = mapped_column(default=1)
     quantity_on_hand: Mapped[int | None]
@@ -207,7 +197,7 @@ class Disposal(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
-    kind: Mapped[DisposalKind] = mapped_column(_enum(DisposalKind, "disposal_kind"))
+    kind: Mapped[DisposalKind] = mapped_column(string_enum(DisposalKind, "disposal_kind", 24))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     note: Mapped[str] = mapped_column(String(300), default="")
