@@ -218,24 +218,58 @@ TRIAL_JOURNAL = Path(__file__).resolve().parent / "data" / "trial-3-months.json"
 TRIAL_PINS = {1: "2468", 2: "1357", 3: "3579", 4: "8642"}
 
 
-@pytest.fixture
-def trial(app, make_member, clock):
-    """SHARING.md's three months, imported; today is 10 February 2027."""
+def _load_trial(app) -> dict:
+    """Import SHARING.md's example into ``app``'s empty shop, its members with TRIAL_PINS."""
     from shop.journal.importer import import_journal
     from shop.models import Role
+    from shop.services import members as member_service
 
     data = json.loads(TRIAL_JOURNAL.read_text(encoding="utf-8"))
-    for entry in data["members"]:
-        make_member(
-            name=entry["name"],
-            phone=entry["phone"],
-            pin=TRIAL_PINS[entry["number"]],
-            role=Role(entry["role"]),
-            joined_on=date.fromisoformat(entry["joined_on"]),
-            number=entry["number"],
-        )
     with app.app_context():
+        for entry in data["members"]:
+            member_service.create_member(
+                db.session,
+                member_service.MemberDetails(
+                    name=entry["name"],
+                    phone=entry["phone"],
+                    role=Role(entry["role"]),
+                    joined_on=date.fromisoformat(entry["joined_on"]),
+                ),
+                TRIAL_PINS[entry["number"]],
+                country_code="84",
+                number=entry["number"],
+            )
         import_journal(db.session, data, app_config=app.config, keep_members=True)
         db.session.commit()
+        db.engine.dispose()
+    return data
+
+
+@pytest.fixture(scope="session")
+def trial_sqlite(database, tmp_path_factory):
+    """On SQLite, the example imported once into a file that each test copies (hashing
+    four PINs and replaying three months for every test would cost seconds each)."""
+    kind, location = database
+    if kind != "sqlite":
+        return None
+    path = tmp_path_factory.mktemp("trial") / "trial.sqlite3"
+    shutil.copyfile(location, path)
+    instance = str(tmp_path_factory.mktemp("trial-instance"))
+    _load_trial(create_app(_test_config(f"sqlite:///{path}", instance)))
+    return path
+
+
+@pytest.fixture
+def trial(app, db_kind, trial_sqlite, clock):
+    """SHARING.md's three months, imported; today is 10 February 2027."""
+    if trial_sqlite is not None:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        target = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        shutil.copyfile(trial_sqlite, target)
+        data = json.loads(TRIAL_JOURNAL.read_text(encoding="utf-8"))
+    else:
+        data = _load_trial(app)
     clock.set(datetime(2027, 2, 10, 3, 0, tzinfo=UTC))
     return data
