@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from shop.domain.text import clean
 from shop.services.errors import InvalidInput
 
 
@@ -40,7 +41,19 @@ def json_body() -> dict:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
-    return payload
+    return _cleaned(payload)
+
+
+def _cleaned(value):
+    """Every text in a JSON value as the shop keeps text (no NUL, no lone surrogates, NFC),
+    wherever it sits: the forms clean their own fields, but a sale's lines are a list."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {clean(key): _cleaned(item) for key, item in value.items()}
+    return value
 
 
 def validated(form_class, payload: dict, *, current: dict | None = None, prepare=None):

@@ -16,7 +16,16 @@ def fold(text: str) -> str:
     return " ".join(plain.lower().split())
 
 
-_CONTROL = dict.fromkeys([c for c in range(32) if chr(c) not in "\t\n\r"] + [127], None)
+_CONTROL = dict.fromkeys(
+    [c for c in range(32) if chr(c) not in "\t\n\r"]
+    + [127]
+    # Lone surrogates (JSON can carry "\ud800") are no character at all: UTF-8 cannot even
+    # write them, so they would fail at the database or the response.
+    + list(range(0xD800, 0xE000)),
+    None,
+)
+#: What a search looks for at most: a few words, none longer than any word in the shop.
+SEARCH_WORDS, SEARCH_WORD_LENGTH, SEARCH_LENGTH = 6, 40, 100
 
 
 def clean(text: str) -> str:
@@ -26,4 +35,15 @@ def clean(text: str) -> str:
     both the same letters, so names match and search finds them. Control characters (NUL
     above all, which PostgreSQL refuses) have no place in anything a person types.
     """
-    return unicodedata.normalize("NFC", text).translate(_CONTROL)
+    return unicodedata.normalize("NFC", text.translate(_CONTROL)).translate(_CONTROL)
+
+
+def search_words(text: str) -> list[str]:
+    """The words a search looks for: folded, at most :data:`SEARCH_WORDS` of them, each cut
+    to :data:`SEARCH_WORD_LENGTH` letters (a pasted page never becomes a huge pattern)."""
+    return [word[:SEARCH_WORD_LENGTH] for word in fold(text).split()[:SEARCH_WORDS]]
+
+
+def search_text(text: str) -> str:
+    """A search box's text, cleaned and cut to :data:`SEARCH_LENGTH` letters."""
+    return " ".join(clean(text or "").split())[:SEARCH_LENGTH]

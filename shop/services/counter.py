@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shop.domain.calendar import local_date
@@ -453,6 +454,19 @@ def record_sale(
         confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
     )
     session.add(sale)
+    if request.client_id and session.get_bind().dialect.name == "postgresql":
+        # The same sale sent from two places at once (a retry racing the first try): the
+        # second insert waits for the first to commit, then meets the unique client id.
+        # It answers with the sale already recorded, as a retry after the fact does.
+        # (On SQLite the write transactions run one at a time: the check above suffices.)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
+            if existing is None:
+                raise
+            return existing, False
     session.flush()
     for position, (line, price, part, net) in enumerate(
         zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)

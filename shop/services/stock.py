@@ -23,7 +23,7 @@ from shop.domain.pricing import (
     markdown_step,
     month_key,
 )
-from shop.domain.text import clean, fold
+from shop.domain.text import clean, fold, search_text, search_words
 from shop.models import (
     Category,
     Condition,
@@ -201,7 +201,7 @@ def set_price_suggestion(
 
 
 def find_donors(session: Session, text: str = "", limit: int = 50) -> list[Donor]:
-    text = clean(text or "")
+    text = search_text(text)
     query = select(Donor).order_by(Donor.name).limit(limit)
     if text.strip():
         pattern = f"%{text.strip()}%"
@@ -626,7 +626,7 @@ def search_items(session: Session, query: StockQuery, *, page: int = 1, per_page
 
 def _filtered(statement: Select, query: StockQuery) -> Select:
     conditions = []
-    for word in fold(query.text).split()[:6]:
+    for word in search_words(query.text):
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(Item.search_text.like(f"%{escaped}%", escape="\\"))
     if query.category_id is not None:
@@ -737,7 +737,7 @@ class DonorSummary:
 
 def donor_summaries(session: Session, text: str = "", limit: int = 200) -> list[DonorSummary]:
     """Donors with how often they gave and how many pieces, latest giver first (thank-yous)."""
-    text = clean(text or "")
+    text = search_text(text)
     pieces = func.coalesce(Item.quantity_received, 1)
     query = (
         select(

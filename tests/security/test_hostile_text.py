@@ -117,3 +117,28 @@ def test_receipts_and_labels_print_it(app, hostile_shop):
         # Format characters (a right-to-left override) never reach the printer's own font.
         assert "\u202e" not in text and "\u200b" not in text
     assert hostile_shop.get("/counter/sales/1/receipt?paper=58").status_code == 200
+
+
+def test_odd_text_at_the_edges_is_refused_or_cleaned_never_a_500(app, trial):
+    """Found by `make reliability`: a very long search, a lone surrogate in JSON and a NUL."""
+    from shop.domain.text import clean, search_words
+
+    assert clean("a\ud800b\x00c") == "abc"
+    assert search_words("x" * 100_000 + " y") == ["x" * 40, "y"]
+    hong = phone_of(app, 1)
+    token_client = app.test_client()
+    assert hong.get("/stock/?text=" + "x" * 100_000).status_code == 200
+    assert hong.get("/intake/donors?q=" + "x" * 100_000).status_code == 200
+    assert hong.get("/stock/A%00").status_code == 400
+    assert hong.get("/stock/?text=a%00b").status_code == 400
+    from tests.security.walk import member_token
+
+    headers = {**member_token(app, "coordinator"), "Content-Type": "application/json"}
+    body = '{"name": "bad \\ud800 name"}'
+    created = token_client.post("/api/v1/categories", data=body, headers=headers)
+    assert created.status_code < 500
+    nul = '{"name": "nul\\u0000name"}'
+    assert token_client.post("/api/v1/categories", data=nul, headers=headers).status_code < 500
+    assert (
+        token_client.get("/api/v1/items?query=" + "x" * 100_000, headers=headers).status_code < 500
+    )
