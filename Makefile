@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql://localhost/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format install translations system-packages clean
+.PHONY: run test reliability lint format install translations system-packages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: install system-packages lint
 		echo "PostgreSQL at $(PG_TEST_URL) is not reachable: the PostgreSQL run is skipped."; \
 	fi
 
+## Crash gunicorn mid-sale, race counters, fuzz with hostile text, try cross-member reads and
+## restore a backup, on SQLite and PostgreSQL (if reachable); figures in reliability/results.md.
+reliability: install
+	PG_TEST_URL=$(PG_TEST_URL) $(BIN)/python -m reliability
+
 ## Update the message catalogue after changing visible text.
 messages: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --project shop -o shop/translations/messages.pot .
@@ -55,3 +60,18 @@ messages: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
+
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	touch $@
+
+## Measure the shop's real work on a large generated shop against a floor; prints the table
+## and writes bench/results.md. BENCH_SCALE=1: the full three years, about 120,000 sales
+## (its first import takes long; the imported shops are cached in bench/.cache/).
+## Not part of `make test`.
+bench: install $(VENV)/.bench-installed
+	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends libharfbuzz-subset0 >/dev/null; \
+		else echo "libharfbuzz-subset0 is missing: WeasyPrint subsets fonts slower (apt-get install libharfbuzz-subset0)"; fi; }
+	$(BIN)/python -m bench.run

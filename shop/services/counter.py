@@ -453,7 +453,6 @@ def record_sale(
         tendered_dong=paid.tendered_dong,
         confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
     )
-    session.add(sale)
     if request.client_id and session.get_bind().dialect.name == "postgresql":
         # The same sale sent from two places at once (a retry racing the first try): the
         # second insert waits for the first to commit, then meets the unique client id.
@@ -461,12 +460,18 @@ def record_sale(
         # (On SQLite the write transactions run one at a time: the check above suffices.)
         try:
             with session.begin_nested():
+                session.add(sale)
                 session.flush()
         except IntegrityError:
-            existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
+            if sale in session:
+                session.expunge(sale)
+            with session.no_autoflush:
+                existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
             if existing is None:
                 raise
             return existing, False
+    else:
+        session.add(sale)
     session.flush()
     for position, (line, price, part, net) in enumerate(
         zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)

@@ -326,3 +326,37 @@ def test_a_price_of_billions_fits(ctx):
     sale = sell(ctx, svc.LineRequest("GOLD"), tendered_dong=95_000_000_000)
     ctx.commit()
     assert sale.total_dong == 90_000_000_000 and sale.change_dong == 5_000_000_000
+
+
+def test_the_same_sale_sent_from_many_counters_at_once_is_recorded_once(app, ctx):
+    """A retry racing its first try (one client id): one sale, the others get it back."""
+    ngoc = member_service.get_member(ctx, 2)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, ngoc, 0, at=AT)
+    ctx.commit()
+    barrier, outcomes, errors = threading.Barrier(6), [], []
+
+    def attempt(number):
+        with app.app_context(), app.test_request_context():
+            barrier.wait(5)
+            try:
+                sale, new = svc.record_sale(
+                    db.session,
+                    svc.SaleRequest((svc.LineRequest("B"),), client_id="the-same-sale"),
+                    cashier=member_service.get_member(db.session, 1 + number % 2),
+                    at=AT,
+                    tz=HANOI,
+                )
+                db.session.commit()
+                outcomes.append((sale.number, new))
+            except Exception as error:  # noqa: BLE001 - any failure is what the test reports
+                db.session.rollback()
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(outcomes) == [(1, False)] * 5 + [(1, True)]

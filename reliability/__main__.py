@@ -1,0 +1,258 @@
+"""``python -m reliability`` (``make reliability``): every reliability scenario, one table.
+
+SQLite always; PostgreSQL too when the server named by ``--pg`` (default
+``$PG_TEST_URL`` or postgresql://localhost/test) answers: each scenario gets a database of
+its own there, dropped afterwards. The table is printed and written to
+``reliability/results.md``. The exit status is 1 if any scenario saw a lost or doubled
+sale, a 500, markup shown or a cross-member read that got through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reliability.live import PG_DEFAULT, app_config, fill_shop, fresh_database, pg_reachable
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def _in_process(kind: str, workdir: Path, server: str | None, work):
+    """Run ``work(app, shop)`` on a fresh shop served in this process."""
+    from shop import create_app
+    from shop.cli import upgrade_database
+    from shop.extensions import db
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    with fresh_database(kind, workdir, server) as url:
+        app = create_app(app_config(url, workdir))
+        upgrade_database(app)
+        try:
+            shop = fill_shop(app, cashiers=1, plain_members=2, items=80, lots=2, lot_quantity=5000)
+            return work(app, shop)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reliability", description=__doc__)
+    parser.add_argument("--pg", default=os.environ.get("PG_TEST_URL", PG_DEFAULT))
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="kill rounds of the crash")
+    parser.add_argument("--quick", action="store_true", help="fewer hostile strings")
+    options = parser.parse_args(argv)
+
+    from reliability.access import run_access
+    from reliability.backup import run_backup_check
+    from reliability.concurrency import run_concurrency
+    from reliability.crash import run_crash
+    from reliability.hostile import QUICK, run_hostile
+
+    strings = QUICK if options.quick else None
+    kinds = ["sqlite"]
+    if not options.sqlite_only:
+        if pg_reachable(options.pg):
+            kinds.append("postgresql")
+        else:
+            print(f"PostgreSQL at {options.pg} is not reachable: SQLite only.", file=sys.stderr)
+    started = time.monotonic()
+    results: dict[str, dict] = {kind: {} for kind in kinds}
+    with tempfile.TemporaryDirectory(prefix="shop-reliability-") as temp:
+        work = Path(temp)
+        for kind in kinds:
+            server = options.pg if kind == "postgresql" else None
+            step(f"crash ({kind}, {options.rounds} kill rounds)")
+            results[kind]["crash"] = run_crash(
+                kind, work / kind / "crash", server_url=server, rounds=options.rounds
+            )
+            step(f"concurrency ({kind})")
+            results[kind]["concurrency"] = run_concurrency(
+                kind, work / kind / "concurrency", server_url=server
+            )
+            step(f"hostile input ({kind})")
+            results[kind]["hostile"] = _in_process(
+                kind,
+                work / kind / "hostile",
+                server,
+                lambda app, shop, kind=kind: run_hostile(app, shop, database=kind, names=strings),
+            )
+            step(f"cross-member reads ({kind})")
+            results[kind]["access"] = _in_process(
+                kind,
+                work / kind / "access",
+                server,
+                lambda app, shop, kind=kind: run_access(app, shop, database=kind),
+            )
+        step("backup and restore (sqlite)")
+        backup = run_backup_check(work / "backup")
+    seconds = round(time.monotonic() - started)
+    table = render(results, backup, kinds)
+    problems = list_problems(results, backup)
+    print()
+    print(table)
+    if problems:
+        print("\nWhat went wrong:\n" + "\n".join(f"- {p}" for p in problems))
+    RESULTS.write_text(
+        "# Reliability figures\n\n"
+        f"Measured by `make reliability` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"({platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {seconds} s in all).\n\n"
+        + table
+        + "\n"
+        + ("\n## What went wrong\n\n" + "\n".join(f"- {p}" for p in problems) + "\n")
+        * bool(problems),
+        encoding="utf-8",
+    )
+    print(f"\nWritten to reliability/results.md ({seconds} s).")
+    return 1 if failed(results, backup) else 0
+
+
+def step(text: str) -> None:
+    print(f"== {text}", file=sys.stderr, flush=True)
+
+
+def render(results: dict, backup, kinds: list[str]) -> str:
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    header = "| | " + " | ".join(names[k] for k in kinds) + " |"
+    rows = [header, "|---|" + "---:|" * len(kinds)]
+
+    def row(label: str, value) -> None:
+        cells = []
+        for kind in kinds:
+            try:
+                cells.append(str(value(results[kind])))
+            except Exception:  # a scenario that did not run
+                cells.append("–")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("**crash**: kill -9 of gunicorn's master and workers, rounds", lambda r: r["crash"].rounds)
+    row(
+        "sale requests sent (first tries + retries after a restart)",
+        lambda r: f"{r['crash'].sent} + {r['crash'].retried}",
+    )
+    row("… acknowledged (201) at once", lambda r: r["crash"].acknowledged)
+    row("… cut by the kill (no answer)", lambda r: r["crash"].no_answer)
+    row(
+        "… of those, retried after the restart: already recorded (200) / recorded now (201) "
+        "/ refused (lot sold out)",
+        lambda r: f"{r['crash'].retry_same} / {r['crash'].retry_new} / {r['crash'].retry_refused}",
+    )
+    row("… refused at once (a lot sold out)", lambda r: r["crash"].refused)
+    row(
+        "acknowledged sales found whole after the crashes",
+        lambda r: f"{r['crash'].found} of {r['crash'].found + r['crash'].lost}",
+    )
+    row("sales lost / half-written", lambda r: f"{r['crash'].lost} / {r['crash'].half_written}")
+    row(
+        "double sales (an item twice, a client id twice)",
+        lambda r: r["crash"].double_sales,
+    )
+    row("stock not matching the sale lines", lambda r: r["crash"].stock_mismatches)
+    row("500s seen (crash)", lambda r: r["crash"].server_errors)
+    row("crash scenario, seconds", lambda r: r["crash"].seconds)
+    row(
+        "**concurrency**: sale requests racing (same item / same lot / same client id)",
+        lambda r: r["concurrency"].requests,
+    )
+    row(
+        "… sold / same sale again / refused",
+        lambda r: (
+            f"{r['concurrency'].sold} / {r['concurrency'].same_sale} / {r['concurrency'].refused}"
+        ),
+    )
+    row(
+        "double sales / books wrong afterwards",
+        lambda r: f"{r['concurrency'].double_sales} / {r['concurrency'].books_wrong}",
+    )
+    row("500s seen (concurrency)", lambda r: r["concurrency"].server_errors)
+    row(
+        "**hostile input**: requests tried (strings × free-text fields, API + pages)",
+        lambda r: (
+            f"{r['hostile'].tried} ({r['hostile'].strings} strings; "
+            f"{r['hostile'].api} API, {r['hostile'].pages} pages)"
+        ),
+    )
+    row(
+        "… accepted / refused (4xx)",
+        lambda r: f"{r['hostile'].accepted} / {r['hostile'].refused}",
+    )
+    row("500s seen (hostile input)", lambda r: r["hostile"].server_errors)
+    row(
+        "pages read back / showing hostile markup",
+        lambda r: f"{r['hostile'].pages_read} / {r['hostile'].unescaped}",
+    )
+    row(
+        "**cross-member** reads and writes attempted / succeeded",
+        lambda r: f"{r['access'].attempted} / {r['access'].succeeded}",
+    )
+    row(
+        "PIN guessing: phone locked after wrong PINs",
+        lambda r: r["access"].locked_after if r["access"].locked_after else "not locked",
+    )
+    rows.append(
+        "| **backup** (`flask --app wsgi backup` while selling) restores | "
+        + " | ".join(
+            backup.summary() if kind == "sqlite" else "pg_dump (not checked)" for kind in kinds
+        )
+        + " |"
+    )
+    return "\n".join(rows)
+
+
+def list_problems(results: dict, backup) -> list[str]:
+    seen: list[str] = []
+    for kind, scenarios in results.items():
+        for name, figures in scenarios.items():
+            for problem in _summarised(figures):
+                entry = f"{kind}, {name}: {problem}"
+                if entry not in seen:
+                    seen.append(entry)
+    seen.extend(f"backup: {problem}" for problem in backup.problems)
+    return seen
+
+
+def _summarised(figures) -> list[str]:
+    """Problems, once each; the hostile 500s folded by (error, string) over the fields."""
+    failures = getattr(figures, "failures", None)
+    if not failures:
+        return list(dict.fromkeys(figures.problems))
+    folded: dict[tuple, list[str]] = {}
+    for failure in failures:
+        error = re.sub(r" in position \d+", "", failure.error)[:110]
+        path = re.sub(r"/\d+(?=/|$)", "/N", failure.path.split("?")[0][:60])
+        where = f"{failure.method} {path} {failure.field}"
+        folded.setdefault((error, failure.string), [])
+        if where not in folded[(error, failure.string)]:
+            folded[(error, failure.string)].append(where)
+    lines = [
+        f"500 {error} — with the {string!r} string, on {len(places)} field(s): {'; '.join(places)}"
+        for (error, string), places in folded.items()
+    ]
+    lines.extend(p for p in figures.problems if "as markup" in p)
+    return lines
+
+
+def failed(results: dict, backup) -> bool:
+    for scenarios in results.values():
+        crash, race = scenarios["crash"], scenarios["concurrency"]
+        hostile, access = scenarios["hostile"], scenarios["access"]
+        if crash.problems or crash.lost or crash.half_written or crash.double_sales:
+            return True
+        if race.double_sales or race.books_wrong or race.server_errors:
+            return True
+        if hostile.server_errors or hostile.unescaped or access.succeeded or access.problems:
+            return True
+    return backup.status == "does not restore"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
