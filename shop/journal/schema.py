@@ -79,7 +79,31 @@ _JournalValidator = validators.extend(
 def _validator() -> Validator:
     schema = journal_schema()
     Draft202012Validator.check_schema(schema)
-    return _JournalValidator(schema, format_checker=_FORMATS)
+    return _JournalValidator(_inlined(schema, schema["$defs"]), format_checker=_FORMATS)
+
+
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/name"}`` replaced by that definition.
+
+    The same checks and errors (an error's ``schema`` is still the definition itself, which
+    :func:`_definition_words` recognises), without jsonschema resolving a reference for
+    every value of a large journal: that took about half the time of checking one.
+    Annotations beside a ``$ref`` (``default``, ``description``) stay, with the definition
+    under ``allOf``.
+    """
+    if isinstance(node, list):
+        return [_inlined(value, definitions) for value in node]
+    if not isinstance(node, dict):
+        return node
+    reference = node.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/$defs/"):
+        definition = _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+        siblings = {k: _inlined(v, definitions) for k, v in node.items() if k != "$ref"}
+        return {**siblings, "allOf": [definition]} if siblings else definition
+    return {
+        key: value if key == "$defs" else _inlined(value, definitions)
+        for key, value in node.items()
+    }
 
 
 def schema_problems(data: object) -> list[Problem]:

@@ -226,7 +226,7 @@ def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
     if job.kind == JobKind.DRAWER:
         return drawer_bytes(settings.drawer_pin, profile=settings.profile)
     if job.kind in (JobKind.RECEIPT, JobKind.VOID):
-        slip = receipt_for_sale(session, job.sale)
+        slip = receipt_for_sale(session, _sale_with_lines(session, job.sale_id))
     elif job.kind == JobKind.REFUND:
         slip = refund_slip(session, session.get(Refund, job.refund_id))
     elif job.kind == JobKind.Z_REPORT:
@@ -243,6 +243,25 @@ def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
     else:  # pragma: no cover - every kind is handled above
         raise ValueError(f"unknown print job kind {job.kind!r}")
     return receipt_bytes(slip, **options)
+
+
+def _sale_with_lines(session: Session, sale_id: int):
+    """The sale of a receipt job with its lines, their items and categories, its cashier and
+    void, in two queries (``job.sale`` would load each line's item and category one by one)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from shop.models import Item, Sale, SaleLine
+
+    return session.scalars(
+        select(Sale)
+        .where(Sale.id == sale_id)
+        .options(
+            selectinload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
+            joinedload(Sale.cashier),
+            joinedload(Sale.void),
+        )
+    ).one()
 
 
 def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:

@@ -1,0 +1,1326 @@
+"""``make bench``: the shop's real work measured on a large generated shop, against a floor.
+
+Builds (or takes from ``bench/.cache/``) two shops loaded through the journal importer: the
+main one at ``BENCH_SCALE`` (whose last month, December 2025, holds 5,000 sales and is the
+month the benchmark closes) and one ten times smaller, for the "ten times larger history"
+comparison. Then, on working copies of them:
+
+1. in process, through the Flask test client (CSRF off, no print thread: as the tests run);
+2. end to end over HTTP: gunicorn with the repository's ``gunicorn.conf.py`` (2 workers,
+   4 threads, the print thread on, CSRF on) on 127.0.0.1, driven by one keep-alive
+   ``http.client`` connection.
+
+Every figure is the median and 95th percentile (99th for the lookup) of ``n`` runs, in
+milliseconds, and as a ratio to the floor measured in the same run and the same way. The
+table goes to standard output and to ``bench/results.md`` with the machine, the versions,
+the date and the notes on each target.
+
+    .venv/bin/python -m bench.run                  # what make bench runs
+    BENCH_SCALE=1 .venv/bin/python -m bench.run    # the full 120,000-sale shop
+    BENCH_QUICK=1 ...                              # fewer repeats, for trying the script
+    BENCH_PROFILE=1 ...                            # pyinstrument profiles in bench/profiles/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import bench.app  # noqa: F401,E402  (first: the shop's clock is set before the shop loads)
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+CACHE = BENCH / ".cache"
+RESULTS = BENCH / "results.md"
+PROFILES = BENCH / "profiles"
+
+PIN = "2468"
+CASHIER_PHONE = "0912000001"  # member 1, a coordinator
+MONTH_TO_CLOSE = "2025-12"
+LAST_MONTH_SALES = 5_000
+TENDERED = "5000000"
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
+
+
+def repeats(normal: int, quick: int | None = None) -> int:
+    return (quick or max(3, normal // 5)) if QUICK else normal
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    """One measured thing: its samples in nanoseconds."""
+
+    name: str
+    transport: str  # "in-process" or "HTTP"
+    samples: list[int]
+    unit_note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.samples)
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        rank = max(1, math.ceil(p / 100 * len(ordered)))
+        return ordered[rank - 1] / 1e6
+
+    @property
+    def median(self) -> float:
+        ordered = sorted(self.samples)
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[middle] / 1e6
+        return (ordered[middle - 1] + ordered[middle]) / 2e6
+
+
+#: Called (untimed for the figure) after each timed run: the floor, measured all along the
+#: run, so that a figure and its floor see the same machine (this one is shared, and busy).
+PROBE = None
+
+
+def timed(function, n: int, *, warmup: int = 2, before=None) -> list[int]:
+    """Run ``function(i)`` ``warmup`` times untimed and ``n`` times timed (``before(i)``
+    runs untimed before each; the floor probe after each)."""
+    for i in range(warmup):
+        if before:
+            before(-1 - i)
+        function(-1 - i)
+    samples = []
+    for i in range(n):
+        if before:
+            before(i)
+        start = time.perf_counter_ns()
+        function(i)
+        samples.append(time.perf_counter_ns() - start)
+        if PROBE is not None:
+            PROBE()
+    return samples
+
+
+@contextmanager
+def profiled(name: str):
+    """With ``BENCH_PROFILE``, write a pyinstrument profile of the block to bench/profiles/."""
+    if not PROFILE:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    PROFILES.mkdir(exist_ok=True)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        text = profiler.output_text(unicode=True, color=False, show_all=False)
+        (PROFILES / f"{name}.txt").write_text(text)
+        log(f"profile written to {PROFILES / (name + '.txt')}")
+
+
+# ---------------------------------------------------------------- the shops, cached
+
+
+def migration_heads() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ",".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
+def cache_key(scale: float, last_month: int | None) -> str:
+    from bench import generate
+
+    source = (BENCH / "generate.py").read_bytes()
+    text = f"{scale}|{last_month}|{migration_heads()}|{generate.VERSION}|"
+    return hashlib.sha256(text.encode() + source).hexdigest()[:12]
+
+
+def sqlite_config(path: Path, instance: Path) -> dict:
+    from bench.app import config_for
+
+    return config_for(str(path), str(instance), testing=True)
+
+
+def build_shop(scale: float, last_month: int | None) -> tuple[Path, dict]:
+    """The imported shop of ``scale`` (cached by scale, the migration heads and the
+    generator), and what building it took."""
+    from bench.generate import generate, summary
+
+    CACHE.mkdir(exist_ok=True)
+    name = f"shop-scale{scale:g}" + (f"-last{last_month}" if last_month else "")
+    key = cache_key(scale, last_month)
+    path = CACHE / f"{name}-{key}.sqlite3"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        log(f"{path.name}: from the cache (built {meta['built_at']})")
+        return path, meta
+    for old in CACHE.glob(f"{name}-*.sqlite3*"):
+        old.unlink()
+    log(f"generating the shop at scale {scale:g} ...")
+    started = time.perf_counter()
+    journal = generate(scale, last_month_sales=last_month)
+    generated = time.perf_counter() - started
+    text = json.dumps(journal, ensure_ascii=False, separators=(",", ":"))
+    counts = summary(journal)
+    log(f"generated in {generated:.1f} s: {counts}; {len(text) / 1e6:.1f} MB of JSON")
+
+    building = path.with_suffix(".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(building) + suffix).unlink(missing_ok=True)
+    instance = CACHE / "instance-build"
+    instance.mkdir(exist_ok=True)
+    from shop import create_app
+    from shop.cli import upgrade_database
+    from shop.extensions import db
+    from shop.journal.importer import import_journal
+
+    app = create_app(sqlite_config(building, instance))
+    upgrade_database(app)
+    log(f"importing {counts['sales']} sales and {counts['items']} items through the importer ...")
+    data = json.loads(text)  # as `flask journal import` has it: parsed from the file
+    with app.app_context():
+        started = time.perf_counter()
+        imported = import_journal(db.session, data, app_config=app.config)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    raw = sqlite3.connect(building)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one self-contained file to copy
+    raw.close()
+    log(f"imported in {seconds:.1f} s: {imported}")
+    meta = {
+        "scale": scale,
+        "last_month_sales": last_month,
+        "key": key,
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "counts": counts,
+        "journal_bytes": len(text.encode()),
+        "generate_s": round(generated, 2),
+        "import_s": round(seconds, 2),
+        "imported": str(imported),
+        "december_sales": sum(1 for s in journal["sales"] if s["at"].startswith(MONTH_TO_CLOSE)),
+    }
+    os.replace(building, path)
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return path, meta
+
+
+def working_copy(source: Path, name: str) -> tuple[Path, Path]:
+    """A fresh copy of a cached shop to measure on, with its own instance folder."""
+    work = CACHE / "work"
+    work.mkdir(exist_ok=True)
+    target = work / f"{name}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    instance = work / f"{name}-instance"
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir()
+    return target, instance
+
+
+@dataclass
+class Prepared:
+    database: Path
+    instance: Path
+    token: str
+    stock: list[str]  # unique items on the rail, in a shuffled order, to sell
+    lookups: list[str]  # codes of any items, to look up
+    statement_member: int  # the member with most consigned lines sold in the month
+    counts: dict
+
+
+def prepare(database: Path, instance: Path) -> Prepared:
+    """Give member 1 a PIN and an API token, set up a receipt printer writing to a file in
+    the instance folder, and pick the codes the measurements use."""
+    from sqlalchemy import func, select
+
+    from bench.app import create_bench_app
+    from shop import clock
+    from shop.extensions import db
+    from shop.models import (
+        ConnectionKind,
+        Item,
+        ItemStatus,
+        Member,
+        PrintMode,
+        Role,
+        Sale,
+        SaleLine,
+    )
+    from shop.services import members as member_service
+    from shop.services.month import month_moments
+    from shop.services.printing import save_printer_settings
+
+    app = create_bench_app(str(database), str(instance))
+    with app.app_context():
+        member = member_service.get_member(db.session, 1)
+        member_service.set_pin(db.session, member, PIN)
+        _token, secret = member_service.create_token(db.session, member, "bench", Role.COORDINATOR)
+        save_printer_settings(
+            db.session,
+            {
+                "connection": ConnectionKind.FILE,
+                "path": str(instance / "receipts.bin"),
+                "paper_mm": 80,
+                "profile": "default",
+                "mode": PrintMode.RASTER,
+                "drawer_pin": 2,
+                "auto_receipt": True,
+            },
+            by=member,
+            at=clock.now(),
+        )
+        db.session.commit()
+        receive_if_short(db.session, member, app.config["SHOP_TZ"])
+        rng = random.Random(8)
+        stock = list(
+            db.session.scalars(
+                select(Item.code)
+                .where(Item.status == ItemStatus.IN_STOCK, Item.is_lot.is_(False))
+                .order_by(Item.id)
+            )
+        )
+        rng.shuffle(stock)
+        every = list(db.session.scalars(select(Item.code).order_by(Item.id)))
+        lookups = [rng.choice(every) for _ in range(2000)]
+        start, end = month_moments(MONTH_TO_CLOSE, app.config["SHOP_TZ"])
+        busiest = db.session.execute(
+            select(Member.number, func.count(SaleLine.id))
+            .join(SaleLine, SaleLine.owner_id == Member.id)
+            .join(Sale, Sale.id == SaleLine.sale_id)
+            .where(Sale.at >= start, Sale.at < end)
+            .group_by(Member.number)
+            .order_by(func.count(SaleLine.id).desc())
+            .limit(1)
+        ).first()
+        counts = {
+            "items": db.session.scalar(select(func.count(Item.id))),
+            "in_stock": len(stock),
+            "sales": db.session.scalar(select(func.count(Sale.id))),
+            "sale_lines": db.session.scalar(select(func.count(SaleLine.id))),
+            "month_sales": db.session.scalar(
+                select(func.count(Sale.id)).where(Sale.at >= start, Sale.at < end)
+            ),
+            "statement_lines": busiest[1] if busiest else 0,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return Prepared(
+        database, instance, secret, stock, lookups, busiest[0] if busiest else 1, counts
+    )
+
+
+#: Unique items the measurements sell from one working copy (about 130 sales of three).
+ITEMS_NEEDED = 420
+
+
+def receive_if_short(session, member, tz) -> None:
+    """A small shop has too few items on the rail for the sales the benchmark rings up: a
+    bag donated this morning tops it up (the main shop never needs it)."""
+    from sqlalchemy import func, select
+
+    from shop import clock
+    from shop.models import IntakeKind, Item, ItemStatus
+    from shop.services import stock as stock_service
+
+    on_rail = session.scalar(
+        select(func.count(Item.id)).where(
+            Item.status == ItemStatus.IN_STOCK, Item.is_lot.is_(False)
+        )
+    )
+    if on_rail >= ITEMS_NEEDED:
+        return
+    donor = stock_service.create_donor(session, stock_service.DonorDetails(name="Chị Mai"))
+    intake = stock_service.receive_intake(
+        session,
+        stock_service.IntakeDetails(
+            kind=IntakeKind.DONATION, received_at=clock.now(), donor_id=donor.id
+        ),
+        by=member,
+        tz=tz,
+    )
+    for index in range(ITEMS_NEEDED - on_rail):
+        stock_service.add_item(
+            session,
+            intake,
+            stock_service.ItemDetails(
+                category="Áo", price_dong=50_000 + 5_000 * (index % 10), description="Áo phông"
+            ),
+        )
+    session.commit()
+
+
+# ---------------------------------------------------------------- two ways to send requests
+
+
+class Client:
+    """What a measurement needs of a client: requests, a sign-in, a CSRF token."""
+
+    transport = ""
+
+    def request(self, method: str, path: str, *, form=None, json_body=None, headers=None):
+        raise NotImplementedError
+
+    def get(self, path: str, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw):
+        return self.request("POST", path, **kw)
+
+
+class InProcess(Client):
+    transport = "in-process"
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.csrf = ""
+
+    def request(self, method, path, *, form=None, json_body=None, headers=None):
+        response = self.client.open(
+            path, method=method, data=form, json=json_body, headers=headers or {}
+        )
+        return response.status_code, response.headers.get("Location", ""), response.get_data()
+
+
+class Http(Client):
+    """One keep-alive connection to 127.0.0.1, with the cookies the shop sets."""
+
+    transport = "HTTP"
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    def request(self, method, path, *, form=None, json_body=None, headers=None):
+        sent = dict(headers or {})
+        body = None
+        if form is not None:
+            fields = dict(form)
+            if self.csrf and method == "POST":
+                fields.setdefault("csrf_token", self.csrf)
+            body = urlencode(fields)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body)
+            sent["Content-Type"] = "application/json"
+        elif method == "POST" and self.csrf:
+            body = urlencode({"csrf_token": self.csrf})
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in range(2):
+            try:
+                self.connection.request(method, path, body=body, headers=sent)
+                response = self.connection.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        location = response.getheader("Location", "")
+        if location.startswith("http"):
+            parts = urlsplit(location)
+            location = parts.path + (f"?{parts.query}" if parts.query else "")
+        return response.status, location, data
+
+    def close(self):
+        self.connection.close()
+
+
+CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in_and_open_shift(client: Client) -> None:
+    status, _loc, page = client.get("/sign-in")
+    found = CSRF.search(page)
+    client.csrf = found.group(1).decode() if found else ""
+    status, location, _ = client.post("/sign-in", form={"phone": CASHIER_PHONE, "pin": PIN})
+    assert status == 303, f"sign-in answered {status}"
+    status, _loc, page = client.get("/counter/")
+    assert status == 200, f"the counter answered {status}"
+    found = CSRF.search(page)
+    client.csrf = found.group(1).decode() if found else client.csrf
+    if b'name="opening_float_dong"' in page:
+        status, _loc, _ = client.post("/counter/shift/open", form={"opening_float_dong": "500000"})
+        assert status == 303, f"opening the shift answered {status}"
+
+
+# ---------------------------------------------------------------- what is measured
+
+
+class Bench:
+    """The measurements, the same for both clients."""
+
+    def __init__(self, client: Client, prepared: Prepared, app=None):
+        self.client = client
+        self.prepared = prepared
+        self.app = app  # in process: the app, for the print queue and the service calls
+        self.stock = iter(prepared.stock)
+        self.api = {"Authorization": f"Bearer {prepared.token}"}
+        self.sales: list[int] = []
+        self.floor_samples: list[int] = []
+        self.receipt_samples: list[int] = []  # in process: the print job's part of a sale
+
+    def codes(self, count: int) -> list[str]:
+        return [next(self.stock) for _ in range(count)]
+
+    def print_receipts(self) -> None:
+        """In process: the print queue's work for the sale just made (the receipt drawn as
+        ESC/POS bytes and written to the file printer), as the thread does after commit."""
+        if self.app is None:
+            return
+        from shop.extensions import db
+        from shop.printing.queue import run_due
+
+        with self.app.app_context():
+            started = time.perf_counter_ns()
+            assert run_due(db.session) >= 1, "no receipt was printed"
+            self.receipt_samples.append(time.perf_counter_ns() - started)
+            db.session.remove()
+
+    # -- the floor
+
+    def probe_floor(self) -> None:
+        """One floor request (read one row by index, insert one row, commit), timed."""
+        code = self.prepared.lookups[len(self.floor_samples) % len(self.prepared.lookups)]
+        start = time.perf_counter_ns()
+        status, _l, _b = self.client.post("/bench-floor/" + code)
+        self.floor_samples.append(time.perf_counter_ns() - start)
+        assert status == 200, status
+
+    def interleaved_floor(self) -> Figure:
+        return Figure(FLOOR, self.client.transport, list(self.floor_samples))
+
+    def floor(self, n: int) -> dict[str, Figure]:
+        codes = self.prepared.lookups
+        c = self.client
+        figures = {}
+        for name, method, path in (
+            ("floor: read one row by index (GET)", "GET", "/bench-floor/read/"),
+            ("floor: insert one row, commit (POST)", "POST", "/bench-floor/write/"),
+            ("floor: read one row + insert one row, commit (in a row)", "POST", "/bench-floor/"),
+        ):
+
+            def one(i, method=method, path=path):
+                status, _l, _b = c.request(method, path + codes[i % len(codes)])
+                assert status == 200, status
+
+            figures[name] = Figure(name, c.transport, timed(one, n, warmup=20))
+        return figures
+
+    # -- a sale
+
+    def sale_pages(self, _i: int) -> None:
+        """Scan three codes (each: POST, then the counter page it redirects to), pay cash
+        (POST, then the sale page), and the receipt printed."""
+        c = self.client
+        codes = self.codes(3)
+        for code in codes:
+            status, location, _ = c.post("/counter/add", form={"code": code})
+            assert status == 303, status
+            status, _l, page = c.get("/counter/")
+            assert status == 200 and code.encode() in page, f"{code} is not in the cart"
+        status, location, _ = c.post(
+            "/counter/pay",
+            form={"method": "cash", "tendered_dong": TENDERED, "client_id": str(uuid.uuid4())},
+        )
+        assert status == 303 and "/counter/sales/" in location, (status, location)
+        status, _l, page = c.get(location)
+        assert status == 200 and all(code.encode() in page for code in codes)
+        self.sales.append(int(location.rstrip("/").rsplit("/", 1)[1]))
+        self.print_receipts()
+
+    def sale_api(self, _i: int) -> None:
+        """The same sale as one JSON request to the API, and the receipt printed."""
+        codes = self.codes(3)
+        status, _l, body = self.client.post(
+            "/api/v1/sales",
+            json_body={
+                "lines": [{"code": code} for code in codes],
+                "tendered_dong": int(TENDERED),
+                "client_id": str(uuid.uuid4()),
+            },
+            headers=self.api,
+        )
+        assert status == 201, (status, body[:300])
+        self.sales.append(json.loads(body)["number"])
+        self.print_receipts()
+
+    # -- looking up
+
+    def lookup_api(self, i: int) -> None:
+        code = self.prepared.lookups[i % len(self.prepared.lookups)]
+        status, _l, _b = self.client.get(f"/api/v1/items/{code}", headers=self.api)
+        assert status == 200, status
+
+    def lookup_page(self, i: int) -> None:
+        code = self.prepared.lookups[i % len(self.prepared.lookups)]
+        status, _l, _b = self.client.get(f"/stock/{code}")
+        assert status == 200, status
+
+    SEARCHES = ("ao khoac", "vay hoa", "quan jean 28", "giay")
+
+    def search(self, i: int) -> None:
+        q = self.SEARCHES[i % len(self.SEARCHES)]
+        status, _l, page = self.client.get("/stock/?" + urlencode({"q": q}))
+        assert status == 200 and b"<" in page, status
+
+    # -- the counter page
+
+    def fill_cart(self) -> list[str]:
+        codes = self.codes(3)
+        for code in codes:
+            status, _l, _b = self.client.post("/counter/add", form={"code": code})
+            assert status == 303
+        return codes
+
+    def empty_cart(self) -> None:
+        status, _l, _b = self.client.post("/counter/empty", form={})
+        assert status == 303, status
+
+    def counter_page(self, _i: int) -> None:
+        status, _l, page = self.client.get("/counter/")
+        assert status == 200 and b'id="code"' in page, status
+
+    def counter_weight(self) -> dict:
+        """The counter page as a browser loads it: its HTML and every file it links (style
+        sheets, script, icons, and what the style sheets name), bytes and requests; and
+        whether any of them is on another host."""
+        status, _l, page = self.client.get("/counter/")
+        assert status == 200
+        html = page.decode()
+        urls = re.findall(
+            r'<(?:link|script|img|use|image|source|iframe)\b[^>]*?\b(?:href|src)="([^"]+)"', html
+        )
+        urls += re.findall(r"url\(['\"]?([^'\")]+)", html)
+        seen, sizes, other_hosts = [], {}, []
+        queue = list(urls)
+        while queue:
+            url = queue.pop(0).split("#", 1)[0]
+            if not url or url in seen or url.startswith("data:"):
+                continue
+            seen.append(url)
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc:
+                other_hosts.append(url)
+                continue
+            status, _l, body = self.client.get(parts.path)
+            assert status == 200, (url, status)
+            sizes[url] = len(body)
+            if parts.path.endswith(".css"):
+                base = parts.path.rsplit("/", 1)[0]
+                for ref in re.findall(r"url\(['\"]?([^'\")]+)", body.decode()):
+                    if not ref.startswith(("data:", "/", "http:", "https:")):
+                        ref = f"{base}/{ref}"
+                    queue.append(ref)
+        return {
+            "html_bytes": len(page),
+            "files": sizes,
+            "total_bytes": len(page) + sum(sizes.values()),
+            "requests": 1 + len(sizes) + len(other_hosts),
+            "other_hosts": other_hosts,
+        }
+
+    # -- the month
+
+    def close_month(self, _i: int) -> None:
+        status, location, _b = self.client.post(f"/months/{MONTH_TO_CLOSE}/close", form={})
+        assert status == 303 and location.endswith(f"/months/{MONTH_TO_CLOSE}"), (status, location)
+
+    def reopen_month(self, _i: int = 0) -> None:
+        """Undo the close the last measurement made (bench only, straight in SQLite)."""
+        connection = sqlite3.connect(self.prepared.database, timeout=30)
+        with connection:
+            row = connection.execute(
+                "SELECT id FROM closed_month WHERE month = ?", (MONTH_TO_CLOSE,)
+            ).fetchone()
+            if row:
+                connection.execute("DELETE FROM closed_month_member WHERE closed_month_id = ?", row)
+                connection.execute("DELETE FROM closed_month WHERE id = ?", row)
+                tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+                if "audit_event" in tables:
+                    connection.execute(
+                        "DELETE FROM audit_event WHERE action = 'month_closed' AND subject = ?",
+                        (MONTH_TO_CLOSE,),
+                    )
+        connection.close()
+
+    def statement_pdf(self, _i: int) -> None:
+        number = self.prepared.statement_member
+        status, _l, body = self.client.get(f"/months/{MONTH_TO_CLOSE}/statements/{number}.pdf")
+        assert status == 200 and body.startswith(b"%PDF"), status
+        self.last_pdf = body
+
+    def statements_pdf(self, _i: int) -> None:
+        status, _l, body = self.client.get(f"/months/{MONTH_TO_CLOSE}/statements.pdf")
+        assert status == 200 and body.startswith(b"%PDF"), status
+        self.last_pdf = body
+
+
+FLOOR = "floor: read one row + insert one row, commit (interleaved)"
+
+
+def pdf_pages(data: bytes) -> int:
+    """Pages of a PDF, as pdfinfo (poppler) counts them; 0 without it."""
+    try:
+        out = subprocess.run(  # noqa: S603
+            ["pdfinfo", "-"],  # noqa: S607
+            input=data,
+            capture_output=True,
+            check=False,  # noqa: S607
+        ).stdout.decode()
+    except OSError:
+        return 0
+    found = re.search(r"^Pages:\s+(\d+)", out, re.M)
+    return int(found.group(1)) if found else 0
+
+
+# ---------------------------------------------------------------- one run of each kind
+
+
+def run_in_process(prepared: Prepared, label: str, *, full: bool = True) -> dict:
+    from bench.app import create_bench_app
+
+    app = create_bench_app(str(prepared.database), str(prepared.instance))
+    client = InProcess(app)
+    sign_in_and_open_shift(client)
+    bench = Bench(client, prepared, app)
+    out: dict = {"figures": {}}
+    figures = out["figures"]
+    log(f"{label}: in process ...")
+    figures.update(bench.floor(repeats(300)))
+    global PROBE
+    PROBE = bench.probe_floor
+    try:
+        measure_in_process(bench, app, prepared, label, figures, out, full)
+    finally:
+        PROBE = None
+    figures[FLOOR] = bench.interleaved_floor()
+    with app.app_context():
+        from shop.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def measure_in_process(bench, app, prepared, label, figures, out, full) -> None:
+    client = bench.client
+    with profiled(f"{label}-sale-pages"):
+        figures["sale"] = Figure("sale", client.transport, timed(bench.sale_pages, repeats(60)))
+    figures["sale (API)"] = Figure(
+        "sale (API)", client.transport, timed(bench.sale_api, repeats(60))
+    )
+    figures["receipt print job (part of each sale)"] = Figure(
+        "receipt print job (part of each sale)", "in-process", bench.receipt_samples[2:]
+    )
+    if not full:
+        return
+    figures["lookup (API)"] = Figure(
+        "lookup (API)", client.transport, timed(bench.lookup_api, repeats(1000, 200), warmup=20)
+    )
+    figures["lookup (service)"] = Figure(
+        "lookup (service)", "in-process", lookup_service(app, prepared, repeats(2000, 300))
+    )
+    figures["lookup (item page)"] = Figure(
+        "lookup (item page)", client.transport, timed(bench.lookup_page, repeats(200))
+    )
+    with profiled(f"{label}-search"):
+        figures["stock search"] = Figure(
+            "stock search", client.transport, timed(bench.search, repeats(80), warmup=4)
+        )
+    bench.fill_cart()
+    figures["counter page"] = Figure(
+        "counter page", client.transport, timed(bench.counter_page, repeats(100))
+    )
+    out["counter_weight"] = bench.counter_weight()
+    bench.empty_cart()
+    with profiled(f"{label}-close-month"):
+        figures["close month"] = Figure(
+            "close month",
+            client.transport,
+            timed(bench.close_month, repeats(7, 3), warmup=1, before=bench.reopen_month),
+        )
+    # The month stays closed from here on: its statements are those of a closed month.
+    with profiled(f"{label}-statement"):
+        figures["statement PDF"] = Figure(
+            "statement PDF", client.transport, timed(bench.statement_pdf, repeats(7, 3), warmup=1)
+        )
+    out["statement_pages"] = pdf_pages(bench.last_pdf)
+    with profiled(f"{label}-statements"):
+        figures["statements PDF, all"] = Figure(
+            "statements PDF, all",
+            client.transport,
+            timed(bench.statements_pdf, repeats(3, 1), warmup=0),
+        )
+    out["statements_pages"] = pdf_pages(bench.last_pdf)
+    out["export"] = export_rate(app, repeats(3, 1))
+
+
+def run_comparison(big: Prepared, small: Prepared) -> dict:
+    """The sale (both ways) on the main shop and on the small one, alternately."""
+    from bench.app import create_bench_app
+
+    log("the sale on the main and the small shop, alternately ...")
+    benches = {}
+    for label, prepared in (("main", big), ("small", small)):
+        app = create_bench_app(str(prepared.database), str(prepared.instance))
+        client = InProcess(app)
+        sign_in_and_open_shift(client)
+        benches[label] = Bench(client, prepared, app)
+    samples: dict = {(label, kind): [] for label in benches for kind in ("sale", "sale (API)")}
+    n = repeats(60)
+    for i in range(-2, n):
+        for label, one in benches.items():
+            for kind, step in (("sale", one.sale_pages), ("sale (API)", one.sale_api)):
+                started = time.perf_counter_ns()
+                step(i)
+                if i >= 0:
+                    samples[(label, kind)].append(time.perf_counter_ns() - started)
+    return {
+        "figures": {
+            f"{kind} — {label} shop": Figure(f"{kind} — {label} shop", "in-process", values)
+            for (label, kind), values in samples.items()
+        }
+    }
+
+
+def lookup_service(app, prepared: Prepared, n: int) -> list[int]:
+    """``get_item`` by code, in its own read transaction each time, as a page gets it."""
+    from shop.database import reading_only
+    from shop.extensions import db
+    from shop.services import stock as stock_service
+
+    codes = prepared.lookups
+    with app.app_context():
+        token = reading_only.set(True)
+        try:
+
+            def one(i):
+                stock_service.get_item(db.session, codes[i % len(codes)])
+                db.session.rollback()
+
+            return timed(one, n, warmup=50)
+        finally:
+            reading_only.reset(token)
+            db.session.remove()
+
+
+def export_rate(app, n: int) -> dict:
+    from shop.extensions import db
+    from shop.journal.export import export_journal
+
+    samples, size = [], 0
+    with app.app_context():
+        for _ in range(n):
+            started = time.perf_counter_ns()
+            journal = export_journal(db.session, timezone=app.config["SHOP_TZ"])
+            text = json.dumps(journal, ensure_ascii=False, indent=2)
+            samples.append(time.perf_counter_ns() - started)
+            size = len(text.encode())
+            entries = sum(len(v) for v in journal.values() if isinstance(v, list))
+            entries += sum(len(i.get("items", [])) for i in journal.get("intakes", []))
+            db.session.rollback()
+        db.session.remove()
+    return {"figure": Figure("journal export", "in-process", samples), "bytes": size,
+            "entries": entries, "sales": len(journal.get("sales", []))}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(prepared: Prepared):
+    """gunicorn with the repository's gunicorn.conf.py on 127.0.0.1 and a free port; always
+    stopped on the way out."""
+    port = free_port()
+    logfile = open(prepared.instance / "gunicorn.log", "wb")  # noqa: SIM115
+    env = dict(os.environ)
+    env.update(
+        {
+            "SHOP_BIND": f"127.0.0.1:{port}",
+            "BENCH_DATABASE": str(prepared.database),
+            "BENCH_INSTANCE": str(prepared.instance),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    process = subprocess.Popen(  # noqa: S603
+        [str(Path(sys.executable).parent / "gunicorn"), "bench.app:gunicorn_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped; see {prepared.instance / 'gunicorn.log'}")
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    probe.close()
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer within 90 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        logfile.close()
+
+
+def run_http(prepared: Prepared, label: str) -> dict:
+    out: dict = {"figures": {}}
+    figures = out["figures"]
+    log(f"{label}: over HTTP (gunicorn) ...")
+    with gunicorn(prepared) as port:
+        client = Http(port)
+        try:
+            sign_in_and_open_shift(client)
+            bench = Bench(client, prepared)
+            figures.update(bench.floor(repeats(300)))
+            global PROBE
+            PROBE = bench.probe_floor
+            figures["sale"] = Figure("sale", client.transport, timed(bench.sale_pages, repeats(60)))
+            figures["sale (API)"] = Figure(
+                "sale (API)", client.transport, timed(bench.sale_api, repeats(60))
+            )
+            figures["lookup (API)"] = Figure(
+                "lookup (API)",
+                client.transport,
+                timed(bench.lookup_api, repeats(1000, 200), warmup=20),
+            )
+            figures["lookup (item page)"] = Figure(
+                "lookup (item page)", client.transport, timed(bench.lookup_page, repeats(200))
+            )
+            figures["stock search"] = Figure(
+                "stock search", client.transport, timed(bench.search, repeats(80), warmup=4)
+            )
+            bench.fill_cart()
+            figures["counter page"] = Figure(
+                "counter page", client.transport, timed(bench.counter_page, repeats(100))
+            )
+            out["counter_weight"] = bench.counter_weight()
+            bench.empty_cart()
+            figures["close month"] = Figure(
+                "close month",
+                client.transport,
+                timed(bench.close_month, repeats(7, 3), warmup=1, before=bench.reopen_month),
+            )
+            figures["statement PDF"] = Figure(
+                "statement PDF",
+                client.transport,
+                timed(bench.statement_pdf, repeats(7, 3), warmup=1),
+            )
+            figures["statements PDF, all"] = Figure(
+                "statements PDF, all",
+                client.transport,
+                timed(bench.statements_pdf, repeats(3, 1), warmup=0),
+            )
+            figures[FLOOR] = bench.interleaved_floor()
+            out["receipts"] = receipts_printed(prepared, bench.sales)
+        finally:
+            PROBE = None
+            client.close()
+    return out
+
+
+def receipts_printed(prepared: Prepared, numbers: list[int]) -> dict:
+    """How the print thread did for the sales made over HTTP: printed or not, and how long
+    after the sale's commit (the job's creation) the receipt had gone to the printer."""
+    deadline = time.monotonic() + 30
+    connection = sqlite3.connect(prepared.database, timeout=30)
+    query = (
+        "SELECT s.number, j.status, j.created_at, j.finished_at FROM print_job j "
+        "JOIN sale s ON s.id = j.sale_id WHERE j.kind = 'receipt' AND s.number >= ?"
+    )
+    wanted = set(numbers)
+    while True:
+        rows = [
+            row[1:]
+            for row in connection.execute(query, (min(numbers),)).fetchall()
+            if row[0] in wanted
+        ]
+        if all(r[0] in ("printed", "failed") for r in rows) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    connection.close()
+    waits = []
+    for _status, created, finished in rows:
+        if finished:
+            waits.append(
+                int(
+                    (datetime.fromisoformat(finished) - datetime.fromisoformat(created))
+                    .total_seconds() * 1e9
+                )
+            )  # fmt: skip
+    return {
+        "sales": len(numbers),
+        "printed": sum(1 for r in rows if r[0] == "printed"),
+        "figure": Figure("receipt printed after commit", "HTTP", waits) if waits else None,
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+
+def machine() -> dict:
+    from importlib.metadata import version
+
+    cpu = "?"
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
+    commit = "?"
+    with suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(  # noqa: S603
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(  # noqa: S603
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+        if dirty:
+            commit += " (with uncommitted changes)"
+    harfbuzz = "?"
+    with suppress(OSError, subprocess.SubprocessError):
+        found = subprocess.run(  # noqa: S603
+            ["ldconfig", "-p"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,  # noqa: S607
+        ).stdout
+        harfbuzz = "yes" if "libharfbuzz-subset" in found else "no"
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "versions": ", ".join(
+            f"{name} {version(name)}"
+            for name in ("flask", "sqlalchemy", "weasyprint", "gunicorn", "jinja2", "werkzeug")
+        ),
+        "harfbuzz_subset": harfbuzz,
+        "commit": commit,
+    }
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    scale = float(os.environ.get("BENCH_SCALE", "0.25"))
+    small_scale = scale / 10
+    began = time.monotonic()
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+
+    main_db, main_meta = build_shop(scale, LAST_MONTH_SALES)
+    small_db, small_meta = build_shop(small_scale, None)
+
+    # The main shop in process, then again (a fresh copy) over HTTP.
+    path, instance = working_copy(main_db, "main-inprocess")
+    main_prep = prepare(path, instance)
+    inproc = run_in_process(main_prep, "main")
+    path, instance = working_copy(main_db, "main-http")
+    http_prep = prepare(path, instance)
+    over_http = run_http(http_prep, "main")
+    # The ten-times comparison: the same sales on the main and the small shop, one after
+    # the other, so that both see the same machine.
+    path, instance = working_copy(main_db, "main-compare")
+    big_prep = prepare(path, instance)
+    path, instance = working_copy(small_db, "small-compare")
+    small_prep = prepare(path, instance)
+    small = run_comparison(big_prep, small_prep)
+
+    report = Report(
+        scale=scale,
+        main_meta=main_meta,
+        small_meta=small_meta,
+        main_prep=main_prep,
+        small_prep=small_prep,
+        inproc=inproc,
+        over_http=over_http,
+        small=small,
+        started_at=started_at,
+        seconds=time.monotonic() - began,
+        load=(load_before, os.getloadavg()),
+    )
+    text = report.markdown()
+    RESULTS.write_text(text)
+    print(text)
+    log(f"written to {RESULTS} in {time.monotonic() - began:.0f} s")
+    return 0
+
+
+@dataclass
+class Report:
+    scale: float
+    main_meta: dict
+    small_meta: dict
+    main_prep: Prepared
+    small_prep: Prepared  # the small shop of the comparison
+    inproc: dict
+    over_http: dict
+    small: dict
+    started_at: datetime
+    seconds: float
+    load: tuple
+
+    def floor(self, run: dict) -> Figure:
+        return run["figures"][FLOOR]
+
+    def row(self, figure: Figure, floor: Figure, *, p99: bool = False, target: str = "",
+            verdict: str = "") -> str:  # fmt: skip
+        ratio = figure.median / floor.median if floor else None
+        return (
+            f"| {figure.name} | {figure.transport} | {figure.n} | {fmt(figure.median)} | "
+            f"{fmt(figure.pct(95))} | {fmt(figure.pct(99)) if p99 else '–'} | "
+            f"{fmt(ratio, 1)}× | {target} | {verdict} |"
+        )
+
+    def markdown(self) -> str:
+        m = machine()
+        lines = [
+            "# Benchmark results",
+            "",
+            "Written by `make bench` (`bench/run.py`); every number below comes from that run.",
+            "",
+            f"- **Date**: {self.started_at:%Y-%m-%d %H:%M} UTC; the whole run took "
+            f"{self.seconds / 60:.1f} min",
+            f"- **Machine**: {m['cpu']}, {m['memory']} RAM, {m['os']}; load average "
+            f"{self.load[0][0]:.2f} before, {self.load[1][0]:.2f} after",
+            f"- **Versions**: Python {m['python']}, SQLite {m['sqlite']}, {m['versions']}; "
+            f"libharfbuzz-subset present: {m['harfbuzz_subset']}; commit {m['commit']}",
+            f"- **Repeats**: {'quick (BENCH_QUICK)' if QUICK else 'full'}; times in "
+            "milliseconds; p95/p99 by nearest rank",
+            "",
+        ]
+        lines += self.shops()
+        lines += self.table()
+        lines += self.targets()
+        return "\n".join(lines) + "\n"
+
+    def shops(self) -> list[str]:
+        out = ["## The shops measured", ""]
+        for label, meta, prep in (
+            ("main", self.main_meta, self.main_prep),
+            ("small (history ÷ 10)", self.small_meta, self.small_prep),
+        ):
+            c = meta["counts"]
+            out.append(
+                f"- **{label}**: scale {meta['scale']:g}"
+                + (f" with {meta['last_month_sales']:,} sales in {MONTH_TO_CLOSE}"
+                   if meta["last_month_sales"] else "")
+                + f" — {c['members']} members, {c['items']:,} items and {c['lots']} lots in "
+                f"{c['intakes']:,} intakes, {c['shifts']:,} shifts, {c['sales']:,} sales "
+                f"({c['sale_lines']:,} lines, {c['voids']} voided), {c['refunds']} refunds, "
+                f"{c['price_changes']} price changes, {c['disposals']:,} disposals, "
+                f"{c['expenses']} expenses, {c['closed_months']} closed months; "
+                f"{prep.counts['in_stock']:,} items on the rail when measured (a shop with "
+                f"fewer than {ITEMS_NEEDED} gets a bag donated that morning). Journal "
+                f"{meta['journal_bytes'] / 1e6:.1f} MB, generated in {meta['generate_s']:.1f} s, "
+                f"imported in {meta['import_s']:.1f} s (built {meta['built_at']})."
+            )  # fmt: skip
+        out += [
+            "",
+            "Full size (`BENCH_SCALE=1`) is three years, 25 members, about 150,000 items and "
+            "120,000 sales; the default scale keeps the three years and the members and "
+            "scales the number of items and sales (see the notes for why and for the import "
+            "rate behind it).",
+            "",
+        ]
+        return out
+
+    def table(self) -> list[str]:
+        out = [
+            "## Figures",
+            "",
+            "Median, p95 and p99 in ms over n runs; × floor is the median over the median of "
+            "the floor measured the same way (in process or over HTTP) in this run.",
+            "",
+            "| what | how | n | median | p95 | p99 | × floor | target | holds? |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        verdicts = self.verdicts()
+        for run in (self.inproc, self.over_http):
+            floor = self.floor(run)
+            ordered = {FLOOR: floor, **run["figures"]}
+            for name, figure in ordered.items():
+                p99 = name.startswith("lookup") or name.startswith("floor")
+                target, verdict = verdicts.get((name, figure.transport), ("", ""))
+                out.append(self.row(figure, floor, p99=p99, target=target, verdict=verdict))
+        in_process_floor = self.floor(self.inproc)
+        for name, figure in self.small["figures"].items():
+            target, verdict = verdicts.get((name, "in-process"), ("", ""))
+            out.append(self.row(figure, in_process_floor, target=target, verdict=verdict))
+        export = self.inproc["export"]
+        meta = self.main_meta
+        out += [
+            "",
+            "| rate | figure |",
+            "|---|---|",
+            f"| journal import (main shop, through the services) | "
+            f"{meta['counts']['sales'] / meta['import_s']:,.0f} sales/s; "
+            f"{meta['journal_bytes'] / 1e6 / meta['import_s']:.2f} MB/s; "
+            f"{meta['import_s']:.1f} s for the whole journal |",
+            f"| journal import (small shop) | "
+            f"{self.small_meta['counts']['sales'] / self.small_meta['import_s']:,.0f} sales/s; "
+            f"{self.small_meta['import_s']:.1f} s |",
+            f"| journal export (main shop, n={export['figure'].n}, median) | "
+            f"{export['sales'] / (export['figure'].median / 1000):,.0f} sales/s; "
+            f"{export['bytes'] / 1e6 / (export['figure'].median / 1000):.1f} MB/s; "
+            f"{export['figure'].median / 1000:.1f} s for {export['bytes'] / 1e6:.1f} MB |",
+        ]
+        receipts = self.over_http.get("receipts", {})
+        if receipts.get("figure"):
+            r = receipts["figure"]
+            out.append(
+                f"| receipts printed by gunicorn's print thread (HTTP sales) | "
+                f"{receipts['printed']} of {receipts['sales']}; commit → sent to the printer: "
+                f"median {fmt(r.median)} ms, p95 {fmt(r.pct(95))} ms |"
+            )
+        weight = self.inproc["counter_weight"]
+        out += [
+            "",
+            "Counter page (with three items in the cart), as a browser loads it: "
+            f"{weight['total_bytes'] / 1024:.1f} KB in {weight['requests']} requests "
+            f"(HTML {weight['html_bytes'] / 1024:.1f} KB; "
+            + ", ".join(f"{url} {size / 1024:.1f} KB" for url, size in weight["files"].items())
+            + "); requests to another host: "
+            + (", ".join(weight["other_hosts"]) if weight["other_hosts"] else "none")
+            + ".",
+            f"Statement PDF of member {self.main_prep.statement_member} for {MONTH_TO_CLOSE} "
+            f"(the most lines, {self.main_prep.counts['statement_lines']} sold): "
+            f"{self.inproc['statement_pages']} pages; all members: "
+            f"{self.inproc['statements_pages']} pages. {MONTH_TO_CLOSE} holds "
+            f"{self.main_prep.counts['month_sales']:,} sales.",
+            "",
+        ]
+        return out
+
+    def verdicts(self) -> dict:
+        v: dict = {}
+        for run in (self.inproc, self.over_http):
+            f = run["figures"]
+            floor = self.floor(run)
+            t = floor.transport
+            sale = f["sale (API)"].median / floor.median
+            v[("sale (API)", t)] = ("≤ 3× floor", _yes(sale <= 3, f"{sale:.1f}×"))
+            per_request = f["sale"].median / (8 * floor.median)
+            v[("sale", t)] = (
+                "≤ 3× floor per request (8 requests)",
+                _yes(per_request <= 3, f"{per_request:.1f}× per request"),
+            )
+            p99 = f["lookup (API)"].pct(99)
+            v[("lookup (API)", t)] = ("p99 < 2 ms", _yes(p99 < 2, f"p99 {p99:.2f} ms"))
+            if "lookup (service)" in f:
+                p99 = f["lookup (service)"].pct(99)
+                v[("lookup (service)", t)] = ("p99 < 2 ms", _yes(p99 < 2, f"p99 {p99:.2f} ms"))
+            close = f["close month"].median
+            v[("close month", t)] = ("< 1 s", _yes(close < 1000, f"{close:,.0f} ms"))
+            one = f["statement PDF"].median
+            v[("statement PDF", t)] = ("< 1 s", _yes(one < 1000, f"{one:,.0f} ms"))
+            every = f["statements PDF, all"].median
+            v[("statements PDF, all", t)] = ("< 10 s", _yes(every < 10_000, f"{every:,.0f} ms"))
+            weight = run["counter_weight"]
+            ok = weight["total_bytes"] < 150 * 1024 and not weight["other_hosts"]
+            v[("counter page", t)] = (
+                "< 150 KB, same host",
+                _yes(ok, f"{weight['total_bytes'] / 1024:.0f} KB, {weight['requests']} requests"),
+            )
+        for name in ("sale", "sale (API)"):
+            big = self.small["figures"][f"{name} — main shop"].median
+            little = self.small["figures"][f"{name} — small shop"].median
+            v[(f"{name} — main shop", "in-process")] = (
+                "main ÷ small ≤ 1.2",
+                _yes(big / little <= 1.2, f"{big / little:.2f}"),
+            )
+        return v
+
+    def targets(self) -> list[str]:
+        notes = BENCH / "NOTES.md"
+        return [notes.read_text()] if notes.exists() else []
+
+
+def _yes(ok: bool, detail: str) -> str:
+    return f"{'yes' if ok else '**no**'} ({detail})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
