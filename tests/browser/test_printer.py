@@ -37,9 +37,9 @@ def test_set_up_the_printer_sell_with_the_cable_out_and_reprint(
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(f"{live_server}/")
     page.get_by_role("link", name="Máy in hóa đơn").click()
-    assert page.get_by_label("Địa chỉ IP hoặc tên").is_hidden()
+    expect(page.get_by_label("Địa chỉ IP hoặc tên")).to_be_hidden()  # the script has run
     page.get_by_label("Máy in nối bằng gì").select_option("network")
-    assert page.get_by_label("Mã hãng USB").is_hidden()
+    expect(page.get_by_label("Mã hãng USB")).to_be_hidden()
     page.get_by_label("Địa chỉ IP hoặc tên").fill("127.0.0.1")
     page.get_by_label("Cổng").fill(str(port))
     page.get_by_label("Ngăn kéo tiền").select_option("2")
