@@ -19,6 +19,7 @@ the date and the notes on each target.
     BENCH_SCALE=1 .venv/bin/python -m bench.run    # the full 120,000-sale shop
     BENCH_QUICK=1 ...                              # fewer repeats, for trying the script
     BENCH_PROFILE=1 ...                            # pyinstrument profiles in bench/profiles/
+    BENCH_OUT=bench/results-scale-1.md ...         # the table elsewhere than results.md
 """
 
 from __future__ import annotations
@@ -1122,9 +1123,10 @@ def main() -> int:
         load=(load_before, os.getloadavg()),
     )
     text = report.markdown()
-    RESULTS.write_text(text)
+    out = Path(os.environ.get("BENCH_OUT") or RESULTS)
+    out.write_text(text)
     print(text)
-    log(f"written to {RESULTS} in {time.monotonic() - began:.0f} s")
+    log(f"written to {out} in {time.monotonic() - began:.0f} s")
     return 0
 
 
