@@ -52,7 +52,7 @@ def _cleaned(value):
     if isinstance(value, list):
         return [_cleaned(item) for item in value]
     if isinstance(value, dict):
-        return {clean(key): _cleaned(item) for key, item in value.items()}
+        return {key: _cleaned(item) for key, item in value.items()}  # keys: named back as sent
     return value
 
 
