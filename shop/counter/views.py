@@ -27,7 +27,7 @@ from shop.forms import select_choices
 from shop.members.forms import member_choices
 from shop.messages import PRINT_REASONS
 from shop.models import PaymentMethod
-from shop.printer.views import status_message
+from shop.printer.views import printer_ready, status_message
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
@@ -50,8 +50,12 @@ def counter():
     view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
     pay = PayForm(formdata=None)
     pay.client_id.data = str(uuid.uuid4())
-    unprinted = printing_service.not_printed(
-        db.session, since=printing_service.recently(clock.now()), by=member
+    unprinted = (
+        printing_service.not_printed(
+            db.session, since=printing_service.recently(clock.now()), by=member
+        )
+        if printer_ready()  # a shop without a printer has nothing to look for
+        else []
     )
     return render_template(
         "counter/counter.html",
