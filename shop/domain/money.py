@@ -150,3 +150,21 @@ def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     for _, index in sorted(remainders)[:left]:
         parts[index] += 1
     return parts
+
+
+def short_dong(amount: int, units: tuple[str, str, str] = ("k", "tr", "tỷ")) -> str:
+    """An amount of đồng in a few characters: 950 → "950", 85.000 → "85 k",
+    1.250.000 → "1,3 tr", 2.000.000.000 → "2 tỷ" (``units``: thousand, million, billion
+    in the reader's words). Rounded half away from zero; for charts, never for sums."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise TypeError("amount must be an int of đồng")
+    sign = "−" if amount < 0 else ""
+    value = abs(amount)
+    thousand, million, billion = units
+    for size, unit in ((10**9, billion), (10**6, million), (10**3, thousand)):
+        if value >= size:
+            tenths = (value * 10 + size // 2) // size
+            whole, tenth = divmod(tenths, 10)
+            number = f"{whole}" if tenth == 0 or whole >= 100 else f"{whole},{tenth}"
+            return f"{sign}{number} {unit}"
+    return f"{sign}{value}"

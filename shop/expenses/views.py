@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
-from shop.domain.calendar import local_date
 from shop.expenses import bp
 from shop.extensions import db
 from shop.services import expenses as expense_service
@@ -13,10 +12,6 @@ from shop.services import month as month_service
 from shop.services.errors import InvalidInput
 from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
 from shop.views import show_error_on_form
-
-
-def _today():
-    return local_date(clock.now(), current_app.config["SHOP_TZ"])
 
 
 def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
@@ -33,7 +28,7 @@ def list_expenses():
     """The expenses of a month (``?month=YYYY-MM``, this month by default), and a form to
     record one."""
     tz = current_app.config["SHOP_TZ"]
-    month = request.args.get("month") or month_service.month_of(_today(), tz)
+    month = request.args.get("month") or month_service.month_of(clock.today(), tz)
     try:
         month = month_service.parse_month(month)
     except InvalidInput:
@@ -58,7 +53,7 @@ def list_expenses():
         else:
             status = 422
     elif form.spent_on.data is None:
-        form.spent_on.data = _today()
+        form.spent_on.data = clock.today()
     expenses = expense_service.expenses_of(db.session, month, removed=True)
     return (
         render_template(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from shop.domain.money import format_dong
+from shop.i18n import format_day
 from shop.printing.receipt import Receipt, ReceiptLabels, ReceiptLine
 from shop.services.members import shop_profile
 
@@ -133,7 +134,7 @@ def z_report_slip(session: Session, report) -> Receipt:
         ]
     else:
         title = _("DAILY REPORT")
-        rows.append((_("Day"), report.day.strftime("%d/%m/%Y")))
+        rows.append((_("Day"), format_day(report.day)))
     rows += [
         (_("Completed sales"), str(report.sales_count)),
         (_("Pieces sold"), str(report.pieces)),

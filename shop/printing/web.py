@@ -42,11 +42,13 @@ def tag_pdf_response(items, filename: str) -> Response:
 
     tags = tags_for(db.session, items)
     db.session.rollback()  # nothing to write; release the database before the slow part
-    pdf = render_tag_sheet(tags, labels=tag_labels())
+    return pdf_response(render_tag_sheet(tags, labels=tag_labels()), filename)
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF to open in the browser (and save under ``filename``)."""
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
-        },
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )

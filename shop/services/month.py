@@ -36,6 +36,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG, format_dong
 from shop.domain.pricing import Policy, month_key, policy_for_month
 from shop.domain.sale import refund_owner_loss
+from shop.i18n import format_day
 from shop.models import (
     ClosedMonth,
     ClosedMonthMember,
@@ -591,7 +592,7 @@ def _close_refusal(
             _l(
                 "%(month)s has not ended yet: it can be closed from %(day)s on.",
                 month=label,
-                day=end.date().strftime("%d/%m/%Y"),
+                day=format_day(end.date()),
             ),
             "month",
         )

@@ -3,16 +3,22 @@
 Plain SVG text with no script, no style sheet and nothing fetched: the page's Content
 Security Policy and WeasyPrint's fetcher both take it as it is. Bars are black and grey so a
 black-and-white print reads like the screen. Every text is escaped; amounts are whole đồng,
-shown short ("1,2 tr", "850 k") so that a bar's label never runs into the next.
+shown short ("1,2 tr", "850 k", in the reader's words) so that a bar's label never runs into
+the next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
+
+from shop.domain.money import short_dong
+
+#: How an amount of đồng is written on a chart ("85 k"), in the reader's language.
+Short = Callable[[int], str]
 
 #: Drawing units (the SVG's viewBox); the page scales the chart to its width.
 WIDTH = 640
@@ -29,22 +35,6 @@ class Point:
 
     label: str
     value: int
-
-
-def short_dong(amount: int) -> str:
-    """An amount of đồng in a few characters: 950 → "950", 85.000 → "85 k",
-    1.250.000 → "1,3 tr", 2.000.000.000 → "2 tỷ". Rounded half away from zero."""
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        raise TypeError("amount must be an int of đồng")
-    sign = "−" if amount < 0 else ""
-    value = abs(amount)
-    for size, unit in ((10**9, "tỷ"), (10**6, "tr"), (10**3, "k")):
-        if value >= size:
-            tenths = (value * 10 + size // 2) // size
-            whole, tenth = divmod(tenths, 10)
-            number = f"{whole}" if tenth == 0 or whole >= 100 else f"{whole},{tenth}"
-            return f"{sign}{number} {unit}"
-    return f"{sign}{value}"
 
 
 def _nice_step(span: int, ticks: int = 4) -> int:
@@ -73,7 +63,9 @@ def _text(
     )
 
 
-def column_chart(points: Sequence[Point], *, title: str, height: int = 210) -> Markup:
+def column_chart(
+    points: Sequence[Point], *, title: str, height: int = 210, short: Short = short_dong
+) -> Markup:
     """Vertical bars, one per point, with the zero line and a round grid; negative values
     hang below zero in red. An empty chart says nothing was recorded (the title stays)."""
     top, bottom, left, right = 34, 36, 56, 8
@@ -96,7 +88,7 @@ def column_chart(points: Sequence[Point], *, title: str, height: int = 210) -> M
             f'<line x1="{left}" x2="{WIDTH - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="{INK if tick == 0 else GRID}" stroke-width="{1.2 if tick == 0 else 0.8}"/>'
         )
-        parts.append(_text(left - 6, y(tick) + 4, short_dong(tick), size=10, anchor="end"))
+        parts.append(_text(left - 6, y(tick) + 4, short(tick), size=10, anchor="end"))
         tick += step
     if points:
         slot = plot_w / len(points)
@@ -114,13 +106,13 @@ def column_chart(points: Sequence[Point], *, title: str, height: int = 210) -> M
             if point.value and slot >= 30:
                 # A loss's label sits just above the zero line, clear of the months below.
                 label_y = y(point.value) - 4 if point.value > 0 else y(0) - 4
-                parts.append(_text(centre, label_y, short_dong(point.value), size=10))
+                parts.append(_text(centre, label_y, short(point.value), size=10))
             if index % label_every == 0:
                 parts.append(_text(centre, height - bottom + 16, point.label, size=11))
     return _svg(parts, height, title)
 
 
-def bar_chart(points: Sequence[Point], *, title: str) -> Markup:
+def bar_chart(points: Sequence[Point], *, title: str, short: Short = short_dong) -> Markup:
     """Horizontal bars, one row per point (members by what they earned), longest first as
     given; negative values in red to the left of the zero line."""
     row, top, left, right = 26, 34, 150, 70
@@ -148,9 +140,7 @@ def bar_chart(points: Sequence[Point], *, title: str) -> Markup:
         )
         name = point.label if len(point.label) <= 22 else point.label[:21] + "…"
         parts.append(_text(left - 8, y + row / 2 + 2, name, size=12, anchor="end"))
-        parts.append(
-            _text(x1 + 6, y + row / 2 + 2, short_dong(point.value), size=11, anchor="start")
-        )
+        parts.append(_text(x1 + 6, y + row / 2 + 2, short(point.value), size=11, anchor="start"))
     return _svg(parts, height, title)
 
 

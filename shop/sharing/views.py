@@ -6,14 +6,18 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
-from shop.domain.calendar import local_date
+from shop.domain import sharing
+from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
 from shop.models import Role
 from shop.printing.pdf import html_to_pdf
+from shop.printing.tags import month_band
+from shop.printing.web import pdf_response
 from shop.services import month as month_service
 from shop.services import month_report as report_service
 from shop.services import statements as statement_service
@@ -44,7 +48,7 @@ def _tz():
 
 
 def _this_month() -> str:
-    return month_service.month_of(local_date(clock.now(), _tz()), _tz())
+    return month_service.month_of(clock.today(), _tz())
 
 
 def _month(month: str) -> str:
@@ -56,15 +60,7 @@ def _month(month: str) -> str:
 
 def _pdf(html: str, filename: str):
     db.session.rollback()  # the data is read; nothing held while WeasyPrint works
-    pdf = html_to_pdf(html)
-    return (
-        pdf,
-        200,
-        {
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'inline; filename="{filename}"',
-        },
-    )
+    return pdf_response(html_to_pdf(html), filename)
 
 
 @bp.get("/months/")
@@ -107,24 +103,37 @@ def show_month(month: str):
     return render_template("sharing/month.html", **_report_context(report))
 
 
+def _short(amount: int) -> str:
+    """An amount on a chart, with the units in her language ("85 k", "1,3 tr")."""
+    units = (
+        pgettext("short amount", "k"),
+        pgettext("short amount", "M"),
+        pgettext("short amount", "bn"),
+    )
+    return short_dong(amount, units)
+
+
 def _report_context(report) -> dict:
     months = [
         Point(_short_month(point.month), point.net_sales_dong - point.refunds_dong)
         for point in report.history
     ]
     charts = {
-        "sales": column_chart(months, title=_("Sales after refunds")),
+        "sales": column_chart(months, title=_("Sales after refunds"), short=_short),
         "result": column_chart(
             [Point(_short_month(p.month), p.result_dong) for p in report.history],
             title=_("Result"),
+            short=_short,
         ),
         "fund": column_chart(
             [Point(_short_month(p.month), p.fund_dong) for p in report.history],
             title=_("Group fund (reserve so far)"),
+            short=_short,
         ),
         "earned": bar_chart(
             [Point(member.name, amount) for member, amount in report.earned_12],
             title=_("Earned by each member over these months"),
+            short=_short,
         ),
     }
     return {
@@ -144,8 +153,8 @@ def _report_context(report) -> dict:
 
 
 def _short_month(month: str) -> str:
-    year, number = month.split("-")
-    return f"T{int(number)}/{year[2:]}"
+    """ "T11/26": the month as the price tags' colour band names it."""
+    return month_band(sharing.month_bounds(month)[0]).label
 
 
 @bp.get("/months/<month>/report.pdf")
@@ -222,7 +231,7 @@ def payouts(month: str):
         else:
             status = 422
     elif form.paid_on.data is None:
-        form.paid_on.data = local_date(clock.now(), tz)
+        form.paid_on.data = clock.today()
     return (
         render_template(
             "sharing/payouts.html",
@@ -422,11 +431,4 @@ def statements_rendered(month: str, render_id: str):
     path = batch.pdf_path(current_app._get_current_object(), render_id)
     if state is None or state.get("month") != month or path is None:
         abort(404)
-    return (
-        path.read_bytes(),
-        200,
-        {
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'inline; filename="sao-ke-{month}.pdf"',
-        },
-    )
+    return pdf_response(path.read_bytes(), f"sao-ke-{month}.pdf")

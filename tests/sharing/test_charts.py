@@ -2,7 +2,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from shop.sharing.charts import Point, bar_chart, column_chart, short_dong
+from shop.domain.money import short_dong
+from shop.sharing.charts import Point, bar_chart, column_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
