@@ -109,3 +109,10 @@ AUDIT_SUBJECTS = {
     "expense": _l("expense"),
     "token": _l("token"),
 }
+#: Why a sign-in was refused, as the audit log keeps it.
+SIGN_IN_OUTCOMES = {
+    "wrong_pin": _l("wrong PIN"),
+    "locked": _l("locked after wrong PINs"),
+    "unknown": _l("unknown phone number"),
+    "left": _l("has left the shop"),
+}

@@ -114,8 +114,11 @@ def shop_settings():
 @coordinator_required
 def audit_log():
     """What was done that the money or the members depend on; read only, newest first."""
-    from shop.messages import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_SUBJECTS
+    from shop.members.forms import ROLE_LABELS
+    from shop.messages import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_SUBJECTS, SIGN_IN_OUTCOMES
     from shop.services import audit
+    from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
+    from shop.stock.forms import DISPOSAL_LABELS
 
     action = request.args.get("action") or None
     if action is not None and action not in audit.ACTIONS:
@@ -127,4 +130,12 @@ def audit_log():
         actions=AUDIT_ACTIONS,
         fields=AUDIT_FIELDS,
         subjects=AUDIT_SUBJECTS,
+        # Values kept as codes (cash, rent, returned_to_owner, coordinator) in her words.
+        values={
+            **PAYOUT_METHOD_LABELS,
+            **DISPOSAL_LABELS,
+            **CATEGORY_LABELS,
+            **ROLE_LABELS,
+            **SIGN_IN_OUTCOMES,
+        },
     )

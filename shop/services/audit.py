@@ -109,7 +109,8 @@ def events(
                     action="sign_in" if row.outcome == "ok" else "sign_in_failed",
                     by=row.member,
                     subject=row.phone or "",
-                    detail={"method": row.method, "outcome": row.outcome},
+                    # A refusal says why (wrong PIN, locked, …); a sign-in needs no more.
+                    detail={} if row.outcome == "ok" else {"outcome": row.outcome},
                 )
             )
     if action not in ("sign_in", "sign_in_failed"):
