@@ -47,3 +47,25 @@ def test_hong_closes_february_in_a_few_taps(phone, live_server, trial, clock):
     expect(phone.get_by_test_id("month-state")).to_contain_text("Đã chốt sổ")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/months/", "months"),
+        ("/expenses/?month=2026-11", "expenses"),
+        ("/expenses/1", "expense-edit"),
+        ("/months/2027-01/payouts", "payouts"),
+        ("/settings/sharing", "sharing-settings"),
+        ("/audit", "audit"),
+        ("/printer/", "printer-settings-empty"),
+        ("/months/2026-11/close", "close-closed-month"),
+    ],
+)
+def test_the_coordinators_month_pages_fit_a_phone(phone, live_server, trial, path, name):
+    sign_in(phone, live_server, 1)
+    phone.goto(f"{live_server}{path}")
+    expect(phone.locator("h1")).to_be_visible()
+    screenshot(phone, f"{name}-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+    assert phone.foreign_requests == [] and phone.console_errors == []
