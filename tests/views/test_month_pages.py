@@ -134,6 +134,37 @@ def test_statements_pdf_in_plain_vietnamese(app, trial):
     assert "Nguyễn Thị Út" in own and "2.764 ₫" in own and "Nguyễn Thị Ngọc" not in own
 
 
+def test_statement_pdf_gives_each_sold_item_one_line(app, trial):
+    """On paper each of her sold items is one line: day, code, what it sold for, her rate and
+    her part (and the total once, not repeated at the foot of every page)."""
+    from shop.extensions import db
+    from shop.i18n import format_day
+    from shop.services import statements as statement_service
+
+    with app.app_context():
+        owner = statement_service.member_by_number(db.session, 3)
+        sold = statement_service.statement(
+            db.session, owner, "2026-11", app.config["SHOP_TZ"]
+        ).sold
+        db.session.rollback()
+    assert sold
+    with app.test_request_context():
+        days = [format_day(line.sold_on) for line in sold]
+    text = pdf_text(phone_of(app, 3).get("/months/2026-11/statements/3.pdf"))
+
+    def dong(amount: int) -> str:
+        return re.escape(f"{amount:,}".replace(",", ".") + " ₫")
+
+    for line, day in zip(sold, days, strict=True):
+        row = (
+            rf"(?m)^\s*{re.escape(day)}\s+{re.escape(line.code)}\s+.*\S\s+{dong(line.net_dong)}"
+            rf"\s+{line.consignor_bp / 100:g}%\s+{dong(line.split_dong)}\s*$"
+        )
+        assert re.search(row, text), (row, text)
+    lines = text.splitlines()
+    assert sum("Tổng cộng" in text for text in lines) == 1
+
+
 def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
     hong = phone_of(app, 1)
     response = hong.get("/months/2027-01/report.pdf")
