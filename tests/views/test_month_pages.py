@@ -143,9 +143,7 @@ def test_statement_pdf_gives_each_sold_item_one_line(app, trial):
 
     with app.app_context():
         owner = statement_service.member_by_number(db.session, 3)
-        sold = statement_service.statement(
-            db.session, owner, "2026-11", app.config["SHOP_TZ"]
-        ).sold
+        sold = statement_service.statement(db.session, owner, "2026-11", app.config["SHOP_TZ"]).sold
         db.session.rollback()
     assert sold
     with app.test_request_context():
