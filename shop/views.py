@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, request, url_for
 from werkzeug.routing import IntegerConverter
 
-from shop.services.errors import ShopError
+from shop.extensions import db
+from shop.services.errors import InvalidInput, ShopError
 
 
 def show_error_on_form(form, error: ShopError) -> None:
@@ -17,6 +21,44 @@ def show_error_on_form(form, error: ShopError) -> None:
         field.errors = [*field.errors, str(error.message)]
     else:
         flash(str(error.message), "error")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a change asked for by a page: ``done`` once committed (``value`` is
+    what the service returned); otherwise ``status`` is the page's answer, 200 when nothing
+    was sent yet, 422 when the form or the service refused it."""
+
+    done: bool
+    status: int = 200
+    value: Any = None
+
+
+def save(change: Callable[[], Any], *, form=None) -> Outcome:
+    """Make ``change`` (service calls) in the request's transaction and commit it. When a
+    service refuses it (:class:`InvalidInput`), nothing of it is kept: the transaction is
+    rolled back and the refusal shown beside the form's field, or at the top of the page."""
+    try:
+        value = change()
+    except InvalidInput as error:
+        db.session.rollback()
+        if form is None:
+            flash(str(error.message), "error")
+        else:
+            show_error_on_form(form, error)
+        return Outcome(False, 422)
+    db.session.commit()
+    return Outcome(True, 200, value)
+
+
+def save_form(form, change: Callable[[], Any]) -> Outcome:
+    """:func:`save` for a page's form: ``change`` is made only when the form was sent and
+    is valid."""
+    if not form.is_submitted():
+        return Outcome(False, 200)
+    if not form.validate():
+        return Outcome(False, 422)
+    return save(change, form=form)
 
 
 def flash_form_errors(form) -> None:

@@ -33,7 +33,7 @@ from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.transfers import shop_bank, transfer_payload
-from shop.views import flash_form_errors, show_error_on_form
+from shop.views import flash_form_errors, save, save_form
 
 
 def _tz():
@@ -82,18 +82,15 @@ def counter():
 @bp.post("/shift/open")
 def open_shift():
     form = OpenShiftForm()
-    if form.validate_on_submit():
-        try:
-            counter_service.open_shift(
-                db.session, current_member(), form.opening_float_dong.data, at=clock.now()
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your shift is open. Good selling!"), "success")
-            return redirect(url_for("counter.counter"), code=303)
+    outcome = save_form(
+        form,
+        lambda: counter_service.open_shift(
+            db.session, current_member(), form.opening_float_dong.data, at=clock.now()
+        ),
+    )
+    if outcome.done:
+        flash(_("Your shift is open. Good selling!"), "success")
+        return redirect(url_for("counter.counter"), code=303)
     return render_template("counter/open_shift.html", form=form), 422
 
 
@@ -105,36 +102,31 @@ def close_shift():
         flash(_("You have no open shift."), "info")
         return redirect(url_for("counter.counter"), code=303)
     form = CloseShiftForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            counter_service.close_shift(
-                db.session, shift, form.counted_cash_dong.data, at=clock.now(), by=member
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            from shop.domain.money import format_dong
+    outcome = save_form(
+        form,
+        lambda: counter_service.close_shift(
+            db.session, shift, form.counted_cash_dong.data, at=clock.now(), by=member
+        ),
+    )
+    if outcome.done:
+        from shop.domain.money import format_dong
 
-            difference = shift.counted_cash_dong - shift.expected_cash_dong
-            flash(
-                _(
-                    "Your shift is closed. Expected %(expected)s, counted %(counted)s, "
-                    "difference %(difference)s.",
-                    expected=format_dong(shift.expected_cash_dong),
-                    counted=format_dong(shift.counted_cash_dong),
-                    difference=format_dong(difference),
-                ),
-                "success",
-            )
-            return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
-    elif form.is_submitted():
-        status = 422
+        difference = shift.counted_cash_dong - shift.expected_cash_dong
+        flash(
+            _(
+                "Your shift is closed. Expected %(expected)s, counted %(counted)s, "
+                "difference %(difference)s.",
+                expected=format_dong(shift.expected_cash_dong),
+                counted=format_dong(shift.counted_cash_dong),
+                difference=format_dong(difference),
+            ),
+            "success",
+        )
+        return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
     count = counter_service.cash_count(db.session, shift)
-    return render_template("counter/close_shift.html", form=form, shift=shift, count=count), status
+    return render_template(
+        "counter/close_shift.html", form=form, shift=shift, count=count
+    ), outcome.status
 
 
 def _back_to_counter():
@@ -183,8 +175,8 @@ def change_line(line_id: int):
     if not form.validate():
         flash_form_errors(form)
         return _back_to_counter()
-    try:
-        counter_service.change_cart_line(
+    save(
+        lambda: counter_service.change_cart_line(
             db.session,
             current_member(),
             line_id,
@@ -192,11 +184,7 @@ def change_line(line_id: int):
             discount_dong=form.discount_dong.data or 0,
             reason=form.discount_reason.data or "",
         )
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to_counter()
-    db.session.commit()
+    )
     return _back_to_counter()
 
 
@@ -206,18 +194,14 @@ def sale_discount():
     if not form.validate():
         flash_form_errors(form)
         return _back_to_counter()
-    try:
-        counter_service.set_cart_discount(
+    save(
+        lambda: counter_service.set_cart_discount(
             db.session,
             current_member(),
             form.sale_discount_dong.data or 0,
             form.discount_reason.data or "",
         )
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _back_to_counter()
-    db.session.commit()
+    )
     return _back_to_counter()
 
 
@@ -254,8 +238,9 @@ def pay():
             "error",
         )
         return _back_to_counter()
-    try:
-        sale, _new = counter_service.checkout(
+
+    def ring_up():
+        sale, new = counter_service.checkout(
             db.session,
             member,
             transfer_dong=transfer,
@@ -265,16 +250,16 @@ def pay():
             tz=_tz(),
             all_by_transfer=by_transfer,
         )
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        if new:
+            # Queued in the sale's own transaction, sent after it commits: the printer can
+            # never hold up or undo the sale.
+            printing_service.after_sale(db.session, sale, by=member)
+        return sale
+
+    outcome = save(ring_up)
+    if not outcome.done:
         return _back_to_counter()
-    if _new:
-        # Queued in the sale's own transaction, sent after it commits: the printer can
-        # never hold up or undo the sale.
-        printing_service.after_sale(db.session, sale, by=member)
-    db.session.commit()
-    return redirect(url_for("counter.show_sale", number=sale.number), code=303)
+    return redirect(url_for("counter.show_sale", number=outcome.value.number), code=303)
 
 
 @bp.get("/sales/")
@@ -331,14 +316,8 @@ def _to_sale(number: int, anchor: str | None = None):
 @bp.post("/sales/<int:number>/confirm")
 def confirm(number: int):
     sale = counter_service.get_sale(db.session, number)
-    try:
-        counter_service.confirm_transfer(db.session, sale, at=clock.now())
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _to_sale(number)
-    db.session.commit()
-    flash(_("Transfer received: sale %(number)s is complete.", number=number), "success")
+    if save(lambda: counter_service.confirm_transfer(db.session, sale, at=clock.now())).done:
+        flash(_("Transfer received: sale %(number)s is complete.", number=number), "success")
     return _to_sale(number)
 
 
@@ -349,17 +328,17 @@ def void(number: int):
     if not form.validate():
         flash(" ".join(str(m) for m in form.reason.errors), "error")
         return _to_sale(number, "void")
-    try:
+
+    def void_it():
         counter_service.void_sale(
             db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
         )
         printing_service.after_void(db.session, sale, by=current_member())
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _to_sale(number)
-    db.session.commit()
-    flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
+
+    if save(void_it).done:
+        flash(
+            _("Sale %(number)s is voided; its items are back in stock.", number=number), "success"
+        )
     return _to_sale(number)
 
 
@@ -371,7 +350,8 @@ def refund(number: int):
         flash_form_errors(form)
         return _to_sale(number, "refund")
     member = current_member()
-    try:
+
+    def give_back():
         refund = counter_service.refund_line(
             db.session,
             sale,
@@ -386,11 +366,9 @@ def refund(number: int):
             shift=counter_service.current_shift(db.session, member),
         )
         printing_service.after_refund(db.session, refund, by=member)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+
+    if not save(give_back).done:
         return _to_sale(number, "refund")
-    db.session.commit()
     flash(_("Money given back and recorded."), "success")
     return _to_sale(number)
 
@@ -408,49 +386,44 @@ def notebook_sale():
     if not form.is_submitted():
         form.client_id.data = str(uuid.uuid4())
         form.day.data = clock.today()
-    status = 200
-    if form.validate_on_submit():
+
+    def enter():
         at = local_moment(form.day.data, form.moment, _tz())
         cashier = next(m for m in members if str(m.number) == form.cashier.data)
-        try:
-            if at > clock.now():
-                raise InvalidInput(_("The time cannot be in the future."), "time")
-            lines = counter_service.parse_codes(form.codes.data)
-            shift = counter_service.shift_at(db.session, cashier, at)
-            if shift is None:
-                # Every sale belongs to a shift: its drawer and its hours depend on it.
-                raise InvalidInput(
-                    _("%(name)s had no shift open at that time.", name=cashier.name), "time"
-                )
-            discount = form.sale_discount_dong.data or 0
-            sale, _new = counter_service.record_sale(
-                db.session,
-                counter_service.SaleRequest(
-                    lines=tuple(lines),
-                    discount_dong=discount,
-                    discount_reason=form.discount_reason.data or "",
-                    client_id=form.client_id.data or None,
-                    all_by_transfer=form.method.data == "transfer",
-                ),
-                cashier=cashier,
-                at=at,
-                tz=_tz(),
-                entered_by=current_member(),
-                shift=shift,
-                require_shift=False,
-                transfer_confirmed=True,
+        if at > clock.now():
+            raise InvalidInput(_("The time cannot be in the future."), "time")
+        lines = counter_service.parse_codes(form.codes.data)
+        shift = counter_service.shift_at(db.session, cashier, at)
+        if shift is None:
+            # Every sale belongs to a shift: its drawer and its hours depend on it.
+            raise InvalidInput(
+                _("%(name)s had no shift open at that time.", name=cashier.name), "time"
             )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Sale %(number)s entered from the notebook.", number=sale.number), "success")
-            return redirect(url_for("counter.show_sale", number=sale.number), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render_template("counter/notebook.html", form=form), status
+        sale, _new = counter_service.record_sale(
+            db.session,
+            counter_service.SaleRequest(
+                lines=tuple(lines),
+                discount_dong=form.sale_discount_dong.data or 0,
+                discount_reason=form.discount_reason.data or "",
+                client_id=form.client_id.data or None,
+                all_by_transfer=form.method.data == "transfer",
+            ),
+            cashier=cashier,
+            at=at,
+            tz=_tz(),
+            entered_by=current_member(),
+            shift=shift,
+            require_shift=False,
+            transfer_confirmed=True,
+        )
+        return sale
+
+    outcome = save_form(form, enter)
+    if outcome.done:
+        number = outcome.value.number
+        flash(_("Sale %(number)s entered from the notebook.", number=number), "success")
+        return redirect(url_for("counter.show_sale", number=number), code=303)
+    return render_template("counter/notebook.html", form=form), outcome.status
 
 
 @bp.get("/sales/<int:number>/receipt")

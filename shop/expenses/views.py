@@ -11,7 +11,7 @@ from shop.services import expenses as expense_service
 from shop.services import month as month_service
 from shop.services.errors import InvalidInput
 from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
-from shop.views import show_error_on_form
+from shop.views import save, save_form
 
 
 def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
@@ -34,25 +34,14 @@ def list_expenses():
     except InvalidInput:
         abort(404)
     form = ExpenseForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                expense = expense_service.add_expense(
-                    db.session, _details(form), by=current_member()
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error_on_form(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("Expense recorded."), "success")
-                month = month_service.month_of(expense.spent_on, tz)
-                return redirect(url_for("expenses.list_expenses", month=month), code=303)
-        else:
-            status = 422
-    elif form.spent_on.data is None:
+    outcome = save_form(
+        form, lambda: expense_service.add_expense(db.session, _details(form), by=current_member())
+    )
+    if outcome.done:
+        flash(_("Expense recorded."), "success")
+        month = month_service.month_of(outcome.value.spent_on, tz)
+        return redirect(url_for("expenses.list_expenses", month=month), code=303)
+    if not form.is_submitted() and form.spent_on.data is None:
         form.spent_on.data = clock.today()
     expenses = expense_service.expenses_of(db.session, month, removed=True)
     return (
@@ -68,7 +57,7 @@ def list_expenses():
             previous=month_service.previous_month(month),
             next=month_service.next_month(month),
         ),
-        status,
+        outcome.status,
     )
 
 
@@ -80,38 +69,30 @@ def edit_expense(expense_id: int):
     form = ExpenseForm(obj=expense if request.method == "GET" else None)
     if request.method == "GET":
         form.category.data = expense.category.value
+    tz = current_app.config["SHOP_TZ"]
     status = 200
     if request.method == "POST":
-        try:
-            if request.form.get("action") == "remove":
-                expense_service.remove_expense(
+        if request.form.get("action") == "remove":
+            message = _("Expense removed.")
+            outcome = save(
+                lambda: expense_service.remove_expense(
                     db.session, expense, by=current_member(), at=clock.now()
-                )
-                message = _("Expense removed.")
-            elif form.validate():
-                expense_service.edit_expense(
-                    db.session, expense, _details(form), by=current_member(), at=clock.now()
-                )
-                message = _("Expense corrected.")
-            else:
-                message = None
-                status = 422
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
+                ),
+                form=form,
+            )
         else:
-            if message:
-                db.session.commit()
-                flash(message, "success")
-                tz = current_app.config["SHOP_TZ"]
-                return redirect(
-                    url_for(
-                        "expenses.list_expenses", month=month_service.month_of(expense.spent_on, tz)
-                    ),
-                    code=303,
-                )
-    tz = current_app.config["SHOP_TZ"]
+            message = _("Expense corrected.")
+            outcome = save_form(
+                form,
+                lambda: expense_service.edit_expense(
+                    db.session, expense, _details(form), by=current_member(), at=clock.now()
+                ),
+            )
+        if outcome.done:
+            flash(message, "success")
+            month = month_service.month_of(expense.spent_on, tz)
+            return redirect(url_for("expenses.list_expenses", month=month), code=303)
+        status = outcome.status
     month = month_service.month_of(expense.spent_on, tz)
     return (
         render_template(

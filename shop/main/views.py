@@ -12,8 +12,7 @@ from shop.members.forms import SetupForm, ShopSettingsForm
 from shop.models import Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
-from shop.services.errors import InvalidInput
-from shop.views import safe_next, show_error_on_form
+from shop.views import safe_next, save_form
 
 
 @bp.get("/")
@@ -31,33 +30,29 @@ def setup():
     if member_service.has_members(db.session):
         abort(404)
     form = SetupForm()
-    if form.validate_on_submit():
+
+    def set_up():
+        member_service.save_shop_profile(db.session, form.shop_name.data, form.shop_address.data)
+        stock_service.seed_categories(db.session)
         details = member_service.MemberDetails(
             name=form.name.data,
             phone=form.phone.data,
             role=Role.COORDINATOR,
             joined_on=clock.today(),
         )
-        try:
-            member_service.save_shop_profile(
-                db.session, form.shop_name.data, form.shop_address.data
-            )
-            stock_service.seed_categories(db.session)
-            member = member_service.create_member(
-                db.session,
-                details,
-                form.pin.data,
-                country_code=current_app.config["SHOP_COUNTRY_CODE"],
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-        else:
-            db.session.commit()
-            login_user(member)
-            flash(_("Welcome! You are the shop's first coordinator."), "success")
-            return redirect(url_for("members.list_members"))
-    return render_template("main/setup.html", form=form)
+        return member_service.create_member(
+            db.session,
+            details,
+            form.pin.data,
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        )
+
+    outcome = save_form(form, set_up)
+    if outcome.done:
+        login_user(outcome.value)
+        flash(_("Welcome! You are the shop's first coordinator."), "success")
+        return redirect(url_for("members.list_members"))
+    return render_template("main/setup.html", form=form), outcome.status
 
 
 @bp.get("/healthz")
@@ -84,30 +79,23 @@ def shop_settings():
     """The shop's name and address, where transfers go, and the receipt's last words."""
     profile = member_service.shop_profile(db.session)
     form = ShopSettingsForm(obj=profile)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            member_service.save_shop_settings(
-                db.session,
-                name=form.name.data,
-                address=form.address.data or "",
-                bank_bin=form.bank_bin.data or "",
-                bank_account=form.bank_account.data or "",
-                bank_account_name=form.bank_account_name.data or "",
-                receipt_footer=form.receipt_footer.data or "",
-                by=current_member(),
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("main.shop_settings"), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render_template("main/settings.html", form=form), status
+    outcome = save_form(
+        form,
+        lambda: member_service.save_shop_settings(
+            db.session,
+            name=form.name.data,
+            address=form.address.data or "",
+            bank_bin=form.bank_bin.data or "",
+            bank_account=form.bank_account.data or "",
+            bank_account_name=form.bank_account_name.data or "",
+            receipt_footer=form.receipt_footer.data or "",
+            by=current_member(),
+        ),
+    )
+    if outcome.done:
+        flash(_("Saved."), "success")
+        return redirect(url_for("main.shop_settings"), code=303)
+    return render_template("main/settings.html", form=form), outcome.status
 
 
 @bp.get("/audit")

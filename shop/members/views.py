@@ -14,8 +14,7 @@ from shop.members.forms import (
 )
 from shop.models import Role
 from shop.services import members as member_service
-from shop.services.errors import InvalidInput
-from shop.views import show_error_on_form
+from shop.views import save_form
 
 
 def details_from(form: MemberForm) -> member_service.MemberDetails:
@@ -47,30 +46,24 @@ def new_member():
     form = NewMemberForm()
     if not form.is_submitted():
         form.joined_on.data = clock.today()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            member = member_service.create_member(
-                db.session,
-                details_from(form),
-                form.pin.data,
-                country_code=current_app.config["SHOP_COUNTRY_CODE"],
-                by=current_member(),
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(
-                _("%(name)s is member number %(number)s.", name=member.name, number=member.number),
-                "success",
-            )
-            return redirect(url_for("members.list_members"), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render_template("members/form.html", form=form, member=None), status
+    outcome = save_form(
+        form,
+        lambda: member_service.create_member(
+            db.session,
+            details_from(form),
+            form.pin.data,
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            by=current_member(),
+        ),
+    )
+    if outcome.done:
+        member = outcome.value
+        flash(
+            _("%(name)s is member number %(number)s.", name=member.name, number=member.number),
+            "success",
+        )
+        return redirect(url_for("members.list_members"), code=303)
+    return render_template("members/form.html", form=form, member=None), outcome.status
 
 
 @bp.route("/<int:number>/edit", methods=["GET", "POST"])
@@ -80,27 +73,20 @@ def edit_member(number: int):
     form = MemberForm(obj=member)
     if not form.is_submitted():
         form.role.data = member.role.value
-    status = 200
-    if form.validate_on_submit():
-        try:
-            member_service.update_member(
-                db.session,
-                member,
-                details_from(form),
-                country_code=current_app.config["SHOP_COUNTRY_CODE"],
-                acting=current_member(),
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("members.list_members"), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render_template("members/form.html", form=form, member=member), status
+    outcome = save_form(
+        form,
+        lambda: member_service.update_member(
+            db.session,
+            member,
+            details_from(form),
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            acting=current_member(),
+        ),
+    )
+    if outcome.done:
+        flash(_("Saved."), "success")
+        return redirect(url_for("members.list_members"), code=303)
+    return render_template("members/form.html", form=form, member=member), outcome.status
 
 
 @bp.route("/<int:number>/pin", methods=["GET", "POST"])

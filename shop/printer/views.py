@@ -13,8 +13,8 @@ from shop.printer.forms import CONNECTION_LABELS, settings_form
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
-from shop.services.errors import InvalidInput, ShopError
-from shop.views import safe_next, show_error_on_form
+from shop.services.errors import ShopError
+from shop.views import safe_next, save_form
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -23,22 +23,15 @@ def settings():
     """Where the receipt printer is, its paper and drawer, a test print and the print log."""
     current = printing_service.printer_settings(db.session)
     form = settings_form(current)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            printing_service.save_printer_settings(
-                db.session, form.values(), by=current_member(), at=clock.now()
-            )
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Saved. Print a test page to check."), "success")
-            return redirect(url_for("printer.settings"), code=303)
-    elif form.is_submitted():
-        status = 422
+    outcome = save_form(
+        form,
+        lambda: printing_service.save_printer_settings(
+            db.session, form.values(), by=current_member(), at=clock.now()
+        ),
+    )
+    if outcome.done:
+        flash(_("Saved. Print a test page to check."), "success")
+        return redirect(url_for("printer.settings"), code=303)
     return (
         render_template(
             "printer/settings.html",
@@ -51,7 +44,7 @@ def settings():
             kinds=PRINT_JOB_KINDS,
             statuses=PRINT_JOB_STATUSES,
         ),
-        status,
+        outcome.status,
     )
 
 

@@ -27,7 +27,7 @@ from shop.sharing import bp
 from shop.sharing.charts import Point, bar_chart, column_chart
 from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS, PayoutForm
 from shop.stock.forms import DISPOSAL_LABELS
-from shop.views import show_error_on_form
+from shop.views import save, save_form
 
 PIECES_IN_LABELS = {
     "donation": _l("Pieces donated"),
@@ -172,16 +172,16 @@ def close_month(month: str):
     """Every figure first; closing freezes them and the settings they used."""
     month = _month(month)
     tz = _tz()
-    if request.method == "POST":
-        try:
-            month_service.close_month(db.session, month, by=current_member(), at=clock.now(), tz=tz)
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("%(month)s is closed.", month=month_service.month_label(month)), "success")
-            return redirect(url_for("sharing.show_month", month=month), code=303)
+    if (
+        request.method == "POST"
+        and save(
+            lambda: month_service.close_month(
+                db.session, month, by=current_member(), at=clock.now(), tz=tz
+            )
+        ).done
+    ):
+        flash(_("%(month)s is closed.", month=month_service.month_label(month)), "success")
+        return redirect(url_for("sharing.show_month", month=month), code=303)
     preview = month_service.preview_close(db.session, month, at=clock.now(), tz=tz)
     return render_template(
         "sharing/close.html",
@@ -206,31 +206,23 @@ def payouts(month: str):
         for row in figures.members
         if row.due_dong - row.paid_dong > 0
     )
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                month_service.record_payout(
-                    db.session,
-                    statement_service.member_by_number(db.session, int(form.member.data)),
-                    month,
-                    form.amount_dong.data,
-                    form.paid_on.data,
-                    form.method.data,
-                    by=current_member(),
-                    note=form.note.data or "",
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error_on_form(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("Payout recorded."), "success")
-                return redirect(url_for("sharing.payouts", month=month), code=303)
-        else:
-            status = 422
-    elif form.paid_on.data is None:
+    outcome = save_form(
+        form,
+        lambda: month_service.record_payout(
+            db.session,
+            statement_service.member_by_number(db.session, int(form.member.data)),
+            month,
+            form.amount_dong.data,
+            form.paid_on.data,
+            form.method.data,
+            by=current_member(),
+            note=form.note.data or "",
+        ),
+    )
+    if outcome.done:
+        flash(_("Payout recorded."), "success")
+        return redirect(url_for("sharing.payouts", month=month), code=303)
+    if not form.is_submitted() and form.paid_on.data is None:
         form.paid_on.data = clock.today()
     return (
         render_template(
@@ -244,7 +236,7 @@ def payouts(month: str):
             paid=month_service.payouts(db.session, month),
             methods=PAYOUT_METHOD_LABELS,
         ),
-        status,
+        outcome.status,
     )
 
 
@@ -352,30 +344,22 @@ def sharing_settings():
         months.append(month_service.next_month(months[-1]))
     form = SharingSettingsForm()
     form.from_month.choices = select_choices((m, month_service.month_label(m)) for m in months)
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                month_service.set_sharing_settings(
-                    db.session, form.from_month.data, form.policy(), by=current_member()
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error_on_form(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Saved: these settings apply from %(month)s on.",
-                        month=month_service.month_label(form.from_month.data),
-                    ),
-                    "success",
-                )
-                return redirect(url_for("sharing.sharing_settings"), code=303)
-        else:
-            status = 422
-    else:
+    outcome = save_form(
+        form,
+        lambda: month_service.set_sharing_settings(
+            db.session, form.from_month.data, form.policy(), by=current_member()
+        ),
+    )
+    if outcome.done:
+        flash(
+            _(
+                "Saved: these settings apply from %(month)s on.",
+                month=month_service.month_label(form.from_month.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("sharing.sharing_settings"), code=303)
+    if not form.is_submitted():
         form.from_month.data = current if current in months else months[0]
         form.fill(month_service.sharing_settings(db.session, form.from_month.data))
     history = [
@@ -384,7 +368,7 @@ def sharing_settings():
     ]
     return (
         render_template("sharing/settings.html", form=form, history=history),
-        status,
+        outcome.status,
     )
 
 

@@ -42,7 +42,7 @@ from shop.stock.forms import (
     PriceChangeForm,
     SearchForm,
 )
-from shop.views import int_arg, show_error_on_form
+from shop.views import int_arg, save, save_form
 
 PER_PAGE = 30
 
@@ -131,31 +131,22 @@ def new_intake():
     if not form.is_submitted():
         form.received_on.data = today
         form.kind.data = request.args.get("kind", IntakeKind.DONATION.value)
-    status = 200
-    if form.validate_on_submit():
+
+    def receive():
         day = form.received_on.data
         if day is not None and day > today:
-            form.received_on.errors = [_("The day cannot be in the future.")]
-            status = 422
-        else:
-            try:
-                intake = stock_service.receive_intake(
-                    db.session,
-                    intake_details(form),
-                    by=current_member(),
-                    tz=current_app.config["SHOP_TZ"],
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error_on_form(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                return redirect(url_for("stock.show_intake", ref=intake.ref), code=303)
-    elif form.is_submitted():
-        status = 422
+            raise InvalidInput(_("The day cannot be in the future."), "received_on")
+        return stock_service.receive_intake(
+            db.session, intake_details(form), by=current_member(), tz=current_app.config["SHOP_TZ"]
+        )
+
+    outcome = save_form(form, receive)
+    if outcome.done:
+        return redirect(url_for("stock.show_intake", ref=outcome.value.ref), code=303)
     donors = stock_service.find_donors(db.session, limit=200)
-    return render_template("stock/intake_new.html", form=form, donors=donors, **_labels()), status
+    return render_template(
+        "stock/intake_new.html", form=form, donors=donors, **_labels()
+    ), outcome.status
 
 
 def intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
@@ -201,29 +192,19 @@ def show_intake(ref: str):
             str(categories[0].id) if categories else None
         )
         form.condition.data = request.args.get("condition", Condition.GOOD.value)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            item = add_from_form(intake, form, categories)
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error_on_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Saved with code %(code)s.", code=item.code), "success")
-            return redirect(
-                url_for(
-                    "stock.show_intake",
-                    ref=ref,
-                    category=form.category.data,
-                    condition=form.condition.data,
-                    _anchor="add",
-                ),
-                code=303,
-            )
-    elif form.is_submitted():
-        status = 422
+    outcome = save_form(form, lambda: add_from_form(intake, form, categories))
+    if outcome.done:
+        flash(_("Saved with code %(code)s.", code=outcome.value.code), "success")
+        return redirect(
+            url_for(
+                "stock.show_intake",
+                ref=ref,
+                category=form.category.data,
+                condition=form.condition.data,
+                _anchor="add",
+            ),
+            code=303,
+        )
     today, policy = today_policy()
     suggestions = {
         f"{cat}:{cond}": price
@@ -239,7 +220,7 @@ def show_intake(ref: str):
         policy=policy,
         today=today,
         **_labels(),
-    ), status
+    ), outcome.status
 
 
 @bp.get("/intake/<ref>/tags.pdf")
@@ -349,47 +330,31 @@ def show_item(code: str):
     price_form = PriceChangeForm(prefix="price")
     disposal_form = DisposalForm(prefix="out")
     status = 200
-    action = request.form.get("action")
     if request.method == "POST":
-        try:
-            if action == "price" and price_form.validate():
-                stock_service.change_price(
+        action = request.form.get("action")
+        if action == "price":
+            message = _("New price saved.")
+            outcome = save_form(
+                price_form,
+                lambda: stock_service.change_price(
                     db.session,
                     item,
                     price_form.price_dong.data,
                     by=current_member(),
                     at=clock.now(),
                     reason=price_form.reason.data,
-                )
-                db.session.commit()
-                flash(_("New price saved."), "success")
-                return redirect(url_for("stock.show_item", code=code), code=303)
-            if action == "dispose" and disposal_form.validate():
-                kind = DisposalKind(disposal_form.kind.data)
-                if (
-                    kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF)
-                    and current_member().role != Role.COORDINATOR
-                ):
-                    abort(403)
-                stock_service.dispose(
-                    db.session,
-                    item,
-                    kind,
-                    by=current_member(),
-                    at=clock.now(),
-                    note=disposal_form.note.data,
-                    owner_consents=disposal_form.owner_consents.data,
-                )
-                db.session.commit()
-                flash(_("Saved."), "success")
-                return redirect(url_for("stock.show_item", code=code), code=303)
-            if action not in ("price", "dispose"):
-                abort(400)
-        except InvalidInput as error:
-            db.session.rollback()
-            item = stock_service.get_item(db.session, code)
-            show_error_on_form(price_form if action == "price" else disposal_form, error)
-        status = 422
+                ),
+            )
+        elif action == "dispose":
+            message = _("Saved.")
+            outcome = save_form(disposal_form, lambda: _dispose(item, disposal_form))
+        else:
+            abort(400)
+        if outcome.done:
+            flash(message, "success")
+            return redirect(url_for("stock.show_item", code=code), code=303)
+        item = stock_service.get_item(db.session, code)
+        status = outcome.status
     today, policy = today_policy()
     return render_template(
         "stock/item.html",
@@ -403,6 +368,26 @@ def show_item(code: str):
         disposal_choices=_disposal_choices(item),
         **_labels(),
     ), status
+
+
+def _dispose(item, form) -> None:
+    """Take ``item`` out of stock as ``form`` says; giving it onward or writing it off is
+    for coordinators."""
+    kind = DisposalKind(form.kind.data)
+    if (
+        kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF)
+        and current_member().role != Role.COORDINATOR
+    ):
+        abort(403)
+    stock_service.dispose(
+        db.session,
+        item,
+        kind,
+        by=current_member(),
+        at=clock.now(),
+        note=form.note.data,
+        owner_consents=form.owner_consents.data,
+    )
 
 
 def _disposal_choices(item) -> list[str]:
@@ -427,14 +412,8 @@ def upload_photo(code: str):
     if upload is None or not upload.filename:
         flash(_("Choose a picture first."), "error")
         return redirect(url_for("stock.show_item", code=code), code=303)
-    try:
-        stock_service.save_photo(item, upload.read(), photo_folder())
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("stock.show_item", code=code), code=303)
-    db.session.commit()
-    flash(_("Photo saved."), "success")
+    if save(lambda: stock_service.save_photo(item, upload.read(), photo_folder())).done:
+        flash(_("Photo saved."), "success")
     return redirect(url_for("stock.show_item", code=code), code=303)
 
 

@@ -42,7 +42,7 @@ def test_setup_creates_the_first_coordinator_then_closes(client):
 
 def test_setup_blank_form_says_what_is_missing(client):
     response = client.post("/setup", data={})
-    assert response.status_code == 200
+    assert response.status_code == 422  # like every refused form
     assert "Hãy nhập tên cửa hàng." in response.text
     assert "Hãy nhập họ tên của chị." in response.text
     assert "Hãy nhập số điện thoại của chị." in response.text
