@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop import messages
@@ -346,7 +346,11 @@ def member_for_token(session: Session, secret: str, *, now: datetime, today: dat
     """
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    token = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.member))  # one query: every API request comes here
+        .where(ApiToken.token_hash == _token_hash(secret))
+    )
     if token is None or token.revoked_at is not None or token.member.has_left_by(today):
         return None
     if not reading_only.get():
