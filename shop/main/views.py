@@ -1,3 +1,5 @@
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
@@ -111,19 +113,57 @@ def audit_log():
     action = request.args.get("action") or None
     if action is not None and action not in audit.ACTIONS:
         action = None
+    # Values kept as codes (cash, rent, returned_to_owner, coordinator) in her words.
+    words = {
+        **PAYOUT_METHOD_LABELS,
+        **DISPOSAL_LABELS,
+        **CATEGORY_LABELS,
+        **ROLE_LABELS,
+        **SIGN_IN_OUTCOMES,
+    }
+    lines = audit.events(db.session, action=action, limit=200)
     return render_template(
         "main/audit.html",
-        lines=audit.events(db.session, action=action, limit=200),
+        lines=[(line, _detail_parts(line.detail or {}, AUDIT_FIELDS, words)) for line in lines],
         action=action,
         actions=AUDIT_ACTIONS,
-        fields=AUDIT_FIELDS,
         subjects=AUDIT_SUBJECTS,
-        # Values kept as codes (cash, rent, returned_to_owner, coordinator) in her words.
-        values={
-            **PAYOUT_METHOD_LABELS,
-            **DISPOSAL_LABELS,
-            **CATEGORY_LABELS,
-            **ROLE_LABELS,
-            **SIGN_IN_OUTCOMES,
-        },
     )
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, str]]:
+    """An audit line's details as (label, text) pairs in her words: amounts in đồng, days
+    and months as the rest of the shop writes them, codes by their labels."""
+    from datetime import date
+
+    from shop.domain.money import format_dong
+    from shop.i18n import format_day
+    from shop.services.month import month_label
+
+    parts = []
+    for key, value in detail.items():
+        if value in (None, "", [], {}):
+            continue
+        if key.endswith("_dong") and isinstance(value, int) and not isinstance(value, bool):
+            text = format_dong(value)
+        elif isinstance(value, str) and _DAY.fullmatch(value):
+            text = format_day(date.fromisoformat(value))
+        elif isinstance(value, str) and _MONTH.fullmatch(value) and 1 <= int(value[5:]) <= 12:
+            text = str(month_label(value))
+        elif isinstance(value, str):
+            text = str(words.get(value, value))
+        elif key == "lines" and isinstance(value, list):
+            text = ", ".join(
+                f"{line.get('code', '')} −{format_dong(int(line.get('discount_dong') or 0))}"
+                + (f" ({line['reason']})" if line.get("reason") else "")
+                for line in value
+                if isinstance(line, dict)
+            )
+        else:
+            text = str(value)
+        parts.append((str(fields.get(key, key)), text))
+    return parts

@@ -68,6 +68,11 @@ def test_settings_prices_and_expenses_are_logged_with_their_figures(app, trial):
     page = hong.get("/audit").text.replace("\xa0", " ")
     assert "Ghi khoản chi" in page and "1.500.000 ₫" in page
     assert "Đổi cài đặt cửa hàng" in page
+    # In her words: the day as the shop writes days, the category by its label, the
+    # month by its name; never the codes kept in the log.
+    assert "09/02/2027" in page and "2027-02-09" not in page
+    assert "Tiền thuê" in page and ": rent" not in page
+    assert "tháng 11 năm 2026" in page.lower() and ": 2026-11" not in page
 
 
 def test_a_refused_change_leaves_no_line(app, trial):
