@@ -289,8 +289,9 @@ class CrashScenario:
             pending = [a for a in self.attempts if a.status is None and a.retry_status is None]
         for attempt in pending:
             self.figures.retried += 1
-            try:
-                status, answer = call(
+
+            def post(attempt=attempt):
+                return call(
                     self.server.port,
                     "POST",
                     "/api/v1/sales",
@@ -298,6 +299,9 @@ class CrashScenario:
                     token=attempt.token,
                     timeout=15,
                 )
+
+            try:
+                status, answer = post()
             except NoAnswer as error:
                 self.figures.problem(f"{attempt.client_id}: no answer to the retry: {error}")
                 continue
@@ -314,14 +318,7 @@ class CrashScenario:
             else:
                 self.figures.retry_same += 1
             try:
-                again_status, again = call(
-                    self.server.port,
-                    "POST",
-                    "/api/v1/sales",
-                    attempt.body,
-                    token=attempt.token,
-                    timeout=15,
-                )
+                again_status, again = post()
             except NoAnswer as error:
                 self.figures.problem(f"{attempt.client_id}: no answer the third time: {error}")
                 continue
