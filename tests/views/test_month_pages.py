@@ -163,6 +163,33 @@ def test_statement_pdf_gives_each_sold_item_one_line(app, trial):
     assert sum("Tổng cộng" in text for text in lines) == 1
 
 
+def test_statement_pdf_has_a_signature_line_for_cash_still_to_pay(app, trial):
+    """On paper, a member who is still owed money signs for it when it is paid in cash; one
+    with nothing left to pay has no signature line."""
+    from shop.extensions import db
+    from shop.services import statements as statement_service
+
+    with app.app_context():
+        owed = {
+            s.member.number: s.mine.due_dong - s.mine.paid_dong
+            for s in statement_service.statements(db.session, "2027-01", app.config["SHOP_TZ"])
+            if s.mine is not None
+        }
+        db.session.rollback()
+    assert any(left > 0 for left in owed.values()) and any(left <= 0 for left in owed.values())
+    hong = phone_of(app, 1)
+    for number, left in owed.items():
+        text = pdf_text(hong.get(f"/months/2027-01/statements/{number}.pdf"))
+        if left > 0:
+            amount = f"{left:,}".replace(",", ".") + " ₫"
+            assert f"Còn phải trả chị: {amount}" in text, (number, text)
+            assert "Chữ ký người nhận" in text and "Chữ ký người chi" in text
+        else:
+            assert "Chữ ký người nhận" not in text, number
+    # the phone page has no signature line
+    assert "Chữ ký người nhận" not in hong.get("/months/2027-01/statements/1").text
+
+
 def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
     hong = phone_of(app, 1)
     response = hong.get("/months/2027-01/report.pdf")
