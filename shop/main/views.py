@@ -124,15 +124,31 @@ def audit_log():
     lines = audit.events(db.session, action=action, limit=200)
     return render_template(
         "main/audit.html",
-        lines=[(line, _detail_parts(line.detail or {}, AUDIT_FIELDS, words)) for line in lines],
+        lines=[
+            (
+                line,
+                _subject_text(line.subject or "", AUDIT_SUBJECTS),
+                _detail_parts(line.detail or {}, AUDIT_FIELDS, words),
+            )
+            for line in lines
+        ],
         action=action,
         actions=AUDIT_ACTIONS,
-        subjects=AUDIT_SUBJECTS,
     )
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def _subject_text(subject: str, subjects: dict) -> str:
+    """What an audit line is about, in her words: "member 3", "sale 12", a month by name."""
+    from shop.services.month import month_label
+
+    if _MONTH.fullmatch(subject) and 1 <= int(subject[5:]) <= 12:
+        return str(month_label(subject))
+    kind, _space, rest = subject.partition(" ")
+    return f"{subjects.get(kind, kind)} {rest}".strip()
 
 
 def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, str]]:

@@ -1,5 +1,7 @@
 """The audit log: what was done, by whom, kept as it happened."""
 
+import re
+
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
@@ -42,6 +44,8 @@ def test_a_coordinator_reads_it_a_member_cannot(app, trial):
     assert "Đặt lại mã PIN · thành viên 3" in page.text
     assert "Đăng nhập bị từ chối" in page.text and "Chốt sổ tháng" in page.text
     assert "8024" not in page.text  # never the PIN itself
+    closed = re.search(r"Chốt sổ tháng · ([^<]+)<", page.text)
+    assert closed and "2027" in closed.group(1) and "2027-01" not in closed.group(1), closed
     only_payouts = hong.get("/audit?action=payout").text
     assert (
         only_payouts.count('data-action="payout"') == 3
