@@ -14,10 +14,10 @@ from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.extensions import db
 from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
-from shop.models import Condition, DisposalKind, ItemStatus, Role
+from shop.models import Condition, ItemStatus, Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
-from shop.services.errors import Forbidden, InvalidInput
+from shop.services.errors import InvalidInput
 from shop.stock.forms import (
     CONDITION_LABELS,
     CategoryForm,
@@ -28,6 +28,7 @@ from shop.stock.forms import (
 )
 from shop.stock.views import (
     add_from_form,
+    dispose_from_form,
     intake_details,
     prepare_intake_form,
     prepare_item_form,
@@ -494,21 +495,9 @@ def change_item_price(code: str):
 def dispose_item(code: str):
     item = stock_service.get_item(db.session, code)
     form = validated(DisposalForm, json_body())
-    kind = DisposalKind(form.kind.data)
-    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF):
-        from shop.auth.access import current_role
+    from shop.auth.access import current_role
 
-        if current_role() != Role.COORDINATOR:
-            raise Forbidden(_l("You do not have permission for this. Ask a coordinator."), "kind")
-    stock_service.dispose(
-        db.session,
-        item,
-        kind,
-        by=current_member(),
-        at=clock.now(),
-        note=form.note.data or "",
-        owner_consents=bool(form.owner_consents.data),
-    )
+    dispose_from_form(item, form, coordinator=current_role() == Role.COORDINATOR)
     db.session.commit()
     today, policy = today_policy()
     return item_json(stock_service.get_item(db.session, code), today, policy)

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
@@ -26,7 +27,7 @@ from shop.members.forms import member_choices
 from shop.models import Condition, DisposalKind, IntakeKind, ItemStatus, Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
-from shop.services.errors import InvalidInput
+from shop.services.errors import Forbidden, InvalidInput
 from shop.services.policy import policy_in_force
 from shop.stock import bp
 from shop.stock.forms import (
@@ -347,7 +348,11 @@ def show_item(code: str):
             )
         elif action == "dispose":
             message = _("Saved.")
-            outcome = save_form(disposal_form, lambda: _dispose(item, disposal_form))
+            coordinator = current_member().role == Role.COORDINATOR
+            outcome = save_form(
+                disposal_form,
+                lambda: dispose_from_form(item, disposal_form, coordinator=coordinator),
+            )
         else:
             abort(400)
         if outcome.done:
@@ -370,23 +375,20 @@ def show_item(code: str):
     ), status
 
 
-def _dispose(item, form) -> None:
-    """Take ``item`` out of stock as ``form`` says; giving it onward or writing it off is
-    for coordinators."""
+def dispose_from_form(item, form, *, coordinator: bool):
+    """Take ``item`` out of stock as a disposal ``form`` says (page and API alike); giving a
+    group item onward or writing it off is for coordinators."""
     kind = DisposalKind(form.kind.data)
-    if (
-        kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF)
-        and current_member().role != Role.COORDINATOR
-    ):
-        abort(403)
-    stock_service.dispose(
+    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and not coordinator:
+        raise Forbidden(_l("You do not have permission for this. Ask a coordinator."), "kind")
+    return stock_service.dispose(
         db.session,
         item,
         kind,
         by=current_member(),
         at=clock.now(),
-        note=form.note.data,
-        owner_consents=form.owner_consents.data,
+        note=form.note.data or "",
+        owner_consents=bool(form.owner_consents.data),
     )
 
 
