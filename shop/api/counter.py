@@ -14,9 +14,9 @@ from shop.api.common import json_body, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.counter.forms import CloseShiftForm, OpenShiftForm, RefundForm, VoidForm
+from shop.counter.views import refund_from_form
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
-from shop.models import PaymentMethod
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services.errors import InvalidInput, NotFound
@@ -470,21 +470,7 @@ def refund_sale(number: int):
     payload = json_body()
     payload.setdefault("restock", True)  # as in the journal: back on the rail unless said
     form = validated(RefundForm, payload)
-    member = current_member()
-    refund = counter_service.refund_line(
-        db.session,
-        sale,
-        form.line.data or 0,
-        amount_dong=form.amount_dong.data,
-        quantity=form.quantity.data or 1,
-        method=PaymentMethod(form.method.data),
-        reason=form.reason.data,
-        restock=bool(form.restock.data),
-        by=member,
-        at=clock.now(),
-        shift=counter_service.current_shift(db.session, member),
-    )
-    printing_service.after_refund(db.session, refund, by=member)
+    refund_from_form(sale, form, by=current_member())
     db.session.commit()
     return sale_json(counter_service.get_sale(db.session, number)), 201
 

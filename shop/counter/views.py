@@ -342,6 +342,26 @@ def void(number: int):
     return _to_sale(number)
 
 
+def refund_from_form(sale, form, *, by):
+    """Give money back on one line of ``sale`` as a refund ``form`` says (page and API
+    alike), in her shift if she has one open; the slip is owed in the same transaction."""
+    refund = counter_service.refund_line(
+        db.session,
+        sale,
+        form.line.data or 0,
+        amount_dong=form.amount_dong.data,
+        quantity=form.quantity.data or 1,
+        method=PaymentMethod(form.method.data),
+        reason=form.reason.data,
+        restock=bool(form.restock.data),
+        by=by,
+        at=clock.now(),
+        shift=counter_service.current_shift(db.session, by),
+    )
+    printing_service.after_refund(db.session, refund, by=by)
+    return refund
+
+
 @bp.post("/sales/<int:number>/refund")
 def refund(number: int):
     sale = counter_service.get_sale(db.session, number)
@@ -350,24 +370,7 @@ def refund(number: int):
         flash_form_errors(form)
         return _to_sale(number, "refund")
     member = current_member()
-
-    def give_back():
-        refund = counter_service.refund_line(
-            db.session,
-            sale,
-            form.line.data or 0,
-            amount_dong=form.amount_dong.data,
-            quantity=form.quantity.data or 1,
-            method=PaymentMethod(form.method.data),
-            reason=form.reason.data,
-            restock=bool(form.restock.data),
-            by=member,
-            at=clock.now(),
-            shift=counter_service.current_shift(db.session, member),
-        )
-        printing_service.after_refund(db.session, refund, by=member)
-
-    if not save(give_back).done:
+    if not save(lambda: refund_from_form(sale, form, by=member)).done:
         return _to_sale(number, "refund")
     flash(_("Money given back and recorded."), "success")
     return _to_sale(number)
