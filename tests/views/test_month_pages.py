@@ -134,33 +134,67 @@ def test_statements_pdf_in_plain_vietnamese(app, trial):
     assert "Nguyễn Thị Út" in own and "2.764 ₫" in own and "Nguyễn Thị Ngọc" not in own
 
 
-def test_statement_pdf_gives_each_sold_item_one_line(app, trial):
-    """On paper each of her sold items is one line: day, code, what it sold for, her rate and
-    her part (and the total once, not repeated at the foot of every page)."""
+def _statement_pdf_text(statement) -> str:
+    """``statement`` printed as the statements PDF prints it, as text (in a request)."""
+    from flask import render_template
+
+    from shop.extensions import db
+    from shop.printing.pdf import html_to_pdf
+    from shop.services import month as month_service
+
+    html = render_template(
+        "sharing/statements_pdf.html",
+        statements=[statement],
+        label=month_service.month_label("2026-11"),
+        settings=month_service.sharing_settings(db.session, "2026-11"),
+        shop=None,
+        now=datetime(2027, 2, 10, 3, tzinfo=UTC),
+    )
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=html_to_pdf(html), capture_output=True, check=True
+    )
+    return money(done.stdout.decode("utf-8"))
+
+
+def _dong(amount: int) -> str:
+    return re.escape(f"{amount:,}".replace(",", ".") + " ₫")
+
+
+@pytest.mark.parametrize("rates", ["one", "two"])
+def test_statement_pdf_gives_each_sold_item_one_line(app, trial, rates):
+    """On paper each of her sold items is one line: day, code, what it sold for, her part,
+    and her rate when it is not the same on every line (else it is said once, by the
+    total); the total once, not repeated at the foot of every page."""
+    import dataclasses
+
     from shop.extensions import db
     from shop.i18n import format_day
     from shop.services import statements as statement_service
 
-    with app.app_context():
-        owner = statement_service.member_by_number(db.session, 3)
-        sold = statement_service.statement(db.session, owner, "2026-11", app.config["SHOP_TZ"]).sold
-        db.session.rollback()
-    assert sold
     with app.test_request_context():
-        days = [format_day(line.sold_on) for line in sold]
-    text = pdf_text(phone_of(app, 3).get("/months/2026-11/statements/3.pdf"))
+        owner = statement_service.member_by_number(db.session, 2)
+        statement = statement_service.statement(db.session, owner, "2026-11", app.config["SHOP_TZ"])
+        assert statement.sold
+        line = statement.sold[0]
+        if rates == "two":  # settings changed within the month: a second line at another rate
+            other = dataclasses.replace(
+                line, code="Z", consignor_bp=6000, split_dong=line.net_dong * 6000 // 10000
+            )
+            statement = dataclasses.replace(statement, sold=(*statement.sold, other))
+        days = [format_day(line.sold_on) for line in statement.sold]
+        text = _statement_pdf_text(statement)
+        db.session.rollback()
 
-    def dong(amount: int) -> str:
-        return re.escape(f"{amount:,}".replace(",", ".") + " ₫")
-
-    for line, day in zip(sold, days, strict=True):
+    for line, day in zip(statement.sold, days, strict=True):
+        rate = rf"\s+{line.consignor_bp / 100:g}%" if rates == "two" else ""
         row = (
-            rf"(?m)^\s*{re.escape(day)}\s+{re.escape(line.code)}\s+.*\S\s+{dong(line.net_dong)}"
-            rf"\s+{line.consignor_bp / 100:g}%\s+{dong(line.split_dong)}\s*$"
+            rf"(?m)^\s*{re.escape(day)}\s+{re.escape(line.code)}\s+.*\S\s+{_dong(line.net_dong)}"
+            rf"{rate}\s+{_dong(line.split_dong)}\s*$"
         )
         assert re.search(row, text), (row, text)
-    lines = text.splitlines()
-    assert sum("Tổng cộng" in text for text in lines) == 1
+    if rates == "one":
+        assert f"phần của chị: {line.consignor_bp / 100:g}% giá bán mỗi món" in text  # once
+    assert sum("Tổng cộng" in text for text in text.splitlines()) == 1
 
 
 def test_statement_pdf_has_a_signature_line_for_cash_still_to_pay(app, trial):
