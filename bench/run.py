@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -749,56 +749,56 @@ def run_in_process(prepared: Prepared, label: str, *, full: bool = True) -> dict
 
 
 def measure_in_process(bench, app, prepared, label, figures, out, full) -> None:
-    client = bench.client
-    with profiled(f"{label}-sale-pages"):
-        figures["sale"] = Figure("sale", client.transport, timed(bench.sale_pages, repeats(60)))
-    figures["sale (API)"] = Figure(
-        "sale (API)", client.transport, timed(bench.sale_api, repeats(60))
-    )
+    measure_sales(bench, label, figures, profile=True)
     figures["receipt print job (part of each sale)"] = Figure(
         "receipt print job (part of each sale)", "in-process", bench.receipt_samples[2:]
     )
     if not full:
         return
-    figures["lookup (API)"] = Figure(
-        "lookup (API)", client.transport, timed(bench.lookup_api, repeats(1000, 200), warmup=20)
-    )
     figures["lookup (service)"] = Figure(
         "lookup (service)", "in-process", lookup_service(app, prepared, repeats(2000, 300))
     )
-    figures["lookup (item page)"] = Figure(
-        "lookup (item page)", client.transport, timed(bench.lookup_page, repeats(200))
-    )
-    with profiled(f"{label}-search"):
-        figures["stock search"] = Figure(
-            "stock search", client.transport, timed(bench.search, repeats(80), warmup=4)
-        )
+    measure_the_rest(bench, label, figures, out, profile=True)
+    out["export"] = export_rate(app, repeats(3, 1))
+
+
+def _measurer(bench, label: str, figures: dict, profile: bool):
+    """``measure(name, one, n, **timed_options)``: one figure, timed through the bench's
+    client; with ``profile``, in a pyinstrument profile named after it (``BENCH_PROFILE``)."""
+
+    def measure(name: str, one, n: int, **options) -> None:
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        context = profiled(f"{label}-{slug}") if profile else nullcontext()
+        with context:
+            figures[name] = Figure(name, bench.client.transport, timed(one, n, **options))
+
+    return measure
+
+
+def measure_sales(bench, label: str, figures: dict, *, profile: bool) -> None:
+    """The three-line sale, at the counter page and through the API (both clients)."""
+    measure = _measurer(bench, label, figures, profile)
+    measure("sale", bench.sale_pages, repeats(60))
+    measure("sale (API)", bench.sale_api, repeats(60))
+
+
+def measure_the_rest(bench, label: str, figures: dict, out: dict, *, profile: bool) -> None:
+    """Lookups, the search, the counter page, closing the month and the statements (both
+    clients, in this order: the month is closed before its statements are made)."""
+    measure = _measurer(bench, label, figures, profile)
+    measure("lookup (API)", bench.lookup_api, repeats(1000, 200), warmup=20)
+    measure("lookup (item page)", bench.lookup_page, repeats(200))
+    measure("stock search", bench.search, repeats(80), warmup=4)
     bench.fill_cart()
-    figures["counter page"] = Figure(
-        "counter page", client.transport, timed(bench.counter_page, repeats(100))
-    )
+    measure("counter page", bench.counter_page, repeats(100))
     out["counter_weight"] = bench.counter_weight()
     bench.empty_cart()
-    with profiled(f"{label}-close-month"):
-        figures["close month"] = Figure(
-            "close month",
-            client.transport,
-            timed(bench.close_month, repeats(7, 3), warmup=1, before=bench.reopen_month),
-        )
+    measure("close month", bench.close_month, repeats(7, 3), warmup=1, before=bench.reopen_month)
     # The month stays closed from here on: its statements are those of a closed month.
-    with profiled(f"{label}-statement"):
-        figures["statement PDF"] = Figure(
-            "statement PDF", client.transport, timed(bench.statement_pdf, repeats(7, 3), warmup=1)
-        )
+    measure("statement PDF", bench.statement_pdf, repeats(7, 3), warmup=1)
     out["statement_pages"] = pdf_pages(bench.last_pdf)
-    with profiled(f"{label}-statements"):
-        figures["statements PDF, all"] = Figure(
-            "statements PDF, all",
-            client.transport,
-            timed(bench.statements_pdf, repeats(3, 1), warmup=0),
-        )
+    measure("statements PDF, all", bench.statements_pdf, repeats(3, 1), warmup=0)
     out["statements_pages"] = pdf_pages(bench.last_pdf)
-    out["export"] = export_rate(app, repeats(3, 1))
 
 
 def run_comparison(big: Prepared, small: Prepared) -> dict:
@@ -940,42 +940,8 @@ def run_http(prepared: Prepared, label: str) -> dict:
             figures.update(bench.floor(repeats(300)))
             global PROBE
             PROBE = bench.probe_floor
-            figures["sale"] = Figure("sale", client.transport, timed(bench.sale_pages, repeats(60)))
-            figures["sale (API)"] = Figure(
-                "sale (API)", client.transport, timed(bench.sale_api, repeats(60))
-            )
-            figures["lookup (API)"] = Figure(
-                "lookup (API)",
-                client.transport,
-                timed(bench.lookup_api, repeats(1000, 200), warmup=20),
-            )
-            figures["lookup (item page)"] = Figure(
-                "lookup (item page)", client.transport, timed(bench.lookup_page, repeats(200))
-            )
-            figures["stock search"] = Figure(
-                "stock search", client.transport, timed(bench.search, repeats(80), warmup=4)
-            )
-            bench.fill_cart()
-            figures["counter page"] = Figure(
-                "counter page", client.transport, timed(bench.counter_page, repeats(100))
-            )
-            out["counter_weight"] = bench.counter_weight()
-            bench.empty_cart()
-            figures["close month"] = Figure(
-                "close month",
-                client.transport,
-                timed(bench.close_month, repeats(7, 3), warmup=1, before=bench.reopen_month),
-            )
-            figures["statement PDF"] = Figure(
-                "statement PDF",
-                client.transport,
-                timed(bench.statement_pdf, repeats(7, 3), warmup=1),
-            )
-            figures["statements PDF, all"] = Figure(
-                "statements PDF, all",
-                client.transport,
-                timed(bench.statements_pdf, repeats(3, 1), warmup=0),
-            )
+            measure_sales(bench, label, figures, profile=False)
+            measure_the_rest(bench, label, figures, out, profile=False)
             figures[FLOOR] = bench.interleaved_floor()
             out["receipts"] = receipts_printed(prepared, bench.sales)
         finally:
