@@ -247,22 +247,12 @@ def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
 
 
 def _sale_with_lines(session: Session, sale_id: int):
-    """The sale of a receipt job with its lines, their items and categories, its cashier and
-    void, in two queries (``job.sale`` would load each line's item and category one by one)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload, selectinload
+    """The sale of a receipt job as the receipt needs it (``job.sale`` would load each line's
+    item and category one by one)."""
+    from shop.models import Sale
+    from shop.services.counter import sale_with_lines
 
-    from shop.models import Item, Sale, SaleLine
-
-    return session.scalars(
-        select(Sale)
-        .where(Sale.id == sale_id)
-        .options(
-            selectinload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
-            joinedload(Sale.cashier),
-            joinedload(Sale.void),
-        )
-    ).one()
+    return session.scalars(sale_with_lines().where(Sale.id == sale_id)).one()
 
 
 def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:

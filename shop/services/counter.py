@@ -595,16 +595,18 @@ def checkout(
     return sale, new
 
 
-def get_sale(session: Session, number: int) -> Sale:
-    sale = session.scalar(
-        select(Sale)
-        .where(Sale.number == number)
-        .options(
-            selectinload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
-            joinedload(Sale.cashier),
-            joinedload(Sale.void),
-        )
+def sale_with_lines():
+    """A select of sales with what a sale page or receipt shows loaded at once: the lines,
+    their items and categories, the cashier and the void (two queries in all)."""
+    return select(Sale).options(
+        selectinload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
+        joinedload(Sale.cashier),
+        joinedload(Sale.void),
     )
+
+
+def get_sale(session: Session, number: int) -> Sale:
+    sale = session.scalar(sale_with_lines().where(Sale.number == number))
     if sale is None:
         raise NotFound(_l("There is no sale number %(number)s.", number=number), "number")
     return sale
