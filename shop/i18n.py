@@ -8,7 +8,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 from shop.config import LANGUAGES
-from shop.domain.money import format_dong
+from shop.domain.money import format_dong, format_rate
 
 DATE_PATTERN = "dd/MM/yyyy"
 DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
@@ -52,6 +52,7 @@ def format_moment(value: datetime | None) -> str:
 
 def template_helpers(app: Flask) -> None:
     app.add_template_filter(format_dong, "dong")
+    app.add_template_filter(format_rate, "rate")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_phone, "phone")

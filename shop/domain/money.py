@@ -110,6 +110,14 @@ def _number(text: str, *, allow_fraction: bool) -> tuple[int, int, int]:
     return int(digits), int(frac), 10 ** len(frac)
 
 
+def format_rate(basis_points: int) -> str:
+    """A rate kept in basis points, as people write it: ``7000`` → ``"70%"``, ``1250`` →
+    ``"12.5%"``."""
+    if isinstance(basis_points, bool) or not isinstance(basis_points, int):
+        raise TypeError(f"a rate is an int of basis points, not {type(basis_points).__name__}")
+    return f"{basis_points / 100:g}%"
+
+
 def format_dong(amount: int, *, symbol: bool = True) -> str:
     """Format whole đồng the Vietnamese way: ``45000`` → ``"45.000 ₫"``.
 

@@ -2,7 +2,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.domain.money import MAX_DONG, MoneyError, format_dong, parse_dong, split_largest_remainder
+from shop.domain.money import (
+    MAX_DONG,
+    MoneyError,
+    format_dong,
+    format_rate,
+    parse_dong,
+    split_largest_remainder,
+)
 
 
 @pytest.mark.parametrize(
@@ -144,3 +151,15 @@ def test_split_adds_up_and_is_fair(total, weights):
 def test_split_refuses_bad_weights(weights):
     with pytest.raises(ValueError):
         split_largest_remainder(100, weights)
+
+
+@pytest.mark.parametrize(
+    ("basis_points", "shown"), [(7000, "70%"), (1250, "12.5%"), (0, "0%"), (10000, "100%")]
+)
+def test_rates_in_basis_points_are_shown_as_percent(basis_points, shown):
+    assert format_rate(basis_points) == shown
+
+
+def test_a_rate_must_be_whole_basis_points():
+    with pytest.raises(TypeError):
+        format_rate(70.0)
