@@ -141,12 +141,23 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
 
+def _month_name(text: str) -> str | None:
+    """The month's name ("tháng 11 năm 2026") if ``text`` is a month written YYYY-MM."""
+    from shop.services.errors import InvalidInput
+    from shop.services.month import month_label, parse_month
+
+    if not _MONTH.fullmatch(text):
+        return None
+    try:
+        return str(month_label(parse_month(text)))
+    except InvalidInput:
+        return None
+
+
 def _subject_text(subject: str, subjects: dict) -> str:
     """What an audit line is about, in her words: "member 3", "sale 12", a month by name."""
-    from shop.services.month import month_label
-
-    if _MONTH.fullmatch(subject) and 1 <= int(subject[5:]) <= 12:
-        return str(month_label(subject))
+    if month := _month_name(subject):
+        return month
     kind, _space, rest = subject.partition(" ")
     return f"{subjects.get(kind, kind)} {rest}".strip()
 
@@ -158,7 +169,6 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
 
     from shop.domain.money import format_dong
     from shop.i18n import format_day
-    from shop.services.month import month_label
 
     parts = []
     for key, value in detail.items():
@@ -168,8 +178,8 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
             text = format_dong(value)
         elif isinstance(value, str) and _DAY.fullmatch(value):
             text = format_day(date.fromisoformat(value))
-        elif isinstance(value, str) and _MONTH.fullmatch(value) and 1 <= int(value[5:]) <= 12:
-            text = str(month_label(value))
+        elif isinstance(value, str) and (month := _month_name(value)):
+            text = month
         elif isinstance(value, str):
             text = str(words.get(value, value))
         elif key == "lines" and isinstance(value, list):
