@@ -204,7 +204,7 @@ def payouts(month: str):
     form.member.choices = select_choices(
         (row.member, f"{row.member} · {members[row.member].name}")
         for row in figures.members
-        if row.due_dong - row.paid_dong > 0
+        if row.carried_forward_dong > 0  # still owed (due − paid)
     )
     outcome = save_form(
         form,
