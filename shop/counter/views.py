@@ -283,7 +283,7 @@ def show_sale(number: int):
     if waiting is not None:
         code, purpose = waiting
         qr = {
-            "svg": vietqr.qr_svg(code, scale=6),
+            "svg": vietqr.qr_svg(code),
             "purpose": purpose,
             "bank": shop_bank(db.session),
         }
@@ -439,5 +439,5 @@ def browser_receipt(number: int):
     if paper not in ("58", "80", "a4"):
         paper = "80"
     receipt = receipt_for_sale(db.session, sale)
-    qr = vietqr.qr_svg(receipt.vietqr_payload, scale=4) if receipt.vietqr_payload else None
+    qr = vietqr.qr_svg(receipt.vietqr_payload) if receipt.vietqr_payload else None
     return render_template("counter/receipt.html", receipt=receipt, sale=sale, paper=paper, qr=qr)

@@ -246,21 +246,32 @@ def parse(payload: str) -> dict[str, Any]:
     }
 
 
-def qr_svg(payload: str, *, scale: int = 4) -> str:
-    """The QR code of ``payload`` as an SVG document, for the counter page.
+def qr_svg(payload: str) -> str:
+    """The QR code of ``payload`` as an SVG document that scales whole, for pages.
 
     Error correction M exactly (not raised to a higher level), a quiet zone of 4 modules,
-    black on white; ``scale`` is the size of one module in pixels (an int ≥ 1). There is no
-    XML declaration, so the text can be put straight into an HTML page.
+    black on white. The drawing has a ``viewBox`` in modules and no fixed width or height,
+    so the stylesheet sets its size and the code shrinks or grows as one piece, quiet zone
+    included (a fixed size with no viewBox is cropped, not shrunk, and no phone can read
+    it). There is no XML declaration, so the text can be put straight into an HTML page.
     """
     # segno writes SVG as encoded bytes (UTF-8 by default) even without a declaration. The
     # white background is drawn, not left transparent: a phone cannot read black on a dark
-    # page, and the quiet zone has to be light too.
+    # page, and the quiet zone has to be light too. omitsize=True is segno's way of writing
+    # a viewBox instead of width and height.
     out = io.BytesIO()
     _qr(payload).save(
-        out, kind="svg", scale=_scale(scale), border=4, xmldecl=False, dark="#000", light="#fff"
+        out,
+        kind="svg",
+        scale=1,
+        border=4,
+        xmldecl=False,
+        omitsize=True,
+        dark="#000",
+        light="#fff",
+        svgclass="segno vietqr",
     )
-    return out.getvalue().decode("utf-8")
+    return out.getvalue().decode("utf-8").replace("<svg ", '<svg shape-rendering="crispEdges" ', 1)
 
 
 def qr_png(payload: str, *, scale: int = 6) -> bytes:
