@@ -88,10 +88,14 @@ def _shop_tz() -> ZoneInfo:
     return current_app.config["SHOP_TZ"]
 
 
-def current_shift(session: Session, member: Member) -> Shift | None:
-    return session.scalar(
-        select(Shift).where(Shift.member_id == member.id, Shift.closed_at.is_(None))
-    )
+def current_shift(session: Session, member: Member, *, lock: bool = False) -> Shift | None:
+    """The member's open shift, if any. ``lock``: locked until the transaction ends (see
+    :func:`lock_row`), for a sale or a cash refund going into its drawer; a shift being
+    closed at this moment is waited for, and then it is no longer open."""
+    query = select(Shift).where(Shift.member_id == member.id, Shift.closed_at.is_(None))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def get_shift(session: Session, shift_id: int) -> Shift:
@@ -132,11 +136,18 @@ def cash_count(session: Session, shift: Shift) -> CashCount:
 def close_shift(
     session: Session, shift: Shift, counted_dong: int, *, at: datetime, by: Member
 ) -> CashCount:
-    """Close a shift with the cash counted; the expected cash is kept beside it."""
-    if shift.closed_at is not None:
-        raise InvalidInput(_l("This shift is already closed."), "shift")
+    """Close a shift with the cash counted; the expected cash is kept beside it.
+
+    The shift's row is locked first (PostgreSQL; on SQLite every writer runs alone): a sale
+    or a cash refund going into the drawer right now finishes before the count is taken,
+    and none can go in after it. The shift closes at ``at`` or at its last sale or refund,
+    whichever is later, so nothing in it is dated after its close.
+    """
     if not isinstance(counted_dong, int) or counted_dong < 0:
         raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
+    lock_row(session, shift)
+    if shift.closed_at is not None:
+        raise InvalidInput(_l("This shift is already closed."), "shift")
     waiting = session.scalar(
         select(func.count(Sale.id))
         .outerjoin(Void, Void.sale_id == Sale.id)
@@ -156,12 +167,36 @@ def close_shift(
             "shift",
         )
     count = cash_count(session, shift)
-    shift.closed_at = max(at, shift.opened_at)
+    shift.closed_at = max(at, shift.opened_at, _last_activity(session, shift) or at)
     shift.counted_cash_dong = counted_dong
     shift.expected_cash_dong = count.expected_dong
     shift.closed_by_id = by.id
     session.flush()
     return count
+
+
+def _last_activity(session: Session, shift: Shift) -> datetime | None:
+    """The moment of the shift's latest sale or refund, if it has any."""
+    moments = [
+        session.scalar(select(func.max(Sale.at)).where(Sale.shift_id == shift.id)),
+        session.scalar(select(func.max(Refund.at)).where(Refund.shift_id == shift.id)),
+    ]
+    return max((m for m in moments if m is not None), default=None)
+
+
+def lock_row(session: Session, row) -> None:
+    """Lock ``row`` until the transaction ends and read it again as it is now.
+
+    On PostgreSQL (READ COMMITTED) this is ``SELECT … FOR UPDATE``: a rule that reads
+    something and writes on what it read (what a line has had back, whether a sale is
+    voided, whether a shift is open) locks it first, so that two counters cannot both read
+    the same state and both act on it; the second waits for the first to commit and then
+    sees what it did. On SQLite every writing transaction already runs alone (BEGIN
+    IMMEDIATE) and the refresh only reads the row again.
+    """
+    model = type(row)
+    session.execute(select(model.id).where(model.id == row.id).with_for_update())
+    session.refresh(row)
 
 
 # ---------------------------------------------------------------- the cart
@@ -379,7 +414,7 @@ def record_sale(
             return existing, False
     ensure_month_open(session, at, tz, "at")
     if shift is None:
-        shift = current_shift(session, cashier)
+        shift = current_shift(session, cashier, lock=True)
     if shift is None and require_shift:
         raise InvalidInput(_l("Open your shift first."), "shift")
     if not request.lines:
@@ -642,8 +677,11 @@ def void_sale(
         raise InvalidInput(_l("Say why the sale is voided."), "reason")
     ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
     ensure_month_open(session, at, tz or _shop_tz(), "number")
-    if sale.void is not None:
+    lock_row(session, sale)  # a second void or a refund of this sale waits for this one
+    if _voided(session, sale):
         raise InvalidInput(_l("This sale is already voided."), "number")
+    if sale.shift is not None:
+        lock_row(session, sale.shift)  # the drawer it gives back from stays open meanwhile
     if sale.shift is None or sale.shift.closed_at is not None:
         raise InvalidInput(
             _l("Only a sale of a shift that is still open can be voided; refund it instead."),
@@ -665,6 +703,11 @@ def void_sale(
     session.flush()
     session.refresh(sale)
     return void
+
+
+def _voided(session: Session, sale: Sale) -> bool:
+    """Whether ``sale`` is voided, as the database says now (not as loaded earlier)."""
+    return session.scalar(select(Void.id).where(Void.sale_id == sale.id)) is not None
 
 
 def _put_back(session: Session, item: Item, quantity: int) -> None:
@@ -732,7 +775,8 @@ def refund_line(
     if not reason:
         raise InvalidInput(_l("Say why the money is given back."), "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
-    if sale.void is not None:
+    lock_row(session, sale)  # refunds and a void of one sale go one after another
+    if _voided(session, sale):
         raise InvalidInput(_l("This sale was voided."), "number")
     if sale.awaiting_transfer:
         raise InvalidInput(_l("This sale is still waiting for its transfer."), "number")
@@ -752,6 +796,10 @@ def refund_line(
         )
     if quantity < 1 or returned + quantity > line.quantity:
         raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
+    if shift is not None:
+        lock_row(session, shift)  # its close waits for this refund, or refuses it
+        if shift.closed_at is not None:
+            shift = None
     if method == PaymentMethod.CASH and shift is None:
         raise InvalidInput(_l("Open your shift first: the cash comes out of its drawer."), "shift")
     refund = Refund(

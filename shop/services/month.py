@@ -516,6 +516,10 @@ def close_month(
         # Waits for every transaction that has checked a month open (SHARE) to finish, and
         # keeps a second close out until this one commits.
         session.execute(text("LOCK TABLE closed_month IN SHARE ROW EXCLUSIVE MODE"))
+        # A payout against the month before locks that month's row (record_payout) until
+        # it commits: wait for it, so that what it paid is not also brought into this one;
+        # a payout asked for after this point waits for the close, then sees it.
+        _closed_row(session, previous_month(month), for_update=True)
     refusal = _close_refusal(session, month, at=at, tz=tz)
     if refusal is not None:
         raise refusal
