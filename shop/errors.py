@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shop.auth.access import is_api_request
@@ -23,6 +35,48 @@ MESSAGES = {
     429: _l("Too many attempts. Wait a little and try again."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
+#: A failure after the request's change was committed: it is saved, only the answer failed.
+SAVED = _l(
+    "What you did was saved, but the answer could not be shown. Open the page again to see it."
+)
+#: The database went away while saving: the change may or may not be in the books.
+UNSURE = _l(
+    "The connection to the database broke while saving: it may or may not have been saved. "
+    "Look before doing it again (a sale, refund, void, payout or expense sent again is "
+    "never recorded twice)."
+)
+
+
+def _commit_state() -> str:
+    """What became of this request's change: "saved" (a commit went through), "unsure" (a
+    commit was under way when it failed) or "none" (nothing was committed)."""
+    if g.get("shop_committed"):
+        return "saved"
+    if g.get("shop_committing"):
+        return "unsure"
+    return "none"
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session) -> None:
+    if has_request_context():
+        g.shop_committing = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    if has_request_context():
+        g.shop_committed = True
+        g.shop_committing = False
+
+
+def _rollback_quietly() -> None:
+    """Roll the request's transaction back; a connection that is already gone (a killed
+    database backend) must not turn the error answer into a bare server page."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the answer still has to be given
+        current_app.logger.exception("the rollback after an error failed")
 
 
 def json_error(status: int, message, fields: dict | None = None, code: str | None = None):
@@ -74,7 +128,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if error.code and error.code >= 500:
-            db.session.rollback()
+            _rollback_quietly()
         status = error.code or 500
         message = MESSAGES.get(status, error.description)
         if is_api_request():
@@ -83,11 +137,20 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
-        if app.config.get("PROPAGATE_UNEXPECTED"):
+        state = _commit_state()
+        if app.config.get("PROPAGATE_UNEXPECTED") and state == "none":
             raise error
-        return _http(InternalServerError())
+        if state == "saved":  # never "nothing was saved" for what was
+            status, message, code = 500, SAVED, "saved"
+        elif state == "unsure":
+            status, message, code = 503, UNSURE, "unsure"
+        else:
+            return _http(InternalServerError())
+        if is_api_request():
+            return json_error(status, message, code=code)
+        return _page(status, message)
 
 
 def _page(status: int, message):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice, SelectField, StringField
+from wtforms import Field, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import PasswordInput, TextInput
 
@@ -228,3 +228,29 @@ class Required:
 
 
 required = Required
+
+
+class ClientIdField(HiddenField):
+    """The id a page's form sends with a change (a refund, a payout…), so that sending the
+    same form twice (a double tap, a retry after no answer) records it once.
+
+    Drawn with a new id each time the form is shown afresh, and with the same id when it
+    comes back refused (nothing was saved under it); ``data`` is the id sent, or ``None``.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        import uuid
+
+        return self.data or uuid.uuid4().hex
+
+    def process_formdata(self, valuelist):
+        from shop.services.idempotency import CLIENT_ID
+
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = text or None
+        if text and not CLIENT_ID.match(text):
+            self.data = None
+            raise ValueError(str(_l("This form has expired. Please try again.")))

@@ -79,3 +79,13 @@ def validated(form_class, payload: dict, *, current: dict | None = None, prepare
     raise InvalidInput(
         _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
     )
+
+
+def client_key(form) -> str | None:
+    """The request's client id: the body's ``client_id``, else the ``Idempotency-Key``
+    header, else ``None`` (then a retry is not recognised). A malformed one is refused."""
+    from shop.services.idempotency import checked_client_id
+
+    if form.client_id.data:
+        return form.client_id.data
+    return checked_client_id(request.headers.get("Idempotency-Key"), "Idempotency-Key")

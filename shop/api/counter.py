@@ -10,18 +10,18 @@ from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import route
-from shop.api.common import json_body, ref_response, validated
+from shop.api.common import client_key, json_body, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.counter.forms import CloseShiftForm, OpenShiftForm, RefundForm, VoidForm
-from shop.counter.views import refund_from_form
+from shop.counter.views import refund_from_form, void_from_form
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services.errors import InvalidInput, NotFound
+from shop.services.idempotency import CLIENT_ID
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
 COMPONENTS["Shift"] = {
@@ -369,9 +369,11 @@ def create_sale():
     )
     if new:  # the receipt is owed in the sale's transaction and printed after it
         printing_service.after_sale(db.session, sale, by=current_member())
+    # The answer is made from the transaction that records the sale, before its commit: a
+    # failure after the commit can then never answer "nothing was saved" for a saved sale.
+    answer = sale_json(counter_service.get_sale(db.session, sale.number))
     db.session.commit()
-    sale = counter_service.get_sale(db.session, sale.number)
-    return sale_json(sale), 201 if new else 200
+    return answer, 201 if new else 200
 
 
 @route(
@@ -434,8 +436,9 @@ def get_sale(number: int):
 def confirm_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     counter_service.confirm_transfer(db.session, sale, at=clock.now())
+    answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     db.session.commit()
-    return sale_json(counter_service.get_sale(db.session, number))
+    return answer
 
 
 @route(
@@ -449,12 +452,10 @@ def confirm_sale(number: int):
 def void_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = validated(VoidForm, json_body())
-    counter_service.void_sale(
-        db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
-    )
-    printing_service.after_void(db.session, sale, by=current_member())
+    void_from_form(sale, form, by=current_member(), client_id=client_key(form))
+    answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     db.session.commit()
-    return sale_json(counter_service.get_sale(db.session, number))
+    return answer
 
 
 @route(
@@ -470,9 +471,10 @@ def refund_sale(number: int):
     payload = json_body()
     payload.setdefault("restock", True)  # as in the journal: back on the rail unless said
     form = validated(RefundForm, payload)
-    refund_from_form(sale, form, by=current_member())
+    refund_from_form(sale, form, by=current_member(), client_id=client_key(form))
+    answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     db.session.commit()
-    return sale_json(counter_service.get_sale(db.session, number)), 201
+    return answer, 201
 
 
 REPORT_FIGURES = (

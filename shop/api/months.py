@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import require_coordinator, route
-from shop.api.common import json_body, list_response, ref_response, validated
+from shop.api.common import client_key, json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
@@ -241,9 +241,12 @@ def _expense_details(form) -> expense_service.ExpenseDetails:
 def create_expense():
     require_coordinator()
     form = validated(ExpenseForm, json_body())
-    expense = expense_service.add_expense(db.session, _expense_details(form), by=current_member())
+    expense, _new = expense_service.add_expense(
+        db.session, _expense_details(form), by=current_member(), client_id=client_key(form)
+    )
+    answer = expense_json(expense, with_revisions=True)  # from the transaction that saves it
     db.session.commit()
-    return expense_json(expense, with_revisions=True), 201
+    return answer, 201
 
 
 @route(
@@ -333,7 +336,7 @@ def create_payout():
         raise InvalidInput(
             _l("There is no member number %(number)s.", number=form.member.data), "member"
         ) from None
-    payout = month_service.record_payout(
+    payout, _new = month_service.record_payout(
         db.session,
         member,
         form.month.data,
@@ -342,6 +345,8 @@ def create_payout():
         form.method.data,
         current_member(),
         form.note.data or "",
+        client_id=client_key(form),
     )
+    answer = payout_json(payout)  # from the transaction that saves it
     db.session.commit()
-    return payout_json(payout), 201
+    return answer, 201

@@ -4,6 +4,7 @@ from wtforms.validators import Length, ValidationError
 
 from shop.forms import (
     ChoiceField,
+    ClientIdField,
     CountField,
     DayField,
     MoneyField,
@@ -72,6 +73,7 @@ class PayForm(ShopForm):
 
 
 class VoidForm(ShopForm):
+    client_id = ClientIdField()
     reason = StringField(
         _l("Why is the sale voided?"),
         [
@@ -99,6 +101,7 @@ class RefundForm(ShopForm):
         ],
     )
     restock = BooleanField(_l("The item goes back on the rail"), default=True)
+    client_id = ClientIdField()
 
 
 class NotebookSaleForm(ShopForm):

@@ -330,10 +330,7 @@ def void(number: int):
         return _to_sale(number, "void")
 
     def void_it():
-        counter_service.void_sale(
-            db.session, sale, by=current_member(), at=clock.now(), reason=form.reason.data
-        )
-        printing_service.after_void(db.session, sale, by=current_member())
+        void_from_form(sale, form, by=current_member())
 
     if save(void_it).done:
         flash(
@@ -342,23 +339,42 @@ def void(number: int):
     return _to_sale(number)
 
 
-def refund_from_form(sale, form, *, by):
+def void_from_form(sale, form, *, by, client_id=None):
+    """Void ``sale`` as a void ``form`` says (page and API alike); the slip is owed in the
+    same transaction, once: the same client id again voids and prints nothing more."""
+    void, new = counter_service.void_sale(
+        db.session,
+        sale,
+        by=by,
+        at=clock.now(),
+        reason=form.reason.data,
+        client_id=client_id or form.client_id.data,
+    )
+    if new:
+        printing_service.after_void(db.session, sale, by=by)
+    return void
+
+
+def refund_from_form(sale, form, *, by, client_id=None):
     """Give money back on one line of ``sale`` as a refund ``form`` says (page and API
-    alike), in her shift if she has one open; the slip is owed in the same transaction."""
-    refund = counter_service.refund_line(
+    alike), in her shift if she has one open; the slip is owed in the same transaction,
+    once: the same client id again gives nothing more back and prints nothing more."""
+    refund, new = counter_service.refund_line(
         db.session,
         sale,
         form.line.data or 0,
         amount_dong=form.amount_dong.data,
-        quantity=form.quantity.data or 1,
+        quantity=form.quantity.data,
         method=PaymentMethod(form.method.data),
         reason=form.reason.data,
         restock=bool(form.restock.data),
         by=by,
         at=clock.now(),
         shift=counter_service.current_shift(db.session, by),
+        client_id=client_id or form.client_id.data,
     )
-    printing_service.after_refund(db.session, refund, by=by)
+    if new:
+        printing_service.after_refund(db.session, refund, by=by)
     return refund
 
 

@@ -35,7 +35,10 @@ def list_expenses():
         abort(404)
     form = ExpenseForm()
     outcome = save_form(
-        form, lambda: expense_service.add_expense(db.session, _details(form), by=current_member())
+        form,
+        lambda: expense_service.add_expense(
+            db.session, _details(form), by=current_member(), client_id=form.client_id.data
+        )[0],
     )
     if outcome.done:
         flash(_("Expense recorded."), "success")

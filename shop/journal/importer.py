@@ -461,7 +461,7 @@ class _Writer:
         # service's own checks still apply; it is recorded as a transfer, then marked cash.
         drawerless = method == PaymentMethod.CASH and shift is None
         with _refusal(event.path, entry, {"number": "sale", "line": "code", "shift": "by"}):
-            refund = counter.refund_line(
+            refund, _new = counter.refund_line(
                 self.session,
                 sale,
                 self._line_of(sale, entry["code"], amount, quantity).position,

@@ -54,6 +54,8 @@ class Expense(db.Model):
     note: Mapped[str] = mapped_column(String(300), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))  # who first recorded it
+    #: The device's id for this request: sent again, nothing new is written.
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # 1 as first recorded; each correction adds one (the versions before are revisions).
     revision: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -157,6 +157,8 @@ class Payout(db.Model):
     )
     note: Mapped[str] = mapped_column(String(300), default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    #: The device's id for this request: sent again, nothing new is written.
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     closed_month: Mapped[ClosedMonth] = relationship()

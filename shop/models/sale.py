@@ -202,6 +202,8 @@ class Void(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     reason: Mapped[str] = mapped_column(String(300))
+    #: The device's id for this request: sent again, nothing new is written.
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     sale: Mapped[Sale] = relationship(back_populates="void")
     by: Mapped[Member] = relationship()
@@ -213,7 +215,7 @@ class Refund(db.Model):
     __tablename__ = "refund"
     __table_args__ = (
         CheckConstraint("amount_dong > 0", name="amount_positive"),
-        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),  # 0: money only
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,6 +228,8 @@ class Refund(db.Model):
     method: Mapped[PaymentMethod] = mapped_column(string_enum(PaymentMethod, "payment_method"))
     reason: Mapped[str] = mapped_column(String(300))
     restock: Mapped[bool] = mapped_column(default=True)
+    #: The device's id for this request: sent again, nothing new is written.
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     line: Mapped[SaleLine] = relationship()
     by: Mapped[Member] = relationship()

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shop.domain.calendar import local_date
@@ -41,6 +40,7 @@ from shop.models import (
 from shop.services import audit
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
+from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
 
@@ -408,10 +408,9 @@ def record_sale(
     :func:`confirm_transfer` unless ``transfer_confirmed`` (a sale entered afterwards from the
     paper notebook, whose money arrived long ago).
     """
-    if request.client_id:
-        existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
-        if existing is not None:
-            return existing, False
+    existing = earlier(session, Sale, request.client_id)
+    if existing is not None:
+        return existing, False
     ensure_month_open(session, at, tz, "at")
     if shift is None:
         shift = current_shift(session, cashier, lock=True)
@@ -488,26 +487,10 @@ def record_sale(
         tendered_dong=paid.tendered_dong,
         confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
     )
-    if request.client_id and session.get_bind().dialect.name == "postgresql":
-        # The same sale sent from two places at once (a retry racing the first try): the
-        # second insert waits for the first to commit, then meets the unique client id.
-        # It answers with the sale already recorded, as a retry after the fact does.
-        # (On SQLite the write transactions run one at a time: the check above suffices.)
-        try:
-            with session.begin_nested():
-                session.add(sale)
-                session.flush()
-        except IntegrityError:
-            if sale in session:
-                session.expunge(sale)
-            with session.no_autoflush:
-                existing = session.scalar(select(Sale).where(Sale.client_id == request.client_id))
-            if existing is None:
-                raise
-            return existing, False
-    else:
-        session.add(sale)
-    session.flush()
+    # The same sale sent from two places at once (a retry racing the first try) answers
+    # with the sale already recorded, as a retry after the fact does.
+    if not insert_once(session, sale):
+        return earlier(session, Sale, request.client_id), False
     for position, (line, price, part, net) in enumerate(
         zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)
     ):
@@ -666,8 +649,10 @@ def void_sale(
     at: datetime,
     reason: str,
     tz: ZoneInfo | None = None,
-) -> Void:
-    """Cancel a whole sale within its own shift; its items go back on the rail.
+    client_id: str | None = None,
+) -> tuple[Void, bool]:
+    """Cancel a whole sale within its own shift; its items go back on the rail. Returns the
+    void and whether it is new (False: ``client_id`` came again and voided it already).
 
     Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
     the app's when left out).
@@ -678,6 +663,9 @@ def void_sale(
     ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
     ensure_month_open(session, at, tz or _shop_tz(), "number")
     lock_row(session, sale)  # a second void or a refund of this sale waits for this one
+    repeated = earlier(session, Void, client_id)
+    if repeated is not None and repeated.sale_id == sale.id:
+        return repeated, False
     if _voided(session, sale):
         raise InvalidInput(_l("This sale is already voided."), "number")
     if sale.shift is not None:
@@ -692,7 +680,7 @@ def void_sale(
     )
     if refunded:
         raise InvalidInput(_l("Part of this sale was refunded: refund the rest instead."), "number")
-    void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300])
+    void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300], client_id=client_id)
     session.add(void)
     audit.record(
         session, "void", by=by, at=at, subject=f"sale {sale.number}",
@@ -702,7 +690,7 @@ def void_sale(
         _put_back(session, line.item, line.quantity)
     session.flush()
     session.refresh(sale)
-    return void
+    return void, True
 
 
 def _voided(session: Session, sale: Sale) -> bool:
@@ -756,7 +744,7 @@ def refund_line(
     position: int,
     *,
     amount_dong: int,
-    quantity: int,
+    quantity: int | None,
     method: PaymentMethod,
     reason: str,
     restock: bool,
@@ -764,8 +752,15 @@ def refund_line(
     at: datetime,
     shift: Shift | None,
     tz: ZoneInfo | None = None,
-) -> Refund:
+    client_id: str | None = None,
+) -> tuple[Refund, bool]:
     """Give money back for (part of) one line of a sale; never more than was paid for it.
+    Returns the refund and whether it is new (False: ``client_id`` came again).
+
+    ``quantity`` is the pieces that come back: 0 for money only (a discount given
+    afterwards, say), which can be given more than once up to what the line was paid.
+    ``None`` (not said): on a one-of-a-kind line the piece comes back with the last of its
+    money and not with a part of it; on a lot's line one piece.
 
     A cash refund comes out of the drawer of the refunding member's open shift. The refund
     is booked in the month of ``at`` (the sale's month may be closed), which must be open
@@ -776,6 +771,11 @@ def refund_line(
         raise InvalidInput(_l("Say why the money is given back."), "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
     lock_row(session, sale)  # refunds and a void of one sale go one after another
+    repeated = earlier(session, Refund, client_id)
+    if repeated is not None:
+        if repeated.line.sale_id != sale.id:
+            raise InvalidInput(_l("This client id was already used for another sale."), "client_id")
+        return repeated, False
     if _voided(session, sale):
         raise InvalidInput(_l("This sale was voided."), "number")
     if sale.awaiting_transfer:
@@ -786,6 +786,9 @@ def refund_line(
     if not isinstance(amount_dong, int) or amount_dong <= 0:
         raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
     already, returned = refunded_so_far(session, line)
+    if quantity is None:
+        whole = already + amount_dong >= line.net_dong and returned < line.quantity
+        quantity = 1 if line.item.is_lot or whole else 0
     if already + amount_dong > line.net_dong:
         raise InvalidInput(
             _l(
@@ -794,7 +797,9 @@ def refund_line(
             ),
             "amount_dong",
         )
-    if quantity < 1 or returned + quantity > line.quantity:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise InvalidInput(_l("The number of pieces cannot be negative."), "quantity")
+    if returned + quantity > line.quantity:
         raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
     if shift is not None:
         lock_row(session, shift)  # its close waits for this refund, or refuses it
@@ -811,17 +816,18 @@ def refund_line(
         amount_dong=amount_dong,
         method=method,
         reason=reason[:300],
-        restock=restock,
+        restock=restock and quantity > 0,
+        client_id=client_id,
     )
     session.add(refund)
     audit.record(
         session, "refund", by=by, at=at, subject=f"sale {sale.number}",
         code=line.item.code, amount_dong=amount_dong, method=method, reason=refund.reason,
     )  # fmt: skip
-    if restock:
+    if refund.restock:
         _put_back(session, line.item, quantity)
     session.flush()
-    return refund
+    return refund, True
 
 
 def recent_sales(

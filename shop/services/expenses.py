@@ -22,6 +22,7 @@ from shop.domain.money import MAX_DONG
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member
 from shop.services import audit
 from shop.services.errors import InvalidInput, NotFound
+from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open, parse_month
 
 NOTE_LENGTH = 300
@@ -56,10 +57,19 @@ def _checked(details: ExpenseDetails) -> tuple[date, ExpenseCategory, int, str]:
 
 
 def add_expense(
-    session: Session, details: ExpenseDetails, *, by: Member, intake: Intake | None = None
-) -> Expense:
+    session: Session,
+    details: ExpenseDetails,
+    *,
+    by: Member,
+    intake: Intake | None = None,
+    client_id: str | None = None,
+) -> tuple[Expense, bool]:
     """Record an expense dated in an open month (``intake``: the bale it paid for, only for
-    a stock purchase). Refusals name their field; flushes, never commits."""
+    a stock purchase); return it and whether it is new (False: ``client_id`` came again
+    and nothing was added). Refusals name their field; flushes, never commits."""
+    repeated = earlier(session, Expense, client_id)
+    if repeated is not None:
+        return repeated, False
     spent_on, category, amount, note = _checked(details)
     if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
         raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
@@ -71,14 +81,15 @@ def add_expense(
         note=note,
         intake_id=intake.id if intake is not None else None,
         by_id=by.id,
+        client_id=client_id,
     )
-    session.add(expense)
-    session.flush()
+    if not insert_once(session, expense):
+        return earlier(session, Expense, client_id), False
     audit.record(
         session, "expense_added", by=by, subject=f"expense {expense.id}", spent_on=spent_on,
         category=category, amount_dong=amount, note=note,
     )  # fmt: skip
-    return expense
+    return expense, True
 
 
 def get_expense(session: Session, expense_id: int) -> Expense:

@@ -53,6 +53,7 @@ from shop.models import (
 from shop.services import audit
 from shop.services import policy as policy_service
 from shop.services.errors import InvalidInput
+from shop.services.idempotency import earlier
 
 # ---------------------------------------------------------------- months as text
 
@@ -680,8 +681,10 @@ def record_payout(
     method: PaymentMethod,
     by: Member,
     note: str = "",
-) -> Payout:
-    """Record ``amount_dong`` handed to ``member`` on ``paid_on`` against ``month``.
+    client_id: str | None = None,
+) -> tuple[Payout, bool]:
+    """Record ``amount_dong`` handed to ``member`` on ``paid_on`` against ``month``; return
+    the payout and whether it is new (False: ``client_id`` came again: nothing is added).
 
     Only against a closed month whose next month is not closed yet (its carried forward is
     still to be brought into that month), paid after the month ended, and never more than
@@ -704,6 +707,9 @@ def record_payout(
         raise InvalidInput(_l("At most 300 letters."), "note")
     # Locked (on PostgreSQL) until commit: two payouts at once cannot both take the last đồng.
     closed = _closed_row(session, month, for_update=True)
+    repeated = earlier(session, Payout, client_id)  # after the lock: a retry racing its try
+    if repeated is not None:
+        return repeated, False
     if closed is None:
         raise InvalidInput(
             _l("%(month)s is not closed yet: a month is paid out after it is closed.",
@@ -753,6 +759,7 @@ def record_payout(
         method=method,
         note=note,
         by_id=by.id,
+        client_id=client_id,
     )
     session.add(payout)
     audit.record(
@@ -760,7 +767,7 @@ def record_payout(
         amount_dong=amount_dong, paid_on=paid_on, method=method,
     )  # fmt: skip
     session.flush()
-    return payout
+    return payout, True
 
 
 def payouts(session: Session, month: str | None = None) -> list[Payout]:

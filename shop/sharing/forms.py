@@ -8,6 +8,7 @@ from wtforms.validators import Length, Regexp
 
 from shop.forms import (
     ChoiceField,
+    ClientIdField,
     CountField,
     DayField,
     MoneyField,
@@ -33,6 +34,7 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class ExpenseForm(ShopForm):
+    client_id = ClientIdField()
     spent_on = DayField(_l("Day the money was spent"), [required(_l("Enter the day."))])
     category = ChoiceField(
         _l("What for"),
@@ -44,6 +46,7 @@ class ExpenseForm(ShopForm):
 
 
 class PayoutForm(ShopForm):
+    client_id = ClientIdField()
     member = CountField(_l("Member number"), [required(_l("Choose the member."))])
     month = StringField(
         _l("Month paid out (YYYY-MM)"),

@@ -217,6 +217,7 @@ def payouts(month: str):
             form.method.data,
             by=current_member(),
             note=form.note.data or "",
+            client_id=form.client_id.data,
         ),
     )
     if outcome.done:

@@ -449,7 +449,7 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
         session, hong, "2027-01", 19_000, date(2027, 2, 3), PaymentMethod.TRANSFER, hong
     )
     # February's rent, corrected once; a bag of bags recorded by mistake and removed.
-    rent = expense_service.add_expense(
+    rent, _ = expense_service.add_expense(
         session, expense_service.ExpenseDetails(date(2027, 2, 1), "rent", 3_000_000), by=hong
     )
     expense_service.edit_expense(
@@ -459,7 +459,7 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
         by=ngoc,
         at=datetime(2027, 2, 2, 9, tzinfo=TZ),
     )
-    mistake = expense_service.add_expense(
+    mistake, _ = expense_service.add_expense(
         session, expense_service.ExpenseDetails(date(2027, 2, 2), "supplies", 5_000), by=hong
     )
     expense_service.remove_expense(session, mistake, by=hong, at=datetime(2027, 2, 2, tzinfo=TZ))

@@ -130,7 +130,7 @@ def refund(number, *, amount, quantity, by=1, method=PaymentMethod.CASH, positio
             at=AT + timedelta(minutes=5),
             shift=svc.current_shift(session, member),
             tz=HANOI,
-        )
+        )[0]
 
     return attempt
 
@@ -144,7 +144,7 @@ def void(number, *, by=1):
             at=AT + timedelta(minutes=5),
             reason="bấm nhầm",
             tz=HANOI,
-        )
+        )[0]
 
     return attempt
 
@@ -278,7 +278,7 @@ def test_a_payout_racing_the_next_months_close_is_paid_once(november_closed):
             return month_service.record_payout(
                 session, who(session, 2), month, 1_000, paid_on, PaymentMethod.CASH,
                 who(session, 1), "",
-            )  # fmt: skip
+            )[0]  # fmt: skip
 
         def close(session, following=following, end=end):
             return month_service.close_month(

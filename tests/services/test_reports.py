@@ -75,7 +75,7 @@ def refund(session, sale, position, amount, method, *, by, shift, at=AT):
         by=by,
         at=at,
         shift=shift,
-    )
+    )[0]
 
 
 def morning_shift(session):

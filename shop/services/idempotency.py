@@ -1,0 +1,69 @@
+"""A change sent twice is made once: the client id (or ``Idempotency-Key``) of a request.
+
+A device that sends a sale, a refund, a void, a payout or an expense and gets no answer
+(the link dropped, the server restarted) sends it again with the same client id; the
+second time nothing new is written and the answer is what the first time recorded. Each
+such row keeps its client id in a unique column, the database's backstop.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shop.services.errors import InvalidInput
+
+#: 8 to 64 letters, digits or ``- _ . :`` (a UUID fits, and so does a counter's own scheme).
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+def checked_client_id(value: object, field: str = "client_id") -> str | None:
+    """``value`` as a client id, ``None`` when it is empty; refused when it is malformed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        raise InvalidInput(
+            _l(
+                "Send a client_id (8 to 64 letters, digits or - _ . :) or "
+                "an Idempotency-Key header, so a retry cannot sell twice."
+            ),
+            field,
+        )
+    return value
+
+
+def earlier(session: Session, model, client_id: str | None):
+    """The ``model`` row recorded before under ``client_id``, or ``None``."""
+    if not client_id:
+        return None
+    return session.scalar(select(model).where(model.client_id == client_id))
+
+
+def insert_once(session: Session, row) -> bool:
+    """Add and flush ``row`` (which has a ``client_id``); False when another transaction
+    recorded the same client id at this very moment (a retry racing its first try).
+
+    On PostgreSQL the second insert waits for the first to commit, then meets the unique
+    client id: it is undone in a savepoint and the caller answers with the row recorded
+    (:func:`earlier`). On SQLite writing transactions run one at a time, so the check
+    before the insert already saw it.
+    """
+    if row.client_id and session.get_bind().dialect.name == "postgresql":
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            if row in session:
+                session.expunge(row)
+            if session.scalar(select(type(row).id).where(type(row).client_id == row.client_id)):
+                return False
+            raise
+        return True
+    session.add(row)
+    session.flush()
+    return True

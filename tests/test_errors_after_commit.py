@@ -1,0 +1,66 @@
+"""An error answer never says "nothing was saved" about a change that was committed.
+
+Two probe routes are added to a fresh app: one commits a change and then fails (building
+its answer, say), one fails while committing. The first must answer that it was saved; the
+second that it is not known, and both must leave the row as the database has it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from shop.auth.access import public
+from shop.extensions import db
+from shop.models import Sequence
+from shop.models.sequence import next_in_sequence
+
+
+@pytest.fixture
+def probed(app):
+    @public
+    def commit_then_fail():
+        next_in_sequence(db.session, "probe")
+        db.session.commit()
+        raise RuntimeError("the answer could not be built")
+
+    @public
+    def fail_in_commit():
+        # A foreign key checked only at the commit (SQLite's deferred checks): the commit
+        # itself fails, as it does when the database goes away in the middle of it.
+        db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        db.session.execute(
+            text(
+                "INSERT INTO void (sale_id, at, by_id, reason) "
+                "VALUES (999999, '2026-11-20 03:00:00', 999999, 'x')"
+            )
+        )
+        db.session.commit()
+        return "unreachable"
+
+    for path, view in (("/probe/commit-then-fail", commit_then_fail),
+                       ("/probe/fail-in-commit", fail_in_commit)):  # fmt: skip
+        app.add_url_rule(path, view.__name__, view)
+        app.add_url_rule("/api/v1" + path, "api_" + view.__name__, view)
+    return app
+
+
+def test_a_failure_after_the_commit_says_the_change_was_saved(probed, client):
+    page = client.get("/probe/commit-then-fail")
+    assert page.status_code == 500
+    assert "đã được lưu" in page.text and "Chưa có gì được lưu" not in page.text
+    api = client.get("/api/v1/probe/commit-then-fail")
+    assert api.status_code == 500 and api.json["error"] == "saved"
+    assert "đã được lưu" in api.json["message"]
+    with probed.app_context():
+        assert db.session.scalar(select(Sequence.value).where(Sequence.name == "probe")) == 2
+
+
+@pytest.mark.sqlite_only
+def test_a_failure_in_the_commit_says_it_is_not_known(probed, client, db_kind):
+    if db_kind != "sqlite":
+        pytest.skip("deferred foreign keys by PRAGMA are SQLite's")
+    api = client.get("/api/v1/probe/fail-in-commit")
+    assert api.status_code == 503 and api.json["error"] == "unsure"
+    page = client.get("/probe/fail-in-commit")
+    assert page.status_code == 503 and "Chưa có gì được lưu" not in page.text
