@@ -266,7 +266,7 @@ class Prepared:
 
 def prepare(database: Path, instance: Path) -> Prepared:
     """Give member 1 a PIN and an API token, set up a receipt printer writing to a file in
-    the instance folder, and pick the codes the measurements use."""
+    the instance folder's printer-out, and pick the codes the measurements use."""
     from sqlalchemy import func, select
 
     from bench.app import create_bench_app
@@ -295,7 +295,7 @@ def prepare(database: Path, instance: Path) -> Prepared:
             db.session,
             {
                 "connection": ConnectionKind.FILE,
-                "path": str(instance / "receipts.bin"),
+                "path": str(instance / "printer-out" / "receipts.bin"),
                 "paper_mm": 80,
                 "profile": "default",
                 "mode": PrintMode.RASTER,

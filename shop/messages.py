@@ -31,6 +31,38 @@ PRINT_REASONS = {
     "broken": _l("The connection to the printer broke while printing."),
     "render": _l("This could not be printed with these printer settings."),
     "settings": _l("No printer is set up."),
+    "unsafe": _l(
+        "This device or file may not be used as a printer: choose the printer again in its "
+        "settings."
+    ),
+}
+
+#: Why a printer's device or file was refused (:class:`shop.printing.file_printer.UnsafePath`).
+PRINTER_PATHS = {
+    "dotdot": _l("Write the path without “..”."),
+    "symlink": _l("This is a shortcut to another file: write the printer or the file itself."),
+    "protected": _l(
+        "This is one of the shop's own files (its data or its key): writing to it would break "
+        "the shop."
+    ),
+    "block_device": _l("This is a disk, not a printer: printing to it would wipe its data."),
+    "not_printer": _l(
+        "This is not a printer. A printer is /dev/usb/lp0, /dev/lp0 or a serial port such as "
+        "/dev/ttyUSB0."
+    ),
+    "not_serial": _l(
+        "This is not a serial port: choose one such as /dev/ttyUSB0, /dev/ttyACM0 or /dev/ttyS0."
+    ),
+    "outside": _l(
+        "Only a printer such as /dev/usb/lp0, or a file in the printer-out folder such as "
+        "printer-out/receipts.bin."
+    ),
+    "not_file": _l(
+        "This is not an ordinary file: choose a new file name in the printer-out folder."
+    ),
+    "linked": _l(
+        "This file has a second name elsewhere: choose a new file name in the printer-out folder."
+    ),
 }
 
 PRINT_JOB_KINDS = {

@@ -50,7 +50,15 @@ class PrinterSettingsForm(ShopForm):
         _l("Serial device"), [Length(max=200, message=_l("At most 200 letters."))]
     )
     baudrate = ChoiceField(_l("Speed (baud)"), choices=select_choices((b, b) for b in BAUDRATES))
-    path = StringField(_l("Device or file"), [Length(max=300, message=_l("At most 300 letters."))])
+    path = StringField(
+        _l("Device or file"),
+        [Length(max=300, message=_l("At most 300 letters."))],
+        description=_l(
+            "A printer such as /dev/usb/lp0, or a file in the printer-out folder such as "
+            "printer-out/receipts.bin."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     cups_queue = StringField(
         _l("CUPS queue"), [Length(max=120, message=_l("At most 120 letters."))]
     )

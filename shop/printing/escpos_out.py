@@ -29,16 +29,15 @@ import os
 import re
 import select
 import socket
-import stat
 import struct
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import segno
 
+from shop.printing.file_printer import Place, UnsafePath, check, open_for_job
 from shop.printing.receipt import (
     CHARS_PER_LINE,
     DEFAULT_DPI,
@@ -211,7 +210,7 @@ def _print_text(printer: Dummy, receipt: Receipt, paper_mm: int) -> None:
 
 # --- sending -----------------------------------------------------------------------------
 
-Reason = Literal["refused", "timeout", "unreachable", "broken"]
+Reason = Literal["refused", "timeout", "unreachable", "broken", "unsafe"]
 
 
 class PrinterError(Exception):
@@ -221,7 +220,9 @@ class PrinterError(Exception):
     - ``timeout``: no connection, or no progress, within the connection's ``timeout``
       (printer off, asleep, out of paper with a full buffer);
     - ``unreachable``: no such host, network or device (printer unplugged);
-    - ``broken``: the connection or device went away in the middle of the job.
+    - ``broken``: the connection or device went away in the middle of the job;
+    - ``unsafe``: the device or file is not one a printer may be (see
+      :mod:`shop.printing.file_printer`): nothing was opened or written.
     """
 
     def __init__(self, reason: Reason, detail: str = ""):
@@ -248,8 +249,9 @@ class Connection:
     - ``"usb"``: the USB printer with ``usb_vendor_id``/``usb_product_id``, through libusb
       (on Linux a USB printer also shows as ``/dev/usb/lp0``: ``"file"`` reaches it too);
     - ``"serial"``: ``serial_device`` (``/dev/ttyUSB0``) at ``baudrate``;
-    - ``"file"``: ``path``, a device such as ``/dev/usb/lp0`` or a plain file that jobs are
-      appended to;
+    - ``"file"``: ``path``, a printer's device such as ``/dev/usb/lp0`` or a plain file in
+      ``place``'s printer-out folder that jobs are appended to (nothing else:
+      :func:`shop.printing.file_printer.check`, again when each job opens it);
     - ``"cups"``: the CUPS queue ``cups_queue``, sent raw with ``lp``;
     - ``"none"``: jobs are dropped (no printer).
 
@@ -267,6 +269,7 @@ class Connection:
     baudrate: int = 9600
     cups_queue: str = ""
     timeout: float = 10.0
+    place: Place = Place()
 
     def __post_init__(self) -> None:
         if self.kind not in CONNECTION_KINDS:
@@ -395,74 +398,77 @@ def _open_error(error: OSError, path: str) -> PrinterError:
 def _send_file(data: bytes, connection: Connection) -> None:
     path = connection.path
     try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        mode = None
+        fd, target = open_for_job(path, connection.place)
+    except UnsafePath as error:
+        raise PrinterError("unsafe", str(error)) from error
+    except OSError as error:  # an unplugged USB printer's device node is gone: not created
+        raise _open_error(error, path) from error
+    try:
+        if target.kind == "file":
+            # Appending: a file used as a spool keeps every job, one after another.
+            _write_file(fd, data, path)
+        else:
+            _write_device(fd, data, path, connection.timeout)
+    finally:
+        os.close(fd)
+
+
+def _write_file(fd: int, data: bytes, path: str) -> None:
+    view = memoryview(data)
+    sent = 0
+    try:
+        while sent < len(view):
+            sent += os.write(fd, view[sent:])
     except OSError as error:
         raise _open_error(error, path) from error
-    if mode is None and Path(path).resolve().is_relative_to("/dev"):
-        # An unplugged USB printer's device node disappears: never create a file in its place.
-        raise PrinterError("unreachable", f"{path}: no such device")
-    if mode is None or stat.S_ISREG(mode):
-        try:
-            # Appending: a file used as a spool keeps every job, one after another.
-            with open(path, "ab") as out:
-                out.write(data)
-        except OSError as error:
-            raise _open_error(error, path) from error
-        return
-    _send_device(data, path, connection.timeout)
 
 
-def _send_device(data: bytes, path: str, timeout: float) -> None:
-    """Write to a character device or a pipe without blocking for ever.
+def _write_device(fd: int, data: bytes, path: str, timeout: float) -> None:
+    """Write to a character device (opened non-blocking) without blocking for ever.
 
     A USB printer out of paper stops taking data, and a plain write() would then hang the
-    caller; here the file is non-blocking and each wait for room is ``timeout`` at most.
+    caller; here each wait for room is ``timeout`` at most.
     """
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except OSError as error:  # ENXIO: a pipe nobody reads, a device with nothing behind it
-        raise _open_error(error, path) from error
     # poll(), not select(): a busy server may hold descriptors past select's limit of 1024.
     poller = select.poll()
     poller.register(fd, select.POLLOUT)
     sent = 0
     last_progress = time.monotonic()
-    try:
-        while sent < len(data):
-            remaining = last_progress + timeout - time.monotonic()
-            if remaining <= 0:
-                raise PrinterError(
-                    "timeout",
-                    f"{path} took nothing for {timeout} s; {sent} of {len(data)} bytes sent",
-                )
-            if not poller.poll(remaining * 1000):
-                continue
-            try:
-                sent += os.write(fd, data[sent : sent + _CHUNK])
-            except BlockingIOError:  # ready yet full: wait again, on the same clock
-                continue
-            except OSError as error:  # EPIPE, EIO, ENODEV: the printer went away mid-job
-                raise PrinterError(
-                    "broken", f"{path}: {error.strerror} after {sent} of {len(data)} bytes"
-                ) from error
-            last_progress = time.monotonic()
-    finally:
-        os.close(fd)
+    while sent < len(data):
+        remaining = last_progress + timeout - time.monotonic()
+        if remaining <= 0:
+            raise PrinterError(
+                "timeout",
+                f"{path} took nothing for {timeout} s; {sent} of {len(data)} bytes sent",
+            )
+        if not poller.poll(remaining * 1000):
+            continue
+        try:
+            sent += os.write(fd, data[sent : sent + _CHUNK])
+        except BlockingIOError:  # ready yet full: wait again, on the same clock
+            continue
+        except OSError as error:  # EPIPE, EIO, ENODEV: the printer went away mid-job
+            raise PrinterError(
+                "broken", f"{path}: {error.strerror} after {sent} of {len(data)} bytes"
+            ) from error
+        last_progress = time.monotonic()
 
 
 def _send_serial(data: bytes, connection: Connection) -> None:
+    # pyserial opens the device itself: the same rule first, for serial ports only. Their
+    # folder, /dev, is the system's own, so nobody but root can swap a link in after this.
+    try:
+        check(connection.serial_device, connection.place, serial=True)
+    except UnsafePath as error:
+        raise PrinterError("unsafe", str(error)) from error
+    _write_serial(data, connection.serial_device, connection.baudrate, connection.timeout)
+
+
+def _write_serial(data: bytes, device: str, baudrate: int, timeout: float) -> None:
     import serial  # pyserial, only where a serial printer is used
 
-    device = connection.serial_device
     try:
-        port = serial.Serial(
-            device,
-            connection.baudrate,
-            timeout=connection.timeout,
-            write_timeout=connection.timeout,
-        )
+        port = serial.Serial(device, baudrate, timeout=timeout, write_timeout=timeout)
     except serial.SerialException as error:
         cause = error.__context__ if isinstance(error.__context__, OSError) else None
         errno_ = getattr(cause, "errno", None) or getattr(error, "errno", None)
@@ -477,7 +483,7 @@ def _send_serial(data: bytes, connection: Connection) -> None:
             port.flush()
     except serial.SerialTimeoutException as error:
         raise PrinterError(
-            "timeout", f"{device} took nothing for {connection.timeout} s; {sent} bytes sent"
+            "timeout", f"{device} took nothing for {timeout} s; {sent} bytes sent"
         ) from error
     except (serial.SerialException, OSError) as error:
         raise PrinterError("broken", f"{device}: {error} after {sent} bytes") from error

@@ -125,7 +125,7 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
         job.status = JobStatus.PRINTED
         job.finished_at = finished
     elif (
-        reason in ("render", "settings")
+        reason in ("render", "settings", "unsafe")  # trying again changes nothing
         or job.kind == JobKind.TEST  # she is watching: she presses the button again herself
         or finished - job.created_at >= GIVE_UP_AFTER
     ):

@@ -7,11 +7,13 @@ printer, so nothing here can make a sale fail.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
 
 from shop.domain.calendar import utc_now
@@ -29,6 +31,8 @@ from shop.models import (
     Shift,
 )
 from shop.printing.escpos_out import Connection
+from shop.printing.file_printer import Place, UnsafePath
+from shop.printing.file_printer import check as check_printer_path
 from shop.services import audit
 from shop.services.errors import InvalidInput
 
@@ -93,7 +97,23 @@ def connection_of(settings: PrinterSettings, timeout: float | None = None) -> Co
         baudrate=settings.baudrate,
         cups_queue=settings.cups_queue,
         timeout=timeout,
+        place=file_place(),
     )
+
+
+def file_place() -> Place:
+    """Where a file printer may write in this shop (its instance folder's printer-out), and
+    the shop's own files it may never be: the SQLite database with its journal files, and
+    the secret key."""
+    from flask import current_app
+
+    instance = os.path.abspath(current_app.instance_path)
+    protected = [os.path.join(instance, "secret_key")]
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = os.path.abspath(url.database)
+        protected += [database, *(database + end for end in ("-wal", "-shm", "-journal"))]
+    return Place(instance=instance, protected=tuple(protected))
 
 
 def save_printer_settings(
@@ -138,11 +158,12 @@ def _check(settings: PrinterSettings) -> None:
     needed = _NEEDS.get(settings.connection)
     if needed and not (getattr(settings, needed[0]) or "").strip():
         raise InvalidInput(needed[1], needed[0])
-    if settings.connection == ConnectionKind.FILE and not _printable_path(settings.path):
-        # Jobs are appended to this file: never to the app's own files or anything else.
-        raise InvalidInput(
-            _l("Only a device under /dev or a file in the shop's instance folder."), "path"
-        )
+    # Jobs are written there by the web process: a printer's device or a file in
+    # printer-out, never the database, a disk or anything else (checked again per job).
+    if settings.connection == ConnectionKind.FILE:
+        _check_path(settings.path, "path")
+    if settings.connection == ConnectionKind.SERIAL:
+        _check_path(settings.serial_device, "serial_device", serial=True)
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
@@ -162,15 +183,13 @@ def _check(settings: PrinterSettings) -> None:
         )
 
 
-def _printable_path(path: str) -> bool:
-    from pathlib import Path
+def _check_path(path: str, field: str, *, serial: bool = False) -> None:
+    from shop.messages import PRINTER_PATHS
 
-    from flask import current_app
-
-    target = Path(path).resolve()
-    return target.is_relative_to("/dev") or target.is_relative_to(
-        Path(current_app.instance_path).resolve()
-    )
+    try:
+        check_printer_path(path, file_place(), serial=serial)
+    except UnsafePath as error:
+        raise InvalidInput(PRINTER_PATHS[error.code], field) from None
 
 
 def printing_on(settings: PrinterSettings) -> bool:

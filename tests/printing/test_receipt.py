@@ -34,6 +34,7 @@ from shop.printing.escpos_out import (
     receipt_bytes,
     send,
 )
+from shop.printing.file_printer import Place
 from shop.printing.receipt import (
     Receipt,
     ReceiptLabels,
@@ -478,15 +479,20 @@ def test_connection_failures_have_reasons(monkeypatch, failure, reason):
 
 
 def test_send_to_a_file_appends(tmp_path):
-    spool = tmp_path / "jobs.bin"
-    send(b"first", Connection(kind="file", path=str(spool)))
-    send(b"second", Connection(kind="file", path=str(spool)))
+    """Only in the instance folder's printer-out (made by the first job), never elsewhere."""
+    place = Place(instance=str(tmp_path))
+    send(b"first", Connection(kind="file", path="printer-out/jobs.bin", place=place))
+    spool = tmp_path / "printer-out" / "jobs.bin"
+    send(b"second", Connection(kind="file", path=str(spool), place=place))
     assert spool.read_bytes() == b"firstsecond"
     send(b"dropped", Connection())  # kind "none"
+    with pytest.raises(PrinterError) as caught:
+        send(b"x", Connection(kind="file", path=str(tmp_path / "jobs.bin"), place=place))
+    assert caught.value.reason == "unsafe" and not (tmp_path / "jobs.bin").exists()
 
 
 def test_send_to_a_missing_device_creates_nothing():
-    path = "/dev/usb/lp-shop-test-missing"
+    path = "/dev/usb/lp999"
     with pytest.raises(PrinterError) as caught:
         send(b"x", Connection(kind="file", path=path))
     assert caught.value.reason == "unreachable"
@@ -494,13 +500,15 @@ def test_send_to_a_missing_device_creates_nothing():
 
 
 def test_send_to_a_device_like_pipe(tmp_path):
-    """A FIFO behaves like a printer device: nobody there, reading, stuck, gone."""
-    fifo = tmp_path / "lp0"
+    """A FIFO behaves like a printer device (reading, stuck): the writing of a device's job
+    on it. A FIFO is not a printer, so ``send`` itself refuses one."""
+    (tmp_path / "printer-out").mkdir()
+    fifo = tmp_path / "printer-out" / "lp0"
     os.mkfifo(fifo)
-    connection = Connection(kind="file", path=str(fifo), timeout=0.3)
+    connection = Connection(kind="file", path=str(fifo), timeout=0.3, place=Place(str(tmp_path)))
     with pytest.raises(PrinterError) as caught:
-        send(b"x", connection)  # no reader: ENXIO, like a device with nothing behind it
-    assert caught.value.reason == "unreachable"
+        send(b"x", connection)
+    assert caught.value.reason == "unsafe"
 
     data = receipt_bytes(sale_receipt())
     received = bytearray()
@@ -516,7 +524,7 @@ def test_send_to_a_device_like_pipe(tmp_path):
     try:
         reader.start()
         time.sleep(0.05)
-        send(data, connection)
+        write_device(fifo, data)
     finally:
         os.close(keep)
     reader.join(5)
@@ -525,7 +533,7 @@ def test_send_to_a_device_like_pipe(tmp_path):
     stuck = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader that never reads
     try:
         with pytest.raises(PrinterError) as caught:
-            send(bytes(1024 * 1024), connection)
+            write_device(fifo, bytes(1024 * 1024))
         assert caught.value.reason == "timeout"
     finally:
         os.close(stuck)
@@ -542,8 +550,17 @@ def test_connection_is_checked():
         Connection(kind="serial")  # type: ignore[arg-type]
 
 
+def write_device(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        escpos_out._write_device(fd, data, str(path), 0.3)
+    finally:
+        os.close(fd)
+
+
 def test_send_to_a_serial_printer(tmp_path):
-    """A pseudo-terminal stands for the serial port: every byte arrives, in order."""
+    """A pseudo-terminal stands for the serial port: every byte arrives, in order. (It is
+    not a serial port's name, so ``send`` refuses it: the port is written to directly.)"""
     controller, device = os.openpty()
     data = receipt_bytes(sale_receipt())
     received = bytearray()
@@ -555,7 +572,10 @@ def test_send_to_a_serial_printer(tmp_path):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        send(data, Connection(kind="serial", serial_device=os.ttyname(device), timeout=3))
+        with pytest.raises(PrinterError) as caught:
+            send(data, Connection(kind="serial", serial_device=os.ttyname(device), timeout=3))
+        assert caught.value.reason == "unsafe"
+        escpos_out._write_serial(data, os.ttyname(device), 9600, 3)
         reader.join(5)
     finally:
         os.close(device)
@@ -565,7 +585,7 @@ def test_send_to_a_serial_printer(tmp_path):
 
 def test_send_to_a_missing_serial_device():
     with pytest.raises(PrinterError) as caught:
-        send(b"x", Connection(kind="serial", serial_device="/dev/ttyUSB9-not-here", timeout=1))
+        send(b"x", Connection(kind="serial", serial_device="/dev/ttyUSB999", timeout=1))
     assert caught.value.reason == "unreachable"
 
 

@@ -7,16 +7,31 @@ does, the sale is recorded whole before anything is sent.
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import re
+import stat
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import zxingcpp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from shop.extensions import db
-from shop.models import JobKind, JobStatus, PrintAttempt, PrintJob, Sale, SaleLine
+from shop.models import (
+    ConnectionKind,
+    JobKind,
+    JobStatus,
+    PrintAttempt,
+    PrintJob,
+    Sale,
+    SaleLine,
+)
 from shop.printing import queue
 from shop.services import printing as printing_service
 from tests.conftest import sign_in
@@ -51,8 +66,9 @@ def boss(app, coordinator):
 
 @pytest.fixture
 def spool(app, boss) -> Path:
-    """The printer is a file (as a USB printer's /dev/usb/lp0 would be)."""
-    path = Path(app.instance_path) / "lp0"
+    """The printer is a file in instance/printer-out (as a USB printer's /dev/usb/lp0 would
+    be); the folder is made by the first job."""
+    path = Path(app.instance_path) / "printer-out" / "lp0"
     set_printer(boss, connection="file", path=str(path))
     return path
 
@@ -115,9 +131,9 @@ def test_settings_page_and_its_messages_in_vietnamese(as_coordinator):
     )
     assert bad_usb.status_code == 422 and "0416" in bad_usb.text
     elsewhere = as_coordinator.post(
-        "/printer/", data={**NETWORK, "connection": "file", "path": "/etc/../tmp/x"}
+        "/printer/", data={**NETWORK, "connection": "file", "path": "/etc/passwd"}
     )
-    assert elsewhere.status_code == 422 and "thư mục instance" in elsewhere.text
+    assert elsewhere.status_code == 422 and "thư mục printer-out" in elsewhere.text
     bad_queue = as_coordinator.post(
         "/printer/", data={**NETWORK, "connection": "cups", "cups_queue": "-o evil"}
     )
@@ -370,3 +386,316 @@ def test_the_print_thread_sends_right_after_the_commit(as_member, app, stocked, 
             worker.stop()
             worker.join(5)
     assert decode(spool.read_bytes())[0][0] == "image"
+
+
+# --- what a file printer may be -------------------------------------------------------------
+#
+# Each job opens the printer's file in the web process. Opening and closing the live SQLite
+# database there drops the process's POSIX locks (and so lost acknowledged sales); a block
+# device or the instance folder's own files are overwritten. A file printer is only a
+# printer's character device or a file in instance/printer-out, checked when the settings
+# are saved and again when a job opens the path.
+
+
+def _database_file(app) -> Path | None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def _secret_key(app) -> Path:
+    key = Path(app.instance_path) / "secret_key"
+    if not key.exists():
+        key.write_text("0123456789abcdef" * 4)
+    return key
+
+
+def _block_device() -> str | None:
+    for name in ("vda", "sda", "nvme0n1", "xvda", "loop0", "ram0"):
+        path = f"/dev/{name}"
+        if os.path.exists(path) and stat.S_ISBLK(os.lstat(path).st_mode):
+            return path
+    return None
+
+
+def _unsafe_path(app, case: str) -> str:
+    """The path typed for ``case``, made on disk where it needs to be."""
+    instance = Path(app.instance_path)
+    out = instance / "printer-out"
+    database = _database_file(app)
+    if (case.startswith("database") or case == "symlink-to-database") and database is None:
+        pytest.skip("the database is a file only on SQLite")
+    if case == "database":
+        return str(database)
+    if case in ("database-wal", "database-shm", "database-journal"):
+        return str(database) + "-" + case.removeprefix("database-")
+    if case == "secret-key":
+        return str(_secret_key(app))
+    if case == "symlink-to-database":
+        out.mkdir(exist_ok=True)
+        (out / "lp0").symlink_to(database)
+        return str(out / "lp0")
+    if case == "symlink-to-key":
+        out.mkdir(exist_ok=True)
+        (out / "lp0").symlink_to(_secret_key(app))
+        return "printer-out/lp0"
+    if case == "printer-out-is-a-symlink":
+        (instance / "elsewhere").mkdir()
+        out.symlink_to(instance / "elsewhere", target_is_directory=True)
+        return "printer-out/lp0"
+    if case == "hard-link-to-key":
+        out.mkdir(exist_ok=True)
+        os.link(_secret_key(app), out / "copy")
+        return "printer-out/copy"
+    if case == "dotdot":
+        return "printer-out/../secret_key"
+    if case == "absolute-dotdot":
+        return str(out) + "/../shop.sqlite3"
+    if case == "instance-folder":
+        return str(instance / "lp0")  # where the spool used to be
+    if case == "subfolder":
+        (out / "sub").mkdir(parents=True)
+        return "printer-out/sub/lp0"
+    if case == "fifo":
+        out.mkdir(exist_ok=True)
+        os.mkfifo(out / "pipe")
+        return "printer-out/pipe"
+    if case == "folder":
+        out.mkdir(exist_ok=True)
+        return "printer-out/"
+    if case == "block-device":
+        device = _block_device()
+        if device is None:
+            pytest.skip("no block device under /dev on this machine")
+        return device
+    return {
+        "dev-null": "/dev/null",
+        "dev-zero": "/dev/zero",
+        "terminal": "/dev/tty",
+        "elsewhere": "/srv/receipts.bin",
+        "disk-name": "/dev/nvme9n9",
+        "stdout-link": "/dev/stdout",
+    }[case]
+
+
+NOT_A_PRINTER = "Đây không phải máy in."
+REFUSED_PATHS = {
+    "database": "Đây là tệp của chính cửa hàng",
+    "database-wal": "Đây là tệp của chính cửa hàng",
+    "database-shm": "Đây là tệp của chính cửa hàng",
+    "database-journal": "Đây là tệp của chính cửa hàng",
+    "secret-key": "Đây là tệp của chính cửa hàng",
+    "symlink-to-database": "Đây là tệp của chính cửa hàng",
+    "symlink-to-key": "Đây là tệp của chính cửa hàng",
+    "printer-out-is-a-symlink": "lối tắt",
+    "hard-link-to-key": "Đây là tệp của chính cửa hàng",
+    "dotdot": "“..”",
+    "absolute-dotdot": "“..”",
+    "instance-folder": "thư mục printer-out",
+    "subfolder": "thư mục printer-out",
+    "fifo": "không phải tệp bình thường",
+    "folder": "thư mục printer-out",
+    "block-device": "ổ đĩa",
+    "dev-null": NOT_A_PRINTER,
+    "dev-zero": NOT_A_PRINTER,
+    "terminal": NOT_A_PRINTER,
+    "elsewhere": "thư mục printer-out",
+    "disk-name": NOT_A_PRINTER,
+    "stdout-link": "lối tắt",
+}
+
+
+def refused_beside(response, field: str, typed: str) -> str:
+    """The message beside ``field`` on a 422 page that kept what was typed in it."""
+    assert response.status_code == 422, response.text[:300]
+    message = re.search(rf'id="{field}-error"[^>]*>.*?<span>(.*?)</span>', response.text, re.S)
+    assert message, f"no message beside {field}"
+    assert re.search(rf'<input[^>]*name="{field}"[^>]*value="{re.escape(typed)}"', response.text)
+    return message.group(1)
+
+
+def printer_kind(app) -> ConnectionKind:
+    with app.app_context():
+        return printing_service.printer_settings(db.session).connection
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_PATHS))
+def test_a_file_printer_is_never_the_shops_own_files_a_disk_or_a_link(as_coordinator, app, case):
+    typed = _unsafe_path(app, case)
+    before = {p: p.read_bytes() for p in Path(app.instance_path).glob("secret_key")}
+    response = as_coordinator.post(
+        "/printer/", data={**NETWORK, "connection": "file", "path": typed}
+    )
+    assert REFUSED_PATHS[case] in refused_beside(response, "path", typed)
+    assert printer_kind(app) == ConnectionKind.NONE  # nothing saved
+    assert {p: p.read_bytes() for p in before} == before
+
+
+NOT_SERIAL = "không phải cổng nối tiếp"
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("database", REFUSED_PATHS["database"]),
+        ("secret-key", REFUSED_PATHS["secret-key"]),
+        ("symlink-to-key", REFUSED_PATHS["symlink-to-key"]),
+        ("block-device", "ổ đĩa"),
+        ("instance-folder", NOT_SERIAL),
+        ("dev-null", NOT_SERIAL),
+        ("stdout-link", "lối tắt"),
+        ("printer-device", NOT_SERIAL),
+    ],
+    ids=lambda value: value if value.isascii() else "",
+)
+def test_a_serial_port_is_only_a_serial_tty(as_coordinator, app, case, expected):
+    """The serial connection opens its device in the web process too: the same rule, with
+    serial ports only."""
+    typed = "/dev/usb/lp0" if case == "printer-device" else _unsafe_path(app, case)
+    response = as_coordinator.post(
+        "/printer/", data={**NETWORK, "connection": "serial", "serial_device": typed}
+    )
+    assert expected in refused_beside(response, "serial_device", typed)
+    assert printer_kind(app) == ConnectionKind.NONE
+
+
+@pytest.mark.parametrize(
+    "typed", ["printer-out/receipts.bin", "{instance}/printer-out/receipts.bin"]
+)
+def test_a_file_in_printer_out_takes_the_test_page(as_coordinator, app, typed):
+    set_printer(as_coordinator, connection="file", path=typed.format(instance=app.instance_path))
+    done = as_coordinator.post("/printer/test", follow_redirects=True)
+    assert "Đã gửi trang in thử đến máy in." in done.text
+    written = Path(app.instance_path) / "printer-out" / "receipts.bin"
+    assert [event[0] for event in decode(written.read_bytes())] == ["image", "cut"]
+    assert os.lstat(written).st_nlink == 1 and stat.S_ISREG(os.lstat(written).st_mode)
+
+
+def test_a_printer_device_is_accepted_and_an_unplugged_one_is_never_made(as_coordinator, app):
+    """/dev/usb/lp0 with the printer unplugged: saved, "cannot be found", no file made."""
+    if os.path.exists("/dev/usb/lp0"):
+        pytest.skip("a real printer is plugged in here: not printing on it")
+    set_printer(as_coordinator, connection="file", path="/dev/usb/lp0")
+    failed = as_coordinator.post("/printer/test", follow_redirects=True)
+    assert "Chưa in được: Không tìm thấy máy in" in failed.text
+    assert not os.path.exists("/dev/usb/lp0")
+    for serial in ("/dev/ttyS0", "/dev/ttyUSB0", "/dev/ttyACM0"):
+        if os.path.exists(serial) and stat.S_ISCHR(os.lstat(serial).st_mode):
+            # Saved only (nothing sent): a real serial port, so a printer's name.
+            set_printer(as_coordinator, connection="file", path=serial)
+            set_printer(as_coordinator, connection="serial", serial_device=serial)
+            break
+
+
+def _old_settings(app, **values) -> None:
+    """Printer settings written straight into the database, as a release that did not
+    check them would have left them."""
+    with app.app_context():
+        settings = printing_service.printer_settings(db.session)
+        for name, value in values.items():
+            setattr(settings, name, value)
+        db.session.add(settings)
+        db.session.commit()
+
+
+def _hold_lock(path: Path):
+    """A POSIX lock on the first byte of ``path``, held by this process (as SQLite holds
+    its own on the database); dropped if this process opens and closes the file anywhere."""
+    handle = open(path, "r+b")  # noqa: SIM115 - kept open for the test's length
+    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+    return handle
+
+
+def _still_locked(path: Path) -> bool:
+    """Whether another process is refused the lock that :func:`_hold_lock` took."""
+    probe = (
+        "import fcntl, sys\n"
+        "handle = open(sys.argv[1], 'r+b')\n"
+        "try:\n"
+        "    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)\n"
+        "except OSError:\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(path)], timeout=30, check=False)  # noqa: S603
+    assert done.returncode in (0, 3), done
+    return done.returncode == 3
+
+
+UNSAFE_REASON = "Không được in vào thiết bị hoặc tệp này"
+
+
+@pytest.mark.parametrize("target", ["database", "secret_key"])
+@pytest.mark.parametrize("kind", ["file", "serial"])
+def test_a_job_never_opens_a_path_saved_before_the_check(
+    boss, as_member, app, stocked, caplog, target, kind
+):
+    """Old settings name the live database (or the secret key): the receipt's job fails at
+    once with its reason logged, the file is never opened (this process keeps its locks on
+    it), nothing is written and the sale stands."""
+    if target == "database":
+        path = _database_file(app)
+        if path is None:
+            pytest.skip("the database is a file only on SQLite")
+    else:
+        path = _secret_key(app)
+    field = "path" if kind == "file" else "serial_device"
+    _old_settings(app, connection=ConnectionKind(kind), **{field: str(path)})
+    number = sell(as_member, "A", "C")
+    before = path.read_bytes() if target == "secret_key" else None
+    lock = _hold_lock(path)  # from here on, this process must not open the file at all
+    try:
+        with caplog.at_level(logging.WARNING, logger="shop.printing.queue"):
+            assert run_queue(app) == 1
+        assert _still_locked(path), "the job opened the file: its POSIX locks were dropped"
+    finally:
+        lock.close()
+    (job,) = jobs(app)
+    assert job.status == JobStatus.FAILED and job.attempts == 1 and job.last_reason == "unsafe"
+    assert run_queue(app, minutes=1) == 0  # not tried again
+    assert any("unsafe" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+    if before is not None:
+        assert path.read_bytes() == before
+    else:
+        assert b"\x1b@" not in path.read_bytes()  # no ESC @ (a job's first bytes) in it
+        with app.app_context():
+            assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    sale_is_whole(app, number, 2)
+    sale_page = as_member.get(f"/counter/sales/{number}")
+    assert "Hóa đơn chưa in được." in sale_page.text and UNSAFE_REASON in sale_page.text
+
+
+def test_a_spool_that_became_a_symlink_is_not_written(as_coordinator, app):
+    """Saved when it was a plain file; replaced by a link to another file afterwards (not
+    one of the shop's own: the link itself is refused)."""
+    set_printer(as_coordinator, connection="file", path="printer-out/lp0")
+    assert as_coordinator.post("/printer/test").status_code == 303
+    spool = Path(app.instance_path) / "printer-out" / "lp0"
+    assert decode(spool.read_bytes())
+    other = Path(app.instance_path) / "notes.txt"
+    other.write_text("not for the printer")
+    spool.unlink()
+    spool.symlink_to(other)
+    lock = _hold_lock(other)
+    try:
+        failed = as_coordinator.post("/printer/test", follow_redirects=True)
+        assert _still_locked(other)
+    finally:
+        lock.close()
+    assert f"Chưa in được: {UNSAFE_REASON}" in failed.text
+    assert other.read_text() == "not for the printer"
+    with app.app_context():
+        attempt = db.session.scalars(select(PrintAttempt).order_by(PrintAttempt.id.desc())).first()
+        assert attempt.reason == "unsafe" and "symbolic link" in attempt.detail
+
+
+@pytest.mark.parametrize("field", ["path", "serial_device"])
+@pytest.mark.parametrize(
+    "typed", ["printer-out/" + "x" * 280, "/dev/" + "y" * 290, "x/" * 99, "/" + "z" * 299]
+)
+def test_odd_paths_are_refused_beside_the_field_never_a_500(as_coordinator, app, field, typed):
+    connection = "file" if field == "path" else "serial"
+    response = as_coordinator.post(
+        "/printer/", data={**NETWORK, "connection": connection, field: typed}
+    )
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.text
+    assert printer_kind(app) == ConnectionKind.NONE
