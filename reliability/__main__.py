@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     from reliability.concurrency import run_concurrency
     from reliability.crash import run_crash
     from reliability.hostile import QUICK, run_hostile
+    from reliability.money import run_money
 
     strings = QUICK if options.quick else None
     kinds = ["sqlite"]
@@ -78,6 +79,8 @@ def main(argv=None) -> int:
             results[kind]["concurrency"] = run_concurrency(
                 kind, work / kind / "concurrency", server_url=server
             )
+            step(f"money races and database kills ({kind})")
+            results[kind]["money"] = run_money(kind, work / kind / "money", server_url=server)
             step(f"hostile input ({kind})")
             results[kind]["hostile"] = _in_process(
                 kind,
@@ -175,6 +178,29 @@ def render(results: dict, backup, kinds: list[str]) -> str:
     )
     row("500s seen (concurrency)", lambda r: r["concurrency"].server_errors)
     row(
+        "**money races** (one token per device): rounds of refunds × 7, void vs refund, "
+        "voids × 3, shift close vs sales and a refund; then payouts vs the next close",
+        lambda r: f"{r['money'].rounds} rounds, {r['money'].requests} requests",
+    )
+    row("… money wrong afterwards", lambda r: r["money"].money_wrong)
+    row("500s seen (money races)", lambda r: r["money"].server_errors)
+    row(
+        "**database backends killed** mid-request while selling and refunding",
+        lambda r: r["money"].backends_killed if r["money"].database == "postgresql" else "–",
+    )
+    row(
+        "… requests / answered at once / sent again (503 or no answer)",
+        lambda r: (
+            f"{r['money'].kill_requests} / {r['money'].kill_definite} / {r['money'].kill_retried}"
+            if r["money"].database == "postgresql"
+            else "–"
+        ),
+    )
+    row(
+        "… answers that lie (saved but not in the books, or the other way round)",
+        lambda r: r["money"].lies if r["money"].database == "postgresql" else "–",
+    )
+    row(
         "**hostile input**: requests tried (strings × free-text fields, API + pages)",
         lambda r: (
             f"{r['hostile'].tried} ({r['hostile'].strings} strings; "
@@ -248,6 +274,9 @@ def failed(results: dict, backup) -> bool:
         if crash.problems or crash.lost or crash.half_written or crash.double_sales:
             return True
         if race.double_sales or race.books_wrong or race.server_errors:
+            return True
+        money = scenarios["money"]
+        if money.money_wrong or money.lies or money.server_errors or money.no_answer:
             return True
         if hostile.server_errors or hostile.unescaped or access.succeeded or access.problems:
             return True

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -39,6 +40,8 @@ MESSAGES = {
 SAVED = _l(
     "What you did was saved, but the answer could not be shown. Open the page again to see it."
 )
+#: The database connection broke before anything was committed (a restarted server).
+GONE = _l("The shop could not reach its database: nothing was saved. Please try again.")
 #: The database went away while saving: the change may or may not be in the books.
 UNSURE = _l(
     "The connection to the database broke while saving: it may or may not have been saved. "
@@ -59,13 +62,15 @@ def _commit_state() -> str:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session) -> None:
-    if has_request_context():
+    if has_request_context() and not session.in_nested_transaction():
         g.shop_committing = True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
-    if has_request_context():
+    # A savepoint's release (begin_nested) fires this too, with the request's own
+    # transaction still open around it: that is not the change being saved.
+    if has_request_context() and not session.in_nested_transaction():
         g.shop_committed = True
         g.shop_committing = False
 
@@ -140,12 +145,15 @@ def init_errors(app: Flask) -> None:
         _rollback_quietly()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         state = _commit_state()
-        if app.config.get("PROPAGATE_UNEXPECTED") and state == "none":
+        gone = isinstance(error, DBAPIError) and error.connection_invalidated
+        if app.config.get("PROPAGATE_UNEXPECTED") and state == "none" and not gone:
             raise error
         if state == "saved":  # never "nothing was saved" for what was
             status, message, code = 500, SAVED, "saved"
         elif state == "unsure":
             status, message, code = 503, UNSURE, "unsure"
+        elif isinstance(error, DBAPIError) and error.connection_invalidated:
+            status, message, code = 503, GONE, "database_unavailable"
         else:
             return _http(InternalServerError())
         if is_api_request():

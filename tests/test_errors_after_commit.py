@@ -38,8 +38,15 @@ def probed(app):
         db.session.commit()
         return "unreachable"
 
+    @public
+    def savepoint_then_fail():
+        with db.session.begin_nested():  # a savepoint released is not the change saved
+            next_in_sequence(db.session, "probe")
+        raise RuntimeError("failed before the commit")
+
     for path, view in (("/probe/commit-then-fail", commit_then_fail),
-                       ("/probe/fail-in-commit", fail_in_commit)):  # fmt: skip
+                       ("/probe/fail-in-commit", fail_in_commit),
+                       ("/probe/savepoint-then-fail", savepoint_then_fail)):  # fmt: skip
         app.add_url_rule(path, view.__name__, view)
         app.add_url_rule("/api/v1" + path, "api_" + view.__name__, view)
     return app
@@ -64,3 +71,11 @@ def test_a_failure_in_the_commit_says_it_is_not_known(probed, client, db_kind):
     assert api.status_code == 503 and api.json["error"] == "unsure"
     page = client.get("/probe/fail-in-commit")
     assert page.status_code == 503 and "Chưa có gì được lưu" not in page.text
+
+
+def test_a_released_savepoint_is_not_taken_for_a_saved_change(probed, client):
+    """It is an unexpected error like any other (the tests propagate those), not "saved"."""
+    with pytest.raises(RuntimeError, match="before the commit"):
+        client.get("/api/v1/probe/savepoint-then-fail")
+    with probed.app_context():
+        assert db.session.scalar(select(Sequence.value).where(Sequence.name == "probe")) is None
