@@ -104,6 +104,16 @@ AUDIT_ACTIONS = {
     "shop_settings": _l("Shop settings changed"),
     "printer_settings": _l("Printer settings changed"),
     "sharing_settings": _l("Sharing settings changed"),
+    "offline_sale": _l("Sale rung up with no link arrived"),
+    "review_resolved": _l("Sale to look at: seen"),
+}
+#: Why a sale rung up with no link is on the coordinators' list.
+REVIEW_KINDS = {
+    "sold_twice": _l("Sold twice: another sale already had this item"),
+    "lot_short": _l("More pieces sold than the lot had left"),
+    "price": _l("Charged another price than the shop's"),
+    "late": _l("Rung up in a month closed since: booked when it arrived"),
+    "no_drawer": _l("No open shift of the cashier took the cash"),
 }
 #: Names of the figures the audit log keeps with a line (others show as they are).
 AUDIT_FIELDS = {

@@ -9,15 +9,23 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
-from shop.api import route
-from shop.api.common import client_key, json_body, ref_response, validated
+from shop.api import require_coordinator, route
+from shop.api.common import client_key, json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
-from shop.counter.forms import CloseShiftForm, OpenShiftForm, RefundForm, VoidForm
+from shop.counter.forms import (
+    CloseShiftForm,
+    OpenShiftForm,
+    RefundForm,
+    ResolveReviewForm,
+    VoidForm,
+)
 from shop.counter.views import refund_from_form, void_from_form
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
+from shop.models import ReviewKind
 from shop.services import counter as counter_service
+from shop.services import members as member_service
 from shop.services import printing as printing_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import CLIENT_ID
@@ -55,6 +63,11 @@ COMPONENTS["SaleLine"] = {
         "net_dong": {"type": "integer"},
         "owner": {"type": "integer", "nullable": True},
         "refunded_dong": {"type": "integer"},
+        "sold_twice": {
+            "type": "boolean",
+            "description": "pieces the stock no longer had when the sale arrived (offline)",
+        },
+        "short_pieces": {"type": "integer"},
     },
 }
 COMPONENTS["Sale"] = {
@@ -110,8 +123,30 @@ SALE_BODY = {
                                 "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
                                 "discount_dong": {"type": "integer", "minimum": 0},
                                 "discount_reason": {"type": "string", "maxLength": 200},
+                                "unit_price_dong": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "offline only: the price the page charged",
+                                },
                             },
                         },
+                    },
+                    "offline": {
+                        "type": "boolean",
+                        "description": "rung up with no link: the customer has paid and "
+                        "left, so an item sold meanwhile does not refuse it (its line is "
+                        "marked sold_twice and the sale goes on the review list)",
+                    },
+                    "at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "offline only: when it was rung up on the device",
+                    },
+                    "cashier": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "offline only: the member who rang it up (default: "
+                        "the one sending it)",
                     },
                     "discount_dong": {"type": "integer", "minimum": 0},
                     "discount_reason": {"type": "string", "maxLength": 200},
@@ -188,6 +223,8 @@ def sale_json(sale) -> dict:
                 "net_dong": line.net_dong,
                 "owner": line.owner.number if line.owner else None,
                 "refunded_dong": refunded.get(line.id, 0),
+                "sold_twice": line.short_pieces > 0,
+                "short_pieces": line.short_pieces,
             }
             for line in sale.lines
         ],
@@ -271,9 +308,17 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
         "discount_reason",
         "transfer_dong",
         "tendered_dong",
+        *OFFLINE_ONLY,
     }
     for name in sorted(set(payload) - allowed):
         problems[name] = [_l("Unknown field.")]
+    offline = payload.get("offline", False)
+    if not isinstance(offline, bool):
+        problems["offline"] = [_l("Expected true or false.")]
+        offline = False
+    if not offline:
+        for name in sorted(set(payload) & (OFFLINE_ONLY - {"offline"})):
+            problems[name] = [_l("Only a sale rung up with no link says this.")]
 
     def amount(value, name, *, optional=False):
         if value is None and optional:
@@ -313,7 +358,9 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
                 problems[where] = [_l("Expected a single value, not a list or an object.")]
                 continue
             for name in sorted(
-                set(entry) - {"code", "quantity", "discount_dong", "discount_reason"}
+                set(entry)
+                - {"code", "quantity", "discount_dong", "discount_reason"}
+                - ({"unit_price_dong"} if offline else set())
             ):
                 problems[f"{where}.{name}"] = [_l("Unknown field.")]
             code = entry.get("code")
@@ -334,6 +381,9 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
                     quantity=quantity,
                     discount_dong=amount(entry.get("discount_dong", 0), f"{where}.discount_dong"),
                     discount_reason=text(entry.get("discount_reason"), f"{where}.discount_reason"),
+                    unit_price_dong=amount(
+                        entry.get("unit_price_dong"), f"{where}.unit_price_dong", optional=True
+                    ),
                 )
             )
     request_ = counter_service.SaleRequest(
@@ -344,11 +394,43 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
         discount_reason=text(payload.get("discount_reason"), "discount_reason"),
         client_id=client_id if isinstance(client_id, str) else None,
     )
+    moment = cashier = None
+    if offline:
+        moment = _moment(payload.get("at"), problems)
+        cashier = payload.get("cashier")
+        if cashier is not None and (
+            isinstance(cashier, bool) or not isinstance(cashier, int) or cashier < 1
+        ):
+            problems["cashier"] = [_l("There is no member number %(number)s.", number=cashier)]
     if problems:
         raise InvalidInput(
             _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
         )
-    return request_
+    return request_, (moment, cashier) if offline else None
+
+
+#: What only a sale rung up with no link may say (and each of its lines' unit_price_dong).
+OFFLINE_ONLY = frozenset({"offline", "at", "cashier"})
+
+
+def _moment(value, problems: dict):
+    """An aware moment from ISO 8601 text (``Z`` or an offset), or ``None`` with a problem."""
+    from datetime import datetime
+
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        problems["at"] = [
+            _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z.")
+        ]
+        return None
+    return moment
 
 
 @route(
@@ -363,10 +445,27 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
     },
 )
 def create_sale():
-    sale_request = _sale_request(json_body())
-    sale, new = counter_service.record_sale(
-        db.session, sale_request, cashier=current_member(), at=clock.now(), tz=_tz()
-    )
+    sale_request, offline = _sale_request(json_body())
+    if offline is None:
+        sale, new = counter_service.record_sale(
+            db.session, sale_request, cashier=current_member(), at=clock.now(), tz=_tz()
+        )
+    else:
+        moment, number = offline
+        sender = current_member()
+        cashier = sender
+        if number is not None and number != sender.number:
+            try:
+                cashier = member_service.get_member(db.session, number)
+            except NotFound:
+                raise InvalidInput(
+                    _l("There is no member number %(number)s.", number=number), "cashier"
+                ) from None
+        now = clock.now()
+        sale, new = counter_service.record_offline_sale(
+            db.session, sale_request, cashier=cashier, at=moment or now, received_at=now,
+            tz=_tz(), entered_by=sender,
+        )  # fmt: skip
     if new:  # the receipt is owed in the sale's transaction and printed after it
         printing_service.after_sale(db.session, sale, by=current_member())
     # The answer is made from the transaction that records the sale, before its commit: a
@@ -572,3 +671,71 @@ def day_z_report(day: str):
     except ValueError:
         raise NotFound(_l("This page does not exist."), "day") from None
     return report_json(reports.day_report(db.session, wanted, tz=_tz()))
+
+
+COMPONENTS["SaleReview"] = {
+    "type": "object",
+    "required": ["id", "sale", "kind", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "sale": {"type": "integer", "description": "the sale's number"},
+        "cashier": {"type": "integer"},
+        "kind": {"type": "string", "enum": [kind.value for kind in ReviewKind]},
+        "what": {"type": "string", "description": "the kind in words"},
+        "code": {"type": "string", "nullable": True},
+        "detail": {"type": "object"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
+        "resolution": {"type": "string"},
+    },
+}
+
+
+def review_json(review) -> dict:
+    from shop.messages import REVIEW_KINDS
+
+    return {
+        "id": review.id,
+        "sale": review.sale.number,
+        "cashier": review.sale.cashier.number,
+        "kind": review.kind.value,
+        "what": str(REVIEW_KINDS[review.kind.value]),
+        "code": review.line.item.code if review.line is not None else None,
+        "detail": review.detail,
+        "created_at": review.created_at.isoformat(),
+        "resolved_at": review.resolved_at.isoformat() if review.resolved_at else None,
+        "resolution": review.resolution,
+    }
+
+
+@route(
+    "/reviews",
+    "GET",
+    "Sales rung up with no link that a coordinator still has to look at",
+    role="coordinator",
+    tag="counter",
+    responses={"200": {"description": "Open reviews", **list_response("SaleReview")}},
+)
+def list_reviews():
+    require_coordinator()
+    return {"items": [review_json(r) for r in counter_service.open_reviews(db.session)]}
+
+
+@route(
+    "/reviews/{review_id}/resolve",
+    "POST",
+    "Mark a review seen, saying what was done",
+    form=ResolveReviewForm,
+    role="coordinator",
+    tag="counter",
+    responses={"200": {"description": "The review", **ref_response("SaleReview")}},
+)
+def resolve_review(review_id: int):
+    require_coordinator()
+    form = validated(ResolveReviewForm, json_body())
+    review = counter_service.resolve_review(
+        db.session, review_id, by=current_member(), at=clock.now(), note=form.resolution.data
+    )
+    answer = review_json(review)
+    db.session.commit()
+    return answer

@@ -142,3 +142,15 @@ class NotebookSaleForm(ShopForm):
             self.moment = time(hours, minutes)
         except (ValueError, TypeError):
             raise ValidationError(str(_l("Write the time as hh:mm, for example 14:30."))) from None
+
+
+class ResolveReviewForm(ShopForm):
+    """A coordinator marks a sale to look at as seen, saying what was done."""
+
+    resolution = StringField(
+        _l("What was done"),
+        [
+            required(_l("Say what was done about it.")),
+            Length(max=300, message=_l("At most 300 letters.")),
+        ],
+    )

@@ -16,6 +16,7 @@ from shop.counter.forms import (
     OpenShiftForm,
     PayForm,
     RefundForm,
+    ResolveReviewForm,
     SaleDiscountForm,
     ScanForm,
     VoidForm,
@@ -457,3 +458,35 @@ def browser_receipt(number: int):
     receipt = receipt_for_sale(db.session, sale)
     qr = vietqr.qr_svg(receipt.vietqr_payload) if receipt.vietqr_payload else None
     return render_template("counter/receipt.html", receipt=receipt, sale=sale, paper=paper, qr=qr)
+
+
+@bp.get("/reviews")
+@coordinator_required
+def reviews():
+    """Sales rung up with no link that arrived with something to look at (an item sold
+    twice, a lot short, another price), for a coordinator to settle and mark seen."""
+    from shop.messages import REVIEW_KINDS
+
+    return render_template(
+        "counter/reviews.html",
+        reviews=counter_service.open_reviews(db.session),
+        kinds=REVIEW_KINDS,
+        form=ResolveReviewForm(formdata=None),
+    )
+
+
+@bp.post("/reviews/<int:review_id>/resolve")
+@coordinator_required
+def resolve_review(review_id: int):
+    form = ResolveReviewForm()
+    if not form.validate():
+        flash_form_errors(form)
+        return redirect(url_for("counter.reviews", _anchor=f"review-{review_id}"), code=303)
+    outcome = save(
+        lambda: counter_service.resolve_review(
+            db.session, review_id, by=current_member(), at=clock.now(), note=form.resolution.data
+        )
+    )
+    if outcome.done:
+        flash(_("Marked as seen."), "success")
+    return redirect(url_for("counter.reviews"), code=303)

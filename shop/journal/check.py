@@ -130,6 +130,7 @@ class _Line:
     refunded_dong: int = 0
     refunded_pieces: int = 0
     taken: bool = False  # it has taken its item or pieces out of stock
+    short: int = 0  # pieces the stock no longer had (a sale rung up with no link)
     owner: int | None = None  # the consigning member when it was sold (None: the group's)
     consignor_bp: int | None = None  # her rate on it then
 
@@ -606,7 +607,11 @@ class _Checker:
                 self.stock_for(line, line_path)
                 self.check_discount(line, line_path)
                 quantity = whole_or(line, "quantity", 1)
-                lines.append(_Line(line_path, text_of(line, "code"), quantity))
+                short = line.get("short_pieces", 0) if isinstance(line, dict) else 0
+                lines.append(
+                    _Line(line_path, text_of(line, "code"), quantity,
+                          short=short if isinstance(short, int) else 0)
+                )  # fmt: skip
             self.check_discount(entry, path)
             result = self.sale_totals(entry, path)
             if result is not None:
@@ -850,6 +855,8 @@ class _Checker:
                 )
             elif stock.is_lot:
                 self.take_pieces(stock, line)
+            elif line.short:  # sold twice with no link: the other sale took the item
+                pass
             elif line.quantity != 1:
                 if line.quantity is not None:
                     self.report(
@@ -886,20 +893,27 @@ class _Checker:
     def take_pieces(self, stock: _Stock, line: _Line) -> None:
         if stock.on_hand is None or line.quantity is None:
             return
-        if line.quantity > stock.on_hand:
+        if line.short > line.quantity:
+            self.report(
+                child(line.path, "short_pieces"),
+                f"More pieces missing ({line.short}) than the line sold ({line.quantity}).",
+            )
+            return
+        wanted = line.quantity - line.short  # what the sale took from the stock
+        if wanted > stock.on_hand:
             self.report(
                 child(line.path, "quantity"),
                 f"Only {stock.on_hand} of lot {line.code} were left by then, not {line.quantity}.",
             )
             return
-        stock.on_hand -= line.quantity
+        stock.on_hand -= wanted
         line.taken = True
 
     def replay_void(self, event: Event) -> None:
         """A void puts everything its sale took back in stock."""
         for line in self.sales_at[event.path].lines:
             if line.taken and line.code is not None:
-                self.stock[line.code].put_back(line.quantity)
+                self.stock[line.code].put_back(line.quantity - line.short)
                 line.taken = False
 
     def replay_refund(self, event: Event) -> None:

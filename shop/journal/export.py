@@ -281,6 +281,8 @@ def _line_entry(line: SaleLine, codes: dict[int, str]) -> dict[str, Any]:
     if line.discount_dong:
         entry["discount_dong"] = line.discount_dong
         entry["discount_reason"] = line.discount_reason
+    if line.short_pieces:
+        entry["short_pieces"] = line.short_pieces
     return entry
 
 

@@ -410,6 +410,7 @@ class _Writer:
                     discount_dong=line.get("discount_dong", 0),
                     discount_reason=line.get("discount_reason", ""),
                     unit_price_dong=line["unit_price_dong"],
+                    short_pieces=line.get("short_pieces", 0),
                 )
                 for line in entry["lines"]
             ),

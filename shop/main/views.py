@@ -20,8 +20,13 @@ from shop.views import safe_next, save_form
 @bp.get("/")
 def index():
     member = current_member()
+    from shop.services.counter import open_review_count
+
     return render_template(
-        "main/index.html", member=member, shop=member_service.shop_profile(db.session)
+        "main/index.html",
+        member=member,
+        shop=member_service.shop_profile(db.session),
+        reviews=open_review_count(db.session) if member.is_coordinator else 0,
     )
 
 

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -146,6 +147,47 @@ class Sale(db.Model):
         return self.transfer_dong > 0 and self.confirmed_at is None and self.void is None
 
 
+class ReviewKind(enum.StrEnum):
+    """Why a sale rung up with no link needs a coordinator's look when it arrives."""
+
+    SOLD_TWICE = "sold_twice"  # the unique item had been sold by another sale meanwhile
+    LOT_SHORT = "lot_short"  # the lot had fewer pieces left than were sold
+    PRICE = "price"  # the page charged another price than the shop's for that day
+    LATE = "late"  # dated in a month closed since: booked when it arrived
+    NO_DRAWER = "no_drawer"  # no open shift of the cashier took its cash
+
+
+class SaleReview(db.Model):
+    """Something about a sale for a coordinator to look at, until she marks it seen.
+
+    Written with the sale, in its transaction; never deleted. ``detail`` holds what she
+    needs to decide (the other sale of the item, the prices, the pieces missing).
+    """
+
+    __tablename__ = "sale_review"
+    __table_args__ = (
+        CheckConstraint(
+            "(resolved_at IS NULL AND resolved_by_id IS NULL) OR "
+            "(resolved_at IS NOT NULL AND resolved_by_id IS NOT NULL)",
+            name="resolved_whole",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    sale_line_id: Mapped[int | None] = mapped_column(ForeignKey("sale_line.id"))
+    kind: Mapped[ReviewKind] = mapped_column(string_enum(ReviewKind, "review_kind", 16))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    resolution: Mapped[str] = mapped_column(String(300), default="")
+
+    sale: Mapped[Sale] = relationship()
+    line: Mapped[SaleLine | None] = relationship()
+    resolved_by: Mapped[Member | None] = relationship()
+
+
 class SaleLine(db.Model):
     """One item or some pieces of a lot in a sale, with every figure the books need.
 
@@ -170,6 +212,7 @@ class SaleLine(db.Model):
         ),
         UniqueConstraint("item_id", "stock_round", name="uq_sale_line_item_round"),
         UniqueConstraint("sale_id", "position", name="uq_sale_line_sale_position"),
+        CheckConstraint("short_pieces >= 0 AND short_pieces <= quantity", name="short_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,6 +229,11 @@ class SaleLine(db.Model):
     net_dong: Mapped[Dong]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
     consignor_bp: Mapped[int | None]
+    #: Pieces sold that the stock no longer had when the sale reached the server: a sale
+    #: rung up with no link after another counter had sold the same dress (bán trùng), or
+    #: more pieces of a lot than were left. The money was taken, so the line is kept; the
+    #: stock was not taken twice, and the sale is on the coordinators' review list.
+    short_pieces: Mapped[int] = mapped_column(default=0, server_default="0")
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()

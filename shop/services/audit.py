@@ -41,6 +41,8 @@ ACTIONS = (
     "shop_settings",
     "printer_settings",
     "sharing_settings",
+    "offline_sale",
+    "review_resolved",
 )
 
 

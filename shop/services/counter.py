@@ -31,8 +31,10 @@ from shop.models import (
     Member,
     PaymentMethod,
     Refund,
+    ReviewKind,
     Sale,
     SaleLine,
+    SaleReview,
     Shift,
     Void,
     next_in_sequence,
@@ -41,7 +43,7 @@ from shop.services import audit
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
-from shop.services.month import ensure_month_open
+from shop.services.month import ensure_month_open, is_closed, month_of
 from shop.services.policy import policy_in_force
 
 SALE_ERRORS = {
@@ -370,6 +372,8 @@ class LineRequest:
     discount_dong: int = 0
     discount_reason: str = ""
     unit_price_dong: int | None = None  # only a journal gives it; the counter works it out
+    #: Only a journal gives it: pieces its sale did not take from the stock (see SaleLine).
+    short_pieces: int | None = None
 
 
 @dataclass(frozen=True)
@@ -397,8 +401,13 @@ def record_sale(
     shift: Shift | None = None,
     require_shift: bool = True,
     transfer_confirmed: bool = False,
+    money_taken: bool = False,
 ) -> tuple[Sale, bool]:
     """Record a sale; return it and whether it is new (False: the same client id came again).
+
+    ``money_taken``: the sale was paid before the shop could check it (rung up with no
+    link, see :func:`record_offline_sale`): an item no longer in stock does not refuse it;
+    its line keeps the pieces the stock did not have as ``short_pieces``.
 
     Prices are those of the sale's day (markdown applied) unless the request gives them.
     Every item is taken out of stock by a conditional UPDATE; if one is gone the whole sale
@@ -495,7 +504,14 @@ def record_sale(
         zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)
     ):
         item = items[line.code]
-        stock_round = _take_from_stock(session, item, line.quantity)
+        if line.short_pieces is not None:  # a journal says what the stock did not have
+            short = line.short_pieces
+            taken = line.quantity - short
+            stock_round = _take_from_stock(session, item, taken) if taken > 0 else None
+        elif money_taken:
+            stock_round, short = _take_what_is_left(session, item, line.quantity)
+        else:
+            stock_round, short = _take_from_stock(session, item, line.quantity), 0
         session.add(
             SaleLine(
                 sale_id=sale.id,
@@ -511,6 +527,7 @@ def record_sale(
                 net_dong=net,
                 owner_id=item.owner_id,
                 consignor_bp=item.consignor_bp if item.owner_id is not None else None,
+                short_pieces=short,
             )
         )
     discounted = [
@@ -526,6 +543,128 @@ def record_sale(
         )  # fmt: skip
     session.flush()
     return sale, True
+
+
+def record_offline_sale(
+    session: Session,
+    request: SaleRequest,
+    *,
+    cashier: Member,
+    at: datetime,
+    received_at: datetime,
+    tz: ZoneInfo,
+    entered_by: Member,
+) -> tuple[Sale, bool]:
+    """Record a sale the counter rang up with no link to the shop: the customer paid, was
+    given her change and left, and the sale arrives now (``received_at``), sent by whoever
+    is signed in at that counter (``entered_by``). Returns the sale and whether it is new.
+
+    The money was really taken, so what would refuse a sale at the counter does not refuse
+    this one; it is recorded and put on the coordinators' review list (:class:`SaleReview`)
+    instead: an item another counter sold meanwhile (its line keeps the piece as
+    ``short_pieces``, the stock is not taken twice), a lot with fewer pieces left than were
+    sold, a price other than the shop's for that day (the price charged is kept), a moment
+    in a month closed since (booked at ``received_at``), no open shift of ``cashier`` to
+    take the cash. ``at`` is the moment it was rung up on the device (never later than
+    ``received_at``); it goes into the cashier's shift that was open then. Everything a
+    sale must be otherwise (lines, discounts with reasons, payment covering the total) is
+    checked as at the counter.
+    """
+    existing = earlier(session, Sale, request.client_id)
+    if existing is not None:
+        return existing, False
+    reviews: list[tuple[ReviewKind, SaleLine | None, dict]] = []
+    at = min(at, received_at)
+    if is_closed(session, month_of(at, tz)):
+        reviews.append((ReviewKind.LATE, None, {"rung_up_at": at.isoformat()}))
+        at = received_at
+    shift = shift_at(session, cashier, at) or current_shift(session, cashier)
+    if shift is not None:
+        lock_row(session, shift)
+        at = max(at, shift.opened_at)  # a device clock behind the shop's
+    else:
+        reviews.append((ReviewKind.NO_DRAWER, None, {"cashier": cashier.number}))
+    sale, new = record_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
+        require_shift=False, money_taken=True,
+    )  # fmt: skip
+    if not new:
+        return sale, False
+    day = local_date(at, tz)
+    policy = policy_in_force(session, month_key(day))
+    for line in sale.lines:
+        if line.short_pieces:
+            others = session.scalars(
+                select(Sale.number)
+                .join(SaleLine, SaleLine.sale_id == Sale.id)
+                .where(SaleLine.item_id == line.item_id, Sale.id != sale.id)
+                .order_by(Sale.number)
+            ).all()
+            kind = ReviewKind.LOT_SHORT if line.item.is_lot else ReviewKind.SOLD_TWICE
+            reviews.append((kind, line, {"code": line.item.code, "short": line.short_pieces,
+                                         "other_sales": list(others)}))  # fmt: skip
+        shop_price = stock_service.pricing(line.item, day, policy).charged_dong
+        if line.unit_price_dong != shop_price:
+            detail = {"code": line.item.code, "charged_dong": line.unit_price_dong,
+                      "shop_dong": shop_price}  # fmt: skip
+            reviews.append((ReviewKind.PRICE, line, detail))
+    for kind, line, detail in reviews:
+        session.add(
+            SaleReview(
+                sale_id=sale.id,
+                sale_line_id=line.id if line is not None else None,
+                kind=kind,
+                detail=detail,
+                created_at=received_at,
+            )
+        )
+    audit.record(
+        session, "offline_sale", by=entered_by, at=received_at, subject=f"sale {sale.number}",
+        cashier=cashier.number, rung_up_at=at, reviews=[review[0].value for review in reviews],
+    )  # fmt: skip
+    session.flush()
+    return sale, True
+
+
+def open_reviews(session: Session) -> list[SaleReview]:
+    """What the coordinators still have to look at, oldest first."""
+    return list(
+        session.scalars(
+            select(SaleReview)
+            .where(SaleReview.resolved_at.is_(None))
+            .options(
+                joinedload(SaleReview.sale).joinedload(Sale.cashier),
+                joinedload(SaleReview.line).joinedload(SaleLine.item),
+            )
+            .order_by(SaleReview.created_at, SaleReview.id)
+        ).unique()
+    )
+
+
+def open_review_count(session: Session) -> int:
+    return session.scalar(select(func.count(SaleReview.id)).where(SaleReview.resolved_at.is_(None)))
+
+
+def resolve_review(
+    session: Session, review_id: int, *, by: Member, at: datetime, note: str
+) -> SaleReview:
+    """A coordinator has looked at a review and says what was done (a refund, a price
+    corrected, the other dress found): it leaves the list, kept with her note."""
+    if not by.is_coordinator:
+        raise InvalidInput(_l("Only a coordinator can do this."), "review")
+    review = session.get(SaleReview, review_id)
+    if review is None:
+        raise NotFound(_l("There is no such review."), "review")
+    note = " ".join((note or "").split())
+    if not note:
+        raise InvalidInput(_l("Say what was done about it."), "resolution")
+    if review.resolved_at is not None:
+        return review
+    review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:300]
+    audit.record(session, "review_resolved", by=by, at=at, subject=f"sale {review.sale.number}",
+                 kind=review.kind, note=review.resolution)  # fmt: skip
+    session.flush()
+    return review
 
 
 def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
@@ -567,6 +706,26 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     if stock_round is None:
         raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
     return stock_round
+
+
+def _take_what_is_left(session: Session, item: Item, quantity: int) -> tuple[int | None, int]:
+    """Take ``quantity`` of ``item`` for a sale whose money was already taken: what the
+    stock still has is taken as usual; (stock round, pieces it did not have)."""
+    if not item.is_lot:
+        if quantity != 1:
+            raise InvalidInput(_l("This item is one of a kind."), "quantity")
+        try:
+            return _take_from_stock(session, item, 1), 0
+        except InvalidInput:  # sold by another sale meanwhile: nothing is taken twice
+            return None, 1
+    left = session.execute(
+        select(Item.quantity_on_hand).where(Item.id == item.id).with_for_update()
+    ).scalar()
+    available = left if item.status == ItemStatus.IN_STOCK else 0
+    taken = min(quantity, max(0, available or 0))
+    if taken:
+        _take_from_stock(session, item, taken)
+    return None, quantity - taken
 
 
 def _on_hand(session: Session, item: Item) -> int:
@@ -687,7 +846,8 @@ def void_sale(
         total_dong=sale.total_dong, cash_dong=sale.cash_dong, reason=void.reason,
     )  # fmt: skip
     for line in sale.lines:
-        _put_back(session, line.item, line.quantity)
+        if line.quantity > line.short_pieces:  # what the stock never gave is not put back
+            _put_back(session, line.item, line.quantity - line.short_pieces)
     session.flush()
     session.refresh(sale)
     return void, True
