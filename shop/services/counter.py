@@ -813,6 +813,10 @@ def void_sale(
     """Cancel a whole sale within its own shift; its items go back on the rail. Returns the
     void and whether it is new (False: ``client_id`` came again and voided it already).
 
+    The cash goes back out of the drawer that took it, so only the sale's own cashier may
+    void it, or a coordinator on the day it was sold (the void is booked against the
+    sale's shift, whoever voids it).
+
     Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
     the app's when left out).
     """
@@ -833,6 +837,23 @@ def void_sale(
         raise InvalidInput(
             _l("Only a sale of a shift that is still open can be voided; refund it instead."),
             "number",
+        )
+    # The money goes back out of the drawer that took it (cash_count books the void against
+    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
+    if not by.is_coordinator and sale.shift.member_id != by.id:
+        raise InvalidInput(
+            _l(
+                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
+                "money is in her drawer.",
+                name=sale.cashier.name,
+            ),
+            "number",
+        )
+    if by.is_coordinator and local_date(at, tz or _shop_tz()) != local_date(
+        sale.at, tz or _shop_tz()
+    ):
+        raise InvalidInput(
+            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
         )
     refunded = session.scalar(
         select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)

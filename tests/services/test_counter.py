@@ -360,3 +360,29 @@ def test_the_same_sale_sent_from_many_counters_at_once_is_recorded_once(app, ctx
         thread.join()
     assert errors == []
     assert sorted(outcomes) == [(1, False)] * 5 + [(1, True)]
+
+
+def test_a_sale_is_voided_by_its_cashier_or_a_coordinator_on_its_day(ctx):
+    """The cash goes back out of the drawer that took it: Ngọc cannot void Hồng's sale (her
+    own drawer would pay it back); a coordinator can, on the day it was sold."""
+    ngoc = member_service.get_member(ctx, 2)
+    svc.open_shift(ctx, hong(ctx), 100_000, at=AT)
+    svc.open_shift(ctx, ngoc, 100_000, at=AT)
+    hongs = sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
+    with pytest.raises(InvalidInput) as caught:
+        svc.void_sale(ctx, hongs, by=ngoc, at=AT, reason="nhầm", tz=HANOI)
+    assert "Nguyễn Thị Hồng" in str(caught.value.message) and caught.value.field == "number"
+    ngocs = svc.record_sale(
+        ctx, svc.SaleRequest((svc.LineRequest("D"),), tendered_dong=25_000),
+        cashier=ngoc, at=AT, tz=HANOI,
+    )[0]  # fmt: skip
+    next_day = AT + timedelta(days=1)
+    with pytest.raises(InvalidInput) as late:
+        svc.void_sale(ctx, ngocs, by=hong(ctx), at=next_day, reason="nhầm", tz=HANOI)
+    assert "trong ngày bán" in str(late.value.message)
+    svc.void_sale(ctx, ngocs, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
+    # Booked against the drawer that took the cash: Ngọc's, not Hồng's.
+    ngoc_shift = svc.current_shift(ctx, ngoc)
+    assert svc.cash_count(ctx, ngoc_shift).expected_dong == 100_000
+    assert svc.cash_count(ctx, svc.current_shift(ctx, hong(ctx))).expected_dong == 150_000
+    svc.void_sale(ctx, hongs, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
