@@ -30,7 +30,8 @@ OWN = {"sharing.show_statement", "sharing.statement_pdf"}
 #: Every signed-in member, whatever her role.
 SIGNED_IN = {
     "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
-    "api.close_shift", "api.confirm_sale", "api.create_donor", "api.create_intake",
+    "api.close_shift", "api.confirm_sale", "api.counter_rail", "api.csrf_token",
+    "api.create_donor", "api.create_intake",
     "api.create_sale", "api.current_shift", "api.day_z_report", "api.dispose_item",
     "api.get_expense", "api.get_intake", "api.get_item", "api.get_item_photo", "api.get_member",
     "api.get_month", "api.get_sale", "api.get_shift", "api.list_categories", "api.list_donors",
