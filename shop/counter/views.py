@@ -61,6 +61,7 @@ def counter():
         discount_form=SaleDiscountForm(formdata=None),
         text=page_text(),
         config=page_config(member, csrf_token=generate_csrf()),
+        **_notices(member, shift),
     )
 
 
@@ -74,13 +75,6 @@ def basic():
     view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
     pay = PayForm(formdata=None)
     pay.client_id.data = str(uuid.uuid4())
-    unprinted = (
-        printing_service.not_printed(
-            db.session, since=printing_service.recently(clock.now()), by=member
-        )
-        if printer_ready()  # a shop without a printer has nothing to look for
-        else []
-    )
     return render_template(
         "counter/counter.html",
         shift=shift,
@@ -92,15 +86,30 @@ def basic():
             discount_reason=view.discount_reason,
         ),
         pay=pay,
-        unprinted=unprinted,
-        print_reasons=PRINT_REASONS,
         bank=shop_bank(db.session),
-        waiting=[
+        **_notices(member, shift),
+    )
+
+
+def _notices(member, shift) -> dict:
+    """What the counter shows above the scan box: receipts that did not print, transfers
+    still awaited."""
+    unprinted = (
+        printing_service.not_printed(
+            db.session, since=printing_service.recently(clock.now()), by=member
+        )
+        if printer_ready()  # a shop without a printer has nothing to look for
+        else []
+    )
+    return {
+        "unprinted": unprinted,
+        "print_reasons": PRINT_REASONS,
+        "waiting": [
             s
             for s in counter_service.recent_sales(db.session, shift=shift, limit=20)
             if s.awaiting_transfer
         ],
-    )
+    }
 
 
 @bp.post("/shift/open")

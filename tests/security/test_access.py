@@ -11,7 +11,10 @@ from tests.security.walk import SKIPPED, call, member_token, routes
 
 EXPIRED = "Trang này đã hết hạn. Vui lòng thử lại."
 #: Open to people who have not signed in.
-PUBLIC = {"auth.sign_in", "main.setup", "main.health", "main.set_language", "static"}
+PUBLIC = {
+    "auth.sign_in", "main.setup", "main.health", "main.set_language", "static",
+    "counter.manifest", "counter.service_worker",
+}  # fmt: skip
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
     "api.close_month", "api.create_category", "api.create_expense", "api.create_member",
@@ -40,7 +43,8 @@ SIGNED_IN = {
     "api.openapi", "api.put_item_photo", "api.refund_sale", "api.search_items",
     "api.shift_z_report", "api.stock_summary", "api.void_sale",
     "auth.change_pin", "auth.switch", "auth.switch_to", "auth.sign_out",
-    "counter.add", "counter.browser_receipt", "counter.change_line", "counter.close_shift",
+    "counter.add", "counter.basic", "counter.browser_receipt", "counter.change_line",
+    "counter.close_shift",
     "counter.confirm", "counter.counter", "counter.empty", "counter.find", "counter.open_shift",
     "counter.pay", "counter.refund", "counter.sale_discount", "counter.sales",
     "counter.show_day_report", "counter.show_sale", "counter.show_shift_report", "counter.void",
