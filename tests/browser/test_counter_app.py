@@ -87,7 +87,7 @@ def test_five_codes_back_to_back_and_the_total_in_view(app, phone, live_server, 
     open_counter(phone, live_server)
     assert phone.evaluate("document.activeElement.id") == "code"
     scan_fast(phone, "10008", "10019", "10024", "10030", "10045")
-    phone.wait_for_function("document.querySelectorAll('.cart-line').length === 5")
+    phone.wait_for_selector(".cart-line:nth-child(5)")
     codes = phone.eval_on_selector_all(".cart-line", "rows => rows.map(r => r.dataset.code)")
     assert codes == ["10008", "10019", "10024", "10030", "10045"]
     assert text(phone.get_by_test_id("total")) == "230.000 ₫"
@@ -115,9 +115,105 @@ def test_each_scan_keeps_the_line_total_and_pay_in_view(phone, live_server, rail
     open_counter(phone, live_server)
     for count, code in enumerate(("10008", "10019", "10024", "10030", "10045"), start=1):
         scan_fast(phone, code)
-        phone.wait_for_function(f"document.querySelectorAll('.cart-line').length === {count}")
+        phone.wait_for_selector(f".cart-line:nth-child({count})")
         assert in_view(phone, "total") and in_view(phone, "pay")
         row = phone.locator(f'.cart-line[data-code="{code}"]').bounding_box()
         bar = phone.locator("#totalbar").bounding_box()
         assert row["y"] >= 0 and row["y"] + row["height"] <= bar["y"] + 1, code
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def sign_in_if_asked(page, live_server):
+    page.goto(f"{live_server}/sign-in")
+    if "/sign-in" in page.url:
+        page.get_by_label("Số điện thoại").fill("0912000002")
+        page.get_by_label("Mã PIN").fill("1357")
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{live_server}/")
+
+
+def pay_exact(page):
+    page.get_by_test_id("cash-exact").click()
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector('[data-testid="queued"]')
+
+
+def test_sales_with_no_link_survive_reloads_and_a_restart_and_arrive_once(
+    app, browser, live_server, rail_items, tmp_path
+):
+    chromium = browser.browser_type
+    profile = tmp_path / "tablet"
+
+    def tablet():
+        context = chromium.launch_persistent_context(
+            str(profile),
+            executable_path=browser_path(),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            viewport={"width": 360, "height": 740},
+            locale="vi-VN",
+        )
+        return context, context.pages[0] if context.pages else context.new_page()
+
+    context, page = tablet()
+    open_counter(page, live_server)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now the page itself comes through the worker, which keeps it
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    ready(page)
+    context.set_offline(True)
+    scan_fast(page, "10008")
+    pay_exact(page)
+    assert text(page.get_by_test_id("change")) == "0 ₫"
+    scan_fast(page, "10019")
+    page.wait_for_selector('.cart-line[data-code="10019"]')
+    page.get_by_label("Khách đưa").fill("50k")
+    assert text(page.get_by_test_id("change")) == "5.000 ₫"
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector('[data-testid="queued"]')
+    state = page.get_by_test_id("link-state")
+    assert text(state) == "Mất kết nối: 2 hóa đơn chờ gửi"
+    screenshot(page, "counter-app-offline")
+    # A reload with no link: the page comes from the service worker, the outbox and the
+    # rail from IndexedDB.
+    page.reload()
+    page.wait_for_selector('[data-testid="link-state"][data-state="offline"]')
+    assert text(state) == "Mất kết nối: 2 hóa đơn chờ gửi"
+    scan_fast(page, "10008")  # sold on this device: no longer on its rail
+    assert "10008" in text(page.get_by_test_id("scan-message"))
+    assert page.locator(".cart-line").count() == 0
+    scan_fast(page, "10024")
+    page.wait_for_selector('.cart-line[data-code="10024"]')
+    pay_exact(page)
+    assert text(state) == "Mất kết nối: 3 hóa đơn chờ gửi"
+    assert sales(app) == []
+    # The tablet restarts, still with no link.
+    context.close()
+    context, page = tablet()
+    context.set_offline(True)
+    page.goto(f"{live_server}/counter/")
+    page.wait_for_selector('[data-testid="link-state"][data-state="offline"]')
+    assert text(page.get_by_test_id("link-state")) == "Mất kết nối: 3 hóa đơn chờ gửi"
+    # The link comes back (she signs in again if the restart signed her out).
+    context.set_offline(False)
+    sign_in_if_asked(page, live_server)
+    page.goto(f"{live_server}/counter/")
+    page.wait_for_selector('[data-testid="link-state"][data-state="online"]', timeout=20000)
+    assert text(page.get_by_test_id("link-state")) == "Đã gửi hết"
+    recorded = sales(app)
+    assert sorted(lines for _c, _t, lines in recorded) == [["10008"], ["10019"], ["10024"]]
+    assert len({client_id for client_id, _t, _l in recorded}) == 3
+    assert [total for _c, total, _l in recorded] == [50_000, 45_000, 80_000] or sorted(
+        total for _c, total, _l in recorded
+    ) == [45_000, 50_000, 80_000]
+    # Sent again (another reload): still three.
+    page.reload()
+    ready(page)
+    assert len(sales(app)) == 3
+    context.close()
+
+
+def browser_path():
+    from tests.browser.conftest import CHROMIUM
+
+    return CHROMIUM
