@@ -217,3 +217,139 @@ def browser_path():
     from tests.browser.conftest import CHROMIUM
 
     return CHROMIUM
+
+
+MONEY_INPUTS = [
+    "45000", "45.000", "45,000", "45.000 ₫", "45000đ", "45k", "45 k", "1,5k", "1.5k", "1.2tr",
+    "1tr2", "1tr25", "2 triệu", "3 nghìn", "3ngàn", "10 ng", "0", "", "   ", "-5", "-5k", "-x",
+    "abc", "45.5", "1,25", "45.0000", "1.5", "1,5", "1.2345678k", "1,0005k", "100000000000",
+    "100000000001", "1234567890123456", "999999tr", "45 000", "45\u00a0000", "45.000,5k", "₫",
+    "đồng", "12VND", "12 vnd", "1.000.000", "1,000,000", "1.00.000", "k", "1kk", "1tr2.5",
+    "0,5k", "0.001k", "1.5tr", "7 Đồng", "45K", "1TR",
+]  # fmt: skip
+
+
+def python_parse(value):
+    from shop.domain.money import MoneyError, parse_dong
+
+    try:
+        return ["ok", parse_dong(value)]
+    except MoneyError as error:
+        return ["error", error.code]
+
+
+def test_the_page_parses_money_and_marks_down_as_the_server_does(phone, live_server, rail_items):
+    import random
+
+    from shop.domain.money import format_dong
+    from shop.domain.pricing import MarkdownStep, effective_price
+    from shop.domain.sale import Line, SaleError, totals
+
+    open_counter(phone, live_server)
+    js = phone.evaluate(
+        """inputs => inputs.map(t => {
+            try { return ["ok", window.counterApp.parseDong(t)]; }
+            catch (e) { return ["error", e.code]; } })""",
+        MONEY_INPUTS,
+    )
+    assert dict(zip(MONEY_INPUTS, js, strict=True)) == {t: python_parse(t) for t in MONEY_INPUTS}
+    amounts = [0, 5, 999, 1000, 45000, 1234567, -1500, 100_000_000_000]
+    assert phone.evaluate("xs => xs.map(x => window.counterApp.formatDong(x))", amounts) == [
+        format_dong(a) for a in amounts
+    ]
+
+    chance = random.Random(11)
+    cases = []
+    for _ in range(400):
+        steps = {
+            chance.randint(1, 120): chance.randint(1, 100) for _ in range(chance.randint(0, 4))
+        }
+        cases.append(
+            {
+                "price": chance.choice(
+                    [1000, 9999, 45000, 50000, 123456, chance.randint(1, 10**9)]
+                ),
+                "days": chance.randint(0, 200),
+                "steps": [{"after_days": d, "percent_off": p} for d, p in steps.items()],
+            }
+        )
+    js = phone.evaluate(
+        "cs => cs.map(c => window.counterApp.effectivePrice(c.price, c.days, c.steps))", cases
+    )
+    python = [
+        effective_price(
+            c["price"],
+            c["days"],
+            [MarkdownStep(s["after_days"], s["percent_off"]) for s in c["steps"]],
+        )
+        for c in cases
+    ]
+    assert js == python
+
+    sales_ = []
+    for _ in range(200):
+        lines = [
+            {
+                "unit_price_dong": chance.randint(0, 500) * 1000 + chance.choice([0, 0, 1, 7]),
+                "quantity": chance.randint(1, 4),
+                "discount_dong": chance.choice([0, 0, 1000, 5001]),
+            }
+            for _ in range(chance.randint(1, 6))
+        ]
+        sales_.append({"lines": lines, "discount": chance.choice([0, 1, 999, 10000, 77777])})
+    js = phone.evaluate(
+        """ss => ss.map(s => { try { const t = window.counterApp.totals(s.lines, s.discount);
+            return [t.nets, t.parts]; } catch (e) { return e.code; } })""",
+        sales_,
+    )
+    python = []
+    for s in sales_:
+        try:
+            t = totals(
+                [Line(x["unit_price_dong"], x["quantity"], x["discount_dong"]) for x in s["lines"]],
+                s["discount"],
+            )
+            python.append([list(t.nets), list(t.sale_discount_parts)])
+        except SaleError as error:
+            python.append(error.code)
+    assert js == python
+
+
+def test_discounts_are_checked_as_typed_and_split_payment_shows_the_change(
+    app, phone, live_server, rail_items
+):
+    open_counter(phone, live_server)
+    scan_fast(phone, "10008", "10019")  # 50.000 + 45.000
+    phone.wait_for_selector(".cart-line:nth-child(2)")
+    line = phone.locator('.cart-line[data-code="10019"]')
+    line.locator("summary").click()
+    line.get_by_label("Giảm giá", exact=True).fill("50k")  # more than the line
+    assert "không thể lớn hơn" in text(line.get_by_test_id("line-discount-message"))
+    assert text(phone.get_by_test_id("total")) == "95.000 ₫"
+    line.get_by_label("Giảm giá", exact=True).fill("5k")  # no reason yet
+    assert text(phone.get_by_test_id("total")) == "95.000 ₫"
+    line.get_by_label("Lý do giảm giá").fill("vết bẩn")
+    assert text(phone.get_by_test_id("total")) == "90.000 ₫"
+    phone.locator("#sale-discount summary").click()
+    phone.locator("#sale_discount_dong").fill("100k")  # more than the sale
+    phone.locator("#discount_reason").fill("khách quen")
+    assert text(phone.get_by_test_id("sale-discount-message"))
+    assert text(phone.get_by_test_id("total")) == "90.000 ₫"
+    phone.locator("#sale_discount_dong").fill("10.000")
+    assert text(phone.get_by_test_id("total")) == "80.000 ₫"
+    # Cash and transfer: the change at once.
+    phone.locator("label.pill", has_text="Cả hai").click()
+    phone.get_by_label("Phần trả bằng chuyển khoản").fill("30k")
+    phone.get_by_label("Khách đưa").fill("100k")
+    assert text(phone.get_by_test_id("change")) == "50.000 ₫"
+    phone.get_by_test_id("cash-exact").click()
+    assert text(phone.get_by_test_id("change")) == "0 ₫"
+    phone.get_by_test_id("cash-100000").click()
+    assert phone.get_by_label("Khách đưa").input_value() == "100.000"
+    phone.get_by_test_id("cash-50000").click()
+    assert text(phone.get_by_test_id("change")) == "0 ₫"  # next 50.000 above 50.000 due
+    screenshot(phone, "counter-app-split")
+    phone.get_by_test_id("pay").click()
+    phone.wait_for_selector('[data-testid="sale-number"]')
+    [(_client, total, _lines)] = sales(app)
+    assert total == 80_000
