@@ -353,3 +353,25 @@ def test_discounts_are_checked_as_typed_and_split_payment_shows_the_change(
     phone.wait_for_selector('[data-testid="sale-number"]')
     [(_client, total, _lines)] = sales(app)
     assert total == 80_000
+
+
+def test_signing_out_with_unsent_sales_asks_first(app, phone, live_server, rail_items):
+    open_counter(phone, live_server)
+    phone.context.set_offline(True)
+    scan_fast(phone, "10008")
+    phone.wait_for_selector('.cart-line[data-code="10008"]')
+    pay_exact(phone)
+    phone.context.set_offline(False)
+    phone.route("**/api/v1/**", lambda route: route.abort())  # still no answer from the server
+    phone.goto(f"{live_server}/")
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    phone.on("dialog", answer)
+    phone.get_by_role("button", name="Đăng xuất").click()
+    phone.wait_for_timeout(300)
+    assert questions and "Còn 1 hóa đơn chưa gửi" in questions[0]
+    assert phone.url == f"{live_server}/"  # she said no: still signed in
