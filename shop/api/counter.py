@@ -689,6 +689,47 @@ COMPONENTS["SaleReview"] = {
         "resolution": {"type": "string"},
     },
 }
+COMPONENTS["RailItem"] = {
+    "type": "object",
+    "required": ["code", "name", "price_dong", "received_on", "is_lot"],
+    "properties": {
+        "code": {"type": "string"},
+        "name": {"type": "string", "description": "category · description"},
+        "size": {"type": "string", "nullable": True},
+        "price_dong": {"type": "integer", "description": "the tag price, before markdown"},
+        "received_on": {"type": "string", "format": "date"},
+        "is_lot": {"type": "boolean"},
+        "on_hand": {"type": "integer", "nullable": True, "description": "lots only"},
+        "owner": {"type": "integer", "nullable": True, "description": "consignor's number"},
+    },
+}
+COMPONENTS["Rail"] = {
+    "type": "object",
+    "required": ["cursor", "full", "today", "policy", "items", "gone"],
+    "properties": {
+        "cursor": {"type": "string", "description": "send it back as ?since= next time"},
+        "full": {"type": "boolean", "description": "a whole copy: forget what you had"},
+        "today": {"type": "string", "format": "date"},
+        "policy": {
+            "type": "object",
+            "properties": {
+                "markdown": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "after_days": {"type": "integer"},
+                            "percent_off": {"type": "integer"},
+                        },
+                    },
+                },
+                "clearance_after_days": {"type": "integer"},
+            },
+        },
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/RailItem"}},
+        "gone": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def review_json(review) -> dict:
@@ -705,6 +746,48 @@ def review_json(review) -> dict:
         "created_at": review.created_at.isoformat(),
         "resolved_at": review.resolved_at.isoformat() if review.resolved_at else None,
         "resolution": review.resolution,
+    }
+
+
+@route(
+    "/counter/rail",
+    "GET",
+    "The items on the rail for the counter's own copy: all, or what changed since a cursor",
+    tag="counter",
+    query=(("since", {"type": "string", "maxLength": 40}),),
+    responses={"200": {"description": "The rail, or its changes", **ref_response("Rail")}},
+)
+def counter_rail():
+    from shop.services import rail as rail_service
+
+    copy = rail_service.rail_copy(
+        db.session, since=request.args.get("since"), on=clock.now(), tz=_tz()
+    )
+    return {
+        "cursor": copy.cursor,
+        "full": copy.full,
+        "today": copy.today.isoformat(),
+        "policy": {
+            "markdown": [
+                {"after_days": s.after_days, "percent_off": s.percent_off}
+                for s in copy.policy.markdown
+            ],
+            "clearance_after_days": copy.policy.clearance_after_days,
+        },
+        "items": [
+            {
+                "code": i.code,
+                "name": i.name,
+                "size": i.size,
+                "price_dong": i.price_dong,
+                "received_on": i.received_on.isoformat(),
+                "is_lot": i.is_lot,
+                "on_hand": i.on_hand,
+                "owner": i.owner,
+            }
+            for i in copy.items
+        ],
+        "gone": copy.gone,
     }
 
 
@@ -739,3 +822,29 @@ def resolve_review(review_id: int):
     answer = review_json(review)
     db.session.commit()
     return answer
+
+
+@route(
+    "/csrf-token",
+    "GET",
+    "A fresh CSRF token for a signed-in page (send it as the X-CSRFToken header)",
+    tag="counter",
+    responses={
+        "200": {
+            "description": "The token",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["csrf_token"],
+                        "properties": {"csrf_token": {"type": "string"}},
+                    }
+                }
+            },
+        }
+    },
+)
+def csrf_token():
+    from flask_wtf.csrf import generate_csrf
+
+    return {"csrf_token": generate_csrf()}

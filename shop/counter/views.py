@@ -43,7 +43,32 @@ def _tz():
 
 @bp.route("/", methods=["GET"])
 def counter():
-    """The counter: the open shift, the scan box, the cart and the payment."""
+    """The counter as an app in the page: the cart lives in the browser (and in its
+    IndexedDB), a scan adds its line from the page's copy of the rail, and only the sale
+    goes to the server (through the API), or waits in the page's outbox while the link is
+    down. Without JavaScript, :func:`basic` is the same counter served by the server."""
+    from flask_wtf.csrf import generate_csrf
+
+    from shop.counter.app import page_config, page_text
+
+    member = current_member()
+    shift = counter_service.current_shift(db.session, member)
+    if shift is None:
+        return render_template("counter/open_shift.html", form=OpenShiftForm())
+    return render_template(
+        "counter/app.html",
+        shift=shift,
+        pay=PayForm(formdata=None),
+        discount_form=SaleDiscountForm(formdata=None),
+        text=page_text(),
+        config=page_config(member, csrf_token=generate_csrf()),
+        **_notices(member, shift),
+    )
+
+
+@bp.route("/basic", methods=["GET"])
+def basic():
+    """The counter without JavaScript: each scan is a form the server answers with the page."""
     member = current_member()
     shift = counter_service.current_shift(db.session, member)
     if shift is None:
@@ -51,13 +76,6 @@ def counter():
     view = counter_service.cart(db.session, member, on=clock.now(), tz=_tz())
     pay = PayForm(formdata=None)
     pay.client_id.data = str(uuid.uuid4())
-    unprinted = (
-        printing_service.not_printed(
-            db.session, since=printing_service.recently(clock.now()), by=member
-        )
-        if printer_ready()  # a shop without a printer has nothing to look for
-        else []
-    )
     return render_template(
         "counter/counter.html",
         shift=shift,
@@ -69,15 +87,30 @@ def counter():
             discount_reason=view.discount_reason,
         ),
         pay=pay,
-        unprinted=unprinted,
-        print_reasons=PRINT_REASONS,
         bank=shop_bank(db.session),
-        waiting=[
+        **_notices(member, shift),
+    )
+
+
+def _notices(member, shift) -> dict:
+    """What the counter shows above the scan box: receipts that did not print, transfers
+    still awaited."""
+    unprinted = (
+        printing_service.not_printed(
+            db.session, since=printing_service.recently(clock.now()), by=member
+        )
+        if printer_ready()  # a shop without a printer has nothing to look for
+        else []
+    )
+    return {
+        "unprinted": unprinted,
+        "print_reasons": PRINT_REASONS,
+        "waiting": [
             s
             for s in counter_service.recent_sales(db.session, shift=shift, limit=20)
             if s.awaiting_transfer
         ],
-    )
+    }
 
 
 @bp.post("/shift/open")
@@ -132,7 +165,7 @@ def close_shift():
 
 def _back_to_counter():
     # No "#scan" fragment: jumping to it would take the focus away from the code box.
-    return redirect(url_for("counter.counter"), code=303)
+    return redirect(url_for("counter.basic"), code=303)
 
 
 @bp.post("/add")

@@ -13,6 +13,7 @@ from shop.models.printing import (
     PrintJob,
     PrintMode,
 )
+from shop.models.rail import next_rail_version  # stamps every change of an item row
 from shop.models.sale import (
     CartDiscount,
     CartLine,
@@ -43,6 +44,7 @@ from shop.models.stock import (
 )
 
 __all__ = [
+    "next_rail_version",
     "AuditEvent",
     "CartDiscount",
     "CartLine",

@@ -153,6 +153,9 @@ class Item(db.Model):
     quantity_on_hand: Mapped[int | None]
     # How many times a unique item has been sold (a refund can put it back on the rail).
     times_sold: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The "rail" sequence number of the row's latest change (shop.services.rail stamps it on
+    # every write), so the counter's copy of the rail can ask for what changed since.
+    rail_version: Mapped[int] = mapped_column(default=0, server_default="0", index=True)
     photo: Mapped[str | None] = mapped_column(String(80))
     # Code, category, description and size without accents, for search (see domain.text.fold).
     search_text: Mapped[str] = mapped_column(String(400), default="")

@@ -85,3 +85,29 @@ document.addEventListener("DOMContentLoaded", function () {
     if (status === "queued" || status === "sending") { followPrint(box); }
   });
 });
+
+// Signing out with sales still waiting in the counter's outbox asks first (they stay on
+// the device and the next cashier's counter sends them).
+function unsentSales(done) {
+  if (!window.indexedDB) { done(0); return; }
+  var request = indexedDB.open("shop-counter");
+  request.onupgradeneeded = function () { request.transaction.abort(); };
+  request.onerror = function () { done(0); };
+  request.onsuccess = function () {
+    var db = request.result;
+    if (!db.objectStoreNames.contains("outbox")) { db.close(); done(0); return; }
+    var count = db.transaction("outbox").objectStore("outbox").count();
+    count.onsuccess = function () { db.close(); done(count.result); };
+    count.onerror = function () { db.close(); done(0); };
+  };
+}
+
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.hasAttribute || !form.hasAttribute("data-unsent-question") || form.dataset.asked) { return; }
+  event.preventDefault();
+  unsentSales(function (count) {
+    var question = form.getAttribute("data-unsent-question").replace("%(count)s", count);
+    if (count === 0 || window.confirm(question)) { form.dataset.asked = "1"; form.submit(); }
+  });
+});

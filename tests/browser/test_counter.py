@@ -15,6 +15,8 @@ def run_a_shift(page, live_server, name):
     page.get_by_label("Tiền đầu ca").fill("200k")
     page.get_by_role("button", name="Mở ca").click()
     page.wait_for_url(f"{live_server}/counter/")
+    # The counter without JavaScript (the app in the page is tested in test_counter_app.py).
+    page.goto(f"{live_server}/counter/basic")
     # A USB scanner types the code and Enter; the code box keeps the focus.
     for code in ("10008", "10019", "10024"):
         page.wait_for_load_state()

@@ -52,6 +52,8 @@ def test_set_up_the_printer_sell_with_the_cable_out_and_reprint(
     page.goto(f"{live_server}/counter/")
     page.get_by_label("Tiền đầu ca").fill("200k")
     page.get_by_role("button", name="Mở ca").click()
+    page.wait_for_url(f"{live_server}/counter/")
+    page.goto(f"{live_server}/counter/basic")  # the server-rendered cart (no JavaScript)
     for code in ("10008", "10019"):
         with page.expect_navigation():
             page.get_by_label("Quét hoặc gõ mã hàng").fill(code)

@@ -69,6 +69,7 @@ def _sign_in_and_sell(page, live_server):
     page.get_by_label("Tiền đầu ca").fill("0")
     page.get_by_role("button", name="Mở ca").click()
     page.wait_for_url(f"{live_server}/counter/")
+    page.goto(f"{live_server}/counter/basic")  # the server-rendered cart (no JavaScript)
     page.get_by_label("Mã hàng").fill("10008")
     page.keyboard.press("Enter")
     page.wait_for_load_state()

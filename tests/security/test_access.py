@@ -11,7 +11,10 @@ from tests.security.walk import SKIPPED, call, member_token, routes
 
 EXPIRED = "Trang này đã hết hạn. Vui lòng thử lại."
 #: Open to people who have not signed in.
-PUBLIC = {"auth.sign_in", "main.setup", "main.health", "main.set_language", "static"}
+PUBLIC = {
+    "auth.sign_in", "main.setup", "main.health", "main.set_language", "static",
+    "counter.manifest", "counter.service_worker",
+}  # fmt: skip
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
     "api.close_month", "api.create_category", "api.create_expense", "api.create_member",
@@ -31,7 +34,8 @@ OWN = {"sharing.show_statement", "sharing.statement_pdf"}
 #: Every signed-in member, whatever her role.
 SIGNED_IN = {
     "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
-    "api.close_shift", "api.confirm_sale", "api.create_donor", "api.create_intake",
+    "api.close_shift", "api.confirm_sale", "api.counter_rail", "api.csrf_token",
+    "api.create_donor", "api.create_intake",
     "api.create_sale", "api.current_shift", "api.day_z_report", "api.dispose_item",
     "api.get_expense", "api.get_intake", "api.get_item", "api.get_item_photo", "api.get_member",
     "api.get_month", "api.get_sale", "api.get_shift", "api.list_categories", "api.list_donors",
@@ -40,7 +44,8 @@ SIGNED_IN = {
     "api.openapi", "api.put_item_photo", "api.refund_sale", "api.search_items",
     "api.shift_z_report", "api.stock_summary", "api.void_sale",
     "auth.change_pin", "auth.switch", "auth.switch_to", "auth.sign_out",
-    "counter.add", "counter.browser_receipt", "counter.change_line", "counter.close_shift",
+    "counter.add", "counter.basic", "counter.browser_receipt", "counter.change_line",
+    "counter.close_shift",
     "counter.confirm", "counter.counter", "counter.empty", "counter.find", "counter.open_shift",
     "counter.pay", "counter.refund", "counter.sale_discount", "counter.sales",
     "counter.show_day_report", "counter.show_sale", "counter.show_shift_report", "counter.void",

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ def test_scan_cart_discounts_and_cash_with_change(as_member, stocked):
     assert "Món A đã có trong giỏ hàng." in again.text
     unknown = as_member.post("/counter/add", data={"code": "ZZZ"}, follow_redirects=True)
     assert "Không có hàng mã ZZZ." in unknown.text
-    page = as_member.get("/counter/")
+    page = as_member.get("/counter/basic")
     assert total(page) == "170.000 ₫"
     line_b = re.findall(r'action="/counter/line/(\d+)"', page.text)[1]
     refused = as_member.post(
@@ -43,7 +44,7 @@ def test_scan_cart_discounts_and_cash_with_change(as_member, stocked):
         f"/counter/line/{line_b}",
         data={"quantity": "1", "discount_dong": "10k", "discount_reason": "vết bẩn"},
     )
-    assert total(as_member.get("/counter/")) == "160.000 ₫"
+    assert total(as_member.get("/counter/basic")) == "160.000 ₫"
     short = as_member.post(
         "/counter/pay",
         data={"method": "cash", "tendered_dong": "100k", "client_id": "t1"},
@@ -61,7 +62,7 @@ def test_scan_cart_discounts_and_cash_with_change(as_member, stocked):
         "/counter/pay", data={"method": "cash", "tendered_dong": "200k", "client_id": "t2"}
     )
     assert twice.headers["Location"] == "/counter/sales/1"
-    assert "Giỏ hàng trống" in as_member.get("/counter/").text
+    assert "Giỏ hàng trống" in as_member.get("/counter/basic").text
 
 
 def test_transfer_shows_a_vietqr_that_scans_then_confirms(as_member, stocked):
@@ -139,7 +140,7 @@ def test_lot_by_quantity_and_find_by_words(as_member, stocked):
     found = as_member.get("/counter/find?q=tat")
     assert "SOCKS" in found.text
     as_member.post("/counter/add", data={"code": "SOCKS", "quantity": "3"})
-    assert total(as_member.get("/counter/")) == "30.000 ₫"
+    assert total(as_member.get("/counter/basic")) == "30.000 ₫"
     too_many = as_member.post(
         "/counter/add", data={"code": "SOCKS", "quantity": "3"}, follow_redirects=True
     )
@@ -271,3 +272,22 @@ def test_receipt_in_the_browser_and_as_printer_bytes(as_member, app, stocked, ru
     assert images and all(image.width == 384 for image in images)
     assert ("cut",) in events or any(event[0] == "cut" for event in events)
     assert runner.invoke(args=["receipt", "99", "--to", path]).exit_code != 0
+
+
+def test_the_counter_is_an_app_with_the_server_cart_behind_a_noscript_link(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    page = as_member.get("/counter/")
+    assert 'id="counter-config"' in page.text and 'id="counter-text"' in page.text
+    assert '<noscript><p class="error">' in page.text and 'href="/counter/basic"' in page.text
+    words = re.search(r'id="counter-text">(.*?)</script>', page.text).group(1)
+    # The page's words come translated from the server.
+    assert json.loads(words)["offline"] == "Mất kết nối: %(count)s hóa đơn chờ gửi"
+    worker = as_member.get("/counter/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/counter/"
+    manifest = as_member.get("/counter/manifest.webmanifest").get_json(force=True)
+    assert manifest["start_url"] == "/counter/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        response = as_member.get(icon["src"])
+        assert response.status_code == 200
+        response.close()

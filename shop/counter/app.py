@@ -1,0 +1,147 @@
+"""What the counter app in the page needs from the server: its words (translated here, so
+they go through Babel like every other string), its settings, its service worker and its
+web manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+
+from shop.auth.access import public
+from shop.counter import bp
+
+#: The files the service worker keeps so the counter opens with no link.
+APP_FILES = (
+    "css/shop.css",
+    "css/counter.css",
+    "icons/sprite.svg",
+    "favicon.svg",
+    "js/shop.js",
+    "js/counter/app.js",
+    "js/counter/money.js",
+    "js/counter/pricing.js",
+    "js/counter/sale.js",
+    "js/counter/store.js",
+    "icons/app-192.png",
+    "icons/app-512.png",
+)
+
+
+def page_text() -> dict[str, str]:
+    return {
+        "connecting": _("Connecting…"),
+        "offline": _("No link: %(count)s sales waiting to be sent"),
+        "all_sent": _("All sent"),
+        "sending": _("Sending %(count)s sales…"),
+        "refused_waiting": _("%(count)s sales refused by the server: show a coordinator"),
+        "added": _("Added %(code)s"),
+        "unknown": _("There is no item with code %(code)s on the rail."),
+        "in_cart": _("Item %(code)s is already in the cart."),
+        "only_left": _("Only %(left)s left of %(code)s."),
+        "not_ready": _("The rail is still loading: scan again in a moment."),
+        "amount": _("Write the amount as digits, for example 45000, 45.000 or 45k."),
+        "line_discount": _("A line's discount cannot be more than the line."),
+        "sale_discount": _("The discount cannot be more than the sale."),
+        "reason": _("Say why there is a discount."),
+        "transfer": _("The transfer cannot be more than the total."),
+        "tendered": _("The cash handed over must cover the cash part."),
+        "empty": _("The cart is empty: scan or add an item first."),
+        "transfer_offline": _("No link: a transfer cannot be checked now. Take cash."),
+        "recorded": _("Sale %(number)s recorded."),
+        "queued": _("No link: the sale is kept on this device and sent when the link is back."),
+        "receipt": _("Receipt"),
+        "local_receipt": _("Receipt (on this device)"),
+        "remove": _("Take out of the cart"),
+        "discount": _("Discount"),
+        "discount_reason": _("Reason for the discount"),
+        "more": _("One more"),
+        "less": _("One less"),
+        "server_total": _("The server worked out %(total)s: that is what counts."),
+        "signout_question": _(
+            "%(count)s sales are not sent yet. They stay on this device and are sent when "
+            "the link is back. Sign out anyway?"
+        ),
+        "receipt_title": _("RECEIPT"),
+        "not_sent_yet": _("Not sent yet: number to come"),
+        "total": _("Total"),
+        "cash": _("Cash"),
+        "transfer_part": _("Transfer"),
+        "tendered_label": _("Cash handed over"),
+        "change": _("Change to give"),
+        "print": _("Print"),
+    }
+
+
+def page_config(member, *, csrf_token: str) -> dict:
+    return {
+        "member": member.number,
+        "timezone": current_app.config.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "csrf_token": csrf_token,
+        "urls": {
+            "rail": url_for("api.counter_rail"),
+            "sales": url_for("api.create_sale"),
+            "csrf": url_for("api.csrf_token"),
+            "sale": url_for("counter.show_sale", number=0).rsplit("/", 1)[0] + "/",
+            "worker": url_for("counter.service_worker"),
+        },
+        "sale_timeout_ms": 5000,
+        "rail_every_ms": 30000,
+    }
+
+
+def _version() -> str:
+    digest = hashlib.sha256()
+    static = Path(current_app.static_folder)
+    for name in APP_FILES:
+        path = static / name
+        digest.update(path.read_bytes() if path.exists() else name.encode())
+    digest.update((Path(current_app.template_folder) / "counter" / "app.html").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The service worker: keeps the counter page and its files for when there is no link."""
+    body = render_template(
+        "counter/sw.js",
+        version=_version(),
+        page=url_for("counter.counter"),
+        files=[url_for("static", filename=name) for name in APP_FILES],
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = url_for("counter.counter")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest():
+    """The web manifest, so Android can put the counter on the home screen as an app."""
+    body = {
+        "name": _("Counter") + " · " + _("Shop"),
+        "short_name": _("Counter"),
+        "start_url": url_for("counter.counter"),
+        "scope": url_for("counter.counter"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b6e4f",
+        "lang": "vi",
+        "icons": [
+            {
+                "src": url_for("static", filename=f"icons/app-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any",
+            }
+            for size in (192, 512)
+        ],
+    }
+    response = current_app.response_class(
+        current_app.json.dumps(body), mimetype="application/manifest+json"
+    )
+    return response

@@ -1,0 +1,54 @@
+"""Every change of an item row takes the next number of the "rail" sequence.
+
+The counter page keeps a copy of the rail and asks for the rows changed after the last
+number it saw (:mod:`shop.services.rail`). So that no change can be missed, the number is
+stamped here, in one place, on every write to an item, whoever makes it:
+
+* an item added or changed through the ORM (intake, a price change, an edit, a journal
+  import) is stamped just before the session flushes it;
+* an ``UPDATE item …`` statement (a sale taking an item or a lot's pieces, a void or a
+  refund putting them back, a disposal) gets ``rail_version = <next number>`` added.
+
+The sequence's ``UPDATE … RETURNING`` keeps its row locked until the transaction ends, so
+the numbers become visible in the order they were taken: a reader that sees number *n* sees
+every change numbered below it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from shop.models.sequence import next_in_sequence
+from shop.models.stock import Item
+
+SEQUENCE = "rail"
+
+
+def next_rail_version(session: Session) -> int:
+    """The number to stamp on an item row changed in this transaction (the one helper)."""
+    return next_in_sequence(session, SEQUENCE)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_changed_items(session: Session, flush_context, instances) -> None:
+    changed = [obj for obj in session.new if isinstance(obj, Item)]
+    changed += [
+        obj
+        for obj in session.dirty
+        if isinstance(obj, Item)
+        and session.is_modified(obj, include_collections=False)
+        and not inspect(obj).attrs.rail_version.history.added
+    ]
+    for item in changed:
+        item.rail_version = next_rail_version(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _stamp_item_updates(state) -> None:
+    if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ is not Item:
+        return
+    statement = state.statement
+    if "rail_version" in {getattr(c, "key", c) for c in statement._values or {}}:
+        return
+    state.statement = statement.values(rail_version=next_rail_version(state.session))

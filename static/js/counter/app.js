@@ -1,0 +1,697 @@
+// The counter as an app in the page. The cart lives here (and in IndexedDB); a scan adds
+// its line at once from the page's copy of the rail; the server is asked only to record
+// the sale, and while it cannot be reached the sale waits in the outbox, sent again with
+// the same client id until the server has it (recorded exactly once).
+import { formatDong, parseDong } from "./money.js";
+import { daysInStock, effectivePrice, localToday, markdownStep } from "./pricing.js";
+import { SaleError, payment, totals } from "./sale.js";
+import * as store from "./store.js";
+
+const TEXT = JSON.parse(document.getElementById("counter-text").textContent);
+const CONFIG = JSON.parse(document.getElementById("counter-config").textContent);
+const $ = (id) => document.getElementById(id);
+const codeBox = $("code");
+
+function say(key, values = {}) {
+  return TEXT[key].replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+}
+
+// ------------------------------------------------------------------ state
+
+const rail = new Map(); // code → item, the page's copy
+let railMeta = null; // {cursor, today, policy}
+let railReady = false;
+let cart = emptyCart();
+let csrfToken = CONFIG.csrf_token;
+let link = "connecting"; // connecting | online | offline
+let outboxCount = 0;
+let refusedCount = 0;
+const pendingScans = [];
+
+function emptyCart() {
+  return { lines: [], discount_dong: 0, discount_reason: "", client_id: newClientId() };
+}
+
+function newClientId() {
+  const random = crypto.getRandomValues(new Uint8Array(8));
+  const hex = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `counter-${Date.now().toString(36)}-${hex}`;
+}
+
+function saveCart() { store.put("kv", cart, "cart").catch(() => {}); }
+
+// ------------------------------------------------------------------ sound and messages
+
+let audio = null;
+function beep(ok) {
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = ok ? "sine" : "square";
+    osc.frequency.value = ok ? 1320 : 220;
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + (ok ? 0.08 : 0.35));
+  } catch (error) { /* no sound on this device */ }
+}
+
+function scanMessage(text, ok) {
+  const box = $("scan-message");
+  box.textContent = text;
+  box.className = "scan-message " + (ok ? "ok" : "error");
+  if (ok) {
+    const flash = $("flash-ok");
+    flash.textContent = "✓";
+    clearTimeout(scanMessage.timer);
+    scanMessage.timer = setTimeout(() => { flash.textContent = ""; }, 900);
+  }
+}
+
+function show(id, text) {
+  const box = $(id);
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+// ------------------------------------------------------------------ prices
+
+function today() { return localToday(CONFIG.timezone); }
+
+function steps() { return railMeta ? railMeta.policy.markdown : []; }
+
+function unitPrice(item) {
+  return effectivePrice(item.price_dong, daysInStock(item.received_on, today()), steps());
+}
+
+function cartLines() {
+  return cart.lines.map((line) => ({
+    unit_price_dong: line.unit_price_dong,
+    quantity: line.quantity,
+    discount_dong: line.discount_dong,
+  }));
+}
+
+function cartTotals() {
+  if (!cart.lines.length) { return { total: 0, nets: [], parts: [] }; }
+  try { return totals(cartLines(), cart.discount_dong); } catch (error) {
+    return { total: 0, nets: cart.lines.map(() => 0), parts: [], error };
+  }
+}
+
+// ------------------------------------------------------------------ scanning
+
+function scan(raw) {
+  const code = raw.trim();
+  if (!code) { return; }
+  if (!railReady) { pendingScans.push(code); scanMessage(TEXT.not_ready, false); return; }
+  const item = rail.get(code) || rail.get(code.toUpperCase());
+  if (!item) {
+    beep(false);
+    scanMessage(say("unknown", { code }), false);
+    return;
+  }
+  const line = cart.lines.find((l) => l.code === item.code);
+  if (line && !item.is_lot) {
+    beep(false);
+    scanMessage(say("in_cart", { code: item.code }), false);
+    return;
+  }
+  if (item.is_lot && (line ? line.quantity : 0) + 1 > (item.on_hand || 0)) {
+    beep(false);
+    scanMessage(say("only_left", { left: item.on_hand || 0, code: item.code }), false);
+    return;
+  }
+  if (line) { line.quantity += 1; } else {
+    cart.lines.push({
+      code: item.code, name: item.name, size: item.size, is_lot: item.is_lot,
+      tag_price_dong: item.price_dong, unit_price_dong: unitPrice(item),
+      quantity: 1, discount_dong: 0, discount_reason: "",
+    });
+  }
+  beep(true);
+  scanMessage(say("added", { code: item.code }), true);
+  clearResult();
+  saveCart();
+  render(item.code);
+}
+
+$("scan").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const value = codeBox.value;
+  codeBox.value = "";
+  scan(value);
+});
+
+// A scanner's Enter arrives as a key in the box: take the code at once, synchronously, so
+// the next code typed right behind it lands in an empty box and becomes its own line.
+codeBox.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    const value = codeBox.value;
+    codeBox.value = "";
+    scan(value);
+  }
+});
+
+// The code box keeps the focus, except while she types in another field.
+function refocus() {
+  const active = document.activeElement;
+  if (active && active !== codeBox && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) &&
+      active.type !== "radio" && active.type !== "checkbox") { return; }
+  codeBox.focus({ preventScroll: true });
+}
+codeBox.addEventListener("blur", () => setTimeout(refocus, 0));
+document.addEventListener("click", () => setTimeout(refocus, 0));
+
+// ------------------------------------------------------------------ the cart
+
+function render(scrollTo) {
+  const list = $("cart");
+  const result = cartTotals();
+  list.replaceChildren();
+  cart.lines.forEach((line, index) => list.append(lineElement(line, index, result)));
+  $("cart-empty").hidden = cart.lines.length > 0;
+  document.querySelector('[data-testid="total"]').textContent = formatDong(result.total);
+  updatePayment();
+  if (scrollTo) {
+    const row = list.querySelector(`[data-code="${CSS.escape(scrollTo)}"]`);
+    if (row) { row.scrollIntoView({ block: "nearest" }); }
+  }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "text") { node.textContent = value; } else { node.setAttribute(name, value); }
+  }
+  node.append(...children);
+  return node;
+}
+
+function lineElement(line, index, result) {
+  const li = el("li", { class: "cart-line", "data-code": line.code });
+  const meta = [line.code];
+  if (line.is_lot) { meta.push(`${line.quantity} × ${formatDong(line.unit_price_dong)}`); }
+  if (line.unit_price_dong !== line.tag_price_dong) { meta.push(`(${formatDong(line.tag_price_dong)})`); }
+  const what = el("div", { class: "what" },
+    el("span", { class: "name", text: line.name + (line.size ? ` · ${line.size}` : "") }),
+    el("span", { class: "meta", text: meta.join(" · ") }));
+  const net = el("strong", { class: "net", "data-testid": "net", text: formatDong(result.nets[index] ?? 0) });
+  li.append(what, net);
+  const tools = el("div", { class: "line-tools" });
+  if (line.is_lot) {
+    const item = rail.get(line.code);
+    const less = el("button", { type: "button", class: "button secondary qty", "aria-label": TEXT.less, "data-testid": "less", text: "−" });
+    const more = el("button", { type: "button", class: "button secondary qty", "aria-label": TEXT.more, "data-testid": "more", text: "+" });
+    if (line.quantity <= 1) { less.disabled = true; }
+    if (!item || line.quantity >= (item.on_hand || 0)) { more.disabled = true; }
+    less.addEventListener("click", () => changeQuantity(index, -1));
+    more.addEventListener("click", () => changeQuantity(index, 1));
+    tools.append(less, el("span", { class: "qty-value", "data-testid": "quantity", text: String(line.quantity) }), more);
+  }
+  const details = el("details", { class: "line-discount" });
+  if (line.discount_dong || line.pending_discount) { details.open = true; }
+  details.append(el("summary", { text: TEXT.discount + (line.discount_dong ? `: ${formatDong(line.discount_dong)}` : "") }));
+  const amountId = `d-${index}`;
+  const reasonId = `r-${index}`;
+  const amount = el("input", { type: "text", inputmode: "numeric", id: amountId, name: "discount_dong", autocomplete: "off" });
+  amount.value = line.pending_discount ?? (line.discount_dong ? String(line.discount_dong) : "");
+  const reason = el("input", { type: "text", id: reasonId, name: "discount_reason", maxlength: "200", autocomplete: "off" });
+  reason.value = line.pending_reason ?? line.discount_reason;
+  const message = el("p", { class: "error", "data-testid": "line-discount-message", hidden: "" });
+  const check = () => lineDiscount(index, amount.value, reason.value, message, details);
+  amount.addEventListener("input", check);
+  reason.addEventListener("input", check);
+  details.append(
+    el("div", { class: "field" }, el("label", { for: amountId, text: TEXT.discount }), amount),
+    el("div", { class: "field" }, el("label", { for: reasonId, text: TEXT.discount_reason }), reason),
+    message);
+  const remove = el("button", { type: "button", class: "button danger", "data-testid": "remove", text: TEXT.remove });
+  remove.addEventListener("click", () => {
+    cart.lines.splice(index, 1);
+    revalidateSaleDiscount();
+    saveCart();
+    render();
+  });
+  details.append(remove);
+  tools.append(details);
+  li.append(tools);
+  if (line.problem) { li.append(el("p", { class: "error", text: line.problem })); }
+  return li;
+}
+
+function changeQuantity(index, by) {
+  const line = cart.lines[index];
+  const item = rail.get(line.code);
+  const wanted = line.quantity + by;
+  if (wanted < 1 || !item || wanted > (item.on_hand || 0)) { beep(false); return; }
+  line.quantity = wanted;
+  if (line.discount_dong > line.unit_price_dong * wanted) {
+    line.discount_dong = 0;
+    line.problem = TEXT.line_discount;
+  } else { line.problem = null; }
+  revalidateSaleDiscount();
+  saveCart();
+  render();
+}
+
+// A discount goes into the cart only when it is an amount, not above its line, with a reason.
+function checkDiscount(text, reasonText, limit, limitMessage) {
+  if (!text.trim()) { return { amount: 0, reason: "" }; }
+  let amount;
+  try { amount = parseDong(text); } catch (error) { return { problem: TEXT.amount }; }
+  if (amount > limit) { return { problem: limitMessage }; }
+  const reason = reasonText.split(/\s+/).filter(Boolean).join(" ");
+  if (amount && !reason) { return { problem: TEXT.reason }; }
+  return { amount, reason };
+}
+
+function lineDiscount(index, text, reasonText, message, details) {
+  const line = cart.lines[index];
+  const outcome = checkDiscount(text, reasonText, line.unit_price_dong * line.quantity, TEXT.line_discount);
+  line.pending_discount = text;
+  line.pending_reason = reasonText;
+  line.problem = null;
+  if (outcome.problem) {
+    line.discount_dong = 0;
+    line.discount_reason = "";
+    message.textContent = outcome.problem;
+    message.hidden = false;
+  } else {
+    line.discount_dong = outcome.amount;
+    line.discount_reason = outcome.reason;
+    message.hidden = true;
+  }
+  revalidateSaleDiscount();
+  saveCart();
+  const result = cartTotals();
+  const row = $("cart").children[index];
+  row.querySelector('[data-testid="net"]').textContent = formatDong(result.nets[index] ?? 0);
+  details.querySelector("summary").textContent = TEXT.discount + (line.discount_dong ? `: ${formatDong(line.discount_dong)}` : "");
+  document.querySelector('[data-testid="total"]').textContent = formatDong(result.total);
+  updatePayment();
+}
+
+function saleDiscountLimit() {
+  return cart.lines.reduce((a, l) => a + l.unit_price_dong * l.quantity - l.discount_dong, 0);
+}
+
+function saleDiscount() {
+  const outcome = checkDiscount($("sale_discount_dong").value, $("discount_reason").value,
+    saleDiscountLimit(), TEXT.sale_discount);
+  if (outcome.problem) {
+    cart.discount_dong = 0;
+    cart.discount_reason = "";
+    show("sale-discount-message", outcome.problem);
+  } else {
+    cart.discount_dong = outcome.amount;
+    cart.discount_reason = outcome.reason;
+    show("sale-discount-message", "");
+  }
+}
+
+function revalidateSaleDiscount() { if ($("sale_discount_dong").value.trim()) { saleDiscount(); } }
+
+for (const id of ["sale_discount_dong", "discount_reason"]) {
+  $(id).addEventListener("input", () => { saleDiscount(); saveCart(); render(); });
+}
+
+// ------------------------------------------------------------------ payment
+
+function method() {
+  const chosen = document.querySelector('input[name="method"]:checked');
+  return chosen ? chosen.value : "cash";
+}
+
+function typed(id) {
+  const text = $(id).value;
+  if (!text.trim()) { return { value: null }; }
+  try { return { value: parseDong(text) }; } catch (error) { return { problem: TEXT.amount }; }
+}
+
+// What she asked for, checked: {total, transfer, tendered, change} or {problem}.
+function paymentPlan() {
+  const result = cartTotals();
+  if (!cart.lines.length) { return { problem: TEXT.empty }; }
+  if (result.error) { return { problem: TEXT[result.error.code] || TEXT.amount }; }
+  const how = method();
+  let transfer = 0;
+  let tendered = null;
+  if (how === "transfer") { transfer = result.total; }
+  if (how === "both") {
+    const t = typed("transfer_dong");
+    if (t.problem) { return { problem: t.problem }; }
+    transfer = t.value || 0;
+  }
+  if (how !== "transfer") {
+    const t = typed("tendered_dong");
+    if (t.problem) { return { problem: t.problem }; }
+    tendered = t.value;
+  }
+  try {
+    const paid = payment(result.total, transfer, tendered);
+    return { total: result.total, ...paid };
+  } catch (error) {
+    return { problem: error instanceof SaleError ? (TEXT[error.code] || TEXT.amount) : TEXT.amount };
+  }
+}
+
+function updatePayment() {
+  const how = method();
+  $("tendered-field").hidden = how === "transfer";
+  $("transfer-field").hidden = how !== "both";
+  const total = cartTotals().total;
+  const cashDue = Math.max(0, total - (how === "both" ? (typed("transfer_dong").value || 0) : 0));
+  for (const button of document.querySelectorAll("[data-cash]")) {
+    const step = button.dataset.cash;
+    if (step === "exact") { button.dataset.amount = String(cashDue); continue; }
+    const amount = Math.max(Number(step), Math.ceil(cashDue / Number(step)) * Number(step));
+    button.dataset.amount = String(amount);
+    button.textContent = formatDong(amount);
+  }
+  if (!cart.lines.length) { return; } // the last sale's change stays on show
+  const plan = paymentPlan();
+  const tenderedTyped = $("tendered_dong").value.trim() !== "";
+  show("pay-message", plan.problem && (tenderedTyped || plan.problem !== TEXT.tendered) && plan.problem !== TEXT.empty ? plan.problem : "");
+  document.querySelector('[data-testid="change"]').textContent = formatDong(plan.problem ? 0 : plan.change);
+}
+
+document.querySelectorAll('input[name="method"]').forEach((radio) => radio.addEventListener("change", updatePayment));
+for (const id of ["tendered_dong", "transfer_dong"]) { $(id).addEventListener("input", updatePayment); }
+for (const button of document.querySelectorAll("[data-cash]")) {
+  button.addEventListener("click", () => {
+    $("tendered_dong").value = formatDong(Number(button.dataset.amount), false);
+    updatePayment();
+  });
+}
+
+function clearResult() {
+  const result = $("result");
+  if (!result.hidden) { result.hidden = true; result.replaceChildren(); }
+}
+
+$("pay").addEventListener("click", () => pay());
+
+let paying = false;
+async function pay() {
+  if (paying) { return; }
+  const plan = paymentPlan();
+  if (plan.problem) { show("pay-message", plan.problem); beep(false); return; }
+  if (plan.transfer && link === "offline") { show("pay-message", TEXT.transfer_offline); beep(false); return; }
+  paying = true;
+  show("cart-message", "");
+  const at = new Date().toISOString();
+  const body = {
+    client_id: cart.client_id,
+    lines: cart.lines.map((l) => {
+      const line = { code: l.code, quantity: l.quantity };
+      if (l.discount_dong) { line.discount_dong = l.discount_dong; line.discount_reason = l.discount_reason; }
+      return line;
+    }),
+    transfer_dong: plan.transfer,
+    tendered_dong: plan.transfer === plan.total ? null : plan.tendered,
+  };
+  if (cart.discount_dong) { body.discount_dong = cart.discount_dong; body.discount_reason = cart.discount_reason; }
+  const sold = cart.lines.map((l, i) => ({ ...l, net_dong: cartTotals().nets[i] }));
+  const entry = {
+    client_id: cart.client_id, body, at, cashier: CONFIG.member, tries: 0,
+    unit_prices: cart.lines.map((l) => l.unit_price_dong), state: "sending",
+    receipt: { lines: sold, total: plan.total, cash: plan.cash, transfer: plan.transfer, tendered: plan.tendered, change: plan.change, at },
+  };
+  await store.put("outbox", entry); // first on the device, then to the server
+  await refreshOutboxCount();
+  try {
+    const answer = await send(body, CONFIG.sale_timeout_ms);
+    if (answer.ok) {
+      await store.remove("outbox", entry.client_id);
+      finishSale(entry, answer.sale);
+    } else if (answer.refused) {
+      await store.remove("outbox", entry.client_id);
+      show("cart-message", answer.message);
+      beep(false);
+    } else {
+      await queueOffline(entry);
+    }
+  } finally {
+    paying = false;
+    await refreshOutboxCount();
+  }
+}
+
+// The sale as an offline sale: when and who, and the prices the page charged.
+function offlineBody(entry) {
+  return {
+    ...entry.body,
+    offline: true,
+    at: entry.at,
+    cashier: entry.cashier,
+    lines: entry.body.lines.map((line, i) => ({ ...line, unit_price_dong: entry.unit_prices[i] })),
+  };
+}
+
+async function queueOffline(entry) {
+  entry.state = "queued";
+  await store.put("outbox", entry);
+  setLink("offline");
+  takeOffRail(entry.receipt.lines);
+  finishSale(entry, null);
+  scheduleSend(2000);
+}
+
+function takeOffRail(lines) {
+  for (const line of lines) {
+    const item = rail.get(line.code);
+    if (!item) { continue; }
+    if (item.is_lot) {
+      item.on_hand = (item.on_hand || 0) - line.quantity;
+      if (item.on_hand <= 0) { rail.delete(line.code); store.remove("items", line.code).catch(() => {}); }
+      else { store.put("items", item).catch(() => {}); }
+    } else { rail.delete(line.code); store.remove("items", line.code).catch(() => {}); }
+  }
+}
+
+function finishSale(entry, sale) {
+  const result = $("result");
+  result.replaceChildren();
+  const change = sale ? sale.change_dong : entry.receipt.change;
+  document.querySelector('[data-testid="change"]').textContent = formatDong(change);
+  if (sale) {
+    if (sale.total_dong !== entry.receipt.total) {
+      result.append(el("p", { class: "notice", "data-testid": "server-total", text: say("server_total", { total: formatDong(sale.total_dong) }) }));
+    }
+    result.append(el("p", { class: "ok", "data-testid": "sale-number", text: say("recorded", { number: sale.number }) }));
+    result.append(el("a", { class: "button secondary", href: `${CONFIG.urls.sale}${sale.number}/receipt`, "data-testid": "receipt-link", text: TEXT.receipt }));
+    document.querySelector('[data-testid="total"]').textContent = formatDong(sale.total_dong);
+  } else {
+    result.append(el("p", { class: "notice", "data-testid": "queued", text: TEXT.queued }));
+    const button = el("button", { type: "button", class: "button secondary", "data-testid": "local-receipt-button", text: TEXT.local_receipt });
+    button.addEventListener("click", () => printLocalReceipt(entry));
+    result.append(button);
+  }
+  result.hidden = false;
+  cart = emptyCart();
+  $("sale_discount_dong").value = "";
+  $("discount_reason").value = "";
+  $("tendered_dong").value = "";
+  $("transfer_dong").value = "";
+  saveCart();
+  const total = sale ? sale.total_dong : entry.receipt.total;
+  render();
+  document.querySelector('[data-testid="total"]').textContent = formatDong(total);
+  beep(true);
+  refocus();
+  if (sale) { refreshRail(); }
+}
+
+function printLocalReceipt(entry) {
+  const box = $("local-receipt");
+  const r = entry.receipt;
+  box.replaceChildren(
+    el("h2", { text: TEXT.receipt_title }),
+    el("p", { class: "muted", text: `${new Date(r.at).toLocaleString("vi-VN", { timeZone: CONFIG.timezone })} · ${TEXT.not_sent_yet}` }),
+    el("p", { class: "muted", text: entry.client_id.slice(-8).toUpperCase() }),
+    el("table", {}, ...r.lines.map((l) => el("tr", {},
+      el("td", { text: `${l.name} (${l.code})${l.quantity > 1 ? ` × ${l.quantity}` : ""}` }),
+      el("td", { class: "num", text: formatDong(l.net_dong) })))),
+    el("p", { text: `${TEXT.total}: ${formatDong(r.total)}` }),
+    el("p", { text: `${TEXT.tendered_label}: ${formatDong(r.tendered ?? r.cash)} · ${TEXT.change}: ${formatDong(r.change)}` }));
+  box.hidden = false;
+  window.print();
+}
+
+// ------------------------------------------------------------------ talking to the server
+
+function withTimeout(ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  return { signal: controller.signal, done: () => clearTimeout(timer) };
+}
+
+async function freshToken() {
+  const timeout = withTimeout(4000);
+  try {
+    const response = await fetch(CONFIG.urls.csrf, { credentials: "same-origin", signal: timeout.signal });
+    if (response.ok) { csrfToken = (await response.json()).csrf_token; return true; }
+  } catch (error) { /* no link */ } finally { timeout.done(); }
+  return false;
+}
+
+// POST a sale: {ok, sale} · {refused, message} (4xx: not recorded) · {lost} (no answer).
+async function send(body, ms, retried = false) {
+  const timeout = withTimeout(ms);
+  let response;
+  try {
+    response = await fetch(CONFIG.urls.sales, {
+      method: "POST", credentials: "same-origin", signal: timeout.signal,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    return { lost: true };
+  } finally { timeout.done(); }
+  if (response.status === 200 || response.status === 201) {
+    setLink("online");
+    return { ok: true, sale: await response.json() };
+  }
+  if (response.status === 400 && !retried && await freshToken()) { return send(body, ms, true); }
+  if (response.status === 401 || response.status === 403 || response.status === 400 ||
+      response.status === 408 || response.status === 429 || response.status >= 500) {
+    return { lost: true, status: response.status };
+  }
+  let message = "";
+  try {
+    const answer = await response.json();
+    const fields = Object.values(answer.fields || {}).flat();
+    message = [answer.message, ...fields].filter(Boolean).join(" ");
+  } catch (error) { message = String(response.status); }
+  setLink("online");
+  return { refused: true, message };
+}
+
+// The outbox: every queued sale sent again (as an offline sale, same client id) until the
+// server has it; a refusal is kept on the device for a coordinator to see, never dropped.
+let sendTimer = null;
+let backoff = 2000;
+let sending = false;
+
+function scheduleSend(ms) {
+  clearTimeout(sendTimer);
+  sendTimer = setTimeout(sendOutbox, ms);
+}
+
+async function sendOutbox() {
+  if (sending) { return; }
+  sending = true;
+  let failed = false;
+  try {
+    const entries = (await store.getAll("outbox")).filter((e) => e.state !== "refused" && e.state !== "sending");
+    if (entries.length) { setLink(link === "offline" ? "offline" : "connecting"); }
+    for (const entry of entries) {
+      entry.tries = (entry.tries || 0) + 1;
+      const answer = await send(offlineBody(entry), 10000);
+      if (answer.ok) {
+        await store.remove("outbox", entry.client_id);
+      } else if (answer.refused) {
+        entry.state = "refused";
+        entry.message = answer.message;
+        await store.put("outbox", entry);
+      } else { failed = true; break; }
+    }
+  } catch (error) { failed = true; } finally { sending = false; }
+  await refreshOutboxCount();
+  if (failed) {
+    setLink("offline");
+    backoff = Math.min(backoff * 2, 60000);
+    scheduleSend(backoff);
+  } else {
+    backoff = 2000;
+    if (outboxCount - refusedCount > 0) { scheduleSend(1000); }
+  }
+}
+
+async function refreshOutboxCount() {
+  const entries = await store.getAll("outbox");
+  outboxCount = entries.length;
+  refusedCount = entries.filter((e) => e.state === "refused").length;
+  showLink();
+}
+
+function setLink(state) { link = state; showLink(); }
+
+function showLink() {
+  const box = document.querySelector('[data-testid="link-state"]');
+  const waiting = outboxCount - refusedCount;
+  let text;
+  let state;
+  if (link === "offline") { text = say("offline", { count: waiting }); state = "offline"; }
+  else if (link === "connecting") { text = TEXT.connecting; state = "connecting"; }
+  else if (waiting > 0) { text = say("sending", { count: waiting }); state = "sending"; }
+  else { text = TEXT.all_sent; state = "online"; }
+  if (refusedCount) { text += " · " + say("refused_waiting", { count: refusedCount }); }
+  box.textContent = text;
+  box.dataset.state = state;
+}
+
+async function refreshRail() {
+  const since = railMeta ? `?since=${encodeURIComponent(railMeta.cursor)}` : "";
+  const timeout = withTimeout(8000);
+  try {
+    const response = await fetch(CONFIG.urls.rail + since, { credentials: "same-origin", signal: timeout.signal, headers: { Accept: "application/json" } });
+    if (!response.ok) { throw new Error(String(response.status)); }
+    const answer = await response.json();
+    await store.applyRail(answer);
+    if (answer.full) { rail.clear(); }
+    for (const item of answer.items) { rail.set(item.code, item); }
+    for (const code of answer.gone) { rail.delete(code); }
+    railMeta = { cursor: answer.cursor, today: answer.today, policy: answer.policy };
+    // A sale waiting in the outbox has taken its items off the rail: again for the fresh rows.
+    const fresh = new Set(answer.items.map((item) => item.code));
+    for (const entry of await store.getAll("outbox")) {
+      takeOffRail(entry.receipt.lines.filter((line) => fresh.has(line.code)));
+    }
+    railReady = true;
+    if (link !== "online") { setLink("online"); if (outboxCount) { scheduleSend(0); } }
+    return true;
+  } catch (error) {
+    setLink("offline");
+    return false;
+  } finally { timeout.done(); }
+}
+
+// ------------------------------------------------------------------ start
+
+async function start() {
+  try {
+    const kept = await store.get("kv", "rail");
+    if (kept) {
+      railMeta = kept;
+      for (const item of await store.getAll("items")) { rail.set(item.code, item); }
+      railReady = true;
+    }
+    const keptCart = await store.get("kv", "cart");
+    if (keptCart && keptCart.lines) { cart = keptCart; }
+  } catch (error) { /* a browser without IndexedDB: the page still sells while open */ }
+  // A sale left "sending" by a page that was closed or reloaded is sent by the outbox now.
+  for (const entry of await store.getAll("outbox").catch(() => [])) {
+    if (entry.state === "sending") { entry.state = "queued"; await store.put("outbox", entry); }
+  }
+  render();
+  await refreshOutboxCount();
+  if (!(await refreshRail()) && !railReady) { railReady = rail.size > 0; }
+  railReady = true;
+  while (pendingScans.length) { scan(pendingScans.shift()); }
+  if (link === "online") { freshToken(); }
+  if (outboxCount) { scheduleSend(0); }
+  setInterval(refreshRail, CONFIG.rail_every_ms);
+  window.addEventListener("online", () => { refreshRail(); scheduleSend(0); });
+  window.addEventListener("offline", () => setLink("offline"));
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(CONFIG.urls.worker, { scope: new URL(".", location.href).pathname }).catch(() => {});
+  }
+  if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(() => {}); }
+}
+
+window.counterApp = { parseDong, formatDong, effectivePrice, markdownStep, totals, payment, rail };
+start();
