@@ -87,14 +87,18 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
         page.goto(f"{base}/counter/", wait_until="load")
         page.wait_for_selector("#code")
         page.wait_for_function(
-            "document.querySelector('[data-testid=link-state]') && "
-            "!/Đang kết nối/.test(document.querySelector('[data-testid=link-state]').innerText)",
+            "() => { const s = document.querySelector('[data-testid=link-state]');"
+            " return s && s.dataset.state !== 'connecting'; }",
             timeout=60_000,
         )
         out["first_load_ms"] = round((time.monotonic() - started) * 1000)
         loaded = dict(wire)
         out["first_load_bytes"] = sum(r.get("bytes", 0) for r in loaded.values())
         out["first_load_requests"] = len(loaded)
+        out["first_load_largest"] = sorted(
+            ((r.get("url", "?")[len(base):], r.get("bytes", 0)) for r in loaded.values()),
+            key=lambda pair: -pair[1],
+        )[:5]
         out["foreign_requests"] = sorted(
             {
                 r["url"]
@@ -105,8 +109,7 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
         rail = [r for r in loaded.values() if "/counter/rail" in r.get("url", "")]
         out["rail_bytes"] = max((r.get("bytes", 0) for r in rail), default=None)
         out["rail_items"] = page.evaluate(
-            "window.shopCounter && window.shopCounter.railSize"
-            " ? window.shopCounter.railSize() : null"
+            "() => window.counterApp ? window.counterApp.rail.size : null"
         )
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
         # Three-item cash sales on the slow link.
@@ -163,19 +166,19 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
 
 
 def _wait_for_change(page) -> None:
+    """Until the sale is done on screen: the cart emptied and its result (the server's sale
+    number, or "kept on this device" with no link) shown with the change."""
     page.wait_for_function(
-        "(() => { const c = document.querySelector('[data-testid=change]');"
-        " return c && c.offsetParent !== null && /₫/.test(c.innerText); })()",
+        "() => { const r = document.getElementById('result');"
+        " return r && !r.hidden && !document.querySelector('[data-code]') &&"
+        " !!r.querySelector('[data-testid=sale-number], [data-testid=queued]'); }",
         timeout=15_000,
     )
 
 
 def _next_sale(page) -> None:
-    """Back to an empty cart for the next sale (the page's own button, or Escape)."""
-    button = page.locator("[data-testid=next-sale]")
-    if button.count():
-        button.first.click()
-    page.wait_for_selector("#code")
+    """The page starts the next sale by itself; the scan box has the focus again."""
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
 
 
 def _sales_with(database: Path, code: str) -> int:
@@ -185,3 +188,30 @@ def _sales_with(database: Path, code: str) -> int:
             "WHERE i.code = ?",
             (code,),
         ).fetchone()[0]
+
+
+def main() -> int:
+    """Alone: a fresh SQLite shop of 3,000 items on the rail, served by gunicorn."""
+    import json
+    import tempfile
+    from types import SimpleNamespace
+
+    from reliability.live import Server, fresh_database, pin_of, prepare_shop
+
+    with tempfile.TemporaryDirectory(prefix="shop-counter-page-") as temp:
+        work = Path(temp)
+        with fresh_database("sqlite", work) as url:
+            shop = prepare_shop(url, work, cashiers=1, plain_members=0, items=3000, lots=10)
+            prepared = SimpleNamespace(
+                database=work / "shop.sqlite3", stock=shop.unique_codes[: SALES * 3 + 12]
+            )
+            with Server(url, work, work / "gunicorn.log") as server:
+                server.start()
+                figures = run_counter_page(prepared, server.port, shop.phones[1], pin_of(1))
+    figures.pop("scans_ms")
+    print(json.dumps(figures, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -950,6 +950,17 @@ def run_http(prepared: Prepared, label: str) -> dict:
     return out
 
 
+def run_counter_page_safely(prepared: Prepared) -> dict:
+    """The counter page's figures, or why they could not be measured (no Chromium)."""
+    if not Path(os.environ.get("SHOP_CHROMIUM", "/usr/bin/chromium")).exists():
+        return {"skipped": "Chromium is not installed at /usr/bin/chromium"}
+    from bench.counter_page import run_counter_page
+
+    log("the counter page in Chromium on a slow link ...")
+    with gunicorn(prepared) as port:
+        return run_counter_page(prepared, port, CASHIER_PHONE, PIN)
+
+
 def receipts_printed(prepared: Prepared, numbers: list[int]) -> dict:
     """How the print thread did for the sales made over HTTP: printed or not, and how long
     after the sale's commit (the job's creation) the receipt had gone to the printer."""
@@ -1074,6 +1085,10 @@ def main() -> int:
     path, instance = working_copy(small_db, "small-compare")
     small_prep = prepare(path, instance)
     small = run_comparison(big_prep, small_prep)
+    # The counter page in Chromium on a slow mobile link, on a copy of its own.
+    path, instance = working_copy(main_db, "main-counter-page")
+    page_prep = prepare(path, instance)
+    counter_page = run_counter_page_safely(page_prep)
 
     report = Report(
         scale=scale,
@@ -1084,6 +1099,7 @@ def main() -> int:
         inproc=inproc,
         over_http=over_http,
         small=small,
+        counter_page=counter_page,
         started_at=started_at,
         seconds=time.monotonic() - began,
         load=(load_before, os.getloadavg()),
@@ -1106,6 +1122,7 @@ class Report:
     inproc: dict
     over_http: dict
     small: dict
+    counter_page: dict
     started_at: datetime
     seconds: float
     load: tuple
@@ -1142,7 +1159,51 @@ class Report:
         lines += self.shops()
         lines += self.table()
         lines += self.targets()
+        lines += self.counter_page_section()
         return "\n".join(lines) + "\n"
+
+    def counter_page_section(self) -> list[str]:
+        page = self.counter_page
+        out = ["", "## The counter page on a slow mobile link", ""]
+        if page.get("skipped"):
+            return out + [f"Not measured: {page['skipped']}"]
+        out += [
+            "Debian's Chromium at 360×740 through Playwright, the DevTools network emulation "
+            "at 300 ms round trip, 750 kbps down, 250 kbps up (`bench/counter_page.py`), "
+            f"{len(page['sales_ms'])} three-item cash sales.",
+            "",
+            "| figure | measured | target | holds? |",
+            "|---|---:|---|---|",
+        ]
+
+        def row(name, value, target, ok):
+            out.append(f"| {name} | {value} | {target} | {_yes(ok, '')} |")
+
+        row("a scan shows its line, median", f"{page['scan_median_ms']} ms", "< 100 ms",
+            page["scan_median_ms"] < 100)  # fmt: skip
+        sale = page["sale_median_ms"]
+        row("a three-item cash sale, first scan to change shown, median", f"{sale} ms",
+            "≤ 1,000 ms", sale <= 1000)  # fmt: skip
+        row("requests a sale makes after the page loaded (most)", page["sale_requests_max"],
+            "≤ 2", page["sale_requests_max"] <= 2)  # fmt: skip
+        row("the page's first load on the slow link", f"{page['first_load_bytes'] / 1024:.0f} KB "
+            f"in {page['first_load_requests']} requests, {page['first_load_ms']} ms",
+            "< 150 KB", page["first_load_bytes"] < 150 * 1024)  # fmt: skip
+        row("requests to another host", len(page["foreign_requests"]), "0",
+            not page["foreign_requests"])  # fmt: skip
+        rail = page.get("rail_bytes")
+        row(f"the rail copy ({page.get('rail_items')} items), on the wire",
+            f"{rail / 1024:.0f} KB" if rail is not None else "–", "< 150 KB for 3,000 items",
+            rail is not None and rail < 150 * 1024)  # fmt: skip
+        row("the link cut: the sale completes on screen", page["offline_sale_on_screen"], "yes",
+            page["offline_sale_on_screen"])  # fmt: skip
+        arrival = page.get("offline_arrival_ms")
+        row("… then in the database after the link is back",
+            f"{arrival} ms, {page['offline_copies']} time(s)" if arrival is not None else "never",
+            "≤ 5,000 ms, once", arrival is not None and arrival <= 5000
+            and page["offline_copies"] == 1)  # fmt: skip
+        out += [f"- {problem}" for problem in page["problems"]]
+        return out
 
     def shops(self) -> list[str]:
         out = ["## The shops measured", ""]

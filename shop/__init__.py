@@ -50,7 +50,7 @@ def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401  (registers the tables)
     from shop.auth.access import init_access
     from shop.database import configure_engine, init_request_transactions
-    from shop.extensions import babel, csrf, db, migrate
+    from shop.extensions import babel, compress, csrf, db, migrate
     from shop.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -97,6 +97,20 @@ LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 #: Settings that hold whatever the environment says.
 DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Flask-Compress: gzip or brotli for text of 1 KB and more (answers smaller than that
+    # gain nothing); zstd is left out for the browsers of old phones.
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+    ],
+    "COMPRESS_MIN_SIZE": 1024,
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_BR_LEVEL": 4,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

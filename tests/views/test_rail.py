@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shop.extensions import db
+from shop.models import IntakeKind
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -171,3 +172,29 @@ def test_a_cursor_it_cannot_use_gets_a_full_copy(client, token):
 
 def test_the_rail_needs_a_signed_in_member(client, stocked):
     assert client.get("/api/v1/counter/rail").status_code == 401
+
+
+def test_the_rail_copy_travels_compressed(app, client, token):
+    """On a weak link the copy goes gzip- or brotli-compressed to a browser that asks."""
+    import gzip
+    import json
+
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        from shop.services import members as svc
+
+        intake = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.DONATION, datetime.now(UTC)),
+            by=svc.get_member(db.session, 1),
+            tz=app.config["SHOP_TZ"],
+        )
+        for n in range(300):
+            stock.add_item(db.session, intake, stock.ItemDetails("Áo", 20_000 + n, f"Áo {n}"))
+        db.session.commit()
+    plain = client.get("/api/v1/counter/rail", headers=token)
+    packed = client.get("/api/v1/counter/rail", headers={**token, "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert len(packed.data) * 5 < len(plain.data)
+    assert json.loads(gzip.decompress(packed.data)) == plain.json
