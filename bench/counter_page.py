@@ -96,7 +96,7 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
         out["first_load_bytes"] = sum(r.get("bytes", 0) for r in loaded.values())
         out["first_load_requests"] = len(loaded)
         out["first_load_largest"] = sorted(
-            ((r.get("url", "?")[len(base):], r.get("bytes", 0)) for r in loaded.values()),
+            ((r.get("url", "?")[len(base) :], r.get("bytes", 0)) for r in loaded.values()),
             key=lambda pair: -pair[1],
         )[:5]
         out["foreign_requests"] = sorted(
