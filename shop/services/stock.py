@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -699,12 +703,32 @@ PHOTO_MAX_SIDE = 1600  # pixels: enough to recognise a garment, small on a weak 
 #: say far more (a 155 kB PNG of 40 million pixels takes seconds and 480 MB to decode), so
 #: the size is read from its header and refused before anything is decoded.
 PHOTO_MAX_PIXELS = 24_000_000
-#: One picture decoded at a time in each web process, and one more waiting its turn (for
-#: at most PHOTO_WAIT_SECONDS): the others are asked to try again, so uploads never hold
-#: all of a process's threads and memory while the counter waits.
-_DECODING = threading.Lock()
+#: One picture decoded at a time in each web process, always by the same thread (memory
+#: freed by one thread is not reused by the others: four request threads taking turns kept
+#: four decodes' worth), and one more waiting its turn: others are asked to try again, so
+#: uploads never hold all of a process's threads and memory while the counter waits.
 _IN_LINE = threading.BoundedSemaphore(2)
+_DECODER: tuple[int, ThreadPoolExecutor] | None = None
+_DECODER_LOCK = threading.Lock()
 PHOTO_WAIT_SECONDS = 30
+
+
+def _decoder() -> ThreadPoolExecutor:
+    """This process's photo decoder (made on first use: a web worker is a fork of the
+    process that loaded the app, and threads do not cross a fork)."""
+    global _DECODER
+    with _DECODER_LOCK:
+        if _DECODER is None or _DECODER[0] != os.getpid():
+            decoder = ThreadPoolExecutor(1, "photo", initializer=_yield_to_the_counter)
+            _DECODER = (os.getpid(), decoder)
+        return _DECODER[1]
+
+
+def _yield_to_the_counter() -> None:
+    """Run the decoder thread at a lower CPU priority (Linux: per thread), so that a photo
+    being decoded slows the counter's sales as little as it can."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def save_photo(session: Session, item: Item, data: bytes, folder) -> str:
@@ -739,14 +763,15 @@ def photo_jpeg(data: bytes) -> bytes:
     if not _IN_LINE.acquire(blocking=False):
         raise InvalidInput(busy, "photo", status=503)
     try:
-        if not _DECODING.acquire(timeout=PHOTO_WAIT_SECONDS):
-            raise InvalidInput(busy, "photo", status=503)
-        try:
-            return _decode_photo(data)
-        finally:
-            _DECODING.release()
-    finally:
+        job = _decoder().submit(_decode_photo, data)
+    except BaseException:
         _IN_LINE.release()
+        raise
+    job.add_done_callback(lambda _job: _IN_LINE.release())  # its place, once it is done
+    try:
+        return job.result(timeout=PHOTO_WAIT_SECONDS)
+    except FuturesTimeout:
+        raise InvalidInput(busy, "photo", status=503) from None
 
 
 def _decode_photo(data: bytes) -> bytes:
