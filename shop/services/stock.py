@@ -759,6 +759,8 @@ def save_photo(session: Session, item: Item, data: bytes, folder) -> str:
 def photo_jpeg(data: bytes) -> bytes:
     """``data`` (a picture in any format Pillow reads) as the JPEG the shop keeps, or
     :class:`InvalidInput` saying why not (503 while another picture is being decoded)."""
+    with _opened_photo(data):
+        pass  # too many pixels, or not a picture: refused at once, without queueing
     busy = _l("Another photo is being saved. Try again in a moment.")
     if not _IN_LINE.acquire(blocking=False):
         raise InvalidInput(busy, "photo", status=503)
@@ -774,10 +776,13 @@ def photo_jpeg(data: bytes) -> bytes:
         raise InvalidInput(busy, "photo", status=503) from None
 
 
-def _decode_photo(data: bytes) -> bytes:
+@contextlib.contextmanager
+def _opened_photo(data: bytes):
+    """The picture in ``data`` opened: its header read, nothing decoded yet. Too many
+    pixels, or anything Pillow cannot read (then or while decoding), is an InvalidInput."""
     from io import BytesIO
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     # Pillow's own check when it opens a picture: a warning above this, an error at twice.
     Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
@@ -791,21 +796,30 @@ def _decode_photo(data: bytes) -> bytes:
     )
     try:
         with Image.open(BytesIO(data)) as image:
-            width, height = image.size  # from the header: nothing is decoded yet
-            if width * height > PHOTO_MAX_PIXELS:
+            if image.width * image.height > PHOTO_MAX_PIXELS:
                 raise too_large
-            scale = min(1.0, PHOTO_MAX_SIDE / max(width, height, 1))
-            # A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size when that is still
-            # large enough: a fraction of the work and the memory.
-            image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            buffer = BytesIO()
-            image.save(buffer, "JPEG", quality=80, optimize=True)
+            yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidInput(_l("This is not a picture the shop can read."), "photo") from None
+
+
+def _decode_photo(data: bytes) -> bytes:
+    from io import BytesIO
+
+    from PIL import ImageOps
+
+    with _opened_photo(data) as image:
+        width, height = image.size
+        scale = min(1.0, PHOTO_MAX_SIDE / max(width, height, 1))
+        # A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size when that is still
+        # large enough: a fraction of the work and the memory.
+        image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+        buffer = BytesIO()
+        image.save(buffer, "JPEG", quality=80, optimize=True)
     return buffer.getvalue()
 
 

@@ -233,7 +233,8 @@ def test_a_photo_is_decoded_with_no_write_lock(
 
 def test_photos_are_decoded_one_at_a_time(app, coordinator, item_code, monkeypatch):
     """While one photo is decoded, a second waits its turn and a third is asked to try
-    again (a 503, with the message beside the photo), instead of three decoding at once."""
+    again (a 503, with the message beside the photo), instead of three decoding at once;
+    one of too many pixels is refused meanwhile, without waiting."""
     from PIL import ImageOps
 
     from shop.models import Role
@@ -262,11 +263,11 @@ def test_photos_are_decoded_one_at_a_time(app, coordinator, item_code, monkeypat
     monkeypatch.setattr(ImageOps, "exif_transpose", held)
     answers: dict[str, object] = {}
 
-    def put(name: str) -> None:
+    def put(name: str, picture: bytes | None = None) -> None:
         answer = app.test_client().put(
             f"/api/v1/items/{item_code}/photo",
             headers=headers,
-            data={"photo": (BytesIO(png()), f"{name}.png")},
+            data={"photo": (BytesIO(picture or png()), f"{name}.png")},
             content_type="multipart/form-data",
         )
         answers[name] = (answer.status_code, answer.json)
@@ -274,6 +275,10 @@ def test_photos_are_decoded_one_at_a_time(app, coordinator, item_code, monkeypat
     first = threading.Thread(target=put, args=("first",), daemon=True)
     first.start()
     assert first_in.wait(30)
+    # A picture of too many pixels is refused at once, by its header, without waiting.
+    put("too large", png((7300, 5466)))
+    assert answers.pop("too large")[0] == 422
+    assert "first" not in answers  # answered while the first was still being decoded
     others = [threading.Thread(target=put, args=(n,), daemon=True) for n in ("second", "third")]
     for thread in others:
         thread.start()
