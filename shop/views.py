@@ -90,8 +90,9 @@ def client_address() -> str | None:
     return request.remote_addr
 
 
-def safe_next(default_endpoint: str = "main.index") -> str:
-    """Where to go after signing in: a path on this site only, never another host."""
+def safe_next(default_endpoint: str = "main.index", **values) -> str:
+    """Where to go after signing in (or after a form): the ``next`` asked for if it is a
+    path on this site, never another host; else ``default_endpoint`` with ``values``."""
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if (
@@ -101,7 +102,7 @@ def safe_next(default_endpoint: str = "main.index") -> str:
         and "\\" not in target
     ):
         return target
-    return url_for(default_endpoint)
+    return url_for(default_endpoint, **values)
 
 
 #: The largest number a database integer column holds on every engine we support.
