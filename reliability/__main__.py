@@ -4,7 +4,8 @@ SQLite always; PostgreSQL too when the server named by ``--pg`` (default
 ``$PG_TEST_URL`` or postgresql://localhost/test) answers: each scenario gets a database of
 its own there, dropped afterwards. The table is printed and written to
 ``reliability/results.md``. The exit status is 1 if any scenario saw a lost or doubled
-sale, a 500, markup shown or a cross-member read that got through.
+sale, a 500, markup shown, a cross-member read that got through, or a member locked out
+by a stranger's flood.
 """
 
 from __future__ import annotations
@@ -49,12 +50,19 @@ def main(argv=None) -> int:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="kill rounds of the crash")
     parser.add_argument("--quick", action="store_true", help="fewer hostile strings")
+    parser.add_argument(
+        "--flood-seconds",
+        type=float,
+        default=30,
+        help="how long the sign-in and photo floods go on",
+    )
     options = parser.parse_args(argv)
 
     from reliability.access import run_access
     from reliability.backup import run_backup_check
     from reliability.concurrency import run_concurrency
     from reliability.crash import run_crash
+    from reliability.floods import run_floods
     from reliability.hostile import QUICK, run_hostile
     from reliability.money import run_money
 
@@ -81,6 +89,10 @@ def main(argv=None) -> int:
             )
             step(f"money races and database kills ({kind})")
             results[kind]["money"] = run_money(kind, work / kind / "money", server_url=server)
+            step(f"sign-in and photo floods while the counter sells ({kind})")
+            results[kind]["floods"] = run_floods(
+                kind, work / kind / "floods", server_url=server, flood_seconds=options.flood_seconds
+            )
             step(f"hostile input ({kind})")
             results[kind]["hostile"] = _in_process(
                 kind,
@@ -201,6 +213,37 @@ def render(results: dict, backup, kinds: list[str]) -> str:
         lambda r: r["money"].lies if r["money"].database == "postgresql" else "–",
     )
     row(
+        "**floods**: sign-in threads (wrong PINs, CSRF token, from n addresses) + photo "
+        "upload threads, for seconds",
+        lambda r: (
+            f"{r['floods'].sign_in_threads} (from {r['floods'].addresses}) + "
+            f"{r['floods'].upload_threads}, "
+            f"{r['floods'].flood_seconds:g} s"
+        ),
+    )
+    row(
+        "counter's API sale on a quiet shop: median / p95 ms (sales)",
+        lambda r: _sale_times(r["floods"], r["floods"].sales_quiet),
+    )
+    row(
+        "… during the floods: median / p95 ms (sales)",
+        lambda r: _sale_times(r["floods"], r["floods"].sales_flooded),
+    )
+    row("… sales answered 500 (quiet / during the floods)", lambda r: (
+        f"{r['floods'].sale_errors_quiet} / {r['floods'].sale_errors_flooded}"
+    ))  # fmt: skip
+    row("sign-in attempts during the floods (by answer)", lambda r: r["floods"].sign_in_summary())
+    row("photo uploads (by picture and answer)", lambda r: r["floods"].upload_summary())
+    row("500s seen (floods: sales, sign-ins, uploads)", lambda r: r["floods"].server_errors)
+    row(
+        "the member whose PIN was guessed signs in from her own phone during the flood",
+        lambda r: "yes" if r["floods"].her_sign_in == 303 else f"no ({r['floods'].her_sign_in})",
+    )
+    row(
+        "largest worker's peak memory, quiet / after the floods (MB)",
+        lambda r: f"{r['floods'].memory_quiet_mb} / {r['floods'].memory_flooded_mb}",
+    )
+    row(
         "**hostile input**: requests tried (strings × free-text fields, API + pages)",
         lambda r: (
             f"{r['hostile'].tried} ({r['hostile'].strings} strings; "
@@ -221,7 +264,15 @@ def render(results: dict, backup, kinds: list[str]) -> str:
         lambda r: f"{r['access'].attempted} / {r['access'].succeeded}",
     )
     row(
-        "PIN guessing: phone locked after wrong PINs",
+        "PIN guessing from one address: the address locked after wrong PINs / she still "
+        "signs in from her own phone",
+        lambda r: (
+            f"{r['access'].address_locked_after or 'not locked'} / "
+            f"{'yes' if r['access'].owner_signs_in else 'no'}"
+        ),
+    )
+    row(
+        "PIN guessing from many addresses: her phone locked after wrong PINs",
         lambda r: r["access"].locked_after if r["access"].locked_after else "not locked",
     )
     rows.append(
@@ -232,6 +283,10 @@ def render(results: dict, backup, kinds: list[str]) -> str:
         + " |"
     )
     return "\n".join(rows)
+
+
+def _sale_times(floods, times: list[float]) -> str:
+    return f"{floods.ms(times, 0.5)} / {floods.ms(times, 0.95)} ({len(times)})"
 
 
 def list_problems(results: dict, backup) -> list[str]:
@@ -271,7 +326,10 @@ def failed(results: dict, backup) -> bool:
     for scenarios in results.values():
         crash, race = scenarios["crash"], scenarios["concurrency"]
         hostile, access = scenarios["hostile"], scenarios["access"]
+        floods = scenarios["floods"]
         if crash.problems or crash.lost or crash.half_written or crash.double_sales:
+            return True
+        if floods.server_errors or floods.her_sign_in != 303:
             return True
         if race.double_sales or race.books_wrong or race.server_errors:
             return True

@@ -5,9 +5,10 @@ every way at another member's private things: her statement of the month (page a
 her PIN (the coordinator's reset page and the API), the API tokens, her phone number (in
 the member list, her record and the journal export), her record. Each must be refused
 (401, 403, 404 or a redirect to sign in) or, where the record itself is shared, come
-without her phone. Then a PIN guessed again and again: after five wrong ones the phone is
-locked, so even the right PIN is refused. Runs in-process on a shop made by
-:func:`reliability.live.fill_shop`.
+without her phone. Then a PIN guessed again and again: from one address, the address is
+locked after three wrong ones (even the right PIN is refused there) while she still signs
+in from her own phone; from many addresses, her phone is locked after five. Runs
+in-process on a shop made by :func:`reliability.live.fill_shop`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ class AccessFigures:
     attempted: int = 0  # cross-member reads and writes tried
     succeeded: int = 0  # … that got through (must be 0)
     pin_guesses: int = 0
-    locked_after: int | None = None  # wrong PINs before the right one was refused
+    address_locked_after: int | None = None  # wrong PINs from one address until it locked
+    owner_signs_in: bool = False  # … and she still signed in from her own phone
+    locked_after: int | None = None  # wrong PINs from many addresses until her phone locked
     problems: list[str] = field(default_factory=list)
 
 
@@ -97,18 +100,42 @@ def run_access(app, shop, *, database: str) -> AccessFigures:
     attempt(api, "get", f"/months/{month}/statements/{other}", headers=token)  # pages: no
     attempt(api, "get", "/api/v1/members", headers={"Authorization": "Bearer shop_guessed"})
 
-    # Guessing her PIN: after the allowed wrong ones the phone is locked, so even the right
-    # PIN is refused.
-    allowed = app.config.get("PIN_MAX_FAILURES", 5)
+    # Guessing a PIN from one device: that device (its address) is locked after its few
+    # wrong PINs, not her phone: she still signs in from her own, and the stranger's device
+    # is refused even the right PIN.
+    victim, stranger = shop.phones[me], {"REMOTE_ADDR": "203.0.113.7"}
     guesser = app.test_client()
-    for guess in range(1, allowed + 1):
+
+    def guess(client, number: int, where: dict):
         figures.pin_guesses += 1
-        wrong = f"{(int(shop.pins[other]) + guess) % 10000:04d}"
-        guesser.post("/sign-in", data={"phone": other_phone, "pin": wrong})
+        wrong = f"{(int(shop.pins[me]) + number) % 10000:04d}"
+        return client.post("/sign-in", data={"phone": victim, "pin": wrong}, environ_base=where)
+
+    figures.address_locked_after = _wrong_until_locked(lambda n: guess(guesser, n, stranger))
+    right = {"phone": victim, "pin": shop.pins[me]}
+    figures.pin_guesses += 2
+    if guesser.post("/sign-in", data=right, environ_base=stranger).status_code == 303:
+        figures.problems.append("the right PIN got in from the locked device")
+    own = app.test_client().post("/sign-in", data=right, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    figures.owner_signs_in = own.status_code == 303
+    if not figures.owner_signs_in:
+        figures.problems.append(f"member {me} was locked out by one stranger: {own.status_code}")
+    # Guessed from many addresses at once (one wrong PIN each), her phone itself is locked:
+    # even her right PIN is refused, wherever it comes from.
+    figures.locked_after = _wrong_until_locked(
+        lambda n: guess(app.test_client(), n, {"REMOTE_ADDR": f"198.51.100.{n}"})
+    )
     figures.pin_guesses += 1
-    right = app.test_client().post("/sign-in", data={"phone": other_phone, "pin": shop.pins[other]})
-    if right.status_code == 303:
-        figures.problems.append(f"the right PIN got in after {allowed} wrong ones")
-    else:
-        figures.locked_after = allowed
+    late = app.test_client().post("/sign-in", data=right, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    if late.status_code == 303:
+        figures.problems.append("the right PIN got in after the phone was locked")
     return figures
+
+
+def _wrong_until_locked(send, most: int = 30) -> int | None:
+    """Send wrong PINs (``send(n)``, n = 1, 2, …) until one is answered "locked" (429);
+    how many were sent, that one included, or ``None`` if none was."""
+    for number in range(1, most + 1):
+        if send(number).status_code == 429:
+            return number
+    return None

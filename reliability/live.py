@@ -249,8 +249,13 @@ def call(
     headers: dict | None = None,
     timeout: float = 10,
     raw: bytes | None = None,
+    source: str | None = None,
 ) -> tuple[int, object]:
-    """One HTTP request to 127.0.0.1:``port``; (status, JSON or bytes). Raises NoAnswer."""
+    """One HTTP request to 127.0.0.1:``port``; (status, JSON or bytes). Raises NoAnswer.
+
+    ``source`` is the loopback address to send from (``127.0.0.2`` …), so the shop sees
+    requests from several addresses.
+    """
     sent = dict(headers or {})
     data = raw
     if body is not None:
@@ -258,7 +263,9 @@ def call(
         sent.setdefault("Content-Type", "application/json")
     if token:
         sent["Authorization"] = f"Bearer {token}"
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None
+    )
     try:
         connection.request(method, path, body=data, headers=sent)
         response = connection.getresponse()

@@ -31,6 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["SHOP_TZ"] = config.time_zone(app.config.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh"))
 
+    if app.config.get("SHOP_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The address of the device, not the proxy's: wrong PINs are counted per address.
+        proxies = app.config["SHOP_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     register_extensions(app)
     from shop.views import BoundedInt
 

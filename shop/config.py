@@ -75,6 +75,9 @@ def from_environment(instance_path: str) -> dict:
     locale = os.environ.get("SHOP_LOCALE", "vi")
     if locale not in LANGUAGES:
         raise SettingsError(f"SHOP_LOCALE must be one of {', '.join(LANGUAGES)}")
+    proxies = os.environ.get("SHOP_PROXIES", "0").strip() or "0"
+    if not (proxies.isascii() and proxies.isdigit() and int(proxies) <= 5):
+        raise SettingsError("SHOP_PROXIES must be the number of proxies in front, 0 to 5")
     country_code = os.environ.get("SHOP_COUNTRY_CODE", "84")
     if not (country_code.isascii() and country_code.isdigit() and 1 <= len(country_code) <= 3):
         raise SettingsError("SHOP_COUNTRY_CODE must be 1 to 3 digits, like 84")
@@ -88,6 +91,7 @@ def from_environment(instance_path: str) -> dict:
         "MIGRATE_ON_START": _flag("SHOP_MIGRATE_ON_START", True),
         "SESSION_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
+        "SHOP_PROXIES": int(proxies),
     }
 
 
@@ -118,8 +122,17 @@ DEFAULTS = {
     "REMEMBER_COOKIE_DURATION": timedelta(days=30),
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Wrong PINs in a row that lock a phone, and from one address (whichever phones) that
+    # lock the address: fewer, so a stranger's address is locked before the phone she
+    # guesses. The first lock lasts PIN_LOCK_MINUTES, each further one twice as long, up to
+    # PIN_LOCK_MAX_MINUTES (shop.domain.pin.LockPolicy).
     "PIN_MAX_FAILURES": 5,
+    "PIN_ADDRESS_MAX_FAILURES": 3,
     "PIN_LOCK_MINUTES": 15,
+    "PIN_LOCK_MAX_MINUTES": 24 * 60,
+    # Reverse proxies in front whose X-Forwarded-For (and -Proto) is trusted: 0 when
+    # gunicorn faces the devices itself.
+    "SHOP_PROXIES": 0,
     # "thread": a background thread per web process sends print jobs; "off": nothing sends
     # them (tests send them by hand with shop.printing.queue.run_due).
     "PRINT_WORKER": "thread",

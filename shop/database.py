@@ -17,8 +17,38 @@ from sqlalchemy.types import TypeDecorator
 Dong = Annotated[int, mapped_column(BigInteger)]
 
 # True while serving a request that must not write (GET, HEAD): its SQLite transactions
-# begin DEFERRED, so a long report does not hold the write lock against the counter.
+# begin DEFERRED, so a long report does not hold the write lock against the counter. A
+# request marked :func:`reads_first` starts so too, until it calls :func:`begin_writing`.
 reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+def reads_first(view):
+    """Mark a view that reads, does slow work (hashing a PIN, decoding a photo), then writes.
+
+    Its request begins reading only, as a GET does, so the slow work holds no write lock
+    (on SQLite one writer at a time: the counter would wait); the service it calls says
+    when the writing starts with :func:`begin_writing`.
+    """
+    view.reads_first = True
+    return view
+
+
+def begin_writing(session: Session) -> None:
+    """From here on this request writes: end its reading-only transaction, so that the next
+    statement begins a write transaction (``BEGIN IMMEDIATE`` on SQLite).
+
+    Services call it before their slow work, which then runs with no transaction open;
+    they read again, in the write transaction, what they change. Rows read before are
+    expired (read again when next used). Where the request writes already (a POST not
+    marked :func:`reads_first`, a command, a test's session) it does nothing, so the
+    service works as before, inside the caller's transaction.
+    """
+    if not reading_only.get():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes made while reading only; call begin_writing() before them")
+    session.rollback()  # it wrote nothing: nothing is lost
+    reading_only.set(False)  # the request's teardown puts back what was there before it
 
 
 def configure_engine(engine: Engine) -> None:
@@ -85,12 +115,16 @@ def next_number(session: Session, column) -> int:
 
 
 def init_request_transactions(app) -> None:
-    """Mark requests with a safe method as read-only for the length of the request."""
-    from flask import g, request
+    """Mark requests with a safe method, and those to a :func:`reads_first` view, as
+    reading only (for the length of the request, or until :func:`begin_writing`)."""
+    from flask import current_app, g, request
 
     @app.before_request
     def _mark_reading():
-        g.reading_token = reading_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        view = current_app.view_functions.get(request.endpoint or "")
+        g.reading_token = reading_only.set(
+            request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "reads_first", False)
+        )
 
     @app.teardown_request
     def _unmark_reading(_error):

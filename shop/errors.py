@@ -110,6 +110,7 @@ def _code(status: int) -> str:
         415: "unsupported_media_type",
         422: "invalid_input",
         429: "too_many_requests",
+        503: "busy",
     }.get(status, "server_error")
 
 

@@ -139,6 +139,7 @@ AUDIT_FIELDS = {
     "category": _l("What for"),
     "spent_on": _l("Day the money was spent"),
     "outcome": _l("Outcome"),
+    "address": _l("From address"),
     "phone": _l("Phone"),
     "joined_on": _l("Joined on"),
     "left_on": _l("Left on"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from werkzeug.routing import IntegerConverter
 
 from shop.extensions import db
@@ -68,8 +68,31 @@ def flash_form_errors(form) -> None:
             flash(str(message), "error")
 
 
-def safe_next(default_endpoint: str = "main.index") -> str:
-    """Where to go after signing in: a path on this site only, never another host."""
+def client_address() -> str | None:
+    """The address of the device asking (to count wrong PINs from it).
+
+    Behind a reverse proxy every request comes from the proxy: set ``SHOP_PROXIES`` to the
+    number of proxies in front, and their ``X-Forwarded-For`` is trusted instead (see
+    :func:`shop.create_app`). A request that carries that header while ``SHOP_PROXIES`` is 0
+    is logged once, as it probably came through a proxy the shop was not told about.
+    """
+    if (
+        not current_app.config.get("SHOP_PROXIES")
+        and "X-Forwarded-For" in request.headers
+        and not current_app.extensions.get("shop_proxy_warned")
+    ):
+        current_app.extensions["shop_proxy_warned"] = True
+        current_app.logger.warning(
+            "a request came with X-Forwarded-For but SHOP_PROXIES is 0: wrong PINs are "
+            "counted for %s, the proxy's address; set SHOP_PROXIES=1 behind one proxy",
+            request.remote_addr,
+        )
+    return request.remote_addr
+
+
+def safe_next(default_endpoint: str = "main.index", **values) -> str:
+    """Where to go after signing in (or after a form): the ``next`` asked for if it is a
+    path on this site, never another host; else ``default_endpoint`` with ``values``."""
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if (
@@ -79,7 +102,7 @@ def safe_next(default_endpoint: str = "main.index") -> str:
         and "\\" not in target
     ):
         return target
-    return url_for(default_endpoint)
+    return url_for(default_endpoint, **values)
 
 
 #: The largest number a database integer column holds on every engine we support.

@@ -55,12 +55,21 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
         ("SHOP_LOCALE", "fr"),
         ("SHOP_MIGRATE_ON_START", "maybe"),
         ("SHOP_COUNTRY_CODE", "+84"),
+        ("SHOP_PROXIES", "yes"),
+        ("SHOP_PROXIES", "-1"),
     ],
 )
 def test_wrong_settings_stop_the_start(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(config.SettingsError):
         config.from_environment(str(tmp_path))
+
+
+def test_the_number_of_proxies_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHOP_PROXIES", raising=False)
+    assert config.from_environment(str(tmp_path))["SHOP_PROXIES"] == 0
+    monkeypatch.setenv("SHOP_PROXIES", "1")
+    assert config.from_environment(str(tmp_path))["SHOP_PROXIES"] == 1
 
 
 def test_app_from_environment_creates_and_migrates_its_database(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ A refund, a void, a payout or an expense sent again by a device that got no answ
 same client id, or Idempotency-Key) is recorded once, as sales already are.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 23:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

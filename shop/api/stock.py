@@ -10,8 +10,9 @@ from wtforms.validators import Length
 from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
-from shop.api.spec import COMPONENTS
+from shop.api.spec import COMPONENTS, error_response
 from shop.auth.access import current_member
+from shop.database import reads_first
 from shop.extensions import db
 from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
 from shop.models import Condition, ItemStatus, Role
@@ -601,8 +602,12 @@ PHOTO_BODY = {
     "Add or replace an item's photo (any picture; kept as JPEG)",
     tag="stock",
     body=PHOTO_BODY,
-    responses={"200": {"description": "The item", **ref_response("Item")}},
+    responses={
+        "200": {"description": "The item", **ref_response("Item")},
+        "503": error_response("Another photo is being saved: try again in a moment"),
+    },
 )
+@reads_first  # the picture is decoded with no write lock held
 def put_item_photo(code: str):
     from shop.stock.views import photo_folder
 
@@ -610,7 +615,7 @@ def put_item_photo(code: str):
     upload = request.files.get("photo")
     if upload is None:
         raise InvalidInput(_l("Choose a picture first."), "photo")
-    stock_service.save_photo(item, upload.read(), photo_folder())
+    stock_service.save_photo(db.session, item, upload.read(), photo_folder())
     db.session.commit()
     today, policy = today_policy()
     return item_json(item, today, policy)

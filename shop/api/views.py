@@ -6,10 +6,11 @@ from flask_login import login_user
 from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
-from shop.api.spec import COMPONENTS, document
+from shop.api.spec import COMPONENTS, document, error_response
 from shop.auth.access import current_member, current_role
 from shop.auth.forms import ChangePinForm
 from shop.auth.views import lock_policy
+from shop.database import reads_first
 from shop.extensions import db
 from shop.members.forms import MemberForm, NewMemberForm, ResetPinForm, TokenForm
 from shop.models import ApiToken, Member, Role
@@ -106,11 +107,11 @@ def openapi():
 @route(
     "/me",
     "GET",
-    "The member this request acts as",
+    "The member this request acts as, with the role it acts with (a token's, at most hers)",
     responses={"200": {"description": "Her record", **ref_response("Member")}},
 )
 def me():
-    return member_json(current_member())
+    return {**member_json(current_member()), "role": current_role().value}
 
 
 @route(
@@ -118,8 +119,12 @@ def me():
     "POST",
     "Change my own PIN",
     form=ChangePinForm,
-    responses={"204": {"description": "Changed"}},
+    responses={
+        "204": {"description": "Changed"},
+        "429": error_response("Too many wrong current PINs: locked for a while"),
+    },
 )
+@reads_first  # the PINs are hashed with no write lock held
 def change_my_pin():
     form = validated(ChangePinForm, json_body())
     member = current_member()
@@ -160,6 +165,7 @@ def list_members():
     role="coordinator",
     responses={"201": {"description": "Added", **ref_response("Member")}},
 )
+@reads_first  # her PIN is hashed with no write lock held
 def create_member():
     require_coordinator()
     form = validated(NewMemberForm, json_body())
@@ -223,6 +229,7 @@ def update_member(number: int):
     role="coordinator",
     responses={"204": {"description": "Set"}},
 )
+@reads_first  # the PIN is hashed with no write lock held
 def reset_member_pin(number: int):
     require_coordinator()
     member = member_service.get_member(db.session, number)

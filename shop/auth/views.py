@@ -6,28 +6,40 @@ from shop import clock
 from shop.auth import bp
 from shop.auth.access import public
 from shop.auth.forms import ChangePinForm, SignInForm, SwitchForm
+from shop.database import reads_first
 from shop.extensions import db
 from shop.services import members as member_service
-from shop.services.errors import InvalidInput, SignInRefused
-from shop.views import safe_next, show_error_on_form
+from shop.services.errors import InvalidInput, ShopError, SignInRefused
+from shop.views import client_address, safe_next, show_error_on_form
 
 
 def lock_policy() -> member_service.LockPolicy:
     return member_service.LockPolicy(
         max_failures=current_app.config["PIN_MAX_FAILURES"],
         lock_minutes=current_app.config["PIN_LOCK_MINUTES"],
+        address_max_failures=current_app.config["PIN_ADDRESS_MAX_FAILURES"],
+        max_lock_minutes=current_app.config["PIN_LOCK_MAX_MINUTES"],
     )
+
+
+def retry_after(error: ShopError) -> dict:
+    """A ``Retry-After`` header (whole seconds) for a refusal that says until when."""
+    until = getattr(error, "locked_until", None)
+    if until is None:
+        return {}
+    return {"Retry-After": str(max(1, int((until - clock.now()).total_seconds()) + 1))}
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
+@reads_first  # the PIN's hash is checked with no write lock held
 def sign_in():
     if not member_service.has_members(db.session):
         return redirect(url_for("main.setup"))
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = SignInForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             member = member_service.sign_in_with_phone(
@@ -38,11 +50,12 @@ def sign_in():
                 today=clock.today(),
                 country_code=current_app.config["SHOP_COUNTRY_CODE"],
                 policy=lock_policy(),
+                address=client_address(),
             )
         except SignInRefused as error:
             db.session.commit()  # keep the count of wrong PINs
             show_error_on_form(form, error)
-            status = 401
+            status, headers = error.status, retry_after(error)
         else:
             db.session.commit()
             # On her own phone she stays signed in (until her PIN changes or she signs out).
@@ -50,13 +63,17 @@ def sign_in():
             return redirect(safe_next(), code=303)
     elif form.is_submitted():
         status = 422
-    return render_template("auth/sign_in.html", form=form), status
+    return render_template("auth/sign_in.html", form=form), status, headers
 
 
 @bp.post("/sign-out")
 def sign_out():
+    """Sign out: every session of hers ends, here and on her other devices, and no copy of
+    this one's cookies signs in again."""
+    member_service.sign_out(db.session, current_user)
+    db.session.commit()
     logout_user()
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out, on this phone and on every other device."), "info")
     return redirect(url_for("auth.sign_in"), code=303)
 
 
@@ -68,10 +85,11 @@ def switch():
 
 
 @bp.route("/switch/<int:number>", methods=["GET", "POST"])
+@reads_first
 def switch_to(number: int):
     member = member_service.get_member(db.session, number)
     form = SwitchForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             member = member_service.sign_in_by_switch(
@@ -85,7 +103,7 @@ def switch_to(number: int):
         except SignInRefused as error:
             db.session.commit()
             show_error_on_form(form, error)
-            status = 401
+            status, headers = error.status, retry_after(error)
         else:
             db.session.commit()
             logout_user()
@@ -94,10 +112,11 @@ def switch_to(number: int):
             return redirect(url_for("main.index"), code=303)
     elif form.is_submitted():
         status = 422
-    return render_template("auth/switch_pin.html", form=form, member=member), status
+    return render_template("auth/switch_pin.html", form=form, member=member), status, headers
 
 
 @bp.route("/account/pin", methods=["GET", "POST"])
+@reads_first
 def change_pin():
     form = ChangePinForm()
     status = 200
@@ -115,7 +134,7 @@ def change_pin():
         except InvalidInput as error:
             db.session.commit()  # keep the count of wrong PINs (nothing else was changed)
             show_error_on_form(form, error)
-            status = 422
+            status = error.status
         else:
             db.session.commit()
             login_user(current_user)  # her session now carries the new PIN's version

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
+from shop.database import reads_first
 from shop.extensions import db
 from shop.members import bp
 from shop.members.forms import (
@@ -41,6 +42,7 @@ def list_members():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@reads_first  # her PIN is hashed with no write lock held
 @coordinator_required
 def new_member():
     form = NewMemberForm()
@@ -90,6 +92,7 @@ def edit_member(number: int):
 
 
 @bp.route("/<int:number>/pin", methods=["GET", "POST"])
+@reads_first  # the PIN is hashed with no write lock held
 @coordinator_required
 def reset_pin(number: int):
     member = member_service.get_member(db.session, number)

@@ -43,7 +43,8 @@ class Member(UserMixin, db.Model):
     joined_on: Mapped[date]
     left_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    # Bumped when the PIN changes, so sessions signed in with the old PIN end.
+    # Bumped when the PIN changes, her phone or leaving day changes, or she signs out: every
+    # session (and remember-me cookie) signed in before then ends.
     session_version: Mapped[int] = mapped_column(default=1)
 
     @property
@@ -55,7 +56,8 @@ class Member(UserMixin, db.Model):
         return self.left_on is not None and self.left_on < day
 
     def get_id(self) -> str:
-        # Flask-Login keeps this in the session; the version ends old sessions on a PIN change.
+        # Flask-Login keeps this in the session; the version ends old sessions (a new PIN,
+        # signing out).
         return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
@@ -63,15 +65,23 @@ class Member(UserMixin, db.Model):
 
 
 class PinLock(db.Model):
-    """Wrong PINs counted per phone number (or member); five in a row lock it for a while."""
+    """Wrong PINs counted per phone number (or member, or address); too many in a row lock
+    it for a while, each further lock twice as long as the last (see shop.domain.pin)."""
 
     __tablename__ = "pin_lock"
-    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("failures >= 0", name="failures_not_negative"),
+        CheckConstraint("locks >= 0", name="locks_not_negative"),
+    )
 
-    # The phone number tried, or "member:<number>" for the quick switch at the counter.
+    # The phone number tried, "member:<number>" for the quick switch at the counter,
+    # "pin-change:<id>" for a member's own PIN change, "ip:<address>" for where sign-ins
+    # come from (an IPv6 address by its /64 network).
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Locks in a row since the last good sign-in.
+    locks: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class SignInEvent(db.Model):
@@ -86,6 +96,8 @@ class SignInEvent(db.Model):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     method: Mapped[str] = mapped_column(String(16))  # phone, switch, api
     outcome: Mapped[str] = mapped_column(String(16))  # ok, wrong_pin, locked, unknown, left
+    # The address the attempt came from (request.remote_addr, behind SHOP_PROXIES proxies).
+    address: Mapped[str | None] = mapped_column(String(45))
 
     member: Mapped[Member | None] = relationship()
 

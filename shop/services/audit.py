@@ -111,8 +111,7 @@ def events(
                     action="sign_in" if row.outcome == "ok" else "sign_in_failed",
                     by=row.member,
                     subject=row.phone or "",
-                    # A refusal says why (wrong PIN, locked, …); a sign-in needs no more.
-                    detail={} if row.outcome == "ok" else {"outcome": row.outcome},
+                    detail=_sign_in_detail(row),
                 )
             )
     if action not in ("sign_in", "sign_in_failed"):
@@ -123,3 +122,11 @@ def events(
             lines.append(Line(row.at, row.action, row.by, row.subject, row.detail or {}))
     lines.sort(key=lambda line: line.at, reverse=True)
     return lines[:limit]
+
+
+def _sign_in_detail(row: SignInEvent) -> dict:
+    """A refusal says why (wrong PIN, locked, …) and where it came from; a sign-in needs
+    no more."""
+    if row.outcome == "ok":
+        return {}
+    return {"outcome": row.outcome} | ({"address": row.address} if row.address else {})

@@ -49,10 +49,10 @@ class Forbidden(ShopError):
 
 
 class SignInRefused(ShopError):
-    """Wrong phone or PIN, a locked phone, or a member who has left."""
+    """Wrong phone or PIN, a locked phone or address (429), or a member who has left."""
 
     status = 401
 
     def __init__(self, message, field: str | None = "pin", *, locked_until=None):
-        super().__init__(message, field)
+        super().__init__(message, field, status=429 if locked_until is not None else None)
         self.locked_until = locked_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -14,9 +14,18 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop import messages
-from shop.database import insert_if_absent, next_number, reading_only
+from shop.database import begin_writing, insert_if_absent, next_number, reading_only
 from shop.domain.phone import PhoneError, normalize_phone
-from shop.domain.pin import PinError, check_new_pin
+from shop.domain.pin import (
+    ADDRESS_PREFIX,
+    CLEAR,
+    LockPolicy,
+    LockState,
+    PinError,
+    address_key,
+    check_new_pin,
+    clean_address,
+)
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
@@ -35,12 +44,6 @@ class MemberDetails:
     role: Role
     joined_on: date
     left_on: date | None = None
-
-
-@dataclass(frozen=True)
-class LockPolicy:
-    max_failures: int = 5
-    lock_minutes: int = 15
 
 
 def has_members(session: Session) -> bool:
@@ -84,7 +87,9 @@ def create_member(
 
     ``pin`` may be ``None`` for a member who will have one set later by a coordinator.
     """
-    # Hash first: the slow part stays outside the write transaction that the queries open.
+    # Hash first: the slow part stays outside the write transaction that the queries open
+    # (a request that reads first ends its reading here).
+    begin_writing(session)
     pin_hash = _hash_pin(pin) if pin is not None else None
     phone = _clean_phone(details.phone, country_code)
     _check_details(session, details, phone, member=None)
@@ -167,14 +172,26 @@ def set_pin(session: Session, member: Member, new_pin: str, *, by: Member | None
 
     The log keeps that it happened and who did it, never the PIN.
     """
-    member.pin_hash = _hash_pin(new_pin)
+    begin_writing(session)  # hashing is slow: no write lock while it runs
+    _store_pin(session, member, _hash_pin(new_pin), by=by)
+
+
+def _store_pin(session: Session, member: Member, pin_hash: str, *, by: Member | None) -> None:
+    member.pin_hash = pin_hash
     if by is not None:
         action = "pin_changed" if by.id == member.id else "pin_reset"
         audit.record(session, action, by=by, subject=f"member {member.number}")
     member.session_version += 1
-    if member.phone:
-        _clear_lock(session, member.phone)
-    _clear_lock(session, _switch_key(member))
+    for key in {member.phone, _switch_key(member), f"pin-change:{member.id}"} - {None}:
+        _clear_lock(session, key)
+    session.flush()
+
+
+def sign_out(session: Session, member: Member) -> None:
+    """End every session of hers: on this device, on any other, and any copy of their
+    cookies (the session's and the 30-day "remember me" one). They all carry her session
+    version, which this moves on, as a new PIN does."""
+    member.session_version += 1
     session.flush()
 
 
@@ -194,16 +211,23 @@ def change_own_pin(
     (someone holding her unlocked phone cannot guess it); the caller commits even when this
     refuses, so that the count is kept.
     """
+    differs = current_pin != new_pin
+    if differs:
+        _hash_pin_check(new_pin, "new_pin")  # a weak new PIN is refused before any count
     try:
-        _check_pin(
-            session, f"pin-change:{member.id}", member, current_pin, now=now, today=today,
-            policy=policy, method="pin_change", phone=member.phone,
+        # The new PIN is hashed once the current one is known to be right, with no write
+        # lock held, like the check itself.
+        member, new_hash = _check_pin(
+            session, [f"pin-change:{member.id}"], member, current_pin, now=now, today=today,
+            policy=policy, method="pin_change", phone=member.phone, address=None,
+            then=(lambda: generate_password_hash(new_pin)) if differs else None,
         )  # fmt: skip
     except SignInRefused as error:
-        raise InvalidInput(error.message, "current_pin") from None
-    if current_pin == new_pin:
+        status = error.status if error.locked_until is not None else None
+        raise InvalidInput(error.message, "current_pin", status=status) from None
+    if not differs:
         raise InvalidInput(_l("The new PIN must differ from the current one."), "new_pin")
-    set_pin(session, member, new_pin, by=member)
+    _store_pin(session, member, new_hash, by=member)
 
 
 def sign_in_with_phone(
@@ -215,65 +239,92 @@ def sign_in_with_phone(
     today: date,
     country_code: str,
     policy: LockPolicy,
+    address: str | None = None,
     method: str = "phone",
 ) -> Member:
     """Check a phone number and PIN; return the member, or raise :class:`SignInRefused`.
 
-    Every attempt is recorded. After ``policy.max_failures`` wrong PINs in a row for one
-    phone number, that phone is locked for ``policy.lock_minutes``; attempts while it is
-    locked are refused without checking the PIN. The caller commits in both cases, so that
-    the count survives the refusal.
+    ``address`` is where the attempt came from. Wrong PINs are counted for the phone and
+    for the address (see :class:`LockPolicy`); while either is locked, attempts are refused
+    at once, without checking the PIN and without writing anything. Every attempt whose PIN
+    was checked is recorded; the caller commits when this refuses too, so that the count
+    survives the refusal.
     """
     try:
         phone = normalize_phone(phone_text, country_code=country_code)
     except PhoneError as error:
         raise SignInRefused(messages.PHONE[error.code], "phone") from None
     member = session.scalar(select(Member).where(Member.phone == phone))
-    return _check_pin(
-        session, phone, member, pin, now=now, today=today, policy=policy, method=method, phone=phone
-    )
+    keys = [phone, address_key(address)]
+    member, _ = _check_pin(
+        session, [k for k in keys if k], member, pin, now=now, today=today, policy=policy,
+        method=method, phone=phone, address=address,
+    )  # fmt: skip
+    return member
 
 
 def sign_in_by_switch(
     session: Session, number: int, pin: str, *, now: datetime, today: date, policy: LockPolicy
 ) -> Member:
-    """The counter's "who is selling now?": a member taps her name and types her PIN."""
+    """The counter's "who is selling now?": a member taps her name and types her PIN.
+
+    Counted for her phone (the same count as her sign-ins) but not for the counter's
+    address: the switch is used by a signed-in member on the shop's own device, where one
+    member's typos must not stop the others from taking over.
+    """
     member = get_member(session, number)
-    return _check_pin(
-        session,
-        _switch_key(member),
-        member,
-        pin,
-        now=now,
-        today=today,
-        policy=policy,
-        method="switch",
-        phone=member.phone,
-    )
+    member, _ = _check_pin(
+        session, [_switch_key(member)], member, pin, now=now, today=today, policy=policy,
+        method="switch", phone=member.phone, address=None,
+    )  # fmt: skip
+    return member
 
 
-def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) -> Member:
-    lock = _lock_row(session, key)
-    if lock.locked_until is not None and lock.locked_until > now:
-        _record(session, phone, member, method, "locked", now)
-        raise SignInRefused(
-            _locked_message(lock.locked_until), "pin", locked_until=lock.locked_until
-        )
-    pin_ok = check_password_hash(
-        member.pin_hash if member is not None and member.pin_hash else _DUMMY_HASH, pin or ""
-    )
-    if not pin_ok or member is None or member.pin_hash is None:
-        lock.failures += 1
+def _check_pin(
+    session, keys, member, pin, *, now, today, policy, method, phone, address, then=None
+):
+    """Check ``pin`` for ``member`` (or ``None`` when the phone is nobody's), counted for
+    each of ``keys``; return (the member, what ``then()`` returned once the PIN was right).
+
+    Three steps, so that the slow hash holds no write lock (on SQLite the whole database):
+    the locks are read first (in the request's reading-only transaction when its view
+    :func:`~shop.database.reads_first`), and a locked key refuses at once, writing
+    nothing; then the hash is checked (and ``then``, more slow work, done) with no
+    transaction open; then a short write transaction reads the counts again, row-locked,
+    and records the outcome. An attempt whose keys another attempt locked meanwhile is
+    refused as locked, whatever its PIN: a flood of attempts at once learns nothing more
+    than the allowed number of wrong PINs tells.
+    """
+    keys = sorted(set(keys))  # always locked in the same order (PostgreSQL row locks)
+    _refuse_if_locked(_lock_states(session, keys, for_update=False), now)
+    member_id = member.id if member is not None else None
+    pin_hash = member.pin_hash if member is not None else None
+    begin_writing(session)
+    pin_ok = check_password_hash(pin_hash or _DUMMY_HASH, pin or "") and pin_hash is not None
+    extra = then() if pin_ok and then is not None else None
+    # The write transaction: short, whatever happened meanwhile is read again.
+    for key in keys:
+        insert_if_absent(session, PinLock, key=key, failures=0)
+    rows = _lock_states(session, keys, for_update=True)
+    _refuse_if_locked(rows, now)
+    member = session.get(Member, member_id) if member_id is not None else None
+    if not pin_ok:
         outcome = "wrong_pin" if member is not None else "unknown"
-        if lock.failures >= policy.max_failures:
-            lock.failures = 0
-            lock.locked_until = now + timedelta(minutes=policy.lock_minutes)
-            _record(session, phone, member, method, outcome, now)
-            raise SignInRefused(
-                _locked_message(lock.locked_until), "pin", locked_until=lock.locked_until
+        _record(session, phone, member, method, outcome, now, address)
+        locked = []
+        for row in rows.values():
+            state = _state(row).after_wrong_pin(policy.limit(row.key), policy, now)
+            row.failures, row.locked_until, row.locks = (
+                state.failures,
+                state.locked_until,
+                state.locks,
             )
-        _record(session, phone, member, method, outcome, now)
-        left = policy.max_failures - lock.failures
+            if state.is_locked(now):
+                locked.append(row)
+        session.flush()
+        if locked:
+            _refuse_if_locked({row.key: row for row in locked}, now)
+        left = min(policy.limit(row.key) - row.failures for row in rows.values())
         if method == "pin_change":
             message = _l("The current PIN is not right. %(left)s tries left.", left=left)
         elif method == "switch":
@@ -281,15 +332,15 @@ def _check_pin(session, key, member, pin, *, now, today, policy, method, phone) 
         else:
             message = _l("Wrong phone number or PIN. %(left)s tries left.", left=left)
         raise SignInRefused(message, "pin")
-    lock.failures = 0
-    lock.locked_until = None
+    for row in rows.values():
+        row.failures, row.locked_until, row.locks = CLEAR.failures, CLEAR.locked_until, CLEAR.locks
     if member.has_left_by(today):
-        _record(session, phone, member, method, "left", now)
+        _record(session, phone, member, method, "left", now, address)
         raise SignInRefused(_l("This member has left the shop and cannot sign in."), "phone")
     if method != "pin_change":  # knowing her own PIN again is not a sign-in
-        _record(session, phone, member, method, "ok", now)
+        _record(session, phone, member, method, "ok", now, address)
     session.flush()
-    return member
+    return member, extra
 
 
 def create_token(session: Session, owner: Member, name: str, role: Role) -> tuple[ApiToken, str]:
@@ -406,11 +457,15 @@ def _clean_phone(text: str | None, country_code: str) -> str | None:
 
 
 def _hash_pin(pin: str) -> str:
+    _hash_pin_check(pin)
+    return generate_password_hash(pin)
+
+
+def _hash_pin_check(pin: str, field: str = "pin") -> None:
     try:
         check_new_pin(pin)
     except PinError as error:
-        raise InvalidInput(messages.PIN[error.code], "pin") from None
-    return generate_password_hash(pin)
+        raise InvalidInput(messages.PIN[error.code], field) from None
 
 
 def _token_hash(secret: str) -> str:
@@ -421,32 +476,55 @@ def _switch_key(member: Member) -> str:
     return member.phone or f"member:{member.number}"
 
 
-def _lock_row(session: Session, key: str) -> PinLock:
-    insert_if_absent(session, PinLock, key=key, failures=0)
-    return session.execute(select(PinLock).where(PinLock.key == key).with_for_update()).scalar_one()
+def _lock_states(session: Session, keys: list[str], *, for_update: bool) -> dict[str, PinLock]:
+    query = select(PinLock).where(PinLock.key.in_(keys)).order_by(PinLock.key)
+    if for_update:
+        query = query.with_for_update()
+    return {row.key: row for row in session.scalars(query)}
+
+
+def _state(row: PinLock) -> LockState:
+    return LockState(row.failures, row.locked_until, row.locks or 0)
+
+
+def _refuse_if_locked(rows: dict[str, PinLock], now: datetime) -> None:
+    """Refuse, saying until when, if any of ``rows`` is locked (a phone's lock first)."""
+    locked = [row for row in rows.values() if _state(row).is_locked(now)]
+    if not locked:
+        return
+    phones = [row for row in locked if not row.key.startswith(ADDRESS_PREFIX)]
+    until = max(row.locked_until for row in locked)
+    if phones:
+        message = _l(
+            "Too many wrong PINs. This phone is locked until %(time)s.",
+            time=format_datetime(max(row.locked_until for row in phones), "HH:mm"),
+        )
+    else:
+        message = _l(
+            "Too many wrong PINs from this device. Try again at %(time)s.",
+            time=format_datetime(until, "HH:mm"),
+        )
+    raise SignInRefused(message, "pin", locked_until=until)
 
 
 def _clear_lock(session: Session, key: str) -> None:
     lock = session.get(PinLock, key)
     if lock is not None:
-        lock.failures = 0
-        lock.locked_until = None
+        lock.failures, lock.locked_until, lock.locks = CLEAR.failures, None, CLEAR.locks
 
 
 def _plain_value(value):
     return getattr(value, "value", value)
 
 
-def _record(session, phone, member, method, outcome, now) -> None:
-    session.add(SignInEvent(at=now, phone=phone, member=member, method=method, outcome=outcome))
+def _record(session, phone, member, method, outcome, now, address=None) -> None:
+    session.add(
+        SignInEvent(
+            at=now, phone=phone, member=member, method=method, outcome=outcome,
+            address=clean_address(address),
+        )
+    )  # fmt: skip
     session.flush()
-
-
-def _locked_message(until: datetime):
-    return _l(
-        "Too many wrong PINs. This phone is locked until %(time)s.",
-        time=format_datetime(until, "HH:mm"),
-    )
 
 
 def save_shop_settings(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import insert_if_absent
+from shop.database import begin_writing, insert_if_absent
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
 from shop.domain.pricing import (
@@ -693,38 +698,129 @@ def _short(text: str | None, limit: int) -> str:
 
 # ---------------------------------------------------------------- photos
 
-PHOTO_MAX_SIDE = 1200  # pixels: enough to recognise a garment, small on a weak connection
+PHOTO_MAX_SIDE = 1600  # pixels: enough to recognise a garment, small on a weak connection
+#: The most pixels a picture may have: twice a 12-megapixel phone photo. A small file can
+#: say far more (a 155 kB PNG of 40 million pixels takes seconds and 480 MB to decode), so
+#: the size is read from its header and refused before anything is decoded.
+PHOTO_MAX_PIXELS = 24_000_000
+#: One picture decoded at a time in each web process, always by the same thread (memory
+#: freed by one thread is not reused by the others: four request threads taking turns kept
+#: four decodes' worth), and one more waiting its turn: others are asked to try again, so
+#: uploads never hold all of a process's threads and memory while the counter waits.
+_IN_LINE = threading.BoundedSemaphore(2)
+_DECODER: tuple[int, ThreadPoolExecutor] | None = None
+_DECODER_LOCK = threading.Lock()
+PHOTO_WAIT_SECONDS = 30
 
 
-def save_photo(item: Item, data: bytes, folder) -> str:
-    """Keep a photo of ``item`` as a JPEG at most 1200 px a side in ``folder``; return its name.
+def _decoder() -> ThreadPoolExecutor:
+    """This process's photo decoder (made on first use: a web worker is a fork of the
+    process that loaded the app, and threads do not cross a fork)."""
+    global _DECODER
+    with _DECODER_LOCK:
+        if _DECODER is None or _DECODER[0] != os.getpid():
+            decoder = ThreadPoolExecutor(1, "photo", initializer=_yield_to_the_counter)
+            _DECODER = (os.getpid(), decoder)
+        return _DECODER[1]
+
+
+def _yield_to_the_counter() -> None:
+    """Run the decoder thread at a lower CPU priority (Linux: per thread), so that a photo
+    being decoded slows the counter's sales as little as it can."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def save_photo(session: Session, item: Item, data: bytes, folder) -> str:
+    """Keep a photo of ``item`` as a JPEG at most 1600 px a side in ``folder``; return its name.
 
     The picture is decoded, turned upright by its EXIF orientation and written anew, so
-    whatever was uploaded (any format Pillow reads) is never served as it came.
+    whatever was uploaded (any format Pillow reads) is never served as it came. Decoding is
+    the slow part: it runs before the write transaction (in a request that
+    :func:`~shop.database.reads_first`, with none open), one picture at a time.
     """
-    from io import BytesIO
     from pathlib import Path
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(BytesIO(data)) as image:
-            if image.width * image.height > 40_000_000:
-                raise InvalidInput(_l("This picture is too large."), "photo")
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            buffer = BytesIO()
-            image.save(buffer, "JPEG", quality=80, optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput(_l("This is not a picture the shop can read."), "photo") from None
+    item_id = item.id
+    begin_writing(session)
+    jpeg = photo_jpeg(data)
+    item = session.get(Item, item_id)
     name = f"item-{item.id}.jpg"
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     temporary = target / f".{name}.part"
-    temporary.write_bytes(buffer.getvalue())
+    temporary.write_bytes(jpeg)
     temporary.replace(target / name)
     item.photo = name
+    session.flush()
     return name
+
+
+def photo_jpeg(data: bytes) -> bytes:
+    """``data`` (a picture in any format Pillow reads) as the JPEG the shop keeps, or
+    :class:`InvalidInput` saying why not (503 while another picture is being decoded)."""
+    with _opened_photo(data):
+        pass  # too many pixels, or not a picture: refused at once, without queueing
+    busy = _l("Another photo is being saved. Try again in a moment.")
+    if not _IN_LINE.acquire(blocking=False):
+        raise InvalidInput(busy, "photo", status=503)
+    try:
+        job = _decoder().submit(_decode_photo, data)
+    except BaseException:
+        _IN_LINE.release()
+        raise
+    job.add_done_callback(lambda _job: _IN_LINE.release())  # its place, once it is done
+    try:
+        return job.result(timeout=PHOTO_WAIT_SECONDS)
+    except FuturesTimeout:
+        raise InvalidInput(busy, "photo", status=503) from None
+
+
+@contextlib.contextmanager
+def _opened_photo(data: bytes):
+    """The picture in ``data`` opened: its header read, nothing decoded yet. Too many
+    pixels, or anything Pillow cannot read (then or while decoding), is an InvalidInput."""
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    # Pillow's own check when it opens a picture: a warning above this, an error at twice.
+    Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
+    too_large = InvalidInput(
+        _l(
+            "This picture has too many pixels: at most %(limit)s megapixels "
+            "(a phone photo has about 12).",
+            limit=PHOTO_MAX_PIXELS // 1_000_000,
+        ),
+        "photo",
+    )
+    try:
+        with Image.open(BytesIO(data)) as image:
+            if image.width * image.height > PHOTO_MAX_PIXELS:
+                raise too_large
+            yield image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise InvalidInput(_l("This is not a picture the shop can read."), "photo") from None
+
+
+def _decode_photo(data: bytes) -> bytes:
+    from io import BytesIO
+
+    from PIL import ImageOps
+
+    with _opened_photo(data) as image:
+        width, height = image.size
+        scale = min(1.0, PHOTO_MAX_SIDE / max(width, height, 1))
+        # A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size when that is still
+        # large enough: a fraction of the work and the memory.
+        image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+        buffer = BytesIO()
+        image.save(buffer, "JPEG", quality=80, optimize=True)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

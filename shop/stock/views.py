@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
+from shop.database import reads_first
 from shop.domain.calendar import local_moment
 from shop.domain.pricing import month_key
 from shop.extensions import db
@@ -407,6 +408,7 @@ def photo_folder() -> str:
 
 
 @bp.post("/stock/<code>/photo")
+@reads_first  # the picture is decoded with no write lock held
 def upload_photo(code: str):
     """Add or replace the item's photo (taken with the phone's camera)."""
     item = stock_service.get_item(db.session, code)
@@ -414,7 +416,8 @@ def upload_photo(code: str):
     if upload is None or not upload.filename:
         flash(_("Choose a picture first."), "error")
         return redirect(url_for("stock.show_item", code=code), code=303)
-    if save(lambda: stock_service.save_photo(item, upload.read(), photo_folder())).done:
+    data = upload.read()
+    if save(lambda: stock_service.save_photo(db.session, item, data, photo_folder())).done:
         flash(_("Photo saved."), "success")
     return redirect(url_for("stock.show_item", code=code), code=303)
 

@@ -16,7 +16,7 @@ def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
     phone.get_by_label("Mã PIN").fill("9999")
     phone.get_by_role("button", name="Đăng nhập").click()
     error = phone.locator("#pin-error")
-    assert "Sai số điện thoại hoặc mã PIN. Còn 4 lần thử." in error.inner_text()
+    assert "Sai số điện thoại hoặc mã PIN. Còn 2 lần thử." in error.inner_text()
     screenshot(phone, "sign-in-wrong-pin-360")
 
     phone.get_by_label("Mã PIN").fill("2468")

@@ -1,11 +1,18 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from shop.domain.calendar import local_date, membership_covers
 from shop.domain.phone import PhoneError, normalize_phone
-from shop.domain.pin import PinError, check_new_pin
+from shop.domain.pin import (
+    LockPolicy,
+    LockState,
+    PinError,
+    address_key,
+    check_new_pin,
+    clean_address,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +91,68 @@ def test_membership_covers_last_day_and_not_after():
     assert membership_covers(joined, left, date(2026, 11, 30))
     assert not membership_covers(joined, left, date(2026, 12, 1))
     assert membership_covers(joined, None, date(2030, 1, 1))
+
+
+# ---------------------------------------------------------------- wrong PINs and locks
+
+POLICY = LockPolicy()  # 5 for a phone, 3 for an address, 15 minutes first, 24 hours at most
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def test_a_phone_locks_after_five_an_address_after_three():
+    assert POLICY.limit("0912000001") == POLICY.limit("member:3") == 5
+    assert POLICY.limit("ip:10.0.0.7") == 3
+    state = LockState()
+    for failures in range(1, 5):
+        state = state.after_wrong_pin(5, POLICY, T0)
+        assert (state.failures, state.is_locked(T0)) == (failures, False)
+    state = state.after_wrong_pin(5, POLICY, T0)
+    assert state == LockState(0, T0 + timedelta(minutes=15), 1)
+    assert state.is_locked(T0 + timedelta(minutes=14, seconds=59))
+    assert not state.is_locked(T0 + timedelta(minutes=15))
+
+
+def test_each_further_lock_lasts_twice_as_long_up_to_a_day():
+    lengths = [POLICY.lock_length(locks) for locks in range(9)]
+    assert [int(length.total_seconds() // 60) for length in lengths] == [
+        15, 30, 60, 120, 240, 480, 960, 1440, 1440,
+    ]  # fmt: skip
+    assert POLICY.lock_length(10_000) == timedelta(hours=24)
+    state, now = LockState(), T0
+    for expected in (15, 30, 60):
+        for _ in range(3):
+            state = state.after_wrong_pin(3, POLICY, now)
+        assert state.locked_until == now + timedelta(minutes=expected)
+        now = state.locked_until
+
+
+def test_a_lock_a_day_old_is_forgotten():
+    state = LockState(failures=0, locked_until=T0, locks=4)  # the next would last 4 hours
+    tomorrow = T0 + timedelta(hours=24)
+    for _ in range(5):
+        state = state.after_wrong_pin(5, POLICY, tomorrow)
+    assert state.locked_until == tomorrow + timedelta(minutes=15) and state.locks == 1
+
+
+@pytest.mark.parametrize(
+    ("remote", "key", "kept"),
+    [
+        ("10.0.0.7", "ip:10.0.0.7", "10.0.0.7"),
+        (" 192.168.1.20 ", "ip:192.168.1.20", "192.168.1.20"),
+        ("::ffff:10.0.0.7", "ip:10.0.0.7", "10.0.0.7"),
+        (
+            "2001:db8:1:2:aaaa:bbbb:cccc:dddd",
+            "ip:2001:db8:1:2::/64",
+            "2001:db8:1:2:aaaa:bbbb:cccc:dddd",
+        ),
+        ("2001:db8:1:2::99", "ip:2001:db8:1:2::/64", "2001:db8:1:2::99"),
+        ("", None, None),
+        (None, None, None),
+        ("not an address", None, None),
+    ],
+)
+def test_addresses_are_counted_by_host_and_ipv6_by_its_64_network(remote, key, kept):
+    assert address_key(remote) == key
+    assert clean_address(remote) == kept
+    if key:
+        assert len(key) <= 32  # the lock table's key column

@@ -2,7 +2,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Member, Role, SignInEvent
@@ -147,6 +147,93 @@ def test_unknown_phone_is_refused_like_a_wrong_pin_and_locks_too(ctx):
         messages.add(caught.value.field)
     assert messages == {"pin"}
     assert caught.value.locked_until is not None
+
+
+def attempt(ctx, phone, pin, *, address, now=NOW, policy=POLICY):
+    return svc.sign_in_with_phone(
+        ctx, phone, pin, now=now, today=TODAY, country_code="84", policy=policy, address=address
+    )
+
+
+def failures(ctx, key):
+    from shop.models import PinLock
+
+    row = ctx.get(PinLock, key)
+    return row.failures if row is not None else 0
+
+
+def test_an_address_is_locked_after_three_wrong_pins_whichever_phones(ctx):
+    for number in range(1, 5):
+        svc.create_member(
+            ctx, details(name=f"M{number}", phone=f"091200000{number}"), "3579", country_code="84"
+        )
+    for phone in ("0912000001", "0912000002"):
+        with pytest.raises(SignInRefused) as caught:
+            attempt(ctx, phone, "0000", address="10.0.0.7")
+        assert caught.value.status == 401
+    with pytest.raises(SignInRefused) as caught:
+        attempt(ctx, "0999999999", "0000", address="10.0.0.7")  # nobody's phone counts too
+    assert caught.value.locked_until == NOW + timedelta(minutes=15)
+    assert caught.value.status == 429
+    assert "this device" in str(caught.value.message) or "máy này" in str(caught.value.message)
+    events = ctx.scalar(select(func.count(SignInEvent.id)))
+    # Locked: even member 4's right PIN is refused from there, at once and unrecorded ...
+    with pytest.raises(SignInRefused) as caught:
+        attempt(ctx, "0912000004", "3579", address="10.0.0.7", now=NOW + timedelta(minutes=14))
+    assert caught.value.status == 429
+    assert ctx.scalar(select(func.count(SignInEvent.id))) == events
+    # ... and from anywhere else she signs in; each phone counted only its own one.
+    assert attempt(ctx, "0912000004", "3579", address="10.0.0.8").number == 4
+    assert failures(ctx, "0912000001") == failures(ctx, "0912000002") == 1
+    assert attempt(ctx, "0912000001", "3579", address="10.0.0.7", now=NOW + timedelta(minutes=15))
+
+
+def test_a_stranger_at_one_address_cannot_lock_her_out(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    for _ in range(3):
+        with pytest.raises(SignInRefused):
+            attempt(ctx, "0912000003", "0000", address="203.0.113.9")
+    for guess in range(20):  # the flood goes on: refused unchecked, not counted for her phone
+        with pytest.raises(SignInRefused) as caught:
+            attempt(ctx, "0912000003", f"{1000 + guess}", address="203.0.113.9")
+        assert caught.value.status == 429
+    assert failures(ctx, "0912000003") == 3
+    member = attempt(ctx, "0912000003", "3579", address="10.0.0.2")  # her own phone
+    assert member.number == 1
+    assert failures(ctx, "0912000003") == 0
+
+
+def test_each_further_lock_of_a_phone_lasts_longer_until_a_good_sign_in(ctx):
+    svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    now = NOW
+    addresses = iter(f"10.0.1.{n}" for n in range(1, 100))  # a guess from many places
+
+    def lock_it():
+        for _ in range(POLICY.max_failures):
+            with pytest.raises(SignInRefused) as caught:
+                attempt(ctx, "0912000003", "0000", address=next(addresses), now=now)
+        return caught.value.locked_until - now
+
+    assert lock_it() == timedelta(minutes=15)
+    now += timedelta(minutes=15)
+    assert lock_it() == timedelta(minutes=30)
+    now += timedelta(minutes=29)
+    with pytest.raises(SignInRefused) as caught:  # still locked, even with her right PIN
+        attempt(ctx, "0912000003", "3579", address=next(addresses), now=now)
+    assert caught.value.status == 429
+    now += timedelta(minutes=1)
+    assert lock_it() == timedelta(minutes=60)
+    now += timedelta(minutes=60)
+    assert attempt(ctx, "0912000003", "3579", address=next(addresses), now=now).number == 1
+    assert lock_it() == timedelta(minutes=15)  # her good sign-in started it over
+
+
+def test_signing_out_ends_every_session_of_hers(ctx):
+    member = svc.create_member(ctx, details(phone="0912000003"), "3579", country_code="84")
+    before = member.get_id()
+    svc.sign_out(ctx, member)
+    assert member.get_id() != before
+    assert member.session_version == int(before.split(":")[1]) + 1
 
 
 def test_member_who_left_cannot_sign_in(ctx):

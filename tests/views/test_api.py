@@ -212,3 +212,17 @@ def test_openapi_document_is_valid_and_covers_every_api_route(app, client, token
     assert body["properties"]["role"]["enum"] == ["member", "coordinator"]
     assert body["properties"]["joined_on"]["format"] == "date"
     assert body["additionalProperties"] is False
+
+
+def test_me_answers_the_role_the_token_acts_with(client, token, member_token):
+    # Both tokens are the coordinator's; one was made for the member role only.
+    mine = client.get("/api/v1/me", headers=member_token)
+    assert mine.status_code == 200
+    assert (mine.json["number"], mine.json["role"]) == (1, "member")
+    assert client.get("/api/v1/me", headers=token).json["role"] == "coordinator"
+    # What the token may do agrees with what /me says.
+    assert client.get("/api/v1/tokens", headers=member_token).status_code == 403
+
+
+def test_me_on_the_page_session_is_her_own_role(as_member):
+    assert as_member.get("/api/v1/me").json["role"] == "member"

@@ -214,3 +214,15 @@ def test_photo_through_the_api(client, token):
     assert bad.status_code == 422 and "photo" in bad.json["fields"]
     missing = client.put(f"/api/v1/items/{code}/photo", headers=token)
     assert missing.status_code == 422
+    bomb = BytesIO()  # 155 kB, 39.9 million pixels once decoded
+    Image.new("RGB", (7300, 5466), (180, 40, 40)).save(bomb, "PNG", compress_level=9)
+    refused = client.put(
+        f"/api/v1/items/{code}/photo",
+        headers={**token, "Accept-Language": "en"},
+        data={"photo": (BytesIO(bomb.getvalue()), "bomb.png")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert refused.json["fields"]["photo"] == [
+        "This picture has too many pixels: at most 24 megapixels (a phone photo has about 12)."
+    ]

@@ -36,13 +36,18 @@ def test_a_coordinator_reads_it_a_member_cannot(app, trial):
     ngoc = phone_of(app, 2)
     assert ngoc.get("/audit").status_code == 403
     stranger = app.test_client()
-    stranger.post("/sign-in", data={"phone": "0912000003", "pin": "0000"})  # a wrong PIN
+    stranger.post(  # a wrong PIN, from somewhere
+        "/sign-in",
+        data={"phone": "0912000003", "pin": "0000"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
     hong.post("/members/3/pin", data={"pin": "8024", "confirm_pin": "8024"})
     page = hong.get("/audit")
     assert page.status_code == 200
     assert "Nhật ký thao tác" in page.text
     assert "Đặt lại mã PIN · thành viên 3" in page.text
     assert "Đăng nhập bị từ chối" in page.text and "Chốt sổ tháng" in page.text
+    assert "Từ địa chỉ: 203.0.113.9" in page.text  # where the wrong PIN came from
     assert "8024" not in page.text  # never the PIN itself
     closed = re.search(r"Chốt sổ tháng · ([^<]+)<", page.text)
     assert closed and "2027" in closed.group(1) and "2027-01" not in closed.group(1), closed

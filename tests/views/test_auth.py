@@ -65,6 +65,41 @@ def test_sign_in_and_out(client, coordinator):
     assert client.get("/").status_code == 302
 
 
+def cookies(client) -> dict[str, str]:
+    return {cookie.key: cookie.value for cookie in client._cookies.values()}
+
+
+def test_signing_out_ends_the_session_and_its_copies(app, client, coordinator):
+    assert sign_in(client, "0912000001").status_code == 303
+    copied = cookies(client)
+    assert {"session", "remember_token"} <= set(copied)
+    session_only, remember_only = app.test_client(), app.test_client()
+    session_only.set_cookie("session", copied["session"])
+    remember_only.set_cookie("remember_token", copied["remember_token"])
+    assert session_only.get("/").status_code == 200  # a copy works while she is signed in
+    assert remember_only.get("/").status_code == 200
+    out = client.post("/sign-out")
+    assert out.status_code == 303
+    assert "Chị đã đăng xuất, trên máy này và mọi máy khác." in client.get("/sign-in").text
+    both = app.test_client()
+    both.set_cookie("session", copied["session"])
+    both.set_cookie("remember_token", copied["remember_token"])
+    assert both.get("/").status_code == 302
+    assert session_only.get("/").status_code == 302
+    assert remember_only.get("/").status_code == 302
+    # Signing in again works, and only the new cookies do.
+    assert sign_in(client, "0912000001").status_code == 303
+    assert client.get("/").status_code == 200
+
+
+def test_signing_out_on_her_phone_ends_her_session_at_the_counter(app, coordinator, member):
+    counter, phone = app.test_client(), app.test_client()
+    assert sign_in(counter, "0912000002", "1357").status_code == 303
+    assert sign_in(phone, "0912000002", "1357").status_code == 303
+    phone.post("/sign-out")
+    assert counter.get("/").status_code == 302
+
+
 def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, coordinator):
     response = client.post("/sign-in?next=/members/", data={"phone": "0912000001", "pin": "2468"})
     assert response.headers["Location"] == "/members/"
@@ -80,7 +115,8 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, coor
 def test_wrong_pin_says_so_beside_the_pin(client, coordinator):
     response = sign_in(client, "0912000001", "9999")
     assert response.status_code == 401
-    assert "Sai số điện thoại hoặc mã PIN. Còn 4 lần thử." in response.text
+    # Three tries from one device (the address's limit comes before the phone's five).
+    assert "Sai số điện thoại hoặc mã PIN. Còn 2 lần thử." in response.text
     assert 'id="pin-error"' in response.text
 
 
@@ -97,19 +133,109 @@ def test_malformed_phone(client, coordinator):
     assert "Đây không phải số điện thoại" in response.text
 
 
-def test_lockout_after_five_wrong_pins_and_release_after_fifteen_minutes(
+def from_address(client, address, phone, pin):
+    return client.post(
+        "/sign-in", data={"phone": phone, "pin": pin}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_three_wrong_pins_lock_the_device_not_her_phone(app, client, coordinator, clock):
+    for left in (2, 1):
+        answer = from_address(client, "203.0.113.9", "0912000001", "9999")
+        assert f"Còn {left} lần thử" in answer.text
+    locked = from_address(client, "203.0.113.9", "0912000001", "9999")
+    # 03:00 UTC + 15 min is 10:15 in Hanoi.
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "901"
+    assert "Nhập sai mã PIN quá nhiều lần trên máy này. Hãy thử lại lúc 10:15." in locked.text
+    clock.advance(minutes=14)
+    # From there even the right PIN waits ...
+    assert from_address(client, "203.0.113.9", "0912000001", "2468").status_code == 429
+    assert client.get("/").status_code == 302
+    # ... but she signs in from her own phone, elsewhere: a stranger did not lock her out.
+    own_phone = app.test_client()
+    assert from_address(own_phone, "10.0.0.2", "0912000001", "2468").status_code == 303
+    clock.advance(minutes=1)
+    assert from_address(client, "203.0.113.9", "0912000001", "2468").status_code == 303
+
+
+def test_one_pin_tried_on_every_phone_locks_the_address(client, make_member):
+    for number in range(1, 6):
+        make_member(name=f"Thành viên {number}", phone=f"091200000{number}", pin="3579")
+    for number in (1, 2):
+        assert from_address(client, "198.51.100.4", f"091200000{number}", "2580").status_code == 401
+    assert from_address(client, "198.51.100.4", "0912000003", "2580").status_code == 429
+    for number in (4, 5):  # the rest are not even tried
+        answer = from_address(client, "198.51.100.4", f"091200000{number}", "2580")
+        assert answer.status_code == 429 and "trên máy này" in answer.text
+    assert from_address(client, "10.0.0.5", "0912000005", "3579").status_code == 303
+
+
+def test_five_wrong_pins_from_several_places_lock_the_phone_longer_each_time(
     client, coordinator, clock
 ):
-    for left in (4, 3, 2, 1):
-        assert f"Còn {left} lần thử" in sign_in(client, "0912000001", "9999").text
-    locked = sign_in(client, "0912000001", "9999")
-    # 03:00 UTC + 15 min is 10:15 in Hanoi.
-    assert "bị khóa đến 10:15" in locked.text
-    clock.advance(minutes=14)
-    assert "bị khóa đến 10:15" in sign_in(client, "0912000001", "2468").text
-    assert client.get("/").status_code == 302
-    clock.advance(minutes=1)
-    assert sign_in(client, "0912000001", "2468").status_code == 303
+    places = iter(f"10.0.7.{n}" for n in range(1, 60))
+    # Each place could try twice more; the phone, four times more, then three, two, one.
+    for left in (2, 2, 2, 1):
+        answer = from_address(client, next(places), "0912000001", "9999")
+        assert f"Còn {left} lần thử" in answer.text
+    locked = from_address(client, next(places), "0912000001", "9999")
+    assert locked.status_code == 429
+    assert "Số điện thoại này bị khóa đến 10:15" in locked.text
+    clock.advance(minutes=15)
+    for _ in range(5):
+        locked = from_address(client, next(places), "0912000001", "9999")
+    assert "bị khóa đến 10:45" in locked.text  # the second lock: 30 minutes
+    clock.advance(minutes=30)
+    assert from_address(client, next(places), "0912000001", "2468").status_code == 303
+    client.post("/sign-out")
+    for _ in range(5):
+        locked = from_address(client, next(places), "0912000001", "9999")
+    assert "bị khóa đến 11:00" in locked.text  # after a good sign-in: 15 minutes again
+
+
+@pytest.fixture
+def behind_a_proxy(db_url, tmp_path):
+    """The app as it runs behind one reverse proxy (SHOP_PROXIES=1), on the test's database."""
+    from shop import create_app
+    from shop.extensions import db
+    from tests.conftest import _test_config
+
+    app = create_app({**_test_config(db_url, str(tmp_path)), "SHOP_PROXIES": 1})
+    yield app.test_client()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_behind_a_proxy_the_device_address_is_counted(behind_a_proxy, coordinator):
+    def attempt(device, pin):
+        return behind_a_proxy.post(
+            "/sign-in",
+            data={"phone": "0912000001", "pin": pin},
+            headers={"X-Forwarded-For": device},
+        )
+
+    for _ in range(2):
+        assert attempt("10.0.3.1", "9999").status_code == 401
+    locked = attempt("10.0.3.1", "9999")
+    assert locked.status_code == 429 and "trên máy này" in locked.text
+    assert attempt("10.0.3.2", "2468").status_code == 303  # another device behind the proxy
+
+
+def test_without_a_proxy_a_forged_forwarded_for_changes_nothing(client, coordinator):
+    for n in range(1, 4):  # each wrong PIN claims to come from somewhere else
+        answer = client.post(
+            "/sign-in",
+            data={"phone": "0912000001", "pin": "9999"},
+            headers={"X-Forwarded-For": f"10.0.4.{n}"},
+        )
+    assert answer.status_code == 429 and "trên máy này" in answer.text
+    forged = client.post(
+        "/sign-in",
+        data={"phone": "0912000001", "pin": "2468"},
+        headers={"X-Forwarded-For": "10.0.4.9"},
+    )
+    assert forged.status_code == 429
 
 
 def test_member_who_left_is_signed_out_and_refused(client, app, coordinator, member, clock):

@@ -159,6 +159,15 @@ def test_no_printer_no_jobs_and_the_sale_page_offers_the_browser(as_member, app,
     assert "Chưa cài đặt máy in hóa đơn." in refused.text
 
 
+def test_a_reprint_asked_to_go_back_off_site_goes_to_the_sale(as_member, app, stocked):
+    number = sell(as_member, "A")
+    answer = as_member.post(
+        f"/printer/sales/{number}/reprint", data={"next": "https://evil.example/"}
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/counter/sales/{number}"
+
+
 # --- the queue -----------------------------------------------------------------------------
 
 

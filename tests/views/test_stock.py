@@ -270,7 +270,57 @@ def test_photo_upload_is_re_encoded_and_served(as_member, shop, app):
     assert "Đã lưu ảnh." in page.text and "/stock/10008/photo.jpg" in page.text
     with as_member.get("/stock/10008/photo.jpg") as photo:
         assert photo.mimetype == "image/jpeg"
-        assert Image.open(BytesIO(photo.data)).size == (1200, 800)
+        assert Image.open(BytesIO(photo.data)).size == (1600, 1067)
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded(as_member, shop, app):
+    from io import BytesIO
+
+    from PIL import Image
+
+    where = new_intake(as_member)
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    # 155 kB that decode to 39.9 million pixels; 25 million, just above the limit; and one
+    # so large that Pillow's own check refuses it when it opens the file.
+    for size in ((7300, 5466), (5000, 5000), (9000, 6000)):
+        picture = BytesIO()
+        Image.new("RGB", size, (180, 40, 40)).save(picture, "PNG", compress_level=9)
+        response = as_member.post(
+            "/stock/10008/photo",
+            data={"photo": (BytesIO(picture.getvalue()), "bom.png")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 303, size
+        page = as_member.get("/stock/10008").text
+        assert "Ảnh có quá nhiều điểm ảnh: tối đa 24 triệu" in page, size
+        assert as_member.get("/stock/10008/photo.jpg").status_code == 404
+
+
+def test_a_phone_photo_is_kept_upright_at_1600_pixels(as_member, shop, app):
+    from io import BytesIO
+
+    from PIL import Image
+
+    where = new_intake(as_member)
+    as_member.post(where, data={"category": category_id(app, "Áo"), "price_dong": "50k"})
+    # A 12-megapixel JPEG taken with the phone on its side: EXIF orientation 6.
+    photo = Image.new("RGB", (4000, 3000), (30, 120, 200))
+    photo.paste((250, 250, 0), (0, 0, 400, 3000))  # a yellow band on the left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    picture = BytesIO()
+    photo.save(picture, "JPEG", quality=90, exif=exif)
+    response = as_member.post(
+        "/stock/10008/photo",
+        data={"photo": (BytesIO(picture.getvalue()), "ao.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    with as_member.get("/stock/10008/photo.jpg") as kept:
+        image = Image.open(BytesIO(kept.data))
+        assert image.size == (1200, 1600)  # turned upright, 1600 on its long side
+        red, green, blue = image.getpixel((600, 40))  # the band is now at the top
+        assert red > 200 and green > 200 and blue < 80
 
 
 def test_not_a_picture_is_refused_with_a_message(as_member, shop, app):
