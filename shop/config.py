@@ -115,6 +115,9 @@ DEFAULTS = {
     "COMPRESS_MIN_SIZE": 1024,
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_BR_LEVEL": 4,
+    # Files sent as streams (the static files) stay as they are: Flask-Compress leaves their
+    # file open when it compresses a stream, and a front server can compress them instead.
+    "COMPRESS_STREAMS": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

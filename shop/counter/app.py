@@ -20,6 +20,7 @@ APP_FILES = (
     "icons/sprite.svg",
     "favicon.svg",
     "js/shop.js",
+    "js/counter/early.js",
     "js/counter/app.js",
     "js/counter/money.js",
     "js/counter/pricing.js",

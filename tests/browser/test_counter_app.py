@@ -378,3 +378,34 @@ def test_signing_out_with_unsent_sales_asks_first(app, phone, live_server, rail_
         phone.wait_for_timeout(100)
     assert questions and "Còn 1 hóa đơn chưa gửi" in questions[0]
     assert phone.url == f"{live_server}/"  # she said no: still signed in
+
+
+def test_a_code_scanned_before_the_page_has_started_is_kept(browser, live_server, three_items):
+    """A scanner's code arriving while the counter's module is still loading becomes a line,
+    not a reload of the page with the code in its address."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server}/sign-in")
+    page.get_by_label("Số điện thoại").fill("0912000002")
+    page.get_by_label("Mã PIN").fill("1357")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/counter/")
+    page.get_by_label("Tiền đầu ca").fill("0")
+    page.get_by_role("button", name="Mở ca").click()
+    page.wait_for_url(f"{live_server}/counter/")
+    # Hold the module back, scan as soon as the box is there, then let the module load.
+    held = []
+    page.route("**/js/counter/app.js", lambda route: held.append(route))
+    page.goto(f"{live_server}/counter/", wait_until="commit")
+    page.wait_for_selector("#code", state="attached")
+    while not held:
+        page.wait_for_timeout(20)
+    page.locator("#code").focus()
+    page.keyboard.type("10008", delay=0)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)  # a form sent now would be a reload to /counter/?code=10008
+    held[0].continue_()
+    page.wait_for_selector('[data-code="10008"]', timeout=15_000)
+    assert page.url == f"{live_server}/counter/"
+    context.close()

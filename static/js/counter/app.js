@@ -155,6 +155,10 @@ codeBox.addEventListener("keydown", (event) => {
   }
 });
 
+// What the scanner typed before this module ran (static/js/counter/early.js kept it).
+window.counterReady = true;
+pendingScans.push(...(window.earlyScans || []));
+
 // The code box keeps the focus, except while she types in another field.
 function refocus() {
   const active = document.activeElement;
