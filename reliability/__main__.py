@@ -49,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument("--pg", default=os.environ.get("PG_TEST_URL", PG_DEFAULT))
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="kill rounds of the crash")
+    parser.add_argument(
+        "--offline-sales", type=int, default=200, help="sales of the offline counter scenario"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer hostile strings")
     parser.add_argument(
         "--flood-seconds",
@@ -65,6 +68,7 @@ def main(argv=None) -> int:
     from reliability.floods import run_floods
     from reliability.hostile import QUICK, run_hostile
     from reliability.money import run_money
+    from reliability.offline_counter import run_offline_counter
 
     strings = QUICK if options.quick else None
     kinds = ["sqlite"]
@@ -107,6 +111,13 @@ def main(argv=None) -> int:
                 server,
                 lambda app, shop, kind=kind: run_access(app, shop, database=kind),
             )
+        if Path("/usr/bin/chromium").exists():
+            step(f"the counter page: link cut, reloaded and killed, {options.offline_sales} sales")
+            results["sqlite"]["offline"] = run_offline_counter(
+                work / "sqlite" / "offline", sales=options.offline_sales
+            )
+        else:
+            print("Chromium is not installed: the offline counter is not tried.", file=sys.stderr)
         step("backup and restore (sqlite)")
         backup = run_backup_check(work / "backup")
     seconds = round(time.monotonic() - started)
@@ -275,6 +286,34 @@ def render(results: dict, backup, kinds: list[str]) -> str:
         "PIN guessing from many addresses: her phone locked after wrong PINs",
         lambda r: r["access"].locked_after if r["access"].locked_after else "not locked",
     )
+    row(
+        "**offline counter** (Chromium, the page over gunicorn): sales rung up / shown done "
+        "(of them with no link)",
+        lambda r: (
+            f"{r['offline'].sales_tried} / {r['offline'].done_on_screen} "
+            f"({r['offline'].done_with_no_link})"
+        ),
+    )
+    row(
+        "… link cuts / page reloads / browser killed before Pay / right after Pay "
+        "(signed in again)",
+        lambda r: (
+            f"{r['offline'].link_cuts} / {r['offline'].reloads} / "
+            f"{r['offline'].kills_before_pay} / {r['offline'].kills_after_pay} "
+            f"({r['offline'].signed_in_again})"
+        ),
+    )
+    row(
+        "… sales in the database / lost / doubled / never rung up",
+        lambda r: (
+            f"{r['offline'].in_database} / {r['offline'].lost} / {r['offline'].doubled} "
+            f"/ {r['offline'].strangers}"
+        ),
+    )
+    row(
+        "… left in the outbox at the end / seconds to send them after the link was back",
+        lambda r: f"{r['offline'].left_in_outbox} / {r['offline'].seconds_to_empty}",
+    )
     rows.append(
         "| **backup** (`flask --app wsgi backup` while selling) restores | "
         + " | ".join(
@@ -335,6 +374,11 @@ def failed(results: dict, backup) -> bool:
             return True
         money = scenarios["money"]
         if money.money_wrong or money.lies or money.server_errors or money.no_answer:
+            return True
+        offline = scenarios.get("offline")
+        if offline is not None and (
+            offline.lost or offline.doubled or offline.strangers or offline.left_in_outbox
+        ):
             return True
         if hostile.server_errors or hostile.unescaped or access.succeeded or access.problems:
             return True

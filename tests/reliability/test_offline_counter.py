@@ -1,0 +1,33 @@
+"""The counter page in Chromium through a link that comes and goes, reloaded and killed at
+random points: every sale shown done is in the books once (reliability/offline_counter.py).
+The browser part is the same on both databases, so it runs on SQLite only."""
+
+import os
+
+import pytest
+
+from tests.browser.conftest import _missing
+from tests.conftest import IN_CI
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.slow
+def test_no_sale_is_lost_or_doubled_when_the_link_and_the_browser_fail(tmp_path):
+    if os.environ.get("SHOP_TEST_DATABASE"):
+        pytest.skip("the scenario serves its own SQLite shop; it runs in the SQLite pass")
+    reason = _missing()
+    if reason:
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from reliability.offline_counter import run_offline_counter
+
+    figures = run_offline_counter(tmp_path, sales=24, seed=3)
+    assert figures.problems == []
+    assert figures.lost == 0 and figures.doubled == 0 and figures.strangers == 0
+    assert figures.left_in_outbox == 0
+    # The run did cut the link and kill the browser, and sales were done with no link.
+    assert figures.link_cuts and figures.done_with_no_link
+    assert figures.kills_before_pay + figures.kills_after_pay + figures.reloads > 0
+    assert figures.in_database >= figures.done_on_screen
