@@ -33,11 +33,10 @@ from shop.models import (
     Role,
     Sale,
     SaleLine,
-    Sequence,
     Shift,
     ShopProfile,
 )
-from shop.services import counter
+from shop.services import counter, numbering
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
@@ -126,11 +125,12 @@ def import_journal(
       refused against a month that is not closed, or whose next month is closed by then,
       or above what is still due.
 
-    After the sales the "sale" sequence stands at the highest number imported, so the next
-    sale at the counter takes the next number. Should a service still refuse something, the
-    refusal is raised as :class:`JournalInvalid` at the entry's path; part of the journal has
-    then been flushed, so the caller must roll back (it always commits or rolls back once,
-    anyway).
+    Then every counter the shop numbers things from (sales, donors, intakes, item codes)
+    stands at the highest number imported (:func:`shop.services.numbering.carry_on`), so
+    the next sale, donor, intake or item takes a number the journal did not use. Should a
+    service still refuse something, the refusal is raised as :class:`JournalInvalid` at the
+    entry's path; part of the journal has then been flushed, so the caller must roll back (it
+    always commits or rolls back once, anyway).
 
     With ``keep_members`` the shop may already have members (the coordinator who set it up
     and imports through the API, say): each must be in the journal under her number and
@@ -240,7 +240,7 @@ class _Writer:
         }
         for event in timeline(data):
             writers[event.step](event)
-        self.continue_sale_numbers()
+        numbering.carry_on(self.session)
         self.session.flush()
         return ImportSummary(**self.counts)
 
@@ -491,17 +491,6 @@ class _Writer:
             if refunded + amount <= line.net_dong and returned + quantity <= line.quantity:
                 return line
         return lines[0]
-
-    def continue_sale_numbers(self) -> None:
-        """Set the "sale" sequence to the highest number imported: the counter goes on from it."""
-        if not self.sales:
-            return
-        highest = max(self.sales)
-        sequence = self.session.get(Sequence, "sale")
-        if sequence is None:
-            self.session.add(Sequence(name="sale", value=highest))
-        else:
-            sequence.value = max(sequence.value, highest)
 
     def write_expense(self, path: str, entry: dict[str, Any]) -> None:
         intake = self.intakes[entry["intake"]] if "intake" in entry else None

@@ -23,7 +23,7 @@ from shop.models.sale import (
     Shift,
     Void,
 )
-from shop.models.sequence import Sequence, next_in_sequence
+from shop.models.sequence import Sequence, next_in_sequence, raise_sequence
 from shop.models.shop import ShopProfile
 from shop.models.stock import (
     Category,
@@ -83,4 +83,5 @@ __all__ = [
     "ShopProfile",
     "SignInEvent",
     "next_in_sequence",
+    "raise_sequence",
 ]

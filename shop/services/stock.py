@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop.database import insert_if_absent
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
+from shop.domain.numbering import donor_ref, intake_ref
 from shop.domain.pricing import (
     Policy,
     days_in_stock,
@@ -220,7 +221,7 @@ def create_donor(session: Session, details: DonorDetails, *, ref: str | None = N
     if not name:
         raise InvalidInput(_l("Enter the donor's name."), "donor_name")
     donor = Donor(
-        ref=ref or f"D{next_in_sequence(session, 'donor')}",
+        ref=ref or _new_ref(session, Donor, "donor", donor_ref),
         name=name[:120],
         phone=(details.phone or "").strip() or None,
         organisation=(details.organisation or "").strip() or None,
@@ -279,7 +280,7 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
             raise InvalidInput(_l("An intake %(ref)s already exists.", ref=details.ref), "ref")
         intake.ref = details.ref
     else:
-        intake.ref = f"N{next_in_sequence(session, 'intake')}"
+        intake.ref = _new_ref(session, Intake, "intake", intake_ref)
     session.add(intake)
     session.flush()
     if details.kind == IntakeKind.PURCHASE and details.cost_dong:
@@ -393,6 +394,14 @@ def _place(
     )[:400]
     session.add(item)
     session.flush()
+
+
+def _new_ref(session: Session, model, sequence: str, make) -> str:
+    """The next ref of ``sequence`` that no ``model`` row has (as :func:`_new_code`)."""
+    while True:
+        ref = make(next_in_sequence(session, sequence))
+        if not session.scalar(select(model.id).where(model.ref == ref)):
+            return ref
 
 
 def _new_code(session: Session) -> str:
