@@ -68,8 +68,9 @@ def flash_form_errors(form) -> None:
             flash(str(message), "error")
 
 
-def safe_next(default_endpoint: str = "main.index") -> str:
-    """Where to go after signing in: a path on this site only, never another host."""
+def safe_next(default_endpoint: str = "main.index", **values) -> str:
+    """Where to go after signing in: a path on this site only, never another host; else
+    ``default_endpoint`` with its ``values`` (a sale's page needs its number)."""
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if (
@@ -79,7 +80,7 @@ def safe_next(default_endpoint: str = "main.index") -> str:
         and "\\" not in target
     ):
         return target
-    return url_for(default_endpoint)
+    return url_for(default_endpoint, **values)
 
 
 #: The largest number a database integer column holds on every engine we support.

@@ -47,3 +47,63 @@ def search_words(text: str) -> list[str]:
 def search_text(text: str) -> str:
     """A search box's text, cleaned and cut to :data:`SEARCH_LENGTH` letters."""
     return " ".join(clean(text or "").split())[:SEARCH_LENGTH]
+
+
+#: How deep JSON may nest (objects and lists inside each other, the outermost counted): a
+#: journal, the deepest the shop reads, goes five deep (a sale's lines).
+MAX_JSON_DEPTH = 20
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than allowed; ``key`` is the outermost object's key it is under
+    (``None`` when the outermost value is not an object)."""
+
+    def __init__(self, key: object):
+        super().__init__(key)
+        self.key = key
+
+
+def _children(value):
+    return value.items() if isinstance(value, dict) else enumerate(value)
+
+
+def check_depth(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raise :class:`TooDeep` if JSON ``value`` nests deeper than ``max_depth``.
+
+    Walks with a list of its own, not by recursion: any depth is measured, none overflows.
+    """
+    pending = [(value, 1, None)] if isinstance(value, dict | list) else []
+    while pending:
+        node, depth, top = pending.pop()
+        for key, child in _children(node):
+            if isinstance(child, dict | list):
+                field = key if depth == 1 and isinstance(node, dict) else top
+                if depth >= max_depth:
+                    raise TooDeep(field)
+                pending.append((child, depth + 1, field))
+
+
+def clean_tree(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """A copy of JSON ``value`` with every text in it :func:`clean` (keys stay as sent).
+
+    Raises :class:`TooDeep` past ``max_depth``, as :func:`check_depth`; no recursion either.
+    """
+    if isinstance(value, str):
+        return clean(value)
+    if not isinstance(value, dict | list):
+        return value
+    root: dict | list = {} if isinstance(value, dict) else [None] * len(value)
+    pending = [(value, root, 1, None)]
+    while pending:
+        node, copy, depth, top = pending.pop()
+        for key, child in _children(node):
+            if isinstance(child, dict | list):
+                field = key if depth == 1 and isinstance(node, dict) else top
+                if depth >= max_depth:
+                    raise TooDeep(field)
+                inner: dict | list = {} if isinstance(child, dict) else [None] * len(child)
+                copy[key] = inner
+                pending.append((child, inner, depth + 1, field))
+            else:
+                copy[key] = clean(child) if isinstance(child, str) else child
+    return root

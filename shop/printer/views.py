@@ -72,7 +72,7 @@ def test_print():
 def _back(default_endpoint: str, **values):
     """Back to the page the form was on (a path on this site only), else ``default``."""
     if request.values.get("next"):
-        return redirect(safe_next(default_endpoint), code=303)
+        return redirect(safe_next(default_endpoint, **values), code=303)
     return redirect(url_for(default_endpoint, **values), code=303)
 
 
