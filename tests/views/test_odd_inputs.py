@@ -118,3 +118,51 @@ def test_a_reprint_with_a_refused_next_goes_back_to_the_sale(app, trial):
         assert response.headers["Location"] == "/counter/sales/1", target
     kept = phone.post("/printer/sales/1/reprint", data={"next": "/counter/"})
     assert kept.headers["Location"] == "/counter/"
+
+
+def expense(phone, **changes):
+    form = {"spent_on": "09/02/2027", "category": "other", "amount_dong": "1k", "note": "x"}
+    return phone.post("/expenses/", data={**form, **changes})
+
+
+@pytest.fixture
+def hong(app, trial):
+    phone = app.test_client()
+    assert sign_in(phone, "0912000001", TRIAL_PINS[1]).status_code == 303
+    return phone
+
+
+@pytest.mark.parametrize("amount", ["1tr" + "5" * 5000, "1k" + "0" * 4301, "9" * 5000])
+def test_an_amount_of_thousands_of_digits_is_too_large_on_the_page(hong, amount):
+    response = expense(hong, amount_dong=amount)
+    assert response.status_code == 422
+    assert "Số tiền quá lớn." in response.text
+    assert "Exceeds the limit" not in response.text and "digits" not in response.text
+
+
+@pytest.mark.parametrize("amount", ["٤٥k", "𝟒𝟓k", "４５０００"])
+def test_an_amount_in_other_digits_is_not_read_on_the_page(hong, amount):
+    response = expense(hong, amount_dong=amount)
+    assert response.status_code == 422
+    assert "Viết số tiền bằng chữ số" in response.text
+
+
+@pytest.mark.parametrize("day", ["𝟐𝟎𝟐𝟕-02-09", "09/02/２０２７", "09-02-٢٠٢٧"])
+def test_a_day_in_other_digits_is_not_read_on_the_page(hong, day):
+    response = expense(hong, spent_on=day)
+    assert response.status_code == 422
+    assert "Viết ngày theo dạng ngày/tháng/năm" in response.text
+
+
+def test_a_notebook_time_or_count_in_other_digits_is_not_read(hong):
+    form = {"day": "09/02/2027", "time": "10:30", "cashier": "1", "codes": "A", "method": "cash"}
+    time = hong.post("/counter/notebook", data={**form, "time": "١٠:٣٠"})
+    assert time.status_code == 422 and "Hãy viết giờ theo dạng hh:mm" in time.text
+    count = hong.post("/counter/notebook", data={**form, "time": "10:30", "codes": "A ٣"})
+    assert count.status_code == 422 and "Hãy viết mỗi dòng một mã" in count.text
+
+
+def test_a_page_number_in_other_digits_is_the_first_page(client, token):
+    assert client.get("/api/v1/items?page=٢", headers=token).json["page"] == 1
+    assert client.get("/api/v1/items?page=2", headers=token).json["page"] == 2
+    assert client.get("/api/v1/items?per_page=𝟓", headers=token).json["per_page"] == 30
