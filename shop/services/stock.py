@@ -720,6 +720,7 @@ def save_photo(item: Item, data: bytes, folder) -> str:
         with Image.open(BytesIO(data)) as image:
             if image.width * image.height > 40_000_000:
                 raise InvalidInput(_l("This picture is too large."), "photo")
+            _load_whole(image)
             image = ImageOps.exif_transpose(image).convert("RGB")
             image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             buffer = BytesIO()
@@ -734,6 +735,22 @@ def save_photo(item: Item, data: bytes, folder) -> str:
     temporary.replace(target / name)
     item.photo = name
     return name
+
+
+def _load_whole(image) -> None:
+    """Decode all of ``image``, or raise OSError if its file is cut short.
+
+    WeasyPrint switches Pillow's ``LOAD_TRUNCATED_IMAGES`` on for the whole process once a
+    PDF has been made, and a cut-off upload would then be kept as a black (or half) picture.
+    """
+    from PIL import ImageFile
+
+    allowed = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = allowed
 
 
 @dataclass(frozen=True)

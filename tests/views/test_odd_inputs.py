@@ -166,3 +166,25 @@ def test_a_page_number_in_other_digits_is_the_first_page(client, token):
     assert client.get("/api/v1/items?page=٢", headers=token).json["page"] == 1
     assert client.get("/api/v1/items?page=2", headers=token).json["page"] == 2
     assert client.get("/api/v1/items?per_page=𝟓", headers=token).json["per_page"] == 30
+
+
+def test_a_truncated_picture_is_refused_not_kept_as_a_black_photo(app, as_member, stocked):
+    from io import BytesIO
+
+    import weasyprint  # noqa: F401  what printing a tag imports: it lets Pillow read cut files
+    from PIL import Image, ImageFile
+
+    from shop.models import Item
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # as in the running shop once a PDF was made
+    whole = BytesIO()
+    Image.new("RGB", (40, 40), (200, 10, 10)).save(whole, "PNG")
+    for cut in (whole.getvalue()[:60], whole.getvalue()[:70]):
+        response = as_member.post(
+            "/stock/A/photo", data={"photo": (BytesIO(cut), "ao.png")}, follow_redirects=True
+        )
+        assert "Đây không phải ảnh mà cửa hàng đọc được." in response.text, len(cut)
+    with app.app_context():
+        assert db.session.scalar(db.select(Item.photo).where(Item.code == "A")) is None
+    assert as_member.get("/stock/A/photo.jpg").status_code == 404
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it
