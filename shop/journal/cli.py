@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
-from shop.database import reading_only
+from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
 from shop.journal.export import export_journal
 from shop.journal.importer import import_journal
@@ -60,6 +61,7 @@ def import_command(file) -> None:
         raise click.exceptions.Exit(1) from None
     try:
         summary = import_journal(db.session, data, app_config=current_app.config)
+        db.session.commit()
     except JournalInvalid as error:
         db.session.rollback()
         for problem in error.problems:
@@ -69,7 +71,13 @@ def import_command(file) -> None:
     except JournalError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    except DBAPIError as error:
+        if unwritable_reason(error) is None:
+            raise
+        db.session.rollback()
+        raise click.ClickException(
+            "the disk is full (or the database cannot be written): nothing was imported."
+        ) from None
     click.echo(f"imported: {summary}")
     click.echo("No member has a PIN yet: set each with `flask members set-pin NUMBER`.")
 
