@@ -84,26 +84,20 @@ def check_depth(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> None:
 
 
 def clean_tree(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> object:
-    """A copy of JSON ``value`` with every text in it :func:`clean` (keys stay as sent).
+    """JSON ``value`` with every text in it :func:`clean`, in place (keys stay as sent):
+    a large body is not held twice.
 
     Raises :class:`TooDeep` past ``max_depth``, as :func:`check_depth`; no recursion either.
     """
     if isinstance(value, str):
         return clean(value)
-    if not isinstance(value, dict | list):
-        return value
-    root: dict | list = {} if isinstance(value, dict) else [None] * len(value)
-    pending = [(value, root, 1, None)]
+    check_depth(value, max_depth=max_depth)
+    pending = [value] if isinstance(value, dict | list) else []
     while pending:
-        node, copy, depth, top = pending.pop()
+        node = pending.pop()
         for key, child in _children(node):
-            if isinstance(child, dict | list):
-                field = key if depth == 1 and isinstance(node, dict) else top
-                if depth >= max_depth:
-                    raise TooDeep(field)
-                inner: dict | list = {} if isinstance(child, dict) else [None] * len(child)
-                copy[key] = inner
-                pending.append((child, inner, depth + 1, field))
-            else:
-                copy[key] = clean(child) if isinstance(child, str) else child
-    return root
+            if isinstance(child, str):
+                node[key] = clean(child)
+            elif isinstance(child, dict | list):
+                pending.append(child)
+    return value
