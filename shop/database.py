@@ -117,12 +117,19 @@ def unwritable_reason(error: BaseException) -> str | None:
     return _OS_ERRORS.get(original.errno) if isinstance(original, OSError) else None
 
 
+def _busy(error: BaseException) -> bool:
+    """SQLite's "database is locked": another connection is writing (SQLITE_BUSY, LOCKED)."""
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (5, 6)
+
+
 def write_problem(session: Session) -> str | None:
     """Why the database cannot be written now (``"read_only"``, ``"disk_full"``), or None.
 
     Tries a write that changes nothing, in a transaction rolled back at once (a read-only
-    database refuses it; on SQLite it takes the write lock for a moment), and on SQLite
-    looks at the free space beside the database file.
+    database refuses it; on SQLite it waits for the write lock, up to the busy timeout, and
+    a lock held all that time by another writer counts as writable), and on SQLite looks
+    at the free space beside the database file.
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -136,9 +143,9 @@ def write_problem(session: Session) -> str | None:
         )
     except DBAPIError as error:
         reason = unwritable_reason(error)
-        if reason is None:
+        if reason is None and not _busy(error):
             raise
-        return reason
+        return reason  # busy: another writer holds the lock, so it can be written
     finally:
         session.rollback()
         reading_only.reset(token)

@@ -233,3 +233,21 @@ def test_a_journal_import_onto_a_full_disk_says_so(shop_on_small_disk):
     assert result.exit_code == 1
     assert "the disk is full" in result.stderr and "nothing was imported" in result.stderr
     assert members(app) == 0
+
+
+def test_health_is_ok_while_another_writer_holds_sqlites_lock(app, db_kind):
+    # The probe waits out the busy timeout (5 s), then takes the held lock as a sign that
+    # the database can be written.
+    import sqlite3
+
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's write lock")
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        health = app.test_client().get("/healthz")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (health.status_code, health.json) == (200, {"status": "ok"})
