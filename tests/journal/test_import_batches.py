@@ -47,3 +47,17 @@ def test_the_worked_example_one_entry_at_a_time(app, session, batch_of_one):
     assert export_journal(session, timezone=app.config["SHOP_TZ"]) == normalise_journal(journal)
     january = month_service.month_data(session, "2027-01", app.config["SHOP_TZ"])
     assert [m["due_dong"] for m in january["members"]] == [19_238, -70_587, 9_176, 19_237]
+
+
+def test_an_import_through_the_api_one_entry_at_a_time(app, batch_of_one):
+    # The signed-in coordinator is let go of with the rest each time the session empties:
+    # the request still ends well, and she stays signed in.
+    from .test_api import sign_in_as_hong
+
+    client = sign_in_as_hong(app)
+    journal = full_example()
+    response = client.post("/api/v1/journal", json=journal)
+
+    assert response.status_code == 201, response.json
+    assert client.get("/api/v1/journal").json == normalise_journal(journal)
+    assert client.get("/api/v1/me").json["joined_on"] == "2026-10-01"
