@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import errno
+import shutil
+import sqlite3
 from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
@@ -112,6 +115,78 @@ def next_number(session: Session, column) -> int:
         session.execute(text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
     current = session.scalar(select(func.max(column)))
     return (current or 0) + 1
+
+
+# SQLite's primary result codes (the extended codes keep them in their low byte), PostgreSQL's
+# SQLSTATEs and the system's errors that mean nothing can be written.
+_SQLITE_CODES = {13: "disk_full", 8: "read_only"}  # SQLITE_FULL, SQLITE_READONLY
+_SQLITE_MESSAGES = {"database or disk is full": "disk_full", "readonly database": "read_only"}
+_PG_STATES = {"53100": "disk_full", "25006": "read_only"}  # disk_full, read_only_sql_transaction
+_OS_ERRORS = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only"}
+#: Less free space than this where the SQLite file lies, and it cannot be written.
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def unwritable_reason(error: BaseException) -> str | None:
+    """``"disk_full"`` or ``"read_only"`` if ``error`` says nothing can be written, else None.
+
+    SQLite's "database or disk is full" and "attempt to write a readonly database",
+    PostgreSQL's disk_full (53100) and read_only_sql_transaction (25006), or a file the
+    shop writes (a photo, a backup) on a full or read-only disk (ENOSPC, EDQUOT, EROFS).
+    """
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.Error):
+        code = getattr(original, "sqlite_errorcode", None)
+        if code is not None:
+            return _SQLITE_CODES.get(code & 0xFF)
+        message = str(original)
+        return next((why for text, why in _SQLITE_MESSAGES.items() if text in message), None)
+    state = getattr(original, "sqlstate", None)
+    if state is not None:
+        return _PG_STATES.get(state)
+    return _OS_ERRORS.get(original.errno) if isinstance(original, OSError) else None
+
+
+def _busy(error: BaseException) -> bool:
+    """SQLite's "database is locked": another connection is writing (SQLITE_BUSY, LOCKED)."""
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (5, 6)
+
+
+def write_problem(session: Session) -> str | None:
+    """Why the database cannot be written now (``"read_only"``, ``"disk_full"``), or None.
+
+    Tries a write that changes nothing, in a transaction rolled back at once (a read-only
+    database refuses it; on SQLite it waits for the write lock, up to the busy timeout, and
+    a lock held all that time by another writer counts as writable), and on SQLite looks
+    at the free space beside the database file.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from shop.models import Sequence
+
+    session.rollback()
+    token = reading_only.set(False)  # a write transaction, even within a GET
+    try:
+        session.execute(
+            Sequence.__table__.update().where(text("1 = 0")).values(value=Sequence.value)
+        )
+    except DBAPIError as error:
+        reason = unwritable_reason(error)
+        if reason is None and not _busy(error):
+            raise
+        return reason  # busy: another writer holds the lock, so it can be written
+    finally:
+        session.rollback()
+        reading_only.reset(token)
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and bind.url.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        folder = Path(bind.url.database.removeprefix("file:").split("?")[0]).parent
+        if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+            return "disk_full"
+    return None
 
 
 def init_request_transactions(app) -> None:

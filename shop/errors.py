@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shop.auth.access import is_api_request
+from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
 from shop.services.errors import ShopError
+
+#: A full disk, or a database that cannot be written (page, API and /healthz alike).
+UNWRITABLE = _l("The shop's disk is full (or the database cannot be written): nothing was saved.")
 
 MESSAGES = {
     400: _l("The request could not be read."),
@@ -34,6 +38,7 @@ MESSAGES = {
     415: _l("Send the body as JSON (Content-Type: application/json)."),
     422: _l("Some of what you entered needs fixing."),
     429: _l("Too many attempts. Wait a little and try again."),
+    503: UNWRITABLE,
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
 #: A failure after the request's change was committed: it is saved, only the answer failed.
@@ -140,6 +145,29 @@ def init_errors(app: Flask) -> None:
         if is_api_request():
             return json_error(status, message)
         return _page(status, message)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(OSError)
+    def _storage(error: Exception):
+        """A full or read-only disk is said plainly (503), not as a bare 500."""
+        reason = unwritable_reason(error)
+        if reason is None:
+            return _unexpected(error)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself may be gone with the disk
+            app.logger.exception("rollback after %s failed", reason)
+        app.logger.error("nothing saved on %s %s: %s (%s)", request.method, request.path,
+                         reason, error)  # fmt: skip
+        if is_api_request():
+            return json_error(503, UNWRITABLE, code=reason)
+        # The page only reads (who is signed in): on SQLite its transaction must not ask
+        # for the write lock that a read-only database refuses.
+        token = reading_only.set(True)
+        try:
+            return _page(503, UNWRITABLE)
+        finally:
+            reading_only.reset(token)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

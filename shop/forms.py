@@ -187,7 +187,9 @@ class DayField(StringField):
         self.data = None
         if not text:
             return
-        for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        # strptime would also read full-width and mathematical digits ("２０２６"): 0-9 only.
+        patterns = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y") if text.isascii() else ()
+        for pattern in patterns:
             try:
                 self.data = datetime.strptime(text, pattern).date()  # noqa: DTZ007 a date, no time
                 break

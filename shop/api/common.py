@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from shop.domain.text import clean
+from shop.domain.text import MAX_JSON_DEPTH, TooDeep, clean_tree
 from shop.services.errors import InvalidInput
 
 
@@ -33,27 +33,33 @@ def list_response(name: str) -> dict:
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 4xx that says what is wrong with the body."""
+    """The request's JSON object, or a 4xx that says what is wrong with the body.
+
+    Every API view reads its body here: JSON nested deeper than
+    :data:`~shop.domain.text.MAX_JSON_DEPTH` is refused with a 400 naming the field it is
+    under (or the body, when the parser itself gives up), before anything walks it.
+    """
     if not request.is_json:
         raise InvalidInput(
             _l("Send the body as JSON (Content-Type: application/json)."), "body", status=415
         )
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: the parser's own stack ran out
+        raise InvalidInput(TOO_DEEP, "body", status=400) from None
     if not isinstance(payload, dict):
         raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
-    return _cleaned(payload)
+    try:
+        # Every text as the shop keeps it (no NUL, no lone surrogates, NFC), wherever it
+        # sits: the forms clean their own fields, but a sale's lines are a list.
+        return clean_tree(payload)
+    except TooDeep as error:
+        raise InvalidInput(TOO_DEEP, str(error.key), status=400) from None
 
 
-def _cleaned(value):
-    """Every text in a JSON value as the shop keeps text (no NUL, no lone surrogates, NFC),
-    wherever it sits: the forms clean their own fields, but a sale's lines are a list."""
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, list):
-        return [_cleaned(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _cleaned(item) for key, item in value.items()}  # keys: named back as sent
-    return value
+TOO_DEEP = _l(
+    "This is nested too deep: lists and objects go at most %(depth)s deep.", depth=MAX_JSON_DEPTH
+)
 
 
 def validated(form_class, payload: dict, *, current: dict | None = None, prepare=None):

@@ -662,14 +662,11 @@ def shift_z_report(shift_id: int):
     responses={"200": {"description": "The report", **ref_response("ZReport")}},
 )
 def day_z_report(day: str):
-    from datetime import date
-
     from shop.services import reports
 
-    try:
-        wanted = date.fromisoformat(day)
-    except ValueError:
-        raise NotFound(_l("This page does not exist."), "day") from None
+    wanted = reports.report_day(day, clock.today())
+    if wanted is None:
+        raise NotFound(_l("There is no report for this day."), "day")
     return report_json(reports.day_report(db.session, wanted, tz=_tz()))
 
 

@@ -167,8 +167,8 @@ def page_json(page, today, policy) -> dict:
 
 
 def _page_args() -> tuple[int, int]:
-    page = request.args.get("page", 1, type=int) or 1
-    per_page = min(200, max(1, request.args.get("per_page", 30, type=int) or 30))
+    page = int_arg(request.args.get("page")) or 1
+    per_page = min(200, int_arg(request.args.get("per_page")) or 30)
     return max(1, page), per_page
 
 

@@ -138,7 +138,10 @@ class NotebookSaleForm(ShopForm):
         from datetime import time
 
         try:
-            hours, minutes = (int(part) for part in (field.data or "").strip().split(":")[:2])
+            text = (field.data or "").strip()
+            if not text.isascii():  # int() would read "١٤:٣٠" too: digits are 0-9 only
+                raise ValueError(text)
+            hours, minutes = (int(part) for part in text.split(":")[:2])
             self.moment = time(hours, minutes)
         except (ValueError, TypeError):
             raise ValidationError(str(_l("Write the time as hh:mm, for example 14:30."))) from None

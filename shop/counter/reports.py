@@ -6,8 +6,7 @@ route); they only read, so they never commit.
 
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, current_app, render_template
 
@@ -16,21 +15,6 @@ from shop.counter import bp
 from shop.extensions import db
 from shop.services import counter as counter_service
 from shop.services import reports as report_service
-
-#: No report before this day: the shop kept no books then (and far-off years overflow).
-FIRST_DAY = date(2000, 1, 1)
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def parse_day(text: str) -> date | None:
-    """``yyyy-mm-dd`` as a date from :data:`FIRST_DAY` to today, else ``None``."""
-    if not _ISO_DAY.fullmatch(text):
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if FIRST_DAY <= day <= clock.today() else None
 
 
 @bp.get("/z/shift/<int:shift_id>")
@@ -46,7 +30,7 @@ def show_shift_report(shift_id: int):
 def show_day_report(day: str | None):
     """The Z report of today, or of a past day given as ``yyyy-mm-dd`` (else 404)."""
     today = clock.today()
-    wanted = today if day is None else parse_day(day)
+    wanted = today if day is None else report_service.report_day(day, today)
     if wanted is None:
         abort(404)
     report = report_service.day_report(db.session, wanted, tz=current_app.config["SHOP_TZ"])
@@ -55,6 +39,6 @@ def show_day_report(day: str | None):
         "counter/z_report.html",
         report=report,
         now=clock.now(),
-        previous_day=before if before >= FIRST_DAY else None,
+        previous_day=before if before >= report_service.FIRST_DAY else None,
         next_day=wanted + timedelta(days=1) if wanted < today else None,
     )

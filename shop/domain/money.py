@@ -22,13 +22,20 @@ _SUFFIX_FACTOR = {
     "triệu": 1_000_000,
 }
 _CURRENCY = re.compile(r"(₫|đồng|đ|vnd)$", re.IGNORECASE)
+# Digits are 0-9 only: Python's \d (and int()) would also read Arabic-Indic, full-width or
+# mathematical digits ("٤٥k", "𝟒𝟓k"), which no one types for an amount on the number pad.
 _NUMBER = re.compile(
-    r"""^(?P<int>\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)   # 45000, 45.000, 45,000
-        (?:[.,](?P<frac>\d+))?$                               # 1,5 or 1.5 (only with k/tr)
+    r"""^(?P<int>[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)  # 45000, 45.000
+        (?:[.,](?P<frac>[0-9]+))?$                          # 1,5 or 1.5 (only with k/tr)
     """,
     re.VERBOSE,
 )
-_SUFFIXED = re.compile(r"^(?P<num>[\d.,]+?)\s*(?P<suffix>k|ng|nghìn|ngàn|tr|triệu)(?P<rest>\d*)$")
+_SUFFIXED = re.compile(
+    r"^(?P<num>[0-9.,]+?)\s*(?P<suffix>k|ng|nghìn|ngàn|tr|triệu)(?P<rest>[0-9]*)$"
+)
+#: The longest text read as an amount: "100.000.000.000 đồng" has 20 letters. Anything longer
+#: is too large before a digit is converted (int() refuses more than 4,300 digits anyway).
+MAX_TEXT = 40
 
 
 class MoneyError(ValueError):
@@ -61,6 +68,8 @@ def _parse_text(text: str) -> int:
     cleaned = text.strip().lower().replace("\u00a0", " ")
     if not cleaned:
         raise MoneyError("empty")
+    if len(cleaned) > MAX_TEXT:
+        raise MoneyError("too_large")
     if cleaned.startswith("-"):
         # Say "negative" only when the rest is a real amount.
         _parse_text(cleaned[1:])

@@ -47,3 +47,57 @@ def search_words(text: str) -> list[str]:
 def search_text(text: str) -> str:
     """A search box's text, cleaned and cut to :data:`SEARCH_LENGTH` letters."""
     return " ".join(clean(text or "").split())[:SEARCH_LENGTH]
+
+
+#: How deep JSON may nest (objects and lists inside each other, the outermost counted): a
+#: journal, the deepest the shop reads, goes five deep (a sale's lines).
+MAX_JSON_DEPTH = 20
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than allowed; ``key`` is the outermost object's key it is under
+    (``None`` when the outermost value is not an object)."""
+
+    def __init__(self, key: object):
+        super().__init__(key)
+        self.key = key
+
+
+def _children(value):
+    return value.items() if isinstance(value, dict) else enumerate(value)
+
+
+def check_depth(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raise :class:`TooDeep` if JSON ``value`` nests deeper than ``max_depth``.
+
+    Walks with a list of its own, not by recursion: any depth is measured, none overflows.
+    """
+    pending = [(value, 1, None)] if isinstance(value, dict | list) else []
+    while pending:
+        node, depth, top = pending.pop()
+        for key, child in _children(node):
+            if isinstance(child, dict | list):
+                field = key if depth == 1 and isinstance(node, dict) else top
+                if depth >= max_depth:
+                    raise TooDeep(field)
+                pending.append((child, depth + 1, field))
+
+
+def clean_tree(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """JSON ``value`` with every text in it :func:`clean`, in place (keys stay as sent):
+    a large body is not held twice.
+
+    Raises :class:`TooDeep` past ``max_depth``, as :func:`check_depth`; no recursion either.
+    """
+    if isinstance(value, str):
+        return clean(value)
+    check_depth(value, max_depth=max_depth)
+    pending = [value] if isinstance(value, dict | list) else []
+    while pending:
+        node = pending.pop()
+        for key, child in _children(node):
+            if isinstance(child, str):
+                node[key] = clean(child)
+            elif isinstance(child, dict | list):
+                pending.append(child)
+    return value

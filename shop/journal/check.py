@@ -23,6 +23,7 @@ from shop.domain import sharing
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pricing import Policy, month_key, policy_for_month
 from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_loss, totals
+from shop.domain.text import MAX_JSON_DEPTH, TooDeep, check_depth
 from shop.journal.policies import policy_of
 from shop.journal.problems import Problem, child, pointer
 from shop.journal.schema import schema_problems
@@ -65,14 +66,14 @@ def raw(text: str) -> str:
     return text
 
 
-@dataclass
+@dataclass(slots=True)
 class _Member:
     path: str
     joined_on: date | None
     left_on: date | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Intake:
     path: str
     kind: str | None
@@ -80,7 +81,7 @@ class _Intake:
     owner: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stock:
     """An item or lot as the history has left it so far (while the events are replayed).
 
@@ -111,7 +112,7 @@ class _Stock:
             self.on_hand += quantity
 
 
-@dataclass
+@dataclass(slots=True)
 class _Shift:
     path: str
     member: int
@@ -119,7 +120,7 @@ class _Shift:
     closed_at: datetime | None  # None: still open when the journal was written
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     """A sale line, with what has been refunded on it so far (while the events are replayed)."""
 
@@ -140,7 +141,7 @@ class _Line:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sale:
     path: str
     number: int | None
@@ -1238,7 +1239,16 @@ def check_journal(data: object, *, country_code: str = "84") -> list[Problem]:
     of its shifts still open; a payout is against a month closed by then whose next month is
     not, paid after the month ended, and never more than is still due to the member by
     SHARING.md (worked out as the month closes, when the history is otherwise sound).
+
+    Nothing is looked at in a journal that nests lists and objects deeper than
+    :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
+    under which key.
     """
+    try:
+        check_depth(data)
+    except TooDeep as error:
+        where = pointer(error.key) if error.key is not None else ""
+        return [Problem(where, f"This nests lists and objects deeper than {MAX_JSON_DEPTH}.")]
     problems = schema_problems(data)
     if isinstance(data, dict):
         problems += _Checker(data, country_code, schema_sound=not problems).run()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
-from shop.database import reading_only
+from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
 from shop.journal.export import export_journal
 from shop.journal.importer import import_journal
@@ -51,27 +54,112 @@ def import_command(file) -> None:
     """Read the journal in FILE into this empty shop ("-" for standard input).
 
     Either all of it is imported, or nothing: on any problem each is printed as
-    "path: message" and the command exits with status 1.
+    "path: message" and the command exits with status 1. While it writes, a progress bar
+    on standard error counts the entries done and says about how long is left.
     """
     try:
         data = json.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         click.echo(f"/: the file is not JSON: {error}", err=True)
         raise click.exceptions.Exit(1) from None
+    except RecursionError:  # nested thousands deep: the parser's own stack ran out
+        click.echo("/: the file nests lists and objects too deep to be a journal.", err=True)
+        raise click.exceptions.Exit(1) from None
+    click.echo("checking the journal…", err=True)
+    bar = ProgressBar(sys.stderr)
     try:
-        summary = import_journal(db.session, data, app_config=current_app.config)
+        summary = import_journal(db.session, data, app_config=current_app.config, progress=bar)
+        db.session.commit()
     except JournalInvalid as error:
         db.session.rollback()
+        bar.stop()
         for problem in error.problems:
             click.echo(str(problem), err=True)
         click.echo(f"{len(error.problems)} problem(s); nothing was imported.", err=True)
         raise click.exceptions.Exit(1) from None
     except JournalError as error:
         db.session.rollback()
+        bar.stop()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    except DBAPIError as error:
+        if unwritable_reason(error) is None:
+            raise
+        db.session.rollback()
+        bar.stop()
+        raise click.ClickException(
+            "the disk is full (or the database cannot be written): nothing was imported."
+        ) from None
+    bar.stop()
     click.echo(f"imported: {summary}")
     click.echo("No member has a PIN yet: set each with `flask members set-pin NUMBER`.")
+
+
+class ProgressBar:
+    """``progress(done, total)`` for :func:`import_journal`, drawn on ``stream``.
+
+    On a terminal, one line redrawn in place (at most five times a second): a bar, the
+    entries written out of all of them, and an estimate of the time left from the pace so
+    far. Elsewhere (a log file, a pipe) a plain line at each tenth of the way.
+    """
+
+    WIDTH = 24
+
+    def __init__(self, stream, *, clock=time.monotonic):
+        self.stream = stream
+        self.clock = clock
+        self.terminal = stream.isatty()
+        self.started: float | None = None
+        self.drawn_at = 0.0
+        self.tenth = -1
+        self.line = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self.started is None:
+            self.started = now
+        if self.terminal:
+            if done < total and now - self.drawn_at < 0.2:
+                return
+            self.drawn_at = now
+            self.line = self.text(done, total, now)
+            self.stream.write("\r" + self.line + "\x1b[K")
+            self.stream.flush()
+            return
+        tenth = 10 * done // total if total else 10
+        if tenth != self.tenth:
+            self.tenth = tenth
+            self.stream.write(self.text(done, total, now) + "\n")
+            self.stream.flush()
+
+    def text(self, done: int, total: int, now: float) -> str:
+        share = done / total if total else 1.0
+        filled = round(self.WIDTH * share)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        written = f"[{bar}] {done:,}/{total:,} entries written ({share:.0%})"
+        if done >= total:
+            return f"{written} in {_duration(now - (self.started or now))}"
+        if done == 0:
+            return written
+        left = (now - (self.started or now)) / done * (total - done)
+        return f"{written}, about {_duration(left)} left"
+
+    def stop(self) -> None:
+        """End the line drawn in place, if any."""
+        if self.terminal and self.line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.line = ""
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def _write_whole(path: Path, text: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,11 +33,10 @@ from shop.models import (
     Role,
     Sale,
     SaleLine,
-    Sequence,
     Shift,
     ShopProfile,
 )
-from shop.services import counter
+from shop.services import counter, numbering
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
@@ -90,6 +89,7 @@ def import_journal(
     *,
     app_config: Mapping[str, Any],
     keep_members: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Write the history in journal ``data`` into this empty shop; flush, never commit.
 
@@ -126,15 +126,21 @@ def import_journal(
       refused against a month that is not closed, or whose next month is closed by then,
       or above what is still due.
 
-    After the sales the "sale" sequence stands at the highest number imported, so the next
-    sale at the counter takes the next number. Should a service still refuse something, the
-    refusal is raised as :class:`JournalInvalid` at the entry's path; part of the journal has
-    then been flushed, so the caller must roll back (it always commits or rolls back once,
-    anyway).
+    Then every counter the shop numbers things from (sales, donors, intakes, item codes)
+    stands at the highest number imported (:func:`shop.services.numbering.carry_on`), so
+    the next sale, donor, intake or item takes a number the journal did not use. Should a
+    service still refuse something, the refusal is raised as :class:`JournalInvalid` at the
+    entry's path; part of the journal has then been flushed, so the caller must roll back (it
+    always commits or rolls back once, anyway).
 
     With ``keep_members`` the shop may already have members (the coordinator who set it up
     and imports through the API, say): each must be in the journal under her number and
     name; she keeps her PIN and takes the journal's details.
+
+    ``progress``, if given, is called as ``progress(done, total)`` while the history is
+    written: ``total`` entries (policies, members, donors, intakes, items, lots, expenses
+    and the replay's events), ``done`` of them written so far. The session is flushed and
+    emptied every :data:`BATCH` entries, so a long history does not pile up in memory.
     """
     if keep_members:
         problems = _member_mismatches(session, data)
@@ -152,7 +158,7 @@ def import_journal(
     if problems:
         raise JournalInvalid(problems)
     assert isinstance(data, dict)  # check_journal has made sure
-    return _Writer(session, ZoneInfo(shop_timezone), country_code).write(data)
+    return _Writer(session, ZoneInfo(shop_timezone), country_code, progress).write(data)
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
@@ -196,37 +202,85 @@ def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
     ]
 
 
-class _Writer:
-    """Writes a checked journal, section after section, keeping what later ones refer to."""
+#: ``progress(done, total)``: how far an import has got.
+Progress = Callable[[int, int], None]
+#: Entries written between two flushes that empty the session.
+BATCH = 2000
 
-    def __init__(self, session: Session, tz: ZoneInfo, country_code: str):
+
+class _Writer:
+    """Writes a checked journal, section after section, keeping what later ones refer to.
+
+    What later entries refer to is kept by id, not as loaded rows: every :data:`BATCH`
+    entries the session is flushed and emptied (``expunge_all``), and a row is loaded again
+    when it is needed, so a history of years does not keep every item and sale in memory.
+    """
+
+    def __init__(
+        self, session: Session, tz: ZoneInfo, country_code: str, progress: Progress | None
+    ):
         self.session = session
         self.tz = tz
         self.country_code = country_code
-        self.members: dict[int, Member] = {}
-        self.donors: dict[str, Donor] = {}
-        self.intakes: dict[str, Intake] = {}
-        self.stock: dict[str, Item] = {}
-        self.shifts: dict[int, Shift] = {}  # by index in the journal's shifts
-        self.sales: dict[int, Sale] = {}  # by number
+        self.progress = progress
+        self.done = self.total = 0
+        self.members: dict[int, int] = {}  # member id by number
+        self.loaded: dict[int, Member] = {}  # the few members, held until the session empties
+        self.keeper_number: int | None = None
+        self.donors: dict[str, int] = {}  # ids by ref
+        self.intakes: dict[str, int] = {}
+        self.stock: dict[str, int] = {}  # item id by code
+        self.shifts: dict[int, int] = {}  # shift id by index in the journal's shifts
+        self.sales: dict[int, int] = {}  # sale id by number
         self.counts: dict[str, int] = dict.fromkeys(ImportSummary.__dataclass_fields__, 0)
 
+    def member(self, number: int) -> Member:
+        member = self.loaded.get(number)
+        if member is None:
+            member = self.session.get(Member, self.members[number])
+            assert member is not None
+            self.loaded[number] = member
+        return member
+
+    def advance(self, entries: int = 1) -> None:
+        """Count ``entries`` as written; empty the session after each batch of them."""
+        before, self.done = self.done, self.done + entries
+        if before // BATCH != self.done // BATCH:
+            self.session.flush()
+            self.session.expunge_all()
+            self.loaded.clear()
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
     def write(self, data: dict[str, Any]) -> ImportSummary:
+        events = timeline(data)
+        self.total = len(events) + sum(
+            len(data.get(section, [])) for section in ("policies", "members", "donors", "expenses")
+        )
+        self.total += sum(_size(intake) for intake in data.get("intakes", []))
+        if self.progress is not None:
+            self.progress(0, self.total)
         self.write_shop(data["shop"])
         for path, entry in _sorted(data, "policies", lambda e: e["from_month"]):
             with _refusal(path, entry):
                 record_policy(self.session, entry["from_month"], policy_of(entry))
             self.counts["policies"] += 1
+            self.advance()
         for path, entry in _sorted(data, "members", lambda e: e["number"]):
             self.write_member(path, entry)
+            self.advance()
+        self.keeper_number = self.keeper()
         for index, entry in enumerate(data.get("donors", [])):
             self.write_donor(pointer("donors", index), entry)
+            self.advance()
         for path, entry in _sorted(data, "intakes", lambda e: parse_time(e["received_at"])):
             self.write_intake(path, entry)
+            self.advance(_size(entry))
         # Before the replay: an expense is dated by a day, and must be in before its month
         # closes.
         for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
             self.write_expense(path, entry)
+            self.advance()
         writers = {
             Step.SHIFT_OPENS: self.open_shift,
             Step.PRICE_CHANGE: self.write_price_change,
@@ -238,9 +292,14 @@ class _Writer:
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
-        for event in timeline(data):
+        # Each event is let go of once written: the list does not hold the whole history to
+        # the end (the journal itself may still, as its caller's).
+        events.reverse()
+        while events:
+            event = events.pop()
             writers[event.step](event)
-        self.continue_sale_numbers()
+            self.advance()
+        numbering.carry_on(self.session)
         self.session.flush()
         return ImportSummary(**self.counts)
 
@@ -271,7 +330,7 @@ class _Writer:
                 member_service.update_member(
                     self.session, existing, details, country_code=self.country_code
                 )
-            self.members[existing.number] = existing
+            self.members[existing.number] = existing.id
             self.counts["members"] += 1
             return
         with _refusal(path, entry):
@@ -283,7 +342,7 @@ class _Writer:
                 country_code=self.country_code,
                 number=entry["number"],
             )
-        self.members[member.number] = member
+        self.members[member.number] = member.id
         self.counts["members"] += 1
 
     def write_donor(self, path: str, entry: dict[str, Any]) -> None:
@@ -292,15 +351,14 @@ class _Writer:
         )
         with _refusal(path, entry, {"donor_name": "name"}):
             donor = stock_service.create_donor(self.session, details, ref=entry["ref"])
-        self.donors[donor.ref] = donor
+        self.donors[donor.ref] = donor.id
         self.counts["donors"] += 1
 
     def write_intake(self, path: str, entry: dict[str, Any]) -> None:
-        donor = self.donors[entry["donor"]] if "donor" in entry else None
         details = stock_service.IntakeDetails(
             kind=IntakeKind(entry["kind"]),
             received_at=parse_time(entry["received_at"]),
-            donor_id=donor.id if donor is not None else None,
+            donor_id=self.donors[entry["donor"]] if "donor" in entry else None,
             owner_number=entry.get("owner"),
             supplier=entry.get("supplier"),
             # No cost here: a bale's cost is the journal's own stock_purchase expense.
@@ -310,9 +368,9 @@ class _Writer:
         )
         with _refusal(path, entry, {"donor_id": "donor"}):
             intake = stock_service.receive_intake(
-                self.session, details, by=self.members[entry["by"]], tz=self.tz
+                self.session, details, by=self.member(entry["by"]), tz=self.tz
             )
-        self.intakes[intake.ref] = intake
+        self.intakes[intake.ref] = intake.id
         self.counts["intakes"] += 1
         for index, item in enumerate(entry.get("items", [])):
             details = stock_service.ItemDetails(
@@ -325,7 +383,7 @@ class _Writer:
                 consignor_bp=item.get("consignor_bp"),
             )
             with _refusal(child(path, "items", index), item):
-                self.stock[item["code"]] = stock_service.add_item(self.session, intake, details)
+                self.stock[item["code"]] = stock_service.add_item(self.session, intake, details).id
             self.counts["items"] += 1
         for index, lot in enumerate(entry.get("lots", [])):
             details = stock_service.LotDetails(
@@ -337,7 +395,7 @@ class _Writer:
                 consignor_bp=lot.get("consignor_bp"),
             )
             with _refusal(child(path, "lots", index), lot):
-                self.stock[lot["code"]] = stock_service.add_lot(self.session, intake, details)
+                self.stock[lot["code"]] = stock_service.add_lot(self.session, intake, details).id
             self.counts["lots"] += 1
 
     def write_price_change(self, event: Event) -> None:
@@ -345,9 +403,9 @@ class _Writer:
         with _refusal(path, entry, {"code": "at"}):
             stock_service.change_price(
                 self.session,
-                self.stock[entry["code"]],
+                self.item(entry["code"]),
                 entry["price_dong"],
-                by=self.members[entry["by"]],
+                by=self.member(entry["by"]),
                 at=event.at,
                 reason=entry.get("reason", ""),
                 reason_required=False,
@@ -361,9 +419,9 @@ class _Writer:
         with _refusal(path, entry, {"code": "at", "owner_consents": "kind"}):
             stock_service.dispose(
                 self.session,
-                self.stock[entry["code"]],
+                self.item(entry["code"]),
                 kind,
-                by=self.members[entry["by"]],
+                by=self.member(entry["by"]),
                 at=event.at,
                 note=entry.get("note", ""),
                 # The journal records that she gave it; her consent was asked back then.
@@ -377,11 +435,11 @@ class _Writer:
         with _refusal(event.path, entry, {"shift": "opened_at"}):
             self.shifts[event.index] = counter.open_shift(
                 self.session,
-                self.members[entry["member"]],
+                self.member(entry["member"]),
                 entry["opening_float_dong"],
                 at=event.at,
                 tz=self.tz,
-            )
+            ).id
         self.counts["shifts"] += 1
 
     def close_shift(self, event: Event) -> None:
@@ -391,10 +449,10 @@ class _Writer:
         with _refusal(event.path, entry, {"shift": "closed_at"}):
             counter.close_shift(
                 self.session,
-                self.shifts[event.index],
+                self.session.get(Shift, self.shifts[event.index]),
                 entry["counted_cash_dong"],
                 at=event.at,
-                by=self.members[entry["member"]],  # the journal does not say; she, most likely
+                by=self.member(entry["member"]),  # the journal does not say; she, most likely
             )
 
     def write_sale(self, event: Event) -> None:
@@ -421,7 +479,7 @@ class _Writer:
             client_id=f"journal-{number}",
             number=number,
         )
-        cashier = self.members[entry["cashier"]]
+        cashier = self.member(entry["cashier"])
         with _refusal(event.path, entry, _SALE_FIELDS):
             sale, _new = counter.record_sale(
                 self.session,
@@ -434,7 +492,7 @@ class _Writer:
                 require_shift=False,  # check_journal has reported a sale outside any shift
                 transfer_confirmed=True,  # a journal has no waiting transfers (see export)
             )
-        self.sales[number] = sale
+        self.sales[number] = sale.id
         self.counts["sales"] += 1
 
     def write_void(self, event: Event) -> None:
@@ -442,8 +500,8 @@ class _Writer:
         with _refusal(child(event.path, "void"), void, {"number": "at"}):
             counter.void_sale(
                 self.session,
-                self.sales[event.entry["number"]],
-                by=self.members[void["by"]],
+                self.sale(event.entry["number"]),
+                by=self.member(void["by"]),
                 at=event.at,
                 reason=void["reason"],
                 tz=self.tz,
@@ -452,9 +510,9 @@ class _Writer:
 
     def write_refund(self, event: Event) -> None:
         entry = event.entry
-        sale = self.sales[entry["sale"]]
+        sale = self.sale(entry["sale"])
         amount, quantity = entry["amount_dong"], entry.get("quantity", 1)
-        by = self.members[entry["by"]]
+        by = self.member(entry["by"])
         shift = counter.shift_at(self.session, by, event.at)
         method = PaymentMethod(entry["method"])
         # The counter pays cash back only from an open drawer. A journal may hold a cash refund
@@ -480,6 +538,16 @@ class _Writer:
             refund.method = PaymentMethod.CASH
         self.counts["refunds"] += 1
 
+    def item(self, code: str) -> Item:
+        item = self.session.get(Item, self.stock[code])
+        assert item is not None
+        return item
+
+    def sale(self, number: int) -> Sale:
+        sale = self.session.get(Sale, self.sales[number])
+        assert sale is not None
+        return sale
+
     def _line_of(self, sale: Sale, code: str, amount: int, quantity: int) -> SaleLine:
         """The line of ``sale`` with ``code`` that a refund of ``amount`` and ``quantity`` is of.
 
@@ -493,19 +561,10 @@ class _Writer:
                 return line
         return lines[0]
 
-    def continue_sale_numbers(self) -> None:
-        """Set the "sale" sequence to the highest number imported: the counter goes on from it."""
-        if not self.sales:
-            return
-        highest = max(self.sales)
-        sequence = self.session.get(Sequence, "sale")
-        if sequence is None:
-            self.session.add(Sequence(name="sale", value=highest))
-        else:
-            sequence.value = max(sequence.value, highest)
-
     def write_expense(self, path: str, entry: dict[str, Any]) -> None:
-        intake = self.intakes[entry["intake"]] if "intake" in entry else None
+        intake = (
+            self.session.get(Intake, self.intakes[entry["intake"]]) if "intake" in entry else None
+        )
         details = expense_service.ExpenseDetails(
             spent_on=parse_day(entry["on"]),
             category=ExpenseCategory(entry["category"]),
@@ -514,21 +573,22 @@ class _Writer:
         )
         with _refusal(path, entry, {"spent_on": "on"}):
             expense_service.add_expense(
-                self.session, details, by=self.members[entry["by"]], intake=intake
+                self.session, details, by=self.member(entry["by"]), intake=intake
             )
         self.counts["expenses"] += 1
 
-    def keeper(self) -> Member:
+    def keeper(self) -> int | None:
         """Who closes the months and records the payouts of a journal, which does not say:
         the lowest-numbered coordinator, or the lowest-numbered member if there is none."""
-        coordinators = [m for m in self.members.values() if m.role == Role.COORDINATOR]
-        return min(coordinators or self.members.values(), key=lambda m: m.number)
+        members = [self.member(number) for number in sorted(self.members)]
+        coordinators = [m for m in members if m.role == Role.COORDINATOR]
+        return min(coordinators or members, key=lambda m: m.number).number if members else None
 
     def close_month(self, event: Event) -> None:
         month = event.entry["month"]
         with _refusal(event.path, {}):  # the entry is the month itself: point at it
             month_service.close_month(
-                self.session, month, by=self.keeper(), at=event.at, tz=self.tz
+                self.session, month, by=self.member(self.keeper_number), at=event.at, tz=self.tz
             )
         self.counts["closed_months"] += 1
 
@@ -537,12 +597,12 @@ class _Writer:
         with _refusal(event.path, entry):
             month_service.record_payout(
                 self.session,
-                self.members[entry["member"]],
+                self.member(entry["member"]),
                 entry["month"],
                 entry["amount_dong"],
                 parse_day(entry["paid_on"]),
                 PaymentMethod(entry.get("method", PaymentMethod.CASH.value)),
-                self.keeper(),
+                self.member(self.keeper_number),
             )
         self.counts["payouts"] += 1
 
@@ -558,6 +618,11 @@ _SALE_FIELDS = {
     "tendered_dong": "payments",
     "shift": "at",
 }
+
+
+def _size(intake: dict[str, Any]) -> int:
+    """An intake counts as one entry, and each of its items and lots as one more."""
+    return 1 + len(intake.get("items", [])) + len(intake.get("lots", []))
 
 
 def _sorted(data: dict[str, Any], section: str, key) -> list[tuple[str, dict[str, Any]]]:

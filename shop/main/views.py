@@ -65,9 +65,16 @@ def setup():
 @bp.get("/healthz")
 @public
 def health():
-    """For a monitor or a load balancer: answers 200 when the database answers."""
+    """For a monitor or a load balancer: 200 when the database answers and can be written;
+    503 saying why when it cannot (a full disk, a read-only database)."""
+    from shop.database import write_problem
+    from shop.errors import UNWRITABLE
+
     db.session.execute(text("SELECT 1"))
     db.session.rollback()
+    problem = write_problem(db.session)
+    if problem is not None:
+        return {"status": problem, "message": str(UNWRITABLE)}, 503
     return {"status": "ok"}
 
 

@@ -26,7 +26,7 @@ from shop.models.sale import (
     Shift,
     Void,
 )
-from shop.models.sequence import Sequence, next_in_sequence
+from shop.models.sequence import Sequence, next_in_sequence, raise_sequence
 from shop.models.shop import ShopProfile
 from shop.models.stock import (
     Category,
@@ -89,4 +89,5 @@ __all__ = [
     "ShopProfile",
     "SignInEvent",
     "next_in_sequence",
+    "raise_sequence",
 ]

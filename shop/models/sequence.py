@@ -34,3 +34,18 @@ def next_in_sequence(session: Session, name: str) -> int:
         insert_if_absent(session, Sequence, name=name, value=0)
         value = session.execute(statement).scalar()
     return value
+
+
+def raise_sequence(session: Session, name: str, at_least: int) -> None:
+    """Make sequence ``name`` stand at ``at_least`` or above, so its next number is higher.
+
+    Never lowers it; the row is created if it is not there yet.
+    """
+    from shop.database import insert_if_absent
+
+    insert_if_absent(session, Sequence, name=name, value=0)
+    session.execute(
+        update(Sequence)
+        .where(Sequence.name == name, Sequence.value < at_least)
+        .values(value=at_least)
+    )

@@ -1051,7 +1051,8 @@ def shift_at(session: Session, member: Member, at: datetime) -> Shift | None:
 
 
 _NOTEBOOK_LINE = re.compile(
-    r"^(?P<code>[A-Za-z0-9-]{1,32})(?:\s*[x×X*]\s*(?P<times>\d{1,6})|\s+(?P<count>\d{1,6}))?$"
+    r"^(?P<code>[A-Za-z0-9-]{1,32})"
+    r"(?:\s*[x×X*]\s*(?P<times>[0-9]{1,6})|\s+(?P<count>[0-9]{1,6}))?$"  # 0-9, not any \d
 )
 
 

@@ -21,6 +21,7 @@ in it (``refund.shift_id``), a day's those whose moment falls on that local day.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -180,6 +181,24 @@ def shift_report(session: Session, shift: Shift, *, tz: ZoneInfo) -> ZReport:
         drawer=Drawer(shift, cash_count(session, shift)),
         **figures,
     )
+
+
+#: No report before this day: the shop kept no books then (and far-off years overflow).
+FIRST_DAY = date(2000, 1, 1)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def report_day(text: str, today: date) -> date | None:
+    """``yyyy-mm-dd`` (ASCII digits) as a day with a report, :data:`FIRST_DAY` to ``today``;
+    else ``None`` (the page and the API answer 404). Far-off days would overflow when their
+    bounds are turned into UTC."""
+    if not isinstance(text, str) or not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= today else None
 
 
 def day_report(session: Session, day: date, *, tz: ZoneInfo) -> ZReport:

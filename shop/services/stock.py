@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop.database import begin_writing, insert_if_absent
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
+from shop.domain.numbering import donor_ref, intake_ref
 from shop.domain.pricing import (
     Policy,
     days_in_stock,
@@ -225,7 +226,7 @@ def create_donor(session: Session, details: DonorDetails, *, ref: str | None = N
     if not name:
         raise InvalidInput(_l("Enter the donor's name."), "donor_name")
     donor = Donor(
-        ref=ref or f"D{next_in_sequence(session, 'donor')}",
+        ref=ref or _new_ref(session, Donor, "donor", donor_ref),
         name=name[:120],
         phone=(details.phone or "").strip() or None,
         organisation=(details.organisation or "").strip() or None,
@@ -284,7 +285,7 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
             raise InvalidInput(_l("An intake %(ref)s already exists.", ref=details.ref), "ref")
         intake.ref = details.ref
     else:
-        intake.ref = f"N{next_in_sequence(session, 'intake')}"
+        intake.ref = _new_ref(session, Intake, "intake", intake_ref)
     session.add(intake)
     session.flush()
     if details.kind == IntakeKind.PURCHASE and details.cost_dong:
@@ -398,6 +399,14 @@ def _place(
     )[:400]
     session.add(item)
     session.flush()
+
+
+def _new_ref(session: Session, model, sequence: str, make) -> str:
+    """The next ref of ``sequence`` that no ``model`` row has (as :func:`_new_code`)."""
+    while True:
+        ref = make(next_in_sequence(session, sequence))
+        if not session.scalar(select(model.id).where(model.ref == ref)):
+            return ref
 
 
 def _new_code(session: Session) -> str:
@@ -816,11 +825,28 @@ def _decode_photo(data: bytes) -> bytes:
         # A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size when that is still
         # large enough: a fraction of the work and the memory.
         image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+        _load_whole(image)  # a file cut short is refused, not kept half black
         image = ImageOps.exif_transpose(image).convert("RGB")
         image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
         buffer = BytesIO()
         image.save(buffer, "JPEG", quality=80, optimize=True)
     return buffer.getvalue()
+
+
+def _load_whole(image) -> None:
+    """Decode all of ``image``, or raise OSError if its file is cut short.
+
+    WeasyPrint switches Pillow's ``LOAD_TRUNCATED_IMAGES`` on for the whole process once a
+    PDF has been made, and a cut-off upload would then be kept as a black (or half) picture.
+    """
+    from PIL import ImageFile
+
+    allowed = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = allowed
 
 
 @dataclass(frozen=True)

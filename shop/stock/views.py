@@ -259,7 +259,7 @@ def search_stock():
         if exact:
             return redirect(url_for("stock.show_item", code=exact))
     page = stock_service.search_items(
-        db.session, query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE
+        db.session, query, page=int_arg(request.args.get("page")) or 1, per_page=PER_PAGE
     )
     today, policy = today_policy()
     return render_template(
@@ -298,7 +298,7 @@ def clearance():
     today, policy = today_policy()
     query = stock_service.clearance_query(today, policy)
     page = stock_service.search_items(
-        db.session, query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE
+        db.session, query, page=int_arg(request.args.get("page")) or 1, per_page=PER_PAGE
     )
     return render_template(
         "stock/clearance.html",

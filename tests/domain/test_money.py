@@ -61,6 +61,18 @@ def test_parse_accepts_what_people_type(text, expected):
         ("9999999999999999999", "too_large"),
         (-1, "negative"),
         ("₫", "invalid"),
+        # Past Python's 4,300-digit limit of int(): refused by length, long before int().
+        ("1tr" + "5" * 5000, "too_large"),
+        ("1k" + "0" * 4301, "too_large"),
+        ("1" * 5000, "too_large"),
+        ("1," + "5" * 5000 + "k", "too_large"),
+        ("-" + "1" * 5000, "too_large"),
+        # Digits other than 0-9 are not what the number pad types: not an amount.
+        ("٤٥k", "invalid"),
+        ("𝟒𝟓k", "invalid"),
+        ("４５０００", "invalid"),
+        ("4٥.000", "invalid"),
+        ("1tr٥", "invalid"),
     ],
 )
 def test_parse_refuses_with_a_reason(text, code):
@@ -105,7 +117,17 @@ def test_thousands_with_k(thousands):
     assert parse_dong(f"{thousands}k") == thousands * 1000
 
 
-@given(st.text(max_size=30))
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.builds(
+            lambda head, unit, digits: f"{head}{unit}{'7' * digits}",
+            st.integers(min_value=1, max_value=999),
+            st.sampled_from(["k", "tr", ""]),
+            st.integers(min_value=4290, max_value=4400),
+        ),
+    )
+)
 def test_parse_never_fails_with_anything_but_money_error(text):
     try:
         value = parse_dong(text)

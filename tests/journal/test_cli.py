@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -104,6 +105,7 @@ def test_a_journal_with_problems_prints_each_and_writes_nothing(cli, app, tmp_pa
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines == [
+        "checking the journal…",
         '/members/0/joined_on: "2026-02-30" is not a real date like 2026-11-01.',
         "/intakes/1/items/0/code: Code A is used twice (the other is at /intakes/0/items/0).",
         "/sales/0/lines/1/code: There is no item or lot with code B.",
@@ -135,3 +137,73 @@ def test_import_into_a_shop_with_a_history_is_refused(cli, app, imported, tmp_pa
     assert result.exit_code == 1
     assert "only be imported into an empty shop" in result.stderr
     assert count_members(app) == 4
+
+
+def test_import_shows_its_progress_on_standard_error(cli, app, tmp_path):
+    source = tmp_path / "journal.json"
+    source.write_text(json.dumps(full_example(), ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "checking the journal…"
+    # Not a terminal: a line at each tenth of the way, from nothing to all of it.
+    assert lines[1] == "[------------------------] 0/45 entries written (0%)"
+    assert all("/45 entries written (" in line for line in lines[1:])
+    assert lines[2].endswith(" left") and "about " in lines[2]
+    assert lines[-1].startswith("[########################] 45/45 entries written (100%) in ")
+    assert 10 <= len(lines) <= 12
+    assert "entries" not in result.stdout
+
+
+@pytest.mark.parametrize(("depth", "where"), [(25, "/shop"), (100_000, "/")])
+def test_a_journal_nested_too_deep_is_refused_where_it_is(cli, app, tmp_path, depth, where):
+    journal = json.dumps(full_example(), ensure_ascii=False)
+    deep = "[" * depth + "1" + "]" * depth
+    source = tmp_path / "deep.json"
+    source.write_text(journal.replace('"name": "NEW ME', f'"deep": {deep}, "name": "NEW ME', 1))
+
+    result = cli.invoke(args=["journal", "import", str(source)])
+
+    assert result.exit_code == 1
+    problem = [line for line in result.stderr.splitlines() if line.startswith("/")]
+    assert len(problem) == 1 and problem[0].startswith(f"{where}: "), result.stderr
+    assert "nest" in problem[0] and "Traceback" not in result.output
+    assert count_members(app) == 0
+
+
+class Clock:
+    """The moments the progress bar reads, one per call."""
+
+    def __init__(self, *moments):
+        self.moments = list(moments)
+
+    def __call__(self):
+        return self.moments.pop(0)
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_bar_on_a_terminal_redraws_one_line_with_the_time_left():
+    from shop.journal.cli import ProgressBar
+
+    screen = Terminal()
+    bar = ProgressBar(screen, clock=Clock(100.0, 130.0, 130.1, 190.0, 4000.0))
+    bar(0, 1000)
+    bar(100, 1000)  # 30 s for 100: 900 more take 270 s
+    bar(101, 1000)  # too soon to draw again
+    bar(200, 1000)  # 90 s for 200: 800 more take 360 s
+    bar(1000, 1000)
+    bar.stop()
+
+    drawn = screen.getvalue().split("\r")[1:]
+    assert [line.removesuffix("\x1b[K") for line in drawn] == [
+        "[------------------------] 0/1,000 entries written (0%)",
+        "[##----------------------] 100/1,000 entries written (10%), about 4 min 30 s left",
+        "[#####-------------------] 200/1,000 entries written (20%), about 6 min 00 s left",
+        "[########################] 1,000/1,000 entries written (100%) in 1 h 05 min\x1b[K\n",
+    ]
