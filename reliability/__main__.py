@@ -311,6 +311,11 @@ def render(results: dict, backup, kinds: list[str]) -> str:
         ),
     )
     row(
+        "… reopened with no link after a reload or a kill, the page did not come from the "
+        "device (then opened with the link)",
+        lambda r: r["offline"].no_page_offline,
+    )
+    row(
         "… left in the outbox at the end / seconds to send them after the link was back",
         lambda r: f"{r['offline'].left_in_outbox} / {r['offline'].seconds_to_empty}",
     )
@@ -377,7 +382,11 @@ def failed(results: dict, backup) -> bool:
             return True
         offline = scenarios.get("offline")
         if offline is not None and (
-            offline.lost or offline.doubled or offline.strangers or offline.left_in_outbox
+            offline.lost
+            or offline.doubled
+            or offline.strangers
+            or offline.left_in_outbox
+            or offline.no_page_offline
         ):
             return True
         if hostile.server_errors or hostile.unescaped or access.succeeded or access.problems:

@@ -50,6 +50,7 @@ class OfflineFigures:
     kills_before_pay: int = 0
     kills_after_pay: int = 0
     signed_in_again: int = 0  # after a kill the browser had lost its session
+    no_page_offline: int = 0  # reopened with no link, the page did not come from the device
     in_database: int = 0
     lost: int = 0  # shown done, not (wholly) in the database
     doubled: int = 0  # an item in two sales, or a sale recorded twice
@@ -129,6 +130,11 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
             tablet = Tablet(pw, workdir / "profile", base, shop.phones[1], pin_of(1))
             tablet.start()
             _sign_in_and_open_shift(tablet.page, base, shop.phones[1], pin_of(1))
+            # As the README asks: the counter opened once with the link up, its service
+            # worker installed (with the page and its files kept), before the shop opens.
+            tablet.page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+            tablet.open_counter()
+            tablet.page.wait_for_function("() => !!navigator.serviceWorker.controller")
             offline = False
             for _ in range(sales):
                 figures.sales_tried += 1
@@ -150,10 +156,10 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
                     tablet.kill()
                     tablet.start()
                     tablet.context.set_offline(offline)
-                    _reopen(tablet, offline)
+                    offline = _reopen(tablet, offline, figures)
                 elif roll < 0.10:
                     figures.reloads += 1
-                    _reopen(tablet, offline)
+                    offline = _reopen(tablet, offline, figures)
                 # the cart came back from the device's storage, if it was lost, scan again
                 for code in items:
                     if tablet.page.locator(f'[data-code="{code}"]').count() == 0:
@@ -166,7 +172,7 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
                     tablet.kill()
                     tablet.start()
                     tablet.context.set_offline(offline)
-                    _reopen(tablet, offline)
+                    offline = _reopen(tablet, offline, figures)
                     if tablet.page.locator("[data-code]").count():
                         # The cart is still there: the sale had not been kept. Pay it now.
                         tablet.page.get_by_test_id("pay").click()
@@ -204,14 +210,49 @@ def _sign_in_and_open_shift(page, base: str, phone: str, pin: str) -> None:
     page.wait_for_selector("#code")
 
 
-def _reopen(tablet: Tablet, offline: bool) -> None:
-    """Reload the counter page, from the service worker's copy when there is no link."""
+def _reopen(tablet: Tablet, offline: bool, figures: OfflineFigures | None = None) -> bool:
+    """Reload the counter page, from the service worker's copy when there is no link.
+
+    When the page does not come from the device with no link, that is counted (and said in
+    the problems), the link is restored and the page opened from the shop; returns whether
+    the link is still cut.
+    """
+    if figures is not None:
+        try:
+            _reopen(tablet, offline)
+        except RuntimeError as error:
+            figures.no_page_offline += 1
+            figures.problem(str(error).splitlines()[0][:300])
+            tablet.context.set_offline(False)
+            tablet.open_counter()
+            return False
+        return offline
     try:
         tablet.open_counter()
-    except Exception:  # noqa: BLE001 - with no link, the page comes from the worker's copy
+    except Exception as error:  # noqa: BLE001 - with no link, from the worker's copy
         if not offline:
             raise
-        tablet.page.wait_for_selector("#code", timeout=30_000)
+        try:
+            tablet.page.wait_for_selector("#code", timeout=30_000)
+        except Exception:  # noqa: BLE001 - said in the figures, with what the page showed
+            shot = tablet.profile.parent / f"no-page-{time.monotonic():.0f}.png"
+            with contextlib.suppress(Exception):
+                tablet.page.screenshot(path=str(shot))
+            kept = "?"
+            with contextlib.suppress(Exception):
+                tablet.context.set_offline(False)
+                tablet.page.goto(f"{tablet.base}/healthz")
+                kept = tablet.page.evaluate(
+                    "async () => { const out = {}; for (const k of await caches.keys()) {"
+                    " out[k] = (await (await caches.open(k)).keys()).map(r => r.url)"
+                    ".filter(u => !u.includes('/static/')); }"
+                    " const regs = await navigator.serviceWorker.getRegistrations();"
+                    " out.registrations = regs.map(r => [r.scope, !!r.active]); return out; }"
+                )
+            raise RuntimeError(
+                f"the counter did not open with no link ({tablet.page.url}): {error}; "
+                f"kept: {kept}; see {shot}"
+            ) from None
     tablet.page.wait_for_function(
         "() => { const s = document.querySelector('[data-testid=link-state]');"
         " return s && s.dataset.state !== 'connecting'; }",
