@@ -101,9 +101,7 @@ def test_the_journal_numbers_things_as_the_shop_does(imported):
 def numberings() -> dict[str, int]:
     """The counters that hand out numbers and codes (not the rail's change cursor, which
     counts changes to items rather than naming anything)."""
-    return {
-        s.name: s.value for s in db.session.scalars(select(Sequence)) if s.name != "rail"
-    }
+    return {s.name: s.value for s in db.session.scalars(select(Sequence)) if s.name != "rail"}
 
 
 def test_every_numbering_carries_on_from_the_journal(app, imported):
