@@ -181,6 +181,8 @@ def document(title: str, version: str) -> dict:
                 {"name": name, "in": "query", "required": False, "schema": schema}
                 for name, schema in op.query
             )
+            # A query the shop cannot read (a NUL in it, say) is refused before the view.
+            responses.setdefault("400", error_response("The query cannot be read"))
         if op.form is not None:
             form = op.form(formdata=None, meta={"csrf": False})
             schema = form_schema(form, partial=op.partial)
