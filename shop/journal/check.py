@@ -12,7 +12,7 @@ reported, and is skipped here rather than reported again in other words.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,6 +26,7 @@ from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_
 from shop.domain.text import MAX_JSON_DEPTH, TooDeep, check_depth
 from shop.journal.policies import policy_of
 from shop.journal.problems import Problem, child, pointer
+from shop.journal.reader import Section, is_list
 from shop.journal.schema import schema_problems
 from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
@@ -181,6 +182,7 @@ class _Checker:
     paid: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     carried: sharing.MonthFigures | None = None
     first_active: str | None = None
+    tick: Callable[[], None] | None = None  # after each event replayed
 
     def report(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -726,7 +728,9 @@ class _Checker:
                     child(pay_path, "tendered_dong"),
                     f"No cash is paid, so no cash ({tendered} đồng) is handed over.",
                 )
-        if not isinstance(payments, list) or len(entries(entry, "payments")) != len(payments):
+        if not isinstance(payments, list) or sum(1 for _ in entries(entry, "payments")) != len(
+            payments
+        ):
             paid = None
         if total is not None and paid is not None and paid != total:
             self.report(
@@ -793,10 +797,15 @@ class _Checker:
             Step.MONTH_CLOSES: self.replay_close,
             Step.PAYOUT: self.replay_payout,
         }
-        for event in timeline(self.data):
+        events = timeline(self.data)
+        if isinstance(self.tick, _Ticker):
+            self.tick.expect(len(events))
+        for event in events:
             handler = handlers.get(event.step)
             if handler is not None:
                 handler(event)
+            if self.tick is not None:
+                self.tick()
 
     def replay_stock_event(self, event: Event) -> None:
         """A price change or a disposal: after the item came in, while it is in stock."""
@@ -970,7 +979,7 @@ class _Checker:
         """Each closed month named once, and a month the shop can keep (2000 to 2100)."""
         seen: dict[str, str] = {}
         months = self.data.get("closed_months")
-        for index, month in enumerate(months if isinstance(months, list) else []):
+        for index, month in enumerate(months if is_list(months) else []):
             if not isinstance(month, str) or _month_bounds(month) is None:
                 continue  # the schema's to report
             path = pointer("closed_months", index)
@@ -1208,7 +1217,39 @@ class _Checker:
             )
 
 
-def check_journal(data: object, *, country_code: str = "84") -> list[Problem]:
+#: ``progress(done, total)``: how far a check has got.
+Progress = Callable[[int, int], None]
+
+
+class _Ticker:
+    """Counts a check's steps for ``progress(done, total)``: an entry of a list checked
+    against the schema, an event replayed. How many events there are is known once the
+    timeline is made; until then there are taken to be as many as entries."""
+
+    def __init__(self, progress: Progress | None, entries: int, *, schema: bool):
+        self.progress = progress
+        self.done = 0
+        self.total = entries * (2 if schema else 1)
+        if progress is not None:
+            progress(0, self.total)
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+    def expect(self, steps: int) -> None:
+        """``steps`` more steps are left (the events, once they are known)."""
+        self.total = self.done + steps
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+def check_journal(
+    data: object, *, country_code: str = "84", progress: Progress | None = None
+) -> list[Problem]:
     """Every problem in the journal ``data`` (parsed JSON), or ``[]`` if it is sound.
 
     First the schema, with every error at its own path; then the file against itself:
@@ -1243,30 +1284,45 @@ def check_journal(data: object, *, country_code: str = "84") -> list[Problem]:
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.
+
+    ``data`` may be a journal read from a file by :func:`shop.journal.reader.read_journal`
+    (its lists are then read back entry by entry); ``progress(done, total)``, if given, is
+    called as the entries are checked against the schema (for such a journal) and as the
+    history is replayed.
     """
     try:
         check_depth(data)
     except TooDeep as error:
         where = pointer(error.key) if error.key is not None else ""
         return [Problem(where, f"This nests lists and objects deeper than {MAX_JSON_DEPTH}.")]
-    problems = schema_problems(data)
+    stored = isinstance(data, dict) and any(isinstance(v, Section) for v in data.values())
+    lists = sum(len(v) for v in data.values() if is_list(v)) if isinstance(data, dict) else 0
+    ticker = _Ticker(progress, lists, schema=stored)
+    problems = schema_problems(data, tick=ticker if stored else None)
     if isinstance(data, dict):
-        problems += _Checker(data, country_code, schema_sound=not problems).run()
+        problems += _Checker(data, country_code, schema_sound=not problems, tick=ticker).run()
+    ticker.finish()
     return problems
 
 
 # ---------------------------------------------------------------- reading values defensively
 
 
-def entries(container: object, key: str, path: str = "") -> list[tuple[str, dict]]:
-    """``(path, entry)`` for each object in the list ``container[key]``; others are skipped."""
-    if not isinstance(container, dict) or not isinstance(container.get(key), list):
+def entries(container: object, key: str, path: str = "") -> Iterable[tuple[str, dict]]:
+    """``(path, entry)`` for each object in the list ``container[key]``; others are skipped.
+
+    A list; for a :class:`~shop.journal.reader.Section` of a journal file, the entries one
+    at a time as they are read back.
+    """
+    values = container.get(key) if isinstance(container, dict) else None
+    if not is_list(values):
         return []
-    return [
+    found = (
         (child(path, key, index) if path else pointer(key, index), entry)
-        for index, entry in enumerate(container[key])
+        for index, entry in enumerate(values)
         if isinstance(entry, dict)
-    ]
+    )
+    return found if isinstance(values, Section) else list(found)
 
 
 def _month_bounds(month: str) -> tuple[date, date] | None:

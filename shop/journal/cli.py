@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -19,6 +20,7 @@ from shop.extensions import db
 from shop.journal.export import export_journal
 from shop.journal.importer import import_journal
 from shop.journal.problems import JournalError, JournalInvalid
+from shop.journal.reader import NotJSON, copy_to_file, read_journal
 
 journal_cli = AppGroup("journal", help="Export and import the shop's whole history as JSON.")
 
@@ -49,49 +51,91 @@ def export_command(file: str) -> None:
 
 
 @journal_cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_command(file) -> None:
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def import_command(file: str) -> None:
     """Read the journal in FILE into this empty shop ("-" for standard input).
 
     Either all of it is imported, or nothing: on any problem each is printed as
-    "path: message" and the command exits with status 1. While it writes, a progress bar
-    on standard error counts the entries done and says about how long is left.
+    "path: message" and the command exits with status 1. The file is read entry by entry
+    (its lists kept in a temporary file beside the system's others, about the journal's
+    size), never whole; progress bars on standard error show it being read, checked and
+    written, each with about how long is left.
     """
+    copied = read_journal_copy(file)
     try:
-        data = json.load(file)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        _import(copied or Path(file))
+    finally:
+        if copied is not None:
+            copied.unlink(missing_ok=True)
+
+
+def read_journal_copy(file: str) -> Path | None:
+    """Standard input copied to a temporary file (it is read more than once), or None."""
+    if file != "-":
+        if not os.path.isfile(file):
+            raise click.BadParameter(f"{file!r} is not a file.", param_hint="FILE")
+        return None
+    return copy_to_file(sys.stdin.buffer)
+
+
+def _import(path: Path) -> None:
+    big = path.stat().st_size >= 10 << 20
+    unit, shift = ("MB", 20) if big else ("kB", 10)
+    bar = ProgressBar(sys.stderr, what=f"{unit} read (once for the keys, once for each list)")
+    try:
+        journal = read_journal(
+            path, progress=lambda done, total: bar(done >> shift, total >> shift)
+        )
+    except NotJSON as error:
+        bar.stop()
         click.echo(f"/: the file is not JSON: {error}", err=True)
         raise click.exceptions.Exit(1) from None
-    except RecursionError:  # nested thousands deep: the parser's own stack ran out
-        click.echo("/: the file nests lists and objects too deep to be a journal.", err=True)
-        raise click.exceptions.Exit(1) from None
-    click.echo("checking the journal…", err=True)
-    bar = ProgressBar(sys.stderr)
-    try:
-        summary = import_journal(db.session, data, app_config=current_app.config, progress=bar)
-        db.session.commit()
     except JournalInvalid as error:
-        db.session.rollback()
         bar.stop()
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(error.problems)} problem(s); nothing was imported.", err=True)
-        raise click.exceptions.Exit(1) from None
-    except JournalError as error:
-        db.session.rollback()
-        bar.stop()
-        raise click.ClickException(str(error)) from None
-    except DBAPIError as error:
-        if unwritable_reason(error) is None:
-            raise
-        db.session.rollback()
-        bar.stop()
-        raise click.ClickException(
-            "the disk is full (or the database cannot be written): nothing was imported."
-        ) from None
+        _refused(error)
     bar.stop()
+    with journal:
+        checked = ProgressBar(sys.stderr, what="entries checked")
+        written = ProgressBar(sys.stderr, what="entries written")
+        try:
+            summary = import_journal(
+                db.session,
+                journal,
+                app_config=current_app.config,
+                progress=written,
+                checking=checked,
+            )
+            db.session.commit()
+        except JournalInvalid as error:
+            db.session.rollback()
+            checked.stop()
+            written.stop()
+            _refused(error)
+        except JournalError as error:
+            db.session.rollback()
+            checked.stop()
+            written.stop()
+            raise click.ClickException(str(error)) from None
+        except DBAPIError as error:
+            if unwritable_reason(error) is None:
+                raise
+            db.session.rollback()
+            checked.stop()
+            written.stop()
+            raise click.ClickException(
+                "the disk is full (or the database cannot be written): nothing was imported."
+            ) from None
+        checked.stop()
+        written.stop()
     click.echo(f"imported: {summary}")
     click.echo("No member has a PIN yet: set each with `flask members set-pin NUMBER`.")
+
+
+def _refused(error: JournalInvalid) -> NoReturn:
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(error.problems)} problem(s); nothing was imported.", err=True)
+    raise click.exceptions.Exit(1)
 
 
 class ProgressBar:
@@ -104,8 +148,9 @@ class ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, stream, *, clock=time.monotonic):
+    def __init__(self, stream, *, what: str = "entries written", clock=time.monotonic):
         self.stream = stream
+        self.what = what
         self.clock = clock
         self.terminal = stream.isatty()
         self.started: float | None = None
@@ -135,7 +180,7 @@ class ProgressBar:
         share = done / total if total else 1.0
         filled = round(self.WIDTH * share)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        written = f"[{bar}] {done:,}/{total:,} entries written ({share:.0%})"
+        written = f"[{bar}] {done:,}/{total:,} {self.what} ({share:.0%})"
         if done >= total:
             return f"{written} in {_duration(now - (self.started or now))}"
         if done == 0:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shop.journal.check import check_journal
 from shop.journal.policies import policy_of
 from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, pointer
+from shop.journal.reader import is_list
 from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 from shop.models import (
@@ -90,6 +91,7 @@ def import_journal(
     app_config: Mapping[str, Any],
     keep_members: bool = False,
     progress: Progress | None = None,
+    checking: Progress | None = None,
 ) -> ImportSummary:
     """Write the history in journal ``data`` into this empty shop; flush, never commit.
 
@@ -137,10 +139,14 @@ def import_journal(
     and imports through the API, say): each must be in the journal under her number and
     name; she keeps her PIN and takes the journal's details.
 
-    ``progress``, if given, is called as ``progress(done, total)`` while the history is
-    written: ``total`` entries (policies, members, donors, intakes, items, lots, expenses
-    and the replay's events), ``done`` of them written so far. The session is flushed and
-    emptied every :data:`BATCH` entries, so a long history does not pile up in memory.
+    ``data`` is parsed JSON, or a journal read from a file by
+    :func:`shop.journal.reader.read_journal`, whose lists are read back entry by entry and
+    never held whole. ``checking(done, total)``, if given, follows the check (see
+    :func:`check_journal`); ``progress``, if given, is called as ``progress(done, total)``
+    while the history is written: ``total`` entries (policies, members, donors, intakes,
+    items, lots, expenses and the replay's events), ``done`` of them written so far. The
+    session is flushed and emptied every :data:`BATCH` entries, so a long history does not
+    pile up in memory.
     """
     if keep_members:
         problems = _member_mismatches(session, data)
@@ -153,7 +159,7 @@ def import_journal(
         )
     shop_timezone = app_config["SHOP_TIMEZONE"]
     country_code = app_config["SHOP_COUNTRY_CODE"]
-    problems = check_journal(data, country_code=country_code)
+    problems = check_journal(data, country_code=country_code, progress=checking)
     problems += _timezone_problems(data, shop_timezone)
     if problems:
         raise JournalInvalid(problems)
@@ -172,7 +178,7 @@ def _member_mismatches(session: Session, data: object) -> list[Problem]:
     entries = data.get("members") if isinstance(data, dict) else None
     named = {
         entry.get("number"): str(entry.get("name", "")).casefold().strip()
-        for entry in (entries if isinstance(entries, list) else [])
+        for entry in (entries if is_list(entries) else [])
         if isinstance(entry, dict)
     }
     return [
@@ -292,11 +298,7 @@ class _Writer:
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
-        # Each event is let go of once written: the list does not hold the whole history to
-        # the end (the journal itself may still, as its caller's).
-        events.reverse()
-        while events:
-            event = events.pop()
+        for event in events:
             writers[event.step](event)
             self.advance()
         numbering.carry_on(self.session)
@@ -625,11 +627,16 @@ def _size(intake: dict[str, Any]) -> int:
     return 1 + len(intake.get("items", [])) + len(intake.get("lots", []))
 
 
-def _sorted(data: dict[str, Any], section: str, key) -> list[tuple[str, dict[str, Any]]]:
-    """``(path, entry)`` of a section ordered by ``key`` (ties in the file's order)."""
-    indexed = list(enumerate(data.get(section, [])))
-    indexed.sort(key=lambda pair: key(pair[1]))
-    return [(pointer(section, index), entry) for index, entry in indexed]
+def _sorted(data: dict[str, Any], section: str, key) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(path, entry)`` of a section ordered by ``key`` (ties in the file's order).
+
+    Only the keys are held to sort them; each entry is fetched again as its turn comes
+    (from the store, for a journal read from a file).
+    """
+    entries = data.get(section, [])
+    keys = [key(entry) for entry in entries]
+    for index in sorted(range(len(keys)), key=keys.__getitem__):
+        yield pointer(section, index), entries[index]
 
 
 @contextmanager

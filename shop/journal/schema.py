@@ -8,6 +8,7 @@ which optional format libraries happen to be installed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -82,6 +83,12 @@ def _validator() -> Validator:
     return _JournalValidator(_inlined(schema, schema["$defs"]), format_checker=_FORMATS)
 
 
+@cache
+def _entry_validator(section: str) -> Validator:
+    """The validator of one entry of the journal's list ``section``."""
+    return _validator().evolve(schema=_validator().schema["properties"][section]["items"])
+
+
 def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
     """``node`` with every ``{"$ref": "#/$defs/name"}`` replaced by that definition.
 
@@ -106,16 +113,37 @@ def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
     }
 
 
-def schema_problems(data: object) -> list[Problem]:
+def schema_problems(data: object, *, tick: Callable[[], None] | None = None) -> list[Problem]:
     """Every place where ``data`` breaks the schema, one problem each, in the schema's order.
+
+    For a journal read from a file (:func:`shop.journal.reader.read_journal`) each entry of
+    its lists is checked as it is read back, and ``tick()`` is called after each.
 
     A missing required field and an unknown field are reported at the field's own path
     (``/members/0/name``), not at the object that lacks or has it. Where a value fails both
     its pattern and its format (``"26-11-01"``), only the format is reported.
     """
+    from shop.journal.reader import Section  # the reader needs this module's schema
+
     found: list[_Found] = []
-    for error in _validator().iter_errors(data):
-        found.extend(_found_in(error))
+    if isinstance(data, dict) and any(isinstance(v, Section) for v in data.values()):
+        # A journal read from a file: its lists are checked entry by entry as they are
+        # read back, each against its list's schema, in the schema's order.
+        skeleton = {key: [] if isinstance(v, Section) else v for key, v in data.items()}
+        for error in _validator().iter_errors(skeleton):
+            found.extend(_found_in(error))
+        for key in journal_schema()["properties"]:
+            section = data.get(key)
+            if isinstance(section, Section):
+                validator = _entry_validator(key)
+                for index, entry in enumerate(section):
+                    for error in validator.iter_errors(entry):
+                        found.extend(_found_in(error, (key, index)))
+                    if tick is not None:
+                        tick()
+    else:
+        for error in _validator().iter_errors(data):
+            found.extend(_found_in(error))
     formatted = {f.path for f in found if f.is_format}
     problems: dict[tuple[str, str], Problem] = {}
     for f in found:
@@ -132,8 +160,10 @@ class _Found:
     is_format: bool = False
 
 
-def _found_in(error: ValidationError) -> list[_Found]:
-    path = pointer(*error.absolute_path)
+def _found_in(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[_Found]:
+    """What ``error`` found, at its path (under ``prefix``, the place of the entry that was
+    checked on its own)."""
+    path = pointer(*prefix, *error.absolute_path)
     instance = error.instance
     if error.validator == "required":
         missing = [name for name in error.validator_value if name not in instance]
@@ -151,7 +181,7 @@ def _found_in(error: ValidationError) -> list[_Found]:
             found
             for sub in error.context
             if not (sub.validator == "type" and sub.validator_value == "null")
-            for found in _found_in(sub)
+            for found in _found_in(sub, prefix)
         ]
         if inner:
             best = next((f for f in inner if f.is_format), inner[0])

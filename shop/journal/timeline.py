@@ -16,6 +16,8 @@ that is later.
 from __future__ import annotations
 
 import enum
+import heapq
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from shop.domain.sharing import month_bounds
 from shop.journal.problems import pointer
+from shop.journal.reader import Section, is_list
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 
 
@@ -75,42 +78,90 @@ _SOURCES: tuple[tuple[Step, str, tuple[str, ...]], ...] = (
 )
 
 
-def timeline(data: dict[str, Any]) -> list[Event]:
+class Timeline:
+    """The dated events of a journal in order (see :func:`timeline`): its length, and the
+    events each time it is gone through.
+
+    For a journal read from a file (:func:`shop.journal.reader.read_journal`) the events
+    are sorted in the file's store, and each comes with its entry as it is read back: the
+    history is never held whole.
+    """
+
+    def __init__(self, data: dict[str, Any]):
+        tz = _zone_of(data)
+        closes = month_closes(data, tz)
+        # The few events of the months (closes and payouts), in memory.
+        self.months: list[Event] = []
+        ranks = sorted(closes)
+        for index, month in enumerate(_list(data, "closed_months")):
+            if isinstance(month, str) and month in closes:
+                path = pointer("closed_months", index)
+                rank = ranks.index(month)
+                self.months.append(
+                    Event(closes[month], Step.MONTH_CLOSES, rank, path, {"month": month})
+                )
+        for index, entry in enumerate(_list(data, "payouts")):
+            at = _payout_moment(entry, closes, tz)
+            if at is not None:
+                self.months.append(Event(at, Step.PAYOUT, index, pointer("payouts", index), entry))
+        self.months.sort(key=_order)
+        self.store = next(
+            (data[s].store for _step, s, _keys in _SOURCES if isinstance(data.get(s), Section)),
+            None,
+        )
+        self.events: list[Event] = []
+        self.stored = 0
+        if self.store is None:
+            for step, section, keys in _SOURCES:
+                for index, entry in enumerate(_list(data, section)):
+                    at = _moment(entry, keys)
+                    if at is not None:
+                        self.events.append(Event(at, step, index, pointer(section, index), entry))
+            self.events.sort(key=_order)
+        else:
+            self.stored = self.store.set_order(
+                (at, step, index, section)
+                for step, section, keys in _SOURCES
+                for index, entry in enumerate(_list(data, section))
+                if (at := _moment(entry, keys)) is not None
+            )
+
+    def __len__(self) -> int:
+        return len(self.events) + self.stored + len(self.months)
+
+    def __iter__(self) -> Iterator[Event]:
+        if self.store is None:
+            return heapq.merge(self.events, self.months, key=_order)
+        return heapq.merge(self._read_back(), self.months, key=_order)
+
+    def _read_back(self) -> Iterator[Event]:
+        keys_of = {step: keys for step, _section, keys in _SOURCES}
+        assert self.store is not None
+        for step, index, section, entry in self.store.in_order():
+            at = _moment(entry, keys_of[Step(step)])
+            assert at is not None  # it had one when it was put in order
+            yield Event(at, Step(step), index, pointer(section, index), entry)
+
+
+def timeline(data: dict[str, Any]) -> Timeline:
     """Every dated event of journal ``data``: by time, then :class:`Step`, then file order
     (closes of the same moment by month).
 
     Reads defensively: an entry that is not an object, or whose time is missing or not a
     time (the schema reports those), is left out.
     """
-    events = []
-    for step, section, keys in _SOURCES:
-        entries = data.get(section)
-        if not isinstance(entries, list):
-            continue
-        for index, entry in enumerate(entries):
-            at = _moment(entry, keys)
-            if at is not None:
-                events.append(Event(at, step, index, pointer(section, index), entry))
-    tz = _zone_of(data)
-    closes = month_closes(data, tz)
-    for index, month in enumerate(_list(data, "closed_months")):
-        if isinstance(month, str) and month in closes:
-            rank = sorted(closes).index(month)
-            path = pointer("closed_months", index)
-            events.append(Event(closes[month], Step.MONTH_CLOSES, rank, path, {"month": month}))
-    for index, entry in enumerate(_list(data, "payouts")):
-        at = _payout_moment(entry, closes, tz)
-        if at is not None:
-            events.append(Event(at, Step.PAYOUT, index, pointer("payouts", index), entry))
-    events.sort(key=lambda event: (event.at, event.step, event.index))
-    return events
+    return Timeline(data)
+
+
+def _order(event: Event) -> tuple[datetime, Step, int]:
+    return (event.at, event.step, event.index)
 
 
 def month_closes(data: dict[str, Any], tz: ZoneInfo) -> dict[str, datetime]:
     """When each month in ``closed_months`` closes on import: as its next month begins, or
     when the last shift that opened before then closes, if that is later."""
     months = data.get("closed_months")
-    if not isinstance(months, list):
+    if not is_list(months):
         return {}
     ends: list[tuple[datetime, datetime]] = []  # (opened_at, closed_at) of closed shifts
     for entry in _list(data, "shifts"):
@@ -130,10 +181,10 @@ def month_closes(data: dict[str, Any], tz: ZoneInfo) -> dict[str, datetime]:
     return closes
 
 
-def _list(data: dict[str, Any], section: str) -> list:
+def _list(data: dict[str, Any], section: str) -> Sequence:
     """The section's entries, or none where it is not a list (the schema reports that)."""
     entries = data.get(section)
-    return entries if isinstance(entries, list) else []
+    return entries if is_list(entries) else []
 
 
 def _payout_moment(entry: object, closes: dict[str, datetime], tz: ZoneInfo) -> datetime | None:
