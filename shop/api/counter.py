@@ -148,6 +148,13 @@ SALE_BODY = {
                         "description": "offline only: the member who rang it up (default: "
                         "the one sending it)",
                     },
+                    "transfer_confirmed": {
+                        "type": "boolean",
+                        "description": "offline only: the cashier saw the transfer arrive "
+                        "on the customer's phone, as she confirms one with a link; a sale "
+                        "already recorded under this client id and waiting for its "
+                        "transfer is confirmed",
+                    },
                     "discount_dong": {"type": "integer", "minimum": 0},
                     "discount_reason": {"type": "string", "maxLength": 200},
                     "transfer_dong": {"type": "integer", "minimum": 0},
@@ -395,6 +402,9 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
         client_id=client_id if isinstance(client_id, str) else None,
     )
     moment = cashier = None
+    confirmed = payload.get("transfer_confirmed", False)
+    if not isinstance(confirmed, bool):
+        problems["transfer_confirmed"] = [_l("Expected true or false.")]
     if offline:
         moment = _moment(payload.get("at"), problems)
         cashier = payload.get("cashier")
@@ -406,11 +416,11 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
         raise InvalidInput(
             _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
         )
-    return request_, (moment, cashier) if offline else None
+    return request_, (moment, cashier, confirmed is True) if offline else None
 
 
 #: What only a sale rung up with no link may say (and each of its lines' unit_price_dong).
-OFFLINE_ONLY = frozenset({"offline", "at", "cashier"})
+OFFLINE_ONLY = frozenset({"offline", "at", "cashier", "transfer_confirmed"})
 
 
 def _moment(value, problems: dict):
@@ -451,7 +461,7 @@ def create_sale():
             db.session, sale_request, cashier=current_member(), at=clock.now(), tz=_tz()
         )
     else:
-        moment, number = offline
+        moment, number, confirmed = offline
         sender = current_member()
         cashier = sender
         if number is not None and number != sender.number:
@@ -464,7 +474,7 @@ def create_sale():
         now = clock.now()
         sale, new = counter_service.record_offline_sale(
             db.session, sale_request, cashier=cashier, at=moment or now, received_at=now,
-            tz=_tz(), entered_by=sender,
+            tz=_tz(), entered_by=sender, transfer_confirmed=confirmed,
         )  # fmt: skip
     if new:  # the receipt is owed in the sale's transaction and printed after it
         printing_service.after_sale(db.session, sale, by=current_member())

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 
 from shop.auth.access import public
 from shop.counter import bp
+from shop.extensions import db
+from shop.services.transfers import offline_transfer
 
 #: The files the service worker keeps so the counter opens with no link.
 APP_FILES = (
@@ -26,6 +28,8 @@ APP_FILES = (
     "js/counter/pricing.js",
     "js/counter/sale.js",
     "js/counter/store.js",
+    "js/counter/vietqr.js",
+    "vendor/qrcode-generator/qrcode.mjs",
     "icons/app-192.png",
     "icons/app-512.png",
 )
@@ -50,7 +54,24 @@ def page_text() -> dict[str, str]:
         "transfer": _("The transfer cannot be more than the total."),
         "tendered": _("The cash handed over must cover the cash part."),
         "empty": _("The cart is empty: scan or add an item first."),
-        "transfer_offline": _("No link: a transfer cannot be checked now. Take cash."),
+        "transfer_offline": _(
+            "No link, and this device does not have the shop's bank account: take cash."
+        ),
+        "transfer_title": _("Transfer %(amount)s"),
+        "transfer_purpose": _("Message: %(purpose)s"),
+        "transfer_no_link": _(
+            "No link: look at the customer's phone until the money shows as sent to the "
+            "shop's account, then tap “The money has arrived”. The sale is sent later."
+        ),
+        "transfer_no_account": _(
+            "The shop has no bank account set, so there is no code to scan: give the "
+            "customer the account number."
+        ),
+        "transfer_received": _("The money has arrived"),
+        "transfer_back": _("Back to the cart"),
+        "transfer_void": _("The customer did not pay: cancel the sale"),
+        "transfer_void_reason": _("The customer did not make the transfer."),
+        "transfer_void_failed": _("The sale could not be cancelled now: try again."),
         "recorded": _("Sale %(number)s recorded."),
         "queued": _("No link: the sale is kept on this device and sent when the link is back."),
         "receipt": _("Receipt"),
@@ -88,6 +109,7 @@ def page_config(member, *, csrf_token: str) -> dict:
             "sale": url_for("counter.show_sale", number=0).rsplit("/", 1)[0] + "/",
             "worker": url_for("counter.service_worker"),
         },
+        "transfer": offline_transfer(db.session),
         "sale_timeout_ms": 5000,
         "rail_every_ms": 30000,
     }

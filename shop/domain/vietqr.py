@@ -134,10 +134,35 @@ def sale_purpose(sale_number: int, shop_prefix: str = "") -> str:
     """
     if isinstance(sale_number, bool) or not isinstance(sale_number, int) or sale_number < 1:
         raise VietQRError("purpose")
-    tail = f"{_SALE_WORDS} {sale_number}"
-    if len(tail) > MAX_PURPOSE:
+    return _before(len(str(sale_number)), shop_prefix) + str(sale_number)
+
+
+#: Characters of the reference that names a sale rung up with no link (it has no number
+#: yet): the last characters of its client id, upper case, as its receipt shows them.
+REFERENCE_LENGTH = 8
+
+
+def reference_purpose(reference: str, shop_prefix: str = "") -> str:
+    """The purpose for a sale rung up with no link: "NEWME Hoa don 1A2B3C4D", the
+    reference in place of the number it does not have yet (cut as :func:`sale_purpose`
+    cuts). The counter page writes it as :func:`purpose_before` + the reference."""
+    plain = ascii_purpose(reference).replace(" ", "")
+    if not plain:
         raise VietQRError("purpose")
-    room = max(MAX_PURPOSE - len(tail) - 1, 0)  # one space between prefix and tail
+    return purpose_before(len(plain), shop_prefix) + plain
+
+
+def purpose_before(length: int, shop_prefix: str = "") -> str:
+    """What a purpose says before a number or reference of ``length`` characters: the
+    shop's prefix (cut at a word to leave room), "Hoa don" and a space."""
+    return _before(length, shop_prefix)
+
+
+def _before(length: int, shop_prefix: str) -> str:
+    tail = len(_SALE_WORDS) + 1 + length
+    if tail > MAX_PURPOSE:
+        raise VietQRError("purpose")
+    room = max(MAX_PURPOSE - tail - 1, 0)  # one space between prefix and tail
     prefix = ascii_purpose(shop_prefix)
     if len(prefix) > room:
         cut = prefix[:room]
@@ -145,7 +170,7 @@ def sale_purpose(sale_number: int, shop_prefix: str = "") -> str:
         if prefix[len(cut)] != " " and " " in cut:
             cut = cut[: cut.rindex(" ")]
         prefix = cut.rstrip()
-    return f"{prefix} {tail}" if prefix else tail
+    return f"{prefix} {_SALE_WORDS} " if prefix else f"{_SALE_WORDS} "
 
 
 def payload(
@@ -173,18 +198,7 @@ def payload(
             raise VietQRError("amount")
     plain_purpose = ascii_purpose(purpose) if purpose is not None else ""
 
-    beneficiary = _tlv("00", account.bin) + _tlv("01", account.account)
-    merchant = (
-        _tlv("00", NAPAS_GUID)
-        + _tlv("01", beneficiary)
-        + _tlv("02", SERVICE_CARD if card else SERVICE_ACCOUNT)
-    )
-    fields = [
-        _tlv("00", "01"),
-        _tlv("01", "11" if amount_dong is None else "12"),
-        _tlv("38", merchant),
-        _tlv("53", "704"),
-    ]
+    fields = [head(account, dynamic=amount_dong is not None, card=card)]
     if amount_dong is not None:
         fields.append(_tlv("54", str(amount_dong)))
     fields.append(_tlv("58", "VN"))
@@ -192,6 +206,22 @@ def payload(
         fields.append(_tlv("62", _tlv("08", plain_purpose)))
     body = "".join(fields) + "6304"
     return body + _crc_text(body)
+
+
+def head(account: BankAccount, *, dynamic: bool = True, card: bool = False) -> str:
+    """The fields of a payload before the amount (tags 00, 01, 38 and 53): the same for
+    every transfer to ``account``. The counter page, with no link, adds the amount, the
+    country, the purpose and the CRC to it as :func:`payload` does."""
+    beneficiary = _tlv("00", account.bin) + _tlv("01", account.account)
+    merchant = (
+        _tlv("00", NAPAS_GUID)
+        + _tlv("01", beneficiary)
+        + _tlv("02", SERVICE_CARD if card else SERVICE_ACCOUNT)
+    )
+    return (
+        _tlv("00", "01") + _tlv("01", "12" if dynamic else "11") + _tlv("38", merchant)
+        + _tlv("53", "704")
+    )  # fmt: skip
 
 
 def parse(payload: str) -> dict[str, Any]:

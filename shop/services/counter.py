@@ -554,6 +554,7 @@ def record_offline_sale(
     received_at: datetime,
     tz: ZoneInfo,
     entered_by: Member,
+    transfer_confirmed: bool = False,
 ) -> tuple[Sale, bool]:
     """Record a sale the counter rang up with no link to the shop: the customer paid, was
     given her change and left, and the sale arrives now (``received_at``), sent by whoever
@@ -569,9 +570,15 @@ def record_offline_sale(
     ``received_at``); it goes into the cashier's shift that was open then. Everything a
     sale must be otherwise (lines, discounts with reasons, payment covering the total) is
     checked as at the counter.
+
+    ``transfer_confirmed``: the cashier saw its transfer arrive on the customer's phone (as
+    she confirms one at the counter with a link). The same client id recorded before (the
+    first try's answer was lost) and still waiting for its transfer is confirmed then.
     """
     existing = earlier(session, Sale, request.client_id)
     if existing is not None:
+        if transfer_confirmed and existing.awaiting_transfer and existing.void is None:
+            confirm_transfer(session, existing, at=received_at)
         return existing, False
     reviews: list[tuple[ReviewKind, SaleLine | None, dict]] = []
     at = min(at, received_at)
@@ -586,7 +593,7 @@ def record_offline_sale(
         reviews.append((ReviewKind.NO_DRAWER, None, {"cashier": cashier.number}))
     sale, new = record_sale(
         session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
-        require_shift=False, money_taken=True,
+        require_shift=False, money_taken=True, transfer_confirmed=transfer_confirmed,
     )  # fmt: skip
     if not new:
         return sale, False

@@ -37,3 +37,22 @@ def transfer_payload(session: Session, sale) -> tuple[str, str] | None:
     profile = shop_profile(session)
     purpose = vietqr.sale_purpose(sale.number, purpose_prefix(profile.name if profile else ""))
     return vietqr.payload(bank, sale.transfer_dong, purpose), purpose
+
+
+def offline_transfer(session: Session) -> dict | None:
+    """What the counter page needs to make a transfer's VietQR code with no link: the
+    payload's head for the shop's account, the purpose's words before the sale's reference
+    (:data:`~shop.domain.vietqr.REFERENCE_LENGTH` characters of its client id) and the
+    account's holder to show; ``None`` while the shop has no account."""
+    bank = shop_bank(session)
+    if bank is None:
+        return None
+    profile = shop_profile(session)
+    prefix = purpose_prefix(profile.name if profile else "")
+    return {
+        "head": vietqr.head(bank),
+        "purpose_before": vietqr.purpose_before(vietqr.REFERENCE_LENGTH, prefix),
+        "reference_length": vietqr.REFERENCE_LENGTH,
+        "account_name": bank.name,
+        "account": bank.account,
+    }

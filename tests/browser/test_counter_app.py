@@ -350,6 +350,8 @@ def test_discounts_are_checked_as_typed_and_split_payment_shows_the_change(
     assert text(phone.get_by_test_id("change")) == "0 ₫"  # next 50.000 above 50.000 due
     screenshot(phone, "counter-app-split")
     phone.get_by_test_id("pay").click()
+    # The transfer part's code, then "The money has arrived" once she sees it.
+    phone.get_by_test_id("transfer-received").click()
     phone.wait_for_selector('[data-testid="sale-number"]')
     [(_client, total, _lines)] = sales(app)
     assert total == 80_000

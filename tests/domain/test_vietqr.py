@@ -485,3 +485,28 @@ def test_svg_reads_back_exactly(tmp_path):
     with Image.open(tmp_path / "qr.png") as image:
         found = zxingcpp.read_barcodes(image)
     assert [barcode.text for barcode in found] == [FLOOD_RELIEF]
+
+
+def test_a_sale_with_no_number_yet_is_named_by_its_reference():
+    from shop.domain import vietqr
+
+    assert vietqr.reference_purpose("1A2B3C4D", "NEWME") == "NEWME Hoa don 1A2B3C4D"
+    assert vietqr.reference_purpose("1A2B3C4D", "NEW ME Do cu Ha Noi") == "NEW ME Hoa don 1A2B3C4D"
+    assert vietqr.purpose_before(8, "NEWME") + "1A2B3C4D" == vietqr.reference_purpose(
+        "1A2B3C4D", "NEWME"
+    )
+    assert len(vietqr.reference_purpose("X" * 8, "A VERY LONG SHOP NAME INDEED")) <= 25
+    # The number's purpose is cut the same way as before.
+    assert vietqr.sale_purpose(123, "NEWME") == "NEWME Hoa don 123"
+    assert vietqr.sale_purpose(12345678, "NEW ME Do cu") == "NEW ME Hoa don 12345678"
+    with pytest.raises(vietqr.VietQRError):
+        vietqr.reference_purpose(" - ", "NEWME")
+
+
+def test_the_head_is_where_every_payload_to_the_account_begins():
+    from shop.domain import vietqr
+
+    account = vietqr.BankAccount("970415", "0123456789", "NGUYEN THI HONG")
+    whole = vietqr.payload(account, 45000, "NEWME Hoa don 1A2B3C4D")
+    assert whole.startswith(vietqr.head(account) + "540545000")
+    assert vietqr.payload(account).startswith(vietqr.head(account, dynamic=False) + "5802VN")

@@ -159,16 +159,61 @@ def test_a_device_clock_behind_the_shops_dates_the_sale_when_the_shift_opened(ap
         assert sale.at == sale.shift.opened_at
 
 
+def test_a_transfer_seen_arriving_with_no_link_is_recorded_confirmed(app, tokens):
+    body = offline_sale(
+        "offline-0011",
+        {"code": "A", "unit_price_dong": 50000},
+        transfer_dong=50000,
+        transfer_confirmed=True,
+    )
+    answer = tokens[2].post("/api/v1/sales", json=body)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["status"] == "complete" and answer.json["vietqr"] is None
+    unconfirmed = offline_sale(
+        "offline-0012", {"code": "C", "unit_price_dong": 35000}, transfer_dong=35000
+    )
+    assert tokens[2].post("/api/v1/sales", json=unconfirmed).json["status"] == ("awaiting_transfer")
+    with app.app_context():
+        sale = db.session.scalar(select(Sale).where(Sale.client_id == "offline-0011"))
+        assert sale.confirmed_at is not None and sale.transfer_dong == 50000
+
+
+def test_a_sale_whose_answer_was_lost_is_confirmed_by_the_offline_try(app, tokens):
+    # The first try reached the server (the sale waits for its transfer) but its answer
+    # never came back; the page took the transfer with no link and sends it again.
+    first = tokens[2].post(
+        "/api/v1/sales",
+        json={"client_id": "offline-0013", "lines": [{"code": "A"}], "transfer_dong": 50000},
+    )
+    assert first.json["status"] == "awaiting_transfer"
+    again = offline_sale(
+        "offline-0013",
+        {"code": "A", "unit_price_dong": 50000},
+        transfer_dong=50000,
+        transfer_confirmed=True,
+    )
+    answer = tokens[2].post("/api/v1/sales", json=again)
+    assert answer.status_code == 200 and answer.json["status"] == "complete"
+    assert answer.json["number"] == first.json["number"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Sale.id))) == 1
+
+
 def test_offline_fields_are_only_for_offline_sales(tokens):
     body = {
         "client_id": "online-0004",
         "lines": [{"code": "A", "unit_price_dong": 1}],
         "at": "2026-11-20T03:00:00Z",
         "cashier": 2,
+        "transfer_confirmed": True,
     }
     refused = tokens[1].post("/api/v1/sales", json=body)
     assert refused.status_code == 422
-    assert {"at", "cashier", "lines[0].unit_price_dong"} <= set(refused.json["fields"])
+    fields = {"at", "cashier", "lines[0].unit_price_dong", "transfer_confirmed"}
+    assert fields <= set(refused.json["fields"])
+    not_a_bool = offline_sale("offline-0006", {"code": "A"}, transfer_confirmed="yes")
+    answer = tokens[1].post("/api/v1/sales", json=not_a_bool)
+    assert answer.status_code == 422 and "transfer_confirmed" in answer.json["fields"]
     bad = tokens[1].post(
         "/api/v1/sales",
         json=offline_sale("offline-0005", {"code": "A"}, at=None) | {"at": "hôm qua"},

@@ -6,6 +6,7 @@ import { formatDong, parseDong } from "./money.js";
 import { daysInStock, effectivePrice, localToday, markdownStep } from "./pricing.js";
 import { SaleError, payment, totals } from "./sale.js";
 import * as store from "./store.js";
+import { qrSvg, reference, transferPayload } from "./vietqr.js";
 
 const TEXT = JSON.parse(document.getElementById("counter-text").textContent);
 const CONFIG = JSON.parse(document.getElementById("counter-config").textContent);
@@ -403,7 +404,7 @@ async function pay() {
   if (paying) { return; }
   const plan = paymentPlan();
   if (plan.problem) { show("pay-message", plan.problem); beep(false); return; }
-  if (plan.transfer && link === "offline") { show("pay-message", TEXT.transfer_offline); beep(false); return; }
+  if (plan.transfer && link === "offline" && !CONFIG.transfer) { show("pay-message", TEXT.transfer_offline); beep(false); return; }
   paying = true;
   show("cart-message", "");
   const at = new Date().toISOString();
@@ -427,14 +428,23 @@ async function pay() {
   await store.put("outbox", entry); // first on the device, then to the server
   await refreshOutboxCount();
   try {
+    if (plan.transfer && link === "offline") { await offerTransfer(entry, null); return; }
     const answer = await send(body, CONFIG.sale_timeout_ms);
-    if (answer.ok) {
+    if (answer.ok && answer.sale.status === "awaiting_transfer") {
+      await offerTransfer(entry, answer.sale);
+    } else if (answer.ok) {
       await store.remove("outbox", entry.client_id);
       finishSale(entry, answer.sale);
     } else if (answer.refused) {
       await store.remove("outbox", entry.client_id);
       show("cart-message", answer.message);
       beep(false);
+    } else if (plan.transfer && !CONFIG.transfer) {
+      await store.remove("outbox", entry.client_id);
+      show("pay-message", TEXT.transfer_offline);
+      beep(false);
+    } else if (plan.transfer) {
+      await offerTransfer(entry, null);
     } else {
       await queueOffline(entry);
     }
@@ -444,15 +454,109 @@ async function pay() {
   }
 }
 
-// The sale as an offline sale: when and who, and the prices the page charged.
+// The sale as an offline sale: when and who, the prices the page charged, and whether the
+// cashier saw its transfer arrive.
 function offlineBody(entry) {
-  return {
+  const body = {
     ...entry.body,
     offline: true,
     at: entry.at,
     cashier: entry.cashier,
     lines: entry.body.lines.map((line, i) => ({ ...line, unit_price_dong: entry.unit_prices[i] })),
   };
+  if (entry.transfer_confirmed) { body.transfer_confirmed = true; }
+  return body;
+}
+
+// ------------------------------------------------------------------ a transfer
+
+// The transfer's code and "Money received", as at the counter with a link. With the sale
+// recorded (``sale``), the server's code for it; with no link, the code made in the page
+// for the sale's reference. Nothing is sent as paid until she taps "Money received"; the
+// cart stays as it is until then.
+async function offerTransfer(entry, sale) {
+  entry.state = "awaiting";
+  if (sale) { entry.number = sale.number; }
+  await store.put("outbox", entry);
+  const amount = entry.receipt.transfer;
+  let payload = sale ? sale.vietqr : null;
+  let purpose = "";
+  if (!sale && CONFIG.transfer) {
+    ({ payload, purpose } = transferPayload(CONFIG.transfer, amount, reference(entry.client_id, CONFIG.transfer.reference_length)));
+  }
+  const result = $("result");
+  result.replaceChildren();
+  const panel = el("div", { class: "transfer-panel stack", "data-testid": "transfer-panel" },
+    el("p", { class: "transfer-amount", text: say("transfer_title", { amount: formatDong(amount) }) }));
+  if (payload) {
+    const code = el("div", { class: "qr-code", "data-testid": "transfer-qr", "data-payload": payload });
+    code.innerHTML = qrSvg(payload); // the library's own SVG: paths only, no text of ours
+    panel.append(code);
+    if (CONFIG.transfer) { panel.append(el("p", { class: "muted", text: `${CONFIG.transfer.account_name} · ${CONFIG.transfer.account}` })); }
+    if (purpose) { panel.append(el("p", { class: "muted", text: say("transfer_purpose", { purpose }) })); }
+  } else {
+    panel.append(el("p", { class: "notice", text: TEXT.transfer_no_account }));
+  }
+  if (!sale) { panel.append(el("p", { class: "notice", "data-testid": "transfer-no-link", text: TEXT.transfer_no_link })); }
+  const message = el("p", { class: "error", "data-testid": "transfer-message", hidden: "" });
+  const received = el("button", { type: "button", class: "button", "data-testid": "transfer-received", text: TEXT.transfer_received });
+  const cancel = el("button", { type: "button", class: "button secondary", "data-testid": "transfer-cancel", text: sale ? TEXT.transfer_void : TEXT.transfer_back });
+  received.addEventListener("click", () => transferReceived(entry, sale, message));
+  cancel.addEventListener("click", () => transferCancelled(entry, sale, message));
+  panel.append(message, received, cancel);
+  result.append(panel);
+  result.hidden = false;
+  panel.scrollIntoView({ block: "nearest" });
+}
+
+let settling = false;
+async function transferReceived(entry, sale, message) {
+  if (settling) { return; }
+  settling = true;
+  try {
+    entry.transfer_confirmed = true;
+    entry.state = "sending";
+    await store.put("outbox", entry);
+    if (sale) {
+      const answer = await post(`${CONFIG.urls.sales}/${sale.number}/confirm`, {});
+      if (answer.ok) {
+        await store.remove("outbox", entry.client_id);
+        finishSale(entry, answer.json);
+        return;
+      }
+      if (answer.refused) { entry.state = "awaiting"; await store.put("outbox", entry); showText(message, answer.message); return; }
+    }
+    // No link (now or all along): the sale goes in the outbox as paid; the server records
+    // it, or confirms the one it already has under the same client id.
+    await queueOffline(entry);
+  } finally {
+    settling = false;
+    await refreshOutboxCount();
+  }
+}
+
+async function transferCancelled(entry, sale, message) {
+  if (settling) { return; }
+  settling = true;
+  try {
+    if (sale) {
+      const answer = await post(`${CONFIG.urls.sales}/${sale.number}/void`, { reason: TEXT.transfer_void_reason, client_id: `${entry.client_id}-void` });
+      if (!answer.ok) { showText(message, answer.message || TEXT.transfer_void_failed); return; }
+    }
+    await store.remove("outbox", entry.client_id);
+    cart.client_id = newClientId(); // a new try is a new sale
+    saveCart();
+    clearResult();
+    refocus();
+  } finally {
+    settling = false;
+    await refreshOutboxCount();
+  }
+}
+
+function showText(box, text) {
+  box.textContent = text;
+  box.hidden = !text;
 }
 
 async function queueOffline(entry) {
@@ -520,7 +624,8 @@ function printLocalReceipt(entry) {
       el("td", { text: `${l.name} (${l.code})${l.quantity > 1 ? ` × ${l.quantity}` : ""}` }),
       el("td", { class: "num", text: formatDong(l.net_dong) })))),
     el("p", { text: `${TEXT.total}: ${formatDong(r.total)}` }),
-    el("p", { text: `${TEXT.tendered_label}: ${formatDong(r.tendered ?? r.cash)} · ${TEXT.change}: ${formatDong(r.change)}` }));
+    ...(r.transfer ? [el("p", { text: `${TEXT.transfer_part}: ${formatDong(r.transfer)}` })] : []),
+    ...(r.cash || !r.transfer ? [el("p", { text: `${TEXT.tendered_label}: ${formatDong(r.tendered ?? r.cash)} · ${TEXT.change}: ${formatDong(r.change)}` })] : []));
   box.hidden = false;
   window.print();
 }
@@ -540,6 +645,35 @@ async function freshToken() {
     if (response.ok) { csrfToken = (await response.json()).csrf_token; return true; }
   } catch (error) { /* no link */ } finally { timeout.done(); }
   return false;
+}
+
+// POST JSON to the API with the page's CSRF token: {ok, json} · {refused, message} · {lost}.
+async function post(url, body, retried = false) {
+  const timeout = withTimeout(CONFIG.sale_timeout_ms);
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST", credentials: "same-origin", signal: timeout.signal,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    return { lost: true };
+  } finally { timeout.done(); }
+  if (response.ok) { setLink("online"); return { ok: true, json: await response.json() }; }
+  if (response.status === 400 && !retried && await freshToken()) { return post(url, body, true); }
+  if (response.status >= 500 || response.status === 401 || response.status === 408 || response.status === 429) {
+    return { lost: true, status: response.status };
+  }
+  return { refused: true, message: await refusal(response) };
+}
+
+async function refusal(response) {
+  try {
+    const answer = await response.json();
+    const fields = Object.values(answer.fields || {}).flat();
+    return [answer.message, ...fields].filter(Boolean).join(" ");
+  } catch (error) { return String(response.status); }
 }
 
 // POST a sale: {ok, sale} · {refused, message} (4xx: not recorded) · {lost} (no answer).
@@ -564,12 +698,7 @@ async function send(body, ms, retried = false) {
       response.status === 408 || response.status === 429 || response.status >= 500) {
     return { lost: true, status: response.status };
   }
-  let message = "";
-  try {
-    const answer = await response.json();
-    const fields = Object.values(answer.fields || {}).flat();
-    message = [answer.message, ...fields].filter(Boolean).join(" ");
-  } catch (error) { message = String(response.status); }
+  const message = await refusal(response);
   setLink("online");
   return { refused: true, message };
 }
@@ -590,7 +719,7 @@ async function sendOutbox() {
   sending = true;
   let failed = false;
   try {
-    const entries = (await store.getAll("outbox")).filter((e) => e.state !== "refused" && e.state !== "sending");
+    const entries = (await store.getAll("outbox")).filter((e) => e.state === "queued");
     if (entries.length) { setLink(link === "offline" ? "offline" : "connecting"); }
     for (const entry of entries) {
       entry.tries = (entry.tries || 0) + 1;
@@ -617,7 +746,8 @@ async function sendOutbox() {
 
 async function refreshOutboxCount() {
   const entries = await store.getAll("outbox");
-  outboxCount = entries.length;
+  // A sale whose transfer is on show is not a sale yet: it is not counted as waiting.
+  outboxCount = entries.filter((e) => e.state !== "awaiting").length;
   refusedCount = entries.filter((e) => e.state === "refused").length;
   showLink();
 }
@@ -677,9 +807,16 @@ async function start() {
     const keptCart = await store.get("kv", "cart");
     if (keptCart && keptCart.lines) { cart = keptCart; }
   } catch (error) { /* a browser without IndexedDB: the page still sells while open */ }
-  // A sale left "sending" by a page that was closed or reloaded is sent by the outbox now.
+  // A sale left "sending" by a page that was closed or reloaded is sent by the outbox now;
+  // one whose transfer she had not yet seen arrive is not a sale (the cart still holds it,
+  // to pay again: the same client id finds it if the server has it).
   for (const entry of await store.getAll("outbox").catch(() => [])) {
-    if (entry.state === "sending") { entry.state = "queued"; await store.put("outbox", entry); }
+    const unpaid = entry.receipt && entry.receipt.transfer > 0 && !entry.transfer_confirmed;
+    if (unpaid && (entry.state === "sending" || entry.state === "awaiting")) {
+      await store.remove("outbox", entry.client_id);
+    } else if (entry.state === "sending" || entry.state === "awaiting") {
+      entry.state = "queued"; await store.put("outbox", entry);
+    }
   }
   render();
   await refreshOutboxCount();

@@ -1,0 +1,140 @@
+"""A transfer at the counter app: with a link, the server's code for the recorded sale and
+"The money has arrived"; with no link, the same kind of code made in the page for the
+sale's reference, confirmed as the cashier sees the money arrive, and the sale sent later,
+recorded once and complete. Each code is read back from a 360×740 screenshot."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select
+
+from shop.domain import vietqr
+from shop.extensions import db
+from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.test_counter_app import open_counter, ready, scan_fast, text
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def bank(app, three_items):
+    from shop.services import members as svc
+
+    with app.app_context(), app.test_request_context():
+        svc.save_shop_settings(
+            db.session,
+            name="NEW ME – Đồ cũ",
+            address="",
+            bank_bin="970415",
+            bank_account="113366668888",
+            bank_account_name="NHOM NEW ME",
+            receipt_footer="",
+        )
+        db.session.commit()
+
+
+def read_code(page, name):
+    page.get_by_test_id("transfer-qr").scroll_into_view_if_needed()
+    png = page.screenshot()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{name}.png").write_bytes(png)
+    return [code.text for code in zxingcpp.read_barcodes(Image.open(BytesIO(png)).convert("L"))]
+
+
+def recorded(app):
+    from shop.models import Sale
+
+    with app.app_context():
+        db.session.expire_all()
+        return [
+            (s.client_id, s.transfer_dong, s.confirmed_at is not None, s.void is not None)
+            for s in db.session.scalars(select(Sale).order_by(Sale.number))
+        ]
+
+
+def pay_by_transfer(page):
+    page.locator("label", has_text="Chuyển khoản").first.click()
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector('[data-testid="transfer-panel"]')
+
+
+def test_a_transfer_with_no_link_is_confirmed_on_the_page_and_arrives_complete(
+    app, phone, live_server, bank
+):
+    open_counter(phone, live_server)
+    phone.context.set_offline(True)
+    scan_fast(phone, "10008")
+    phone.wait_for_selector('.cart-line[data-code="10008"]')
+    pay_by_transfer(phone)
+    assert "Mất kết nối" in text(phone.get_by_test_id("transfer-no-link"))
+    client_id = phone.evaluate(
+        "() => new Promise((ok) => { const r = indexedDB.open('shop-counter');"
+        " r.onsuccess = () => { const q = r.result.transaction('outbox').objectStore('outbox')"
+        ".getAll(); q.onsuccess = () => ok(q.result.map((e) => e.client_id)); }; })"
+    )
+    assert len(client_id) == 1
+    reference = "".join(ch for ch in client_id[0] if ch.isalnum())[-8:].upper()
+    account = vietqr.BankAccount("970415", "113366668888", "NHOM NEW ME")
+    expected = vietqr.payload(account, 50_000, vietqr.reference_purpose(reference, "NEWME"))
+    assert phone.get_by_test_id("transfer-qr").get_attribute("data-payload") == expected
+    assert read_code(phone, "counter-transfer-offline") == [expected]
+    assert f"Nội dung: NEWME Hoa don {reference}" in text(phone.get_by_test_id("transfer-panel"))
+    screenshot(phone, "counter-transfer-offline-page")
+    # Not a sale until she has seen the money: nothing is waiting to be sent.
+    assert text(phone.get_by_test_id("link-state")) == "Mất kết nối: 0 hóa đơn chờ gửi"
+    phone.get_by_test_id("transfer-received").click()
+    phone.wait_for_selector('[data-testid="queued"]')
+    assert text(phone.get_by_test_id("link-state")) == "Mất kết nối: 1 hóa đơn chờ gửi"
+    assert recorded(app) == []
+    phone.context.set_offline(False)
+    phone.wait_for_selector('[data-testid="link-state"][data-state="online"]', timeout=20_000)
+    phone.wait_for_function(
+        "document.querySelector('[data-testid=\"link-state\"]').textContent === 'Đã gửi hết'"
+    )
+    assert recorded(app) == [(client_id[0], 50_000, True, False)]
+
+
+def test_a_transfer_with_a_link_shows_the_servers_code_then_completes(
+    app, phone, live_server, bank
+):
+    open_counter(phone, live_server)
+    scan_fast(phone, "10019")
+    phone.wait_for_selector('.cart-line[data-code="10019"]')
+    pay_by_transfer(phone)
+    [(client_id, amount, confirmed, voided)] = recorded(app)
+    assert (amount, confirmed, voided) == (45_000, False, False)
+    with app.app_context():
+        from shop.models import Sale
+        from shop.services.transfers import transfer_payload
+
+        sale = db.session.scalar(select(Sale))
+        payload = transfer_payload(db.session, sale)[0]
+    assert read_code(phone, "counter-transfer-online") == [payload]
+    phone.get_by_test_id("transfer-received").click()
+    phone.wait_for_selector('[data-testid="sale-number"]')
+    assert recorded(app) == [(client_id, 45_000, True, False)]
+    assert text(phone.get_by_test_id("link-state")) == "Đã gửi hết"
+
+
+def test_a_customer_who_does_not_transfer_leaves_the_cart_as_it_was(app, phone, live_server, bank):
+    open_counter(phone, live_server)
+    scan_fast(phone, "10024")
+    phone.wait_for_selector('.cart-line[data-code="10024"]')
+    pay_by_transfer(phone)
+    phone.get_by_test_id("transfer-cancel").click()
+    phone.wait_for_selector('[data-testid="transfer-panel"]', state="detached")
+    [(first, _amount, confirmed, voided)] = recorded(app)
+    assert (confirmed, voided) == (False, True)  # the sale waiting for it is voided
+    assert phone.locator('.cart-line[data-code="10024"]').count() == 1
+    # She takes cash instead: a new sale, complete.
+    phone.locator("label", has_text="Tiền mặt").first.click()
+    phone.get_by_test_id("cash-exact").click()
+    phone.get_by_test_id("pay").click()
+    phone.wait_for_selector('[data-testid="sale-number"]')
+    ready(phone)
+    sales = recorded(app)
+    assert len(sales) == 2 and sales[1][0] != first and sales[1][1:] == (0, True, False)
