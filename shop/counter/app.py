@@ -94,6 +94,9 @@ def page_text() -> dict[str, str]:
         "tendered_label": _("Cash handed over"),
         "change": _("Change to give"),
         "print": _("Print"),
+        "signed_out": _("Signed out: sign in again to send %(count)s sales."),
+        "sign_in_again": _("Sign in"),
+        "send_again": _("Send again"),
     }
 
 
@@ -108,6 +111,7 @@ def page_config(member, *, csrf_token: str) -> dict:
             "csrf": url_for("api.csrf_token"),
             "sale": url_for("counter.show_sale", number=0).rsplit("/", 1)[0] + "/",
             "worker": url_for("counter.service_worker"),
+            "sign_in": url_for("auth.sign_in", next=url_for("counter.counter")),
         },
         "transfer": offline_transfer(db.session),
         "sale_timeout_ms": 5000,

@@ -138,3 +138,28 @@ def three_items(app, coordinator, member):
                 db.session, intake, stock.ItemDetails(category, price, description, code=code)
             )
         db.session.commit()
+
+
+@pytest.fixture
+def rail_items(app, three_items):
+    """The three items of ``three_items``, two more and a lot of five pairs of socks."""
+    from shop.models import IntakeKind
+    from shop.services import members as svc
+    from shop.services import stock
+
+    with app.app_context(), app.test_request_context():
+        hong = svc.get_member(db.session, 1)
+        intake = stock.receive_intake(
+            db.session,
+            stock.IntakeDetails(IntakeKind.DONATION, datetime.now(UTC)),
+            by=hong,
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        )
+        for code, price in (("10030", 30_000), ("10045", 25_000)):
+            stock.add_item(
+                db.session, intake, stock.ItemDetails("Áo", price, "Áo phông", code=code)
+            )
+        stock.add_lot(
+            db.session, intake, stock.LotDetails("Phụ kiện", 10_000, 5, "Tất", code="SOCKS")
+        )
+        db.session.commit()

@@ -10,6 +10,7 @@ from io import BytesIO
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.domain import vietqr
@@ -92,9 +93,7 @@ def test_a_transfer_with_no_link_is_confirmed_on_the_page_and_arrives_complete(
     assert recorded(app) == []
     phone.context.set_offline(False)
     phone.wait_for_selector('[data-testid="link-state"][data-state="online"]', timeout=20_000)
-    phone.wait_for_function(
-        "document.querySelector('[data-testid=\"link-state\"]').textContent === 'Đã gửi hết'"
-    )
+    expect(phone.get_by_test_id("link-state")).to_have_text("Đã gửi hết", timeout=20_000)
     assert recorded(app) == [(client_id[0], 50_000, True, False)]
 
 

@@ -27,6 +27,7 @@ let csrfToken = CONFIG.csrf_token;
 let link = "connecting"; // connecting | online | offline
 let outboxCount = 0;
 let refusedCount = 0;
+let signedOut = false; // the server answers, but this device is no longer signed in
 const pendingScans = [];
 
 function emptyCart() {
@@ -661,8 +662,9 @@ async function post(url, body, retried = false) {
     return { lost: true };
   } finally { timeout.done(); }
   if (response.ok) { setLink("online"); return { ok: true, json: await response.json() }; }
+  if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
   if (response.status === 400 && !retried && await freshToken()) { return post(url, body, true); }
-  if (response.status >= 500 || response.status === 401 || response.status === 408 || response.status === 429) {
+  if (response.status >= 500 || response.status === 408 || response.status === 429) {
     return { lost: true, status: response.status };
   }
   return { refused: true, message: await refusal(response) };
@@ -672,7 +674,7 @@ async function refusal(response) {
   try {
     const answer = await response.json();
     const fields = Object.values(answer.fields || {}).flat();
-    return [answer.message, ...fields].filter(Boolean).join(" ");
+    return [...new Set([answer.message, ...fields].filter(Boolean))].join(" ");
   } catch (error) { return String(response.status); }
 }
 
@@ -693,8 +695,9 @@ async function send(body, ms, retried = false) {
     setLink("online");
     return { ok: true, sale: await response.json() };
   }
+  if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
   if (response.status === 400 && !retried && await freshToken()) { return send(body, ms, true); }
-  if (response.status === 401 || response.status === 403 || response.status === 400 ||
+  if (response.status === 403 || response.status === 400 ||
       response.status === 408 || response.status === 429 || response.status >= 500) {
     return { lost: true, status: response.status };
   }
@@ -735,7 +738,7 @@ async function sendOutbox() {
   } catch (error) { failed = true; } finally { sending = false; }
   await refreshOutboxCount();
   if (failed) {
-    setLink("offline");
+    if (!signedOut) { setLink("offline"); }
     backoff = Math.min(backoff * 2, 60000);
     scheduleSend(backoff);
   } else {
@@ -752,20 +755,68 @@ async function refreshOutboxCount() {
   showLink();
 }
 
-function setLink(state) { link = state; showLink(); }
+function setLink(state) {
+  link = state;
+  if (state === "online") { signedOut = false; }
+  showLink();
+}
+
+function setSignedOut(value) { signedOut = value; if (value) { link = "online"; } showLink(); }
 
 function showLink() {
   const box = document.querySelector('[data-testid="link-state"]');
   const waiting = outboxCount - refusedCount;
   let text;
   let state;
-  if (link === "offline") { text = say("offline", { count: waiting }); state = "offline"; }
+  if (signedOut) { text = say("signed_out", { count: waiting }); state = "signed-out"; }
+  else if (link === "offline") { text = say("offline", { count: waiting }); state = "offline"; }
   else if (link === "connecting") { text = TEXT.connecting; state = "connecting"; }
   else if (waiting > 0) { text = say("sending", { count: waiting }); state = "sending"; }
   else { text = TEXT.all_sent; state = "online"; }
-  if (refusedCount) { text += " · " + say("refused_waiting", { count: refusedCount }); }
-  box.textContent = text;
+  box.replaceChildren(text);
+  if (signedOut) {
+    box.append(" ", el("a", { href: CONFIG.urls.sign_in, "data-testid": "sign-in-again", text: TEXT.sign_in_again }));
+  }
+  if (refusedCount) {
+    box.append(" · ", el("a", { href: "#refused", "data-testid": "refused-link", text: say("refused_waiting", { count: refusedCount }) }));
+  }
   box.dataset.state = state;
+  showRefused();
+}
+
+// ------------------------------------------------------------------ sales the server refused
+
+// A sale sent from the outbox that the server refused (it answered, and said why) stays on
+// the device, never dropped: the money was taken. Each is listed here with the server's
+// words, to send again once the cause is mended (a coordinator's work), or to print.
+let refusedShown = "";
+async function showRefused() {
+  const section = $("refused");
+  const entries = (await store.getAll("outbox").catch(() => [])).filter((e) => e.state === "refused");
+  const key = entries.map((e) => `${e.client_id}:${e.message}`).join("|");
+  if (key === refusedShown) { return; }
+  refusedShown = key;
+  section.hidden = entries.length === 0;
+  const list = $("refused-list");
+  list.replaceChildren(...entries.map((entry) => {
+    const r = entry.receipt;
+    const again = el("button", { type: "button", class: "button secondary", "data-testid": "refused-again", text: TEXT.send_again });
+    again.addEventListener("click", async () => {
+      entry.state = "queued";
+      delete entry.message;
+      await store.put("outbox", entry);
+      await refreshOutboxCount();
+      scheduleSend(0);
+    });
+    const print = el("button", { type: "button", class: "button secondary", text: TEXT.local_receipt });
+    print.addEventListener("click", () => printLocalReceipt(entry));
+    return el("li", { class: "card stack", "data-testid": "refused-sale", "data-client-id": entry.client_id },
+      el("p", { text: `${new Date(r.at).toLocaleString("vi-VN", { timeZone: CONFIG.timezone })} · ${entry.client_id.slice(-8).toUpperCase()}` }),
+      el("p", { class: "muted", text: r.lines.map((l) => `${l.name || l.code} (${l.code})${l.quantity > 1 ? ` × ${l.quantity}` : ""}`).join(", ") }),
+      el("p", { text: `${TEXT.total}: ${formatDong(r.total)}` }),
+      el("p", { class: "error", "data-testid": "refused-message", text: entry.message || "" }),
+      el("div", { class: "actions" }, again, print));
+  }));
 }
 
 async function refreshRail() {
@@ -773,6 +824,7 @@ async function refreshRail() {
   const timeout = withTimeout(8000);
   try {
     const response = await fetch(CONFIG.urls.rail + since, { credentials: "same-origin", signal: timeout.signal, headers: { Accept: "application/json" } });
+    if (response.status === 401) { setSignedOut(true); return false; }
     if (!response.ok) { throw new Error(String(response.status)); }
     const answer = await response.json();
     await store.applyRail(answer);
