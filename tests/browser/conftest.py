@@ -60,16 +60,46 @@ def browser():
         chromium.close()
 
 
+class Server:
+    """The test app served over HTTP on 127.0.0.1: stopped and started again on the same
+    port, as a shop's server is when its power goes."""
+
+    def __init__(self, app):
+        self.app, self.port, self.server, self.thread = app, 0, None, None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Nothing answers on the port any more: a connection is refused at once."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(5)
+            self.server = None
+
+
 @pytest.fixture
-def live_server(app):
-    """The test app served over HTTP on a free port of 127.0.0.1."""
+def shop_server(app):
+    """The test app's :class:`Server`, started."""
     app.config["WTF_CSRF_ENABLED"] = True  # the real thing: the browser sends the tokens
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    server = Server(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_server(shop_server):
+    """The test app served over HTTP on a free port of 127.0.0.1."""
+    return shop_server.url
 
 
 @pytest.fixture
