@@ -21,6 +21,7 @@ from shop.counter.forms import (
     VoidForm,
 )
 from shop.counter.views import refund_from_form, void_from_form
+from shop.domain.calendar import parse_moment
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.models import ReviewKind
@@ -425,16 +426,12 @@ OFFLINE_ONLY = frozenset({"offline", "at", "cashier", "transfer_confirmed"})
 
 def _moment(value, problems: dict):
     """An aware moment from ISO 8601 text (``Z`` or an offset), or ``None`` with a problem."""
-    from datetime import datetime
-
     if value is None:
         return None
     try:
         if not isinstance(value, str) or len(value) > 40:
             raise ValueError
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            raise ValueError
+        moment = parse_moment(value)
     except ValueError:
         problems["at"] = [
             _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z.")

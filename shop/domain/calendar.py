@@ -29,3 +29,16 @@ def membership_covers(joined_on: date, left_on: date | None, day: date) -> bool:
 def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The aware moment of local clock time ``at`` on ``day`` in ``tz``."""
     return datetime.combine(day, at, tzinfo=tz)
+
+
+def parse_moment(text: str) -> datetime:
+    """An aware datetime from ISO 8601 text with its UTC offset: ``"2026-11-01T09:00:00+07:00"``
+    or ``"…Z"`` (the journal's times, and a moment a device sends).
+
+    Raises :class:`ValueError` for text that is not such a time, or that has no offset: a
+    moment without an offset could be any of 26 hours.
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
