@@ -24,17 +24,8 @@ import statistics
 import time
 from pathlib import Path
 
-CHROMIUM = os.environ.get("SHOP_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
+from reliability.chromium import ARGS, CHROMIUM, SALE_DONE, open_counter, sign_in
+
 #: The link of the targets: 300 ms round trip, 750 kbps down, 250 kbps up.
 SLOW = {
     "offline": False,
@@ -63,16 +54,8 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
             locale="vi-VN",
         )
         page = context.new_page()
-        page.goto(f"{base}/sign-in")
-        page.get_by_label("Số điện thoại").fill(phone)
-        page.get_by_label("Mã PIN").fill(pin)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(f"{base}/")
-        page.goto(f"{base}/counter/")
-        if page.locator("#code").count() == 0:  # open the shift first
-            page.get_by_label("Tiền đầu ca").fill("500k")
-            page.get_by_role("button", name="Mở ca").click()
-            page.wait_for_selector("#code")
+        sign_in(page, base, phone, pin)
+        open_counter(page, base)
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
@@ -168,12 +151,7 @@ def run_counter_page(prepared, port: int, phone: str, pin: str) -> dict:
 def _wait_for_change(page) -> None:
     """Until the sale is done on screen: the cart emptied and its result (the server's sale
     number, or "kept on this device" with no link) shown with the change."""
-    page.wait_for_function(
-        "() => { const r = document.getElementById('result');"
-        " return r && !r.hidden && !document.querySelector('[data-code]') &&"
-        " !!r.querySelector('[data-testid=sale-number], [data-testid=queued]'); }",
-        timeout=15_000,
-    )
+    page.wait_for_function(SALE_DONE, timeout=15_000)
 
 
 def _next_sale(page) -> None:

@@ -25,19 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reliability.chromium import ARGS, CHROMIUM, SALE_DONE, open_counter, sign_in
 from reliability.live import Server, fresh_database, pin_of, prepare_shop
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 
 @dataclass
@@ -198,16 +187,8 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
 
 
 def _sign_in_and_open_shift(page, base: str, phone: str, pin: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Số điện thoại").fill(phone)
-    page.get_by_label("Mã PIN").fill(pin)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/counter/")
-    if page.locator("#code").count() == 0:
-        page.get_by_label("Tiền đầu ca").fill("500k")
-        page.get_by_role("button", name="Mở ca").click()
-    page.wait_for_selector("#code")
+    sign_in(page, base, phone, pin)
+    open_counter(page, base)
 
 
 def _reopen(tablet: Tablet, offline: bool, figures: OfflineFigures | None = None) -> bool:
@@ -262,12 +243,7 @@ def _reopen(tablet: Tablet, offline: bool, figures: OfflineFigures | None = None
 
 def _wait_done(page) -> bool:
     try:
-        page.wait_for_function(
-            "() => { const r = document.getElementById('result');"
-            " return r && !r.hidden && !document.querySelector('[data-code]') &&"
-            " !!r.querySelector('[data-testid=sale-number], [data-testid=queued]'); }",
-            timeout=20_000,
-        )
+        page.wait_for_function(SALE_DONE, timeout=20_000)
     except Exception:  # noqa: BLE001 - counted by the caller
         return False
     return True

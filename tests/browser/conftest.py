@@ -6,7 +6,6 @@ with CI=true they must run.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from datetime import UTC, datetime
@@ -16,21 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.serving import make_server
 
+from reliability.chromium import ARGS as CHROMIUM_ARGS
+from reliability.chromium import CHROMIUM
 from shop.extensions import db
 from tests.conftest import IN_CI
 
-CHROMIUM = os.environ.get("SHOP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 
 
 def _missing() -> str | None:

@@ -4,6 +4,8 @@ exactly once after reloads and a browser restart."""
 
 import pytest
 
+from reliability.chromium import open_counter as open_counter_page
+from reliability.chromium import sign_in
 from shop.extensions import db
 from tests.browser.conftest import screenshot
 
@@ -15,15 +17,8 @@ def text(locator):
 
 
 def open_counter(page, live_server):
-    page.goto(f"{live_server}/sign-in")
-    page.get_by_label("Số điện thoại").fill("0912000002")
-    page.get_by_label("Mã PIN").fill("1357")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server}/")
-    page.goto(f"{live_server}/counter/")
-    page.get_by_label("Tiền đầu ca").fill("200k")
-    page.get_by_role("button", name="Mở ca").click()
-    page.wait_for_url(f"{live_server}/counter/")
+    sign_in(page, live_server, "0912000002", "1357")
+    open_counter_page(page, live_server, opening_float="200k")
     ready(page)
 
 
@@ -98,10 +93,7 @@ def test_each_scan_keeps_the_line_total_and_pay_in_view(phone, live_server, rail
 def sign_in_if_asked(page, live_server):
     page.goto(f"{live_server}/sign-in")
     if "/sign-in" in page.url:
-        page.get_by_label("Số điện thoại").fill("0912000002")
-        page.get_by_label("Mã PIN").fill("1357")
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url(f"{live_server}/")
+        sign_in(page, live_server, "0912000002", "1357")
 
 
 def pay_exact(page):
