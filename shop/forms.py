@@ -202,6 +202,42 @@ class DayField(StringField):
             raise ValueError(str(_l("This date is out of range.")))
 
 
+class LocalTimeField(StringField):
+    """A moment of the shop's day, as the phone's picker gives it (yyyy-mm-ddThh:mm) or
+    typed as dd/mm/yyyy hh:mm; ``data`` is a naive local datetime (the view puts it in the
+    shop's time zone)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"type": "datetime-local"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%Y-%m-%dT%H:%M") if isinstance(self.data, datetime) else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        super().process_formdata(valuelist)
+        text = " ".join((self.data or "").split())
+        self.data = None
+        if not text:
+            return
+        patterns = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M") if text.isascii() else ()
+        for pattern in patterns:
+            try:
+                self.data = datetime.strptime(text, pattern)  # noqa: DTZ007 local, made aware later
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(str(_l("Write the day and the time, for example 01/10/2026 17:30.")))
+        if not 2000 <= self.data.year <= 2100:
+            self.data = None
+            raise ValueError(str(_l("This date is out of range.")))
+
+
 def new_pin_check(form, field):
     """Validator: the PIN typed can become a member's PIN."""
     try:

@@ -7,6 +7,7 @@ from shop.forms import (
     ClientIdField,
     CountField,
     DayField,
+    LocalTimeField,
     MoneyField,
     ShopForm,
     required,
@@ -34,6 +35,22 @@ class OpenShiftForm(ShopForm):
 class CloseShiftForm(ShopForm):
     counted_cash_dong = MoneyField(
         _l("Counted cash"), [required(_l("Count the cash in the drawer and enter it."))]
+    )
+
+
+class CloseShiftForForm(ShopForm):
+    """A coordinator closes a shift its member forgot to close."""
+
+    ended_at = LocalTimeField(
+        _l("When the shift ended"), [required(_l("Say when the shift ended."))]
+    )
+    counted_cash_dong = MoneyField(_l("Cash counted in her drawer"))
+    reason = StringField(
+        _l("Why you are closing it"),
+        [
+            required(_l("Say why you are closing her shift.")),
+            Length(max=300, message=_l("At most 300 letters.")),
+        ],
     )
 
 

@@ -10,6 +10,7 @@ from shop.auth.access import coordinator_required, current_member
 from shop.counter import bp
 from shop.counter.forms import (
     REFUND_METHOD_LABELS,
+    CloseShiftForForm,
     CloseShiftForm,
     LineForm,
     NotebookSaleForm,
@@ -34,7 +35,7 @@ from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.transfers import shop_bank, transfer_payload
-from shop.views import flash_form_errors, save, save_form
+from shop.views import flash_form_errors, safe_next, save, save_form
 
 
 def _tz():
@@ -160,6 +161,41 @@ def close_shift():
     count = counter_service.cash_count(db.session, shift)
     return render_template(
         "counter/close_shift.html", form=form, shift=shift, count=count
+    ), outcome.status
+
+
+@bp.route("/shifts/<int:shift_id>/close", methods=["GET", "POST"])
+@coordinator_required
+def close_shift_for(shift_id: int):
+    """A coordinator closes a shift its member forgot to close: when it ended, the cash
+    counted in it (or not counted), and why; then back to where she came from."""
+    shift = counter_service.get_shift(db.session, shift_id)
+    if shift.closed_at is not None:
+        flash(_("This shift is already closed."), "info")
+        return redirect(safe_next("counter.show_shift_report", shift_id=shift.id), code=303)
+    tz = current_app.config["SHOP_TZ"]
+    last = counter_service.last_activity(db.session, shift)
+    form = CloseShiftForForm()
+    if not form.is_submitted():
+        form.ended_at.data = (last or shift.opened_at).astimezone(tz).replace(tzinfo=None)
+    outcome = save_form(
+        form,
+        lambda: counter_service.close_shift_for(
+            db.session,
+            shift,
+            counted_dong=form.counted_cash_dong.data,
+            ended_at=form.ended_at.data.replace(tzinfo=tz),
+            reason=form.reason.data,
+            by=current_member(),
+            at=clock.now(),
+        ),
+    )
+    if outcome.done:
+        flash(_("The shift of %(name)s is closed.", name=shift.member.name), "success")
+        return redirect(safe_next("counter.show_shift_report", shift_id=shift.id), code=303)
+    count = counter_service.cash_count(db.session, shift)
+    return render_template(
+        "counter/close_shift_for.html", form=form, shift=shift, count=count, last=last
     ), outcome.status
 
 

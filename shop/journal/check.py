@@ -525,7 +525,8 @@ class _Checker:
     # ------------------------------------------------------------ the counter
 
     def check_shifts(self) -> None:
-        """Each shift by a member, closed after it opened and counted; none of one member's
+        """Each shift by a member, closed after it opened and counted (or said to be not
+        counted, with a null count); none of one member's
         shifts overlapping another (the minute one closes and the next opens included)."""
         for path, entry in entries(self.data, "shifts"):
             member = whole(entry, "member")
@@ -536,7 +537,8 @@ class _Checker:
             if closed and not counted:
                 self.report(
                     child(path, "counted_cash_dong"),
-                    "A closed shift needs the cash counted at its close.",
+                    "A closed shift needs the cash counted at its close (null if it was "
+                    "closed without a count).",
                 )
             elif counted and not closed:
                 self.report(

@@ -237,7 +237,9 @@ def _shift_entry(shift: Shift, numbers: dict[int, int], timezone: ZoneInfo) -> d
     if shift.closed_at is not None:
         entry["closed_at"] = time_text(shift.closed_at, timezone)
     entry["opening_float_dong"] = shift.opening_float_dong
-    return _put(entry, "counted_cash_dong", shift.counted_cash_dong)
+    if shift.closed_at is not None:  # null: closed without a count
+        entry["counted_cash_dong"] = shift.counted_cash_dong
+    return entry
 
 
 def _sale_entry(

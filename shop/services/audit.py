@@ -43,6 +43,7 @@ ACTIONS = (
     "sharing_settings",
     "offline_sale",
     "review_resolved",
+    "shift_closed_for",
 )
 
 

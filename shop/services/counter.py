@@ -22,6 +22,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
 from shop.domain.sale import Line, SaleError, payment, totals
+from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
     CartLine,
@@ -136,17 +137,89 @@ def cash_count(session: Session, shift: Shift) -> CashCount:
 
 
 def close_shift(
-    session: Session, shift: Shift, counted_dong: int, *, at: datetime, by: Member
+    session: Session, shift: Shift, counted_dong: int | None, *, at: datetime, by: Member
 ) -> CashCount:
     """Close a shift with the cash counted; the expected cash is kept beside it.
+    (``None``: closed without a count, as a journal may say; the counter's forms always
+    ask for the count, and a coordinator closes for another member with
+    :func:`close_shift_for`.)
 
     The shift's row is locked first (PostgreSQL; on SQLite every writer runs alone): a sale
     or a cash refund going into the drawer right now finishes before the count is taken,
     and none can go in after it. The shift closes at ``at`` or at its last sale or refund,
     whichever is later, so nothing in it is dated after its close.
     """
-    if not isinstance(counted_dong, int) or counted_dong < 0:
+    if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
         raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
+    return _close(session, shift, counted_dong, at=at, by=by)
+
+
+def close_shift_for(
+    session: Session,
+    shift: Shift,
+    *,
+    counted_dong: int | None,
+    ended_at: datetime,
+    reason: str,
+    by: Member,
+    at: datetime,
+) -> CashCount:
+    """A coordinator closes a shift its member forgot to close (one open shift stops the
+    month from closing, and only its member could close it).
+
+    ``ended_at`` is when the shift really ended, as she knows it (the member's hours come
+    from it, so it is never after ``at`` nor before the shift's last sale or refund);
+    ``counted_dong`` the cash she counted in that drawer, or ``None``: not counted (the
+    drawer's difference is then unknown, never taken as 0). The reason is kept in the
+    audit log with her name, the times and the count.
+    """
+    if not by.is_coordinator:
+        raise InvalidInput(_l("Only a coordinator can do this."), "shift")
+    if shift.member_id == by.id:
+        raise InvalidInput(_l("Close your own shift from the counter."), "shift")
+    if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
+        raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(_l("Say why you are closing her shift."), "reason")
+    if ended_at > at:
+        raise InvalidInput(_l("The shift cannot end in the future."), "ended_at")
+    if ended_at < shift.opened_at:
+        raise InvalidInput(_l("The shift cannot end before it opened."), "ended_at")
+    last = last_activity(session, shift)
+    if last is not None and ended_at < last:
+        raise InvalidInput(
+            _l(
+                "Her last sale or refund in this shift was at %(time)s: the shift cannot "
+                "end before it.",
+                time=format_moment(last),
+            ),
+            "ended_at",
+        )
+    count = _close(session, shift, counted_dong, at=ended_at, by=by)
+    audit.record(
+        session, "shift_closed_for", by=by, at=at, subject=f"shift {shift.id}",
+        member=shift.member.number, ended_at=shift.closed_at, counted_dong=counted_dong,
+        expected_dong=count.expected_dong, reason=reason[:300],
+    )  # fmt: skip
+    return count
+
+
+def open_shifts(session: Session) -> list[Shift]:
+    """Every shift still open, oldest first, with its member."""
+    return list(
+        session.scalars(
+            select(Shift)
+            .where(Shift.closed_at.is_(None))
+            .options(joinedload(Shift.member))
+            .order_by(Shift.opened_at)
+        )
+    )
+
+
+def _close(
+    session: Session, shift: Shift, counted_dong: int | None, *, at: datetime, by: Member
+) -> CashCount:
     lock_row(session, shift)
     if shift.closed_at is not None:
         raise InvalidInput(_l("This shift is already closed."), "shift")
@@ -169,7 +242,7 @@ def close_shift(
             "shift",
         )
     count = cash_count(session, shift)
-    shift.closed_at = max(at, shift.opened_at, _last_activity(session, shift) or at)
+    shift.closed_at = max(at, shift.opened_at, last_activity(session, shift) or at)
     shift.counted_cash_dong = counted_dong
     shift.expected_cash_dong = count.expected_dong
     shift.closed_by_id = by.id
@@ -177,7 +250,7 @@ def close_shift(
     return count
 
 
-def _last_activity(session: Session, shift: Shift) -> datetime | None:
+def last_activity(session: Session, shift: Shift) -> datetime | None:
     """The moment of the shift's latest sale or refund, if it has any."""
     moments = [
         session.scalar(select(func.max(Sale.at)).where(Sale.shift_id == shift.id)),

@@ -36,7 +36,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG, format_dong
 from shop.domain.pricing import Policy, month_key, policy_for_month
 from shop.domain.sale import refund_owner_loss
-from shop.i18n import format_day
+from shop.i18n import format_day, format_moment
 from shop.models import (
     ClosedMonth,
     ClosedMonthMember,
@@ -489,6 +489,9 @@ class ClosePreview:
     figures: sharing.MonthFigures
     settings: Policy
     refusal: InvalidInput | None
+    #: Shifts that opened in the month or before and are still open: each stops the close
+    #: until it is closed (by its member, or by a coordinator for her).
+    open_shifts: tuple[Shift, ...] = ()
 
 
 def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -> ClosePreview:
@@ -499,6 +502,19 @@ def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -
         figures=month_figures(session, month, tz),
         settings=sharing_settings(session, month),
         refusal=_close_refusal(session, month, at=at, tz=tz),
+        open_shifts=tuple(_open_before(session, month_moments(month, tz)[1])),
+    )
+
+
+def _open_before(session: Session, end: datetime) -> list[Shift]:
+    """Shifts opened before ``end`` and not closed, oldest first, with their members."""
+    return list(
+        session.scalars(
+            select(Shift)
+            .where(Shift.opened_at < end, Shift.closed_at.is_(None))
+            .options(selectinload(Shift.member))
+            .order_by(Shift.opened_at)
+        )
     )
 
 
@@ -622,12 +638,17 @@ def _close_refusal(
             ),
             "month",
         )
-    still_open = session.scalar(
-        select(func.count(Shift.id)).where(Shift.opened_at < end, Shift.closed_at.is_(None))
-    )
+    still_open = _open_before(session, end)
     if still_open:
+        first = still_open[0]
         return InvalidInput(
-            _l("A shift of %(month)s is still open: close it first.", month=label), "month"
+            _l(
+                "The shift of %(name)s, open since %(time)s, is still open: she closes it at "
+                "the counter, or a coordinator closes it for her below.",
+                name=first.member.name,
+                time=format_moment(first.opened_at),
+            ),
+            "month",
         )
     waiting = session.scalar(
         select(func.count(Sale.id))

@@ -40,6 +40,18 @@ document.addEventListener("DOMContentLoaded", function () {
   // USB scanner's code lands in it.
   var first = document.querySelector("[autofocus]");
   if (first && document.activeElement !== first) { first.focus(); }
+  // A refused form comes back with its first message in view: the folded panel holding it
+  // opened, the message brought to the middle of the screen, the cursor in its field.
+  var invalid = document.querySelector('[aria-invalid="true"], .field.has-error');
+  if (invalid) {
+    for (var node = invalid.parentElement; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    var box = invalid.closest(".field") || invalid;
+    var input = invalid.matches("input, select, textarea") ? invalid : box.querySelector("input, select, textarea");
+    box.scrollIntoView({ block: "center" });
+    if (input) { input.focus({ preventScroll: true }); }
+  }
   document.querySelectorAll("form").forEach(function (form) {
     applyShowWhen(form);
     form.addEventListener("change", function () { applyShowWhen(form); });

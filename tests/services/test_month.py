@@ -150,7 +150,10 @@ def test_a_month_with_a_shift_still_open_or_a_transfer_waiting_does_not_close(ct
     waiting = sell(ctx, ngoc, local(11, 30, 21), "D", shift=late, transfer_dong=25_000)
 
     shift_open = refusal(lambda: close(ctx, "2026-11", local(12, 1, 8)))
-    assert english(shift_open) == "A shift of November 2026 is still open: close it first."
+    assert english(shift_open) == (
+        "The shift of Nguyễn Thị Ngọc, open since 30/11/2026 20:00, is still open: she closes "
+        "it at the counter, or a coordinator closes it for her below."
+    )
     preview = month_service.preview_close(ctx, "2026-11", at=local(12, 1, 8), tz=HANOI)
     assert preview.refusal is not None and preview.refusal.field == "month"
     assert preview.figures.pool_sales_dong == 50_000 + 36_000 + 25_000
