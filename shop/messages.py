@@ -106,6 +106,7 @@ AUDIT_ACTIONS = {
     "sharing_settings": _l("Sharing settings changed"),
     "offline_sale": _l("Sale rung up with no link arrived"),
     "review_resolved": _l("Sale to look at: seen"),
+    "shift_closed_for": _l("Shift closed by a coordinator for its member"),
 }
 #: Why a sale rung up with no link is on the coordinators' list.
 REVIEW_KINDS = {
@@ -143,6 +144,11 @@ AUDIT_FIELDS = {
     "phone": _l("Phone"),
     "joined_on": _l("Joined on"),
     "left_on": _l("Left on"),
+    "ended_at": _l("Ended at"),
+    "counted_dong": _l("Cash counted"),
+    "expected_dong": _l("Expected in the drawer"),
+    "member": _l("Member"),
+    "count": _l("Count"),
 }
 #: What an audit line was done to: its first word, as the page says it.
 AUDIT_SUBJECTS = {
@@ -151,6 +157,7 @@ AUDIT_SUBJECTS = {
     "item": _l("item"),
     "expense": _l("expense"),
     "token": _l("token"),
+    "shift": _l("shift"),
 }
 #: Why a sign-in was refused, as the audit log keeps it.
 SIGN_IN_OUTCOMES = {

@@ -132,6 +132,8 @@ def audit_log():
         **CATEGORY_LABELS,
         **ROLE_LABELS,
         **SIGN_IN_OUTCOMES,
+        "not_counted": _("not counted"),
+        "counted": _("counted"),
     }
     lines = audit.events(db.session, action=action, limit=200)
     return render_template(
@@ -151,6 +153,7 @@ def audit_log():
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def _month_name(text: str) -> str | None:
@@ -180,7 +183,8 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
     from datetime import date
 
     from shop.domain.money import format_dong
-    from shop.i18n import format_day
+    from shop.domain.calendar import parse_moment
+    from shop.i18n import format_day, format_moment
 
     parts = []
     for key, value in detail.items():
@@ -190,6 +194,8 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
             text = format_dong(value)
         elif isinstance(value, str) and _DAY.fullmatch(value):
             text = format_day(date.fromisoformat(value))
+        elif isinstance(value, str) and _MOMENT.match(value):
+            text = format_moment(parse_moment(value))
         elif isinstance(value, str) and (month := _month_name(value)):
             text = month
         elif isinstance(value, str):

@@ -200,6 +200,7 @@ def close_shift_for(
     audit.record(
         session, "shift_closed_for", by=by, at=at, subject=f"shift {shift.id}",
         member=shift.member.number, ended_at=shift.closed_at, counted_dong=counted_dong,
+        count="counted" if counted_dong is not None else "not_counted",
         expected_dong=count.expected_dong, reason=reason[:300],
     )  # fmt: skip
     return count

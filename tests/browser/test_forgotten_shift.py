@@ -74,6 +74,12 @@ def test_a_coordinator_closes_a_forgotten_shift_then_the_month(
     expect(phone.get_by_test_id("month-state")).to_contain_text("Đã chốt sổ")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
+    phone.goto(f"{live_server}/audit?action=shift_closed_for")
+    page_text = phone.locator("main").inner_text()
+    assert page_text.count("Trưởng nhóm đóng ca giúp thành viên") >= 2  # the filter, the line
+    assert "20/11/2026 11:30" in page_text and "Chị Ngọc quên đóng ca" in page_text
+    assert "150.000" in page_text and "đã đếm" in page_text
+    screenshot(phone, "audit-shift-closed-for-360")
     with app.app_context():
         from sqlalchemy import select
 
