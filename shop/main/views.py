@@ -182,8 +182,8 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
     and months as the rest of the shop writes them, codes by their labels."""
     from datetime import date
 
-    from shop.domain.money import format_dong
     from shop.domain.calendar import parse_moment
+    from shop.domain.money import format_dong
     from shop.i18n import format_day, format_moment
 
     parts = []
