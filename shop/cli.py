@@ -56,7 +56,11 @@ def create_member(name, phone, pin, role, joined_on):
     )
     try:
         member = member_service.create_member(
-            db.session, details, pin, country_code=current_app.config["SHOP_COUNTRY_CODE"]
+            db.session,
+            details,
+            pin,
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            today=clock.today(),
         )
     except ShopError as error:
         db.session.rollback()

@@ -242,7 +242,11 @@ def create_expense():
     require_coordinator()
     form = validated(ExpenseForm, json_body())
     expense, _new = expense_service.add_expense(
-        db.session, _expense_details(form), by=current_member(), client_id=client_key(form)
+        db.session,
+        _expense_details(form),
+        by=current_member(),
+        client_id=client_key(form),
+        today=clock.today(),
     )
     answer = expense_json(expense, with_revisions=True)  # from the transaction that saves it
     db.session.commit()
@@ -281,7 +285,12 @@ def edit_expense(expense_id: int):
     }
     form = validated(ExpenseForm, json_body(), current=current)
     expense_service.edit_expense(
-        db.session, expense, _expense_details(form), by=current_member(), at=clock.now()
+        db.session,
+        expense,
+        _expense_details(form),
+        by=current_member(),
+        at=clock.now(),
+        today=clock.today(),
     )
     db.session.commit()
     return expense_json(expense, with_revisions=True)
@@ -346,6 +355,7 @@ def create_payout():
         current_member(),
         form.note.data or "",
         client_id=client_key(form),
+        today=clock.today(),
     )
     answer = payout_json(payout)  # from the transaction that saves it
     db.session.commit()

@@ -175,6 +175,7 @@ def create_member():
         form.pin.data,
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         by=current_member(),
+        today=clock.today(),
     )
     db.session.commit()
     return member_json(member), 201
@@ -216,6 +217,7 @@ def update_member(number: int):
         _details(form),
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         acting=current_member(),
+        today=clock.today(),
     )
     db.session.commit()
     return member_json(member)

@@ -37,7 +37,11 @@ def list_expenses():
     outcome = save_form(
         form,
         lambda: expense_service.add_expense(
-            db.session, _details(form), by=current_member(), client_id=form.client_id.data
+            db.session,
+            _details(form),
+            by=current_member(),
+            client_id=form.client_id.data,
+            today=clock.today(),
         )[0],
     )
     if outcome.done:
@@ -88,7 +92,12 @@ def edit_expense(expense_id: int):
             outcome = save_form(
                 form,
                 lambda: expense_service.edit_expense(
-                    db.session, expense, _details(form), by=current_member(), at=clock.now()
+                    db.session,
+                    expense,
+                    _details(form),
+                    by=current_member(),
+                    at=clock.now(),
+                    today=clock.today(),
                 ),
             )
         if outcome.done:

@@ -56,6 +56,7 @@ def new_member():
             form.pin.data,
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             by=current_member(),
+            today=clock.today(),
         ),
     )
     if outcome.done:
@@ -83,6 +84,7 @@ def edit_member(number: int):
             details_from(form),
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             acting=current_member(),
+            today=clock.today(),
         ),
     )
     if outcome.done:

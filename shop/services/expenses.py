@@ -21,6 +21,7 @@ from shop.domain import sharing
 from shop.domain.money import MAX_DONG
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member
 from shop.services import audit
+from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open, parse_month
@@ -38,9 +39,12 @@ class ExpenseDetails:
     note: str = ""
 
 
-def _checked(details: ExpenseDetails) -> tuple[date, ExpenseCategory, int, str]:
+def _checked(
+    details: ExpenseDetails, today: date | None = None
+) -> tuple[date, ExpenseCategory, int, str]:
     if not isinstance(details.spent_on, date) or isinstance(details.spent_on, datetime):
         raise InvalidInput(_l("Write the date as dd/mm/yyyy, for example 01/10/2026."), "spent_on")
+    refuse_future(details.spent_on, today, "spent_on")
     try:
         category = ExpenseCategory(details.category)
     except ValueError:
@@ -63,14 +67,16 @@ def add_expense(
     by: Member,
     intake: Intake | None = None,
     client_id: str | None = None,
+    today: date | None = None,
 ) -> tuple[Expense, bool]:
-    """Record an expense dated in an open month (``intake``: the bale it paid for, only for
+    """Record an expense dated in an open month, not after ``today`` (the shop's date;
+    ``None`` for history entered as it was) (``intake``: the bale it paid for, only for
     a stock purchase); return it and whether it is new (False: ``client_id`` came again
     and nothing was added). Refusals name their field; flushes, never commits."""
     repeated = earlier(session, Expense, client_id)
     if repeated is not None:
         return repeated, False
-    spent_on, category, amount, note = _checked(details)
+    spent_on, category, amount, note = _checked(details, today)
     if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
         raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
     ensure_month_open(session, spent_on, field="spent_on")
@@ -101,15 +107,22 @@ def get_expense(session: Session, expense_id: int) -> Expense:
 
 
 def edit_expense(
-    session: Session, expense: Expense, details: ExpenseDetails, *, by: Member, at: datetime
+    session: Session,
+    expense: Expense,
+    details: ExpenseDetails,
+    *,
+    by: Member,
+    at: datetime,
+    today: date | None = None,
 ) -> Expense:
-    """Correct an expense: both its month and the month it moves to must be open.
+    """Correct an expense: both its month and the month it moves to must be open, and the
+    day not after ``today`` (when given).
 
     The version it had is kept as an :class:`ExpenseRevision` (replaced by ``by`` at
     ``at``) and its ``revision`` goes up by one. A removed expense, or a "correction" that
     changes nothing, is refused.
     """
-    spent_on, category, amount, note = _checked(details)
+    spent_on, category, amount, note = _checked(details, today)
     if expense.removed:
         raise InvalidInput(_l("This expense was removed."), "expense")
     if expense.intake_id is not None and category != ExpenseCategory.STOCK_PURCHASE:

@@ -28,6 +28,7 @@ from shop.domain.pin import (
 )
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
 from shop.services import audit
+from shop.services.days import refuse_future
 from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
@@ -82,8 +83,11 @@ def create_member(
     country_code: str,
     number: int | None = None,
     by: Member | None = None,
+    today: date | None = None,
 ) -> Member:
     """Add a member with the next free number (or ``number``, for imports) and her PIN.
+    ``today``: the shop's date, after which she cannot have joined (``None``: not checked,
+    for history entered as it was).
 
     ``pin`` may be ``None`` for a member who will have one set later by a coordinator.
     """
@@ -92,7 +96,7 @@ def create_member(
     begin_writing(session)
     pin_hash = _hash_pin(pin) if pin is not None else None
     phone = _clean_phone(details.phone, country_code)
-    _check_details(session, details, phone, member=None)
+    _check_details(session, details, phone, member=None, today=today)
     if number is None:
         number = next_number(session, Member.number)
     elif session.scalar(select(Member.id).where(Member.number == number)):
@@ -123,14 +127,16 @@ def update_member(
     *,
     country_code: str,
     acting: Member | None = None,
+    today: date | None = None,
 ) -> Member:
-    """Change a member's name, phone, role or dates. Her number never changes.
+    """Change a member's name, phone, role or dates. Her number never changes. (``today``
+    as for :func:`create_member`.)
 
     A coordinator cannot take away her own coordinator role or mark herself as left, so the
     shop can never end up with nobody able to manage it by accident.
     """
     phone = _clean_phone(details.phone, country_code)
-    _check_details(session, details, phone, member=member)
+    _check_details(session, details, phone, member=member, today=today)
     if acting is not None and acting.id == member.id:
         if details.role != Role.COORDINATOR and member.role == Role.COORDINATOR:
             raise InvalidInput(
@@ -431,13 +437,16 @@ def save_shop_profile(session: Session, name: str, address: str = "") -> ShopPro
     return profile
 
 
-def _check_details(session, details: MemberDetails, phone: str | None, member) -> None:
+def _check_details(
+    session, details: MemberDetails, phone: str | None, member, today: date | None = None
+) -> None:
     if not (details.name or "").strip():
         raise InvalidInput(_l("Enter her name."), "name")
     if len(details.name.strip()) > 120:
         raise InvalidInput(_l("The name is too long (at most 120 letters)."), "name")
     if details.left_on is not None and details.left_on < details.joined_on:
         raise InvalidInput(_l("She cannot leave before she joined."), "left_on")
+    refuse_future(details.joined_on, today, "joined_on")
     if phone is not None:
         other = session.scalar(select(Member).where(Member.phone == phone))
         if other is not None and other is not member:

@@ -52,6 +52,7 @@ from shop.models import (
 )
 from shop.services import audit
 from shop.services import policy as policy_service
+from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput
 from shop.services.idempotency import earlier
 
@@ -703,9 +704,12 @@ def record_payout(
     by: Member,
     note: str = "",
     client_id: str | None = None,
+    today: date | None = None,
 ) -> tuple[Payout, bool]:
     """Record ``amount_dong`` handed to ``member`` on ``paid_on`` against ``month``; return
     the payout and whether it is new (False: ``client_id`` came again: nothing is added).
+    ``paid_on`` is not after ``today`` (the shop's date; ``None`` for history entered as it
+    was: a journal).
 
     Only against a closed month whose next month is not closed yet (its carried forward is
     still to be brought into that month), paid after the month ended, and never more than
@@ -726,6 +730,7 @@ def record_payout(
     note = " ".join((note or "").split())
     if len(note) > 300:
         raise InvalidInput(_l("At most 300 letters."), "note")
+    refuse_future(paid_on, today, "paid_on")
     # Locked (on PostgreSQL) until commit: two payouts at once cannot both take the last đồng.
     closed = _closed_row(session, month, for_update=True)
     repeated = earlier(session, Payout, client_id)  # after the lock: a retry racing its try

@@ -218,6 +218,7 @@ def payouts(month: str):
             by=current_member(),
             note=form.note.data or "",
             client_id=form.client_id.data,
+            today=clock.today(),
         ),
     )
     if outcome.done:

@@ -104,6 +104,7 @@ def test_payouts_through_the_api(client, tokens, november, clock):
     token, member_token = tokens
     clock.set(datetime(2026, 12, 1, 2, tzinfo=UTC))
     assert client.post("/api/v1/months/2026-11/close", headers=token).status_code < 300
+    clock.set(datetime(2026, 12, 3, 2, tzinfo=UTC))  # the payouts below are paid by then
 
     def pay(**body):
         payout = {"member": 2, "month": "2026-11", "amount_dong": 99_986, "paid_on": "2026-12-02"}
@@ -155,6 +156,7 @@ def test_payouts_through_the_api(client, tokens, november, clock):
 
 def test_expenses_through_the_api(client, tokens, november, clock):
     token, member_token = tokens
+    clock.set(datetime(2026, 11, 25, 3, tzinfo=UTC))
     refused = client.post(
         "/api/v1/expenses",
         json={"spent_on": "2026-11-21", "category": "rent", "amount_dong": 1},

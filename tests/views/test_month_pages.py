@@ -236,7 +236,8 @@ def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
     assert "T11/26" in text and "T1/27" in text  # the charts' months, drawn as SVG text
 
 
-def test_payouts_never_more_than_due(app, trial):
+def test_payouts_never_more_than_due(app, trial, clock):
+    clock.set(datetime(2027, 2, 12, 3, 0, tzinfo=UTC))
     hong = phone_of(app, 1)
     page = hong.get("/months/2027-01/payouts")
     assert page.status_code == 200
