@@ -3,8 +3,9 @@ with stock on the rail today, so every page has something true to show.
 
 The example's three months (a journal bundled with the code) are shifted by whole months so
 that its last month is last month; its figures do not change (they depend on months, not on
-weekdays). They come in closed and paid out as the example says; this month is open for the
-counter. Two old items from the example's first month wait in the clearance list, and
+weekdays). The first two come in closed and paid out as the example says; the last (last
+month) comes in with its shifts closed but the month itself open, so the demo has a month
+to close, pay out and print statements for; this month is open for the counter. Two old items from the example's first month wait in the clearance list, and
 today's bag of donations, a lot of socks and Ngọc's consigned dress are on the rail.
 """
 
@@ -92,6 +93,9 @@ def load_demo(session: Session, config, *, today: date, now) -> None:
     journal = example_journal()
     months = months_to_last_month(journal, today)
     journal = shift_journal(journal, months)
+    last = max(journal["closed_months"])
+    journal["closed_months"].remove(last)
+    journal["payouts"] = [p for p in journal.get("payouts", []) if p["month"] != last]
     first_intake = min(intake["received_at"] for intake in journal["intakes"])
     journal["intakes"].append(
         {

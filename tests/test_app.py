@@ -177,7 +177,7 @@ def test_cli_members_and_tokens(runner):
     assert reset.exit_code == 0
 
 
-def test_cli_demo_fills_only_an_empty_shop(runner, client):
+def test_cli_demo_fills_only_an_empty_shop(app, runner, client):
     first = runner.invoke(args=["demo"])
     assert "phone 0912000001, PIN 2468" in first.output
     assert "Trần Thị Lan" in runner.invoke(args=["members", "list"]).output
@@ -188,6 +188,20 @@ def test_cli_demo_fills_only_an_empty_shop(runner, client):
     assert "Áo khoác gió xanh rêu" in client.get("/stock/").text
     assert "Áo len cũ màu be" in client.get("/stock/clearance").text
     assert "Váy liền hoa nhí" in client.get("/stock/?owner=2").text
+    # Last month is left open, ready to close: the month's own task can be tried.
+    from shop import clock
+    from shop.extensions import db
+    from shop.services import month as month_service
+
+    with app.test_request_context():
+        tz = app.config["SHOP_TZ"]
+        last = month_service.previous_month(month_service.month_of(clock.today(), tz))
+        assert not month_service.is_closed(db.session, last)
+        assert month_service.is_closed(db.session, month_service.previous_month(last))
+        preview = month_service.preview_close(db.session, last, at=clock.now(), tz=tz)
+        assert preview.refusal is None and preview.open_shifts == ()
+        db.session.rollback()
+    assert 'data-testid="close"' in client.get(f"/months/{last}/close").text
     client.post("/counter/shift/open", data={"opening_float_dong": "200k"})
     client.post("/counter/add", data={"code": "10024"})
     paid = client.post("/counter/pay", data={"method": "transfer", "client_id": "demo-0001"})
