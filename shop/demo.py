@@ -5,8 +5,9 @@ The example's three months (a journal bundled with the code) are shifted by whol
 that its last month is last month; its figures do not change (they depend on months, not on
 weekdays). The first two come in closed and paid out as the example says; the last (last
 month) comes in with its shifts closed but the month itself open, so the demo has a month
-to close, pay out and print statements for; this month is open for the counter. Two old items from the example's first month wait in the clearance list, and
-today's bag of donations, a lot of socks and Ngọc's consigned dress are on the rail.
+to close, pay out and print statements for; this month is open for the counter. Two old
+items from the example's first month wait in the clearance list, and today's bag of
+donations, a lot of socks and Ngọc's consigned dress are on the rail.
 """
 
 from __future__ import annotations
