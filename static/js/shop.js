@@ -123,3 +123,10 @@ document.addEventListener("submit", function (event) {
     if (count === 0 || window.confirm(question)) { form.dataset.asked = "1"; form.submit(); }
   });
 });
+
+// <form data-confirm="Question?">: asked before it is sent (emptying a cart, say).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
+  if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+});

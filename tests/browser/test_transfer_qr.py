@@ -17,6 +17,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from reliability.chromium import open_counter, sign_in
 from shop.domain import vietqr
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS
@@ -60,15 +61,8 @@ def waiting_transfer(app, coordinator, member):
 
 
 def _sign_in_and_sell(page, live_server):
-    page.goto(f"{live_server}/sign-in")
-    page.get_by_label("Số điện thoại").fill("0912000002")
-    page.get_by_label("Mã PIN").fill("1357")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server}/")
-    page.goto(f"{live_server}/counter/")
-    page.get_by_label("Tiền đầu ca").fill("0")
-    page.get_by_role("button", name="Mở ca").click()
-    page.wait_for_url(f"{live_server}/counter/")
+    sign_in(page, live_server, "0912000002", "1357")
+    open_counter(page, live_server, opening_float="0")
     page.goto(f"{live_server}/counter/basic")  # the server-rendered cart (no JavaScript)
     page.get_by_label("Mã hàng").fill("10008")
     page.keyboard.press("Enter")
