@@ -126,17 +126,25 @@ class PinField(StringField):
 
     widget = PasswordInput(hide_value=True)
 
-    def __init__(self, label=None, validators=None, *, autocomplete="current-password", **kw):
-        kw.setdefault(
-            "render_kw",
-            {
-                "inputmode": "numeric",
-                "autocomplete": autocomplete,
-                "maxlength": 8,
-                "pattern": "[0-9]*",
-                "class": "pin",
-            },
-        )
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        autocomplete="current-password",
+        autofocus=False,
+        **kw,
+    ):
+        attributes = {
+            "inputmode": "numeric",
+            "autocomplete": autocomplete,
+            "maxlength": 8,
+            "pattern": "[0-9]*",
+            "class": "pin",
+        }
+        if autofocus:
+            attributes["autofocus"] = True
+        kw.setdefault("render_kw", attributes)
         super().__init__(label, validators, **kw)
 
     def _value(self):

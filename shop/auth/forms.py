@@ -11,7 +11,7 @@ class SignInForm(ShopForm):
 
 
 class SwitchForm(ShopForm):
-    pin = PinField(_l("PIN"), [required(_l("Enter your PIN."))])
+    pin = PinField(_l("PIN"), [required(_l("Enter your PIN."))], autofocus=True)
 
 
 class ChangePinForm(ShopForm):

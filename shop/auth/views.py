@@ -109,7 +109,7 @@ def switch_to(number: int):
             logout_user()
             login_user(member)
             flash(_("%(name)s is selling now.", name=member.name), "success")
-            return redirect(url_for("main.index"), code=303)
+            return redirect(url_for("counter.counter"), code=303)  # her shift, or opening it
     elif form.is_submitted():
         status = 422
     return render_template("auth/switch_pin.html", form=form, member=member), status, headers

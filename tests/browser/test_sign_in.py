@@ -33,9 +33,10 @@ def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
     # "Who is selling now?": tap a name, type her PIN.
     phone.get_by_role("link", name="Ai đang bán hàng?").click()
     phone.get_by_role("link", name="Nguyễn Thị Ngọc").click()
-    phone.get_by_label("Mã PIN").fill("1357")
+    assert phone.evaluate("document.activeElement.id") == "pin"  # ready for her PIN
+    phone.keyboard.type("1357")
     phone.get_by_role("button", name="Tôi bán hàng bây giờ").click()
-    phone.wait_for_url(f"{live_server}/")
+    phone.wait_for_url(f"{live_server}/counter/")  # straight to the counter (her shift)
     assert "Nguyễn Thị Ngọc" in phone.get_by_test_id("who").inner_text()
     screenshot(phone, "switched-360")
 

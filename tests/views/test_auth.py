@@ -293,12 +293,14 @@ def test_switch_who_is_selling(as_coordinator, member):
     names = as_coordinator.get("/switch")
     assert "Ai đang bán hàng?" in names.text
     assert "Nguyễn Thị Ngọc" in names.text
+    pin_box = as_coordinator.get(f"/switch/{member}").text
+    assert 'id="pin"' in pin_box and " autofocus" in pin_box  # ready for her PIN
     wrong = as_coordinator.post(f"/switch/{member}", data={"pin": "0000"})
     assert wrong.status_code == 401 and "Sai mã PIN. Còn 4 lần thử." in wrong.text
     # A wrong PIN at the switch leaves the current seller signed in.
     assert "Nguyễn Thị Hồng" in as_coordinator.get("/").text
     ok = as_coordinator.post(f"/switch/{member}", data={"pin": "1357"})
-    assert ok.status_code == 303
+    assert ok.status_code == 303 and ok.headers["Location"] == "/counter/"  # to sell
     home = as_coordinator.get("/")
     assert "Chào chị Nguyễn Thị Ngọc!" in home.text
     assert "Nguyễn Thị Ngọc đang bán hàng." in home.text
