@@ -77,13 +77,15 @@ class MoneyField(Field):
 
 
 class CountField(Field):
-    """A whole number typed on the number pad; empty gives ``None``."""
+    """A whole number typed on the number pad; empty gives ``None``. ``message``: what is
+    said of anything else ("-3", "2,5"), in the field's own words."""
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label=None, validators=None, *, message=None, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
         super().__init__(label, validators, **kwargs)
+        self.message = message or _l("Write a whole number, for example 12.")
 
     def _value(self):
         if self.raw_data:
@@ -96,7 +98,7 @@ class CountField(Field):
         if not text:
             return
         if not (text.isascii() and text.isdigit()) or len(text) > 9:
-            raise ValueError(str(_l("Write a whole number, for example 12.")))
+            raise ValueError(str(self.message))
         self.data = int(text)
 
 

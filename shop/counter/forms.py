@@ -38,6 +38,10 @@ class CloseShiftForm(ShopForm):
     )
 
 
+#: What a quantity that is not a whole number of at least 1 is told ("0", "-3", "2,5").
+AT_LEAST_ONE = _l("The quantity must be at least 1.")
+
+
 class CloseShiftForForm(ShopForm):
     """A coordinator closes a shift its member forgot to close."""
 
@@ -59,11 +63,11 @@ class ScanForm(ShopForm):
         _l("Item code"),
         [required(_l("Scan or type a code.")), Length(max=40, message=_l("At most 40 letters."))],
     )
-    quantity = CountField(_l("How many"))
+    quantity = CountField(_l("How many"), message=AT_LEAST_ONE)
 
 
 class LineForm(ShopForm):
-    quantity = CountField(_l("How many"))
+    quantity = CountField(_l("How many"), message=AT_LEAST_ONE)
     discount_dong = MoneyField(_l("Discount"))
     discount_reason = StringField(
         _l("Reason for the discount"), [Length(max=200, message=_l("At most 200 letters."))]

@@ -212,8 +212,9 @@ def add():
         flash_form_errors(form)
         return _back_to_counter()
     try:
+        quantity = form.quantity.data
         counter_service.add_to_cart(
-            db.session, current_member(), form.code.data, form.quantity.data or 1
+            db.session, current_member(), form.code.data, 1 if quantity is None else quantity
         )
     except ShopError as error:  # an unknown code too: say so, stay at the counter
         db.session.rollback()

@@ -342,7 +342,10 @@ def cart(session: Session, member: Member, *, on: datetime, tz: ZoneInfo) -> Car
 
 
 def add_to_cart(session: Session, member: Member, code: str, quantity: int = 1) -> CartLine:
-    """Put the item with ``code`` (as scanned or typed) in the cart; a lot by ``quantity``."""
+    """Put the item with ``code`` (as scanned or typed) in the cart; a lot by ``quantity``
+    (a whole number, at least 1)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise InvalidInput(_l("The quantity must be at least 1."), "quantity")
     item = stock_service.get_item(session, code)
     if not item.in_stock:
         if item.status == ItemStatus.SOLD or (item.is_lot and item.quantity_on_hand == 0):

@@ -2,6 +2,7 @@ import json
 import re
 from datetime import UTC, datetime
 
+import pytest
 import zxingcpp
 
 from shop.extensions import db
@@ -291,3 +292,13 @@ def test_the_counter_is_an_app_with_the_server_cart_behind_a_noscript_link(as_me
         response = as_member.get(icon["src"])
         assert response.status_code == 200
         response.close()
+
+
+@pytest.mark.parametrize("typed", ["0", "-3", "−3", "2,5"])
+def test_a_quantity_below_one_gets_a_clear_message(as_member, stocked, typed):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    refused = as_member.post(
+        "/counter/add", data={"code": "SOCKS", "quantity": typed}, follow_redirects=True
+    )
+    assert "Số lượng phải ít nhất là 1." in refused.text
+    assert 'class="cart-line"' not in as_member.get("/counter/basic").text  # nothing added
