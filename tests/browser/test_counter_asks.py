@@ -46,3 +46,31 @@ def test_emptying_the_cart_asks_first_and_the_receipt_prints(phone, live_server,
     phone.goto(f"{live_server}/counter/sales/{number}/receipt")
     phone.get_by_test_id("print").click()
     assert phone.evaluate("window.printed") == 1
+
+
+def test_the_refund_form_names_each_line_and_asks_pieces_only_of_a_lot(
+    phone, live_server, rail_items
+):
+    sign_in(phone, live_server, "0912000002", "1357")
+    open_counter(phone, live_server, opening_float="0")
+    phone.goto(f"{live_server}/counter/basic")
+    for code in ("10008", "SOCKS"):
+        phone.get_by_label("Mã hàng").fill(code)
+        phone.get_by_label("Mã hàng").press("Enter")
+        phone.wait_for_selector(f'.cart-line[data-code="{code}"]')
+    socks = phone.locator('.cart-line[data-code="SOCKS"]')
+    socks.locator("summary").click()
+    socks.get_by_label("Số lượng").fill("2")
+    socks.get_by_role("button", name="Lưu").click()
+    phone.wait_for_load_state()
+    phone.get_by_role("button", name="Thanh toán").click()
+    phone.wait_for_url(f"{live_server}/counter/sales/1")
+    phone.locator("#refund summary").click()
+    line = phone.locator("#refund-line")
+    options = line.locator("option").all_inner_texts()
+    assert options[0].startswith("10008 · Áo sơ mi trắng · ")
+    assert options[1].startswith("SOCKS · Tất × 2 · ")
+    quantity = phone.get_by_test_id("refund-quantity")
+    assert quantity.is_hidden()  # a one-of-a-kind line: no "how many pieces"
+    line.select_option(index=1)
+    assert quantity.is_visible()
