@@ -8,7 +8,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 from shop.config import LANGUAGES
-from shop.domain.money import format_dong, format_rate
+from shop.domain.money import cash_to_hand_over, format_dong, format_rate
 
 DATE_PATTERN = "dd/MM/yyyy"
 DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
@@ -53,6 +53,7 @@ def format_moment(value: datetime | None) -> str:
 def template_helpers(app: Flask) -> None:
     app.add_template_filter(format_dong, "dong")
     app.add_template_filter(format_rate, "rate")
+    app.add_template_filter(cash_to_hand_over, "cash")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_phone, "phone")

@@ -185,3 +185,19 @@ def short_dong(amount: int, units: tuple[str, str, str] = ("k", "tr", "tỷ")) -
             number = f"{whole}" if tenth == 0 or whole >= 100 else f"{whole},{tenth}"
             return f"{sign}{number} {unit}"
     return f"{sign}{value}"
+
+
+#: The smallest note or coin that is handed over in cash: nothing smaller circulates.
+SMALLEST_CASH_DONG = 1000
+
+
+def cash_to_hand_over(amount: int) -> int:
+    """What of ``amount`` đồng can be paid in cash: rounded down to a whole 1.000 ₫, and 0
+    for nothing owed. The rest (at most 999 ₫) stays owed and is carried forward, as the
+    money rule allows; a transfer pays the exact amount.
+
+    ``cash_to_hand_over(19_238) == 19_000``; ``cash_to_hand_over(-70_587) == 0``.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("amount must be an int of đồng")
+    return max(0, amount) // SMALLEST_CASH_DONG * SMALLEST_CASH_DONG

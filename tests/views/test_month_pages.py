@@ -409,3 +409,31 @@ def test_cli_writes_a_months_statements(app, trial, runner, tmp_path):
     assert "Trần Thị Lan" in text and "19.237 ₫" in text
     bad = runner.invoke(args=["month", "statements", "2027-13", "--to", str(target)])
     assert bad.exit_code != 0
+
+
+def test_cash_is_offered_in_whole_thousands_and_no_one_signs_for_nothing(app, trial, clock):
+    clock.set(datetime(2027, 2, 12, 3, 0, tzinfo=UTC))
+    hong = phone_of(app, 1)
+    page = money(hong.get("/months/2027-01/payouts").text)
+    offered = re.search(r'data-testid="cash-1">([^<]+)<', page).group(1)
+    assert offered == "trả tiền mặt 19.000 ₫"  # 19.238 ₫ due: no coins below 1.000 ₫
+    sheet = pdf_text(hong.get("/months/2027-01/payouts.pdf"))
+    assert "Tiền mặt trao" in sheet and "19.000 ₫" in sheet
+    # Member 2's due is below zero: nothing to hand over, nothing to sign.
+    row = next(line for line in sheet.splitlines() if "Nguyễn Thị Ngọc" in line)
+    assert row.rstrip().endswith("không cần ký")
+    # The exact amount is still what she is owed: a transfer pays it all.
+    paid = hong.post(
+        "/months/2027-01/payouts",
+        data={"member": "1", "amount_dong": "19.238", "paid_on": "11/02/2027",
+              "method": "transfer"},
+    )  # fmt: skip
+    assert paid.status_code == 303
+
+
+def test_cash_to_hand_over_is_whole_thousands():
+    from shop.domain.money import cash_to_hand_over
+
+    assert [cash_to_hand_over(n) for n in (19_238, 999, 1_000, 0, -70_587, 74_400)] == [
+        19_000, 0, 1_000, 0, 0, 74_000,
+    ]  # fmt: skip
