@@ -130,3 +130,30 @@ document.addEventListener("submit", function (event) {
   if (!form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
   if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+
+// The refund form: "Amount to give back" starts from what is left to give back on the chosen
+// line, in whole thousands when it goes back in cash (no coins under 1.000 ₫), until she
+// types an amount herself.
+function fillRefund(form) {
+  var amount = form.querySelector('[name="amount_dong"]');
+  var option = form.querySelector('[name="line"] option:checked');
+  if (!amount || !option || amount.dataset.typed === "1") { return; }
+  var left = Number(option.getAttribute("data-left") || 0);
+  var cash = form.querySelector('[name="method"]:checked, select[name="method"]');
+  var value = cash && cash.value === "cash" ? Math.floor(left / 1000) * 1000 : left;
+  amount.value = value > 0 ? value.toLocaleString("vi-VN").replace(/,/g, ".") : "";
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-refund-form]").forEach(function (form) {
+    var amount = form.querySelector('[name="amount_dong"]');
+    if (amount) {
+      if (amount.value) { amount.dataset.typed = "1"; }
+      amount.addEventListener("input", function () { amount.dataset.typed = amount.value ? "1" : ""; });
+    }
+    fillRefund(form);
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "amount_dong") { fillRefund(form); }
+    });
+  });
+});

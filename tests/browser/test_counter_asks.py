@@ -74,3 +74,20 @@ def test_the_refund_form_names_each_line_and_asks_pieces_only_of_a_lot(
     assert quantity.is_hidden()  # a one-of-a-kind line: no "how many pieces"
     line.select_option(index=1)
     assert quantity.is_visible()
+    # The amount starts from what is left on the line: whole thousands in cash, exact by
+    # transfer. SOCKS × 2 = 20.000 ₫; 12.500 ₫ of it given back leaves 7.500 ₫.
+    amount = phone.get_by_label("Số tiền hoàn lại")
+    assert amount.input_value() == "20.000"
+    amount.fill("12.500")
+    phone.get_by_label("Hoàn bằng").select_option("transfer")
+    phone.get_by_label("Lý do").fill("khách trả một đôi")
+    phone.locator("#refund button[type=submit]").click()
+    phone.wait_for_url(f"{live_server}/counter/sales/1")
+    phone.locator("#refund summary").click()
+    line = phone.locator("#refund-line")
+    line.select_option(index=1)
+    assert amount.input_value() == "7.000"  # in cash: no coins under 1.000 ₫
+    phone.get_by_label("Hoàn bằng").select_option("transfer")
+    assert amount.input_value() == "7.500"  # by transfer: the exact amount
+    line.select_option(index=0)
+    assert amount.input_value() == "50.000"
