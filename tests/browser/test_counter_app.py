@@ -375,3 +375,23 @@ def test_a_code_scanned_before_the_page_has_started_is_kept(browser, live_server
     page.wait_for_selector('[data-code="10008"]', timeout=15_000)
     assert page.url == f"{live_server}/counter/"
     context.close()
+
+
+def test_a_tablet_whose_clock_is_wrong_prices_as_the_shop_does(
+    app, browser, live_server, rail_items
+):
+    """A cheap tablet's clock may reset after a power cut: the page's today follows the
+    server's (as the rail last said it), so its markdown is the shop's."""
+    from datetime import UTC, datetime, timedelta
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    page.clock.install(time=datetime.now(UTC) + timedelta(days=200))  # 200 days ahead
+    open_counter(page, live_server)
+    scan_fast(page, "10008")
+    page.wait_for_selector('.cart-line[data-code="10008"]')
+    assert text(page.get_by_test_id("total")) == "50.000 ₫"  # tagged today: no markdown
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector('[data-testid="sale-number"]')
+    assert page.locator('[data-testid="server-total"]').count() == 0  # the same total
+    context.close()

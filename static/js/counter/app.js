@@ -3,7 +3,7 @@
 // the sale, and while it cannot be reached the sale waits in the outbox, sent again with
 // the same client id until the server has it (recorded exactly once).
 import { formatDong, parseDong } from "./money.js";
-import { daysInStock, effectivePrice, localToday, markdownStep } from "./pricing.js";
+import { addDays, daysBetween, daysInStock, effectivePrice, localToday, markdownStep } from "./pricing.js";
 import { SaleError, payment, totals } from "./sale.js";
 import * as store from "./store.js";
 import { qrSvg, reference, transferPayload } from "./vietqr.js";
@@ -79,7 +79,9 @@ function show(id, text) {
 
 // ------------------------------------------------------------------ prices
 
-function today() { return localToday(CONFIG.timezone); }
+// The shop's today: the device's date, put right by how far it was from the server's when
+// the rail last came (a tablet whose clock reset after a power cut prices as the shop does).
+function today() { return addDays(localToday(CONFIG.timezone), railMeta ? railMeta.dayOffset || 0 : 0); }
 
 function steps() { return railMeta ? railMeta.policy.markdown : []; }
 
@@ -417,7 +419,9 @@ async function pay() {
       return line;
     }),
     transfer_dong: plan.transfer,
-    tendered_dong: plan.transfer === plan.total ? null : plan.tendered,
+    // What she typed as handed over; nothing typed: the exact cash of the server's total
+    // (the server prices the sale itself, and its total is the one that counts).
+    tendered_dong: plan.transfer === plan.total ? null : typed("tendered_dong").value,
   };
   if (cart.discount_dong) { body.discount_dong = cart.discount_dong; body.discount_reason = cart.discount_reason; }
   const sold = cart.lines.map((l, i) => ({ ...l, net_dong: cartTotals().nets[i] }));
@@ -827,11 +831,12 @@ async function refreshRail() {
     if (response.status === 401) { setSignedOut(true); return false; }
     if (!response.ok) { throw new Error(String(response.status)); }
     const answer = await response.json();
+    answer.dayOffset = daysBetween(localToday(CONFIG.timezone), answer.today);
     await store.applyRail(answer);
     if (answer.full) { rail.clear(); }
     for (const item of answer.items) { rail.set(item.code, item); }
     for (const code of answer.gone) { rail.delete(code); }
-    railMeta = { cursor: answer.cursor, today: answer.today, policy: answer.policy };
+    railMeta = { cursor: answer.cursor, today: answer.today, policy: answer.policy, dayOffset: answer.dayOffset };
     // A sale waiting in the outbox has taken its items off the rail: again for the fresh rows.
     const fresh = new Set(answer.items.map((item) => item.code));
     for (const entry of await store.getAll("outbox")) {

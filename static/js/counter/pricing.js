@@ -29,6 +29,17 @@ export function effectivePrice(price, days, steps) {
   return markedDown(price, markdownStep(days, steps));
 }
 
+// "YYYY-MM-DD" moved by ``days`` (whole calendar days), and the days from one to another.
+export function addDays(day, days) {
+  const moment = new Date(`${day}T00:00:00Z`);
+  moment.setUTCDate(moment.getUTCDate() + days);
+  return moment.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from, to) {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000);
+}
+
 // Today's date in the shop's time zone ("YYYY-MM-DD"), from the device's clock.
 export function localToday(timeZone, now = new Date()) {
   const parts = new Intl.DateTimeFormat("en-CA", {

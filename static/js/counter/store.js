@@ -71,7 +71,8 @@ export async function applyRail(answer) {
   for (const item of answer.items) { items.put(item); }
   for (const code of answer.gone) { items.delete(code); }
   tx.objectStore("kv").put(
-    { cursor: answer.cursor, today: answer.today, policy: answer.policy }, "rail");
+    { cursor: answer.cursor, today: answer.today, policy: answer.policy, dayOffset: answer.dayOffset || 0 },
+    "rail");
   return done(tx);
 }
 
