@@ -68,9 +68,22 @@ def test_the_november_figures_on_the_month_page(app, trial):
         (1, "2026-11", "27.857 ₫", "27.857 ₫", "0 ₫"),
         (2, "2026-11", "98.429 ₫", "98.429 ₫", "0 ₫"),
         (3, "2026-11", "62.764 ₫", "62.764 ₫", "2.764 ₫"),
-        (2, "2026-12", "-77.000 ₫", "-77.000 ₫", "-77.000 ₫"),
+        # Below zero, said in words, the same on every page (the figures stay exact).
+        (
+            2,
+            "2026-12",
+            "Tháng này chị chưa có tiền nhận; còn trừ 77.000 ₫ sang tháng sau.",
+            "-77.000 ₫",
+            "chưa có tiền nhận; còn trừ 77.000 ₫ sang tháng sau",
+        ),
         (1, "2027-01", "19.238 ₫", "19.238 ₫", "19.238 ₫"),
-        (2, "2027-01", "-70.587 ₫", "6.413 ₫", "-70.587 ₫"),
+        (
+            2,
+            "2027-01",
+            "Tháng này chị chưa có tiền nhận; còn trừ 70.587 ₫ sang tháng sau.",
+            "6.413 ₫",
+            "chưa có tiền nhận; còn trừ 70.587 ₫ sang tháng sau",
+        ),
         (3, "2027-01", "9.176 ₫", "6.412 ₫", "9.176 ₫"),
         (4, "2027-01", "19.237 ₫", "19.237 ₫", "19.237 ₫"),
     ],
@@ -87,6 +100,14 @@ def test_each_member_reads_exactly_what_she_earned(app, trial, number, month, du
     assert testid("earned") == earned
     assert testid("carried") == carried
     assert "Cách tính" in page.text
+    if number == 2 and month == "2027-01":  # the month page and the payouts page agree
+        hong = phone_of(app, 1)
+        text = money(hong.get(f"/months/{month}").text)
+        assert "chưa có tiền nhận; còn trừ 70.587 ₫ sang tháng sau" in text
+        card = text.split('<li data-member="2">')[1].split("</summary>")[0]
+        assert "-70.587" not in card  # its summary line says it in words
+        payouts = money(hong.get(f"/months/{month}/payouts").text)
+        assert "chưa có tiền nhận; còn trừ 70.587 ₫ sang tháng sau" in payouts
 
 
 def test_ngoc_sees_her_sold_dress_and_the_refund(app, trial):
