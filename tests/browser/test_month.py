@@ -40,9 +40,7 @@ def test_ngoc_reads_in_words_that_she_has_nothing_to_receive(phone, live_server,
     sign_in(phone, live_server, 2)
     phone.goto(f"{live_server}/months/2027-01/statements/2")
     due = phone.get_by_test_id("due")
-    expect(due).to_have_text(
-        "Tháng này chị chưa có tiền nhận; còn trừ 70.587\xa0₫ sang tháng sau."
-    )
+    expect(due).to_have_text("Tháng này chị chưa có tiền nhận; còn trừ 70.587\xa0₫ sang tháng sau.")
     expect(due).to_be_in_viewport()
     screenshot(phone, "statement-ngoc-2027-01-360")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
