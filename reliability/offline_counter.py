@@ -13,6 +13,11 @@ empty. Then the books are read:
 * no item is in two sales, and no sale is in the database that the page did not ring up
   (a sale cut off by a kill after Pay may arrive: it was paid);
 * the outbox on the device is empty.
+
+The link is cut for the whole tablet: the browser goes offline (the DevTools emulation,
+so the page sees ``navigator.onLine`` false) and the relay it reaches the shop through
+drops every connection (reliability/link.py), its service worker's and the requests
+already on their way included.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reliability.chromium import ARGS, CHROMIUM, SALE_DONE, open_counter, sign_in
+from reliability.link import Link
 from reliability.live import Server, fresh_database, pin_of, prepare_shop
 
 
@@ -57,12 +63,14 @@ class OfflineFigures:
 class Tablet:
     """Chromium on a profile of its own: started, signed in, killed and started again."""
 
-    def __init__(self, playwright, profile: Path, base: str, phone: str, pin: str):
-        self.playwright, self.profile, self.base = playwright, profile, base
+    def __init__(self, playwright, profile: Path, link: Link, phone: str, pin: str):
+        self.playwright, self.profile, self.link = playwright, profile, link
+        self.base = f"http://127.0.0.1:{link.port}"
         self.phone, self.pin = phone, pin
         self.context = None
         self.page = None
         self.sign_ins = 0
+        self.offline = False
 
     def start(self) -> None:
         for lock in ("SingletonLock", "SingletonSocket", "SingletonCookie"):
@@ -79,6 +87,19 @@ class Tablet:
             locale="vi-VN",
         )
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        if self.offline:
+            self.context.set_offline(True)
+
+    def set_link(self, up: bool) -> None:
+        """Cut the link (``up=False``) or bring it back, for the page and its worker alike."""
+        if up == (not self.offline):
+            return
+        self.offline = not up
+        if self.offline:
+            self.link.cut()
+        else:
+            self.link.restore()
+        self.context.set_offline(self.offline)
 
     def open_counter(self) -> None:
         """The counter page; signed in again first when the browser lost its session (a
@@ -113,10 +134,14 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
         database = workdir / "shop.sqlite3"
         codes = iter(shop.unique_codes)
         rung_up: list[list[str]] = []  # the items of each sale done on screen
-        with Server(url, workdir, workdir / "gunicorn.log") as server, sync_playwright() as pw:
+        with (
+            Server(url, workdir, workdir / "gunicorn.log") as server,
+            sync_playwright() as pw,
+        ):
             server.start()
-            base = f"http://127.0.0.1:{server.port}"
-            tablet = Tablet(pw, workdir / "profile", base, shop.phones[1], pin_of(1))
+            link = Link(server.port)
+            tablet = Tablet(pw, workdir / "profile", link, shop.phones[1], pin_of(1))
+            base = tablet.base
             tablet.start()
             _sign_in_and_open_shift(tablet.page, base, shop.phones[1], pin_of(1))
             # As the README asks: the counter opened once with the link up, its service
@@ -124,16 +149,13 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
             tablet.page.evaluate("async () => { await navigator.serviceWorker.ready; }")
             tablet.open_counter()
             tablet.page.wait_for_function("() => !!navigator.serviceWorker.controller")
-            offline = False
             for _ in range(sales):
                 figures.sales_tried += 1
-                if not offline and rng.random() < 0.15:
-                    tablet.context.set_offline(True)
-                    offline = True
+                if not tablet.offline and rng.random() < 0.15:
+                    tablet.set_link(up=False)
                     figures.link_cuts += 1
-                elif offline and rng.random() < 0.3:
-                    tablet.context.set_offline(False)
-                    offline = False
+                elif tablet.offline and rng.random() < 0.3:
+                    tablet.set_link(up=True)
                 items = [next(codes) for _ in range(rng.randint(1, 3))]
                 for code in items:
                     tablet.page.locator("#code").type(code, delay=0)
@@ -144,11 +166,10 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
                     figures.kills_before_pay += 1
                     tablet.kill()
                     tablet.start()
-                    tablet.context.set_offline(offline)
-                    offline = _reopen(tablet, offline, figures)
+                    _reopen(tablet, figures)
                 elif roll < 0.10:
                     figures.reloads += 1
-                    offline = _reopen(tablet, offline, figures)
+                    _reopen(tablet, figures)
                 # the cart came back from the device's storage, if it was lost, scan again
                 for code in items:
                     if tablet.page.locator(f'[data-code="{code}"]').count() == 0:
@@ -160,8 +181,7 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
                     figures.kills_after_pay += 1
                     tablet.kill()
                     tablet.start()
-                    tablet.context.set_offline(offline)
-                    offline = _reopen(tablet, offline, figures)
+                    _reopen(tablet, figures)
                     if tablet.page.locator("[data-code]").count():
                         # The cart is still there: the sale had not been kept. Pay it now.
                         tablet.page.get_by_test_id("pay").click()
@@ -175,12 +195,13 @@ def run_offline_counter(workdir: Path, *, sales: int = 200, seed: int = 5) -> Of
                     rung_up.append(items)
                 else:
                     figures.problem(f"sale of {items} not shown done")
-            tablet.context.set_offline(False)
+            tablet.set_link(up=True)
             emptied = time.monotonic()
             figures.left_in_outbox = _wait_outbox_empty(tablet.page, timeout=90)
             figures.seconds_to_empty = round(time.monotonic() - emptied, 1)
             figures.signed_in_again = tablet.sign_ins
             tablet.context.close()
+            link.close()
         _check_books(database, rung_up, figures)
     figures.seconds = round(time.monotonic() - started, 1)
     return figures
@@ -191,27 +212,26 @@ def _sign_in_and_open_shift(page, base: str, phone: str, pin: str) -> None:
     open_counter(page, base)
 
 
-def _reopen(tablet: Tablet, offline: bool, figures: OfflineFigures | None = None) -> bool:
+def _reopen(tablet: Tablet, figures: OfflineFigures) -> None:
     """Reload the counter page, from the service worker's copy when there is no link.
 
     When the page does not come from the device with no link, that is counted (and said in
-    the problems), the link is restored and the page opened from the shop; returns whether
-    the link is still cut.
+    the problems), the link is restored and the page opened from the shop.
     """
-    if figures is not None:
-        try:
-            _reopen(tablet, offline)
-        except RuntimeError as error:
-            figures.no_page_offline += 1
-            figures.problem(str(error).splitlines()[0][:300])
-            tablet.context.set_offline(False)
-            tablet.open_counter()
-            return False
-        return offline
+    try:
+        _open_again(tablet)
+    except RuntimeError as error:
+        figures.no_page_offline += 1
+        figures.problem(str(error).splitlines()[0][:300])
+        tablet.set_link(up=True)
+        tablet.open_counter()
+
+
+def _open_again(tablet: Tablet) -> None:
     try:
         tablet.open_counter()
     except Exception as error:  # noqa: BLE001 - with no link, from the worker's copy
-        if not offline:
+        if not tablet.offline:
             raise
         try:
             tablet.page.wait_for_selector("#code", timeout=30_000)
@@ -221,7 +241,7 @@ def _reopen(tablet: Tablet, offline: bool, figures: OfflineFigures | None = None
                 tablet.page.screenshot(path=str(shot))
             kept = "?"
             with contextlib.suppress(Exception):
-                tablet.context.set_offline(False)
+                tablet.set_link(up=True)
                 tablet.page.goto(f"{tablet.base}/healthz")
                 kept = tablet.page.evaluate(
                     "async () => { const out = {}; for (const k of await caches.keys()) {"
