@@ -157,6 +157,19 @@ def clock(monkeypatch):
     return Clock(monkeypatch)
 
 
+#: The test shop's bank account (970415, VietinBank), as the transfer tests expect it.
+BANK = {"bank_bin": "970415", "bank_account": "113366668888", "bank_account_name": "NHOM NEW ME"}
+
+
+def save_shop(session, *, name: str = "NEW ME – Đồ cũ", bank: bool = True) -> None:
+    """Save the shop's settings as a coordinator does: its name, and its bank account
+    (:data:`BANK`) unless ``bank=False``. Flushes; the caller commits."""
+    from shop.services import members as member_service
+
+    account = BANK if bank else dict.fromkeys(BANK, "")
+    member_service.save_shop_settings(session, name=name, address="", receipt_footer="", **account)
+
+
 @pytest.fixture
 def make_member(app):
     """Factory: add a member through the service and commit; returns her number."""

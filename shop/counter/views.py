@@ -23,7 +23,7 @@ from shop.counter.forms import (
     VoidForm,
 )
 from shop.domain import vietqr
-from shop.domain.calendar import local_moment
+from shop.domain.calendar import local_moment, wall_clock
 from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
@@ -177,14 +177,14 @@ def close_shift_for(shift_id: int):
     last = counter_service.last_activity(db.session, shift)
     form = CloseShiftForForm()
     if not form.is_submitted():
-        form.ended_at.data = (last or shift.opened_at).astimezone(tz).replace(tzinfo=None)
+        form.ended_at.data = wall_clock(last or shift.opened_at, tz)
     outcome = save_form(
         form,
         lambda: counter_service.close_shift_for(
             db.session,
             shift,
             counted_dong=form.counted_cash_dong.data,
-            ended_at=form.ended_at.data.replace(tzinfo=tz),
+            ended_at=local_moment(form.ended_at.data.date(), form.ended_at.data.time(), tz),
             reason=form.reason.data,
             by=current_member(),
             at=clock.now(),

@@ -31,6 +31,14 @@ def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz)
 
 
+def wall_clock(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The local date and clock time in ``tz`` of an aware ``moment``, without a zone: what
+    a form's date-and-time box shows (:func:`local_moment` turns it back)."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
 def parse_moment(text: str) -> datetime:
     """An aware datetime from ISO 8601 text with its UTC offset: ``"2026-11-01T09:00:00+07:00"``
     or ``"…Z"`` (the journal's times, and a moment a device sends).

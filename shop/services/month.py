@@ -498,12 +498,13 @@ class ClosePreview:
 def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -> ClosePreview:
     """The figures closing ``month`` at ``at`` would freeze, without writing anything."""
     month = parse_month(month)
+    still_open = _open_before(session, month_moments(month, tz)[1])
     return ClosePreview(
         month=month,
         figures=month_figures(session, month, tz),
         settings=sharing_settings(session, month),
-        refusal=_close_refusal(session, month, at=at, tz=tz),
-        open_shifts=tuple(_open_before(session, month_moments(month, tz)[1])),
+        refusal=_close_refusal(session, month, at=at, tz=tz, still_open=still_open),
+        open_shifts=tuple(still_open),
     )
 
 
@@ -604,9 +605,15 @@ def close_month(
 
 
 def _close_refusal(
-    session: Session, month: str, *, at: datetime, tz: ZoneInfo
+    session: Session,
+    month: str,
+    *,
+    at: datetime,
+    tz: ZoneInfo,
+    still_open: list[Shift] | None = None,
 ) -> InvalidInput | None:
-    """Why ``month`` cannot be closed at ``at``, or ``None`` if it can."""
+    """Why ``month`` cannot be closed at ``at``, or ``None`` if it can (``still_open``: its
+    open shifts, when the caller has read them already)."""
     label = month_label(month)
     start, end = month_moments(month, tz)
     if at < end:
@@ -639,7 +646,8 @@ def _close_refusal(
             ),
             "month",
         )
-    still_open = _open_before(session, end)
+    if still_open is None:
+        still_open = _open_before(session, end)
     if still_open:
         first = still_open[0]
         return InvalidInput(

@@ -132,15 +132,15 @@ document.addEventListener("submit", function (event) {
 });
 
 // The refund form: "Amount to give back" starts from what is left to give back on the chosen
-// line, in whole thousands when it goes back in cash (no coins under 1.000 ₫), until she
-// types an amount herself.
+// line (data-left), or in cash the part of it that can be handed over (data-left-cash, the
+// server's cash_to_hand_over: no coins under 1.000 ₫), until she types an amount herself.
 function fillRefund(form) {
   var amount = form.querySelector('[name="amount_dong"]');
   var option = form.querySelector('[name="line"] option:checked');
   if (!amount || !option || amount.dataset.typed === "1") { return; }
-  var left = Number(option.getAttribute("data-left") || 0);
   var cash = form.querySelector('[name="method"]:checked, select[name="method"]');
-  var value = cash && cash.value === "cash" ? Math.floor(left / 1000) * 1000 : left;
+  var inCash = cash && cash.value === "cash";
+  var value = Number(option.getAttribute(inCash ? "data-left-cash" : "data-left") || 0);
   amount.value = value > 0 ? value.toLocaleString("vi-VN").replace(/,/g, ".") : "";
 }
 

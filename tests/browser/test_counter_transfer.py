@@ -17,24 +17,16 @@ from shop.domain import vietqr
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_counter_app import open_counter, ready, scan_fast, text
+from tests.conftest import save_shop
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def bank(app, three_items):
-    from shop.services import members as svc
 
     with app.app_context(), app.test_request_context():
-        svc.save_shop_settings(
-            db.session,
-            name="NEW ME – Đồ cũ",
-            address="",
-            bank_bin="970415",
-            bank_account="113366668888",
-            bank_account_name="NHOM NEW ME",
-            receipt_footer="",
-        )
+        save_shop(db.session)
         db.session.commit()
 
 

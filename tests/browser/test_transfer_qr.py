@@ -21,6 +21,7 @@ from reliability.chromium import open_counter, sign_in
 from shop.domain import vietqr
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS
+from tests.conftest import save_shop
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +40,7 @@ def waiting_transfer(app, coordinator, member):
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     with app.app_context(), app.test_request_context():
         hong = svc.get_member(db.session, 1)
-        svc.save_shop_settings(
-            db.session,
-            name="NEW ME – Đồ cũ",
-            address="",
-            bank_bin="970415",
-            bank_account="113366668888",
-            bank_account_name="NHOM NEW ME",
-            receipt_footer="",
-        )
+        save_shop(db.session)
         intake = stock.receive_intake(
             db.session,
             stock.IntakeDetails(IntakeKind.DONATION, datetime.now(UTC)),

@@ -18,6 +18,7 @@ from shop.services import members as member_service
 from shop.services import month as month_service
 from shop.services import stock
 from shop.services.errors import InvalidInput
+from tests.conftest import save_shop
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 OPENED = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
@@ -35,10 +36,7 @@ def forgotten(app, coordinator, member):
             session, stock.IntakeDetails(IntakeKind.DONATION, OPENED), by=hong, tz=HANOI
         )
         stock.add_item(session, intake, stock.ItemDetails("Áo", 50_000, code="A"))
-        member_service.save_shop_settings(
-            session, name="NEW ME", address="", bank_bin="", bank_account="",
-            bank_account_name="", receipt_footer="",
-        )  # fmt: skip
+        save_shop(session, name="NEW ME", bank=False)
         shift = svc.open_shift(session, ngoc, 100_000, at=OPENED)
         svc.record_sale(
             session,

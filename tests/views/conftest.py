@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shop.extensions import db
+from tests.conftest import save_shop
 
 
 @pytest.fixture
@@ -33,13 +34,5 @@ def stocked(app, coordinator, member):
         stock.add_item(
             db.session, consigned, stock.ItemDetails("Váy", 120_000, "Váy hoa", code="B")
         )
-        svc.save_shop_settings(
-            db.session,
-            name="NEW ME – Đồ cũ",
-            address="",
-            bank_bin="970415",
-            bank_account="113366668888",
-            bank_account_name="NHOM NEW ME",
-            receipt_footer="",
-        )
+        save_shop(db.session)
         db.session.commit()

@@ -6,6 +6,7 @@ import pytest
 import zxingcpp
 
 from shop.extensions import db
+from tests.conftest import save_shop
 
 
 def total(page):
@@ -150,17 +151,7 @@ def test_lot_by_quantity_and_find_by_words(as_member, stocked):
 
 def test_transfer_needs_the_bank_account(as_coordinator, app, stocked):
     with app.app_context():
-        from shop.services import members as svc
-
-        svc.save_shop_settings(
-            db.session,
-            name="X",
-            address="",
-            bank_bin="",
-            bank_account="",
-            bank_account_name="",
-            receipt_footer="",
-        )
+        save_shop(db.session, name="X", bank=False)
         db.session.commit()
     as_coordinator.post("/counter/shift/open", data={"opening_float_dong": "0"})
     as_coordinator.post("/counter/add", data={"code": "A"})

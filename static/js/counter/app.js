@@ -434,12 +434,12 @@ async function pay() {
   await refreshOutboxCount();
   try {
     if (plan.transfer && link === "offline") { await offerTransfer(entry, null); return; }
-    const answer = await send(body, CONFIG.sale_timeout_ms);
-    if (answer.ok && answer.sale.status === "awaiting_transfer") {
-      await offerTransfer(entry, answer.sale);
+    const answer = await post(CONFIG.urls.sales, body);
+    if (answer.ok && answer.json.status === "awaiting_transfer") {
+      await offerTransfer(entry, answer.json);
     } else if (answer.ok) {
       await store.remove("outbox", entry.client_id);
-      finishSale(entry, answer.sale);
+      finishSale(entry, answer.json);
     } else if (answer.refused) {
       await store.remove("outbox", entry.client_id);
       show("cart-message", answer.message);
@@ -652,9 +652,14 @@ async function freshToken() {
   return false;
 }
 
-// POST JSON to the API with the page's CSRF token: {ok, json} · {refused, message} · {lost}.
-async function post(url, body, retried = false) {
-  const timeout = withTimeout(CONFIG.sale_timeout_ms);
+// POST JSON to the API with the page's CSRF token. The answer is one of
+//   {ok, json}            done (2xx), with the server's own figures;
+//   {refused, message}    refused (4xx, a stale token renewed and tried once first): not
+//                         done, the server's words to show;
+//   {lost, status}        no answer, signed out, busy or failed: not known, send again.
+// One rule for sales, confirmations and voids alike.
+async function post(url, body, { ms = CONFIG.sale_timeout_ms, retried = false } = {}) {
+  const timeout = withTimeout(ms);
   let response;
   try {
     response = await fetch(url, {
@@ -667,47 +672,25 @@ async function post(url, body, retried = false) {
   } finally { timeout.done(); }
   if (response.ok) { setLink("online"); return { ok: true, json: await response.json() }; }
   if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
-  if (response.status === 400 && !retried && await freshToken()) { return post(url, body, true); }
   if (response.status >= 500 || response.status === 408 || response.status === 429) {
     return { lost: true, status: response.status };
   }
-  return { refused: true, message: await refusal(response) };
+  const answer = await refusal(response);
+  if (answer.code === "csrf") {
+    if (!retried && await freshToken()) { return post(url, body, { ms, retried: true }); }
+    return { lost: true, status: response.status };
+  }
+  setLink("online");
+  return { refused: true, message: answer.message };
 }
 
+// An API error's code and its words (the message and each field's), once each.
 async function refusal(response) {
   try {
     const answer = await response.json();
     const fields = Object.values(answer.fields || {}).flat();
-    return [...new Set([answer.message, ...fields].filter(Boolean))].join(" ");
-  } catch (error) { return String(response.status); }
-}
-
-// POST a sale: {ok, sale} · {refused, message} (4xx: not recorded) · {lost} (no answer).
-async function send(body, ms, retried = false) {
-  const timeout = withTimeout(ms);
-  let response;
-  try {
-    response = await fetch(CONFIG.urls.sales, {
-      method: "POST", credentials: "same-origin", signal: timeout.signal,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    return { lost: true };
-  } finally { timeout.done(); }
-  if (response.status === 200 || response.status === 201) {
-    setLink("online");
-    return { ok: true, sale: await response.json() };
-  }
-  if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
-  if (response.status === 400 && !retried && await freshToken()) { return send(body, ms, true); }
-  if (response.status === 403 || response.status === 400 ||
-      response.status === 408 || response.status === 429 || response.status >= 500) {
-    return { lost: true, status: response.status };
-  }
-  const message = await refusal(response);
-  setLink("online");
-  return { refused: true, message };
+    return { code: answer.error, message: [...new Set([answer.message, ...fields].filter(Boolean))].join(" ") };
+  } catch (error) { return { code: null, message: String(response.status) }; }
 }
 
 // The outbox: every queued sale sent again (as an offline sale, same client id) until the
@@ -730,7 +713,7 @@ async function sendOutbox() {
     if (entries.length) { setLink(link === "offline" ? "offline" : "connecting"); }
     for (const entry of entries) {
       entry.tries = (entry.tries || 0) + 1;
-      const answer = await send(offlineBody(entry), 10000);
+      const answer = await post(CONFIG.urls.sales, offlineBody(entry), { ms: 10000 });
       if (answer.ok) {
         await store.remove("outbox", entry.client_id);
       } else if (answer.refused) {
