@@ -62,7 +62,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", self.port, _whole(self.app), threaded=True)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -74,6 +74,23 @@ class Server:
             self.server.server_close()
             self.thread.join(5)
             self.server = None
+
+
+def _whole(app):
+    """``app`` answering with its whole body at once, its file (a static file's) closed
+    before a byte is sent: werkzeug's server can skip closing a response whose browser
+    went away mid-answer (a test cutting the link), and the open file then fails the test
+    as an unraisable ResourceWarning."""
+
+    def answer(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return answer
 
 
 @pytest.fixture
