@@ -45,8 +45,10 @@ def november(client, tokens, clock):
     return added.json
 
 
-def test_any_member_reads_an_open_month(client, tokens, november):
-    _, member_token = tokens
+def test_any_member_reads_an_open_month_with_her_own_line(client, tokens, november):
+    """The group's totals for every member; the members' lines: hers (the member-role token
+    acts as member 1), everyone's for a coordinator (who sees all)."""
+    boss_token, member_token = tokens
 
     response = client.get("/api/v1/months/2026-11", headers=member_token)
 
@@ -59,6 +61,10 @@ def test_any_member_reads_an_open_month(client, tokens, november):
         71_050,
     )
     assert [(m["member"], m["work_minutes"], m["due_dong"]) for m in month["members"]] == [
+        (1, 200, 15_986 + 31_973),
+    ]
+    everyone = client.get("/api/v1/months/2026-11", headers=boss_token).json
+    assert [(m["member"], m["work_minutes"], m["due_dong"]) for m in everyone["members"]] == [
         (1, 200, 15_986 + 31_973),
         (2, 0, 84_000 + 15_986),
     ]
@@ -89,7 +95,7 @@ def test_closing_a_month_through_the_api(client, tokens, november, clock):
 
     assert closed.status_code == 200, closed.json
     assert closed.json["closed"] is True
-    assert closed.json == client.get("/api/v1/months/2026-11", headers=member_token).json
+    assert closed.json == client.get("/api/v1/months/2026-11", headers=token).json
     again = client.post("/api/v1/months/2026-11/close", headers=token)
     assert again.status_code == 422 and "month" in again.json["fields"]
     late = client.post(
@@ -143,13 +149,18 @@ def test_payouts_through_the_api(client, tokens, november, clock):
         "note": "chuyển khoản",
         "by": 1,
     }
-    listed = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    listed = client.get("/api/v1/payouts?month=2026-11", headers=token).json["items"]
     assert [(p["member"], p["amount_dong"]) for p in listed] == [(1, 1), (2, 99_986)]
-    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    month = client.get("/api/v1/months/2026-11", headers=token).json
     assert [(m["paid_dong"], m["carried_forward_dong"]) for m in month["members"]] == [
         (1, 47_958),
         (99_986, 0),
     ]
+    # The member-role token (member 1's) gets her own payouts and line only.
+    hers = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    assert [(p["member"], p["amount_dong"]) for p in hers] == [(1, 1)]
+    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    assert [(m["member"], m["paid_dong"]) for m in month["members"]] == [(1, 1)]
     assert pay(amount_dong=1).json["fields"].keys() == {"amount_dong"}  # nothing left
     assert client.get("/api/v1/payouts?month=11-2026", headers=token).status_code == 422
 
