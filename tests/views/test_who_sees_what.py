@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from tests.views.test_month_pages import money, pdf_text, phone_of
+from tests.views.test_month_pages import ARTIFACTS, money, pdf_text, phone_of
 
 SETTINGS = {
     "name": "NEW ME – Đồ cũ",
@@ -50,7 +50,10 @@ def test_a_members_month_page_has_the_totals_and_her_own_part(app, trial):
 
 
 def test_the_report_pdf_of_a_member_has_her_own_line(app, trial):
-    ngoc_pdf = pdf_text(phone_of(app, 2).get("/months/2026-11/report.pdf"))
+    response = phone_of(app, 2).get("/months/2026-11/report.pdf")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report-2026-11-member.pdf").write_bytes(response.data)
+    ngoc_pdf = pdf_text(response)
     assert "Nguyễn Thị Ngọc" in ngoc_pdf and "98.429" in ngoc_pdf
     assert "Nguyễn Thị Út" not in ngoc_pdf and "62.764" not in ngoc_pdf
     assert "Phần của chị" in ngoc_pdf
