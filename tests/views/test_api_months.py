@@ -239,3 +239,37 @@ def test_a_month_that_is_not_one_is_refused_naming_it(client, tokens):
         assert response.status_code == 422, path
         assert list(response.json["fields"]) == ["month"]
     assert client.get("/api/v1/months/2026-11").status_code == 401
+
+
+def test_the_openapi_document_says_who_sees_what(client, tokens):
+    token, _ = tokens
+    paths = client.get("/api/v1/openapi.json", headers=token).json["paths"]
+    for path, method in (("/api/v1/months/{month}", "get"), ("/api/v1/payouts", "get")):
+        assert "her own only" in paths[path][method]["description"]
+        assert "open books" in paths[path][method]["description"]
+    recording = paths["/api/v1/expenses"]["post"]
+    assert "403" in recording["responses"] and "members record" in recording["description"]
+    assert "for coordinators" in paths["/api/v1/donors"]["get"]["description"]
+
+
+def test_a_member_records_an_expense_through_the_api_only_when_the_shop_allows(
+    app, client, tokens, clock
+):
+    from shop.services import members as member_service
+    from shop.services import visibility
+
+    _, member_token = tokens
+    clock.set(datetime(2026, 11, 25, 3, tzinfo=UTC))
+    rent = {"spent_on": "2026-11-21", "category": "rent", "amount_dong": 1_000_000}
+    refused = client.post("/api/v1/expenses", json=rent, headers=member_token)
+    assert refused.status_code == 403 and refused.json["error"] == "forbidden"
+    assert "trưởng nhóm" in refused.json["message"]
+    with app.app_context():
+        boss = member_service.get_member(db.session, 1)
+        rules = visibility.ShopRules(members_record_expenses=True)
+        visibility.set_shop_rules(db.session, rules, by=boss)
+        db.session.commit()
+    added = client.post("/api/v1/expenses", json=rent, headers=member_token)
+    assert added.status_code == 201 and added.json["amount_dong"] == 1_000_000
+    bad = client.post("/api/v1/expenses", json={**rent, "amount_dong": "x"}, headers=member_token)
+    assert bad.status_code == 422 and list(bad.json["fields"]) == ["amount_dong"]
