@@ -102,6 +102,7 @@ AUDIT_ACTIONS = {
     "month_closed": _l("Month closed"),
     "payout": _l("Payout"),
     "shop_settings": _l("Shop settings changed"),
+    "books_settings": _l("Who sees and records money changed"),
     "printer_settings": _l("Printer settings changed"),
     "sharing_settings": _l("Sharing settings changed"),
     "offline_sale": _l("Sale rung up with no link arrived"),
@@ -149,6 +150,8 @@ AUDIT_FIELDS = {
     "expected_dong": _l("Expected in the drawer"),
     "member": _l("Member"),
     "count": _l("Count"),
+    "open_books": _l("Open books"),
+    "members_record_expenses": _l("Members record expenses"),
 }
 #: What an audit line was done to: its first word, as the page says it.
 AUDIT_SUBJECTS = {

@@ -1,7 +1,9 @@
 """The month through the API: its figures, closing it, expenses and payouts.
 
-Every member may read a month's figures (they are shared at the group meeting), the
-expenses and the payouts; a coordinator records expenses and payouts and closes months.
+Every member may read a month's group totals and the expenses; each member's lines (her
+figures, her payouts) are hers and the coordinators' unless the shop keeps open books
+(:mod:`shop.services.visibility`). A coordinator records payouts and closes months, and
+records expenses (members too when the shop lets them).
 A month's figures are the same JSON as ``flask month show --json``.
 """
 
@@ -14,13 +16,14 @@ from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import client_key, json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS
-from shop.auth.access import current_member
+from shop.auth.access import current_member, current_role, current_viewer
 from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
 from shop.extensions import db
 from shop.models import Expense, Payout
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
+from shop.services import visibility
 from shop.services.errors import InvalidInput, NotFound
 from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutForm
 
@@ -100,6 +103,10 @@ COMPONENTS["Payout"] = {
     },
 }
 _MONTH_QUERY = (("month", {"type": "string", "pattern": MONTH_PATTERN}),)
+OWN_LINES = (
+    "A member gets the lines of her own only (and the group's totals), unless the shop keeps "
+    "open books; a coordinator gets every member's."
+)
 
 
 def _tz():
@@ -163,10 +170,13 @@ def _month_arg() -> str | None:
     "GET",
     "A month's figures (YYYY-MM): frozen if it is closed, as of now if it is open",
     tag="month",
+    description=OWN_LINES,
     responses={"200": {"description": "The figures", **ref_response("Month")}},
 )
 def get_month(month: str):
-    return month_service.month_data(db.session, month, _tz())
+    return month_service.month_data(
+        db.session, month, _tz(), who=current_viewer(), rules=visibility.shop_rules(db.session)
+    )
 
 
 @route(
@@ -234,17 +244,19 @@ def _expense_details(form) -> expense_service.ExpenseDetails:
     "POST",
     "Record an expense (dated in an open month)",
     form=ExpenseForm,
-    role="coordinator",
+    role="expense_recorder",
     tag="month",
     responses={"201": {"description": "Recorded", **ref_response("Expense")}},
 )
 def create_expense():
-    require_coordinator()
+    # Refused before the body is read: 403, not "fix the body".
+    expense_service.check_may_record(db.session, current_member(), current_role())
     form = validated(ExpenseForm, json_body())
-    expense, _new = expense_service.add_expense(
+    expense, _new = expense_service.record_expense(
         db.session,
         _expense_details(form),
         by=current_member(),
+        role=current_role(),
         client_id=client_key(form),
         today=clock.today(),
     )
@@ -321,10 +333,17 @@ def remove_expense(expense_id: int):
     "Payouts, by the day they were paid (against one month with ?month=YYYY-MM)",
     tag="month",
     query=_MONTH_QUERY,
+    description=OWN_LINES,
     responses={"200": {"description": "Payouts", **list_response("Payout")}},
 )
 def list_payouts():
-    return {"items": [payout_json(p) for p in month_service.payouts(db.session, _month_arg())]}
+    seen = visibility.visible_to(
+        current_viewer(),
+        month_service.payouts(db.session, _month_arg()),
+        lambda payout: payout.member.number,
+        visibility.shop_rules(db.session),
+    )
+    return {"items": [payout_json(p) for p in seen]}
 
 
 @route(

@@ -41,6 +41,7 @@ class Operation:
     tag: str = "members"
     query: tuple = ()  # (name, JSON schema) of query parameters
     body: dict | None = None  # a requestBody written out, for bodies that are not a form
+    description: str = ""  # who sees what, when the answer depends on who asks
 
 
 OPERATIONS: list[Operation] = []
@@ -62,6 +63,7 @@ def operation(
     tag="members",
     query=(),
     body=None,
+    description="",
 ):
     """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
 
@@ -78,6 +80,7 @@ def operation(
                 tag,
                 tuple(query),
                 body,
+                description,
             )
         )
         return view
@@ -162,6 +165,15 @@ def document(title: str, version: str) -> dict:
         if op.role == "coordinator":
             entry["description"] = "Only a coordinator (or a token with the coordinator role)."
             responses["403"] = error_response("Not a coordinator")
+        elif op.role == "expense_recorder":
+            entry["description"] = (
+                "A coordinator; a member too when the shop's settings let members record "
+                "expenses (off by default)."
+            )
+            responses["403"] = error_response("The shop lets only coordinators record expenses")
+        if op.description:
+            said = [entry.get("description"), op.description]
+            entry["description"] = " ".join(filter(None, said))
         names = _path_params(op.path)
         if names:
             entry["parameters"] = [

@@ -11,13 +11,14 @@ from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, error_response
-from shop.auth.access import current_member
+from shop.auth.access import current_member, current_viewer
 from shop.database import reads_first
 from shop.extensions import db
 from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
 from shop.models import Condition, ItemStatus, Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
+from shop.services import visibility
 from shop.services.errors import InvalidInput
 from shop.stock.forms import (
     CONDITION_LABELS,
@@ -96,7 +97,11 @@ COMPONENTS["Donor"] = {
     "properties": {
         "ref": {"type": "string"},
         "name": {"type": "string"},
-        "phone": {"type": "string", "nullable": True},
+        "phone": {
+            "type": "string",
+            "nullable": True,
+            "description": "for coordinators only: null for a member",
+        },
         "organisation": {"type": "string", "nullable": True},
     },
 }
@@ -299,7 +304,7 @@ def donor_json(donor) -> dict:
     return {
         "ref": donor.ref,
         "name": donor.name,
-        "phone": donor.phone,
+        "phone": visibility.donor_phone(current_viewer(), donor),  # for coordinators
         "organisation": donor.organisation,
     }
 
@@ -310,15 +315,18 @@ def donor_json(donor) -> dict:
     "Donors, by name (q filters by name, organisation or phone)",
     tag="stock",
     query=(("q", {"type": "string"}),),
+    description="Donors' phone numbers are for coordinators: a member gets `phone` null and "
+    "`q` does not search phone numbers for her, whatever the shop's settings.",
     responses={"200": {"description": "Donors", **list_response("Donor")}},
 )
 def list_donors():
-    return {
-        "items": [
-            donor_json(d)
-            for d in stock_service.find_donors(db.session, request.args.get("q", ""), 500)
-        ]
-    }
+    found = stock_service.find_donors(
+        db.session,
+        request.args.get("q", ""),
+        500,
+        by_phone=visibility.can_see_donor_contacts(current_viewer()),
+    )
+    return {"items": [donor_json(d) for d in found]}
 
 
 @route(

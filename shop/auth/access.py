@@ -51,6 +51,15 @@ def current_role() -> Role | None:
     return member.role if member is not None else None
 
 
+def current_viewer():
+    """Who this request acts as, with the role she acts with, for the rules of
+    :mod:`shop.services.visibility` (who sees whose money)."""
+    from shop.services.visibility import viewer
+
+    member = current_member()
+    return viewer(member, current_role()) if member is not None else None
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 

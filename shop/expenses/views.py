@@ -4,11 +4,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from shop import clock
-from shop.auth.access import coordinator_required, current_member
+from shop.auth.access import coordinator_required, current_member, current_role, current_viewer
 from shop.expenses import bp
 from shop.extensions import db
 from shop.services import expenses as expense_service
 from shop.services import month as month_service
+from shop.services import visibility
 from shop.services.errors import InvalidInput
 from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
 from shop.views import save, save_form
@@ -33,13 +34,17 @@ def list_expenses():
         month = month_service.parse_month(month)
     except InvalidInput:
         abort(404)
+    may_record = visibility.can_record_expenses(current_viewer(), visibility.shop_rules(db.session))
+    if request.method == "POST":  # refused before the form is read: 403, not "fix the form"
+        expense_service.check_may_record(db.session, current_member(), current_role())
     form = ExpenseForm()
     outcome = save_form(
         form,
-        lambda: expense_service.add_expense(
+        lambda: expense_service.record_expense(
             db.session,
             _details(form),
             by=current_member(),
+            role=current_role(),
             client_id=form.client_id.data,
             today=clock.today(),
         )[0],
@@ -55,6 +60,7 @@ def list_expenses():
         render_template(
             "expenses/list.html",
             form=form,
+            may_record=may_record,
             month=month,
             label=month_service.month_label(month),
             closed=month_service.is_closed(db.session, month),

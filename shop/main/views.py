@@ -91,11 +91,14 @@ def set_language():
 @coordinator_required
 def shop_settings():
     """The shop's name and address, where transfers go, and the receipt's last words."""
+    from shop.services import visibility
+
     profile = member_service.shop_profile(db.session)
     form = ShopSettingsForm(obj=profile)
-    outcome = save_form(
-        form,
-        lambda: member_service.save_shop_settings(
+
+    def save_settings():
+        by = current_member()
+        member_service.save_shop_settings(
             db.session,
             name=form.name.data,
             address=form.address.data or "",
@@ -103,9 +106,15 @@ def shop_settings():
             bank_account=form.bank_account.data or "",
             bank_account_name=form.bank_account_name.data or "",
             receipt_footer=form.receipt_footer.data or "",
-            by=current_member(),
-        ),
-    )
+            by=by,
+        )
+        rules = visibility.ShopRules(
+            open_books=bool(form.open_books.data),
+            members_record_expenses=bool(form.members_record_expenses.data),
+        )
+        visibility.set_shop_rules(db.session, rules, by=by, at=clock.now())
+
+    outcome = save_form(form, save_settings)
     if outcome.done:
         flash(_("Saved."), "success")
         return redirect(url_for("main.shop_settings"), code=303)
@@ -134,6 +143,8 @@ def audit_log():
         **SIGN_IN_OUTCOMES,
         "not_counted": _("not counted"),
         "counted": _("counted"),
+        "on": _("on"),
+        "off": _("off"),
     }
     lines = audit.events(db.session, action=action, limit=200)
     return render_template(
@@ -200,6 +211,9 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
             text = month
         elif isinstance(value, str):
             text = str(words.get(value, value))
+        elif isinstance(value, dict) and set(value) == {"old", "new"}:  # a setting changed
+            old, new = (words.get(value[k], value[k]) for k in ("old", "new"))
+            text = f"{old} → {new}"
         elif key == "lines" and isinstance(value, list):
             text = ", ".join(
                 f"{line.get('code', '')} −{format_dong(int(line.get('discount_dong') or 0))}"

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
 from shop.forms import (
@@ -116,6 +116,19 @@ class ShopSettingsForm(ShopForm):
         _l("Words at the foot of the receipt"),
         [Length(max=300, message=_l("At most 300 letters."))],
         description=_l("For example the exchange policy and a thank-you."),
+    )
+    open_books = BooleanField(
+        _l("Open books: members see every member's part"),
+        description=_l(
+            "Off: a member sees the group's totals and her own part (what she earned, her "
+            "hours, what she was paid and what is carried forward); only coordinators see "
+            "each member's. On: every member sees everyone's. Donors' phone numbers stay "
+            "for coordinators either way."
+        ),
+    )
+    members_record_expenses = BooleanField(
+        _l("Members may record expenses"),
+        description=_l("Off: only coordinators record expenses. On: every member may."),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import db
@@ -22,3 +22,8 @@ class ShopProfile(db.Model):
     bank_account: Mapped[str | None] = mapped_column(String(19))
     bank_account_name: Mapped[str | None] = mapped_column(String(120))
     receipt_footer: Mapped[str] = mapped_column(Text, default="")
+    #: "Sổ sách mở": members see every member's lines of the month, not only their own
+    #: (donors' contacts stay for coordinators). Off unless the group chooses it.
+    open_books: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Members may record expenses; otherwise only coordinators do.
+    members_record_expenses: Mapped[bool] = mapped_column(default=False, server_default=false())

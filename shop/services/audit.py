@@ -39,6 +39,7 @@ ACTIONS = (
     "month_closed",
     "payout",
     "shop_settings",
+    "books_settings",
     "printer_settings",
     "sharing_settings",
     "offline_sale",

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import sharing
 from shop.domain.money import MAX_DONG
-from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member
-from shop.services import audit
+from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member, Role
+from shop.services import audit, visibility
 from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
@@ -96,6 +96,30 @@ def add_expense(
         category=category, amount_dong=amount, note=note,
     )  # fmt: skip
     return expense, True
+
+
+def check_may_record(session: Session, by: Member, role: Role | None = None) -> None:
+    """Refuse (403) unless ``by``, acting with ``role`` (her own when ``None``), may record
+    expenses in this shop: a coordinator, or a member when the shop lets members."""
+    visibility.check_may_record_expenses(
+        visibility.viewer(by, role), visibility.shop_rules(session)
+    )
+
+
+def record_expense(
+    session: Session,
+    details: ExpenseDetails,
+    *,
+    by: Member,
+    role: Role | None = None,
+    client_id: str | None = None,
+    today: date | None = None,
+) -> tuple[Expense, bool]:
+    """An expense a person records (on the page or through the API): refused (403) unless
+    the shop lets her (:func:`check_may_record`), then as :func:`add_expense`. A bale's
+    cost and a journal's history go through :func:`add_expense` itself."""
+    check_may_record(session, by, role)
+    return add_expense(session, details, by=by, client_id=client_id, today=today)
 
 
 def get_expense(session: Session, expense_id: int) -> Expense:

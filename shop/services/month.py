@@ -50,7 +50,7 @@ from shop.models import (
     Shift,
     Void,
 )
-from shop.services import audit
+from shop.services import audit, visibility
 from shop.services import policy as policy_service
 from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput
@@ -250,11 +250,15 @@ def month_figures(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthFi
     return sharing.month_figures(_gather(session, month, tz, previous, policies))
 
 
-def month_data(session: Session, month: str, tz: ZoneInfo) -> dict:
+def month_data(session: Session, month: str, tz: ZoneInfo, *, who=None, rules=None) -> dict:
     """A month's figures as data, as the API and ``flask month show --json`` give them:
-    ``month``, ``closed`` (bool) and :meth:`MonthFigures.as_dict` (SHARING.md's names)."""
+    ``month``, ``closed`` (bool) and :meth:`MonthFigures.as_dict` (SHARING.md's names).
+    With ``who`` (a :class:`~shop.services.visibility.Viewer`) and the shop's ``rules``,
+    only the members' lines she may see; without, every line (the command line)."""
     month = parse_month(month)
     figures = month_figures(session, month, tz)
+    if who is not None:
+        figures = visibility.visible_figures(who, figures, rules or visibility.ShopRules())
     return {"month": month, "closed": is_closed(session, month), **figures.as_dict()}
 
 

@@ -5,7 +5,7 @@ months for the charts. Amounts are whole đồng; months are "YYYY-MM" in the sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from shop.models import (
     Void,
 )
 from shop.services import month as month_service
+from shop.services import visibility
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,21 @@ def month_report(
         history=history,
         earned_12=earned_12,
         members=members,
+    )
+
+
+def as_seen_by(
+    report: MonthReport, who: visibility.Viewer, rules: visibility.ShopRules
+) -> MonthReport:
+    """``report`` as ``who`` may read it (:mod:`shop.services.visibility`): the group's
+    totals whole; the members' lines and the earnings chart only for the members whose
+    money she may see."""
+    return replace(
+        report,
+        figures=visibility.visible_figures(who, report.figures, rules),
+        earned_12=tuple(
+            visibility.visible_to(who, report.earned_12, lambda pair: pair[0].number, rules)
+        ),
     )
 
 

@@ -206,18 +206,17 @@ def set_price_suggestion(
 # ---------------------------------------------------------------- donors
 
 
-def find_donors(session: Session, text: str = "", limit: int = 50) -> list[Donor]:
+def find_donors(
+    session: Session, text: str = "", limit: int = 50, *, by_phone: bool = False
+) -> list[Donor]:
+    """Donors whose name or organisation holds ``text`` (and phone, with ``by_phone``: only
+    for someone who may see donors' contacts, or a search would give them away)."""
     text = search_text(text)
     query = select(Donor).order_by(Donor.name).limit(limit)
     if text.strip():
         pattern = f"%{text.strip()}%"
-        query = query.where(
-            or_(
-                Donor.name.ilike(pattern),
-                Donor.organisation.ilike(pattern),
-                Donor.phone.ilike(pattern),
-            )
-        )
+        columns = [Donor.name, Donor.organisation, *([Donor.phone] if by_phone else [])]
+        query = query.where(or_(*(column.ilike(pattern) for column in columns)))
     return list(session.scalars(query))
 
 

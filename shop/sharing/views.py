@@ -9,18 +9,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
 from shop import clock
-from shop.auth.access import coordinator_required, current_member
+from shop.auth.access import coordinator_required, current_member, current_viewer
 from shop.domain import sharing
 from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
-from shop.models import Role
 from shop.printing.pdf import html_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
 from shop.services import month as month_service
 from shop.services import month_report as report_service
 from shop.services import statements as statement_service
+from shop.services import visibility
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import list_members, shop_profile
 from shop.sharing import bp
@@ -99,8 +99,16 @@ def current_month():
 def show_month(month: str):
     """A month's figures (SHARING.md), its distribution table and its charts."""
     month = _month(month)
+    return render_template("sharing/month.html", **_report_context(_report_as_seen(month)))
+
+
+def _report_as_seen(month: str):
+    """The month's report as the member asking may read it: the group's totals and the
+    members' lines she may see (her own, or everyone's with open books)."""
+    rules = visibility.shop_rules(db.session)
+    who = current_viewer()
     report = report_service.month_report(db.session, month, _tz())
-    return render_template("sharing/month.html", **_report_context(report))
+    return report_service.as_seen_by(report, who, rules), visibility.sees_every_member(who, rules)
 
 
 def _short(amount: int) -> str:
@@ -113,7 +121,8 @@ def _short(amount: int) -> str:
     return short_dong(amount, units)
 
 
-def _report_context(report) -> dict:
+def _report_context(seen) -> dict:
+    report, sees_everyone = seen
     months = [
         Point(_short_month(point.month), point.net_sales_dong - point.refunds_dong)
         for point in report.history
@@ -132,7 +141,9 @@ def _report_context(report) -> dict:
         ),
         "earned": bar_chart(
             [Point(member.name, amount) for member, amount in report.earned_12],
-            title=_("Earned by each member over these months"),
+            title=_("Earned by each member over these months")
+            if sees_everyone
+            else _("What you earned over these months"),
             short=_short,
         ),
     }
@@ -142,6 +153,7 @@ def _report_context(report) -> dict:
         "disposal_kinds": DISPOSAL_LABELS,
         "report": report,
         "figures": report.figures,
+        "sees_everyone": sees_everyone,
         "label": month_service.month_label(report.month),
         "charts": charts,
         "previous": month_service.previous_month(report.month),
@@ -161,8 +173,7 @@ def _short_month(month: str) -> str:
 def report_pdf(month: str):
     """The monthly report on A4 for the group meeting."""
     month = _month(month)
-    report = report_service.month_report(db.session, month, _tz())
-    html = render_template("sharing/report_pdf.html", **_report_context(report))
+    html = render_template("sharing/report_pdf.html", **_report_context(_report_as_seen(month)))
     return _pdf(html, f"bao-cao-{month}.pdf")
 
 
@@ -261,9 +272,10 @@ def payout_sheet(month: str):
 
 
 def _statement_for(month: str, number: int):
-    member = current_member()
-    if member.role != Role.COORDINATOR and member.number != number:
-        abort(403)  # a member reads her own statement only
+    # A member reads her own statement only (everyone's when the shop keeps open books).
+    visibility.check_may_see_member_money(
+        current_viewer(), number, visibility.shop_rules(db.session)
+    )
     try:
         owner = statement_service.member_by_number(db.session, number)
     except ShopError:

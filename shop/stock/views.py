@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
-from shop.auth.access import coordinator_required, current_member
+from shop.auth.access import coordinator_required, current_member, current_viewer
 from shop.database import reads_first
 from shop.domain.calendar import local_moment
 from shop.domain.pricing import month_key
@@ -28,6 +28,7 @@ from shop.members.forms import member_choices
 from shop.models import Condition, DisposalKind, IntakeKind, ItemStatus, Role
 from shop.services import members as member_service
 from shop.services import stock as stock_service
+from shop.services import visibility
 from shop.services.errors import Forbidden, InvalidInput
 from shop.services.policy import policy_in_force
 from shop.stock import bp
@@ -278,7 +279,10 @@ def donors():
     """Who gave clothes, how often and how much: for thank-you notes and partners' reports."""
     text = request.args.get("q", "")
     return render_template(
-        "stock/donors.html", q=text, donors=stock_service.donor_summaries(db.session, text)
+        "stock/donors.html",
+        q=text,
+        donors=stock_service.donor_summaries(db.session, text),
+        contacts=visibility.can_see_donor_contacts(current_viewer()),
     )
 
 

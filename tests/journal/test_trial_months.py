@@ -14,6 +14,7 @@ from shop.journal import check_journal, export_journal, import_journal, normalis
 from shop.models import Role
 from shop.services import members as member_service
 from shop.services import month as month_service
+from shop.services import visibility
 
 from .conftest import full_example, wipe
 from .test_check import SOUND_MONTH_HISTORIES
@@ -171,6 +172,11 @@ def test_the_cli_shows_a_table_too(trial, runner):
     assert "       3" in result.output and "2,764" in result.output
 
 
+def _only(figures: dict, number: int) -> dict:
+    """``figures`` with the members' lines of member ``number`` alone (what she sees)."""
+    return {**figures, "members": [m for m in figures["members"] if m["member"] == number]}
+
+
 def test_any_member_reads_the_months_through_the_api(client, trial):
     # Members of a journal come without PINs: Ngọc gets one and signs in on her phone.
     ngoc = member_service.get_member(trial, 2)
@@ -181,12 +187,18 @@ def test_any_member_reads_the_months_through_the_api(client, trial):
     signed_in = client.post("/sign-in", data={"phone": "0912000002", "pin": "1357"})
     assert signed_in.status_code == 303
 
+    # The group's figures and her own line; everyone's once the shop keeps open books.
     for name in MONTHS:
         response = client.get(f"/api/v1/months/{name}")
         assert response.status_code == 200, response.json
-        assert response.json == {"month": name, "closed": True, **EXPECTED[name]}
+        assert response.json == {"month": name, "closed": True, **_only(EXPECTED[name], 2)}
     by_token = client.get("/api/v1/months/2027-01", headers={"Authorization": f"Bearer {secret}"})
-    assert by_token.json == {"month": "2027-01", "closed": True, **EXPECTED["2027-01"]}
+    assert by_token.json == {"month": "2027-01", "closed": True, **_only(EXPECTED["2027-01"], 1)}
+    visibility.set_shop_rules(trial, visibility.ShopRules(open_books=True), by=hong)
+    trial.commit()
+    for name in MONTHS:
+        response = client.get(f"/api/v1/months/{name}")
+        assert response.json == {"month": name, "closed": True, **EXPECTED[name]}
 
 
 def test_the_exported_journal_is_the_example_and_imports_to_the_same_figures(app, trial):

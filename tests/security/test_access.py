@@ -5,7 +5,9 @@ fails the test, so a new route is never open by accident."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from shop.extensions import db
 from tests.conftest import TRIAL_PINS, sign_in
 from tests.security.walk import SKIPPED, call, member_token, routes
 
@@ -17,7 +19,7 @@ PUBLIC = {
 }  # fmt: skip
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
-    "api.close_month", "api.create_category", "api.create_expense", "api.create_member",
+    "api.close_month", "api.create_category", "api.create_member",
     "api.create_payout", "api.create_token", "api.edit_expense", "api.export", "api.import_",
     "api.list_tokens", "api.remove_expense", "api.reset_member_pin", "api.revoke_token",
     "api.set_price_suggestion", "api.update_member", "api.list_reviews", "api.resolve_review",
@@ -29,13 +31,22 @@ COORDINATOR = {
     "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
     "stock.price_table",
 }  # fmt: skip
-#: A member may read her own only: the walk asks for member 1's (the coordinator's).
+#: A member may read her own only (anyone's when the shop keeps open books): the walk asks
+#: for member 1's (the coordinator's).
 OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+#: Coordinators, and members too when the shop lets members record expenses (off by
+#: default: a member gets 403). By (endpoint, method): the expenses page is read by all.
+MEMBERS_IF_THE_SHOP_ALLOWS = {("api.create_expense", "POST"), ("expenses.list_expenses", "POST")}
+#: Every member, but she gets the group's totals and her own lines only (every member's
+#: when the shop keeps open books); a coordinator gets every member's lines.
+HER_OWN_LINES = {"sharing.show_month", "sharing.report_pdf", "api.get_month", "api.list_payouts"}
+#: Every member, but donors' phone numbers only for coordinators, whatever the settings.
+NO_DONOR_CONTACTS = {"stock.donors", "api.list_donors", "api.create_donor"}
 #: Every signed-in member, whatever her role.
 SIGNED_IN = {
     "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
     "api.close_shift", "api.confirm_sale", "api.counter_rail", "api.csrf_token",
-    "api.create_donor", "api.create_intake",
+    "api.create_donor", "api.create_expense", "api.create_intake",
     "api.create_sale", "api.current_shift", "api.day_z_report", "api.dispose_item",
     "api.get_expense", "api.get_intake", "api.get_item", "api.get_item_photo", "api.get_member",
     "api.get_month", "api.get_sale", "api.get_shift", "api.list_categories", "api.list_donors",
@@ -65,6 +76,16 @@ def test_every_route_is_in_the_table(app):
     tables = [PUBLIC, COORDINATOR, OWN, SIGNED_IN]
     assert endpoints == set().union(*tables), "classify the new or removed routes"
     assert sum(len(table) for table in tables) == len(endpoints), "a route is in two tables"
+    # What a member gets there depends on the shop's settings or on whose lines they are.
+    assert {endpoint for endpoint, _method in MEMBERS_IF_THE_SHOP_ALLOWS} <= SIGNED_IN
+    assert HER_OWN_LINES | NO_DONOR_CONTACTS <= SIGNED_IN
+    methods = {(rule.endpoint, m) for rule in app.url_map.iter_rules() for m in rule.methods}
+    assert methods >= MEMBERS_IF_THE_SHOP_ALLOWS
+
+
+def _shut_to_members(endpoint: str, method: str) -> bool:
+    """Whether a plain member gets 403 there, with the shop's default settings."""
+    return endpoint in COORDINATOR | OWN or (endpoint, method) in MEMBERS_IF_THE_SHOP_ALLOWS
 
 
 @pytest.fixture
@@ -114,9 +135,9 @@ def test_each_route_answers_each_caller_as_the_table_says(app, walkers):
         status, _ = _answer(walkers, "member", method, url)
         if status >= 500 or status == 401:
             wrong.append((endpoint, method, "member", status))
-        elif endpoint in COORDINATOR | OWN and status != 403:
+        elif _shut_to_members(endpoint, method) and status != 403:
             wrong.append((endpoint, method, "member let in", status))
-        elif endpoint not in COORDINATOR | OWN and status == 403:
+        elif not _shut_to_members(endpoint, method) and status == 403:
             wrong.append((endpoint, method, "member shut out", status))
 
         status, _ = _answer(walkers, "coordinator", method, url)
@@ -184,3 +205,130 @@ def test_pin_guessing_locks_on_the_api_too(app, trial):
     for _ in range(5):  # from one device: it is locked after three
         stranger.post("/sign-in", data={"phone": "0912000002", "pin": "0000"})
     assert sign_in(stranger, "0912000002", TRIAL_PINS[2]).status_code == 429
+
+
+def _set_rules(app, **rules):
+    """Save the shop's rules as its coordinator would on the settings page."""
+    from shop.services import visibility
+
+    with app.app_context():
+        boss = _member(1)
+        visibility.set_shop_rules(db.session, visibility.ShopRules(**rules), by=boss)
+        db.session.commit()
+
+
+def _member(number):
+    from shop.services import members as member_service
+
+    return member_service.get_member(db.session, number)
+
+
+def test_the_shops_settings_open_to_members_what_they_say_and_no_more(app, walkers):
+    """With open books and members recording expenses, a member gets every statement and
+    records expenses; every coordinator's route still answers her 403."""
+    _set_rules(app, open_books=True, members_record_expenses=True)
+    wrong = []
+    for endpoint, method, url in routes(app):
+        status, _ = _answer(walkers, "member", method, url)
+        if status >= 500 or status == 401 or (endpoint in COORDINATOR) != (status == 403):
+            wrong.append((endpoint, method, status))
+    assert wrong == []
+
+
+def _names_seen(app, text):
+    from shop.models import Member
+
+    with app.app_context():
+        members = list(db.session.scalars(select(Member)))
+    return {m.number for m in members if m.name in text}
+
+
+def _lines_seen(app, client, endpoint) -> set[int]:
+    """The members whose lines ``endpoint`` shows ``client`` for November 2026."""
+    import re
+    import subprocess
+
+    if endpoint == "sharing.show_month":
+        page = client.get("/months/2026-11")
+        assert page.status_code == 200
+        shown = {int(n) for n in re.findall(r'data-member="(\d+)"', page.text)}
+        body = page.text.split("<main", 1)[-1]  # the chart names members too
+        charted = _names_seen(app, body.split('class="card charts"', 1)[1])
+        assert charted == shown, "the earnings chart shows the same members as the cards"
+        return shown
+    if endpoint == "sharing.report_pdf":
+        pdf = client.get("/months/2026-11/report.pdf")
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True, check=True
+        ).stdout.decode()
+        return _names_seen(app, text)
+    if endpoint == "api.get_month":
+        answer = client.get("/api/v1/months/2026-11")
+        assert answer.status_code == 200 and answer.json["result_dong"] == 100_000
+        return {line["member"] for line in answer.json["members"]}
+    if endpoint == "api.list_payouts":
+        answer = client.get("/api/v1/payouts?month=2026-11")
+        assert answer.status_code == 200
+        return {payout["member"] for payout in answer.json["items"]}
+    raise AssertionError(f"say how {endpoint} shows members' lines")
+
+
+@pytest.mark.parametrize("endpoint", sorted(HER_OWN_LINES))
+def test_a_member_sees_her_own_lines_a_coordinator_everyones(app, trial, endpoint):
+    ngoc, hong = app.test_client(), app.test_client()
+    sign_in(ngoc, "0912000002", TRIAL_PINS[2])
+    sign_in(hong, "0912000001", TRIAL_PINS[1])
+    assert _lines_seen(app, ngoc, endpoint) == {2}
+    assert _lines_seen(app, hong, endpoint) == {1, 2, 3}
+    # The coordinator's own token made for the member role acts as a member.
+    if endpoint.startswith("api."):
+        token = _TokenClient(app, member_token(app, "member"))
+        assert _lines_seen(app, token, endpoint) == {1}
+    _set_rules(app, open_books=True)
+    assert _lines_seen(app, ngoc, endpoint) == {1, 2, 3}
+    assert ngoc.get("/months/2026-11/statements/3").status_code == 200
+    _set_rules(app, open_books=False)
+    assert _lines_seen(app, ngoc, endpoint) == {2}
+    assert ngoc.get("/months/2026-11/statements/3").status_code == 403
+
+
+class _TokenClient:
+    """A client that sends a bearer token with every request (the API's way in)."""
+
+    def __init__(self, app, headers):
+        self.client, self.headers = app.test_client(), headers
+
+    def get(self, url):
+        return self.client.get(url, headers=self.headers)
+
+
+def _phone_shown(client, endpoint) -> bool:
+    """Whether ``endpoint`` shows the donor's phone number 0987 654 321 to ``client``."""
+    if endpoint == "stock.donors":
+        page = client.get("/intake/donors")
+        assert page.status_code == 200 and "Cô Hạnh" in page.text
+        return "0987654321" in page.text
+    if endpoint == "api.list_donors":
+        answer = client.get("/api/v1/donors").json["items"]
+        found = client.get("/api/v1/donors?q=0987654").json["items"]  # a search by phone
+        [hanh] = [d for d in answer if d["name"] == "Cô Hạnh"]
+        return hanh["phone"] == "0987654321" and [d["name"] for d in found] == ["Cô Hạnh"]
+    if endpoint == "api.create_donor":
+        answer = client.post("/api/v1/donors", json={"name": "Anh Tú", "phone": "0987000111"})
+        assert answer.status_code == 201
+        return answer.json["phone"] == "0987000111"
+    raise AssertionError(f"say how {endpoint} shows donors' contacts")
+
+
+@pytest.mark.parametrize("endpoint", sorted(NO_DONOR_CONTACTS))
+def test_donors_contacts_are_for_coordinators_even_with_open_books(app, trial, endpoint):
+    ngoc, hong = app.test_client(), app.test_client()
+    sign_in(ngoc, "0912000002", TRIAL_PINS[2])
+    sign_in(hong, "0912000001", TRIAL_PINS[1])
+    added = hong.post("/api/v1/donors", json={"name": "Cô Hạnh", "phone": "0987654321"})
+    assert added.status_code == 201
+    assert _phone_shown(hong, endpoint)
+    assert not _phone_shown(ngoc, endpoint)
+    _set_rules(app, open_books=True, members_record_expenses=True)
+    assert not _phone_shown(ngoc, endpoint)

@@ -45,8 +45,10 @@ def november(client, tokens, clock):
     return added.json
 
 
-def test_any_member_reads_an_open_month(client, tokens, november):
-    _, member_token = tokens
+def test_any_member_reads_an_open_month_with_her_own_line(client, tokens, november):
+    """The group's totals for every member; the members' lines: hers (the member-role token
+    acts as member 1), everyone's for a coordinator (who sees all)."""
+    boss_token, member_token = tokens
 
     response = client.get("/api/v1/months/2026-11", headers=member_token)
 
@@ -59,6 +61,10 @@ def test_any_member_reads_an_open_month(client, tokens, november):
         71_050,
     )
     assert [(m["member"], m["work_minutes"], m["due_dong"]) for m in month["members"]] == [
+        (1, 200, 15_986 + 31_973),
+    ]
+    everyone = client.get("/api/v1/months/2026-11", headers=boss_token).json
+    assert [(m["member"], m["work_minutes"], m["due_dong"]) for m in everyone["members"]] == [
         (1, 200, 15_986 + 31_973),
         (2, 0, 84_000 + 15_986),
     ]
@@ -89,7 +95,7 @@ def test_closing_a_month_through_the_api(client, tokens, november, clock):
 
     assert closed.status_code == 200, closed.json
     assert closed.json["closed"] is True
-    assert closed.json == client.get("/api/v1/months/2026-11", headers=member_token).json
+    assert closed.json == client.get("/api/v1/months/2026-11", headers=token).json
     again = client.post("/api/v1/months/2026-11/close", headers=token)
     assert again.status_code == 422 and "month" in again.json["fields"]
     late = client.post(
@@ -143,13 +149,18 @@ def test_payouts_through_the_api(client, tokens, november, clock):
         "note": "chuyển khoản",
         "by": 1,
     }
-    listed = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    listed = client.get("/api/v1/payouts?month=2026-11", headers=token).json["items"]
     assert [(p["member"], p["amount_dong"]) for p in listed] == [(1, 1), (2, 99_986)]
-    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    month = client.get("/api/v1/months/2026-11", headers=token).json
     assert [(m["paid_dong"], m["carried_forward_dong"]) for m in month["members"]] == [
         (1, 47_958),
         (99_986, 0),
     ]
+    # The member-role token (member 1's) gets her own payouts and line only.
+    hers = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    assert [(p["member"], p["amount_dong"]) for p in hers] == [(1, 1)]
+    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    assert [(m["member"], m["paid_dong"]) for m in month["members"]] == [(1, 1)]
     assert pay(amount_dong=1).json["fields"].keys() == {"amount_dong"}  # nothing left
     assert client.get("/api/v1/payouts?month=11-2026", headers=token).status_code == 422
 
@@ -228,3 +239,37 @@ def test_a_month_that_is_not_one_is_refused_naming_it(client, tokens):
         assert response.status_code == 422, path
         assert list(response.json["fields"]) == ["month"]
     assert client.get("/api/v1/months/2026-11").status_code == 401
+
+
+def test_the_openapi_document_says_who_sees_what(client, tokens):
+    token, _ = tokens
+    paths = client.get("/api/v1/openapi.json", headers=token).json["paths"]
+    for path, method in (("/api/v1/months/{month}", "get"), ("/api/v1/payouts", "get")):
+        assert "her own only" in paths[path][method]["description"]
+        assert "open books" in paths[path][method]["description"]
+    recording = paths["/api/v1/expenses"]["post"]
+    assert "403" in recording["responses"] and "members record" in recording["description"]
+    assert "for coordinators" in paths["/api/v1/donors"]["get"]["description"]
+
+
+def test_a_member_records_an_expense_through_the_api_only_when_the_shop_allows(
+    app, client, tokens, clock
+):
+    from shop.services import members as member_service
+    from shop.services import visibility
+
+    _, member_token = tokens
+    clock.set(datetime(2026, 11, 25, 3, tzinfo=UTC))
+    rent = {"spent_on": "2026-11-21", "category": "rent", "amount_dong": 1_000_000}
+    refused = client.post("/api/v1/expenses", json=rent, headers=member_token)
+    assert refused.status_code == 403 and refused.json["error"] == "forbidden"
+    assert "trưởng nhóm" in refused.json["message"]
+    with app.app_context():
+        boss = member_service.get_member(db.session, 1)
+        rules = visibility.ShopRules(members_record_expenses=True)
+        visibility.set_shop_rules(db.session, rules, by=boss)
+        db.session.commit()
+    added = client.post("/api/v1/expenses", json=rent, headers=member_token)
+    assert added.status_code == 201 and added.json["amount_dong"] == 1_000_000
+    bad = client.post("/api/v1/expenses", json={**rent, "amount_dong": "x"}, headers=member_token)
+    assert bad.status_code == 422 and list(bad.json["fields"]) == ["amount_dong"]
