@@ -176,9 +176,9 @@ def test_a_payout_is_corrected_through_the_api(client, tokens, november, clock):
     assert correct(reason="  ").json["fields"].keys() == {"reason"}
     assert correct(amount_dong=50_001).json["fields"].keys() == {"amount_dong"}
     assert correct(amount_dong="nhiều").json["fields"].keys() == {"amount_dong"}
-    assert client.post(
-        f"/api/v1/payouts/{wrong['id']}/corrections", json={}, headers=token
-    ).json["fields"].keys() == {"amount_dong", "reason"}
+    assert client.post(f"/api/v1/payouts/{wrong['id']}/corrections", json={}, headers=token).json[
+        "fields"
+    ].keys() == {"amount_dong", "reason"}
 
     done = correct(client_id="fix-0000-0001")
     assert done.status_code == 201, done.json

@@ -318,10 +318,13 @@ def test_a_coordinator_corrects_a_payout_on_the_payouts_page(app, trial, clock):
     assert "Trả nhầm cho chị Út" in pdf and "+9.000 ₫" in pdf
     audit = hong.get("/audit?action=payout_corrected").text
     assert "Trả nhầm cho chị Út" in audit
-    assert hong.post(
-        "/months/2027-01/payouts",
-        data={"member": "4", "amount_dong": "19000", "paid_on": "12/02/2027", "method": "cash"},
-    ).status_code == 303
+    assert (
+        hong.post(
+            "/months/2027-01/payouts",
+            data={"member": "4", "amount_dong": "19000", "paid_on": "12/02/2027", "method": "cash"},
+        ).status_code
+        == 303
+    )
 
 
 def test_closing_a_month_from_its_preview(app, trial, clock):
