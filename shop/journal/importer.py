@@ -352,7 +352,10 @@ class _Writer:
             name=entry["name"], phone=entry.get("phone"), organisation=entry.get("organisation")
         )
         with _refusal(path, entry, {"donor_name": "name"}):
-            donor = stock_service.create_donor(self.session, details, ref=entry["ref"])
+            # Her phone as it was written: the history is taken as it is.
+            donor = stock_service.create_donor(
+                self.session, details, ref=entry["ref"], country_code=None
+            )
         self.donors[donor.ref] = donor.id
         self.counts["donors"] += 1
 
@@ -365,6 +368,7 @@ class _Writer:
             supplier=entry.get("supplier"),
             # No cost here: a bale's cost is the journal's own stock_purchase expense.
             cost_dong=None,
+            cost_as_expense=True,
             note=entry.get("note", ""),
             ref=entry["ref"],
         )

@@ -139,7 +139,11 @@ def new_intake():
         if day is not None and day > today:
             raise InvalidInput(_("The day cannot be in the future."), "received_on")
         return stock_service.receive_intake(
-            db.session, intake_details(form), by=current_member(), tz=current_app.config["SHOP_TZ"]
+            db.session,
+            intake_details(form),
+            by=current_member(),
+            tz=current_app.config["SHOP_TZ"],
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
         )
 
     outcome = save_form(form, receive)
@@ -217,6 +221,9 @@ def show_intake(ref: str):
         intake=intake,
         form=form,
         items=list(intake.items),
+        cost=stock_service.bale_cost(db.session, intake)
+        if intake.kind == IntakeKind.PURCHASE
+        else None,
         suggestions=suggestions,
         sizes=SIZES,
         policy=policy,
