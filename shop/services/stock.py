@@ -350,6 +350,33 @@ def bale_cost(session: Session, intake: Intake) -> int | None:
     return int(amount) if amount is not None else None
 
 
+#: Labels on an A4 sheet (shop.printing.tags.TAGS_PER_PAGE), and the most tags one lot
+#: may ask for at once.
+LABELS_ON_A_SHEET = 24
+MOST_COPIES = 500
+
+
+def tags_to_print(items: list[Item], *, copies: int | None = 1, start: int | None = 1):
+    """The items whose tags an A4 sheet prints, in order, and the label it starts at.
+
+    A lot's tag comes ``copies`` times (one for each piece, or as many as wanted, 1 to
+    500); a unique item's once. ``start`` (1 to 24) is the first free label of a half-used
+    sheet. Refusals name ``copies`` or ``start``. Returns ``(items, start)``.
+    """
+    copies = 1 if copies is None else copies
+    start = 1 if start is None else start
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= 24:
+        raise InvalidInput(
+            _l("Choose a label from 1 to %(last)s.", last=LABELS_ON_A_SHEET), "start"
+        )
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= 500:
+        raise InvalidInput(
+            _l("The number of tags must be from 1 to %(most)s.", most=MOST_COPIES), "copies"
+        )
+    printed = [item for item in items for _ in range(copies if item.is_lot else 1)]
+    return printed, start
+
+
 def get_intake(session: Session, ref: str) -> Intake:
     if not CODE_PATTERN.match(ref or "") and not re.fullmatch(r"[A-Za-z0-9-]{1,40}", ref or ""):
         raise NotFound(_l("There is no intake %(ref)s.", ref=clean(ref or "")), "ref")

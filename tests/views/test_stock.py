@@ -407,3 +407,39 @@ def test_the_api_refuses_a_bale_without_cost_and_a_donor_phone_that_is_not_one(
         headers=headers,
     )
     assert intake.status_code == 422 and list(intake.json["fields"]) == ["donor_phone"]
+
+
+def test_a_lot_prints_as_many_tags_as_wanted_from_any_label_of_a_sheet(as_member, shop, app):
+    import subprocess
+
+    where = new_intake(as_member)
+    socks = as_member.post(
+        where,
+        data={"category": category_id(app, "Áo"), "price_dong": "10k", "is_lot": "y",
+              "quantity": "12"},
+    )  # fmt: skip
+    assert socks.status_code == 303
+    page = as_member.get(where)
+    code = re.search(r'href="/stock/(\d+)"', page.text).group(1)
+    assert 'name="copies"' in page.text and 'name="start"' in page.text
+
+    sheet = as_member.get(f"/stock/{code}/tag.pdf?copies=3&start=23")
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=sheet.data, capture_output=True, check=True
+    ).stdout.decode()
+    assert text.count(code) == 3 and text.count("\f") == 2  # labels 23, 24, then a new sheet
+    whole = as_member.get(f"{where}/tags.pdf?copies=12")
+    assert whole.status_code == 200
+
+    for query, field, words in [
+        ("start=25", "start", "Chọn một ô tem từ 1 đến 24."),
+        ("start=0", "start", "Chọn một ô tem từ 1 đến 24."),
+        ("start=abc", "start", "Hãy viết một số nguyên từ 1 đến 24."),
+        ("copies=0", "copies", "Số tem phải từ 1 đến 500."),
+        ("copies=501", "copies", "Số tem phải từ 1 đến 500."),
+    ]:
+        refused = as_member.get(f"/stock/{code}/tag.pdf?{query}")
+        assert refused.status_code == 422, query
+        assert _beside(refused, field) == words, query
+        assert f'value="{query.split("=")[1]}"' in refused.text  # what she typed is kept
