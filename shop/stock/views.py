@@ -4,7 +4,6 @@ import os
 from datetime import datetime, time
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
