@@ -317,9 +317,7 @@ def _printed(tag: Tag, labels: TagLabels, cell: int) -> _PrintedTag:
     )
 
 
-def tag_sheet_html(
-    tags: Sequence[Tag], *, labels: TagLabels | None = None, start: int = 1
-) -> str:
+def tag_sheet_html(tags: Sequence[Tag], *, labels: TagLabels | None = None, start: int = 1) -> str:
     """The HTML that :func:`render_tag_sheet` prints: one ``.sheet`` of 24 tags a page, the
     first tag on label ``start`` (1 to 24, row by row) of the first sheet."""
     if not tags:
