@@ -49,7 +49,7 @@ def upgrade():
             "IF (SELECT coalesce(sum(amount_dong), 0) FROM payout_correction "
             "    WHERE payout_id = NEW.payout_id) + NEW.amount_dong "
             "   > (SELECT amount_dong FROM payout WHERE id = NEW.payout_id) THEN "
-            f"  RAISE EXCEPTION '{_OVER}'; "
+            f"  RAISE EXCEPTION '{_OVER}' USING ERRCODE = 'check_violation'; "
             "END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
         )
         op.execute(
@@ -58,7 +58,8 @@ def upgrade():
         )
         op.execute(
             "CREATE FUNCTION payout_is_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END; $$ LANGUAGE plpgsql"
+            f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}' USING ERRCODE = 'integrity_constraint_violation'; "
+            "END; $$ LANGUAGE plpgsql"
         )
         for table in ("payout", "payout_correction"):
             op.execute(

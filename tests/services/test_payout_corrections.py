@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from shop.domain.money import format_dong
 from shop.models import AuditEvent, PaymentMethod, Payout, PayoutCorrection
@@ -133,7 +133,7 @@ def test_no_correction_once_the_next_month_is_closed(closed_november):
 
 
 def _refused(session, sql, **params):
-    with pytest.raises(DBAPIError), session.begin_nested():
+    with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(text(sql), params)
 
 
