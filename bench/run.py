@@ -365,7 +365,9 @@ def receive_if_short(session, member, tz) -> None:
     )
     if on_rail >= ITEMS_NEEDED:
         return
-    donor = stock_service.create_donor(session, stock_service.DonorDetails(name="Chị Mai"))
+    donor = stock_service.create_donor(
+        session, stock_service.DonorDetails(name="Chị Mai"), country_code="84"
+    )
     intake = stock_service.receive_intake(
         session,
         stock_service.IntakeDetails(

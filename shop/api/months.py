@@ -25,7 +25,7 @@ from shop.services import members as member_service
 from shop.services import month as month_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput, NotFound
-from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutForm
+from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm, PayoutForm
 
 COMPONENTS["MonthMember"] = {
     "type": "object",
@@ -100,6 +100,27 @@ COMPONENTS["Payout"] = {
         "note": {"type": "string"},
         "by": {"type": "integer", "description": "the member who recorded it"},
         "created_at": {"type": "string", "format": "date-time"},
+        "net_dong": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "what it counts for: amount_dong less its corrections",
+        },
+        "corrections": {
+            "type": "array",
+            "description": "counter-entries that took part or all of it back, oldest first",
+            "items": {"$ref": "#/components/schemas/PayoutCorrection"},
+        },
+    },
+}
+COMPONENTS["PayoutCorrection"] = {
+    "type": "object",
+    "required": ["id", "amount_dong", "reason", "at", "by"],
+    "properties": {
+        "id": {"type": "integer"},
+        "amount_dong": {"type": "integer", "minimum": 1},
+        "reason": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"},
+        "by": {"type": "integer", "description": "the coordinator who corrected it"},
     },
 }
 _MONTH_QUERY = (("month", {"type": "string", "pattern": MONTH_PATTERN}),)
@@ -154,6 +175,17 @@ def payout_json(payout: Payout) -> dict:
         "note": payout.note,
         "by": payout.by.number,
         "created_at": payout.created_at.isoformat(),
+        "net_dong": payout.net_dong,
+        "corrections": [
+            {
+                "id": c.id,
+                "amount_dong": c.amount_dong,
+                "reason": c.reason,
+                "at": c.at.isoformat(),
+                "by": c.by.number,
+            }
+            for c in payout.corrections
+        ],
     }
 
 
@@ -376,6 +408,36 @@ def create_payout():
         client_id=client_key(form),
         today=clock.today(),
     )
+    answer = payout_json(payout)  # from the transaction that saves it
+    db.session.commit()
+    return answer, 201
+
+
+@route(
+    "/payouts/{payout_id}/corrections",
+    "POST",
+    "Correct a payout recorded wrong: take all or part of it back, with the reason (a "
+    "counter-entry; the payout stays on record)",
+    form=PayoutCorrectionForm,
+    role="coordinator",
+    tag="month",
+    responses={"201": {"description": "Corrected", **ref_response("Payout")}},
+)
+def correct_payout(payout_id: int):
+    require_coordinator()
+    payout = month_service.get_payout(db.session, payout_id)
+    form = validated(PayoutCorrectionForm, json_body())
+    _correction, _new = month_service.correct_payout(
+        db.session,
+        payout,
+        form.amount_dong.data,
+        form.reason.data or "",
+        by=current_member(),
+        at=clock.now(),
+        tz=_tz(),
+        client_id=client_key(form),
+    )
+    db.session.refresh(payout, ["corrections"])
     answer = payout_json(payout)  # from the transaction that saves it
     db.session.commit()
     return answer, 201

@@ -342,6 +342,8 @@ def create_donor():
     donor = stock_service.create_donor(
         db.session,
         stock_service.DonorDetails(form.name.data, form.phone.data, form.organisation.data),
+        country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        fields="",
     )
     db.session.commit()
     return donor_json(donor), 201
@@ -379,7 +381,11 @@ def create_intake():
     if day is not None and day > clock.today():
         raise InvalidInput(_l("The day cannot be in the future."), "received_on")
     intake = stock_service.receive_intake(
-        db.session, intake_details(form), by=current_member(), tz=current_app.config["SHOP_TZ"]
+        db.session,
+        intake_details(form),
+        by=current_member(),
+        tz=current_app.config["SHOP_TZ"],
+        country_code=current_app.config["SHOP_COUNTRY_CODE"],
     )
     db.session.commit()
     return intake_json(intake, with_items=True), 201

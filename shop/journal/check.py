@@ -45,6 +45,7 @@ _SUPPLIER = 120
 _CATEGORY, _DESCRIPTION, _SIZE = 60, 200, 20
 _REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
 _DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
+_CORRECTION_REASON = 300
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -72,6 +73,7 @@ class _Member:
     path: str
     joined_on: date | None
     left_on: date | None
+    coordinator: bool = False
 
 
 @dataclass(slots=True)
@@ -272,7 +274,9 @@ class _Checker:
                         f"Member number {number} is used twice (the other is at {other}).",
                     )
                 else:
-                    self.members[number] = _Member(path, joined_on, left_on)
+                    self.members[number] = _Member(
+                        path, joined_on, left_on, entry.get("role") == "coordinator"
+                    )
             if joined_on and left_on and left_on < joined_on:
                 self.report(
                     child(path, "left_on"),
@@ -1160,6 +1164,46 @@ class _Checker:
                 )
                 return
         self.paid[(month, number)] += amount
+        self.replay_corrections(entry, path, month, number, amount, paid_on)
+
+    def replay_corrections(
+        self, entry: dict, path: str, month: str, number: int, amount: int, paid_on: date
+    ) -> None:
+        """A payout's corrections, as the import makes them right after it: each by a
+        coordinator, with a reason, not before the day it was paid, all of them together
+        never above the payout; what they take back is no longer paid."""
+        corrections = entry.get("corrections")
+        taken = 0
+        for index, correction in enumerate(corrections if is_list(corrections) else []):
+            if not isinstance(correction, dict):
+                continue  # the schema's to report
+            here = child(path, "corrections", index)
+            by, part = whole(correction, "by"), whole(correction, "amount_dong")
+            self.member_on(child(here, "by"), by, None)
+            member = self.members.get(by) if by is not None else None
+            if member is not None and not member.coordinator:
+                self.report(
+                    child(here, "by"),
+                    f"Member {by} is not a coordinator: only a coordinator corrects a payout.",
+                )
+            self.text(correction, here, "reason", _CORRECTION_REASON, required=True)
+            day = self.day(correction, "at")
+            if day is not None and day < paid_on:
+                self.report(
+                    child(here, "at"),
+                    f"A payout paid on {paid_on} is corrected after it was paid, not on {day}.",
+                )
+            if part is None or part <= 0:
+                continue  # the schema's to report
+            if taken + part > amount:
+                self.report(
+                    child(here, "amount_dong"),
+                    f"At most {amount - taken} đồng of this payout ({amount} đồng) is left to "
+                    f"take back, not {part}.",
+                )
+                continue
+            taken += part
+            self.paid[(month, number)] -= part
 
     # ------------------------------------------------------------ money spent
 

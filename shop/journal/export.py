@@ -84,7 +84,13 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     )
     closed_months = list(session.scalars(select(ClosedMonth).order_by(ClosedMonth.month)))
     months = {closed.id: closed.month for closed in closed_months}
-    payouts = list(session.scalars(select(Payout).order_by(Payout.paid_on, Payout.id)))
+    payouts = list(
+        session.scalars(
+            select(Payout)
+            .order_by(Payout.paid_on, Payout.id)
+            .options(selectinload(Payout.corrections))
+        )
+    )
     shifts = list(session.scalars(select(Shift).order_by(Shift.opened_at, Shift.id)))
     sales = list(
         session.scalars(
@@ -165,7 +171,7 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     )
     _put(journal, "disposals", [_disposal_entry(d, codes, numbers, timezone) for d in disposals])
     _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
-    _put(journal, "payouts", [_payout_entry(p, months, numbers) for p in payouts])
+    _put(journal, "payouts", [_payout_entry(p, months, numbers, timezone) for p in payouts])
     _put(journal, "closed_months", [closed.month for closed in closed_months])
     return journal
 
@@ -326,15 +332,26 @@ def _expense_entry(
 
 
 def _payout_entry(
-    payout: Payout, months: dict[int, str], numbers: dict[int, int]
+    payout: Payout, months: dict[int, str], numbers: dict[int, int], tz: ZoneInfo
 ) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "member": numbers[payout.member_id],
         "month": months[payout.closed_month_id],
         "amount_dong": payout.amount_dong,
         "paid_on": payout.paid_on.isoformat(),
         "method": payout.method.value,
     }
+    if payout.corrections:
+        entry["corrections"] = [
+            {
+                "amount_dong": correction.amount_dong,
+                "reason": correction.reason,
+                "at": time_text(correction.at, tz),
+                "by": numbers[correction.by_id],
+            }
+            for correction in payout.corrections
+        ]
+    return entry
 
 
 def _consignor_bp(item: Item, intake: Intake, policies) -> int:

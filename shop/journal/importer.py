@@ -352,7 +352,10 @@ class _Writer:
             name=entry["name"], phone=entry.get("phone"), organisation=entry.get("organisation")
         )
         with _refusal(path, entry, {"donor_name": "name"}):
-            donor = stock_service.create_donor(self.session, details, ref=entry["ref"])
+            # Her phone as it was written: the history is taken as it is.
+            donor = stock_service.create_donor(
+                self.session, details, ref=entry["ref"], country_code=None
+            )
         self.donors[donor.ref] = donor.id
         self.counts["donors"] += 1
 
@@ -365,6 +368,7 @@ class _Writer:
             supplier=entry.get("supplier"),
             # No cost here: a bale's cost is the journal's own stock_purchase expense.
             cost_dong=None,
+            cost_as_expense=True,
             note=entry.get("note", ""),
             ref=entry["ref"],
         )
@@ -597,7 +601,7 @@ class _Writer:
     def write_payout(self, event: Event) -> None:
         entry = event.entry
         with _refusal(event.path, entry):
-            month_service.record_payout(
+            payout, _new = month_service.record_payout(
                 self.session,
                 self.member(entry["member"]),
                 entry["month"],
@@ -607,6 +611,19 @@ class _Writer:
                 self.member(self.keeper_number),
             )
         self.counts["payouts"] += 1
+        # Right after it: a correction only ever gives back room to pay, so making it
+        # early never refuses a later payout, and it is in before the next month closes.
+        for index, correction in enumerate(entry.get("corrections", [])):
+            with _refusal(child(event.path, "corrections", index), correction):
+                month_service.correct_payout(
+                    self.session,
+                    payout,
+                    correction["amount_dong"],
+                    correction["reason"],
+                    by=self.member(correction["by"]),
+                    at=parse_time(correction["at"]),
+                    tz=self.tz,
+                )
 
 
 # A sale refused by record_sale: its form's fields, as the journal's keys.

@@ -3,7 +3,7 @@
 from shop.models.audit import AuditEvent
 from shop.models.expense import Expense, ExpenseCategory, ExpenseRevision
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
-from shop.models.month import ClosedMonth, ClosedMonthMember, Payout
+from shop.models.month import ClosedMonth, ClosedMonthMember, Payout, PayoutCorrection
 from shop.models.printing import (
     ConnectionKind,
     JobKind,
@@ -76,6 +76,7 @@ __all__ = [
     "JobStatus",
     "Member",
     "Payout",
+    "PayoutCorrection",
     "PinLock",
     "PolicyRow",
     "PriceChange",

@@ -26,7 +26,7 @@ class AuditEvent(db.Model):
     #: Who did it (``None``: the system, or someone not signed in).
     by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     #: What: pin_reset, pin_changed, price_change, discount, void, refund, month_closed,
-    #: payout, shop_settings, printer_settings, sharing_settings, member_added,
+    #: payout, payout_corrected, shop_settings, printer_settings, sharing_settings, member_added,
     #: member_changed, token_created, token_revoked, expense_added, expense_changed,
     #: expense_removed, disposal.
     action: Mapped[str] = mapped_column(String(32))

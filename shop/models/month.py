@@ -164,7 +164,50 @@ class Payout(db.Model):
     closed_month: Mapped[ClosedMonth] = relationship()
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     by: Mapped[Member] = relationship(foreign_keys=[by_id])
+    corrections: Mapped[list[PayoutCorrection]] = relationship(
+        back_populates="payout", order_by="PayoutCorrection.id"
+    )
 
     @property
     def month(self) -> str:
         return self.closed_month.month
+
+    @property
+    def corrected_dong(self) -> int:
+        """Đồng of this payout taken back by corrections so far."""
+        return sum(correction.amount_dong for correction in self.corrections)
+
+    @property
+    def net_dong(self) -> int:
+        """What this payout counts for now: its amount less its corrections (≥ 0)."""
+        return self.amount_dong - self.corrected_dong
+
+
+class PayoutCorrection(db.Model):
+    """A coordinator's counter-entry to a payout recorded wrong (the wrong member, the wrong
+    amount): it takes ``amount_dong`` of the payout back, with who, when and why. The payout
+    itself is never edited or deleted; what it counts for is its amount less its corrections.
+
+    The database keeps the amount > 0, a reason, and (a trigger) the corrections of one
+    payout never above its amount; it refuses to change or delete a correction or a payout.
+    """
+
+    __tablename__ = "payout_correction"
+    __table_args__ = (
+        CheckConstraint("amount_dong > 0", name="amount_positive"),
+        CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payout.id"), index=True)
+    amount_dong: Mapped[Dong]
+    reason: Mapped[str] = mapped_column(String(300))
+    #: When the coordinator corrected it (UTC).
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    #: The device's id for this request: sent again, nothing new is written.
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    payout: Mapped[Payout] = relationship(back_populates="corrections")
+    by: Mapped[Member] = relationship()

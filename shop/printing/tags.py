@@ -300,11 +300,13 @@ class _PrintedTag:
     fit: _HeadFit
     description: str
     barcode: Markup
+    cell: int = 0  # its place on the sheet, 0 to 23, row by row
 
 
-def _printed(tag: Tag, labels: TagLabels) -> _PrintedTag:
+def _printed(tag: Tag, labels: TagLabels, cell: int) -> _PrintedTag:
     price = format_dong(tag.price_dong)
     return _PrintedTag(
+        cell=cell,
         tag=tag,
         band=month_band(tag.intake_month),
         price=price,
@@ -315,13 +317,19 @@ def _printed(tag: Tag, labels: TagLabels) -> _PrintedTag:
     )
 
 
-def tag_sheet_html(tags: Sequence[Tag], *, labels: TagLabels | None = None) -> str:
-    """The HTML that :func:`render_tag_sheet` prints: one ``.sheet`` of 24 tags a page."""
+def tag_sheet_html(tags: Sequence[Tag], *, labels: TagLabels | None = None, start: int = 1) -> str:
+    """The HTML that :func:`render_tag_sheet` prints: one ``.sheet`` of 24 tags a page, the
+    first tag on label ``start`` (1 to 24, row by row) of the first sheet."""
     if not tags:
         raise ValueError("no tags to print")
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= TAGS_PER_PAGE:
+        raise ValueError(f"a sheet starts at label 1 to {TAGS_PER_PAGE}, not {start!r}")
     labels = labels or TagLabels()
-    printed = [_printed(tag, labels) for tag in tags]
-    pages = [printed[i : i + TAGS_PER_PAGE] for i in range(0, len(printed), TAGS_PER_PAGE)]
+    # The labels already used on a half-used sheet stay empty.
+    cells: list[_PrintedTag | None] = [None] * (start - 1)
+    for tag in tags:
+        cells.append(_printed(tag, labels, len(cells) % TAGS_PER_PAGE))
+    pages = [cells[i : i + TAGS_PER_PAGE] for i in range(0, len(cells), TAGS_PER_PAGE)]
     context: dict[str, Any] = {
         "pages": pages,
         "labels": labels,
@@ -334,9 +342,13 @@ def tag_sheet_html(tags: Sequence[Tag], *, labels: TagLabels | None = None) -> s
     return _environment().get_template(TEMPLATE).render(context)
 
 
-def render_tag_sheet(tags: Sequence[Tag], *, labels: TagLabels | None = None) -> bytes:
-    """The A4 PDF of ``tags``, 24 a page in the order given, as many pages as needed.
+def render_tag_sheet(
+    tags: Sequence[Tag], *, labels: TagLabels | None = None, start: int = 1
+) -> bytes:
+    """The A4 PDF of ``tags``, 24 a page in the order given, as many pages as needed, the
+    first on label ``start`` (1 to 24) of a sheet whose first labels are used already.
 
-    Raises ``ValueError`` for an empty list: a blank sheet of labels is never wanted.
+    Raises ``ValueError`` for an empty list (a blank sheet of labels is never wanted) or a
+    ``start`` outside 1 to 24.
     """
-    return html_to_pdf(tag_sheet_html(tags, labels=labels))
+    return html_to_pdf(tag_sheet_html(tags, labels=labels, start=start))

@@ -36,13 +36,14 @@ def tag_labels():
     return TagLabels(size=_("Size"), each=_("each"), title=_("Price tags"))
 
 
-def tag_pdf_response(items, filename: str) -> Response:
-    """An A4 sheet of tags for ``items`` (rendered after the request's data is read)."""
+def tag_pdf_response(items, filename: str, *, start: int = 1) -> Response:
+    """An A4 sheet of tags for ``items``, from label ``start`` on (rendered after the
+    request's data is read)."""
     from shop.printing.tags import render_tag_sheet
 
     tags = tags_for(db.session, items)
     db.session.rollback()  # nothing to write; release the database before the slow part
-    return pdf_response(render_tag_sheet(tags, labels=tag_labels()), filename)
+    return pdf_response(render_tag_sheet(tags, labels=tag_labels(), start=start), filename)
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:

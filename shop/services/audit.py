@@ -38,6 +38,7 @@ ACTIONS = (
     "expense_removed",
     "month_closed",
     "payout",
+    "payout_corrected",
     "shop_settings",
     "books_settings",
     "printer_settings",

@@ -44,6 +44,7 @@ from shop.models import (
     Member,
     PaymentMethod,
     Payout,
+    PayoutCorrection,
     Refund,
     Sale,
     SaleLine,
@@ -53,7 +54,7 @@ from shop.models import (
 from shop.services import audit, visibility
 from shop.services import policy as policy_service
 from shop.services.days import refuse_future
-from shop.services.errors import InvalidInput
+from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier
 
 # ---------------------------------------------------------------- months as text
@@ -305,13 +306,27 @@ def _frozen(session: Session, closed: ClosedMonth) -> sharing.MonthFigures:
 
 
 def _paid(session: Session, closed: ClosedMonth) -> dict[int, int]:
-    """Đồng paid against a closed month so far, by member id."""
-    rows = session.execute(
-        select(Payout.member_id, func.sum(Payout.amount_dong))
-        .where(Payout.closed_month_id == closed.id)
+    """Đồng paid against a closed month so far, by member id: her payouts less what
+    corrections took back of them (SHARING.md step 9's ``paid``)."""
+    return paid_by_member(session, Payout.closed_month_id == closed.id)
+
+
+def paid_by_member(session: Session, *where) -> dict[int, int]:
+    """Σ payouts − Σ their corrections, by member id, over the payouts ``where`` picks."""
+    paid: dict[int, int] = defaultdict(int)
+    for member_id, amount in session.execute(
+        select(Payout.member_id, func.sum(Payout.amount_dong)).where(*where)
         .group_by(Payout.member_id)
-    )
-    return {member_id: int(amount) for member_id, amount in rows}
+    ):  # fmt: skip
+        paid[member_id] += int(amount)
+    for member_id, amount in session.execute(
+        select(Payout.member_id, func.sum(PayoutCorrection.amount_dong))
+        .join(Payout, Payout.id == PayoutCorrection.payout_id)
+        .where(*where)
+        .group_by(Payout.member_id)
+    ):
+        paid[member_id] -= int(amount)
+    return {member_id: amount for member_id, amount in paid.items() if amount}
 
 
 def _previous_figures(
@@ -439,13 +454,9 @@ def _gather(
     for member_id, opened_at, closed_at in shifts:
         minutes[member_id] += sharing.shift_work_minutes(opened_at, closed_at)
 
-    paid = dict(
-        session.execute(
-            select(Payout.member_id, func.sum(Payout.amount_dong))
-            .join(ClosedMonth, ClosedMonth.id == Payout.closed_month_id)
-            .where(ClosedMonth.month == month)
-            .group_by(Payout.member_id)
-        ).all()
+    paid = paid_by_member(
+        session,
+        Payout.closed_month_id.in_(select(ClosedMonth.id).where(ClosedMonth.month == month)),
     )
 
     brought = {m.member: m.carried_forward_dong for m in previous.members} if previous else {}
@@ -813,9 +824,108 @@ def payouts(session: Session, month: str | None = None) -> list[Payout]:
     query = (
         select(Payout)
         .join(ClosedMonth, ClosedMonth.id == Payout.closed_month_id)
-        .options(selectinload(Payout.member), selectinload(Payout.closed_month))
+        .options(
+            selectinload(Payout.member),
+            selectinload(Payout.closed_month),
+            selectinload(Payout.by),
+            selectinload(Payout.corrections).selectinload(PayoutCorrection.by),
+        )
         .order_by(Payout.paid_on, Payout.id)
     )
     if month is not None:
         query = query.where(ClosedMonth.month == month)
     return list(session.scalars(query))
+
+
+def get_payout(session: Session, payout_id: object) -> Payout:
+    """The payout numbered ``payout_id``, or :class:`NotFound` (at ``payout``)."""
+    payout = None
+    if isinstance(payout_id, int) and not isinstance(payout_id, bool) and payout_id > 0:
+        payout = session.get(Payout, payout_id)
+    if payout is None:
+        raise NotFound(_l("There is no such payout."), "payout")
+    return payout
+
+
+def correct_payout(
+    session: Session,
+    payout: Payout,
+    amount_dong: int,
+    reason: str,
+    *,
+    by: Member,
+    at: datetime,
+    tz: ZoneInfo,
+    client_id: str | None = None,
+) -> tuple[PayoutCorrection, bool]:
+    """A coordinator takes ``amount_dong`` of ``payout`` back (all of it, or part) with a
+    ``reason``, at the moment ``at``: a counter-entry, the payout itself stays as it was.
+    Returns the correction and whether it is new (False: ``client_id`` came again).
+
+    Afterwards the payout counts for its amount less its corrections: the member's
+    ``paid`` for the month goes down by ``amount_dong`` and her ``carried_forward`` up by
+    as much, to be paid again (to her, or the right amount) by a new payout. Allowed while
+    a payout against the month could still be recorded (its next month is not closed),
+    never past what is left of the payout, never dated before the day it was paid.
+    Refusals name their field (``payout``, ``amount_dong``, ``reason``, ``at``). Appends a
+    row and an audit line; flushes, never commits.
+    """
+    if not by.is_coordinator:
+        raise InvalidInput(_l("Only a coordinator can do this."), "payout")
+    if isinstance(amount_dong, bool) or not isinstance(amount_dong, int) or amount_dong <= 0:
+        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+    if amount_dong > MAX_DONG:
+        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput(_l("Say why the payout is corrected."), "reason")
+    if len(reason) > 300:
+        raise InvalidInput(_l("At most 300 letters."), "reason")
+    if at.tzinfo is None:
+        raise ValueError("at must be aware")
+    month = payout.closed_month.month
+    # The same lock as record_payout and close_month take: a correction, a payout and the
+    # next month's close of this month's money happen one after the other.
+    _closed_row(session, month, for_update=True)
+    repeated = earlier(session, PayoutCorrection, client_id)
+    if repeated is not None:
+        return repeated, False
+    following = next_month(month)
+    if session.scalar(select(ClosedMonth.id).where(ClosedMonth.month == following)):
+        raise InvalidInput(
+            _l(
+                "%(next)s is closed: payouts against %(month)s can no longer be corrected. "
+                "Record the difference in the current month.",
+                next=month_label(following),
+                month=month_label(month),
+            ),
+            "payout",
+        )
+    if local_date(at, tz) < payout.paid_on:
+        raise InvalidInput(_l("A payout is corrected after it was paid."), "at")
+    session.refresh(payout, ["corrections"])
+    left = payout.net_dong
+    if left == 0:
+        raise InvalidInput(_l("This payout has already been taken back in full."), "amount_dong")
+    if amount_dong > left:
+        raise InvalidInput(
+            _l("At most %(left)s of this payout can be taken back.", left=format_dong(left)),
+            "amount_dong",
+        )
+    correction = PayoutCorrection(
+        payout_id=payout.id,
+        amount_dong=amount_dong,
+        reason=reason,
+        at=at,
+        by_id=by.id,
+        client_id=client_id,
+    )
+    session.add(correction)
+    audit.record(
+        session, "payout_corrected", by=by, at=at, subject=f"member {payout.member.number}",
+        month=month, payout=payout.id, payout_dong=payout.amount_dong, paid_on=payout.paid_on,
+        amount_dong=amount_dong, left_dong=left - amount_dong, reason=reason,
+    )  # fmt: skip
+    session.flush()
+    session.expire(payout, ["corrections"])
+    return correction, True

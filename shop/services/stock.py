@@ -16,10 +16,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from shop import messages
 from shop.database import begin_writing, insert_if_absent
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
 from shop.domain.numbering import donor_ref, intake_ref
+from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pricing import (
     Policy,
     days_in_stock,
@@ -36,6 +38,7 @@ from shop.models import (
     Disposal,
     DisposalKind,
     Donor,
+    Expense,
     ExpenseCategory,
     Intake,
     IntakeKind,
@@ -86,6 +89,9 @@ class IntakeDetails:
     cost_dong: int | None = None
     note: str = ""
     ref: str | None = None  # given by a journal; made up otherwise
+    #: A journal books a bale's cost as an expense of its own (stock_purchase, naming the
+    #: intake): then none is asked for here. A bale recorded otherwise needs its cost.
+    cost_as_expense: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,14 +226,31 @@ def find_donors(
     return list(session.scalars(query))
 
 
-def create_donor(session: Session, details: DonorDetails, *, ref: str | None = None) -> Donor:
+def create_donor(
+    session: Session,
+    details: DonorDetails,
+    *,
+    country_code: str | None,
+    ref: str | None = None,
+    fields: str = "donor_",
+) -> Donor:
+    """Add a donor. Her phone, if given, must be a phone number (stored in national form,
+    refused at ``donor_phone`` otherwise); ``country_code`` is the shop's calling code, or
+    ``None`` for a donor of a journal, whose phone is kept as it was written. Refusals name
+    ``fields`` + ``name`` / ``phone`` (the intake form's names; ``""`` for the donor's own)."""
     name = " ".join((details.name or "").split())
     if not name:
-        raise InvalidInput(_l("Enter the donor's name."), "donor_name")
+        raise InvalidInput(_l("Enter the donor's name."), f"{fields}name")
+    phone = (details.phone or "").strip() or None
+    if phone is not None and country_code is not None:
+        try:
+            phone = normalize_phone(phone, country_code=country_code)
+        except PhoneError as error:
+            raise InvalidInput(messages.PHONE[error.code], f"{fields}phone") from None
     donor = Donor(
         ref=ref or _new_ref(session, Donor, "donor", donor_ref),
         name=name[:120],
-        phone=(details.phone or "").strip() or None,
+        phone=phone,
         organisation=(details.organisation or "").strip() or None,
     )
     session.add(donor)
@@ -238,8 +261,17 @@ def create_donor(session: Session, details: DonorDetails, *, ref: str | None = N
 # ---------------------------------------------------------------- intake
 
 
-def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: ZoneInfo) -> Intake:
-    """Record a drop-off. A purchase's cost becomes a stock-purchase expense that names it.
+def receive_intake(
+    session: Session,
+    details: IntakeDetails,
+    *,
+    by: Member,
+    tz: ZoneInfo,
+    country_code: str | None = None,
+) -> Intake:
+    """Record a drop-off. A purchase's cost (> 0, asked for unless
+    ``details.cost_as_expense``) becomes a stock-purchase expense that names it. A new
+    donor's phone is checked with ``country_code`` (see :func:`create_donor`).
 
     Not dated in a closed month.
     """
@@ -256,7 +288,7 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
     )
     if details.kind == IntakeKind.DONATION:
         if details.new_donor is not None:
-            intake.donor = create_donor(session, details.new_donor)
+            intake.donor = create_donor(session, details.new_donor, country_code=country_code)
         elif details.donor_id is not None:
             intake.donor = session.get(Donor, details.donor_id)
             if intake.donor is None:
@@ -277,6 +309,8 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
         if not supplier:
             raise InvalidInput(_l("Enter where the bale was bought."), "supplier")
         intake.supplier = supplier[:120]
+        if not details.cost_dong and not details.cost_as_expense:
+            raise InvalidInput(_l("Enter what the bale cost."), "cost")
         if details.cost_dong is not None:
             _check_price(details.cost_dong, "cost")
     if details.ref is not None:
@@ -302,6 +336,44 @@ def receive_intake(session: Session, details: IntakeDetails, *, by: Member, tz: 
             intake=intake,
         )
     return intake
+
+
+def bale_cost(session: Session, intake: Intake) -> int | None:
+    """What a bale cost, in đồng: its stock-purchase expense as corrected (``None`` if it
+    has none, or it was removed)."""
+    amount = session.scalar(
+        select(func.sum(Expense.amount_dong)).where(
+            Expense.intake_id == intake.id, Expense.removed_at.is_(None)
+        )
+    )
+    return int(amount) if amount is not None else None
+
+
+#: Labels on an A4 sheet (shop.printing.tags.TAGS_PER_PAGE), and the most tags one lot
+#: may ask for at once.
+LABELS_ON_A_SHEET = 24
+MOST_COPIES = 500
+
+
+def tags_to_print(items: list[Item], *, copies: int | None = 1, start: int | None = 1):
+    """The items whose tags an A4 sheet prints, in order, and the label it starts at.
+
+    A lot's tag comes ``copies`` times (one for each piece, or as many as wanted, 1 to
+    500); a unique item's once. ``start`` (1 to 24) is the first free label of a half-used
+    sheet. Refusals name ``copies`` or ``start``. Returns ``(items, start)``.
+    """
+    copies = 1 if copies is None else copies
+    start = 1 if start is None else start
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= 24:
+        raise InvalidInput(
+            _l("Choose a label from 1 to %(last)s.", last=LABELS_ON_A_SHEET), "start"
+        )
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= 500:
+        raise InvalidInput(
+            _l("The number of tags must be from 1 to %(most)s.", most=MOST_COPIES), "copies"
+        )
+    printed = [item for item in items for _ in range(copies if item.is_lot else 1)]
+    return printed, start
 
 
 def get_intake(session: Session, ref: str) -> Intake:

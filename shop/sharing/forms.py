@@ -64,3 +64,22 @@ class PayoutForm(ShopForm):
         default="cash",
     )
     note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+
+
+class PayoutCorrectionForm(ShopForm):
+    """Taking a payout recorded wrong back, in full or in part, with the reason."""
+
+    client_id = ClientIdField()
+    amount_dong = MoneyField(
+        _l("Amount taken back"),
+        [required(_l("Enter the amount."))],
+        description=_l("All of the payout, or the part recorded wrong."),
+    )
+    reason = StringField(
+        _l("Why"),
+        [
+            required(_l("Say why the payout is corrected.")),
+            Length(max=300, message=_l("At most 300 letters.")),
+        ],
+        description=_l("For example: paid to the wrong member, or the wrong amount typed."),
+    )

@@ -25,7 +25,12 @@ from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import list_members, shop_profile
 from shop.sharing import bp
 from shop.sharing.charts import Point, bar_chart, column_chart
-from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS, PayoutForm
+from shop.sharing.forms import (
+    CATEGORY_LABELS,
+    PAYOUT_METHOD_LABELS,
+    PayoutCorrectionForm,
+    PayoutForm,
+)
 from shop.stock.forms import DISPOSAL_LABELS
 from shop.views import save, save_form
 
@@ -247,6 +252,50 @@ def payouts(month: str):
             month=month,
             closed=month_service.is_closed(db.session, month),
             paid=month_service.payouts(db.session, month),
+            methods=PAYOUT_METHOD_LABELS,
+        ),
+        outcome.status,
+    )
+
+
+@bp.route("/months/<month>/payouts/<int:payout_id>/correct", methods=["GET", "POST"])
+@coordinator_required
+def correct_payout(month: str, payout_id: int):
+    """Take a payout recorded wrong back (all of it or a part), with the reason: a
+    counter-entry; the payout stays on record."""
+    month = _month(month)
+    try:
+        payout = month_service.get_payout(db.session, payout_id)
+    except ShopError:
+        abort(404)
+    if payout.month != month:
+        abort(404)
+    form = PayoutCorrectionForm()
+    outcome = save_form(
+        form,
+        lambda: month_service.correct_payout(
+            db.session,
+            payout,
+            form.amount_dong.data,
+            form.reason.data or "",
+            by=current_member(),
+            at=clock.now(),
+            tz=_tz(),
+            client_id=form.client_id.data,
+        ),
+    )
+    if outcome.done:
+        flash(_("Payout corrected."), "success")
+        return redirect(url_for("sharing.payouts", month=month), code=303)
+    if not form.is_submitted():
+        form.amount_dong.data = payout.net_dong
+    return (
+        render_template(
+            "sharing/correct_payout.html",
+            form=form,
+            payout=payout,
+            label=month_service.month_label(month),
+            month=month,
             methods=PAYOUT_METHOD_LABELS,
         ),
         outcome.status,

@@ -150,3 +150,21 @@ class SearchForm(ShopForm):
     size = StringField(_l("Size"))
     status = ChoiceField(_l("Status"), choices=[])
     owner = ChoiceField(_l("Owner"), choices=[])
+
+
+class TagSheetForm(ShopForm):
+    """How to print an A4 sheet of tags (a GET form: nothing is written)."""
+
+    class Meta:
+        csrf = False
+
+    copies = CountField(
+        _l("Tags for each lot"),
+        message=_l("Write a whole number, for example 10."),
+        default=1,
+    )
+    start = CountField(
+        _l("Start at label"),
+        message=_l("Write a whole number from 1 to 24."),
+        default=1,
+    )

@@ -4,7 +4,6 @@ import os
 from datetime import datetime, time
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -44,8 +43,9 @@ from shop.stock.forms import (
     ItemForm,
     PriceChangeForm,
     SearchForm,
+    TagSheetForm,
 )
-from shop.views import int_arg, save, save_form
+from shop.views import int_arg, save, save_form, show_error_on_form
 
 PER_PAGE = 30
 
@@ -140,7 +140,11 @@ def new_intake():
         if day is not None and day > today:
             raise InvalidInput(_("The day cannot be in the future."), "received_on")
         return stock_service.receive_intake(
-            db.session, intake_details(form), by=current_member(), tz=current_app.config["SHOP_TZ"]
+            db.session,
+            intake_details(form),
+            by=current_member(),
+            tz=current_app.config["SHOP_TZ"],
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
         )
 
     outcome = save_form(form, receive)
@@ -218,6 +222,10 @@ def show_intake(ref: str):
         intake=intake,
         form=form,
         items=list(intake.items),
+        tag_form=TagSheetForm(formdata=None),
+        cost=stock_service.bale_cost(db.session, intake)
+        if intake.kind == IntakeKind.PURCHASE
+        else None,
         suggestions=suggestions,
         sizes=SIZES,
         policy=policy,
@@ -229,7 +237,12 @@ def show_intake(ref: str):
 @bp.get("/intake/<ref>/tags.pdf")
 def intake_tags(ref: str):
     intake = stock_service.get_intake(db.session, ref)
-    return _tag_pdf(list(intake.items), f"tem-{intake.ref}.pdf")
+    return _tag_pdf(
+        list(intake.items),
+        f"tem-{intake.ref}.pdf",
+        url_for("stock.show_intake", ref=intake.ref),
+        any(item.is_lot for item in intake.items),
+    )
 
 
 # ---------------------------------------------------------------- stock
@@ -376,6 +389,7 @@ def show_item(code: str):
         history=stock_service.price_history(db.session, item),
         disposals=stock_service.disposals_of(db.session, item),
         disposal_choices=_disposal_choices(item),
+        tag_form=TagSheetForm(formdata=None),
         **_labels(),
     ), status
 
@@ -437,7 +451,9 @@ def item_photo(code: str):
 @bp.get("/stock/<code>/tag.pdf")
 def item_tag(code: str):
     item = stock_service.get_item(db.session, code)
-    return _tag_pdf([item], f"tem-{item.code}.pdf")
+    return _tag_pdf(
+        [item], f"tem-{item.code}.pdf", url_for("stock.show_item", code=item.code), item.is_lot
+    )
 
 
 @bp.route("/stock/prices", methods=["GET", "POST"])
@@ -495,7 +511,22 @@ def _save_suggestions(categories) -> dict[str, str]:
     return errors
 
 
-def _tag_pdf(items, filename: str) -> Response:
+def _tag_pdf(items, filename: str, back: str, lots: bool):
+    """The A4 sheet of tags the GET form asked for (how many of each lot, from which
+    label); a choice that makes no sense comes back on a page, beside its field."""
     from shop.printing.web import tag_pdf_response
 
-    return tag_pdf_response(items, filename)
+    form = TagSheetForm(request.args)
+    try:
+        if not form.validate():
+            raise InvalidInput("", None)
+        printed, start = stock_service.tags_to_print(
+            items, copies=form.copies.data, start=form.start.data
+        )
+    except InvalidInput as error:
+        if error.field:
+            show_error_on_form(form, error)
+        return render_template(
+            "stock/tag_sheet_form.html", form=form, back=back, lots=lots, action=request.path
+        ), 422
+    return tag_pdf_response(printed, filename, start=start)

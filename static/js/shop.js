@@ -20,7 +20,8 @@ function applyShowWhen(form) {
 }
 
 // <form data-suggestions='{"3:good": 50000}'>: fill the price from the category and
-// condition chosen, until she types a price herself.
+// condition chosen, until she types a price herself. A suggested price never stays for a
+// category and condition that have none (it would go on the wrong tag): the box empties.
 function suggestPrice(form) {
   var table = JSON.parse(form.getAttribute("data-suggestions") || "{}");
   var price = form.querySelector('[name="price_dong"]');
@@ -30,9 +31,7 @@ function suggestPrice(form) {
     form.querySelector('select[name="condition"]');
   if (!category || !condition) { return; }
   var suggested = table[category.value + ":" + condition.value];
-  if (suggested) {
-    price.value = suggested.toLocaleString("vi-VN").replace(/,/g, ".");
-  }
+  price.value = suggested ? suggested.toLocaleString("vi-VN").replace(/,/g, ".") : "";
 }
 
 document.addEventListener("DOMContentLoaded", function () {

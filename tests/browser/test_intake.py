@@ -1,6 +1,7 @@
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS, screenshot
@@ -67,9 +68,17 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "intake-items-360")
 
-    # The tag sheet.
-    link = phone.get_by_role("link", name="In tem giá (tờ A4)")
-    response = phone.request.get(live_server + link.get_attribute("href"))
+    # The tag sheet, on a sheet whose first five labels are used already.
+    panel = phone.get_by_test_id("tag-sheet")
+    panel.locator("summary").click()
+    panel.get_by_label("Bắt đầu in từ ô tem số").fill("6")
+    screenshot(phone, "intake-tag-sheet-form-360")
+    with phone.expect_popup() as opened:
+        panel.get_by_role("button", name="In tem giá (tờ A4)").click()
+    sheet = opened.value
+    assert "start=6" in sheet.url
+    response = phone.request.get(sheet.url)
+    sheet.close()
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = ARTIFACTS / "intake-tags.pdf"
     pdf.write_bytes(response.body())
@@ -90,4 +99,48 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     assert "50.000" in phone.get_by_test_id("charged").inner_text()
     screenshot(phone, "item-360")
     assert phone.foreign_requests == []
+    assert phone.console_errors == []
+
+
+def test_a_suggested_price_does_not_stay_for_a_category_with_none(
+    phone, live_server, shop_with_prices
+):
+    sign_in(phone, live_server)
+    phone.goto(f"{live_server}/intake/new")
+    phone.get_by_role("button", name="Tiếp: thêm các món hàng").click()
+    phone.get_by_label("Loại hàng").select_option(label="Áo")
+    phone.get_by_role("radio", name="Tốt", exact=True).check()
+    price = phone.get_by_label("Giá")
+    assert price.input_value() == "50.000"
+    # "Mới" has no suggested price for Áo; nor has "Quần" at all: the box empties.
+    phone.get_by_role("radio", name="Mới", exact=True).check()
+    assert price.input_value() == ""
+    phone.get_by_role("radio", name="Khá", exact=True).check()
+    assert price.input_value() == "30.000"
+    phone.get_by_label("Loại hàng").select_option(label="Quần")
+    assert price.input_value() == ""
+    screenshot(phone, "intake-price-cleared-360")
+    # A price she typed herself stays, whatever she chooses.
+    price.fill("65k")
+    phone.get_by_label("Loại hàng").select_option(label="Áo")
+    phone.get_by_role("radio", name="Tốt", exact=True).check()
+    assert price.input_value() == "65k"
+    assert phone.console_errors == []
+
+
+def test_a_bale_without_its_cost_is_refused_beside_the_cost(phone, live_server, shop_with_prices):
+    sign_in(phone, live_server)
+    phone.goto(f"{live_server}/intake/new?kind=purchase")
+    phone.get_by_label("Nơi mua").fill("Chợ Ninh Hiệp")
+    phone.get_by_role("button", name="Tiếp: thêm các món hàng").click()
+    message = phone.locator("#cost-error")
+    expect(message).to_have_text("Nhập giá mua kiện hàng")
+    expect(message).to_be_in_viewport()
+    expect(phone.get_by_label("Nơi mua")).to_have_value("Chợ Ninh Hiệp")
+    screenshot(phone, "intake-bale-no-cost-360")
+    phone.get_by_label("Tiền mua kiện hàng").fill("1tr2")
+    phone.get_by_role("button", name="Tiếp: thêm các món hàng").click()
+    expect(phone.get_by_test_id("bale-cost")).to_contain_text("1.200.000")
+    screenshot(phone, "intake-bale-cost-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.console_errors == []

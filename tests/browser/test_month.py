@@ -79,3 +79,29 @@ def test_the_coordinators_month_pages_fit_a_phone(phone, live_server, trial, pat
     screenshot(phone, f"{name}-360")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
     assert phone.foreign_requests == [] and phone.console_errors == []
+
+
+def test_hong_corrects_a_payout_recorded_for_the_wrong_member(phone, live_server, trial, clock):
+    clock.set(datetime(2027, 2, 12, 3, 0, tzinfo=UTC))
+    sign_in(phone, live_server, 1)
+    phone.goto(f"{live_server}/months/2027-01/payouts")
+    # 9.000 ₫ meant for Lan, recorded for Út.
+    phone.get_by_label("Thành viên").select_option(label="3 · Nguyễn Thị Út")
+    phone.get_by_label("Số tiền", exact=True).fill("9000")
+    phone.get_by_role("button", name="Lưu").click()
+    screenshot(phone, "payouts-with-correct-link-360")
+    phone.get_by_role("link", name="Sửa sai").click()
+    expect(phone.get_by_label("Số tiền trừ lại")).to_have_value("9.000")
+    phone.get_by_role("button", name="Lưu điều chỉnh").click()  # no reason yet
+    message = phone.locator("#reason-error")
+    expect(message).to_have_text("Hãy ghi lý do sửa khoản chi trả.")
+    expect(message).to_be_in_viewport()
+    screenshot(phone, "payout-correct-refused-360")
+    phone.get_by_label("Lý do").fill("Trả nhầm cho chị Út, tiền của chị Lan")
+    phone.get_by_role("button", name="Lưu điều chỉnh").click()
+    expect(phone.locator(".flash, [role=status]").first).to_contain_text("Đã sửa khoản chi trả")
+    expect(phone.get_by_test_id("payouts")).to_contain_text("Trả nhầm cho chị Út")
+    expect(phone.get_by_test_id("to-pay")).to_contain_text("9.176")  # Út is owed it all again
+    screenshot(phone, "payout-corrected-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.foreign_requests == [] and phone.console_errors == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shop.extensions import db
+from tests.conftest import delete_everything
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "trial-3-months.json"
 
@@ -51,8 +52,7 @@ def wipe(session) -> None:
     Used to import again into the same (now empty) database, on SQLite and PostgreSQL alike.
     """
     session.flush()
-    for table in reversed(db.metadata.sorted_tables):
-        session.execute(table.delete())
+    delete_everything(session)
     session.flush()
     session.expunge_all()
 

@@ -756,7 +756,52 @@ def payout(member=3, month="2026-11", amount=2764, paid_on="2026-12-20", **extra
     return {"member": member, "month": month, "amount_dong": amount, "paid_on": paid_on} | extra
 
 
+def corrected(index, *corrections):
+    """Payout ``index`` of the example with ``corrections`` (amount, and what else)."""
+
+    def change(journal):
+        journal["payouts"][index]["corrections"] = [
+            {"amount_dong": amount, "reason": "trả nhầm", "at": "2026-12-05T10:00:00+07:00",
+             "by": 1} | extra
+            for amount, extra in corrections
+        ]  # fmt: skip
+
+    return change
+
+
 MONTH_CASES = {
+    "a correction above its payout": (
+        corrected(2, (60_001, {})),
+        [("/payouts/2/corrections/0/amount_dong", "At most 60000 đồng of this payout")],
+    ),
+    "corrections adding up to more than their payout": (
+        corrected(2, (30_000, {}), (30_001, {})),
+        [("/payouts/2/corrections/1/amount_dong", "At most 30000 đồng of this payout")],
+    ),
+    "a correction by a member who is not a coordinator": (
+        corrected(2, (1_000, {"by": 2})),
+        [("/payouts/2/corrections/0/by", "Member 2 is not a coordinator")],
+    ),
+    "a correction by nobody": (
+        corrected(2, (1_000, {"by": 9})),
+        [("/payouts/2/corrections/0/by", "There is no member number 9")],
+    ),
+    "a correction before its payout was paid": (
+        corrected(2, (1_000, {"at": "2026-12-01T23:00:00+07:00"})),
+        [("/payouts/2/corrections/0/at", "corrected after it was paid, not on 2026-12-01")],
+    ),
+    "a correction with only spaces for its reason": (
+        corrected(2, (1_000, {"reason": "   "})),
+        [("/payouts/2/corrections/0/reason", "only spaces")],
+    ),
+    "a correction without a reason": (
+        corrected(2, (1_000, {"reason": ""})),
+        [("/payouts/2/corrections/0/reason", "")],
+    ),
+    "a second payout above what is left once a correction is not enough": (
+        both(corrected(2, (1_000, {})), appended(("payouts",), payout(amount=3_765))),
+        [("/payouts/3/amount_dong", "At most 3764 đồng")],
+    ),
     "a payout above what is due": (
         setter((("payouts", 2, "amount_dong"), 62765)),
         [("/payouts/2/amount_dong", "At most 62764 đồng can still be paid to member 3")],
@@ -840,6 +885,13 @@ SOUND_MONTH_HISTORIES = {
     "an empty month closed after the rest": appended(("closed_months",), "2027-02"),
     "payouts listed out of order": lambda journal: journal["payouts"].reverse(),
     "only November closed": setter((("closed_months",), ["2026-11"])),
+    "a payout to the wrong member taken back and paid to her again": both(
+        corrected(2, (60_000, {"reason": "Trả nhầm cho chị Út"})),
+        appended(("payouts",), payout(amount=62_764, paid_on="2026-12-05")),
+    ),
+    "a payout taken back in two parts, on the day it was paid": both(
+        corrected(1, (1_000, {"at": "2026-12-02T09:00:00+07:00"}), (429, {"reason": "gõ nhầm"})),
+    ),
 }
 
 

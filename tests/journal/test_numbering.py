@@ -117,7 +117,9 @@ def test_everything_new_after_an_import_gets_a_new_number(app, imported):
         session = db.session
         hong = session.scalar(select(Member).where(Member.number == 1))
 
-        donor = stock_service.create_donor(session, stock_service.DonorDetails("Chị Lan"))
+        donor = stock_service.create_donor(
+            session, stock_service.DonorDetails("Chị Lan"), country_code="84"
+        )
         intake = stock_service.receive_intake(
             session,
             stock_service.IntakeDetails(
@@ -128,7 +130,9 @@ def test_everything_new_after_an_import_gets_a_new_number(app, imported):
         )
         bale = stock_service.receive_intake(
             session,
-            stock_service.IntakeDetails(IntakeKind.PURCHASE, NOW, supplier="Ninh Hiệp"),
+            stock_service.IntakeDetails(
+                IntakeKind.PURCHASE, NOW, supplier="Ninh Hiệp", cost_dong=900_000
+            ),
             by=hong,
             tz=TZ,
         )
@@ -200,7 +204,9 @@ def test_a_new_intake_and_donor_through_the_page_after_an_import(app, client, im
 
     first = client.post("/intake/new", data={"kind": "donation", "donor_name": "Chị Lan"})
     second = client.post("/intake/new", data={"kind": "donation", "donor_name": "Chị Hà"})
-    bale = client.post("/intake/new", data={"kind": "purchase", "supplier": "Ninh Hiệp"})
+    bale = client.post(
+        "/intake/new", data={"kind": "purchase", "supplier": "Ninh Hiệp", "cost": "900k"}
+    )
 
     assert [r.status_code for r in (first, second, bale)] == [303, 303, 303]
     assert [r.headers["Location"] for r in (first, second, bale)] == [

@@ -66,6 +66,7 @@ def build(session, tz, people, drops, reprices, selling=()) -> None:
             if kind == IntakeKind.CONSIGNMENT
             else None,
             supplier="Chợ" if kind == IntakeKind.PURCHASE else None,
+            cost_as_expense=True,  # a history with no bale costs booked
         )
         intake = stock_service.receive_intake(session, details, by=made[0], tz=tz)
         for category, price, condition, rate, quantity in things:

@@ -445,9 +445,14 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
     import_journal(session, full_example(), app_config=app.config)
     hong, ngoc = (member_service.get_member(session, number) for number in (1, 2))
     # January is closed, February not yet: part of Hồng's 19.238 is paid on 3 February.
-    month_service.record_payout(
+    payout, _ = month_service.record_payout(
         session, hong, "2027-01", 19_000, date(2027, 2, 3), PaymentMethod.TRANSFER, hong
     )
+    # 1.000 of it recorded wrong: taken back the next day, with the reason.
+    month_service.correct_payout(
+        session, payout, 1_000, "gõ nhầm số tiền", by=hong,
+        at=datetime(2027, 2, 4, 8, 30, tzinfo=TZ), tz=TZ,
+    )  # fmt: skip
     # February's rent, corrected once; a bag of bags recorded by mistake and removed.
     rent, _ = expense_service.add_expense(
         session, expense_service.ExpenseDetails(date(2027, 2, 1), "rent", 3_000_000), by=hong
@@ -477,6 +482,14 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
         "amount_dong": 19_000,
         "paid_on": "2027-02-03",
         "method": "transfer",
+        "corrections": [
+            {
+                "amount_dong": 1_000,
+                "reason": "gõ nhầm số tiền",
+                "at": "2027-02-04T08:30:00+07:00",
+                "by": 1,
+            }
+        ],
     }
     # Only an expense's current version travels; a removed one does not.
     assert first["expenses"][-1] == {
@@ -496,9 +509,9 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
     january = month_service.month_figures(session, "2027-01", TZ)
     assert [(m.member, m.paid_dong, m.carried_forward_dong) for m in january.members][0] == (
         1,
-        19_000,
-        238,
+        18_000,
+        1_238,
     )
     february = month_service.month_figures(session, "2027-02", TZ)
     assert (february.expenses_dong, february.carried_loss_dong) == (2_500_000, 2_500_000)
-    assert [m.brought_forward_dong for m in february.members] == [238, -70_587, 9_176, 19_237]
+    assert [m.brought_forward_dong for m in february.members] == [1_238, -70_587, 9_176, 19_237]

@@ -452,3 +452,26 @@ def test_the_fonts_are_the_shipped_dejavu_and_the_vietnamese_survives(sheet):
     words = ["Áo khoác gió", "Đầm hoa nhí", "Quần jean xanh", "Khăn lụa tơ tằm", SHOP, price]
     for expected in [*words, "T11/26", "Size", "each"]:
         assert expected in text, expected
+
+
+def _placed(html: str) -> list[tuple[str, str]]:
+    """(top, left) of each tag printed, in mm as the sheet places them."""
+    return re.findall(r'class="tag" style="top: ([\d.]+)mm; left: ([\d.]+)mm"', html)
+
+
+def test_a_half_used_sheet_starts_at_the_first_free_label():
+    tags = [_tag(code=f"C{i}") for i in range(3)]
+    assert _placed(tag_sheet_html(tags)) == [("0.5", "0.0"), ("0.5", "70.0"), ("0.5", "140.0")]
+    # Labels 1 to 4 are used: the first tag goes on label 5 (row 2, column 2).
+    assert _placed(tag_sheet_html(tags, start=5)) == [
+        ("37.5", "70.0"),
+        ("37.5", "140.0"),
+        ("74.5", "0.0"),
+    ]
+    # From the last label, the next tags go on a new sheet from its first label.
+    html = tag_sheet_html(tags, start=24)
+    assert html.count('<section class="sheet">') == 2
+    assert _placed(html) == [("259.5", "140.0"), ("0.5", "0.0"), ("0.5", "70.0")]
+    for wrong in (0, 25, -1, True, "3"):
+        with pytest.raises(ValueError):
+            tag_sheet_html(tags, start=wrong)

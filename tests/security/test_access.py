@@ -20,14 +20,16 @@ PUBLIC = {
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
     "api.close_month", "api.create_category", "api.create_member",
-    "api.create_payout", "api.create_token", "api.edit_expense", "api.export", "api.import_",
+    "api.create_payout", "api.correct_payout", "api.create_token", "api.edit_expense",
+    "api.export", "api.import_",
     "api.list_tokens", "api.remove_expense", "api.reset_member_pin", "api.revoke_token",
     "api.set_price_suggestion", "api.update_member", "api.list_reviews", "api.resolve_review",
     "counter.notebook_sale", "counter.reviews", "counter.resolve_review", "counter.close_shift_for",
     "expenses.edit_expense", "main.audit_log", "main.shop_settings",
     "members.edit_member", "members.new_member", "members.reset_pin", "members.revoke_token",
     "members.tokens", "printer.settings", "printer.test_print", "sharing.all_statements_pdf",
-    "sharing.close_month", "sharing.payout_sheet", "sharing.payouts", "sharing.sharing_settings",
+    "sharing.close_month", "sharing.correct_payout", "sharing.payout_sheet", "sharing.payouts",
+    "sharing.sharing_settings",
     "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
     "stock.price_table",
 }  # fmt: skip

@@ -17,6 +17,7 @@ SAMPLES = {
     "day": "2026-11-03",
     "shift_id": "1",
     "expense_id": "1",
+    "payout_id": "1",
     "review_id": "1",
     "token_id": "1",
     "line_id": "1",

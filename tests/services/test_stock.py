@@ -84,6 +84,7 @@ def test_purchase_cost_becomes_a_stock_purchase_expense(ctx):
         ({"kind": IntakeKind.CONSIGNMENT, "owner_number": 9}, "owner"),
         ({"kind": IntakeKind.PURCHASE}, "supplier"),
         ({"kind": IntakeKind.PURCHASE, "supplier": "x", "cost_dong": 0}, "cost"),
+        ({"kind": IntakeKind.PURCHASE, "supplier": "x"}, "cost"),  # a bale with no cost
         ({"kind": IntakeKind.DONATION, "new_donor": svc.DonorDetails("  ")}, "donor_name"),
     ],
 )

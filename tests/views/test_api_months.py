@@ -148,6 +148,8 @@ def test_payouts_through_the_api(client, tokens, november, clock):
         "method": "transfer",
         "note": "chuyển khoản",
         "by": 1,
+        "net_dong": 99_986,
+        "corrections": [],
     }
     listed = client.get("/api/v1/payouts?month=2026-11", headers=token).json["items"]
     assert [(p["member"], p["amount_dong"]) for p in listed] == [(1, 1), (2, 99_986)]
@@ -163,6 +165,49 @@ def test_payouts_through_the_api(client, tokens, november, clock):
     assert [(m["member"], m["paid_dong"]) for m in month["members"]] == [(1, 1)]
     assert pay(amount_dong=1).json["fields"].keys() == {"amount_dong"}  # nothing left
     assert client.get("/api/v1/payouts?month=11-2026", headers=token).status_code == 422
+
+
+def test_a_payout_is_corrected_through_the_api(client, tokens, november, clock):
+    token, member_token = tokens
+    clock.set(datetime(2026, 12, 1, 2, tzinfo=UTC))
+    assert client.post("/api/v1/months/2026-11/close", headers=token).status_code < 300
+    clock.set(datetime(2026, 12, 3, 2, tzinfo=UTC))
+    wrong = client.post(
+        "/api/v1/payouts",
+        json={"member": 2, "month": "2026-11", "amount_dong": 50_000, "paid_on": "2026-12-02"},
+        headers=token,
+    ).json
+
+    def correct(payout_id=wrong["id"], headers=token, **body):
+        body = {"amount_dong": 20_000, "reason": "gõ nhầm số tiền"} | body
+        return client.post(f"/api/v1/payouts/{payout_id}/corrections", json=body, headers=headers)
+
+    assert correct(headers=member_token).status_code == 403
+    assert correct(payout_id=999).status_code == 404
+    assert correct(reason="  ").json["fields"].keys() == {"reason"}
+    assert correct(amount_dong=50_001).json["fields"].keys() == {"amount_dong"}
+    assert correct(amount_dong="nhiều").json["fields"].keys() == {"amount_dong"}
+    assert client.post(f"/api/v1/payouts/{wrong['id']}/corrections", json={}, headers=token).json[
+        "fields"
+    ].keys() == {"amount_dong", "reason"}
+
+    done = correct(client_id="fix-0000-0001")
+    assert done.status_code == 201, done.json
+    assert done.json["amount_dong"] == 50_000 and done.json["net_dong"] == 30_000
+    [entry] = done.json["corrections"]
+    assert {k: v for k, v in entry.items() if k not in ("id", "at")} == {
+        "amount_dong": 20_000,
+        "reason": "gõ nhầm số tiền",
+        "by": 1,
+    }
+    again = correct(client_id="fix-0000-0001")  # sent twice: made once
+    assert again.status_code == 201 and len(again.json["corrections"]) == 1
+    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    ngoc = next(m for m in month["members"] if m["member"] == 2)
+    assert ngoc["paid_dong"] == 30_000
+    assert ngoc["carried_forward_dong"] == ngoc["due_dong"] - 30_000
+    listed = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    assert [(p["amount_dong"], p["net_dong"]) for p in listed] == [(50_000, 30_000)]
 
 
 def test_expenses_through_the_api(client, tokens, november, clock):

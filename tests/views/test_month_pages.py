@@ -283,6 +283,50 @@ def test_payouts_never_more_than_due(app, trial, clock):
     assert "Ký nhận" in sheet and "Trần Thị Lan" in sheet and "19.237 ₫" in sheet
 
 
+def test_a_coordinator_corrects_a_payout_on_the_payouts_page(app, trial, clock):
+    clock.set(datetime(2027, 2, 12, 3, 0, tzinfo=UTC))
+    hong = phone_of(app, 1)
+    paid = hong.post(  # meant for Lan (4), recorded for Út (3): 9.000 ₫ of her 9.176 ₫
+        "/months/2027-01/payouts",
+        data={"member": "3", "amount_dong": "9000", "paid_on": "11/02/2027", "method": "cash"},
+    )
+    assert paid.status_code == 303
+    page = hong.get("/months/2027-01/payouts").text
+    payout_id = int(re.search(r'data-testid="payout-(\d+)"', page).group(1))
+    url = f"/months/2027-01/payouts/{payout_id}/correct"
+    form = hong.get(url)
+    assert form.status_code == 200 and 'value="9.000"' in form.text  # all of it, offered
+    assert phone_of(app, 2).get(url).status_code == 403
+    assert hong.get(f"/months/2026-12/payouts/{payout_id}/correct").status_code == 404
+
+    no_reason = hong.post(url, data={"amount_dong": "5000", "reason": " "})
+    assert no_reason.status_code == 422
+    assert "Hãy ghi lý do sửa khoản chi trả." in no_reason.text
+    assert 'value="5000"' in no_reason.text  # what she typed is kept
+    too_much = hong.post(url, data={"amount_dong": "9001", "reason": "nhầm người"})
+    assert too_much.status_code == 422 and "9.000 ₫" in money(too_much.text)
+    assert 'value="nhầm người"' in too_much.text
+
+    done = hong.post(url, data={"amount_dong": "9000", "reason": "Trả nhầm cho chị Út"})
+    assert done.status_code == 303
+    page = money(hong.get("/months/2027-01/payouts").text)
+    assert "Trả nhầm cho chị Út" in page and "<s>9.000 ₫</s> 0 ₫" in page
+    statement = phone_of(app, 3).get("/months/2027-01/statements/3").text
+    assert money(re.search(r'data-testid="paid">([^<]+)<', statement).group(1)) == "0 ₫"
+    assert "Trả nhầm cho chị Út" in statement and "+9.000 ₫" in money(statement)
+    pdf = pdf_text(hong.get("/months/2027-01/statements/3.pdf"))
+    assert "Trả nhầm cho chị Út" in pdf and "+9.000 ₫" in pdf
+    audit = hong.get("/audit?action=payout_corrected").text
+    assert "Trả nhầm cho chị Út" in audit
+    assert (
+        hong.post(
+            "/months/2027-01/payouts",
+            data={"member": "4", "amount_dong": "19000", "paid_on": "12/02/2027", "method": "cash"},
+        ).status_code
+        == 303
+    )
+
+
 def test_closing_a_month_from_its_preview(app, trial, clock):
     hong = phone_of(app, 1)
     # February has not ended: the preview says why it cannot close.

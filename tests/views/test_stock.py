@@ -350,3 +350,96 @@ def test_donor_list_counts_drop_offs_and_pieces(as_member, shop, app):
     assert "2 lần tặng, 2 món" in page.text
     assert "Chị Mai" in as_member.get("/intake/donors?q=mai").text
     assert "LIGHT" not in as_member.get("/intake/donors?q=mai").text
+
+
+def _beside(page, field: str) -> str:
+    """The message shown beside ``field`` (its error paragraph), or ""."""
+    found = re.search(rf'id="{field}-error"[^>]*>.*?<span>([^<]*)</span>', page.text, re.S)
+    return found.group(1) if found else ""
+
+
+def test_a_bale_needs_its_cost_and_its_page_shows_it(as_member, shop):
+    no_cost = as_member.post(
+        "/intake/new", data={"kind": "purchase", "supplier": "Chợ Ninh Hiệp", "cost": ""}
+    )
+    assert no_cost.status_code == 422
+    assert _beside(no_cost, "cost") == "Nhập giá mua kiện hàng"
+    assert 'value="Chợ Ninh Hiệp"' in no_cost.text  # what she typed is kept
+    zero = as_member.post(
+        "/intake/new", data={"kind": "purchase", "supplier": "Chợ Ninh Hiệp", "cost": "0"}
+    )
+    assert _beside(zero, "cost") == "Nhập giá mua kiện hàng"
+    where = new_intake(as_member, kind="purchase", supplier="Chợ Ninh Hiệp", cost="1tr2")
+    page = as_member.get(where)
+    cost = re.search(r'data-testid="bale-cost">(.*?)</p>', page.text, re.S).group(1)
+    assert "Tiền mua kiện hàng" in cost and "1.200.000" in cost
+
+
+def test_a_donor_phone_that_is_not_a_phone_is_refused_beside_it(as_member, shop, app):
+    bad = as_member.post(
+        "/intake/new", data={"kind": "donation", "donor_name": "Chị Mai", "donor_phone": "12ab"}
+    )
+    assert bad.status_code == 422
+    assert _beside(bad, "donor_phone").startswith("Đây không phải số điện thoại")
+    assert 'value="12ab"' in bad.text and 'value="Chị Mai"' in bad.text
+    new_intake(as_member, donor_name="Chị Mai", donor_phone="+84 912 345 678")
+    from shop.models import Donor
+
+    with app.app_context():
+        assert db.session.query(Donor.phone).filter_by(name="Chị Mai").scalar() == "0912345678"
+
+
+def test_the_api_refuses_a_bale_without_cost_and_a_donor_phone_that_is_not_one(
+    client, as_member, shop
+):
+    headers = {}  # CSRF is off in tests: the signed-in session is enough
+    bale = client.post(
+        "/api/v1/intakes", json={"kind": "purchase", "supplier": "Chợ"}, headers=headers
+    )
+    assert bale.status_code == 422 and list(bale.json["fields"]) == ["cost"]
+    donor = client.post(
+        "/api/v1/donors", json={"name": "Chị Mai", "phone": "12ab"}, headers=headers
+    )
+    assert donor.status_code == 422 and list(donor.json["fields"]) == ["phone"]
+    intake = client.post(
+        "/api/v1/intakes",
+        json={"kind": "donation", "donor_name": "Chị Mai", "donor_phone": "12ab"},
+        headers=headers,
+    )
+    assert intake.status_code == 422 and list(intake.json["fields"]) == ["donor_phone"]
+
+
+def test_a_lot_prints_as_many_tags_as_wanted_from_any_label_of_a_sheet(as_member, shop, app):
+    import subprocess
+
+    where = new_intake(as_member)
+    socks = as_member.post(
+        where,
+        data={"category": category_id(app, "Áo"), "price_dong": "10k", "is_lot": "y",
+              "quantity": "12"},
+    )  # fmt: skip
+    assert socks.status_code == 303
+    page = as_member.get(where)
+    code = re.search(r'href="/stock/(\d+)"', page.text).group(1)
+    assert 'name="copies"' in page.text and 'name="start"' in page.text
+
+    sheet = as_member.get(f"/stock/{code}/tag.pdf?copies=3&start=23")
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=sheet.data, capture_output=True, check=True
+    ).stdout.decode()
+    assert text.count(code) == 3 and text.count("\f") == 2  # labels 23, 24, then a new sheet
+    whole = as_member.get(f"{where}/tags.pdf?copies=12")
+    assert whole.status_code == 200
+
+    for query, field, words in [
+        ("start=25", "start", "Chọn một ô tem từ 1 đến 24."),
+        ("start=0", "start", "Chọn một ô tem từ 1 đến 24."),
+        ("start=abc", "start", "Hãy viết một số nguyên từ 1 đến 24."),
+        ("copies=0", "copies", "Số tem phải từ 1 đến 500."),
+        ("copies=501", "copies", "Số tem phải từ 1 đến 500."),
+    ]:
+        refused = as_member.get(f"/stock/{code}/tag.pdf?{query}")
+        assert refused.status_code == 422, query
+        assert _beside(refused, field) == words, query
+        assert f'value="{query.split("=")[1]}"' in refused.text  # what she typed is kept

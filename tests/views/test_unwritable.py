@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
 from shop.models import Member
-from tests.conftest import DEMO_PIN, TRIAL_JOURNAL, _test_config, sign_in
+from tests.conftest import DEMO_PIN, TRIAL_JOURNAL, _test_config, delete_everything, sign_in
 
 NEW_MEMBER = {
     "name": "Lê Thị Thu",
@@ -221,8 +221,7 @@ def test_a_photo_onto_a_full_disk_is_a_503(shop_on_small_disk):
 def test_a_journal_import_onto_a_full_disk_says_so(shop_on_small_disk):
     app, disk, _token = shop_on_small_disk
     with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+        delete_everything(db.session)
         db.session.commit()
     journal = disk / "journal.json"
     journal.write_text(json.dumps(json.loads(TRIAL_JOURNAL.read_text("utf-8"))), "utf-8")
