@@ -11,7 +11,7 @@ from flask import current_app, flash, request, url_for
 from werkzeug.routing import IntegerConverter
 
 from shop.extensions import db
-from shop.services.errors import InvalidInput, ShopError
+from shop.services.errors import Forbidden, InvalidInput, ShopError
 
 
 def show_error_on_form(form, error: ShopError) -> None:
@@ -47,6 +47,12 @@ def save(change: Callable[[], Any], *, form=None) -> Outcome:
         else:
             show_error_on_form(form, error)
         return Outcome(False, 422)
+    except Forbidden as error:
+        if form is None or not error.field:
+            raise  # the error page: nothing of hers to keep
+        db.session.rollback()
+        show_error_on_form(form, error)  # a choice she may not make, beside its field
+        return Outcome(False, 403)
     db.session.commit()
     return Outcome(True, 200, value)
 

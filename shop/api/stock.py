@@ -11,7 +11,7 @@ from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, error_response
-from shop.auth.access import current_member, current_viewer
+from shop.auth.access import current_member, current_role, current_viewer
 from shop.database import reads_first
 from shop.extensions import db
 from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
@@ -386,6 +386,7 @@ def create_intake():
         by=current_member(),
         tz=current_app.config["SHOP_TZ"],
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        role=current_role(),
     )
     db.session.commit()
     return intake_json(intake, with_items=True), 201
@@ -510,7 +511,6 @@ def change_item_price(code: str):
 def dispose_item(code: str):
     item = stock_service.get_item(db.session, code)
     form = validated(DisposalForm, json_body())
-    from shop.auth.access import current_role
 
     dispose_from_form(item, form, coordinator=current_role() == Role.COORDINATOR)
     db.session.commit()

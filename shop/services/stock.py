@@ -47,10 +47,11 @@ from shop.models import (
     Member,
     PriceChange,
     PriceSuggestion,
+    Role,
     next_in_sequence,
 )
-from shop.services import audit
-from shop.services.errors import InvalidInput, NotFound
+from shop.services import audit, visibility
+from shop.services.errors import Forbidden, InvalidInput, NotFound
 from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
 
@@ -268,10 +269,13 @@ def receive_intake(
     by: Member,
     tz: ZoneInfo,
     country_code: str | None = None,
+    role: Role | None = None,
 ) -> Intake:
     """Record a drop-off. A purchase's cost (> 0, asked for unless
-    ``details.cost_as_expense``) becomes a stock-purchase expense that names it. A new
-    donor's phone is checked with ``country_code`` (see :func:`create_donor`).
+    ``details.cost_as_expense``) becomes a stock-purchase expense that names it: spending
+    the group's money, so refused (403) to someone who may not record expenses, acting
+    with ``role`` (her own when ``None``). A new donor's phone is checked with
+    ``country_code`` (see :func:`create_donor`).
 
     Not dated in a closed month.
     """
@@ -305,6 +309,13 @@ def receive_intake(
             raise InvalidInput(_l("This member has left the group."), "owner")
         intake.owner = owner
     else:
+        if not details.cost_as_expense and not visibility.can_record_expenses(
+            visibility.viewer(by, role), visibility.shop_rules(session)
+        ):
+            raise Forbidden(
+                _l("Only a coordinator records a bale bought: its cost is the group's money."),
+                "kind",
+            )
         supplier = (details.supplier or "").strip()
         if not supplier:
             raise InvalidInput(_l("Enter where the bale was bought."), "supplier")

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
-from shop.auth.access import coordinator_required, current_member, current_viewer
+from shop.auth.access import coordinator_required, current_member, current_role, current_viewer
 from shop.database import reads_first
 from shop.domain.calendar import local_moment
 from shop.domain.pricing import month_key
@@ -145,6 +145,7 @@ def new_intake():
             by=current_member(),
             tz=current_app.config["SHOP_TZ"],
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
+            role=current_role(),
         )
 
     outcome = save_form(form, receive)

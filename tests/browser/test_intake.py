@@ -129,7 +129,7 @@ def test_a_suggested_price_does_not_stay_for_a_category_with_none(
 
 
 def test_a_bale_without_its_cost_is_refused_beside_the_cost(phone, live_server, shop_with_prices):
-    sign_in(phone, live_server)
+    sign_in(phone, live_server, "0912000001", "2468")  # Hồng: a bale is the group's money
     phone.goto(f"{live_server}/intake/new?kind=purchase")
     phone.get_by_label("Nơi mua").fill("Chợ Ninh Hiệp")
     phone.get_by_role("button", name="Tiếp: thêm các món hàng").click()

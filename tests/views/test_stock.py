@@ -3,6 +3,7 @@ import re
 import pytest
 
 from shop.extensions import db
+from tests.conftest import save_shop
 
 
 @pytest.fixture
@@ -107,13 +108,13 @@ def test_lot_and_consignment(as_member, shop, app):
     assert "120.000" in my_page.text and "Váy, đầm" in my_page.text
 
 
-def test_purchase_needs_a_supplier_and_a_sane_cost(as_member, shop):
-    response = as_member.post("/intake/new", data={"kind": "purchase", "cost": "-5"})
+def test_purchase_needs_a_supplier_and_a_sane_cost(as_coordinator, shop):
+    response = as_coordinator.post("/intake/new", data={"kind": "purchase", "cost": "-5"})
     assert response.status_code == 422
     assert (
         "Hãy nhập nơi mua kiện hàng." in response.text or "Số tiền không được âm." in response.text
     )
-    ok = as_member.post(
+    ok = as_coordinator.post(
         "/intake/new", data={"kind": "purchase", "supplier": "Ninh Hiệp", "cost": "1tr2"}
     )
     assert ok.status_code == 303
@@ -358,19 +359,19 @@ def _beside(page, field: str) -> str:
     return found.group(1) if found else ""
 
 
-def test_a_bale_needs_its_cost_and_its_page_shows_it(as_member, shop):
-    no_cost = as_member.post(
+def test_a_bale_needs_its_cost_and_its_page_shows_it(as_coordinator, shop):
+    no_cost = as_coordinator.post(
         "/intake/new", data={"kind": "purchase", "supplier": "Chợ Ninh Hiệp", "cost": ""}
     )
     assert no_cost.status_code == 422
     assert _beside(no_cost, "cost") == "Nhập giá mua kiện hàng"
     assert 'value="Chợ Ninh Hiệp"' in no_cost.text  # what she typed is kept
-    zero = as_member.post(
+    zero = as_coordinator.post(
         "/intake/new", data={"kind": "purchase", "supplier": "Chợ Ninh Hiệp", "cost": "0"}
     )
     assert _beside(zero, "cost") == "Nhập giá mua kiện hàng"
-    where = new_intake(as_member, kind="purchase", supplier="Chợ Ninh Hiệp", cost="1tr2")
-    page = as_member.get(where)
+    where = new_intake(as_coordinator, kind="purchase", supplier="Chợ Ninh Hiệp", cost="1tr2")
+    page = as_coordinator.get(where)
     cost = re.search(r'data-testid="bale-cost">(.*?)</p>', page.text, re.S).group(1)
     assert "Tiền mua kiện hàng" in cost and "1.200.000" in cost
 
@@ -390,7 +391,7 @@ def test_a_donor_phone_that_is_not_a_phone_is_refused_beside_it(as_member, shop,
 
 
 def test_the_api_refuses_a_bale_without_cost_and_a_donor_phone_that_is_not_one(
-    client, as_member, shop
+    client, as_coordinator, shop
 ):
     headers = {}  # CSRF is off in tests: the signed-in session is enough
     bale = client.post(
@@ -443,3 +444,37 @@ def test_a_lot_prints_as_many_tags_as_wanted_from_any_label_of_a_sheet(as_member
         assert refused.status_code == 422, query
         assert _beside(refused, field) == words, query
         assert f'value="{query.split("=")[1]}"' in refused.text  # what she typed is kept
+
+
+def test_a_bale_bought_is_the_coordinators_unless_members_record_expenses(
+    client, as_member, shop, app, coordinator
+):
+    """A bale's cost is an expense of the group: a member who may not record expenses is
+    told so beside "what came in", with what she typed kept, and nothing is recorded (page
+    and API alike); once the shop lets members record expenses, her bale goes in."""
+    from shop.models import Expense, Intake
+    from shop.services import members as member_service
+    from shop.services import visibility
+
+    bale = {"kind": "purchase", "supplier": "Chợ Ninh Hiệp", "cost": "1tr2"}
+    refused = as_member.post("/intake/new", data=bale)
+    assert refused.status_code == 403
+    assert _beside(refused, "kind") == (
+        "Chỉ trưởng nhóm ghi kiện hàng mua: tiền mua là tiền của nhóm."
+    )
+    assert 'value="Chợ Ninh Hiệp"' in refused.text
+    api = client.post("/api/v1/intakes", json={**bale, "cost": 1_200_000})
+    assert api.status_code == 403 and list(api.json["fields"]) == ["kind"]
+    with app.app_context():
+        assert db.session.query(Intake).count() == 0
+        assert db.session.query(Expense).count() == 0
+        save_shop(db.session, bank=False)
+        visibility.set_shop_rules(
+            db.session,
+            visibility.ShopRules(members_record_expenses=True),
+            by=member_service.get_member(db.session, coordinator),
+        )
+        db.session.commit()
+    assert as_member.post("/intake/new", data=bale).status_code == 303
+    with app.app_context():
+        assert [e.amount_dong for e in db.session.query(Expense)] == [1_200_000]
