@@ -15,6 +15,7 @@ is the package, not the database.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -104,26 +105,36 @@ def _shop_environment(instance: Path, **settings: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, Path]:
-    """The sdist and the wheel built from a copy of the repository."""
-    base = tmp_path_factory.mktemp("package")
+def package(tmp_path_factory) -> dict[str, Path]:
+    """The sdist and the wheel built from a copy of the repository, and the python of a
+    fresh venv with the wheel installed: made once per run, however many xdist workers."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "package"  # this run's, all workers'
+    else:
+        shared = tmp_path_factory.getbasetemp() / "package"
+    shared.mkdir(exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds; the others wait for it
+        if not (shared / "done").exists():
+            _build_and_install(shared)
+            (shared / "done").touch()
+    dist = shared / "dist"
+    (sdist,) = dist.glob("shop-*.tar.gz")
+    (wheel,) = dist.glob("shop-*.whl")
+    return {"sdist": sdist, "wheel": wheel, "python": shared / "venv" / "bin" / "python"}
+
+
+def _build_and_install(base: Path) -> None:
     source = _copy_of_the_repository(base / "source")
     dist = base / "dist"
     _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)])
-    (sdist,) = dist.glob("shop-*.tar.gz")
     (wheel,) = dist.glob("shop-*.whl")
-    return {"sdist": sdist, "wheel": wheel}
-
-
-@pytest.fixture(scope="module")
-def installed(built, tmp_path_factory) -> Path:
-    """A fresh venv with the wheel installed; the python to run it with."""
-    venv = tmp_path_factory.mktemp("venv")
+    venv = base / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     _run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
-        + ["--no-index", str(built["wheel"])]
+        + ["--no-index", str(wheel)]
     )
     purelib = Path(
         _run(
@@ -133,11 +144,10 @@ def installed(built, tmp_path_factory) -> Path:
     # The dependencies from this run's site-packages, after the venv's own: a plain path
     # line, so that the editable install of the repository found there is never activated.
     (purelib / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
 
 
-def test_the_sdist_carries_the_sources_and_no_compiled_catalogue(built):
-    with tarfile.open(built["sdist"]) as sdist:
+def test_the_sdist_carries_the_sources_and_no_compiled_catalogue(package):
+    with tarfile.open(package["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     for needed in (
         "setup.py",
@@ -153,8 +163,8 @@ def test_the_sdist_carries_the_sources_and_no_compiled_catalogue(built):
     assert not [name for name in names if name.endswith(".mo")]
 
 
-def test_the_wheel_carries_the_app_files_and_the_compiled_catalogues(built):
-    with zipfile.ZipFile(built["wheel"]) as wheel:
+def test_the_wheel_carries_the_app_files_and_the_compiled_catalogues(package):
+    with zipfile.ZipFile(package["wheel"]) as wheel:
         names = set(wheel.namelist())
     for needed in (
         "shop/migrations/env.py",
@@ -175,7 +185,8 @@ def test_the_wheel_carries_the_app_files_and_the_compiled_catalogues(built):
     assert not [name for name in names if name.startswith(("migrations/", "tests/"))]
 
 
-def test_flask_db_upgrade_finds_the_migrations_in_the_installed_wheel(installed, tmp_path):
+def test_flask_db_upgrade_finds_the_migrations_in_the_installed_wheel(package, tmp_path):
+    installed = package["python"]
     instance = tmp_path / "instance"
     environment = _shop_environment(instance, SHOP_MIGRATE_ON_START="false")
     _run(
@@ -198,7 +209,8 @@ def test_flask_db_upgrade_finds_the_migrations_in_the_installed_wheel(installed,
     assert (instance / "shop.sqlite3").is_file()
 
 
-def test_the_installed_wheel_starts_migrated_in_vietnamese_with_its_files(installed, tmp_path):
+def test_the_installed_wheel_starts_migrated_in_vietnamese_with_its_files(package, tmp_path):
+    installed = package["python"]
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     instance = tmp_path / "instance"
@@ -210,10 +222,10 @@ def test_the_installed_wheel_starts_migrated_in_vietnamese_with_its_files(instal
         ).stdout.splitlines()[-1]
     )
 
-    package = Path(answer["package"])
-    assert REPO not in package.parents
-    assert installed.parent.parent in package.parents
-    assert package.parent in Path(answer["migrations"]).parents
+    imported = Path(answer["package"])  # shop/__init__.py as the probe imported it
+    assert REPO not in imported.parents
+    assert installed.parent.parent in imported.parents
+    assert imported.parent in Path(answer["migrations"]).parents
     assert [answer["revision"]] == answer["heads"]
     status, path, page = answer["setup"]
     assert (status, path) == (200, "/setup")
