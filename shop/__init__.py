@@ -7,20 +7,21 @@ from pathlib import Path
 
 from flask import Flask
 
-from shop import config
-
-ROOT = Path(__file__).resolve().parent.parent
+from shop import config, files
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings from the environment (for tests)."""
+    instance = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("SHOP_INSTANCE_PATH")
+        or files.DEFAULT_INSTANCE
+    )
     app = Flask(
         __name__,
-        instance_path=(test_config or {}).get("INSTANCE_PATH")
-        or os.environ.get("SHOP_INSTANCE_PATH")
-        or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=str(instance) if instance else None,
+        template_folder=str(files.TEMPLATES),
+        static_folder=str(files.STATIC),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.DEFAULTS)
@@ -62,14 +63,14 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(files.MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
         timezone_selector=select_timezone,
-        default_translation_directories=str(Path(__file__).parent / "translations"),
+        default_translation_directories=str(files.TRANSLATIONS),
     )
     init_request_transactions(app)
     init_access(app)

@@ -325,16 +325,29 @@ def statements_pdf(month, target):
     show_default=True,
     help="how many backups to keep in the folder; older ones are deleted",
 )
+@click.option(
+    "--check",
+    "checked",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="check that this backup file restores, instead of making a backup",
+)
 @with_appcontext
-def backup(directory, keep):
+def backup(directory, keep, checked):
     """Copy the live SQLite database into a checked backup file; keep the newest KEEP.
 
     The shop can go on selling while it runs. On PostgreSQL use pg_dump instead.
+    With --check FILE, tell whether FILE restores (exit status 0) or not (1).
     """
     from pathlib import Path
 
     from shop.services import backup as backup_service
 
+    if checked is not None:
+        if directory is not None:
+            raise click.UsageError("--check reads a backup; --to is for making one")
+        _check_backup(Path(checked))
+        return
     app = current_app._get_current_object()
     try:
         source = backup_service.sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -356,6 +369,29 @@ def backup(directory, keep):
         click.echo(f"removed old backup: {path}")
     kept = len(backup_service.backups(target))
     click.echo(f"{kept} backup(s) kept in {target}, {len(removed)} removed")
+
+
+def _check_backup(path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from shop.services import backup as backup_service
+
+    migrations = ScriptDirectory(current_app.extensions["migrate"].directory)
+    revisions = {script.revision for script in migrations.walk_revisions()}
+    try:
+        found = backup_service.check_backup(path, revisions=revisions, heads=migrations.get_heads())
+    except backup_service.BackupError as error:
+        raise click.ClickException(f"this backup does not restore: {error}") from None
+    migration = (
+        f"migration {found.revision} (the newest)"
+        if found.newest
+        else f"migration {found.revision} (older: the shop upgrades it when it starts, "
+        "or run `flask db upgrade`)"
+    )
+    click.echo(
+        f"{found.path} restores: integrity ok, {migration}, {found.members:,} members, "
+        f"{found.sales:,} sales, {found.months:,} closed months ({found.size_bytes:,} bytes)"
+    )
 
 
 def init_commands(app: Flask) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import stat
 import threading
@@ -386,3 +387,120 @@ def test_a_shop_moves_from_sqlite_to_postgresql_through_the_journal(
     exported = json.loads(from_sqlite.read_text(encoding="utf-8"))
     assert json.loads(from_postgresql.read_text(encoding="utf-8")) == exported
     assert normalise_journal(exported) == exported == normalise_journal(data)
+
+
+# ---------------------------------------------------------------- checking a backup
+
+
+@pytest.fixture
+def made(sqlite_only, app, trial, runner, tmp_path) -> Path:
+    """A backup of the worked example, made by the command."""
+    return written(runner.invoke(args=["backup", "--to", str(tmp_path / "backups")]))
+
+
+def _newest_migration(app) -> str:
+    from alembic.script import ScriptDirectory
+
+    (head,) = ScriptDirectory(app.extensions["migrate"].directory).get_heads()
+    return head
+
+
+def test_check_tells_that_a_backup_restores_and_what_it_holds_without_writing_to_it(
+    app, made, runner
+):
+    with app.app_context():
+        members, sales, months = (
+            db.session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            for table in ("member", "sale", "closed_month")
+        )
+    assert months == len(TRIAL_MONTHS) and members > 0 and sales > 0
+    before = (made.read_bytes(), made.stat().st_mtime_ns)
+
+    result = runner.invoke(args=["backup", "--check", str(made)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"{made} restores: integrity ok, migration {_newest_migration(app)} (the newest), "
+        f"{members:,} members, {sales:,} sales, {months:,} closed months "
+        f"({made.stat().st_size:,} bytes)\n"
+    )
+    assert (made.read_bytes(), made.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in made.parent.iterdir()) == [made.name]  # no -wal, -journal
+
+
+def test_check_leaves_no_files_beside_a_copy_left_in_wal_mode(app, made, runner, tmp_path):
+    close_app(app)
+    copied = tmp_path / "copied" / "shop.sqlite3"  # `cp` of the stopped shop's database
+    copied.parent.mkdir()
+    shutil.copyfile(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), copied)
+    with closing(sqlite3.connect(copied)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    for leftover in copied.parent.glob("*-*"):
+        leftover.unlink()
+
+    result = runner.invoke(args=["backup", "--check", str(copied)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{copied} restores: integrity ok")
+    assert [p.name for p in copied.parent.iterdir()] == ["shop.sqlite3"]
+
+
+def test_check_refuses_a_truncated_backup(made, runner, tmp_path):
+    whole = made.read_bytes()
+    for kept in (100, len(whole) // 2, len(whole) - 4096):
+        cut = tmp_path / f"cut-{kept}.sqlite3"
+        cut.write_bytes(whole[:kept])
+
+        result = runner.invoke(args=["backup", "--check", str(cut)])
+
+        assert result.exit_code == 1, (kept, result.output)
+        assert result.output.startswith(
+            f"Error: this backup does not restore: {cut} is damaged (truncated or corrupted): "
+        ), result.output
+
+
+def test_check_refuses_a_backup_at_a_migration_this_shop_does_not_know(made, runner):
+    with closing(sqlite3.connect(made)) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+        connection.commit()
+
+    result = runner.invoke(args=["backup", "--check", str(made)])
+
+    assert result.exit_code == 1
+    assert f"{made} is at migration 9999, which this version of the shop does not know" in (
+        result.output
+    )
+
+
+def test_check_refuses_a_file_that_is_not_a_backup_of_the_shop(app, runner, tmp_path):
+    journal = tmp_path / "shop.json"
+    journal.write_text('{"format": "shop-journal"}')
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    other = tmp_path / "other.sqlite3"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("CREATE TABLE t (x)")
+        connection.commit()
+    alembic_only = tmp_path / "alembic-only.sqlite3"
+    with closing(sqlite3.connect(alembic_only)) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES (?)", (_newest_migration(app),))
+        connection.commit()
+    expected = {
+        journal: f"{journal} is not a SQLite database, so not a backup of the shop",
+        empty: f"{empty} is empty",
+        other: f"{other} is a SQLite database but not one of this shop (no migration recorded)",
+        alembic_only: f"{alembic_only} has no member table: it is not a database of this shop",
+        tmp_path / "missing.sqlite3": f"there is no file at {tmp_path / 'missing.sqlite3'}",
+    }
+    for path, message in expected.items():
+        result = runner.invoke(args=["backup", "--check", str(path)])
+        assert result.exit_code == 1, result.output
+        assert result.output == f"Error: this backup does not restore: {message}\n"
+    assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_check_is_for_reading_a_backup_not_for_making_one(app, runner, tmp_path):
+    result = runner.invoke(args=["backup", "--check", "x.sqlite3", "--to", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--check reads a backup; --to is for making one" in result.output

@@ -18,8 +18,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-STATIC = ROOT / "static"
+from shop.files import STATIC
 
 
 class ResourceRefused(ValueError):

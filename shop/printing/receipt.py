@@ -24,15 +24,14 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
 from shop.domain import vietqr
 from shop.domain.money import format_dong
+from shop.files import FONTS
 
-FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 _REGULAR = "DejaVuSans.ttf"
 _BOLD = "DejaVuSans-Bold.ttf"
 

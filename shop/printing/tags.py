@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 from xml.dom.minidom import Element
 
@@ -26,12 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from shop.domain.money import format_dong
+from shop.files import FONTS, TEMPLATES
 from shop.printing.pdf import html_to_pdf
 
-ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "static"
-FONTS = STATIC / "fonts"
-TEMPLATES = ROOT / "templates"
 TEMPLATE = "printing/tag_sheet.html"
 
 #: The label sheet: A4 portrait cut into 3 columns × 8 rows of 70 × 37 mm tags, which

@@ -9,7 +9,8 @@ whenever another connection writes, so a busy counter could keep it from ever fi
 The copy is written under a temporary name, checked with ``PRAGMA integrity_check``, its
 sales counted, and only then given its name, ``shop-2026-11-23T1530.sqlite3`` in the shop's
 time zone: a file with that name is always a whole, sound copy. :func:`remove_old_backups`
-keeps the newest few of those files and never touches any other file.
+keeps the newest few of those files and never touches any other file. :func:`check_backup`
+tells whether a file restores, without writing to it.
 
 PostgreSQL is not copied here: ``pg_dump`` does that (see :data:`POSTGRESQL_ADVICE`).
 """
@@ -22,6 +23,7 @@ import re
 import sqlite3
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +67,94 @@ class Backup:
     path: Path
     size_bytes: int
     sales: int
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    """What a sound backup holds: its migration and the shop's counts."""
+
+    path: Path
+    size_bytes: int
+    revision: str
+    newest: bool
+    members: int
+    sales: int
+    months: int
+
+
+#: The first 16 bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_backup(path: Path, *, revisions: Collection[str], heads: Collection[str]) -> BackupCheck:
+    """Whether the file at ``path`` restores as this shop, opened read-only (never written).
+
+    It must be a SQLite database that passes ``PRAGMA integrity_check``, at one of the
+    migration ``revisions`` this shop knows (``heads`` are the newest), with the shop's
+    tables: members, sales and closed months are counted. Raises :class:`BackupError` with a
+    plain message for a missing, broken, truncated or foreign file.
+    """
+    if not path.is_file():
+        raise BackupError(f"there is no file at {path}")
+    with open(path, "rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if not header:
+        raise BackupError(f"{path} is empty")
+    if header != SQLITE_HEADER:
+        raise BackupError(f"{path} is not a SQLite database, so not a backup of the shop")
+    uri = path.resolve().as_uri() + "?mode=ro"
+    if not Path(f"{path}-wal").exists():
+        # Nothing but this file to read: immutable, so that even a copy left in WAL mode
+        # gets no -wal and -shm files made beside it.
+        uri += "&immutable=1"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as copy:
+            problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                shown = "; ".join(problems[:5]) + ("; …" if len(problems) > 5 else "")
+                raise BackupError(f"{path} is damaged (truncated or corrupted): {shown}")
+            revision = _revision(copy, path)
+            if revision not in revisions:
+                raise BackupError(
+                    f"{path} is at migration {revision}, which this version of the shop does "
+                    "not know: a backup of a newer version, or of another application"
+                )
+            members, sales, months = (
+                _count(copy, path, table) for table in ("member", "sale", "closed_month")
+            )
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is damaged (truncated or corrupted): {error}") from error
+    return BackupCheck(
+        path=path,
+        size_bytes=path.stat().st_size,
+        revision=revision,
+        newest=revision in heads,
+        members=members,
+        sales=sales,
+        months=months,
+    )
+
+
+def _revision(connection: sqlite3.Connection, path: Path) -> str:
+    try:
+        rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.OperationalError as error:
+        raise BackupError(
+            f"{path} is a SQLite database but not one of this shop (no migration recorded)"
+        ) from error
+    if len(rows) != 1:
+        raise BackupError(f"{path} records {len(rows)} migrations instead of one")
+    return rows[0][0]
+
+
+def _count(connection: sqlite3.Connection, path: Path, table: str) -> int:
+    query = f"SELECT count(*) FROM {table}"  # noqa: S608 (one of our own table names)
+    try:
+        return connection.execute(query).fetchone()[0]
+    except sqlite3.OperationalError as error:
+        raise BackupError(
+            f"{path} has no {table} table: it is not a database of this shop"
+        ) from error
 
 
 def sqlite_file(database_url: str) -> Path:

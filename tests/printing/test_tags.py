@@ -21,13 +21,12 @@ from PIL import Image
 from weasyprint.urls import FatalURLFetchingError, fetch
 
 from shop.domain.money import format_dong
+from shop.files import FONTS, STATIC
 from shop.printing.pdf import ResourceRefused, StaticFetcher
 from shop.printing.tags import (
     COLUMNS,
-    FONTS,
     MONTH_COLOURS,
     SHEET_TOP_MM,
-    STATIC,
     TAG_HEIGHT_MM,
     TAG_WIDTH_MM,
     TAGS_PER_PAGE,
