@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shop import clock
@@ -12,6 +12,7 @@ from shop.counter.forms import (
     REFUND_METHOD_LABELS,
     CloseShiftForForm,
     CloseShiftForm,
+    CountNoteForm,
     LineForm,
     NotebookSaleForm,
     OpenShiftForm,
@@ -144,23 +145,32 @@ def close_shift():
         ),
     )
     if outcome.done:
-        from shop.domain.money import format_dong
+        flash(_("Your shift is closed."), "success")
+        return redirect(url_for("counter.shift_count", shift_id=shift.id), code=303)
+    # Blind: what the drawer should hold is shown only after she has entered her count.
+    return render_template("counter/close_shift.html", form=form, shift=shift), outcome.status
 
-        difference = shift.counted_cash_dong - shift.expected_cash_dong
-        flash(
-            _(
-                "Your shift is closed. Expected %(expected)s, counted %(counted)s, "
-                "difference %(difference)s.",
-                expected=format_dong(shift.expected_cash_dong),
-                counted=format_dong(shift.counted_cash_dong),
-                difference=format_dong(difference),
-            ),
-            "success",
-        )
+
+@bp.route("/shifts/<int:shift_id>/count", methods=["GET", "POST"])
+def shift_count(shift_id: int):
+    """After her blind count: what she counted, what was expected and the difference, with
+    a note for the difference (kept with the shift). Her own shift's, or a coordinator's."""
+    member = current_member()
+    shift = counter_service.get_shift(db.session, shift_id)
+    if shift.member_id != member.id and not member.is_coordinator:
+        abort(403)
+    if shift.closed_at is None:  # nothing counted yet: the figures so far
+        return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
+    form = CountNoteForm()
+    outcome = save_form(
+        form, lambda: counter_service.note_count(db.session, shift, form.note.data, by=member)
+    )
+    if outcome.done:
+        flash(_("Your note is kept with the shift."), "success")
         return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
     count = counter_service.cash_count(db.session, shift)
     return render_template(
-        "counter/close_shift.html", form=form, shift=shift, count=count
+        "counter/shift_count.html", form=form, shift=shift, count=count
     ), outcome.status
 
 

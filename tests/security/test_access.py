@@ -30,7 +30,7 @@ COORDINATOR = {
     "stock.price_table",
 }  # fmt: skip
 #: A member may read her own only: the walk asks for member 1's (the coordinator's).
-OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+OWN = {"sharing.show_statement", "sharing.statement_pdf", "counter.shift_count"}
 #: Every signed-in member, whatever her role.
 SIGNED_IN = {
     "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
