@@ -107,13 +107,15 @@ class PayForm(ShopForm):
 
 
 class VoidForm(ShopForm):
-    client_id = ClientIdField()
+    client_id = ClientIdField(id="void-client_id")
+    # Its own id: the refund form on the same page has a "reason" too.
     reason = StringField(
         _l("Why is the sale voided?"),
         [
             required(_l("Say why the sale is voided.")),
             Length(max=300, message=_l("At most 300 letters.")),
         ],
+        id="void-reason",
     )
 
 
