@@ -95,11 +95,14 @@ def create_member(
     # (a request that reads first ends its reading here).
     begin_writing(session)
     problems: dict[str, list] = {}
+    pin_hash = None
     if pin is not None:
         try:
             check_new_pin(pin)
         except PinError as error:
             problems["pin"] = [messages.PIN[error.code]]
+        else:
+            pin_hash = generate_password_hash(pin)  # before any query, as said above
     try:
         phone = _clean_phone(details.phone, country_code)
     except InvalidInput as error:
@@ -116,7 +119,6 @@ def create_member(
         **problems,
     }
     _refuse(problems)
-    pin_hash = _hash_pin(pin) if pin is not None else None
     if number is None:
         number = next_number(session, Member.number)
     elif session.scalar(select(Member.id).where(Member.number == number)):
