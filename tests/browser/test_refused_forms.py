@@ -21,6 +21,7 @@ def refused_here(page, field_id: str, message: str) -> None:
     """The message beside ``field_id`` is on the screen and the cursor is in the field."""
     error = page.locator(f"#{field_id}-error")
     expect(error).to_contain_text(message)
+    page.wait_for_load_state()  # shop.js brings it into view once the page is loaded
     expect(error).to_be_in_viewport()
     expect(page.locator(f"#{field_id}")).to_be_in_viewport()
     assert page.evaluate("document.activeElement && document.activeElement.id") == field_id
@@ -111,7 +112,7 @@ def test_a_refund_with_no_reason(a_sale, live_server):
     phone.locator("#refund-line").select_option(index=1)
     phone.get_by_label("Số tiền hoàn lại").fill("20k")
     phone.get_by_role("button", name="Hoàn tiền").click()
-    assert phone.locator("details#refund").get_attribute("open") is not None
+    expect(phone.locator("details#refund")).to_have_attribute("open", "")
     refused_here(phone, "reason", "")
     assert phone.get_by_label("Số tiền hoàn lại").input_value() == "20k"
     assert phone.locator("#refund-line").input_value() == "1"
@@ -122,7 +123,7 @@ def test_a_void_with_no_reason(a_sale, live_server):
     phone = a_sale
     phone.get_by_text("Hủy hóa đơn này").click()
     phone.get_by_role("button", name="Hủy hóa đơn").click()
-    assert phone.locator("details#void").get_attribute("open") is not None
+    expect(phone.locator("details#void")).to_have_attribute("open", "")
     refused_here(phone, "void-reason", "lý do")
     screenshot(phone, "refused-void-360")
 
@@ -143,7 +144,7 @@ def test_a_line_discount_with_no_reason_at_the_simple_counter(phone, live_server
     line.get_by_role("button", name="Lưu").click()
     phone.wait_for_load_state()
     line = phone.locator('.cart-line[data-code="10024"]')
-    assert line.locator("details").get_attribute("open") is not None
+    expect(line.locator("details")).to_have_attribute("open", "")
     reason_id = line.get_by_label("Lý do giảm giá").get_attribute("id")
     refused_here(phone, reason_id, "Hãy ghi lý do giảm giá")
     assert line.get_by_label("Giảm giá", exact=True).input_value() == "10k"
@@ -173,7 +174,7 @@ def test_a_line_discount_with_no_reason_stops_pay_at_the_counter(
     line.locator("summary").click()  # folded again: the message out of sight
     phone.get_by_label("Khách đưa").fill("500k")
     phone.get_by_test_id("pay").click()
-    assert line.locator("details").get_attribute("open") is not None
+    expect(line.locator("details")).to_have_attribute("open", "")
     expect(line.get_by_test_id("line-discount-message")).to_contain_text("Hãy ghi lý do")
     expect(line.get_by_test_id("line-discount-message")).to_be_in_viewport()
     reason_id = line.get_by_label("Lý do giảm giá").get_attribute("id")
