@@ -85,6 +85,39 @@ def months_to_last_month(journal: dict[str, Any], today: date) -> int:
     return (target_year * 12 + target_month) - (year * 12 + month)
 
 
+#: The example's kinds under the names of the shop's own categories (one category a kind).
+_CATEGORY_NAMES = {"Váy": "Váy, đầm"}
+
+
+def shop_words(journal: dict[str, Any]) -> dict[str, Any]:
+    """``journal`` as the shop itself would have written it: the example's letter codes
+    (A, B…) become numeric codes with their check digit, in order (A → 10008), and its
+    categories take the names of the shop's own (``Váy`` is ``Váy, đầm``), so the demo has
+    one category per kind and codes a scanner or a member would really type."""
+    from shop.domain.pricing import item_code
+
+    letters = sorted(
+        {item["code"] for intake in journal["intakes"] for item in intake.get("items", [])}
+    )
+    codes = {letter: item_code(n) for n, letter in enumerate(letters, start=1)}
+
+    def mend(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: codes.get(v, v)
+                if key == "code" and isinstance(v, str)
+                else _CATEGORY_NAMES.get(v, v)
+                if key == "category" and isinstance(v, str)
+                else mend(v)
+                for key, v in value.items()
+            }
+        if isinstance(value, list):
+            return [mend(v) for v in value]
+        return value
+
+    return mend(journal)
+
+
 def load_demo(session: Session, config, *, today: date, now) -> None:
     """Fill an empty shop with the demo (see the module's docstring); flushes, never commits."""
     from shop.journal.importer import import_journal
@@ -113,6 +146,7 @@ def load_demo(session: Session, config, *, today: date, now) -> None:
             ],
         }
     )  # fmt: skip
+    journal = shop_words(journal)
     stock_service.seed_categories(session)
     for member in journal["members"]:
         member_service.create_member(

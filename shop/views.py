@@ -15,12 +15,16 @@ from shop.services.errors import Forbidden, InvalidInput, ShopError
 
 
 def show_error_on_form(form, error: ShopError) -> None:
-    """Put a service's refusal beside its field, or at the top of the page if no field fits."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
+    """Put a service's refusal beside its field (each of them, when it names several), or at
+    the top of the page if no field fits."""
+    fields = error.fields or {error.field: [str(error.message)]}
+    for name, messages in fields.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, *(m for m in messages if m not in field.errors)]
+        else:
+            for message in messages:
+                flash(message, "error")
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,18 @@ def test_cli_demo_fills_only_an_empty_shop(app, runner, client):
         db.session.rollback()
     assert 'data-testid="close"' in client.get(f"/months/{last}/close").text
     client.post("/counter/shift/open", data={"opening_float_dong": "200k"})
-    client.post("/counter/add", data={"code": "10024"})
+    with app.app_context():  # one category per kind, numeric codes only
+        from sqlalchemy import select
+
+        from shop.models import Category, Item
+
+        names = db.session.scalars(select(Category.name)).all()
+        assert "Váy, đầm" in names and "Váy" not in names
+        codes = db.session.scalars(select(Item.code)).all()
+        assert codes and all(code.isdigit() for code in codes), codes
+        jacket = db.session.scalar(
+            select(Item.code).where(Item.description == "Áo khoác gió xanh rêu")
+        )
+    client.post("/counter/add", data={"code": jacket})
     paid = client.post("/counter/pay", data={"method": "transfer", "client_id": "demo-0001"})
     assert "Mời khách quét mã này" in client.get(paid.headers["Location"]).text

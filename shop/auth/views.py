@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -39,6 +39,8 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = SignInForm()
+    if not form.is_submitted() and "typed_phone" in session:
+        form.phone.data = session.pop("typed_phone")  # kept across the language button
     status, headers = 200, {}
     if form.validate_on_submit():
         try:

@@ -38,6 +38,19 @@ class CloseShiftForm(ShopForm):
     )
 
 
+class CountNoteForm(ShopForm):
+    """After the blind count: what she says about a difference from the expected cash."""
+
+    note = TextAreaField(
+        _l("What happened?"),
+        [
+            required(_l("Say what happened, in a few words.")),
+            Length(max=300, message=_l("At most 300 letters.")),
+        ],
+        description=_l("For example: gave 10.000 too much change to a customer."),
+    )
+
+
 #: What a quantity that is not a whole number of at least 1 is told ("0", "-3", "2,5").
 AT_LEAST_ONE = _l("The quantity must be at least 1.")
 
@@ -94,13 +107,15 @@ class PayForm(ShopForm):
 
 
 class VoidForm(ShopForm):
-    client_id = ClientIdField()
+    client_id = ClientIdField(id="void-client_id")
+    # Its own id: the refund form on the same page has a "reason" too.
     reason = StringField(
         _l("Why is the sale voided?"),
         [
             required(_l("Say why the sale is voided.")),
             Length(max=300, message=_l("At most 300 letters.")),
         ],
+        id="void-reason",
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shop import clock
@@ -12,6 +12,7 @@ from shop.counter.forms import (
     REFUND_METHOD_LABELS,
     CloseShiftForForm,
     CloseShiftForm,
+    CountNoteForm,
     LineForm,
     NotebookSaleForm,
     OpenShiftForm,
@@ -70,6 +71,12 @@ def counter():
 @bp.route("/basic", methods=["GET"])
 def basic():
     """The counter without JavaScript: each scan is a form the server answers with the page."""
+    return _basic_page()
+
+
+def _basic_page(*, line_id: int | None = None, line_form=None, discount_form=None):
+    """The basic counter; after a refused line change (``line_id``, ``line_form``) or sale
+    discount, with that form as she sent it and its message beside the field (422)."""
     member = current_member()
     shift = counter_service.current_shift(db.session, member)
     if shift is None:
@@ -82,15 +89,18 @@ def basic():
         shift=shift,
         cart=view,
         scan=ScanForm(formdata=None),
-        discount_form=SaleDiscountForm(
+        discount_form=discount_form
+        or SaleDiscountForm(
             formdata=None,
             sale_discount_dong=view.discount_dong,
             discount_reason=view.discount_reason,
         ),
         pay=pay,
         bank=shop_bank(db.session),
+        refused_line=line_id,
+        line_form=line_form,
         **_notices(member, shift),
-    )
+    ), (422 if line_form is not None or discount_form is not None else 200)
 
 
 def _notices(member, shift) -> dict:
@@ -144,23 +154,32 @@ def close_shift():
         ),
     )
     if outcome.done:
-        from shop.domain.money import format_dong
+        flash(_("Your shift is closed."), "success")
+        return redirect(url_for("counter.shift_count", shift_id=shift.id), code=303)
+    # Blind: what the drawer should hold is shown only after she has entered her count.
+    return render_template("counter/close_shift.html", form=form, shift=shift), outcome.status
 
-        difference = shift.counted_cash_dong - shift.expected_cash_dong
-        flash(
-            _(
-                "Your shift is closed. Expected %(expected)s, counted %(counted)s, "
-                "difference %(difference)s.",
-                expected=format_dong(shift.expected_cash_dong),
-                counted=format_dong(shift.counted_cash_dong),
-                difference=format_dong(difference),
-            ),
-            "success",
-        )
+
+@bp.route("/shifts/<int:shift_id>/count", methods=["GET", "POST"])
+def shift_count(shift_id: int):
+    """After her blind count: what she counted, what was expected and the difference, with
+    a note for the difference (kept with the shift). Her own shift's, or a coordinator's."""
+    member = current_member()
+    shift = counter_service.get_shift(db.session, shift_id)
+    if shift.member_id != member.id and not member.is_coordinator:
+        abort(403)
+    if shift.closed_at is None:  # nothing counted yet: the figures so far
+        return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
+    form = CountNoteForm()
+    outcome = save_form(
+        form, lambda: counter_service.note_count(db.session, shift, form.note.data, by=member)
+    )
+    if outcome.done:
+        flash(_("Your note is kept with the shift."), "success")
         return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
     count = counter_service.cash_count(db.session, shift)
     return render_template(
-        "counter/close_shift.html", form=form, shift=shift, count=count
+        "counter/shift_count.html", form=form, shift=shift, count=count
     ), outcome.status
 
 
@@ -243,36 +262,40 @@ def change_line(line_id: int):
         counter_service.remove_from_cart(db.session, current_member(), line_id)
         db.session.commit()
         return _back_to_counter()
-    if not form.validate():
-        flash_form_errors(form)
-        return _back_to_counter()
-    save(
-        lambda: counter_service.change_cart_line(
-            db.session,
-            current_member(),
-            line_id,
-            quantity=form.quantity.data or 1,
-            discount_dong=form.discount_dong.data or 0,
-            reason=form.discount_reason.data or "",
-        )
-    )
+    if (
+        not form.validate()
+        or not save(
+            lambda: counter_service.change_cart_line(
+                db.session,
+                current_member(),
+                line_id,
+                quantity=form.quantity.data or 1,
+                discount_dong=form.discount_dong.data or 0,
+                reason=form.discount_reason.data or "",
+            ),
+            form=form,
+        ).done
+    ):
+        return _basic_page(line_id=line_id, line_form=form)
     return _back_to_counter()
 
 
 @bp.post("/discount")
 def sale_discount():
     form = SaleDiscountForm()
-    if not form.validate():
-        flash_form_errors(form)
-        return _back_to_counter()
-    save(
-        lambda: counter_service.set_cart_discount(
-            db.session,
-            current_member(),
-            form.sale_discount_dong.data or 0,
-            form.discount_reason.data or "",
-        )
-    )
+    if (
+        not form.validate()
+        or not save(
+            lambda: counter_service.set_cart_discount(
+                db.session,
+                current_member(),
+                form.sale_discount_dong.data or 0,
+                form.discount_reason.data or "",
+            ),
+            form=form,
+        ).done
+    ):
+        return _basic_page(discount_form=form)
     return _back_to_counter()
 
 
@@ -348,7 +371,12 @@ def sales():
 
 @bp.route("/sales/<int:number>", methods=["GET"])
 def show_sale(number: int):
-    sale = counter_service.get_sale(db.session, number)
+    return _sale_page(counter_service.get_sale(db.session, number))
+
+
+def _sale_page(sale, *, refund_form=None, void_form=None, status: int = 200):
+    """The sale's page; after a refused refund or void, with that form as she sent it (its
+    panel opened by the message in it, see static/js/shop.js) and ``status`` 422."""
     qr = None
     waiting = transfer_payload(db.session, sale)
     if waiting is not None:
@@ -360,7 +388,6 @@ def show_sale(number: int):
         }
     refunds = counter_service.refunds_of(db.session, sale)
     refunded = counter_service.refunded_by_line(db.session, sale)
-    refund_form = RefundForm(formdata=None)
     print_job = printing_service.latest_receipt_job(db.session, sale)
     return render_template(
         "counter/sale.html",
@@ -370,14 +397,14 @@ def show_sale(number: int):
         qr=qr,
         refunds=refunds,
         refunded=refunded,
-        void_form=VoidForm(formdata=None),
-        refund_form=refund_form,
+        void_form=void_form or VoidForm(formdata=None),
+        refund_form=refund_form or RefundForm(formdata=None),
         refund_methods=REFUND_METHOD_LABELS,
         can_void=sale.void is None
         and sale.shift is not None
         and sale.shift.closed_at is None
         and not refunds,
-    )
+    ), status
 
 
 def _to_sale(number: int, anchor: str | None = None):
@@ -396,17 +423,12 @@ def confirm(number: int):
 def void(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = VoidForm()
-    if not form.validate():
-        flash(" ".join(str(m) for m in form.reason.errors), "error")
-        return _to_sale(number, "void")
-
-    def void_it():
-        void_from_form(sale, form, by=current_member())
-
-    if save(void_it).done:
-        flash(
-            _("Sale %(number)s is voided; its items are back in stock.", number=number), "success"
-        )
+    if (
+        not form.validate()
+        or not save(lambda: void_from_form(sale, form, by=current_member()), form=form).done
+    ):
+        return _sale_page(sale, void_form=form, status=422)
+    flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
     return _to_sale(number)
 
 
@@ -453,12 +475,12 @@ def refund_from_form(sale, form, *, by, client_id=None):
 def refund(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = RefundForm()
-    if not form.validate():
-        flash_form_errors(form)
-        return _to_sale(number, "refund")
     member = current_member()
-    if not save(lambda: refund_from_form(sale, form, by=member)).done:
-        return _to_sale(number, "refund")
+    if (
+        not form.validate()
+        or not save(lambda: refund_from_form(sale, form, by=member), form=form).done
+    ):
+        return _sale_page(sale, refund_form=form, status=422)
     flash(_("Money given back and recorded."), "success")
     return _to_sale(number)
 

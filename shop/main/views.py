@@ -81,9 +81,16 @@ def health():
 @bp.post("/language")
 @public
 def set_language():
+    """Change the page's language. From the sign-in page the button sends the sign-in form:
+    the phone number she typed is kept (for one page, in the session, never in an address)
+    and the PIN is dropped."""
     code = request.form.get("lang", "")
     if code in LANGUAGES:
         session["lang"] = code
+    if "phone" in request.form:
+        session["typed_phone"] = request.form["phone"][:40]
+        after = safe_next() if request.form.get("next") else None
+        return redirect(url_for("auth.sign_in", next=after), code=303)
     return redirect(safe_next(), code=303)
 
 

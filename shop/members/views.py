@@ -28,6 +28,27 @@ def details_from(form: MemberForm) -> member_service.MemberDetails:
     )
 
 
+def add_book_problems(form: MemberForm, member=None) -> None:
+    """When the form itself was refused, add what only the books can tell (a phone number
+    another member has, a leaving day before the joining day, a joining day to come), so
+    she sees every problem at once instead of one more after each try."""
+    if not form.is_submitted() or not form.errors:
+        return
+    clean = {name: getattr(form, name).data if not getattr(form, name).errors else None
+             for name in ("phone", "joined_on", "left_on")}  # fmt: skip
+    problems = member_service.detail_problems(
+        db.session,
+        name=form.name.data if not form.name.errors else "-",
+        member=member,
+        today=clock.today(),
+        **clean,
+    )
+    for name, messages in problems.items():
+        field = getattr(form, name)
+        if not field.errors:
+            field.errors = [str(m) for m in messages]
+
+
 @bp.get("/")
 def list_members():
     show_left = request.args.get("left") == "1"
@@ -66,6 +87,7 @@ def new_member():
             "success",
         )
         return redirect(url_for("members.list_members"), code=303)
+    add_book_problems(form)
     return render_template("members/form.html", form=form, member=None), outcome.status
 
 
@@ -90,6 +112,7 @@ def edit_member(number: int):
     if outcome.done:
         flash(_("Saved."), "success")
         return redirect(url_for("members.list_members"), code=303)
+    add_book_problems(form, member)
     return render_template("members/form.html", form=form, member=member), outcome.status
 
 

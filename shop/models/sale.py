@@ -60,6 +60,9 @@ class Shift(db.Model):
     counted_cash_dong: Mapped[Dong | None]
     expected_cash_dong: Mapped[Dong | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    #: What the cashier said about a difference between counted and expected cash, written
+    #: once after her blind count ('' when none).
+    count_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
 

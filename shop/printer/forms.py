@@ -7,10 +7,10 @@ from shop.forms import ChoiceField, CountField, ShopForm, required, select_choic
 CONNECTION_LABELS = {
     "none": _l("No printer"),
     "network": _l("Network (Wi-Fi or cable, IP address)"),
-    "usb": _l("USB (vendor and product id)"),
-    "file": _l("Device file (/dev/usb/lp0)"),
-    "serial": _l("Serial port"),
-    "cups": _l("CUPS print queue"),
+    "usb": _l("USB cable into the shop's server (by the maker's and model's numbers)"),
+    "file": _l("Plugged into the shop's server (by its device name, such as /dev/usb/lp0)"),
+    "serial": _l("Old serial cable (wide plug with pins)"),
+    "cups": _l("Through the computer's list of printers (a CUPS queue)"),
 }
 MODE_LABELS = {
     "raster": _l("Letters drawn as a picture (right on every printer)"),
@@ -44,29 +44,50 @@ class PrinterSettingsForm(ShopForm):
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
     )
     port = CountField(_l("Port"), description=_l("Nearly always 9100."))
-    usb_vendor_id = StringField(_l("USB vendor id"), [_usb_id], render_kw={"autocomplete": "off"})
-    usb_product_id = StringField(_l("USB product id"), [_usb_id], render_kw={"autocomplete": "off"})
+    usb_vendor_id = StringField(
+        _l("USB vendor id"),
+        [_usb_id],
+        description=_l(
+            "Four letters and digits that name the printer's maker. Whoever set up the computer "
+            "finds them with the command lsusb: in 0416:5011 it is 0416."
+        ),
+        render_kw={"autocomplete": "off"},
+    )
+    usb_product_id = StringField(
+        _l("USB product id"),
+        [_usb_id],
+        description=_l("The four after the colon: in 0416:5011 it is 5011."),
+        render_kw={"autocomplete": "off"},
+    )
     serial_device = StringField(
-        _l("Serial device"), [Length(max=200, message=_l("At most 200 letters."))]
+        _l("Serial device"),
+        [Length(max=200, message=_l("At most 200 letters."))],
+        description=_l("The name the computer gives the cable, usually /dev/ttyUSB0."),
     )
     baudrate = ChoiceField(_l("Speed (baud)"), choices=select_choices((b, b) for b in BAUDRATES))
     path = StringField(
         _l("Device or file"),
         [Length(max=300, message=_l("At most 300 letters."))],
         description=_l(
-            "A printer such as /dev/usb/lp0, or a file in the printer-out folder such as "
-            "printer-out/receipts.bin."
+            "The name the server gives the printer plugged into it, usually /dev/usb/lp0. "
+            "To try without a printer: printer-out/receipts.bin (a file that keeps what "
+            "would be printed)."
         ),
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     cups_queue = StringField(
-        _l("CUPS queue"), [Length(max=120, message=_l("At most 120 letters."))]
+        _l("Printer's name in the computer's list (CUPS queue)"),
+        [Length(max=120, message=_l("At most 120 letters."))],
+        description=_l("As the computer's printer settings show it, for example XP-58."),
     )
     paper_mm = ChoiceField(_l("Paper width"), [required()], choices=select_choices(PAPER_LABELS))
     profile = ChoiceField(
-        _l("Printer model (python-escpos profile)"),
+        _l("Printer model"),
         [required()],
-        description=_l("Choose “default” if the model is not in the list."),
+        description=_l(
+            "The model written on the printer. Not in the list? Choose “default”: it works "
+            "with nearly every receipt printer."
+        ),
     )
     mode = ChoiceField(
         _l("How Vietnamese is printed"), [required()], choices=select_choices(MODE_LABELS)

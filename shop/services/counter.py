@@ -206,6 +206,29 @@ def close_shift_for(
     return count
 
 
+def note_count(session: Session, shift: Shift, note: str, *, by: Member) -> Shift:
+    """Keep what the cashier says about the difference between the cash she counted and the
+    cash expected, after her blind count. Written once, on a closed shift whose count differs,
+    by its own member or a coordinator; never changes the figures.
+    """
+    if shift.member_id != by.id and not by.is_coordinator:
+        raise InvalidInput(_l("Only she or a coordinator can do this."), "note")
+    if shift.closed_at is None:
+        raise InvalidInput(_l("Close the shift first."), "note")
+    if shift.counted_cash_dong is None or shift.counted_cash_dong == shift.expected_cash_dong:
+        raise InvalidInput(_l("The count has no difference to explain."), "note")
+    if shift.count_note:
+        raise InvalidInput(_l("This difference already has a note."), "note")
+    note = " ".join((note or "").split())
+    if not note:
+        raise InvalidInput(_l("Say what happened, in a few words."), "note")
+    if len(note) > 300:
+        raise InvalidInput(_l("At most 300 letters."), "note")
+    shift.count_note = note
+    session.flush()
+    return shift
+
+
 def open_shifts(session: Session) -> list[Shift]:
     """Every shift still open, oldest first, with its member."""
     return list(

@@ -28,7 +28,7 @@ from shop.domain.pin import (
 )
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
 from shop.services import audit
-from shop.services.days import refuse_future
+from shop.services.days import FUTURE_DAY
 from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
@@ -94,9 +94,31 @@ def create_member(
     # Hash first: the slow part stays outside the write transaction that the queries open
     # (a request that reads first ends its reading here).
     begin_writing(session)
-    pin_hash = _hash_pin(pin) if pin is not None else None
-    phone = _clean_phone(details.phone, country_code)
-    _check_details(session, details, phone, member=None, today=today)
+    problems: dict[str, list] = {}
+    pin_hash = None
+    if pin is not None:
+        try:
+            check_new_pin(pin)
+        except PinError as error:
+            problems["pin"] = [messages.PIN[error.code]]
+        else:
+            pin_hash = generate_password_hash(pin)  # before any query, as said above
+    try:
+        phone = _clean_phone(details.phone, country_code)
+    except InvalidInput as error:
+        phone, problems["phone"] = None, [error.message]
+    problems = {
+        **detail_problems(
+            session,
+            name=details.name,
+            phone=phone,
+            joined_on=details.joined_on,
+            left_on=details.left_on,
+            today=today,
+        ),
+        **problems,
+    }
+    _refuse(problems)
     if number is None:
         number = next_number(session, Member.number)
     elif session.scalar(select(Member.id).where(Member.number == number)):
@@ -437,23 +459,60 @@ def save_shop_profile(session: Session, name: str, address: str = "") -> ShopPro
     return profile
 
 
-def _check_details(
-    session, details: MemberDetails, phone: str | None, member, today: date | None = None
-) -> None:
-    if not (details.name or "").strip():
-        raise InvalidInput(_l("Enter her name."), "name")
-    if len(details.name.strip()) > 120:
-        raise InvalidInput(_l("The name is too long (at most 120 letters)."), "name")
-    if details.left_on is not None and details.left_on < details.joined_on:
-        raise InvalidInput(_l("She cannot leave before she joined."), "left_on")
-    refuse_future(details.joined_on, today, "joined_on")
+def detail_problems(
+    session: Session,
+    *,
+    name: str | None,
+    phone: str | None,
+    joined_on: date | None,
+    left_on: date | None,
+    member: Member | None = None,
+    today: date | None = None,
+) -> dict[str, list]:
+    """Every problem with a member's details at once, as ``{field: [message, ...]}`` (empty
+    when there is none), so a form shows them all together rather than one per try.
+    ``phone`` is already normalised; ``None`` values are not checked (the form says so).
+    """
+    problems: dict[str, list] = {}
+    name = (name or "").strip()
+    if not name:
+        problems["name"] = [_l("Enter her name.")]
+    elif len(name) > 120:
+        problems["name"] = [_l("The name is too long (at most 120 letters).")]
+    if joined_on is not None and left_on is not None and left_on < joined_on:
+        problems["left_on"] = [_l("She cannot leave before she joined.")]
+    if joined_on is not None and today is not None and joined_on > today:
+        problems["joined_on"] = [FUTURE_DAY]
     if phone is not None:
         other = session.scalar(select(Member).where(Member.phone == phone))
         if other is not None and other is not member:
-            raise InvalidInput(
-                _l("Member %(number)s already has this phone number.", number=other.number),
-                "phone",
-            )
+            problems["phone"] = [
+                _l("Member %(number)s already has this phone number.", number=other.number)
+            ]
+    return problems
+
+
+def _refuse(problems: dict[str, list]) -> None:
+    """Raise one refusal carrying every problem (the first one as its message)."""
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise InvalidInput(messages[0], field, fields=problems)
+
+
+def _check_details(
+    session, details: MemberDetails, phone: str | None, member, today: date | None = None
+) -> None:
+    _refuse(
+        detail_problems(
+            session,
+            name=details.name,
+            phone=phone,
+            joined_on=details.joined_on,
+            left_on=details.left_on,
+            member=member,
+            today=today,
+        )
+    )
 
 
 def _clean_phone(text: str | None, country_code: str) -> str | None:

@@ -24,7 +24,9 @@ from shop.services import visibility
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import list_members, shop_profile
 from shop.sharing import bp
-from shop.sharing.charts import Point, bar_chart, column_chart
+from shop.sharing.charts import Point
+from shop.sharing.charts import page_bar_chart as bar_chart
+from shop.sharing.charts import page_column_chart as column_chart
 from shop.sharing.forms import (
     CATEGORY_LABELS,
     PAYOUT_METHOD_LABELS,

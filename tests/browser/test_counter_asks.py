@@ -80,7 +80,7 @@ def test_the_refund_form_names_each_line_and_asks_pieces_only_of_a_lot(
     assert amount.input_value() == "20.000"
     amount.fill("12.500")
     phone.get_by_label("Hoàn bằng").select_option("transfer")
-    phone.get_by_label("Lý do").fill("khách trả một đôi")
+    phone.get_by_label("Lý do", exact=True).fill("khách trả một đôi")
     phone.locator("#refund button[type=submit]").click()
     phone.wait_for_url(f"{live_server}/counter/sales/1")
     phone.locator("#refund summary").click()

@@ -105,3 +105,49 @@ def test_hong_corrects_a_payout_recorded_for_the_wrong_member(phone, live_server
     screenshot(phone, "payout-corrected-360")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
+
+
+#: Every table's right edge against its box's inner right edge, and the height on the
+#: screen of every letter of the charts that show.
+FIT = """() => ({
+  tables: [...document.querySelectorAll('main table')].map(t => {
+    const box = t.parentElement, style = getComputedStyle(box);
+    const inner = box.getBoundingClientRect().right - parseFloat(style.paddingRight);
+    return t.getBoundingClientRect().right - inner;
+  }),
+  letters: [...document.querySelectorAll('svg.chart')]
+    .filter(svg => svg.getBoundingClientRect().width > 0)
+    .flatMap(svg => [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height)),
+})"""
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/months/2026-11/statements/3", "statement-ut-tables"),
+        ("/months/2026-11/statements/1", "statement-hong-tables"),
+        ("/months/2027-01/statements/2", "statement-ngoc-tables"),
+        ("/months/2026-11", "month-charts"),
+    ],
+)
+def test_tables_fit_a_phone_and_chart_letters_read_on_it(phone, live_server, trial, path, name):
+    sign_in(phone, live_server, 1)
+    phone.goto(f"{live_server}{path}")
+    fit = phone.evaluate(FIT)
+    assert fit["tables"] and all(over <= 0.5 for over in fit["tables"]), fit["tables"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    if "charts" in name:
+        assert len(fit["letters"]) > 20
+        assert min(fit["letters"]) >= 11, sorted(fit["letters"])[:5]  # px on the screen
+        phone.locator("section.charts").scroll_into_view_if_needed()
+    screenshot(phone, f"{name}-360")
+
+
+def test_the_wide_charts_show_on_a_laptop(browser, live_server, trial):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_server, 1)
+    page.goto(f"{live_server}/months/2026-11")
+    assert page.locator("svg.chart-wide").first.is_visible()
+    assert not page.locator("svg.chart-narrow").first.is_visible()
+    context.close()

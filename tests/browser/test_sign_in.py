@@ -33,7 +33,9 @@ def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
     # "Who is selling now?": tap a name, type her PIN.
     phone.get_by_role("link", name="Ai đang bán hàng?").click()
     phone.get_by_role("link", name="Nguyễn Thị Ngọc").click()
-    assert phone.evaluate("document.activeElement.id") == "pin"  # ready for her PIN
+    phone.wait_for_url(f"{live_server}/switch/2")
+    phone.wait_for_load_state()  # shop.js puts the cursor in the PIN box once loaded
+    assert phone.evaluate("document.activeElement && document.activeElement.id") == "pin"
     phone.keyboard.type("1357")
     phone.get_by_role("button", name="Tôi bán hàng bây giờ").click()
     phone.wait_for_url(f"{live_server}/counter/")  # straight to the counter (her shift)
@@ -77,3 +79,52 @@ def test_members_page_on_a_laptop_and_in_english(browser, live_server, coordinat
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "members-1280-en")
     context.close()
+
+
+def test_the_language_button_keeps_the_phone_typed_never_the_pin(phone, live_server, coordinator):
+    phone.goto(f"{live_server}/sign-in?next=/counter/")
+    phone.get_by_label("Số điện thoại").fill("0912 000 001")
+    phone.get_by_label("Mã PIN").fill("2468")
+    urls = []
+    phone.on("request", lambda request: urls.append(request.url))
+    phone.get_by_role("button", name="English").click()
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text().strip() == "Sign in"
+    assert phone.get_by_label("Phone number").input_value() == "0912 000 001"  # as typed
+    assert phone.get_by_label("PIN").input_value() == ""  # never written back
+    assert not any("2468" in url or "0912" in url for url in urls)  # nothing in an address
+    screenshot(phone, "sign-in-english-kept-360")
+    phone.get_by_label("PIN").fill("2468")
+    phone.get_by_role("button", name="Sign in").click()
+    phone.wait_for_url(f"{live_server}/counter/")  # where she was going
+
+
+def test_the_home_screen_groups_its_tiles_with_distinct_icons(phone, live_server, coordinator):
+    sign_in_page = f"{live_server}/sign-in"
+    phone.goto(sign_in_page)
+    phone.get_by_label("Số điện thoại").fill("0912000001")
+    phone.get_by_label("Mã PIN").fill("2468")
+    phone.get_by_role("button", name="Đăng nhập").click()
+    phone.wait_for_url(f"{live_server}/")
+    groups = phone.locator(".tile-group")
+    assert [g.locator("h2").inner_text().strip() for g in groups.all()] == [
+        "Bán hàng",
+        "Kho hàng",
+        "Tiền",
+        "Thành viên và cài đặt",
+    ]
+    assert "Quầy bán" in phone.get_by_test_id("group-selling").inner_text()
+    assert "Ghi nhập hàng" in phone.get_by_test_id("group-stock").inner_text()
+    assert "Chi phí" in phone.get_by_test_id("group-money").inner_text()
+    assert "Máy in hóa đơn" in phone.get_by_test_id("group-settings").inner_text()
+    icons = phone.eval_on_selector_all(
+        ".tile use", "uses => uses.map(u => u.getAttribute('href').split('#')[1])"
+    )
+    assert len(icons) == phone.locator(".tile").count() >= 15
+    assert len(set(icons)) == len(icons), icons  # no two tiles look alike
+    # Every icon is drawn from the sprite that ships with the app (no empty square).
+    drawn = phone.eval_on_selector_all(".tile svg.icon", "svgs => svgs.map(s => s.getBBox().width)")
+    assert all(width > 0 for width in drawn)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "home-groups-360")
+    assert phone.foreign_requests == [] and phone.console_errors == []

@@ -35,7 +35,7 @@ COORDINATOR = {
 }  # fmt: skip
 #: A member may read her own only (anyone's when the shop keeps open books): the walk asks
 #: for member 1's (the coordinator's).
-OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+OWN = {"sharing.show_statement", "sharing.statement_pdf", "counter.shift_count"}
 #: Coordinators, and members too when the shop lets members record expenses (off by
 #: default: a member gets 403). By (endpoint, method): the expenses page is read by all.
 MEMBERS_IF_THE_SHOP_ALLOWS = {("api.create_expense", "POST"), ("expenses.list_expenses", "POST")}

@@ -386,3 +386,36 @@ def test_a_sale_is_voided_by_its_cashier_or_a_coordinator_on_its_day(ctx):
     assert svc.cash_count(ctx, ngoc_shift).expected_dong == 100_000
     assert svc.cash_count(ctx, svc.current_shift(ctx, hong(ctx))).expected_dong == 150_000
     svc.void_sale(ctx, hongs, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
+
+
+def test_a_note_on_the_count_is_kept_once_by_her_or_a_coordinator(ctx):
+    ngoc = member_service.get_member(ctx, 2)
+    shift = svc.open_shift(ctx, ngoc, 100_000, at=AT)
+    with pytest.raises(InvalidInput) as caught:  # nothing counted yet
+        svc.note_count(ctx, shift, "thiếu", by=ngoc)
+    assert caught.value.field == "note"
+    svc.close_shift(ctx, shift, 90_000, at=AT + timedelta(hours=1), by=ngoc)
+    with pytest.raises(InvalidInput):
+        svc.note_count(ctx, shift, "   ", by=ngoc)  # says nothing
+    svc.note_count(ctx, shift, "  Trả  thừa tiền   cho khách ", by=ngoc)
+    assert shift.count_note == "Trả thừa tiền cho khách"
+    with pytest.raises(InvalidInput):  # once written it stays as it was
+        svc.note_count(ctx, shift, "khác", by=hong(ctx))
+    assert (shift.counted_cash_dong, shift.expected_cash_dong) == (90_000, 100_000)
+
+
+def test_no_note_for_a_count_that_matches_nor_from_another_member(ctx):
+    ngoc = member_service.get_member(ctx, 2)
+    mine = svc.open_shift(ctx, hong(ctx), 50_000, at=AT)
+    svc.close_shift(ctx, mine, 50_000, at=AT + timedelta(hours=1), by=hong(ctx))
+    with pytest.raises(InvalidInput):
+        svc.note_count(ctx, mine, "đủ", by=hong(ctx))  # nothing to explain
+    hers = svc.open_shift(ctx, ngoc, 0, at=AT)
+    svc.close_shift(ctx, hers, 5_000, at=AT + timedelta(hours=1), by=ngoc)
+    other = svc.open_shift(ctx, hong(ctx), 0, at=AT + timedelta(hours=2))
+    svc.close_shift(ctx, other, 1_000, at=AT + timedelta(hours=3), by=hong(ctx))
+    svc.note_count(ctx, hers, "tiền lẻ của chị", by=hong(ctx))  # a coordinator may
+    assert hers.count_note == "tiền lẻ của chị"
+    with pytest.raises(InvalidInput) as caught:
+        svc.note_count(ctx, other, "x", by=ngoc)  # not hers
+    assert other.count_note == "" and "Chỉ" in str(caught.value.message)

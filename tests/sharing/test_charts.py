@@ -56,3 +56,33 @@ def test_hostile_names_are_text_and_nothing_is_fetched():
 def test_an_empty_chart_is_still_a_chart():
     svg = column_chart([], title="Doanh thu")
     assert bars(svg) == [] and "Doanh thu" in svg
+
+
+def test_the_phone_drawing_has_big_letters_and_labels_that_never_meet():
+    """Drawn narrow (340 units for a 360 px screen) every letter is at least 12 units, so
+    about 11 px on the phone; twelve months' labels are spaced so none runs into the next,
+    the latest month always named; a long title goes onto a second line."""
+    months = [Point(f"T{m}/26", 50_000 * m) for m in range(1, 13)]
+    root = ET.fromstring(str(column_chart(months, title="Doanh thu", narrow=True)))
+    assert root.get("viewBox").split()[2] == "340"
+    texts = list(root.iter(f"{SVG}text"))
+    assert min(int(t.get("font-size")) for t in texts) >= 12
+    labels = [t for t in texts if t.text and t.text.startswith("T") and "/" in t.text]
+    assert labels[-1].text == "T12/26" and 3 <= len(labels) < 12
+    xs = [float(t.get("x")) for t in labels]
+    widest = max(len(t.text) for t in labels) * 12 * 0.62
+    assert all(b - a >= widest for a, b in zip(xs, xs[1:], strict=False))
+    long_title = "Mỗi thành viên được hưởng trong các tháng này"
+    members = [Point("Nguyễn Thị Hồng", 47_100), Point("Trần Thị Lan", -1_000)]
+    root = ET.fromstring(str(bar_chart(members, title=long_title, narrow=True)))
+    titles = [t.text for t in root.iter(f"{SVG}text") if t.get("font-weight") == "bold"]
+    assert len(titles) == 2 and " ".join(titles) == long_title
+    assert min(int(t.get("font-size")) for t in root.iter(f"{SVG}text")) >= 12
+
+
+def test_the_page_gets_both_drawings():
+    from shop.sharing.charts import page_column_chart
+
+    html = str(page_column_chart([Point("T1/27", 57_000)], title="Kết quả"))
+    assert html.count("<svg") == 2
+    assert 'class="chart chart-wide"' in html and 'class="chart chart-narrow"' in html

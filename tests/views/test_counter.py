@@ -133,8 +133,13 @@ def test_void_and_refund_on_the_sale_page(as_member, stocked):
     )
     assert "Đã hoàn tiền và ghi lại." in ok.text
     close = as_member.get("/counter/shift/close")
+    assert 'data-testid="expected"' not in close.text  # blind: her count comes first
+    counted = as_member.post("/counter/shift/close", data={"counted_cash_dong": "90k"})
+    assert counted.headers["Location"] == "/counter/shifts/1/count"
+    page = as_member.get("/counter/shifts/1/count").text
     # 100.000 float + 50.000 sale 2 (sale 1 voided) − 50.000 refunded.
-    assert "100.000" in re.search(r'data-testid="expected">([^<]+)<', close.text).group(1)
+    assert "100.000" in re.search(r'data-testid="expected">([^<]+)<', page).group(1)
+    assert "-10.000" in re.search(r'data-testid="difference">([^<]+)<', page).group(1)
 
 
 def test_lot_by_quantity_and_find_by_words(as_member, stocked):
@@ -293,3 +298,45 @@ def test_a_quantity_below_one_gets_a_clear_message(as_member, stocked, typed):
     )
     assert "Số lượng phải ít nhất là 1." in refused.text
     assert 'class="cart-line"' not in as_member.get("/counter/basic").text  # nothing added
+
+
+def test_the_closing_count_is_blind_then_shows_the_difference_and_keeps_a_note(as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "100k"})
+    as_member.post("/counter/add", data={"code": "A"})
+    as_member.post("/counter/pay", data={"method": "cash", "client_id": "n1"})
+    blind = as_member.get("/counter/shift/close").text
+    assert "150.000" not in blind and "Tiền dự kiến" not in blind  # nothing to aim at
+    assert as_member.post("/counter/shift/close", data={"counted_cash_dong": ""}).status_code == 422
+    done = as_member.post(
+        "/counter/shift/close", data={"counted_cash_dong": "140k"}, follow_redirects=True
+    )
+    text = done.text.replace("\xa0", " ")
+    assert "Đã đóng ca" in text
+    assert re.search(r'data-testid="expected">([^<]+)<', text).group(1) == "150.000 ₫"
+    assert re.search(r'data-testid="difference">([^<]+)<', text).group(1) == "-10.000 ₫ (thiếu)"
+    empty = as_member.post("/counter/shifts/1/count", data={"note": " "})
+    assert empty.status_code == 422 and 'id="note-error"' in empty.text
+    kept = as_member.post(
+        "/counter/shifts/1/count", data={"note": "Trả thừa tiền cho khách"}, follow_redirects=True
+    )
+    assert "Trả thừa tiền cho khách" in re.search(
+        r'data-testid="count-note">(.*?)</p>', kept.text, re.S
+    ).group(1)  # on the shift's report
+    again = as_member.get("/counter/shifts/1/count").text
+    assert 'name="note"' not in again and "Trả thừa tiền cho khách" in again
+
+
+def test_a_matching_count_asks_for_no_note_and_others_cannot_look(as_member, app, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "100k"})
+    page = as_member.post(
+        "/counter/shift/close", data={"counted_cash_dong": "100k"}, follow_redirects=True
+    ).text
+    assert 'data-testid="count-matches"' in page and 'name="note"' not in page
+    with app.app_context():
+        from shop.services import counter as svc
+        from shop.services import members as members_svc
+
+        hong = members_svc.get_member(db.session, 1)
+        svc.open_shift(db.session, hong, 0, at=datetime(2026, 11, 20, 2, tzinfo=UTC))
+        db.session.commit()
+    assert as_member.get("/counter/shifts/2/count").status_code == 403

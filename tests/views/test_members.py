@@ -160,3 +160,56 @@ def test_unknown_page_is_a_friendly_404(as_member):
     response = as_member.get("/no/such/page")
     assert response.status_code == 404
     assert "Trang này không có." in response.text
+
+
+def _errors(page) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'id="([a-z_]+)-error" role="alert">.*?<span>([^<]*)</span>', page))
+
+
+def test_the_new_member_form_reports_every_problem_at_once(as_coordinator, clock):
+    """No name, a PIN too short, a phone another member has and a joining day to come: all
+    four beside their fields after one try, what she typed kept (the PIN never written
+    back)."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    page = as_coordinator.post(
+        "/members/new",
+        data={
+            "name": "",
+            "phone": "0912 000 001",  # the coordinator's
+            "role": "member",
+            "joined_on": "2026-12-01",
+            "pin": "12",
+        },
+    )
+    assert page.status_code == 422
+    errors = _errors(page.text)
+    assert set(errors) == {"name", "phone", "joined_on", "pin"}, errors
+    assert errors["phone"] == "Thành viên số 1 đã dùng số điện thoại này."
+    assert errors["joined_on"].startswith("Ngày này chưa tới")
+    assert errors["pin"] == "Mã PIN phải có từ 4 đến 8 chữ số."
+    assert 'value="0912000001"' in page.text and 'value="2026-12-01"' in page.text
+    assert 'value="12"' not in page.text
+
+
+def test_the_service_refuses_with_every_problem(as_coordinator, clock):
+    """The form is fine but the books are not: a phone taken and a joining day to come
+    come back together, not one per try."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    page = as_coordinator.post(
+        "/members/new",
+        data={
+            "name": "Nguyễn Thị Út",
+            "phone": "0912000001",
+            "role": "member",
+            "joined_on": "2026-12-01",
+            "pin": "3579",
+        },
+    )
+    assert page.status_code == 422
+    assert set(_errors(page.text)) == {"phone", "joined_on"}

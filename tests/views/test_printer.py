@@ -708,3 +708,21 @@ def test_odd_paths_are_refused_beside_the_field_never_a_500(as_coordinator, app,
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.text
     assert printer_kind(app) == ConnectionKind.NONE
+
+
+def test_the_printer_page_speaks_plainly(as_coordinator):
+    """No bare technical name on the printer page: each comes after plain words saying what
+    it is (a member sets the printer up, not a technician)."""
+    import html as html_lib
+
+    page = as_coordinator.get("/printer/").text
+    words = html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert "python-escpos" not in words
+    assert "Máy in nhỏ ở quầy, in hóa đơn trên cuộn giấy." in words
+    assert "Qua danh sách máy in của máy tính (hàng đợi CUPS)" in words
+    assert "Cắm vào máy chủ của cửa hàng (theo tên thiết bị, ví dụ /dev/usb/lp0)" in words
+    assert "Bốn chữ và số chỉ hãng làm máy in." in words
+    for term in ("CUPS", "/dev/usb/lp0"):  # each time inside a sentence that explains it
+        for found in re.finditer(re.escape(term), words):
+            around = words[max(0, found.start() - 60) : found.start()]
+            assert re.search(r"(máy in|máy tính|máy chủ|thiết bị)", around), around

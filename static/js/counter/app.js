@@ -402,9 +402,54 @@ function clearResult() {
 
 $("pay").addEventListener("click", () => pay());
 
+// A discount typed with a problem (no reason, not an amount, more than its line) counts for
+// nothing, so the sale must not go at the full price unseen: Pay stops, the discount's panel
+// opens, its message comes into view and the cursor goes to the box to mend.
+function discountProblem() {
+  const rows = $("cart").children;
+  for (let i = 0; i < cart.lines.length; i += 1) {
+    const line = cart.lines[i];
+    if (!line.pending_discount || !line.pending_discount.trim()) { continue; }
+    const outcome = checkDiscount(line.pending_discount, line.pending_reason ?? "",
+      line.unit_price_dong * line.quantity, TEXT.line_discount);
+    if (outcome.problem && rows[i]) {
+      return {
+        problem: outcome.problem,
+        details: rows[i].querySelector("details"),
+        message: rows[i].querySelector('[data-testid="line-discount-message"]'),
+        field: rows[i].querySelector(outcome.problem === TEXT.reason ? '[name="discount_reason"]' : '[name="discount_dong"]'),
+      };
+    }
+  }
+  if ($("sale_discount_dong").value.trim()) {
+    const outcome = checkDiscount($("sale_discount_dong").value, $("discount_reason").value,
+      saleDiscountLimit(), TEXT.sale_discount);
+    if (outcome.problem) {
+      return {
+        problem: outcome.problem,
+        details: $("sale-discount"),
+        message: $("sale-discount-message"),
+        field: $(outcome.problem === TEXT.reason ? "discount_reason" : "sale_discount_dong"),
+      };
+    }
+  }
+  return null;
+}
+
+function showDiscountProblem(stop) {
+  stop.details.open = true;
+  stop.message.textContent = stop.problem;
+  stop.message.hidden = false;
+  stop.field.setAttribute("aria-invalid", "true");
+  stop.message.scrollIntoView({ block: "center" });
+  stop.field.focus({ preventScroll: true });
+}
+
 let paying = false;
 async function pay() {
   if (paying) { return; }
+  const stop = discountProblem();
+  if (stop) { showDiscountProblem(stop); beep(false); return; }
   const plan = paymentPlan();
   if (plan.problem) { show("pay-message", plan.problem); beep(false); return; }
   if (plan.transfer && link === "offline" && !CONFIG.transfer) { show("pay-message", TEXT.transfer_offline); beep(false); return; }
