@@ -550,6 +550,12 @@ class _Checker:
                     "Only a closed shift has its cash counted: give its closed_at too, or leave "
                     "the count out.",
                 )
+            if "count_note" in entry and entry.get("counted_cash_dong") is None:
+                self.report(
+                    child(path, "count_note"),
+                    "A count note explains a difference in a count: only a closed shift "
+                    "counted at its close has one.",
+                )
             if opened_at and closed_at and closed_at < opened_at:
                 self.report(
                     child(path, "closed_at"),

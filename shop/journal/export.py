@@ -245,7 +245,7 @@ def _shift_entry(shift: Shift, numbers: dict[int, int], timezone: ZoneInfo) -> d
     entry["opening_float_dong"] = shift.opening_float_dong
     if shift.closed_at is not None:  # null: closed without a count
         entry["counted_cash_dong"] = shift.counted_cash_dong
-    return entry
+    return _put(entry, "count_note", shift.count_note)
 
 
 def _sale_entry(

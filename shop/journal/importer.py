@@ -460,6 +460,14 @@ class _Writer:
                 at=event.at,
                 by=self.member(entry["member"]),  # the journal does not say; she, most likely
             )
+        if entry.get("count_note"):
+            with _refusal(event.path, entry, {"note": "count_note"}):
+                counter.note_count(
+                    self.session,
+                    self.session.get(Shift, self.shifts[event.index]),
+                    entry["count_note"],
+                    by=self.member(entry["member"]),
+                )
 
     def write_sale(self, event: Event) -> None:
         entry = event.entry

@@ -429,6 +429,14 @@ COUNTER_CASES = {
         setter((("shifts", 0, "counted_cash_dong"), None)),
         [("/shifts/0/counted_cash_dong", "needs the cash counted")],
     ),
+    "count note of a shift still open": (
+        setter(
+            (("shifts", 6, "closed_at"), None),
+            (("shifts", 6, "counted_cash_dong"), None),
+            (("shifts", 6, "count_note"), "thiếu 5.000"),
+        ),
+        [("/shifts/6/count_note", "only a closed shift counted at its close has one")],
+    ),
     "count of a shift not closed": (
         setter((("shifts", 6, "closed_at"), None)),
         [("/shifts/6/counted_cash_dong", "Only a closed shift has its cash counted")],
