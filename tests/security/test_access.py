@@ -35,7 +35,10 @@ COORDINATOR = {
 }  # fmt: skip
 #: A member may read her own only (anyone's when the shop keeps open books): the walk asks
 #: for member 1's (the coordinator's).
-OWN = {"sharing.show_statement", "sharing.statement_pdf", "counter.shift_count"}
+OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+#: Her own shift only (or a coordinator), whatever the shop's settings: its blind count's
+#: figures and note. The walk asks for a shift of member 1's.
+OWN_SHIFT = {"counter.shift_count"}
 #: Coordinators, and members too when the shop lets members record expenses (off by
 #: default: a member gets 403). By (endpoint, method): the expenses page is read by all.
 MEMBERS_IF_THE_SHOP_ALLOWS = {("api.create_expense", "POST"), ("expenses.list_expenses", "POST")}
@@ -75,7 +78,7 @@ SIGNED_IN = {
 
 def test_every_route_is_in_the_table(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    tables = [PUBLIC, COORDINATOR, OWN, SIGNED_IN]
+    tables = [PUBLIC, COORDINATOR, OWN, OWN_SHIFT, SIGNED_IN]
     assert endpoints == set().union(*tables), "classify the new or removed routes"
     assert sum(len(table) for table in tables) == len(endpoints), "a route is in two tables"
     # What a member gets there depends on the shop's settings or on whose lines they are.
@@ -87,7 +90,10 @@ def test_every_route_is_in_the_table(app):
 
 def _shut_to_members(endpoint: str, method: str) -> bool:
     """Whether a plain member gets 403 there, with the shop's default settings."""
-    return endpoint in COORDINATOR | OWN or (endpoint, method) in MEMBERS_IF_THE_SHOP_ALLOWS
+    return (
+        endpoint in COORDINATOR | OWN | OWN_SHIFT
+        or (endpoint, method) in MEMBERS_IF_THE_SHOP_ALLOWS
+    )
 
 
 @pytest.fixture
@@ -227,12 +233,17 @@ def _member(number):
 
 def test_the_shops_settings_open_to_members_what_they_say_and_no_more(app, walkers):
     """With open books and members recording expenses, a member gets every statement and
-    records expenses; every coordinator's route still answers her 403."""
+    records expenses; every coordinator's route, and another's shift count, still answer
+    her 403."""
     _set_rules(app, open_books=True, members_record_expenses=True)
     wrong = []
     for endpoint, method, url in routes(app):
         status, _ = _answer(walkers, "member", method, url)
-        if status >= 500 or status == 401 or (endpoint in COORDINATOR) != (status == 403):
+        if (
+            status >= 500
+            or status == 401
+            or (endpoint in COORDINATOR | OWN_SHIFT) != (status == 403)
+        ):
             wrong.append((endpoint, method, status))
     assert wrong == []
 

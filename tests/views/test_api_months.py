@@ -202,11 +202,11 @@ def test_a_payout_is_corrected_through_the_api(client, tokens, november, clock):
     }
     again = correct(client_id="fix-0000-0001")  # sent twice: made once
     assert again.status_code == 201 and len(again.json["corrections"]) == 1
-    month = client.get("/api/v1/months/2026-11", headers=member_token).json
+    month = client.get("/api/v1/months/2026-11", headers=token).json  # everyone's lines
     ngoc = next(m for m in month["members"] if m["member"] == 2)
     assert ngoc["paid_dong"] == 30_000
     assert ngoc["carried_forward_dong"] == ngoc["due_dong"] - 30_000
-    listed = client.get("/api/v1/payouts?month=2026-11", headers=member_token).json["items"]
+    listed = client.get("/api/v1/payouts?month=2026-11", headers=token).json["items"]
     assert [(p["amount_dong"], p["net_dong"]) for p in listed] == [(50_000, 30_000)]
 
 
