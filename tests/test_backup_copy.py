@@ -197,3 +197,26 @@ def test_a_backup_notes_when_it_was_made(shop, runner, tmp_path, app):
     assert backup_service.last_backup_at(Path(app.instance_path)) == datetime(
         2026, 11, 23, 19, 30, tzinfo=UTC
     )
+
+
+def test_the_systemd_units_run_commands_the_shop_has(app):
+    """deploy/backup's service calls `backup` with options that exist; the timer is nightly."""
+    import shlex
+
+    from shop.cli import backup as backup_command
+
+    deploy = Path(__file__).resolve().parent.parent / "deploy" / "backup"
+    service = (deploy / "shop-backup.service").read_text()
+    options = {name for param in backup_command.params for name in param.opts}
+    commands = [
+        shlex.split(line.split("=", 1)[1].lstrip("-"))
+        for line in service.splitlines()
+        if line.startswith("ExecStart=") and " backup" in line
+    ]
+    assert len(commands) == 2
+    for words in commands:
+        assert words[words.index("backup") - 1] == "shop:create_app"
+        given = [word for word in words[words.index("backup") + 1 :] if word.startswith("--")]
+        assert set(given) <= options, given
+    assert "OnCalendar=*-*-* 02:30:00" in (deploy / "shop-backup.timer").read_text()
+    assert "Persistent=true" in (deploy / "shop-backup.timer").read_text()
