@@ -323,7 +323,8 @@ def statements_pdf(month, target):
     type=click.IntRange(min=1),
     default=14,
     show_default=True,
-    help="how many backups to keep in the folder; older ones are deleted",
+    help="how many backups to keep in the folder (or in the --copy-to place); older ones are "
+    "deleted",
 )
 @click.option(
     "--check",
@@ -332,34 +333,56 @@ def statements_pdf(month, target):
     default=None,
     help="check that this backup file restores, instead of making a backup",
 )
+@click.option(
+    "--copy-to",
+    "place",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="copy the newest backup (of --to, or instance/backups) into this second place, a USB "
+    "stick's folder or a synced folder, instead of making a backup",
+)
+@click.option(
+    "--prepare",
+    is_flag=True,
+    help="with --copy-to: mark that (existing) folder once as the shop's place for copies",
+)
 @with_appcontext
-def backup(directory, keep, checked):
+def backup(directory, keep, checked, place, prepare):
     """Copy the live SQLite database into a checked backup file; keep the newest KEEP.
 
     The shop can go on selling while it runs. On PostgreSQL use pg_dump instead.
     With --check FILE, tell whether FILE restores (exit status 0) or not (1).
+    With --copy-to DIR, copy the newest backup to DIR, checked, keeping the newest KEEP there.
     """
     from pathlib import Path
 
     from shop.services import backup as backup_service
 
     if checked is not None:
-        if directory is not None:
-            raise click.UsageError("--check reads a backup; --to is for making one")
+        if directory is not None or place is not None:
+            raise click.UsageError(
+                "--check reads a backup; --to is for making one, --copy-to for copying one"
+            )
         _check_backup(Path(checked))
         return
     app = current_app._get_current_object()
+    if prepare and place is None:
+        raise click.UsageError("--prepare marks the folder given with --copy-to")
+    if place is not None:
+        source = Path(directory) if directory else Path(app.instance_path) / "backups"
+        _copy_backup(source, Path(place), keep=keep, prepare=prepare)
+        return
     try:
         source = backup_service.sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     except backup_service.NotSQLite as error:
         raise click.ClickException(str(error)) from None
     target = Path(directory) if directory else Path(app.instance_path) / "backups"
+    at = clock.now()
     try:
-        made = backup_service.backup_sqlite(
-            source, target, at=clock.now(), tz=app.config["SHOP_TZ"]
-        )
+        made = backup_service.backup_sqlite(source, target, at=at, tz=app.config["SHOP_TZ"])
     except backup_service.BackupError as error:
         raise click.ClickException(f"no backup was made: {error}") from None
+    backup_service.record_backup(Path(app.instance_path), made, at=at)
     click.echo(
         f"backup written: {made.path} ({made.size_bytes:,} bytes, {made.sales:,} sales, "
         "integrity ok)"
@@ -371,15 +394,44 @@ def backup(directory, keep, checked):
     click.echo(f"{kept} backup(s) kept in {target}, {len(removed)} removed")
 
 
-def _check_backup(path) -> None:
+def _known_migrations() -> tuple[set[str], tuple[str, ...]]:
+    """Every migration this shop knows, and the newest (heads)."""
     from alembic.script import ScriptDirectory
-
-    from shop.services import backup as backup_service
 
     migrations = ScriptDirectory(current_app.extensions["migrate"].directory)
     revisions = {script.revision for script in migrations.walk_revisions()}
+    return revisions, tuple(migrations.get_heads())
+
+
+def _copy_backup(source, place, *, keep: int, prepare: bool) -> None:
+    from shop.services import backup as backup_service
+
     try:
-        found = backup_service.check_backup(path, revisions=revisions, heads=migrations.get_heads())
+        if prepare:
+            marker = backup_service.prepare_place(place)
+            click.echo(f"{place} is now the shop's place for copies ({marker.name} written)")
+        revisions, heads = _known_migrations()
+        copied = backup_service.copy_newest(
+            source, place, keep=keep, revisions=revisions, heads=heads
+        )
+    except backup_service.BackupError as error:
+        raise click.ClickException(f"no copy was made: {error}") from None
+    found = copied.check
+    how = "was already there, sound" if copied.already_there else "copied"
+    click.echo(
+        f"{copied.path} {how}: restores, integrity ok, migration {found.revision}, "
+        f"{found.members:,} members, {found.sales:,} sales ({found.size_bytes:,} bytes)"
+    )
+    for path in copied.removed:
+        click.echo(f"removed old copy: {path}")
+
+
+def _check_backup(path) -> None:
+    from shop.services import backup as backup_service
+
+    revisions, heads = _known_migrations()
+    try:
+        found = backup_service.check_backup(path, revisions=revisions, heads=heads)
     except backup_service.BackupError as error:
         raise click.ClickException(f"this backup does not restore: {error}") from None
     migration = (

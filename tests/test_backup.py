@@ -504,3 +504,5 @@ def test_check_is_for_reading_a_backup_not_for_making_one(app, runner, tmp_path)
     result = runner.invoke(args=["backup", "--check", "x.sqlite3", "--to", str(tmp_path)])
     assert result.exit_code == 2
     assert "--check reads a backup; --to is for making one" in result.output
+    copy = runner.invoke(args=["backup", "--check", "x.sqlite3", "--copy-to", str(tmp_path)])
+    assert copy.exit_code == 2 and "--copy-to for copying one" in copy.output

@@ -3,7 +3,6 @@ import re
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
-from sqlalchemy import text
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member, public
@@ -22,11 +21,19 @@ def index():
     member = current_member()
     from shop.services.counter import open_review_count
 
+    warnings = {}
+    if member.is_coordinator:
+        from pathlib import Path
+
+        from shop.services.health import coordinator_warnings
+
+        warnings = coordinator_warnings(Path(current_app.instance_path), clock.now())
     return render_template(
         "main/index.html",
         member=member,
         shop=member_service.shop_profile(db.session),
         reviews=open_review_count(db.session) if member.is_coordinator else 0,
+        warnings=warnings,
     )
 
 
@@ -65,17 +72,39 @@ def setup():
 @bp.get("/healthz")
 @public
 def health():
-    """For a monitor or a load balancer: 200 when the database answers and can be written;
-    503 saying why when it cannot (a full disk, a read-only database)."""
-    from shop.database import write_problem
-    from shop.errors import UNWRITABLE
+    """For a monitor, a load balancer or systemd's watchdog: 200 when every part is well
+    (warnings named), 503 naming the failing parts. States, ages and sizes only."""
+    from pathlib import Path
 
-    db.session.execute(text("SELECT 1"))
-    db.session.rollback()
-    problem = write_problem(db.session)
-    if problem is not None:
-        return {"status": problem, "message": str(UNWRITABLE)}, 503
-    return {"status": "ok"}
+    from shop.errors import UNWRITABLE
+    from shop.services import health as health_service
+
+    app = current_app._get_current_object()
+    worker = app.extensions.get("print_worker")
+    report = health_service.shop_health(
+        db.session,
+        instance=Path(app.instance_path),
+        heads=_migration_heads(app),
+        worker_enabled=app.config.get("PRINT_WORKER", "thread") == "thread",
+        worker_alive=worker is not None and worker.is_alive(),
+        worker_last_round=getattr(worker, "last_round", None),
+        now=clock.now(),
+    )
+    body = report.as_json()
+    if report.parts["database"].detail.get("problem") in ("read_only", "disk_full"):
+        body["message"] = str(UNWRITABLE)
+    return body, 503 if report.failing else 200
+
+
+def _migration_heads(app) -> tuple[str, ...]:
+    """The newest migrations of this version (read once per process)."""
+    heads = app.extensions.get("migration_heads")
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = tuple(ScriptDirectory(app.extensions["migrate"].directory).get_heads())
+        app.extensions["migration_heads"] = heads
+    return heads
 
 
 @bp.post("/language")

@@ -48,15 +48,23 @@ def _due(now: datetime):
 
 
 def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
-    """Claim up to ``limit`` due jobs, oldest first; commits. Returns the claimed ids."""
-    token = reading_only.set(True)  # looking first takes no write lock on SQLite
-    try:
-        candidates = list(
-            session.scalars(select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit))
-        )
-        session.rollback()
-    finally:
-        reading_only.reset(token)
+    """Claim up to ``limit`` due jobs, oldest first; commits. Returns the claimed ids.
+
+    Several processes (gunicorn workers, several instances on one PostgreSQL) claim at
+    once: each job goes to the one whose conditional UPDATE changed it. On PostgreSQL the
+    candidates are locked with ``SKIP LOCKED`` first, so a second process takes the next
+    jobs instead of waiting for the first one's claims.
+    """
+    query = select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = list(session.scalars(query.with_for_update(skip_locked=True)))
+    else:
+        token = reading_only.set(True)  # looking first takes no write lock on SQLite
+        try:
+            candidates = list(session.scalars(query))
+            session.rollback()
+        finally:
+            reading_only.reset(token)
     claimed = []
     for job_id in candidates:
         result = session.execute(
@@ -141,11 +149,14 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
     return attempt
 
 
-def run_due(session: Session, *, now: datetime | None = None, limit: int = 20) -> int:
-    """Send every job due at ``now``; return how many were tried."""
+def run_due(session: Session, *, now: datetime | None = None, limit: int = 20, beat=None) -> int:
+    """Send every job due at ``now``; return how many were tried. ``beat()`` is called
+    after each job (the thread's sign of life for ``/healthz``)."""
     claimed = claim_due(session, now or utc_now(), limit)
     for job_id in claimed:
         send_job(session, job_id, now=now)
+        if beat is not None:
+            beat()
     return len(claimed)
 
 
@@ -157,12 +168,18 @@ class Worker(threading.Thread):
         self.app = app
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
+        #: When the thread last went round or sent a job (UTC), for ``/healthz``.
+        self.last_round: datetime | None = None
+
+    def beat(self) -> None:
+        self.last_round = utc_now()
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            self.beat()
             try:
                 with self.app.app_context():
-                    while run_due(db.session):
+                    while run_due(db.session, beat=self.beat):
                         pass
             except Exception:  # the database away for a moment: try again next round
                 log.exception("the print queue stumbled")

@@ -337,3 +337,174 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+# ---------------------------------------------------------------- a copy to a second place
+
+#: The file that marks a folder as a place for copies of the shop's backups. It is made once
+#: (``backup --copy-to DIR --prepare``) on the USB stick or in the synced folder itself: when
+#: the stick is not plugged in, its mount point is an empty folder of the shop's own disk,
+#: without this file, and nothing is written there.
+PLACE_MARKER = ".shop-backup-place"
+PLACE_MARKER_TEXT = (
+    "This folder holds copies of the shop's backups (flask backup --copy-to).\n"
+    "Thư mục này giữ bản sao lưu của cửa hàng.\n"
+)
+
+
+class PlaceMissing(BackupError):
+    """The second place is not there (a stick not plugged in, a folder not made)."""
+
+
+class PlaceNotPrepared(BackupError):
+    """The folder exists but is not marked as the shop's place: perhaps the empty mount
+    point of a stick that is not plugged in."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A backup copied to a second place: where, and what ``--check`` said of it."""
+
+    source: Path
+    path: Path
+    already_there: bool
+    check: BackupCheck
+    removed: list[Path]
+
+
+def prepare_place(directory: Path) -> Path:
+    """Mark the existing folder ``directory`` as a place for copies; return the marker.
+
+    The folder must exist already (made on the plugged-in stick or in the synced folder):
+    this never makes a folder, so it never marks the empty mount point by mistake when the
+    folder is one level below it, as the README advises (``/media/usb/shop``).
+    """
+    if not directory.is_dir():
+        raise PlaceMissing(f"{directory} is not there: make the folder first (on the stick)")
+    marker = directory / PLACE_MARKER
+    try:
+        marker.write_text(PLACE_MARKER_TEXT)
+        _fsync(marker)
+    except OSError as error:
+        raise BackupError(f"cannot write in {directory}: {error.strerror or error}") from None
+    return marker
+
+
+def check_place(directory: Path) -> None:
+    """Raise unless ``directory`` is a folder marked by :func:`prepare_place`."""
+    if not directory.is_dir():
+        raise PlaceMissing(
+            f"{directory} is not there: is the USB stick plugged in (and mounted)? "
+            "Nothing was copied."
+        )
+    if not (directory / PLACE_MARKER).is_file():
+        raise PlaceNotPrepared(
+            f"{directory} has no {PLACE_MARKER} file, so it is not the shop's place for "
+            "copies: if it is a USB stick's folder, the stick is not plugged in (this is "
+            "the empty folder under it); if it is a new place, run `flask --app wsgi backup "
+            f"--copy-to {directory} --prepare` once. Nothing was copied."
+        )
+
+
+def copy_newest(
+    source_directory: Path,
+    directory: Path,
+    *,
+    keep: int,
+    revisions: Collection[str],
+    heads: Collection[str],
+) -> Copied:
+    """Copy the newest backup of ``source_directory`` into the marked place ``directory``.
+
+    Written under a temporary name, flushed to the device (``fsync``), compared byte for
+    byte with the source, checked as ``backup --check`` checks a file, and only then given
+    the backup's own name (a rename): a file with a backup's name on the stick is always
+    whole. A copy already there under that name and sound is kept. Then all but the newest
+    ``keep`` backups in ``directory`` are deleted (only files named like a backup).
+    Raises :class:`BackupError` (nothing left behind) with a plain message otherwise.
+    """
+    if keep < 1:
+        raise ValueError("keep at least one backup")
+    check_place(directory)
+    found = backups(source_directory)
+    if not found:
+        raise BackupError(f"there is no backup in {source_directory} to copy: run `backup` first")
+    source = found[-1]
+    target = directory / source.name
+    if target.is_file() and _same_bytes(source, target):
+        checked = check_backup(target, revisions=revisions, heads=heads)
+        return Copied(source, target, True, checked, remove_old_backups(directory, keep))
+    temporary = None
+    try:
+        handle, name = tempfile.mkstemp(prefix=".shop-copy-", suffix=".part", dir=directory)
+        temporary = Path(name)
+        with open(source, "rb") as reading, os.fdopen(handle, "wb") as writing:
+            while chunk := reading.read(1 << 20):
+                writing.write(chunk)
+            writing.flush()
+            os.fsync(writing.fileno())
+        if not _same_bytes(source, temporary):
+            raise BackupError(f"the copy in {directory} differs from {source}: a failing stick?")
+        checked = check_backup(temporary, revisions=revisions, heads=heads)
+        os.replace(temporary, target)
+        temporary = None
+        _fsync_directory(directory)
+    except OSError as error:
+        raise BackupError(
+            f"copying {source.name} into {directory} failed: {error.strerror or error} "
+            "(full, read-only or pulled out?)"
+        ) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    checked = BackupCheck(**{**checked.__dict__, "path": target})
+    return Copied(source, target, False, checked, remove_old_backups(directory, keep))
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    import hashlib
+
+    def digest(path: Path) -> bytes:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+
+    return one.stat().st_size == other.stat().st_size and digest(one) == digest(other)
+
+
+# ---------------------------------------------------------------- when the last one was made
+
+#: In the instance folder: when the last backup was made and where (written by ``backup``,
+#: whichever folder it wrote to), for ``/healthz`` and the coordinator's home page.
+LAST_BACKUP_FILE = "last-backup.json"
+
+
+def record_backup(instance: Path, made: Backup, *, at: datetime) -> None:
+    """Note in the instance folder that ``made`` was written at ``at`` (UTC, aware)."""
+    import json
+
+    path = instance / LAST_BACKUP_FILE
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps({"at": at.isoformat(), "path": str(made.path)}))
+    os.replace(temporary, path)
+
+
+def last_backup_at(instance: Path) -> datetime | None:
+    """When the newest backup was made: the one ``backup`` noted, or the newest file named
+    like a backup (``shop-….sqlite3``, or a ``pg_dump`` file ``shop-….dump``) in the instance
+    folder's ``backups``, by its modification time; ``None`` if there is none."""
+    import json
+    from datetime import UTC
+
+    moments = []
+    try:
+        noted = json.loads((instance / LAST_BACKUP_FILE).read_text())
+        moments.append(datetime.fromisoformat(noted["at"]).astimezone(UTC))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    folder = instance / "backups"
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name.startswith("shop-") and path.suffix in (".sqlite3", ".dump"):
+                with contextlib.suppress(OSError):
+                    moments.append(datetime.fromtimestamp(path.stat().st_mtime, UTC))
+    return max(moments, default=None)
