@@ -141,9 +141,22 @@ def _trusting_home(home: Path, root: Path) -> str:
     return str(home)
 
 
-@pytest.fixture
-def installed_shop(tmp_path):
-    """gunicorn as the unit runs it and Caddy as the shop's Caddyfile says, both stopped after."""
+#: The hosted Caddyfile as a test runs it: its public name served with certificates from
+#: Caddy's own CA (``local_certs``) in place of Let's Encrypt, on free ports.
+HOSTED_TEST_OPTIONS = """{
+\thttp_port {$SHOP_HTTP_PORT}
+\thttps_port {$SHOP_HTTPS_PORT}
+\tadmin {$SHOP_CADDY_ADMIN}
+\tlocal_certs
+\tskip_install_trust
+}
+"""
+
+
+@pytest.fixture(params=["shop", "hosted"])
+def installed_shop(request, tmp_path):
+    """gunicorn as the unit runs it and Caddy as ``deploy/Caddyfile.<param>`` says (in the
+    shop: its own CA for ``newme.local``; hosted: a public name), both stopped after."""
     reason = _missing()
     if reason:
         if IN_CI:
@@ -179,6 +192,10 @@ def installed_shop(tmp_path):
             stdout=gunicorn_log,
             stderr=subprocess.STDOUT,
         )
+        caddyfile = DEPLOY / f"Caddyfile.{request.param}"
+        if request.param == "hosted":
+            caddyfile = tmp_path / "Caddyfile.hosted"
+            caddyfile.write_text(HOSTED_TEST_OPTIONS + (DEPLOY / "Caddyfile.hosted").read_text())
         caddy_data = tmp_path / "caddy-data"
         caddy_env = {
             **os.environ,
@@ -186,6 +203,7 @@ def installed_shop(tmp_path):
             "XDG_DATA_HOME": str(caddy_data),
             "XDG_CONFIG_HOME": str(tmp_path / "caddy-config"),
             "SHOP_HOSTNAME": NAME,
+            "SHOP_DOMAIN": NAME,
             "SHOP_LAN_IP": "127.0.0.1",
             "SHOP_HTTP_PORT": str(http_port),
             "SHOP_HTTPS_PORT": str(https_port),
@@ -194,7 +212,7 @@ def installed_shop(tmp_path):
             "SHOP_CA_DIR": str(caddy_data / "caddy/pki/authorities/local"),
         }
         caddy = subprocess.Popen(
-            ["caddy", "run", "--config", str(DEPLOY / "Caddyfile.shop"), "--adapter", "caddyfile"],
+            ["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
             cwd=tmp_path,
             env=caddy_env,
             stdout=caddy_log,
@@ -206,6 +224,7 @@ def installed_shop(tmp_path):
             _wait_for(lambda: _listening(https_port), "Caddy")
             _wait_for(lambda: _listening(app_port), "gunicorn", 90)
             yield {
+                "kind": request.param,
                 "gunicorn": gunicorn,
                 "root": root,
                 "base": f"https://{NAME}:{https_port}",
@@ -303,7 +322,7 @@ def test_a_phone_reaches_the_installed_shop_by_name_over_https(installed_shop, t
         assert page.evaluate("navigator.serviceWorker.controller !== null")
         assert page.evaluate("window.__csp") == []
         assert errors == []
-        screenshot(page, "counter-https-newme-local-360")
+        screenshot(page, f"counter-https-{shop['kind']}-360")
 
         # A worker killed outright: the other answers, and the master starts a new one.
         master = shop["gunicorn"].pid
@@ -323,6 +342,10 @@ def test_a_phone_reaches_the_installed_shop_by_name_over_https(installed_shop, t
         context.close()
         chromium.close()
 
+    if shop["kind"] == "hosted":
+        answer = _ask(shop["https_port"], "GET", "/sign-in", root=shop["root"])
+        assert answer.getheader("Strict-Transport-Security") == "max-age=31536000"
+        return
     # Plain HTTP gives only the root certificate (for the phones) and a redirect to HTTPS.
     answer = _ask(shop["http_port"], "GET", "/counter/")
     assert answer.status == 301
