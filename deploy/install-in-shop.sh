@@ -30,7 +30,7 @@ fi
 previous=$(sed -n 's/^SHOP_HOSTNAME=\(.*\)\.local$/\1/p' /etc/shop/caddy.env 2>/dev/null || true)
 name=${SHOP_NAME:-}
 if [ -z "$name" ]; then
-  read -r -p "The shop's name on the Wi-Fi (small letters, digits, -)${previous:+ [$previous]}: " name
+  read -r -p "The shop's name on the Wi-Fi (small letters, digits, -)${previous:+ [$previous]}: " name || true
   name=${name:-$previous}
 fi
 name=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
@@ -83,14 +83,7 @@ CADDY
 chmod 0644 /etc/shop/caddy.env
 
 # `shop members create …`, `shop backup`…: the app's command line as the shop user.
-cat >/usr/local/bin/shop <<'WRAPPER'
-#!/bin/sh
-# The shop's command line (flask --app shop:create_app …) as the shop user, with its settings.
-set -a; . /etc/shop/shop.env; set +a
-export SHOP_INSTANCE_PATH=/var/lib/shop
-cd /var/lib/shop && exec runuser -u shop -- /srv/shop/venv/bin/flask --app shop:create_app "$@"
-WRAPPER
-chmod 0755 /usr/local/bin/shop
+install -m 0755 "$here/shop-cli" /usr/local/bin/shop
 
 say "The name $name.local on the Wi-Fi (avahi)"
 if [ "$(cat /etc/hostname 2>/dev/null)" != "$name" ]; then
