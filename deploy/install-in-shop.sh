@@ -98,6 +98,7 @@ fi
 
 say "gunicorn as the service shop, Caddy in front of it"
 install -m 0644 "$here/shop.service" /etc/systemd/system/shop.service
+install -m 0644 "$here/backup/shop-backup.service" "$here/backup/shop-backup.timer" /etc/systemd/system/
 [ -f /etc/caddy/Caddyfile.debian ] || cp /etc/caddy/Caddyfile /etc/caddy/Caddyfile.debian
 install -m 0644 "$here/Caddyfile.shop" /etc/caddy/Caddyfile
 install -d /etc/systemd/system/caddy.service.d
@@ -107,11 +108,12 @@ root_crt=/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable -q shop caddy avahi-daemon
+  systemctl enable -q --now shop-backup.timer
   systemctl restart shop
   systemctl restart caddy avahi-daemon
   for _ in $(seq 30); do [ -f "$root_crt" ] && break; sleep 1; done
 else
-  systemctl enable -q shop caddy avahi-daemon 2>/dev/null || true
+  systemctl enable -q shop caddy avahi-daemon shop-backup.timer 2>/dev/null || true
   echo "   systemd is not running here: the services start with the machine"
 fi
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import (
     Flask,
     current_app,
@@ -119,6 +121,16 @@ def _code(status: int) -> str:
     }.get(status, "server_error")
 
 
+def _back_here() -> str:
+    """The page the refused form came from, when it is one of the shop's own (a Referer
+    naming another site is not followed: that would send her wherever it says); else the
+    form's own address."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme in ("http", "https") and referrer.netloc == request.host:
+        return urlunsplit(("", "", referrer.path or "/", referrer.query, ""))
+    return request.path
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -127,7 +139,7 @@ def init_errors(app: Flask) -> None:
         if is_api_request():
             return json_error(400, message, {"csrf_token": [message]}, code="csrf")
         flash(message, "error")
-        return redirect(request.referrer or request.path, code=303)
+        return redirect(_back_here(), code=303)
 
     @app.errorhandler(ShopError)
     def _shop_error(error: ShopError):

@@ -333,6 +333,19 @@ def test_forms_refuse_a_post_without_csrf_token(csrf_client):
     assert "Trang này đã hết hạn" in page.text
 
 
+def test_an_expired_form_goes_back_to_the_shops_own_page_only(csrf_client):
+    """Refused for its token, a form goes back where it came from when that is one of the
+    shop's pages, never to another site named by the Referer."""
+    data = {"phone": "0912000001", "pin": "2468"}
+    own = csrf_client.post(
+        "/sign-in", data=data, headers={"Referer": "http://localhost/sign-in?next=/counter/"}
+    )
+    assert own.headers["Location"] == "/sign-in?next=/counter/"
+    for elsewhere in ("https://evil.example/phish", "//evil.example/x", "javascript:alert(1)"):
+        away = csrf_client.post("/sign-in", data=data, headers={"Referer": elsewhere})
+        assert away.status_code == 303 and away.headers["Location"] == "/sign-in", elsewhere
+
+
 def test_forms_accept_a_post_with_the_csrf_token(csrf_client):
     page = csrf_client.get("/sign-in")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
