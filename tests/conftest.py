@@ -140,6 +140,24 @@ def db_url(database, tmp_path):
     return location
 
 
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The test process's one Playwright (its sync API allows one per thread): the browser
+    tests' Chromium and any other Chromium a test launches with its own flags come from it.
+    Skipped, or failed in CI, when Chromium or Playwright is missing."""
+    from tests.browser.conftest import _missing
+
+    reason = _missing()
+    if reason:
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
 @pytest.fixture
 def app(db_url, tmp_path):
     app = create_app(_test_config(db_url, str(tmp_path)))

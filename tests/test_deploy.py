@@ -244,103 +244,103 @@ def installed_shop(request, tmp_path):
                     process.wait()
 
 
-def test_a_phone_reaches_the_installed_shop_by_name_over_https(installed_shop, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_a_phone_reaches_the_installed_shop_by_name_over_https(
+    installed_shop, tmp_path, playwright_driver
+):
     from tests.browser.conftest import screenshot
 
     shop = installed_shop
     base = shop["base"]
     args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {NAME} 127.0.0.1"]
     home = _trusting_home(tmp_path / "home", shop["root"])
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=args, env={**os.environ, "HOME": home}
-        )
-        context = chromium.new_context(
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="vi-VN",
-        )
-        # Every Content-Security-Policy violation on any page, the service worker's too.
-        context.add_init_script(
-            "window.__csp = []; document.addEventListener('securitypolicyviolation',"
-            " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-        )
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
-        )
+    playwright = playwright_driver  # the process's one Playwright
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=args, env={**os.environ, "HOME": home}
+    )
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+    )
+    # Every Content-Security-Policy violation on any page, the service worker's too.
+    context.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if message.type == "error" else None,
+    )
 
-        # The first run, over HTTPS through Caddy: the form's CSRF check compares the
-        # Referer with https://<host>, which holds only if X-Forwarded-Proto is trusted.
-        page.goto(f"{base}/")
-        assert page.url == f"{base}/setup"
-        page.get_by_label("Tên cửa hàng").fill("NEW ME – Đồ cũ")
-        page.get_by_label("Họ tên của chị").fill("Nguyễn Thị Hồng")
-        page.get_by_label("Số điện thoại của chị").fill("0912000001")
-        page.get_by_label("Chọn mã PIN").fill("2468")
-        page.get_by_role("button", name="Tạo cửa hàng").click()
-        page.wait_for_url(f"{base}/members/")
-        session = next(c for c in context.cookies() if c["name"] == "session")
-        assert session["secure"] and session["httpOnly"]
+    # The first run, over HTTPS through Caddy: the form's CSRF check compares the
+    # Referer with https://<host>, which holds only if X-Forwarded-Proto is trusted.
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/setup"
+    page.get_by_label("Tên cửa hàng").fill("NEW ME – Đồ cũ")
+    page.get_by_label("Họ tên của chị").fill("Nguyễn Thị Hồng")
+    page.get_by_label("Số điện thoại của chị").fill("0912000001")
+    page.get_by_label("Chọn mã PIN").fill("2468")
+    page.get_by_role("button", name="Tạo cửa hàng").click()
+    page.wait_for_url(f"{base}/members/")
+    session = next(c for c in context.cookies() if c["name"] == "session")
+    assert session["secure"] and session["httpOnly"]
 
-        # A form sent from another site with a stolen token is refused ("this form has
-        # expired", 303): Flask-WTF's strict Referer check runs only on a request that counts
-        # as HTTPS behind Caddy. From the shop's own page the check passes and /setup
-        # answers 404, as it does once the shop exists.
-        token = page.locator("input[name=csrf_token]").first.get_attribute("value")
-        cookie = f"session={session['value']}"
-        for referer, status in (("https://elsewhere.example/", 303), (f"{base}/members/", 404)):
-            answer = _ask(
-                shop["https_port"],
-                "POST",
-                "/setup",
-                {"Referer": referer, "Cookie": cookie},
-                body=f"csrf_token={token}",
-                root=shop["root"],
-            )
-            assert answer.status == status, (referer, answer.status)
-
-        page.goto(f"{base}/counter/")
-        if page.locator("#code").count() == 0:
-            page.get_by_label("Tiền đầu ca").fill("500k")
-            page.get_by_role("button", name="Mở ca").click()
-            page.wait_for_url(f"{base}/counter/")
-        page.wait_for_selector("#code")
-        # The point of HTTPS on the Wi-Fi: the offline counter's service worker runs.
-        scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
-        assert scope == f"{base}/counter/"
-        assert page.evaluate("window.isSecureContext")
-        page.reload()
-        page.wait_for_selector("#code")
-        assert page.evaluate("navigator.serviceWorker.controller !== null")
-        assert page.evaluate("window.__csp") == []
-        assert errors == []
-        screenshot(page, f"counter-https-{shop['kind']}-360")
-
-        # A worker killed outright: the other answers, and the master starts a new one.
-        master = shop["gunicorn"].pid
-        workers = _children(master)
-        assert len(workers) == 2
-        os.kill(workers[0], signal.SIGKILL)
-        response = page.goto(f"{base}/counter/")
-        assert response.status == 200
-        page.wait_for_selector("#code")
-        renewed = _wait_for(
-            lambda: (now := _children(master)) and len(now) == 2 and workers[0] not in now and now,
-            "new gunicorn worker",
+    # A form sent from another site with a stolen token is refused ("this form has
+    # expired", 303): Flask-WTF's strict Referer check runs only on a request that counts
+    # as HTTPS behind Caddy. From the shop's own page the check passes and /setup
+    # answers 404, as it does once the shop exists.
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    cookie = f"session={session['value']}"
+    for referer, status in (("https://elsewhere.example/", 303), (f"{base}/members/", 404)):
+        answer = _ask(
+            shop["https_port"],
+            "POST",
+            "/setup",
+            {"Referer": referer, "Cookie": cookie},
+            body=f"csrf_token={token}",
+            root=shop["root"],
         )
-        assert workers[1] in renewed
-        for _ in range(4):  # each worker answers, the new one too
-            assert page.goto(f"{base}/counter/").status == 200
-        context.close()
-        chromium.close()
+        assert answer.status == status, (referer, answer.status)
+
+    page.goto(f"{base}/counter/")
+    if page.locator("#code").count() == 0:
+        page.get_by_label("Tiền đầu ca").fill("500k")
+        page.get_by_role("button", name="Mở ca").click()
+        page.wait_for_url(f"{base}/counter/")
+    page.wait_for_selector("#code")
+    # The point of HTTPS on the Wi-Fi: the offline counter's service worker runs.
+    scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
+    assert scope == f"{base}/counter/"
+    assert page.evaluate("window.isSecureContext")
+    page.reload()
+    page.wait_for_selector("#code")
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    assert page.evaluate("window.__csp") == []
+    assert errors == []
+    screenshot(page, f"counter-https-{shop['kind']}-360")
+
+    # A worker killed outright: the other answers, and the master starts a new one.
+    master = shop["gunicorn"].pid
+    workers = _children(master)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    response = page.goto(f"{base}/counter/")
+    assert response.status == 200
+    page.wait_for_selector("#code")
+    renewed = _wait_for(
+        lambda: (now := _children(master)) and len(now) == 2 and workers[0] not in now and now,
+        "new gunicorn worker",
+    )
+    assert workers[1] in renewed
+    for _ in range(4):  # each worker answers, the new one too
+        assert page.goto(f"{base}/counter/").status == 200
+    context.close()
+    chromium.close()
 
     if shop["kind"] == "hosted":
         answer = _ask(shop["https_port"], "GET", "/sign-in", root=shop["root"])

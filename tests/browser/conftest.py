@@ -18,7 +18,6 @@ from werkzeug.serving import make_server
 from reliability.chromium import ARGS as CHROMIUM_ARGS
 from reliability.chromium import CHROMIUM
 from shop.extensions import db
-from tests.conftest import IN_CI
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -34,20 +33,12 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    reason = _missing()
-    if reason:
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+def browser(playwright_driver):
+    chromium = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
 
 
 class Server:
