@@ -47,8 +47,10 @@ plain=${SHOP_PLAIN_HTTP:-no}
 say "Debian packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=600 update -qq
+# Pango for WeasyPrint (the PDF statements and receipts): the app does not start without it.
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-  python3-venv caddy avahi-daemon libnss-mdns openssl >/dev/null
+  python3-venv caddy avahi-daemon libnss-mdns openssl \
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null
 
 say "The shop user and its folders"
 id shop >/dev/null 2>&1 || adduser --system --group --home /var/lib/shop --no-create-home shop
