@@ -49,7 +49,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=600 update -qq
 # Pango for WeasyPrint (the PDF statements and receipts): the app does not start without it.
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-  python3-venv caddy avahi-daemon libnss-mdns openssl \
+  python3-venv caddy avahi-daemon libnss-mdns openssl curl \
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null
 
 say "The shop user and its folders"
@@ -101,6 +101,7 @@ fi
 say "gunicorn as the service shop, Caddy in front of it"
 install -m 0644 "$here/shop.service" /etc/systemd/system/shop.service
 install -m 0644 "$here/backup/shop-backup.service" "$here/backup/shop-backup.timer" /etc/systemd/system/
+install -m 0644 "$here/shop-health.service" "$here/shop-health.timer" /etc/systemd/system/
 [ -f /etc/caddy/Caddyfile.debian ] || cp /etc/caddy/Caddyfile /etc/caddy/Caddyfile.debian
 install -m 0644 "$here/Caddyfile.shop" /etc/caddy/Caddyfile
 install -d /etc/systemd/system/caddy.service.d
@@ -110,12 +111,12 @@ root_crt=/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable -q shop caddy avahi-daemon
-  systemctl enable -q --now shop-backup.timer
+  systemctl enable -q --now shop-backup.timer shop-health.timer
   systemctl restart shop
   systemctl restart caddy avahi-daemon
   for _ in $(seq 30); do [ -f "$root_crt" ] && break; sleep 1; done
 else
-  systemctl enable -q shop caddy avahi-daemon shop-backup.timer 2>/dev/null || true
+  systemctl enable -q shop caddy avahi-daemon shop-backup.timer shop-health.timer 2>/dev/null || true
   echo "   systemd is not running here: the services start with the machine"
 fi
 

@@ -370,3 +370,81 @@ def test_the_unit_passes_systemd_analyze(tmp_path):
     )
     problems = [line for line in result.stderr.splitlines() if "shop.service" in line]
     assert result.returncode == 0 and problems == [], result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is missing")
+def test_the_watchdog_units_pass_systemd_analyze(tmp_path):
+    for name in ("shop-health.service", "shop-health.timer"):
+        (tmp_path / name).write_text((DEPLOY / name).read_text())
+    (tmp_path / "shop.service").write_text(
+        (DEPLOY / "shop.service")
+        .read_text()
+        .replace("/srv/shop/venv/bin/gunicorn", str(Path(sys.executable).parent / "gunicorn"))
+    )
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "shop-health.timer"),
+         str(tmp_path / "shop-health.service")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    problems = [line for line in result.stderr.splitlines() if "shop-health" in line]
+    assert result.returncode == 0 and problems == [], result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is missing")
+def test_the_watchdog_restarts_the_shop_only_when_it_does_not_answer(tmp_path):
+    """shop-health.service's own command, as systemd runs it (``%%`` is ``%``), with a
+    stand-in for systemctl that writes down what it was asked: no answer on the port →
+    ``restart shop.service``; a 503 → said, not restarted; a 200 → nothing."""
+    import http.server
+    import re
+    import threading
+
+    unit = (DEPLOY / "shop-health.service").read_text()
+    body = re.search(r"ExecStart=/bin/sh -c '(.*?)'\n", unit, re.S).group(1)
+    script = body.replace("\\\n", "\n").replace("%%", "%")
+    calls = tmp_path / "calls"
+    fake = tmp_path / "systemctl"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    fake.chmod(0o755)
+    script = script.replace("/bin/systemctl", str(fake))
+
+    def run(bind: str) -> str:
+        done = subprocess.run(
+            ["/bin/sh", "-c", script], env={**os.environ, "SHOP_BIND": bind},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        idle = probe.getsockname()[1]
+    said = run(f"127.0.0.1:{idle}")
+    assert "restarting it" in said and calls.read_text() == "restart shop.service\n"
+
+    status = {"code": 503}
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the server's name for it
+            assert self.path == "/healthz"
+            self.send_response(status["code"])
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        bind = f"127.0.0.1:{server.server_port}"
+        assert "the shop answers 503" in run(bind)
+        status["code"] = 200
+        assert run(bind) == ""
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert calls.read_text() == "restart shop.service\n"  # the one restart, with no answer
