@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from shop import clock
+from shop.database import known_migrations
 from shop.extensions import db
 from shop.models import Role
 from shop.services import members as member_service
@@ -394,15 +395,6 @@ def backup(directory, keep, checked, place, prepare):
     click.echo(f"{kept} backup(s) kept in {target}, {len(removed)} removed")
 
 
-def _known_migrations() -> tuple[set[str], tuple[str, ...]]:
-    """Every migration this shop knows, and the newest (heads)."""
-    from alembic.script import ScriptDirectory
-
-    migrations = ScriptDirectory(current_app.extensions["migrate"].directory)
-    revisions = {script.revision for script in migrations.walk_revisions()}
-    return revisions, tuple(migrations.get_heads())
-
-
 def _copy_backup(source, place, *, keep: int, prepare: bool) -> None:
     from shop.services import backup as backup_service
 
@@ -410,7 +402,7 @@ def _copy_backup(source, place, *, keep: int, prepare: bool) -> None:
         if prepare:
             marker = backup_service.prepare_place(place)
             click.echo(f"{place} is now the shop's place for copies ({marker.name} written)")
-        revisions, heads = _known_migrations()
+        revisions, heads = known_migrations(current_app)
         copied = backup_service.copy_newest(
             source, place, keep=keep, revisions=revisions, heads=heads
         )
@@ -429,7 +421,7 @@ def _copy_backup(source, place, *, keep: int, prepare: bool) -> None:
 def _check_backup(path) -> None:
     from shop.services import backup as backup_service
 
-    revisions, heads = _known_migrations()
+    revisions, heads = known_migrations(current_app)
     try:
         found = backup_service.check_backup(path, revisions=revisions, heads=heads)
     except backup_service.BackupError as error:

@@ -233,3 +233,16 @@ def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def known_migrations(app) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Every migration ``app``'s version knows, and the newest (its heads): read once per
+    process from its migrations folder, for ``/healthz`` and ``backup --check`` alike."""
+    known = app.extensions.get("known_migrations")
+    if known is None:
+        from alembic.script import ScriptDirectory
+
+        scripts = ScriptDirectory(app.extensions["migrate"].directory)
+        revisions = frozenset(script.revision for script in scripts.walk_revisions())
+        known = app.extensions["known_migrations"] = (revisions, tuple(scripts.get_heads()))
+    return known

@@ -166,7 +166,7 @@ def shift_count(shift_id: int):
     a note for the difference (kept with the shift). Her own shift's, or a coordinator's."""
     member = current_member()
     shift = counter_service.get_shift(db.session, shift_id)
-    if shift.member_id != member.id and not member.is_coordinator:
+    if not counter_service.may_read_count(shift, member):
         abort(403)
     if shift.closed_at is None:  # nothing counted yet: the figures so far
         return redirect(url_for("counter.show_shift_report", shift_id=shift.id), code=303)
@@ -262,20 +262,18 @@ def change_line(line_id: int):
         counter_service.remove_from_cart(db.session, current_member(), line_id)
         db.session.commit()
         return _back_to_counter()
-    if (
-        not form.validate()
-        or not save(
-            lambda: counter_service.change_cart_line(
-                db.session,
-                current_member(),
-                line_id,
-                quantity=form.quantity.data or 1,
-                discount_dong=form.discount_dong.data or 0,
-                reason=form.discount_reason.data or "",
-            ),
-            form=form,
-        ).done
-    ):
+    outcome = save_form(
+        form,
+        lambda: counter_service.change_cart_line(
+            db.session,
+            current_member(),
+            line_id,
+            quantity=form.quantity.data or 1,
+            discount_dong=form.discount_dong.data or 0,
+            reason=form.discount_reason.data or "",
+        ),
+    )
+    if not outcome.done:
         return _basic_page(line_id=line_id, line_form=form)
     return _back_to_counter()
 
@@ -283,18 +281,16 @@ def change_line(line_id: int):
 @bp.post("/discount")
 def sale_discount():
     form = SaleDiscountForm()
-    if (
-        not form.validate()
-        or not save(
-            lambda: counter_service.set_cart_discount(
-                db.session,
-                current_member(),
-                form.sale_discount_dong.data or 0,
-                form.discount_reason.data or "",
-            ),
-            form=form,
-        ).done
-    ):
+    outcome = save_form(
+        form,
+        lambda: counter_service.set_cart_discount(
+            db.session,
+            current_member(),
+            form.sale_discount_dong.data or 0,
+            form.discount_reason.data or "",
+        ),
+    )
+    if not outcome.done:
         return _basic_page(discount_form=form)
     return _back_to_counter()
 
@@ -423,11 +419,9 @@ def confirm(number: int):
 def void(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = VoidForm()
-    if (
-        not form.validate()
-        or not save(lambda: void_from_form(sale, form, by=current_member()), form=form).done
-    ):
-        return _sale_page(sale, void_form=form, status=422)
+    outcome = save_form(form, lambda: void_from_form(sale, form, by=current_member()))
+    if not outcome.done:
+        return _sale_page(sale, void_form=form, status=outcome.status)
     flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
     return _to_sale(number)
 
@@ -476,11 +470,9 @@ def refund(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = RefundForm()
     member = current_member()
-    if (
-        not form.validate()
-        or not save(lambda: refund_from_form(sale, form, by=member), form=form).done
-    ):
-        return _sale_page(sale, refund_form=form, status=422)
+    outcome = save_form(form, lambda: refund_from_form(sale, form, by=member))
+    if not outcome.done:
+        return _sale_page(sale, refund_form=form, status=outcome.status)
     flash(_("Money given back and recorded."), "success")
     return _to_sale(number)
 

@@ -7,6 +7,7 @@ from flask_login import login_user
 from shop import clock
 from shop.auth.access import coordinator_required, current_member, public
 from shop.config import LANGUAGES
+from shop.database import known_migrations
 from shop.extensions import db
 from shop.main import bp
 from shop.members.forms import SetupForm, ShopSettingsForm
@@ -84,7 +85,7 @@ def health():
     report = health_service.shop_health(
         db.session,
         instance=Path(app.instance_path),
-        heads=_migration_heads(app),
+        heads=known_migrations(app)[1],
         worker_enabled=app.config.get("PRINT_WORKER", "thread") == "thread",
         worker_alive=worker is not None and worker.is_alive(),
         worker_last_round=getattr(worker, "last_round", None),
@@ -94,17 +95,6 @@ def health():
     if report.parts["database"].detail.get("problem") in ("read_only", "disk_full"):
         body["message"] = str(UNWRITABLE)
     return body, 503 if report.failing else 200
-
-
-def _migration_heads(app) -> tuple[str, ...]:
-    """The newest migrations of this version (read once per process)."""
-    heads = app.extensions.get("migration_heads")
-    if heads is None:
-        from alembic.script import ScriptDirectory
-
-        heads = tuple(ScriptDirectory(app.extensions["migrate"].directory).get_heads())
-        app.extensions["migration_heads"] = heads
-    return heads
 
 
 @bp.post("/language")

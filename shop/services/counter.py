@@ -206,12 +206,18 @@ def close_shift_for(
     return count
 
 
+def may_read_count(shift: Shift, member: Member) -> bool:
+    """Whether ``member`` may read ``shift``'s count and note on it: its own member, or a
+    coordinator (whatever the shop's open books: a drawer is not a member's money)."""
+    return shift.member_id == member.id or member.is_coordinator
+
+
 def note_count(session: Session, shift: Shift, note: str, *, by: Member) -> Shift:
     """Keep what the cashier says about the difference between the cash she counted and the
     cash expected, after her blind count. Written once, on a closed shift whose count differs,
     by its own member or a coordinator; never changes the figures.
     """
-    if shift.member_id != by.id and not by.is_coordinator:
+    if not may_read_count(shift, by):
         raise InvalidInput(_l("Only she or a coordinator can do this."), "note")
     if shift.closed_at is None:
         raise InvalidInput(_l("Close the shift first."), "note")

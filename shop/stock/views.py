@@ -518,16 +518,15 @@ def _tag_pdf(items, filename: str, back: str, lots: bool):
     from shop.printing.web import tag_pdf_response
 
     form = TagSheetForm(request.args)
-    try:
-        if not form.validate():
-            raise InvalidInput("", None)
-        printed, start = stock_service.tags_to_print(
-            items, copies=form.copies.data, start=form.start.data
-        )
-    except InvalidInput as error:
-        if error.field:
+    if form.validate():
+        try:
+            printed, start = stock_service.tags_to_print(
+                items, copies=form.copies.data, start=form.start.data
+            )
+        except InvalidInput as error:
             show_error_on_form(form, error)
-        return render_template(
-            "stock/tag_sheet_form.html", form=form, back=back, lots=lots, action=request.path
-        ), 422
-    return tag_pdf_response(printed, filename, start=start)
+        else:
+            return tag_pdf_response(printed, filename, start=start)
+    return render_template(
+        "stock/tag_sheet_form.html", form=form, back=back, lots=lots, action=request.path
+    ), 422
