@@ -309,9 +309,7 @@ def receive_intake(
             raise InvalidInput(_l("This member has left the group."), "owner")
         intake.owner = owner
     else:
-        if not details.cost_as_expense and not visibility.can_record_expenses(
-            visibility.viewer(by, role), visibility.shop_rules(session)
-        ):
+        if not details.cost_as_expense and not visibility.may_record_expenses(session, by, role):
             raise Forbidden(
                 _l("Only a coordinator records a bale bought: its cost is the group's money."),
                 "kind",

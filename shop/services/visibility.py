@@ -90,6 +90,12 @@ def can_record_expenses(who: Viewer, rules: ShopRules) -> bool:
     return who.is_coordinator or rules.members_record_expenses
 
 
+def may_record_expenses(session: Session, member: Member, role: Role | None = None) -> bool:
+    """:func:`can_record_expenses` for ``member`` acting with ``role`` (her own when
+    ``None``), under the shop's rules as saved: an expense, or a bale bought with its cost."""
+    return can_record_expenses(viewer(member, role), shop_rules(session))
+
+
 def check_may_record_expenses(who: Viewer, rules: ShopRules) -> None:
     """Refuse (403) an expense from someone the shop does not let record one."""
     if not can_record_expenses(who, rules):
