@@ -109,6 +109,10 @@ AUDIT_ACTIONS = {
     "offline_sale": _l("Sale rung up with no link arrived"),
     "review_resolved": _l("Sale to look at: seen"),
     "shift_closed_for": _l("Shift closed by a coordinator for its member"),
+    "bank_confirmed": _l("Transfer confirmed by the bank"),
+    "bank_verified": _l("Transfer confirmed by hand seen at the bank"),
+    "bank_review": _l("Bank transaction decided"),
+    "bank_settings": _l("Bank feed settings changed"),
 }
 #: Why a sale rung up with no link is on the coordinators' list.
 REVIEW_KINDS = {

@@ -30,8 +30,9 @@ def pytest_report_header(config):
     return f"shop database under test: {target}"
 
 
-#: The tables whose rows the database refuses to delete (payouts and their corrections).
-APPEND_ONLY = ("payout", "payout_correction")
+#: The tables whose rows the database refuses to delete (payouts and their corrections,
+#: bank transactions).
+APPEND_ONLY = ("payout", "payout_correction", "bank_transaction")
 
 
 def delete_everything(session) -> None:

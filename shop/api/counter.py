@@ -541,7 +541,7 @@ def get_sale(number: int):
 )
 def confirm_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
-    counter_service.confirm_transfer(db.session, sale, at=clock.now())
+    counter_service.confirm_transfer(db.session, sale, at=clock.now(), by=current_member())
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     db.session.commit()
     return answer

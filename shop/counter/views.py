@@ -410,7 +410,11 @@ def _to_sale(number: int, anchor: str | None = None):
 @bp.post("/sales/<int:number>/confirm")
 def confirm(number: int):
     sale = counter_service.get_sale(db.session, number)
-    if save(lambda: counter_service.confirm_transfer(db.session, sale, at=clock.now())).done:
+    if save(
+        lambda: counter_service.confirm_transfer(
+            db.session, sale, at=clock.now(), by=current_member()
+        )
+    ).done:
         flash(_("Transfer received: sale %(number)s is complete.", number=number), "success")
     return _to_sale(number)
 

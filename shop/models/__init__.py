@@ -1,6 +1,7 @@
 """The shop's tables, one module per aggregate. Importing this package registers them all."""
 
 from shop.models.audit import AuditEvent
+from shop.models.bank import BankFeed, BankSettings, BankTransaction
 from shop.models.expense import Expense, ExpenseCategory, ExpenseRevision
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
 from shop.models.month import ClosedMonth, ClosedMonthMember, Payout, PayoutCorrection
@@ -46,6 +47,9 @@ from shop.models.stock import (
 __all__ = [
     "next_rail_version",
     "AuditEvent",
+    "BankFeed",
+    "BankSettings",
+    "BankTransaction",
     "CartDiscount",
     "CartLine",
     "PaymentMethod",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,9 @@ from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.stock import Item
+
+if TYPE_CHECKING:
+    from shop.models.bank import BankTransaction
 
 
 class PaymentMethod(enum.StrEnum):
@@ -132,6 +136,10 @@ class Sale(db.Model):
     transfer_dong: Mapped[Dong]
     tendered_dong: Mapped[Dong]
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Who confirmed the transfer by hand (the cashier, or the device's cashier for a sale
+    #: rung up with no link); ``None`` when the bank confirmed it (see ``bank_payment``) or
+    #: for sales from before this was kept.
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     cashier: Mapped[Member] = relationship(foreign_keys=[cashier_id])
@@ -140,6 +148,13 @@ class Sale(db.Model):
         back_populates="sale", order_by="SaleLine.position"
     )
     void: Mapped[Void | None] = relationship(back_populates="sale", uselist=False)
+    confirmed_by: Mapped[Member | None] = relationship(foreign_keys=[confirmed_by_id])
+    #: The bank transaction that is this sale's transfer, once the bank showed it.
+    bank_payment: Mapped[BankTransaction | None] = relationship(
+        primaryjoin="and_(BankTransaction.sale_id == Sale.id, BankTransaction.pays_sale)",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def change_dong(self) -> int:

@@ -46,6 +46,10 @@ ACTIONS = (
     "offline_sale",
     "review_resolved",
     "shift_closed_for",
+    "bank_confirmed",
+    "bank_verified",
+    "bank_review",
+    "bank_settings",
 )
 
 

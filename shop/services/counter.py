@@ -601,6 +601,7 @@ def record_sale(
         transfer_dong=paid.transfer_dong,
         tendered_dong=paid.tendered_dong,
         confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
+        confirmed_by_id=cashier.id if paid.transfer_dong > 0 and transfer_confirmed else None,
     )
     # The same sale sent from two places at once (a retry racing the first try) answers
     # with the sale already recorded, as a retry after the fact does.
@@ -684,7 +685,7 @@ def record_offline_sale(
     existing = earlier(session, Sale, request.client_id)
     if existing is not None:
         if transfer_confirmed and existing.awaiting_transfer and existing.void is None:
-            confirm_transfer(session, existing, at=received_at)
+            confirm_transfer(session, existing, at=received_at, by=cashier)
         return existing, False
     reviews: list[tuple[ReviewKind, SaleLine | None, dict]] = []
     at = min(at, received_at)
@@ -902,13 +903,18 @@ def get_sale(session: Session, number: int) -> Sale:
     return sale
 
 
-def confirm_transfer(session: Session, sale: Sale, *, at: datetime) -> Sale:
-    """The cashier saw the transfer arrive: the sale is complete."""
+def confirm_transfer(
+    session: Session, sale: Sale, *, at: datetime, by: Member | None = None
+) -> Sale:
+    """The cashier (``by``) saw the transfer arrive: the sale is complete. Confirmed by
+    hand, it is checked against the bank when a feed shows it (:mod:`shop.services.bank`);
+    a transfer the bank confirmed already stays the bank's."""
     if sale.void is not None:
         raise InvalidInput(_l("This sale was voided."), "number")
     if sale.transfer_dong == 0 or sale.confirmed_at is not None:
         return sale
     sale.confirmed_at = at
+    sale.confirmed_by_id = by.id if by is not None else sale.cashier_id
     session.flush()
     return sale
 

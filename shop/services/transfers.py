@@ -21,37 +21,35 @@ def shop_bank(session: Session) -> vietqr.BankAccount | None:
         return None
 
 
-def purpose_prefix(shop_name: str) -> str:
-    """A short ASCII word from the shop's name for the transfer's message ("NEWME")."""
-    words = vietqr.ascii_purpose(shop_name).split()
-    return "".join(words[:2])[:8].upper()
-
-
 def transfer_payload(session: Session, sale) -> tuple[str, str] | None:
-    """(VietQR payload, message) for the transfer part of ``sale`` while it is awaited."""
+    """(VietQR payload, message) for the transfer part of ``sale`` while it is awaited: the
+    message starts with the sale's payment code (:func:`shop.services.bank.sale_purpose`),
+    which the bank feed reads back to confirm the sale."""
+    from shop.services.bank import sale_purpose
+
     if not sale.awaiting_transfer:
         return None
     bank = shop_bank(session)
     if bank is None:
         return None
-    profile = shop_profile(session)
-    purpose = vietqr.sale_purpose(sale.number, purpose_prefix(profile.name if profile else ""))
+    purpose = sale_purpose(session, sale)
     return vietqr.payload(bank, sale.transfer_dong, purpose), purpose
 
 
 def offline_transfer(session: Session) -> dict | None:
     """What the counter page needs to make a transfer's VietQR code with no link: the
-    payload's head for the shop's account, the purpose's words before the sale's reference
-    (:data:`~shop.domain.vietqr.REFERENCE_LENGTH` characters of its client id) and the
-    account's holder to show; ``None`` while the shop has no account."""
+    payload's head for the shop's account, the words of the message around the sale's
+    reference code (:func:`shop.services.bank.offline_purpose_parts`: the page writes the
+    ten digits of its reference and their Damm digit between them) and the account's
+    holder to show; ``None`` while the shop has no account."""
+    from shop.services.bank import offline_purpose_parts
+
     bank = shop_bank(session)
     if bank is None:
         return None
-    profile = shop_profile(session)
-    prefix = purpose_prefix(profile.name if profile else "")
     return {
         "head": vietqr.head(bank),
-        "purpose_before": vietqr.purpose_before(vietqr.REFERENCE_LENGTH, prefix),
+        **offline_purpose_parts(session),
         "reference_length": vietqr.REFERENCE_LENGTH,
         "account_name": bank.name,
         "account": bank.account,

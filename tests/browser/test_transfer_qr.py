@@ -18,6 +18,7 @@ import zxingcpp
 from PIL import Image
 
 from reliability.chromium import open_counter, sign_in
+from shop.domain import bank as bank_code
 from shop.domain import vietqr
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS
@@ -26,7 +27,9 @@ from tests.conftest import save_shop
 pytestmark = pytest.mark.browser
 
 EXPECTED = vietqr.payload(
-    vietqr.BankAccount("970415", "113366668888"), 50_000, vietqr.sale_purpose(1, "NEWME")
+    vietqr.BankAccount("970415", "113366668888"),
+    50_000,
+    bank_code.purpose(bank_code.sale_code(1), "NEW ME – Đồ cũ"),
 )
 
 

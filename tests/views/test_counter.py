@@ -75,10 +75,13 @@ def test_transfer_shows_a_vietqr_that_scans_then_confirms(as_member, stocked):
     assert "Mời khách quét mã này" in page.text
     svg = re.search(r'data-testid="qr">(.*?)</div>', page.text, re.S).group(1)
     assert svg.lstrip().startswith("<svg")
+    from shop.domain import bank as bank_code
     from shop.domain import vietqr
 
     expected = vietqr.payload(
-        vietqr.BankAccount("970415", "113366668888"), 120_000, vietqr.sale_purpose(1, "NEWME")
+        vietqr.BankAccount("970415", "113366668888"),
+        120_000,
+        bank_code.purpose(bank_code.sale_code(1), "NEW ME – Đồ cũ"),
     )
     png = vietqr.qr_png(expected)
     from io import BytesIO
@@ -86,7 +89,7 @@ def test_transfer_shows_a_vietqr_that_scans_then_confirms(as_member, stocked):
     from PIL import Image
 
     assert zxingcpp.read_barcodes(Image.open(BytesIO(png)))[0].text == expected
-    assert "Hoa don 1" in page.text
+    assert "NM13 NEW ME Do cu" in page.text  # sale 1, Damm digit 3, the shop's name
     close = as_member.post("/counter/shift/close", data={"counted_cash_dong": "0"})
     assert close.status_code == 422 and "chuyển khoản đang chờ" in close.text
     as_member.post("/counter/sales/1/confirm")

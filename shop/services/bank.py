@@ -1,0 +1,535 @@
+"""Transfers the bank saw: the payment code of a sale, the inbox every transaction from a
+bank feed goes into, matching it to the sale its code names, and the review list.
+
+One entry for every feed (webhook, poll, journal): :func:`receive` stores the transaction
+as it came, unique on (provider, provider id), then matches it in the same transaction,
+so a second delivery changes nothing and a transaction is never stored unmatched. What a
+transaction does is :func:`shop.domain.bank.decide`'s: only a valid code of a sale waiting
+for exactly that amount confirms it. Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from shop.domain import bank as rules
+from shop.models import (
+    BankFeed,
+    BankSettings,
+    BankTransaction,
+    Member,
+    PaymentMethod,
+    Payout,
+    Refund,
+    Sale,
+)
+from shop.services import audit
+from shop.services.errors import Forbidden, InvalidInput, NotFound
+from shop.services.members import shop_profile
+
+PROVIDERS = ("sepay", "casso")
+#: The environment's names for the keys; set there, they win over the settings page.
+ENVIRONMENT = {
+    "sepay_webhook_key": "SHOP_SEPAY_WEBHOOK_KEY",
+    "sepay_api_token": "SHOP_SEPAY_API_TOKEN",
+    "casso_api_key": "SHOP_CASSO_API_KEY",
+    "casso_checksum_key": "SHOP_CASSO_CHECKSUM_KEY",
+}
+#: How far back an offline sale's reference is looked for (its code carries no number).
+REFERENCE_WINDOW = timedelta(days=62)
+#: How far apart a transfer out and the refund or payout it pays may be.
+OUTGOING_WINDOW = timedelta(days=7)
+#: Waiting sales of the same amount shown as suggestions on a review, at most.
+SUGGESTIONS = 5
+
+
+# -- settings -------------------------------------------------------------------------
+
+
+def bank_settings(session: Session) -> BankSettings:
+    """The shop's bank-feed settings; the defaults (no feed, prefix ``NM``, 3 days) while
+    a coordinator has saved none. The row is only added when she saves."""
+    return session.get(BankSettings, 1) or BankSettings(
+        id=1, provider="", base_url="", code_prefix=rules.DEFAULT_PREFIX, check_days=3,
+        sepay_webhook_key="", sepay_api_token="", casso_api_key="", casso_checksum_key="",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The keys in force: the environment's where set, else the settings'."""
+
+    sepay_webhook_key: str = ""
+    sepay_api_token: str = ""
+    casso_api_key: str = ""
+    casso_checksum_key: str = ""
+    #: Which keys come from the environment (the page says so and cannot change them).
+    from_environment: frozenset[str] = frozenset()
+
+
+def keys(session: Session, environ: Mapping[str, str] | None = None) -> Keys:
+    environ = os.environ if environ is None else environ
+    saved = bank_settings(session)
+    values, from_env = {}, set()
+    for name, variable in ENVIRONMENT.items():
+        value = (environ.get(variable) or "").strip()
+        if value:
+            from_env.add(name)
+        values[name] = value or getattr(saved, name) or ""
+    return Keys(**values, from_environment=frozenset(from_env))
+
+
+def save_settings(
+    session: Session,
+    *,
+    by: Member,
+    at: datetime,
+    provider: str,
+    base_url: str = "",
+    code_prefix: str = rules.DEFAULT_PREFIX,
+    check_days: int = 3,
+    new_keys: Mapping[str, str] | None = None,
+) -> BankSettings:
+    """A coordinator sets the feed. ``new_keys``: only the keys she typed (a key left
+    blank stays as it was; the page never shows one again). Audited without the keys."""
+    if not by.is_coordinator:
+        raise Forbidden(_l("Only a coordinator can change the bank feed."), "provider")
+    provider = (provider or "").strip().lower()
+    if provider not in ("", *PROVIDERS):
+        raise InvalidInput(_l("Choose SePay, Casso or no bank feed."), "provider")
+    base_url = (base_url or "").strip()
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise InvalidInput(_l("The address starts with https://."), "base_url")
+    code_prefix = (code_prefix or "").strip().upper()
+    if not rules.valid_prefix(code_prefix):
+        raise InvalidInput(_l("The code's prefix is 2 to 6 letters A to Z."), "code_prefix")
+    if isinstance(check_days, bool) or not isinstance(check_days, int) or not 1 <= check_days <= 60:
+        raise InvalidInput(_l("Between 1 and 60 days."), "check_days")
+    settings = bank_settings(session)
+    before = {
+        "provider": settings.provider, "base_url": settings.base_url,
+        "code_prefix": settings.code_prefix, "check_days": settings.check_days,
+    }  # fmt: skip
+    settings.provider = provider
+    settings.base_url = base_url[:200]
+    settings.code_prefix = code_prefix
+    settings.check_days = check_days
+    changed_keys = []
+    for name, value in (new_keys or {}).items():
+        if name not in ENVIRONMENT:
+            raise ValueError(f"unknown key {name!r}")
+        value = (value or "").strip()
+        if value:
+            if len(value) > 200:
+                raise InvalidInput(_l("A key has at most 200 characters."), name)
+            setattr(settings, name, value)
+            changed_keys.append(name)
+    if provider and settings.feed_since is None:
+        settings.feed_since = at
+    session.add(settings)
+    after = {
+        "provider": provider, "base_url": settings.base_url,
+        "code_prefix": code_prefix, "check_days": check_days,
+    }  # fmt: skip
+    audit.record(
+        session, "bank_settings", by=by, at=at, subject="bank",
+        before=before, after=after, keys_changed=sorted(changed_keys),
+    )  # fmt: skip
+    session.flush()
+    return settings
+
+
+# -- the code a sale's transfer carries ------------------------------------------------
+
+
+def code_prefix(session: Session) -> str:
+    return bank_settings(session).code_prefix or rules.DEFAULT_PREFIX
+
+
+def sale_purpose(session: Session, sale: Sale) -> str:
+    """The purpose of ``sale``'s transfer: its code, then the shop's name if room is left."""
+    profile = shop_profile(session)
+    return rules.purpose(
+        rules.sale_code(sale.number, code_prefix(session)), profile.name if profile else ""
+    )
+
+
+def offline_purpose_parts(session: Session) -> dict:
+    """What the counter page needs to write an offline sale's code itself: the words
+    before the reference's ten digits and its Damm digit, and the words after."""
+    prefix = code_prefix(session)
+    profile = shop_profile(session)
+    sample = rules.reference_code("00000000", prefix)
+    whole = rules.purpose(sample, profile.name if profile else "")
+    return {
+        "code_before": rules.purpose_before_reference(prefix),
+        "code_after": whole[len(sample) :],
+        "reference_digits": rules.REFERENCE_DIGITS,
+    }
+
+
+# -- the inbox -------------------------------------------------------------------------
+
+
+def receive(
+    session: Session,
+    incoming: rules.BankTransaction,
+    *,
+    via: str,
+    signature_ok: bool,
+    at: datetime,
+) -> tuple[BankTransaction, bool]:
+    """Store one transaction as the feed reported it and match it. Returns the row and
+    whether it is new: the same (provider, provider id) delivered again returns the row
+    stored first and changes nothing."""
+    provider_id = str(incoming.provider_id)[:64]
+    existing = _stored(session, incoming.provider, provider_id)
+    if existing is not None:
+        return existing, False
+    row = BankTransaction(
+        provider=incoming.provider,
+        provider_id=provider_id,
+        reference=(incoming.reference or "")[:64],
+        account=(incoming.account or "")[:32],
+        direction=incoming.direction,
+        amount_dong=incoming.amount_dong,
+        content=(incoming.content or "")[:500],
+        at=incoming.at,
+        received_at=at,
+        via=via,
+        signature_ok=signature_ok,
+        raw=incoming.raw or "",
+        outcome=rules.Outcome.REVIEW,
+        suggestions=[],
+        resolution="",
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            if row in session:
+                session.expunge(row)
+            existing = _stored(session, incoming.provider, provider_id)
+            if existing is not None:
+                return existing, False
+            raise
+    else:
+        session.add(row)
+        session.flush()
+    if incoming.direction == rules.Direction.OUT:
+        _match_outgoing(session, row)
+    else:
+        _match_incoming(session, row, at=at)
+    session.flush()
+    return row, True
+
+
+def _stored(session: Session, provider: str, provider_id: str) -> BankTransaction | None:
+    return session.scalar(
+        select(BankTransaction).where(
+            BankTransaction.provider == provider, BankTransaction.provider_id == provider_id
+        )
+    )
+
+
+def sale_state(sale: Sale) -> rules.SaleState:
+    if sale.void is not None:
+        return rules.SaleState.VOIDED
+    if sale.transfer_dong <= 0:
+        return rules.SaleState.NO_TRANSFER
+    if sale.bank_payment is not None:
+        return rules.SaleState.BANK
+    if sale.confirmed_at is not None:
+        return rules.SaleState.HAND
+    return rules.SaleState.WAITING
+
+
+def _locked(session: Session, query):
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Sale)
+    return query
+
+
+def _sales_of(session: Session, codes: list[rules.Code], at: datetime) -> list[Sale | None | str]:
+    """The sale each code names: a :class:`Sale`, ``None`` (no such sale) or ``"ambiguous"``
+    (an offline reference two sales share)."""
+    found: list[Sale | None | str] = []
+    for code in codes:
+        if code.number is not None:
+            found.append(
+                session.scalar(_locked(session, select(Sale).where(Sale.number == code.number)))
+            )
+            continue
+        candidates = [
+            sale
+            for sale in session.scalars(
+                _locked(
+                    session,
+                    select(Sale).where(Sale.transfer_dong > 0, Sale.at >= at - REFERENCE_WINDOW),
+                )
+            )
+            if rules.reference_digits(rules.reference_of(sale.client_id)) == code.reference_digits
+        ]
+        found.append(
+            candidates[0] if len(candidates) == 1 else ("ambiguous" if candidates else None)
+        )
+    return found
+
+
+def _view(sale: Sale | None | str) -> rules.SaleView | None:
+    if sale is None:
+        return None
+    if sale == "ambiguous":
+        return rules.AMBIGUOUS_SALE
+    return rules.SaleView(sale.number, sale.transfer_dong, sale_state(sale))
+
+
+def _match_incoming(session: Session, row: BankTransaction, *, at: datetime) -> None:
+    shop = shop_profile(session)
+    own = rules.same_account(row.account, shop.bank_account if shop else "") and bool(
+        shop and shop.bank_account
+    )
+    codes = rules.codes_in(row.content, code_prefix(session))
+    sales = _sales_of(session, codes, row.at) if own else []
+    decision = rules.decide(row.amount_dong, [_view(s) for s in sales], own_account=own)
+    named = sales[0] if len(sales) == 1 and isinstance(sales[0], Sale) else None
+    row.outcome = decision.outcome
+    row.reason = decision.reason
+    row.sale_id = named.id if named is not None else None
+    if decision.outcome in (rules.Outcome.CONFIRMED, rules.Outcome.VERIFIED):
+        row.pays_sale = True
+        if decision.outcome == rules.Outcome.CONFIRMED:
+            named.confirmed_at = at
+            named.confirmed_by_id = None
+        session.flush()
+        session.expire(named, ["bank_payment"])
+        audit.record(
+            session,
+            "bank_confirmed" if decision.outcome == rules.Outcome.CONFIRMED else "bank_verified",
+            by=None, at=at, subject=f"sale {named.number}",
+            amount_dong=row.amount_dong, provider=row.provider, provider_id=row.provider_id,
+            reference=row.reference,
+        )  # fmt: skip
+        return
+    row.suggestions = waiting_of_amount(session, row.amount_dong, exclude=named)
+
+
+def waiting_of_amount(
+    session: Session, amount_dong: int, *, exclude: Sale | None = None
+) -> list[int]:
+    """Numbers of sales waiting for a transfer of exactly ``amount_dong``: suggestions for a
+    coordinator, never a match."""
+    query = (
+        select(Sale.number)
+        .where(
+            Sale.transfer_dong == amount_dong,
+            Sale.confirmed_at.is_(None),
+            ~Sale.void.has(),
+        )
+        .order_by(Sale.number.desc())
+        .limit(SUGGESTIONS)
+    )
+    if exclude is not None:
+        query = query.where(Sale.id != exclude.id)
+    return list(session.scalars(query))
+
+
+def _match_outgoing(session: Session, row: BankTransaction) -> None:
+    """Money out: the transfer refund or payout by transfer of that amount nearest in time
+    that no other transaction paid; else the review list."""
+    low, high = row.at - OUTGOING_WINDOW, row.at + OUTGOING_WINDOW
+    taken_refunds = select(BankTransaction.refund_id).where(BankTransaction.refund_id.is_not(None))
+    refunds = session.scalars(
+        select(Refund).where(
+            Refund.method == PaymentMethod.TRANSFER,
+            Refund.amount_dong == row.amount_dong,
+            Refund.at.between(low, high),
+            Refund.id.not_in(taken_refunds),
+        )
+    ).all()
+    taken_payouts = select(BankTransaction.payout_id).where(BankTransaction.payout_id.is_not(None))
+    payouts = session.scalars(
+        select(Payout).where(
+            Payout.method == PaymentMethod.TRANSFER,
+            Payout.amount_dong == row.amount_dong,
+            Payout.created_at.between(low, high),
+            Payout.id.not_in(taken_payouts),
+        )
+    ).all()
+    candidates = [(abs((r.at - row.at).total_seconds()), "refund", r) for r in refunds] + [
+        (abs((p.created_at - row.at).total_seconds()), "payout", p) for p in payouts
+    ]
+    if not candidates:
+        row.outcome, row.reason = rules.Outcome.REVIEW, rules.Reason.OUTGOING
+        return
+    _, kind, paid = min(candidates, key=lambda c: (c[0], c[1], c[2].id))
+    row.outcome, row.reason = rules.Outcome.OUTGOING, None
+    if kind == "refund":
+        row.refund_id = paid.id
+    else:
+        row.payout_id = paid.id
+
+
+# -- the review list -------------------------------------------------------------------
+
+
+def to_review(
+    session: Session, *, include_resolved: bool = False, limit: int = 200
+) -> list[BankTransaction]:
+    """The transactions on the coordinators' review list, newest first (with the decided
+    ones too when ``include_resolved``)."""
+    query = select(BankTransaction).where(BankTransaction.outcome == rules.Outcome.REVIEW)
+    if not include_resolved:
+        query = query.where(BankTransaction.resolved_at.is_(None))
+    query = query.options(joinedload(BankTransaction.resolved_by))
+    return list(session.scalars(query.order_by(BankTransaction.at.desc()).limit(limit)))
+
+
+def review_count(session: Session) -> int:
+    return session.scalar(
+        select(func.count(BankTransaction.id)).where(
+            BankTransaction.outcome == rules.Outcome.REVIEW, BankTransaction.resolved_at.is_(None)
+        )
+    )
+
+
+def get_transaction(session: Session, transaction_id: int) -> BankTransaction:
+    row = session.get(BankTransaction, transaction_id)
+    if row is None:
+        raise NotFound(_l("There is no such bank transaction."), "transaction")
+    return row
+
+
+def resolve(
+    session: Session,
+    row: BankTransaction,
+    *,
+    by: Member,
+    at: datetime,
+    sale_number: int | None = None,
+    note: str = "",
+) -> BankTransaction:
+    """A coordinator decides a transaction on review: it pays sale ``sale_number`` (which
+    must wait for exactly that amount, or have been confirmed by hand: it is then
+    verified), or, with no sale, it is set aside with her ``note`` (a deposit, a gift, a
+    customer to call back). Either way it is audited; a decision is never made twice."""
+    if not by.is_coordinator:
+        raise Forbidden(_l("Only a coordinator decides on bank transactions."), "sale_number")
+    note = " ".join((note or "").split())[:300]
+    if row.outcome != rules.Outcome.REVIEW:
+        raise InvalidInput(_l("This transaction is not on the review list."), "sale_number")
+    if row.resolved_at is not None:
+        raise InvalidInput(_l("This transaction was decided already."), "sale_number")
+    if row.direction != rules.Direction.IN and sale_number is not None:
+        raise InvalidInput(_l("Money sent out pays no sale."), "sale_number")
+    sale = None
+    if sale_number is not None:
+        sale = session.scalar(_locked(session, select(Sale).where(Sale.number == sale_number)))
+        if sale is None:
+            raise InvalidInput(
+                _l("There is no sale number %(number)s.", number=sale_number), "sale_number"
+            )
+        state = sale_state(sale)
+        if state == rules.SaleState.VOIDED:
+            raise InvalidInput(_l("This sale was voided."), "sale_number")
+        if state == rules.SaleState.NO_TRANSFER:
+            raise InvalidInput(_l("This sale was not paid by transfer."), "sale_number")
+        if state == rules.SaleState.BANK:
+            raise InvalidInput(
+                _l("Another bank transaction already paid this sale."), "sale_number"
+            )
+        if sale.transfer_dong != row.amount_dong:
+            raise InvalidInput(
+                _l("The sale waits for another amount: a transfer pays it only in full."),
+                "sale_number",
+            )
+        row.sale_id = sale.id
+        row.pays_sale = True
+        if state == rules.SaleState.WAITING:
+            sale.confirmed_at = at
+            sale.confirmed_by_id = None
+    elif not note:
+        raise InvalidInput(_l("Say what this money is."), "note")
+    row.resolved_at = at
+    row.resolved_by_id = by.id
+    row.resolution = note
+    session.flush()
+    if sale is not None:
+        session.expire(sale, ["bank_payment"])
+    audit.record(
+        session, "bank_review", by=by, at=at, subject=f"bank {row.provider} {row.provider_id}",
+        reason=row.reason, amount_dong=row.amount_dong,
+        sale=sale.number if sale is not None else None, note=note,
+    )  # fmt: skip
+    return row
+
+
+# -- how each transfer stands ----------------------------------------------------------
+
+
+def check_of(session: Session, sale: Sale, *, now: datetime) -> rules.Check:
+    settings = bank_settings(session)
+    return rules.check(
+        transfer_dong=sale.transfer_dong,
+        confirmed_at=sale.confirmed_at,
+        voided=sale.void is not None,
+        by_bank=sale.bank_payment is not None,
+        by_hand=sale.confirmed_by_id is not None,
+        feed_since=settings.feed_since if settings.provider else None,
+        now=now,
+        days=settings.check_days,
+    )
+
+
+def not_seen(
+    session: Session, *, now: datetime, start: datetime | None = None, end: datetime | None = None
+) -> list[Sale]:
+    """Transfers confirmed by hand that the bank has not shown after the set days (sales
+    in [start, end) when given), oldest first."""
+    settings = bank_settings(session)
+    if not settings.provider or settings.feed_since is None:
+        return []
+    limit = now - timedelta(days=settings.check_days)
+    paid = select(BankTransaction.sale_id).where(BankTransaction.pays_sale)
+    query = select(Sale).where(
+        Sale.transfer_dong > 0,
+        Sale.confirmed_by_id.is_not(None),
+        Sale.confirmed_at >= settings.feed_since,
+        Sale.confirmed_at < limit,
+        ~Sale.void.has(),
+        Sale.id.not_in(paid),
+    )
+    if start is not None:
+        query = query.where(Sale.at >= start)
+    if end is not None:
+        query = query.where(Sale.at < end)
+    return list(session.scalars(query.order_by(Sale.at)))
+
+
+def waiting_transfers(session: Session) -> int:
+    """How many sales wait for their transfer (the poller asks the bank more often then)."""
+    return session.scalar(
+        select(func.count(Sale.id)).where(
+            Sale.transfer_dong > 0, Sale.confirmed_at.is_(None), ~Sale.void.has()
+        )
+    )
+
+
+def feed_state(session: Session, provider: str) -> BankFeed:
+    """The poller's row for ``provider``, added (and flushed) the first time."""
+    feed = session.get(BankFeed, provider)
+    if feed is None:
+        feed = BankFeed(provider=provider, cursor="", last_error="")
+        session.add(feed)
+        session.flush()
+    return feed
