@@ -803,7 +803,10 @@ function finishSale(entry, sale, { received = false } = {}) {
   const total = sale ? sale.total_dong : entry.receipt.total;
   render();
   document.querySelector('[data-testid="total"]').textContent = formatDong(total);
-  if (sale && received) { chime(); } else { beep(true); }
+  if (sale && received) {
+    chime();
+    result.querySelector('[data-testid="money-received"]').scrollIntoView({ block: "nearest" });
+  } else { beep(true); }
   refocus();
   if (sale) { refreshRail(); }
 }
