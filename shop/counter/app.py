@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from shop.auth.access import public
 from shop.counter import bp
 from shop.extensions import db
+from shop.services.bank import bank_settings
 from shop.services.transfers import offline_transfer
 
 #: The files the service worker keeps so the counter opens with no link.
@@ -68,6 +69,14 @@ def page_text() -> dict[str, str]:
             "customer the account number."
         ),
         "transfer_received": _("The money has arrived"),
+        "transfer_watching": _(
+            "The shop's bank tells this page when the money arrives: the sale then "
+            "completes by itself."
+        ),
+        "transfer_voided": _("This sale was voided."),
+        "money_received": _("Money received"),
+        "confirmed_by_bank": _("The bank confirmed the transfer."),
+        "confirmed_by_member": _("Confirmed by %(name)s."),
         "transfer_back": _("Back to the cart"),
         "transfer_void": _("The customer did not pay: cancel the sale"),
         "transfer_void_reason": _("The customer did not make the transfer."),
@@ -114,6 +123,8 @@ def page_config(member, *, csrf_token: str) -> dict:
             "sign_in": url_for("auth.sign_in", next=url_for("counter.counter")),
         },
         "transfer": offline_transfer(db.session),
+        # The shop has a bank feed: a waiting transfer can complete with no tap.
+        "bank_feed": bool(bank_settings(db.session).provider),
         "sale_timeout_ms": 5000,
         "rail_every_ms": 30000,
     }

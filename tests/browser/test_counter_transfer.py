@@ -1,7 +1,9 @@
 """A transfer at the counter app: with a link, the server's code for the recorded sale and
 "The money has arrived"; with no link, the same kind of code made in the page for the
-sale's reference, confirmed as the cashier sees the money arrive, and the sale sent later,
-recorded once and complete. Each code is read back from a 360×740 screenshot."""
+sale's reference (its payment code written by the page: the prefix, "0", the reference's
+ten digits and their Damm digit), confirmed as the cashier sees the money arrive, and the
+sale sent later, recorded once and complete. Each code is read back from a 360×740
+screenshot."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from shop.domain import bank as rules
 from shop.domain import vietqr
 from shop.extensions import db
 from tests.browser.conftest import ARTIFACTS, screenshot
@@ -20,6 +23,8 @@ from tests.browser.test_counter_app import open_counter, ready, scan_fast, text
 from tests.conftest import save_shop
 
 pytestmark = pytest.mark.browser
+
+ACCOUNT = vietqr.BankAccount("970415", "113366668888", "NHOM NEW ME")
 
 
 @pytest.fixture
@@ -70,12 +75,13 @@ def test_a_transfer_with_no_link_is_confirmed_on_the_page_and_arrives_complete(
         ".getAll(); q.onsuccess = () => ok(q.result.map((e) => e.client_id)); }; })"
     )
     assert len(client_id) == 1
-    reference = "".join(ch for ch in client_id[0] if ch.isalnum())[-8:].upper()
-    account = vietqr.BankAccount("970415", "113366668888", "NHOM NEW ME")
-    expected = vietqr.payload(account, 50_000, vietqr.reference_purpose(reference, "NEWME"))
+    reference = rules.reference_of(client_id[0])
+    purpose = rules.purpose(rules.reference_code(reference, "NM"), "NEW ME – Đồ cũ")
+    assert purpose.startswith("NM0") and len(purpose) <= vietqr.MAX_PURPOSE
+    expected = vietqr.payload(ACCOUNT, 50_000, purpose)
     assert phone.get_by_test_id("transfer-qr").get_attribute("data-payload") == expected
     assert read_code(phone, "counter-transfer-offline") == [expected]
-    assert f"Nội dung: NEWME Hoa don {reference}" in text(phone.get_by_test_id("transfer-panel"))
+    assert f"Nội dung: {purpose}" in text(phone.get_by_test_id("transfer-panel"))
     screenshot(phone, "counter-transfer-offline-page")
     # Not a sale until she has seen the money: nothing is waiting to be sent.
     assert text(phone.get_by_test_id("link-state")) == "Mất kết nối: 0 hóa đơn chờ gửi"
@@ -129,3 +135,79 @@ def test_a_customer_who_does_not_transfer_leaves_the_cart_as_it_was(app, phone, 
     ready(phone)
     sales = recorded(app)
     assert len(sales) == 2 and sales[1][0] != first and sales[1][1:] == (0, True, False)
+
+
+def test_the_pages_damm_digit_and_offline_code_are_pythons(phone, live_server):
+    """The page's Damm digit and offline code (static/js/counter/vietqr.js), run in
+    Chromium over hundreds of numbers and references, against shop.domain.bank's."""
+    import random
+
+    randomly = random.Random(17)
+    numbers = [str(n) for n in range(600)]
+    numbers += ["0" + str(n) for n in range(100)]  # a leading zero changes nothing
+    numbers += ["".join(randomly.choice("0123456789") for _ in range(11)) for _ in range(300)]
+    references = ["00000000", "FFFFFFFF", "0000000A", "7FFFFFFF"]
+    references += [f"{randomly.getrandbits(32):08X}" for _ in range(300)]
+    phone.goto(f"{live_server}/sign-in")
+    digits, codes, refused = phone.evaluate(
+        """async ([numbers, references]) => {
+             const qr = await import("/static/js/counter/vietqr.js");
+             const transfer = { code_before: "NM0", code_after: " NEW ME", reference_digits: 10 };
+             return [numbers.map((n) => qr.dammDigit(n)),
+                     references.map((r) => qr.referenceCode(transfer, r)),
+                     ["1234567", "ABCDEFGH", "abcdef12", ""]
+                       .map((r) => qr.referenceCode(transfer, r))];
+           }""",
+        [numbers, references],
+    )
+    assert digits == [rules.damm_digit(n) for n in numbers]
+    assert codes == [rules.reference_code(r, "NM") for r in references]
+    assert refused == [None, None, None, None]  # not 8 hex characters: no code at all
+    # Each code the page writes is one the bank's content is read back as.
+    assert all(
+        rules.codes_in(f"MBVCB.3278907687.{code}.CT", "NM")
+        == [rules.Code(reference_digits=rules.reference_digits(r))]
+        for code, r in zip(codes, references, strict=True)
+    )
+
+
+def test_the_pages_offline_transfer_is_pythons_for_another_prefix_and_a_long_name(
+    phone, live_server
+):
+    """transferPayload with the server's own parts (offline_transfer) for a shop with its
+    own prefix and a long name: the same payload as shop.domain's, byte for byte."""
+    phone.goto(f"{live_server}/sign-in")
+    cases = []
+    for prefix, name in (("NM", "NEW ME – Đồ cũ"), ("SHOPVN", "Cửa hàng đồ cũ Hà Nội"), ("AB", "")):
+        parts = {
+            "head": vietqr.head(ACCOUNT),
+            "code_before": rules.purpose_before_reference(prefix),
+            "code_after": rules.purpose(rules.reference_code("00000000", prefix), name)[
+                len(rules.reference_code("00000000", prefix)) :
+            ],
+            "reference_digits": rules.REFERENCE_DIGITS,
+        }
+        for reference in ("00000000", "1A2B3C4D", "FFFFFFFF"):
+            cases.append((parts, 123_000, reference, prefix, name))
+    made = phone.evaluate(
+        """async (cases) => {
+             const qr = await import("/static/js/counter/vietqr.js");
+             return cases.map(([parts, amount, ref]) => qr.transferPayload(parts, amount, ref));
+           }""",
+        cases,
+    )
+    for (_parts, amount, reference, prefix, name), page in zip(cases, made, strict=True):
+        purpose = rules.purpose(rules.reference_code(reference, prefix), name)
+        assert page == {"payload": vietqr.payload(ACCOUNT, amount, purpose), "purpose": purpose}
+
+
+def test_offline_transfer_serves_the_parts_the_page_writes_its_code_with(app, bank):
+    from shop.services.transfers import offline_transfer
+
+    with app.app_context():
+        parts = offline_transfer(db.session)
+    assert parts["code_before"] == "NM0"
+    assert parts["reference_digits"] == 10
+    assert parts["head"] == vietqr.head(ACCOUNT)
+    code = rules.reference_code("1A2B3C4D", "NM")
+    assert code + parts["code_after"] == rules.purpose(code, "NEW ME – Đồ cũ")

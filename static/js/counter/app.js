@@ -59,6 +59,28 @@ function beep(ok) {
   } catch (error) { /* no sound on this device */ }
 }
 
+// Money in, with no tap: three notes going up, loud enough over the shop.
+function chime() {
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === "suspended") { audio.resume().catch(() => {}); }
+    const start = audio.currentTime + 0.02;
+    [784, 988, 1319].forEach((frequency, index) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      const at = start + index * 0.14;
+      osc.type = "sine";
+      osc.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + (index === 2 ? 0.45 : 0.13));
+      osc.connect(gain).connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + 0.5);
+    });
+  } catch (error) { /* no sound on this device */ }
+}
+
 function scanMessage(text, ok) {
   const box = $("scan-message");
   box.textContent = text;
@@ -396,6 +418,7 @@ for (const button of document.querySelectorAll("[data-cash]")) {
 }
 
 function clearResult() {
+  stopFollowing();
   const result = $("result");
   if (!result.hidden) { result.hidden = true; result.replaceChildren(); }
 }
@@ -522,9 +545,18 @@ function offlineBody(entry) {
 
 // The transfer's code and "Money received", as at the counter with a link. With the sale
 // recorded (``sale``), the server's code for it; with no link, the code made in the page
-// for the sale's reference. Nothing is sent as paid until she taps "Money received"; the
-// cart stays as it is until then.
+// for the sale's reference. Nothing is sent as paid until the money is seen: she taps "The
+// money has arrived", or the shop's bank feed confirms the sale and the page, asking the
+// server every few seconds, moves on by itself. The cart stays as it is until then.
+//
+// ``waiting``: the transfer on show, {entry, sale, panel, message, received, cancel,
+// noLink, timer}; null when no transfer panel is open.
+let waiting = null;
+const FOLLOW_MS = 2500; // how often a waiting sale is asked after
+const FOLLOW_SLOW_MS = 10000; // the same while the server does not answer
+
 async function offerTransfer(entry, sale) {
+  stopFollowing();
   entry.state = "awaiting";
   if (sale) { entry.number = sale.number; }
   await store.put("outbox", entry);
@@ -532,7 +564,8 @@ async function offerTransfer(entry, sale) {
   let payload = sale ? sale.vietqr : null;
   let purpose = "";
   if (!sale && CONFIG.transfer) {
-    ({ payload, purpose } = transferPayload(CONFIG.transfer, amount, reference(entry.client_id, CONFIG.transfer.reference_length)));
+    const made = transferPayload(CONFIG.transfer, amount, reference(entry.client_id, CONFIG.transfer.reference_length));
+    if (made) { ({ payload, purpose } = made); }
   }
   const result = $("result");
   result.replaceChildren();
@@ -543,26 +576,116 @@ async function offerTransfer(entry, sale) {
     code.innerHTML = qrSvg(payload); // the library's own SVG: paths only, no text of ours
     panel.append(code);
     if (CONFIG.transfer) { panel.append(el("p", { class: "muted", text: `${CONFIG.transfer.account_name} · ${CONFIG.transfer.account}` })); }
-    if (purpose) { panel.append(el("p", { class: "muted", text: say("transfer_purpose", { purpose }) })); }
+    if (purpose) { panel.append(el("p", { class: "muted", "data-testid": "transfer-purpose", text: say("transfer_purpose", { purpose }) })); }
   } else {
     panel.append(el("p", { class: "notice", text: TEXT.transfer_no_account }));
   }
-  if (!sale) { panel.append(el("p", { class: "notice", "data-testid": "transfer-no-link", text: TEXT.transfer_no_link })); }
-  const message = el("p", { class: "error", "data-testid": "transfer-message", hidden: "" });
-  const received = el("button", { type: "button", class: "button", "data-testid": "transfer-received", text: TEXT.transfer_received });
-  const cancel = el("button", { type: "button", class: "button secondary", "data-testid": "transfer-cancel", text: sale ? TEXT.transfer_void : TEXT.transfer_back });
-  received.addEventListener("click", () => transferReceived(entry, sale, message));
-  cancel.addEventListener("click", () => transferCancelled(entry, sale, message));
-  panel.append(message, received, cancel);
+  const state = { entry, sale, panel, timer: null };
+  state.noLink = el("p", { class: "notice", "data-testid": "transfer-no-link", text: TEXT.transfer_no_link });
+  state.watching = el("p", { class: "muted", "data-testid": "transfer-watching", text: TEXT.transfer_watching });
+  state.noLink.hidden = Boolean(sale);
+  state.watching.hidden = !(sale && CONFIG.bank_feed);
+  state.message = el("p", { class: "error", "data-testid": "transfer-message", hidden: "" });
+  state.received = el("button", { type: "button", class: "button", "data-testid": "transfer-received", text: TEXT.transfer_received });
+  state.cancel = el("button", { type: "button", class: "button secondary", "data-testid": "transfer-cancel", text: sale ? TEXT.transfer_void : TEXT.transfer_back });
+  state.received.addEventListener("click", () => transferReceived(state));
+  state.cancel.addEventListener("click", () => transferCancelled(state));
+  panel.append(state.noLink, state.watching, state.message, state.received, state.cancel);
   result.append(panel);
   result.hidden = false;
   panel.scrollIntoView({ block: "nearest" });
+  waiting = state;
+  follow(state, FOLLOW_MS);
 }
 
+// ---- following a waiting sale
+
+function following(state) { return waiting === state && state.panel.isConnected; }
+
+function stopFollowing() {
+  if (waiting) { clearTimeout(waiting.timer); }
+  waiting = null;
+}
+
+function follow(state, ms) {
+  clearTimeout(state.timer);
+  if (following(state)) { state.timer = setTimeout(() => followOnce(state), ms); }
+}
+
+// One look: the recorded sale asked after (GET, cheap); a sale with no number yet recorded
+// now the link is back, so that it can be followed too. Nothing is asked while the page is
+// hidden (it asks again the moment she comes back) or the device has no network at all.
+async function followOnce(state) {
+  if (!following(state) || document.hidden) { return; }
+  if (settling || state.asking || navigator.onLine === false) { follow(state, FOLLOW_MS); return; }
+  state.asking = true;
+  let next = FOLLOW_MS;
+  try {
+    if (state.sale) {
+      const answer = await getJson(`${CONFIG.urls.sales}/${state.sale.number}`);
+      if (!following(state)) { return; }
+      if (!answer.ok) { next = FOLLOW_SLOW_MS; } else if (!settling) {
+        linkBack();
+        const sale = answer.json;
+        if (sale.status === "complete") { await paidElsewhere(state, sale); return; }
+        if (sale.status === "voided") { showText(state.message, TEXT.transfer_voided); return; }
+      }
+    } else if (state.refused) {
+      return;
+    } else {
+      next = await recordWaiting(state);
+    }
+  } finally { state.asking = false; }
+  follow(state, next);
+}
+
+// The sale shown with no link is recorded now, still waiting for its transfer (the same
+// client id: recorded once whatever happens), and from then on followed like any other.
+// A refusal (the server says why) leaves it waiting on the page, confirmed by hand as before.
+async function recordWaiting(state) {
+  const answer = await post(CONFIG.urls.sales, state.entry.body, { ms: 8000 });
+  if (!following(state) || settling) { return FOLLOW_MS; }
+  if (!answer.ok) {
+    if (answer.refused) { state.refused = true; }
+    return FOLLOW_SLOW_MS;
+  }
+  const sale = answer.json;
+  if (sale.status === "complete") { await paidElsewhere(state, sale); return FOLLOW_MS; }
+  if (sale.status !== "awaiting_transfer") { state.refused = true; return FOLLOW_MS; }
+  state.sale = sale;
+  state.entry.number = sale.number;
+  await store.put("outbox", state.entry);
+  state.noLink.hidden = true;
+  state.watching.hidden = !CONFIG.bank_feed;
+  state.cancel.textContent = TEXT.transfer_void;
+  return FOLLOW_MS;
+}
+
+// The server has the sale complete: the bank's feed confirmed it (or someone did on
+// another counter). The money is in, with no tap: say so, then the sale is done.
+async function paidElsewhere(state, sale) {
+  stopFollowing();
+  await store.remove("outbox", state.entry.client_id);
+  finishSale(state.entry, sale, { received: true });
+  await refreshOutboxCount();
+}
+
+function linkBack() {
+  if (link !== "online" && !signedOut) { setLink("online"); if (outboxCount) { scheduleSend(0); } }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && waiting) { follow(waiting, 0); }
+});
+window.addEventListener("online", () => { if (waiting) { follow(waiting, 0); } });
+
+// ---- her own hand
+
 let settling = false;
-async function transferReceived(entry, sale, message) {
+async function transferReceived(state) {
   if (settling) { return; }
   settling = true;
+  const { entry, sale, message } = state;
   try {
     entry.transfer_confirmed = true;
     entry.state = "sending";
@@ -570,14 +693,23 @@ async function transferReceived(entry, sale, message) {
     if (sale) {
       const answer = await post(`${CONFIG.urls.sales}/${sale.number}/confirm`, {});
       if (answer.ok) {
+        stopFollowing();
         await store.remove("outbox", entry.client_id);
-        finishSale(entry, answer.json);
+        const byBank = answer.json.transfer && answer.json.transfer.confirmed_by === "bank";
+        finishSale(entry, answer.json, { received: byBank });
         return;
       }
-      if (answer.refused) { entry.state = "awaiting"; await store.put("outbox", entry); showText(message, answer.message); return; }
+      if (answer.refused) {
+        delete entry.transfer_confirmed;
+        entry.state = "awaiting";
+        await store.put("outbox", entry);
+        showText(message, answer.message);
+        return;
+      }
     }
     // No link (now or all along): the sale goes in the outbox as paid; the server records
     // it, or confirms the one it already has under the same client id.
+    stopFollowing();
     await queueOffline(entry);
   } finally {
     settling = false;
@@ -585,14 +717,16 @@ async function transferReceived(entry, sale, message) {
   }
 }
 
-async function transferCancelled(entry, sale, message) {
+async function transferCancelled(state) {
   if (settling) { return; }
   settling = true;
+  const { entry, sale, message } = state;
   try {
     if (sale) {
       const answer = await post(`${CONFIG.urls.sales}/${sale.number}/void`, { reason: TEXT.transfer_void_reason, client_id: `${entry.client_id}-void` });
       if (!answer.ok) { showText(message, answer.message || TEXT.transfer_void_failed); return; }
     }
+    stopFollowing();
     await store.remove("outbox", entry.client_id);
     cart.client_id = newClientId(); // a new try is a new sale
     saveCart();
@@ -630,9 +764,20 @@ function takeOffRail(lines) {
   }
 }
 
-function finishSale(entry, sale) {
+// The sale done: its number and receipt, the change on show, the cart empty. ``received``:
+// the money came in with no tap (the bank's feed confirmed the transfer), said big and
+// green with a chime.
+function finishSale(entry, sale, { received = false } = {}) {
+  stopFollowing();
   const result = $("result");
   result.replaceChildren();
+  if (sale && received) {
+    result.append(el("p", { class: "money-received", "data-testid": "money-received", role: "status", text: `✓ ${TEXT.money_received}` }));
+    const by = sale.transfer ? sale.transfer.confirmed_by : null;
+    const who = by === "bank" ? TEXT.confirmed_by_bank
+      : by === "member" && sale.transfer.confirmed_by_name ? say("confirmed_by_member", { name: sale.transfer.confirmed_by_name }) : "";
+    if (who) { result.append(el("p", { class: "muted", "data-testid": "confirmed-by", text: who })); }
+  }
   const change = sale ? sale.change_dong : entry.receipt.change;
   document.querySelector('[data-testid="change"]').textContent = formatDong(change);
   if (sale) {
@@ -658,7 +803,10 @@ function finishSale(entry, sale) {
   const total = sale ? sale.total_dong : entry.receipt.total;
   render();
   document.querySelector('[data-testid="total"]').textContent = formatDong(total);
-  beep(true);
+  if (sale && received) {
+    chime();
+    result.querySelector('[data-testid="money-received"]').scrollIntoView({ block: "nearest" });
+  } else { beep(true); }
   refocus();
   if (sale) { refreshRail(); }
 }
@@ -727,6 +875,19 @@ async function post(url, body, { ms = CONFIG.sale_timeout_ms, retried = false } 
   }
   setLink("online");
   return { refused: true, message: answer.message };
+}
+
+// GET JSON from the API: {ok, json}, or {lost} when there is no answer or no good one.
+async function getJson(url, ms = 4000) {
+  const timeout = withTimeout(ms);
+  try {
+    const response = await fetch(url, { credentials: "same-origin", signal: timeout.signal, cache: "no-store", headers: { Accept: "application/json" } });
+    if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
+    if (!response.ok) { return { lost: true, status: response.status }; }
+    return { ok: true, json: await response.json() };
+  } catch (error) {
+    return { lost: true };
+  } finally { timeout.done(); }
 }
 
 // An API error's code and its words (the message and each field's), once each.
