@@ -126,8 +126,12 @@ def reference_code(reference: str, prefix: str = DEFAULT_PREFIX) -> str:
 def purpose(code: str, shop_name: str = "") -> str:
     """The transfer's purpose: the code, then the shop's name in plain ASCII when there is
     room (at most :data:`~shop.domain.vietqr.MAX_PURPOSE` characters, cut at a word)."""
+    if len(code) > vietqr.MAX_PURPOSE:
+        raise CodeError("number")
     room = vietqr.MAX_PURPOSE - len(code) - 1
-    name = vietqr.ascii_purpose(shop_name)
+    # Banks may drop the spaces: a name that began with a digit would run into the code's
+    # digits and spoil its check digit, so such leading words are left out.
+    name = re.sub(r"^[0-9 ]+", "", vietqr.ascii_purpose(shop_name))
     if room <= 0 or not name:
         return code
     if len(name) > room:

@@ -45,8 +45,6 @@ _BIN = re.compile(r"[0-9]{6}")
 _ACCOUNT = re.compile(r"[0-9A-Za-z]{1,19}")
 _AMOUNT = re.compile(r"[1-9][0-9]{0,12}")
 _CRC_TAIL = re.compile(r"6304[0-9A-F]{4}")
-# The sale number is written in full; the words before it are what gives way to the limit.
-_SALE_WORDS = "Hoa don"
 # Letters that look like Đ but are other code points, typed by old keyboards and converters.
 _D_LIKE = str.maketrans({"đ": "d", "Đ": "D", "Ð": "D", "ð": "d"})
 
@@ -121,56 +119,6 @@ def ascii_purpose(text: str) -> str:
         kept.append(char if char.isascii() and char.isalnum() else " ")
     words = "".join(kept).split()
     return " ".join(words)[:MAX_PURPOSE].rstrip()
-
-
-def sale_purpose(sale_number: int, shop_prefix: str = "") -> str:
-    """The purpose the counter writes for sale ``sale_number``: "NEWME Hoa don 123".
-
-    ``sale_number`` is an int ≥ 1 (as in the journal). The result passes through
-    :func:`ascii_purpose` and is at most 25 characters; when it would be longer the prefix
-    is cut (at a space when it has one), never the number, so the shop can always match a
-    transfer to its sale. A prefix that comes out empty is left out. Numbers too long to fit
-    even alone (more than 17 digits) raise :class:`VietQRError` code ``purpose``.
-    """
-    if isinstance(sale_number, bool) or not isinstance(sale_number, int) or sale_number < 1:
-        raise VietQRError("purpose")
-    return _before(len(str(sale_number)), shop_prefix) + str(sale_number)
-
-
-#: Characters of the reference that names a sale rung up with no link (it has no number
-#: yet): the last characters of its client id, upper case, as its receipt shows them.
-REFERENCE_LENGTH = 8
-
-
-def reference_purpose(reference: str, shop_prefix: str = "") -> str:
-    """The purpose for a sale rung up with no link: "NEWME Hoa don 1A2B3C4D", the
-    reference in place of the number it does not have yet (cut as :func:`sale_purpose`
-    cuts). The counter page writes it as :func:`purpose_before` + the reference."""
-    plain = ascii_purpose(reference).replace(" ", "")
-    if not plain:
-        raise VietQRError("purpose")
-    return purpose_before(len(plain), shop_prefix) + plain
-
-
-def purpose_before(length: int, shop_prefix: str = "") -> str:
-    """What a purpose says before a number or reference of ``length`` characters: the
-    shop's prefix (cut at a word to leave room), "Hoa don" and a space."""
-    return _before(length, shop_prefix)
-
-
-def _before(length: int, shop_prefix: str) -> str:
-    tail = len(_SALE_WORDS) + 1 + length
-    if tail > MAX_PURPOSE:
-        raise VietQRError("purpose")
-    room = max(MAX_PURPOSE - tail - 1, 0)  # one space between prefix and tail
-    prefix = ascii_purpose(shop_prefix)
-    if len(prefix) > room:
-        cut = prefix[:room]
-        # Drop a word cut in half ("NEW ME Do c"), unless it is the only word left.
-        if prefix[len(cut)] != " " and " " in cut:
-            cut = cut[: cut.rindex(" ")]
-        prefix = cut.rstrip()
-    return f"{prefix} {_SALE_WORDS} " if prefix else f"{_SALE_WORDS} "
 
 
 def payload(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from shop.domain import vietqr
+from shop.domain.bank import REFERENCE_HEX
 from shop.services.members import shop_profile
 
 
@@ -50,7 +51,7 @@ def offline_transfer(session: Session) -> dict | None:
     return {
         "head": vietqr.head(bank),
         **offline_purpose_parts(session),
-        "reference_length": vietqr.REFERENCE_LENGTH,
+        "reference_length": REFERENCE_HEX,
         "account_name": bank.name,
         "account": bank.account,
     }

@@ -118,3 +118,27 @@ def test_check_of_a_hand_confirmed_transfer_turns_not_seen_after_the_days():
     assert rules.check(**base, confirmed_at=old, by_bank=True, feed_since=since) == Check.VERIFIED
     assert rules.check(**base, confirmed_at=old, by_bank=False, feed_since=None) == Check.UNCHECKED
     assert rules.check(**base, confirmed_at=None, by_bank=False, feed_since=since) == Check.WAITING
+
+
+@given(
+    st.integers(min_value=1, max_value=10**17),
+    st.text(max_size=80),
+    st.sampled_from(["NM", "SHOPVN"]),
+)
+def test_the_purpose_always_keeps_the_whole_code_and_reads_back(number, shop_name, prefix):
+    from shop.domain import vietqr
+
+    code = rules.sale_code(number, prefix)
+    text = rules.purpose(code, shop_name)
+    assert text.startswith(code) and len(text) <= vietqr.MAX_PURPOSE
+    assert vietqr.ascii_purpose(text) == text
+    account = vietqr.BankAccount("970415", "113366668888")
+    read = vietqr.parse(vietqr.payload(account, 45_000, text))["purpose"]
+    assert read == text and rules.codes_in(read, prefix)[0] == rules.Code(number=number)
+    # A bank that drops the spaces still leaves the code readable.
+    assert rules.codes_in(read.replace(" ", ""), prefix)[0] == rules.Code(number=number)
+
+
+def test_a_code_too_long_for_the_purpose_is_refused():
+    with pytest.raises(rules.CodeError):
+        rules.purpose(rules.sale_code(10**20, "SHOPVN"))

@@ -30,7 +30,6 @@ from shop.domain.vietqr import (
     payload,
     qr_png,
     qr_svg,
-    sale_purpose,
 )
 from tests.conftest import IN_CI
 
@@ -254,43 +253,6 @@ def test_plain_ascii_is_kept_as_it_is(words):
     assert ascii_purpose(text) == text
 
 
-# --- the purpose the counter uses ----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("number", "prefix", "purpose"),
-    [
-        (123, "", "Hoa don 123"),
-        (123, "NEWME", "NEWME Hoa don 123"),
-        (123, "NEW ME – Đồ cũ", "NEW ME Do cu Hoa don 123"),
-        (12_345, "NEW ME – Đồ cũ", "NEW ME Do Hoa don 12345"),  # no half word "c"
-        (12_345, "NEWMESECONDHANDCLOTHES", "NEWMESECOND Hoa don 12345"),
-        (10**16, "NEW ME", "Hoa don 10000000000000000"),
-        (7, "👗", "Hoa don 7"),
-    ],
-)
-def test_sale_purpose(number, prefix, purpose):
-    assert sale_purpose(number, prefix) == purpose
-
-
-@given(st.integers(min_value=1, max_value=10**17 - 1), st.text(max_size=80))
-@example(10**16, "")  # a number that fills all 25 characters leaves no room at all
-@example(10**15, "NEW ME")  # room for nothing but the space
-def test_sale_purpose_always_keeps_the_number(number, prefix):
-    purpose = sale_purpose(number, prefix)
-    assert len(purpose) <= 25
-    assert purpose.endswith(f"Hoa don {number}")
-    assert ascii_purpose(purpose) == purpose
-    assert parse(payload(VIETINBANK, 45_000, purpose))["purpose"] == purpose
-
-
-@pytest.mark.parametrize("number", [0, -1, True, 10**17, "12", 1.0])
-def test_sale_purpose_refuses_what_is_not_a_sale_number(number):
-    with pytest.raises(VietQRError) as caught:
-        sale_purpose(number, "NEWME")
-    assert caught.value.code == "purpose"
-
-
 # --- refusals ------------------------------------------------------------------------------
 
 
@@ -485,22 +447,6 @@ def test_svg_reads_back_exactly(tmp_path):
     with Image.open(tmp_path / "qr.png") as image:
         found = zxingcpp.read_barcodes(image)
     assert [barcode.text for barcode in found] == [FLOOD_RELIEF]
-
-
-def test_a_sale_with_no_number_yet_is_named_by_its_reference():
-    from shop.domain import vietqr
-
-    assert vietqr.reference_purpose("1A2B3C4D", "NEWME") == "NEWME Hoa don 1A2B3C4D"
-    assert vietqr.reference_purpose("1A2B3C4D", "NEW ME Do cu Ha Noi") == "NEW ME Hoa don 1A2B3C4D"
-    assert vietqr.purpose_before(8, "NEWME") + "1A2B3C4D" == vietqr.reference_purpose(
-        "1A2B3C4D", "NEWME"
-    )
-    assert len(vietqr.reference_purpose("X" * 8, "A VERY LONG SHOP NAME INDEED")) <= 25
-    # The number's purpose is cut the same way as before.
-    assert vietqr.sale_purpose(123, "NEWME") == "NEWME Hoa don 123"
-    assert vietqr.sale_purpose(12345678, "NEW ME Do cu") == "NEW ME Hoa don 12345678"
-    with pytest.raises(vietqr.VietQRError):
-        vietqr.reference_purpose(" - ", "NEWME")
 
 
 def test_the_head_is_where_every_payload_to_the_account_begins():
