@@ -160,6 +160,10 @@ AUDIT_FIELDS = {
     "count": _l("Count"),
     "open_books": _l("Open books"),
     "members_record_expenses": _l("Members record expenses"),
+    "sale": _l("Sale"),
+    "provider": _l("Bank feed"),
+    "provider_id": _l("Feed's number for it"),
+    "reference": _l("Bank reference"),
 }
 #: What an audit line was done to: its first word, as the page says it.
 AUDIT_SUBJECTS = {
@@ -169,6 +173,7 @@ AUDIT_SUBJECTS = {
     "expense": _l("expense"),
     "token": _l("token"),
     "shift": _l("shift"),
+    "bank": _l("bank"),
 }
 #: Why a sign-in was refused, as the audit log keeps it.
 SIGN_IN_OUTCOMES = {
@@ -176,4 +181,25 @@ SIGN_IN_OUTCOMES = {
     "locked": _l("locked after wrong PINs"),
     "unknown": _l("unknown phone number"),
     "left": _l("has left the shop"),
+}
+#: Why a bank transaction is on the coordinators' review list (:class:`shop.domain.bank.Reason`).
+BANK_REASONS = {
+    "no_code": _l("No sale code"),
+    "unknown_sale": _l("The code names no sale"),
+    "several_codes": _l("Codes of several sales"),
+    "amount_low": _l("Too little transferred"),
+    "amount_high": _l("Too much transferred"),
+    "already_confirmed": _l("The bank already confirmed this sale"),
+    "voided": _l("The sale was voided"),
+    "no_transfer": _l("The sale was not paid by transfer"),
+    "other_account": _l("Money to another account"),
+    "outgoing": _l("Money out that matches no refund or payout"),
+    "ambiguous": _l("The code fits more than one sale"),
+}
+#: What a bank transaction did (:class:`shop.domain.bank.Outcome`).
+BANK_OUTCOMES = {
+    "confirmed": _l("Confirmed a sale"),
+    "verified": _l("Seen at the bank: a transfer confirmed by hand"),
+    "outgoing": _l("Money out: a refund or a payout"),
+    "review": _l("To look at"),
 }

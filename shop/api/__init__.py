@@ -81,4 +81,4 @@ def require_coordinator():
         raise Forbidden()
 
 
-from shop.api import counter, journal, months, stock, views  # noqa: E402,F401
+from shop.api import bank_reviews, counter, journal, months, stock, views  # noqa: E402,F401

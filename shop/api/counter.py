@@ -21,10 +21,12 @@ from shop.counter.forms import (
     VoidForm,
 )
 from shop.counter.views import refund_from_form, void_from_form
+from shop.domain.bank import Check
 from shop.domain.calendar import parse_moment
 from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.models import ReviewKind
+from shop.services import bank as bank_service
 from shop.services import counter as counter_service
 from shop.services import members as member_service
 from shop.services import printing as printing_service
@@ -73,7 +75,16 @@ COMPONENTS["SaleLine"] = {
 }
 COMPONENTS["Sale"] = {
     "type": "object",
-    "required": ["number", "client_id", "at", "cashier", "total_dong", "lines", "status"],
+    "required": [
+        "number",
+        "client_id",
+        "at",
+        "cashier",
+        "total_dong",
+        "lines",
+        "status",
+        "transfer",
+    ],
     "properties": {
         "number": {"type": "integer"},
         "client_id": {"type": "string"},
@@ -94,6 +105,29 @@ COMPONENTS["Sale"] = {
             "description": "the payload to show as a QR code while the transfer waits",
         },
         "lines": {"type": "array", "items": {"$ref": "#/components/schemas/SaleLine"}},
+        "transfer": {"$ref": "#/components/schemas/Transfer"},
+    },
+}
+COMPONENTS["Transfer"] = {
+    "type": "object",
+    "description": "Who or what confirmed the sale's transfer, and how it stands against the bank",
+    "required": ["check", "confirmed_by", "confirmed_by_name", "confirmed_at"],
+    "properties": {
+        "check": {
+            "type": "string",
+            "enum": [c.value for c in Check],
+            "description": "none: no transfer; waiting; bank: confirmed by the bank; "
+            "verified: confirmed by hand, then seen at the bank; pending: confirmed by hand, "
+            "not seen at the bank yet; not_seen: not seen after the shop's set days; "
+            "unchecked: confirmed by hand with no bank feed; voided",
+        },
+        "confirmed_by": {"type": "string", "enum": ["bank", "member"], "nullable": True},
+        "confirmed_by_name": {
+            "type": "string",
+            "nullable": True,
+            "description": "the member who confirmed it by hand",
+        },
+        "confirmed_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
 SALE_BODY = {
@@ -218,6 +252,7 @@ def sale_json(sale) -> dict:
         "tendered_dong": sale.tendered_dong,
         "change_dong": sale.change_dong,
         "vietqr": payload,
+        "transfer": bank_service.transfer_of(db.session, sale, now=clock.now()).as_json(),
         "lines": [
             {
                 "position": line.position,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
-from shop.counter import app, reports, views  # noqa: E402,F401
+from shop.counter import app, bank_reviews, reports, views  # noqa: E402,F401

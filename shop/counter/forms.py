@@ -193,3 +193,34 @@ class ResolveReviewForm(ShopForm):
             Length(max=300, message=_l("At most 300 letters.")),
         ],
     )
+
+
+#: A coordinator's two answers on a bank transaction to look at.
+BANK_DECISIONS = {
+    "sale": _l("This money pays a sale"),
+    "other": _l("This is not the money of a sale"),
+}
+
+
+class BankDecisionForm(ShopForm):
+    """A coordinator decides a bank transaction on the review list: the sale it pays (by
+    its number), or what the money is when it pays none."""
+
+    pays = ChoiceField(
+        _l("This money"),
+        [required(_l("Choose what this money is."))],
+        choices=select_choices(BANK_DECISIONS),
+        default="sale",
+    )
+    sale_number = CountField(
+        _l("Sale number"), message=_l("Write the sale's number in digits, for example 125.")
+    )
+    note = StringField(
+        _l("Note"),
+        [Length(max=300, message=_l("At most 300 letters."))],
+        description=_l("For example: a deposit for a dress kept aside; call the customer back."),
+    )
+
+    def validate_sale_number(self, field):
+        if self.pays.data == "sale" and field.data is None and not field.errors:
+            raise ValidationError(_l("Write the number of the sale this money pays."))

@@ -21,8 +21,11 @@ from shop.services import reports as report_service
 def show_shift_report(shift_id: int):
     """The Z report of one shift (so far, while it is open); 404 for an unknown shift."""
     shift = counter_service.get_shift(db.session, shift_id)
-    report = report_service.shift_report(db.session, shift, tz=current_app.config["SHOP_TZ"])
-    return render_template("counter/z_report.html", report=report, now=clock.now())
+    now = clock.now()
+    report = report_service.shift_report(
+        db.session, shift, tz=current_app.config["SHOP_TZ"], now=now
+    )
+    return render_template("counter/z_report.html", report=report, now=now)
 
 
 @bp.get("/z/day", defaults={"day": None})
@@ -33,12 +36,15 @@ def show_day_report(day: str | None):
     wanted = today if day is None else report_service.report_day(day, today)
     if wanted is None:
         abort(404)
-    report = report_service.day_report(db.session, wanted, tz=current_app.config["SHOP_TZ"])
+    now = clock.now()
+    report = report_service.day_report(
+        db.session, wanted, tz=current_app.config["SHOP_TZ"], now=now
+    )
     before = wanted - timedelta(days=1)
     return render_template(
         "counter/z_report.html",
         report=report,
-        now=clock.now(),
+        now=now,
         previous_day=before if before >= report_service.FIRST_DAY else None,
         next_day=wanted + timedelta(days=1) if wanted < today else None,
     )

@@ -385,9 +385,12 @@ def _sale_page(sale, *, refund_form=None, void_form=None, status: int = 200):
     refunds = counter_service.refunds_of(db.session, sale)
     refunded = counter_service.refunded_by_line(db.session, sale)
     print_job = printing_service.latest_receipt_job(db.session, sale)
+    from shop.services import bank as bank_service
+
     return render_template(
         "counter/sale.html",
         sale=sale,
+        transfer=bank_service.transfer_of(db.session, sale, now=clock.now()),
         print_job=print_job,
         print_message=status_message(print_job) if print_job else "",
         qr=qr,

@@ -20,6 +20,7 @@ from shop.views import safe_next, save_form
 @bp.get("/")
 def index():
     member = current_member()
+    from shop.services.bank import review_count
     from shop.services.counter import open_review_count
 
     warnings = {}
@@ -34,6 +35,7 @@ def index():
         member=member,
         shop=member_service.shop_profile(db.session),
         reviews=open_review_count(db.session) if member.is_coordinator else 0,
+        bank_reviews=review_count(db.session) if member.is_coordinator else 0,
         warnings=warnings,
     )
 
@@ -152,7 +154,13 @@ def shop_settings():
 def audit_log():
     """What was done that the money or the members depend on; read only, newest first."""
     from shop.members.forms import ROLE_LABELS
-    from shop.messages import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_SUBJECTS, SIGN_IN_OUTCOMES
+    from shop.messages import (
+        AUDIT_ACTIONS,
+        AUDIT_FIELDS,
+        AUDIT_SUBJECTS,
+        BANK_REASONS,
+        SIGN_IN_OUTCOMES,
+    )
     from shop.services import audit
     from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
     from shop.stock.forms import DISPOSAL_LABELS
@@ -167,6 +175,7 @@ def audit_log():
         **CATEGORY_LABELS,
         **ROLE_LABELS,
         **SIGN_IN_OUTCOMES,
+        **BANK_REASONS,
         "not_counted": _("not counted"),
         "counted": _("counted"),
         "on": _("on"),

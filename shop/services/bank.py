@@ -533,3 +533,78 @@ def feed_state(session: Session, provider: str) -> BankFeed:
         session.add(feed)
         session.flush()
     return feed
+
+
+# -- what the pages show -----------------------------------------------------------------
+
+#: The inbox's views on the coordinators' page: still to decide, decided, everything.
+SHOWS = ("review", "decided", "all")
+
+
+def transactions(
+    session: Session, *, show: str = "review", limit: int = 200
+) -> list[BankTransaction]:
+    """The inbox, newest first: the transactions still on the review list (``review``),
+    those a coordinator decided (``decided``), or every one (``all``: confirmed, verified
+    and outgoing too)."""
+    if show not in SHOWS:
+        raise ValueError(f"unknown show {show!r}")
+    query = select(BankTransaction).options(joinedload(BankTransaction.resolved_by))
+    if show == "review":
+        query = query.where(
+            BankTransaction.outcome == rules.Outcome.REVIEW, BankTransaction.resolved_at.is_(None)
+        )
+    elif show == "decided":
+        query = query.where(BankTransaction.resolved_at.is_not(None))
+    order = (
+        (BankTransaction.resolved_at.desc(), BankTransaction.id.desc())
+        if show == "decided"
+        else (BankTransaction.at.desc(), BankTransaction.id.desc())
+    )
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def sale_numbers(session: Session, rows: list[BankTransaction]) -> dict[int, int]:
+    """The number of the sale each transaction names or pays, by sale id."""
+    ids = {row.sale_id for row in rows if row.sale_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Sale.id, Sale.number).where(Sale.id.in_(ids))).all())
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Who or what confirmed a sale's transfer and how it stands against the bank, as the
+    sale page and the API say it. ``confirmed_by``: ``"bank"`` (a bank transaction
+    confirmed it, by itself or chosen by a coordinator on the review list), ``"member"``
+    (confirmed by hand) or ``None`` (not confirmed, or no transfer)."""
+
+    check: rules.Check
+    confirmed_by: str | None = None
+    confirmed_by_name: str | None = None
+    confirmed_at: datetime | None = None
+    #: The bank transaction that is its money, once the bank showed it.
+    payment: BankTransaction | None = None
+    #: Days the bank has to show a transfer confirmed by hand (the shop's setting).
+    check_days: int = 3
+
+    def as_json(self) -> dict:
+        return {
+            "check": self.check.value,
+            "confirmed_by": self.confirmed_by,
+            "confirmed_by_name": self.confirmed_by_name,
+            "confirmed_at": self.confirmed_at.isoformat() if self.confirmed_at else None,
+        }
+
+
+def transfer_of(session: Session, sale: Sale, *, now: datetime) -> Transfer:
+    """How ``sale``'s transfer stands at ``now`` (see :class:`Transfer`)."""
+    state = check_of(session, sale, now=now)
+    days = bank_settings(session).check_days
+    if sale.transfer_dong <= 0 or sale.confirmed_at is None:
+        return Transfer(state, check_days=days)
+    payment = sale.bank_payment
+    if sale.confirmed_by_id is None and payment is not None:
+        return Transfer(state, "bank", None, sale.confirmed_at, payment, days)
+    name = sale.confirmed_by.name if sale.confirmed_by is not None else None
+    return Transfer(state, "member", name, sale.confirmed_at, payment, days)

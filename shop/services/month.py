@@ -508,18 +508,25 @@ class ClosePreview:
     #: Shifts that opened in the month or before and are still open: each stops the close
     #: until it is closed (by its member, or by a coordinator for her).
     open_shifts: tuple[Shift, ...] = ()
+    #: Transfers of the month's sales confirmed by hand that the bank has not shown after
+    #: the shop's set days: a warning, not a refusal (the money may come late, or never).
+    not_seen: tuple[Sale, ...] = ()
 
 
 def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -> ClosePreview:
     """The figures closing ``month`` at ``at`` would freeze, without writing anything."""
+    from shop.services import bank
+
     month = parse_month(month)
-    still_open = _open_before(session, month_moments(month, tz)[1])
+    start, end = month_moments(month, tz)
+    still_open = _open_before(session, end)
     return ClosePreview(
         month=month,
         figures=month_figures(session, month, tz),
         settings=sharing_settings(session, month),
         refusal=_close_refusal(session, month, at=at, tz=tz, still_open=still_open),
         open_shifts=tuple(still_open),
+        not_seen=tuple(bank.not_seen(session, now=at, start=start, end=end)),
     )
 
 

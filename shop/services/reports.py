@@ -17,6 +17,12 @@ sales count for nothing but are shown apart. Invariants (tested):
 
 Refunds are booked when they happen, not with the sale they undo: a shift's are those made
 in it (``refund.shift_id``), a day's those whose moment falls on that local day.
+
+Given the moment it is read (``now``), the report also says how its transfers stand against
+the bank (:class:`Transfers`): confirmed by the bank, by hand and seen at the bank, by hand
+and not seen yet, not seen after the shop's set days, by hand with no bank feed, still
+waiting. Each transfer sale's standing is :func:`shop.domain.bank.check`'s, so these are
+read one row per transfer sale (a few columns each), not summed by the database.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ from sqlalchemy import BigInteger, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import ColumnElement
 
+from shop.domain import bank as bank_rules
 from shop.domain.calendar import local_date, local_moment
 from shop.domain.sale import owner_split
 from shop.models import (
+    BankTransaction,
     Category,
     Item,
     Member,
@@ -103,6 +111,43 @@ class Drawer:
         return None if counted is None else counted - self.expected_dong
 
 
+class Tally(NamedTuple):
+    """How many transfers and how many đồng."""
+
+    count: int = 0
+    dong: int = 0
+
+    def add(self, dong: int) -> Tally:
+        return Tally(self.count + 1, self.dong + dong)
+
+
+@dataclass(frozen=True)
+class Transfers:
+    """The report's transfer sales (voided ones aside) by how they stand against the bank:
+    ``bank`` confirmed by the bank itself, ``verified`` confirmed by hand and seen at the
+    bank, ``pending`` confirmed by hand and not seen yet, ``not_seen`` confirmed by hand and
+    not seen after the shop's set days (those sales, oldest first, in ``not_seen_sales``),
+    ``unchecked`` confirmed by hand with no bank feed to check them, ``waiting`` not
+    confirmed yet."""
+
+    bank: Tally = Tally()
+    verified: Tally = Tally()
+    pending: Tally = Tally()
+    not_seen: Tally = Tally()
+    unchecked: Tally = Tally()
+    waiting: Tally = Tally()
+    not_seen_sales: tuple[Sale, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return sum(
+            t.count
+            for t in (
+                self.bank, self.verified, self.pending, self.not_seen, self.unchecked, self.waiting
+            )
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ZReport:
     """The Z report of a shift (``kind == "shift"``) or of a local day (``"day"``).
@@ -137,6 +182,8 @@ class ZReport:
     closed_at: datetime | None = None
     drawer: Drawer | None = None
     shifts: tuple[Drawer, ...] = ()
+    #: How the transfers stand against the bank, when the report was asked with ``now``.
+    transfers: Transfers | None = None
 
     @property
     def pieces(self) -> int:
@@ -165,12 +212,17 @@ class ZReport:
         return sum(d.difference_dong or 0 for d in closed)
 
 
-def shift_report(session: Session, shift: Shift, *, tz: ZoneInfo) -> ZReport:
-    """The Z report of ``shift``: its sales, the refunds made in it and its drawer.
+def shift_report(
+    session: Session, shift: Shift, *, tz: ZoneInfo, now: datetime | None = None
+) -> ZReport:
+    """The Z report of ``shift``: its sales, the refunds made in it and its drawer (and,
+    with ``now``, how its transfers stand against the bank).
 
     While the shift is open this is the report so far (an X report): nothing is counted yet.
     """
     figures = _figures(session, Sale.shift_id == shift.id, Refund.shift_id == shift.id)
+    if now is not None:
+        figures["transfers"] = transfer_checks(session, Sale.shift_id == shift.id, now=now)
     return ZReport(
         kind="shift",
         day=local_date(shift.opened_at, tz),
@@ -201,8 +253,11 @@ def report_day(text: str, today: date) -> date | None:
     return day if FIRST_DAY <= day <= today else None
 
 
-def day_report(session: Session, day: date, *, tz: ZoneInfo) -> ZReport:
-    """The Z report of the local ``day`` in ``tz``: every sale and refund of that day.
+def day_report(
+    session: Session, day: date, *, tz: ZoneInfo, now: datetime | None = None
+) -> ZReport:
+    """The Z report of the local ``day`` in ``tz``: every sale and refund of that day (and,
+    with ``now``, how its transfers stand against the bank).
 
     A sale belongs to the day of its moment in ``tz``, whichever shift rang it up; the
     drawers listed are those of the shifts that opened that day.
@@ -213,6 +268,10 @@ def day_report(session: Session, day: date, *, tz: ZoneInfo) -> ZReport:
         and_(Sale.at >= start, Sale.at < end),
         and_(Refund.at >= start, Refund.at < end),
     )
+    if now is not None:
+        figures["transfers"] = transfer_checks(
+            session, and_(Sale.at >= start, Sale.at < end), now=now
+        )
     shifts = session.scalars(
         select(Shift)
         .where(Shift.opened_at >= start, Shift.opened_at < end)
@@ -341,3 +400,62 @@ def _figures(session: Session, sales_in: ColumnElement, refunds_in: ColumnElemen
 def _consignment_dong(rows: Iterable[tuple[int, int, int]]) -> int:
     """Σ count × floor(net × bp / 10000) over (net, bp, count) rows."""
     return sum(int(count) * owner_split(int(net), int(bp)) for net, bp, count in rows)
+
+
+def transfer_checks(session: Session, sales_in: ColumnElement, *, now: datetime) -> Transfers:
+    """How the transfer sales matching ``sales_in`` (voided ones aside) stand against the
+    bank at ``now``, by :func:`shop.domain.bank.check`."""
+    from shop.services.bank import bank_settings
+
+    settings = bank_settings(session)
+    feed_since = settings.feed_since if settings.provider else None
+    paid = select(BankTransaction.sale_id).where(BankTransaction.pays_sale)
+    rows = session.execute(
+        select(
+            Sale.id,
+            Sale.transfer_dong,
+            Sale.confirmed_at,
+            Sale.confirmed_by_id.is_not(None),
+            Sale.id.in_(paid),
+        )
+        .select_from(Sale)
+        .outerjoin(Void, Void.sale_id == Sale.id)
+        .where(sales_in, Void.id.is_(None), Sale.transfer_dong > 0)
+        .order_by(Sale.at, Sale.id)
+    ).all()
+    tallies = {check: Tally() for check in bank_rules.Check}
+    not_seen: list[int] = []
+    for sale_id, transfer_dong, confirmed_at, by_hand, by_bank in rows:
+        state = bank_rules.check(
+            transfer_dong=transfer_dong,
+            confirmed_at=confirmed_at,
+            voided=False,
+            by_bank=bool(by_bank),
+            by_hand=bool(by_hand),
+            feed_since=feed_since,
+            now=now,
+            days=settings.check_days,
+        )
+        tallies[state] = tallies[state].add(transfer_dong)
+        if state == bank_rules.Check.NOT_SEEN:
+            not_seen.append(sale_id)
+    sales = (
+        session.scalars(
+            select(Sale)
+            .where(Sale.id.in_(not_seen))
+            .options(joinedload(Sale.confirmed_by))
+            .order_by(Sale.at, Sale.id)
+        ).all()
+        if not_seen
+        else []
+    )
+    checks = bank_rules.Check
+    return Transfers(
+        bank=tallies[checks.BANK],
+        verified=tallies[checks.VERIFIED],
+        pending=tallies[checks.PENDING],
+        not_seen=tallies[checks.NOT_SEEN],
+        unchecked=tallies[checks.UNCHECKED],
+        waiting=tallies[checks.WAITING],
+        not_seen_sales=tuple(sales),
+    )

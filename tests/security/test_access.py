@@ -25,6 +25,8 @@ COORDINATOR = {
     "api.list_tokens", "api.remove_expense", "api.reset_member_pin", "api.revoke_token",
     "api.set_price_suggestion", "api.update_member", "api.list_reviews", "api.resolve_review",
     "counter.notebook_sale", "counter.reviews", "counter.resolve_review", "counter.close_shift_for",
+    "counter.bank_reviews", "counter.decide_bank_transaction",
+    "api.list_bank_reviews", "api.decide_bank_transaction",
     "expenses.edit_expense", "main.audit_log", "main.shop_settings",
     "members.edit_member", "members.new_member", "members.reset_pin", "members.revoke_token",
     "members.tokens", "printer.settings", "printer.test_print", "sharing.all_statements_pdf",

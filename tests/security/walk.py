@@ -19,6 +19,7 @@ SAMPLES = {
     "expense_id": "1",
     "payout_id": "1",
     "review_id": "1",
+    "transaction_id": "1",
     "token_id": "1",
     "line_id": "1",
     "render_id": "0" * 32,
