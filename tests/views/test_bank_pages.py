@@ -213,7 +213,7 @@ def test_a_wrong_sale_number_is_refused_beside_the_field_with_what_she_typed(sho
     assert "Hãy ghi số hóa đơn mà khoản tiền này trả." in words_of(row_html(empty, row))
     no_note = hong.post(f"/counter/bank/{row}/decide", data={"pays": "other", "note": " "})
     assert no_note.status_code == 422
-    assert "Hãy ghi khoản tiền này là tiền gì." in words_of(row_html(no_note, row))
+    assert "Ghi rõ khoản tiền này là gì." in words_of(row_html(no_note, row))
     assert in_shop(shop, lambda s: s.get(BankTransaction, row).resolved_at) is None
     assert in_shop(shop, lambda s: s.get(Sale, 1).confirmed_at) is None
     # Said what it is: set aside.
