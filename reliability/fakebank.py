@@ -24,13 +24,13 @@ import json
 import math
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+import httpx
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 ACCOUNT = "113366668888"
@@ -222,12 +222,8 @@ class FakeBank:
     @staticmethod
     def send(url: str, headers: dict, body: bytes, timeout: float = 10) -> tuple[int, dict]:
         """Post a webhook to a live shop: its status and JSON answer."""
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+        return response.status_code, response.json() if response.content else {}
 
     # -- the server ------------------------------------------------------------------
 

@@ -130,8 +130,7 @@ def _due(feed: BankFeed, at: datetime, awaiting: bool, waiting_seconds: int) -> 
         return False  # waiting out a failure or a Retry-After
     # A transfer is awaited now (a sale was just recorded): its cadence, not the idle one.
     return awaiting and (
-        feed.last_poll_at is None
-        or (at - feed.last_poll_at).total_seconds() >= waiting_seconds
+        feed.last_poll_at is None or (at - feed.last_poll_at).total_seconds() >= waiting_seconds
     )
 
 

@@ -56,7 +56,6 @@ def hong(session):
     return member_service.get_member(session, 1)
 
 
-
 def sell(session, *, transfer=True, at=None, code=None):
     """A sale of one item (the next one on the rail), paid by transfer unless told; committed."""
     from sqlalchemy import func, select

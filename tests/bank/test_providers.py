@@ -58,9 +58,10 @@ def test_casso_published_sample_signature_holds():
     # Its id 0 is Casso's "try the webhook" call: signed, but no money moved.
     found = casso().webhook({"X-Casso-Signature": CASSO_SIGNATURE}, body, now=CASSO_SIGNED_AT)
     assert found == []
-    assert providers.sign(
-        CASSO_KEY, "1727948258788." + providers.canonical_json(CASSO_BODY)
-    ) == CASSO_SIGNATURE.split("v1=")[1]
+    assert (
+        providers.sign(CASSO_KEY, "1727948258788." + providers.canonical_json(CASSO_BODY))
+        == CASSO_SIGNATURE.split("v1=")[1]
+    )
 
 
 def test_casso_sample_with_a_real_id_becomes_a_transaction_in_utc():

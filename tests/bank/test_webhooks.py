@@ -34,7 +34,9 @@ def post(client, url, headers_body):
 def test_sepay_webhook_with_its_key_confirms_the_sale_at_once(client, shop):
     use(shop, "sepay")
     sale = sell(shop)
-    answer = post(client, SEPAY, FakeBank.sepay_webhook(paying(sale), key=KEYS["sepay_webhook_key"]))
+    answer = post(
+        client, SEPAY, FakeBank.sepay_webhook(paying(sale), key=KEYS["sepay_webhook_key"])
+    )
     assert answer.status_code == 200 and answer.get_json() == {"success": True}
     shop.rollback()
     row = shop.scalar(select(BankTransaction))
@@ -147,7 +149,9 @@ def test_casso_webhook_with_a_bad_or_stale_signature_is_refused(client, shop, ke
     answer = client.post(CASSO, data=body, headers=headers)
     assert answer.status_code == 401
     assert stored(shop) == 0 and sale.confirmed_at is None
-    assert shop.get(BankFeed, "casso") is None or shop.get(BankFeed, "casso").last_webhook_at is None
+    assert (
+        shop.get(BankFeed, "casso") is None or shop.get(BankFeed, "casso").last_webhook_at is None
+    )
 
 
 def test_webhooks_are_in_the_api_document(app):
