@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from wtforms import PasswordField, StringField
 from wtforms.validators import Length, NumberRange
 
@@ -141,7 +140,7 @@ def bank_poll():
     elif result.skipped or result.error:
         flash(result.message, "error")
     else:
-        words = [ngettext("%(num)s new transaction.", "%(num)s new transactions.", result.new)]
+        words = [_("New transactions: %(num)s.", num=result.new)]
         if result.confirmed_sales:
             words.append(
                 _("Confirmed by the bank: sale %(numbers)s.",
@@ -149,12 +148,6 @@ def bank_poll():
             )  # fmt: skip
         review = result.outcomes.get("review", 0)
         if review:
-            words.append(
-                ngettext(
-                    "%(num)s to look at on the review list.",
-                    "%(num)s to look at on the review list.",
-                    review,
-                )
-            )
+            words.append(_("To look at on the review list: %(num)s.", num=review))
         flash(" ".join(words), "success")
     return redirect(url_for("main.bank_settings"), code=303)

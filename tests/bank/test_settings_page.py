@@ -77,7 +77,7 @@ def test_check_transactions_polls_now_and_says_what_came(client, shop, fake):
     as_coordinator(client)
     answer = client.post(URL + "/poll", follow_redirects=True)
     text = answer.get_data(as_text=True)
-    assert "2 giao dịch mới" in text
+    assert "Giao dịch mới: 2." in text
     assert f"đơn {sale.number}" in text
     fake.offline = True
     text = client.post(URL + "/poll", follow_redirects=True).get_data(as_text=True)
