@@ -176,7 +176,7 @@ def test_a_key_the_bank_refuses_is_said_in_her_words(shop, fake):
     use(shop, "sepay", fake.url)
     fake.sepay_token = "another"
     result = poll(shop, T)
-    assert result.error == "auth" and "key" in result.message.lower()
+    assert result.error == "auth" and "kiểm tra khóa API" in result.message
 
 
 def test_no_internet_then_a_burst_of_500_transactions(shop, fake):
