@@ -77,6 +77,9 @@ def register_extensions(app: Flask) -> None:
     from shop.printing.queue import init_print_queue
 
     init_print_queue(app)
+    from shop.bank.poller import init_bank_poller
+
+    init_bank_poller(app)
 
 
 def register_blueprints(app: Flask) -> None:

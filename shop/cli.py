@@ -19,6 +19,7 @@ from shop.services.errors import ShopError
 members_cli = AppGroup("members", help="Add, list and change members.")
 tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
 month_cli = AppGroup("month", help="A month's figures (SHARING.md), and closing it.")
+bank_cli = AppGroup("bank", help="The bank feed (SePay or Casso): ask for transactions now.")
 
 
 def upgrade_database(app: Flask) -> None:
@@ -438,6 +439,28 @@ def _check_backup(path) -> None:
     )
 
 
+@bank_cli.command("poll")
+def poll_bank():
+    """Ask the shop's bank-notification service for new transactions now (as the settings
+    page's "Kiểm tra giao dịch" does) and say what they did."""
+    from shop.bank.poller import poll_once
+
+    result = poll_once(db.session, at=clock.now(), force=True)
+    if result.skipped:
+        raise click.ClickException(
+            {"no_provider": "no bank feed is set (Settings → Bank)"}.get(
+                result.skipped, str(result.message) or result.skipped
+            )
+        )
+    if result.error:
+        raise click.ClickException(f"{result.error}: {result.detail or result.message}")
+    outcomes = ", ".join(f"{count} {name}" for name, count in sorted(result.outcomes.items()))
+    click.echo(f"{result.provider}: {result.new} new of {result.seen} listed" +
+               (f" ({outcomes})" if outcomes else ""))  # fmt: skip
+    if result.confirmed_sales:
+        click.echo("confirmed sales: " + ", ".join(map(str, result.confirmed_sales)))
+
+
 def init_commands(app: Flask) -> None:
     from shop.journal.cli import journal_cli
 
@@ -445,6 +468,7 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(members_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(month_cli)
+    app.cli.add_command(bank_cli)
     app.cli.add_command(demo)
     app.cli.add_command(receipt)
     app.cli.add_command(backup)

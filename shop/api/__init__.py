@@ -21,8 +21,13 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
 
 
-def route(path: str, method: str, summary: str, *, public: bool = False, **spec):
+def route(
+    path: str, method: str, summary: str, *, public: bool = False, own_auth: bool = False, **spec
+):
     """Route ``PREFIX + path`` to the view and describe it in the OpenAPI document.
+
+    ``public``: no sign-in needed; ``own_auth`` too, and the view checks the request's
+    ``Authorization`` itself (a bank's webhook sends its own key there, not a token).
 
     ``{name}`` in the path is an integer path parameter, except the names in
     :data:`STRING_PARAMS` (codes and refs), which are strings.
@@ -35,8 +40,10 @@ def route(path: str, method: str, summary: str, *, public: bool = False, **spec)
             lambda m: f"<{m[1]}>" if m[1] in STRING_PARAMS else f"<int:{m[1]}>",
             path,
         )
-        if public:
+        if public or own_auth:
             view.is_public = True
+        if own_auth:
+            view.own_auth = True
         bp.add_url_rule(rule, view.__name__, view, methods=[method])
         return view
 
@@ -46,6 +53,9 @@ def route(path: str, method: str, summary: str, *, public: bool = False, **spec)
 @bp.before_request
 def authenticate():
     """A bearer token, or the page's signed-in session (with the CSRF header for writes)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "own_auth", False):
+        return None
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
@@ -62,7 +72,6 @@ def authenticate():
             )
         g.api_member, g.api_role = found
         return None
-    view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "is_public", False):
         return None
     if not current_user.is_authenticated:
@@ -81,4 +90,4 @@ def require_coordinator():
         raise Forbidden()
 
 
-from shop.api import bank_reviews, counter, journal, months, stock, views  # noqa: E402,F401
+from shop.api import bank, bank_reviews, counter, journal, months, stock, views  # noqa: E402,F401

@@ -42,6 +42,7 @@ class Operation:
     query: tuple = ()  # (name, JSON schema) of query parameters
     body: dict | None = None  # a requestBody written out, for bodies that are not a form
     description: str = ""  # who sees what, when the answer depends on who asks
+    security: list | None = None  # how a caller proves who it is, when not a token
 
 
 OPERATIONS: list[Operation] = []
@@ -64,6 +65,7 @@ def operation(
     query=(),
     body=None,
     description="",
+    security=None,
 ):
     """Record a view in the OpenAPI document (it must still be routed with ``bp.route``)."""
 
@@ -81,6 +83,7 @@ def operation(
                 tuple(query),
                 body,
                 description,
+                security,
             )
         )
         return view
@@ -162,6 +165,9 @@ def document(title: str, version: str) -> dict:
             "operationId": "_".join([op.method, *words]),
             "responses": responses,
         }
+        if op.security is not None:
+            entry["security"] = op.security
+            responses["401"] = error_response("The key or the signature does not hold")
         if op.role == "coordinator":
             entry["description"] = "Only a coordinator (or a token with the coordinator role)."
             responses["403"] = error_response("Not a coordinator")
@@ -228,6 +234,19 @@ def document(title: str, version: str) -> dict:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A token a coordinator creates under Members → API tokens.",
+                },
+                "sepay": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "SePay's webhook key, sent as `Apikey <key>`.",
+                },
+                "casso": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Casso-Signature",
+                    "description": "`t=<ms>,v1=<hex>`: HMAC-SHA512 with Casso's checksum "
+                    "key over `<t>.` and the body as JSON with its keys sorted.",
                 },
                 "session": {
                     "type": "apiKey",

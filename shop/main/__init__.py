@@ -2,7 +2,7 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from shop.main import views  # noqa: E402,F401
+from shop.main import bank, views  # noqa: E402,F401
 
 
 @bp.app_context_processor

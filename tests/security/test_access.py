@@ -17,6 +17,10 @@ PUBLIC = {
     "auth.sign_in", "main.setup", "main.health", "main.set_language", "static",
     "counter.manifest", "counter.service_worker",
 }  # fmt: skip
+#: The bank services' webhooks: no sign-in and no token, their own key or signature instead;
+#: whoever lacks it (a stranger, a member, a coordinator alike) gets 401, and no CSRF token
+#: is asked (SePay and Casso post from their servers).
+WEBHOOKS = {"api.sepay_webhook", "api.casso_webhook"}
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
     "api.close_month", "api.create_category", "api.create_member",
@@ -27,7 +31,8 @@ COORDINATOR = {
     "counter.notebook_sale", "counter.reviews", "counter.resolve_review", "counter.close_shift_for",
     "counter.bank_reviews", "counter.decide_bank_transaction",
     "api.list_bank_reviews", "api.decide_bank_transaction",
-    "expenses.edit_expense", "main.audit_log", "main.shop_settings",
+    "expenses.edit_expense", "main.audit_log", "main.shop_settings", "main.bank_settings",
+    "main.bank_poll",
     "members.edit_member", "members.new_member", "members.reset_pin", "members.revoke_token",
     "members.tokens", "printer.settings", "printer.test_print", "sharing.all_statements_pdf",
     "sharing.close_month", "sharing.correct_payout", "sharing.payout_sheet", "sharing.payouts",
@@ -80,7 +85,7 @@ SIGNED_IN = {
 
 def test_every_route_is_in_the_table(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    tables = [PUBLIC, COORDINATOR, OWN, OWN_SHIFT, SIGNED_IN]
+    tables = [PUBLIC, WEBHOOKS, COORDINATOR, OWN, OWN_SHIFT, SIGNED_IN]
     assert endpoints == set().union(*tables), "classify the new or removed routes"
     assert sum(len(table) for table in tables) == len(endpoints), "a route is in two tables"
     # What a member gets there depends on the shop's settings or on whose lines they are.
@@ -131,6 +136,12 @@ def test_each_route_answers_each_caller_as_the_table_says(app, walkers):
     wrong = []
     for endpoint, method, url in routes(app):
         api = url.startswith("/api/")
+        if endpoint in WEBHOOKS:
+            for who in walkers:
+                status, _ = _answer(walkers, who, method, url)
+                if status != 401:
+                    wrong.append((endpoint, method, f"{who} without the key", status))
+            continue
         status, location = _answer(walkers, "stranger", method, url)
         if status >= 500:
             wrong.append((endpoint, method, "stranger", status))
@@ -173,7 +184,7 @@ def test_every_form_needs_its_csrf_token(app, walkers):
     member, _token = walkers["coordinator"]
     refused, let_through = [], []
     for endpoint, method, url in routes(app):
-        if method == "GET" or endpoint in PUBLIC or endpoint == "static":
+        if method == "GET" or endpoint in PUBLIC | WEBHOOKS or endpoint == "static":
             continue
         if url.startswith("/api/"):  # the page's session on the API: a JSON 400 naming it
             response = member.open(url, method=method, json={})
@@ -240,6 +251,8 @@ def test_the_shops_settings_open_to_members_what_they_say_and_no_more(app, walke
     _set_rules(app, open_books=True, members_record_expenses=True)
     wrong = []
     for endpoint, method, url in routes(app):
+        if endpoint in WEBHOOKS:
+            continue  # her key is not the bank service's, whatever the shop's rules
         status, _ = _answer(walkers, "member", method, url)
         if (
             status >= 500
