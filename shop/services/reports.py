@@ -121,6 +121,16 @@ class Tally(NamedTuple):
         return Tally(self.count + 1, self.dong + dong)
 
 
+class TransferLine(NamedTuple):
+    """One transfer sale on the report: who or what confirmed it and how it stands."""
+
+    number: int
+    transfer_dong: int
+    check: str  # a :class:`shop.domain.bank.Check` value
+    confirmed_by: str | None  # "bank", "member" or None (waiting)
+    confirmed_by_name: str | None
+
+
 @dataclass(frozen=True)
 class Transfers:
     """The report's transfer sales (voided ones aside) by how they stand against the bank:
@@ -137,6 +147,8 @@ class Transfers:
     unchecked: Tally = Tally()
     waiting: Tally = Tally()
     not_seen_sales: tuple[Sale, ...] = ()
+    #: Every transfer sale of the report, in order, with who or what confirmed it.
+    lines: tuple[TransferLine, ...] = ()
 
     @property
     def count(self) -> int:
@@ -417,15 +429,19 @@ def transfer_checks(session: Session, sales_in: ColumnElement, *, now: datetime)
             Sale.confirmed_at,
             Sale.confirmed_by_id.is_not(None),
             Sale.id.in_(paid),
+            Sale.number,
+            Member.name,
         )
         .select_from(Sale)
         .outerjoin(Void, Void.sale_id == Sale.id)
+        .outerjoin(Member, Member.id == Sale.confirmed_by_id)
         .where(sales_in, Void.id.is_(None), Sale.transfer_dong > 0)
         .order_by(Sale.at, Sale.id)
     ).all()
     tallies = {check: Tally() for check in bank_rules.Check}
     not_seen: list[int] = []
-    for sale_id, transfer_dong, confirmed_at, by_hand, by_bank in rows:
+    lines: list[TransferLine] = []
+    for sale_id, transfer_dong, confirmed_at, by_hand, by_bank, number, name in rows:
         state = bank_rules.check(
             transfer_dong=transfer_dong,
             confirmed_at=confirmed_at,
@@ -437,6 +453,10 @@ def transfer_checks(session: Session, sales_in: ColumnElement, *, now: datetime)
             days=settings.check_days,
         )
         tallies[state] = tallies[state].add(transfer_dong)
+        confirmer = None if confirmed_at is None else "member" if by_hand else "bank"
+        if confirmer == "bank" and not by_bank:
+            confirmer = None  # confirmed before this was kept: nobody on record
+        lines.append(TransferLine(number, transfer_dong, state.value, confirmer, name))
         if state == bank_rules.Check.NOT_SEEN:
             not_seen.append(sale_id)
     sales = (
@@ -458,4 +478,5 @@ def transfer_checks(session: Session, sales_in: ColumnElement, *, now: datetime)
         unchecked=tallies[checks.UNCHECKED],
         waiting=tallies[checks.WAITING],
         not_seen_sales=tuple(sales),
+        lines=tuple(lines),
     )

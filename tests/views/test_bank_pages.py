@@ -362,6 +362,16 @@ def test_the_z_report_counts_the_transfers_by_how_the_bank_saw_them(shop, hong, 
     assert figure("not_seen") == "KHÔNG thấy ở ngân hàng 0 hóa đơn · 0 ₫"
     assert figure("waiting") == "Còn đang chờ 1 hóa đơn · 54.000 ₫"
     assert 'data-testid="not-seen"' not in section
+    # Who or what confirmed each transfer, one line each.
+    lines = re.search(r'data-testid="transfer-lines".*?</details>', section, re.S).group(0)
+    said = [words_of(li) for li in re.findall(r"<li.*?</li>", lines, re.S)]
+    assert said == [
+        "Hóa đơn 1 · 54.000 ₫ · ngân hàng",
+        "Hóa đơn 2 · 54.000 ₫ · Nguyễn Thị Hồng, bằng tay (ngân hàng đã thấy)",
+        "Hóa đơn 3 · 54.000 ₫ · Nguyễn Thị Ngọc, bằng tay (chưa thấy ở ngân hàng)",
+        "Hóa đơn 4 · 54.000 ₫ · Nguyễn Thị Ngọc, bằng tay (chưa thấy ở ngân hàng)",
+        "Hóa đơn 5 · 54.000 ₫ · còn đang chờ",
+    ]
     clock.advance(days=5)
     later = hong.get("/counter/z/day/2026-11-03").text
     section = re.search(r'data-testid="transfer-checks".*?</section>', later, re.S).group(0)
