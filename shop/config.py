@@ -68,6 +68,15 @@ def _flag(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {value!r}")
 
 
+def _seconds(name: str, default: int, low: int, high: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+        raise SettingsError(f"{name} must be a whole number of seconds from {low} to {high}")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict:
     """The app's settings, read from environment variables with the shop's defaults."""
     tz_name = os.environ.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -78,6 +87,9 @@ def from_environment(instance_path: str) -> dict:
     proxies = os.environ.get("SHOP_PROXIES", "0").strip() or "0"
     if not (proxies.isascii() and proxies.isdigit() and int(proxies) <= 5):
         raise SettingsError("SHOP_PROXIES must be the number of proxies in front, 0 to 5")
+    poller = (os.environ.get("SHOP_BANK_POLLER") or "thread").strip().lower()
+    if poller not in ("thread", "off"):
+        raise SettingsError("SHOP_BANK_POLLER must be thread or off")
     country_code = os.environ.get("SHOP_COUNTRY_CODE", "84")
     if not (country_code.isascii() and country_code.isdigit() and 1 <= len(country_code) <= 3):
         raise SettingsError("SHOP_COUNTRY_CODE must be 1 to 3 digits, like 84")
@@ -92,6 +104,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _flag("SHOP_SECURE_COOKIES", False),
         "SHOP_PROXIES": int(proxies),
+        "BANK_POLLER": poller,
+        "BANK_POLL_WAITING_SECONDS": _seconds("SHOP_BANK_POLL_WAITING_SECONDS", 15, 5, 600),
+        "BANK_POLL_IDLE_SECONDS": _seconds("SHOP_BANK_POLL_IDLE_SECONDS", 300, 30, 3600),
     }
 
 

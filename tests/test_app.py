@@ -57,6 +57,9 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
         ("SHOP_COUNTRY_CODE", "+84"),
         ("SHOP_PROXIES", "yes"),
         ("SHOP_PROXIES", "-1"),
+        ("SHOP_BANK_POLLER", "sometimes"),
+        ("SHOP_BANK_POLL_WAITING_SECONDS", "1"),
+        ("SHOP_BANK_POLL_IDLE_SECONDS", "ten"),
     ],
 )
 def test_wrong_settings_stop_the_start(tmp_path, monkeypatch, name, value):
@@ -70,6 +73,22 @@ def test_the_number_of_proxies_comes_from_the_environment(tmp_path, monkeypatch)
     assert config.from_environment(str(tmp_path))["SHOP_PROXIES"] == 0
     monkeypatch.setenv("SHOP_PROXIES", "1")
     assert config.from_environment(str(tmp_path))["SHOP_PROXIES"] == 1
+
+
+def test_the_bank_pollers_cadence_comes_from_the_environment(tmp_path, monkeypatch):
+    for name in (
+        "SHOP_BANK_POLLER",
+        "SHOP_BANK_POLL_WAITING_SECONDS",
+        "SHOP_BANK_POLL_IDLE_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = config.from_environment(str(tmp_path))
+    assert (settings["BANK_POLLER"], settings["BANK_POLL_WAITING_SECONDS"]) == ("thread", 15)
+    assert settings["BANK_POLL_IDLE_SECONDS"] == 300
+    monkeypatch.setenv("SHOP_BANK_POLLER", "off")
+    monkeypatch.setenv("SHOP_BANK_POLL_WAITING_SECONDS", "10")
+    settings = config.from_environment(str(tmp_path))
+    assert (settings["BANK_POLLER"], settings["BANK_POLL_WAITING_SECONDS"]) == ("off", 10)
 
 
 def test_app_from_environment_creates_and_migrates_its_database(tmp_path, monkeypatch):
