@@ -10,7 +10,10 @@ still a 200) or ``fail`` (a monitor or systemd's watchdog should act: a 503 nami
   sending); ``off`` where the process runs no print thread;
 - **disk**: free space in the instance folder (warn under :data:`DISK_WARN_BYTES`, fail
   under :data:`DISK_FAIL_BYTES`);
-- **backup**: the age of the newest backup (warn past :data:`BACKUP_WARN_AFTER`, or none).
+- **backup**: the age of the newest backup (warn past :data:`BACKUP_WARN_AFTER`, or none);
+- **bank_feed**: with a bank feed set up, how long since the service last answered a poll
+  (warn past :data:`BANK_SILENT_AFTER`: transfers then wait for a hand confirmation);
+  ``off`` with no feed. Never a failure: the counter works without it.
 
 Nothing here holds a secret: states, ages and sizes only.
 """
@@ -37,6 +40,8 @@ BACKUP_WARN_AFTER = timedelta(days=2)
 WORKER_STUCK_AFTER = timedelta(minutes=2)
 #: A print job still waiting this long after its time means nobody is sending jobs.
 JOB_OVERDUE_AFTER = timedelta(minutes=2)
+#: A bank feed that has not answered for this long (it is asked every 5 minutes at most).
+BANK_SILENT_AFTER = timedelta(minutes=20)
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,31 @@ def backup_part(instance: Path, now: datetime) -> Part:
     return Part(WARN if age > BACKUP_WARN_AFTER else OK, detail)
 
 
+def bank_feed_part(session: Session, now: datetime) -> Part:
+    """How long since the bank feed last answered (``off`` with no feed set up)."""
+    from shop.models import BankFeed, BankSettings
+
+    try:
+        settings = session.get(BankSettings, 1)
+        feed = session.get(BankFeed, settings.provider) if settings and settings.provider else None
+        session.rollback()
+    except SQLAlchemyError:
+        session.rollback()
+        return Part(WARN, {"problem": "unknown"})
+    if settings is None or not settings.provider:
+        return Part("off")
+    since = (feed.last_ok_at if feed else None) or settings.feed_since
+    if since is None or now - since <= BANK_SILENT_AFTER:
+        return Part(OK, {"provider": settings.provider})
+    silent = {
+        "provider": settings.provider,
+        "silent_minutes": int((now - since).total_seconds() // 60),
+    }
+    if feed is not None and feed.last_error:
+        silent["problem"] = "error"
+    return Part(WARN, silent)
+
+
 def shop_health(
     session: Session,
     *,
@@ -154,6 +184,7 @@ def shop_health(
     """Every part, for ``/healthz``."""
     database = database_part(session)
     unknown = Part(FAIL, {"problem": "database"})
+    unknown_feed = Part(WARN, {"problem": "database"})
     reachable = database.state == OK or database.detail.get("problem") != "unreachable"
     return Health(
         {
@@ -168,6 +199,7 @@ def shop_health(
             ),
             "disk": disk_part(instance),
             "backup": backup_part(instance, now),
+            "bank_feed": bank_feed_part(session, now) if reachable else unknown_feed,
         }
     )
 

@@ -19,7 +19,7 @@ from shop.services import backup as backup_service
 
 from ..conftest import _test_config
 
-PARTS = {"database", "migrations", "print_worker", "disk", "backup"}
+PARTS = {"database", "migrations", "print_worker", "disk", "backup", "bank_feed"}
 Usage = namedtuple("Usage", "total used free")
 
 
@@ -50,6 +50,7 @@ def test_a_well_shop_is_200_with_every_part_named_and_nothing_secret(app, client
     assert set(body["checks"]) == PARTS
     assert body["checks"]["print_worker"] == {"state": "off"}  # tests run no print thread
     assert body["checks"]["backup"] == {"state": "ok", "age_hours": 20}
+    assert body["checks"]["bank_feed"] == {"state": "off"}  # no bank feed set up
     assert body["checks"]["migrations"]["state"] == "ok"
     assert "postgresql" not in response.text and "sqlite" not in response.text
     assert app.instance_path not in response.text
@@ -63,6 +64,36 @@ def test_no_backup_or_an_old_one_is_a_warning_not_a_failure(app, client):
     assert response.status_code == 200
     assert response.json["warnings"] == ["backup"]
     assert response.json["checks"]["backup"] == {"state": "warn", "age_hours": 72}
+
+
+def test_a_bank_feed_that_stopped_answering_is_a_warning_not_a_failure(app, client, coordinator):
+    from shop.models import BankFeed
+    from shop.services import bank
+    from shop.services import members as member_service
+    from tests.conftest import save_shop
+
+    backed_up(app, timedelta(hours=1))
+    now = datetime.now(UTC)
+    with app.app_context(), app.test_request_context():
+        save_shop(db.session)
+        hong = member_service.get_member(db.session, 1)
+        bank.save_settings(db.session, by=hong, at=now - timedelta(hours=2), provider="sepay")
+        db.session.add(
+            BankFeed(provider="sepay", cursor="", last_error="network",
+                     last_ok_at=now - timedelta(minutes=45))
+        )  # fmt: skip
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["warnings"] == ["bank_feed"]
+    feed = response.json["checks"]["bank_feed"]
+    assert feed["state"] == "warn" and feed["problem"] == "error"
+    assert 44 <= feed["silent_minutes"] <= 46
+    with app.app_context():
+        db.session.get(BankFeed, "sepay").last_ok_at = datetime.now(UTC)
+        db.session.commit()
+    assert client.get("/healthz").json["checks"]["bank_feed"] == {
+        "state": "ok", "provider": "sepay",
+    }  # fmt: skip
 
 
 def test_a_database_at_an_older_migration_is_a_503_naming_migrations(app, client):
