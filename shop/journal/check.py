@@ -1524,6 +1524,14 @@ def check_journal(
     not, paid after the month ended, and never more than is still due to the member by
     SHARING.md (worked out as the month closes, when the history is otherwise sound).
 
+    The bank inbox holds together: each transaction once per provider id; a reason only on a
+    review; money in pays a sale and money out a refund or a payout; the sale a transaction
+    pays is in the journal, has a transfer of exactly its amount and is paid by no other
+    (and no member confirmed by hand a sale the bank confirmed); the refund or payout it
+    paid is a transfer of the journal of its amount, paid by no other; a decision says when
+    and who. A sale's ``confirmed_at`` and ``confirmed_by`` are only on a sale with a
+    transfer part, not before the sale, by a member then.
+
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.

@@ -838,3 +838,18 @@ def test_a_bank_inbox_that_does_not_hold_together_is_refused(app, session, chang
 
     assert [p.path for p in problems] == [path], problems
     assert words in problems[0].message
+
+
+def test_a_journal_never_carries_the_feeds_keys(app, session):
+    sales = run_the_counter(session, build_shop(session))
+    run_the_bank(session, sales)
+    journal = export_journal(session, timezone=TZ)
+    journal["shop"]["bank_feed"]["sepay_api_token"] = "token"
+    journal["shop"]["bank_feed"]["code_prefix"] = "nm"
+
+    problems = {p.path: p.message for p in check_journal(journal)}
+
+    assert set(problems) == {"/shop/bank_feed/sepay_api_token", "/shop/bank_feed/code_prefix"}
+    assert problems["/shop/bank_feed/code_prefix"] == (
+        '"nm" is not a code prefix of 2 to 6 capital letters A to Z.'
+    )
