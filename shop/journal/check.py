@@ -46,6 +46,7 @@ _CATEGORY, _DESCRIPTION, _SIZE = 60, 200, 20
 _REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
 _DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
 _CORRECTION_REASON = 300
+_RESOLUTION = 300
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -151,6 +152,8 @@ class _Sale:
     at: datetime | None
     lines: list[_Line]
     void: str | None = None  # path of its void
+    transfer_dong: int | None = None  # its transfer part (None where unreadable)
+    confirmed_by: int | None = None  # the member who confirmed its transfer by hand
 
 
 @dataclass
@@ -199,6 +202,7 @@ class _Checker:
         self.check_shifts()
         self.check_sales()
         self.check_refunds()
+        self.check_bank_transactions()
         self.check_closed_months()
         self.first_active = self.first_active_month()
         self.replay()
@@ -633,7 +637,8 @@ class _Checker:
                 for line, net in zip(lines, result.nets, strict=True):
                     line.net_dong = net
             self.check_payments(entry, path, result.total_dong if result else None)
-            sale = _Sale(path, number, at, lines)
+            sale = _Sale(path, number, at, lines, transfer_dong=_transfer_of(entry))
+            sale.confirmed_by = self.check_confirmation(entry, path, name, at, sale.transfer_dong)
             void = entry.get("void")
             if isinstance(void, dict):
                 sale.void = child(path, "void")
@@ -649,6 +654,30 @@ class _Checker:
                 )
             else:
                 self.sales[number] = sale
+
+    def check_confirmation(
+        self, entry: dict, path: str, name: str, at: datetime | None, transfer: int | None
+    ) -> int | None:
+        """A transfer's confirmation: only on a sale with a transfer part, not before the sale,
+        by a member then. Returns who confirmed it by hand."""
+        keys = [key for key in ("confirmed_at", "confirmed_by") if key in entry]
+        if keys and transfer == 0:
+            for key in keys:
+                self.report(
+                    child(path, key), f"{name} has no transfer part: there is nothing to confirm."
+                )
+            return None
+        confirmed_at = moment_of(entry, "confirmed_at")
+        if confirmed_at is not None and at is not None and confirmed_at < at:
+            self.report(
+                child(path, "confirmed_at"),
+                f"{name}'s transfer cannot be confirmed at {self.shown(confirmed_at)}, before "
+                f"the sale ({self.shown(at)}).",
+            )
+        by = whole(entry, "confirmed_by")
+        day = confirmed_at.astimezone(self.tz).date() if confirmed_at else self.day(entry, "at")
+        self.member_on(child(path, "confirmed_by"), by, day)
+        return by
 
     def check_discount(self, entry: dict, path: str) -> None:
         """A discount, of a line or of a whole sale, says why in words that fit."""
@@ -794,6 +823,168 @@ class _Checker:
             code = text_of(entry, "code")
             if code is not None and all(line.code != code for line in sale.lines):
                 self.report(child(path, "code"), f"Sale {number} has no line with code {code}.")
+
+    # ------------------------------------------------------------ the bank inbox
+
+    def check_bank_transactions(self) -> None:
+        """Each transaction once per provider id, what it did fitting its direction and
+        outcome (a reason only for a review; money in pays a sale, money out a refund or a
+        payout), the sale it pays waiting for exactly its amount and paid by no other, the
+        refund or payout it paid in the journal, by transfer, of its amount and paid by no
+        other; a decision by a member, whole."""
+        seen: dict[tuple[str, str], str] = {}
+        paying: dict[int, str] = {}  # sale number: the transaction that pays it
+        refunds = self.bank_refunds()
+        payouts = self.bank_payouts()
+        known_sales = "sales" not in self.unreadable
+        for path, entry in entries(self.data, "bank_transactions"):
+            provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
+            if provider is not None and provider_id is not None:
+                key = (provider, provider_id)
+                if key in seen:
+                    self.report(
+                        child(path, "provider_id"),
+                        f"{provider} transaction {provider_id} is here twice (the other is at "
+                        f"{seen[key]}).",
+                    )
+                else:
+                    seen[key] = path
+            direction, outcome = text_of(entry, "direction"), text_of(entry, "outcome")
+            amount = whole(entry, "amount_dong")
+            reason = text_of(entry, "reason")
+            if reason is not None and outcome not in (None, "review"):
+                self.report(child(path, "reason"), "Only a transaction on review has a reason.")
+            self.bank_sale(entry, path, direction, outcome, amount, paying)
+            named = [key for key in ("refund", "payout") if key in entry]
+            if direction == "in" and named:
+                self.report(child(path, named[0]), "Money that came in pays no refund or payout.")
+            if outcome == "outgoing" and len(named) != 1:
+                self.report(
+                    child(path, "outcome"),
+                    "Money out matched to a refund or a payout names one of them.",
+                )
+            if outcome not in (None, "outgoing") and named:
+                self.report(
+                    child(path, named[0]), f"A transaction that went to {outcome} paid none."
+                )
+            if "refund" in entry and isinstance(entry["refund"], dict):
+                refund = entry["refund"]
+                key = (whole(refund, "sale"), text_of(refund, "code"), moment_of(refund, "at"))
+                self.bank_paid(child(path, "refund"), "refund", refunds, key, amount)
+            if "payout" in entry and isinstance(entry["payout"], dict):
+                payout = entry["payout"]
+                key = (whole(payout, "member"), text_of(payout, "month"),
+                       day_of(payout, "paid_on"))  # fmt: skip
+                self.bank_paid(child(path, "payout"), "payout", payouts, key, amount)
+            resolved = [key for key in ("resolved_at", "resolved_by") if key in entry]
+            if len(resolved) == 1:
+                self.report(
+                    child(path, resolved[0]),
+                    "A decision says both when (resolved_at) and who (resolved_by).",
+                )
+            if resolved and outcome not in (None, "review"):
+                self.report(child(path, resolved[0]), "Only a transaction on review is decided.")
+            if "resolution" in entry and not resolved:
+                self.report(child(path, "resolution"), "Only a decided transaction says this.")
+            self.member_on(
+                child(path, "resolved_by"),
+                whole(entry, "resolved_by"),
+                self.day(entry, "resolved_at"),
+            )
+            self.text(entry, path, "resolution", _RESOLUTION)
+            suggestions = entry.get("suggestions")
+            for index, number in enumerate(suggestions if is_list(suggestions) else []):
+                if isinstance(number, int) and number not in self.sales and known_sales:
+                    self.report(
+                        child(path, "suggestions", index), f"There is no sale number {number}."
+                    )
+
+    def bank_sale(
+        self,
+        entry: dict,
+        path: str,
+        direction: str | None,
+        outcome: str | None,
+        amount: int | None,
+        paying: dict[int, str],
+    ) -> None:
+        """The sale a transaction names, and whether it is that sale's transfer."""
+        number = whole(entry, "sale")
+        pays = entry.get("pays_sale") is True
+        if outcome in ("confirmed", "verified") and not pays:
+            self.report(child(path, "pays_sale"), f"A transaction that {outcome} a sale pays it.")
+        if pays and outcome not in (None, "confirmed", "verified", "review"):
+            self.report(child(path, "pays_sale"), "Money matched as outgoing pays no sale.")
+        if direction == "out" and number is not None:
+            self.report(child(path, "sale"), "Money sent out pays no sale.")
+            return
+        if pays and "sale" not in entry:
+            self.report(child(path, "pays_sale"), "It pays a sale: name it (sale).")
+        if number is None:
+            return
+        sale = self.sales.get(number)
+        if sale is None:
+            if "sales" not in self.unreadable:
+                self.report(child(path, "sale"), f"There is no sale number {number}.")
+            return
+        if not pays:
+            return
+        if number in paying:
+            self.report(
+                child(path, "sale"),
+                f"Sale {number} is paid by one bank transaction only (the other is at "
+                f"{paying[number]}).",
+            )
+        else:
+            paying[number] = path
+        if amount is not None and sale.transfer_dong is not None and amount != sale.transfer_dong:
+            self.report(
+                child(path, "amount_dong"),
+                f"Sale {number} waits for a transfer of {sale.transfer_dong} đồng: "
+                f"{amount} đồng does not pay it (a transfer pays a sale only in full).",
+            )
+        if outcome == "confirmed" and sale.confirmed_by is not None:
+            self.report(
+                child(path, "sale"),
+                f"The bank confirmed sale {number}: no member confirmed it by hand "
+                f"(confirmed_by at {sale.path}).",
+            )
+
+    def bank_refunds(self) -> dict[tuple, list[int]]:
+        """The amounts of the transfer refunds, by the key a transaction names them with."""
+        found: dict[tuple, list[int]] = defaultdict(list)
+        for _path, entry in entries(self.data, "refunds"):
+            if entry.get("method") == "transfer":
+                key = (whole(entry, "sale"), text_of(entry, "code"), moment_of(entry, "at"))
+                found[key].append(whole(entry, "amount_dong"))
+        return found
+
+    def bank_payouts(self) -> dict[tuple, list[int]]:
+        """The amounts of the payouts by transfer, by the key a transaction names them with."""
+        found: dict[tuple, list[int]] = defaultdict(list)
+        for _path, entry in entries(self.data, "payouts"):
+            if entry.get("method") == "transfer":
+                key = (whole(entry, "member"), text_of(entry, "month"), day_of(entry, "paid_on"))
+                found[key].append(whole(entry, "amount_dong"))
+        return found
+
+    def bank_paid(
+        self, path: str, kind: str, written: dict, key: tuple, amount: int | None
+    ) -> None:
+        """A refund or payout by transfer of the journal, of ``amount``, that no other
+        transaction paid (each taken from ``written`` as it is named)."""
+        if None in key or amount is None:
+            return  # the schema's to report
+        amounts = written.get(key, [])
+        if amount in amounts:
+            amounts.remove(amount)
+            return
+        named = "sale, code and time" if kind == "refund" else "member, month and day"
+        self.report(
+            path,
+            f"There is no {kind} by transfer of {amount} đồng with this {named} left for it "
+            "to pay.",
+        )
 
     # ------------------------------------------------------------ the history, replayed
 
@@ -1333,6 +1524,14 @@ def check_journal(
     not, paid after the month ended, and never more than is still due to the member by
     SHARING.md (worked out as the month closes, when the history is otherwise sound).
 
+    The bank inbox holds together: each transaction once per provider id; a reason only on a
+    review; money in pays a sale and money out a refund or a payout; the sale a transaction
+    pays is in the journal, has a transfer of exactly its amount and is paid by no other
+    (and no member confirmed by hand a sale the bank confirmed); the refund or payout it
+    paid is a transfer of the journal of its amount, paid by no other; a decision says when
+    and who. A sale's ``confirmed_at`` and ``confirmed_by`` are only on a sale with a
+    transfer part, not before the sale, by a member then.
+
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.
@@ -1392,6 +1591,18 @@ def _next_month(month: str) -> str:
 def _previous_month(month: str) -> str:
     first, _last = sharing.month_bounds(month)
     return month_key(first - timedelta(days=1))
+
+
+def _transfer_of(sale: dict) -> int | None:
+    """What a sale's transfer entries come to (``None`` where one is unreadable)."""
+    total = 0
+    for _path, payment in entries(sale, "payments"):
+        if payment.get("method") == "transfer":
+            amount = whole(payment, "amount_dong")
+            if amount is None:
+                return None
+            total += amount
+    return total
 
 
 def known(value: str | None, values: set[str]) -> str | None:

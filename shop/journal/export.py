@@ -14,6 +14,8 @@ from shop.journal.policies import policy_entry
 from shop.journal.problems import JournalError
 from shop.journal.times import time_text
 from shop.models import (
+    BankSettings,
+    BankTransaction,
     Category,
     ClosedMonth,
     Disposal,
@@ -47,10 +49,10 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     in a fixed order (policies by month, members by number, donors as they were added,
     intakes by ``received_at``, items and lots as they were tagged, price changes and
     disposals by ``at``, shifts by ``opened_at``, sales by number, refunds by ``at``,
-    expenses by date, payouts by the day they were paid, closed months oldest first; ties by
-    the order they were recorded), and optional keys with nothing to say are left out, so
-    exporting the same shop twice, or exporting what an import of this journal made, gives
-    an equal dict.
+    expenses by date, payouts by the day they were paid, closed months oldest first, bank
+    transactions as they were received; ties by the order they were recorded), and
+    optional keys with nothing to say are left out, so exporting the same shop twice, or
+    exporting what an import of this journal made, gives an equal dict.
 
     An expense is written as it stands now: the versions a correction replaced, and
     expenses that were removed, are the shop's own record and not part of the history a
@@ -60,7 +62,14 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     A sale's payments are a cash entry (its cash part and the cash handed over) when it has
     a cash part or comes to nothing, and a transfer entry when it has a transfer part. A
     transfer sale still waiting for its confirmation is written like any other: the journal
-    has no word for "waiting", so an import of it takes the transfer as arrived. Raises
+    has no word for "waiting", so an import of it takes the transfer as arrived. A confirmed
+    transfer says when (``confirmed_at``, where not at the sale's own moment) and which
+    member confirmed it by hand (``confirmed_by``; none when the bank confirmed it).
+
+    The bank inbox is ``bank_transactions``: each transaction as it was received and what it
+    did, naming sales by number, a refund by its sale, code and moment, a payout by its
+    member, month and day. The feed's settings go with the shop (``bank_feed``), never its
+    keys nor its address. Raises
     :class:`JournalError` for a shop that has no profile (no name) yet. Only reads.
     """
     profile = session.get(ShopProfile, 1)
@@ -152,7 +161,7 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     journal: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "shop": _shop_entry(profile, timezone),
+        "shop": _shop_entry(profile, session.get(BankSettings, 1), timezone),
     }
     _put(journal, "policies", [policy_entry(month, policy) for month, policy in policies])
     members = session.scalars(select(Member).order_by(Member.number))
@@ -173,13 +182,28 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
     _put(journal, "payouts", [_payout_entry(p, months, numbers, timezone) for p in payouts])
     _put(journal, "closed_months", [closed.month for closed in closed_months])
+    refund_keys = {r.id: _refund_key(r, sale_numbers, codes, timezone) for r in refunds}
+    payout_keys = {p.id: _payout_key(p, months, numbers) for p in payouts}
+    transactions = session.scalars(
+        select(BankTransaction).order_by(BankTransaction.received_at, BankTransaction.id)
+    )
+    _put(
+        journal,
+        "bank_transactions",
+        [
+            _bank_entry(t, sale_numbers, refund_keys, payout_keys, numbers, timezone)
+            for t in transactions
+        ],
+    )
     return journal
 
 
 _NUMBERS = select(Member.id, Member.number)
 
 
-def _shop_entry(profile: ShopProfile, timezone: ZoneInfo) -> dict[str, Any]:
+def _shop_entry(
+    profile: ShopProfile, feed: BankSettings | None, timezone: ZoneInfo
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": profile.name}
     _put(entry, "address", profile.address)
     entry["currency"] = "VND"
@@ -192,6 +216,14 @@ def _shop_entry(profile: ShopProfile, timezone: ZoneInfo) -> dict[str, Any]:
             "account_name": profile.bank_account_name,
         }
     _put(entry, "receipt_footer", profile.receipt_footer)
+    if feed is not None:  # its keys never leave the shop
+        feed_entry: dict[str, Any] = {}
+        _put(feed_entry, "provider", feed.provider)
+        feed_entry["code_prefix"] = feed.code_prefix
+        feed_entry["check_days"] = feed.check_days
+        if feed.feed_since is not None:
+            feed_entry["feed_since"] = time_text(feed.feed_since, timezone)
+        entry["bank_feed"] = feed_entry
     return entry
 
 
@@ -272,6 +304,11 @@ def _sale_entry(
     if sale.transfer_dong > 0:
         payments.append({"method": PaymentMethod.TRANSFER.value, "amount_dong": sale.transfer_dong})
     entry["payments"] = payments
+    if sale.transfer_dong > 0:
+        if sale.confirmed_at is not None and sale.confirmed_at != sale.at:
+            entry["confirmed_at"] = time_text(sale.confirmed_at, timezone)
+        if sale.confirmed_by_id is not None:
+            entry["confirmed_by"] = numbers[sale.confirmed_by_id]
     if sale.void is not None:
         entry["void"] = {
             "at": time_text(sale.void.at, timezone),
@@ -314,6 +351,62 @@ def _refund_entry(
     entry["reason"] = refund.reason
     entry["restock"] = refund.restock
     return entry
+
+
+def _refund_key(
+    refund: Refund, sale_numbers: dict[int, int], codes: dict[int, str], timezone: ZoneInfo
+) -> dict[str, Any]:
+    """How a bank transaction names the refund it paid: its sale, code and moment."""
+    return {
+        "sale": sale_numbers[refund.line.sale_id],
+        "code": codes[refund.line.item_id],
+        "at": time_text(refund.at, timezone),
+    }
+
+
+def _payout_key(payout: Payout, months: dict[int, str], numbers: dict[int, int]) -> dict:
+    """How a bank transaction names the payout it paid: its member, month and day."""
+    return {
+        "member": numbers[payout.member_id],
+        "month": months[payout.closed_month_id],
+        "paid_on": payout.paid_on.isoformat(),
+    }
+
+
+def _bank_entry(
+    row: BankTransaction,
+    sale_numbers: dict[int, int],
+    refund_keys: dict[int, dict],
+    payout_keys: dict[int, dict],
+    numbers: dict[int, int],
+    timezone: ZoneInfo,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"provider": row.provider, "provider_id": row.provider_id}
+    _put(entry, "reference", row.reference)
+    _put(entry, "account", row.account)
+    entry["direction"] = row.direction.value
+    entry["amount_dong"] = row.amount_dong
+    _put(entry, "content", row.content)
+    entry["at"] = time_text(row.at, timezone)
+    entry["received_at"] = time_text(row.received_at, timezone)
+    entry["via"] = row.via
+    entry["signature_ok"] = row.signature_ok
+    _put(entry, "raw", row.raw)
+    entry["outcome"] = row.outcome.value
+    _put(entry, "reason", row.reason.value if row.reason else None)
+    _put(entry, "suggestions", list(row.suggestions or []))
+    if row.sale_id is not None:
+        entry["sale"] = sale_numbers[row.sale_id]
+    if row.pays_sale:
+        entry["pays_sale"] = True
+    if row.refund_id is not None:
+        entry["refund"] = dict(refund_keys[row.refund_id])
+    if row.payout_id is not None:
+        entry["payout"] = dict(payout_keys[row.payout_id])
+    if row.resolved_at is not None:
+        entry["resolved_at"] = time_text(row.resolved_at, timezone)
+        entry["resolved_by"] = numbers[row.resolved_by_id]
+    return _put(entry, "resolution", row.resolution)
 
 
 def _expense_entry(

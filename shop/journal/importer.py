@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shop.domain import bank as bank_rules
 from shop.journal.check import check_journal
 from shop.journal.policies import policy_of
 from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, pointer
@@ -19,6 +20,7 @@ from shop.journal.reader import is_list
 from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 from shop.models import (
+    BankTransaction,
     ClosedMonth,
     Condition,
     DisposalKind,
@@ -30,13 +32,16 @@ from shop.models import (
     Item,
     Member,
     PaymentMethod,
+    Payout,
     PolicyRow,
+    Refund,
     Role,
     Sale,
     SaleLine,
     Shift,
     ShopProfile,
 )
+from shop.services import bank as bank_service
 from shop.services import counter, numbering
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
@@ -65,6 +70,7 @@ class ImportSummary:
     expenses: int = 0
     payouts: int = 0
     closed_months: int = 0
+    bank_transactions: int = 0
 
     def __str__(self) -> str:
         return (
@@ -76,7 +82,8 @@ class ImportSummary:
             f"{_count(self.refunds, 'refund')}, {_count(self.expenses, 'expense')}, "
             f"{_count(self.payouts, 'payout')}, "
             f"{_count(self.closed_months, 'closed month')}, "
-            f"{_count(self.policies, 'policy', 'policies')}"
+            f"{_count(self.policies, 'policy', 'policies')}, "
+            f"{_count(self.bank_transactions, 'bank transaction')}"
         )
 
 
@@ -96,7 +103,7 @@ def import_journal(
     """Write the history in journal ``data`` into this empty shop; flush, never commit.
 
     Raises :class:`ShopNotEmpty` if the shop has any members, donors, stock, shifts, sales,
-    expenses or policies, and :class:`JournalInvalid` with every problem
+    expenses, policies or bank transactions, and :class:`JournalInvalid` with every problem
     :func:`check_journal` finds, plus one if the journal's time zone is not the shop's
     (``app_config["SHOP_TIMEZONE"]``): days and months would fall differently. Then nothing
     has been written.
@@ -113,7 +120,9 @@ def import_journal(
       the sales and refunds written in it, as the counter works it out;
     - a sale keeps its number and prices, goes into the cashier's shift open at that moment
       (:func:`~shop.services.counter.shift_at`) and counts as paid: a transfer that was still
-      waiting for its confirmation when the journal was written comes in confirmed;
+      waiting for its confirmation when the journal was written comes in confirmed. Its
+      transfer is confirmed at the journal's ``confirmed_at`` (else at the sale's moment) by
+      its ``confirmed_by`` (else by no member: the bank, or no one recorded);
     - a void goes through :func:`~shop.services.counter.void_sale` while its shift is still
       open (the journal's void lies within it, which :func:`check_journal` makes sure of);
     - a refund is of the first line of its sale with its code that has room for it, from
@@ -128,6 +137,9 @@ def import_journal(
       refused against a month that is not closed, or whose next month is closed by then,
       or above what is still due.
 
+    Then the bank inbox (``bank_transactions``) is stored as it was, each transaction with
+    what it did then (:func:`shop.services.bank.restore`), never matched again; the feed's
+    settings come with the shop (``shop.bank_feed``), its keys are set again on this server.
     Then every counter the shop numbers things from (sales, donors, intakes, item codes)
     stands at the highest number imported (:func:`shop.services.numbering.carry_on`), so
     the next sale, donor, intake or item takes a number the journal did not use. Should a
@@ -168,7 +180,7 @@ def import_journal(
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
-    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth)
+    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth, BankTransaction)
     models += () if ignore_members else (Member,)
     return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
 
@@ -238,6 +250,11 @@ class _Writer:
         self.stock: dict[str, int] = {}  # item id by code
         self.shifts: dict[int, int] = {}  # shift id by index in the journal's shifts
         self.sales: dict[int, int] = {}  # sale id by number
+        # Refunds and payouts by the key a bank transaction names them with: (id, amount)
+        # of each, in the order they were written.
+        self.refunds: dict[tuple, list[tuple[int, int]]] = {}
+        self.payouts: dict[tuple, list[tuple[int, int]]] = {}
+        self.paid_by_bank: set[tuple[str, int]] = set()  # ("refund"/"payout", id) taken
         self.counts: dict[str, int] = dict.fromkeys(ImportSummary.__dataclass_fields__, 0)
 
     def member(self, number: int) -> Member:
@@ -261,7 +278,8 @@ class _Writer:
     def write(self, data: dict[str, Any]) -> ImportSummary:
         events = timeline(data)
         self.total = len(events) + sum(
-            len(data.get(section, [])) for section in ("policies", "members", "donors", "expenses")
+            len(data.get(section, []))
+            for section in ("policies", "members", "donors", "expenses", "bank_transactions")
         )
         self.total += sum(_size(intake) for intake in data.get("intakes", []))
         if self.progress is not None:
@@ -301,6 +319,10 @@ class _Writer:
         for event in events:
             writers[event.step](event)
             self.advance()
+        # After the history: what each transaction paid (sales, refunds, payouts) is in.
+        for index, entry in enumerate(data.get("bank_transactions", [])):
+            self.write_bank_transaction(pointer("bank_transactions", index), entry)
+            self.advance()
         numbering.carry_on(self.session)
         self.session.flush()
         return ImportSummary(**self.counts)
@@ -316,6 +338,15 @@ class _Writer:
         profile.bank_account = bank["account"] if bank else None
         profile.bank_account_name = bank["account_name"] if bank else None
         profile.receipt_footer = shop.get("receipt_footer", "")
+        feed = shop.get("bank_feed")
+        if feed is not None:  # the keys are set again on this server, never in a journal
+            settings = bank_service.bank_settings(self.session)
+            settings.provider = feed.get("provider", "")
+            settings.code_prefix = feed["code_prefix"]
+            settings.check_days = feed["check_days"]
+            since = feed.get("feed_since")
+            settings.feed_since = parse_time(since) if since else None
+            self.session.add(settings)
         self.session.flush()
 
     def write_member(self, path: str, entry: dict[str, Any]) -> None:
@@ -506,6 +537,12 @@ class _Writer:
                 require_shift=False,  # check_journal has reported a sale outside any shift
                 transfer_confirmed=True,  # a journal has no waiting transfers (see export)
             )
+        if sale.transfer_dong > 0:
+            # When and by whom, as the journal says: no member when the bank confirmed it.
+            confirmed_at = entry.get("confirmed_at")
+            sale.confirmed_at = parse_time(confirmed_at) if confirmed_at else event.at
+            by = entry.get("confirmed_by")
+            sale.confirmed_by_id = self.member(by).id if by is not None else None
         self.sales[number] = sale.id
         self.counts["sales"] += 1
 
@@ -550,7 +587,63 @@ class _Writer:
             )
         if drawerless:
             refund.method = PaymentMethod.CASH
+        key = (entry["sale"], entry["code"], event.at)
+        self.refunds.setdefault(key, []).append((refund.id, amount))
         self.counts["refunds"] += 1
+
+    def write_bank_transaction(self, path: str, entry: dict[str, Any]) -> None:
+        """A transaction of the inbox, stored as it was with what it did then: never matched
+        again (see :func:`shop.services.bank.restore`)."""
+        incoming = bank_rules.BankTransaction(
+            provider=entry["provider"],
+            provider_id=entry["provider_id"],
+            direction=bank_rules.Direction(entry["direction"]),
+            amount_dong=entry["amount_dong"],
+            content=entry.get("content", ""),
+            at=parse_time(entry["at"]),
+            account=entry.get("account", ""),
+            reference=entry.get("reference", ""),
+            raw=entry.get("raw", ""),
+        )
+        amount = entry["amount_dong"]
+        refund = payout = None
+        if "refund" in entry:
+            named = entry["refund"]
+            key = (named["sale"], named["code"], parse_time(named["at"]))
+            refund = self.session.get(Refund, self.paid(path, "refund", self.refunds, key, amount))
+        if "payout" in entry:
+            named = entry["payout"]
+            key = (named["member"], named["month"], parse_day(named["paid_on"]))
+            payout = self.session.get(Payout, self.paid(path, "payout", self.payouts, key, amount))
+        resolved_at = entry.get("resolved_at")
+        with _refusal(path, entry):
+            bank_service.restore(
+                self.session,
+                incoming,
+                via=entry["via"],
+                signature_ok=entry["signature_ok"],
+                received_at=parse_time(entry["received_at"]),
+                outcome=bank_rules.Outcome(entry["outcome"]),
+                reason=bank_rules.Reason(entry["reason"]) if "reason" in entry else None,
+                suggestions=entry.get("suggestions", []),
+                sale=self.sale(entry["sale"]) if "sale" in entry else None,
+                pays_sale=entry.get("pays_sale", False),
+                refund=refund,
+                payout=payout,
+                resolved_at=parse_time(resolved_at) if resolved_at else None,
+                resolved_by=self.member(entry["resolved_by"]) if resolved_at else None,
+                resolution=entry.get("resolution", ""),
+            )
+        self.counts["bank_transactions"] += 1
+
+    def paid(self, path: str, kind: str, written: dict, key: tuple, amount: int) -> int:
+        """The id of the first refund or payout written under ``key``, of ``amount``, that no
+        other transaction paid (two alike are the same to the bank)."""
+        for row_id, row_amount in written.get(key, []):
+            if row_amount == amount and (kind, row_id) not in self.paid_by_bank:
+                self.paid_by_bank.add((kind, row_id))
+                return row_id
+        raise JournalInvalid([Problem(child(path, kind), f"There is no such {kind} left to pay.")])
 
     def item(self, code: str) -> Item:
         item = self.session.get(Item, self.stock[code])
@@ -619,6 +712,8 @@ class _Writer:
                 self.member(self.keeper_number),
             )
         self.counts["payouts"] += 1
+        key = (entry["member"], entry["month"], parse_day(entry["paid_on"]))
+        self.payouts.setdefault(key, []).append((payout.id, entry["amount_dong"]))
         # Right after it: a correction only ever gives back room to pay, so making it
         # early never refuses a later payout, and it is in before the next month closes.
         for index, correction in enumerate(entry.get("corrections", [])):

@@ -28,6 +28,7 @@ OPTIONAL_SECTIONS = (
     "expenses",
     "payouts",
     "closed_months",
+    "bank_transactions",
 )
 
 
@@ -51,11 +52,13 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
       ``tendered_dong`` (the amount itself if not given), if any cash was paid or the sale
       comes to nothing; then one transfer entry for all its transfers, if any;
     - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
+    - a sale's ``confirmed_at`` at the sale's own moment is left out, as are a bank
+      transaction's ``pays_sale`` false and its empty texts and suggestions;
     - entries are in the shop's order: policies by month, members by number, intakes by
       ``received_at``, price changes and disposals by ``at``, shifts by ``opened_at``,
-      sales by number, refunds by ``at``, expenses by ``on``, payouts by ``paid_on`` (ties
-      keep the file's order), closed months oldest first; donors, items, lots and a sale's
-      lines keep the file's order.
+      sales by number, refunds by ``at``, expenses by ``on``, payouts by ``paid_on``, bank
+      transactions by ``received_at`` (ties keep the file's order), closed months oldest
+      first; donors, items, lots and a sale's lines keep the file's order.
     """
     journal = copy.deepcopy(data)
     shop = journal["shop"]
@@ -66,6 +69,8 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     shop.setdefault("timezone", DEFAULT_TIMEZONE)
     shop.setdefault("locale", "vi")
     _drop_empty(shop, "address", "receipt_footer")
+    if "feed_since" in shop.get("bank_feed", {}):
+        shop["bank_feed"]["feed_since"] = time_text(parse_time(shop["bank_feed"]["feed_since"]), tz)
 
     policies = []
     for entry in sorted(journal.get("policies", []), key=lambda p: p["from_month"]):
@@ -115,6 +120,12 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             _drop_no_discount(line)
         _drop_no_discount(sale)
         sale["payments"] = _payments(sale["payments"])
+        if "confirmed_at" in sale:
+            confirmed_at = parse_time(sale["confirmed_at"])
+            if confirmed_at == parse_time(sale["at"]):
+                del sale["confirmed_at"]
+            else:
+                sale["confirmed_at"] = time_text(confirmed_at, tz)
         if "void" in sale:
             sale["void"]["at"] = time_text(parse_time(sale["void"]["at"]), tz)
     journal.get("sales", []).sort(key=lambda s: s["number"])
@@ -134,6 +145,17 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     journal.get("payouts", []).sort(key=lambda p: parse_day(p["paid_on"]))
     if "closed_months" in journal:
         journal["closed_months"] = sorted(journal["closed_months"])
+
+    for row in journal.get("bank_transactions", []):
+        for key in ("at", "received_at", "resolved_at"):
+            if key in row:
+                row[key] = time_text(parse_time(row[key]), tz)
+        if "refund" in row:
+            row["refund"]["at"] = time_text(parse_time(row["refund"]["at"]), tz)
+        if row.get("pays_sale") is False:
+            del row["pays_sale"]
+        _drop_empty(row, "reference", "account", "content", "raw", "suggestions", "resolution")
+    journal.get("bank_transactions", []).sort(key=lambda t: parse_time(t["received_at"]))
 
     _drop_empty(journal, *OPTIONAL_SECTIONS)
     return journal

@@ -54,6 +54,9 @@ _DEFINITION_WORDS = {
 _PATTERN_WORDS = {
     "^[0-9]{6}$": "a bank BIN of 6 digits",
     "^[0-9A-Za-z]{1,19}$": "an account number of 1 to 19 letters or digits",
+    "^[A-Z]{2,6}$": "a code prefix of 2 to 6 capital letters A to Z",
+    "^[a-z0-9_-]{1,16}$": "a feed's name of 1 to 16 small letters, digits, dashes or _",
+    "^[a-z]{1,8}$": "a way it came (webhook, poll) of 1 to 8 small letters",
 }
 
 

@@ -608,3 +608,62 @@ def transfer_of(session: Session, sale: Sale, *, now: datetime) -> Transfer:
         return Transfer(state, "bank", None, sale.confirmed_at, payment, days)
     name = sale.confirmed_by.name if sale.confirmed_by is not None else None
     return Transfer(state, "member", name, sale.confirmed_at, payment, days)
+# -- a transaction carried over from a journal -----------------------------------------
+
+
+def restore(
+    session: Session,
+    incoming: rules.BankTransaction,
+    *,
+    via: str,
+    signature_ok: bool,
+    received_at: datetime,
+    outcome: rules.Outcome,
+    reason: rules.Reason | None = None,
+    suggestions: list[int] | None = None,
+    sale: Sale | None = None,
+    pays_sale: bool = False,
+    refund: Refund | None = None,
+    payout: Payout | None = None,
+    resolved_at: datetime | None = None,
+    resolved_by: Member | None = None,
+    resolution: str = "",
+) -> BankTransaction:
+    """Store a transaction of a moved shop's inbox as it was there, with what it did then:
+    the journal's record of what happened, not matched again (the sales it could name now
+    stand otherwise than when it came). The row is written whole in one insert, as the
+    inbox keeps what it received. The sale it pays keeps the confirmation the journal gives
+    it; nothing else changes and nothing is audited. Raises :class:`ValueError` for a
+    provider id stored already."""
+    provider_id = str(incoming.provider_id)
+    if _stored(session, incoming.provider, provider_id) is not None:
+        raise ValueError(f"{incoming.provider} transaction {provider_id} is stored already")
+    row = BankTransaction(
+        provider=incoming.provider,
+        provider_id=provider_id,
+        reference=incoming.reference or "",
+        account=incoming.account or "",
+        direction=incoming.direction,
+        amount_dong=incoming.amount_dong,
+        content=incoming.content or "",
+        at=incoming.at,
+        received_at=received_at,
+        via=via,
+        signature_ok=signature_ok,
+        raw=incoming.raw or "",
+        outcome=outcome,
+        reason=reason,
+        suggestions=list(suggestions or []),
+        sale_id=sale.id if sale is not None else None,
+        pays_sale=pays_sale,
+        refund_id=refund.id if refund is not None else None,
+        payout_id=payout.id if payout is not None else None,
+        resolved_at=resolved_at,
+        resolved_by_id=resolved_by.id if resolved_by is not None else None,
+        resolution=resolution or "",
+    )
+    session.add(row)
+    session.flush()
+    if sale is not None and pays_sale:
+        session.expire(sale, ["bank_payment"])
+    return row

@@ -154,7 +154,7 @@ def test_import_shows_its_progress_on_standard_error(cli, app, tmp_path):
     read, checked, written = bars.values()
     passes = 1 + 10  # the keys, then each of the example's 10 lists
     assert read[0] == (
-        f"[------------------------] 0/{size * 13 >> 10:,} kB read (once for the keys, once for "
+        f"[------------------------] 0/{size * 14 >> 10:,} kB read (once for the keys, once for "
         "each list) (0%)"
     )
     whole = size * passes >> 10

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from shop.domain import bank as rules
 from shop.domain.pricing import MarkdownStep, Policy
-from shop.journal import JournalError, check_journal, export_journal, import_journal
+from shop.journal import (
+    JournalError,
+    check_journal,
+    export_journal,
+    import_journal,
+    normalise_journal,
+)
 from shop.models import (
+    BankSettings,
+    BankTransaction,
     Condition,
     DisposalKind,
     Expense,
@@ -21,12 +30,14 @@ from shop.models import (
     ItemStatus,
     Member,
     PaymentMethod,
+    Payout,
     PriceChange,
     Role,
     Sale,
     Sequence,
     Shift,
 )
+from shop.services import bank as bank_service
 from shop.services import counter
 from shop.services import members as member_service
 from shop.services import stock as stock_service
@@ -522,3 +533,323 @@ def test_closed_months_payouts_and_corrected_expenses_round_trip(app, session):
     february = month_service.month_figures(session, "2027-02", TZ)
     assert (february.expenses_dong, february.carried_loss_dong) == (2_500_000, 2_500_000)
     assert [m.brought_forward_dong for m in february.members] == [1_238, -70_587, 9_176, 19_237]
+
+
+# -- the bank inbox --------------------------------------------------------------------
+
+SECRETS = {"sepay_webhook_key": "webhook-key-never-exported", "sepay_api_token": "token-never"}
+
+
+def run_the_bank(session, sales: dict[str, Sale]) -> dict[str, BankTransaction]:
+    """A bank feed over :func:`run_the_counter`'s two days: every kind of outcome once at
+    least, two reviews decided; the transactions by name. Adds two sales waiting for their
+    transfer in Ngọc's open shift ("bale", paid on review, and "short", still waiting)."""
+    hong, ngoc = (member_service.get_member(session, number) for number in (1, 2))
+    bank_service.save_settings(
+        session, by=hong, at=at(12, 1, 7), provider="sepay", check_days=5, new_keys=SECRETS
+    )
+    code = {item.description: item.code for item in session.scalars(select(Item))}
+    for name, item, when in (("bale", code["áo thun"], at(12, 2, 13, 10)),
+                             ("short", code["Khăn"], at(12, 2, 13, 15))):  # fmt: skip
+        request = counter.SaleRequest(lines=(counter.LineRequest(item),), all_by_transfer=True)
+        sales[name] = counter.record_sale(session, request, cashier=ngoc, at=when, tz=TZ)[0]
+    assert (sales["bale"].transfer_dong, sales["short"].transfer_dong) == (20_000, 10_000)
+
+    def sale_code(name):
+        return rules.sale_code(sales[name].number)
+
+    rows: dict[str, BankTransaction] = {}
+    received = at(12, 2, 14)
+
+    def feed(name, content, amount, *, direction=rules.Direction.IN, account="113366668888",
+             via="webhook"):  # fmt: skip
+        nonlocal received
+        received += timedelta(minutes=1)
+        incoming = rules.BankTransaction(
+            provider="sepay", provider_id=f"sp-{len(rows) + 1}", direction=direction,
+            amount_dong=amount, content=content, at=received - timedelta(seconds=20),
+            account=account, reference=f"FT2633{len(rows):04d}",
+            raw=json.dumps({"id": len(rows) + 1, "content": content, "transferAmount": amount}),
+        )  # fmt: skip
+        rows[name], _new = bank_service.receive(
+            session, incoming, via=via, signature_ok=True, at=received
+        )
+
+    feed("confirms", f"MBVCB.3278907687.{sale_code('waiting')}.NEWME.CT tu 0123", 5_000)
+    feed("verifies", f"{sale_code('transfer')} NEW ME", 30_000, via="poll")
+    feed("again", sale_code("waiting").lower(), 5_000)
+    feed("voided", sale_code("voided"), 10_000)
+    feed("low", sale_code("short"), 9_000)
+    feed("no code", "chuyen tien ao thun", 20_000)
+    feed("deposit", "tien coc", 77_000)
+    feed("elsewhere", sale_code("short"), 10_000, account="999988887777")
+    feed("refund", "hoan tien khach", 30_000, direction=rules.Direction.OUT)
+    feed("refund split", "hoan tien", 40_000, direction=rules.Direction.OUT)
+    feed("out", "rut tien", 12_345, direction=rules.Direction.OUT)
+    assert rows["no code"].suggestions == [sales["bale"].number]
+    bank_service.resolve(session, rows["no code"], by=hong, at=at(12, 2, 15),
+                         sale_number=sales["bale"].number)  # fmt: skip
+    bank_service.resolve(session, rows["deposit"], by=hong, at=at(12, 2, 15, 5),
+                         note="  tiền cọc   của chị Mai ")  # fmt: skip
+    session.flush()
+    return rows
+
+
+def test_the_bank_inbox_round_trips_as_it_was(app, session):
+    sales = run_the_counter(session, build_shop(session))
+    rows = run_the_bank(session, sales)
+    outcomes = {name: (row.outcome.value, row.reason.value if row.reason else None)
+                for name, row in rows.items()}  # fmt: skip
+    assert outcomes == {
+        "confirms": ("confirmed", None),
+        "verifies": ("verified", None),
+        "again": ("review", "already_confirmed"),
+        "voided": ("review", "voided"),
+        "low": ("review", "amount_low"),
+        "no code": ("review", "no_code"),
+        "deposit": ("review", "no_code"),
+        "elsewhere": ("review", "other_account"),
+        "refund": ("outgoing", None),
+        "refund split": ("outgoing", None),
+        "out": ("review", "outgoing"),
+    }
+    first = export_journal(session, timezone=TZ)
+    assert check_journal(first) == []
+    text = json.dumps(first, ensure_ascii=False)
+    assert all(secret not in text for secret in SECRETS.values())
+
+    wipe(session)
+    summary = import_journal(session, first, app_config=app.config)
+
+    assert summary.bank_transactions == 11
+    assert export_journal(session, timezone=TZ) == first
+    assert normalise_journal(first) == first
+    # Stored as they were, not matched again: the sale its code names is no longer waiting
+    # (the import takes every transfer as arrived), yet the transaction still confirmed it.
+    stored = {row.provider_id: row for row in session.scalars(select(BankTransaction))}
+    assert [(r.outcome, r.reason) for r in stored.values()] == [
+        (row.outcome, row.reason) for row in rows.values()
+    ]
+    by_number = {sale.number: sale for sale in session.scalars(select(Sale))}
+    waiting, hand = by_number[sales["waiting"].number], by_number[sales["transfer"].number]
+    assert waiting.confirmed_by_id is None and waiting.bank_payment.provider_id == "sp-1"
+    assert waiting.confirmed_at == at(12, 2, 14, 1)
+    assert hand.confirmed_by.number == 1 and hand.confirmed_at == at(12, 1, 9, 32)
+    now = at(12, 20)
+    assert bank_service.check_of(session, waiting, now=now) == rules.Check.BANK
+    assert bank_service.check_of(session, hand, now=now) == rules.Check.VERIFIED
+    split = by_number[sales["split"].number]
+    assert bank_service.check_of(session, split, now=now) == rules.Check.NOT_SEEN
+    assert bank_service.to_review(session) == [stored[f"sp-{n}"] for n in (11, 8, 5, 4, 3)]
+    settings = bank_service.bank_settings(session)
+    assert (settings.provider, settings.code_prefix, settings.check_days) == ("sepay", "NM", 5)
+    assert settings.feed_since == at(12, 1, 7)
+    assert bank_service.keys(session, {}) == bank_service.Keys()  # set again after a move
+
+
+def test_what_the_journal_says_about_the_bank(app, session):
+    sales = run_the_counter(session, build_shop(session))
+    run_the_bank(session, sales)
+
+    journal = export_journal(session, timezone=TZ)
+
+    assert journal["shop"]["bank_feed"] == {
+        "provider": "sepay",
+        "code_prefix": "NM",
+        "check_days": 5,
+        "feed_since": "2026-12-01T07:00:00+07:00",
+    }
+    by_number = {sale["number"]: sale for sale in journal["sales"]}
+    assert {number: (sale.get("confirmed_at"), sale.get("confirmed_by"))
+            for number, sale in by_number.items() if "confirmed_at" in sale} == {
+        2: ("2026-12-01T09:32:00+07:00", 1),  # by hand
+        3: ("2026-12-01T10:02:00+07:00", 1),
+        8: ("2026-12-02T14:01:00+07:00", None),  # by the bank
+        9: ("2026-12-02T15:00:00+07:00", None),  # on review
+    }  # fmt: skip
+    transactions = {t["provider_id"]: t for t in journal["bank_transactions"]}
+    assert transactions["sp-1"] == {
+        "provider": "sepay",
+        "provider_id": "sp-1",
+        "reference": "FT26330000",
+        "account": "113366668888",
+        "direction": "in",
+        "amount_dong": 5000,
+        "content": "MBVCB.3278907687.NM84.NEWME.CT tu 0123",
+        "at": "2026-12-02T14:00:40+07:00",
+        "received_at": "2026-12-02T14:01:00+07:00",
+        "via": "webhook",
+        "signature_ok": True,
+        "raw": '{"id": 1, "content": "MBVCB.3278907687.NM84.NEWME.CT tu 0123", '
+        '"transferAmount": 5000}',
+        "outcome": "confirmed",
+        "sale": 8,
+        "pays_sale": True,
+    }
+    assert {key: transactions["sp-6"][key] for key in (
+        "outcome", "reason", "suggestions", "sale", "pays_sale", "resolved_at", "resolved_by")
+    } == {"outcome": "review", "reason": "no_code", "suggestions": [9], "sale": 9,
+          "pays_sale": True, "resolved_at": "2026-12-02T15:00:00+07:00",
+          "resolved_by": 1}  # fmt: skip
+    assert transactions["sp-7"]["resolution"] == "tiền cọc của chị Mai"
+    assert "sale" not in transactions["sp-7"]
+    assert transactions["sp-9"]["refund"] == {
+        "sale": 2, "code": "HAT-1", "at": "2026-12-02T09:50:00+07:00"
+    }  # fmt: skip
+    assert transactions["sp-10"]["refund"]["sale"] == 3
+    assert transactions["sp-4"]["sale"] == 4 and "pays_sale" not in transactions["sp-4"]
+
+
+def test_a_payout_paid_by_transfer_keeps_its_bank_transaction(app, session):
+    from shop.services import month as month_service
+
+    from .conftest import full_example
+
+    import_journal(session, full_example(), app_config=app.config)
+    hong = member_service.get_member(session, 1)
+    payout, _ = month_service.record_payout(
+        session, hong, "2027-01", 19_000, date(2027, 2, 3), PaymentMethod.TRANSFER, hong
+    )
+    sent = payout.created_at + timedelta(minutes=5)  # as the bank booked it
+    incoming = rules.BankTransaction(
+        provider="casso", provider_id="9001", direction=rules.Direction.OUT, amount_dong=19_000,
+        content="tra chia loi thang 1", at=sent, account="",
+    )  # fmt: skip
+    row, _ = bank_service.receive(
+        session, incoming, via="poll", signature_ok=True, at=sent + timedelta(minutes=1)
+    )
+    assert row.outcome == rules.Outcome.OUTGOING and row.payout_id is not None
+
+    first = export_journal(session, timezone=TZ)
+    assert first["bank_transactions"][0]["payout"] == {
+        "member": 1, "month": "2027-01", "paid_on": "2027-02-03"
+    }  # fmt: skip
+    assert "bank_feed" not in first["shop"]  # no feed was ever set up
+    wipe(session)
+    import_journal(session, first, app_config=app.config)
+
+    assert export_journal(session, timezone=TZ) == first
+    (stored,) = session.scalars(select(BankTransaction))
+    paid = session.get(Payout, stored.payout_id)
+    assert (paid.amount_dong, paid.member.number, paid.paid_on) == (19_000, 1, date(2027, 2, 3))
+
+
+def test_a_journal_from_before_the_bank_feed_imports_as_before(app, session):
+    # No bank_transactions, no bank_feed, no confirmed_at or confirmed_by: its transfers come
+    # in confirmed at the sale's moment by no member (none was recorded), with no feed.
+    from .conftest import full_example
+
+    journal = full_example()
+    assert "bank_transactions" not in journal
+    import_journal(session, journal, app_config=app.config)
+
+    transfers = [s for s in session.scalars(select(Sale)) if s.transfer_dong > 0]
+    assert transfers and all(
+        s.confirmed_at == s.at and s.confirmed_by_id is None for s in transfers
+    )
+    assert session.get(BankSettings, 1) is None
+    assert session.scalar(select(func.count(BankTransaction.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        (
+            lambda j, t: t[1].update(provider_id=t[0]["provider_id"]),
+            "/bank_transactions/1/provider_id",
+            "is here twice",
+        ),
+        (
+            lambda j, t: t[0].update(amount_dong=5001, content="x"),
+            "/bank_transactions/0/amount_dong",
+            "does not pay it",
+        ),
+        (
+            lambda j, t: t[0].update(reason="no_code"),
+            "/bank_transactions/0/reason",
+            "Only a transaction on review has a reason",
+        ),
+        (lambda j, t: t[0].pop("pays_sale"), "/bank_transactions/0/pays_sale", "pays it"),
+        (
+            lambda j, t: t[2].update(pays_sale=True),
+            "/bank_transactions/2/sale",
+            "paid by one bank transaction only",
+        ),
+        (
+            lambda j, t: t[0].update(sale=99),
+            "/bank_transactions/0/sale",
+            "There is no sale number 99",
+        ),
+        (
+            lambda j, t: t[8]["refund"].update(at="2026-12-02T09:51:00+07:00"),
+            "/bank_transactions/8/refund",
+            "There is no refund by transfer of 30000",
+        ),
+        (
+            lambda j, t: t[9].update(refund=t[8]["refund"]),
+            "/bank_transactions/9/refund",
+            "There is no refund by transfer of 40000",
+        ),
+        (
+            lambda j, t: t[8].update(direction="in"),
+            "/bank_transactions/8/refund",
+            "Money that came in pays no refund",
+        ),
+        (lambda j, t: t[5].pop("resolved_by"), "/bank_transactions/5/resolved_at", "both when"),
+        (
+            lambda j, t: t[5].update(resolved_by=9),
+            "/bank_transactions/5/resolved_by",
+            "There is no member number 9",
+        ),
+        (
+            lambda j, t: t[0].update(suggestions=[77]),
+            "/bank_transactions/0/suggestions/0",
+            "There is no sale number 77",
+        ),
+        (
+            lambda j, t: j["sales"][7].update(confirmed_by=2),
+            "/bank_transactions/0/sale",
+            "no member confirmed it by hand",
+        ),
+        (
+            lambda j, t: j["sales"][1].update(confirmed_at="2026-12-01T09:00:00+07:00"),
+            "/sales/1/confirmed_at",
+            "before the sale",
+        ),
+        (
+            lambda j, t: j["sales"][0].update(confirmed_by=1),
+            "/sales/0/confirmed_by",
+            "no transfer part",
+        ),
+        (
+            lambda j, t: j["sales"][1].update(confirmed_by=12),
+            "/sales/1/confirmed_by",
+            "There is no member number 12",
+        ),
+    ],
+)
+def test_a_bank_inbox_that_does_not_hold_together_is_refused(app, session, change, path, words):
+    sales = run_the_counter(session, build_shop(session))
+    run_the_bank(session, sales)
+    journal = export_journal(session, timezone=TZ)
+    change(journal, journal["bank_transactions"])
+
+    problems = check_journal(journal)
+
+    assert [p.path for p in problems] == [path], problems
+    assert words in problems[0].message
+
+
+def test_a_journal_never_carries_the_feeds_keys(app, session):
+    sales = run_the_counter(session, build_shop(session))
+    run_the_bank(session, sales)
+    journal = export_journal(session, timezone=TZ)
+    journal["shop"]["bank_feed"]["sepay_api_token"] = "token"
+    journal["shop"]["bank_feed"]["code_prefix"] = "nm"
+
+    problems = {p.path: p.message for p in check_journal(journal)}
+
+    assert set(problems) == {"/shop/bank_feed/sepay_api_token", "/shop/bank_feed/code_prefix"}
+    assert problems["/shop/bank_feed/code_prefix"] == (
+        '"nm" is not a code prefix of 2 to 6 capital letters A to Z.'
+    )
