@@ -608,6 +608,8 @@ def transfer_of(session: Session, sale: Sale, *, now: datetime) -> Transfer:
         return Transfer(state, "bank", None, sale.confirmed_at, payment, days)
     name = sale.confirmed_by.name if sale.confirmed_by is not None else None
     return Transfer(state, "member", name, sale.confirmed_at, payment, days)
+
+
 # -- a transaction carried over from a journal -----------------------------------------
 
 
