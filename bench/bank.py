@@ -22,11 +22,18 @@ TOKEN = "bench-sepay-token"  # noqa: S105 (the fake bank's, nobody else's)
 GIVE_UP = 60
 
 
-def configure(prepared, fake_url: str) -> str:
+def configure(prepared, fake_url: str, wanted: int) -> tuple[str, list[str]]:
     """The shop uses SePay, pointed at the fake bank (set before gunicorn starts); returns
-    the shop's account the transfers go to."""
+    the shop's account the transfers go to and ``wanted`` codes of items on the rail that
+    gunicorn's clock (which starts at :data:`bench.app.BENCH_NOW` when it starts) already
+    sees received: a bag donated by the benchmark's own process, whose clock started
+    minutes earlier, is dated after that."""
+    from sqlalchemy import select
+
+    from bench.app import BENCH_NOW
     from shop import clock
     from shop.extensions import db
+    from shop.models import Intake, Item, ItemStatus
     from shop.services import bank
     from shop.services import members as member_service
 
@@ -46,8 +53,22 @@ def configure(prepared, fake_url: str) -> str:
         )  # fmt: skip
         db.session.commit()
         account = member_service.shop_profile(db.session).bank_account
+        codes = list(
+            db.session.scalars(
+                select(Item.code)
+                .join(Intake, Item.intake_id == Intake.id)
+                .where(
+                    Item.status == ItemStatus.IN_STOCK,
+                    Item.is_lot.is_(False),
+                    Intake.received_at <= BENCH_NOW,
+                )
+                .order_by(Item.id.desc())
+                .limit(wanted)
+            )
+        )
+        db.session.rollback()
         db.engine.dispose()
-    return account
+    return account, codes
 
 
 def run_bank_feed(prepared, runs: int, *, client_for, gunicorn, log) -> dict:
@@ -60,14 +81,14 @@ def run_bank_feed(prepared, runs: int, *, client_for, gunicorn, log) -> dict:
     waits: list[float] = []
     missed = 0
     with FakeBank(sepay_token=TOKEN) as fake:
-        account = configure(prepared, fake.url)
+        account, codes = configure(prepared, fake.url, runs)
         with gunicorn(prepared) as port:
             client = client_for(port)
             from bench.run import sign_in_and_open_shift
 
             sign_in_and_open_shift(client)  # the token's member: a sale needs her shift
             api = {"Authorization": f"Bearer {prepared.token}"}
-            stock = iter(prepared.stock[-(runs * 3) :])
+            stock = iter(codes)
             try:
                 for run in range(runs):
                     code = next(stock)
