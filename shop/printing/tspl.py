@@ -185,9 +185,9 @@ def tspl_bytes(tags: Sequence[Tag], roll: Roll, *, labels: TagLabels | None = No
 
 
 def sample_label_bytes(tag: Tag, roll: Roll, *, labels: TagLabels | None = None) -> bytes:
-    """One row of test labels: ``tag`` on every label across the roll, each with a thin frame
-    half a millimetre inside its edges, so the shop sees at once whether the size and the gap are right
-    (a frame cut off or running onto the next label means they are not)."""
+    """One row of test labels: ``tag`` on every label across the roll, each with a thin
+    frame half a millimetre inside its edges, so the shop sees at once whether the size and
+    the gap are right (a frame cut off or running onto the next label means they are not)."""
     width, height = roll.label_dots
     image = tag_image(tag, width, height, labels=labels)
     inset = DOTS_PER_MM // 2

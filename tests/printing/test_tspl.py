@@ -9,6 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from shop.domain.money import format_dong
 from shop.printing.labels import MONTH_FONT, PRICE_FONT, _label_metrics, tag_image
 from shop.printing.tags import TagLabels
 from shop.printing.tspl import (
@@ -20,7 +21,6 @@ from shop.printing.tspl import (
     setup_bytes,
     tspl_bytes,
 )
-from shop.domain.money import format_dong
 from tests.printing.test_labels import drawn, find, make_tag, read_codes, save
 from tests.printing.tspl_decoder import decode
 
