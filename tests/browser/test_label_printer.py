@@ -17,9 +17,8 @@ from tests.printing.tspl_decoder import decode
 pytestmark = pytest.mark.browser
 
 
-def test_set_up_a_label_printer_and_print_a_donations_five_tags(
-    phone, live_server, app, shop_with_prices
-):
+@pytest.mark.usefixtures("shop_with_prices")
+def test_set_up_a_label_printer_and_print_a_donations_five_tags(phone, live_server, app):
     phone.goto(f"{live_server}/sign-in")
     phone.get_by_label("Số điện thoại").fill("0912000001")
     phone.get_by_label("Mã PIN").fill(DEMO_PIN)
