@@ -15,7 +15,7 @@ from shop.printing import queue
 from shop.services import printing as printing_service
 from tests.printing.fake_printer import FakePrinter, free_port
 from tests.printing.tspl_decoder import decode
-from tests.views.test_printer import boss, jobs, run_queue  # noqa: F401  (fixtures)
+from tests.views.test_printer import jobs, run_queue
 
 TSPL = {
     "language": "tspl",
