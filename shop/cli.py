@@ -207,6 +207,65 @@ def receipt(number, target, paper, profile, mode, drawer):
         click.echo(f"{len(data)} bytes for sale {number} written to {target}", err=True)
 
 
+@click.command("labels")
+@click.argument("codes", nargs=-1, required=True)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="a file, or a label printer's device such as /dev/usb/lp1; - for standard output",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["tspl", "escpos"]),
+    default=None,
+    help="TSPL for a roll label printer, ESC/POS for a receipt printer's roll",
+)
+@click.option("--size", default=None, help="the label roll for TSPL: 40x30, 50x30, 35x22x2")
+@with_appcontext
+def labels(codes, target, language, size):
+    """Write the exact bytes the label printer gets for the items' CODES (a code given
+    twice prints twice); the shop's label printer settings unless told otherwise."""
+    import sys
+
+    from shop.models import LabelLanguage
+    from shop.printing.labels import labels_bytes
+    from shop.printing.slips import _job_tags
+    from shop.printing.tspl import parse_size, tspl_bytes
+    from shop.printing.web import tag_labels
+    from shop.services import stock as stock_service
+    from shop.services.printing import label_printer_settings, label_roll, printer_settings
+
+    try:
+        for code in codes:
+            stock_service.get_item(db.session, code)
+    except ShopError as error:
+        _fail(error)
+    label = label_printer_settings(db.session)
+    receipt = printer_settings(db.session)
+    if language is None:
+        language = "escpos" if label.language == LabelLanguage.ESCPOS else "tspl"
+    tags = _job_tags(db.session, list(codes))
+    if language == "tspl":
+        try:
+            roll = parse_size(size) if size else label_roll(label)
+        except (TypeError, ValueError) as error:
+            raise click.BadParameter(str(error), param_hint="--size") from None
+        data = tspl_bytes(tags, roll, labels=tag_labels())
+    else:
+        data = labels_bytes(
+            tags, paper_mm=receipt.paper_mm, profile=receipt.profile, labels=tag_labels()
+        )
+    db.session.rollback()
+    if target == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
+            handle.write(data)
+        click.echo(f"{len(data)} bytes for {len(tags)} labels written to {target}", err=True)
+
+
 @month_cli.command("show")
 @click.argument("month")
 @click.option("--json", "as_json", is_flag=True, help="the figures as JSON (SHARING.md's names)")
@@ -471,4 +530,5 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(bank_cli)
     app.cli.add_command(demo)
     app.cli.add_command(receipt)
+    app.cli.add_command(labels)
     app.cli.add_command(backup)

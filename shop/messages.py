@@ -105,6 +105,7 @@ AUDIT_ACTIONS = {
     "shop_settings": _l("Shop settings changed"),
     "books_settings": _l("Who sees and records money changed"),
     "printer_settings": _l("Printer settings changed"),
+    "label_printer_settings": _l("Label printer settings changed"),
     "sharing_settings": _l("Sharing settings changed"),
     "offline_sale": _l("Sale rung up with no link arrived"),
     "review_resolved": _l("Sale to look at: seen"),

@@ -9,10 +9,13 @@ from shop.models.printing import (
     ConnectionKind,
     JobKind,
     JobStatus,
+    LabelLanguage,
+    LabelPrinterSettings,
     PrintAttempt,
     PrinterSettings,
     PrintJob,
     PrintMode,
+    ReceiptPath,
 )
 from shop.models.rail import next_rail_version  # stamps every change of an item row
 from shop.models.sale import (
@@ -78,6 +81,8 @@ __all__ = [
     "ItemStatus",
     "JobKind",
     "JobStatus",
+    "LabelLanguage",
+    "LabelPrinterSettings",
     "Member",
     "Payout",
     "PayoutCorrection",
@@ -89,6 +94,7 @@ __all__ = [
     "PrinterSettings",
     "PrintJob",
     "PrintMode",
+    "ReceiptPath",
     "Role",
     "Sequence",
     "ShopProfile",

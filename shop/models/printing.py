@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import UTCDateTime, string_enum
@@ -33,6 +33,23 @@ class ConnectionKind(enum.StrEnum):
 class PrintMode(enum.StrEnum):
     RASTER = "raster"  # every letter drawn as an image: right on any printer
     TEXT = "text"  # the printer's own font and Vietnamese code page, where it has one
+
+
+class ReceiptPath(enum.StrEnum):
+    """Who sends a receipt to the printer."""
+
+    SERVER = "server"  # the print queue on the server (the printer is on its network)
+    RAWBT = "rawbt"  # the counter device, through Android's RawBT print service
+    WEBUSB = "webusb"  # the counter device, to a USB printer through WebUSB (Chrome)
+    BROWSER = "browser"  # the counter device's own print of the receipt page (no drawer)
+
+
+class LabelLanguage(enum.StrEnum):
+    """What the price-tag printer speaks."""
+
+    NONE = "none"  # no label printer: tags on the A4 sheet
+    ESCPOS = "escpos"  # the receipt printer's roll, ESC/POS, cut apart
+    TSPL = "tspl"  # a roll label printer (Xprinter XP-365B/350B/420B and the like)
 
 
 class PrinterSettings(db.Model):
@@ -74,6 +91,55 @@ class PrinterSettings(db.Model):
     drawer_pin: Mapped[int] = mapped_column(default=0)
     #: Print a receipt for every sale by itself (off: only when she taps "print").
     auto_receipt: Mapped[bool] = mapped_column(default=True)
+    #: Who sends receipts to the printer: the server's queue, or the counter device.
+    receipt_path: Mapped[ReceiptPath] = mapped_column(
+        string_enum(ReceiptPath, "receipt_path"), default=ReceiptPath.SERVER,
+        server_default=ReceiptPath.SERVER.value,
+    )  # fmt: skip
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+
+
+class LabelPrinterSettings(db.Model):
+    """One row (id 1): the price-tag printer, if the shop has one besides the receipt
+    printer: what it speaks, where it is, and its roll (sizes in millimetres; a TSPL
+    printer prints at 203 dpi, 8 dots a millimetre)."""
+
+    __tablename__ = "label_printer_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("port BETWEEN 1 AND 65535", name="port_range"),
+        CheckConstraint(
+            "usb_vendor_id IS NULL OR usb_vendor_id BETWEEN 0 AND 65535", name="usb_vendor"
+        ),
+        CheckConstraint(
+            "usb_product_id IS NULL OR usb_product_id BETWEEN 0 AND 65535", name="usb_product"
+        ),
+        CheckConstraint("width_mm BETWEEN 20 AND 110", name="width_range"),
+        CheckConstraint("height_mm BETWEEN 10 AND 150", name="height_range"),
+        CheckConstraint("columns IN (1, 2, 3)", name="columns_range"),
+        CheckConstraint("gap_mm BETWEEN 0 AND 10", name="gap_range"),
+        CheckConstraint("density BETWEEN 0 AND 15", name="density_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    language: Mapped[LabelLanguage] = mapped_column(
+        string_enum(LabelLanguage, "label_language"), default=LabelLanguage.NONE
+    )
+    connection: Mapped[ConnectionKind] = mapped_column(
+        string_enum(ConnectionKind, "label_connection"), default=ConnectionKind.NONE
+    )
+    host: Mapped[str] = mapped_column(String(253), default="")
+    port: Mapped[int] = mapped_column(default=9100)
+    usb_vendor_id: Mapped[int | None]
+    usb_product_id: Mapped[int | None]
+    path: Mapped[str] = mapped_column(String(300), default="")
+    #: One label's size, and how many labels lie across the roll (35×22 mm rolls: two).
+    width_mm: Mapped[int] = mapped_column(default=40)
+    height_mm: Mapped[int] = mapped_column(default=30)
+    columns: Mapped[int] = mapped_column(default=1)
+    gap_mm: Mapped[int] = mapped_column(default=2)
+    density: Mapped[int] = mapped_column(default=8)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
 
@@ -109,8 +175,11 @@ class PrintJob(db.Model):
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), index=True)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"))
-    #: Item codes for labels, space-separated.
+    #: Item codes for labels, space-separated (a code once per copy).
     codes: Mapped[str] = mapped_column(Text, default="")
+    #: Labels only: sent to the label printer (TSPL or ESC/POS as its settings say) rather
+    #: than the receipt printer.
+    to_label_printer: Mapped[bool] = mapped_column(default=False, server_default=false())
     open_drawer: Mapped[bool] = mapped_column(default=False)
     reprint: Mapped[bool] = mapped_column(default=False)
     status: Mapped[JobStatus] = mapped_column(

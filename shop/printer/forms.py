@@ -148,3 +148,158 @@ def settings_form(settings) -> PrinterSettingsForm:
     form = PrinterSettingsForm(data=data)
     form.profile.choices = select_choices((name, name) for name in profile_names())
     return form
+
+
+# --- the label printer ---------------------------------------------------------------------
+
+LANGUAGE_LABELS = {
+    "none": _l("No label printer: tags on the A4 sheet"),
+    "tspl": _l("Roll label printer (TSPL: Xprinter XP-365B, XP-350B, XP-420B and the like)"),
+    "escpos": _l("Labels on a receipt printer's roll (ESC/POS)"),
+}
+LABEL_CONNECTION_LABELS = {
+    "network": CONNECTION_LABELS["network"],
+    "usb": CONNECTION_LABELS["usb"],
+    "file": CONNECTION_LABELS["file"],
+    "none": _l("The receipt printer itself (ESC/POS only)"),
+}
+ROLL_LABELS = {
+    "35x22x2": _l("35 × 22 mm, two labels across"),
+    "40x30": _l("40 × 30 mm"),
+    "50x30": _l("50 × 30 mm"),
+    "custom": _l("Another size"),
+}
+COLUMN_LABELS = {"1": _l("One"), "2": _l("Two"), "3": _l("Three")}
+
+
+class LabelPrinterForm(ShopForm):
+    language = ChoiceField(
+        _l("What prints the price tags"), [required()], choices=select_choices(LANGUAGE_LABELS)
+    )
+    connection = ChoiceField(
+        _l("How the label printer is connected"),
+        [required()],
+        choices=select_choices(LABEL_CONNECTION_LABELS),
+    )
+    host = StringField(
+        _l("IP address or name"),
+        [Length(max=253, message=_l("At most 253 letters."))],
+        description=_l("Printed on the printer's self-test page, for example 192.168.1.60."),
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    )
+    port = CountField(_l("Port"), description=_l("Nearly always 9100."))
+    usb_vendor_id = StringField(
+        _l("USB vendor id"),
+        [_usb_id],
+        description=_l("As lsusb shows it: in 2d37:5f2d it is 2d37."),
+        render_kw={"autocomplete": "off"},
+    )
+    usb_product_id = StringField(
+        _l("USB product id"),
+        [_usb_id],
+        description=_l("The four after the colon: in 2d37:5f2d it is 5f2d."),
+        render_kw={"autocomplete": "off"},
+    )
+    path = StringField(
+        _l("Device or file"),
+        [Length(max=300, message=_l("At most 300 letters."))],
+        description=_l(
+            "The name the server gives the label printer plugged into it, usually "
+            "/dev/usb/lp1. To try without a printer: printer-out/labels.bin."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    roll = ChoiceField(
+        _l("Label roll"),
+        [required()],
+        choices=select_choices(ROLL_LABELS),
+        description=_l("Written on the roll's box: the size of one label."),
+    )
+    width_mm = CountField(_l("Label width (mm)"), message=_l("Write the width in mm, such as 40."))
+    height_mm = CountField(
+        _l("Label height (mm)"), message=_l("Write the height in mm, such as 30.")
+    )
+    columns = ChoiceField(_l("Labels across the roll"), choices=select_choices(COLUMN_LABELS))
+    gap_mm = CountField(
+        _l("Gap between labels (mm)"),
+        message=_l("Write the gap in mm, such as 2."),
+        description=_l("The strip of backing paper between two labels: nearly always 2."),
+    )
+    density = CountField(
+        _l("Darkness (0 to 15)"),
+        message=_l("Write a number from 0 to 15."),
+        description=_l("Higher prints darker; 8 suits most rolls. Pale bars: try 10 or 12."),
+    )
+
+    def validate_port(self, field):
+        if field.data is not None and not 1 <= field.data <= 65535:
+            raise ValidationError(str(_l("A port is a number from 1 to 65535.")))
+
+    def _custom(self) -> bool:
+        return self.language.data == "tspl" and self.roll.data == "custom"
+
+    def validate_width_mm(self, field):
+        if self._custom() and field.data is None:
+            raise ValidationError(str(_l("Write the width in mm, such as 40.")))
+
+    def validate_height_mm(self, field):
+        if self._custom() and field.data is None:
+            raise ValidationError(str(_l("Write the height in mm, such as 30.")))
+
+    def values(self) -> dict:
+        """The settings as :func:`shop.services.printing.save_label_printer_settings`
+        takes them."""
+        from shop.models import ConnectionKind, LabelLanguage
+        from shop.printing.tspl import ROLLS
+
+        roll = ROLLS.get(self.roll.data)
+        return {
+            "language": LabelLanguage(self.language.data),
+            "connection": ConnectionKind(self.connection.data),
+            "host": (self.host.data or "").strip(),
+            "port": self.port.data or 9100,
+            "usb_vendor_id": self.usb_vendor_id.data,
+            "usb_product_id": self.usb_product_id.data,
+            "path": (self.path.data or "").strip(),
+            "width_mm": roll.width_mm if roll else self.width_mm.data or 40,
+            "height_mm": roll.height_mm if roll else self.height_mm.data or 30,
+            "columns": roll.columns if roll else int(self.columns.data or 1),
+            "gap_mm": 2 if self.gap_mm.data is None else self.gap_mm.data,
+            "density": 8 if self.density.data is None else self.density.data,
+        }
+
+
+def label_printer_form(settings) -> LabelPrinterForm:
+    """The label printer's form, filled from ``settings`` unless a form was posted."""
+    from shop.printing.tspl import ROLLS
+
+    roll = next(
+        (
+            name
+            for name, r in ROLLS.items()
+            if (r.width_mm, r.height_mm, r.columns)
+            == (settings.width_mm, settings.height_mm, settings.columns)
+        ),
+        "custom",
+    )
+    return LabelPrinterForm(
+        data={
+            "language": settings.language.value,
+            # A shop setting up its first label printer most likely has a network one.
+            "connection": settings.connection.value
+            if settings.language.value != "none"
+            and settings.connection.value in LABEL_CONNECTION_LABELS
+            else "network",
+            "host": settings.host,
+            "port": settings.port,
+            "usb_vendor_id": _hex(settings.usb_vendor_id),
+            "usb_product_id": _hex(settings.usb_product_id),
+            "path": settings.path,
+            "roll": roll,
+            "width_mm": settings.width_mm,
+            "height_mm": settings.height_mm,
+            "columns": str(settings.columns),
+            "gap_mm": settings.gap_mm,
+            "density": settings.density,
+        }
+    )

@@ -9,7 +9,7 @@ from shop.extensions import db
 from shop.messages import PRINT_JOB_KINDS, PRINT_JOB_STATUSES, PRINT_REASONS
 from shop.models import JobKind, JobStatus, Shift
 from shop.printer import bp
-from shop.printer.forms import CONNECTION_LABELS, settings_form
+from shop.printer.forms import CONNECTION_LABELS, label_printer_form, settings_form
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
@@ -130,25 +130,119 @@ def print_shift_report(shift_id: int):
     return redirect(url_for("counter.show_shift_report", shift_id=shift_id), code=303)
 
 
+#: The most labels one tap prints (a whole bale's intake with its lots' copies).
+MAX_LABELS = 500
+
+
 @bp.post("/labels")
 def print_labels():
-    """Price-tag labels on the receipt printer for the codes posted (``codes``, space
-    separated), in the order given; unknown codes are refused before anything prints."""
-    codes = request.form.get("codes", "").split()[:200]
+    """Price-tag labels for the codes posted (``codes``, space separated), in the order
+    given, on the label printer if the shop has one, else on the receipt printer's roll.
+
+    ``copies`` (optional) is how many labels each lot among them gets: a lot's code is then
+    repeated that many times. Unknown codes are refused before anything prints.
+    """
+    codes = request.form.get("codes", "").split()[:MAX_LABELS]
+    copies_text = request.form.get("copies", "").strip() or "1"
+    if not (copies_text.isascii() and copies_text.isdigit()) or not 1 <= int(copies_text) <= 200:
+        flash(_("Tags for each lot: write a whole number from 1 to 200."), "error")
+        return _back("stock.search_stock")
+    copies = int(copies_text)
     try:
-        for code in codes:
-            stock_service.get_item(db.session, code)
+        items = [stock_service.get_item(db.session, code) for code in codes]
     except ShopError as error:
         flash(str(error.message), "error")
         return _back("stock.search_stock")
-    if not codes:
+    wanted = [item.code for item in items for _ in range(copies if item.is_lot else 1)][:MAX_LABELS]
+    if not wanted:
         flash(_("Choose the items first."), "error")
-    elif printing_service.queue_job(db.session, JobKind.LABELS, by=current_member(), codes=codes):
+    elif printing_service.queue_labels(db.session, wanted, by=current_member(), at=clock.now()):
         db.session.commit()
-        flash(_("%(count)s labels are on their way to the printer.", count=len(codes)), "success")
+        flash(_("%(count)s labels are on their way to the printer.", count=len(wanted)), "success")
     else:
         flash(_("No printer is set up."), "error")
     return _back("stock.search_stock")
+
+
+@bp.route("/label-printer", methods=["GET", "POST"])
+@coordinator_required
+def label_printer():
+    """The price-tag printer: what it speaks, where it is, its roll, a test label and the
+    labels sent to it."""
+    current = printing_service.label_printer_settings(db.session)
+    form = label_printer_form(current)
+    outcome = save_form(
+        form,
+        lambda: printing_service.save_label_printer_settings(
+            db.session, form.values(), by=current_member(), at=clock.now()
+        ),
+    )
+    if outcome.done:
+        flash(_("Saved. Print a test label to check."), "success")
+        return redirect(url_for("printer.label_printer"), code=303)
+    receipt = printing_service.printer_settings(db.session)
+    return (
+        render_template(
+            "printer/labels.html",
+            form=form,
+            label_on=printing_service.label_printer_on(current, receipt),
+            jobs=printing_service.recent_jobs(db.session, limit=50, label_printer=True),
+            reasons=PRINT_REASONS,
+            kinds=PRINT_JOB_KINDS,
+            statuses=PRINT_JOB_STATUSES,
+        ),
+        outcome.status,
+    )
+
+
+@bp.post("/label-printer/test")
+@coordinator_required
+def test_label():
+    """Print a test label now and say at once whether it went out."""
+    from shop.printing.queue import send_job
+
+    job = printing_service.queue_job(
+        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True,
+        to_label_printer=True,
+    )  # fmt: skip
+    if job is None:
+        flash(_("No label printer is set up."), "error")
+        return redirect(url_for("printer.label_printer"), code=303)
+    db.session.commit()
+    attempt = send_job(db.session, job.id)
+    if attempt.ok:
+        flash(_("The test label was sent to the label printer."), "success")
+    else:
+        flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
+    return redirect(url_for("printer.label_printer"), code=303)
+
+
+@bp.post("/jobs/<int:job_id>/reprint")
+@coordinator_required
+def reprint_job(job_id: int):
+    """Print a job that did not come out again (labels, a slip), from the print log."""
+    try:
+        printing_service.reprint_job(db.session, job_id, by=current_member(), at=clock.now())
+    except ShopError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("It is on its way to the printer again."), "success")
+    return _back("printer.settings")
+
+
+@bp.app_template_global()
+def label_printer_ready() -> bool:
+    """Whether a label printer is set up (the intake's "print the tags" goes to it)."""
+    from flask import g
+
+    if "label_printer_ready" not in g:
+        g.label_printer_ready = printing_service.label_printer_on(
+            printing_service.label_printer_settings(db.session),
+            printing_service.printer_settings(db.session),
+        )
+    return g.label_printer_ready
 
 
 @bp.app_template_global()

@@ -362,3 +362,190 @@ def labels_bytes(
             else:
                 printer.print_and_feed(TEAR_OFF_FEED_LINES)
     return printer.output
+
+
+# --- a tag on a die-cut label of a given size (roll label printers) ------------------------
+
+#: The widest and narrowest module of a label's barcode, in dots at 203 dpi (2 dots is
+#: :data:`MIN_MODULE_MM`; one-dot bars are the last resort for a very long code on a small
+#: label, and print less crisply).
+_LABEL_MODULES = (4, 3, 2)
+#: Fewer white modules than this beside the bars and a scanner may not find their ends.
+_LABEL_MIN_QUIET = 6
+
+
+@dataclass(frozen=True)
+class _LabelMetrics:
+    """Type sizes and white space of one label height, in dots."""
+
+    pad: int  # white above the first row and below the last
+    margin: int  # white left and right of the text
+    gap: int  # between rows
+    small: int  # the month mark, the size, the category line
+    code: int  # the code in digits under the bars
+    bars: int  # the bars' height
+    price: tuple[int, ...]  # the price's sizes, largest first
+    price_floor: int  # the description gives its room up before the price gets smaller
+
+
+def _label_metrics(width: int, height: int) -> _LabelMetrics:
+    def clamp(value: float, low: int, high: int) -> int:
+        return max(low, min(high, round(value)))
+
+    return _LabelMetrics(
+        pad=clamp(height / 32, 4, 12),
+        margin=clamp(width / 28, 10, 16),
+        gap=clamp(height / 60, 2, 6),
+        small=clamp(height / 9, 16, 28),
+        code=clamp(height / 11.5, 14, 22),
+        bars=clamp(height * 0.26, 36, round(BAR_HEIGHT_MM * 8)),
+        price=tuple(range(clamp(height / 2.6, 40, 120), 19, -2)),
+        price_floor=clamp(height / 4.4, 36, 60),
+    )
+
+
+@lru_cache(maxsize=256)
+def _label_barcode(code: str, width: int, height: int) -> Image.Image:
+    """The bars of ``code`` across a label ``width`` dots wide, quiet zones included.
+
+    The widest module of :data:`_LABEL_MODULES` with full quiet zones; else 2 dots a module
+    with the quiet zones the label leaves (at least :data:`_LABEL_MIN_QUIET` modules);
+    else one dot a module. The label's own edge and the gap beside it are white as well.
+    """
+    modules = barcode_modules(code)
+    for module in _LABEL_MODULES:
+        if (len(modules) + 2 * QUIET_ZONE_MODULES) * module <= width:
+            break
+    else:
+        module = 2 if (len(modules) + 2 * _LABEL_MIN_QUIET) * 2 <= width else 1
+    image = Image.new("L", (len(modules) * module, height), 255)
+    draw = ImageDraw.Draw(image)
+    x = 0
+    for bit, run in groupby(modules):
+        span = len(list(run)) * module
+        if bit == "1":
+            draw.rectangle((x, 0, x + span - 1, height - 1), fill=0)
+        x += span
+    return image
+
+
+def _label_about(tag: Tag) -> str:
+    """The category and the description (the size has its own place on a label)."""
+    parts = (tag.category, tag.description)
+    return SEPARATOR.join(part for part in (_clean(" ".join(p.split())) for p in parts) if part)
+
+
+def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = None) -> Image.Image:
+    """``tag`` drawn on one die-cut label of ``width`` × ``height`` dots, mode ``"1"``.
+
+    For roll label printers at 203 dpi, 8 dots a millimetre: 280 × 176 dots for a 35 × 22 mm
+    label, 320 × 240 for 40 × 30 mm, 400 × 240 for 50 × 30 mm. From the top: the month mark
+    white in a black box (the A4 tag's colour cannot print) with the size, big and bold, at
+    the right; the price in the largest type the label leaves room for (a lot's with
+    ``labels.each`` after it); the category and description in one line, or two on a label
+    tall enough; the Code 128 bars in whole dots and the code in digits. Rows that do not
+    fit a small label are left out from the description up, never the price, the bars or
+    the code. Raises ``ValueError`` for a label smaller than 20 × 10 mm.
+    """
+    if not isinstance(tag, Tag):
+        raise TypeError(f"a label is drawn from a Tag, not {type(tag).__name__}")
+    if width < 160 or height < 80:
+        raise ValueError(f"a label of {width} × {height} dots is too small for a price tag")
+    labels = labels or TagLabels()
+    metrics = _label_metrics(width, height)
+    margin, gap, inner = metrics.margin, metrics.gap, width - 2 * metrics.margin
+
+    # The header: the month box at the left, the size at the right.
+    month = month_band(tag.intake_month).label
+    month_font = _font(MONTH_FONT, metrics.small)
+    m_left, m_top, m_right, m_bottom = month_font.getbbox(month, anchor="ls")
+    pad_x, pad_y = max(3, metrics.small // 5), max(2, metrics.small // 6)
+    box_width, box_height = m_right - m_left + 2 * pad_x, m_bottom - m_top + 2 * pad_y
+    size_text = ""
+    if tag.size:
+        room = inner - box_width - metrics.small // 2
+        size_text = _fit(f"{labels.size.strip()} {_clean(tag.size.strip())}".strip(),
+                         MONTH_FONT, metrics.small, room)  # fmt: skip
+
+    # The bottom: the bars and the code in digits under them.
+    code_size = next(
+        (s for s in range(metrics.code, 9, -1) if _length(TEXT_FONT, s, tag.code) <= width - 8),
+        10,
+    )
+    code_font = _font(TEXT_FONT, code_size)
+    c_top, c_bottom = code_font.getbbox(tag.code, anchor="ls")[1::2]
+    code_height = c_bottom - c_top
+
+    # The price's line.
+    price = format_dong(tag.price_dong)
+    each = ""
+    each_size = metrics.small
+    if tag.quantity is not None and labels.each.strip():
+        each = _fit(_clean(labels.each.strip()), TEXT_FONT, each_size, inner * 0.4)
+    room = inner - (_length(TEXT_FONT, each_size, each) + metrics.small // 3 if each else 0)
+
+    lead = round(0.2 * metrics.small)  # stacked capitals (Ấ, Ễ) above the ascent
+    ascent, descent = _font(TEXT_FONT, metrics.small).getmetrics()
+    line_height = lead + ascent + descent
+    fixed = 2 * metrics.pad + box_height + metrics.bars + 2 + code_height + 3 * gap
+    about_lines = _about_lines(_label_about(tag), metrics.small, inner)
+    if height < 220 and len(about_lines) > 1:  # one line on a short label
+        about_lines = [_fit(" ".join(about_lines), TEXT_FONT, metrics.small, inner)]
+
+    def price_fits(size: int, left: int) -> tuple[int, int] | None:
+        font = _font(PRICE_FONT, size)
+        _, top, right, bottom = font.getbbox(price, anchor="ls")
+        if right > room or bottom - top > left:
+            return None
+        return top, bottom
+
+    while True:
+        left = height - fixed - len(about_lines) * (line_height + gap)
+        # With description lines the price keeps at least its floor; without, any size.
+        sizes = [s for s in metrics.price if s >= metrics.price_floor or not about_lines]
+        found = next(((s, ink) for s in sizes if (ink := price_fits(s, left)) is not None), None)
+        if found is not None or not about_lines:
+            break
+        # A small label gives the description's room up first; the last line kept says "…".
+        cut = " ".join(about_lines[-2:])
+        about_lines = about_lines[:-2] + (
+            [_fit(cut, TEXT_FONT, metrics.small, inner)] if len(about_lines) > 1 else []
+        )
+    if found is None:  # never cut the price: its smallest size, whatever the label leaves
+        size = metrics.price[-1]
+        _, top, _, bottom = _font(PRICE_FONT, size).getbbox(price, anchor="ls")
+        found = (size, (top, bottom))
+    price_size, (p_top, p_bottom) = found
+
+    image = Image.new("L", (width, height), 255)
+    pen = ImageDraw.Draw(image)
+    y = metrics.pad
+    pen.rectangle((margin, y, margin + box_width - 1, y + box_height - 1), fill=0)
+    baseline = y + pad_y - m_top
+    pen.text((margin + pad_x - m_left, baseline), month, font=month_font, fill=255, anchor="ls")
+    if size_text:
+        pen.text((width - margin, baseline), size_text, font=month_font, fill=0, anchor="rs")
+    y += box_height + gap
+
+    # The price sits in the middle of the room left between the header and the rows below.
+    rows_below = len(about_lines) * (line_height + gap) + metrics.bars + 2 + code_height + gap
+    free = height - metrics.pad - rows_below - y
+    y += max(0, (free - (p_bottom - p_top)) // 2)
+    price_font = _font(PRICE_FONT, price_size)
+    pen.text((margin, y - p_top), price, font=price_font, fill=0, anchor="ls")
+    if each:
+        x = margin + round(price_font.getlength(price)) + metrics.small // 3
+        pen.text((x, y - p_top), each, font=_font(TEXT_FONT, each_size), fill=0, anchor="ls")
+    y = height - metrics.pad - rows_below + gap
+
+    for line in about_lines:
+        pen.text((margin, y + lead + ascent), line, font=_font(TEXT_FONT, metrics.small),
+                 fill=0, anchor="ls")  # fmt: skip
+        y += line_height + gap
+
+    bars = _label_barcode(tag.code, width, metrics.bars)
+    image.paste(bars, ((width - bars.width) // 2, y))
+    y += metrics.bars + 2
+    pen.text((width // 2, y - c_top), tag.code, font=code_font, fill=0, anchor="ms")
+    lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
+    return image.point(lut, "1")

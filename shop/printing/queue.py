@@ -82,15 +82,35 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
     """Make a claimed job's bytes, send them, and record the try; commits. Never raises for a
     printer's or a slip's fault: the outcome is in the returned attempt."""
     from shop.printing.escpos_out import PrinterError, send
-    from shop.printing.slips import job_bytes
-    from shop.services.printing import connection_of, printer_settings
+    from shop.printing.slips import job_bytes, label_printer_job_bytes
+    from shop.services.printing import (
+        connection_of,
+        label_connection_of,
+        label_printer_on,
+        label_printer_settings,
+        printer_settings,
+    )
 
     now = now or utc_now()
     job = session.get(PrintJob, job_id)
     settings = printer_settings(session)
     connection_name = settings.connection.value
     data, reason, detail = b"", "", ""
-    if settings.connection == ConnectionKind.NONE:
+    if job.to_label_printer:
+        # Labels go where the label printer's settings say now, in its language and roll.
+        label = label_printer_settings(session)
+        if label.connection != ConnectionKind.NONE:
+            connection_name = label.connection.value
+        if not label_printer_on(label, settings):
+            reason, detail = "settings", "no label printer is set up"
+        else:
+            try:
+                connection = label_connection_of(label, settings)
+                data = label_printer_job_bytes(session, job, label, settings)
+            except Exception as error:  # a label that cannot be drawn must not stop the queue
+                log.exception("print job %s could not be made", job_id)
+                reason, detail = "render", f"{type(error).__name__}: {error}"
+    elif settings.connection == ConnectionKind.NONE:
         reason, detail = "settings", "no printer is set up"
     else:
         try:

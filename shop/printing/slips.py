@@ -255,27 +255,81 @@ def _sale_with_lines(session: Session, sale_id: int):
     return session.scalars(sale_with_lines().where(Sale.id == sale_id)).one()
 
 
-def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:
-    """Price-tag labels for the items with ``codes``, one after another on the roll."""
+def _job_tags(session: Session, codes: list[str]) -> list:
+    """The tags of the items with ``codes``, in order (a code given twice, twice)."""
     from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 
     from shop.models import Item
-    from shop.printing.labels import labels_bytes
-    from shop.printing.web import tag_labels, tags_for
+    from shop.printing.web import tags_for
 
     found = {
         item.code: item
         for item in session.scalars(
-            select(Item).where(Item.code.in_(codes)).options(joinedload(Item.category))
+            select(Item).where(Item.code.in_(set(codes))).options(joinedload(Item.category))
         )
     }
     items = [found[code] for code in codes if code in found]
     if not items:
         raise ValueError("none of the label job's items exists")
+    tags = {item.code: tag for item, tag in zip(items, tags_for(session, items), strict=True)}
+    return [tags[item.code] for item in items]
+
+
+def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:
+    """Price-tag labels for the items with ``codes``, one after another on the roll."""
+    from shop.printing.labels import labels_bytes
+    from shop.printing.web import tag_labels
+
     return labels_bytes(
-        tags_for(session, items),
+        _job_tags(session, codes),
         paper_mm=settings.paper_mm,
         profile=settings.profile,
         labels=tag_labels(),
     )
+
+
+def sample_tag(session: Session):
+    """The tag a test label shows: the shop's name, a price, a category with Vietnamese
+    marks, a size and a code that scans."""
+    from shop import clock
+    from shop.printing.tags import Tag
+
+    today = clock.today()
+    return Tag(
+        code="12345",
+        price_dong=150_000,
+        category=_("Test label"),
+        description="Áo dài lụa tơ tằm",
+        size="M",
+        intake_month=today.replace(day=1),
+        shop_name=_shop(session)["shop_name"],
+    )
+
+
+def label_printer_job_bytes(session: Session, job, label, receipt) -> bytes:
+    """The bytes of a job for the label printer under its ``label`` settings: TSPL for a
+    roll label printer, ESC/POS labels cut apart on a receipt roll (``receipt``'s paper
+    width and printer model)."""
+    from shop.models import JobKind, LabelLanguage
+    from shop.printing.labels import labels_bytes
+    from shop.printing.tspl import sample_label_bytes, tspl_bytes
+    from shop.printing.web import tag_labels
+    from shop.services.printing import label_roll
+
+    if job.kind == JobKind.TEST:
+        tags = [sample_tag(session)]
+    elif job.kind == JobKind.LABELS:
+        tags = _job_tags(session, job.codes.split())
+    else:
+        raise ValueError(f"a {job.kind} job does not go to the label printer")
+    if label.language == LabelLanguage.TSPL:
+        roll = label_roll(label)
+        if job.kind == JobKind.TEST:
+            return sample_label_bytes(tags[0], roll, labels=tag_labels())
+        return tspl_bytes(tags, roll, labels=tag_labels())
+    if label.language == LabelLanguage.ESCPOS:
+        return labels_bytes(
+            tags, paper_mm=receipt.paper_mm, profile=receipt.profile, labels=tag_labels()
+        )
+    raise ValueError("no label printer is set up")

@@ -42,6 +42,7 @@ ACTIONS = (
     "shop_settings",
     "books_settings",
     "printer_settings",
+    "label_printer_settings",
     "sharing_settings",
     "offline_sale",
     "review_resolved",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
 
@@ -21,6 +21,8 @@ from shop.models import (
     ConnectionKind,
     JobKind,
     JobStatus,
+    LabelLanguage,
+    LabelPrinterSettings,
     Member,
     PaymentMethod,
     PrinterSettings,
@@ -209,11 +211,19 @@ def queue_job(
     reprint: bool = False,
     at: datetime | None = None,
     claimed: bool = False,
+    to_label_printer: bool = False,
 ) -> PrintJob | None:
     """Owe the printer a job; ``None`` when the shop has no printer. Sent after the commit
-    by the queue, unless ``claimed``: then the caller sends it itself (a test print)."""
+    by the queue, unless ``claimed``: then the caller sends it itself (a test print).
+
+    ``to_label_printer``: labels (or a test label) for the label printer, made from its
+    settings when sent; ``None`` when the shop has no label printer.
+    """
     settings = printer_settings(session)
-    if not printing_on(settings):
+    if to_label_printer:
+        if not label_printer_on(label_printer_settings(session), settings):
+            return None
+    elif not printing_on(settings):
         return None
     at = at or utc_now()
     job = PrintJob(
@@ -222,7 +232,8 @@ def queue_job(
         refund_id=refund.id if refund else None,
         shift_id=shift.id if shift else None,
         codes=" ".join(codes),
-        open_drawer=open_drawer and settings.drawer_pin != 0,
+        open_drawer=open_drawer and settings.drawer_pin != 0 and not to_label_printer,
+        to_label_printer=to_label_printer,
         reprint=reprint,
         status=JobStatus.SENDING if claimed else JobStatus.QUEUED,
         claimed_at=at if claimed else None,
@@ -325,17 +336,229 @@ def not_printed(session: Session, *, since: datetime, by: Member | None = None) 
     return result
 
 
-def recent_jobs(session: Session, *, limit: int = 100) -> list[PrintJob]:
-    """The print log: the latest jobs with their attempts, newest first."""
-    return list(
-        session.scalars(
-            select(PrintJob)
-            .options(joinedload(PrintJob.sale), joinedload(PrintJob.by))
-            .order_by(PrintJob.id.desc())
-            .limit(limit)
-        ).unique()
+def recent_jobs(
+    session: Session, *, limit: int = 100, label_printer: bool | None = None
+) -> list[PrintJob]:
+    """The print log: the latest jobs with their attempts, newest first; with
+    ``label_printer`` only the label printer's jobs (True) or the receipt printer's."""
+    query = (
+        select(PrintJob)
+        .options(joinedload(PrintJob.sale), joinedload(PrintJob.by))
+        .order_by(PrintJob.id.desc())
+        .limit(limit)
     )
+    if label_printer is not None:
+        query = query.where(PrintJob.to_label_printer.is_(label_printer))
+    return list(session.scalars(query).unique())
 
 
 def recently(now: datetime, hours: int = 12) -> datetime:
     return now - timedelta(hours=hours)
+
+
+# --- the label printer ---------------------------------------------------------------------
+
+#: The label printer's settings a form may change.
+LABEL_SETTING_FIELDS = (
+    "language",
+    "connection",
+    "host",
+    "port",
+    "usb_vendor_id",
+    "usb_product_id",
+    "path",
+    "width_mm",
+    "height_mm",
+    "columns",
+    "gap_mm",
+    "density",
+)
+#: How a label printer may be reached (a TSPL printer: one of these; ESC/POS: these, or
+#: ``none`` for the receipt printer itself).
+LABEL_CONNECTIONS = (ConnectionKind.NETWORK, ConnectionKind.USB, ConnectionKind.FILE)
+
+
+def label_printer_settings(session: Session) -> LabelPrinterSettings:
+    """The label printer's settings; the defaults (no label printer, a 40 × 30 mm roll) as
+    a row not yet added to the session when the shop never set them."""
+    settings = session.get(LabelPrinterSettings, 1)
+    if settings is None:
+        settings = LabelPrinterSettings(
+            id=1,
+            language=LabelLanguage.NONE,
+            connection=ConnectionKind.NONE,
+            host="",
+            port=9100,
+            path="",
+            width_mm=40,
+            height_mm=30,
+            columns=1,
+            gap_mm=2,
+            density=8,
+        )
+    return settings
+
+
+def label_printer_on(label: LabelPrinterSettings, receipt: PrinterSettings) -> bool:
+    """Whether label jobs have somewhere to go: a TSPL printer with its connection, or
+    ESC/POS on its own connection or else on the receipt printer's."""
+    if label.language == LabelLanguage.TSPL:
+        return label.connection != ConnectionKind.NONE
+    if label.language == LabelLanguage.ESCPOS:
+        return label.connection != ConnectionKind.NONE or printing_on(receipt)
+    return False
+
+
+def label_roll(label: LabelPrinterSettings):
+    """The :class:`~shop.printing.tspl.Roll` of the label printer's settings."""
+    from shop.printing.tspl import Roll
+
+    return Roll(
+        label.width_mm,
+        label.height_mm,
+        columns=label.columns,
+        gap_mm=label.gap_mm,
+        density=label.density,
+    )
+
+
+def label_connection_of(
+    label: LabelPrinterSettings, receipt: PrinterSettings, timeout: float | None = None
+) -> Connection:
+    """Where label jobs go: the label printer's connection, or for ESC/POS labels without
+    one, the receipt printer's (raises ValueError if incomplete)."""
+    if label.connection == ConnectionKind.NONE:
+        if label.language == LabelLanguage.ESCPOS:
+            return connection_of(receipt, timeout)
+        raise ValueError("no label printer is set up")
+    timeout = SEND_TIMEOUT_SECONDS if timeout is None else timeout
+    return Connection(
+        kind=label.connection.value,
+        host=label.host,
+        port=label.port,
+        path=label.path,
+        usb_vendor_id=label.usb_vendor_id,
+        usb_product_id=label.usb_product_id,
+        timeout=timeout,
+        place=file_place(),
+    )
+
+
+def save_label_printer_settings(
+    session: Session, values: dict, *, by: Member, at: datetime
+) -> LabelPrinterSettings:
+    """Store the label printer's settings (``values`` holds :data:`LABEL_SETTING_FIELDS`).
+
+    Refused with the field at fault: a TSPL printer without a connection, a connection
+    without its address, device or USB ids, a roll no label printer takes.
+    """
+    settings = session.get(LabelPrinterSettings, 1)
+    if settings is None:
+        settings = label_printer_settings(session)
+        session.add(settings)
+    for name in LABEL_SETTING_FIELDS:
+        if name in values:
+            setattr(settings, name, values[name])
+    _check_label(settings)
+    settings.updated_at = at
+    settings.updated_by_id = by.id
+    audit.record(
+        session, "label_printer_settings", by=by, at=at,
+        **{name: getattr(settings, name) for name in LABEL_SETTING_FIELDS},
+    )  # fmt: skip
+    session.flush()
+    return settings
+
+
+def _check_label(settings: LabelPrinterSettings) -> None:
+    if settings.language == LabelLanguage.NONE:
+        return
+    if settings.connection not in (*LABEL_CONNECTIONS, ConnectionKind.NONE):
+        raise InvalidInput(_l("Choose how the label printer is connected."), "connection")
+    if settings.language == LabelLanguage.TSPL and settings.connection == ConnectionKind.NONE:
+        raise InvalidInput(_l("Choose how the label printer is connected."), "connection")
+    needed = _NEEDS.get(settings.connection)
+    if needed and not (getattr(settings, needed[0]) or "").strip():
+        raise InvalidInput(needed[1], needed[0])
+    if settings.connection == ConnectionKind.FILE:
+        _check_path(settings.path, "path")
+    if settings.connection == ConnectionKind.USB:
+        for name in ("usb_vendor_id", "usb_product_id"):
+            if getattr(settings, name) is None:
+                raise InvalidInput(_l("Enter the USB ids shown by lsusb, such as 0416."), name)
+    if settings.connection == ConnectionKind.NETWORK and not 1 <= settings.port <= 65535:
+        raise InvalidInput(_l("A port is a number from 1 to 65535."), "port")
+    if settings.language == LabelLanguage.TSPL:
+        _check_roll(settings)
+
+
+def _check_roll(settings: LabelPrinterSettings) -> None:
+    from shop.printing.tspl import MAX_ROLL_WIDTH_MM
+
+    limits = {
+        "width_mm": (20, 110, _l("A label is 20 to 110 mm wide.")),
+        "height_mm": (10, 150, _l("A label is 10 to 150 mm tall.")),
+        "gap_mm": (0, 10, _l("The gap is 0 to 10 mm (nearly always 2).")),
+        "density": (0, 15, _l("Density is a number from 0 to 15.")),
+    }
+    for name, (low, high, message) in limits.items():
+        value = getattr(settings, name)
+        if value is None or not low <= value <= high:
+            raise InvalidInput(message, name)
+    if settings.columns not in (1, 2, 3):
+        raise InvalidInput(_l("One, two or three labels across the roll."), "columns")
+    try:
+        label_roll(settings)
+    except ValueError:
+        raise InvalidInput(
+            _l("Too wide: a label printer takes at most %(mm)s mm across.", mm=MAX_ROLL_WIDTH_MM),
+            "width_mm",
+        ) from None
+
+
+def queue_labels(
+    session: Session, codes: Iterable[str], *, by: Member | None, at: datetime | None = None
+) -> PrintJob | None:
+    """Labels for ``codes`` (a code once per copy), on the label printer if the shop has one,
+    else on the receipt printer's roll; ``None`` when it has neither."""
+    codes = list(codes)
+    receipt = printer_settings(session)
+    if label_printer_on(label_printer_settings(session), receipt):
+        return queue_job(session, JobKind.LABELS, by=by, codes=codes, at=at, to_label_printer=True)
+    return queue_job(session, JobKind.LABELS, by=by, codes=codes, at=at)
+
+
+def reprint_job(session: Session, job_id: int, *, by: Member, at: datetime) -> PrintJob:
+    """Owe the printer a job that did not print again: the same labels, receipt or slip, to
+    the same printer (the drawer stays shut). Refused for a job that printed."""
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        raise InvalidInput(_l("There is no such print job."), "job")
+    if job.status == JobStatus.PRINTED:
+        raise InvalidInput(_l("This was printed already."), "job")
+    if job.status == JobStatus.QUEUED:  # still waiting to retry: the new job takes its place
+        retired = session.execute(
+            update(PrintJob)
+            .where(PrintJob.id == job.id, PrintJob.status == JobStatus.QUEUED)
+            .values(status=JobStatus.FAILED, finished_at=at)
+        )
+        session.refresh(job)
+        if retired.rowcount != 1:
+            raise InvalidInput(_l("It is printing right now."), "job")
+    elif job.status == JobStatus.SENDING:
+        raise InvalidInput(_l("It is printing right now."), "job")
+    again = queue_job(
+        session,
+        job.kind,
+        by=by,
+        sale=job.sale,
+        refund=session.get(Refund, job.refund_id) if job.refund_id else None,
+        shift=session.get(Shift, job.shift_id) if job.shift_id else None,
+        codes=job.codes.split(),
+        reprint=True,
+        at=at,
+        to_label_printer=job.to_label_printer,
+    )
+    if again is None:
+        raise InvalidInput(_l("No printer is set up."), "printer")
+    return again
