@@ -41,7 +41,6 @@ def _usb_id(form, field):
 class PrinterSettingsForm(ShopForm):
     receipt_path = ChoiceField(
         _l("Who sends receipts to the printer"),
-        [required()],
         choices=select_choices(RECEIPT_PATH_LABELS),
         description=_l(
             "Choose the server when the printer is in the shop on the server's network. When "
@@ -120,8 +119,10 @@ class PrinterSettingsForm(ShopForm):
         """The settings as :func:`shop.services.printing.save_printer_settings` takes them."""
         from shop.models import ConnectionKind, PrintMode, ReceiptPath
 
-        return {
-            "receipt_path": ReceiptPath(self.receipt_path.data),
+        values = {} if not self.receipt_path.data else {
+            "receipt_path": ReceiptPath(self.receipt_path.data)
+        }  # fmt: skip
+        return values | {
             "connection": ConnectionKind(self.connection.data),
             "host": (self.host.data or "").strip(),
             "port": self.port.data or 9100,
