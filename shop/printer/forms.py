@@ -20,7 +20,9 @@ DRAWER_LABELS = {"0": _l("No cash drawer"), "2": _l("Drawer on pin 2"), "5": _l(
 PAPER_LABELS = {"58": _l("58 mm"), "80": _l("80 mm")}
 #: Who sends receipts to the printer (see shop.models.ReceiptPath).
 RECEIPT_PATH_LABELS = {
-    "server": _l("The shop's server, through the print queue (the printer is on its network or cable)"),
+    "server": _l(
+        "The shop's server, through the print queue (the printer is on its network or cable)"
+    ),
     "rawbt": _l("This phone or tablet, through the RawBT app (Android)"),
     "webusb": _l("This tablet, by a USB cable (Chrome on Android, an OTG adapter)"),
     "browser": _l("The browser's own Print, on 58 or 80 mm paper (cannot open the cash drawer)"),

@@ -1,13 +1,18 @@
 // <button data-print>: prints the page (the receipt), as the browser's own Print does.
 "use strict";
-// On a roll (58 or 80 mm), the printed page is as long as the receipt.
+// On a roll (58 or 80 mm, static/css/receipt.css), the printed page is as long as the
+// receipt: a rule added to the receipt's style sheet after the one there.
+var rollRule = null;
 function fitRollPage() {
-  var style = document.getElementById("roll-page");
+  var paper = /paper-(58|80)/.exec(document.body.className);
   var receipt = document.querySelector("main.receipt");
-  if (!style || !receipt) { return; }
-  var mm = Math.ceil(receipt.getBoundingClientRect().height * 25.4 / 96) + 4;
-  style.textContent = "@page { size: " + style.getAttribute("data-paper-mm") + "mm " +
-    Math.max(mm, 40) + "mm; margin: 0; }";
+  var sheet = Array.prototype.find.call(document.styleSheets, function (s) {
+    return s.href && s.href.indexOf("receipt.css") !== -1;
+  });
+  if (!paper || !receipt || !sheet) { return; }
+  var mm = Math.max(40, Math.ceil(receipt.getBoundingClientRect().height * 25.4 / 96) + 4);
+  if (rollRule !== null) { sheet.deleteRule(rollRule); }
+  rollRule = sheet.insertRule("@page roll" + paper[1] + " { size: " + paper[1] + "mm " + mm + "mm; margin: 0; }", sheet.cssRules.length);
 }
 window.addEventListener("load", fitRollPage);
 window.addEventListener("beforeprint", fitRollPage);

@@ -18,6 +18,8 @@ from tests.printing.escpos_decoder import decode
 from tests.views.conftest import stocked  # noqa: F401  (the fixture)
 from tests.views.test_printer import jobs, sell, set_printer
 
+pytestmark = pytest.mark.usefixtures("stocked")  # items A, B, C and a lot of socks
+
 
 @pytest.fixture
 def boss(app, coordinator):
@@ -35,7 +37,7 @@ def queue_bytes(app, number: int, *, open_drawer: bool) -> bytes:
         return job_bytes(db.session, job, settings, open_drawer=open_drawer)
 
 
-def test_the_api_gives_the_bytes_the_queue_would_send(boss, as_member, app, stocked):
+def test_the_api_gives_the_bytes_the_queue_would_send(boss, as_member, app):
     set_printer(boss, drawer_pin="2", paper_mm="80", receipt_path="rawbt")
     number = sell(as_member, "A", "B")
     plain = as_member.get(f"/api/v1/sales/{number}/receipt.bin")
@@ -52,7 +54,7 @@ def test_the_api_gives_the_bytes_the_queue_would_send(boss, as_member, app, stoc
     assert events[-1] == ("cut",)
 
 
-def test_no_drawer_kick_when_none_is_wired(boss, as_member, app, stocked):
+def test_no_drawer_kick_when_none_is_wired(boss, as_member, app):
     set_printer(boss, drawer_pin="0", receipt_path="webusb")
     number = sell(as_member, "A")
     kicked = as_member.get(f"/api/v1/sales/{number}/receipt.bin?drawer=1").data
@@ -60,7 +62,7 @@ def test_no_drawer_kick_when_none_is_wired(boss, as_member, app, stocked):
     assert kicked == queue_bytes(app, number, open_drawer=False)
 
 
-def test_unknown_sale_and_no_sign_in(as_member, app, client, stocked):
+def test_unknown_sale_and_no_sign_in(as_member, app, client):
     number = sell(as_member, "A")
     missing = as_member.get("/api/v1/sales/999/receipt.bin")
     assert missing.status_code == 404 and missing.is_json
@@ -70,14 +72,14 @@ def test_unknown_sale_and_no_sign_in(as_member, app, client, stocked):
 
 
 @pytest.mark.parametrize("path", ["rawbt", "webusb", "browser"])
-def test_a_device_path_queues_no_receipt_for_a_sale(boss, as_member, app, stocked, path):
+def test_a_device_path_queues_no_receipt_for_a_sale(boss, as_member, app, path):
     set_printer(boss, receipt_path=path)  # a network printer is set up all the same
     sell(as_member, "A")
     sell(as_member, "B", method="transfer", tendered="", client_id="s2")
     assert jobs(app) == []  # neither receipts nor the drawer: the device prints them
 
 
-def test_the_server_path_still_queues_the_receipt(boss, as_member, app, stocked):
+def test_the_server_path_still_queues_the_receipt(boss, as_member, app):
     set_printer(boss, receipt_path="server")
     sell(as_member, "A")
     (job,) = jobs(app)
@@ -108,7 +110,7 @@ def test_the_settings_page_offers_the_paths_and_keeps_the_choice(boss, app):
     [("rawbt", "2", 2), ("webusb", "5", 5), ("browser", "2", 0), ("server", "2", 0)],
 )
 def test_the_counter_knows_its_path_and_whether_it_opens_the_drawer(
-    boss, as_member, app, stocked, path, pin, expected
+    boss, as_member, app, path, pin, expected
 ):
     import json
 

@@ -880,7 +880,7 @@ async function deviceReceipt(entry, sale) {
   const cash = (sale ? sale.cash_dong : entry.receipt.cash) > 0;
   const record = { key: entry.client_id, number: sale ? sale.number : null, model: receiptModel(entry, sale), at: entry.at };
   const result = $("result");
-  const status = el("p", { class: "muted", "data-testid": "device-print-status", role: "status" });
+  const status = el("p", { class: "muted", "data-testid": "device-print-status", "data-key": record.key, role: "status" });
   result.append(status);
   if (cash && PRINTER.path === "browser" && PRINTER.drawer_wired) {
     result.append(el("p", { class: "notice", "data-testid": "no-drawer", text: TEXT.no_drawer }));
@@ -888,11 +888,11 @@ async function deviceReceipt(entry, sale) {
   if (!PRINTER.auto) {
     if (cash && PRINTER.drawer_pin) { sendBytes(drawerJob(PRINTER.drawer_pin)).catch(() => {}); }
     const button = el("button", { type: "button", class: "button secondary", "data-testid": "device-print", text: TEXT.print_receipt });
-    button.addEventListener("click", () => printRecord(record, { drawer: false, status }));
+    button.addEventListener("click", () => printRecord(record, { drawer: false }));
     result.append(button);
     return;
   }
-  await printRecord(record, { drawer: cash && PRINTER.drawer_pin > 0, status });
+  await printRecord(record, { drawer: cash && PRINTER.drawer_pin > 0 });
 }
 
 async function sendBytes(bytes) {
@@ -920,7 +920,8 @@ async function receiptBytes(record, drawer) {
 async function drawnReceipt(model) {
   const fonts = await loadFonts(PRINTER.fonts);
   const canvas = drawReceipt(model, { widthPx: PRINTER.width_px, paperMm: PRINTER.paper_mm, fonts });
-  window.counterApp.lastReceipt = canvas; // what the page drew, as the last receipt shows it
+  // What the page drew last, for whoever wants to see it (and the tests).
+  window.counterApp.lastReceipt = { canvas, model };
   return canvas;
 }
 
@@ -943,8 +944,12 @@ function printRecord(record, options) {
   return printingNow;
 }
 
-async function printOne(record, { drawer = false, status = null } = {}) {
-  const say_ = (text) => { if (status) { status.textContent = text; } };
+async function printOne(record, { drawer = false } = {}) {
+  // The sale's line under its result, while it is on show.
+  const say_ = (text) => {
+    const status = document.querySelector(`[data-testid="device-print-status"][data-key="${CSS.escape(record.key)}"]`);
+    if (status) { status.textContent = text; }
+  };
   say_(TEXT.printing);
   record.state = "printing"; // kept first: a page closed mid-print lists it as not printed
   await store.put("receipts", record).catch(() => {});

@@ -24,9 +24,9 @@ export function toBits(imageData, level = THRESHOLD) {
   const { width, height, data } = imageData;
   const black = new Uint8Array(width * height);
   for (let i = 0, p = 0; i < black.length; i += 1, p += 4) {
-    const alpha = data[p + 3] / 255;
-    const over = (c) => c * alpha + 255 * (1 - alpha);
-    const grey = Math.floor((over(data[p]) * 299 + over(data[p + 1]) * 587 + over(data[p + 2]) * 114) / 1000);
+    const alpha = data[p + 3];
+    const over = (c) => (alpha === 255 ? c : Math.round((c * alpha + 255 * (255 - alpha)) / 255));
+    const grey = (over(data[p]) * 19595 + over(data[p + 1]) * 38470 + over(data[p + 2]) * 7471 + 0x8000) >> 16;
     black[i] = grey < level ? 1 : 0;
   }
   return { width, height, black };
