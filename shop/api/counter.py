@@ -568,6 +568,41 @@ def get_sale(number: int):
 
 
 @route(
+    "/sales/{number}/receipt.bin",
+    "GET",
+    "The sale's receipt as ESC/POS bytes, exactly as the print queue sends them",
+    tag="counter",
+    query=(("drawer", {"type": "boolean", "description": "add the cash drawer's kick"}),),
+    responses={
+        "200": {
+            "description": "ESC/POS bytes for the shop's printer (its paper, model and mode)",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+def sale_receipt_bytes(number: int):
+    """For a counter device that sends receipts to the printer itself (RawBT, WebUSB)."""
+    from flask import Response
+
+    from shop.printing.slips import sale_receipt_bytes as receipt_bytes
+
+    sale = counter_service.get_sale(db.session, number)
+    settings = printing_service.printer_settings(db.session)
+    drawer = request.args.get("drawer", "").lower() in ("1", "true", "yes")
+    data = receipt_bytes(db.session, sale.id, settings, open_drawer=drawer)
+    return Response(
+        data,
+        mimetype="application/octet-stream",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="receipt-{sale.number}.bin"',
+        },
+    )
+
+
+@route(
     "/sales/{number}/confirm",
     "POST",
     "The transfer has arrived: complete the sale",

@@ -30,6 +30,11 @@ APP_FILES = (
     "js/counter/sale.js",
     "js/counter/store.js",
     "js/counter/vietqr.js",
+    "js/counter/escpos.js",
+    "js/counter/receipt_image.js",
+    "js/counter/device_print.js",
+    "fonts/DejaVuSans.ttf",
+    "fonts/DejaVuSans-Bold.ttf",
     "vendor/qrcode-generator/qrcode.mjs",
     "icons/app-192.png",
     "icons/app-512.png",
@@ -106,12 +111,28 @@ def page_text() -> dict[str, str]:
         "signed_out": _("Signed out: sign in again to send %(count)s sales."),
         "sign_in_again": _("Sign in"),
         "send_again": _("Send again"),
+        "not_printed": _("Receipt not printed"),
+        "not_printed_sale": _("Receipt of sale %(number)s not printed."),
+        "not_printed_local": _("Receipt of the sale kept on this device (%(ref)s) not printed."),
+        "print_again": _("Print again"),
+        "print_receipt": _("Print the receipt"),
+        "printed": _("Receipt sent to the printer."),
+        "printing": _("Printing the receipt…"),
+        "choose_usb": _("Choose the USB printer"),
+        "no_webusb": _("This browser cannot reach a USB printer: open the counter in Chrome."),
+        "no_usb_printer": _("No USB printer chosen: tap “Choose the USB printer”."),
+        "usb_failed": _("The USB printer did not take the receipt: check its cable and paper."),
+        "browser_failed": _("The receipt page did not open: check the link, then print again."),
+        "no_drawer": _("The browser's Print cannot open the cash drawer: open it with its key."),
+        "sale_word": _("Sale"),
+        "kept_on_device": _("Kept on this device"),
     }
 
 
 def page_config(member, *, csrf_token: str) -> dict:
     return {
         "member": member.number,
+        "member_name": member.name,
         "timezone": current_app.config.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "csrf_token": csrf_token,
         "urls": {
@@ -125,8 +146,43 @@ def page_config(member, *, csrf_token: str) -> dict:
         "transfer": offline_transfer(db.session),
         # The shop has a bank feed: a waiting transfer can complete with no tap.
         "bank_feed": bool(bank_settings(db.session).provider),
+        "printer": device_printer(),
         "sale_timeout_ms": 5000,
         "rail_every_ms": 30000,
+    }
+
+
+def device_printer() -> dict:
+    """How the counter device prints receipts: the path the printer settings chose, and
+    what it needs to make a receipt's bytes itself with no link (the paper, the drawer, the
+    shop's name and the receipt's words, as the server's receipts print them)."""
+    from dataclasses import asdict
+
+    from shop.printing.escpos_out import has_cutter
+    from shop.printing.receipt import printable_width_px
+    from shop.printing.slips import labels
+    from shop.services import printing as printing_service
+    from shop.services.members import shop_profile
+
+    settings = printing_service.printer_settings(db.session)
+    profile = shop_profile(db.session)
+    return {
+        "path": settings.receipt_path.value,
+        "auto": settings.auto_receipt,
+        "paper_mm": settings.paper_mm,
+        "width_px": printable_width_px(settings.paper_mm),
+        # The pin of the drawer the device kicks; 0 when its path cannot (the browser).
+        "drawer_pin": settings.drawer_pin if printing_service.device_drawer(settings) else 0,
+        "drawer_wired": bool(settings.drawer_pin),
+        "cutter": has_cutter(settings.profile),
+        "shop_name": profile.name if profile else _("Shop"),
+        "shop_address": (profile.address if profile else "") or "",
+        "footer": (profile.receipt_footer if profile else "") or "",
+        "labels": asdict(labels()),
+        "fonts": {
+            "regular": url_for("static", filename="fonts/DejaVuSans.ttf"),
+            "bold": url_for("static", filename="fonts/DejaVuSans-Bold.ttf"),
+        },
     }
 
 

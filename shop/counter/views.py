@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from shop import clock
@@ -31,6 +40,7 @@ from shop.members.forms import member_choices
 from shop.messages import PRINT_REASONS
 from shop.models import PaymentMethod
 from shop.printer.views import printer_ready, status_message
+from shop.security import CONTENT_SECURITY_POLICY
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
@@ -548,7 +558,15 @@ def browser_receipt(number: int):
         paper = "80"
     receipt = receipt_for_sale(db.session, sale)
     qr = vietqr.qr_svg(receipt.vietqr_payload) if receipt.vietqr_payload else None
-    return render_template("counter/receipt.html", receipt=receipt, sale=sale, paper=paper, qr=qr)
+    response = make_response(
+        render_template("counter/receipt.html", receipt=receipt, sale=sale, paper=paper, qr=qr)
+    )
+    # The counter page prints it from a frame of its own (this site's pages only).
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.get("/reviews")

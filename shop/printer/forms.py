@@ -18,6 +18,15 @@ MODE_LABELS = {
 }
 DRAWER_LABELS = {"0": _l("No cash drawer"), "2": _l("Drawer on pin 2"), "5": _l("Drawer on pin 5")}
 PAPER_LABELS = {"58": _l("58 mm"), "80": _l("80 mm")}
+#: Who sends receipts to the printer (see shop.models.ReceiptPath).
+RECEIPT_PATH_LABELS = {
+    "server": _l(
+        "The shop's server, through the print queue (the printer is on its network or cable)"
+    ),
+    "rawbt": _l("This phone or tablet, through the RawBT app (Android)"),
+    "webusb": _l("This tablet, by a USB cable (Chrome on Android, an OTG adapter)"),
+    "browser": _l("The browser's own Print, on 58 or 80 mm paper (cannot open the cash drawer)"),
+}
 BAUDRATES = ("9600", "19200", "38400", "57600", "115200")
 
 
@@ -32,6 +41,15 @@ def _usb_id(form, field):
 
 
 class PrinterSettingsForm(ShopForm):
+    receipt_path = ChoiceField(
+        _l("Who sends receipts to the printer"),
+        choices=select_choices(RECEIPT_PATH_LABELS),
+        description=_l(
+            "Choose the server when the printer is in the shop on the server's network. When "
+            "the server is elsewhere, the counter's phone or tablet prints: RawBT or a USB "
+            "cable also open the cash drawer; the browser's Print cannot."
+        ),
+    )
     connection = ChoiceField(
         _l("How the printer is connected"),
         [required()],
@@ -101,9 +119,12 @@ class PrinterSettingsForm(ShopForm):
 
     def values(self) -> dict:
         """The settings as :func:`shop.services.printing.save_printer_settings` takes them."""
-        from shop.models import ConnectionKind, PrintMode
+        from shop.models import ConnectionKind, PrintMode, ReceiptPath
 
-        return {
+        values = {} if not self.receipt_path.data else {
+            "receipt_path": ReceiptPath(self.receipt_path.data)
+        }  # fmt: skip
+        return values | {
             "connection": ConnectionKind(self.connection.data),
             "host": (self.host.data or "").strip(),
             "port": self.port.data or 9100,
@@ -130,6 +151,7 @@ def settings_form(settings) -> PrinterSettingsForm:
     from shop.printing.escpos_out import profile_names
 
     data = {
+        "receipt_path": settings.receipt_path.value,
         "connection": settings.connection.value,
         "host": settings.host,
         "port": settings.port,

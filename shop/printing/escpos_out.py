@@ -128,6 +128,15 @@ def profile_names() -> list[str]:
     return ["default", *sorted((name for name in names if name != "default"), key=str.lower)]
 
 
+def has_cutter(profile: str) -> bool:
+    """Whether printers of ``profile`` cut the paper (else the receipt is fed past the tear
+    bar), as :func:`receipt_bytes` decides it."""
+    printer, _dpi = _printer(profile, 58)
+    return bool(
+        printer.profile.supports("paperFullCut") or printer.profile.supports("paperPartCut")
+    )
+
+
 def drawer_bytes(drawer_pin: int, *, profile: str = "default") -> bytes:
     """Only a kick of the cash drawer on ``drawer_pin`` (2 or 5), nothing printed."""
     if drawer_pin not in (2, 5):

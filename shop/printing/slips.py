@@ -211,24 +211,38 @@ def test_slip(session: Session, settings) -> Receipt:
     )
 
 
-def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
-    """The ESC/POS bytes of a queued print ``job`` under the printer's ``settings``."""
-    from shop.models import JobKind, Refund
-    from shop.printing.escpos_out import drawer_bytes, receipt_bytes
-    from shop.services import reports
+def sale_receipt_bytes(session: Session, sale_id: int, settings, *, open_drawer: bool) -> bytes:
+    """The ESC/POS bytes of the receipt of the sale with id ``sale_id`` under the printer's
+    ``settings``: what a receipt job of the queue sends, and what the counter device gets to
+    hand to the printer itself. ``open_drawer`` adds the drawer's kick (when one is wired)."""
+    from shop.printing.escpos_out import receipt_bytes
 
-    options = {
+    slip = receipt_for_sale(session, _sale_with_lines(session, sale_id))
+    return receipt_bytes(slip, **_options(settings, open_drawer))
+
+
+def _options(settings, open_drawer: bool) -> dict:
+    return {
         "paper_mm": settings.paper_mm,
         "profile": settings.profile,
         "mode": settings.mode.value,
         "drawer_pin": settings.drawer_pin or 2,
         "open_drawer": open_drawer and settings.drawer_pin != 0,
     }
+
+
+def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
+    """The ESC/POS bytes of a queued print ``job`` under the printer's ``settings``."""
+    from shop.models import JobKind, Refund
+    from shop.printing.escpos_out import drawer_bytes, receipt_bytes
+    from shop.services import reports
+
+    options = _options(settings, open_drawer)
     if job.kind == JobKind.DRAWER:
         return drawer_bytes(settings.drawer_pin, profile=settings.profile)
     if job.kind in (JobKind.RECEIPT, JobKind.VOID):
-        slip = receipt_for_sale(session, _sale_with_lines(session, job.sale_id))
-    elif job.kind == JobKind.REFUND:
+        return sale_receipt_bytes(session, job.sale_id, settings, open_drawer=open_drawer)
+    if job.kind == JobKind.REFUND:
         slip = refund_slip(session, session.get(Refund, job.refund_id))
     elif job.kind == JobKind.Z_REPORT:
         from shop.models import Shift

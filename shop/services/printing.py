@@ -28,6 +28,7 @@ from shop.models import (
     PrinterSettings,
     PrintJob,
     PrintMode,
+    ReceiptPath,
     Refund,
     Sale,
     Shift,
@@ -45,6 +46,7 @@ SEND_TIMEOUT_SECONDS = 8.0
 
 #: The settings a form may change, with their defaults (those of a shop with no printer).
 SETTING_FIELDS = (
+    "receipt_path",
     "connection",
     "host",
     "port",
@@ -81,6 +83,7 @@ def printer_settings(session: Session) -> PrinterSettings:
             mode=PrintMode.RASTER,
             drawer_pin=0,
             auto_receipt=True,
+            receipt_path=ReceiptPath.SERVER,
         )
     return settings
 
@@ -261,8 +264,28 @@ def _slip_or_drawer(
     return None
 
 
+def device_prints(settings: PrinterSettings) -> bool:
+    """Whether the counter device, not the server, sends sales' receipts to the printer."""
+    return settings.receipt_path != ReceiptPath.SERVER
+
+
+def device_drawer(settings: PrinterSettings) -> bool:
+    """Whether the counter device opens the cash drawer: only RawBT and WebUSB send bytes
+    to the printer the drawer is wired to; the browser's Print cannot."""
+    return settings.receipt_path in (ReceiptPath.RAWBT, ReceiptPath.WEBUSB) and bool(
+        settings.drawer_pin
+    )
+
+
 def after_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
-    """A sale was rung up at the counter: its receipt, and the drawer if cash came in."""
+    """A sale was rung up at the counter: its receipt, and the drawer if cash came in.
+
+    Nothing when the counter device prints receipts itself (RawBT, WebUSB, the browser):
+    it prints the sale's receipt, with the drawer's kick in the same bytes for cash where
+    its path can, so the server's queue owes the printer nothing for the sale.
+    """
+    if device_prints(printer_settings(session)):
+        return None
     return _slip_or_drawer(session, JobKind.RECEIPT, sale.cash_dong > 0, by, sale=sale)
 
 

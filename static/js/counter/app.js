@@ -7,10 +7,16 @@ import { addDays, daysBetween, daysInStock, effectivePrice, localToday, markdown
 import { SaleError, payment, totals } from "./sale.js";
 import * as store from "./store.js";
 import { qrSvg, reference, transferPayload } from "./vietqr.js";
+import { drawerJob, receiptJob, toBase64, toBits } from "./escpos.js";
+import { drawReceipt, loadFonts } from "./receipt_image.js";
+import { PrintFailure, chooseUsbPrinter, printPage, sendRawbt, sendWebusb } from "./device_print.js";
 
 const TEXT = JSON.parse(document.getElementById("counter-text").textContent);
 const CONFIG = JSON.parse(document.getElementById("counter-config").textContent);
 const $ = (id) => document.getElementById(id);
+// How receipts reach the printer: the server's queue, or this device (rawbt, webusb, browser).
+const PRINTER = CONFIG.printer || { path: "server" };
+const DEVICE_PRINTS = PRINTER.path !== "server";
 const codeBox = $("code");
 
 function say(key, values = {}) {
@@ -809,6 +815,7 @@ function finishSale(entry, sale, { received = false } = {}) {
   } else { beep(true); }
   refocus();
   if (sale) { refreshRail(); }
+  if (DEVICE_PRINTS) { deviceReceipt(entry, sale); }
 }
 
 function printLocalReceipt(entry) {
@@ -826,6 +833,170 @@ function printLocalReceipt(entry) {
     ...(r.cash || !r.transfer ? [el("p", { text: `${TEXT.tendered_label}: ${formatDong(r.tendered ?? r.cash)} · ${TEXT.change}: ${formatDong(r.change)}` })] : []));
   box.hidden = false;
   window.print();
+}
+
+// ------------------------------------------------------------------ receipts this device prints
+
+// With a path other than the server's queue, the device prints each sale's receipt itself
+// once the sale is recorded (or kept here with no link): by itself when the settings say
+// every sale gets one, else with a button. A sale is never held back by its receipt: it is
+// recorded first, and a receipt that did not print stays listed (in IndexedDB, across
+// reloads) with a button to print it again.
+
+function momentText(iso) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: CONFIG.timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+// The receipt as the page draws it: the server's figures when it has recorded the sale,
+// else the page's own (the server's figures count once the sale arrives).
+function receiptModel(entry, sale) {
+  const r = entry.receipt;
+  const cash = sale ? sale.cash_dong : r.cash;
+  return {
+    shop_name: PRINTER.shop_name, shop_address: PRINTER.shop_address, footer: PRINTER.footer,
+    labels: PRINTER.labels, title: TEXT.receipt_title,
+    heading: sale ? `${PRINTER.labels.sale} ${sale.number}` : `${TEXT.kept_on_device} · ${entry.client_id.slice(-8).toUpperCase()}`,
+    moment_text: momentText(sale && sale.at ? sale.at : r.at),
+    cashier: CONFIG.member_name || "",
+    lines: r.lines.map((l) => ({
+      code: l.code, description: [l.name, l.size].filter(Boolean).join(" · "), quantity: l.quantity,
+      unit_price: l.unit_price_dong, discount: l.discount_dong || 0, reason: l.discount_reason || "",
+    })),
+    sale_discount: entry.body.discount_dong || 0, sale_discount_reason: entry.body.discount_reason || "",
+    total: sale ? sale.total_dong : r.total,
+    cash,
+    tendered: cash ? (sale ? sale.tendered_dong : (r.tendered ?? r.cash)) || 0 : 0,
+    change: sale ? sale.change_dong : r.change,
+    transfer: sale ? sale.transfer_dong : r.transfer,
+    vietqr: null,
+  };
+}
+
+async function deviceReceipt(entry, sale) {
+  const cash = (sale ? sale.cash_dong : entry.receipt.cash) > 0;
+  const record = { key: entry.client_id, number: sale ? sale.number : null, model: receiptModel(entry, sale), at: entry.at };
+  const result = $("result");
+  const status = el("p", { class: "muted", "data-testid": "device-print-status", "data-key": record.key, role: "status" });
+  result.append(status);
+  if (cash && PRINTER.path === "browser" && PRINTER.drawer_wired) {
+    result.append(el("p", { class: "notice", "data-testid": "no-drawer", text: TEXT.no_drawer }));
+  }
+  if (!PRINTER.auto) {
+    if (cash && PRINTER.drawer_pin) { sendBytes(drawerJob(PRINTER.drawer_pin)).catch(() => {}); }
+    const button = el("button", { type: "button", class: "button secondary", "data-testid": "device-print", text: TEXT.print_receipt });
+    button.addEventListener("click", () => printRecord(record, { drawer: false }));
+    result.append(button);
+    return;
+  }
+  await printRecord(record, { drawer: cash && PRINTER.drawer_pin > 0 });
+}
+
+async function sendBytes(bytes) {
+  if (PRINTER.path === "rawbt") { sendRawbt(toBase64(bytes)); return; }
+  if (PRINTER.path === "webusb") { await sendWebusb(bytes); return; }
+  throw new PrintFailure("browser_failed");
+}
+
+// The receipt's bytes: the server's own (exactly what its queue would send) while it
+// answers, else made here from the receipt drawn in the page.
+async function receiptBytes(record, drawer) {
+  if (record.number && navigator.onLine !== false) {
+    const timeout = withTimeout(4000);
+    try {
+      const response = await fetch(`${CONFIG.urls.sales}/${record.number}/receipt.bin${drawer ? "?drawer=1" : ""}`,
+        { credentials: "same-origin", signal: timeout.signal, cache: "no-store" });
+      if (response.ok) { return new Uint8Array(await response.arrayBuffer()); }
+    } catch (error) { /* no link: made here */ } finally { timeout.done(); }
+  }
+  const canvas = await drawnReceipt(record.model);
+  const image = toBits(canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height));
+  return receiptJob(image, { drawerPin: drawer ? PRINTER.drawer_pin : 0, cutter: PRINTER.cutter });
+}
+
+async function drawnReceipt(model) {
+  const fonts = await loadFonts(PRINTER.fonts);
+  const canvas = drawReceipt(model, { widthPx: PRINTER.width_px, paperMm: PRINTER.paper_mm, fonts });
+  // What the page drew last, for whoever wants to see it (and the tests).
+  window.counterApp.lastReceipt = { canvas, model };
+  return canvas;
+}
+
+// The browser's Print of a receipt with no sale number yet: the page's drawing of it.
+async function printDrawn(model) {
+  const canvas = await drawnReceipt(model);
+  const box = $("local-receipt");
+  const image = el("img", { alt: TEXT.receipt, src: canvas.toDataURL("image/png"), "data-testid": "drawn-receipt" });
+  image.style.width = `${PRINTER.paper_mm === 80 ? 72 : 48}mm`;
+  box.replaceChildren(image);
+  box.hidden = false;
+  await new Promise((resolve) => { if (image.complete) { resolve(); } else { image.onload = resolve; image.onerror = resolve; } });
+  window.print();
+}
+
+let printingNow = Promise.resolve();
+function printRecord(record, options) {
+  // One receipt after another: a printer takes one job at a time.
+  printingNow = printingNow.then(() => printOne(record, options), () => printOne(record, options));
+  return printingNow;
+}
+
+async function printOne(record, { drawer = false } = {}) {
+  // The sale's line under its result, while it is on show.
+  const say_ = (text) => {
+    const status = document.querySelector(`[data-testid="device-print-status"][data-key="${CSS.escape(record.key)}"]`);
+    if (status) { status.textContent = text; }
+  };
+  say_(TEXT.printing);
+  record.state = "printing"; // kept first: a page closed mid-print lists it as not printed
+  await store.put("receipts", record).catch(() => {});
+  try {
+    if (PRINTER.path === "browser") {
+      if (record.number) {
+        await printPage(`${CONFIG.urls.sale}${record.number}/receipt?paper=${PRINTER.paper_mm}`);
+      } else {
+        await printDrawn(record.model);
+      }
+    } else {
+      await sendBytes(await receiptBytes(record, drawer));
+    }
+    await store.remove("receipts", record.key).catch(() => {});
+    say_(TEXT.printed);
+  } catch (error) {
+    record.state = "failed";
+    record.reason = error instanceof PrintFailure ? error.code : "usb_failed";
+    await store.put("receipts", record).catch(() => {});
+    say_(`${TEXT.not_printed}. ${TEXT[record.reason] || ""}`.trim());
+  }
+  await showUnprinted();
+}
+
+async function showUnprinted() {
+  const section = $("unprinted-receipts");
+  if (!section) { return; }
+  const records = (await store.getAll("receipts").catch(() => [])).sort((a, b) => (a.at < b.at ? 1 : -1));
+  section.hidden = records.length === 0;
+  $("choose-usb").hidden = !(PRINTER.path === "webusb" && records.some((r) => r.reason === "no_usb_printer"));
+  $("unprinted-list").replaceChildren(...records.map((record) => {
+    const again = el("button", { type: "button", class: "button secondary", "data-testid": "reprint-receipt", text: TEXT.print_again });
+    again.addEventListener("click", () => printRecord(record, { drawer: false }));
+    const what = record.number ? say("not_printed_sale", { number: record.number })
+      : say("not_printed_local", { ref: record.key.slice(-8).toUpperCase() });
+    return el("li", { class: "card stack", "data-testid": "unprinted-receipt", "data-key": record.key },
+      el("p", { text: `${momentText(record.at)} · ${what}` }),
+      ...(record.reason && TEXT[record.reason] ? [el("p", { class: "error", "data-testid": "unprinted-reason", text: TEXT[record.reason] })] : []),
+      el("div", { class: "actions" }, again));
+  }));
+}
+
+if ($("choose-usb")) {
+  $("choose-usb").addEventListener("click", async () => {
+    try { await chooseUsbPrinter(); } catch (error) { return; }
+    for (const record of await store.getAll("receipts").catch(() => [])) { printRecord(record, { drawer: false }); }
+  });
 }
 
 // ------------------------------------------------------------------ talking to the server
@@ -1066,6 +1237,14 @@ async function start() {
   }
   render();
   await refreshOutboxCount();
+  if (DEVICE_PRINTS) {
+    loadFonts(PRINTER.fonts);
+    // Left "printing" by a page closed mid-print: not known to have printed.
+    for (const record of await store.getAll("receipts").catch(() => [])) {
+      if (record.state === "printing") { record.state = "failed"; await store.put("receipts", record).catch(() => {}); }
+    }
+    await showUnprinted();
+  }
   if (!(await refreshRail()) && !railReady) { railReady = rail.size > 0; }
   railReady = true;
   while (pendingScans.length) { scan(pendingScans.shift()); }

@@ -1,20 +1,23 @@
-// The counter's own storage in IndexedDB: the rail copy, the cart and the outbox of sales
-// not yet recorded by the server. Everything here outlives a reload, a closed tab, a
+// The counter's own storage in IndexedDB: the rail copy, the cart, the outbox of sales
+// not yet recorded by the server and the receipts the device has not printed yet. Everything here outlives a reload, a closed tab, a
 // restart and a sign-out (the outbox is sent by whoever uses the counter next).
 
 const NAME = "shop-counter";
-const VERSION = 1;
+const VERSION = 2;
 let opened = null;
 
 export function openStore() {
   if (!opened) {
     opened = new Promise((resolve, reject) => {
       const request = indexedDB.open(NAME, VERSION);
-      request.onupgradeneeded = () => {
+      request.onupgradeneeded = (event) => {
         const db = request.result;
-        db.createObjectStore("items", { keyPath: "code" });
-        db.createObjectStore("kv");
-        db.createObjectStore("outbox", { keyPath: "client_id" });
+        if (event.oldVersion < 1) {
+          db.createObjectStore("items", { keyPath: "code" });
+          db.createObjectStore("kv");
+          db.createObjectStore("outbox", { keyPath: "client_id" });
+        }
+        if (event.oldVersion < 2) { db.createObjectStore("receipts", { keyPath: "key" }); }
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
