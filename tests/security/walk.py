@@ -20,6 +20,7 @@ SAMPLES = {
     "payout_id": "1",
     "review_id": "1",
     "transaction_id": "1",
+    "job_id": "1",
     "token_id": "1",
     "line_id": "1",
     "render_id": "0" * 32,
