@@ -972,6 +972,9 @@ def run_bank_feed(prepared: Prepared) -> dict:
     return run(prepared, repeats(9, 5), client_for=Http, gunicorn=gunicorn, log=log)
 
 
+from bench.labels import label_section  # noqa: E402
+
+
 def bank_feed_section(result: dict) -> list[str]:
     out = ["", "## A transfer confirmed by the bank itself", ""]
     if not result:
@@ -1132,6 +1135,11 @@ def main() -> int:
     # small shop: what is measured is the feed's cycle, not the history's size.
     path, instance = working_copy(small_db, "bank-feed")
     bank_feed = run_bank_feed(prepare(path, instance))
+    # A price tag's TSPL bytes, in process.
+    from bench.labels import run_label_bytes
+
+    log("price tags for a TSPL label printer ...")
+    label_bytes = run_label_bytes(repeats(200, 40))
 
     report = Report(
         scale=scale,
@@ -1144,6 +1152,7 @@ def main() -> int:
         small=small,
         counter_page=counter_page,
         bank_feed=bank_feed,
+        label_bytes=label_bytes,
         started_at=started_at,
         seconds=time.monotonic() - began,
         load=(load_before, os.getloadavg()),
@@ -1171,6 +1180,7 @@ class Report:
     seconds: float
     load: tuple
     bank_feed: dict = field(default_factory=dict)
+    label_bytes: dict = field(default_factory=dict)
 
     def floor(self, run: dict) -> Figure:
         return run["figures"][FLOOR]
@@ -1206,6 +1216,7 @@ class Report:
         lines += self.targets()
         lines += self.counter_page_section()
         lines += bank_feed_section(self.bank_feed)
+        lines += label_section(self.label_bytes, _yes)
         return "\n".join(lines) + "\n"
 
     def counter_page_section(self) -> list[str]:
