@@ -33,10 +33,13 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import segno
+from PIL import Image
 
+from shop.printing.escpos_raster import raster_bands
 from shop.printing.file_printer import Place, UnsafePath, check, open_for_job
 from shop.printing.receipt import (
     CHARS_PER_LINE,
@@ -67,6 +70,9 @@ RASTER_BAND_DOTS = 960
 #: Printers without a cutter feed this many lines instead (ESC d), to bring the end of the
 #: receipt past the tear bar: about 2 cm at the usual 1/6 inch a line.
 TEAR_OFF_FEED_LINES = 5
+#: Receipts whose packed raster is kept in memory, in each process: a morning's reprints
+#: and retries, a few tens of kB each.
+RASTER_CACHE_SIZE = 64
 #: Sent to the network or a device in pieces this big, so "no progress" can be timed.
 _CHUNK = 16 * 1024
 #: How often to look whether the printer has acknowledged the whole job, seconds.
@@ -174,8 +180,7 @@ def receipt_bytes(
     if mode == "raster":
         if not printer.profile.supports("bitImageRaster"):
             raise ValueError(f"profile {profile!r} cannot print raster images: use text mode")
-        image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
-        printer.image(image, impl="bitImageRaster", fragment_height=RASTER_BAND_DOTS)
+        printer._raw(receipt_raster(receipt, paper_mm=paper_mm, dpi=dpi))
     else:
         _print_text(printer, receipt, paper_mm)
     if open_drawer:
@@ -186,6 +191,29 @@ def receipt_bytes(
         else:
             printer.print_and_feed(TEAR_OFF_FEED_LINES)
     return printer.output
+
+
+@lru_cache(maxsize=RASTER_CACHE_SIZE)
+def receipt_raster(receipt: Receipt, *, paper_mm: int, dpi: int) -> bytes:
+    """``receipt`` drawn (:func:`~shop.printing.receipt.render_image`) and packed as ``GS v 0``
+    bands: the printed part of a raster job, without its start, drawer kick and cut.
+
+    Kept for the last :data:`RASTER_CACHE_SIZE` receipts, keyed by everything the paper
+    shows: a sale's print job, the bytes its counter device fetches and a reprint draw it
+    once, and a receipt that shows something else (the transfer has arrived, the sale was
+    voided, the footer or the language changed) is another key, so drawn afresh.
+    """
+    image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
+    return raster_bands(
+        image, band_dots=RASTER_BAND_DOTS, max_width=printable_width_px(paper_mm, dpi)
+    )
+
+
+def print_image(printer: Dummy, image: Image.Image) -> None:
+    """``image`` (mode ``"1"``, no wider than the printer's paper) as ``GS v 0`` bands of
+    :data:`RASTER_BAND_DOTS` rows: the bytes python-escpos's ``image()`` makes of it."""
+    width = int(printer.profile.profile_data["media"]["width"]["pixels"])
+    printer._raw(raster_bands(image, band_dots=RASTER_BAND_DOTS, max_width=width))
 
 
 def _print_text(printer: Dummy, receipt: Receipt, paper_mm: int) -> None:

@@ -31,7 +31,7 @@ from barcode import Code128
 from PIL import Image, ImageDraw
 
 from shop.domain.money import format_dong
-from shop.printing.escpos_out import RASTER_BAND_DOTS, TEAR_OFF_FEED_LINES, _printer
+from shop.printing.escpos_out import TEAR_OFF_FEED_LINES, _printer, print_image
 from shop.printing.receipt import (
     _BOLD,
     _REGULAR,
@@ -355,7 +355,7 @@ def labels_bytes(
     for tag in tags:
         image = label_image(tag, paper_mm=paper_mm, dpi=dpi, labels=labels)
         printer.hw("INIT")  # ESC @: each label starts from the printer's defaults
-        printer.image(image, impl="bitImageRaster", fragment_height=RASTER_BAND_DOTS)
+        print_image(printer, image)
         if cut:
             if cutter:
                 printer.cut()  # feeds the label past the blade first
