@@ -3,8 +3,9 @@
 A background thread per web process wakes when a transaction that queued a job commits (and
 every few seconds anyway, for retries and for jobs left by a process that stopped). Each
 job is *claimed* by a conditional UPDATE, so two processes never print it twice; a claim
-older than :data:`STALE_CLAIM` (its process died mid-send) is taken over. The bytes are made
-from committed data, then sent with no transaction open, so a slow printer holds no lock.
+older than :data:`STALE_CLAIM` (its process died mid-send) is taken over. What a slip shows
+is read in the claim's transaction, from committed data; the bytes are then drawn and sent
+with no transaction open, so neither the drawing nor a slow printer holds a lock.
 
 Every try is a :class:`~shop.models.PrintAttempt` row. A job that failed is tried again
 after :data:`RETRY_DELAYS`; once it is older than :data:`GIVE_UP_AFTER` it is marked
@@ -18,7 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, or_, select, update
@@ -55,6 +59,25 @@ def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
     candidates are locked with ``SKIP LOCKED`` first, so a second process takes the next
     jobs instead of waiting for the first one's claims.
     """
+    return [ready.job_id for ready in _claim(session, now, limit, prepare=False)]
+
+
+@dataclass
+class _Ready:
+    """A claimed job with what its try needs, read from the database: the bytes' maker and
+    where they go, or why it cannot be tried (``reason``: "render" or "settings")."""
+
+    job_id: int
+    connection_name: str
+    make: Callable[[], bytes] | None = None
+    connection: Any = None
+    reason: str = ""
+    detail: str = ""
+
+
+def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> list[_Ready]:
+    """Claim due jobs in one UPDATE and, with ``prepare``, read what each one's bytes need in
+    the same transaction; commits. The bytes are drawn afterwards, with no transaction open."""
     query = select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = list(session.scalars(query.with_for_update(skip_locked=True)))
@@ -65,24 +88,37 @@ def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
             session.rollback()
         finally:
             reading_only.reset(token)
-    claimed = []
-    for job_id in candidates:
-        result = session.execute(
+    if not candidates:
+        session.commit()
+        return []
+    # Only the jobs still due when the write lock is held: another process may have taken
+    # some since the look.
+    claimed = sorted(
+        session.scalars(
             update(PrintJob)
-            .where(PrintJob.id == job_id, _due(now))
+            .where(PrintJob.id.in_(candidates), _due(now))
             .values(status=JobStatus.SENDING, claimed_at=now)
+            .returning(PrintJob.id)
+            .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
-            claimed.append(job_id)
+    )
+    ready = [_Ready(job_id, "") for job_id in claimed]
+    if prepare and claimed:
+        jobs = session.scalars(
+            select(PrintJob)
+            .where(PrintJob.id.in_(claimed))
+            .order_by(PrintJob.id)
+            .execution_options(populate_existing=True)
+        )
+        ready = [_prepare(session, job, now) for job in jobs]
     session.commit()
-    return claimed
+    return ready
 
 
-def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> PrintAttempt:
-    """Make a claimed job's bytes, send them, and record the try; commits. Never raises for a
-    printer's or a slip's fault: the outcome is in the returned attempt."""
-    from shop.printing.escpos_out import PrinterError, send
-    from shop.printing.slips import job_bytes, label_printer_job_bytes
+def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
+    """Read what ``job``'s bytes need, inside the caller's transaction. A slip that cannot be
+    made or a printer not set up is the outcome of the try, never an exception."""
+    from shop.printing.slips import job_maker, label_printer_job_maker
     from shop.services.printing import (
         connection_of,
         label_connection_of,
@@ -91,41 +127,65 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
         printer_settings,
     )
 
-    now = now or utc_now()
-    job = session.get(PrintJob, job_id)
     settings = printer_settings(session)
-    connection_name = settings.connection.value
-    data, reason, detail = b"", "", ""
+    ready = _Ready(job.id, settings.connection.value)
     if job.to_label_printer:
         # Labels go where the label printer's settings say now, in its language and roll.
         label = label_printer_settings(session)
         if label.connection != ConnectionKind.NONE:
-            connection_name = label.connection.value
+            ready.connection_name = label.connection.value
         if not label_printer_on(label, settings):
-            reason, detail = "settings", "no label printer is set up"
+            ready.reason, ready.detail = "settings", "no label printer is set up"
         else:
             try:
-                connection = label_connection_of(label, settings)
-                data = label_printer_job_bytes(session, job, label, settings)
+                ready.connection = label_connection_of(label, settings)
+                ready.make = label_printer_job_maker(session, job, label, settings)
             except Exception as error:  # a label that cannot be drawn must not stop the queue
-                log.exception("print job %s could not be made", job_id)
-                reason, detail = "render", f"{type(error).__name__}: {error}"
+                log.exception("print job %s could not be made", job.id)
+                ready.reason, ready.detail = "render", f"{type(error).__name__}: {error}"
     elif settings.connection == ConnectionKind.NONE:
-        reason, detail = "settings", "no printer is set up"
+        ready.reason, ready.detail = "settings", "no printer is set up"
     else:
         try:
-            connection = connection_of(settings)
+            ready.connection = connection_of(settings)
             drawer = job.open_drawer and now - job.created_at <= DRAWER_WINDOW
-            data = job_bytes(session, job, settings, open_drawer=drawer)
+            ready.make = job_maker(session, job, settings, open_drawer=drawer)
+        except Exception as error:  # a slip that cannot be drawn must not stop the queue
+            log.exception("print job %s could not be made", job.id)
+            ready.reason, ready.detail = "render", f"{type(error).__name__}: {error}"
+    return ready
+
+
+def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> PrintAttempt:
+    """Make a claimed job's bytes, send them, and record the try; commits. Never raises for a
+    printer's or a slip's fault: the outcome is in the returned attempt."""
+    token = reading_only.set(True)  # what the slip shows is only read
+    try:
+        ready = _prepare(session, session.get(PrintJob, job_id), now or utc_now())
+        session.rollback()
+    finally:
+        reading_only.reset(token)
+    return _send_and_log(session, ready, now)
+
+
+def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> PrintAttempt:
+    """Draw a prepared job's bytes and send them with no transaction open, then record the
+    try in one transaction; commits."""
+    from shop.printing.escpos_out import PrinterError, send
+
+    job_id, reason, detail = ready.job_id, ready.reason, ready.detail
+    data = b""
+    if not reason and ready.make is not None:
+        try:
+            data = ready.make()
         except Exception as error:  # a slip that cannot be drawn must not stop the queue
             log.exception("print job %s could not be made", job_id)
             reason, detail = "render", f"{type(error).__name__}: {error}"
-    session.rollback()  # nothing held open while the printer takes its time
 
     started = time.monotonic()
     if not reason:
         try:
-            send(data, connection)
+            send(data, ready.connection)
         except PrinterError as error:
             reason, detail = error.reason, error.detail
         except Exception as error:  # a driver's own exception: logged, retried like the rest
@@ -143,7 +203,7 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
         detail=detail[:500],
         size_bytes=len(data),
         milliseconds=milliseconds,
-        connection=connection_name,
+        connection=ready.connection_name,
     )
     session.add(attempt)
     job.attempts += 1
@@ -171,13 +231,17 @@ def send_job(session: Session, job_id: int, *, now: datetime | None = None) -> P
 
 def run_due(session: Session, *, now: datetime | None = None, limit: int = 20, beat=None) -> int:
     """Send every job due at ``now``; return how many were tried. ``beat()`` is called
-    after each job (the thread's sign of life for ``/healthz``)."""
-    claimed = claim_due(session, now or utc_now(), limit)
-    for job_id in claimed:
-        send_job(session, job_id, now=now)
+    after each job (the thread's sign of life for ``/healthz``).
+
+    The jobs are claimed and what their slips show is read in one transaction; each one's
+    try is then drawn and sent with no transaction open and logged in one more.
+    """
+    ready = _claim(session, now or utc_now(), limit, prepare=True)
+    for job in ready:
+        _send_and_log(session, job, now)
         if beat is not None:
             beat()
-    return len(claimed)
+    return len(ready)
 
 
 class Worker(threading.Thread):

@@ -5,6 +5,8 @@ all in the shop's language; and :func:`job_bytes`, what a queued print job sends
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -211,14 +213,30 @@ def test_slip(session: Session, settings) -> Receipt:
     )
 
 
+#: A print job's bytes, made without the database: everything the slip shows was read
+#: when it was made (see :func:`job_maker`).
+Maker = Callable[[], bytes]
+
+
 def sale_receipt_bytes(session: Session, sale_id: int, settings, *, open_drawer: bool) -> bytes:
     """The ESC/POS bytes of the receipt of the sale with id ``sale_id`` under the printer's
     ``settings``: what a receipt job of the queue sends, and what the counter device gets to
     hand to the printer itself. ``open_drawer`` adds the drawer's kick (when one is wired)."""
-    from shop.printing.escpos_out import receipt_bytes
+    return _sale_receipt_maker(session, sale_id, settings, open_drawer=open_drawer)()
 
+
+def _sale_receipt_maker(session: Session, sale_id: int, settings, *, open_drawer: bool) -> Maker:
     slip = receipt_for_sale(session, _sale_with_lines(session, sale_id))
-    return receipt_bytes(slip, **_options(settings, open_drawer))
+    return _slip_maker(slip, _options(settings, open_drawer))
+
+
+def _slip_maker(slip: Receipt, options: dict) -> Maker:
+    def make() -> bytes:
+        from shop.printing.escpos_out import receipt_bytes
+
+        return receipt_bytes(slip, **options)
+
+    return make
 
 
 def _options(settings, open_drawer: bool) -> dict:
@@ -233,15 +251,28 @@ def _options(settings, open_drawer: bool) -> dict:
 
 def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
     """The ESC/POS bytes of a queued print ``job`` under the printer's ``settings``."""
+    return job_maker(session, job, settings, open_drawer=open_drawer)()
+
+
+def job_maker(session: Session, job, settings, *, open_drawer: bool) -> Maker:
+    """What :func:`job_bytes` makes, in two halves: this reads what the slip shows, and the
+    function it returns draws the bytes without the database (so the print queue reads
+    inside a short transaction and draws after it)."""
     from shop.models import JobKind, Refund
-    from shop.printing.escpos_out import drawer_bytes, receipt_bytes
     from shop.services import reports
 
     options = _options(settings, open_drawer)
     if job.kind == JobKind.DRAWER:
-        return drawer_bytes(settings.drawer_pin, profile=settings.profile)
+        pin, profile = settings.drawer_pin, settings.profile
+
+        def drawer() -> bytes:
+            from shop.printing.escpos_out import drawer_bytes
+
+            return drawer_bytes(pin, profile=profile)
+
+        return drawer
     if job.kind in (JobKind.RECEIPT, JobKind.VOID):
-        return sale_receipt_bytes(session, job.sale_id, settings, open_drawer=open_drawer)
+        return _sale_receipt_maker(session, job.sale_id, settings, open_drawer=open_drawer)
     if job.kind == JobKind.REFUND:
         slip = refund_slip(session, session.get(Refund, job.refund_id))
     elif job.kind == JobKind.Z_REPORT:
@@ -254,10 +285,10 @@ def job_bytes(session: Session, job, settings, *, open_drawer: bool) -> bytes:
     elif job.kind == JobKind.TEST:
         slip = test_slip(session, settings)
     elif job.kind == JobKind.LABELS:
-        return labels_job_bytes(session, job.codes.split(), settings)
+        return _labels_maker(session, job.codes.split(), settings)
     else:  # pragma: no cover - every kind is handled above
         raise ValueError(f"unknown print job kind {job.kind!r}")
-    return receipt_bytes(slip, **options)
+    return _slip_maker(slip, options)
 
 
 def _sale_with_lines(session: Session, sale_id: int):
@@ -292,15 +323,20 @@ def _job_tags(session: Session, codes: list[str]) -> list:
 
 def labels_job_bytes(session: Session, codes: list[str], settings) -> bytes:
     """Price-tag labels for the items with ``codes``, one after another on the roll."""
-    from shop.printing.labels import labels_bytes
-    from shop.printing.web import tag_labels
+    return _labels_maker(session, codes, settings)()
 
-    return labels_bytes(
-        _job_tags(session, codes),
-        paper_mm=settings.paper_mm,
-        profile=settings.profile,
-        labels=tag_labels(),
-    )
+
+def _labels_maker(session: Session, codes: list[str], settings) -> Maker:
+    tags = _job_tags(session, codes)
+    paper_mm, profile = settings.paper_mm, settings.profile
+
+    def make() -> bytes:
+        from shop.printing.labels import labels_bytes
+        from shop.printing.web import tag_labels
+
+        return labels_bytes(tags, paper_mm=paper_mm, profile=profile, labels=tag_labels())
+
+    return make
 
 
 def sample_tag(session: Session):
@@ -325,10 +361,12 @@ def label_printer_job_bytes(session: Session, job, label, receipt) -> bytes:
     """The bytes of a job for the label printer under its ``label`` settings: TSPL for a
     roll label printer, ESC/POS labels cut apart on a receipt roll (``receipt``'s paper
     width and printer model)."""
+    return label_printer_job_maker(session, job, label, receipt)()
+
+
+def label_printer_job_maker(session: Session, job, label, receipt) -> Maker:
+    """:func:`label_printer_job_bytes` in two halves, as :func:`job_maker`."""
     from shop.models import JobKind, LabelLanguage
-    from shop.printing.labels import labels_bytes
-    from shop.printing.tspl import sample_label_bytes, tspl_bytes
-    from shop.printing.web import tag_labels
     from shop.services.printing import label_roll
 
     if job.kind == JobKind.TEST:
@@ -338,12 +376,25 @@ def label_printer_job_bytes(session: Session, job, label, receipt) -> bytes:
     else:
         raise ValueError(f"a {job.kind} job does not go to the label printer")
     if label.language == LabelLanguage.TSPL:
-        roll = label_roll(label)
-        if job.kind == JobKind.TEST:
-            return sample_label_bytes(tags[0], roll, labels=tag_labels())
-        return tspl_bytes(tags, roll, labels=tag_labels())
+        roll, test = label_roll(label), job.kind == JobKind.TEST
+
+        def tspl() -> bytes:
+            from shop.printing.tspl import sample_label_bytes, tspl_bytes
+            from shop.printing.web import tag_labels
+
+            if test:
+                return sample_label_bytes(tags[0], roll, labels=tag_labels())
+            return tspl_bytes(tags, roll, labels=tag_labels())
+
+        return tspl
     if label.language == LabelLanguage.ESCPOS:
-        return labels_bytes(
-            tags, paper_mm=receipt.paper_mm, profile=receipt.profile, labels=tag_labels()
-        )
+        paper_mm, profile = receipt.paper_mm, receipt.profile
+
+        def escpos() -> bytes:
+            from shop.printing.labels import labels_bytes
+            from shop.printing.web import tag_labels
+
+            return labels_bytes(tags, paper_mm=paper_mm, profile=profile, labels=tag_labels())
+
+        return escpos
     raise ValueError("no label printer is set up")
