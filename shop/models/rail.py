@@ -25,9 +25,38 @@ from shop.models.stock import Item
 SEQUENCE = "rail"
 
 
+#: ``session.info`` key: rail numbers taken ahead by :func:`reserve_rail_versions`.
+_RESERVED = "rail_versions_reserved"
+
+
 def next_rail_version(session: Session) -> int:
     """The number to stamp on an item row changed in this transaction (the one helper)."""
+    reserved = session.info.get(_RESERVED)
+    if reserved:
+        return reserved.pop(0)
     return next_in_sequence(session, SEQUENCE)
+
+
+def reserve_rail_versions(session: Session, count: int) -> None:
+    """Take ``count`` rail numbers in one statement for the item rows this transaction is
+    about to change (a sale's lines), handed out in order by :func:`next_rail_version`.
+
+    They are taken as one would be, under the sequence row's lock until the transaction
+    ends, so they still become visible in order. Numbers left unused are gaps, which
+    readers (who ask for the rows changed after a number) never notice; they are dropped
+    when any transaction or savepoint ends, so none is used twice.
+    """
+    if count < 1:
+        return
+    last = next_in_sequence(session, SEQUENCE, count)
+    session.info[_RESERVED] = list(range(last - count + 1, last + 1))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_reserved(session: Session, transaction) -> None:
+    # A flush's own inner transaction ends too: it leaves the numbers be.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_RESERVED, None)
 
 
 @event.listens_for(Session, "before_flush")

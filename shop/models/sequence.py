@@ -15,16 +15,19 @@ class Sequence(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
-def next_in_sequence(session: Session, name: str) -> int:
-    """Take the next number of sequence ``name`` (1, 2, …) for this transaction.
+def next_in_sequence(session: Session, name: str, count: int = 1) -> int:
+    """Take the next number of sequence ``name`` (1, 2, …) for this transaction; with
+    ``count``, that many numbers at once, the last of which is returned.
 
     One ``UPDATE … RETURNING`` takes the row's lock, so two counters can never get the same
     number, on SQLite and PostgreSQL alike; the row is created on first use.
     """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count!r}")
     statement = (
         update(Sequence)
         .where(Sequence.name == name)
-        .values(value=Sequence.value + 1)
+        .values(value=Sequence.value + count)
         .returning(Sequence.value)
     )
     value = session.execute(statement).scalar()

@@ -40,6 +40,7 @@ from shop.models import (
     Void,
     next_in_sequence,
 )
+from shop.models.rail import reserve_rail_versions
 from shop.services import audit
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
@@ -539,22 +540,18 @@ def record_sale(
     if request.discount_dong and not " ".join(request.discount_reason.split()):
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     codes = [line.code for line in request.lines]
-    items = {
-        item.code: item
-        for item in session.scalars(
-            select(Item).where(Item.code.in_(codes)).options(joinedload(Item.category))
-        )
-    }
+    # Each item with the day it came in, in one query.
+    found = session.execute(
+        select(Item, Intake.received_at)
+        .join(Intake, Item.intake_id == Intake.id)
+        .where(Item.code.in_(codes))
+        .options(joinedload(Item.category))
+    ).all()
+    items = {item.code: item for item, _received in found}
+    came_in = {item.code: received for item, received in found}
     for code in codes:
         if code not in items:
             raise InvalidInput(_l("There is no item with code %(code)s.", code=code), "code")
-    came_in = dict(
-        session.execute(
-            select(Item.code, Intake.received_at)
-            .join(Intake, Item.intake_id == Intake.id)
-            .where(Item.code.in_(codes))
-        ).all()
-    )
     for code in codes:
         if came_in[code] > at:
             raise InvalidInput(
@@ -607,6 +604,10 @@ def record_sale(
     # with the sale already recorded, as a retry after the fact does.
     if not insert_once(session, sale):
         return earlier(session, Sale, request.client_id), False
+    # Every line takes its item out of stock with one UPDATE, each stamped with a rail
+    # number: those are taken at once.
+    reserve_rail_versions(session, len(request.lines))
+    sale_lines = []
     for position, (line, price, part, net) in enumerate(
         zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)
     ):
@@ -619,7 +620,7 @@ def record_sale(
             stock_round, short = _take_what_is_left(session, item, line.quantity)
         else:
             stock_round, short = _take_from_stock(session, item, line.quantity), 0
-        session.add(
+        sale_lines.append(
             SaleLine(
                 sale_id=sale.id,
                 position=position,
@@ -637,6 +638,7 @@ def record_sale(
                 short_pieces=short,
             )
         )
+    session.add_all(sale_lines)  # inserted together at the flush below
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines

@@ -215,14 +215,16 @@ def queue_job(
     at: datetime | None = None,
     claimed: bool = False,
     to_label_printer: bool = False,
+    settings: PrinterSettings | None = None,
 ) -> PrintJob | None:
     """Owe the printer a job; ``None`` when the shop has no printer. Sent after the commit
     by the queue, unless ``claimed``: then the caller sends it itself (a test print).
 
     ``to_label_printer``: labels (or a test label) for the label printer, made from its
-    settings when sent; ``None`` when the shop has no label printer.
+    settings when sent; ``None`` when the shop has no label printer. ``settings``: the
+    printer's settings where the caller has them already.
     """
-    settings = printer_settings(session)
+    settings = settings or printer_settings(session)
     if to_label_printer:
         if not label_printer_on(label_printer_settings(session), settings):
             return None
@@ -253,14 +255,19 @@ def queue_job(
 
 
 def _slip_or_drawer(
-    session: Session, kind: JobKind, cash: bool, by: Member, **what
+    session: Session,
+    kind: JobKind,
+    cash: bool,
+    by: Member,
+    settings: PrinterSettings | None = None,
+    **what,
 ) -> PrintJob | None:
     """The slip of ``kind`` if receipts print by themselves, else only the drawer for cash."""
-    settings = printer_settings(session)
+    settings = settings or printer_settings(session)
     if settings.auto_receipt:
-        return queue_job(session, kind, by=by, open_drawer=cash, **what)
+        return queue_job(session, kind, by=by, open_drawer=cash, settings=settings, **what)
     if cash and settings.drawer_pin:
-        return queue_job(session, JobKind.DRAWER, by=by, open_drawer=True)
+        return queue_job(session, JobKind.DRAWER, by=by, open_drawer=True, settings=settings)
     return None
 
 
@@ -284,9 +291,12 @@ def after_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
     it prints the sale's receipt, with the drawer's kick in the same bytes for cash where
     its path can, so the server's queue owes the printer nothing for the sale.
     """
-    if device_prints(printer_settings(session)):
+    settings = printer_settings(session)
+    if device_prints(settings):
         return None
-    return _slip_or_drawer(session, JobKind.RECEIPT, sale.cash_dong > 0, by, sale=sale)
+    return _slip_or_drawer(
+        session, JobKind.RECEIPT, sale.cash_dong > 0, by, settings=settings, sale=sale
+    )
 
 
 def after_refund(session: Session, refund: Refund, *, by: Member) -> PrintJob | None:
