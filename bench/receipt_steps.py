@@ -8,7 +8,9 @@ rotating order, so that all of them see the same machine (a shared, busy one):
   job, the print queue as it was (``BASE``'s ``shop/printing/queue.py``);
 - ``1 packer``: the shop's own ``GS v 0`` packer (:mod:`shop.printing.escpos_raster`);
 - ``2 cached``: and the packed receipt kept per sale (``escpos_out.receipt_raster``);
-- ``3 queue``: and the queue as it is now.
+- ``3 queue``: and the queue as it is now (claim and slip in one transaction);
+- ``4 sale``: and the sale's statements as they are now (``BASE``'s ``record_sale`` and
+  ``after_sale`` before).
 
 For each: the API request (the sale), the receipt job (claim, bytes, file printer, log), a
 reprint of the same receipt, the statements and transactions of the job, and the floor
@@ -49,6 +51,7 @@ def old_module(path: str, name: str) -> types.ModuleType:
     ).stdout
     module = types.ModuleType(name)
     module.__file__ = str(ROOT / path)
+    sys.modules[name] = module  # its dataclasses look their module up
     exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
     return module
 
@@ -82,25 +85,41 @@ def patched(target, name: str, value):
 
 def configurations() -> dict:
     from shop.printing import escpos_out, queue
+    from shop.services import counter, printing
 
     old_queue = old_module("shop/printing/queue.py", "bench_before_queue")
+    old_counter = old_module("shop/services/counter.py", "bench_before_counter")
+    old_printing = old_module("shop/services/printing.py", "bench_before_printing")
     uncached = escpos_out.receipt_raster.__wrapped__
+
+    def old_sale(stack: ExitStack) -> None:
+        stack.enter_context(patched(counter, "record_sale", old_counter.record_sale))
+        stack.enter_context(patched(printing, "after_sale", old_printing.after_sale))
 
     def before(stack: ExitStack) -> None:
         stack.enter_context(patched(escpos_out, "receipt_raster", python_escpos_raster))
         stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_sale(stack)
 
     def packer(stack: ExitStack) -> None:
         stack.enter_context(patched(escpos_out, "receipt_raster", uncached))
         stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_sale(stack)
 
     def cached(stack: ExitStack) -> None:
         stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_sale(stack)
 
     def now(stack: ExitStack) -> None:
         pass
 
-    return {"before": before, "1 packer": packer, "2 cached": cached, "3 queue": now}
+    return {
+        "before": before,
+        "1 packer": packer,
+        "2 cached": cached,
+        "3 queue": old_sale,
+        "4 sale": now,
+    }
 
 
 def median_ms(samples: list[int]) -> float:
@@ -119,7 +138,7 @@ def main() -> int:
     from shop.services import printing
 
     # Enough unique items on the rail for every sale (a bag donated that morning tops it up).
-    bench.run.ITEMS_NEEDED = max(bench.run.ITEMS_NEEDED, 3 * 4 * (ROUNDS + 1) + 30)
+    bench.run.ITEMS_NEEDED = max(bench.run.ITEMS_NEEDED, 3 * 5 * (ROUNDS + 1) + 30)
     source, _meta = build_shop(0.025, None)
     database, instance = working_copy(source, "receipt-steps")
     prepared = prepare(database, instance)
@@ -133,7 +152,10 @@ def main() -> int:
     sale_ns = {name: [] for name in names}
     job_ns = {name: [] for name in names}
     reprint_ns = {name: [] for name in names}
-    counts = {name: {"job statements": [], "job transactions": []} for name in names}
+    counts = {
+        name: {"sale statements": [], "job statements": [], "job transactions": []}
+        for name in names
+    }
     floor_ns: list[int] = []
     counted = {"statements": 0, "transactions": 0}
 
@@ -158,6 +180,7 @@ def main() -> int:
         codes = [next(stock) for _ in range(3)]
         with ExitStack() as stack:
             configs[name](stack)
+            counted.update(statements=0, transactions=0)
             started = time.perf_counter_ns()
             status, _l, body = client.post(
                 "/api/v1/sales",
@@ -169,6 +192,7 @@ def main() -> int:
                 headers=api,
             )
             sold = time.perf_counter_ns()
+            sale_statements = counted["statements"]
             assert status == 201, (status, body[:300])
             with app.app_context():
                 counted.update(statements=0, transactions=0)
@@ -187,6 +211,7 @@ def main() -> int:
             sale_ns[name].append(sold - started)
             job_ns[name].append(done - started_job)
             reprint_ns[name].append(reprinted - started_reprint)
+            counts[name]["sale statements"].append(sale_statements)
             counts[name]["job statements"].append(job["statements"])
             counts[name]["job transactions"].append(job["transactions"])
         floor()
@@ -207,8 +232,8 @@ def main() -> int:
         f"{len(floor_ns)} probes.",
         "",
         "| configuration | sale (API) | receipt job | sale + job | × floor | reprint job "
-        "| job statements | job transactions |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| sale statements | job statements | job transactions |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in names:
         sale = median_ms(sale_ns[name])
@@ -217,6 +242,7 @@ def main() -> int:
         lines.append(
             f"| {name} | {sale:.2f} ms | {job:.2f} ms | {both / 1e6:.2f} ms "
             f"| {both / 1e6 / floor_ms:.1f}× | {median_ms(reprint_ns[name]):.2f} ms "
+            f"| {statistics.median(counts[name]['sale statements']):.0f} "
             f"| {statistics.median(counts[name]['job statements']):.0f} "
             f"| {statistics.median(counts[name]['job transactions']):.0f} |"
         )

@@ -126,6 +126,38 @@ def test_an_item_is_sold_once_and_a_refused_sale_leaves_nothing(ctx):
     assert ctx.scalar(select(func.count(Sale.id))) == 1
 
 
+def test_a_sales_items_take_the_next_rail_numbers_in_line_order_and_none_twice(ctx):
+    """The rail numbers of a sale's lines are taken at once: one each, in the lines' order,
+    right after the last one handed out; a refused sale gives back what it took."""
+    from shop.models import Item
+    from shop.models.sequence import Sequence
+
+    def rail() -> int:
+        return ctx.scalar(select(Sequence.value).where(Sequence.name == "rail"))
+
+    def version(code: str) -> int:
+        return ctx.scalar(select(Item.rail_version).where(Item.code == code))
+
+    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    ctx.commit()
+    start = rail()
+    sell(ctx, svc.LineRequest("B"), svc.LineRequest("SOCKS", quantity=2), svc.LineRequest("A"))
+    ctx.commit()
+    assert [version("B"), version("SOCKS"), version("A")] == [start + 1, start + 2, start + 3]
+    assert rail() == start + 3
+    with pytest.raises(InvalidInput):
+        sell(ctx, svc.LineRequest("D"), svc.LineRequest("A"))  # A is sold: nothing stays
+    ctx.rollback()
+    # A change made one by one afterwards takes the next number, not one the refused sale
+    # had taken ahead.
+    sell(ctx, svc.LineRequest("SOCKS"))
+    ctx.commit()
+    assert version("SOCKS") == start + 4 == rail()
+    sell(ctx, svc.LineRequest("D"))
+    ctx.commit()
+    assert version("D") == start + 5 == rail()
+
+
 def test_the_same_client_id_records_one_sale(ctx):
     svc.open_shift(ctx, hong(ctx), 0, at=AT)
     first, new = svc.record_sale(
