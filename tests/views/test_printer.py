@@ -287,6 +287,42 @@ def test_late_receipts_keep_the_drawer_shut_and_old_jobs_give_up(
     assert f"Hóa đơn {number} chưa in được." in as_member.get("/counter/").text
 
 
+def test_a_receipt_is_read_in_the_claims_transaction_and_drawn_with_none_open(
+    as_member, app, stocked, spool, monkeypatch
+):
+    """The queue claims a job and reads what its slip shows in one transaction, draws and
+    sends it with no transaction open (no lock held while drawing), and logs the try in
+    one more; on SQLite a look without the write lock comes first."""
+    from sqlalchemy import event
+
+    from shop.printing import escpos_out
+
+    number = sell(as_member, "A", "B")
+    drawn_in_transaction = []
+    original = escpos_out.receipt_bytes
+
+    def receipt_bytes(*args, **kwargs):
+        drawn_in_transaction.append(db.session().in_transaction())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(escpos_out, "receipt_bytes", receipt_bytes)
+    with app.app_context():
+        begun = []
+        listener = lambda *_args: begun.append(1)  # noqa: E731
+        event.listen(db.engine, "begin", listener)
+        try:
+            assert queue.run_due(db.session) == 1
+        finally:
+            event.remove(db.engine, "begin", listener)
+    assert drawn_in_transaction == [False]
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert len(begun) == (2 if postgresql else 3)
+    (job,) = jobs(app)
+    assert job.status == JobStatus.PRINTED and job.attempts == 1
+    assert job.sale_id is not None and spool.stat().st_size > 0
+    sale_is_whole(app, number, 2)
+
+
 def test_two_workers_never_print_one_job_twice(as_member, app, stocked, spool):
     sell(as_member, "A")
     from shop.domain.calendar import utc_now
