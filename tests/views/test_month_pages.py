@@ -160,7 +160,7 @@ def _statement_pdf_text(statement) -> str:
     from flask import render_template
 
     from shop.extensions import db
-    from shop.printing.pdf import html_to_pdf
+    from shop.printing.pdf import PAPER, html_to_pdf
     from shop.services import month as month_service
 
     html = render_template(
@@ -172,7 +172,10 @@ def _statement_pdf_text(statement) -> str:
         now=datetime(2027, 2, 10, 3, tzinfo=UTC),
     )
     done = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=html_to_pdf(html), capture_output=True, check=True
+        ["pdftotext", "-layout", "-", "-"],
+        input=html_to_pdf(html, stylesheets=(PAPER,)),
+        capture_output=True,
+        check=True,
     )
     return money(done.stdout.decode("utf-8"))
 
