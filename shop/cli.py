@@ -348,7 +348,7 @@ def close_month(month, number):
 )
 def statements_pdf(month, target):
     """Every member's statement of MONTH (YYYY-MM) in one PDF, one member a page."""
-    from shop.printing.pdf import htmls_to_pdf
+    from shop.printing.pdf import PAPER, htmls_to_pdf
     from shop.services import month as month_service
     from shop.services import statements as statement_service
     from shop.sharing.batch import statements_html
@@ -365,7 +365,9 @@ def statements_pdf(month, target):
         pages = statements_html(statements, month=month)
         db.session.rollback()
         with click.progressbar(length=len(pages), label="statements", file=sys.stderr) as bar:
-            pdf = htmls_to_pdf(pages, progress=lambda done: bar.update(done - bar.pos))
+            pdf = htmls_to_pdf(
+                pages, stylesheets=(PAPER,), progress=lambda done: bar.update(done - bar.pos)
+            )
     with open(target, "wb") as handle:
         handle.write(pdf)
     click.echo(f"{len(pages)} statements of {month} written to {target}", err=True)

@@ -93,7 +93,7 @@ def start_statements(app: Flask, month: str, *, member_number: int, run=True) ->
 
     def work() -> None:
         from shop.extensions import db
-        from shop.printing.pdf import htmls_to_pdf
+        from shop.printing.pdf import PAPER, htmls_to_pdf
         from shop.services import statements as statement_service
 
         try:
@@ -109,7 +109,7 @@ def start_statements(app: Flask, month: str, *, member_number: int, run=True) ->
                     _write_state(app, render_id, state="running", done=done, total=total,
                                  month=month, member=member_number)  # fmt: skip
 
-                pdf = htmls_to_pdf(pages, progress=progress) if pages else b""
+                pdf = htmls_to_pdf(pages, stylesheets=(PAPER,), progress=progress) if pages else b""
             (_folder(app) / f"{render_id}.pdf").write_bytes(pdf)
             _write_state(app, render_id, state="done", done=total, total=total, month=month,
                          member=member_number)  # fmt: skip

@@ -14,7 +14,7 @@ from shop.domain import sharing
 from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
-from shop.printing.pdf import html_to_pdf
+from shop.printing.pdf import PAPER, html_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
 from shop.services import month as month_service
@@ -66,8 +66,9 @@ def _month(month: str) -> str:
 
 
 def _pdf(html: str, filename: str):
+    """An A4 page of the month (statements, report, payout sheet) as a PDF download."""
     db.session.rollback()  # the data is read; nothing held while WeasyPrint works
-    return pdf_response(html_to_pdf(html), filename)
+    return pdf_response(html_to_pdf(html, stylesheets=(PAPER,)), filename)
 
 
 @bp.get("/months/")

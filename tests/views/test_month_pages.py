@@ -160,7 +160,7 @@ def _statement_pdf_text(statement) -> str:
     from flask import render_template
 
     from shop.extensions import db
-    from shop.printing.pdf import html_to_pdf
+    from shop.printing.pdf import PAPER, html_to_pdf
     from shop.services import month as month_service
 
     html = render_template(
@@ -172,9 +172,77 @@ def _statement_pdf_text(statement) -> str:
         now=datetime(2027, 2, 10, 3, tzinfo=UTC),
     )
     done = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=html_to_pdf(html), capture_output=True, check=True
+        ["pdftotext", "-layout", "-", "-"],
+        input=html_to_pdf(html, stylesheets=(PAPER,)),
+        capture_output=True,
+        check=True,
     )
     return money(done.stdout.decode("utf-8"))
+
+
+def _statement_pdf_words(statement) -> list[tuple[float, float, str]]:
+    """The words of ``statement`` printed on paper, each with where it starts on its page
+    (x, y in points): pdftotext's bounding boxes."""
+    from flask import render_template
+
+    from shop.extensions import db
+    from shop.printing.pdf import PAPER, html_to_pdf
+    from shop.services import month as month_service
+
+    html = render_template(
+        "sharing/statements_pdf.html",
+        statements=[statement],
+        label=month_service.month_label("2026-11"),
+        settings=month_service.sharing_settings(db.session, "2026-11"),
+        shop=None,
+        now=datetime(2027, 2, 10, 3, tzinfo=UTC),
+    )
+    pdf = html_to_pdf(html, stylesheets=(PAPER,))
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-l", "1", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>')
+    return [(float(x), float(y), text) for x, y, text in word.findall(boxes)]
+
+
+def test_statement_pdf_puts_code_and_description_under_the_item_heading(app, trial):
+    """On paper each sold item's day is under "Ngày" and its code under "Món hàng", and a
+    description too long for one line goes on under the code, not under the day."""
+    import dataclasses
+
+    from shop.extensions import db
+    from shop.i18n import format_day
+    from shop.services import statements as statement_service
+
+    long = (
+        "Áo khoác dạ dáng dài hai hàng khuy, cổ bẻ, lót lụa, còn mới chín mươi phần trăm, "
+        "hàng Hàn Quốc xách tay, vừa người năm mươi đến năm mươi lăm cân"
+    )
+    with app.test_request_context():
+        owner = statement_service.member_by_number(db.session, 2)
+        statement = statement_service.statement(db.session, owner, "2026-11", app.config["SHOP_TZ"])
+        first = dataclasses.replace(statement.sold[0], description=long)
+        statement = dataclasses.replace(statement, sold=(first, *statement.sold[1:]))
+        days = [format_day(line.sold_on) for line in statement.sold]
+        words = _statement_pdf_words(statement)
+        db.session.rollback()
+
+    heading = next(i for i, (_x, _y, text) in enumerate(words) if text == "Món")
+    day_x, item_x = words[heading - 1][0], words[heading][0]
+    assert words[heading - 1][2] == "Ngày" and words[heading + 1][2] == "hàng"
+    for line, day in zip(statement.sold, days, strict=True):
+        at = next(i for i, (_x, _y, text) in enumerate(words) if text == line.code)
+        assert words[at - 1][2] == day and abs(words[at - 1][0] - day_x) < 1
+        assert abs(words[at][0] - item_x) < 1, (line.code, words[at], item_x)
+    # the long description: its words after the code, down to the first amount
+    at = next(i for i, (_x, _y, text) in enumerate(words) if text == first.code)
+    rest = words[at + 1 : at + 1 + len(f"{first.description}".split())]
+    assert " ".join(text for _x, _y, text in rest).endswith(long)
+    lines = sorted({round(y) for _x, y, _t in rest})
+    assert len(lines) >= 2  # it does not fit on one line
+    for y in lines[1:]:
+        start = min(x for x, wy, _t in rest if round(wy) == y)
+        assert abs(start - item_x) < 1, (y, start, item_x)
 
 
 def _dong(amount: int) -> str:

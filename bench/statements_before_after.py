@@ -1,0 +1,211 @@
+"""The statement PDFs before and after their speed-up, measured side by side in one process.
+
+On the benchmark's main shop (its busiest month, December 2025, closed), one member's
+statement (the one with most items sold) and every member's in one PDF are asked for through
+the app, in alternating rounds: "before" with the statement's templates, ``paper.css`` and
+the PDF rendering of an earlier commit put back for the length of the measurement (nothing in
+the tree changes), "after" as the tree has them. The two PDFs must say the same words, on as
+many pages; the medians go to ``bench/statements-before-after.md``.
+
+What changed between the two:
+
+1. A sold item's day, code and description are one cell spanning the first two columns (a
+   tab puts the code under the item's heading) instead of two cells and a bold span: three
+   boxes fewer a line for WeasyPrint to style, lay out and draw.
+2. ``paper.css`` is parsed once per process and handed to every A4 document, rather than
+   linked and parsed by each.
+3. Python's cycle collector is paused while WeasyPrint renders: its full passes over the
+   process's objects were a third of the time of the month's statements.
+
+    .venv/bin/python -m bench.statements_before_after
+    BENCH_STATEMENTS_BEFORE=<commit> ...   # the "before" (default: the commit before them)
+    BENCH_ROUNDS=7 ...                     # rounds of the one statement (all: half as many)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import bench.app  # noqa: F401  (the bench clock first, as in bench.run)
+from bench import run
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "statements-before-after.md"
+BEFORE = os.environ.get("BENCH_STATEMENTS_BEFORE", "30bcded")
+OLD_FILES = (
+    "templates/sharing/_statement.html",
+    "templates/sharing/statements_pdf.html",
+    "static/css/paper.css",
+)
+
+
+def old_file(path: str) -> str:
+    return subprocess.run(  # noqa: S603
+        ["git", "show", f"{BEFORE}:{path}"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+
+
+@contextmanager
+def before(app):
+    """The earlier templates, style sheet and rendering, for as long as the block runs."""
+    import threading
+
+    from jinja2 import ChoiceLoader, DictLoader
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcherResponse
+
+    from shop.files import STATIC
+    from shop.printing import pdf
+    from shop.sharing import views
+
+    old = {path: old_file(path) for path in OLD_FILES}
+    templates = {
+        path.removeprefix("templates/"): text
+        for path, text in old.items()
+        if path.startswith("templates/")
+    }
+    css = old["static/css/paper.css"].encode()
+    lock = threading.Lock()
+
+    def old_html_to_pdf(html: str, **_ignored) -> bytes:
+        # as it was: the sheet linked by the page, the collector left running
+        document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
+        with lock:
+            return document.write_pdf(font_config=pdf._font_configuration())
+
+    class OldFetcher(pdf.StaticFetcher):
+        def fetch(self, url, headers=None):
+            if url.endswith("/css/paper.css"):
+                return URLFetcherResponse(url, body=css, headers={"Content-Type": "text/css"})
+            return super().fetch(url, headers)
+
+    fetcher = OldFetcher()
+    loader, to_pdf = app.jinja_env.loader, views.html_to_pdf
+    app.jinja_env.loader = ChoiceLoader([DictLoader(templates), loader])
+    app.jinja_env.cache.clear()
+    views.html_to_pdf = old_html_to_pdf
+    try:
+        yield
+    finally:
+        app.jinja_env.loader = loader
+        app.jinja_env.cache.clear()
+        views.html_to_pdf = to_pdf
+
+
+def pdf_words(data: bytes) -> list[str]:
+    text = subprocess.run(  # noqa: S603
+        ["pdftotext", "-", "-"],  # noqa: S607
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return text.split()
+
+
+def shop_copy() -> tuple[Path, Path]:
+    """A working copy of the main shop (from ``bench/.cache/`` when there is one), brought up
+    to the tree's migrations."""
+    from shop import create_app
+    from shop.cli import upgrade_database
+
+    scale = float(os.environ.get("BENCH_SCALE", "0.25"))
+    cached = sorted(
+        run.CACHE.glob(f"shop-scale{scale:g}-last{run.LAST_MONTH_SALES}-*.sqlite3"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    source = cached[-1] if cached else run.build_shop(scale, run.LAST_MONTH_SALES)[0]
+    database, instance = run.working_copy(source, "statements-before-after")
+    upgrade_database(create_app(run.sqlite_config(database, instance)))
+    return database, instance
+
+
+def main() -> None:
+    from bench.app import create_bench_app
+
+    if not shutil.which("pdftotext"):
+        sys.exit("needs poppler-utils (pdftotext)")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
+    database, instance = shop_copy()
+    prepared = run.prepare(database, instance)
+    app = create_bench_app(str(database), str(instance))
+    client = run.InProcess(app)
+    run.sign_in_and_open_shift(client)
+    bench = run.Bench(client, prepared, app)
+    bench.close_month(0)
+
+    asks = {"one": bench.statement_pdf, "all": bench.statements_pdf}
+    times: dict[tuple[str, str], list[float]] = {}
+    pdfs: dict[tuple[str, str], bytes] = {}
+
+    def once(what: str, mode: str) -> None:
+        context = before(app) if mode == "before" else _nothing()
+        with context:
+            started = time.perf_counter()
+            asks[what](0)
+            times.setdefault((what, mode), []).append(time.perf_counter() - started)
+        pdfs[what, mode] = bench.last_pdf
+
+    for what in asks:  # warm: fonts, templates, the first queries
+        for mode in ("before", "after"):
+            once(what, mode)
+        times.clear()
+    loads = []
+    for what, count in (("one", rounds), ("all", max(2, rounds // 2))):
+        for i in range(count):
+            loads.append(os.getloadavg()[0])
+            order = ("before", "after") if i % 2 == 0 else ("after", "before")
+            for mode in order:
+                once(what, mode)
+            run.log(f"{what} round {i + 1}/{count}")
+
+    lines = [
+        "# Statement PDFs: before and after, side by side",
+        "",
+        f"`bench/statements_before_after.py`, before = `{BEFORE}`; December 2025 of the main",
+        f"shop ({prepared.counts['month_sales']:,} sales), member {prepared.statement_member} "
+        f"({prepared.counts['statement_lines']} items sold). In process, alternating rounds;",
+        f"load average {min(loads):.2f}–{max(loads):.2f} on {os.cpu_count()} cores.",
+        "",
+        "| | before (median) | after (median) | ratio | rounds | pages | same words |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for what, label in (("one", "one statement"), ("all", "all members")):
+        b = statistics.median(times[what, "before"])
+        a = statistics.median(times[what, "after"])
+        pages = run.pdf_pages(pdfs[what, "after"])
+        same_pages = run.pdf_pages(pdfs[what, "before"]) == pages
+        same = pdf_words(pdfs[what, "before"]) == pdf_words(pdfs[what, "after"])
+        lines.append(
+            f"| {label} | {b * 1000:,.0f} ms | {a * 1000:,.0f} ms | {b / a:.2f}× | "
+            f"{len(times[what, 'after'])} | {pages}{'' if same_pages else ' (differs)'} | "
+            f"{'yes' if same else 'NO'} |"
+        )
+        assert same and same_pages, f"the {label} PDF changed what it says"
+    lines += ["", "Each sample: " + "; ".join(
+        f"{what} {mode}: " + ", ".join(f"{t * 1000:.0f}" for t in times[what, mode])
+        for what in asks for mode in ("before", "after")
+    ) + " (ms)."]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    OUT.write_text(text)
+    print(re.sub(r"\n{3,}", "\n\n", text))
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+if __name__ == "__main__":
+    main()
