@@ -33,24 +33,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shop.domain import vietqr
+from shop.domain.pricing import damm_digit, has_valid_check_digit
 
 #: The prefix a shop's codes start with unless it chose another.
 DEFAULT_PREFIX = "NM"
 _PREFIX = re.compile(r"[A-Z]{2,6}")
-
-# Damm's totally anti-symmetric quasigroup of order 10 (H. Michael Damm, 2004).
-_DAMM = (
-    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
-    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
-    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
-    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
-    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
-    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
-    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
-    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
-    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
-    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
-)
 
 #: Digits of an offline sale's reference in its code: 8 hex characters are at most
 #: 4 294 967 295, ten decimal digits.
@@ -66,17 +53,10 @@ class CodeError(ValueError):
         self.code = code
 
 
-def damm_digit(digits: str) -> str:
-    """The Damm check digit of a string of ASCII digits (``"572"`` → ``"4"``)."""
-    interim = 0
-    for char in digits:
-        interim = _DAMM[interim][ord(char) - 48]
-    return str(interim)
-
-
 def damm_valid(digits: str) -> bool:
-    """Whether ``digits`` (check digit last) is a valid Damm number."""
-    return len(digits) >= 2 and damm_digit(digits) == "0"
+    """Whether ``digits`` (check digit last) is a valid Damm number: the same check digit as
+    the items' codes (:func:`shop.domain.pricing.damm_digit`)."""
+    return has_valid_check_digit(digits)
 
 
 def valid_prefix(prefix: str) -> bool:
