@@ -64,7 +64,7 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     phone.get_by_role("button", name="Lưu và thêm món tiếp").click()
     phone.wait_for_load_state()
     assert "Đã lưu với mã 10024." in phone.locator(".flash").inner_text()
-    assert phone.locator(".item-row").count() == 3
+    expect(phone.locator(".item-row")).to_have_count(3)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "intake-items-360")
 
@@ -90,11 +90,11 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     # Find one of them again.
     phone.get_by_role("link", name="Kho hàng").click()
     # A long description is cut with an ellipsis, never widening the page.
-    assert phone.locator(".item-row").count() == 3
+    expect(phone.locator(".item-row")).to_have_count(3)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.get_by_label("Mã hàng hoặc từ khóa").fill("ao len")
     phone.get_by_role("button", name="Tìm").click()
-    assert phone.locator(".item-row").count() == 1
+    expect(phone.locator(".item-row")).to_have_count(1)
     phone.locator(".item-row a").click()
     assert "50.000" in phone.get_by_test_id("charged").inner_text()
     screenshot(phone, "item-360")

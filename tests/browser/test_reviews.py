@@ -4,6 +4,7 @@ another counter sold it) on her phone."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from shop.extensions import db
 from tests.browser.conftest import screenshot
@@ -43,8 +44,9 @@ def test_a_coordinator_settles_a_dress_sold_twice_on_her_phone(phone, live_serve
     phone.get_by_role("button", name="Đăng nhập").click()
     phone.wait_for_url(f"{live_server}/")
     phone.get_by_test_id("reviews-tile").click()
+    phone.wait_for_url(f"{live_server}/counter/reviews")
     review = phone.get_by_test_id("review")
-    assert review.count() == 1
+    expect(review).to_have_count(1)
     text = review.inner_text()
     assert "Bán trùng" in text and "10008" in text and "Hóa đơn 1" in text
     screenshot(phone, "reviews-360")
@@ -52,6 +54,6 @@ def test_a_coordinator_settles_a_dress_sold_twice_on_her_phone(phone, live_serve
     assert "Hãy ghi đã xử lý thế nào" in phone.locator(".flash").inner_text()
     phone.get_by_label("Đã xử lý thế nào").fill("Khách trả lại váy, đã hoàn tiền")
     phone.get_by_role("button", name="Đánh dấu đã xem").click()
-    assert phone.get_by_test_id("no-reviews").is_visible()
+    expect(phone.get_by_test_id("no-reviews")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.console_errors == []

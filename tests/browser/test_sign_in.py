@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -75,7 +76,7 @@ def test_members_page_on_a_laptop_and_in_english(browser, live_server, coordinat
     assert page.locator(".people li").count() == 2
     screenshot(page, "members-1280")
     page.get_by_role("button", name="English").click()
-    assert page.locator("h1").inner_text().strip() == "Members"
+    expect(page.locator("h1")).to_have_text("Members")
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "members-1280-en")
     context.close()
