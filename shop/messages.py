@@ -114,6 +114,9 @@ AUDIT_ACTIONS = {
     "bank_verified": _l("Transfer confirmed by hand seen at the bank"),
     "bank_review": _l("Bank transaction decided"),
     "bank_settings": _l("Bank feed settings changed"),
+    "count_opened": _l("Stock count opened"),
+    "count_decision": _l("Stock count difference decided"),
+    "count_closed": _l("Stock count closed"),
 }
 #: Why a sale rung up with no link is on the coordinators' list.
 REVIEW_KINDS = {

@@ -2,6 +2,7 @@
 
 from shop.models.audit import AuditEvent
 from shop.models.bank import BankFeed, BankSettings, BankTransaction
+from shop.models.count import CountDecision, CountScan, CountStatus, DecisionKind, StockCount
 from shop.models.expense import Expense, ExpenseCategory, ExpenseRevision
 from shop.models.member import ApiToken, Member, PinLock, Role, SignInEvent
 from shop.models.month import ClosedMonth, ClosedMonthMember, Payout, PayoutCorrection
@@ -54,6 +55,11 @@ __all__ = [
     "BankSettings",
     "BankTransaction",
     "CartDiscount",
+    "CountDecision",
+    "CountScan",
+    "CountStatus",
+    "DecisionKind",
+    "StockCount",
     "CartLine",
     "PaymentMethod",
     "Refund",

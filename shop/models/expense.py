@@ -28,6 +28,9 @@ class ExpenseCategory(enum.StrEnum):
     STOCK_PURCHASE = "stock_purchase"
     TRANSPORT = "transport"
     OTHER = "other"
+    #: Paid to a member for her consigned item lost at a stocktake (shop.services.counts);
+    #: she receives it with her month's share (``member_id``).
+    COMPENSATION = "compensation"
 
 
 class Expense(db.Model):
@@ -43,6 +46,9 @@ class Expense(db.Model):
             "(removed_at IS NOT NULL AND removed_by_id IS NOT NULL)",
             name="removed_with_whom",
         ),
+        CheckConstraint(
+            "(category = 'compensation') = (member_id IS NOT NULL)", name="compensation_member"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +59,8 @@ class Expense(db.Model):
     amount_dong: Mapped[Dong]
     note: Mapped[str] = mapped_column(String(300), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
+    #: The member a compensation is paid to (only for that category).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))  # who first recorded it
     #: The device's id for this request: sent again, nothing new is written.
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -63,6 +71,7 @@ class Expense(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
 
     by: Mapped[Member] = relationship(foreign_keys=[by_id])
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
     intake: Mapped[Intake | None] = relationship()
     removed_by: Mapped[Member | None] = relationship(foreign_keys=[removed_by_id])
 

@@ -12,7 +12,12 @@ class ShopProfile(db.Model):
     """One row (id 1): who the shop is and where transfers go (the journal's ``shop``)."""
 
     __tablename__ = "shop_profile"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint(
+            "lost_item_pays IN ('owner_split', 'full_price', 'nothing')", name="lost_item_pays"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -27,3 +32,9 @@ class ShopProfile(db.Model):
     open_books: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Members may record expenses; otherwise only coordinators do.
     members_record_expenses: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: What the group pays a member for her consigned item lost at a stocktake, as an
+    #: expense of the month: her split of its current price (the default), its whole
+    #: current price, or nothing (see shop.domain.count.compensation).
+    lost_item_pays: Mapped[str] = mapped_column(
+        String(12), default="owner_split", server_default="owner_split"
+    )

@@ -33,6 +33,8 @@ class ItemStatus(enum.StrEnum):
     RETURNED_TO_OWNER = "returned_to_owner"
     DONATED_ONWARD = "donated_onward"
     WRITTEN_OFF = "written_off"
+    #: Not found at a stocktake and marked lost (shop.services.counts).
+    LOST = "lost"
 
 
 class DisposalKind(enum.StrEnum):
@@ -40,6 +42,8 @@ class DisposalKind(enum.StrEnum):
     GIVEN_TO_GROUP = "given_to_group"
     DONATED_ONWARD = "donated_onward"
     WRITTEN_OFF = "written_off"
+    #: Not found at a stocktake: only a count's close records it (shop.services.counts).
+    LOST = "lost"
 
 
 class Category(db.Model):

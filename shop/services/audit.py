@@ -51,6 +51,9 @@ ACTIONS = (
     "bank_verified",
     "bank_review",
     "bank_settings",
+    "count_opened",
+    "count_decision",
+    "count_closed",
 )
 
 

@@ -49,6 +49,9 @@ def _checked(
         category = ExpenseCategory(details.category)
     except ValueError:
         raise InvalidInput(_l("Choose one of the options."), "category") from None
+    if category == ExpenseCategory.COMPENSATION:
+        # Only a stock count's close pays it, with the lost item it is for.
+        raise InvalidInput(_l("Choose one of the options."), "category")
     amount = details.amount_dong
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")

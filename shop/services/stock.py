@@ -650,6 +650,8 @@ def dispose(
     group item can be donated onward or written off. The status changes with one
     conditional UPDATE, so two people doing it at once cannot both succeed.
     """
+    if kind == DisposalKind.LOST:  # only a stock count's close (shop.services.counts)
+        raise InvalidInput(_l("Choose one of the options."), "kind")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
     consigned = item.owner_id is not None
     if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:

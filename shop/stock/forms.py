@@ -30,12 +30,15 @@ DISPOSAL_LABELS = {
     DisposalKind.DONATED_ONWARD.value: _l("Donated onward"),
     DisposalKind.WRITTEN_OFF.value: _l("Written off"),
 }
+#: Every kind as the item's page shows it; a loss is only recorded by a stock count's close.
+DISPOSAL_SHOWN = {**DISPOSAL_LABELS, DisposalKind.LOST.value: _l("Lost at a stock count")}
 STATUS_LABELS = {
     "in_stock": _l("In stock"),
     "sold": _l("Sold"),
     "returned_to_owner": _l("Returned to the owner"),
     "donated_onward": _l("Donated onward"),
     "written_off": _l("Written off"),
+    "lost": _l("Lost"),
 }
 SIZES = ["XS", "S", "M", "L", "XL", "XXL", "Free size"]
 

@@ -33,7 +33,7 @@ from shop.services.policy import policy_in_force
 from shop.stock import bp
 from shop.stock.forms import (
     CONDITION_LABELS,
-    DISPOSAL_LABELS,
+    DISPOSAL_SHOWN,
     KIND_LABELS,
     SIZES,
     STATUS_LABELS,
@@ -68,7 +68,7 @@ def _labels():
         "kinds": KIND_LABELS,
         "conditions": CONDITION_LABELS,
         "statuses": STATUS_LABELS,
-        "disposal_labels": DISPOSAL_LABELS,
+        "disposal_labels": DISPOSAL_SHOWN,
     }
 
 

@@ -93,7 +93,7 @@ def test_api_refusals_name_their_field(client, token):
     assert client.get("/api/v1/items/NOPE", headers=token).json["fields"] == {
         "code": ["Không có hàng mã NOPE."]
     }
-    assert client.get("/api/v1/items?status=lost", headers=token).status_code == 422
+    assert client.get("/api/v1/items?status=stolen", headers=token).status_code == 422
 
 
 def test_price_change_and_disposal_through_the_api(client, token, member_token):
