@@ -198,14 +198,6 @@ def record_scan(
         return _resent(earlier, text)
     item = session.scalar(select(Item).where(Item.code == text))
     counted = _pieces(pieces, item)
-    taken = session.execute(
-        update(StockCount)
-        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
-        .values(scan_count=StockCount.scan_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
-        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
     scan = CountScan(
         count_id=count.id,
         client_id=client,
@@ -217,7 +209,20 @@ def record_scan(
         received_at=received_at,
     )
     try:
+        # The count moved and the row added in one savepoint: a resend that loses the
+        # race to its twin (waiting on PostgreSQL for the count's row until the twin
+        # commits, then stopped by the unique client id) takes its move back with it.
         with session.begin_nested():
+            taken = session.execute(
+                update(StockCount)
+                .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
+                .values(scan_count=StockCount.scan_count + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                raise CountClosed(
+                    _l("This stock count is closed: the scan was not added."), "count"
+                )
             session.add(scan)
             session.flush()
     except IntegrityError:  # the same scan sent twice at once: the other one is kept
@@ -590,6 +595,9 @@ def close_count(
 ) -> list[CountDecision]:
     """Close ``count`` with a decision for each of its differences, all in this transaction.
 
+    Dated ``at``, or the latest scan it counts if that came later (see
+    :func:`_after_every_scan`).
+
     Refused, writing nothing, when a difference is left undecided or a decided code is no
     longer a difference (a sale or a late scan changed the list since it was read).
     """
@@ -603,6 +611,7 @@ def close_count(
     ).rowcount
     if closed != 1:
         raise CountClosed(_l("This stock count is already closed."), "count")
+    at = _after_every_scan(session, count, at, tz)
     lines = result(session, count, at=at, tz=tz)
     try:
         kinds = rules.check_decisions(
@@ -629,6 +638,26 @@ def close_count(
         compensation_dong=sum(d.compensation_dong for d in written),
     )  # fmt: skip
     return written
+
+
+def _after_every_scan(session: Session, count: StockCount, at: datetime, tz: ZoneInfo) -> datetime:
+    """The close's moment: ``at``, or the latest scan's if one was taken in after ``at``
+    was read and before the close took the count (two requests racing: the scan's clock
+    read later, its transaction first). The close counts that scan, so it is dated with
+    it: no scan of a closed count comes after its ``closed_at``."""
+    latest = session.scalar(
+        select(func.max(CountScan.received_at)).where(CountScan.count_id == count.id)
+    )
+    if latest is None or latest <= at:
+        return at
+    ensure_month_open(session, latest, tz, "at")
+    session.execute(
+        update(StockCount)
+        .where(StockCount.id == count.id)
+        .values(closed_at=latest)
+        .execution_options(synchronize_session=False)
+    )
+    return latest
 
 
 def _apply(
