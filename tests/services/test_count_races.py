@@ -145,20 +145,23 @@ def scans_of(session, number) -> list[CountScan]:
 def test_three_phones_sending_overlapping_batches_at_once_record_each_scan_once(shop):
     """Each round, three phones each send a batch: its own new scans mixed with another
     phone's batch of the same round (a resend arriving while the first is being written),
-    in its own order. Every client id becomes one row, taken in once; the count's
+    in its own order, through :func:`record_scans` as the API takes a batch. Every client
+    id becomes one row, "recorded" once and "resent" every other time; the count's
     ``scan_count`` is the number of rows."""
     number = open_count(shop)
-    codes = [f"AO{n}" for n in range(GROUP_ITEMS)] + [f"VAY{n}" for n in range(HER_ITEMS)]
-    per_batch = len(codes) // (3 * ROUNDS) or 1
+    per_batch = 4
+    items = [f"AO{n}" for n in range(GROUP_ITEMS)] + [f"VAY{n}" for n in range(HER_ITEMS)]
+    tags = [f"TAG{n}" for n in range(3 * ROUNDS * per_batch - len(items))]  # unknown tags
+    codes = items + tags
     rng = random.Random(21)
     sent: dict[str, str] = {}
     taken: dict[str, int] = {}
     for r in range(ROUNDS):
-        batches = []
-        for phone in range(3):
-            start = (r * 3 + phone) * per_batch
-            batch = [(f"p{phone}-{code}", code) for code in codes[start : start + per_batch]]
-            batches.append(batch or [(f"p{phone}-r{r}", "UNKNOWN-TAG")])
+        batches = [
+            [(f"p{phone}-{code}", code) for code in codes[start : start + per_batch]]
+            for phone in range(3)
+            for start in [(r * 3 + phone) * per_batch]
+        ]
         attempts = []
         for phone in range(3):
             mixed = batches[phone] + batches[(phone + 1) % 3]  # the neighbour's, resent
@@ -166,21 +169,24 @@ def test_three_phones_sending_overlapping_batches_at_once_record_each_scan_once(
             sent.update(mixed)
 
             def attempt(session, mixed=mixed, phone=phone):
-                return [
-                    (cid, scan_one(session, number, code, cid, by=1 + phone % 2).created)
-                    for cid, code in mixed
-                ]
+                outcomes = svc.record_scans(
+                    session,
+                    svc.get_count(session, number),
+                    [svc.ScanRequest(cid, code) for cid, code in mixed],
+                    by=who(session, 1 + phone % 2),
+                    received_at=now(),
+                )
+                return [(o.client_id, o.outcome) for o in outcomes]
 
             attempts.append(attempt)
         outcomes = race(shop, *attempts)
-        assert unexpected(outcomes) == [] and not any(isinstance(o, Exception) for o in outcomes), (
-            r,
-            outcomes,
-        )
+        assert not any(isinstance(o, Exception) for o in outcomes), (r, outcomes)
         for outcome in outcomes:
-            for cid, created in outcome:
-                taken[cid] = taken.get(cid, 0) + int(created)
-    # Each scan was "recorded" exactly once and "resent" every other time.
+            assert len(outcome) == 2 * per_batch, (r, outcome)
+            for cid, said in outcome:
+                assert said in ("recorded", "resent"), (r, cid, said)
+                taken[cid] = taken.get(cid, 0) + (said == "recorded")
+    assert len(sent) == len(codes)
     assert taken == dict.fromkeys(sent, 1)
     with shop.app_context():
         rows = scans_of(db.session, number)
@@ -188,7 +194,8 @@ def test_three_phones_sending_overlapping_batches_at_once_record_each_scan_once(
         assert {s.client_id: s.code for s in rows} == sent
         count = svc.get_count(db.session, number)
         assert count.scan_count == len(rows) == len(sent)
-        assert svc.progress(db.session, count).scans == len(sent)
+        seen = svc.progress(db.session, count)
+        assert (seen.scans, seen.counted, seen.unknown) == (len(sent), len(items), len(tags))
 
 
 # ---------------------------------------------------------------- (b) a scan and the close
