@@ -21,7 +21,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -456,20 +456,21 @@ class Progress:
 
 
 def progress(session: Session, count: StockCount, *, member: Member | None = None) -> Progress:
-    """Counted against expected, by category: a few grouped queries."""
-    expected = _expected_query(count).subquery()
-    found = (
-        select(CountScan.item_id).where(_live_scans(count), CountScan.item_id.is_not(None))
-    ).distinct().subquery()  # fmt: skip
+    """Counted against expected, by category: a few grouped queries.
+
+    Whether an expected item was found is an EXISTS on the scans' (count, item) index, one
+    lookup an item: joining the expected items to the distinct scanned ones instead cost
+    SQLite a quarter of a second for a count of 3,000 (and every batch of scans asks)."""
+    found = select(CountScan.id).where(_live_scans(count), CountScan.item_id == Item.id).exists()
     rows = session.execute(
-        select(
+        _expected_query(count)
+        .join(Category, Category.id == Item.category_id)
+        .with_only_columns(
             Category.name,
             Category.position,
-            func.count(expected.c.id),
-            func.count(found.c.item_id),
+            func.count(Item.id),
+            func.count(case((found, 1))),
         )
-        .join(expected, expected.c.category_id == Category.id)
-        .outerjoin(found, found.c.item_id == expected.c.id)
         .group_by(Category.id, Category.name, Category.position)
         .order_by(Category.position, Category.name)
     ).all()
@@ -536,41 +537,39 @@ def result(session: Session, count: StockCount, *, at: datetime, tz: ZoneInfo) -
 
 
 def _counted(session: Session, count: StockCount) -> list[rules.Counted]:
+    """What the live scans counted, by code, with what the books say of each item (read in
+    the same grouped query: a count of 3,000 loaded as 3,000 items cost a tenth of a
+    second of the close)."""
     rows = session.execute(
         select(
             CountScan.code,
             CountScan.item_id,
+            Item.is_lot,
+            Item.status,
             func.sum(CountScan.pieces),
             func.min(CountScan.scanned_at),
             func.max(CountScan.scanned_at),
         )
+        .outerjoin(Item, Item.id == CountScan.item_id)
         .where(_live_scans(count))
-        .group_by(CountScan.code, CountScan.item_id)
+        .group_by(CountScan.code, CountScan.item_id, Item.is_lot, Item.status)
     ).all()
-    item_ids = [r[1] for r in rows if r[1] is not None]
-    books = {
-        item.id: item
-        for item in session.scalars(select(Item).where(Item.id.in_(item_ids)))
-    } if item_ids else {}  # fmt: skip
-    gone = [i for i, item in books.items() if item.status != ItemStatus.IN_STOCK]
+    gone = [r.item_id for r in rows if r.item_id is not None and r.status != ItemStatus.IN_STOCK]
     left = _left_at(session, gone)
-    lots_first = {
-        r[1]: r[3] for r in rows if r[1] is not None and books[r[1]].is_lot
-    }  # fmt: skip
+    lots_first = {r.item_id: r[5] for r in rows if r.item_id is not None and r.is_lot}
     sold_since = _lot_pieces_sold_since(session, lots_first)
     out = []
-    for code, item_id, pieces, first, last in rows:
-        item = books.get(item_id)
+    for code, item_id, is_lot, _status, pieces, first, last in rows:
         out.append(
             rules.Counted(
                 code=code,
-                known=item is not None,
-                is_lot=bool(item and item.is_lot),
+                known=item_id is not None,
+                is_lot=bool(is_lot),
                 pieces=int(pieces),
                 first_scan_at=first,
                 last_scan_at=last,
                 sold_since_scan=sold_since.get(item_id, 0),
-                left_at=left.get(item_id) if item is not None else None,
+                left_at=left.get(item_id) if item_id is not None else None,
             )
         )
     return out
@@ -777,14 +776,7 @@ def close_count(
         raise InvalidInput(
             _l(_COUNT_ERRORS[refusal.code], code=refusal.subject), "decisions"
         ) from None
-    rule = lost_item_rule(session)
-    written = []
-    for line in lines:
-        decided = decisions[line.code]
-        written.append(
-            _apply(session, count, line, kinds[line.code], _tidy(decided.note, MAX_NOTE),
-                   rule=rule, by=by, at=at, tz=tz)
-        )  # fmt: skip
+    written = _apply(session, count, lines, kinds, decisions, by=by, at=at, tz=tz)
     session.flush()
     session.refresh(count)
     audit.record(
@@ -819,64 +811,74 @@ def _after_every_scan(session: Session, count: StockCount, at: datetime, tz: Zon
 def _apply(
     session: Session,
     count: StockCount,
-    line: Line,
-    kind: DecisionKind,
-    note: str,
+    lines: list[Line],
+    kinds: Mapping[str, DecisionKind],
+    decisions: Mapping[str, Decided],
     *,
-    rule: LostItemPays,
     by: Member,
     at: datetime,
     tz: ZoneInfo,
-) -> CountDecision:
-    item, found = line.item, line.found
-    decision = CountDecision(
-        count_id=count.id,
-        difference=found.difference,
-        code=found.code,
-        item_id=item.id if item is not None else None,
-        kind=kind,
-        expected_pieces=found.expected_pieces,
-        counted_pieces=found.counted_pieces,
-        value_dong=line.value_dong,
-        compensation_dong=0,
-        owner_id=item.owner_id if item is not None else None,
-        note=note,
-        by_id=by.id,
-        at=at,
-    )
-    reason = _reason(count, note)
-    if kind == DecisionKind.LOST:
-        _take_off(session, item, ItemStatus.LOST)
-        disposal = Disposal(item_id=item.id, kind=DisposalKind.LOST, at=at, by=by, note=reason)
-        session.add(disposal)
-        session.flush()
-        decision.disposal_id = disposal.id
-        decision.compensation_dong = line.compensation_dong
-    elif kind == DecisionKind.QUANTITY:
-        _set_pieces(session, item, found.expected_pieces or 0, found.counted_pieces or 0)
-        decision.compensation_dong = line.compensation_dong
-    elif kind == DecisionKind.BACK_ON_RAIL:
-        _back_on_rail(session, item)
-    if decision.compensation_dong > 0:
-        expense = Expense(
-            spent_on=local_date(at, tz),
-            category=ExpenseCategory.COMPENSATION,
-            amount_dong=decision.compensation_dong,
-            note=_tidy(f"{found.code}: {reason}", MAX_NOTE),
-            member_id=item.owner_id,
+) -> list[CountDecision]:
+    """Write every decision in a handful of statements however many there are: the lost
+    items taken off the rail by one conditional UPDATE, their disposals and the owners'
+    compensations inserted together, then the decisions with their audit lines. (One
+    decision at a time, flushed each, cost about 8 ms a decision on a busy machine: a
+    first count with 300 differences would have closed in two or three seconds.)"""
+    lost = [line.item for line in lines if kinds[line.code] == DecisionKind.LOST]
+    _take_off(session, lost, ItemStatus.LOST)
+    planned: list[tuple[CountDecision, Disposal | None, Expense | None]] = []
+    for line in lines:
+        item, found, kind = line.item, line.found, kinds[line.code]
+        note = _tidy(decisions[line.code].note, MAX_NOTE)
+        reason = _reason(count, note)
+        decision = CountDecision(
+            count_id=count.id,
+            difference=found.difference,
+            code=found.code,
+            item_id=item.id if item is not None else None,
+            kind=kind,
+            expected_pieces=found.expected_pieces,
+            counted_pieces=found.counted_pieces,
+            value_dong=line.value_dong,
+            compensation_dong=0,
+            owner_id=item.owner_id if item is not None else None,
+            note=note,
             by_id=by.id,
+            at=at,
         )
-        session.add(expense)
-        session.flush()
-        decision.expense_id = expense.id
-    session.add(decision)
-    audit.record(
-        session, "count_decision", by=by, at=at, subject=f"item {found.code}",
-        count=count.number, difference=found.difference, kind=kind,
-        expected_pieces=found.expected_pieces, counted_pieces=found.counted_pieces,
-        compensation_dong=decision.compensation_dong, note=note,
-    )  # fmt: skip
-    return decision
+        disposal = expense = None
+        if kind == DecisionKind.LOST:
+            disposal = Disposal(item_id=item.id, kind=DisposalKind.LOST, at=at, by=by, note=reason)
+            session.add(disposal)
+            decision.compensation_dong = line.compensation_dong
+        elif kind == DecisionKind.QUANTITY:
+            _set_pieces(session, item, found.expected_pieces or 0, found.counted_pieces or 0)
+            decision.compensation_dong = line.compensation_dong
+        elif kind == DecisionKind.BACK_ON_RAIL:
+            _back_on_rail(session, item)
+        if decision.compensation_dong > 0:
+            expense = Expense(
+                spent_on=local_date(at, tz),
+                category=ExpenseCategory.COMPENSATION,
+                amount_dong=decision.compensation_dong,
+                note=_tidy(f"{found.code}: {reason}", MAX_NOTE),
+                member_id=item.owner_id,
+                by_id=by.id,
+            )
+            session.add(expense)
+        planned.append((decision, disposal, expense))
+    session.flush()  # the disposals and the expenses, each kind in one INSERT
+    for decision, disposal, expense in planned:
+        decision.disposal_id = disposal.id if disposal is not None else None
+        decision.expense_id = expense.id if expense is not None else None
+        session.add(decision)
+        audit.record(
+            session, "count_decision", by=by, at=at, subject=f"item {decision.code}",
+            count=count.number, difference=decision.difference, kind=decision.kind,
+            expected_pieces=decision.expected_pieces, counted_pieces=decision.counted_pieces,
+            compensation_dong=decision.compensation_dong, note=decision.note,
+        )  # fmt: skip
+    return [decision for decision, _disposal, _expense in planned]
 
 
 def _reason(count: StockCount, note: str) -> str:
@@ -884,15 +886,23 @@ def _reason(count: StockCount, note: str) -> str:
     return _tidy(f"{reason}. {note}" if note else reason, MAX_NOTE)
 
 
-def _take_off(session: Session, item: Item, status: ItemStatus) -> None:
+def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
+    """Take ``items`` off the rail as ``status`` with one conditional UPDATE; refused if
+    any of them is no longer in stock (sold a moment ago: a sale racing the close)."""
+    if not items:
+        return
+    ids = [item.id for item in items]
     changed = session.execute(
         update(Item)
-        .where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
+        .where(Item.id.in_(ids), Item.status == ItemStatus.IN_STOCK)
         .values(status=status)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if changed != 1:  # result() read it in stock in this transaction: cannot happen
-        raise InvalidInput(_l("Item %(code)s is no longer in stock.", code=item.code), "decisions")
+    if changed != len(ids):
+        gone = session.scalar(select(Item.code).where(Item.id.in_(ids), Item.status != status))
+        raise InvalidInput(
+            _l("Item %(code)s is no longer in stock.", code=gone or items[0].code), "decisions"
+        )
 
 
 def _set_pieces(session: Session, item: Item, expected: int, counted: int) -> None:
