@@ -311,18 +311,19 @@ def sale_of(code):
 
 
 def test_a_sale_racing_the_close_that_marks_the_item_lost_lets_only_one_through(shop):
-    """Each round: one of Ngọc's dresses is not scanned and the coordinator decides it
-    lost (a disposal and her compensation); a customer buys it at the counter at the same
-    moment. The item ends sold or lost, never both; a refused close leaves nothing of
-    itself (no decision, disposal, expense or audit line; the count still open), a
-    refused sale leaves no sale."""
+    """Each round: one of Ngọc's dresses and one of the group's shirts are not scanned
+    and the coordinator decides both lost (disposals, and Ngọc's compensation); a customer
+    buys the dress at the counter at the same moment. The dress ends sold or lost, never
+    both; a refused close leaves nothing of itself (the shirt still on the rail, no
+    decision, disposal, expense or audit line; the count still open), a refused sale
+    leaves no sale."""
     seen = {"sold": 0, "lost": 0}
     for r in range(ROUNDS):
         number = open_count(shop)
-        dress = f"VAY{r}"
-        scan_all_but(shop, number, {dress}, f"r{r}")
+        dress, shirt = f"VAY{r}", f"AO{r}"
+        scan_all_but(shop, number, {dress, shirt}, f"r{r}")
         decisions = decide(shop, number)
-        assert decisions == {dress: svc.Decided(DecisionKind.LOST)}, decisions
+        assert decisions == dict.fromkeys((dress, shirt), svc.Decided(DecisionKind.LOST))
         expenses_before = committed(shop, lambda s: s.scalar(select(func.count(Expense.id))))
         outcomes = race(shop, sale_of(dress), close(number, decisions))
         assert unexpected(outcomes) == [], outcomes
@@ -332,6 +333,7 @@ def test_a_sale_racing_the_close_that_marks_the_item_lost_lets_only_one_through(
             session = db.session
             count = svc.get_count(session, number)
             item = stock.get_item(session, dress)
+            other = stock.get_item(session, shirt)
             lines = session.scalar(
                 select(func.count(SaleLine.id))
                 .join(Sale, Sale.id == SaleLine.sale_id)
@@ -341,6 +343,12 @@ def test_a_sale_racing_the_close_that_marks_the_item_lost_lets_only_one_through(
             disposals = session.scalar(
                 select(func.count(Disposal.id)).where(
                     Disposal.item_id == item.id, Disposal.kind == DisposalKind.LOST
+                )
+            )
+            all_disposals = session.scalar(
+                select(func.count(Disposal.id)).where(
+                    Disposal.item_id.in_([item.id, other.id]),
+                    Disposal.kind == DisposalKind.LOST,
                 )
             )
             decided = session.scalars(
@@ -356,18 +364,25 @@ def test_a_sale_racing_the_close_that_marks_the_item_lost_lets_only_one_through(
             if isinstance(closed, InvalidInput):  # sold first: the close wrote nothing
                 seen["sold"] += 1
                 assert closed.field == "decisions", closed
-                assert item.status == ItemStatus.SOLD and lines == 1 and disposals == 0
+                assert item.status == ItemStatus.SOLD and lines == 1 and all_disposals == 0
+                assert other.status == ItemStatus.IN_STOCK
                 assert count.is_open and decided == [] and expenses == 0 and closed_lines == 0
-                # Read again, the list is empty: the count closes.
+                # Read again, only the shirt is missing: the count closes.
                 session.rollback()  # (SQLite: this session's write lock let go)
-                assert decide(shop, number) == {}
-                committed(shop, lambda s, n=number: close(n, {})(s))
+                again = decide(shop, number)
+                assert again == {shirt: svc.Decided(DecisionKind.LOST)}, again
+                committed(shop, lambda s, n=number, d=again: close(n, d)(s))
             else:  # lost first: the sale refused, the close whole
                 seen["lost"] += 1
-                assert item.status == ItemStatus.LOST and lines == 0 and disposals == 1
-                assert [(d.code, d.kind) for d in decided] == [(dress, DecisionKind.LOST)]
-                assert decided[0].compensation_dong > 0 and expenses == 1
-                assert decided[0].expense_id is not None and decided[0].disposal_id is not None
+                assert item.status == ItemStatus.LOST and lines == 0 and all_disposals == 2
+                assert other.status == ItemStatus.LOST
+                assert sorted((d.code, d.kind) for d in decided) == sorted(
+                    (code, DecisionKind.LOST) for code in (dress, shirt)
+                )
+                paid = [d for d in decided if d.compensation_dong > 0]
+                assert [d.code for d in paid] == [dress] and expenses == 1
+                assert paid[0].expense_id is not None
+                assert all(d.disposal_id is not None for d in decided)
                 assert not count.is_open and closed_lines == 1
             assert (lines == 1) != (disposals == 1), (r, lines, disposals)
     assert sum(seen.values()) == ROUNDS
