@@ -40,6 +40,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -441,7 +442,7 @@ def check_close(database: Path, number: int, the_plan: Plan, closed: dict) -> li
     kinds = sorted(d["difference"] for d in items)
     wanted = sorted(["missing"] * len(the_plan.hidden) + ["lot_pieces"] * SHORT_LOTS)
     if kinds != wanted:
-        problems.append(("differences", kinds))
+        problems.append(("differences", dict(Counter(kinds))))
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     count_id, status, closed_at = connection.execute(
         "SELECT id, status, closed_at FROM stock_count WHERE number = ?", (number,)
@@ -498,7 +499,7 @@ def run_stocktake(*, client_for, gunicorn, log, repeats: int = 5) -> dict:
             out["check"] = check_scans(shop, number, the_plan, scanned, json.loads(body))
             log(
                 f"{the_plan.scans:,} scans in {scanned['wall_s']:.1f} s; problems: "
-                f"{out['check']['problems'] or 'none'}"
+                f"{str(out['check']['problems'] or 'none')[:500]}"
             )
             before_close = snapshot(shop, "before-close")
             out["floor"] += floor_samples(boss, floor_codes, 100)
@@ -509,7 +510,8 @@ def run_stocktake(*, client_for, gunicorn, log, repeats: int = 5) -> dict:
             boss.close()
     out["differences"] = closed["differences"]
     out["close_problems"] = check_close(shop.database, number, the_plan, closed)
-    log(f"closed in {closed['ns'] / 1e6:.0f} ms; problems: {out['close_problems'] or 'none'}")
+    problems = str(out["close_problems"] or "none")[:500]
+    log(f"closed in {closed['ns'] / 1e6:.0f} ms; problems: {problems}")
     # Again on fresh copies of the count as it was before closing, each on a server of its
     # own (the first request of a worker after a warm-up, as on the live server above).
     for again in range(repeats - 1):
@@ -530,7 +532,7 @@ def run_stocktake(*, client_for, gunicorn, log, repeats: int = 5) -> dict:
         problems = check_close(copy.database, number, the_plan, closed)
         out["close_problems"] += problems
         log(f"close again ({again + 2}/{repeats}): {closed['ns'] / 1e6:.0f} ms; "
-            f"problems: {problems or 'none'}")  # fmt: skip
+            f"problems: {str(problems or 'none')[:500]}")  # fmt: skip
     return out
 
 
