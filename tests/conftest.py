@@ -32,7 +32,7 @@ def pytest_report_header(config):
 
 #: The tables whose rows the database refuses to delete (payouts and their corrections,
 #: bank transactions).
-APPEND_ONLY = ("payout", "payout_correction", "bank_transaction")
+APPEND_ONLY = ("payout", "payout_correction", "bank_transaction", "count_scan", "count_decision")
 
 
 def delete_everything(session) -> None:
