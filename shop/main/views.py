@@ -139,6 +139,7 @@ def shop_settings():
         rules = visibility.ShopRules(
             open_books=bool(form.open_books.data),
             members_record_expenses=bool(form.members_record_expenses.data),
+            lost_item_pays=form.lost_item_pays.data or profile.lost_item_pays or "owner_split",
         )
         visibility.set_shop_rules(db.session, rules, by=by, at=clock.now())
 
@@ -153,7 +154,7 @@ def shop_settings():
 @coordinator_required
 def audit_log():
     """What was done that the money or the members depend on; read only, newest first."""
-    from shop.members.forms import ROLE_LABELS
+    from shop.members.forms import LOST_ITEM_PAYS_LABELS, ROLE_LABELS
     from shop.messages import (
         AUDIT_ACTIONS,
         AUDIT_FIELDS,
@@ -163,7 +164,7 @@ def audit_log():
     )
     from shop.services import audit
     from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
-    from shop.stock.forms import DISPOSAL_LABELS
+    from shop.stock.forms import DISPOSAL_LABELS, DISPOSAL_SHOWN
 
     action = request.args.get("action") or None
     if action is not None and action not in audit.ACTIONS:
@@ -176,6 +177,8 @@ def audit_log():
         **ROLE_LABELS,
         **SIGN_IN_OUTCOMES,
         **BANK_REASONS,
+        **LOST_ITEM_PAYS_LABELS,
+        **DISPOSAL_SHOWN,
         "not_counted": _("not counted"),
         "counted": _("counted"),
         "on": _("on"),
