@@ -699,13 +699,17 @@ class Loss:
     compensation_dong: int
 
 
+#: The decisions that take something off the books: a missing item marked lost, a lot's
+#: missing pieces written off (what :func:`loss` adds up).
+COSTLY = frozenset({DecisionKind.LOST, DecisionKind.QUANTITY})
+
+
 def loss(lines: Iterable[Line], kinds: Mapping[str, DecisionKind]) -> Loss:
-    """The loss if each line is decided as ``kinds`` says (its first choice when absent):
-    a missing item marked lost, a lot's missing pieces written off."""
+    """The loss if each line is decided as ``kinds`` says (its first choice when absent)."""
     value = compensation = 0
     for line in lines:
         kind = kinds.get(line.code) or line.found.choices[0]
-        if kind in (DecisionKind.LOST, DecisionKind.QUANTITY):
+        if kind in COSTLY:
             value += line.value_dong
             compensation += line.compensation_dong
     return Loss(value, compensation)
