@@ -217,3 +217,75 @@ def test_three_phones_count_the_demo_rail_one_offline_one_dress_hidden(
     finally:
         for page in phones:
             page.context.close()
+
+
+@pytest.fixture
+def open_count(app, rail_items):
+    """A count of the whole rail of ``rail_items`` (10008…10045 and the lot SOCKS of 5),
+    opened by Hồng."""
+    from shop import clock
+    from shop.services import counts as count_service
+    from shop.services import members as member_service
+
+    with app.app_context(), app.test_request_context():
+        boss = member_service.get_member(db.session, 1)
+        count_service.open_count(db.session, by=boss, at=clock.now())
+        db.session.commit()
+
+
+def test_a_phone_with_the_counters_rail_asks_a_lots_pieces_and_keeps_scans_through_a_closed_tab(
+    app, browser, live_server, open_count
+):
+    from reliability.chromium import open_counter
+
+    page = new_phone(browser, live_server)
+    context = page.context
+    try:
+        sign_in(page, live_server, "0912000002", "1357")
+        open_counter(page, live_server)  # the counter keeps its copy of the rail here
+        page.wait_for_selector('[data-testid="link-state"][data-state="online"]')
+        page.goto(f"{live_server}/stock/counts/1")
+        expect(page.get_by_test_id("link-state")).to_have_attribute("data-state", "online")
+
+        # A lot: the phone knows it from the counter's copy and asks at once.
+        scan(page, "SOCKS")
+        pieces = page.get_by_test_id("pieces")
+        expect(pieces).to_be_visible()
+        assert "Tất" in page.locator("#pieces-what").inner_text()
+        assert page.evaluate("document.activeElement.id") == "pieces-box"
+        # The scanner fires while the pieces box has the focus: a tag, not a number.
+        page.keyboard.type("10008", delay=0)
+        page.keyboard.press("Enter")
+        expect(page.locator('[data-testid="scan-line"][data-code="10008"]')).to_have_count(1)
+        expect(pieces).to_be_visible()
+        page.locator("#pieces-box").fill("0")
+        page.locator("#pieces-box").press("Enter")
+        expect(page.get_by_test_id("pieces-message")).to_contain_text("từ 1 đến")
+        page.locator("#pieces-box").fill("5")
+        page.locator("#pieces-box").press("Enter")
+        expect(pieces).to_be_hidden()
+        socks = page.locator('[data-testid="scan-line"][data-code="SOCKS"]')
+        expect(socks).to_have_attribute("data-state", "sent")
+        assert "5 cái" in socks.inner_text()
+        scan(page, "10008")
+        expect(page.get_by_test_id("scan-message")).to_contain_text("đã đếm trên máy này")
+
+        # No link: two scans wait on the phone; then its tab is closed before they leave.
+        set_offline(page, True)
+        scan(page, "10019", "10024")
+        expect(lines(page, "waiting")).to_have_count(2)
+        page.close()
+        assert {row.code for row in scans_in_books(app)} == {"SOCKS", "10008"}
+
+        # The link is back and she opens the page again: they are sent, once each.
+        again = context.new_page()
+        errors = []
+        again.on("pageerror", lambda error: errors.append(str(error)))
+        again.goto(f"{live_server}/stock/counts/1")
+        expect(lines(again, "sent")).to_have_count(4, timeout=20_000)
+        books = scans_in_books(app)
+        assert sorted(row.code for row in books) == ["10008", "10019", "10024", "SOCKS"]
+        expect(again.get_by_test_id("progress-counted")).to_have_text("4")
+        assert page.console_errors == [] and errors == []
+    finally:
+        context.close()
