@@ -22,6 +22,7 @@ def index():
     member = current_member()
     from shop.services.bank import review_count
     from shop.services.counter import open_review_count
+    from shop.services.counts import current_count
 
     warnings = {}
     if member.is_coordinator:
@@ -37,6 +38,7 @@ def index():
         reviews=open_review_count(db.session) if member.is_coordinator else 0,
         bank_reviews=review_count(db.session) if member.is_coordinator else 0,
         warnings=warnings,
+        open_count=current_count(db.session),
     )
 
 

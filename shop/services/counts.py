@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from shop.database import next_number
 from shop.domain import count as rules
-from shop.domain.calendar import local_date
+from shop.domain.calendar import local_date, parse_moment
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.domain.pricing import days_in_stock, effective_price
 from shop.models import (
@@ -199,14 +199,6 @@ def record_scan(
         return _resent(earlier, text)
     item = session.scalar(select(Item).where(Item.code == text))
     counted = _pieces(pieces, item)
-    taken = session.execute(
-        update(StockCount)
-        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
-        .values(scan_count=StockCount.scan_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
-        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
     scan = CountScan(
         count_id=count.id,
         client_id=client,
@@ -218,7 +210,19 @@ def record_scan(
         received_at=received_at,
     )
     try:
+        # The count's scan_count moves in the same savepoint as the row: a resend that
+        # loses the race to its first try leaves neither behind.
         with session.begin_nested():
+            taken = session.execute(
+                update(StockCount)
+                .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
+                .values(scan_count=StockCount.scan_count + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                raise CountClosed(
+                    _l("This stock count is closed: the scan was not added."), "count"
+                )
             session.add(scan)
             session.flush()
     except IntegrityError:  # the same scan sent twice at once: the other one is kept
@@ -227,6 +231,101 @@ def record_scan(
             raise
         return _resent(earlier, text)
     return ScanResult(scan, True, item)
+
+
+#: The most scans a phone sends in one batch.
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """One scan as a phone sends it: its id for the scan, what it read, a lot's pieces and
+    the phone's clock (ISO 8601 text with an offset, or a datetime; ``None``: unknown)."""
+
+    client_id: object
+    code: object
+    pieces: object = None
+    scanned_at: object = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What became of one scan of a batch: ``recorded``, ``resent`` (taken before; nothing
+    written) or ``refused`` (``fields`` says why, beside the field at fault)."""
+
+    client_id: object
+    outcome: str
+    item: Item | None
+    scan: CountScan | None = None
+    fields: Mapping[str, tuple[str, ...]] | None = None
+
+
+def record_scans(
+    session: Session,
+    count: StockCount,
+    scans: Iterable[ScanRequest],
+    *,
+    by: Member,
+    received_at: datetime,
+) -> list[ScanOutcome]:
+    """Take a phone's batch of scans, each one taken or refused on its own (a savepoint
+    each): a bad scan never costs the good ones. A closed count takes none
+    (:class:`CountClosed`, also when it closes half way: the caller rolls back)."""
+    if not count.is_open:
+        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+    outcomes = []
+    for wanted in scans:
+        try:
+            with session.begin_nested():
+                taken = record_scan(
+                    session,
+                    count,
+                    code=wanted.code,
+                    client_id=wanted.client_id,
+                    by=by,
+                    scanned_at=_scan_moment(wanted.scanned_at, count, received_at),
+                    received_at=received_at,
+                    pieces=wanted.pieces,
+                )
+        except CountClosed:
+            raise
+        except (InvalidInput, NotFound) as refusal:
+            code = _tidy(str(wanted.code or ""), MAX_CODE) if isinstance(wanted.code, str) else ""
+            item = session.scalar(select(Item).where(Item.code == code)) if code else None
+            fields = {name: tuple(msgs) for name, msgs in refusal.fields.items()}
+            outcomes.append(ScanOutcome(wanted.client_id, "refused", item, None, fields))
+            continue
+        outcomes.append(
+            ScanOutcome(
+                wanted.client_id, "recorded" if taken.created else "resent", taken.item, taken.scan
+            )
+        )
+    return outcomes
+
+
+def _scan_moment(value: object, count: StockCount, received_at: datetime) -> datetime:
+    """When the phone says it scanned: its clock, kept between the count's opening and the
+    moment the server took the scan in (a phone's clock can be off by hours)."""
+    if value is None or value == "":
+        return received_at
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            if not isinstance(value, str) or len(value) > 40:
+                raise ValueError
+            moment = parse_moment(value)
+        except ValueError:
+            raise InvalidInput(
+                _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
+                "scanned_at",
+            ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(
+            _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
+            "scanned_at",
+        )
+    return min(max(moment, count.opened_at), received_at)
 
 
 def _scan_by_client(session: Session, count: StockCount, client: str) -> CountScan | None:
@@ -404,6 +503,9 @@ class Line:
     compensation_dong: int
     days_in_stock: int | None
     scanned_by: tuple[str, ...] = ()
+    #: A decided line's owner as she was when it was decided (an item compensated and
+    #: then found again is the group's since).
+    decided_owner: Member | None = None
 
     @property
     def code(self) -> str:
@@ -411,6 +513,8 @@ class Line:
 
     @property
     def owner(self) -> Member | None:
+        if self.decided_owner is not None:
+            return self.decided_owner
         return self.item.owner if self.item is not None else None
 
 
@@ -566,6 +670,67 @@ def _short_pieces(found: rules.Found) -> int:
 class Decided:
     kind: DecisionKind
     note: str = ""
+
+
+def decided(kind: object, note: object = "", *, field: str = "decisions") -> Decided:
+    """A decision as a page or a phone sends it (its kind's name and a note), or a refusal
+    naming ``field``."""
+    try:
+        chosen = DecisionKind(kind) if isinstance(kind, str) else None
+    except ValueError:
+        chosen = None
+    if chosen is None:
+        raise InvalidInput(_l("Choose one of the options."), field)
+    if note is None:
+        note = ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise InvalidInput(_l("At most 300 letters."), field)
+    return Decided(chosen, note)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What the differences settled as chosen cost: the value that leaves the books and
+    what the group pays owners, in đồng."""
+
+    value_dong: int
+    compensation_dong: int
+
+
+#: The decisions that take something off the books: a missing item marked lost, a lot's
+#: missing pieces written off (what :func:`loss` adds up).
+COSTLY = frozenset({DecisionKind.LOST, DecisionKind.QUANTITY})
+
+
+def loss(lines: Iterable[Line], kinds: Mapping[str, DecisionKind]) -> Loss:
+    """The loss if each line is decided as ``kinds`` says (its first choice when absent)."""
+    value = compensation = 0
+    for line in lines:
+        kind = kinds.get(line.code) or line.found.choices[0]
+        if kind in COSTLY:
+            value += line.value_dong
+            compensation += line.compensation_dong
+    return Loss(value, compensation)
+
+
+def decided_lines(session: Session, count: StockCount, *, tz: ZoneInfo) -> list[Line]:
+    """A closed count's differences as they were when she decided them."""
+    lines = []
+    for decision in decisions_of(session, count):
+        item = decision.item
+        days = None
+        if item is not None:
+            days = days_in_stock(item.received_on, local_date(decision.at, tz))
+        found = rules.Found(
+            decision.difference, decision.code, decision.expected_pieces, decision.counted_pieces
+        )
+        lines.append(
+            Line(
+                found, item, decision.value_dong, decision.compensation_dong, days,
+                decided_owner=decision.owner,
+            )
+        )  # fmt: skip
+    return lines
 
 
 _COUNT_ERRORS = {
