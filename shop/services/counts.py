@@ -58,6 +58,7 @@ from shop.services.policy import policy_in_force
 #: A phone's id for one scan: what the counter's offline queue uses (letters, digits, -_).
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PIECES = 100_000
+_MAX_PIECES_TEXT = "100.000"
 MAX_CODE = 40
 MAX_NOTE = 300
 
@@ -353,10 +354,7 @@ def _pieces(pieces: object, item: Item | None) -> int:
     except ValueError:
         raise InvalidInput(_l("Enter the number of pieces."), "pieces") from None
     if not 1 <= number <= MAX_PIECES:
-        raise InvalidInput(
-            _l("Enter between 1 and %(n)s pieces.", n=f"{MAX_PIECES:,}".replace(",", ".")),
-            "pieces",
-        )
+        raise InvalidInput(_l("Enter between 1 and %(n)s pieces.", n=_MAX_PIECES_TEXT), "pieces")
     if number != 1 and (item is None or not item.is_lot):
         raise InvalidInput(_l("Only a lot is counted by pieces: this is one item."), "pieces")
     return number
@@ -698,13 +696,17 @@ class Loss:
     compensation_dong: int
 
 
+#: The decisions that take something off the books: a missing item marked lost, a lot's
+#: missing pieces written off (what :func:`loss` adds up).
+COSTLY = frozenset({DecisionKind.LOST, DecisionKind.QUANTITY})
+
+
 def loss(lines: Iterable[Line], kinds: Mapping[str, DecisionKind]) -> Loss:
-    """The loss if each line is decided as ``kinds`` says (its first choice when absent):
-    a missing item marked lost, a lot's missing pieces written off."""
+    """The loss if each line is decided as ``kinds`` says (its first choice when absent)."""
     value = compensation = 0
     for line in lines:
         kind = kinds.get(line.code) or line.found.choices[0]
-        if kind in (DecisionKind.LOST, DecisionKind.QUANTITY):
+        if kind in COSTLY:
             value += line.value_dong
             compensation += line.compensation_dong
     return Loss(value, compensation)

@@ -40,7 +40,7 @@ COORDINATOR = {
     "sharing.close_month", "sharing.correct_payout", "sharing.payout_sheet", "sharing.payouts",
     "sharing.sharing_settings",
     "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
-    "stock.price_table",
+    "stock.price_table", "stock.open_count", "stock.count_result",
 }  # fmt: skip
 #: A member may read her own only (anyone's when the shop keeps open books): the walk asks
 #: for member 1's (the coordinator's).
@@ -84,7 +84,7 @@ SIGNED_IN = {
     "sharing.show_month", "stock.clearance", "stock.donors", "stock.intake_tags",
     "stock.item_photo", "stock.item_tag", "stock.list_intakes", "stock.my_items",
     "stock.new_intake", "stock.search_stock", "stock.show_intake", "stock.show_item",
-    "stock.stock_summary", "stock.upload_photo",
+    "stock.stock_summary", "stock.upload_photo", "stock.list_counts", "stock.show_count",
 }  # fmt: skip
 
 
