@@ -186,6 +186,17 @@ def record_scan(
     a single item is one piece). A tag of no item is kept as scanned, for the result.
     ``scanned_at`` is the phone's clock, never later than when the server took it in.
     """
+    client, text = _checked_scan(client_id, code)
+    earlier = _scan_by_client(session, count, client)
+    item = None if earlier else session.scalar(select(Item).where(Item.code == text))
+    return _take_scan(
+        session, count, client, text, pieces, earlier=earlier, item=item, by=by,
+        scanned_at=scanned_at, received_at=received_at,
+    )  # fmt: skip
+
+
+def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
+    """The scan's id and code as kept, or the refusal naming the field."""
     client = str(client_id or "").strip()
     if not _CLIENT_ID.match(client):
         raise InvalidInput(_l("This scan has no valid id from the phone."), "client_id")
@@ -194,16 +205,32 @@ def record_scan(
         raise InvalidInput(_l("Scan or type a code."), "code")
     if len(text) > MAX_CODE:
         raise InvalidInput(_l("A code is at most %(n)s characters.", n=MAX_CODE), "code")
-    earlier = _scan_by_client(session, count, client)
+    return client, text
+
+
+def _take_scan(
+    session: Session,
+    count: StockCount,
+    client: str,
+    text: str,
+    pieces: object,
+    *,
+    earlier: CountScan | None,
+    item: Item | None,
+    by: Member,
+    scanned_at: datetime,
+    received_at: datetime,
+) -> ScanResult:
+    """One checked scan: ``earlier`` is the scan already taken with this id (a resend),
+    ``item`` the item of its code. Refusals come before anything is written."""
     if earlier is not None:
         return _resent(earlier, text)
-    item = session.scalar(select(Item).where(Item.code == text))
     counted = _pieces(pieces, item)
     scan = CountScan(
         count_id=count.id,
         client_id=client,
         code=text,
-        item_id=item.id if item is not None else None,
+        item=item,
         pieces=counted,
         by_id=by.id,
         scanned_at=min(scanned_at, received_at),
@@ -273,31 +300,50 @@ def record_scans(
     (:class:`CountClosed`, also when it closes half way: the caller rolls back)."""
     if not count.is_open:
         raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+    # The count's row first: it checks the count is open and, held until this transaction
+    # ends, keeps out every other writer of this count's scans (they take it first too),
+    # so the resends and items read next stay true while the batch is written.
+    held = session.execute(
+        update(StockCount)
+        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
+        .values(scan_count=StockCount.scan_count)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+    wanted = list(scans)
+    clients = {str(w.client_id or "").strip() for w in wanted}
+    taken_before = {
+        scan.client_id: scan
+        for scan in session.scalars(
+            select(CountScan)
+            .where(CountScan.count_id == count.id, CountScan.client_id.in_(clients))
+            .options(joinedload(CountScan.item))
+        )
+    }
+    codes = {_tidy(w.code, MAX_CODE + 1) for w in wanted if isinstance(w.code, str)}
+    items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
     outcomes = []
-    for wanted in scans:
+    for one in wanted:
         try:
-            with session.begin_nested():
-                taken = record_scan(
-                    session,
-                    count,
-                    code=wanted.code,
-                    client_id=wanted.client_id,
-                    by=by,
-                    scanned_at=_scan_moment(wanted.scanned_at, count, received_at),
-                    received_at=received_at,
-                    pieces=wanted.pieces,
-                )
+            client, text = _checked_scan(one.client_id, one.code)
+            taken = _take_scan(
+                session, count, client, text, one.pieces,
+                earlier=taken_before.get(client), item=items.get(text), by=by,
+                scanned_at=_scan_moment(one.scanned_at, count, received_at),
+                received_at=received_at,
+            )  # fmt: skip
         except CountClosed:
             raise
         except (InvalidInput, NotFound) as refusal:
-            code = _tidy(str(wanted.code or ""), MAX_CODE) if isinstance(wanted.code, str) else ""
-            item = session.scalar(select(Item).where(Item.code == code)) if code else None
+            code = _tidy(one.code, MAX_CODE) if isinstance(one.code, str) else ""
             fields = {name: tuple(msgs) for name, msgs in refusal.fields.items()}
-            outcomes.append(ScanOutcome(wanted.client_id, "refused", item, None, fields))
+            outcomes.append(ScanOutcome(one.client_id, "refused", items.get(code), None, fields))
             continue
+        taken_before[client] = taken.scan
         outcomes.append(
             ScanOutcome(
-                wanted.client_id, "recorded" if taken.created else "resent", taken.item, taken.scan
+                one.client_id, "recorded" if taken.created else "resent", taken.item, taken.scan
             )
         )
     return outcomes
