@@ -163,7 +163,7 @@ def audit_log():
     )
     from shop.services import audit
     from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
-    from shop.stock.forms import DISPOSAL_LABELS
+    from shop.stock.forms import DISPOSAL_SHOWN
 
     action = request.args.get("action") or None
     if action is not None and action not in audit.ACTIONS:
@@ -171,7 +171,7 @@ def audit_log():
     # Values kept as codes (cash, rent, returned_to_owner, coordinator) in her words.
     words = {
         **PAYOUT_METHOD_LABELS,
-        **DISPOSAL_LABELS,
+        **DISPOSAL_SHOWN,
         **CATEGORY_LABELS,
         **ROLE_LABELS,
         **SIGN_IN_OUTCOMES,
