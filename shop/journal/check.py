@@ -186,12 +186,11 @@ class _Checker:
     due: dict[str, dict[int, int] | None] = field(default_factory=dict)
     paid: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     carried: sharing.MonthFigures | None = None
-    # What the group paid members for their consigned items lost at a stocktake, as the
-    # counts' closes are replayed: (the local day it is dated, member number, đồng). Each
-    # is an expense of its month on top of the journal's own ``expenses`` (which has no
-    # compensation), and part of that member's earned. Empty for a journal with no counts.
-    compensations: list[tuple[date, int, int]] = field(default_factory=list)
     first_active: str | None = None
+    # What the counts' closes paid members for their lost items: (local day, member, đồng).
+    # Each is an expense of its month on top of the journal's own ``expenses`` (which hold
+    # no compensation), and part of that member's earned. Empty for a journal with no counts.
+    compensations: list[tuple[date, int | None, int]] = field(default_factory=list)
     tick: Callable[[], None] | None = None  # after each event replayed
 
     def report(self, path: str, message: str) -> None:
@@ -1288,11 +1287,12 @@ class _Checker:
             for _path, entry in entries(self.data, "expenses")
             if (day := day_of(entry, "on")) is not None and first <= day <= last
         )
-        compensation: dict[int, int] = defaultdict(int)
-        for day, number, amount in self.compensations:
-            if first <= day <= last:
-                compensation[number] += amount
-                expenses += amount
+        # What the counts' closes paid members for lost items: expenses of the month too.
+        expenses += sum(paid for day, _member, paid in self.compensations if first <= day <= last)
+        compensation: dict[int, int] = defaultdict(int)  # ... and part of her earned
+        for day, number, paid in self.compensations:
+            if first <= day <= last and number is not None:
+                compensation[number] += paid
         minutes: dict[int, int] = defaultdict(int)
         for number, shifts in self.shifts.items():
             for shift in shifts:
