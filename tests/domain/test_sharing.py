@@ -633,6 +633,23 @@ def test_a_lost_item_is_an_expense_of_the_pool_and_part_of_her_earned():
     assert share_history(history)["2026-12"].members[2].brought_forward_dong == 77_289
 
 
+def test_the_lost_jacket_of_docs_sharing_md():
+    """docs/sharing.md's illustration: Út's jacket G (40.000, in since 1 November) not found
+    at a count closed on 20 January, at half price by then: 14.000 paid to her in January."""
+    january = share_history(replace(EXAMPLE, compensations={("2027-01", UT): 14_000}))["2027-01"]
+    assert (january.expenses_dong, january.result_dong) == (14_000, 80_000 - 14_000 - 23_000)
+    assert (january.reserve_dong, january.distributable_dong) == (4_300, 38_700)
+    assert (january.equal_total_dong, january.work_total_dong) == (19_350, 19_350)
+    # 4.837,5 each: the two đồng left go to members 1 and 2; Hồng and Lan 9.675 for hours.
+    assert [(m.equal_share_dong, m.work_share_dong) for m in january.members] == [
+        (4_838, 9_675), (4_838, 0), (4_837, 0), (4_837, 9_675),
+    ]  # fmt: skip
+    ut = january.members[UT - 1]
+    assert (ut.compensation_dong, ut.earned_dong) == (14_000, 14_000 + 4_837)
+    assert ut.due_dong == 2_764 + 18_837 == 21_601
+    assert month_check_holds(january, 80_000, 0) and payout_check_holds(january, 80_000, 0)
+
+
 def test_a_compensation_lists_a_member_with_nothing_else_in_the_month():
     history = History(
         months=("2027-02",),
