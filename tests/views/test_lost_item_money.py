@@ -93,6 +93,7 @@ def test_the_close_preview_warns_of_an_open_count(app, lost, clock):
     assert preview.status_code == 200
     warning = preview.text.split('data-testid="open-count"')[1].split("</section>")[0]
     assert "Đợt kiểm kê 2, mở từ 28/02/2027 17:00, chưa đóng" in warning
+    assert 'href="/stock/counts/2/result"' in warning
     assert 'data-testid="close"' in preview.text  # a warning: the month still closes
     assert 'data-testid="refusal"' not in preview.text
     assert field(preview, "compensation_total_dong") == "42.000 ₫"
