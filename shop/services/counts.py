@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -1019,6 +1019,81 @@ def lost_compensations(
             .order_by(CountDecision.at, CountDecision.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """What the group paid a member for one of her consigned items (or some pieces of her
+    lot) lost at a stocktake: one compensation expense, with the decision it paid for."""
+
+    expense_id: int
+    member_id: int
+    paid_on: date  # the expense's day: the local day the count closed
+    amount_dong: int
+    count_number: int | None  # None: an expense no decision names (not written by a count)
+    kind: DecisionKind | None
+    code: str
+    description: str  # "category · description" of the item, as on her statement
+    pieces: int  # pieces of a lot found missing; 1 for a single item
+    note: str  # the coordinator's note on the decision (the expense's own without one)
+
+    @property
+    def reason(self):
+        """Why she was paid, in the reader's language ("Lost at stock count 3")."""
+        if self.count_number is None:
+            return self.note
+        if self.kind == DecisionKind.QUANTITY:
+            return _l(
+                "%(pieces)s pieces missing at stock count %(number)s",
+                pieces=self.pieces,
+                number=self.count_number,
+            )
+        return _l("Lost at stock count %(number)s", number=self.count_number)
+
+
+def compensations(
+    session: Session, first_day: date, last_day: date, *, member_ids: Iterable[int] | None = None
+) -> list[Compensation]:
+    """The compensations paid from ``first_day`` to ``last_day`` (local days; to the
+    members ``member_ids``, or to all), removed expenses aside, oldest first: exactly the
+    expenses the month's figures add up as her ``compensation_dong``
+    (:func:`shop.services.month.month_figures`), one query."""
+    query = (
+        select(Expense, CountDecision, StockCount.number, Item.description, Category.name)
+        .outerjoin(CountDecision, CountDecision.expense_id == Expense.id)
+        .outerjoin(StockCount, StockCount.id == CountDecision.count_id)
+        .outerjoin(Item, Item.id == CountDecision.item_id)
+        .outerjoin(Category, Category.id == Item.category_id)
+        .where(
+            Expense.category == ExpenseCategory.COMPENSATION,
+            Expense.removed_at.is_(None),
+            Expense.spent_on >= first_day,
+            Expense.spent_on <= last_day,
+        )
+        .order_by(Expense.spent_on, Expense.id)
+    )
+    if member_ids is not None:
+        query = query.where(Expense.member_id.in_(list(member_ids)))
+    found = []
+    for expense, decision, number, description, category in session.execute(query):
+        pieces = 1
+        if decision is not None and decision.kind == DecisionKind.QUANTITY:
+            pieces = max(0, (decision.expected_pieces or 0) - (decision.counted_pieces or 0))
+        found.append(
+            Compensation(
+                expense_id=expense.id,
+                member_id=expense.member_id,
+                paid_on=expense.spent_on,
+                amount_dong=expense.amount_dong,
+                count_number=number,
+                kind=decision.kind if decision is not None else None,
+                code=decision.code if decision is not None else "",
+                description=" · ".join(filter(None, [category or "", description or ""])),
+                pieces=pieces,
+                note=decision.note if decision is not None else expense.note,
+            )
+        )
+    return found
 
 
 def _tidy(text: str, limit: int) -> str:

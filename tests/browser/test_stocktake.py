@@ -210,6 +210,19 @@ def test_three_phones_count_the_demo_rail_one_offline_one_dress_hidden(
         # The phones hear that it is closed.
         ngoc.reload()
         expect(ngoc.get_by_test_id("count-closed")).to_be_visible()
+        # The month's figures and her statement show what the group paid her.
+        amount = f"{owed:,}\xa0₫".replace(",", ".")
+        hong.goto(f"{live_server}/months/current")
+        expect(hong.locator('[data-field="compensation_total_dong"]')).to_have_text(amount)
+        expect(hong.locator('[data-field="compensation_dong"]')).to_have_text(amount)
+        ngoc.goto(f"{live_server}/months/current")
+        ngoc.get_by_role("link", name="Sao kê của tôi").click()
+        line = ngoc.get_by_test_id("compensation").first
+        expect(line).to_contain_text("Mất khi kiểm kê đợt 1")
+        expect(line).to_contain_text(HIDDEN)
+        expect(line).to_contain_text(amount)
+        shot(ngoc, "stocktake-statement")
+        no_sideways_scroll(ngoc)
         for page in phones:
             assert page.console_errors == [], page.console_errors
             assert page.foreign_requests == []
