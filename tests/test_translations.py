@@ -63,7 +63,10 @@ def test_the_catalogue_has_each_message_once_and_one_translation_each():
     """A merge can leave a message twice, or a translation with no message before it: the
     compiler keeps one silently, so say it here (as ``msgfmt --check`` would)."""
     text = (ROOT / "shop/translations/vi/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
-    ids = re.findall(r'^msgid "(.*)"$', text, re.MULTILINE)
+    ids = [
+        "".join(re.findall(r'"(.*)"', found))
+        for found in re.findall(r'^msgid ("(?:.*)"(?:\n".*")*)$', text, re.MULTILINE)
+    ]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     entries = [block for block in re.split(r"\n\s*\n", text) if block.strip()]
     for block in entries:
