@@ -207,6 +207,10 @@ class _Count:
     rule: LostItemPays
     pays: bool = False  # a decision says its owner was paid (compensation_dong)
     scans: dict[str, _Scan] = field(default_factory=dict)  # by path
+    # Whether its scans can be told as the shop would take them (each readable, once,
+    # while it was open) and it opened when it could: otherwise the differences at its
+    # close are not worked out (they would be of another count than the file's).
+    sound: bool = True
 
 
 @dataclass
@@ -241,6 +245,9 @@ class _Checker:
     carried: sharing.MonthFigures | None = None
     first_active: str | None = None
     counts: dict[str, _Count] = field(default_factory=dict)  # the readable ones, by path
+    # Once a count's close is found wrong (or cannot be judged), the stock after it is in
+    # doubt: later closes are no longer judged, only followed as written.
+    counts_doubtful: bool = False
     # What the counts' closes paid members for their lost items: (local day, member, đồng).
     compensations: list[tuple[date, int | None, int]] = field(default_factory=list)
     tick: Callable[[], None] | None = None  # after each event replayed
@@ -1511,10 +1518,10 @@ class _Checker:
                 numbers[number] = path
             name = f"Count {number}" if number is not None else "This count"
             opened_at, closed_at = moment_of(entry, "opened_at"), moment_of(entry, "closed_at")
-            self.coordinator(child(path, "opened_by"), whole(entry, "opened_by"),
-                             self.day(entry, "opened_at"), "opens a stock count")  # fmt: skip
-            self.coordinator(child(path, "closed_by"), whole(entry, "closed_by"),
-                             self.day(entry, "closed_at"), "closes a stock count")  # fmt: skip
+            for key, verb in (("opened", "opens"), ("closed", "closes")):
+                doing = f"{verb} a stock count"
+                by, day = whole(entry, f"{key}_by"), self.day(entry, f"{key}_at")
+                self.coordinator(child(path, f"{key}_by"), by, day, doing)
             closed = self.count_closing(entry, path, name, opened_at, closed_at)
             self.text(entry, path, "note", _COUNT_NOTE)
             categories = self.count_categories(entry, path, spellings)
@@ -1522,10 +1529,11 @@ class _Checker:
                 self.unreadable.add("counts")
                 continue
             rule = text_of(entry, "lost_item_pays") or shop_rule or LostItemPays.OWNER_SPLIT
-            count = _Count(
-                path, number, opened_at, closed_at if closed else None, categories,
-                LostItemPays(rule) if rule in set(LostItemPays) else LostItemPays.OWNER_SPLIT,
-            )  # fmt: skip
+            rule = LostItemPays(rule) if rule in set(LostItemPays) else LostItemPays.OWNER_SPLIT
+            count = _Count(path, number, opened_at, closed_at if closed else None, categories, rule)
+            if count.closed_at is not None and count.closed_at <= opened_at:
+                # Reported by count_closing; its scans are not judged against it.
+                count.closed_at, count.sound = None, False
             self.check_scans(entry, count, name)
             self.check_decisions(entry, count)
             self.counts[path] = count
@@ -1596,14 +1604,14 @@ class _Checker:
             self.length(where, collapse(name), _CATEGORY)
             key = collapse(name).casefold()
             written = spellings.get(key, set())
-            if written and name not in written:
+            if key in chosen:
+                self.report(where, f"Category {name!r} is counted twice (also at {chosen[key]}).")
+            elif written and name not in written:
                 self.report(
                     where,
                     f"Category {name!r} is written {sorted(written)[0]!r} by the items: write "
                     "it the same way.",
                 )
-            if key in chosen:
-                self.report(where, f"Category {name!r} is counted twice (also at {chosen[key]}).")
             chosen.setdefault(key, where)
         return set(chosen) or None
 
@@ -1623,6 +1631,8 @@ class _Checker:
                 )
             elif client_id is not None:
                 ids[client_id] = path
+            if client_id is None or ids[client_id] != path:
+                count.sound = False
             code = self.count_code(scan, path)
             by = whole(scan, "by")
             self.member_on(child(path, "by"), by, self.day(scan, "received_at"))
@@ -1636,10 +1646,11 @@ class _Checker:
                     f"in ({self.shown(received_at)}).",
                 )
             if received_at is not None:
-                self.within_count(child(path, "received_at"), received_at, count, name,
-                                  "comes in")  # fmt: skip
+                self.within_count(child(path, "received_at"), received_at, count, name, "comes in")
             self.check_withdrawal(scan, path, by, received_at, count, name)
-            if None not in (code, pieces, scanned_at, received_at):
+            if None in (code, pieces, scanned_at, received_at):
+                count.sound = False
+            else:
                 count.scans[path] = _Scan(path, code, pieces, min(scanned_at, received_at))
 
     def count_code(self, entry: dict, path: str) -> str | None:
@@ -1677,12 +1688,14 @@ class _Checker:
                 f"It {happens} at {self.shown(at)}, before {name.lower()} opened "
                 f"({self.shown(count.opened_at)}).",
             )
+            count.sound = False
         elif count.closed_at is not None and at > count.closed_at:
             self.report(
                 path,
                 f"It {happens} at {self.shown(at)}, after {name.lower()} closed "
                 f"({self.shown(count.closed_at)}).",
             )
+            count.sound = False
 
     def check_withdrawal(
         self,
@@ -1707,8 +1720,8 @@ class _Checker:
                     f"It is taken back at {self.shown(withdrawn_at)}, before it came in "
                     f"({self.shown(received_at)}).",
                 )
-            self.within_count(child(path, "withdrawn_at"), withdrawn_at, count, name,
-                              "is taken back")  # fmt: skip
+            happens = "is taken back"
+            self.within_count(child(path, "withdrawn_at"), withdrawn_at, count, name, happens)
         taker = whole(scan, "withdrawn_by")
         self.member_on(child(path, "withdrawn_by"), taker, self.day(scan, "withdrawn_at"))
         member = self.members.get(taker) if taker is not None else None
@@ -1725,11 +1738,13 @@ class _Checker:
         codes: dict[str, str] = {}
         for path, decision in entries(entry, "decisions", count.path):
             code = self.count_code(decision, path)
-            if code is not None and code in codes:
+            if code is None:
+                count.sound = False
+            elif code in codes:
                 self.report(
                     child(path, "code"), f"{code} is decided twice (the other is at {codes[code]})."
                 )
-            elif code is not None:
+            else:
                 codes[code] = path
             if (whole(decision, "compensation_dong") or 0) > 0:
                 count.pays = True
@@ -1755,18 +1770,20 @@ class _Checker:
         for before, after in pairwise(ordered):
             name = f"Count {after.number}" if after.number is not None else "This count"
             other = f"count {before.number} ({before.path})"
-            if before.closed_at is None:
+            if before.closed_at is None and before.sound:
                 self.report(
                     child(after.path, "opened_at"),
                     f"{name} opens at {self.shown(after.opened_at)} while {other} is still "
                     "open: one count is open at a time.",
                 )
-            elif after.opened_at <= before.closed_at:
+                after.sound = False
+            elif before.closed_at is not None and after.opened_at <= before.closed_at:
                 self.report(
                     child(after.path, "opened_at"),
                     f"{name} opens at {self.shown(after.opened_at)}, before {other} closed at "
                     f"{self.shown(before.closed_at)}: one count is open at a time.",
                 )
+                after.sound = False
             if None not in (before.number, after.number) and after.number < before.number:
                 self.report(
                     child(after.path, "number"),
@@ -1786,7 +1803,11 @@ class _Checker:
         decided once by a kind it allows, its pieces, value, compensation and owner as the
         shop works them out; then what each decision does to the stock."""
         count = self.counts.get(event.path)
-        if count is None or "stock" in self.unreadable:
+        if count is None:
+            return
+        if not count.sound or self.counts_doubtful or "stock" in self.unreadable:
+            self.counts_doubtful = True
+            self.follow_close(count, event)
             return
         name = f"count {count.number}" if count.number is not None else "this count"
         found = {
@@ -1815,6 +1836,21 @@ class _Checker:
                     f"{code} ({difference.difference}) is left undecided: {name} closes with "
                     "a decision for each difference.",
                 )
+        # Anything wrong with it (here or in itself) puts the stock after it in doubt.
+        inside = count.path + "/"
+        if any(problem.path.startswith(inside) for problem in self.problems):
+            self.counts_doubtful = True
+
+    def follow_close(self, count: _Count, event: Event) -> None:
+        """A close that is not judged, followed as its decisions say (so that what happens
+        to their items later is judged as the file has it)."""
+        for path, decision in entries(event.entry, "decisions", event.path):
+            code = text_of(decision, "code")
+            kind = known(text_of(decision, "kind"), set(DecisionKind))
+            if code is not None and kind is not None:
+                counted = whole(decision, "counted_pieces")
+                paid = whole(decision, "compensation_dong") or 0
+                self.apply_decision(count, code, path, DecisionKind(kind), counted, paid)
 
     def expected_in(self, count: _Count) -> list[count_rules.Expected]:
         """What the books have on the rail in the count's scope now, of what had come in
@@ -1886,7 +1922,11 @@ class _Checker:
                 f"{code} is a {found.difference} difference when the count closes, not {written}.",
             )
         kind = known(text_of(decision, "kind"), set(DecisionKind))
-        if kind is None or not self.allowed(path, code, found.difference, kind):
+        if kind is None:
+            return  # the schema's to report
+        if kind not in found.choices:
+            if written != found.difference:  # else reported by check_decisions already
+                self.allowed(path, code, found.difference, kind)
             return
         for key, value in (
             ("expected_pieces", found.expected_pieces),
@@ -1901,7 +1941,7 @@ class _Checker:
                     f"{'none' if given is None else given}.",
                 )
         paid = self.judge_worth(count, found, path, decision, DecisionKind(kind))
-        self.apply_decision(count, found, path, DecisionKind(kind), paid)
+        self.apply_decision(count, code, path, DecisionKind(kind), found.counted_pieces, paid)
 
     def judge_worth(
         self,
@@ -1954,19 +1994,25 @@ class _Checker:
         return paid
 
     def apply_decision(
-        self, count: _Count, found: count_rules.Found, path: str, kind: DecisionKind, paid: int
+        self,
+        count: _Count,
+        code: str,
+        path: str,
+        kind: DecisionKind,
+        counted: int | None,
+        paid: int,
     ) -> None:
-        """What a decision does to the stock, as the close does it."""
-        stock = self.stock.get(found.code)
-        if stock is None:
+        """What a decision does to the stock, as the close does it: ``counted`` pieces of a
+        lot, ``paid`` to its owner."""
+        stock = self.stock.get(code)
+        if stock is None or count.closed_at is None:
             return
-        assert count.closed_at is not None
         owner, _bp = self.owner_of(stock)
         if kind == DecisionKind.LOST:
             stock.left = ("lost", path)
             stock.disposed_at = count.closed_at
         elif kind == DecisionKind.QUANTITY:
-            stock.on_hand = found.counted_pieces
+            stock.on_hand = counted
         elif kind == DecisionKind.BACK_ON_RAIL:
             stock.sold = stock.left = None
             if stock.compensated and stock.consigned and stock.group_since is None:

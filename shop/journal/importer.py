@@ -196,8 +196,8 @@ def import_journal(
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
-    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth, BankTransaction,
-              StockCount)  # fmt: skip
+    models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth, BankTransaction)
+    models += (StockCount,)
     models += () if ignore_members else (Member,)
     return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
 

@@ -332,3 +332,305 @@ def shifted(text: str, **delta) -> str:
 def test_the_built_journal_is_sound(counted):
     journal, _codes = counted
     assert check_journal(journal) == []
+
+
+def in_utc(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(ZoneInfo("UTC")).isoformat()
+
+
+def test_counts_written_another_way_import_as_the_shop_writes_them(app, session, counted):
+    journal, codes = counted
+    variant = copy.deepcopy(journal)
+    first = variant["counts"][0]
+    first["opened_at"], first["closed_at"] = in_utc(first["opened_at"]), in_utc(first["closed_at"])
+    first["lost_item_pays"] = "owner_split"  # the shop's, said again
+    for scan in first["scans"]:
+        scan["received_at"] = in_utc(scan["received_at"])
+    first["scans"][0]["pieces"] = 1
+    first["scans"].reverse()  # the file's order; the shop keeps them as they came in
+    first["decisions"].reverse()
+    quan = next(d for d in first["decisions"] if d["code"] == codes["quan"])
+    quan["value_dong"] = quan["compensation_dong"] = 0
+    variant["counts"].reverse()
+
+    assert check_journal(variant) == []
+    assert normalise_journal(variant) == journal
+    import_journal(session, variant, app_config=app.config)
+    assert export_journal(session, timezone=TZ) == journal
+
+
+def _set(journal: dict, path: tuple, value) -> None:
+    """Set (or with ``None`` delete) the value at ``path`` in ``journal``."""
+    target = journal
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+
+
+def change(*steps):
+    def apply(journal, _codes):
+        for path, value in steps:
+            _set(journal, path, value)
+
+    return apply
+
+
+def shift_time(path: tuple, **delta):
+    def apply(journal, _codes):
+        target = journal
+        for key in path:
+            target = target[key]
+        _set(journal, path, shifted(target, **delta))
+
+    return apply
+
+
+def also(*changes):
+    def apply(journal, codes):
+        for each in changes:
+            each(journal, codes)
+
+    return apply
+
+
+def decided_again(journal, _codes):
+    journal["counts"][0]["decisions"].append(dict(journal["counts"][0]["decisions"][0]))
+
+
+def ao1_decided(journal, codes):
+    journal["counts"][0]["decisions"].append(
+        {"code": codes["ao1"], "difference": "missing", "kind": "keep"}
+    )
+
+
+def scarf_sold_after_the_close(journal, _codes):
+    # The sale of the scarf and a sock, moved from 10:30 (between the scans) to 11:45,
+    # after the close: the scarf was on the rail and not scanned, the socks one more.
+    sale = next(s for s in journal["sales"] if s["number"] == 2)
+    sale["at"] = "2026-11-10T11:45:00+07:00"
+
+
+def paid_one_more(journal, _codes):
+    journal["payouts"][0]["amount_dong"] += 1
+
+
+def open_count_first(journal, _codes):
+    # Count 1 left open: count 2 opens while it is.
+    for key in ("closed_at", "closed_by", "decisions"):
+        del journal["counts"][0][key]
+
+
+COUNT = ("counts", 0)
+SCAN = (*COUNT, "scans")
+DECISION = (*COUNT, "decisions")
+
+CASES = {
+    # ---- the schema
+    "an unknown field": (
+        change(((*COUNT, "colour"), "red")),
+        [("/counts/0/colour", "Unknown field colour")],
+    ),
+    "a scan id with a space": (
+        change(((*SCAN, 0, "client_id"), "n 1")),
+        [("/counts/0/scans/0/client_id", "a scan's id of 1 to 64")],
+    ),
+    "a tag longer than a code can be": (
+        change(((*SCAN, 6, "code"), "Z" * 41), ((*DECISION, 5, "code"), "Z" * 41)),
+        [
+            ("/counts/0/scans/6/code", "longer than 40 characters"),
+            ("/counts/0/decisions/5/code", "longer than 40 characters"),
+        ],
+    ),
+    "a rule the shop has not": (
+        change((("shop", "lost_item_pays"), "half")),
+        [("/shop/lost_item_pays", '"half" is not one of "owner_split"')],
+    ),
+    "a decision of no kind": (
+        change(((*DECISION, 5, "kind"), "forgotten")),
+        [("/counts/0/decisions/5/kind", '"forgotten" is not one of "lost"')],
+    ),
+    # ---- members
+    "opened by no member": (
+        change(((*COUNT, "opened_by"), 99)),
+        [("/counts/0/opened_by", "There is no member number 99")],
+    ),
+    "opened by a member who is no coordinator": (
+        change(((*COUNT, "opened_by"), 2)),
+        [("/counts/0/opened_by", "Member 2 is not a coordinator")],
+    ),
+    "closed by a member who is no coordinator": (
+        change(((*COUNT, "closed_by"), 3)),
+        [("/counts/0/closed_by", "only a coordinator closes a stock count")],
+    ),
+    "scanned by no member": (
+        change(((*SCAN, 0, "by"), 42)),
+        [("/counts/0/scans/0/by", "There is no member number 42")],
+    ),
+    "taken back by a member who did not scan it": (
+        change(((*SCAN, 1, "withdrawn_by"), 2)),
+        [("/counts/0/scans/1/withdrawn_by", "Member 2 did not scan it")],
+    ),
+    # ---- the count itself
+    "a number twice": (
+        change((("counts", 1, "number"), 1)),
+        [("/counts/1/number", "Count number 1 is used twice")],
+    ),
+    "numbers going down": (
+        change((("counts", 1, "number"), 7)),
+        [("/counts/2/number", "Count numbers go up as counts open")],
+    ),
+    "a close without who": (
+        change(((*COUNT, "closed_by"), None)),
+        [("/counts/0/closed_at", "both when (closed_at) and who (closed_by)")],
+    ),
+    "a close before it opened": (
+        change(((*COUNT, "closed_at"), "2026-11-10T09:59:00+07:00")),
+        [("/counts/0/closed_at", "not after it opened")],
+    ),
+    "decisions on an open count": (
+        change(
+            (
+                ("counts", 2, "decisions"),
+                [{"code": "X", "difference": "unknown_code", "kind": "noted"}],
+            )
+        ),  # fmt: skip
+        [("/counts/2/decisions", "Count 3 is still open")],
+    ),
+    "two counts open at once": (
+        open_count_first,
+        [("/counts/1/opened_at", "while count 1 (/counts/0) is still open")],
+    ),
+    "a count opening before the one before closed": (
+        change((("counts", 1, "opened_at"), "2026-11-10T11:00:00+07:00")),
+        [("/counts/1/opened_at", "before count 1 (/counts/0) closed")],
+    ),
+    "a category written otherwise than the items write it": (
+        change((("counts", 1, "categories"), ["váy"])),
+        [("/counts/1/categories/0", "is written 'Váy' by the items")],
+    ),
+    "a category twice": (
+        change((("counts", 1, "categories"), ["Váy", "Váy "])),
+        [("/counts/1/categories/1", "counted twice (also at /counts/1/categories/0)")],
+    ),
+    # ---- scans
+    "a scan id twice": (
+        change(((*SCAN, 2, "client_id"), "n-1")),
+        [("/counts/0/scans/2/client_id", "Scan id n-1 is used twice in count 1")],
+    ),
+    "a tag with spaces doubled": (
+        change(((*SCAN, 6, "code"), "ZZ  9")),
+        [("/counts/0/scans/6/code", "spaces at its ends or twice in a row")],
+    ),
+    "pieces of an item": (
+        change(((*SCAN, 0, "pieces"), 2)),
+        [("/counts/0/scans/0/pieces", "Only a lot is counted by pieces")],
+    ),
+    "pieces of an unknown tag": (
+        change(((*SCAN, 6, "pieces"), 3)),
+        [("/counts/0/scans/6/pieces", "the tag of no item: it counts as one piece")],
+    ),
+    "a scan taken in before the count opened": (
+        change(
+            ((*SCAN, 0, "received_at"), "2026-11-10T09:50:00+07:00"),
+            ((*SCAN, 0, "scanned_at"), "2026-11-10T09:50:00+07:00"),
+        ),  # fmt: skip
+        [("/counts/0/scans/0/received_at", "before count 1 opened")],
+    ),
+    "a scan taken in after the count closed": (
+        change(((*SCAN, 7, "received_at"), "2026-11-10T11:31:00+07:00")),
+        [("/counts/0/scans/7/received_at", "after count 1 closed")],
+    ),
+    "a phone's moment after the shop's": (
+        change(((*SCAN, 0, "scanned_at"), "2026-11-10T10:06:00+07:00")),
+        [("/counts/0/scans/0/scanned_at", "after the shop took it in")],
+    ),
+    "taken back without who": (
+        change(((*SCAN, 1, "withdrawn_by"), None)),
+        [("/counts/0/scans/1/withdrawn_at", "both when (withdrawn_at) and who")],
+    ),
+    "taken back before it came in": (
+        change(((*SCAN, 1, "withdrawn_at"), "2026-11-10T10:05:00+07:00")),
+        [("/counts/0/scans/1/withdrawn_at", "before it came in")],
+    ),
+    # ---- decisions
+    "a difference left undecided": (
+        lambda journal, _codes: journal["counts"][0]["decisions"].pop(1),
+        [("/counts/0/decisions", "(missing) is left undecided")],
+    ),
+    "a difference decided twice": (
+        decided_again,
+        [("/counts/0/decisions/6/code", "decided twice (the other is at /counts/0/decisions/0)")],
+    ),
+    "no difference decided": (
+        ao1_decided,
+        [("/counts/0/decisions/6/code", "is no difference when count 1 closes")],
+    ),
+    "a kind the difference does not allow": (
+        change(((*DECISION, 1, "kind"), "quantity")),
+        [("/counts/0/decisions/1/kind", "quantity is not a choice for")],
+    ),
+    "the wrong difference": (
+        change(((*DECISION, 4, "difference"), "missing")),
+        [("/counts/0/decisions/4/difference", "is a found_off_books difference")],
+    ),
+    "pieces the books did not have": (
+        change(((*DECISION, 2, "expected_pieces"), 10)),
+        [("/counts/0/decisions/2/expected_pieces", "is 9 when the count closes, not 10")],
+    ),
+    "a value of another price": (
+        change(((*DECISION, 0, "value_dong"), 25_000)),
+        [("/counts/0/decisions/0/value_dong", "it is worth 30000 đồng")],
+    ),
+    "a compensation not by the rule": (
+        change(((*DECISION, 1, "compensation_dong"), 100_000)),
+        [
+            (
+                "/counts/0/decisions/1/compensation_dong",
+                "by the count's rule (owner_split), its owner is paid 84000 đồng",
+            )
+        ],  # fmt: skip
+    ),
+    "the shop's rule said otherwise": (
+        change((("shop", "lost_item_pays"), "full_price")),
+        [
+            ("/counts/0/decisions/1/compensation_dong", "(full_price), its owner is paid 120000"),
+            ("/counts/0/decisions/3/compensation_dong", "(full_price), its owner is paid 5000"),
+        ],
+    ),
+    "a compensation on a kept item": (
+        change(((*DECISION, 0, "compensation_dong"), 1000)),
+        [("/counts/0/decisions/0/compensation_dong", "its owner is paid 0 đồng")],
+    ),
+    "the wrong owner": (
+        change(((*DECISION, 1, "owner"), 3)),
+        [("/counts/0/decisions/1/owner", "is member 2's when the count closes, not member 3's")],
+    ),
+    # ---- the order of things
+    "a sale moved after the close": (
+        scarf_sold_after_the_close,
+        [
+            ("/counts/0/decisions/2/expected_pieces", "is 10 when the count closes, not 9"),
+            ("/counts/0/decisions/2/counted_pieces", "is 8 when the count closes, not 7"),
+            ("/counts/0/decisions", "(missing) is left undecided"),
+        ],
+    ),
+    "a payout above her due once the compensations are counted": (
+        paid_one_more,
+        [("/payouts/0/amount_dong", "can still be paid to member 2 for 2026-11")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("breaking", "expected"), CASES.values(), ids=CASES.keys())
+def test_a_broken_count_is_reported_at_the_exact_place(counted, breaking, expected):
+    journal, codes = counted
+    breaking(journal, codes)
+
+    problems = check_journal(journal)
+
+    assert [p.path for p in problems] == [path for path, _ in expected], problems
+    for problem, (_, words) in zip(problems, expected, strict=True):
+        assert words in problem.message, problem
