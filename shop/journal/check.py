@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -114,10 +115,8 @@ class _Stock:
     given_to_group: str | None = None  # path of the disposal that gave it to the group
     left: tuple[str, str] | None = None  # (kind, path) of the disposal that took it away
     category: str | None = None  # its category's name, tidied and casefolded
-    # For the stock counts: the sale lines of it so far (with their sales), its latest
-    # disposal's moment, whether a count's close paid its owner for it, and the decision
-    # that put it back on the rail as the group's because of that.
-    lines: list[tuple[_Sale, _Line]] = field(default_factory=list)
+    # For the stock counts: its latest disposal's moment, whether a count's close paid its
+    # owner for it, and the decision that put it back on the rail as the group's for that.
     disposed_at: datetime | None = None
     compensated: bool = False
     owner_paid: str | None = None
@@ -517,7 +516,7 @@ class _Checker:
                     consignor_bp=whole(entry, "consignor_bp"),
                     is_lot=is_lot,
                     on_hand=whole(entry, "quantity") if is_lot else None,
-                    category=collapse(category).casefold() if category is not None else None,
+                    category=_category_key(category) if category is not None else None,
                 )
         self.text(entry, path, "category", _CATEGORY, required=True)
         self.text(entry, path, "description", _DESCRIPTION)
@@ -1130,7 +1129,6 @@ class _Checker:
             if stock is None:
                 continue  # reported by check_sales
             code, where = line.code, child(line.path, "code")
-            stock.lines.append((sale, line))
             received_at = stock.intake.received_at
             if received_at is not None and event.at < received_at:
                 self.report(
@@ -1585,7 +1583,7 @@ class _Checker:
                 for _item_path, item in entries(intake, key):
                     name = text_of(item, "category")
                     if name is not None:
-                        found[collapse(name).casefold()].add(name)
+                        found[_category_key(name)].add(name)
         return found
 
     def count_categories(
@@ -1602,7 +1600,7 @@ class _Checker:
                 continue  # the schema's to report
             where = child(path, "categories", index)
             self.length(where, collapse(name), _CATEGORY)
-            key = collapse(name).casefold()
+            key = _category_key(name)
             written = spellings.get(key, set())
             if key in chosen:
                 self.report(where, f"Category {name!r} is counted twice (also at {chosen[key]}).")
@@ -1873,19 +1871,25 @@ class _Checker:
         for scan in count.scans.values():
             if scan.live:
                 by_code[scan.code].append(scan)
+        firsts = {code: min(scan.scanned_at for scan in scans) for code, scans in by_code.items()}
+        asked = {
+            code
+            for code in by_code
+            if code in self.stock and (self.stock[code].is_lot or not self.stock[code].on_rail)
+        }
+        sold = self.sold_lines(asked, count.closed_at)
         counted = []
         for code, scans in by_code.items():
             stock = self.stock.get(code)
-            first = min(scan.scanned_at for scan in scans)
+            first = firsts[code]
             sold_since, left_at = 0, None
             if stock is not None and stock.is_lot:
                 sold_since = sum(
-                    line.quantity or 0
-                    for sale, line in stock.lines
-                    if not sale.voided and sale.at is not None and sale.at > first
+                    line.quantity or 0 for sale, line in sold.get(code, []) if sale.at > first
                 )
             if stock is not None and not stock.on_rail:
-                left_at = self.left_at(stock)
+                moments = [sale.at for sale, _line in sold.get(code, [])]
+                left_at = max([*moments, stock.disposed_at], key=_no_moment_first)
             counted.append(
                 count_rules.Counted(
                     code=code,
@@ -1900,15 +1904,22 @@ class _Checker:
             )
         return counted
 
-    @staticmethod
-    def left_at(stock: _Stock) -> datetime | None:
-        """When the books say it left: its latest sale not voided, or its latest disposal."""
-        moments = [
-            sale.at for sale, _line in stock.lines if not sale.voided and sale.at is not None
-        ]
-        if stock.disposed_at is not None:
-            moments.append(stock.disposed_at)
-        return max(moments, default=None)
+    def sold_lines(
+        self, codes: set[str], until: datetime | None
+    ) -> dict[str, list[tuple[_Sale, _Line]]]:
+        """The lines of ``codes`` in sales made by ``until`` and not voided by then (one
+        pass over the sales, made only when a count closes: the sales are few next to
+        what keeping each item's lines all along would hold)."""
+        found: dict[str, list[tuple[_Sale, _Line]]] = defaultdict(list)
+        if not codes or until is None:
+            return found
+        for sale in self.sales_at.values():
+            if sale.voided or sale.at is None or sale.at > until:
+                continue
+            for line in sale.lines:
+                if line.code in codes:
+                    found[line.code].append((sale, line))
+        return found
 
     def judge_decision(
         self, count: _Count, found: count_rules.Found, path: str, decision: dict
@@ -2153,6 +2164,23 @@ def check_journal(
     and who. A sale's ``confirmed_at`` and ``confirmed_by`` are only on a sale with a
     transfer part, not before the sale, by a member then.
 
+    Stock counts (``counts``): each number once, going up as they open; opened and closed
+    by a coordinator, the close with when and who, after the opening; one count open at a
+    time, and only the last left open, with no decisions; its categories each once, spelt
+    as the items spell them. Each scan's phone id once in its count, its tag tidied, pieces
+    only of a lot, by a member, taken in while the count was open and not before the phone
+    scanned it, taken back (by its scanner or a coordinator) after it came in and before
+    the close. At the close, replayed in the timeline's order (sales between the scans
+    included), the differences are worked out as the count service works them out
+    (:func:`shop.domain.count.differences` over the books and the scans as they are then):
+    each is decided exactly once, by a kind its difference allows, with its pieces, its
+    value at the close (markdown applied), its owner and the compensation the count's rule
+    (its ``lost_item_pays``, else the shop's) pays her; a decision of no difference is
+    reported. What the decisions do (lost, pieces corrected, back on the rail, the group's
+    if its owner was paid) is then the stock's history, and the compensations are expenses
+    of their month. Once a count's close is found wrong, later closes are followed as
+    written but not judged, so one fault is not reported again down the history.
+
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.
@@ -2195,6 +2223,17 @@ def entries(container: object, key: str, path: str = "") -> Iterable[tuple[str, 
         if isinstance(entry, dict)
     )
     return found if isinstance(values, Section) else list(found)
+
+
+@lru_cache(maxsize=4096)  # a shop has tens of categories; a bad file, no more kept
+def _category_key(name: str) -> str:
+    """A category's name as the shop tells categories apart (one string for all its items)."""
+    return collapse(name).casefold()
+
+
+def _no_moment_first(moment: datetime | None) -> tuple[bool, datetime | None]:
+    """A sort key putting ``None`` (no moment) before every moment."""
+    return (moment is not None, moment)
 
 
 def _month_bounds(month: str) -> tuple[date, date] | None:
