@@ -215,3 +215,14 @@ def rules_that_pay(paid: Iterable[tuple[int, int | None, int]]) -> tuple[LostIte
         for rule in LostItemPays
         if all(compensation(value, 1, bp, rule) == paid_dong for value, bp, paid_dong in paid)
     )
+
+
+def rule_to_name(
+    paid: Iterable[tuple[int, int | None, int]], shop_rule: LostItemPays
+) -> LostItemPays | None:
+    """The rule a journal names for a count whose close paid ``paid`` (as
+    :func:`rules_that_pay` takes it): ``None`` where the shop's rule (or any rule, nothing
+    of a member's having been lost) gives those amounts, else the first rule that does
+    (``None`` if none does)."""
+    rules = rules_that_pay(paid)
+    return None if not rules or shop_rule in rules else rules[0]

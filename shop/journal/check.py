@@ -1718,6 +1718,7 @@ class _Checker:
                     f"It is taken back at {self.shown(withdrawn_at)}, before it came in "
                     f"({self.shown(received_at)}).",
                 )
+                count.sound = False
             happens = "is taken back"
             self.within_count(child(path, "withdrawn_at"), withdrawn_at, count, name, happens)
         taker = whole(scan, "withdrawn_by")

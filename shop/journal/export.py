@@ -503,8 +503,7 @@ class _CountWriter:
             for d in decisions
             if d.owner_id is not None and d.kind in (DecisionKind.LOST, DecisionKind.QUANTITY)
         ]
-        rules = count_rules.rules_that_pay(paid)
-        return None if not rules or self.shop_rule in rules else rules[0]
+        return count_rules.rule_to_name(paid, self.shop_rule)
 
     def scan_entry(self, scan: CountScan) -> dict[str, Any]:
         entry: dict[str, Any] = {"client_id": scan.client_id, "code": scan.code}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shop.domain.count import Difference, listed_order
+from shop.domain.count import DecisionKind, Difference, LostItemPays, listed_order, rule_to_name
 from shop.domain.pricing import month_key, policy_for_month
 from shop.journal.policies import policy_entry, policy_of
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, time_text, zone
@@ -57,9 +57,11 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
     - a sale's ``confirmed_at`` at the sale's own moment is left out, as are a bank
       transaction's ``pays_sale`` false and its empty texts and suggestions;
-    - a stock count's categories are sorted by name, its ``lost_item_pays`` left out where
-      it is the shop's, a scan's ``pieces`` of 1 and a decision's ``value_dong`` and
-      ``compensation_dong`` of 0 left out; its scans are by ``received_at`` and its
+    - a stock count's categories are sorted by name, its ``lost_item_pays`` named only
+      where its decisions' compensations show a rule other than the shop's (as
+      :func:`shop.domain.count.rule_to_name` tells), a scan's ``pieces`` of 1 and a
+      decision's ``value_dong`` and ``compensation_dong`` of 0 left out; its scans are by
+      ``received_at`` and its
       decisions in the order its close lists them (missing items, lots, found items,
       unknown tags; by code within each);
     - entries are in the shop's order: policies by month, members by number, intakes by
@@ -117,8 +119,13 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             _drop_empty(event, "reason", "note")
         journal.get(section, []).sort(key=lambda e: parse_time(e["at"]))
 
+    rates = {
+        entry["code"]: entry.get("consignor_bp")
+        for intake in journal.get("intakes", [])
+        for entry in intake.get("items", []) + intake.get("lots", [])
+    }
     for count in journal.get("counts", []):
-        _normalise_count(count, tz, shop["lost_item_pays"])
+        _normalise_count(count, tz, LostItemPays(shop["lost_item_pays"]), rates)
     journal.get("counts", []).sort(key=lambda c: c["number"])
 
     for shift in journal.get("shifts", []):
@@ -175,14 +182,24 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     return journal
 
 
-def _normalise_count(count: dict[str, Any], tz, shop_rule: str) -> None:
+def _normalise_count(
+    count: dict[str, Any], tz, shop_rule: LostItemPays, rates: dict[str, int | None]
+) -> None:
     for key in ("opened_at", "closed_at"):
         if key in count:
             count[key] = time_text(parse_time(count[key]), tz)
     if "categories" in count:
         count["categories"] = sorted(count["categories"])
-    if count.get("lost_item_pays") == shop_rule:
-        del count["lost_item_pays"]
+    # The rule is named where its close's compensations show it was not the shop's.
+    paid = [
+        (d.get("value_dong", 0), rates.get(d["code"]), d.get("compensation_dong", 0))
+        for d in count.get("decisions", [])
+        if "owner" in d and d["kind"] in (DecisionKind.LOST, DecisionKind.QUANTITY)
+    ]
+    named = rule_to_name(paid, shop_rule)
+    count.pop("lost_item_pays", None)
+    if named is not None:
+        count["lost_item_pays"] = named.value
     _drop_empty(count, "categories", "note", "scans", "decisions")
     for scan in count.get("scans", []):
         for key in ("scanned_at", "received_at", "withdrawn_at"):

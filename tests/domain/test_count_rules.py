@@ -14,6 +14,7 @@ from shop.domain.count import (
     compensation,
     differences,
     listed_order,
+    rule_to_name,
     rules_that_pay,
 )
 
@@ -72,3 +73,13 @@ def test_the_rules_a_closes_compensations_were_paid_by():
     assert rules_that_pay([(120_000, 7000, 1)]) == ()  # no rule pays that
     for value, bp, paid in split:
         assert compensation(value, 1, bp, LostItemPays.OWNER_SPLIT) == paid
+
+
+def test_a_journal_names_a_counts_rule_only_where_it_was_not_the_shops():
+    split = [(120_000, 7000, 84_000)]
+    assert rule_to_name(split, LostItemPays.OWNER_SPLIT) is None
+    assert rule_to_name(split, LostItemPays.FULL_PRICE) == LostItemPays.OWNER_SPLIT
+    assert rule_to_name([], LostItemPays.NOTHING) is None  # nothing of hers was lost
+    both = [(50_000, 10_000, 50_000)]
+    assert rule_to_name(both, LostItemPays.FULL_PRICE) is None
+    assert rule_to_name(both, LostItemPays.NOTHING) == LostItemPays.OWNER_SPLIT
