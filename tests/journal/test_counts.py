@@ -9,10 +9,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from shop.domain.count import DecisionKind, LostItemPays
-from shop.journal import check_journal, export_journal, import_journal, normalise_journal
+from shop.journal import (
+    Problem,
+    check_journal,
+    export_journal,
+    import_journal,
+    normalise_journal,
+)
 from shop.journal.reader import read_journal
 from shop.models import (
     CountDecision,
@@ -35,6 +43,7 @@ from shop.services import month as month_service
 from shop.services import stock as stock_service
 
 from .conftest import full_example, wipe
+from .test_properties import broken_examples, tidy_values
 from .test_round_trip import member
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -636,3 +645,82 @@ def test_a_broken_count_is_reported_at_the_exact_place(counted, breaking, expect
     assert [p.path for p in problems] == [path for path, _ in expected], problems
     for problem, (_, words) in zip(problems, expected, strict=True):
         assert words in problem.message, problem
+
+
+# ---------------------------------------------------------------- the counted journal, broken
+
+# Values close to the counted journal's, so that a change now and then still tells a sound
+# history: moments around the first count, its codes, kinds, differences and amounts.
+count_values = st.one_of(
+    tidy_values,
+    st.sampled_from(
+        [
+            "2026-11-10T09:30:00+07:00",
+            "2026-11-10T10:20:00+07:00",
+            "2026-11-10T10:45:00+07:00",
+            "2026-11-10T11:45:00+07:00",
+            "2026-11-20T09:20:00+07:00",
+            "10008",
+            "10019",
+            "10024",
+            "10035",
+            "10056",
+            "ZZ-9",
+            "lost",
+            "keep",
+            "back_on_rail",
+            "quantity",
+            "noted",
+            "missing",
+            "lot_pieces",
+            "found_off_books",
+            "full_price",
+            "nothing",
+        ]
+    ),
+    st.sampled_from([2, 3, 7, 8, 9, 3500, 5000, 30000, 84000, 120000]),
+)
+
+
+def counted_base() -> dict:
+    return copy.deepcopy(_BUILT["journal"])
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # only read, never changed
+)
+@given(data=st.data())
+def test_the_check_reads_any_broken_counted_journal_without_failing(counted, data):
+    journal = data.draw(broken_examples(count_values, base=counted_base, keep=("phone",)))
+
+    problems = check_journal(journal)
+
+    assert all(isinstance(p, Problem) and p.message for p in problems)
+    assert all(p.path == "" or p.path.startswith("/") for p in problems)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,  # most changes break the history, as they should
+    ],
+)
+@given(data=st.data())
+def test_what_the_check_passes_of_a_counted_journal_imports_and_comes_back_the_same(
+    app, session, counted, data
+):
+    journal = data.draw(broken_examples(count_values, base=counted_base, keep=("phone",)))
+    assume(check_journal(journal) == [])
+    wipe(session)
+
+    import_journal(session, journal, app_config=app.config)
+
+    assert export_journal(session, timezone=TZ) == normalise_journal(journal)
+    session.rollback()
