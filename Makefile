@@ -71,7 +71,8 @@ $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 ## Measure the shop's real work on a large generated shop against a floor; prints the table
 ## and writes bench/results.md. BENCH_SCALE=1: the full three years, about 120,000 sales
 ## (its first import takes long; the imported shops are cached in bench/.cache/).
-## Not part of `make test`.
+## BENCH_ONLY=stocktake (or bank, labels; comma-separated): only those sections, written to
+## bench/results-<names>.md. Not part of `make test`.
 bench: install $(VENV)/.bench-installed
 	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -20,6 +20,8 @@ the date and the notes on each target.
     BENCH_QUICK=1 ...                              # fewer repeats, for trying the script
     BENCH_PROFILE=1 ...                            # pyinstrument profiles in bench/profiles/
     BENCH_OUT=bench/results-scale-1.md ...         # the table elsewhere than results.md
+    BENCH_ONLY=stocktake ...                       # only these sections (see SECTIONS),
+                                                   # written to bench/results-<names>.md
 """
 
 from __future__ import annotations
@@ -1100,10 +1102,100 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def run_stocktake() -> dict:
+    """Issue 21's stocktake over HTTP (``bench/stocktake.py``), or why it failed."""
+    from bench.stocktake import run_stocktake as run
+
+    log("a stocktake: 3,000 items from three phones at once ...")
+    try:
+        return run(client_for=Http, gunicorn=gunicorn, log=log, repeats=repeats(5, 2))
+    except (AssertionError, RuntimeError, OSError) as error:
+        log(f"the stocktake failed: {error!r}")
+        return {"failed": repr(error)[:500]}
+
+
+def run_bank_feed_alone() -> dict:
+    small_db, _meta = build_shop(float(os.environ.get("BENCH_SCALE", "0.25")) / 10, None)
+    path, instance = working_copy(small_db, "bank-feed")
+    return run_bank_feed(prepare(path, instance))
+
+
+def run_labels() -> dict:
+    from bench.labels import run_label_bytes
+
+    log("price tags for a TSPL label printer ...")
+    return run_label_bytes(repeats(200, 40))
+
+
+def _stocktake_section(result: dict) -> list[str]:
+    from bench.stocktake import stocktake_section
+
+    return stocktake_section(result, _yes)
+
+
+#: The sections ``BENCH_ONLY`` can pick (comma-separated): each runs on its own shop and
+#: writes its own part of the report. Without it, everything runs (the figures table
+#: needs the whole run).
+SECTIONS = {
+    "stocktake": (run_stocktake, _stocktake_section),
+    "bank": (run_bank_feed_alone, lambda result: bank_feed_section(result)),
+    "labels": (run_labels, lambda result: label_section(result, _yes)),
+}
+
+
+def header_lines(started_at: datetime, seconds: float, load: tuple, note: str = "") -> list[str]:
+    m = machine()
+    return [
+        "# Benchmark results" + (f" ({note})" if note else ""),
+        "",
+        "Written by `make bench` (`bench/run.py`); every number below comes from that run.",
+        "",
+        f"- **Date**: {started_at:%Y-%m-%d %H:%M} UTC; the whole run took {seconds / 60:.1f} min",
+        f"- **Machine**: {m['cpu']}, {m['memory']} RAM, {m['os']}; load average "
+        f"{load[0][0]:.2f} before, {load[1][0]:.2f} after",
+        f"- **Versions**: Python {m['python']}, SQLite {m['sqlite']}, {m['versions']}; "
+        f"libharfbuzz-subset present: {m['harfbuzz_subset']}; commit {m['commit']}",
+        f"- **Repeats**: {'quick (BENCH_QUICK)' if QUICK else 'full'}; times in "
+        "milliseconds; p95/p99 by nearest rank",
+        "",
+    ]
+
+
+def main_only(names: list[str]) -> int:
+    """``BENCH_ONLY``: the named sections alone, their report beside results.md."""
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        print(f"BENCH_ONLY: unknown section(s) {', '.join(unknown)}; "
+              f"choose from {', '.join(SECTIONS)}", file=sys.stderr)  # fmt: skip
+        return 2
+    began = time.monotonic()
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    results = {name: SECTIONS[name][0]() for name in names}
+    load = (load_before, os.getloadavg())
+    lines = header_lines(started_at, time.monotonic() - began, load, "only " + ", ".join(names))
+    lines[2] = (
+        f"Written by `BENCH_ONLY={','.join(names)} make bench` (`bench/run.py`): only "
+        "these sections; every number below comes from that run."
+    )
+    for name in names:
+        lines += SECTIONS[name][1](results[name])
+    text = "\n".join(lines) + "\n"
+    out = Path(os.environ.get("BENCH_OUT") or BENCH / f"results-{'-'.join(names)}.md")
+    out.write_text(text)
+    print(text)
+    log(f"written to {out} in {time.monotonic() - began:.0f} s")
+    failed = [n for n in names if isinstance(results[n], dict) and results[n].get("failed")]
+    return 1 if failed else 0
+
+
 def main() -> int:
     os.chdir(ROOT)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    only = [n.strip() for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()]
+    if only:
+        return main_only(only)
     scale = float(os.environ.get("BENCH_SCALE", "0.25"))
     small_scale = scale / 10
     began = time.monotonic()
@@ -1135,11 +1227,10 @@ def main() -> int:
     # small shop: what is measured is the feed's cycle, not the history's size.
     path, instance = working_copy(small_db, "bank-feed")
     bank_feed = run_bank_feed(prepare(path, instance))
+    # Issue 21's stocktake, on a shop of its own (3,030 items), over HTTP.
+    stocktake = run_stocktake()
     # A price tag's TSPL bytes, in process.
-    from bench.labels import run_label_bytes
-
-    log("price tags for a TSPL label printer ...")
-    label_bytes = run_label_bytes(repeats(200, 40))
+    label_bytes = run_labels()
 
     report = Report(
         scale=scale,
@@ -1153,6 +1244,7 @@ def main() -> int:
         counter_page=counter_page,
         bank_feed=bank_feed,
         label_bytes=label_bytes,
+        stocktake=stocktake,
         started_at=started_at,
         seconds=time.monotonic() - began,
         load=(load_before, os.getloadavg()),
@@ -1181,6 +1273,7 @@ class Report:
     load: tuple
     bank_feed: dict = field(default_factory=dict)
     label_bytes: dict = field(default_factory=dict)
+    stocktake: dict = field(default_factory=dict)
 
     def floor(self, run: dict) -> Figure:
         return run["figures"][FLOOR]
@@ -1195,27 +1288,13 @@ class Report:
         )
 
     def markdown(self) -> str:
-        m = machine()
-        lines = [
-            "# Benchmark results",
-            "",
-            "Written by `make bench` (`bench/run.py`); every number below comes from that run.",
-            "",
-            f"- **Date**: {self.started_at:%Y-%m-%d %H:%M} UTC; the whole run took "
-            f"{self.seconds / 60:.1f} min",
-            f"- **Machine**: {m['cpu']}, {m['memory']} RAM, {m['os']}; load average "
-            f"{self.load[0][0]:.2f} before, {self.load[1][0]:.2f} after",
-            f"- **Versions**: Python {m['python']}, SQLite {m['sqlite']}, {m['versions']}; "
-            f"libharfbuzz-subset present: {m['harfbuzz_subset']}; commit {m['commit']}",
-            f"- **Repeats**: {'quick (BENCH_QUICK)' if QUICK else 'full'}; times in "
-            "milliseconds; p95/p99 by nearest rank",
-            "",
-        ]
+        lines = header_lines(self.started_at, self.seconds, self.load)
         lines += self.shops()
         lines += self.table()
         lines += self.targets()
         lines += self.counter_page_section()
         lines += bank_feed_section(self.bank_feed)
+        lines += _stocktake_section(self.stocktake)
         lines += label_section(self.label_bytes, _yes)
         return "\n".join(lines) + "\n"
 

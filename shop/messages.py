@@ -168,6 +168,15 @@ AUDIT_FIELDS = {
     "provider": _l("Bank feed"),
     "provider_id": _l("Feed's number for it"),
     "reference": _l("Bank reference"),
+    "lost_item_pays": _l("A lost item of a member: the group pays her"),
+    "categories": _l("Categories"),
+    "differences": _l("Differences"),
+    "scans": _l("Scans"),
+    "lost": _l("Items lost"),
+    "compensation_dong": _l("Paid to the owner"),
+    "difference": _l("Difference"),
+    "expected_pieces": _l("Pieces on the books"),
+    "counted_pieces": _l("Pieces counted"),
 }
 #: What an audit line was done to: its first word, as the page says it.
 AUDIT_SUBJECTS = {
@@ -178,6 +187,7 @@ AUDIT_SUBJECTS = {
     "token": _l("token"),
     "shift": _l("shift"),
     "bank": _l("bank"),
+    "count": _l("stock count"),
 }
 #: Why a sign-in was refused, as the audit log keeps it.
 SIGN_IN_OUTCOMES = {

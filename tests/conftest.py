@@ -25,6 +25,14 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DEMO_PIN = "2468"
 
 
+def pytest_configure(config):
+    # PINs hashed at a test's cost, not a phone thief's: the suite sets hundreds of them.
+    # (Only how new PINs are hashed changes; checking reads the method from the hash.)
+    from shop.services import members
+
+    members.PIN_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
 def pytest_report_header(config):
     target = os.environ.get("SHOP_TEST_DATABASE") or "sqlite (a file per test)"
     return f"shop database under test: {target}"
@@ -32,7 +40,7 @@ def pytest_report_header(config):
 
 #: The tables whose rows the database refuses to delete (payouts and their corrections,
 #: bank transactions).
-APPEND_ONLY = ("payout", "payout_correction", "bank_transaction")
+APPEND_ONLY = ("payout", "payout_correction", "bank_transaction", "count_scan", "count_decision")
 
 
 def delete_everything(session) -> None:

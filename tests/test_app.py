@@ -133,6 +133,69 @@ def test_migrations_go_down_and_up_again(app):
         db.session.execute(text("SELECT count(*) FROM member")).scalar()
 
 
+def test_closed_months_keep_compensation_and_0019_goes_down_only_without_it(
+    app, make_member, capfd
+):
+    """Migration 0019: a closed month's member row keeps compensation_dong (≥ 0, inside
+    earned); going back to 0018 refuses while one holds a compensation, and keeps the rest."""
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy.exc import IntegrityError
+
+    from shop.models import Role
+    from shop.services import expenses as expense_service
+    from shop.services import members as member_service
+    from shop.services import month as month_service
+
+    make_member(role=Role.COORDINATOR)
+    row = "UPDATE closed_month_member SET "
+    with app.app_context(), app.test_request_context():
+        hong = member_service.get_member(db.session, 1)
+        expense_service.add_expense(
+            db.session, expense_service.ExpenseDetails(date(2026, 11, 2), "rent", 100_000), by=hong
+        )
+        month_service.close_month(
+            db.session, "2026-11", by=hong, at=datetime(2026, 12, 1, tzinfo=UTC),
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        )  # fmt: skip
+        db.session.commit()
+        for wrong in (
+            "compensation_dong = 5",  # not in earned
+            "compensation_dong = -1, earned_dong = earned_dong - 1, due_dong = due_dong - 1",
+        ):
+            with pytest.raises(IntegrityError):
+                db.session.execute(text(row + wrong))
+                db.session.flush()
+            db.session.rollback()
+        paid = "compensation_dong = 5, earned_dong = earned_dong + 5, due_dong = due_dong + 5"
+        db.session.execute(text(row + paid))
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate's answer to the migration's refusal
+            downgrade(revision="0018")
+        assert "1 closed month rows hold a compensation for lost items" in capfd.readouterr().err
+        assert db.session.execute(
+            text("SELECT compensation_dong FROM closed_month_member")
+        ).all() == [(5,)]
+        undo = "compensation_dong = 0, earned_dong = earned_dong - 5, due_dong = due_dong - 5"
+        db.session.execute(text(row + undo))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0018")
+        columns = db.session.execute(text("SELECT * FROM closed_month_member")).keys()
+        assert "compensation_dong" not in columns
+        assert db.session.execute(text("SELECT earned_dong FROM closed_month_member")).all() == [
+            (0,)
+        ]
+        db.session.remove()
+        upgrade()
+        assert db.session.execute(
+            text("SELECT compensation_dong, earned_dong FROM closed_month_member")
+        ).all() == [(0, 0)]
+
+
 def test_database_refuses_what_forms_would_refuse(app, make_member):
     from sqlalchemy.exc import IntegrityError
 

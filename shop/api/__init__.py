@@ -90,4 +90,13 @@ def require_coordinator():
         raise Forbidden()
 
 
-from shop.api import bank, bank_reviews, counter, journal, months, stock, views  # noqa: E402,F401
+from shop.api import (  # noqa: E402,F401
+    bank,
+    bank_reviews,
+    counter,
+    counts,
+    journal,
+    months,
+    stock,
+    views,
+)

@@ -69,6 +69,13 @@ COMPONENTS["Expense"] = {
             "description": "the bale it paid for (a stock purchase)",
         },
         "by": {"type": "integer", "description": "the member who first recorded it"},
+        "member": {
+            "type": "integer",
+            "nullable": True,
+            "description": "for a compensation (a consigned item lost at a stock count, paid "
+            "by its close), the member it was paid to; null for other expenses, and for a "
+            "reader who may not see that member's money",
+        },
         "created_at": {"type": "string", "format": "date-time"},
         "removed_at": {"type": "string", "format": "date-time", "nullable": True},
         "removed_by": {"type": "integer", "nullable": True},
@@ -144,6 +151,7 @@ def expense_json(expense: Expense, *, with_revisions: bool = False) -> dict:
         "note": expense.note,
         "intake": expense.intake.ref if expense.intake is not None else None,
         "by": expense.by.number,
+        "member": _paid_to(expense),
         "created_at": expense.created_at.isoformat(),
         "removed_at": expense.removed_at.isoformat() if expense.removed_at else None,
         "removed_by": expense.removed_by.number if expense.removed_by else None,
@@ -162,6 +170,15 @@ def expense_json(expense: Expense, *, with_revisions: bool = False) -> dict:
             for old in expense_service.revisions_of(db.session, expense)
         ]
     return data
+
+
+def _paid_to(expense: Expense) -> int | None:
+    member = expense.member
+    if member is None or not visibility.can_see_member_money(
+        current_viewer(), member.number, visibility.shop_rules(db.session)
+    ):
+        return None
+    return member.number
 
 
 def payout_json(payout: Payout) -> dict:
@@ -252,7 +269,10 @@ def list_expenses():
         query = (
             select(Expense)
             .options(
-                joinedload(Expense.by), joinedload(Expense.removed_by), joinedload(Expense.intake)
+                joinedload(Expense.by),
+                joinedload(Expense.removed_by),
+                joinedload(Expense.intake),
+                joinedload(Expense.member),
             )
             .order_by(Expense.spent_on, Expense.id)
         )
@@ -321,6 +341,7 @@ def get_expense(expense_id: int):
 def edit_expense(expense_id: int):
     require_coordinator()
     expense = expense_service.get_expense(db.session, expense_id)
+    expense_service.check_correctable(expense)  # before the body: its category is no choice
     current = {
         "spent_on": expense.spent_on.isoformat(),
         "category": expense.category.value,

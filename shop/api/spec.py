@@ -48,7 +48,9 @@ class Operation:
 OPERATIONS: list[Operation] = []
 #: Path parameters that are strings (an item's code, an intake's ref, a day, a month
 #: YYYY-MM); the others are ints.
-STRING_PARAMS = {"code", "ref", "day", "month"}
+STRING_PARAMS = {"code", "ref", "day", "month", "client_id"}
+#: The pattern of a string path parameter when it is not a code's.
+PARAM_PATTERNS = {"client_id": "^[A-Za-z0-9_-]{1,64}$"}
 COMPONENTS: dict[str, dict] = {"Error": ERROR}
 
 
@@ -187,7 +189,10 @@ def document(title: str, version: str) -> dict:
                     "name": name,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,40}$"}
+                    "schema": {
+                        "type": "string",
+                        "pattern": PARAM_PATTERNS.get(name, "^[A-Za-z0-9-]{1,40}$"),
+                    }
                     if name in STRING_PARAMS
                     else {"type": "integer", "minimum": 1},
                 }

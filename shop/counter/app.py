@@ -29,6 +29,8 @@ APP_FILES = (
     "js/counter/pricing.js",
     "js/counter/sale.js",
     "js/counter/store.js",
+    "js/counter/net.js",
+    "js/counter/scanbox.js",
     "js/counter/vietqr.js",
     "js/counter/escpos.js",
     "js/counter/receipt_image.js",

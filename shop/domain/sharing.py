@@ -23,9 +23,15 @@ Where SHARING.md leaves room, this module decides (and the tests pin it):
   equal_total = work_total = 0, carried_loss = 0. With result ≤ 0 step 5 stands as it is.
 - **Who is listed** (in :func:`share_history`): a member appears in a month when she is
   eligible, or is the owner of a line sold or refunded in it, or has work minutes, a balance
-  brought forward or a payout there. Nobody else can have a non-zero figure.
+  brought forward, a payout or a compensation there. Nobody else can have a non-zero figure.
 - **Group's lines.** A sold line whose owner is ``None`` belongs to the group; its
   ``consignor_bp`` is ignored and its whole net (and each refund of it) is the pool's.
+- **Compensation.** What the group pays a member for her consigned items lost at a
+  stocktake (an expense of category ``compensation`` naming her) is both an expense of the
+  month, so the pool bears it like any other, and part of her ``earned``:
+  earned = consignment + compensation + equal_share + work_share. SHARING.md's check holds
+  as written (the compensation is inside ``expenses``); :func:`payout_check_holds` is the
+  same money seen from the members' side.
 """
 
 from __future__ import annotations
@@ -67,7 +73,9 @@ class MemberInput:
     ``work_minutes`` ≥ 0. ``consignment_dong``: her owner splits in the month minus her owner
     losses from refunds in it (may be negative). ``brought_forward_dong``: her carried_forward
     at the end of the month before (may be negative). ``paid_dong``: payouts recorded against
-    the month, 0 ≤ paid ≤ due, and 0 when due ≤ 0.
+    the month, 0 ≤ paid ≤ due, and 0 when due ≤ 0. ``compensation_dong`` ≥ 0: what the group
+    paid her this month for her consigned items lost at a stocktake (already counted in the
+    month's ``expenses_dong``).
     """
 
     member: int
@@ -76,6 +84,7 @@ class MemberInput:
     consignment_dong: int
     brought_forward_dong: int
     paid_dong: int = 0
+    compensation_dong: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,10 @@ class MonthInput:
     """One month's totals for :func:`month_figures` (SHARING.md step 4's inputs).
 
     ``pool_sales_dong`` may be negative (refunds of an earlier month's sales);
-    ``expenses_dong`` ≥ 0; ``brought_loss_dong`` ≥ 0 is the carried loss of the month before.
-    Member numbers are unique; their order does not matter.
+    ``expenses_dong`` ≥ 0, every expense of the month, the members' compensations included
+    (so Σ ``compensation_dong`` ≤ ``expenses_dong``); ``brought_loss_dong`` ≥ 0 is the
+    carried loss of the month before. Member numbers are unique; their order does not
+    matter.
     """
 
     pool_sales_dong: int
@@ -110,6 +121,7 @@ MONTH_AMOUNTS = (
 #: ``member`` number and ``work_minutes`` come first.
 MEMBER_AMOUNTS = (
     "consignment_dong",
+    "compensation_dong",
     "equal_share_dong",
     "work_share_dong",
     "earned_dong",
@@ -124,8 +136,9 @@ MEMBER_AMOUNTS = (
 class MemberFigures:
     """One member's figures for a month, named as in SHARING.md "Field names".
 
-    earned = consignment + equal_share + work_share; due = brought_forward + earned;
-    carried_forward = due − paid.
+    earned = consignment + compensation + equal_share + work_share; due = brought_forward +
+    earned; carried_forward = due − paid. ``compensation_dong`` (≥ 0, last so that it may be
+    left out: 0) is what the group paid her for her consigned items lost at a stocktake.
     """
 
     member: int
@@ -138,6 +151,7 @@ class MemberFigures:
     due_dong: int
     paid_dong: int
     carried_forward_dong: int
+    compensation_dong: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The figures as a JSON-ready dict with SHARING.md's field names."""
@@ -155,7 +169,10 @@ class MonthFigures:
     Invariants: result = pool_sales − expenses − brought_loss; reserve + distributable =
     result and carried_loss = 0 when result > 0, otherwise reserve = distributable = 0 and
     carried_loss = −result; equal_total + work_total = distributable; the members' equal
-    and work shares add up to equal_total and work_total.
+    and work shares add up to equal_total and work_total. ``compensation_total_dong`` is the
+    members' compensations added up (part of ``expenses_dong``), kept whole when only some
+    members' lines are shown; it is not one of SHARING.md's names, so :meth:`as_dict`
+    leaves it out (each member's ``compensation_dong`` is there).
     """
 
     pool_sales_dong: int
@@ -168,6 +185,7 @@ class MonthFigures:
     equal_total_dong: int
     work_total_dong: int
     members: tuple[MemberFigures, ...]
+    compensation_total_dong: int = 0
 
     def as_dict(self) -> dict:
         """The figures as a JSON-ready dict with SHARING.md's field names; ``members`` is a
@@ -182,8 +200,9 @@ def month_figures(month: MonthInput) -> MonthFigures:
     """Work out a month's figures from its totals: SHARING.md steps 4–9, exactly.
 
     All amounts are whole đồng. Raises :class:`ValueError` for inputs the rule cannot hold:
-    a repeated member number, negative work minutes, expenses or brought loss, or a payout
-    that is negative, above the member's due, or anything at all when her due is ≤ 0.
+    a repeated member number, negative work minutes, expenses, brought loss or compensation,
+    compensations adding up to more than the expenses, or a payout that is negative, above
+    the member's due, or anything at all when her due is ≤ 0.
     The module docstring says how work minutes of an ineligible member and a month with
     nobody eligible are treated.
     """
@@ -198,6 +217,11 @@ def month_figures(month: MonthInput) -> MonthFigures:
     for m in members:
         if m.work_minutes < 0:
             raise ValueError(f"member {m.member}: work_minutes must not be negative")
+        if m.compensation_dong < 0:
+            raise ValueError(f"member {m.member}: compensation_dong must not be negative")
+    compensation_total = sum(m.compensation_dong for m in members)
+    if compensation_total > month.expenses_dong:
+        raise ValueError("the members' compensations add up to more than the expenses")
     settings = month.settings
 
     result = month.pool_sales_dong - month.expenses_dong - month.brought_loss_dong
@@ -223,7 +247,7 @@ def month_figures(month: MonthInput) -> MonthFigures:
 
     figures = []
     for m, equal_share, work_share in zip(members, equal_shares, work_shares, strict=True):
-        earned = m.consignment_dong + equal_share + work_share
+        earned = m.consignment_dong + m.compensation_dong + equal_share + work_share
         due = m.brought_forward_dong + earned
         _check_paid(m.member, m.paid_dong, due)
         figures.append(
@@ -238,6 +262,7 @@ def month_figures(month: MonthInput) -> MonthFigures:
                 due_dong=due,
                 paid_dong=m.paid_dong,
                 carried_forward_dong=due - m.paid_dong,
+                compensation_dong=m.compensation_dong,
             )
         )
     return MonthFigures(
@@ -251,6 +276,7 @@ def month_figures(month: MonthInput) -> MonthFigures:
         equal_total_dong=equal_total,
         work_total_dong=work_total,
         members=tuple(figures),
+        compensation_total_dong=compensation_total,
     )
 
 
@@ -278,6 +304,8 @@ def month_check_holds(figures: MonthFigures, net_sales_dong: int, refunds_dong: 
     expenses + brought_loss − carried_loss. ``net_sales_dong`` is the sum of the nets of the
     lines sold in M (voided sales left out), ``refunds_dong`` the sum of refunds booked in M.
     It holds only if every owner of a line sold or refunded in M is among the members.
+    The members' compensations for lost items are inside ``expenses``: the check reads the
+    same with or without them.
     """
     members = figures.members
     right = (
@@ -290,6 +318,29 @@ def month_check_holds(figures: MonthFigures, net_sales_dong: int, refunds_dong: 
         - figures.carried_loss_dong
     )
     return net_sales_dong - refunds_dong == right
+
+
+def payout_check_holds(figures: MonthFigures, net_sales_dong: int, refunds_dong: int) -> bool:
+    """The month's money seen from what the members earn, exactly, in whole đồng:
+
+    Σ earned + reserve + expenses − Σ compensation + brought_loss − carried_loss =
+    net sales in M − refunds in M.
+
+    What the group paid members for their lost items is in ``expenses`` and in their
+    ``earned`` both, so it is taken out once. Like :func:`month_check_holds`, it holds only
+    if every member with a part in the month is among the members (the compensations added
+    up are ``compensation_total_dong``, which a view of some members' lines keeps whole).
+    """
+    members = figures.members
+    left = (
+        sum(m.earned_dong for m in members)
+        + figures.reserve_dong
+        + figures.expenses_dong
+        - sum(m.compensation_dong for m in members)
+        + figures.brought_loss_dong
+        - figures.carried_loss_dong
+    )
+    return left == net_sales_dong - refunds_dong
 
 
 def shift_work_minutes(opened_at: datetime, closed_at: datetime) -> int:
@@ -370,8 +421,10 @@ class History:
     """Everything that decides the shares of consecutive months, as plain data.
 
     ``months`` are consecutive "YYYY-MM" strings in order; every month named elsewhere is
-    one of them. ``expenses`` maps a month to its expenses in đồng; ``work_minutes`` and
-    ``payouts`` map (month, member number) to her minutes and the đồng paid against it.
+    one of them. ``expenses`` maps a month to its expenses in đồng other than compensations;
+    ``work_minutes``, ``payouts`` and ``compensations`` map (month, member number) to her
+    minutes, the đồng paid against it, and the đồng the group paid her in it for her
+    consigned items lost at a stocktake (an expense of that month on top of ``expenses``).
     """
 
     months: tuple[str, ...]
@@ -382,6 +435,7 @@ class History:
     work_minutes: Mapping[tuple[str, int], int] = field(default_factory=dict)
     payouts: Mapping[tuple[str, int], int] = field(default_factory=dict)
     settings: SharingSettings = field(default_factory=SharingSettings)
+    compensations: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -411,9 +465,10 @@ def share_history(history: History) -> dict[str, MonthFigures]:
 
     Each month's brought_loss is the carried_loss of the month before (0 for the first) and
     each member's brought_forward her carried_forward of the month before (0 for the
-    first). Returns the figures keyed by month, in month order. Raises :class:`ValueError`
-    for a history that cannot have happened: months not consecutive, a month or member
-    outside the history, a refund before its sale or above its line's net, a payout above
+    first); a month's expenses are its ``expenses`` plus its compensations. Returns the
+    figures keyed by month, in month order. Raises :class:`ValueError` for a history that
+    cannot have happened: months not consecutive, a month or member outside the history, a
+    refund before its sale or above its line's net, a negative compensation, a payout above
     what is due.
     """
     months = history.months
@@ -475,9 +530,14 @@ def share_history(history: History) -> dict[str, MonthFigures]:
 
     for month in history.expenses:
         known_month(month)
-    for month, number in [*history.work_minutes, *history.payouts]:
+    for month, number in [*history.work_minutes, *history.payouts, *history.compensations]:
         known_month(month)
         known_member(number)
+    compensated: dict[str, int] = {}
+    for (month, number), amount in history.compensations.items():
+        if amount < 0:
+            raise ValueError(f"member {number}: a compensation must not be negative")
+        compensated[month] = compensated.get(month, 0) + amount
 
     shared: dict[str, MonthFigures] = {}
     brought_loss = 0
@@ -492,7 +552,10 @@ def share_history(history: History) -> dict[str, MonthFigures]:
             paid = history.payouts.get((month, number), 0)
             brought_forward = balances.get(number, 0)
             has_consignment = number in month_moves.consignment_dong
-            if not (is_eligible or has_consignment or minutes or paid or brought_forward):
+            compensation = history.compensations.get((month, number), 0)
+            if not (
+                is_eligible or has_consignment or minutes or paid or brought_forward or compensation
+            ):
                 continue
             inputs.append(
                 MemberInput(
@@ -502,12 +565,13 @@ def share_history(history: History) -> dict[str, MonthFigures]:
                     consignment_dong=month_moves.consignment_dong.get(number, 0),
                     brought_forward_dong=brought_forward,
                     paid_dong=paid,
+                    compensation_dong=compensation,
                 )
             )
         figures = month_figures(
             MonthInput(
                 pool_sales_dong=month_moves.pool_sales_dong,
-                expenses_dong=history.expenses.get(month, 0),
+                expenses_dong=history.expenses.get(month, 0) + compensated.get(month, 0),
                 brought_loss_dong=brought_loss,
                 members=tuple(inputs),
                 settings=history.settings,

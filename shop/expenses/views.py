@@ -5,8 +5,10 @@ from flask_babel import gettext as _
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member, current_role, current_viewer
+from shop.domain import sharing
 from shop.expenses import bp
 from shop.extensions import db
+from shop.services import counts as count_service
 from shop.services import expenses as expense_service
 from shop.services import month as month_service
 from shop.services import visibility
@@ -67,11 +69,28 @@ def list_expenses():
             expenses=expenses,
             total=sum(e.amount_dong for e in expenses if not e.removed),
             categories=CATEGORY_LABELS,
+            compensations=_compensations(month, expenses),
             previous=month_service.previous_month(month),
             next=month_service.next_month(month),
         ),
         outcome.status,
     )
+
+
+def _compensations(month: str, expenses) -> dict[int, tuple]:
+    """The month's compensations for lost items by expense id: (what it paid for, the
+    member it was paid to if the reader may see her money, else ``None``)."""
+    who, rules = current_viewer(), visibility.shop_rules(db.session)
+    first, last = sharing.month_bounds(month)
+    paid_for = {c.expense_id: c for c in count_service.compensations(db.session, first, last)}
+    return {
+        e.id: (
+            paid_for.get(e.id),
+            e.member if visibility.can_see_member_money(who, e.member.number, rules) else None,
+        )
+        for e in expenses
+        if e.member is not None
+    }
 
 
 @bp.route("/<int:expense_id>", methods=["GET", "POST"])
@@ -119,6 +138,7 @@ def edit_expense(expense_id: int):
             expense=expense,
             revisions=expense_service.revisions_of(db.session, expense),
             categories=CATEGORY_LABELS,
+            compensation=_compensations(month, [expense]).get(expense.id),
             closed=month_service.is_closed(db.session, month),
             month=month,
         ),

@@ -248,6 +248,8 @@ class _Checker:
     # doubt: later closes are no longer judged, only followed as written.
     counts_doubtful: bool = False
     # What the counts' closes paid members for their lost items: (local day, member, đồng).
+    # Each is an expense of its month on top of the journal's own ``expenses`` (which hold
+    # no compensation), and part of that member's earned. Empty for a journal with no counts.
     compensations: list[tuple[date, int | None, int]] = field(default_factory=list)
     tick: Callable[[], None] | None = None  # after each event replayed
 
@@ -1373,6 +1375,10 @@ class _Checker:
         )
         # What the counts' closes paid members for lost items: expenses of the month too.
         expenses += sum(paid for day, _member, paid in self.compensations if first <= day <= last)
+        compensation: dict[int, int] = defaultdict(int)  # ... and part of her earned
+        for day, number, paid in self.compensations:
+            if first <= day <= last and number is not None:
+                compensation[number] += paid
         minutes: dict[int, int] = defaultdict(int)
         for number, shifts in self.shifts.items():
             for shift in shifts:
@@ -1386,7 +1392,13 @@ class _Checker:
             is_eligible = member.joined_on is not None and sharing.eligible(
                 member.joined_on, member.left_on, first, last
             )
-            if not (is_eligible or number in consignment or minutes[number] or brought.get(number)):
+            if not (
+                is_eligible
+                or number in consignment
+                or minutes[number]
+                or brought.get(number)
+                or compensation.get(number)
+            ):
                 continue
             members.append(
                 sharing.MemberInput(
@@ -1395,6 +1407,7 @@ class _Checker:
                     work_minutes=minutes[number],
                     consignment_dong=consignment.get(number, 0),
                     brought_forward_dong=brought.get(number, 0),
+                    compensation_dong=compensation.get(number, 0),
                 )
             )
         policy = policy_for_month(self.policies, month)

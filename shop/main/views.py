@@ -22,6 +22,7 @@ def index():
     member = current_member()
     from shop.services.bank import review_count
     from shop.services.counter import open_review_count
+    from shop.services.counts import current_count
 
     warnings = {}
     if member.is_coordinator:
@@ -37,6 +38,7 @@ def index():
         reviews=open_review_count(db.session) if member.is_coordinator else 0,
         bank_reviews=review_count(db.session) if member.is_coordinator else 0,
         warnings=warnings,
+        open_count=current_count(db.session),
     )
 
 
@@ -139,6 +141,7 @@ def shop_settings():
         rules = visibility.ShopRules(
             open_books=bool(form.open_books.data),
             members_record_expenses=bool(form.members_record_expenses.data),
+            lost_item_pays=form.lost_item_pays.data or profile.lost_item_pays or "owner_split",
         )
         visibility.set_shop_rules(db.session, rules, by=by, at=clock.now())
 
@@ -153,7 +156,7 @@ def shop_settings():
 @coordinator_required
 def audit_log():
     """What was done that the money or the members depend on; read only, newest first."""
-    from shop.members.forms import ROLE_LABELS
+    from shop.members.forms import LOST_ITEM_PAYS_LABELS, ROLE_LABELS
     from shop.messages import (
         AUDIT_ACTIONS,
         AUDIT_FIELDS,
@@ -163,7 +166,7 @@ def audit_log():
     )
     from shop.services import audit
     from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
-    from shop.stock.forms import DISPOSAL_LABELS
+    from shop.stock.forms import DISPOSAL_LABELS, DISPOSAL_SHOWN
 
     action = request.args.get("action") or None
     if action is not None and action not in audit.ACTIONS:
@@ -176,6 +179,8 @@ def audit_log():
         **ROLE_LABELS,
         **SIGN_IN_OUTCOMES,
         **BANK_REASONS,
+        **LOST_ITEM_PAYS_LABELS,
+        **DISPOSAL_SHOWN,
         "not_counted": _("not counted"),
         "counted": _("counted"),
         "on": _("on"),

@@ -14,6 +14,12 @@ from shop.forms import (
 )
 from shop.models import Role
 
+LOST_ITEM_PAYS_LABELS = {
+    "owner_split": _l("Her split of its price"),
+    "full_price": _l("Its whole price"),
+    "nothing": _l("Nothing (she bears the loss)"),
+}
+
 ROLE_LABELS = {Role.MEMBER.value: _l("Member"), Role.COORDINATOR.value: _l("Coordinator")}
 ROLE_CHOICES = select_choices(ROLE_LABELS)
 
@@ -129,6 +135,15 @@ class ShopSettingsForm(ShopForm):
     members_record_expenses = BooleanField(
         _l("Members may record expenses"),
         description=_l("Off: only coordinators record expenses. On: every member may."),
+    )
+    lost_item_pays = ChoiceField(
+        _l("A member's item lost at a stock count: the group pays her"),
+        choices=select_choices(LOST_ITEM_PAYS_LABELS),
+        default="owner_split",
+        description=_l(
+            "Paid as an expense of the month the count is closed in, at the price the "
+            "counter would charge that day."
+        ),
     )
 
 

@@ -98,9 +98,12 @@ class ClosedMonth(db.Model):
 class ClosedMonthMember(db.Model):
     """One member's figures in a closed month, frozen at the close (SHARING.md step 9).
 
-    ``paid`` and ``carried_forward`` are not here: payouts against the month come after its
-    close, and are summed from :class:`Payout`. ``member_number`` is her number, kept so
-    the figures read the same wherever they are shown.
+    ``compensation_dong`` is what the group paid her in the month for her consigned items
+    lost at a stocktake: part of the month's expenses and of her ``earned`` (0 for a month
+    closed before there were stocktakes). ``paid`` and ``carried_forward`` are not here:
+    payouts against the month come after its close, and are summed from :class:`Payout`.
+    ``member_number`` is her number, kept so the figures read the same wherever they are
+    shown.
     """
 
     __tablename__ = "closed_month_member"
@@ -110,8 +113,10 @@ class ClosedMonthMember(db.Model):
         CheckConstraint(
             "equal_share_dong >= 0 AND work_share_dong >= 0", name="shares_not_negative"
         ),
+        CheckConstraint("compensation_dong >= 0", name="compensation_not_negative"),
         CheckConstraint(
-            "earned_dong = consignment_dong + equal_share_dong + work_share_dong",
+            "earned_dong = consignment_dong + compensation_dong + equal_share_dong "
+            "+ work_share_dong",
             name="earned_adds_up",
         ),
         CheckConstraint("due_dong = brought_forward_dong + earned_dong", name="due_adds_up"),
@@ -124,6 +129,7 @@ class ClosedMonthMember(db.Model):
     eligible: Mapped[bool]
     work_minutes: Mapped[int]
     consignment_dong: Mapped[Dong]
+    compensation_dong: Mapped[Dong] = mapped_column(default=0, server_default="0")
     equal_share_dong: Mapped[Dong]
     work_share_dong: Mapped[Dong]
     earned_dong: Mapped[Dong]

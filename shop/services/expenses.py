@@ -125,6 +125,20 @@ def record_expense(
     return add_expense(session, details, by=by, client_id=client_id, today=today)
 
 
+def check_correctable(expense: Expense) -> None:
+    """Refuse (at ``expense``) to correct or remove a compensation for a lost item."""
+    # A stock count's close pays it for the lost item its decision names, and the month's
+    # figures and her statement follow that decision: nobody corrects it by hand.
+    if expense.category == ExpenseCategory.COMPENSATION:
+        raise InvalidInput(
+            _l(
+                "This is what a stock count's close paid for a lost item: it cannot be "
+                "corrected or removed by hand."
+            ),
+            "expense",
+        )
+
+
 def get_expense(session: Session, expense_id: int) -> Expense:
     """The expense with ``expense_id`` (a removed one too), or :class:`NotFound`."""
     expense = session.get(Expense, expense_id)
@@ -147,8 +161,10 @@ def edit_expense(
 
     The version it had is kept as an :class:`ExpenseRevision` (replaced by ``by`` at
     ``at``) and its ``revision`` goes up by one. A removed expense, or a "correction" that
-    changes nothing, is refused.
+    changes nothing, is refused; so is a compensation for a lost item (a stock count's
+    close pays it), at ``expense``.
     """
+    check_correctable(expense)
     spent_on, category, amount, note = _checked(details, today)
     if expense.removed:
         raise InvalidInput(_l("This expense was removed."), "expense")
@@ -191,7 +207,9 @@ def edit_expense(
 
 def remove_expense(session: Session, expense: Expense, *, by: Member, at: datetime) -> Expense:
     """Remove an expense of an open month: the row stays, marked removed by ``by`` at ``at``,
-    and counts for nothing from then on."""
+    and counts for nothing from then on. A compensation for a lost item is refused (at
+    ``expense``): a stock count's close paid it."""
+    check_correctable(expense)
     if expense.removed:
         raise InvalidInput(_l("This expense was removed."), "expense")
     ensure_month_open(session, expense.spent_on, field="spent_on")
@@ -206,14 +224,19 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
 
 
 def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[Expense]:
-    """The expenses dated in ``month`` by day and as recorded; ``removed`` adds the removed
-    ones."""
+    """The expenses dated in ``month`` by day and as recorded, with the member a
+    compensation was paid to; ``removed`` adds the removed ones."""
     month = parse_month(month)
     first, last = sharing.month_bounds(month)
     query = (
         select(Expense)
         .where(Expense.spent_on >= first, Expense.spent_on <= last)
-        .options(joinedload(Expense.by), joinedload(Expense.removed_by), joinedload(Expense.intake))
+        .options(
+            joinedload(Expense.by),
+            joinedload(Expense.removed_by),
+            joinedload(Expense.intake),
+            joinedload(Expense.member),
+        )
         .order_by(Expense.spent_on, Expense.id)
     )
     if not removed:

@@ -32,7 +32,17 @@ from shop.services.days import FUTURE_DAY
 from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
-_DUMMY_HASH = generate_password_hash("not-a-pin")
+#: How a new PIN is hashed: werkzeug's default (scrypt). A stored hash names its own
+#: method, so hashes made another way still check; the test suite lowers the cost here
+#: (tests/conftest.py) because it sets hundreds of PINs.
+PIN_HASH_METHOD = "scrypt"
+
+
+def _new_pin_hash(pin: str) -> str:
+    return generate_password_hash(pin, method=PIN_HASH_METHOD)
+
+
+_DUMMY_HASH = _new_pin_hash("not-a-pin")
 TOKEN_PREFIX = "shop_"  # noqa: S105 a marker, not a secret
 
 
@@ -102,7 +112,7 @@ def create_member(
         except PinError as error:
             problems["pin"] = [messages.PIN[error.code]]
         else:
-            pin_hash = generate_password_hash(pin)  # before any query, as said above
+            pin_hash = _new_pin_hash(pin)  # before any query, as said above
     try:
         phone = _clean_phone(details.phone, country_code)
     except InvalidInput as error:
@@ -248,7 +258,7 @@ def change_own_pin(
         member, new_hash = _check_pin(
             session, [f"pin-change:{member.id}"], member, current_pin, now=now, today=today,
             policy=policy, method="pin_change", phone=member.phone, address=None,
-            then=(lambda: generate_password_hash(new_pin)) if differs else None,
+            then=(lambda: _new_pin_hash(new_pin)) if differs else None,
         )  # fmt: skip
     except SignInRefused as error:
         status = error.status if error.locked_until is not None else None
@@ -526,7 +536,7 @@ def _clean_phone(text: str | None, country_code: str) -> str | None:
 
 def _hash_pin(pin: str) -> str:
     _hash_pin_check(pin)
-    return generate_password_hash(pin)
+    return _new_pin_hash(pin)
 
 
 def _hash_pin_check(pin: str, field: str = "pin") -> None:

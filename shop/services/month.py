@@ -41,6 +41,7 @@ from shop.models import (
     ClosedMonth,
     ClosedMonthMember,
     Expense,
+    ExpenseCategory,
     Member,
     PaymentMethod,
     Payout,
@@ -49,6 +50,7 @@ from shop.models import (
     Sale,
     SaleLine,
     Shift,
+    StockCount,
     Void,
 )
 from shop.services import audit, visibility
@@ -277,6 +279,7 @@ def _closed_row(session: Session, month: str, *, for_update: bool = False) -> Cl
 def _frozen(session: Session, closed: ClosedMonth) -> sharing.MonthFigures:
     """A closed month's frozen figures, with paid and carried forward as of now."""
     paid = _paid(session, closed)
+    rows = sorted(closed.members, key=lambda row: row.member_number)
     return sharing.MonthFigures(
         pool_sales_dong=closed.pool_sales_dong,
         expenses_dong=closed.expenses_dong,
@@ -299,9 +302,11 @@ def _frozen(session: Session, closed: ClosedMonth) -> sharing.MonthFigures:
                 due_dong=row.due_dong,
                 paid_dong=paid.get(row.member_id, 0),
                 carried_forward_dong=row.due_dong - paid.get(row.member_id, 0),
+                compensation_dong=row.compensation_dong,
             )
-            for row in sorted(closed.members, key=lambda row: row.member_number)
+            for row in rows
         ),
+        compensation_total_dong=sum(row.compensation_dong for row in rows),
     )
 
 
@@ -394,7 +399,8 @@ def _gather(
 
     A handful of aggregate queries, whatever the number of sales: one over the month's sale
     lines grouped by owner, one over its refunds (each with what its line had been refunded
-    before, by a window), one sum of expenses, its closed shifts, its payouts, the members.
+    before, by a window), one sum of expenses, one of the compensations for lost items by
+    member, its closed shifts, its payouts, the members.
     """
     first, last = sharing.month_bounds(month)
     start, end = month_moments(month, tz)
@@ -439,11 +445,20 @@ def _gather(
             consignment[owner_id] -= loss
         pool -= amount - loss
 
+    in_month = (Expense.spent_on >= first, Expense.spent_on <= last, Expense.removed_at.is_(None))
     expenses = session.scalar(
-        select(func.coalesce(func.sum(Expense.amount_dong), 0)).where(
-            Expense.spent_on >= first, Expense.spent_on <= last, Expense.removed_at.is_(None)
-        )
+        select(func.coalesce(func.sum(Expense.amount_dong), 0)).where(*in_month)
     )
+    # What the group paid each member for her consigned items lost at a stocktake: among
+    # the expenses above (the pool bears it) and in her earned.
+    compensation = {
+        member_id: int(amount)
+        for member_id, amount in session.execute(
+            select(Expense.member_id, func.sum(Expense.amount_dong))
+            .where(*in_month, Expense.category == ExpenseCategory.COMPENSATION)
+            .group_by(Expense.member_id)
+        )
+    }
 
     minutes: dict[int, int] = defaultdict(int)
     shifts = session.execute(
@@ -470,6 +485,7 @@ def _gather(
             or minutes.get(member.id)
             or paid.get(member.id)
             or brought_forward
+            or compensation.get(member.id)
         )
         if not listed:
             continue
@@ -481,6 +497,7 @@ def _gather(
                 consignment_dong=consignment.get(member.id, 0),
                 brought_forward_dong=brought_forward,
                 paid_dong=int(paid.get(member.id, 0)),
+                compensation_dong=compensation.get(member.id, 0),
             )
         )
     policy = policy_for_month(policies, month)
@@ -511,11 +528,14 @@ class ClosePreview:
     #: Transfers of the month's sales confirmed by hand that the bank has not shown after
     #: the shop's set days: a warning, not a refusal (the money may come late, or never).
     not_seen: tuple[Sale, ...] = ()
+    #: A stock count still open: a warning, not a refusal. What its close decides (a lost
+    #: member's item paid to her) is dated the day it closes, so it falls in a later month.
+    open_count: StockCount | None = None
 
 
 def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -> ClosePreview:
     """The figures closing ``month`` at ``at`` would freeze, without writing anything."""
-    from shop.services import bank
+    from shop.services import bank, counts
 
     month = parse_month(month)
     start, end = month_moments(month, tz)
@@ -527,6 +547,7 @@ def preview_close(session: Session, month: str, *, at: datetime, tz: ZoneInfo) -
         refusal=_close_refusal(session, month, at=at, tz=tz, still_open=still_open),
         open_shifts=tuple(still_open),
         not_seen=tuple(bank.not_seen(session, now=at, start=start, end=end)),
+        open_count=counts.current_count(session),
     )
 
 
@@ -614,6 +635,7 @@ def close_month(
                 eligible=sharing.eligible(member.joined_on, member.left_on, first, last),
                 work_minutes=figures_of.work_minutes,
                 consignment_dong=figures_of.consignment_dong,
+                compensation_dong=figures_of.compensation_dong,
                 equal_share_dong=figures_of.equal_share_dong,
                 work_share_dong=figures_of.work_share_dong,
                 earned_dong=figures_of.earned_dong,

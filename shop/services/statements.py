@@ -3,7 +3,8 @@
 The figures are those of :func:`shop.services.month.month_figures` (frozen for a closed
 month); this module adds the detail behind them, with the same arithmetic: her consigned
 lines sold in the month (net × her rate, rounded down), the refunds against her (SHARING.md
-step 3, in the order they happened), her shifts' whole minutes, and the payouts. The
+step 3, in the order they happened), what the group paid her for her consigned items lost
+at a stocktake (each with its reason), her shifts' whole minutes, and the payouts. The
 details always add up to her figures (tested).
 """
 
@@ -21,7 +22,9 @@ from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.sale import owner_split, refund_owner_loss
 from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift, Void
+from shop.services import counts as count_service
 from shop.services import month as month_service
+from shop.services.counts import Compensation
 from shop.services.errors import NotFound
 
 
@@ -74,6 +77,12 @@ class Statement:
     payouts: tuple[Payout, ...]
     eligible_count: int
     work_minutes_total: int
+    #: Her consigned items lost at a stocktake that the group paid her for in the month.
+    compensations: tuple[Compensation, ...] = ()
+
+    @property
+    def compensation_dong(self) -> int:
+        return sum(line.amount_dong for line in self.compensations)
 
     @property
     def sold_split_dong(self) -> int:
@@ -205,13 +214,17 @@ def _statements(
             )
         )
 
+    lost: dict[int, list[Compensation]] = {i: [] for i in ids}
+    first, last = sharing.month_bounds(month)
+    for line in count_service.compensations(session, first, last, member_ids=ids):
+        lost[line.member_id].append(line)
+
     paid: dict[int, list[Payout]] = {i: [] for i in ids}
     for payout in month_service.payouts(session, month):
         if payout.member_id in paid:
             paid[payout.member_id].append(payout)
 
     by_number = {row.member: row for row in figures.members}
-    first, last = sharing.month_bounds(month)
     eligible_count = sum(
         1
         for m in session.scalars(select(Member))
@@ -231,6 +244,7 @@ def _statements(
             payouts=tuple(paid[member.id]),
             eligible_count=eligible_count,
             work_minutes_total=work_total,
+            compensations=tuple(lost[member.id]),
         )
         for member in members
     ]

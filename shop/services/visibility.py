@@ -24,20 +24,24 @@ from typing import TypeVar
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from shop.domain.count import LostItemPays
 from shop.domain.sharing import MonthFigures
 from shop.models import Member, Role, ShopProfile
 from shop.services import audit
-from shop.services.errors import Forbidden
+from shop.services.errors import Forbidden, InvalidInput
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ShopRules:
-    """The shop's choices about who sees and records what (both off by default)."""
+    """The shop's choices about who sees and records what (both off by default), and what
+    the group pays a member for her consigned item lost at a stock count
+    (:class:`shop.domain.count.LostItemPays`; her split of its price by default)."""
 
     open_books: bool = False
     members_record_expenses: bool = False
+    lost_item_pays: str = "owner_split"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ def shop_rules(session: Session) -> ShopRules:
     return ShopRules(
         open_books=bool(profile.open_books),
         members_record_expenses=bool(profile.members_record_expenses),
+        lost_item_pays=profile.lost_item_pays or "owner_split",
     )
 
 
@@ -139,15 +144,22 @@ def set_shop_rules(
     profile = session.get(ShopProfile, 1)
     if profile is None:
         raise Forbidden(_l("Set up the shop first."))
+    try:
+        LostItemPays(rules.lost_item_pays)
+    except ValueError:
+        raise InvalidInput(_l("Choose one of the options."), "lost_item_pays") from None
     before = shop_rules(session)
     changes = {
         name: {"old": _word(getattr(before, name)), "new": _word(getattr(rules, name))}
         for name in ("open_books", "members_record_expenses")
         if getattr(before, name) != getattr(rules, name)
     }
+    if before.lost_item_pays != rules.lost_item_pays:
+        changes["lost_item_pays"] = {"old": before.lost_item_pays, "new": rules.lost_item_pays}
     if changes:
         profile.open_books = rules.open_books
         profile.members_record_expenses = rules.members_record_expenses
+        profile.lost_item_pays = rules.lost_item_pays
         audit.record(session, "books_settings", by=by, at=at, **changes)
         session.flush()
     return rules

@@ -25,6 +25,14 @@ CATEGORY_LABELS = {
     ExpenseCategory.STOCK_PURCHASE.value: _l("Bale of stock"),
     ExpenseCategory.TRANSPORT.value: _l("Transport"),
     ExpenseCategory.OTHER.value: _l("Other"),
+    ExpenseCategory.COMPENSATION.value: _l("Lost consigned items paid to their owners"),
+}
+#: What a person may choose when she records or corrects an expense: every category but a
+#: compensation, which only a stock count's close pays (for the lost item it names).
+ENTERED_CATEGORY_LABELS = {
+    value: label
+    for value, label in CATEGORY_LABELS.items()
+    if value != ExpenseCategory.COMPENSATION.value
 }
 PAYOUT_METHOD_LABELS = {
     PaymentMethod.CASH.value: _l("Cash"),
@@ -39,7 +47,7 @@ class ExpenseForm(ShopForm):
     category = ChoiceField(
         _l("What for"),
         [required(_l("Choose what the money was spent on."))],
-        choices=select_choices(CATEGORY_LABELS),
+        choices=select_choices(ENTERED_CATEGORY_LABELS),
     )
     amount_dong = MoneyField(_l("Amount"), [required(_l("Enter the amount."))])
     note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])

@@ -33,7 +33,7 @@ from shop.sharing.forms import (
     PayoutCorrectionForm,
     PayoutForm,
 )
-from shop.stock.forms import DISPOSAL_LABELS
+from shop.stock.forms import DISPOSAL_SHOWN
 from shop.views import save, save_form
 
 PIECES_IN_LABELS = {
@@ -158,7 +158,7 @@ def _report_context(seen) -> dict:
     return {
         "expense_categories": CATEGORY_LABELS,
         "intake_kinds": PIECES_IN_LABELS,
-        "disposal_kinds": DISPOSAL_LABELS,
+        "disposal_kinds": DISPOSAL_SHOWN,
         "report": report,
         "figures": report.figures,
         "sees_everyone": sees_everyone,

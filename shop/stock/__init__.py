@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stock", __name__)
 
-from shop.stock import views  # noqa: E402,F401
+from shop.stock import counts, views  # noqa: E402,F401

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import Length, ValidationError
 
 from shop.forms import (
@@ -171,3 +171,55 @@ class TagSheetForm(ShopForm):
         message=_l("Write a whole number from 1 to 24."),
         default=1,
     )
+
+
+class CategoryChecks(SelectMultipleField):
+    """Categories ticked as checkboxes: their ids (the service refuses an id it has not)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=int, validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = [int(value) for value in valuelist]
+        except ValueError:
+            self.data = []
+            raise ValueError(str(_l("Choose categories from the list."))) from None
+
+
+class OpenCountForm(ShopForm):
+    """A coordinator opens a stock count: the whole rail, or the categories ticked."""
+
+    categories = CategoryChecks(
+        _l("Categories to count"), choices=[], description=_l("Tick none to count the whole rail.")
+    )
+    note = StringField(
+        _l("Note"),
+        [Length(max=300, message=_l("At most 300 letters."))],
+        description=_l("For example: the end of the month, or the back shelf only."),
+    )
+
+
+#: A difference between the books and the rail, as the result page heads its group.
+DIFFERENCE_LABELS = {
+    "missing": _l("Not found on the rail"),
+    "found_off_books": _l("Found, though the books say it left"),
+    "unknown_code": _l("Tags of unknown codes"),
+    "lot_pieces": _l("Lots with more or fewer pieces"),
+}
+#: What a coordinator may decide of a difference, as its button says.
+DECISION_LABELS = {
+    "lost": _l("Mark lost"),
+    "keep": _l("Leave as the books say"),
+    "back_on_rail": _l("Put back on the rail"),
+    "quantity": _l("Set the pieces counted"),
+    "noted": _l("Noted"),
+}
+#: What was decided of a difference, as a closed count shows it.
+DECIDED_LABELS = {
+    "lost": _l("Marked lost"),
+    "keep": _l("Left as the books say"),
+    "back_on_rail": _l("Put back on the rail"),
+    "quantity": _l("Pieces set to the count"),
+    "noted": _l("Noted"),
+}

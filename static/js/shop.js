@@ -156,3 +156,22 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A stock count's result: the value lost and the compensation follow the choices as she
+// taps them (the server worked them out for the choices the page came with).
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  if (!form || !form.hasAttribute("data-loss")) { return; }
+  var value = 0;
+  var owed = 0;
+  form.querySelectorAll("[data-difference]").forEach(function (row) {
+    var chosen = row.querySelector("input[type=radio]:checked");
+    if (chosen && chosen.hasAttribute("data-costs")) {
+      value += Number(row.getAttribute("data-value"));
+      owed += Number(row.getAttribute("data-compensation"));
+    }
+  });
+  function dong(amount) { return String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ".") + "\u00a0₫"; }
+  form.querySelector("#loss-value").textContent = dong(value);
+  form.querySelector("#loss-compensation").textContent = dong(owed);
+});

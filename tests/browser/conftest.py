@@ -103,6 +103,15 @@ def live_server(shop_server):
 @pytest.fixture
 def phone(browser, live_server):
     """A phone-sized page (360×740) that records every request leaving for another host."""
+    page = new_phone(browser, live_server)
+    yield page
+    page.context.close()
+
+
+def new_phone(browser, live_server):
+    """A page in a fresh context (its own cookies and storage: one phone) sized 360×740,
+    that records script errors, failed loads and requests leaving for another host; the
+    caller closes ``page.context``."""
     context = browser.new_context(
         viewport={"width": 360, "height": 740},
         device_scale_factor=2,
@@ -132,8 +141,7 @@ def phone(browser, live_server):
             else None
         ),
     )
-    yield page
-    context.close()
+    return page
 
 
 def screenshot(page, name: str) -> Path:

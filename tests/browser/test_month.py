@@ -151,3 +151,39 @@ def test_the_wide_charts_show_on_a_laptop(browser, live_server, trial):
     assert page.locator("svg.chart-wide").first.is_visible()
     assert not page.locator("svg.chart-narrow").first.is_visible()
     context.close()
+
+
+def test_ngoc_reads_what_she_was_paid_for_her_lost_dress(phone, live_server, trial, app, clock):
+    """Her dress B is not found at the count of 5 February: her statement, the month and
+    the expenses show it on a phone; the close preview warns of the next count still open."""
+    from shop.extensions import db
+    from shop.services import counts
+    from shop.services import members as member_service
+    from tests.services.test_statements import lose_the_dress
+
+    with app.test_request_context():
+        lose_the_dress(app)
+        hong = member_service.get_member(db.session, 1)
+        counts.open_count(db.session, by=hong, at=datetime(2027, 2, 28, 10, tzinfo=UTC))
+        db.session.commit()
+        db.session.remove()
+    clock.set(datetime(2027, 3, 1, 3, 0, tzinfo=UTC))
+    sign_in(phone, live_server, 2)
+    phone.goto(f"{live_server}/months/2027-02/statements/2")
+    lost = phone.get_by_test_id("compensation")
+    expect(lost.first).to_contain_text("Mất khi kiểm kê đợt 1")
+    expect(lost.first).to_contain_text("42.000\xa0₫")
+    screenshot(phone, "statement-ngoc-2027-02-lost-360")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.context.clear_cookies()
+    sign_in(phone, live_server, 1)
+    for path, name, testid, text in (
+        ("/months/2027-02", "month-2027-02-lost", "month-figures", "42.000"),
+        ("/months/2027-02/close", "close-2027-02-open-count", "open-count", "Đợt kiểm kê 2"),
+        ("/expenses/?month=2027-02", "expenses-2027-02-lost", "compensation", "Nguyễn Thị Ngọc"),
+    ):
+        phone.goto(f"{live_server}{path}")
+        expect(phone.get_by_test_id(testid).first).to_contain_text(text)
+        screenshot(phone, f"{name}-360")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+    assert phone.foreign_requests == [] and phone.console_errors == []

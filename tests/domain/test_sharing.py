@@ -22,6 +22,7 @@ from shop.domain.sharing import (
     month_check_holds,
     month_figures,
     payable_dong,
+    payout_check_holds,
     share_history,
     shift_work_minutes,
 )
@@ -239,6 +240,7 @@ def test_as_dict_uses_the_field_names_of_sharing_md():
         "member": 2,
         "work_minutes": 100,
         "consignment_dong": 77_000,
+        "compensation_dong": 0,
         "equal_share_dong": 15_000,
         "work_share_dong": 6_429,
         "earned_dong": 98_429,
@@ -459,6 +461,9 @@ def test_settings_are_basis_points(reserve_bp, equal_bp):
         ),
         (dict(expenses={"2027-02": 1}), "not one of the history's months"),
         (dict(work_minutes={("2026-11", 9): 1}), "member 9"),
+        (dict(compensations={("2026-11", 9): 1}), "member 9"),
+        (dict(compensations={("2027-02", UT): 1}), "not one of the history's months"),
+        (dict(compensations={("2026-11", UT): -1}), "compensation must not be negative"),
         (dict(payouts={("2026-11", UT): 62_765}), "more than due"),
         (dict(members=(Member(1, OCT_1), Member(1, OCT_1))), "twice"),
     ],
@@ -587,6 +592,103 @@ def test_the_check_notices_a_missing_dong():
     assert not month_check_holds(NOVEMBER, 214_001, 0)
 
 
+# --- Compensation for a member's consigned item lost at a stocktake --------------------------
+
+
+def test_a_month_without_compensation_gives_the_figures_it_always_gave():
+    plain = share_history(EXAMPLE)
+    with_none = share_history(replace(EXAMPLE, compensations={("2026-11", UT): 0}))
+    assert with_none == plain
+    assert all(m.compensation_dong == 0 for f in plain.values() for m in f.members)
+    assert all(f.compensation_total_dong == 0 for f in plain.values())
+
+
+def test_a_lost_item_is_an_expense_of_the_pool_and_part_of_her_earned():
+    """November of SHARING.md, and another item of Út's (35.000) not found at a stocktake
+    of 20 November: the group pays her 70 % of it (24.500) as an expense of the month."""
+    history = replace(EXAMPLE, compensations={("2026-11", UT): 24_500}, payouts={})
+    november = share_history(history)["2026-11"]
+    # The pool bears it: expenses 14.950 + 24.500; result 114.950 − 39.450.
+    assert (november.expenses_dong, november.result_dong) == (39_450, 75_500)
+    assert (november.reserve_dong, november.distributable_dong) == (7_550, 67_950)
+    assert (november.equal_total_dong, november.work_total_dong) == (33_975, 33_975)
+    assert november.compensation_total_dong == 24_500
+    # Work quotas 9.707,14 / 4.853,57 / 19.414,29: the one đồng left goes to Ngọc.
+    hong, ngoc, ut = november.members
+    assert (hong.compensation_dong, ngoc.compensation_dong) == (0, 0)
+    assert (ut.consignment_dong, ut.compensation_dong) == (22_050, 24_500)
+    assert (ut.equal_share_dong, ut.work_share_dong) == (11_325, 19_414)
+    assert ut.earned_dong == 22_050 + 24_500 + 11_325 + 19_414 == 77_289
+    assert ut.due_dong == ut.carried_forward_dong == 77_289
+    assert (hong.earned_dong, ngoc.earned_dong) == (11_325 + 9_707, 77_000 + 11_325 + 4_854)
+    # Both checks hold with it: the month's sales are still 160.000 + 54.000.
+    assert month_check_holds(november, 214_000, 0)
+    assert payout_check_holds(november, 214_000, 0)
+    assert not payout_check_holds(november, 214_001, 0)
+    # In the month's data, beside her consignment.
+    data = november.as_dict()["members"][2]
+    assert list(data)[2:4] == ["consignment_dong", "compensation_dong"]
+    assert data["compensation_dong"] == 24_500
+    # The months after carry her balance on as any other.
+    assert share_history(history)["2026-12"].members[2].brought_forward_dong == 77_289
+
+
+def test_the_lost_jacket_of_docs_sharing_md():
+    """docs/sharing.md's illustration: Út's jacket G (40.000, in since 1 November) not found
+    at a count closed on 20 January, at half price by then: 14.000 paid to her in January."""
+    january = share_history(replace(EXAMPLE, compensations={("2027-01", UT): 14_000}))["2027-01"]
+    assert (january.expenses_dong, january.result_dong) == (14_000, 80_000 - 14_000 - 23_000)
+    assert (january.reserve_dong, january.distributable_dong) == (4_300, 38_700)
+    assert (january.equal_total_dong, january.work_total_dong) == (19_350, 19_350)
+    # 4.837,5 each: the two đồng left go to members 1 and 2; Hồng and Lan 9.675 for hours.
+    assert [(m.equal_share_dong, m.work_share_dong) for m in january.members] == [
+        (4_838, 9_675), (4_838, 0), (4_837, 0), (4_837, 9_675),
+    ]  # fmt: skip
+    ut = january.members[UT - 1]
+    assert (ut.compensation_dong, ut.earned_dong) == (14_000, 14_000 + 4_837)
+    assert ut.due_dong == 2_764 + 18_837 == 21_601
+    assert month_check_holds(january, 80_000, 0) and payout_check_holds(january, 80_000, 0)
+
+
+def test_a_compensation_lists_a_member_with_nothing_else_in_the_month():
+    history = History(
+        months=("2027-02",),
+        members=(Member(1, OCT_1), Member(2, OCT_1, left_on=date(2027, 1, 31))),
+        lines=(SoldLine("2027-02", 100_000, None),),
+        compensations={("2027-02", 2): 30_000},
+    )
+    (february,) = share_history(history).values()
+    assert [m.member for m in february.members] == [1, 2]
+    left = february.members[1]
+    assert (left.equal_share_dong, left.compensation_dong, left.earned_dong) == (0, 30_000, 30_000)
+    assert february.expenses_dong == 30_000 and february.result_dong == 70_000
+    assert month_check_holds(february, 100_000, 0) and payout_check_holds(february, 100_000, 0)
+
+
+def test_a_month_with_a_loss_still_pays_her_compensation():
+    figures = _month(
+        10_000,
+        [(1, True, 0, 0, 0, 0, 40_000), (2, True, 0, 0, 0, 0, 0)],
+        expenses=40_000,
+    )
+    assert (figures.result_dong, figures.carried_loss_dong) == (-30_000, 30_000)
+    assert [m.earned_dong for m in figures.members] == [40_000, 0]
+    assert month_check_holds(figures, 10_000 + 0, 0)
+    assert payout_check_holds(figures, 10_000, 0)
+
+
+@pytest.mark.parametrize(
+    ("members", "expenses", "message"),
+    [
+        ([(1, True, 0, 0, 0, 0, -1)], 0, "compensation_dong must not be negative"),
+        ([(1, True, 0, 0, 0, 0, 20_000), (2, True, 0, 0, 0, 0, 1)], 20_000, "more than the"),
+    ],
+)
+def test_impossible_compensations_are_refused(members, expenses, message):
+    with pytest.raises(ValueError, match=message):
+        _month(0, members, expenses=expenses)
+
+
 # --- Random histories ------------------------------------------------------------------------
 
 FIRST_MONTH = date(2026, 11, 1)
@@ -641,6 +743,13 @@ def histories(draw):
     refunds.sort(key=lambda refund: refund.month)
 
     expenses = {month: draw(st.just(0) | st.integers(0, 200_000)) for month in months}
+    # Her consigned items lost at a stocktake and paid to her: none in most months.
+    compensations = {
+        (month, number): draw(st.integers(1, 150_000))
+        for month in months
+        for number in numbers
+        if draw(st.integers(0, 3)) == 0
+    }
     nobody_works = draw(st.booleans())
     work_minutes = {
         (month, number): draw(st.integers(0, 3_000))
@@ -664,6 +773,7 @@ def histories(draw):
         expenses=expenses,
         work_minutes=work_minutes,
         settings=settings,
+        compensations=compensations,
     )
     return _with_payouts(history, pay_quarters)
 
@@ -701,7 +811,12 @@ def test_random_histories_keep_every_rule(history):
         listed = [m.member for m in figures.members]
         assert listed == sorted(listed)
         assert figures.brought_loss_dong == brought_loss
-        assert figures.expenses_dong == history.expenses[month]
+        compensated = {
+            number: amount for (when, number), amount in history.compensations.items()
+            if when == month
+        }  # fmt: skip
+        assert figures.expenses_dong == history.expenses[month] + sum(compensated.values())
+        assert figures.compensation_total_dong == sum(compensated.values())
         result = figures.pool_sales_dong - figures.expenses_dong - figures.brought_loss_dong
         assert figures.result_dong == result
         if result > 0:
@@ -714,6 +829,10 @@ def test_random_histories_keep_every_rule(history):
         assert sum(m.equal_share_dong for m in figures.members) == figures.equal_total_dong
         assert sum(m.work_share_dong for m in figures.members) == figures.work_total_dong
         assert month_check_holds(figures, *_sales_and_refunds(history, month))
+        assert payout_check_holds(figures, *_sales_and_refunds(history, month))
+        assert {m.member: m.compensation_dong for m in figures.members if m.compensation_dong} == (
+            compensated
+        )
 
         equal_shares = set()
         for m in figures.members:
@@ -725,7 +844,9 @@ def test_random_histories_keep_every_rule(history):
             assert m.work_minutes == history.work_minutes.get((month, m.member), 0)
             if m.work_minutes == 0:
                 assert m.work_share_dong == 0
-            assert m.earned_dong == m.consignment_dong + m.equal_share_dong + m.work_share_dong
+            assert m.earned_dong == (
+                m.consignment_dong + m.compensation_dong + m.equal_share_dong + m.work_share_dong
+            )
             assert m.brought_forward_dong == balances.pop(m.member, 0)
             assert m.due_dong == m.brought_forward_dong + m.earned_dong
             assert m.paid_dong == history.payouts.get((month, m.member), 0)

@@ -30,6 +30,7 @@ def member(number, minutes=0, consignment=0, equal=0, work=0, brought=0, paid=0)
         "member": number,
         "work_minutes": minutes,
         "consignment_dong": consignment,
+        "compensation_dong": 0,  # nothing lost at a stocktake
         "equal_share_dong": equal,
         "work_share_dong": work,
         "earned_dong": earned,

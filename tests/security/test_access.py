@@ -23,7 +23,8 @@ PUBLIC = {
 WEBHOOKS = {"api.sepay_webhook", "api.casso_webhook"}
 #: Coordinators only: a member gets 403.
 COORDINATOR = {
-    "api.close_month", "api.create_category", "api.create_member",
+    "api.close_month", "api.close_count", "api.create_category", "api.create_member",
+    "api.open_count",
     "api.create_payout", "api.correct_payout", "api.create_token", "api.edit_expense",
     "api.export", "api.import_",
     "api.list_tokens", "api.remove_expense", "api.reset_member_pin", "api.revoke_token",
@@ -39,7 +40,7 @@ COORDINATOR = {
     "sharing.close_month", "sharing.correct_payout", "sharing.payout_sheet", "sharing.payouts",
     "sharing.sharing_settings",
     "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
-    "stock.price_table",
+    "stock.price_table", "stock.open_count", "stock.count_result",
 }  # fmt: skip
 #: A member may read her own only (anyone's when the shop keeps open books): the walk asks
 #: for member 1's (the coordinator's).
@@ -58,7 +59,9 @@ NO_DONOR_CONTACTS = {"stock.donors", "api.list_donors", "api.create_donor"}
 #: Every signed-in member, whatever her role.
 SIGNED_IN = {
     "api.add_intake_item", "api.change_item_price", "api.change_my_pin", "api.clearance",
-    "api.close_shift", "api.confirm_sale", "api.counter_rail", "api.csrf_token",
+    "api.close_shift", "api.confirm_sale", "api.count_differences", "api.counter_rail",
+    "api.csrf_token", "api.current_count", "api.get_count", "api.list_counts",
+    "api.send_scans", "api.withdraw_scan",
     "api.create_donor", "api.create_expense", "api.create_intake",
     "api.create_sale", "api.current_shift", "api.day_z_report", "api.dispose_item",
     "api.get_expense", "api.get_intake", "api.get_item", "api.get_item_photo", "api.get_member",
@@ -81,7 +84,7 @@ SIGNED_IN = {
     "sharing.show_month", "stock.clearance", "stock.donors", "stock.intake_tags",
     "stock.item_photo", "stock.item_tag", "stock.list_intakes", "stock.my_items",
     "stock.new_intake", "stock.search_stock", "stock.show_intake", "stock.show_item",
-    "stock.stock_summary", "stock.upload_photo",
+    "stock.stock_summary", "stock.upload_photo", "stock.list_counts", "stock.show_count",
 }  # fmt: skip
 
 

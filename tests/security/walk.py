@@ -25,6 +25,7 @@ SAMPLES = {
     "line_id": "1",
     "render_id": "0" * 32,
     "filename": "css/shop.css",
+    "client_id": "phone-1",
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: Routes left out of the walk, and why.

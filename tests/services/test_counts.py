@@ -276,6 +276,29 @@ def test_lost_cannot_be_chosen_by_hand_nor_compensation_entered_as_an_expense(ct
         stock.dispose(ctx, rail["ao1"], DisposalKind.LOST, by=hong(ctx), at=OPEN_AT, tz=HANOI)
 
 
+def test_scans_and_decisions_are_kept_as_recorded(ctx, rail):
+    from sqlalchemy import delete, text
+    from sqlalchemy.exc import DatabaseError
+
+    count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
+    taken = scan(ctx, count, rail["ao1"].code, 1).scan
+    svc.withdraw_scan(ctx, count, "phone-1", by=ngoc(ctx), at=OPEN_AT + timedelta(minutes=5))
+    assert taken.withdrawn_by_id == ngoc(ctx).id
+    lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
+    assert rail["ao1"].code in {line.code for line in lines}  # taken back: not found
+    svc.close_count(ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI)
+    ctx.flush()
+    for statement in (
+        delete(CountScan),
+        text("UPDATE count_scan SET code = '1'"),
+        text("UPDATE count_scan SET withdrawn_at = NULL, withdrawn_by_id = NULL"),
+        delete(CountDecision),
+        text("UPDATE count_decision SET kind = 'keep'"),
+    ):
+        with pytest.raises(DatabaseError), ctx.begin_nested():
+            ctx.execute(statement)
+
+
 def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
     # A journal's import opens and closes every count in one session: a close's changes
     # (made by conditional UPDATEs) must show to the next count without a refresh.

@@ -642,7 +642,7 @@ items_st = st.lists(
 )
 events_st = st.lists(
     st.tuples(
-        st.sampled_from(["sale", "void", "refund", "expense"]),
+        st.sampled_from(["sale", "void", "refund", "expense", "lost"]),
         st.integers(min_value=0, max_value=2),  # month
         st.integers(min_value=0, max_value=50),  # which
         st.integers(min_value=1, max_value=100),  # how much (percent, or thousands)
@@ -697,7 +697,7 @@ def test_the_months_agree_with_the_domains_own_history(app, make_member, goods, 
                                                                   consignor_bp=rate))  # fmt: skip
             codes.append(code)
 
-        lines, refunds, expenses, work = [], [], {}, {}
+        lines, refunds, expenses, work, compensations = [], [], {}, {}, {}
         sales = []  # (sale, line index in `lines`, voided)
         for month_index, name in enumerate(MONTHS):
             year, month = int(name[:4]), int(name[5:])
@@ -762,6 +762,14 @@ def test_the_months_agree_with_the_domains_own_history(app, make_member, goods, 
                         by=hong,
                     )
                     expenses[name] = expenses.get(name, 0) + much * 1000
+                elif kind == "lost":  # a member's item not found at a stock count
+                    item = stock.get_item(session, codes[which % len(codes)])
+                    if not item.in_stock or item.is_lot or item.owner_id is None:
+                        continue
+                    owner = item.owner.number
+                    (paid,) = [d for d in lose(session, item.code, moment) if d.code == item.code]
+                    key = (name, owner)
+                    compensations[key] = compensations.get(key, 0) + paid.compensation_dong
             worked = minutes[month_index]
             closing = opened + timedelta(minutes=worked, seconds=59)
             counter.close_shift(session, shift, 0, at=closing, by=cashier)
@@ -783,6 +791,7 @@ def test_the_months_agree_with_the_domains_own_history(app, make_member, goods, 
             ),
             expenses=expenses,
             work_minutes=work,
+            compensations={key: amount for key, amount in compensations.items() if amount},
         )
         expected = sharing.share_history(history)
         for name in MONTHS:
@@ -790,4 +799,144 @@ def test_the_months_agree_with_the_domains_own_history(app, make_member, goods, 
             assert got.as_dict() == expected[name].as_dict(), name
             net, back = month_service.net_sales_and_refunds(session, name, HANOI)
             assert month_check_holds(got, net, back), name
+            assert sharing.payout_check_holds(got, net, back), name
         session.rollback()
+
+
+# ---------------------------------------------------------------- a consigned item lost
+
+
+def lose(session, code, at):
+    """A stock count opened, scanned and closed at ``at``: every item on the rail is
+    scanned but ``code``, which is the one difference, decided lost (paid to its owner)."""
+    from shop.domain.count import DecisionKind
+    from shop.services import counts
+
+    hong = who(session, 1)
+    count = counts.open_count(session, by=hong, at=at)
+    for n, item in enumerate(_on_rail(session)):
+        if item.code != code:
+            counts.record_scan(
+                session, count, code=item.code, client_id=f"c{count.number}-{n}", by=hong,
+                scanned_at=at, received_at=at,
+                pieces=item.quantity_on_hand if item.is_lot else None,
+            )  # fmt: skip
+    lines = counts.result(session, count, at=at, tz=HANOI)
+    assert [line.code for line in lines] == [code]
+    decided = {code: counts.Decided(DecisionKind.LOST)}
+    written = counts.close_count(session, count, decided, by=hong, at=at, tz=HANOI)
+    # The close changes items with UPDATEs of its own: read them again from here on.
+    session.expire_all()
+    return written
+
+
+def _on_rail(session):
+    from shop.models import Item, ItemStatus
+
+    return session.scalars(
+        select(Item).where(Item.status == ItemStatus.IN_STOCK).order_by(Item.id)
+    ).all()
+
+
+def test_a_lost_consigned_item_is_paid_to_her_and_borne_by_the_pool(ctx):
+    """November as above (A and B sold, bags 14.950), and Ngọc's C (35.000) not found at
+    the count of 20 November: the group pays her 70 % of it, 24.500."""
+    from shop.domain.sharing import payout_check_holds
+    from shop.services import statements
+
+    november(ctx)
+    before = month_service.month_figures(ctx, "2026-11", HANOI)
+    decisions = lose(ctx, "C", local(11, 20, 12))
+    assert [(d.code, d.compensation_dong) for d in decisions if d.code == "C"] == [("C", 24_500)]
+
+    live = month_service.month_figures(ctx, "2026-11", HANOI)
+    # The pool bears it: the expenses grow by it and the result shrinks by it.
+    assert live.expenses_dong == before.expenses_dong + 24_500 == 14_950 + 24_500
+    assert live.result_dong == before.result_dong - 24_500 == 86_000 - 39_450
+    assert live.compensation_total_dong == 24_500
+    hong, ngoc = live.members
+    assert (hong.compensation_dong, ngoc.compensation_dong) == (0, 24_500)
+    assert ngoc.consignment_dong == 84_000  # B's split, as before
+    assert ngoc.earned_dong == 84_000 + 24_500 + ngoc.equal_share_dong + ngoc.work_share_dong
+    assert ngoc.due_dong == ngoc.earned_dong
+    # Her share of the smaller result is smaller, her own money whole.
+    assert ngoc.equal_share_dong < before.members[1].equal_share_dong
+    net, refunds = month_service.net_sales_and_refunds(ctx, "2026-11", HANOI)
+    assert (net, refunds) == (170_000, 0)
+    assert month_check_holds(live, net, refunds) and payout_check_holds(live, net, refunds)
+    # The month's data carries it beside her consignment.
+    data = month_service.month_data(ctx, "2026-11", HANOI)
+    assert data["members"][1]["compensation_dong"] == 24_500
+    assert data["members"][0]["compensation_dong"] == 0
+
+    closed = close(ctx, "2026-11", local(12, 1))
+    assert [(m.member_number, m.compensation_dong) for m in closed.members] == [(1, 0), (2, 24_500)]
+    assert month_service.month_figures(ctx, "2026-11", HANOI) == live
+    # Her statement lists the lost item with its reason; the details add up.
+    her = statements.statement(ctx, who(ctx, 2), "2026-11", HANOI)
+    assert [(c.code, c.amount_dong, c.paid_on) for c in her.compensations] == [
+        ("C", 24_500, date(2026, 11, 20))
+    ]
+    with force_locale("vi"):
+        assert str(her.compensations[0].reason) == "Mất khi kiểm kê đợt 1"
+    assert her.compensation_dong == her.mine.compensation_dong == 24_500
+    # December brings her whole due forward: nothing paid yet.
+    assert month_service.month_figures(ctx, "2026-12", HANOI).members[1].brought_forward_dong == (
+        ngoc.due_dong
+    )
+
+
+def test_a_compensation_lists_a_member_who_has_left(ctx):
+    """Ngọc left on 31 October, her consigned C still on the rail: lost in November, she is
+    in November's figures for it alone (no equal share), and the month closes with it."""
+    ngoc = who(ctx, 2)
+    ngoc.left_on = date(2026, 10, 31)
+    ctx.flush()
+    lose(ctx, "C", local(11, 20, 12))
+    figures = month_service.month_figures(ctx, "2026-11", HANOI)
+    assert [(m.member, m.compensation_dong, m.equal_share_dong) for m in figures.members] == [
+        (1, 0, 0),
+        (2, 24_500, 0),
+    ]
+    assert figures.members[1].earned_dong == 24_500
+    closed = close(ctx, "2026-11", local(12, 1))
+    assert [m.compensation_dong for m in closed.members] == [0, 24_500]
+
+
+def test_the_close_preview_warns_of_an_open_stock_count(ctx):
+    from shop.services import counts
+
+    november(ctx)
+    assert month_service.preview_close(ctx, "2026-11", at=local(12, 1), tz=HANOI).open_count is None
+    count = counts.open_count(ctx, by=who(ctx, 1), at=local(11, 30, 20))
+    preview = month_service.preview_close(ctx, "2026-11", at=local(12, 1), tz=HANOI)
+    assert preview.open_count is count and preview.refusal is None  # a warning, not a refusal
+    close(ctx, "2026-11", local(12, 1))
+
+
+def test_a_compensation_is_not_corrected_removed_or_entered_by_hand(ctx):
+    lose(ctx, "C", local(11, 20, 12))
+    paid = ctx.scalar(select(Expense).where(Expense.category == ExpenseCategory.COMPENSATION))
+    hong = who(ctx, 1)
+    for attempt in (
+        lambda: expense_service.edit_expense(
+            ctx, paid, expense_service.ExpenseDetails(date(2026, 11, 20), "other", 1_000),
+            by=hong, at=local(11, 21),
+        ),
+        lambda: expense_service.remove_expense(ctx, paid, by=hong, at=local(11, 21)),
+    ):  # fmt: skip
+        refused = refusal(attempt)
+        assert refused.field == "expense"
+        assert english(refused) == (
+            "This is what a stock count's close paid for a lost item: it cannot be corrected "
+            "or removed by hand."
+        )
+    refused = refusal(
+        lambda: expense_service.add_expense(
+            ctx, expense_service.ExpenseDetails(date(2026, 11, 20), "compensation", 1_000),
+            by=hong,
+        )
+    )  # fmt: skip
+    assert refused.field == "category"
+    ctx.refresh(paid)
+    assert (paid.amount_dong, paid.removed, paid.revision) == (24_500, False, 1)

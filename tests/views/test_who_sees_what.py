@@ -62,14 +62,25 @@ def test_the_report_pdf_of_a_member_has_her_own_line(app, trial):
     assert "Nguyễn Thị Út" in hong_pdf and "62.764" in hong_pdf
 
 
+OPEN_BOOKS_TICKED = re.compile(
+    r'<input[^>]*checked[^>]*name="open_books"|<input[^>]*name="open_books"[^>]*checked'
+)
+
+
 def test_open_books_on_the_settings_page_shows_members_everyones_part(app, trial):
     hong, ngoc = phone_of(app, 1), phone_of(app, 2)
     form = hong.get("/settings/shop")
     assert "Sổ sách mở" in form.text and "Số điện thoại của người tặng" in form.text
-    assert 'name="open_books"' in form.text and "checked" not in form.text
+    assert re.search(r'<input[^>]*name="open_books"', form.text)
+    assert not re.search(
+        r'<input[^>]*checked[^>]*name="open_books"|name="open_books"[^>]*checked', form.text
+    )
     saved = hong.post("/settings/shop", data={**SETTINGS, "open_books": "y"})
     assert saved.status_code == 303
-    assert "checked" in hong.get("/settings/shop").text
+    assert re.search(
+        r'name="open_books"[^>]*checked|checked[^>]*name="open_books"',
+        hong.get("/settings/shop").text,
+    )
 
     assert cards(ngoc.get("/months/2026-11")) == [1, 2, 3]
     assert ngoc.get("/months/2026-11/statements/3").status_code == 200
@@ -122,3 +133,26 @@ def test_a_coordinator_records_expenses_whatever_the_setting(app, trial, clock):
         "/expenses/", data={"spent_on": "09/02/2027", "category": "supplies", "amount_dong": "5k"}
     )
     assert added.status_code == 303
+
+
+def test_the_lost_item_rule_is_a_shop_setting_kept_in_the_audit_log(app, trial):
+    from shop.extensions import db
+    from shop.models import ShopProfile
+
+    hong = phone_of(app, 1)
+    page = hong.get("/settings/shop").text
+    assert 'name="lost_item_pays" value="owner_split" checked' in page
+    refused = hong.post("/settings/shop", data={**SETTINGS, "lost_item_pays": "everything"})
+    assert refused.status_code == 422 and "lost_item_pays-error" in refused.text
+    assert (
+        hong.post("/settings/shop", data={**SETTINGS, "lost_item_pays": "nothing"}).status_code
+        == 303
+    )
+    with app.app_context():
+        assert db.session.get(ShopProfile, 1).lost_item_pays == "nothing"
+    assert 'value="nothing" checked' in hong.get("/settings/shop").text
+    log = hong.get("/audit?action=books_settings").text
+    assert "Phần của chị ấy theo giá món hàng → Không trả (chủ hàng chịu mất)" in log
+    hong.post("/settings/shop", data=SETTINGS)  # not sent: kept as it was
+    with app.app_context():
+        assert db.session.get(ShopProfile, 1).lost_item_pays == "nothing"

@@ -10,6 +10,8 @@ import { qrSvg, reference, transferPayload } from "./vietqr.js";
 import { drawerJob, receiptJob, toBase64, toBits } from "./escpos.js";
 import { drawReceipt, loadFonts } from "./receipt_image.js";
 import { PrintFailure, chooseUsbPrinter, printPage, sendRawbt, sendWebusb } from "./device_print.js";
+import { createApi, withTimeout } from "./net.js";
+import { attachScanBox, audioContext, beep, clientId } from "./scanbox.js";
 
 const TEXT = JSON.parse(document.getElementById("counter-text").textContent);
 const CONFIG = JSON.parse(document.getElementById("counter-config").textContent);
@@ -29,7 +31,6 @@ const rail = new Map(); // code → item, the page's copy
 let railMeta = null; // {cursor, today, policy}
 let railReady = false;
 let cart = emptyCart();
-let csrfToken = CONFIG.csrf_token;
 let link = "connecting"; // connecting | online | offline
 let outboxCount = 0;
 let refusedCount = 0;
@@ -40,35 +41,16 @@ function emptyCart() {
   return { lines: [], discount_dong: 0, discount_reason: "", client_id: newClientId() };
 }
 
-function newClientId() {
-  const random = crypto.getRandomValues(new Uint8Array(8));
-  const hex = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `counter-${Date.now().toString(36)}-${hex}`;
-}
+function newClientId() { return clientId("counter"); }
 
 function saveCart() { store.put("kv", cart, "cart").catch(() => {}); }
 
 // ------------------------------------------------------------------ sound and messages
 
-let audio = null;
-function beep(ok) {
-  try {
-    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-    const osc = audio.createOscillator();
-    const gain = audio.createGain();
-    osc.type = ok ? "sine" : "square";
-    osc.frequency.value = ok ? 1320 : 220;
-    gain.gain.value = 0.15;
-    osc.connect(gain).connect(audio.destination);
-    osc.start();
-    osc.stop(audio.currentTime + (ok ? 0.08 : 0.35));
-  } catch (error) { /* no sound on this device */ }
-}
-
 // Money in, with no tap: three notes going up, loud enough over the shop.
 function chime() {
   try {
-    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    const audio = audioContext();
     if (audio.state === "suspended") { audio.resume().catch(() => {}); }
     const start = audio.currentTime + 0.02;
     [784, 988, 1319].forEach((frequency, index) => {
@@ -169,37 +151,11 @@ function scan(raw) {
   render(item.code);
 }
 
-$("scan").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = codeBox.value;
-  codeBox.value = "";
-  scan(value);
-});
-
-// A scanner's Enter arrives as a key in the box: take the code at once, synchronously, so
-// the next code typed right behind it lands in an empty box and becomes its own line.
-codeBox.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") {
-    event.preventDefault();
-    const value = codeBox.value;
-    codeBox.value = "";
-    scan(value);
-  }
-});
-
-// What the scanner typed before this module ran (static/js/counter/early.js kept it).
-window.counterReady = true;
-pendingScans.push(...(window.earlyScans || []));
-
-// The code box keeps the focus, except while she types in another field.
-function refocus() {
-  const active = document.activeElement;
-  if (active && active !== codeBox && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) &&
-      active.type !== "radio" && active.type !== "checkbox") { return; }
-  codeBox.focus({ preventScroll: true });
-}
-codeBox.addEventListener("blur", () => setTimeout(refocus, 0));
-document.addEventListener("click", () => setTimeout(refocus, 0));
+// A scanner's code and Enter become a line at once; what it typed before this module ran
+// (static/js/counter/early.js kept it) is scanned once the rail is read.
+const scanBox = attachScanBox($("scan"), codeBox, scan);
+const refocus = scanBox.refocus;
+pendingScans.push(...scanBox.early);
 
 // ------------------------------------------------------------------ the cart
 
@@ -1001,74 +957,15 @@ if ($("choose-usb")) {
 
 // ------------------------------------------------------------------ talking to the server
 
-function withTimeout(ms) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  return { signal: controller.signal, done: () => clearTimeout(timer) };
-}
-
-async function freshToken() {
-  const timeout = withTimeout(4000);
-  try {
-    const response = await fetch(CONFIG.urls.csrf, { credentials: "same-origin", signal: timeout.signal });
-    if (response.ok) { csrfToken = (await response.json()).csrf_token; return true; }
-  } catch (error) { /* no link */ } finally { timeout.done(); }
-  return false;
-}
-
-// POST JSON to the API with the page's CSRF token. The answer is one of
-//   {ok, json}            done (2xx), with the server's own figures;
-//   {refused, message}    refused (4xx, a stale token renewed and tried once first): not
-//                         done, the server's words to show;
-//   {lost, status}        no answer, signed out, busy or failed: not known, send again.
-// One rule for sales, confirmations and voids alike.
-async function post(url, body, { ms = CONFIG.sale_timeout_ms, retried = false } = {}) {
-  const timeout = withTimeout(ms);
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST", credentials: "same-origin", signal: timeout.signal,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    return { lost: true };
-  } finally { timeout.done(); }
-  if (response.ok) { setLink("online"); return { ok: true, json: await response.json() }; }
-  if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
-  if (response.status >= 500 || response.status === 408 || response.status === 429) {
-    return { lost: true, status: response.status };
-  }
-  const answer = await refusal(response);
-  if (answer.code === "csrf") {
-    if (!retried && await freshToken()) { return post(url, body, { ms, retried: true }); }
-    return { lost: true, status: response.status };
-  }
-  setLink("online");
-  return { refused: true, message: answer.message };
-}
-
-// GET JSON from the API: {ok, json}, or {lost} when there is no answer or no good one.
-async function getJson(url, ms = 4000) {
-  const timeout = withTimeout(ms);
-  try {
-    const response = await fetch(url, { credentials: "same-origin", signal: timeout.signal, cache: "no-store", headers: { Accept: "application/json" } });
-    if (response.status === 401) { setSignedOut(true); return { lost: true, status: 401 }; }
-    if (!response.ok) { return { lost: true, status: response.status }; }
-    return { ok: true, json: await response.json() };
-  } catch (error) {
-    return { lost: true };
-  } finally { timeout.done(); }
-}
-
-// An API error's code and its words (the message and each field's), once each.
-async function refusal(response) {
-  try {
-    const answer = await response.json();
-    const fields = Object.values(answer.fields || {}).flat();
-    return { code: answer.error, message: [...new Set([answer.message, ...fields].filter(Boolean))].join(" ") };
-  } catch (error) { return { code: null, message: String(response.status) }; }
-}
+// POST and GET through the API with the page's CSRF token (static/js/counter/net.js): one
+// rule for sales, confirmations and voids alike.
+const { post, getJson, freshToken } = createApi({
+  csrfUrl: CONFIG.urls.csrf,
+  csrfToken: CONFIG.csrf_token,
+  timeoutMs: CONFIG.sale_timeout_ms,
+  onOnline: () => setLink("online"),
+  onSignedOut: () => setSignedOut(true),
+});
 
 // The outbox: every queued sale sent again (as an offline sale, same client id) until the
 // server has it; a refusal is kept on the device for a coordinator to see, never dropped.
