@@ -110,6 +110,17 @@ class Found:
     def choices(self) -> tuple[DecisionKind, ...]:
         return CHOICES[self.difference]
 
+    @property
+    def short_pieces(self) -> int:
+        """Pieces lost if it is settled as its first choice: 1 for a missing item, the
+        pieces counted short of a lot, none otherwise. Its value and its owner's
+        compensation are of these."""
+        if self.difference == Difference.MISSING:
+            return 1
+        if self.difference == Difference.LOT_PIECES:
+            return max(0, (self.expected_pieces or 0) - (self.counted_pieces or 0))
+        return 0
+
 
 def differences(expected: Iterable[Expected], counted: Iterable[Counted]) -> list[Found]:
     """Every difference, missing first, then lots, then found items, then unknown tags;
@@ -136,12 +147,28 @@ def differences(expected: Iterable[Expected], counted: Iterable[Counted]) -> lis
             unknown.append(Found(Difference.UNKNOWN_CODE, seen.code, None, seen.pieces))
         elif seen.left_at is not None and seen.left_at < seen.last_scan_at:
             off_books.append(Found(Difference.FOUND_OFF_BOOKS, seen.code, 0, seen.pieces))
-    order = (missing, lots, off_books, unknown)
-    return [found for group in order for found in sorted(group, key=lambda f: _code_key(f.code))]
+    found = [*missing, *lots, *off_books, *unknown]
+    return sorted(found, key=lambda f: listed_order(f.difference, f.code))
+
+
+_LISTED = (
+    Difference.MISSING,
+    Difference.LOT_PIECES,
+    Difference.FOUND_OFF_BOOKS,
+    Difference.UNKNOWN_CODE,
+)
+
+
+def listed_order(difference: Difference, code: str) -> tuple[int, int, int | str]:
+    """Where a difference comes in the list :func:`differences` gives (and a count's
+    decisions are recorded in): missing items, lots, found items, unknown tags; by code
+    within each, numeric codes first by number."""
+    return (_LISTED.index(difference), *_code_key(code))
 
 
 def _code_key(code: str) -> tuple[int, int | str]:
-    return (0, int(code)) if code.isdigit() else (1, code)
+    # isascii: "²" is a digit to str.isdigit, and no number to int().
+    return (0, int(code)) if code.isascii() and code.isdigit() else (1, code)
 
 
 def check_decisions(
@@ -176,3 +203,26 @@ def compensation(price_dong: int, pieces: int, consignor_bp: int | None, rule: L
     if rule == LostItemPays.FULL_PRICE:
         return value
     return 0
+
+
+def rules_that_pay(paid: Iterable[tuple[int, int | None, int]]) -> tuple[LostItemPays, ...]:
+    """The rules under which each ``(value_dong, consignor_bp, compensation_dong)`` of
+    ``paid`` (a member's lost item or lot pieces, worth ``value_dong`` at the close) is what
+    :func:`compensation` gives, in the enum's order: what a count's recorded decisions say
+    about the rule its close applied. Every rule when nothing was lost of a member's."""
+    return tuple(
+        rule
+        for rule in LostItemPays
+        if all(compensation(value, 1, bp, rule) == paid_dong for value, bp, paid_dong in paid)
+    )
+
+
+def rule_to_name(
+    paid: Iterable[tuple[int, int | None, int]], shop_rule: LostItemPays
+) -> LostItemPays | None:
+    """The rule a journal names for a count whose close paid ``paid`` (as
+    :func:`rules_that_pay` takes it): ``None`` where the shop's rule (or any rule, nothing
+    of a member's having been lost) gives those amounts, else the first rule that does
+    (``None`` if none does)."""
+    rules = rules_that_pay(paid)
+    return None if not rules or shop_rule in rules else rules[0]

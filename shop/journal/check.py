@@ -16,12 +16,22 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from shop.config import LANGUAGES
+from shop.domain import count as count_rules
 from shop.domain import sharing
+from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.domain.phone import PhoneError, normalize_phone
-from shop.domain.pricing import Policy, month_key, policy_for_month
+from shop.domain.pricing import (
+    Policy,
+    days_in_stock,
+    effective_price,
+    month_key,
+    policy_for_month,
+)
 from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_loss, totals
 from shop.domain.text import MAX_JSON_DEPTH, TooDeep, check_depth
 from shop.journal.policies import policy_of
@@ -47,6 +57,7 @@ _REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
 _DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
 _CORRECTION_REASON = 300
 _RESOLUTION = 300
+_COUNT_NOTE, _DECISION_NOTE = 300, 300
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -103,10 +114,27 @@ class _Stock:
     sold: str | None = None  # path of the sale line that took the unique item
     given_to_group: str | None = None  # path of the disposal that gave it to the group
     left: tuple[str, str] | None = None  # (kind, path) of the disposal that took it away
+    category: str | None = None  # its category's name, tidied and casefolded
+    # For the stock counts: its latest disposal's moment, whether a count's close paid its
+    # owner for it, and the decision that put it back on the rail as the group's for that.
+    disposed_at: datetime | None = None
+    compensated: bool = False
+    owner_paid: str | None = None
 
     @property
     def consigned(self) -> bool:
         return self.intake.kind == "consignment"
+
+    @property
+    def group_since(self) -> str | None:
+        """Where a consigned item became the group's: given to it, or back on the rail
+        after its owner was paid for it as lost."""
+        return self.given_to_group or self.owner_paid
+
+    @property
+    def on_rail(self) -> bool:
+        """In stock, as the books have it (a lot stays in stock when its pieces run out)."""
+        return self.left is None and (self.is_lot or self.sold is None)
 
     def put_back(self, quantity: int | None) -> None:
         """Back on the rail after a void or a refund that restocks, as the counter does it."""
@@ -154,6 +182,34 @@ class _Sale:
     void: str | None = None  # path of its void
     transfer_dong: int | None = None  # its transfer part (None where unreadable)
     confirmed_by: int | None = None  # the member who confirmed its transfer by hand
+    voided: bool = False  # its void has been replayed
+
+
+@dataclass(slots=True)
+class _Scan:
+    """A count's scan as the shop keeps it (``scanned_at`` never after it came in)."""
+
+    path: str
+    code: str
+    pieces: int
+    scanned_at: datetime
+    live: bool = False  # taken in and not taken back (while the events are replayed)
+
+
+@dataclass(slots=True)
+class _Count:
+    path: str
+    number: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+    categories: set[str] | None  # tidied, casefolded; None: the whole rail
+    rule: LostItemPays
+    pays: bool = False  # a decision says its owner was paid (compensation_dong)
+    scans: dict[str, _Scan] = field(default_factory=dict)  # by path
+    # Whether its scans can be told as the shop would take them (each readable, once,
+    # while it was open) and it opened when it could: otherwise the differences at its
+    # close are not worked out (they would be of another count than the file's).
+    sound: bool = True
 
 
 @dataclass
@@ -187,6 +243,10 @@ class _Checker:
     paid: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     carried: sharing.MonthFigures | None = None
     first_active: str | None = None
+    counts: dict[str, _Count] = field(default_factory=dict)  # the readable ones, by path
+    # Once a count's close is found wrong (or cannot be judged), the stock after it is in
+    # doubt: later closes are no longer judged, only followed as written.
+    counts_doubtful: bool = False
     # What the counts' closes paid members for their lost items: (local day, member, đồng).
     # Each is an expense of its month on top of the journal's own ``expenses`` (which hold
     # no compensation), and part of that member's earned. Empty for a journal with no counts.
@@ -208,6 +268,7 @@ class _Checker:
         self.check_refunds()
         self.check_bank_transactions()
         self.check_closed_months()
+        self.check_counts()
         self.first_active = self.first_active_month()
         self.replay()
         self.check_expenses()
@@ -448,6 +509,7 @@ class _Checker:
                     f"Code {code} is used twice (the other is at {self.stock[code].path}).",
                 )
             else:
+                category = text_of(entry, "category")
                 self.stock[code] = _Stock(
                     path,
                     ref or "?",
@@ -456,6 +518,7 @@ class _Checker:
                     consignor_bp=whole(entry, "consignor_bp"),
                     is_lot=is_lot,
                     on_hand=whole(entry, "quantity") if is_lot else None,
+                    category=_category_key(category) if category is not None else None,
                 )
         self.text(entry, path, "category", _CATEGORY, required=True)
         self.text(entry, path, "description", _DESCRIPTION)
@@ -521,8 +584,15 @@ class _Checker:
                 f"Item {code} was already given to the group at {stock.given_to_group}.",
             )
             return
+        if owners_choice and stock.owner_paid is not None:
+            self.report(
+                child(path, "kind"),
+                f"Item {code} is the group's since it came back on the rail at "
+                f"{stock.owner_paid}, its owner paid for it as lost.",
+            )
+            return
         group_choice = kind in ("donated_onward", "written_off")
-        if group_choice and stock.consigned and stock.given_to_group is None:
+        if group_choice and stock.consigned and stock.group_since is None:
             self.report(
                 child(path, "kind"),
                 f"Item {code} still belongs to member {stock.intake.owner}: return it to her, "
@@ -533,6 +603,7 @@ class _Checker:
             stock.given_to_group = path
         elif kind in _LEAVING:
             stock.left = (kind, path)
+        stock.disposed_at = moment_of(entry, "at")
 
     # ------------------------------------------------------------ the counter
 
@@ -1001,6 +1072,9 @@ class _Checker:
             Step.VOID: self.replay_void,
             Step.REFUND: self.replay_refund,
             Step.DISPOSAL: self.replay_stock_event,
+            Step.COUNT_SCAN: self.replay_scan,
+            Step.SCAN_WITHDRAWN: self.replay_scan,
+            Step.COUNT_CLOSES: self.replay_count_close,
             Step.MONTH_CLOSES: self.replay_close,
             Step.PAYOUT: self.replay_payout,
         }
@@ -1097,15 +1171,20 @@ class _Checker:
             self.owner_then(stock, line)
 
     def owner_then(self, stock: _Stock, line: _Line) -> None:
-        """Who a line's item belongs to as it sells: its consigning member (with her rate),
-        unless she gave it to the group before; the group otherwise."""
-        if not stock.consigned or stock.given_to_group is not None:
-            return
-        line.owner = stock.intake.owner
-        line.consignor_bp = stock.consignor_bp
-        if line.consignor_bp is None and stock.intake.received_at is not None:
+        """Who a line's item belongs to as it sells (see :meth:`owner_of`)."""
+        line.owner, line.consignor_bp = self.owner_of(stock)
+
+    def owner_of(self, stock: _Stock) -> tuple[int | None, int | None]:
+        """Who an item belongs to now, with her rate: its consigning member, unless it
+        became the group's (given to it, or back after she was paid for it as lost);
+        ``(None, None)``: the group's."""
+        if not stock.consigned or stock.group_since is not None:
+            return None, None
+        bp = stock.consignor_bp
+        if bp is None and stock.intake.received_at is not None:
             month = month_key(stock.intake.received_at.astimezone(self.tz).date())
-            line.consignor_bp = policy_for_month(self.policies, month).consignor_bp
+            bp = policy_for_month(self.policies, month).consignor_bp
+        return stock.intake.owner, bp
 
     def take_pieces(self, stock: _Stock, line: _Line) -> None:
         if stock.on_hand is None or line.quantity is None:
@@ -1128,6 +1207,7 @@ class _Checker:
 
     def replay_void(self, event: Event) -> None:
         """A void puts everything its sale took back in stock."""
+        self.sales_at[event.path].voided = True
         for line in self.sales_at[event.path].lines:
             if line.taken and line.code is not None:
                 self.stock[line.code].put_back(line.quantity - line.short)
@@ -1210,6 +1290,12 @@ class _Checker:
             month_key(day)
             for _path, entry in entries(self.data, "expenses")
             if (day := day_of(entry, "on")) is not None
+        ]
+        # A count's compensation is an expense of the day it closed.
+        months += [
+            month_key(count.closed_at.astimezone(self.tz).date())
+            for count in self.counts.values()
+            if count.closed_at is not None and count.pays
         ]
         return min(months, default=None)
 
@@ -1419,6 +1505,549 @@ class _Checker:
             taken += part
             self.paid[(month, number)] -= part
 
+    # ------------------------------------------------------------ stock counts
+
+    def check_counts(self) -> None:
+        """Each stock count by itself: its number once, opened and closed by a coordinator
+        then, closed after it opened and with whom, decisions only once closed; its
+        categories spelt as the items spell them; its scans (:meth:`check_scans`) and its
+        decisions (:meth:`check_decisions`). Then, between them: one count open at a time
+        (the next opens after the one before closed, and only the last is left open), and
+        numbers going up as they open."""
+        spellings = self.category_spellings()
+        shop = self.data.get("shop")
+        shop_rule = shop.get("lost_item_pays") if isinstance(shop, dict) else None
+        numbers: dict[int, str] = {}
+        for path, entry in entries(self.data, "counts"):
+            number = whole(entry, "number")
+            if number is not None and number in numbers:
+                self.report(
+                    child(path, "number"),
+                    f"Count number {number} is used twice (the other is at {numbers[number]}).",
+                )
+            elif number is not None:
+                numbers[number] = path
+            name = f"Count {number}" if number is not None else "This count"
+            opened_at, closed_at = moment_of(entry, "opened_at"), moment_of(entry, "closed_at")
+            for key, verb in (("opened", "opens"), ("closed", "closes")):
+                doing = f"{verb} a stock count"
+                by, day = whole(entry, f"{key}_by"), self.day(entry, f"{key}_at")
+                self.coordinator(child(path, f"{key}_by"), by, day, doing)
+            closed = self.count_closing(entry, path, name, opened_at, closed_at)
+            self.text(entry, path, "note", _COUNT_NOTE)
+            categories = self.count_categories(entry, path, spellings)
+            if opened_at is None or (closed and closed_at is None):
+                self.unreadable.add("counts")
+                continue
+            rule = text_of(entry, "lost_item_pays") or shop_rule or LostItemPays.OWNER_SPLIT
+            rule = LostItemPays(rule) if rule in set(LostItemPays) else LostItemPays.OWNER_SPLIT
+            count = _Count(path, number, opened_at, closed_at if closed else None, categories, rule)
+            if count.closed_at is not None and count.closed_at <= opened_at:
+                # Reported by count_closing; its scans are not judged against it.
+                count.closed_at, count.sound = None, False
+            self.check_scans(entry, count, name)
+            self.check_decisions(entry, count)
+            self.counts[path] = count
+        self.check_count_order()
+
+    def coordinator(self, path: str, number: int | None, day: date | None, doing: str) -> None:
+        """Report at ``path`` unless member ``number`` was a member on ``day`` and is a
+        coordinator."""
+        self.member_on(path, number, day)
+        member = self.members.get(number) if number is not None else None
+        if member is not None and not member.coordinator:
+            self.report(path, f"Member {number} is not a coordinator: only a coordinator {doing}.")
+
+    def count_closing(
+        self,
+        entry: dict,
+        path: str,
+        name: str,
+        opened_at: datetime | None,
+        closed_at: datetime | None,
+    ) -> bool:
+        """Whether the count is closed: a close says when and who, after it opened; only a
+        closed count has decisions."""
+        given = [key for key in ("closed_at", "closed_by") if key in entry]
+        if len(given) == 1:
+            self.report(
+                child(path, given[0]),
+                "A count's close says both when (closed_at) and who (closed_by).",
+            )
+        if not given and "decisions" in entry:
+            self.report(
+                child(path, "decisions"),
+                f"{name} is still open: its differences are decided when it closes "
+                "(give its closed_at and closed_by).",
+            )
+        if opened_at is not None and closed_at is not None and closed_at <= opened_at:
+            self.report(
+                child(path, "closed_at"),
+                f"{name} cannot close at {self.shown(closed_at)}, not after it opened at "
+                f"{self.shown(opened_at)}.",
+            )
+        return bool(given)
+
+    def category_spellings(self) -> dict[str, set[str]]:
+        """How the items and lots write each category (by its tidied, casefolded name)."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for _path, intake in entries(self.data, "intakes"):
+            for key in ("items", "lots"):
+                for _item_path, item in entries(intake, key):
+                    name = text_of(item, "category")
+                    if name is not None:
+                        found[_category_key(name)].add(name)
+        return found
+
+    def count_categories(
+        self, entry: dict, path: str, spellings: dict[str, set[str]]
+    ) -> set[str] | None:
+        """The count's categories (tidied, casefolded), each once, written as the items write
+        it (the shop knows a category by one name); ``None`` for the whole rail."""
+        names = entry.get("categories")
+        if not is_list(names):
+            return None
+        chosen: dict[str, str] = {}
+        for index, name in enumerate(names):
+            if not isinstance(name, str):
+                continue  # the schema's to report
+            where = child(path, "categories", index)
+            self.length(where, collapse(name), _CATEGORY)
+            key = _category_key(name)
+            written = spellings.get(key, set())
+            if key in chosen:
+                self.report(where, f"Category {name!r} is counted twice (also at {chosen[key]}).")
+            elif written and name not in written:
+                self.report(
+                    where,
+                    f"Category {name!r} is written {sorted(written)[0]!r} by the items: write "
+                    "it the same way.",
+                )
+            chosen.setdefault(key, where)
+        return set(chosen) or None
+
+    def check_scans(self, entry: dict, count: _Count, name: str) -> None:
+        """Each scan: its id once in the count, its code as the shop keeps it, pieces only
+        of a lot, by a member then, taken in while the count was open and not before the
+        phone scanned it, taken back (when and by whom: its scanner or a coordinator) after
+        it came in and before the count closed."""
+        ids: dict[str, str] = {}
+        for path, scan in entries(entry, "scans", count.path):
+            client_id = text_of(scan, "client_id")
+            if client_id is not None and client_id in ids:
+                self.report(
+                    child(path, "client_id"),
+                    f"Scan id {client_id} is used twice in {name.lower()} (the other is at "
+                    f"{ids[client_id]}).",
+                )
+            elif client_id is not None:
+                ids[client_id] = path
+            if client_id is None or ids[client_id] != path:
+                count.sound = False
+            code = self.count_code(scan, path)
+            by = whole(scan, "by")
+            self.member_on(child(path, "by"), by, self.day(scan, "received_at"))
+            pieces = self.scan_pieces(scan, path, code)
+            scanned_at = moment_of(scan, "scanned_at")
+            received_at = moment_of(scan, "received_at")
+            if scanned_at and received_at and scanned_at > received_at:
+                self.report(
+                    child(path, "scanned_at"),
+                    f"The phone scanned it at {self.shown(scanned_at)}, after the shop took it "
+                    f"in ({self.shown(received_at)}).",
+                )
+            if received_at is not None:
+                self.within_count(child(path, "received_at"), received_at, count, name, "comes in")
+            self.check_withdrawal(scan, path, by, received_at, count, name)
+            if None in (code, pieces, scanned_at, received_at):
+                count.sound = False
+            else:
+                count.scans[path] = _Scan(path, code, pieces, min(scanned_at, received_at))
+
+    def count_code(self, entry: dict, path: str) -> str | None:
+        """A scan's or a decision's code, if it is written as the shop keeps it."""
+        code = text_of(entry, "code")
+        if code is not None and collapse(code) != code:
+            self.report(
+                child(path, "code"),
+                f"{code!r} has spaces at its ends or twice in a row: the shop keeps a tag's "
+                "text tidied.",
+            )
+            return None
+        return code
+
+    def scan_pieces(self, scan: dict, path: str, code: str | None) -> int | None:
+        pieces = whole_or(scan, "pieces", 1)
+        stock = self.stock.get(code) if code is not None else None
+        if pieces is None or pieces == 1 or code is None or (stock is not None and stock.is_lot):
+            return pieces
+        if stock is None and "stock" not in self.unreadable:
+            self.report(
+                child(path, "pieces"), f"{code} is the tag of no item: it counts as one piece."
+            )
+        elif stock is not None:
+            self.report(
+                child(path, "pieces"),
+                f"Only a lot is counted by pieces: {code} is one item.",
+            )
+        return None
+
+    def within_count(self, path: str, at: datetime, count: _Count, name: str, happens: str) -> None:
+        if at < count.opened_at:
+            self.report(
+                path,
+                f"It {happens} at {self.shown(at)}, before {name.lower()} opened "
+                f"({self.shown(count.opened_at)}).",
+            )
+            count.sound = False
+        elif count.closed_at is not None and at > count.closed_at:
+            self.report(
+                path,
+                f"It {happens} at {self.shown(at)}, after {name.lower()} closed "
+                f"({self.shown(count.closed_at)}).",
+            )
+            count.sound = False
+
+    def check_withdrawal(
+        self,
+        scan: dict,
+        path: str,
+        by: int | None,
+        received_at: datetime | None,
+        count: _Count,
+        name: str,
+    ) -> None:
+        given = [key for key in ("withdrawn_at", "withdrawn_by") if key in scan]
+        if len(given) == 1:
+            self.report(
+                child(path, given[0]),
+                "A scan taken back says both when (withdrawn_at) and who (withdrawn_by).",
+            )
+        withdrawn_at = moment_of(scan, "withdrawn_at")
+        if withdrawn_at is not None:
+            if received_at is not None and withdrawn_at < received_at:
+                self.report(
+                    child(path, "withdrawn_at"),
+                    f"It is taken back at {self.shown(withdrawn_at)}, before it came in "
+                    f"({self.shown(received_at)}).",
+                )
+                count.sound = False
+            happens = "is taken back"
+            self.within_count(child(path, "withdrawn_at"), withdrawn_at, count, name, happens)
+        taker = whole(scan, "withdrawn_by")
+        self.member_on(child(path, "withdrawn_by"), taker, self.day(scan, "withdrawn_at"))
+        member = self.members.get(taker) if taker is not None else None
+        if member is not None and taker != by and not member.coordinator:
+            self.report(
+                child(path, "withdrawn_by"),
+                f"Member {taker} did not scan it and is not a coordinator: only its scanner "
+                "or a coordinator takes a scan back.",
+            )
+
+    def check_decisions(self, entry: dict, count: _Count) -> None:
+        """Each decision by itself: its code once, a kind its difference allows, a note that
+        fits. Whether it is one of the close's differences is for :meth:`replay_count_close`."""
+        codes: dict[str, str] = {}
+        for path, decision in entries(entry, "decisions", count.path):
+            code = self.count_code(decision, path)
+            if code is None:
+                count.sound = False
+            elif code in codes:
+                self.report(
+                    child(path, "code"), f"{code} is decided twice (the other is at {codes[code]})."
+                )
+            else:
+                codes[code] = path
+            if (whole(decision, "compensation_dong") or 0) > 0:
+                count.pays = True
+            self.text(decision, path, "note", _DECISION_NOTE)
+            difference = known(text_of(decision, "difference"), set(Difference))
+            kind = known(text_of(decision, "kind"), set(DecisionKind))
+            if difference is not None and kind is not None:
+                self.allowed(path, code or "it", Difference(difference), kind)
+
+    def allowed(self, path: str, code: str, difference: Difference, kind: str) -> bool:
+        choices = count_rules.CHOICES[difference]
+        if kind in choices:
+            return True
+        self.report(
+            child(path, "kind"),
+            f"{kind} is not a choice for {code}, a {difference} difference: choose "
+            f"{' or '.join(choices)}.",
+        )
+        return False
+
+    def check_count_order(self) -> None:
+        ordered = sorted(self.counts.values(), key=lambda c: c.opened_at)
+        for before, after in pairwise(ordered):
+            name = f"Count {after.number}" if after.number is not None else "This count"
+            other = f"count {before.number} ({before.path})"
+            if before.closed_at is None and before.sound:
+                self.report(
+                    child(after.path, "opened_at"),
+                    f"{name} opens at {self.shown(after.opened_at)} while {other} is still "
+                    "open: one count is open at a time.",
+                )
+                after.sound = False
+            elif before.closed_at is not None and after.opened_at <= before.closed_at:
+                self.report(
+                    child(after.path, "opened_at"),
+                    f"{name} opens at {self.shown(after.opened_at)}, before {other} closed at "
+                    f"{self.shown(before.closed_at)}: one count is open at a time.",
+                )
+                after.sound = False
+            if None not in (before.number, after.number) and after.number < before.number:
+                self.report(
+                    child(after.path, "number"),
+                    f"Count numbers go up as counts open: {name.lower()} opens after {other}.",
+                )
+
+    def replay_scan(self, event: Event) -> None:
+        """A scan comes in, or is taken back."""
+        count = self.counts.get(event.path)
+        path, _scan = event.scan
+        scan = count.scans.get(path) if count is not None else None
+        if scan is not None:
+            scan.live = event.step == Step.COUNT_SCAN
+
+    def replay_count_close(self, event: Event) -> None:
+        """The close: the differences between the books and the scans as they are then, each
+        decided once by a kind it allows, its pieces, value, compensation and owner as the
+        shop works them out; then what each decision does to the stock."""
+        count = self.counts.get(event.path)
+        if count is None:
+            return
+        if not count.sound or self.counts_doubtful or "stock" in self.unreadable:
+            self.counts_doubtful = True
+            self.follow_close(count, event)
+            return
+        name = f"count {count.number}" if count.number is not None else "this count"
+        found = {
+            f.code: f
+            for f in count_rules.differences(self.expected_in(count), self.counted_in(count))
+        }
+        decided: set[str] = set()
+        for path, decision in entries(event.entry, "decisions", event.path):
+            code = text_of(decision, "code")
+            if code is None or code in decided:
+                continue  # the schema's, or check_decisions', to report
+            decided.add(code)
+            difference = found.get(code)
+            if difference is None:
+                self.report(
+                    child(path, "code"),
+                    f"{code} is no difference when {name} closes: the books and its scans "
+                    "agree on it then.",
+                )
+            else:
+                self.judge_decision(count, difference, path, decision)
+        for code, difference in found.items():
+            if code not in decided:
+                self.report(
+                    child(event.path, "decisions"),
+                    f"{code} ({difference.difference}) is left undecided: {name} closes with "
+                    "a decision for each difference.",
+                )
+        # Anything wrong with it (here or in itself) puts the stock after it in doubt.
+        inside = count.path + "/"
+        if any(problem.path.startswith(inside) for problem in self.problems):
+            self.counts_doubtful = True
+
+    def follow_close(self, count: _Count, event: Event) -> None:
+        """A close that is not judged, followed as its decisions say (so that what happens
+        to their items later is judged as the file has it)."""
+        for path, decision in entries(event.entry, "decisions", event.path):
+            code = text_of(decision, "code")
+            kind = known(text_of(decision, "kind"), set(DecisionKind))
+            if code is not None and kind is not None:
+                counted = whole(decision, "counted_pieces")
+                paid = whole(decision, "compensation_dong") or 0
+                self.apply_decision(count, code, path, DecisionKind(kind), counted, paid)
+
+    def expected_in(self, count: _Count) -> list[count_rules.Expected]:
+        """What the books have on the rail in the count's scope now, of what had come in
+        when it opened."""
+        expected = []
+        for code, stock in self.stock.items():
+            received_at = stock.intake.received_at
+            if not stock.on_rail or received_at is None or received_at > count.opened_at:
+                continue
+            if count.categories is not None and stock.category not in count.categories:
+                continue
+            pieces = (stock.on_hand or 0) if stock.is_lot else 1
+            expected.append(count_rules.Expected(code, stock.is_lot, pieces))
+        return expected
+
+    def counted_in(self, count: _Count) -> list[count_rules.Counted]:
+        """What its scans (those not taken back) count of each code: a lot's pieces sold
+        since its first scan, and when an item off the rail left it."""
+        by_code: dict[str, list[_Scan]] = defaultdict(list)
+        for scan in count.scans.values():
+            if scan.live:
+                by_code[scan.code].append(scan)
+        firsts = {code: min(scan.scanned_at for scan in scans) for code, scans in by_code.items()}
+        asked = {
+            code
+            for code in by_code
+            if code in self.stock and (self.stock[code].is_lot or not self.stock[code].on_rail)
+        }
+        sold = self.sold_lines(asked, count.closed_at)
+        counted = []
+        for code, scans in by_code.items():
+            stock = self.stock.get(code)
+            first = firsts[code]
+            sold_since, left_at = 0, None
+            if stock is not None and stock.is_lot:
+                sold_since = sum(
+                    line.quantity or 0 for sale, line in sold.get(code, []) if sale.at > first
+                )
+            if stock is not None and not stock.on_rail:
+                moments = [sale.at for sale, _line in sold.get(code, [])]
+                left_at = max([*moments, stock.disposed_at], key=_no_moment_first)
+            counted.append(
+                count_rules.Counted(
+                    code=code,
+                    known=stock is not None,
+                    is_lot=stock is not None and stock.is_lot,
+                    pieces=sum(scan.pieces for scan in scans),
+                    first_scan_at=first,
+                    last_scan_at=max(scan.scanned_at for scan in scans),
+                    sold_since_scan=sold_since,
+                    left_at=left_at,
+                )
+            )
+        return counted
+
+    def sold_lines(
+        self, codes: set[str], until: datetime | None
+    ) -> dict[str, list[tuple[_Sale, _Line]]]:
+        """The lines of ``codes`` in sales made by ``until`` and not voided by then (one
+        pass over the sales, made only when a count closes: the sales are few next to
+        what keeping each item's lines all along would hold)."""
+        found: dict[str, list[tuple[_Sale, _Line]]] = defaultdict(list)
+        if not codes or until is None:
+            return found
+        for sale in self.sales_at.values():
+            if sale.voided or sale.at is None or sale.at > until:
+                continue
+            for line in sale.lines:
+                if line.code in codes:
+                    found[line.code].append((sale, line))
+        return found
+
+    def judge_decision(
+        self, count: _Count, found: count_rules.Found, path: str, decision: dict
+    ) -> None:
+        """One decision against the difference it settles; then what it does."""
+        code = found.code
+        written = text_of(decision, "difference")
+        if written in set(Difference) and written != found.difference:
+            self.report(
+                child(path, "difference"),
+                f"{code} is a {found.difference} difference when the count closes, not {written}.",
+            )
+        kind = known(text_of(decision, "kind"), set(DecisionKind))
+        if kind is None:
+            return  # the schema's to report
+        if kind not in found.choices:
+            if written != found.difference:  # else reported by check_decisions already
+                self.allowed(path, code, found.difference, kind)
+            return
+        for key, value in (
+            ("expected_pieces", found.expected_pieces),
+            ("counted_pieces", found.counted_pieces),
+        ):
+            given = whole(decision, key) if key in decision else None
+            if given != value:
+                said = "none" if value is None else value
+                self.report(
+                    child(path, key),
+                    f"{key} of {code} is {said} when the count closes, not "
+                    f"{'none' if given is None else given}.",
+                )
+        paid = self.judge_worth(count, found, path, decision, DecisionKind(kind))
+        self.apply_decision(count, code, path, DecisionKind(kind), found.counted_pieces, paid)
+
+    def judge_worth(
+        self,
+        count: _Count,
+        found: count_rules.Found,
+        path: str,
+        decision: dict,
+        kind: DecisionKind,
+    ) -> int:
+        """Its value, owner and compensation as the close works them out: the item's price
+        then (markdown of its days in stock applied) for the pieces short, its owner then,
+        and what the count's rule pays her for a loss. Returns the compensation."""
+        stock = self.stock.get(found.code)
+        value = paid = 0
+        owner = None
+        assert count.closed_at is not None  # only a closed count is replayed closing
+        today = count.closed_at.astimezone(self.tz).date()
+        if stock is not None:
+            if stock.price_dong is None or stock.intake.received_at is None:
+                return 0  # the schema's to report
+            received_on = stock.intake.received_at.astimezone(self.tz).date()
+            markdown = policy_for_month(self.policies, month_key(today)).markdown
+            price = effective_price(stock.price_dong, days_in_stock(received_on, today), markdown)
+            short = found.short_pieces
+            owner, bp = self.owner_of(stock)
+            value = price * short
+            if kind in (DecisionKind.LOST, DecisionKind.QUANTITY):
+                paid = count_rules.compensation(price, short, bp, count.rule)
+        for key, due in (("value_dong", value), ("compensation_dong", paid)):
+            given = whole_or(decision, key, 0)
+            if given is not None and given != due:
+                why = (
+                    f"by the count's rule ({count.rule}), its owner is paid"
+                    if key == "compensation_dong"
+                    else "it is worth"
+                )
+                self.report(
+                    child(path, key),
+                    f"When the count closes {why} {due} đồng for {found.code}, not {given}.",
+                )
+        given_owner = whole(decision, "owner")
+        if given_owner != owner and not ("owner" in decision and given_owner is None):
+            self.report(
+                child(path, "owner"),
+                f"{found.code} is "
+                + (f"member {owner}'s" if owner is not None else "the group's")
+                + " when the count closes"
+                + (f", not member {given_owner}'s." if given_owner is not None else "."),
+            )
+        return paid
+
+    def apply_decision(
+        self,
+        count: _Count,
+        code: str,
+        path: str,
+        kind: DecisionKind,
+        counted: int | None,
+        paid: int,
+    ) -> None:
+        """What a decision does to the stock, as the close does it: ``counted`` pieces of a
+        lot, ``paid`` to its owner."""
+        stock = self.stock.get(code)
+        if stock is None or count.closed_at is None:
+            return
+        owner, _bp = self.owner_of(stock)
+        if kind == DecisionKind.LOST:
+            stock.left = ("lost", path)
+            stock.disposed_at = count.closed_at
+        elif kind == DecisionKind.QUANTITY:
+            stock.on_hand = counted
+        elif kind == DecisionKind.BACK_ON_RAIL:
+            stock.sold = stock.left = None
+            if stock.compensated and stock.consigned and stock.group_since is None:
+                stock.owner_paid = path
+            if stock.is_lot and not stock.on_hand:
+                stock.on_hand = 1
+        if paid > 0:
+            stock.compensated = True
+            self.compensations.append((count.closed_at.astimezone(self.tz).date(), owner, paid))
+
     # ------------------------------------------------------------ money spent
 
     def check_expenses(self) -> None:
@@ -1549,6 +2178,23 @@ def check_journal(
     and who. A sale's ``confirmed_at`` and ``confirmed_by`` are only on a sale with a
     transfer part, not before the sale, by a member then.
 
+    Stock counts (``counts``): each number once, going up as they open; opened and closed
+    by a coordinator, the close with when and who, after the opening; one count open at a
+    time, and only the last left open, with no decisions; its categories each once, spelt
+    as the items spell them. Each scan's phone id once in its count, its tag tidied, pieces
+    only of a lot, by a member, taken in while the count was open and not before the phone
+    scanned it, taken back (by its scanner or a coordinator) after it came in and before
+    the close. At the close, replayed in the timeline's order (sales between the scans
+    included), the differences are worked out as the count service works them out
+    (:func:`shop.domain.count.differences` over the books and the scans as they are then):
+    each is decided exactly once, by a kind its difference allows, with its pieces, its
+    value at the close (markdown applied), its owner and the compensation the count's rule
+    (its ``lost_item_pays``, else the shop's) pays her; a decision of no difference is
+    reported. What the decisions do (lost, pieces corrected, back on the rail, the group's
+    if its owner was paid) is then the stock's history, and the compensations are expenses
+    of their month. Once a count's close is found wrong, later closes are followed as
+    written but not judged, so one fault is not reported again down the history.
+
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.
@@ -1591,6 +2237,17 @@ def entries(container: object, key: str, path: str = "") -> Iterable[tuple[str, 
         if isinstance(entry, dict)
     )
     return found if isinstance(values, Section) else list(found)
+
+
+@lru_cache(maxsize=4096)  # a shop has tens of categories; a bad file, no more kept
+def _category_key(name: str) -> str:
+    """A category's name as the shop tells categories apart (one string for all its items)."""
+    return collapse(name).casefold()
+
+
+def _no_moment_first(moment: datetime | None) -> tuple[bool, datetime | None]:
+    """A sort key putting ``None`` (no moment) before every moment."""
+    return (moment is not None, moment)
 
 
 def _month_bounds(month: str) -> tuple[date, date] | None:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from shop.domain import count as count_rules
+from shop.domain.count import DecisionKind
 from shop.domain.pricing import month_key, policy_for_month
 from shop.journal.policies import policy_entry
 from shop.journal.problems import JournalError
@@ -18,9 +20,13 @@ from shop.models import (
     BankTransaction,
     Category,
     ClosedMonth,
+    CountDecision,
+    CountScan,
     Disposal,
+    DisposalKind,
     Donor,
     Expense,
+    ExpenseCategory,
     Intake,
     IntakeKind,
     Item,
@@ -34,6 +40,7 @@ from shop.models import (
     SaleLine,
     Shift,
     ShopProfile,
+    StockCount,
 )
 from shop.services.policy import policy_from_row
 
@@ -48,9 +55,10 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     members by number, donors and intakes by ref, items and lots by code. Everything comes
     in a fixed order (policies by month, members by number, donors as they were added,
     intakes by ``received_at``, items and lots as they were tagged, price changes and
-    disposals by ``at``, shifts by ``opened_at``, sales by number, refunds by ``at``,
-    expenses by date, payouts by the day they were paid, closed months oldest first, bank
-    transactions as they were received; ties by the order they were recorded), and
+    disposals by ``at``, counts by number, shifts by ``opened_at``, sales by number,
+    refunds by ``at``, expenses by date, payouts by the day they were paid, closed months
+    oldest first, bank transactions as they were received; ties by the order they were
+    recorded), and
     optional keys with nothing to say are left out, so exporting the same shop twice, or
     exporting what an import of this journal made, gives an equal dict.
 
@@ -65,6 +73,13 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     has no word for "waiting", so an import of it takes the transfer as arrived. A confirmed
     transfer says when (``confirmed_at``, where not at the sale's own moment) and which
     member confirmed it by hand (``confirmed_by``; none when the bank confirmed it).
+
+    The stock counts are ``counts``, by number: each with its scans (as the shop took them
+    in) and, once closed, its decisions. What a close wrote besides (an item's disposal of
+    kind lost, a member's compensation as an expense) is said by its decisions alone, and
+    left out of ``disposals`` and ``expenses``; the shop's rule for such a loss is
+    ``shop.lost_item_pays``, and a count whose decisions show another rule (the setting
+    changed since) names it.
 
     The bank inbox is ``bank_transactions``: each transaction as it was received and what it
     did, naming sales by number, a refund by its sale, code and moment, a payout by its
@@ -83,11 +98,18 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
     price_changes = list(
         session.scalars(select(PriceChange).order_by(PriceChange.at, PriceChange.id))
     )
-    disposals = list(session.scalars(select(Disposal).order_by(Disposal.at, Disposal.id)))
+    # A stock count's close is written once, in its decisions (see _count_entry).
+    disposals = list(
+        session.scalars(
+            select(Disposal)
+            .where(Disposal.kind != DisposalKind.LOST)
+            .order_by(Disposal.at, Disposal.id)
+        )
+    )
     expenses = list(
         session.scalars(
             select(Expense)
-            .where(Expense.removed_at.is_(None))
+            .where(Expense.removed_at.is_(None), Expense.category != ExpenseCategory.COMPENSATION)
             .order_by(Expense.spent_on, Expense.id)
         )
     )
@@ -179,6 +201,9 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
         [_refund_entry(r, sale_numbers, codes, numbers, timezone) for r in refunds],
     )
     _put(journal, "disposals", [_disposal_entry(d, codes, numbers, timezone) for d in disposals])
+    consignor_bp = {item.id: item.consignor_bp for items in stock.values() for item in items}
+    counted = _CountWriter(session, profile, consignor_bp, numbers, timezone)
+    _put(journal, "counts", [counted.entry(count) for count in counted.counts()])
     _put(journal, "expenses", [_expense_entry(e, intake_refs, numbers) for e in expenses])
     _put(journal, "payouts", [_payout_entry(p, months, numbers, timezone) for p in payouts])
     _put(journal, "closed_months", [closed.month for closed in closed_months])
@@ -216,6 +241,7 @@ def _shop_entry(
             "account_name": profile.bank_account_name,
         }
     _put(entry, "receipt_footer", profile.receipt_footer)
+    entry["lost_item_pays"] = profile.lost_item_pays
     if feed is not None:  # its keys never leave the shop
         feed_entry: dict[str, Any] = {}
         _put(feed_entry, "provider", feed.provider)
@@ -407,6 +433,105 @@ def _bank_entry(
         entry["resolved_at"] = time_text(row.resolved_at, timezone)
         entry["resolved_by"] = numbers[row.resolved_by_id]
     return _put(entry, "resolution", row.resolution)
+
+
+class _CountWriter:
+    """The stock counts as the journal writes them: by number, each with its scans in the
+    order the shop took them in and its decisions in the order its close listed them.
+
+    A close's disposals (kind lost) and compensations (expenses of category compensation)
+    are not written elsewhere: the decisions say them, and an import's close writes them
+    again. The rule a close paid a member's loss by is the shop's, unless its decisions
+    show another (the setting was changed since): then the count says it."""
+
+    def __init__(
+        self,
+        session: Session,
+        profile: ShopProfile,
+        consignor_bp: dict[int, int | None],
+        numbers: dict[int, int],
+        timezone: ZoneInfo,
+    ):
+        self.session = session
+        self.shop_rule = count_rules.LostItemPays(profile.lost_item_pays)
+        self.consignor_bp = consignor_bp
+        self.numbers, self.tz = numbers, timezone
+        self.scans: dict[int, list[CountScan]] = defaultdict(list)
+        self.decisions: dict[int, list[CountDecision]] = defaultdict(list)
+
+    def counts(self) -> list[StockCount]:
+        found = list(
+            self.session.scalars(
+                select(StockCount)
+                .order_by(StockCount.number)
+                .options(selectinload(StockCount.categories))
+            )
+        )
+        if found:
+            scans = select(CountScan).order_by(CountScan.received_at, CountScan.id)
+            for scan in self.session.scalars(scans):
+                self.scans[scan.count_id].append(scan)
+            decisions = select(CountDecision).order_by(CountDecision.id)
+            for decision in self.session.scalars(decisions):
+                self.decisions[decision.count_id].append(decision)
+        return found
+
+    def entry(self, count: StockCount) -> dict[str, Any]:
+        numbers, tz = self.numbers, self.tz
+        entry: dict[str, Any] = {
+            "number": count.number,
+            "opened_at": time_text(count.opened_at, tz),
+            "opened_by": numbers[count.opened_by_id],
+        }
+        _put(entry, "categories", sorted(category.name for category in count.categories))
+        _put(entry, "note", count.note)
+        if count.closed_at is not None:
+            entry["closed_at"] = time_text(count.closed_at, tz)
+            entry["closed_by"] = numbers[count.closed_by_id]
+        decisions = self.decisions.get(count.id, [])
+        rule = self.rule_of(decisions)
+        if rule is not None:
+            entry["lost_item_pays"] = rule.value
+        _put(entry, "scans", [self.scan_entry(scan) for scan in self.scans.get(count.id, [])])
+        _put(entry, "decisions", [self.decision_entry(d) for d in decisions])
+        return entry
+
+    def rule_of(self, decisions: list[CountDecision]) -> count_rules.LostItemPays | None:
+        """The rule the close applied, where its decisions show it was not the shop's."""
+        paid = [
+            (d.value_dong, self.consignor_bp.get(d.item_id), d.compensation_dong)
+            for d in decisions
+            if d.owner_id is not None and d.kind in (DecisionKind.LOST, DecisionKind.QUANTITY)
+        ]
+        return count_rules.rule_to_name(paid, self.shop_rule)
+
+    def scan_entry(self, scan: CountScan) -> dict[str, Any]:
+        entry: dict[str, Any] = {"client_id": scan.client_id, "code": scan.code}
+        if scan.pieces != 1:
+            entry["pieces"] = scan.pieces
+        entry["by"] = self.numbers[scan.by_id]
+        entry["scanned_at"] = time_text(scan.scanned_at, self.tz)
+        entry["received_at"] = time_text(scan.received_at, self.tz)
+        if scan.withdrawn_at is not None:
+            entry["withdrawn_at"] = time_text(scan.withdrawn_at, self.tz)
+            entry["withdrawn_by"] = self.numbers[scan.withdrawn_by_id]
+        return entry
+
+    def decision_entry(self, decision: CountDecision) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "code": decision.code,
+            "difference": decision.difference.value,
+            "kind": decision.kind.value,
+        }
+        _put(entry, "expected_pieces", decision.expected_pieces)
+        _put(entry, "counted_pieces", decision.counted_pieces)
+        if decision.value_dong:
+            entry["value_dong"] = decision.value_dong
+        if decision.compensation_dong:
+            entry["compensation_dong"] = decision.compensation_dong
+        if decision.owner_id is not None:
+            entry["owner"] = self.numbers[decision.owner_id]
+        return _put(entry, "note", decision.note)
 
 
 def _expense_entry(

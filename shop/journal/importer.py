@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.domain import bank as bank_rules
+from shop.domain.count import DecisionKind, LostItemPays
 from shop.journal.check import check_journal
 from shop.journal.policies import policy_of
 from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, pointer
@@ -40,9 +41,11 @@ from shop.models import (
     SaleLine,
     Shift,
     ShopProfile,
+    StockCount,
 )
 from shop.services import bank as bank_service
 from shop.services import counter, numbering
+from shop.services import counts as count_service
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
@@ -71,6 +74,7 @@ class ImportSummary:
     payouts: int = 0
     closed_months: int = 0
     bank_transactions: int = 0
+    stock_counts: int = 0
 
     def __str__(self) -> str:
         return (
@@ -83,7 +87,8 @@ class ImportSummary:
             f"{_count(self.payouts, 'payout')}, "
             f"{_count(self.closed_months, 'closed month')}, "
             f"{_count(self.policies, 'policy', 'policies')}, "
-            f"{_count(self.bank_transactions, 'bank transaction')}"
+            f"{_count(self.bank_transactions, 'bank transaction')}, "
+            f"{_count(self.stock_counts, 'stock count')}"
         )
 
 
@@ -111,9 +116,10 @@ def import_journal(
     Otherwise it writes, through the services: the shop's profile, policies, members (with
     their numbers, without PINs), donors, intakes in ``received_at`` order with their items
     and lots, expenses by day; then the history replayed in time order
-    (:func:`shop.journal.timeline.timeline`): shifts opening, price changes, sales, voids,
-    refunds, disposals, shifts closing, months closing and payouts. The replay is what the
-    counter would have done at each moment:
+    (:func:`shop.journal.timeline.timeline`): shifts and stock counts opening, price
+    changes, sales, voids, refunds, disposals, count scans, counts and shifts closing,
+    months closing and payouts. The replay is what the counter would have done at each
+    moment:
 
     - a shift is opened at its ``opened_at`` and closed at its ``closed_at`` with
       :func:`~shop.services.counter.close_shift`, so its expected cash is worked out from
@@ -128,6 +134,16 @@ def import_journal(
     - a refund is of the first line of its sale with its code that has room for it, from
       the refunding member's shift open then. A cash refund by a member who had no shift
       open then is kept (a journal from paper may hold one) without a drawer;
+    - a stock count is opened with :func:`~shop.services.counts.open_count` at its
+      ``opened_at`` under its number, takes each scan through
+      :func:`~shop.services.counts.record_scan` at the scan's ``received_at`` (and gives it
+      back through :func:`~shop.services.counts.withdraw_scan` at its ``withdrawn_at``),
+      and is closed with :func:`~shop.services.counts.close_count` at its ``closed_at``
+      with the journal's decision (kind and note) for each code: the service finds the
+      differences again from what the books hold then, and writes each lost item's
+      disposal, each lot's pieces, each item back on the rail and each compensation
+      itself, by the count's ``lost_item_pays`` or else the shop's. A count the journal
+      leaves open stays open;
     - a closed month is closed with :func:`~shop.services.month.close_month` once
       everything dated in it is written: as its next month begins, or when the last shift
       that opened in it closes (see :func:`~shop.journal.timeline.month_closes`), by the
@@ -181,6 +197,7 @@ def import_journal(
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:
     models = (Donor, Intake, Item, Shift, Sale, Expense, PolicyRow, ClosedMonth, BankTransaction)
+    models += (StockCount,)
     models += () if ignore_members else (Member,)
     return any(session.scalar(select(model.id).limit(1)) is not None for model in models)
 
@@ -255,6 +272,7 @@ class _Writer:
         self.refunds: dict[tuple, list[tuple[int, int]]] = {}
         self.payouts: dict[tuple, list[tuple[int, int]]] = {}
         self.paid_by_bank: set[tuple[str, int]] = set()  # ("refund"/"payout", id) taken
+        self.stock_counts: dict[int, int] = {}  # count id by index in the journal's counts
         self.counts: dict[str, int] = dict.fromkeys(ImportSummary.__dataclass_fields__, 0)
 
     def member(self, number: int) -> Member:
@@ -312,6 +330,10 @@ class _Writer:
             Step.VOID: self.write_void,
             Step.REFUND: self.write_refund,
             Step.DISPOSAL: self.write_disposal,
+            Step.COUNT_OPENS: self.open_count,
+            Step.COUNT_SCAN: self.write_scan,
+            Step.SCAN_WITHDRAWN: self.withdraw_scan,
+            Step.COUNT_CLOSES: self.close_count,
             Step.SHIFT_CLOSES: self.close_shift,
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
@@ -338,6 +360,7 @@ class _Writer:
         profile.bank_account = bank["account"] if bank else None
         profile.bank_account_name = bank["account_name"] if bank else None
         profile.receipt_footer = shop.get("receipt_footer", "")
+        profile.lost_item_pays = LostItemPays(shop.get("lost_item_pays", "owner_split")).value
         feed = shop.get("bank_feed")
         if feed is not None:  # the keys are set again on this server, never in a journal
             settings = bank_service.bank_settings(self.session)
@@ -466,6 +489,76 @@ class _Writer:
                 tz=self.tz,
             )
         self.counts["disposals"] += 1
+
+    def stock_count(self, event: Event) -> StockCount:
+        count = self.session.get(StockCount, self.stock_counts[event.index])
+        assert count is not None
+        return count
+
+    def open_count(self, event: Event) -> None:
+        entry = event.entry
+        with _refusal(event.path, entry, {"count": "opened_at"}):
+            categories = [
+                stock_service.ensure_category(self.session, name).id
+                for name in entry.get("categories", [])
+            ]
+            self.stock_counts[event.index] = count_service.open_count(
+                self.session,
+                by=self.member(entry["opened_by"]),
+                at=event.at,
+                category_ids=categories,
+                note=entry.get("note", ""),
+                number=entry["number"],
+            ).id
+        self.counts["stock_counts"] += 1
+
+    def write_scan(self, event: Event) -> None:
+        path, scan = event.scan
+        with _refusal(path, scan, {"count": "received_at"}):
+            count_service.record_scan(
+                self.session,
+                self.stock_count(event),
+                code=scan["code"],
+                client_id=scan["client_id"],
+                by=self.member(scan["by"]),
+                scanned_at=parse_time(scan["scanned_at"]),
+                received_at=event.at,
+                pieces=scan.get("pieces", 1),
+            )
+
+    def withdraw_scan(self, event: Event) -> None:
+        path, scan = event.scan
+        with _refusal(path, scan, {"count": "withdrawn_at"}):
+            count_service.withdraw_scan(
+                self.session,
+                self.stock_count(event),
+                scan["client_id"],
+                by=self.member(scan["withdrawn_by"]),
+                at=event.at,
+            )
+
+    def close_count(self, event: Event) -> None:
+        """The count's close with its decisions as the journal has them: the service works
+        out the differences again and writes each decision with its disposal, stock change
+        and compensation, as the close did."""
+        entry = event.entry
+        decisions = {
+            decision["code"]: count_service.Decided(
+                DecisionKind(decision["kind"]), decision.get("note", "")
+            )
+            for decision in entry.get("decisions", [])
+        }
+        rule = entry.get("lost_item_pays")
+        with _refusal(event.path, entry, {"count": "closed_at"}):
+            count_service.close_count(
+                self.session,
+                self.stock_count(event),
+                decisions,
+                by=self.member(entry["closed_by"]),
+                at=event.at,
+                tz=self.tz,
+                rule=LostItemPays(rule) if rule is not None else None,
+            )
 
     def open_shift(self, event: Event) -> None:
         entry = event.entry

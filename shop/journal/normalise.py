@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from shop.domain.count import DecisionKind, Difference, LostItemPays, listed_order, rule_to_name
 from shop.domain.pricing import month_key, policy_for_month
 from shop.journal.policies import policy_entry, policy_of
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, time_text, zone
@@ -25,6 +26,7 @@ OPTIONAL_SECTIONS = (
     "sales",
     "refunds",
     "disposals",
+    "counts",
     "expenses",
     "payouts",
     "closed_months",
@@ -38,9 +40,10 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     What changes (and nothing else; texts are compared as written):
 
     - defaults the schema states are written out: ``shop.currency`` "VND",
-      ``shop.timezone`` "Asia/Ho_Chi_Minh", ``shop.locale`` "vi", a member's ``role``
-      "member", an item's ``condition`` "good", a payout's ``method`` "cash", a policy's
-      rates 7000/1000/5000 bp, its
+      ``shop.timezone`` "Asia/Ho_Chi_Minh", ``shop.locale`` "vi",
+      ``shop.lost_item_pays`` "owner_split", a member's ``role`` "member", an item's
+      ``condition`` "good", a payout's ``method`` "cash", a policy's rates
+      7000/1000/5000 bp, its
       ``markdown`` (SHARING.md's 30 days −25 %, 60 days −50 %, sorted by days) and
       ``clearance_after_days`` 90; a consigned item's or lot's ``consignor_bp`` is the
       one of the policy in force in its intake's month; a refund's ``restock`` true;
@@ -54,8 +57,16 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     - times are written in the shop's time zone with its offset (``…T09:00:00+07:00``);
     - a sale's ``confirmed_at`` at the sale's own moment is left out, as are a bank
       transaction's ``pays_sale`` false and its empty texts and suggestions;
+    - a stock count's categories are sorted by name, its ``lost_item_pays`` named only
+      where its decisions' compensations show a rule other than the shop's (as
+      :func:`shop.domain.count.rule_to_name` tells), a scan's ``pieces`` of 1 and a
+      decision's ``value_dong`` and ``compensation_dong`` of 0 left out; its scans are by
+      ``received_at`` and its
+      decisions in the order its close lists them (missing items, lots, found items,
+      unknown tags; by code within each);
     - entries are in the shop's order: policies by month, members by number, intakes by
-      ``received_at``, price changes and disposals by ``at``, shifts by ``opened_at``,
+      ``received_at``, price changes and disposals by ``at``, counts by number, shifts by
+      ``opened_at``,
       sales by number, refunds by ``at``, expenses by ``on``, payouts by ``paid_on``, bank
       transactions by ``received_at`` (ties keep the file's order), closed months oldest
       first; donors, items, lots and a sale's lines keep the file's order.
@@ -68,6 +79,7 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     shop.setdefault("currency", "VND")
     shop.setdefault("timezone", DEFAULT_TIMEZONE)
     shop.setdefault("locale", "vi")
+    shop.setdefault("lost_item_pays", "owner_split")
     _drop_empty(shop, "address", "receipt_footer")
     if "feed_since" in shop.get("bank_feed", {}):
         shop["bank_feed"]["feed_since"] = time_text(parse_time(shop["bank_feed"]["feed_since"]), tz)
@@ -106,6 +118,15 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             event["at"] = time_text(parse_time(event["at"]), tz)
             _drop_empty(event, "reason", "note")
         journal.get(section, []).sort(key=lambda e: parse_time(e["at"]))
+
+    rates = {
+        entry["code"]: entry.get("consignor_bp")
+        for intake in journal.get("intakes", [])
+        for entry in intake.get("items", []) + intake.get("lots", [])
+    }
+    for count in journal.get("counts", []):
+        _normalise_count(count, tz, LostItemPays(shop["lost_item_pays"]), rates)
+    journal.get("counts", []).sort(key=lambda c: c["number"])
 
     for shift in journal.get("shifts", []):
         for key in ("opened_at", "closed_at"):
@@ -159,6 +180,41 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
 
     _drop_empty(journal, *OPTIONAL_SECTIONS)
     return journal
+
+
+def _normalise_count(
+    count: dict[str, Any], tz, shop_rule: LostItemPays, rates: dict[str, int | None]
+) -> None:
+    for key in ("opened_at", "closed_at"):
+        if key in count:
+            count[key] = time_text(parse_time(count[key]), tz)
+    if "categories" in count:
+        count["categories"] = sorted(count["categories"])
+    # The rule is named where its close's compensations show it was not the shop's.
+    paid = [
+        (d.get("value_dong", 0), rates.get(d["code"]), d.get("compensation_dong", 0))
+        for d in count.get("decisions", [])
+        if "owner" in d and d["kind"] in (DecisionKind.LOST, DecisionKind.QUANTITY)
+    ]
+    named = rule_to_name(paid, shop_rule)
+    count.pop("lost_item_pays", None)
+    if named is not None:
+        count["lost_item_pays"] = named.value
+    _drop_empty(count, "categories", "note", "scans", "decisions")
+    for scan in count.get("scans", []):
+        for key in ("scanned_at", "received_at", "withdrawn_at"):
+            if key in scan:
+                scan[key] = time_text(parse_time(scan[key]), tz)
+        _drop_one(scan, "pieces")
+    count.get("scans", []).sort(key=lambda s: parse_time(s["received_at"]))
+    for decision in count.get("decisions", []):
+        for key in ("value_dong", "compensation_dong"):
+            if decision.get(key) == 0:
+                del decision[key]
+        _drop_empty(decision, "note")
+    count.get("decisions", []).sort(
+        key=lambda d: listed_order(Difference(d["difference"]), d["code"])
+    )
 
 
 def _payments(payments: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ _PATTERN_WORDS = {
     "^[A-Z]{2,6}$": "a code prefix of 2 to 6 capital letters A to Z",
     "^[a-z0-9_-]{1,16}$": "a feed's name of 1 to 16 small letters, digits, dashes or _",
     "^[a-z]{1,8}$": "a way it came (webhook, poll) of 1 to 8 small letters",
+    "^[A-Za-z0-9_-]{1,64}$": "a scan's id of 1 to 64 letters, digits, dashes or _",
 }
 
 
@@ -213,6 +214,8 @@ def _message(error: ValidationError) -> str:
         return f"{value} is not of type {wanted}."
     if error.validator == "minLength":
         return f"{value} is empty; write something here."
+    if error.validator == "maxLength":
+        return f"{value} is longer than {error.validator_value} characters."
     if error.validator == "minimum":
         return f"{value} is less than {error.validator_value}."
     if error.validator == "maximum":

@@ -2,10 +2,10 @@
 
 The stock and the drawers depend on the order of things: an item sold, brought back by a
 refund and sold again; a price change of an item that has left; a void while its shift is
-still open; a month closed after everything in it, and paid out after its close.
-:func:`timeline` puts every dated entry of the journal on one line, so that
-:func:`shop.journal.check_journal` judges the history in exactly the order in which
-:func:`shop.journal.import_journal` writes it.
+still open; a month closed after everything in it, and paid out after its close; a stock
+count closed after the sales that took items off its rail. :func:`timeline` puts every
+dated entry of the journal on one line, so that :func:`shop.journal.check_journal` judges
+the history in exactly the order in which :func:`shop.journal.import_journal` writes it.
 
 A closed month has no moment of its own in a journal: it closes at the moment its next
 month begins (local midnight), or later, when the last shift that opened in it or before
@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shop.domain.sharing import month_bounds
-from shop.journal.problems import pointer
+from shop.journal.problems import child, pointer
 from shop.journal.reader import Section, is_list
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
 
@@ -35,19 +35,26 @@ class Step(enum.IntEnum):
     A shift opens before anything else at its moment and closes after everything else, so a
     sale, void or refund at the very minute a shift opens or closes falls inside it (as
     :func:`shop.services.counter.shift_at` counts the ends in). A price change comes before
-    a disposal, as it always has. A month closes after everything else at its moment, and
-    a payout comes after that.
+    a disposal, as it always has. A stock count opens before the counter's events of its
+    moment, takes its scans (and their withdrawals) after them, and closes after those, so
+    a scan at the very moment it opens or closes falls inside it and its close sees the
+    sales of its moment. A month closes after everything else at its moment, and a payout
+    comes after that.
     """
 
     SHIFT_OPENS = 0
-    PRICE_CHANGE = 1
-    SALE = 2
-    VOID = 3
-    REFUND = 4
-    DISPOSAL = 5
-    SHIFT_CLOSES = 6
-    MONTH_CLOSES = 7
-    PAYOUT = 8
+    COUNT_OPENS = 1
+    PRICE_CHANGE = 2
+    SALE = 3
+    VOID = 4
+    REFUND = 5
+    DISPOSAL = 6
+    COUNT_SCAN = 7
+    SCAN_WITHDRAWN = 8
+    COUNT_CLOSES = 9
+    SHIFT_CLOSES = 10
+    MONTH_CLOSES = 11
+    PAYOUT = 12
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,9 @@ class Event:
     """One dated thing in the journal.
 
     ``entry`` is the entry of ``section`` at ``index`` (for a void, the sale it voids; for a
-    shift's close, the shift; for a month's close, ``{"month": "YYYY-MM"}``), and ``path``
-    its JSON Pointer.
+    shift's close, the shift; for a month's close, ``{"month": "YYYY-MM"}``; for a stock
+    count's opening, scans and close, the count), and ``path`` its JSON Pointer. ``part``
+    is the place of a count's scan in its ``scans`` (0 for every other event).
     """
 
     at: datetime
@@ -64,6 +72,12 @@ class Event:
     index: int
     path: str
     entry: dict[str, Any]
+    part: int = 0
+
+    @property
+    def scan(self) -> tuple[str, dict[str, Any]]:
+        """A scan event's ``(path, scan)``."""
+        return child(self.path, "scans", self.part), self.entry["scans"][self.part]
 
 
 # Each step: the section it comes from and where its time is inside an entry.
@@ -90,21 +104,24 @@ class Timeline:
     def __init__(self, data: dict[str, Any]):
         tz = _zone_of(data)
         closes = month_closes(data, tz)
-        # The few events of the months (closes and payouts), in memory.
-        self.months: list[Event] = []
+        # Held in memory: the few events of the months (closes and payouts) …
+        self.held: list[Event] = []
         ranks = sorted(closes)
         for index, month in enumerate(_list(data, "closed_months")):
             if isinstance(month, str) and month in closes:
                 path = pointer("closed_months", index)
                 rank = ranks.index(month)
-                self.months.append(
+                self.held.append(
                     Event(closes[month], Step.MONTH_CLOSES, rank, path, {"month": month})
                 )
         for index, entry in enumerate(_list(data, "payouts")):
             at = _payout_moment(entry, closes, tz)
             if at is not None:
-                self.months.append(Event(at, Step.PAYOUT, index, pointer("payouts", index), entry))
-        self.months.sort(key=_order)
+                self.held.append(Event(at, Step.PAYOUT, index, pointer("payouts", index), entry))
+        # … and of the stock counts: a handful of counts, each a few thousand scans at most.
+        for index, entry in enumerate(_list(data, "counts")):
+            self.held.extend(_count_events(index, entry))
+        self.held.sort(key=_order)
         self.store = next(
             (data[s].store for _step, s, _keys in _SOURCES if isinstance(data.get(s), Section)),
             None,
@@ -127,12 +144,12 @@ class Timeline:
             )
 
     def __len__(self) -> int:
-        return len(self.events) + self.stored + len(self.months)
+        return len(self.events) + self.stored + len(self.held)
 
     def __iter__(self) -> Iterator[Event]:
         if self.store is None:
-            return heapq.merge(self.events, self.months, key=_order)
-        return heapq.merge(self._read_back(), self.months, key=_order)
+            return heapq.merge(self.events, self.held, key=_order)
+        return heapq.merge(self._read_back(), self.held, key=_order)
 
     def _read_back(self) -> Iterator[Event]:
         keys_of = {step: keys for step, _section, keys in _SOURCES}
@@ -153,8 +170,28 @@ def timeline(data: dict[str, Any]) -> Timeline:
     return Timeline(data)
 
 
-def _order(event: Event) -> tuple[datetime, Step, int]:
-    return (event.at, event.step, event.index)
+def _order(event: Event) -> tuple[datetime, Step, int, int]:
+    return (event.at, event.step, event.index, event.part)
+
+
+def _count_events(index: int, entry: object) -> list[Event]:
+    """A stock count's opening, each scan as the shop took it in (``received_at``), each
+    scan withdrawn, and its close (an open count has none)."""
+    if not isinstance(entry, dict):
+        return []
+    path = pointer("counts", index)
+    events = []
+    for step, key in ((Step.COUNT_OPENS, "opened_at"), (Step.COUNT_CLOSES, "closed_at")):
+        at = _moment(entry, (key,))
+        if at is not None:
+            events.append(Event(at, step, index, path, entry))
+    scans = entry.get("scans")
+    for part, scan in enumerate(scans if is_list(scans) else []):
+        for step, key in ((Step.COUNT_SCAN, "received_at"), (Step.SCAN_WITHDRAWN, "withdrawn_at")):
+            at = _moment(scan, (key,))
+            if at is not None:
+                events.append(Event(at, step, index, path, entry, part))
+    return events
 
 
 def month_closes(data: dict[str, Any], tz: ZoneInfo) -> dict[str, datetime]:

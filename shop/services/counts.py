@@ -84,8 +84,11 @@ def open_count(
     at: datetime,
     category_ids: Iterable[int] = (),
     note: str = "",
+    number: int | None = None,
 ) -> StockCount:
-    """Open a count of the whole rail (no categories) or of some categories."""
+    """Open a count of the whole rail (no categories) or of some categories.
+
+    ``number``: the count's number as a journal gives it (the next one otherwise)."""
     _coordinator(by)
     ids = sorted({int(i) for i in category_ids})
     chosen = list(session.scalars(select(Category).where(Category.id.in_(ids)))) if ids else []
@@ -96,7 +99,7 @@ def open_count(
             _l("A stock count is already open: close it before opening another."), "count"
         )
     count = StockCount(
-        number=next_number(session, StockCount.number),
+        number=number if number is not None else next_number(session, StockCount.number),
         status=CountStatus.OPEN,
         opened_at=at,
         opened_by=by,
@@ -565,8 +568,17 @@ class Line:
         return self.item.owner if self.item is not None else None
 
 
-def result(session: Session, count: StockCount, *, at: datetime, tz: ZoneInfo) -> list[Line]:
-    """Every difference between the books and the rail as of ``at``."""
+def result(
+    session: Session,
+    count: StockCount,
+    *,
+    at: datetime,
+    tz: ZoneInfo,
+    rule: LostItemPays | None = None,
+) -> list[Line]:
+    """Every difference between the books and the rail as of ``at``; what a member's lost
+    item would be made good with by ``rule`` (the shop's, :func:`lost_item_rule`, when
+    left out)."""
     expected = [
         rules.Expected(code, is_lot, (on_hand or 0) if is_lot else 1)
         for code, is_lot, on_hand in session.execute(
@@ -577,7 +589,7 @@ def result(session: Session, count: StockCount, *, at: datetime, tz: ZoneInfo) -
     ]
     counted = _counted(session, count)
     found = rules.differences(expected, counted)
-    return _lines(session, found, at=at, tz=tz)
+    return _lines(session, found, at=at, tz=tz, rule=rule or lost_item_rule(session))
 
 
 def _counted(session: Session, count: StockCount) -> list[rules.Counted]:
@@ -664,7 +676,9 @@ def lost_item_rule(session: Session) -> LostItemPays:
     return LostItemPays(profile.lost_item_pays if profile is not None else "owner_split")
 
 
-def _lines(session: Session, found: list[rules.Found], *, at: datetime, tz: ZoneInfo) -> list[Line]:
+def _lines(
+    session: Session, found: list[rules.Found], *, at: datetime, tz: ZoneInfo, rule: LostItemPays
+) -> list[Line]:
     codes = [f.code for f in found if f.difference != Difference.UNKNOWN_CODE]
     items = {
         item.code: item
@@ -676,7 +690,6 @@ def _lines(session: Session, found: list[rules.Found], *, at: datetime, tz: Zone
     } if codes else {}  # fmt: skip
     today = local_date(at, tz)
     policy = policy_in_force(session, month_of(at, tz))
-    rule = lost_item_rule(session)
     lines = []
     for f in found:
         item = items.get(f.code)
@@ -685,7 +698,7 @@ def _lines(session: Session, found: list[rules.Found], *, at: datetime, tz: Zone
             continue
         days = days_in_stock(item.received_on, today)
         price = effective_price(item.price_dong, days, policy.markdown)
-        short = _short_pieces(f)
+        short = f.short_pieces
         bp = item.consignor_bp if item.owner_id is not None else None
         lines.append(
             Line(
@@ -697,15 +710,6 @@ def _lines(session: Session, found: list[rules.Found], *, at: datetime, tz: Zone
             )
         )
     return lines
-
-
-def _short_pieces(found: rules.Found) -> int:
-    """Pieces that would be lost if the difference is settled as the first choice."""
-    if found.difference == Difference.MISSING:
-        return 1
-    if found.difference == Difference.LOT_PIECES:
-        return max(0, (found.expected_pieces or 0) - (found.counted_pieces or 0))
-    return 0
 
 
 # ---------------------------------------------------------------- closing
@@ -795,6 +799,7 @@ def close_count(
     by: Member,
     at: datetime,
     tz: ZoneInfo,
+    rule: LostItemPays | None = None,
 ) -> list[CountDecision]:
     """Close ``count`` with a decision for each of its differences, all in this transaction.
 
@@ -803,6 +808,8 @@ def close_count(
 
     Refused, writing nothing, when a difference is left undecided or a decided code is no
     longer a difference (a sale or a late scan changed the list since it was read).
+    ``rule``: how a member's lost item is made good, where a journal says its close
+    applied another rule than the shop's now (:func:`lost_item_rule`).
     """
     _coordinator(by)
     ensure_month_open(session, at, tz, "at")
@@ -815,7 +822,8 @@ def close_count(
     if closed != 1:
         raise CountClosed(_l("This stock count is already closed."), "count")
     at = _after_every_scan(session, count, at, tz)
-    lines = result(session, count, at=at, tz=tz)
+    rule = rule or lost_item_rule(session)
+    lines = result(session, count, at=at, tz=tz, rule=rule)
     try:
         kinds = rules.check_decisions(
             [line.found for line in lines], {code: d.kind for code, d in decisions.items()}
@@ -951,6 +959,10 @@ def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
         raise InvalidInput(
             _l("Item %(code)s is no longer in stock.", code=gone or items[0].code), "decisions"
         )
+    # The rows changed behind the session's back: read them again when next asked (a later
+    # count in the same session, as a journal's import has, must see them lost).
+    for item in items:
+        session.expire(item, ["status"])
 
 
 def _set_pieces(session: Session, item: Item, expected: int, counted: int) -> None:
@@ -964,6 +976,7 @@ def _set_pieces(session: Session, item: Item, expected: int, counted: int) -> No
         raise InvalidInput(
             _l("Lot %(code)s changed while you decided.", code=item.code), "decisions"
         )
+    session.expire(item, ["quantity_on_hand"])
 
 
 def _back_on_rail(session: Session, item: Item) -> None:
@@ -985,6 +998,7 @@ def _back_on_rail(session: Session, item: Item) -> None:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    session.expire(item, list(values))
 
 
 def decisions_of(session: Session, count: StockCount) -> list[CountDecision]:

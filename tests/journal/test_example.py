@@ -324,7 +324,13 @@ def test_normalising_writes_out_the_schemas_defaults():
     assert normalise_journal(minimal) == {
         "format": "shop-journal",
         "version": 1,
-        "shop": {"name": "Shop", "currency": "VND", "timezone": "Asia/Ho_Chi_Minh", "locale": "vi"},
+        "shop": {
+            "name": "Shop",
+            "currency": "VND",
+            "timezone": "Asia/Ho_Chi_Minh",
+            "locale": "vi",
+            "lost_item_pays": "owner_split",
+        },
         "policies": [
             {
                 "from_month": "2026-10",

@@ -432,7 +432,13 @@ def test_a_new_shop_exports_only_what_it_has(app, session):
     assert export_journal(session, timezone=TZ) == {
         "format": "shop-journal",
         "version": 1,
-        "shop": {"name": "Shop", "currency": "VND", "timezone": "Asia/Ho_Chi_Minh", "locale": "vi"},
+        "shop": {
+            "name": "Shop",
+            "currency": "VND",
+            "timezone": "Asia/Ho_Chi_Minh",
+            "locale": "vi",
+            "lost_item_pays": "owner_split",
+        },
         "members": [
             {"number": 1, "name": "Nguyễn Thị Hồng", "phone": "0912000001", "role": "coordinator",
              "joined_on": "2026-10-01"},

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from shop.domain.count import DecisionKind, Difference
+from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.extensions import db
 from shop.models import (
     AuditEvent,
@@ -297,3 +297,36 @@ def test_scans_and_decisions_are_kept_as_recorded(ctx, rail):
     ):
         with pytest.raises(DatabaseError), ctx.begin_nested():
             ctx.execute(statement)
+
+
+def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
+    # A journal's import opens and closes every count in one session: a close's changes
+    # (made by conditional UPDATEs) must show to the next count without a refresh.
+    count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
+    scan(ctx, count, rail["socks"].code, 1, pieces=7)
+    lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
+    svc.close_count(ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI)
+    assert rail["dress"].status == ItemStatus.LOST and rail["socks"].quantity_on_hand == 7
+    later = OPEN_AT + timedelta(days=2)
+    second = svc.open_count(ctx, by=hong(ctx), at=later)
+    scan(ctx, second, rail["dress"].code, 1, at=later + timedelta(minutes=1))
+    lines = svc.result(ctx, second, at=later + timedelta(hours=1), tz=HANOI)
+    found = {line.code: line.found.difference for line in lines}
+    assert found[rail["dress"].code] == Difference.FOUND_OFF_BOOKS
+    svc.close_count(
+        ctx, second, everything(lines), by=hong(ctx), at=later + timedelta(hours=1), tz=HANOI
+    )
+    assert rail["dress"].status == ItemStatus.IN_STOCK and rail["dress"].owner_id is None
+
+
+def test_an_import_gives_a_count_its_number_and_a_close_its_rule(ctx, rail):
+    count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT, number=7)
+    assert count.number == 7
+    lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI, rule=LostItemPays.FULL_PRICE)
+    assert {line.code: line.compensation_dong for line in lines}[rail["dress"].code] == 120_000
+    written = svc.close_count(
+        ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI,
+        rule=LostItemPays.FULL_PRICE,
+    )  # fmt: skip
+    assert [d.compensation_dong for d in written if d.code == rail["dress"].code] == [120_000]
+    assert svc.open_count(ctx, by=hong(ctx), at=OPEN_AT + timedelta(days=1)).number == 8
