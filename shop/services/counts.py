@@ -14,7 +14,6 @@ compensation expense and audit line.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -1016,25 +1015,6 @@ def decisions_of(session: Session, count: StockCount) -> list[CountDecision]:
     )
 
 
-def lost_compensations(
-    session: Session, member: Member, *, start: datetime, end: datetime
-) -> list[CountDecision]:
-    """A member's compensated lost items decided in [start, end) (for her statement)."""
-    return list(
-        session.scalars(
-            select(CountDecision)
-            .where(
-                CountDecision.owner_id == member.id,
-                CountDecision.compensation_dong > 0,
-                CountDecision.at >= start,
-                CountDecision.at < end,
-            )
-            .options(joinedload(CountDecision.item))
-            .order_by(CountDecision.at, CountDecision.id)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Compensation:
     """What the group paid a member for one of her consigned items (or some pieces of her
@@ -1112,10 +1092,3 @@ def compensations(
 
 def _tidy(text: str, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
-
-
-def by_owner(lines: Iterable[Line]) -> dict[int | None, list[Line]]:
-    grouped: dict[int | None, list[Line]] = defaultdict(list)
-    for line in lines:
-        grouped[line.item.owner_id if line.item is not None else None].append(line)
-    return grouped

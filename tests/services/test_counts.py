@@ -1,6 +1,6 @@
 """Stocktake through the service: open, scan from phones, progress, differences, close."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -218,8 +218,11 @@ def test_closing_records_the_loss_and_pays_the_owner_her_split(ctx, rail):
     assert actions.count("count_decision") == 3 and "count_closed" in actions
     with pytest.raises(svc.CountClosed):  # a phone sending late
         scan(ctx, count, rail["ao2"].code, 9)
-    mine = svc.lost_compensations(ctx, ngoc(ctx), start=OPEN_AT, end=OPEN_AT + timedelta(days=1))
-    assert [d.compensation_dong for d in mine] == [84_000]
+    mine = svc.compensations(ctx, date(2026, 11, 1), date(2026, 11, 30), member_ids=[ngoc(ctx).id])
+    assert [(c.amount_dong, c.code, c.count_number) for c in mine] == [
+        (84_000, rail["dress"].code, 1)
+    ]
+    assert str(mine[0].reason) == "Mất khi kiểm kê đợt 1"
 
 
 def test_the_shop_rule_can_pay_the_full_price_or_nothing(ctx, rail):
