@@ -197,6 +197,19 @@ def record_scan(
     )  # fmt: skip
 
 
+def _hold_open(session: Session, count: StockCount, refusal) -> None:
+    """Take the count's row for this transaction if it is still open (``refusal`` if not):
+    a close waits for it, and what this transaction then writes is in the count it sees."""
+    held = session.execute(
+        update(StockCount)
+        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
+        .values(scan_count=StockCount.scan_count)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        raise CountClosed(refusal, "count")
+
+
 def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
     """The scan's id and code as kept, or the refusal naming the field."""
     client = str(client_id or "").strip()
@@ -305,14 +318,7 @@ def record_scans(
     # The count's row first: it checks the count is open and, held until this transaction
     # ends, keeps out every other writer of this count's scans (they take it first too),
     # so the resends and items read next stay true while the batch is written.
-    held = session.execute(
-        update(StockCount)
-        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
-        .values(scan_count=StockCount.scan_count)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if held != 1:
-        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+    _hold_open(session, count, _l("This stock count is closed: the scan was not added."))
     wanted = list(scans)
     clients = {str(w.client_id or "").strip() for w in wanted}
     taken_before = {
@@ -420,14 +426,7 @@ def withdraw_scan(
         raise Forbidden(_l("Only the member who scanned it or a coordinator can take it back."))
     if scan.withdrawn_at is not None:
         return scan
-    still_open = session.execute(
-        update(StockCount)
-        .where(StockCount.id == count.id, StockCount.status == CountStatus.OPEN)
-        .values(scan_count=StockCount.scan_count)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if still_open != 1:
-        raise CountClosed(_l("This stock count is closed: the scan stays."), "count")
+    _hold_open(session, count, _l("This stock count is closed: the scan stays."))
     scan.withdrawn_at = at
     scan.withdrawn_by_id = by.id
     session.flush()
