@@ -31,6 +31,7 @@ APP_FILES = (
     "js/counter/store.js",
     "js/counter/net.js",
     "js/counter/scanbox.js",
+    "js/counter/dom.js",
     "js/counter/vietqr.js",
     "js/counter/escpos.js",
     "js/counter/receipt_image.js",

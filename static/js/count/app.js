@@ -7,6 +7,7 @@
 // phone knows it is a lot, else when the server refuses the scan for want of them.
 import { createApi } from "../counter/net.js";
 import { attachScanBox, beep, clientId } from "../counter/scanbox.js";
+import { el } from "../counter/dom.js";
 import * as counterStore from "../counter/store.js";
 import { makeStore } from "../counter/store.js";
 
@@ -16,15 +17,6 @@ const $ = (id) => document.getElementById(id);
 
 function say(key, values = {}) {
   return TEXT[key].replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "text") { node.textContent = value; } else { node.setAttribute(name, value); }
-  }
-  node.append(...children);
-  return node;
 }
 
 // ------------------------------------------------------------------ state

@@ -12,6 +12,7 @@ import { drawReceipt, loadFonts } from "./receipt_image.js";
 import { PrintFailure, chooseUsbPrinter, printPage, sendRawbt, sendWebusb } from "./device_print.js";
 import { createApi, withTimeout } from "./net.js";
 import { attachScanBox, audioContext, beep, clientId } from "./scanbox.js";
+import { el } from "./dom.js";
 
 const TEXT = JSON.parse(document.getElementById("counter-text").textContent);
 const CONFIG = JSON.parse(document.getElementById("counter-config").textContent);
@@ -171,15 +172,6 @@ function render(scrollTo) {
     const row = list.querySelector(`[data-code="${CSS.escape(scrollTo)}"]`);
     if (row) { row.scrollIntoView({ block: "nearest" }); }
   }
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "text") { node.textContent = value; } else { node.setAttribute(name, value); }
-  }
-  node.append(...children);
-  return node;
 }
 
 function lineElement(line, index, result) {
