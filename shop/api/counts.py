@@ -7,6 +7,8 @@ Every rule is :mod:`shop.services.counts`'s: this module reads the JSON and answ
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -433,13 +435,13 @@ def send_scans(number: int):
     for index, wanted in enumerate(requests):
         if index in extra:
             answers.append(
-                {"client_id": wanted.client_id, "outcome": "refused", "item": None,
+                {"client_id": _echo(wanted.client_id), "outcome": "refused", "item": None,
                  "fields": {k: [str(m) for m in v] for k, v in extra[index].items()}}
             )  # fmt: skip
             continue
         outcome = next(outcomes)
         answer = {
-            "client_id": outcome.client_id,
+            "client_id": _echo(outcome.client_id),
             "outcome": outcome.outcome,
             "item": scan_item_json(outcome.item),
         }
@@ -548,3 +550,9 @@ def close_count(number: int):
     answer = count_json(count)
     db.session.commit()
     return answer
+
+
+def _echo(client_id: object) -> str:
+    """A scan's id as the phone sent it, to match the answer to its scan: the text itself,
+    or what was sent written as JSON when it was not text (it is refused then)."""
+    return client_id if isinstance(client_id, str) else json.dumps(client_id)

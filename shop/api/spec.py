@@ -218,6 +218,9 @@ def document(title: str, version: str) -> dict:
             responses["422"] = error_response("A field is missing or wrong; `fields` names it")
         if op.body is not None:
             entry["requestBody"] = op.body
+            # Read by shop.api.common.json_body, which refuses these before the view.
+            responses.setdefault("400", error_response("The body is not a JSON object"))
+            responses.setdefault("415", error_response("The body is not sent as application/json"))
             responses.setdefault("422", error_response("The body is missing or wrong"))
         paths.setdefault(op.path, {})[op.method] = entry
     return {

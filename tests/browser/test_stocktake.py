@@ -287,6 +287,9 @@ def test_a_phone_with_the_counters_rail_asks_a_lots_pieces_and_keeps_scans_throu
         set_offline(page, True)
         scan(page, "10019", "10024")
         expect(lines(page, "waiting")).to_have_count(2)
+        # Closed once both are on the phone's disk (a tab closed within the same instant
+        # as its scan's write could take it with it).
+        expect(page.locator('[data-testid="scan-line"][data-kept="yes"]')).to_have_count(4)
         page.close()
         assert {row.code for row in scans_in_books(app)} == {"SOCKS", "10008"}
 

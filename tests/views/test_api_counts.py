@@ -113,16 +113,19 @@ def test_a_batch_takes_the_good_scans_and_refuses_the_bad_ones_each_naming_its_f
         _scan("n-7", "SOCKS", pieces=4),
         _scan("n-8", "B", scanned_at="yesterday"),
         _scan("n-9", "B", colour="red"),
+        _scan({"not": "text"}, "B"),  # answered with what was sent, written as JSON
     ]
     answer = ngoc.post("/api/v1/counts/1/scans", json={"scans": batch})
     assert answer.status_code == 200, answer.json
     by_id = {s["client_id"]: s for s in answer.json["scans"]}
-    assert [s["client_id"] for s in answer.json["scans"]] == [s["client_id"] for s in batch]
+    assert [s["client_id"] for s in answer.json["scans"]] == [
+        s["client_id"] for s in batch[:-1]
+    ] + ['{"not": "text"}']
     outcomes = {k: v["outcome"] for k, v in by_id.items()}
     assert outcomes == {
         "n-1": "recorded", "n-2": "refused", "n-3": "refused", "n-4": "refused",
         "n 5": "refused", "n-6": "recorded", "n-7": "recorded", "n-8": "refused",
-        "n-9": "refused",
+        "n-9": "refused", '{"not": "text"}': "refused",
     }  # fmt: skip
     assert list(by_id["n-2"]["fields"]) == ["pieces"]
     assert by_id["n-2"]["item"] == {

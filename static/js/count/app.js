@@ -49,8 +49,16 @@ const api = createApi({
   onSignedOut: () => { signedOut = true; showLink(); },
 });
 
+// Keep the scan on the phone; once the first write is on the disk its line says so
+// (data-kept), which is when a closed tab or a power cut can no longer lose it.
 function keep(entry) {
-  return db.put("scans", entry).catch(() => { /* a browser without IndexedDB: kept while open */ });
+  return db.put("scans", entry).then(() => {
+    if (!entry.kept) {
+      entry.kept = true;
+      const row = shown.get(entry.client_id);
+      if (row) { row.setAttribute("data-kept", "yes"); }
+    }
+  }).catch(() => { /* a browser without IndexedDB: kept while open */ });
 }
 
 // ------------------------------------------------------------------ scanning
@@ -189,7 +197,7 @@ function render(entry) {
     el("span", { class: "code", text: entry.code }),
     entry.name ? el("span", { class: "name", text: ` ${entry.name}` }) : "",
     entry.pieces ? el("span", { class: "meta", text: ` · ${say("lot", { pieces: entry.pieces })}` }) : "");
-  const row = el("li", { class: `scan-line ${state}`, "data-client-id": entry.client_id, "data-code": entry.code, "data-state": state, "data-testid": "scan-line" },
+  const row = el("li", { class: `scan-line ${state}`, "data-client-id": entry.client_id, "data-code": entry.code, "data-state": state, "data-kept": entry.kept ? "yes" : "no", "data-testid": "scan-line" },
     what, el("span", { class: "state", "data-testid": "scan-state", text: stateText(entry) }));
   if (entry.state !== "withdrawn" && !entry.withdraw) {
     const back = el("button", { type: "button", class: "button secondary take-back", "data-testid": "take-back", text: TEXT.take_back });
@@ -411,7 +419,7 @@ async function start() {
     const kept = (await db.getAll("scans"))
       .filter((e) => e.count === CONFIG.count && e.member === CONFIG.member)
       .sort((a, b) => a.seq - b.seq);
-    for (const entry of kept) { scans.set(entry.client_id, entry); render(entry); }
+    for (const entry of kept) { entry.kept = true; scans.set(entry.client_id, entry); render(entry); }
   } catch (error) { /* nothing kept */ }
   showMine();
   for (const code of scanBox.early) { scan(code); }
