@@ -147,7 +147,7 @@ def unwritable_reason(error: BaseException) -> str | None:
     return _OS_ERRORS.get(original.errno) if isinstance(original, OSError) else None
 
 
-def _busy(error: BaseException) -> bool:
+def is_busy(error: BaseException) -> bool:
     """SQLite's "database is locked": another connection is writing (SQLITE_BUSY, LOCKED)."""
     code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (5, 6)
@@ -173,7 +173,7 @@ def write_problem(session: Session) -> str | None:
         )
     except DBAPIError as error:
         reason = unwritable_reason(error)
-        if reason is None and not _busy(error):
+        if reason is None and not is_busy(error):
             raise
         return reason  # busy: another writer holds the lock, so it can be written
     finally:

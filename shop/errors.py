@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shop.auth.access import is_api_request
-from shop.database import reading_only, unwritable_reason
+from shop.database import is_busy, reading_only, unwritable_reason
 from shop.extensions import db
 from shop.services.errors import ShopError
 
@@ -47,6 +47,8 @@ MESSAGES = {
 SAVED = _l(
     "What you did was saved, but the answer could not be shown. Open the page again to see it."
 )
+#: SQLite's write lock stayed with another request past the busy timeout.
+BUSY = _l("The shop is busy saving something else: nothing was saved. Try again in a moment.")
 #: The database connection broke before anything was committed (a restarted server).
 GONE = _l("The shop could not reach its database: nothing was saved. Please try again.")
 #: The database went away while saving: the change may or may not be in the books.
@@ -163,6 +165,18 @@ def init_errors(app: Flask) -> None:
     def _storage(error: Exception):
         """A full or read-only disk is said plainly (503), not as a bare 500."""
         reason = unwritable_reason(error)
+        if reason is None and is_busy(error) and _commit_state() == "none":
+            # Another request held SQLite's write lock past the busy timeout: a retry,
+            # not a fault (a phone's queue sends it again by itself).
+            _rollback_quietly()
+            app.logger.warning("busy on %s %s: %s", request.method, request.path, error)
+            if is_api_request():
+                answer = json_error(503, BUSY, code="busy")
+            else:
+                page, status = _page(503, BUSY)[:2]
+                answer = current_app.make_response((page, status))
+            answer.headers["Retry-After"] = "2"
+            return answer
         if reason is None:
             return _unexpected(error)
         try:

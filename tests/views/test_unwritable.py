@@ -252,3 +252,33 @@ def test_health_is_ok_while_another_writer_holds_sqlites_lock(app, db_kind):
         writer.execute("ROLLBACK")
         writer.close()
     assert (health.status_code, health.json["failing"]) == (200, [])
+
+
+def test_a_write_that_waits_out_sqlites_lock_is_a_503_to_try_again(app, db_kind, token):
+    # Another writer keeps SQLite's write lock past the busy timeout (made short here):
+    # the request is told to try again (503, Retry-After), never a 500, and saves nothing.
+    import sqlite3
+
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's write lock")
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _impatient(connection, _record):
+            connection.execute("PRAGMA busy_timeout = 100")
+
+        db.engine.dispose()
+        before = db.session.scalar(select(func.count()).select_from(Member))
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        answer = app.test_client().post("/api/v1/members", headers=token, json=NEW_MEMBER)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert answer.status_code == 503, answer.json
+    assert answer.json["error"] == "busy" and answer.headers["Retry-After"] == "2"
+    assert "thử lại" in answer.json["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Member)) == before
