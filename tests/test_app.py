@@ -126,11 +126,22 @@ def test_models_and_migrations_agree(app):
 
 def test_migrations_go_down_and_up_again(app):
     from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from shop.database import known_migrations
 
     with app.app_context():
         downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+        left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+        assert left == set(), left  # every downgrade drops what its upgrade made
         upgrade()
-        db.session.execute(text("SELECT count(*) FROM member")).scalar()
+        db.engine.dispose()
+        tables = set(inspect(db.engine).get_table_names())
+        assert set(db.metadata.tables) <= tables
+        at = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert (at,) == known_migrations(app)[1]  # back at the newest
 
 
 def test_closed_months_keep_compensation_and_0019_goes_down_only_without_it(

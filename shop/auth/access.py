@@ -103,7 +103,7 @@ def init_access(app: Flask) -> None:
         if getattr(view, "is_public", False) or request.endpoint == "static":
             return None
         if is_api_request():
-            return None  # the API blueprint checks tokens itself, then calls require_member
+            return None  # the API blueprint's own before_request (shop.api.authenticate) checks it
         if not current_user.is_authenticated:
             return login.unauthorized()
         return None

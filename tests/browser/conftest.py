@@ -120,15 +120,7 @@ def new_phone(browser, live_server):
         locale="vi-VN",
     )
     page = context.new_page()
-    page.foreign_requests = []
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(live_server) or request.url.startswith("data:")
-            else page.foreign_requests.append(request.url)
-        ),
-    )
+    watch_requests(page, live_server)
     # Script errors and broken styles, icons or scripts; a page's own 4xx (a wrong PIN) is
     # an answer the test checks, not a fault.
     page.console_errors = []
@@ -142,6 +134,19 @@ def new_phone(browser, live_server):
         ),
     )
     return page
+
+
+def watch_requests(page, live_server) -> None:
+    """Keep in ``page.foreign_requests`` every request leaving for another host."""
+    page.foreign_requests = []
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(live_server) or request.url.startswith("data:")
+            else page.foreign_requests.append(request.url)
+        ),
+    )
 
 
 def screenshot(page, name: str) -> Path:
