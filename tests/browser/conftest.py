@@ -149,6 +149,13 @@ def watch_requests(page, live_server) -> None:
     )
 
 
+def page_width(page) -> int:
+    """How wide the page is once loaded (its stylesheet applied): a phone page must not
+    scroll sideways. Measured before the load ends, a page can read wider than it is."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

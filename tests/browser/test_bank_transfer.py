@@ -12,7 +12,7 @@ import pytest
 from reliability.chromium import open_counter, sign_in
 from shop.domain import bank as rules
 from shop.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 from tests.conftest import save_shop
 
 pytestmark = pytest.mark.browser
@@ -92,7 +92,7 @@ def test_a_transfer_sale_turns_received_by_itself_when_the_bank_reports_it(
     assert "Ngân hàng xác nhận lúc" in who and "FT263071" in who
     assert phone.get_by_test_id("waiting-transfer").count() == 0
     screenshot(phone, "bank-sale-received-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.console_errors == []
 
 
@@ -133,7 +133,7 @@ def test_a_coordinator_decides_the_bank_transactions_on_her_phone(browser, live_
     assert "Gợi ý, chưa xác nhận" in no_code.inner_text()
     assert "Chuyển thiếu" in page.locator('[data-reason="amount_low"]').inner_text()
     screenshot(page, "bank-reviews-360")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
 
     # A wrong number: refused beside the field, what she typed kept.
     no_code.get_by_label("Khoản này trả cho hóa đơn số").fill("77")

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import screenshot, watch_requests
+from tests.browser.conftest import page_width, screenshot, watch_requests
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def run_a_shift(page, live_server, name):
 
 def test_a_shift_at_the_counter_on_a_phone(phone, live_server, three_items):
     run_a_shift(phone, live_server, "360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.console_errors == []
 
 

@@ -7,7 +7,7 @@ import pytest
 from reliability.chromium import open_counter as open_counter_page
 from reliability.chromium import sign_in
 from shop.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +87,7 @@ def test_each_scan_keeps_the_line_total_and_pay_in_view(phone, live_server, rail
         row = phone.locator(f'.cart-line[data-code="{code}"]').bounding_box()
         bar = phone.locator("#totalbar").bounding_box()
         assert row["y"] >= 0 and row["y"] + row["height"] <= bar["y"] + 1, code
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
 
 
 def sign_in_if_asked(page, live_server):

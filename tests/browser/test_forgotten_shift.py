@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from reliability.chromium import sign_in
 from shop.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 from tests.conftest import DEMO_PIN
 
 pytestmark = pytest.mark.browser
@@ -72,7 +72,7 @@ def test_a_coordinator_closes_a_forgotten_shift_then_the_month(
     assert phone.get_by_test_id("open-shift").count() == 0
     phone.get_by_test_id("close").click()
     expect(phone.get_by_test_id("month-state")).to_contain_text("Đã chốt sổ")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
     phone.goto(f"{live_server}/audit?action=shift_closed_for")
     page_text = phone.locator("main").inner_text()

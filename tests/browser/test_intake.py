@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shop.extensions import db
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.conftest import ARTIFACTS, page_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,7 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     phone.wait_for_load_state()
     assert "Đã lưu với mã 10024." in phone.locator(".flash").inner_text()
     expect(phone.locator(".item-row")).to_have_count(3)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     screenshot(phone, "intake-items-360")
 
     # The tag sheet, on a sheet whose first five labels are used already.
@@ -91,7 +91,7 @@ def test_record_a_bag_of_donated_clothes_on_a_phone_and_print_its_tags(
     phone.get_by_role("link", name="Kho hàng").click()
     # A long description is cut with an ellipsis, never widening the page.
     expect(phone.locator(".item-row")).to_have_count(3)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     phone.get_by_label("Mã hàng hoặc từ khóa").fill("ao len")
     phone.get_by_role("button", name="Tìm").click()
     expect(phone.locator(".item-row")).to_have_count(1)
@@ -142,5 +142,5 @@ def test_a_bale_without_its_cost_is_refused_beside_the_cost(phone, live_server, 
     phone.get_by_role("button", name="Tiếp: thêm các món hàng").click()
     expect(phone.get_by_test_id("bale-cost")).to_contain_text("1.200.000")
     screenshot(phone, "intake-bale-cost-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.console_errors == []

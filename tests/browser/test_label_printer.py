@@ -8,7 +8,7 @@ import zxingcpp
 
 from shop.extensions import db
 from shop.printing import queue
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.conftest import ARTIFACTS, page_width, screenshot
 from tests.browser.test_intake import shop_with_prices  # noqa: F401  (fixture)
 from tests.conftest import DEMO_PIN
 from tests.printing.fake_printer import FakePrinter
@@ -39,7 +39,7 @@ def test_set_up_a_label_printer_and_print_a_donations_five_tags(phone, live_serv
         phone.get_by_role("button", name="Lưu").click()
         phone.wait_for_url(f"{live_server}/printer/label-printer")
         assert "In tem thử" in phone.get_by_test_id("test-label").inner_text()
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page_width(phone) <= 360
 
         # A donation of five items.
         phone.goto(f"{live_server}/intake/new")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 from tests.conftest import TRIAL_PINS
 
 pytestmark = pytest.mark.browser
@@ -28,11 +28,11 @@ def test_ut_reads_what_she_earned_and_why(phone, live_server, trial):
     expect(phone.get_by_test_id("carried")).to_have_text("2.764\xa0₫")
     expect(phone.get_by_role("heading", name="Cách tính")).to_be_visible()
     screenshot(phone, "statement-ut-2026-11-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     phone.goto(f"{live_server}/months/2026-11")
     expect(phone.get_by_test_id("month-figures")).to_contain_text("100.000")
     screenshot(phone, "month-2026-11-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
 
 
@@ -43,7 +43,7 @@ def test_ngoc_reads_in_words_that_she_has_nothing_to_receive(phone, live_server,
     expect(due).to_have_text("Tháng này chị chưa có tiền nhận; còn trừ 70.587\xa0₫ sang tháng sau.")
     expect(due).to_be_in_viewport()
     screenshot(phone, "statement-ngoc-2027-01-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
 
 
 def test_hong_closes_february_in_a_few_taps(phone, live_server, trial, clock):
@@ -55,7 +55,7 @@ def test_hong_closes_february_in_a_few_taps(phone, live_server, trial, clock):
     screenshot(phone, "close-2027-02-360")
     phone.get_by_test_id("close").click()
     expect(phone.get_by_test_id("month-state")).to_contain_text("Đã chốt sổ")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
 
 
@@ -77,7 +77,7 @@ def test_the_coordinators_month_pages_fit_a_phone(phone, live_server, trial, pat
     phone.goto(f"{live_server}{path}")
     expect(phone.locator("h1")).to_be_visible()
     screenshot(phone, f"{name}-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+    assert page_width(phone) <= 360, path
     assert phone.foreign_requests == [] and phone.console_errors == []
 
 
@@ -103,7 +103,7 @@ def test_hong_corrects_a_payout_recorded_for_the_wrong_member(phone, live_server
     expect(phone.get_by_test_id("payouts")).to_contain_text("Trả nhầm cho chị Út")
     expect(phone.get_by_test_id("to-pay")).to_contain_text("9.176")  # Út is owed it all again
     screenshot(phone, "payout-corrected-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.foreign_requests == [] and phone.console_errors == []
 
 
@@ -135,7 +135,7 @@ def test_tables_fit_a_phone_and_chart_letters_read_on_it(phone, live_server, tri
     phone.goto(f"{live_server}{path}")
     fit = phone.evaluate(FIT)
     assert fit["tables"] and all(over <= 0.5 for over in fit["tables"]), fit["tables"]
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     if "charts" in name:
         assert len(fit["letters"]) > 20
         assert min(fit["letters"]) >= 11, sorted(fit["letters"])[:5]  # px on the screen
@@ -174,7 +174,7 @@ def test_ngoc_reads_what_she_was_paid_for_her_lost_dress(phone, live_server, tri
     expect(lost.first).to_contain_text("Mất khi kiểm kê đợt 1")
     expect(lost.first).to_contain_text("42.000\xa0₫")
     screenshot(phone, "statement-ngoc-2027-02-lost-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     phone.context.clear_cookies()
     sign_in(phone, live_server, 1)
     for path, name, testid, text in (
@@ -185,5 +185,5 @@ def test_ngoc_reads_what_she_was_paid_for_her_lost_dress(phone, live_server, tri
         phone.goto(f"{live_server}{path}")
         expect(phone.get_by_test_id(testid).first).to_contain_text(text)
         screenshot(phone, f"{name}-360")
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert page_width(phone) <= 360, path
     assert phone.foreign_requests == [] and phone.console_errors == []

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from shop.printing import queue
 from shop.services import printing as printing_service
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 from tests.printing.escpos_decoder import decode
 from tests.printing.fake_printer import FakePrinter, free_port
 
@@ -46,7 +46,7 @@ def test_set_up_the_printer_sell_with_the_cable_out_and_reprint(
     screenshot(page, "printer-settings-360")
     page.get_by_role("button", name="Lưu").click()
     expect(page.locator(".flash")).to_contain_text("Đã lưu")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
 
     # The printer's cable is out: the sale goes through all the same.
     page.goto(f"{live_server}/counter/")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shop.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -55,5 +55,5 @@ def test_a_coordinator_settles_a_dress_sold_twice_on_her_phone(phone, live_serve
     phone.get_by_label("Đã xử lý thế nào").fill("Khách trả lại váy, đã hoàn tiền")
     phone.get_by_role("button", name="Đánh dấu đã xem").click()
     expect(phone.get_by_test_id("no-reviews")).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     assert phone.console_errors == []

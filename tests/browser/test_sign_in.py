@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_sign_in_on_a_phone(phone, live_server, coordinator, member):
     phone.wait_for_url(f"{live_server}/")
     assert "Chào chị Nguyễn Thị Hồng!" in phone.locator("h1").inner_text()
     # Nothing wider than the phone: no sideways scrolling.
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     # The tab bar's targets are big enough for a finger.
     for box in phone.locator(".tabbar a").all():
         assert box.bounding_box()["height"] >= 48
@@ -126,6 +126,6 @@ def test_the_home_screen_groups_its_tiles_with_distinct_icons(phone, live_server
     # Every icon is drawn from the sprite that ships with the app (no empty square).
     drawn = phone.eval_on_selector_all(".tile svg.icon", "svgs => svgs.map(s => s.getBBox().width)")
     assert all(width > 0 for width in drawn)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     screenshot(phone, "home-groups-360")
     assert phone.foreign_requests == [] and phone.console_errors == []

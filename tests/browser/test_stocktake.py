@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from reliability.chromium import sign_in
 from shop.demo import DEMO_PINS
 from shop.extensions import db
-from tests.browser.conftest import new_phone, screenshot
+from tests.browser.conftest import new_phone, page_width, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def shot(page, name):
 
 
 def no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
+    assert page_width(page) <= 360, page.url
 
 
 def scans_in_books(app):

@@ -4,7 +4,7 @@ her own part only; after the coordinator ticks "Sổ sách mở" it shows everyo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import page_width, screenshot
 from tests.browser.test_month import sign_in
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_ngoc_sees_her_own_part_until_the_group_opens_its_books(phone, browser, 
     phone.get_by_role("heading", name="Phần của chị").scroll_into_view_if_needed()
     expect(phone.locator("main")).not_to_contain_text("Nguyễn Thị Út")
     screenshot(phone, "month-2026-11-member-own-part-360")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
 
     # The coordinator, on her own phone, ticks "Sổ sách mở" on the shop's settings page.
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
