@@ -4,15 +4,13 @@ web manifest."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
-from flask import Response, current_app, render_template, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from shop.auth.access import public
 from shop.counter import bp
 from shop.extensions import db
+from shop.service_worker import exactly, worker_response
 from shop.services.bank import bank_settings
 from shop.services.transfers import offline_transfer
 
@@ -189,30 +187,19 @@ def device_printer() -> dict:
     }
 
 
-def _version() -> str:
-    digest = hashlib.sha256()
-    static = Path(current_app.static_folder)
-    for name in APP_FILES:
-        path = static / name
-        digest.update(path.read_bytes() if path.exists() else name.encode())
-    digest.update((Path(current_app.template_folder) / "counter" / "app.html").read_bytes())
-    return digest.hexdigest()[:12]
-
-
 @bp.get("/sw.js")
 @public
 def service_worker():
     """The service worker: keeps the counter page and its files for when there is no link."""
-    body = render_template(
-        "counter/sw.js",
-        version=_version(),
-        page=url_for("counter.counter"),
-        files=[url_for("static", filename=name) for name in APP_FILES],
+    page = url_for("counter.counter")
+    return worker_response(
+        name="counter",
+        scope=page,
+        pages=exactly(page),
+        files=APP_FILES,
+        templates=["counter/app.html"],
+        install_pages=[page],
     )
-    response = Response(body, mimetype="text/javascript")
-    response.headers["Service-Worker-Allowed"] = url_for("counter.counter")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
 
 
 @bp.get("/manifest.webmanifest")

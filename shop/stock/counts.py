@@ -8,15 +8,26 @@ script. Every rule is :mod:`shop.services.counts`'s.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+import re
+
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from shop import clock
-from shop.auth.access import coordinator_required, current_member, current_role
+from shop.auth.access import coordinator_required, current_member, current_role, public
 from shop.domain.count import CHOICES, Difference
 from shop.extensions import db
 from shop.models import Role
+from shop.service_worker import worker_response
 from shop.services import counts as count_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput
@@ -29,6 +40,22 @@ from shop.stock.forms import (
     OpenCountForm,
 )
 from shop.views import int_arg, save_form
+
+#: The files the count pages' service worker keeps, so a count page the phone opened
+#: before opens again with no link (its scans wait on the phone until there is one).
+COUNT_FILES = (
+    "css/shop.css",
+    "css/count.css",
+    "icons/sprite.svg",
+    "favicon.svg",
+    "js/shop.js",
+    "js/counter/early.js",
+    "js/count/app.js",
+    "js/counter/net.js",
+    "js/counter/scanbox.js",
+    "js/counter/dom.js",
+    "js/counter/store.js",
+)
 
 #: The groups of the result page, in the order it shows them.
 GROUPS = (
@@ -100,6 +127,10 @@ def _page_text() -> dict[str, str]:
         "all_sent": _("All sent"),
         "sending": _("Sending %(count)s scans…"),
         "offline": _("No link: %(count)s scans waiting, keep scanning"),
+        "offline_copy": _(
+            "No link: this page is the copy kept on this phone. %(count)s scans waiting, "
+            "keep scanning"
+        ),
         "signed_out": _("Signed out: sign in again to send %(count)s scans."),
         "sign_in_again": _("Sign in"),
         "closed": _("This stock count is closed."),
@@ -142,15 +173,38 @@ def show_count(number: int):
             "withdraw": url_for("api.withdraw_scan", number=count.number, client_id="CLIENT"),
             "csrf": url_for("api.csrf_token"),
             "sign_in": url_for("auth.sign_in", next=url_for("stock.show_count", number=number)),
+            "worker": url_for("stock.count_service_worker"),
+            "scope": url_for("stock.list_counts"),
         },
     }
-    return render_template(
-        "stock/count.html",
-        count=count,
-        progress=progress,
-        coordinator=_is_coordinator(),
-        text=_page_text(),
-        config=config,
+    response = make_response(
+        render_template(
+            "stock/count.html",
+            count=count,
+            progress=progress,
+            coordinator=_is_coordinator(),
+            text=_page_text(),
+            config=config,
+        )
+    )
+    # Whose page this is: the service worker keeps it for her only (it has her name and
+    # her session's token), see service_worker.js.
+    response.headers["X-Shop-Member"] = str(member.number)
+    return response
+
+
+@bp.get("/stock/counts/sw.js")
+@public
+def count_service_worker():
+    """The count pages' service worker: keeps the scanning pages this phone opened, and
+    their files, for when there is no link. Never the API, the list or the result page."""
+    return worker_response(
+        name="stock-count",
+        scope=url_for("stock.list_counts"),
+        pages="^" + re.escape(url_for("stock.list_counts")) + r"\d+$",
+        files=COUNT_FILES,
+        templates=["stock/count.html"],
+        per_member=True,
     )
 
 

@@ -97,6 +97,38 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 
+// Who is signed in on this device, for the count pages' service worker: a scanning page it
+// kept (with her name and her session's token) answers only while she is the one signed in,
+// and is dropped as soon as a page shows someone else, or no one (signed out).
+function rememberWhoIsSignedIn() {
+  var meta = document.querySelector('meta[name="shop-member"]');
+  if (!meta || !window.caches) { return; }
+  var member = meta.getAttribute("content") || "";
+  caches.open("shop-signed-in").then(function (marker) {
+    return marker.match("/signed-in").then(function (was) {
+      return was ? was.text() : null;
+    }).then(function (was) {
+      if (was === member) { return null; }
+      return marker.put("/signed-in", new Response(member)).then(function () {
+        return caches.has("stock-count-pages");
+      }).then(function (has) {
+        if (!has) { return null; }
+        return caches.open("stock-count-pages").then(function (kept) {
+          return kept.keys().then(function (requests) {
+            return Promise.all(requests.map(function (request) {
+              return kept.match(request).then(function (page) {
+                if (!page || page.headers.get("X-Shop-Member") !== member) { return kept.delete(request); }
+                return null;
+              });
+            }));
+          });
+        });
+      });
+    });
+  }).catch(function () { /* no Cache Storage here: nothing is kept either */ });
+}
+rememberWhoIsSignedIn();
+
 // Signing out with sales still waiting in the counter's outbox asks first (they stay on
 // the device and the next cashier's counter sends them).
 function unsentSales(done) {

@@ -15,7 +15,7 @@ EXPIRED = "Trang này đã hết hạn. Vui lòng thử lại."
 #: Open to people who have not signed in.
 PUBLIC = {
     "auth.sign_in", "main.setup", "main.health", "main.set_language", "static",
-    "counter.manifest", "counter.service_worker",
+    "counter.manifest", "counter.service_worker", "stock.count_service_worker",
 }  # fmt: skip
 #: The bank services' webhooks: no sign-in and no token, their own key or signature instead;
 #: whoever lacks it (a stranger, a member, a coordinator alike) gets 401, and no CSRF token

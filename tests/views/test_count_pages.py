@@ -89,6 +89,40 @@ def test_the_scanning_page_gives_its_script_what_it_needs(app, hong, ngoc):
     assert ngoc.get("/stock/counts/9").status_code == 404
 
 
+def test_the_count_pages_service_worker_keeps_the_scanning_pages_and_their_files_only(
+    app, hong, ngoc
+):
+    assert hong.post("/stock/counts/", data={}).status_code == 303
+    page = ngoc.get("/stock/counts/1")
+    # Whose page it is, for the worker (a kept page answers for her only).
+    assert page.headers["X-Shop-Member"] == "2"
+    assert hong.get("/stock/counts/1").headers["X-Shop-Member"] == "1"
+    assert '<meta name="shop-member" content="2">' in page.text
+    config = json.loads(re.search(r'id="count-config">(.*?)</script>', page.text).group(1))
+    assert config["urls"]["worker"] == "/stock/counts/sw.js"
+    assert config["urls"]["scope"] == "/stock/counts/"
+    stranger = app.test_client()  # the browser's update check may come signed out
+    assert '<meta name="shop-member" content="">' in stranger.get("/sign-in").text
+    worker = stranger.get("/stock/counts/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/stock/counts/"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    kept = json.loads(re.search(r"const FILES = (\[.*?\])\.map", worker.text).group(1))
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+?)(?:#[^"]*)?"', page.text):
+        assert url in kept, url  # every file the page loads
+    for module in ("net", "scanbox", "dom", "store"):  # and what its script imports
+        assert f"/static/js/counter/{module}.js" in kept
+    assert all(url.startswith("/static/") for url in kept)
+    pages = json.loads(re.search(r"const PAGES = new RegExp\((.*?)\);", worker.text).group(1))
+    assert re.fullmatch(pages, "/stock/counts/12")
+    for other in ("/stock/counts/", "/stock/counts/1/result", "/api/v1/counts/1", "/counter/"):
+        assert not re.search(pages, other), other
+    assert "const PER_MEMBER = true;" in worker.text
+    # The counter's worker is the same script, keeping its own page for whoever signs in.
+    counter = stranger.get("/counter/sw.js").text
+    assert 'const NAME = "counter";' in counter and "const PER_MEMBER = false;" in counter
+
+
 def test_the_result_lists_what_is_missing_with_its_owner_and_closes_with_no_script(app, hong, ngoc):
     from shop.models import Expense, Item, ItemStatus
 

@@ -33,6 +33,9 @@ const shown = new Map(); // client id → its <li>
 const rail = new Map(); // code → {name, is_lot}: the counter's copy, if this phone has one
 const inFlight = new Set();
 let link = "connecting"; // connecting | online | offline
+// This page is the copy the service worker kept on this phone (there was no link when it
+// was opened): the worker marks it so.
+const fromCopy = Boolean(document.querySelector('meta[name="kept-copy"]'));
 let signedOut = false;
 let closed = !CONFIG.open;
 let sequence = 0;
@@ -355,7 +358,7 @@ function showLink() {
   let state;
   if (closed) { text = TEXT.closed; state = "closed"; }
   else if (signedOut) { text = say("signed_out", { count: waiting }); state = "signed-out"; }
-  else if (link === "offline") { text = say("offline", { count: waiting }); state = "offline"; }
+  else if (link === "offline") { text = say(fromCopy ? "offline_copy" : "offline", { count: waiting }); state = "offline"; }
   else if (waiting > 0) { text = say("sending", { count: waiting }); state = "sending"; }
   else if (link === "connecting") { text = TEXT.connecting; state = "connecting"; }
   else { text = TEXT.all_sent; state = "online"; }
@@ -430,6 +433,21 @@ async function start() {
   window.addEventListener("online", () => { refreshProgress(); scheduleSend(0); });
   window.addEventListener("offline", () => setLink("offline"));
   if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(() => {}); }
+  keepThisPage();
+}
+
+// The count pages' service worker keeps this page and its files, so it opens again from the
+// browser's history or a home-screen shortcut with no link (browsers run workers only over
+// HTTPS or on localhost). A page the worker did not answer (the first one) asks to be kept.
+function keepThisPage() {
+  if (!("serviceWorker" in navigator)) { return; }
+  const controlled = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.register(CONFIG.urls.worker, { scope: CONFIG.urls.scope })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      if (!controlled && registration.active) { registration.active.postMessage({ keep: true }); }
+    })
+    .catch(() => {});
 }
 
 window.countApp = { scans };
