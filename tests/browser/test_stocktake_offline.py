@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from reliability.chromium import sign_in
 from tests.browser import test_stocktake
-from tests.browser.conftest import new_phone
+from tests.browser.conftest import new_phone, page_width
 from tests.browser.test_stocktake import lines, scan, scans_in_books, shot
 
 pytestmark = pytest.mark.browser
@@ -110,7 +110,7 @@ def test_a_count_page_reopened_with_no_link_scans_on_and_sends_once_when_it_is_b
         expect(state).to_contain_text("2 lần quét chờ gửi")
         expect(page.locator('[data-testid="scan-line"][data-kept="yes"]')).to_have_count(3)
         assert sorted(row.code for row in scans_in_books(app)) == ["10008"]
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page_width(page) <= 360
         shot(page, "stocktake-reopened-offline")
 
         # The link is back: the kept page's token is stale, a fresh one is fetched, and
@@ -122,7 +122,9 @@ def test_a_count_page_reopened_with_no_link_scans_on_and_sends_once_when_it_is_b
         books = scans_in_books(app)
         assert sorted(row.code for row in books) == ["10008", "10019", "10024"]
         assert len({row.client_id for row in books}) == 3
-        assert refusals == [400]  # the stale token, once; then sent with the fresh one
+        # The stale token is refused (as often as sends raced it: 1 to 3 under load), never
+        # anything else; then the fresh one carries each scan once (above).
+        assert refusals and set(refusals) == {400}
         assert [e for e in page.console_errors if "/api/v1/counts/1/scans" not in e] == []
         assert page.foreign_requests == []
         # With the link, the page is the server's again (and kept afresh).
