@@ -5,6 +5,12 @@ from __future__ import annotations
 import unicodedata
 
 
+def tidy(text: str | None, limit: int | None = None) -> str:
+    """``text`` on one line, its runs of whitespace one space, cut at ``limit`` letters."""
+    tidied = " ".join((text or "").split())
+    return tidied if limit is None else tidied[:limit]
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and drop its diacritics, so "ao khoac" finds "Áo khoác".
 

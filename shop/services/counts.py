@@ -29,6 +29,7 @@ from shop.domain import count as rules
 from shop.domain.calendar import local_date, parse_moment
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.domain.pricing import days_in_stock, effective_price
+from shop.domain.text import tidy
 from shop.models import (
     Category,
     CountDecision,
@@ -102,7 +103,7 @@ def open_count(
         status=CountStatus.OPEN,
         opened_at=at,
         opened_by=by,
-        note=_tidy(note, MAX_NOTE),
+        note=tidy(note, MAX_NOTE),
         categories=chosen,
     )
     try:
@@ -215,7 +216,7 @@ def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
     client = str(client_id or "").strip()
     if not _CLIENT_ID.match(client):
         raise InvalidInput(_l("This scan has no valid id from the phone."), "client_id")
-    text = _tidy(str(code or ""), 200)
+    text = tidy(str(code or ""), 200)
     if not text:
         raise InvalidInput(_l("Scan or type a code."), "code")
     if len(text) > MAX_CODE:
@@ -329,7 +330,7 @@ def record_scans(
             .options(joinedload(CountScan.item))
         )
     }
-    codes = {_tidy(w.code, MAX_CODE + 1) for w in wanted if isinstance(w.code, str)}
+    codes = {tidy(w.code, MAX_CODE + 1) for w in wanted if isinstance(w.code, str)}
     items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
     outcomes = []
     for one in wanted:
@@ -344,7 +345,7 @@ def record_scans(
         except CountClosed:
             raise
         except (InvalidInput, NotFound) as refusal:
-            code = _tidy(one.code, MAX_CODE) if isinstance(one.code, str) else ""
+            code = tidy(one.code, MAX_CODE) if isinstance(one.code, str) else ""
             fields = {name: tuple(msgs) for name, msgs in refusal.fields.items()}
             outcomes.append(ScanOutcome(one.client_id, "refused", items.get(code), None, fields))
             continue
@@ -883,7 +884,7 @@ def _apply(
     planned: list[tuple[CountDecision, Disposal | None, Expense | None]] = []
     for line in lines:
         item, found, kind = line.item, line.found, kinds[line.code]
-        note = _tidy(decisions[line.code].note, MAX_NOTE)
+        note = tidy(decisions[line.code].note, MAX_NOTE)
         reason = _reason(count, note)
         decision = CountDecision(
             count_id=count.id,
@@ -915,7 +916,7 @@ def _apply(
                 spent_on=local_date(at, tz),
                 category=ExpenseCategory.COMPENSATION,
                 amount_dong=decision.compensation_dong,
-                note=_tidy(f"{found.code}: {reason}", MAX_NOTE),
+                note=tidy(f"{found.code}: {reason}", MAX_NOTE),
                 member_id=item.owner_id,
                 by_id=by.id,
             )
@@ -937,7 +938,7 @@ def _apply(
 
 def _reason(count: StockCount, note: str) -> str:
     reason = str(_l("Not found at stock count %(number)s", number=count.number))
-    return _tidy(f"{reason}. {note}" if note else reason, MAX_NOTE)
+    return tidy(f"{reason}. {note}" if note else reason, MAX_NOTE)
 
 
 def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
@@ -1087,7 +1088,3 @@ def compensations(
             )
         )
     return found
-
-
-def _tidy(text: str, limit: int) -> str:
-    return " ".join((text or "").split())[:limit]

@@ -31,7 +31,7 @@ from shop.domain.pricing import (
     markdown_step,
     month_key,
 )
-from shop.domain.text import clean, fold, search_text, search_words
+from shop.domain.text import clean, fold, search_text, search_words, tidy
 from shop.models import (
     Category,
     Condition,
@@ -418,8 +418,8 @@ def add_item(session: Session, intake: Intake, details: ItemDetails) -> Item:
         is_lot=False,
         category=category,
         condition=details.condition,
-        description=_short(details.description, 200),
-        size=_short(details.size, 20) or None,
+        description=tidy(details.description, 200),
+        size=tidy(details.size, 20) or None,
         price_dong=details.price_dong,
         received_on=intake.received_on,
         quantity_received=1,
@@ -440,7 +440,7 @@ def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
         is_lot=True,
         category=category,
         condition=None,
-        description=_short(details.description, 200),
+        description=tidy(details.description, 200),
         size=None,
         price_dong=details.price_dong,
         received_on=intake.received_on,
@@ -781,10 +781,6 @@ def _check_price(amount: int, field: str) -> None:
         raise InvalidInput(_l("The price must be more than 0 đồng."), field)
     if amount > MAX_DONG:
         raise InvalidInput(_l("The amount is too large."), field)
-
-
-def _short(text: str | None, limit: int) -> str:
-    return " ".join((text or "").split())[:limit]
 
 
 # ---------------------------------------------------------------- photos
