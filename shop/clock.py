@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -14,6 +15,12 @@ def now() -> datetime:
     return calendar.utc_now()
 
 
+def shop_tz() -> ZoneInfo:
+    """The shop's time zone (``SHOP_TIMEZONE``, Asia/Ho_Chi_Minh by default): what a view
+    passes its services as ``tz``."""
+    return current_app.config["SHOP_TZ"]
+
+
 def today() -> date:
     """Today's date in the shop's time zone."""
-    return calendar.local_date(now(), current_app.config["SHOP_TZ"])
+    return calendar.local_date(now(), shop_tz())

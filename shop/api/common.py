@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 
@@ -69,7 +71,7 @@ def validated(form_class, payload: dict, *, current: dict | None = None, prepare
     gets the form before it is checked (to fill in choices read from the database).
     """
     known = set(form_class(formdata=None, meta={"csrf": False})._fields) - {"csrf_token"}
-    problems = {name: [_l("Unknown field.")] for name in sorted(set(payload) - known)}
+    problems = unknown_fields(payload, known)
     problems |= {
         name: [_l("Expected a single value, not a list or an object.")]
         for name, value in payload.items()
@@ -82,6 +84,17 @@ def validated(form_class, payload: dict, *, current: dict | None = None, prepare
         if form.validate():
             return form
         problems = form.field_errors()
+    refuse(problems)
+
+
+def unknown_fields(payload: dict, known: set[str], prefix: str = "") -> dict:
+    """ "Unknown field." for each key of ``payload`` not in ``known`` (named ``prefix`` +
+    key), in the shape :func:`refuse` takes."""
+    return {f"{prefix}{name}": [_l("Unknown field.")] for name in sorted(set(payload) - known)}
+
+
+def refuse(problems: dict) -> NoReturn:
+    """The API's 422 naming every field at fault (``problems``: field → messages)."""
     raise InvalidInput(
         _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
     )

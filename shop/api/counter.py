@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import require_coordinator, route
-from shop.api.common import client_key, json_body, list_response, ref_response, validated
+from shop.api.common import (
+    client_key,
+    json_body,
+    list_response,
+    ref_response,
+    unknown_fields,
+    validated,
+)
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
 from shop.counter.forms import (
@@ -201,10 +208,6 @@ SALE_BODY = {
 }
 
 
-def _tz():
-    return current_app.config["SHOP_TZ"]
-
-
 def shift_json(shift) -> dict:
     count = counter_service.cash_count(db.session, shift)
     expected = shift.expected_cash_dong if shift.closed_at else count.expected_dong
@@ -353,8 +356,7 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
         "tendered_dong",
         *OFFLINE_ONLY,
     }
-    for name in sorted(set(payload) - allowed):
-        problems[name] = [_l("Unknown field.")]
+    problems |= unknown_fields(payload, allowed)
     offline = payload.get("offline", False)
     if not isinstance(offline, bool):
         problems["offline"] = [_l("Expected true or false.")]
@@ -400,12 +402,12 @@ def _sale_request(payload: dict) -> counter_service.SaleRequest:
             if not isinstance(entry, dict):
                 problems[where] = [_l("Expected a single value, not a list or an object.")]
                 continue
-            for name in sorted(
-                set(entry)
-                - {"code", "quantity", "discount_dong", "discount_reason"}
-                - ({"unit_price_dong"} if offline else set())
-            ):
-                problems[f"{where}.{name}"] = [_l("Unknown field.")]
+            problems |= unknown_fields(
+                entry,
+                {"code", "quantity", "discount_dong", "discount_reason"}
+                | ({"unit_price_dong"} if offline else set()),
+                f"{where}.",
+            )
             code = entry.get("code")
             if not isinstance(code, str) or not CODE.match(code.strip()):
                 problems[f"{where}.code"] = [_l("Scan or type a code.")]
@@ -490,7 +492,7 @@ def create_sale():
     sale_request, offline = _sale_request(json_body())
     if offline is None:
         sale, new = counter_service.record_sale(
-            db.session, sale_request, cashier=current_member(), at=clock.now(), tz=_tz()
+            db.session, sale_request, cashier=current_member(), at=clock.now(), tz=clock.shop_tz()
         )
     else:
         moment, number, confirmed = offline
@@ -506,7 +508,7 @@ def create_sale():
         now = clock.now()
         sale, new = counter_service.record_offline_sale(
             db.session, sale_request, cashier=cashier, at=moment or now, received_at=now,
-            tz=_tz(), entered_by=sender, transfer_confirmed=confirmed,
+            tz=clock.shop_tz(), entered_by=sender, transfer_confirmed=confirmed,
         )  # fmt: skip
     if new:  # the receipt is owed in the sale's transaction and printed after it
         printing_service.after_sale(db.session, sale, by=current_member())
@@ -728,7 +730,7 @@ def shift_z_report(shift_id: int):
     from shop.services import reports
 
     shift = counter_service.get_shift(db.session, shift_id)
-    return report_json(reports.shift_report(db.session, shift, tz=_tz()))
+    return report_json(reports.shift_report(db.session, shift, tz=clock.shop_tz()))
 
 
 @route(
@@ -744,7 +746,7 @@ def day_z_report(day: str):
     wanted = reports.report_day(day, clock.today())
     if wanted is None:
         raise NotFound(_l("There is no report for this day."), "day")
-    return report_json(reports.day_report(db.session, wanted, tz=_tz()))
+    return report_json(reports.day_report(db.session, wanted, tz=clock.shop_tz()))
 
 
 COMPONENTS["SaleReview"] = {
@@ -835,7 +837,7 @@ def counter_rail():
     from shop.services import rail as rail_service
 
     copy = rail_service.rail_copy(
-        db.session, since=request.args.get("since"), on=clock.now(), tz=_tz()
+        db.session, since=request.args.get("since"), on=clock.now(), tz=clock.shop_tz()
     )
     return {
         "cursor": copy.cursor,

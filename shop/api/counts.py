@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import require_coordinator, route
-from shop.api.common import json_body, list_response, ref_response
+from shop.api.common import json_body, list_response, ref_response, refuse, unknown_fields
 from shop.api.spec import COMPONENTS, error_response
 from shop.auth.access import current_member
 from shop.domain.count import CHOICES, DecisionKind, Difference
@@ -217,10 +216,6 @@ CLOSE_BODY = _body(
 )
 
 
-def _tz():
-    return current_app.config["SHOP_TZ"]
-
-
 def progress_json(progress) -> dict:
     return {
         "expected": progress.expected,
@@ -301,16 +296,6 @@ def difference_json(line) -> dict:
     }
 
 
-def _unknown_fields(payload: dict, known: set[str], prefix: str = "") -> dict:
-    return {f"{prefix}{name}": [_l("Unknown field.")] for name in sorted(set(payload) - known)}
-
-
-def _refuse(problems: dict):
-    raise InvalidInput(
-        _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
-    )
-
-
 @route(
     "/counts",
     "POST",
@@ -324,7 +309,7 @@ def _refuse(problems: dict):
 def open_count():
     require_coordinator()
     payload = json_body()
-    problems = _unknown_fields(payload, {"categories", "note"})
+    problems = unknown_fields(payload, {"categories", "note"})
     categories = payload.get("categories") or []
     if not isinstance(categories, list) or not all(
         isinstance(c, int) and not isinstance(c, bool) for c in categories
@@ -334,7 +319,7 @@ def open_count():
     if not isinstance(note, str) or len(note) > count_service.MAX_NOTE:
         problems["note"] = [_l("At most 300 letters.")]
     if problems:
-        _refuse(problems)
+        refuse(problems)
     count = count_service.open_count(
         db.session, by=current_member(), at=clock.now(), category_ids=categories, note=note
     )
@@ -403,7 +388,7 @@ def send_scans(number: int):
             _l("This stock count is closed: the scan was not added."), "count"
         )
     payload = json_body()
-    problems = _unknown_fields(payload, {"scans"})
+    problems = unknown_fields(payload, {"scans"})
     entries = payload.get("scans")
     if not isinstance(entries, list) or not 1 <= len(entries) <= count_service.MAX_BATCH:
         problems["scans"] = [_l("Send 1 to %(n)s scans at a time.", n=count_service.MAX_BATCH)]
@@ -413,7 +398,7 @@ def send_scans(number: int):
         if not isinstance(entry, dict):
             problems[f"scans[{index}]"] = [_l("Expected an object.")]
             continue
-        unknown = _unknown_fields(entry, {"client_id", "code", "pieces", "scanned_at"})
+        unknown = unknown_fields(entry, {"client_id", "code", "pieces", "scanned_at"})
         if unknown:
             extra[index] = unknown
         requests.append(
@@ -423,7 +408,7 @@ def send_scans(number: int):
             )
         )  # fmt: skip
     if problems:
-        _refuse(problems)
+        refuse(problems)
     # A scan with a field the API does not know is refused on its own, as a bad code is.
     taken_requests = [r for i, r in enumerate(requests) if i not in extra]
     outcomes = iter(
@@ -498,9 +483,9 @@ def withdraw_scan(number: int, client_id: str):
 def count_differences(number: int):
     count = count_service.get_count(db.session, number)
     if count.is_open:
-        lines = count_service.result(db.session, count, at=clock.now(), tz=_tz())
+        lines = count_service.result(db.session, count, at=clock.now(), tz=clock.shop_tz())
     else:
-        lines = count_service.decided_lines(db.session, count, tz=_tz())
+        lines = count_service.decided_lines(db.session, count, tz=clock.shop_tz())
     return {"items": [difference_json(line) for line in lines]}
 
 
@@ -524,7 +509,7 @@ def close_count(number: int):
     if not count.is_open:
         raise count_service.CountClosed(_l("This stock count is already closed."), "count")
     payload = json_body()
-    problems = _unknown_fields(payload, {"decisions"})
+    problems = unknown_fields(payload, {"decisions"})
     given = payload.get("decisions")
     decisions = {}
     if not isinstance(given, dict):
@@ -535,7 +520,7 @@ def close_count(number: int):
         if not isinstance(entry, dict):
             problems[field] = [_l("Expected an object.")]
             continue
-        problems |= _unknown_fields(entry, {"kind", "note"}, f"{field}.")
+        problems |= unknown_fields(entry, {"kind", "note"}, f"{field}.")
         try:
             decisions[code] = count_service.decided(
                 entry.get("kind"), entry.get("note"), field=field
@@ -543,9 +528,9 @@ def close_count(number: int):
         except InvalidInput as refusal:
             problems |= refusal.fields
     if problems:
-        _refuse(problems)
+        refuse(problems)
     count_service.close_count(
-        db.session, count, decisions, by=current_member(), at=clock.now(), tz=_tz()
+        db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
     )
     answer = count_json(count)
     db.session.commit()

@@ -9,7 +9,7 @@ A month's figures are the same JSON as ``flask month show --json``.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
@@ -137,10 +137,6 @@ OWN_LINES = (
 )
 
 
-def _tz():
-    return current_app.config["SHOP_TZ"]
-
-
 def expense_json(expense: Expense, *, with_revisions: bool = False) -> dict:
     data = {
         "id": expense.id,
@@ -224,7 +220,11 @@ def _month_arg() -> str | None:
 )
 def get_month(month: str):
     return month_service.month_data(
-        db.session, month, _tz(), who=current_viewer(), rules=visibility.shop_rules(db.session)
+        db.session,
+        month,
+        clock.shop_tz(),
+        who=current_viewer(),
+        rules=visibility.shop_rules(db.session),
     )
 
 
@@ -241,9 +241,11 @@ def get_month(month: str):
 )
 def close_month(month: str):
     require_coordinator()
-    month_service.close_month(db.session, month, by=current_member(), at=clock.now(), tz=_tz())
+    month_service.close_month(
+        db.session, month, by=current_member(), at=clock.now(), tz=clock.shop_tz()
+    )
     db.session.commit()
-    return month_service.month_data(db.session, month, _tz())
+    return month_service.month_data(db.session, month, clock.shop_tz())
 
 
 # ---------------------------------------------------------------- expenses
@@ -455,7 +457,7 @@ def correct_payout(payout_id: int):
         form.reason.data or "",
         by=current_member(),
         at=clock.now(),
-        tz=_tz(),
+        tz=clock.shop_tz(),
         client_id=client_key(form),
     )
     db.session.refresh(payout, ["corrections"])

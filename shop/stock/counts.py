@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from flask import (
-    current_app,
     flash,
     make_response,
     redirect,
@@ -64,10 +63,6 @@ GROUPS = (
     Difference.UNKNOWN_CODE,
     Difference.LOT_PIECES,
 )
-
-
-def _tz():
-    return current_app.config["SHOP_TZ"]
 
 
 def _is_coordinator() -> bool:
@@ -269,9 +264,11 @@ def count_result(number: int):
         if request.method == "POST":  # closed meanwhile (on another phone): nothing to do
             flash(_("This stock count is already closed."), "error")
             return redirect(url_for("stock.count_result", number=number), code=303)
-        return _result_page(count, count_service.decided_lines(db.session, count, tz=_tz()))
+        return _result_page(
+            count, count_service.decided_lines(db.session, count, tz=clock.shop_tz())
+        )
     if request.method == "GET":
-        lines = count_service.result(db.session, count, at=clock.now(), tz=_tz())
+        lines = count_service.result(db.session, count, at=clock.now(), tz=clock.shop_tz())
         return _result_page(count, lines)
     kinds, notes = _choices_sent()
     try:
@@ -279,7 +276,7 @@ def count_result(number: int):
             code: count_service.decided(kind, notes.get(code, "")) for code, kind in kinds.items()
         }
         count_service.close_count(
-            db.session, count, decisions, by=current_member(), at=clock.now(), tz=_tz()
+            db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
         )
     except InvalidInput as refusal:
         # Nothing of it is kept; the list as it is now, with what she chose kept.
@@ -288,7 +285,7 @@ def count_result(number: int):
         if not count.is_open:
             flash(str(refusal.message), "error")
             return redirect(url_for("stock.count_result", number=number), code=303)
-        lines = count_service.result(db.session, count, at=clock.now(), tz=_tz())
+        lines = count_service.result(db.session, count, at=clock.now(), tz=clock.shop_tz())
         return _result_page(
             count, lines, kinds=kinds, notes=notes, problem=str(refusal.message), status=422
         )
