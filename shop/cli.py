@@ -18,7 +18,7 @@ from shop.services.errors import ShopError
 
 members_cli = AppGroup("members", help="Add, list and change members.")
 tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
-month_cli = AppGroup("month", help="A month's figures (SHARING.md), and closing it.")
+month_cli = AppGroup("month", help="A month's figures (docs/sharing.md), and closing it.")
 bank_cli = AppGroup("bank", help="The bank feed (SePay or Casso): ask for transactions now.")
 
 
@@ -137,7 +137,7 @@ def revoke_token(token_id):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Fill an empty database with the demo shop (SHARING.md's example, moved to the last
+    """Fill an empty database with the demo shop (docs/sharing.md's example, moved to the last
     three months, and stock on the rail today); leave a used one untouched."""
     from shop.demo import DEMO_PINS, load_demo
     from shop.domain.calendar import local_date
@@ -268,7 +268,9 @@ def labels(codes, target, language, size):
 
 @month_cli.command("show")
 @click.argument("month")
-@click.option("--json", "as_json", is_flag=True, help="the figures as JSON (SHARING.md's names)")
+@click.option(
+    "--json", "as_json", is_flag=True, help="the figures as JSON (named as in docs/sharing.md)"
+)
 def show_month(month, as_json):
     """The figures of MONTH (YYYY-MM): frozen if it is closed, as of now if it is open."""
     import json

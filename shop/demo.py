@@ -1,4 +1,4 @@
-"""The demo shop: SHARING.md's worked example, moved to the three months before this one,
+"""The demo shop: docs/sharing.md's worked example, moved to the three months before this one,
 with stock on the rail today, so every page has something true to show.
 
 The example's three months (a journal bundled with the code) are shifted by whole months so
@@ -33,7 +33,7 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 
 
 def example_journal() -> dict[str, Any]:
-    """The worked example of SHARING.md as a journal (a fresh copy)."""
+    """The worked example of docs/sharing.md as a journal (a fresh copy)."""
     return json.loads(EXAMPLE.read_text(encoding="utf-8"))
 
 

@@ -281,13 +281,13 @@ def as_member(client, coordinator, member):
     return client
 
 
-#: SHARING.md's worked example as a journal, and the PINs its four members get in tests.
+#: docs/sharing.md's worked example as a journal, and the PINs its four members get in tests.
 TRIAL_JOURNAL = Path(__file__).resolve().parent / "data" / "trial-3-months.json"
 TRIAL_PINS = {1: "2468", 2: "1357", 3: "3579", 4: "8642"}
 
 
 def _load_trial(app) -> dict:
-    """Import SHARING.md's example into ``app``'s empty shop, its members with TRIAL_PINS."""
+    """Import docs/sharing.md's example into ``app``'s empty shop, its members with TRIAL_PINS."""
     from shop.journal.importer import import_journal
     from shop.models import Role
     from shop.services import members as member_service
@@ -329,7 +329,7 @@ def trial_sqlite(database, tmp_path_factory):
 
 @pytest.fixture
 def trial(app, db_kind, trial_sqlite, clock):
-    """SHARING.md's three months, imported; today is 10 February 2027."""
+    """docs/sharing.md's three months, imported; today is 10 February 2027."""
     if trial_sqlite is not None:
         with app.app_context():
             db.session.remove()

@@ -382,7 +382,7 @@ def test_a_shop_moves_from_sqlite_to_postgresql_through_the_journal(
 
     assert postgresql_months == sqlite_months
     assert all(sqlite_months[m]["closed"] for m in TRIAL_MONTHS)
-    assert sqlite_months["2026-11"]["result_dong"] == 100_000  # SHARING.md's November
+    assert sqlite_months["2026-11"]["result_dong"] == 100_000  # docs/sharing.md's November
     assert postgresql_sales == sqlite_sales == len(data["sales"])
     exported = json.loads(from_sqlite.read_text(encoding="utf-8"))
     assert json.loads(from_postgresql.read_text(encoding="utf-8")) == exported

@@ -29,7 +29,7 @@ from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm,
 
 COMPONENTS["MonthMember"] = {
     "type": "object",
-    "description": "One member's figures for the month (SHARING.md step 9), in đồng.",
+    "description": "One member's figures for the month (docs/sharing.md step 9), in đồng.",
     "required": ["member", "work_minutes", *MEMBER_AMOUNTS],
     "properties": {
         "member": {"type": "integer", "description": "her number"},
@@ -39,7 +39,7 @@ COMPONENTS["MonthMember"] = {
 }
 COMPONENTS["Month"] = {
     "type": "object",
-    "description": "A month's figures as SHARING.md names them, in đồng: frozen when the "
+    "description": "A month's figures as docs/sharing.md names them, in đồng: frozen when the "
     "month is closed (only paid and carried_forward follow later payouts), as of now when "
     "it is open.",
     "required": ["month", "closed", *MONTH_AMOUNTS, "members"],

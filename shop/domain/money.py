@@ -141,7 +141,7 @@ def format_dong(amount: int, *, symbol: bool = True) -> str:
 
 
 def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """Split ``total`` đồng over ``weights`` by the largest-remainder rule of SHARING.md.
+    """Split ``total`` đồng over ``weights`` by the largest-remainder rule of docs/sharing.md.
 
     Each part is floor(total × wᵢ / Σw); the units left over go one each to the largest
     fractional parts, ties to the earlier position. The parts always add up to ``total``.

@@ -1,6 +1,6 @@
 """Prices over time: the markdown by days in stock, clearance, and the sharing policy.
 
-SHARING.md: days in stock = local date of the sale − local date of intake; the step with
+docs/sharing.md: days in stock = local date of the sale − local date of intake; the step with
 the largest ``after_days`` not above that applies to the item's current price, rounded
 down to whole thousands of đồng. Past ``clearance_after_days`` an item is flagged for
 clearance (its price stays at the last step).
@@ -30,7 +30,7 @@ DEFAULT_MARKDOWN = (MarkdownStep(30, 25), MarkdownStep(60, 50))
 
 @dataclass(frozen=True)
 class Policy:
-    """The sharing settings in force for a month (SHARING.md), rates in basis points."""
+    """The sharing settings in force for a month (docs/sharing.md), rates in basis points."""
 
     consignor_bp: int = 7000
     reserve_bp: int = 1000
@@ -90,7 +90,7 @@ def policy_for_month(policies: Sequence[tuple[str, Policy]], month: str) -> Poli
     """The policy in force in ``month`` (``YYYY-MM``): the latest one starting on or before it.
 
     ``policies`` pairs each policy with the month it starts from; without any that started
-    by then, the defaults of SHARING.md hold.
+    by then, the defaults of docs/sharing.md hold.
     """
     started = [(start, policy) for start, policy in policies if start <= month]
     if not started:

@@ -1,4 +1,4 @@
-"""A sale's arithmetic (SHARING.md step 1–3): line nets, the whole-sale discount, payment.
+"""A sale's arithmetic (docs/sharing.md step 1–3): line nets, the whole-sale discount, payment.
 
 Everything is whole đồng. A line's gross is unit price × quantity; its net is gross − its
 own discount − its part of the whole-sale discount, which is split over the lines in
@@ -128,7 +128,7 @@ def owner_split(net_dong: int, consignor_bp: int) -> int:
 def refund_owner_loss(
     refunded_after_dong: int, refunded_before_dong: int, consignor_bp: int
 ) -> int:
-    """What the owner gives back for a refund (SHARING.md step 3).
+    """What the owner gives back for a refund (docs/sharing.md step 3).
 
     For a line whose refunds add up to R after this one and R′ before it, she loses
     floor(R × bp / 10000) − floor(R′ × bp / 10000); a full refund reverses her split exactly.

@@ -1,4 +1,4 @@
-"""A month's money, shared as SHARING.md says (steps 4–9), over plain ints and dates.
+"""A month's money, shared as docs/sharing.md says (steps 4–9), over plain ints and dates.
 
 Every amount is whole đồng (an int, suffixed ``_dong``); every rate is basis points (an int
 0..10000, suffixed ``_bp``). Each split uses :func:`~shop.domain.money.split_largest_remainder`
@@ -13,7 +13,7 @@ Two entry points:
   and computes every month in turn, carrying the loss and each member's balance forward. It
   is the reference the property tests run against, and a second opinion for the service.
 
-Where SHARING.md leaves room, this module decides (and the tests pin it):
+Where docs/sharing.md leaves room, this module decides (and the tests pin it):
 
 - **Work share and eligibility.** Step 7 splits work_total "over members by work minutes",
   without the word *eligible*; so every member listed with minutes takes part, eligible or
@@ -29,7 +29,7 @@ Where SHARING.md leaves room, this module decides (and the tests pin it):
 - **Compensation.** What the group pays a member for her consigned items lost at a
   stocktake (an expense of category ``compensation`` naming her) is both an expense of the
   month, so the pool bears it like any other, and part of her ``earned``:
-  earned = consignment + compensation + equal_share + work_share. SHARING.md's check holds
+  earned = consignment + compensation + equal_share + work_share. docs/sharing.md's check holds
   as written (the compensation is inside ``expenses``); :func:`payout_check_holds` is the
   same money seen from the members' side.
 """
@@ -89,7 +89,7 @@ class MemberInput:
 
 @dataclass(frozen=True)
 class MonthInput:
-    """One month's totals for :func:`month_figures` (SHARING.md step 4's inputs).
+    """One month's totals for :func:`month_figures` (docs/sharing.md step 4's inputs).
 
     ``pool_sales_dong`` may be negative (refunds of an earlier month's sales);
     ``expenses_dong`` ≥ 0, every expense of the month, the members' compensations included
@@ -105,7 +105,7 @@ class MonthInput:
     settings: SharingSettings = field(default_factory=SharingSettings)
 
 
-#: SHARING.md's names of a month's amounts, in its order (all đồng).
+#: docs/sharing.md's names of a month's amounts, in its order (all đồng).
 MONTH_AMOUNTS = (
     "pool_sales_dong",
     "expenses_dong",
@@ -117,7 +117,7 @@ MONTH_AMOUNTS = (
     "equal_total_dong",
     "work_total_dong",
 )
-#: SHARING.md's names of a member's amounts in a month, in its order (all đồng); her
+#: docs/sharing.md's names of a member's amounts in a month, in its order (all đồng); her
 #: ``member`` number and ``work_minutes`` come first.
 MEMBER_AMOUNTS = (
     "consignment_dong",
@@ -134,7 +134,7 @@ MEMBER_AMOUNTS = (
 
 @dataclass(frozen=True)
 class MemberFigures:
-    """One member's figures for a month, named as in SHARING.md "Field names".
+    """One member's figures for a month, named as in docs/sharing.md "Field names".
 
     earned = consignment + compensation + equal_share + work_share; due = brought_forward +
     earned; carried_forward = due − paid. ``compensation_dong`` (≥ 0, last so that it may be
@@ -154,7 +154,7 @@ class MemberFigures:
     compensation_dong: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        """The figures as a JSON-ready dict with SHARING.md's field names."""
+        """The figures as a JSON-ready dict with docs/sharing.md's field names."""
         return {
             "member": self.member,
             "work_minutes": self.work_minutes,
@@ -164,14 +164,14 @@ class MemberFigures:
 
 @dataclass(frozen=True)
 class MonthFigures:
-    """A month's figures, named as in SHARING.md "Field names"; members sorted by number.
+    """A month's figures, named as in docs/sharing.md "Field names"; members sorted by number.
 
     Invariants: result = pool_sales − expenses − brought_loss; reserve + distributable =
     result and carried_loss = 0 when result > 0, otherwise reserve = distributable = 0 and
     carried_loss = −result; equal_total + work_total = distributable; the members' equal
     and work shares add up to equal_total and work_total. ``compensation_total_dong`` is the
     members' compensations added up (part of ``expenses_dong``), kept whole when only some
-    members' lines are shown; it is not one of SHARING.md's names, so :meth:`as_dict`
+    members' lines are shown; it is not one of docs/sharing.md's names, so :meth:`as_dict`
     leaves it out (each member's ``compensation_dong`` is there).
     """
 
@@ -188,7 +188,7 @@ class MonthFigures:
     compensation_total_dong: int = 0
 
     def as_dict(self) -> dict:
-        """The figures as a JSON-ready dict with SHARING.md's field names; ``members`` is a
+        """The figures as a JSON-ready dict with docs/sharing.md's field names; ``members`` is a
         list of dicts in member-number order."""
         return {
             **{name: getattr(self, name) for name in MONTH_AMOUNTS},
@@ -197,7 +197,7 @@ class MonthFigures:
 
 
 def month_figures(month: MonthInput) -> MonthFigures:
-    """Work out a month's figures from its totals: SHARING.md steps 4–9, exactly.
+    """Work out a month's figures from its totals: docs/sharing.md steps 4–9, exactly.
 
     All amounts are whole đồng. Raises :class:`ValueError` for inputs the rule cannot hold:
     a repeated member number, negative work minutes, expenses, brought loss or compensation,
@@ -298,7 +298,7 @@ def _check_paid(member: int, paid_dong: int, due_dong: int) -> None:
 
 
 def month_check_holds(figures: MonthFigures, net_sales_dong: int, refunds_dong: int) -> bool:
-    """SHARING.md's "Check that must hold every month", exactly, in whole đồng.
+    """docs/sharing.md's "Check that must hold every month", exactly, in whole đồng.
 
     net sales in M − refunds in M = Σ consignment + Σ equal_share + Σ work_share + reserve +
     expenses + brought_loss − carried_loss. ``net_sales_dong`` is the sum of the nets of the
@@ -344,7 +344,7 @@ def payout_check_holds(figures: MonthFigures, net_sales_dong: int, refunds_dong:
 
 
 def shift_work_minutes(opened_at: datetime, closed_at: datetime) -> int:
-    """Whole minutes of a closed shift, rounded down (SHARING.md step 6).
+    """Whole minutes of a closed shift, rounded down (docs/sharing.md step 6).
 
     Both moments must be timezone-aware and ``closed_at`` ≥ ``opened_at``; otherwise
     :class:`ValueError`.
@@ -461,7 +461,7 @@ class _MonthMoves:
 
 
 def share_history(history: History) -> dict[str, MonthFigures]:
-    """Share every month of ``history`` in order: steps 2–9 of SHARING.md from raw data.
+    """Share every month of ``history`` in order: steps 2–9 of docs/sharing.md from raw data.
 
     Each month's brought_loss is the carried_loss of the month before (0 for the first) and
     each member's brought_forward her carried_forward of the month before (0 for the

@@ -765,7 +765,7 @@ class _Checker:
         self.text(entry, path, "discount_reason", _DISCOUNT_REASON)
 
     def sale_totals(self, entry: dict, path: str) -> Totals | None:
-        """The sale's nets and total (SHARING.md step 1), or ``None`` where they cannot be had.
+        """The sale's nets and total (docs/sharing.md step 1), or ``None`` where they cannot be had.
 
         A discount larger than what it is taken from is reported at the discount.
         """
@@ -2168,7 +2168,7 @@ def check_journal(
     with a sale, refund, shift or expense, each after everything dated in it and with none
     of its shifts still open; a payout is against a month closed by then whose next month is
     not, paid after the month ended, and never more than is still due to the member by
-    SHARING.md (worked out as the month closes, when the history is otherwise sound).
+    docs/sharing.md (worked out as the month closes, when the history is otherwise sound).
 
     The bank inbox holds together: each transaction once per provider id; a reason only on a
     review; money in pays a sale and money out a refund or a payout; the sale a transaction

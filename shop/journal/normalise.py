@@ -44,7 +44,7 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
       ``shop.lost_item_pays`` "owner_split", a member's ``role`` "member", an item's
       ``condition`` "good", a payout's ``method`` "cash", a policy's rates
       7000/1000/5000 bp, its
-      ``markdown`` (SHARING.md's 30 days −25 %, 60 days −50 %, sorted by days) and
+      ``markdown`` (docs/sharing.md's 30 days −25 %, 60 days −50 %, sorted by days) and
       ``clearance_after_days`` 90; a consigned item's or lot's ``consignor_bp`` is the
       one of the policy in force in its intake's month; a refund's ``restock`` true;
     - optional keys that say nothing are left out: ``null`` values (``phone``, ``left_on``,

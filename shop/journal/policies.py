@@ -8,7 +8,7 @@ from shop.domain.pricing import DEFAULT_POLICY, MarkdownStep, Policy
 
 
 def policy_of(entry: dict[str, Any]) -> Policy:
-    """The policy a journal entry states; what it leaves out is SHARING.md's default.
+    """The policy a journal entry states; what it leaves out is docs/sharing.md's default.
 
     Raises :class:`ValueError` for settings no policy can have (two markdown steps on the
     same day, a rate above 10000 bp).

@@ -1,7 +1,7 @@
 """The month: closed months with the figures they were closed with, and payouts.
 
 A month (local calendar month in the shop's time zone, written "YYYY-MM") is closed once,
-in order, after it has ended. Closing freezes its figures (SHARING.md steps 4–9) and the
+in order, after it has ended. Closing freezes its figures (docs/sharing.md steps 4–9) and the
 sharing settings it used: the month's own figures as columns of :class:`ClosedMonth`, each
 member's as a :class:`ClosedMonthMember`. Only what is paid against it afterwards moves:
 :class:`Payout` rows, appended and never changed, from which each member's ``paid`` and
@@ -75,7 +75,7 @@ class ClosedMonth(db.Model):
     markdown: Mapped[list] = mapped_column(JSON)  # [{"after_days": 30, "percent_off": 25}, …]
     clearance_after_days: Mapped[int]
 
-    # The month's figures, named as in SHARING.md.
+    # The month's figures, named as in docs/sharing.md.
     pool_sales_dong: Mapped[Dong]
     expenses_dong: Mapped[Dong]
     brought_loss_dong: Mapped[Dong]
@@ -85,7 +85,7 @@ class ClosedMonth(db.Model):
     carried_loss_dong: Mapped[Dong]
     equal_total_dong: Mapped[Dong]
     work_total_dong: Mapped[Dong]
-    # What the SHARING.md check was worked out from: nets of lines sold, refunds booked.
+    # What the docs/sharing.md check was worked out from: nets of lines sold, refunds booked.
     net_sales_dong: Mapped[Dong]
     refunds_dong: Mapped[Dong]
 
@@ -96,7 +96,7 @@ class ClosedMonth(db.Model):
 
 
 class ClosedMonthMember(db.Model):
-    """One member's figures in a closed month, frozen at the close (SHARING.md step 9).
+    """One member's figures in a closed month, frozen at the close (docs/sharing.md step 9).
 
     ``compensation_dong`` is what the group paid her in the month for her consigned items
     lost at a stocktake: part of the month's expenses and of her ``earned`` (0 for a month

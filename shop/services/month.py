@@ -1,4 +1,4 @@
-"""The month: its figures (SHARING.md), closing it, paying out against it, and the guard
+"""The month: its figures (docs/sharing.md), closing it, paying out against it, and the guard
 that keeps a closed month as it was closed.
 
 A month is a local calendar month in the shop's time zone, written "YYYY-MM"; a moment
@@ -184,7 +184,7 @@ def first_active_month(session: Session, tz: ZoneInfo, since: str | None = None)
 
 def sharing_settings(session: Session, month: str) -> Policy:
     """The settings ``month`` is shared with: those it was closed with, if it is closed;
-    otherwise the policy in force in it (SHARING.md's defaults when none is recorded)."""
+    otherwise the policy in force in it (docs/sharing.md's defaults when none is recorded)."""
     closed = session.scalar(select(ClosedMonth).where(ClosedMonth.month == month))
     if closed is not None:
         return _snapshot_policy(closed)
@@ -208,7 +208,7 @@ def set_sharing_settings(
 
 def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[int, int]:
     """(Σ nets of the lines sold in ``month``, voided sales left out; Σ refunds booked in
-    it), in đồng: the left side of SHARING.md's check (see ``month_check_holds``)."""
+    it), in đồng: the left side of docs/sharing.md's check (see ``month_check_holds``)."""
     start, end = month_moments(month, tz)
     net = session.scalar(
         select(func.coalesce(func.sum(SaleLine.net_dong), 0))
@@ -226,7 +226,7 @@ def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[i
 
 def month_input(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthInput:
     """Everything :func:`shop.domain.sharing.month_figures` needs for ``month``, from the
-    database as it is now (SHARING.md steps 2–4, 6 and 9's inputs).
+    database as it is now (docs/sharing.md steps 2–4, 6 and 9's inputs).
 
     The brought loss and each member's brought forward are the previous month's carried
     loss and carried forward: frozen if that month is closed, worked out otherwise.
@@ -238,7 +238,7 @@ def month_input(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthInpu
 
 
 def month_figures(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthFigures:
-    """The figures of ``month`` (SHARING.md, every amount in đồng, members by number).
+    """The figures of ``month`` (docs/sharing.md, every amount in đồng, members by number).
 
     A closed month gives the figures frozen at its close, with ``paid`` and
     ``carried_forward`` from the payouts recorded against it since. An open month is worked
@@ -255,7 +255,7 @@ def month_figures(session: Session, month: str, tz: ZoneInfo) -> sharing.MonthFi
 
 def month_data(session: Session, month: str, tz: ZoneInfo, *, who=None, rules=None) -> dict:
     """A month's figures as data, as the API and ``flask month show --json`` give them:
-    ``month``, ``closed`` (bool) and :meth:`MonthFigures.as_dict` (SHARING.md's names).
+    ``month``, ``closed`` (bool) and :meth:`MonthFigures.as_dict` (docs/sharing.md's names).
     With ``who`` (a :class:`~shop.services.visibility.Viewer`) and the shop's ``rules``,
     only the members' lines she may see; without, every line (the command line)."""
     month = parse_month(month)
@@ -312,7 +312,7 @@ def _frozen(session: Session, closed: ClosedMonth) -> sharing.MonthFigures:
 
 def _paid(session: Session, closed: ClosedMonth) -> dict[int, int]:
     """Đồng paid against a closed month so far, by member id: her payouts less what
-    corrections took back of them (SHARING.md step 9's ``paid``)."""
+    corrections took back of them (docs/sharing.md step 9's ``paid``)."""
     return paid_by_member(session, Payout.closed_month_id == closed.id)
 
 
@@ -368,7 +368,7 @@ def _previous_figures(
 def refunds_running(start: datetime, end: datetime, *, owner_ids=None):
     """A subquery of the refunds of the lines refunded from ``start`` to ``end``, each with
     ``after``: its line's refunds up to and including it, in the order they happened (R in
-    SHARING.md step 3; R′ is ``after − amount_dong``). Refunds before ``start`` are there
+    docs/sharing.md step 3; R′ is ``after − amount_dong``). Refunds before ``start`` are there
     too, for their part in ``after``: the caller keeps those whose ``at`` is in the month.
     ``owner_ids`` keeps only the lines of those members' consigned items.
     """

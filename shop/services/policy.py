@@ -25,7 +25,7 @@ def all_policies(session: Session) -> list[tuple[str, Policy]]:
 
 
 def policy_in_force(session: Session, month: str) -> Policy:
-    """The policy for ``month`` (YYYY-MM); SHARING.md's defaults when none is recorded."""
+    """The policy for ``month`` (YYYY-MM); docs/sharing.md's defaults when none is recorded."""
     return policy_for_month(all_policies(session), month)
 
 

@@ -371,7 +371,7 @@ def _figures(session: Session, sales_in: ColumnElement, refunds_in: ColumnElemen
             .order_by(Category.position, Category.name)
         )
     )
-    # Each line's owner split is floored on its own (SHARING.md); lines with the same net
+    # Each line's owner split is floored on its own (docs/sharing.md); lines with the same net
     # and rate have the same split, so one row per (net, rate) is enough.
     splits = session.execute(
         kept_lines(SaleLine.net_dong, SaleLine.consignor_bp, func.count(SaleLine.id))

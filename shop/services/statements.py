@@ -2,7 +2,7 @@
 
 The figures are those of :func:`shop.services.month.month_figures` (frozen for a closed
 month); this module adds the detail behind them, with the same arithmetic: her consigned
-lines sold in the month (net × her rate, rounded down), the refunds against her (SHARING.md
+lines sold in the month (net × her rate, rounded down), the refunds against her (docs/sharing.md
 step 3, in the order they happened), what the group paid her for her consigned items lost
 at a stocktake (each with its reason), her shifts' whole minutes, and the payouts. The
 details always add up to her figures (tested).
@@ -51,7 +51,7 @@ class RefundLine:
     code: str
     description: str
     amount_dong: int
-    loss_dong: int  # SHARING.md step 3
+    loss_dong: int  # docs/sharing.md step 3
 
 
 @dataclass(frozen=True)

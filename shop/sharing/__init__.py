@@ -1,4 +1,4 @@
-"""The month and its money: expenses, closing a month, payouts (SHARING.md).
+"""The month and its money: expenses, closing a month, payouts (docs/sharing.md).
 
 The services are :mod:`shop.services.month` and :mod:`shop.services.expenses`; the forms
 here check what the API (and, later, the pages) receive.

@@ -1,4 +1,4 @@
-"""The sharing settings form: SHARING.md's four numbers, as a coordinator types them."""
+"""The sharing settings form: docs/sharing.md's four numbers, as a coordinator types them."""
 
 from __future__ import annotations
 

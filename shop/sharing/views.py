@@ -105,7 +105,7 @@ def current_month():
 
 @bp.get("/months/<month>")
 def show_month(month: str):
-    """A month's figures (SHARING.md), its distribution table and its charts."""
+    """A month's figures (docs/sharing.md), its distribution table and its charts."""
     month = _month(month)
     return render_template("sharing/month.html", **_report_context(_report_as_seen(month)))
 
@@ -399,7 +399,7 @@ def all_statements_pdf(month: str):
 @bp.route("/settings/sharing", methods=["GET", "POST"])
 @coordinator_required
 def sharing_settings():
-    """SHARING.md's numbers, from an open month on; closed months keep theirs."""
+    """docs/sharing.md's numbers, from an open month on; closed months keep theirs."""
     from shop.sharing.settings_form import SharingSettingsForm
 
     current = _this_month()

@@ -141,7 +141,7 @@ def test_parse_never_fails_with_anything_but_money_error(text):
 @pytest.mark.parametrize(
     ("total", "weights", "parts"),
     [
-        # SHARING.md, November: work shares of 45.000 over 200/100/400 minutes.
+        # docs/sharing.md, November: work shares of 45.000 over 200/100/400 minutes.
         (45_000, [200, 100, 400], [12_857, 6_429, 25_714]),
         # January: 25.650 equally over four members; the two đồng left go to 1 and 2.
         (25_650, [1, 1, 1, 1], [6_413, 6_413, 6_412, 6_412]),

@@ -13,7 +13,7 @@ from shop.domain.sale import (
 
 
 def test_worked_example_sale_one():
-    # SHARING.md, sale 1: A 50.000; B 120.000 with a 10.000 line discount.
+    # docs/sharing.md, sale 1: A 50.000; B 120.000 with a 10.000 line discount.
     result = totals([Line(50_000), Line(120_000, discount_dong=10_000)])
     assert result.nets == (50_000, 110_000) and result.total_dong == 160_000
     assert owner_split(110_000, 7000) == 77_000

@@ -27,7 +27,7 @@ from shop.domain.sharing import (
     shift_work_minutes,
 )
 
-# --- The worked example of SHARING.md (copied here: tests must not read ../shared) ----------
+# --- The worked example of docs/sharing.md (copied here so that the test stands alone) ---
 
 HONG, NGOC, UT, LAN = 1, 2, 3, 4
 OCT_1 = date(2026, 10, 1)
@@ -142,7 +142,7 @@ JANUARY = MonthFigures(
     ),
 )
 EXAMPLE_FIGURES = {"2026-11": NOVEMBER, "2026-12": DECEMBER, "2027-01": JANUARY}
-# Net sales and refunds of each month, for the check at the end of SHARING.md.
+# Net sales and refunds of each month, for the check at the end of docs/sharing.md.
 EXAMPLE_SALES = {"2026-11": (214_000, 0), "2026-12": (20_000, 110_000), "2027-01": (80_000, 0)}
 
 
@@ -604,7 +604,7 @@ def test_a_month_without_compensation_gives_the_figures_it_always_gave():
 
 
 def test_a_lost_item_is_an_expense_of_the_pool_and_part_of_her_earned():
-    """November of SHARING.md, and another item of Út's (35.000) not found at a stocktake
+    """November of docs/sharing.md, and another item of Út's (35.000) not found at a stocktake
     of 20 November: the group pays her 70 % of it (24.500) as an expense of the month."""
     history = replace(EXAMPLE, compensations={("2026-11", UT): 24_500}, payouts={})
     november = share_history(history)["2026-11"]

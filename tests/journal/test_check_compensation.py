@@ -32,7 +32,7 @@ def test_a_compensation_is_an_expense_and_part_of_her_due(member):
     expected = share_history(replace(EXAMPLE, compensations=compensations, expenses=expenses))
     for month in EXAMPLE.months:
         assert dues[month] == {m.member: m.due_dong for m in expected[month].members}, month
-    # November and December as SHARING.md has them; January's result shrinks by 20.000.
+    # November and December as docs/sharing.md has them; January's result shrinks by 20.000.
     assert dues["2027-01"] != _dues([])["2027-01"]
     if member is not None:
         january = expected["2027-01"].members[NGOC - 1]

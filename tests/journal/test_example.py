@@ -187,7 +187,7 @@ def test_the_examples_counter_history_is_as_the_counter_keeps_it(app, session, e
         (4, "F"): (0, 80000, 80000, 0, 0, 80000, None, None),
     }  # fmt: skip
     assert lines[1, "B"].discount_reason == "vết bẩn nhỏ"
-    # SHARING.md's November table: Ngọc's split of B and Út's of C.
+    # docs/sharing.md's November table: Ngọc's split of B and Út's of C.
     assert owner_split(lines[1, "B"].net_dong, lines[1, "B"].consignor_bp) == 77000
     assert owner_split(lines[2, "C"].net_dong, lines[2, "C"].consignor_bp) == 22050
 

@@ -1,4 +1,4 @@
-"""The worked example of SHARING.md, imported as a journal: every figure of its three months,
+"""The worked example of docs/sharing.md, imported as a journal: every figure of its three months,
 through the service, ``flask month show --json`` and the API, and again after a round trip."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def month(pool, expenses, brought_loss, result, reserve, distributable, carried_
     }
 
 
-#: SHARING.md's tables, every figure written out (amounts in đồng).
+#: docs/sharing.md's tables, every figure written out (amounts in đồng).
 EXPECTED = {
     "2026-11": month(
         114_950, 14_950, 0, 100_000, 10_000, 90_000, 0, 45_000, 45_000,
@@ -89,7 +89,7 @@ EXPECTED = {
 
 
 def test_the_expected_tables_are_sharing_mds():
-    # The few figures SHARING.md states outright, against the tables written above.
+    # The few figures docs/sharing.md states outright, against the tables written above.
     rows = {m: {r["member"]: r for r in EXPECTED[m]["members"]} for m in MONTHS}
     assert [rows["2026-11"][n]["earned_dong"] for n in (1, 2, 3)] == [27_857, 98_429, 62_764]
     assert rows["2026-11"][3]["carried_forward_dong"] == 2_764

@@ -1,6 +1,6 @@
 """A member's consigned item lost at a stock count, on the pages, in the PDF and the API.
 
-SHARING.md's three months imported; on 5 February 2027 a count finds Ngọc's dress B (back
+docs/sharing.md's three months imported; on 5 February 2027 a count finds Ngọc's dress B (back
 on the rail since December) missing and its close pays her 42.000 (her 70 % of its price
 then). Today is 10 February 2027.
 """

@@ -1,7 +1,7 @@
-"""The month on the pages: SHARING.md's worked example, read on a phone and printed.
+"""The month on the pages: docs/sharing.md's worked example, read on a phone and printed.
 
 The example journal is imported into a shop whose four members can sign in (their PINs
-kept), then every figure of SHARING.md's tables is looked for on the pages and in the PDFs.
+kept), then every figure of docs/sharing.md's tables is looked for on the pages and in the PDFs.
 """
 
 from __future__ import annotations
