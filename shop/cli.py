@@ -150,7 +150,7 @@ def demo():
     load_demo(
         db.session,
         current_app.config,
-        today=local_date(now, current_app.config["SHOP_TZ"]),
+        today=local_date(now, clock.shop_tz()),
         now=now,
     )
     db.session.commit()
@@ -279,7 +279,7 @@ def show_month(month, as_json):
     from shop.services import month as month_service
 
     try:
-        data = month_service.month_data(db.session, month, current_app.config["SHOP_TZ"])
+        data = month_service.month_data(db.session, month, clock.shop_tz())
     except ShopError as error:
         _fail(error)
     finally:
@@ -309,7 +309,7 @@ def close_month(month, number):
     """Close MONTH (YYYY-MM): freeze its figures and the settings it used."""
     from shop.services import month as month_service
 
-    tz = current_app.config["SHOP_TZ"]
+    tz = clock.shop_tz()
     try:
         if number is None:
             coordinators = [

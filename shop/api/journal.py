@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from flask import current_app
 
+from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body
 from shop.extensions import db
@@ -31,7 +32,7 @@ JOURNAL = {
 )
 def export():
     require_coordinator()
-    return export_journal(db.session, timezone=current_app.config["SHOP_TZ"])
+    return export_journal(db.session, timezone=clock.shop_tz())
 
 
 @route(

@@ -384,7 +384,7 @@ def create_intake():
         db.session,
         intake_details(form),
         by=current_member(),
-        tz=current_app.config["SHOP_TZ"],
+        tz=clock.shop_tz(),
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         role=current_role(),
     )

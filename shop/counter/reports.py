@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, render_template
+from flask import abort, render_template
 
 from shop import clock
 from shop.counter import bp
@@ -22,9 +22,7 @@ def show_shift_report(shift_id: int):
     """The Z report of one shift (so far, while it is open); 404 for an unknown shift."""
     shift = counter_service.get_shift(db.session, shift_id)
     now = clock.now()
-    report = report_service.shift_report(
-        db.session, shift, tz=current_app.config["SHOP_TZ"], now=now
-    )
+    report = report_service.shift_report(db.session, shift, tz=clock.shop_tz(), now=now)
     return render_template("counter/z_report.html", report=report, now=now)
 
 
@@ -37,9 +35,7 @@ def show_day_report(day: str | None):
     if wanted is None:
         abort(404)
     now = clock.now()
-    report = report_service.day_report(
-        db.session, wanted, tz=current_app.config["SHOP_TZ"], now=now
-    )
+    report = report_service.day_report(db.session, wanted, tz=clock.shop_tz(), now=now)
     before = wanted - timedelta(days=1)
     return render_template(
         "counter/z_report.html",

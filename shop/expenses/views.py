@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shop import clock
@@ -30,7 +30,7 @@ def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
 def list_expenses():
     """The expenses of a month (``?month=YYYY-MM``, this month by default), and a form to
     record one."""
-    tz = current_app.config["SHOP_TZ"]
+    tz = clock.shop_tz()
     month = request.args.get("month") or month_service.month_of(clock.today(), tz)
     try:
         month = month_service.parse_month(month)
@@ -101,7 +101,7 @@ def edit_expense(expense_id: int):
     form = ExpenseForm(obj=expense if request.method == "GET" else None)
     if request.method == "GET":
         form.category.data = expense.category.value
-    tz = current_app.config["SHOP_TZ"]
+    tz = clock.shop_tz()
     status = 200
     if request.method == "POST":
         if request.form.get("action") == "remove":

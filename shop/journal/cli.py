@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
+from shop import clock
 from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
 from shop.journal.export import export_journal
@@ -36,7 +37,7 @@ def export_command(file: str) -> None:
     try:
         if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        journal = export_journal(db.session, timezone=current_app.config["SHOP_TZ"])
+        journal = export_journal(db.session, timezone=clock.shop_tz())
     except JournalError as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -50,12 +50,8 @@ class PayoutPageForm(PayoutForm):
     member = ChoiceField(_l("Member"), [required(_l("Choose the member."))])
 
 
-def _tz():
-    return current_app.config["SHOP_TZ"]
-
-
 def _this_month() -> str:
-    return month_service.month_of(clock.today(), _tz())
+    return month_service.month_of(clock.today(), clock.shop_tz())
 
 
 def _month(month: str) -> str:
@@ -74,7 +70,7 @@ def _pdf(html: str, filename: str):
 @bp.get("/months/")
 def list_months():
     """Every month from the shop's first on: open or closed, its result; the next to close."""
-    tz = _tz()
+    tz = clock.shop_tz()
     current = _this_month()
     first = month_service.first_active_month(db.session, tz) or current
     months = report_service.months_back(current, 1)
@@ -115,7 +111,7 @@ def _report_as_seen(month: str):
     members' lines she may see (her own, or everyone's with open books)."""
     rules = visibility.shop_rules(db.session)
     who = current_viewer()
-    report = report_service.month_report(db.session, month, _tz())
+    report = report_service.month_report(db.session, month, clock.shop_tz())
     return report_service.as_seen_by(report, who, rules), visibility.sees_every_member(who, rules)
 
 
@@ -190,7 +186,7 @@ def report_pdf(month: str):
 def close_month(month: str):
     """Every figure first; closing freezes them and the settings they used."""
     month = _month(month)
-    tz = _tz()
+    tz = clock.shop_tz()
     if (
         request.method == "POST"
         and save(
@@ -216,7 +212,7 @@ def close_month(month: str):
 def payouts(month: str):
     """What each member is paid against a closed month, and what is left to pay."""
     month = _month(month)
-    tz = _tz()
+    tz = clock.shop_tz()
     figures = month_service.month_figures(db.session, month, tz)
     members = {m.number: m for m in list_members(db.session)}
     form = PayoutPageForm()
@@ -283,7 +279,7 @@ def correct_payout(month: str, payout_id: int):
             form.reason.data or "",
             by=current_member(),
             at=clock.now(),
-            tz=_tz(),
+            tz=clock.shop_tz(),
             client_id=form.client_id.data,
         ),
     )
@@ -310,7 +306,7 @@ def correct_payout(month: str, payout_id: int):
 def payout_sheet(month: str):
     """A sheet to hand out cash against: each member's due, paid and a signature line."""
     month = _month(month)
-    figures = month_service.month_figures(db.session, month, _tz())
+    figures = month_service.month_figures(db.session, month, clock.shop_tz())
     html = render_template(
         "sharing/payout_sheet.html",
         figures=figures,
@@ -332,7 +328,7 @@ def _statement_for(month: str, number: int):
         owner = statement_service.member_by_number(db.session, number)
     except ShopError:
         abort(404)
-    return statement_service.statement(db.session, owner, month, _tz())
+    return statement_service.statement(db.session, owner, month, clock.shop_tz())
 
 
 @bp.get("/months/<month>/statement")
@@ -387,7 +383,7 @@ def all_statements_pdf(month: str):
     month = _month(month)
     html = render_template(
         "sharing/statements_pdf.html",
-        statements=statement_service.statements(db.session, month, _tz()),
+        statements=statement_service.statements(db.session, month, clock.shop_tz()),
         label=month_service.month_label(month),
         settings=month_service.sharing_settings(db.session, month),
         shop=shop_profile(db.session),
