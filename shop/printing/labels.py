@@ -499,10 +499,20 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
             return None
         return top, bottom
 
+    # The floor holds against the rows below, not against the width: a price too wide for
+    # it (a lot's with "each" after it, a price in the millions) takes the largest size the
+    # width allows, and the description keeps its room (leaving it out gives no width).
+    floor = metrics.price_floor
+    if _font(PRICE_FONT, floor).getbbox(price, anchor="ls")[2] > room:
+        floor = next(
+            (s for s in metrics.price if s < floor and price_fits(s, height) is not None),
+            metrics.price[-1],
+        )
+
     while True:
         left = height - fixed - len(about_lines) * (line_height + gap)
         # With description lines the price keeps at least its floor; without, any size.
-        sizes = [s for s in metrics.price if s >= metrics.price_floor or not about_lines]
+        sizes = [s for s in metrics.price if s >= floor or not about_lines]
         found = next(((s, ink) for s in sizes if (ink := price_fits(s, left)) is not None), None)
         if found is not None or not about_lines:
             break

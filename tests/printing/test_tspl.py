@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from shop.domain.money import format_dong
-from shop.printing.labels import MONTH_FONT, PRICE_FONT, _label_metrics, tag_image
+from shop.printing.labels import MONTH_FONT, PRICE_FONT, TEXT_FONT, _label_metrics, tag_image
 from shop.printing.tags import TagLabels
 from shop.printing.tspl import (
     ROLLS,
@@ -86,6 +86,30 @@ def test_the_price_the_size_and_the_month_are_printed():
         if size >= metrics.price_floor
     )
     assert find(label, drawn(format_dong(160_000), PRICE_FONT, metrics.price_floor)) is None
+
+
+@pytest.mark.parametrize("name", sorted(ROLLS))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"code": "20001234", "quantity": 40, "price_dong": 10_000},  # "10.000 ₫ mỗi cái"
+        {"quantity": 3, "price_dong": 150_000},
+        {"price_dong": 1_500_000},  # a price in the millions
+    ],
+)
+def test_a_wide_price_leaves_the_category_on_the_label(name, changes):
+    """The description gives up its room only when the label is too short for the price: a
+    price too wide for its floor size (a lot's, with "mỗi cái" after it) gets smaller
+    instead, and the category stays (40×30 tags of every lot lost it)."""
+    roll = ROLLS[name]
+    tag = make_tag(category="Phụ kiện", description="", **changes)
+    (label, *_) = decode(tspl_bytes([tag], roll, labels=LABELS)).labels(roll.columns, roll.width_mm)
+    metrics = _label_metrics(*roll.label_dots)
+    assert find(label, drawn("Phụ kiện", TEXT_FONT, metrics.small)) is not None
+    assert find(label, drawn(format_dong(tag.price_dong), PRICE_FONT, metrics.price[-1])) is None
+    if tag.quantity is not None:
+        assert find(label, drawn("mỗi cái", TEXT_FONT, metrics.small)) is not None
+    assert read_codes(label) == [(zxingcpp.BarcodeFormat.Code128, tag.code)]
 
 
 def test_a_lot_prints_as_many_copies_as_asked_with_one_bitmap():
