@@ -9,7 +9,9 @@ the bundled DejaVu fonts, like a raster receipt, so every Vietnamese letter prin
 printer that prints images.
 
 Thermal printers print black only: the month's colour of the A4 band cannot show, so its
-name (``T11/26``, from :func:`~shop.printing.tags.month_band`) prints white in a black box.
+name (``T11/26``, from :func:`~shop.printing.tags.month_band`) prints white in a black box;
+a roll label printer's tag (:func:`tag_image`) also has the colour as one of six patterns
+(:data:`MONTH_PATTERNS`) beside it.
 
 The barcode is drawn bar by bar in whole dots a module, never scaled or smoothed, with quiet
 zones of :data:`QUIET_ZONE_MODULES` modules inside the image. A code too long to lie across
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from itertools import groupby
 
@@ -44,7 +47,14 @@ from shop.printing.receipt import (
     _wrap_text,
     printable_width_px,
 )
-from shop.printing.tags import _CONDENSED_BOLD, BARCODE_HEIGHT_MM, Tag, TagLabels, month_band
+from shop.printing.tags import (
+    _CONDENSED_BOLD,
+    BARCODE_HEIGHT_MM,
+    MONTH_COLOURS,
+    Tag,
+    TagLabels,
+    month_band,
+)
 
 #: The fonts of the label: the price in the A4 tag's condensed bold, the rest in DejaVu Sans.
 PRICE_FONT = _CONDENSED_BOLD
@@ -435,17 +445,59 @@ def _label_about(tag: Tag) -> str:
     return SEPARATOR.join(part for part in (_clean(" ".join(p.split())) for p in parts) if part)
 
 
+#: The A4 tag's month colours as patterns a label printer prints in black, in the order of
+#: :data:`~shop.printing.tags.MONTH_COLOURS`: solid, rows, columns, slants, checks, open.
+#: Like the colours they come round every six months, so six months in a row look different
+#: at a glance on the rail.
+MONTH_PATTERNS = ("solid", "rows", "columns", "slants", "checks", "open")
+_PATTERN_STEP = 3  # dots a stripe or a check is wide: thermal bleed closes thinner ones
+_PATTERN_FRAME = 2  # dots of the frame round every pattern
+
+
+def month_pattern(month: date, width: int, height: int) -> Image.Image:
+    """The colour of ``month``'s A4 band as a ``width`` × ``height`` dot pattern in a black
+    frame, mode ``"L"`` (0 black, 255 white)."""
+    pattern = MONTH_PATTERNS[MONTH_COLOURS.index(month_band(month).colour)]
+    return _pattern_image(pattern, width, height)
+
+
+@lru_cache(maxsize=64)
+def _pattern_image(pattern: str, width: int, height: int) -> Image.Image:
+    step, frame = _PATTERN_STEP, _PATTERN_FRAME
+
+    def black(x: int, y: int) -> bool:
+        if pattern == "solid":
+            return True
+        if pattern == "rows":
+            return y // step % 2 == 0
+        if pattern == "columns":
+            return x // step % 2 == 0
+        if pattern == "slants":
+            return (x + y) // step % 2 == 0
+        if pattern == "checks":
+            return (x // (step + 1) + y // (step + 1)) % 2 == 0
+        return False  # "open": the frame alone
+
+    dots = bytes(
+        0 if (min(x, y, width - 1 - x, height - 1 - y) < frame or black(x, y)) else 255
+        for y in range(height)
+        for x in range(width)
+    )
+    return Image.frombytes("L", (width, height), dots)
+
+
 def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = None) -> Image.Image:
     """``tag`` drawn on one die-cut label of ``width`` × ``height`` dots, mode ``"1"``.
 
     For roll label printers at 203 dpi, 8 dots a millimetre: 280 × 176 dots for a 35 × 22 mm
     label, 320 × 240 for 40 × 30 mm, 400 × 240 for 50 × 30 mm. From the top: the month mark
-    white in a black box (the A4 tag's colour cannot print) with the size, big and bold, at
-    the right; the price in the largest type the label leaves room for (a lot's with
-    ``labels.each`` after it); the category and description in one line, or two on a label
-    tall enough; the Code 128 bars in whole dots and the code in digits. Rows that do not
-    fit a small label are left out from the description up, never the price, the bars or
-    the code. Raises ``ValueError`` for a label smaller than 20 × 10 mm.
+    white in a black box, then the A4 tag's colour of the month as a pattern
+    (:func:`month_pattern`), and the size, big and bold, at the right; the price in the
+    largest type the label leaves room for (a lot's with ``labels.each`` after it); the
+    category and description in one line, or two on a label tall enough; the Code 128 bars
+    in whole dots and the code in digits. Rows that do not fit a small label are left out
+    from the description up, never the price, the bars or the code. Raises ``ValueError``
+    for a label smaller than 20 × 10 mm.
     """
     if not isinstance(tag, Tag):
         raise TypeError(f"a label is drawn from a Tag, not {type(tag).__name__}")
@@ -455,15 +507,17 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
     metrics = _label_metrics(width, height)
     margin, gap, inner = metrics.margin, metrics.gap, width - 2 * metrics.margin
 
-    # The header: the month box at the left, the size at the right.
+    # The header: the month box and its colour's pattern at the left, the size at the right.
     month = month_band(tag.intake_month).label
     month_font = _font(MONTH_FONT, metrics.small)
     m_left, m_top, m_right, m_bottom = month_font.getbbox(month, anchor="ls")
     pad_x, pad_y = max(3, metrics.small // 5), max(2, metrics.small // 6)
     box_width, box_height = m_right - m_left + 2 * pad_x, m_bottom - m_top + 2 * pad_y
+    pattern = month_pattern(tag.intake_month, round(box_height * 1.3), box_height)
+    pattern_x = margin + box_width + metrics.small // 3
     size_text = ""
     if tag.size:
-        room = inner - box_width - metrics.small // 2
+        room = inner - (pattern_x - margin + pattern.width) - metrics.small // 2
         size_text = _fit(f"{labels.size.strip()} {_clean(tag.size.strip())}".strip(),
                          MONTH_FONT, metrics.small, room)  # fmt: skip
 
@@ -499,10 +553,20 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
             return None
         return top, bottom
 
+    # The floor holds against the rows below, not against the width: a price too wide for
+    # it (a lot's with "each" after it, a price in the millions) takes the largest size the
+    # width allows, and the description keeps its room (leaving it out gives no width).
+    floor = metrics.price_floor
+    if _font(PRICE_FONT, floor).getbbox(price, anchor="ls")[2] > room:
+        floor = next(
+            (s for s in metrics.price if s < floor and price_fits(s, height) is not None),
+            metrics.price[-1],
+        )
+
     while True:
         left = height - fixed - len(about_lines) * (line_height + gap)
         # With description lines the price keeps at least its floor; without, any size.
-        sizes = [s for s in metrics.price if s >= metrics.price_floor or not about_lines]
+        sizes = [s for s in metrics.price if s >= floor or not about_lines]
         found = next(((s, ink) for s in sizes if (ink := price_fits(s, left)) is not None), None)
         if found is not None or not about_lines:
             break
@@ -523,6 +587,7 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
     pen.rectangle((margin, y, margin + box_width - 1, y + box_height - 1), fill=0)
     baseline = y + pad_y - m_top
     pen.text((margin + pad_x - m_left, baseline), month, font=month_font, fill=255, anchor="ls")
+    image.paste(pattern, (pattern_x, y))
     if size_text:
         pen.text((width - margin, baseline), size_text, font=month_font, fill=0, anchor="rs")
     y += box_height + gap

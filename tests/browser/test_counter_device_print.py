@@ -39,10 +39,11 @@ document.addEventListener("click", (event) => {
 """
 
 # A USB printer behind a fake navigator.usb: it records what it is sent and fails while
-# `window.__usb.fail` is true; `chosen` says whether the browser remembers it.
+# `window.__usb.fail` is true, or takes nothing and never answers (out of paper) while
+# `window.__usb.stall` is; `chosen` says whether the browser remembers it.
 FAKE_USB = """
 (() => {
-  const state = { fail: %(fail)s, chosen: %(chosen)s, sent: [], requested: 0 };
+  const state = { fail: %(fail)s, chosen: %(chosen)s, stall: false, sent: [], requested: 0 };
   window.__usb = state;
   const device = {
     opened: false, configuration: null, productName: "XP-58",
@@ -58,6 +59,7 @@ FAKE_USB = """
     async claimInterface(n) { this.configuration.interfaces[n].claimed = true; },
     async transferOut(endpoint, data) {
       if (state.fail) { throw new DOMException("A transfer error has occurred.", "NetworkError"); }
+      if (state.stall) { return new Promise(() => {}); } // out of paper: takes nothing more
       if (endpoint !== 1) { throw new DOMException("wrong endpoint", "NotFoundError"); }
       state.sent.push(...new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       return { status: "ok", bytesWritten: data.byteLength };
@@ -220,6 +222,41 @@ def test_webusb_failure_is_listed_across_reloads_and_reprints(app, phone, live_s
     expect(phone.get_by_test_id("device-print-status")).to_have_text("Đã gửi hóa đơn tới máy in.")
     sent = bytes(phone.evaluate("window.__usb.sent"))
     assert sent == queue_bytes(app, 2, open_drawer=True) and ("cashdraw", 5) in decode(sent)
+    assert phone.console_errors == []
+
+
+def test_a_usb_printer_that_stops_taking_data_lists_its_receipts(
+    app, phone, live_server, rail_items
+):
+    """Out of paper, a USB printer stops taking data and WebUSB waits for ever: after the
+    wait the receipt is listed as not printed (the receipts after it are not held up behind
+    it), and prints with one tap once there is paper."""
+    use_path(app, "webusb", drawer=5)
+    phone.add_init_script(FAKE_USB % {"fail": "false", "chosen": "true"})
+    open_counter(phone, live_server)
+    phone.evaluate(
+        """async () => {
+          const print = await import('/static/js/counter/device_print.js');
+          print.usbLimits.waitMs = 1000;
+          window.__usb.stall = true;
+        }"""
+    )
+    sell_cash(phone, "10008")
+    phone.wait_for_selector('[data-testid="sale-number"]')
+    sell_cash(phone, "10019")
+    listed = phone.get_by_test_id("unprinted-receipt")
+    expect(listed).to_have_count(2, timeout=15_000)
+    for reason in listed.get_by_test_id("unprinted-reason").all():
+        assert "Máy in USB không nhận hóa đơn" in text(reason)
+    assert len(sales(app)) == 2  # the sales are recorded whatever the printer does
+    # Paper again: each prints with one tap, without opening the drawer again.
+    phone.evaluate("window.__usb.stall = false; window.__usb.sent.length = 0")
+    for left in (1, 0):
+        phone.get_by_test_id("reprint-receipt").first.click()
+        expect(listed).to_have_count(left)
+    sent = bytes(phone.evaluate("window.__usb.sent"))
+    one, two = queue_bytes(app, 1, open_drawer=False), queue_bytes(app, 2, open_drawer=False)
+    assert sent in (one + two, two + one)
     assert phone.console_errors == []
 
 

@@ -31,15 +31,23 @@ class FakePrinter:
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", port))
         self.listener.listen(1)
-        self.listener.settimeout(5)
+        # Short waits, again and again until the test is done: a job may come long after
+        # the printer was switched on (a browser test sets the printer up first), and one
+        # sent after the fake stopped listening would land in the kernel's backlog unread.
+        self.listener.settimeout(0.1)
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def _serve(self) -> None:
-        try:
-            connection, _ = self.listener.accept()
-        except OSError:
-            return
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+                break
+            except TimeoutError:
+                if self.done.is_set():
+                    return
+            except OSError:
+                return
         with connection:
             connection.settimeout(5)
             if self.behaviour == "read_all":

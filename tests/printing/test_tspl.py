@@ -3,12 +3,22 @@ labels, their barcodes scanned with zxing-cpp, their words found dot for dot."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import zxingcpp
 from PIL import Image
 
 from shop.domain.money import format_dong
-from shop.printing.labels import MONTH_FONT, PRICE_FONT, _label_metrics, tag_image
+from shop.printing.labels import (
+    MONTH_FONT,
+    MONTH_PATTERNS,
+    PRICE_FONT,
+    TEXT_FONT,
+    _label_metrics,
+    month_pattern,
+    tag_image,
+)
 from shop.printing.tags import TagLabels
 from shop.printing.tspl import (
     ROLLS,
@@ -86,6 +96,62 @@ def test_the_price_the_size_and_the_month_are_printed():
         if size >= metrics.price_floor
     )
     assert find(label, drawn(format_dong(160_000), PRICE_FONT, metrics.price_floor)) is None
+
+
+@pytest.mark.parametrize("name", sorted(ROLLS))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"code": "20001234", "quantity": 40, "price_dong": 10_000},  # "10.000 ₫ mỗi cái"
+        {"quantity": 3, "price_dong": 150_000},
+        {"price_dong": 1_500_000},  # a price in the millions
+    ],
+)
+def test_a_wide_price_leaves_the_category_on_the_label(name, changes):
+    """The description gives up its room only when the label is too short for the price: a
+    price too wide for its floor size (a lot's, with "mỗi cái" after it) gets smaller
+    instead, and the category stays (40×30 tags of every lot lost it)."""
+    roll = ROLLS[name]
+    tag = make_tag(category="Phụ kiện", description="", **changes)
+    (label, *_) = decode(tspl_bytes([tag], roll, labels=LABELS)).labels(roll.columns, roll.width_mm)
+    metrics = _label_metrics(*roll.label_dots)
+    assert find(label, drawn("Phụ kiện", TEXT_FONT, metrics.small)) is not None
+    assert find(label, drawn(format_dong(tag.price_dong), PRICE_FONT, metrics.price[-1])) is None
+    if tag.quantity is not None:
+        assert find(label, drawn("mỗi cái", TEXT_FONT, metrics.small)) is not None
+    assert read_codes(label) == [(zxingcpp.BarcodeFormat.Code128, tag.code)]
+
+
+@pytest.mark.parametrize("name", sorted(ROLLS))
+def test_the_months_colour_prints_as_a_pattern_and_six_months_on_comes_round(name):
+    """The A4 band's colour cannot print: each of the six colours is a pattern beside the
+    month's box, six months in a row all different, the seventh like the first."""
+    roll = ROLLS[name]
+    width, height = roll.label_dots
+    metrics = _label_metrics(width, height)
+    months = [date(2026, month, 1) for month in range(7, 13)] + [date(2027, 1, 1)]
+    labels = []
+    for month in months:
+        data = tspl_bytes([make_tag(intake_month=month, size="XXL")], roll, labels=LABELS)
+        labels.append(decode(data).labels(roll.columns, roll.width_mm)[0])
+    # The month's box: black from the top margin down, at the left margin.
+    box_height = (
+        next(y for y in range(metrics.pad, height) if labels[0].getpixel((metrics.margin, y)))
+        - metrics.pad
+    )
+    patterns = [month_pattern(month, round(box_height * 1.3), box_height) for month in months]
+    assert len({pattern.tobytes() for pattern in patterns[:6]}) == len(MONTH_PATTERNS) == 6
+    assert patterns[6].tobytes() == patterns[0].tobytes()
+    for number, (month, label) in enumerate(zip(months, labels, strict=True)):
+        where = find(label, patterns[number])
+        assert where is not None and where[1] == metrics.pad, month
+        assert find(label, patterns[(number + 1) % 6]) is None, month
+        # The month's name and the size still print beside it.
+        month_name = f"T{month.month}/{month.year % 100}"
+        assert find(label, drawn(month_name, MONTH_FONT, metrics.small, inverse=True)) is not None
+        assert find(label, drawn("Cỡ XXL", MONTH_FONT, metrics.small)) is not None
+        assert read_codes(label) == [(zxingcpp.BarcodeFormat.Code128, "10008")]
+    save(labels[0], f"tspl-month-pattern-{name}.png")
 
 
 def test_a_lot_prints_as_many_copies_as_asked_with_one_bitmap():

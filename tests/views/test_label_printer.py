@@ -103,7 +103,8 @@ def test_the_page_speaks_vietnamese_and_the_test_label_goes_through_the_queue(as
     set_label_printer(as_coordinator, port=str(free_port()))
     failed = as_coordinator.post("/printer/label-printer/test", follow_redirects=True)
     assert "Chưa in được: Máy in từ chối lệnh in" in failed.text
-    assert "chưa in được" in as_coordinator.get("/printer/label-printer").text
+    log = as_coordinator.get("/printer/label-printer").text.split('data-testid="label-log"')[1]
+    assert log.count("Tem in thử") == 2 and "Trang in thử" not in log and "chưa in được" in log
 
 
 def test_a_new_intake_prints_its_tags_in_one_tap_and_a_lot_as_many_as_asked(
@@ -201,6 +202,23 @@ def test_a_job_that_gave_up_shows_not_printed_and_one_tap_prints_it_again(
     with app.app_context():
         attempts = db.session.scalars(select(PrintAttempt).order_by(PrintAttempt.id)).all()
         assert [a.ok for a in attempts] == [False, False, True]
+
+
+def test_a_label_printer_plugged_into_the_server_gets_its_tags_in_its_device_file(
+    as_coordinator, app, stocked
+):
+    """Connected as a device on the server (/dev/usb/lp1 on a shop's server; here a file in
+    instance/printer-out standing in for it): the tags go there, two across on 35×22."""
+    from pathlib import Path
+
+    device = Path(app.instance_path) / "printer-out" / "lp1"
+    set_label_printer(as_coordinator, connection="file", path=str(device), roll="35x22x2")
+    as_coordinator.post("/printer/labels", data={"codes": "A B C"})
+    assert run_queue(app) == 1
+    assert scanned(device.read_bytes(), 2, 35) == ["A", "B", "C"]
+    assert b"SIZE 72 mm,22 mm\r\n" in device.read_bytes()
+    (job,) = jobs(app)
+    assert job.status == JobStatus.PRINTED and job.to_label_printer
 
 
 def test_escpos_labels_without_a_connection_go_to_the_receipt_printer(as_coordinator, app, stocked):

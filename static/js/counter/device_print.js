@@ -59,6 +59,19 @@ function bulkOut(device) {
 
 const USB_CHUNK = 16 * 1024;
 
+// A printer out of paper or with its cover open stops taking data, and WebUSB has no timeout
+// of its own: a transfer waits for ever, and every receipt after it behind it. A chunk the
+// printer has not taken after `waitMs` fails the receipt, which is then listed as not
+// printed (a working printer takes a chunk in well under a second, or a few while it
+// prints a long receipt).
+export const usbLimits = { waitMs: 15000 };
+
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 // Write `bytes` to the USB printer chosen before (the first one the browser remembers).
 export async function sendWebusb(bytes) {
   if (!navigator.usb) { throw new PrintFailure("no_webusb"); }
@@ -72,15 +85,16 @@ export async function sendWebusb(bytes) {
     const claimed = device.configuration.interfaces.find((i) => i.interfaceNumber === out.iface);
     if (!claimed || !claimed.claimed) { await device.claimInterface(out.iface); }
     for (let at = 0; at < bytes.length; at += USB_CHUNK) {
-      const result = await device.transferOut(out.endpoint, bytes.subarray(at, at + USB_CHUNK));
+      const result = await within(device.transferOut(out.endpoint, bytes.subarray(at, at + USB_CHUNK)), usbLimits.waitMs);
       if (!result || result.status !== "ok" || result.bytesWritten !== Math.min(USB_CHUNK, bytes.length - at)) {
         throw new Error(`transfer ${result ? result.status : "lost"}`);
       }
     }
   } catch (error) {
     if (error instanceof PrintFailure) { throw error; }
-    // A printer unplugged or switched off: opened again from scratch on the next try.
-    try { if (device.opened) { await device.close(); } } catch (ignored) { /* already gone */ }
+    // A printer unplugged, switched off or stalled: closed (which ends a transfer still
+    // waiting) and opened again from scratch on the next try.
+    try { if (device.opened) { await within(device.close(), 2000); } } catch (ignored) { /* already gone */ }
     throw new PrintFailure("usb_failed", String(error));
   }
 }
