@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import statistics
 import sys
 import threading
 import time
@@ -257,21 +256,16 @@ def test_amounts_must_add_up():
 
 
 @pytest.mark.parametrize("paper_mm, width", [(58, 384), (80, 576)])
-def test_image_size_and_speed(paper_mm, width):
+def test_image_size(paper_mm, width):
+    """A long receipt's image is the paper's width and as tall as its rows (its speed is
+    measured in ``make bench``, never in a timed test)."""
     many = tuple(
         ReceiptLine(f"{1000 + n}", f"Áo sơ mi kẻ số {n}", 1, 10_000 * n) for n in range(1, 31)
     )
-    receipt = cash_sale(*many)
-    render_image(receipt, paper_mm=paper_mm)  # fonts loaded once per process
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        image = render_image(receipt, paper_mm=paper_mm)
-        times.append(time.perf_counter() - start)
+    image = render_image(cash_sale(*many), paper_mm=paper_mm)
     assert image.mode == "1" and image.width == width == printable_width_px(paper_mm)
     # 30 lines make about 75 rows; a row is 30 to 40 dots high: no big blank margins.
     assert 75 * 28 < image.height < 75 * 42
-    assert statistics.median(times) < 0.1, f"rendering took {times}"
 
 
 def test_image_is_pure_black_and_white_and_inside_the_margins():
