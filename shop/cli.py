@@ -263,7 +263,7 @@ def labels(codes, target, language, size):
     else:
         with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
             handle.write(data)
-        click.echo(f"{len(data)} bytes for {len(tags)} labels written to {target}", err=True)
+        click.echo(f"{len(data)} bytes for {len(tags)} label(s) written to {target}", err=True)
 
 
 @month_cli.command("show")
