@@ -1222,7 +1222,8 @@ def main_only(names: list[str]) -> int:
     load = (load_before, os.getloadavg())
     lines = header_lines(started_at, time.monotonic() - began, load, "only " + ", ".join(names))
     lines[2] = (
-        f"Written by `BENCH_ONLY={','.join(names)} make bench` (`bench/run.py`): only "
+        f"Written by `{'BENCH_PEER=tryton ' if 'peer' in names else ''}"
+        f"BENCH_ONLY={','.join(names)} make bench` (`bench/run.py`): only "
         "these sections; every number below comes from that run."
     )
     for name in names:
