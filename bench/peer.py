@@ -140,7 +140,11 @@ class Driver:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
             cwd=work, env={k: v for k, v in os.environ.items() if not k.startswith("TRYTON")},
         )  # fmt: skip
-        self.setup_s = self.read()["setup_s"]
+        try:
+            self.setup_s = self.read()["setup_s"]
+        except BaseException:
+            self.close()
+            raise
 
     def read(self) -> dict:
         line = self.process.stdout.readline()
