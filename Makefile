@@ -72,7 +72,9 @@ $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 ## and writes bench/results.md. BENCH_SCALE=1: the full three years, about 120,000 sales
 ## (its first import takes long; the imported shops are cached in bench/.cache/).
 ## BENCH_ONLY=stocktake (or bank, labels; comma-separated): only those sections, written to
-## bench/results-<names>.md. Not part of `make test`.
+## bench/results-<names>.md. BENCH_PEER=tryton: also our sale side by side with Tryton 8.2
+## sale_point, installed in bench/.peer-venv on the first run (BENCH_ONLY=peer: that alone).
+## Not part of `make test`.
 bench: install $(VENV)/.bench-installed
 	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -22,6 +22,9 @@ the date and the notes on each target.
     BENCH_OUT=bench/results-scale-1.md ...         # the table elsewhere than results.md
     BENCH_ONLY=stocktake ...                       # only these sections (see SECTIONS),
                                                    # written to bench/results-<names>.md
+    BENCH_PEER=tryton ...                          # also our sale side by side with
+                                                   # Tryton 8.2 sale_point (bench/peer.py);
+                                                   # alone: BENCH_PEER=tryton BENCH_ONLY=peer
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ LAST_MONTH_SALES = 5_000
 TENDERED = "5000000"
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+#: ``BENCH_PEER=tryton``: also the side-by-side with Tryton's point of sale (bench/peer.py).
+PEER = os.environ.get("BENCH_PEER", "").strip().lower()
+PEERS = ("tryton",)
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 
 
@@ -1127,6 +1133,42 @@ def run_labels() -> dict:
     return run_label_bytes(repeats(200, 40))
 
 
+def run_peer(prepared: Prepared, shop: str) -> dict:
+    """Our API sale side by side with Tryton's (``bench/peer.py``), or why it was not."""
+    from bench.app import create_bench_app
+    from bench.peer import PeerError, run_tryton
+
+    log("side by side with Tryton 8.2 sale_point ...")
+    app = create_bench_app(str(prepared.database), str(prepared.instance))
+    client = InProcess(app)
+    sign_in_and_open_shift(client)
+    try:
+        return {"shop": shop, **run_tryton(Bench(client, prepared, app), repeats(60), log=log)}
+    except (PeerError, OSError, ValueError, KeyError) as error:
+        log(f"the side by side with Tryton failed: {error!r}")
+        return {"shop": shop, "failed": str(error)[:1000]}
+    finally:
+        from shop.extensions import db
+
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def run_peer_alone() -> dict:
+    """``BENCH_ONLY=peer``: on the small shop (a sale costs the same on both: see the ten
+    times larger history)."""
+    small_db, _meta = build_shop(float(os.environ.get("BENCH_SCALE", "0.25")) / 10, None)
+    path, instance = working_copy(small_db, "peer")
+    return run_peer(prepare(path, instance), "small")
+
+
+def _peer_section(result: dict) -> list[str]:
+    from bench.peer import peer_section
+
+    return peer_section(result, _yes, result.get("shop", "main"))
+
+
 def _stocktake_section(result: dict) -> list[str]:
     from bench.stocktake import stocktake_section
 
@@ -1140,6 +1182,8 @@ SECTIONS = {
     "stocktake": (run_stocktake, _stocktake_section),
     "bank": (run_bank_feed_alone, lambda result: bank_feed_section(result)),
     "labels": (run_labels, lambda result: label_section(result, _yes)),
+    # Only with BENCH_PEER=tryton.
+    "peer": (run_peer_alone, _peer_section),
 }
 
 
@@ -1168,6 +1212,9 @@ def main_only(names: list[str]) -> int:
         print(f"BENCH_ONLY: unknown section(s) {', '.join(unknown)}; "
               f"choose from {', '.join(SECTIONS)}", file=sys.stderr)  # fmt: skip
         return 2
+    if "peer" in names and PEER != "tryton":
+        print("BENCH_ONLY=peer: name the peer, BENCH_PEER=tryton", file=sys.stderr)
+        return 2
     began = time.monotonic()
     load_before = os.getloadavg()
     started_at = datetime.now(UTC)
@@ -1175,7 +1222,8 @@ def main_only(names: list[str]) -> int:
     load = (load_before, os.getloadavg())
     lines = header_lines(started_at, time.monotonic() - began, load, "only " + ", ".join(names))
     lines[2] = (
-        f"Written by `BENCH_ONLY={','.join(names)} make bench` (`bench/run.py`): only "
+        f"Written by `{'BENCH_PEER=tryton ' if 'peer' in names else ''}"
+        f"BENCH_ONLY={','.join(names)} make bench` (`bench/run.py`): only "
         "these sections; every number below comes from that run."
     )
     for name in names:
@@ -1193,6 +1241,10 @@ def main() -> int:
     os.chdir(ROOT)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    if PEER and PEER not in PEERS:
+        print(f"BENCH_PEER: unknown peer {PEER!r}; choose from {', '.join(PEERS)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     only = [n.strip() for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()]
     if only:
         return main_only(only)
@@ -1231,6 +1283,11 @@ def main() -> int:
     stocktake = run_stocktake()
     # A price tag's TSPL bytes, in process.
     label_bytes = run_labels()
+    # BENCH_PEER=tryton: our API sale side by side with Tryton's, on a copy of the main shop.
+    peer = {}
+    if PEER == "tryton":
+        path, instance = working_copy(main_db, "main-peer")
+        peer = run_peer(prepare(path, instance), "main")
 
     report = Report(
         scale=scale,
@@ -1245,6 +1302,7 @@ def main() -> int:
         bank_feed=bank_feed,
         label_bytes=label_bytes,
         stocktake=stocktake,
+        peer=peer,
         started_at=started_at,
         seconds=time.monotonic() - began,
         load=(load_before, os.getloadavg()),
@@ -1274,6 +1332,7 @@ class Report:
     bank_feed: dict = field(default_factory=dict)
     label_bytes: dict = field(default_factory=dict)
     stocktake: dict = field(default_factory=dict)
+    peer: dict = field(default_factory=dict)  # only with BENCH_PEER=tryton
 
     def floor(self, run: dict) -> Figure:
         return run["figures"][FLOOR]
@@ -1296,6 +1355,8 @@ class Report:
         lines += bank_feed_section(self.bank_feed)
         lines += _stocktake_section(self.stocktake)
         lines += label_section(self.label_bytes, _yes)
+        if self.peer:
+            lines += _peer_section(self.peer)
         return "\n".join(lines) + "\n"
 
     def counter_page_section(self) -> list[str]:
