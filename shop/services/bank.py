@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import bank as rules
+from shop.domain.text import tidy
 from shop.models import (
     BankFeed,
     BankSettings,
@@ -425,7 +426,7 @@ def resolve(
     customer to call back). Either way it is audited; a decision is never made twice."""
     if not by.is_coordinator:
         raise Forbidden(_l("Only a coordinator decides on bank transactions."), "sale_number")
-    note = " ".join((note or "").split())[:300]
+    note = tidy(note, 300)
     if row.outcome != rules.Outcome.REVIEW:
         raise InvalidInput(_l("This transaction is not on the review list."), "sale_number")
     if row.resolved_at is not None:

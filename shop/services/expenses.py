@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import sharing
 from shop.domain.money import MAX_DONG
+from shop.domain.text import tidy
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member, Role
 from shop.services import audit, visibility
 from shop.services.days import refuse_future
@@ -57,7 +58,7 @@ def _checked(
         raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
     if amount > MAX_DONG:
         raise InvalidInput(_l("The amount is too large."), "amount_dong")
-    note = " ".join((details.note or "").split())
+    note = tidy(details.note)
     if len(note) > NOTE_LENGTH:
         raise InvalidInput(_l("At most 300 letters."), "note")
     return details.spent_on, category, amount, note

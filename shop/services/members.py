@@ -26,6 +26,7 @@ from shop.domain.pin import (
     check_new_pin,
     clean_address,
 )
+from shop.domain.text import tidy
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
 from shop.services import audit
 from shop.services.days import FUTURE_DAY
@@ -638,7 +639,7 @@ def save_shop_settings(
             raise InvalidInput(message, field) from None
     profile.bank_bin = bank_bin or None
     profile.bank_account = bank_account or None
-    profile.bank_account_name = " ".join((bank_account_name or "").split()) or None
+    profile.bank_account_name = tidy(bank_account_name) or None
     profile.receipt_footer = (receipt_footer or "").strip()
     if by is not None:
         audit.record(

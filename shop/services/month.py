@@ -36,6 +36,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG, format_dong
 from shop.domain.pricing import Policy, month_key, policy_for_month
 from shop.domain.sale import refund_owner_loss
+from shop.domain.text import tidy
 from shop.i18n import format_day, format_moment
 from shop.models import (
     ClosedMonth,
@@ -779,7 +780,7 @@ def record_payout(
         method = PaymentMethod(method)
     except ValueError:
         raise InvalidInput(_l("Choose cash or transfer."), "method") from None
-    note = " ".join((note or "").split())
+    note = tidy(note)
     if len(note) > 300:
         raise InvalidInput(_l("At most 300 letters."), "note")
     refuse_future(paid_on, today, "paid_on")
@@ -905,7 +906,7 @@ def correct_payout(
         raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
     if amount_dong > MAX_DONG:
         raise InvalidInput(_l("The amount is too large."), "amount_dong")
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why the payout is corrected."), "reason")
     if len(reason) > 300:
