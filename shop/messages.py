@@ -112,6 +112,7 @@ AUDIT_ACTIONS = {
     "shift_closed_for": _l("Shift closed by a coordinator for its member"),
     "bank_confirmed": _l("Transfer confirmed by the bank"),
     "bank_verified": _l("Transfer confirmed by hand seen at the bank"),
+    "bank_outgoing": _l("Money out matched by the bank to a refund or a payout"),
     "bank_review": _l("Bank transaction decided"),
     "bank_settings": _l("Bank feed settings changed"),
     "count_opened": _l("Stock count opened"),
