@@ -139,9 +139,15 @@ def save_settings(
         "provider": provider, "base_url": settings.base_url,
         "code_prefix": code_prefix, "check_days": check_days,
     }  # fmt: skip
+    # What changed, as the audit log shows a changed setting (old → new); the keys by name.
+    changed = {
+        name: {"old": before[name], "new": value}
+        for name, value in after.items()
+        if before[name] != value
+    }
     audit.record(
         session, "bank_settings", by=by, at=at, subject="bank",
-        before=before, after=after, keys_changed=sorted(changed_keys),
+        **changed, keys_changed=sorted(changed_keys),
     )  # fmt: skip
     session.flush()
     return settings

@@ -236,7 +236,9 @@ def test_the_feeds_settings_are_audited_without_their_keys(ctx):
     bank.save_settings(ctx, by=hong(ctx), at=AT, provider="sepay", new_keys=keys)
     ctx.commit()
     event = ctx.scalar(select(AuditEvent).where(AuditEvent.action == "bank_settings"))
-    assert event.by_id == hong(ctx).id and event.detail["after"]["provider"] == "sepay"
+    assert event.by_id == hong(ctx).id
+    assert event.detail["provider"] == {"old": "", "new": "sepay"}
+    assert "code_prefix" not in event.detail  # unchanged: NM as before
     assert event.detail["keys_changed"] == ["casso_checksum_key", "sepay_api_token"]
     assert all(secret not in str(event.detail) for secret in keys.values())
 

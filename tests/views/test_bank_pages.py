@@ -424,3 +424,20 @@ def test_the_audit_log_says_which_refund_the_money_out_paid(shop, hong):
     assert "Ngân hàng khớp tiền ra với một khoản hoàn tiền/chia tiền" in log
     assert f"hóa đơn {number}" in log and "54.000 ₫" in log and "FTt1" in log
     assert "03/11/2026 10:03 · ngân hàng" in log and "không ai đăng nhập" not in log
+
+
+def test_the_audit_log_says_what_changed_in_the_feeds_settings_but_no_key(shop, hong):
+    def saved(session):
+        boss = member_service.get_member(session, 1)
+        bank.save_settings(session, by=boss, at=AT, provider="sepay", check_days=5,
+                           new_keys={"sepay_api_token": "tok-secret-77"})  # fmt: skip
+
+    in_shop(shop, saved)
+    page = hong.get("/audit?action=bank_settings")
+    log = words(page)
+    line = log[log.rindex("Đổi cài đặt kết nối ngân hàng") :]
+    assert "Dịch vụ báo giao dịch: → SePay" in line
+    assert "Số ngày chờ ngân hàng báo một khoản chuyển khoản đã xác nhận bằng tay: 3 → 5" in line
+    assert "Khóa mới đã lưu: API token của SePay (để hỏi giao dịch)" in line
+    assert "Mã thanh toán" not in line  # unchanged
+    assert "tok-secret-77" not in page.text and "before" not in line and "{" not in line
