@@ -260,3 +260,20 @@ def test_every_key_from_the_environment_wins_over_the_saved_one(ctx):
     one = bank.keys(ctx, {"SHOP_CASSO_CHECKSUM_KEY": "env-sum", "SHOP_CASSO_API_KEY": " "})
     assert (one.casso_checksum_key, one.casso_api_key) == ("env-sum", "saved-casso_api_key")
     assert one.from_environment == {"casso_checksum_key"}
+
+
+def test_the_shops_own_prefix_is_in_the_qr_and_the_only_one_read_back(ctx):
+    from shop.domain import vietqr
+    from shop.services.transfers import transfer_payload
+
+    bank.save_settings(ctx, by=hong(ctx), at=AT, provider="sepay", code_prefix="newme")
+    sale = sell(ctx, "A")
+    ctx.commit()
+    payload, purpose = transfer_payload(ctx, sale)
+    assert purpose.startswith(rules.sale_code(sale.number, "NEWME")) and len(purpose) <= 25
+    assert vietqr.parse(payload)["purpose"] == purpose and purpose.isascii()
+    # The default prefix's code no longer names the sale; the shop's own does.
+    old, _ = receive(ctx, tx(rules.sale_code(sale.number), pid="t1"))
+    assert (old.outcome, old.reason) == (Outcome.REVIEW, Reason.NO_CODE)
+    row, _ = receive(ctx, tx(f"MBVCB.1 {purpose}", pid="t2"))
+    assert row.outcome == Outcome.CONFIRMED and row.sale_id == sale.id
