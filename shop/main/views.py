@@ -156,6 +156,7 @@ def shop_settings():
 @coordinator_required
 def audit_log():
     """What was done that the money or the members depend on; read only, newest first."""
+    from shop.main.bank import KEY_LABELS as BANK_KEY_LABELS
     from shop.members.forms import LOST_ITEM_PAYS_LABELS, ROLE_LABELS
     from shop.messages import (
         AUDIT_ACTIONS,
@@ -181,6 +182,9 @@ def audit_log():
         **BANK_REASONS,
         **LOST_ITEM_PAYS_LABELS,
         **DISPOSAL_SHOWN,
+        **BANK_KEY_LABELS,
+        "sepay": "SePay",
+        "casso": "Casso",
         "not_counted": _("not counted"),
         "counted": _("counted"),
         "on": _("on"),
@@ -254,6 +258,8 @@ def _detail_parts(detail: dict, fields: dict, words: dict) -> list[tuple[str, st
         elif isinstance(value, dict) and set(value) == {"old", "new"}:  # a setting changed
             old, new = (words.get(value[k], value[k]) for k in ("old", "new"))
             text = f"{old} → {new}"
+        elif key == "keys_changed" and isinstance(value, list):  # the bank feed's keys
+            text = ", ".join(str(words.get(name, name)) for name in value)
         elif key == "lines" and isinstance(value, list):
             text = ", ".join(
                 f"{line.get('code', '')} −{format_dong(int(line.get('discount_dong') or 0))}"

@@ -49,6 +49,7 @@ ACTIONS = (
     "shift_closed_for",
     "bank_confirmed",
     "bank_verified",
+    "bank_outgoing",
     "bank_review",
     "bank_settings",
     "count_opened",

@@ -140,9 +140,15 @@ def save_settings(
         "provider": provider, "base_url": settings.base_url,
         "code_prefix": code_prefix, "check_days": check_days,
     }  # fmt: skip
+    # What changed, as the audit log shows a changed setting (old → new); the keys by name.
+    changed = {
+        name: {"old": before[name], "new": value}
+        for name, value in after.items()
+        if before[name] != value
+    }
     audit.record(
         session, "bank_settings", by=by, at=at, subject="bank",
-        before=before, after=after, keys_changed=sorted(changed_keys),
+        **changed, keys_changed=sorted(changed_keys),
     )  # fmt: skip
     session.flush()
     return settings
@@ -228,7 +234,7 @@ def receive(
         session.add(row)
         session.flush()
     if incoming.direction == rules.Direction.OUT:
-        _match_outgoing(session, row)
+        _match_outgoing(session, row, at=at)
     else:
         _match_incoming(session, row, at=at)
     session.flush()
@@ -345,9 +351,10 @@ def waiting_of_amount(
     return list(session.scalars(query))
 
 
-def _match_outgoing(session: Session, row: BankTransaction) -> None:
+def _match_outgoing(session: Session, row: BankTransaction, *, at: datetime) -> None:
     """Money out: the transfer refund or payout by transfer of that amount nearest in time
-    that no other transaction paid; else the review list."""
+    that no other transaction paid (audited, as every automatic match is); else the review
+    list."""
     low, high = row.at - OUTGOING_WINDOW, row.at + OUTGOING_WINDOW
     taken_refunds = select(BankTransaction.refund_id).where(BankTransaction.refund_id.is_not(None))
     refunds = session.scalars(
@@ -375,10 +382,19 @@ def _match_outgoing(session: Session, row: BankTransaction) -> None:
         return
     _, kind, paid = min(candidates, key=lambda c: (c[0], c[1], c[2].id))
     row.outcome, row.reason = rules.Outcome.OUTGOING, None
+    seen = {
+        "amount_dong": row.amount_dong, "provider": row.provider,
+        "provider_id": row.provider_id, "reference": row.reference,
+    }  # fmt: skip
     if kind == "refund":
         row.refund_id = paid.id
+        audit.record(session, "bank_outgoing", by=None, at=at,
+                     subject=f"sale {paid.line.sale.number}", **seen)  # fmt: skip
     else:
         row.payout_id = paid.id
+        audit.record(session, "bank_outgoing", by=None, at=at,
+                     subject=f"member {paid.member.number}", payout=paid.id,
+                     month=paid.month, **seen)  # fmt: skip
 
 
 # -- the review list -------------------------------------------------------------------

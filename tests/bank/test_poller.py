@@ -238,3 +238,32 @@ def test_the_cli_polls_now(app, shop, fake, runner):
     fake.offline = True
     out = runner.invoke(args=["bank", "poll"])
     assert out.exit_code == 1 and "network" in out.output
+
+
+def test_with_no_internet_hand_confirmations_are_checked_when_the_feed_is_back(shop, fake):
+    """The link to the bank service is down: the sales wait, the cashier confirms them by
+    hand as before. Back online, the poll verifies the one the bank shows; the other is
+    "not seen at the bank" once the shop's days have passed."""
+    from shop.services import bank
+
+    use(shop, "sepay", fake.url)
+    paid, unpaid = sell(shop), sell(shop)
+    fake.offline = True
+    assert poll(shop, T).error == "network"
+    assert paid.awaiting_transfer and unpaid.awaiting_transfer  # nothing confirmed by itself
+    for sale in (paid, unpaid):
+        svc.confirm_transfer(shop, sale, at=T + timedelta(minutes=1), by=hong(shop))
+    shop.commit()
+    fake.post(54_000, f"MBVCB.3278907687 {code_of(paid)} NEW ME", at=T)
+    fake.offline = False
+    back = T + timedelta(minutes=10)
+    result = poll(shop, back)
+    assert (result.error, result.new, dict(result.outcomes)) == ("", 1, {"verified": 1})
+    assert result.next_poll_at == back + timedelta(seconds=15)  # the other is still awaited
+    shop.rollback()
+    assert paid.confirmed_by_id == hong(shop).id and paid.bank_payment is not None
+    assert bank.check_of(shop, paid, now=back) == rules.Check.VERIFIED
+    assert bank.check_of(shop, unpaid, now=back) == rules.Check.PENDING
+    later = T + timedelta(days=3, minutes=2)
+    assert bank.check_of(shop, unpaid, now=later) == rules.Check.NOT_SEEN
+    assert bank.not_seen(shop, now=later) == [unpaid]

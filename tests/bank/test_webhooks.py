@@ -163,3 +163,40 @@ def test_webhooks_are_in_the_api_document(app):
         operation = document["paths"][path]["post"]
         assert operation["security"] == [{scheme: []}]
         assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def test_webhooks_need_no_csrf_token_where_every_form_does(app, client, shop):
+    """With CSRF on, as in production: the providers' servers post with no page and no
+    token, and are answered 200; a form posted the same way is refused."""
+    from tests.conftest import DEMO_PIN, sign_in
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    use(shop, "sepay")
+    sale = sell(shop)
+    sent = FakeBank.sepay_webhook(paying(sale), key=KEYS["sepay_webhook_key"])
+    assert post(client, SEPAY, sent).status_code == 200
+    use(shop, "casso")
+    other = sell(shop)
+    sent = FakeBank.casso_webhook(
+        paying(other, number=502), checksum_key=KEYS["casso_checksum_key"], at=NOW
+    )
+    assert post(client, CASSO, sent).status_code == 200
+    assert stored(shop) == 2
+    # Even from a browser signed in as a coordinator, a form without its token is refused.
+    app.config["WTF_CSRF_ENABLED"] = False
+    sign_in(client, "0912000001", DEMO_PIN)
+    app.config["WTF_CSRF_ENABLED"] = True
+    refused = client.post("/settings/bank/poll", follow_redirects=True)
+    assert "Trang này đã hết hạn" in refused.get_data(as_text=True)
+
+
+def test_casso_checksum_key_from_the_environment_wins(client, shop, monkeypatch):
+    use(shop, "casso")
+    sale = sell(shop)
+    monkeypatch.setenv("SHOP_CASSO_CHECKSUM_KEY", "casso-key-from-the-environment")
+    saved = FakeBank.casso_webhook(paying(sale), checksum_key=KEYS["casso_checksum_key"], at=NOW)
+    assert post(client, CASSO, saved).status_code == 401  # the saved key no longer holds
+    env = FakeBank.casso_webhook(
+        paying(sale), checksum_key="casso-key-from-the-environment", at=NOW
+    )
+    assert post(client, CASSO, env).status_code == 200 and stored(shop) == 1

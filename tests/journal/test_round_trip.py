@@ -19,6 +19,7 @@ from shop.journal import (
     normalise_journal,
 )
 from shop.models import (
+    AuditEvent,
     BankSettings,
     BankTransaction,
     Condition,
@@ -725,6 +726,10 @@ def test_a_payout_paid_by_transfer_keeps_its_bank_transaction(app, session):
         session, incoming, via="poll", signature_ok=True, at=sent + timedelta(minutes=1)
     )
     assert row.outcome == rules.Outcome.OUTGOING and row.payout_id is not None
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "bank_outgoing"))
+    assert (event.subject, event.by_id, event.detail["payout"], event.detail["month"]) == (
+        "member 1", None, payout.id, "2027-01",
+    )  # fmt: skip
 
     first = export_journal(session, timezone=TZ)
     assert first["bank_transactions"][0]["payout"] == {

@@ -143,6 +143,9 @@ def test_a_transfer_confirmed_by_hand_is_verified_when_the_bank_shows_it(ctx):
     row, _ = receive(ctx, tx(code(sale)))
     assert row.outcome == Outcome.VERIFIED
     assert bank.check_of(ctx, sale, now=AT) == rules.Check.VERIFIED
+    event = ctx.scalar(select(AuditEvent).where(AuditEvent.action == "bank_verified"))
+    assert event.subject == f"sale {sale.number}" and event.by_id is None
+    assert event.detail["provider_id"] == "t1"
 
 
 def test_an_offline_sale_is_found_by_its_reference_code(ctx):
@@ -172,6 +175,10 @@ def test_money_out_matches_a_transfer_refund_of_that_amount(ctx):
     assert row.outcome == Outcome.OUTGOING and row.refund_id == refund.id
     other, _ = receive(ctx, tx("hoan tien", pid="t2", direction=Direction.OUT))
     assert (other.outcome, other.reason) == (Outcome.REVIEW, Reason.OUTGOING)
+    # The automatic match is in the audit log, by nobody; the unmatched one is not.
+    [event] = ctx.scalars(select(AuditEvent).where(AuditEvent.action == "bank_outgoing")).all()
+    assert (event.subject, event.by_id) == (f"sale {sale.number}", None)
+    assert (event.detail["amount_dong"], event.detail["provider_id"]) == (54_000, "t1")
 
 
 def test_a_coordinator_decides_a_review(ctx):
@@ -222,3 +229,51 @@ def test_hand_confirmed_transfers_not_seen_after_the_set_days(ctx):
     assert bank.not_seen(ctx, now=AT + timedelta(days=1)) == []
     assert bank.not_seen(ctx, now=AT + timedelta(days=4)) == [sale]
     assert bank.check_of(ctx, sale, now=AT + timedelta(days=4)) == rules.Check.NOT_SEEN
+
+
+def test_the_feeds_settings_are_audited_without_their_keys(ctx):
+    keys = {"sepay_api_token": "tok-never-in-the-log", "casso_checksum_key": "sum-never"}
+    bank.save_settings(ctx, by=hong(ctx), at=AT, provider="sepay", new_keys=keys)
+    ctx.commit()
+    event = ctx.scalar(select(AuditEvent).where(AuditEvent.action == "bank_settings"))
+    assert event.by_id == hong(ctx).id
+    assert event.detail["provider"] == {"old": "", "new": "sepay"}
+    assert "code_prefix" not in event.detail  # unchanged: NM as before
+    assert event.detail["keys_changed"] == ["casso_checksum_key", "sepay_api_token"]
+    assert all(secret not in str(event.detail) for secret in keys.values())
+
+
+def test_every_key_from_the_environment_wins_over_the_saved_one(ctx):
+    saved = {name: f"saved-{name}" for name in bank.ENVIRONMENT}
+    bank.save_settings(ctx, by=hong(ctx), at=AT, provider="casso", new_keys=saved)
+    ctx.commit()
+    assert bank.keys(ctx, {}) == bank.Keys(**saved)
+    environ = {variable: f"env-{name}" for name, variable in bank.ENVIRONMENT.items()}
+    assert set(environ) == {"SHOP_SEPAY_WEBHOOK_KEY", "SHOP_SEPAY_API_TOKEN",
+                            "SHOP_CASSO_API_KEY", "SHOP_CASSO_CHECKSUM_KEY"}  # fmt: skip
+    in_force = bank.keys(ctx, environ)
+    assert {name: getattr(in_force, name) for name in bank.ENVIRONMENT} == {
+        name: f"env-{name}" for name in bank.ENVIRONMENT
+    }
+    assert in_force.from_environment == frozenset(bank.ENVIRONMENT)
+    # One set in the environment, blank ones aside: only that one wins.
+    one = bank.keys(ctx, {"SHOP_CASSO_CHECKSUM_KEY": "env-sum", "SHOP_CASSO_API_KEY": " "})
+    assert (one.casso_checksum_key, one.casso_api_key) == ("env-sum", "saved-casso_api_key")
+    assert one.from_environment == {"casso_checksum_key"}
+
+
+def test_the_shops_own_prefix_is_in_the_qr_and_the_only_one_read_back(ctx):
+    from shop.domain import vietqr
+    from shop.services.transfers import transfer_payload
+
+    bank.save_settings(ctx, by=hong(ctx), at=AT, provider="sepay", code_prefix="newme")
+    sale = sell(ctx, "A")
+    ctx.commit()
+    payload, purpose = transfer_payload(ctx, sale)
+    assert purpose.startswith(rules.sale_code(sale.number, "NEWME")) and len(purpose) <= 25
+    assert vietqr.parse(payload)["purpose"] == purpose and purpose.isascii()
+    # The default prefix's code no longer names the sale; the shop's own does.
+    old, _ = receive(ctx, tx(rules.sale_code(sale.number), pid="t1"))
+    assert (old.outcome, old.reason) == (Outcome.REVIEW, Reason.NO_CODE)
+    row, _ = receive(ctx, tx(f"MBVCB.1 {purpose}", pid="t2"))
+    assert row.outcome == Outcome.CONFIRMED and row.sale_id == sale.id

@@ -402,3 +402,42 @@ def test_the_month_close_warns_of_transfers_the_bank_never_showed(shop, hong, cl
     assert "1 khoản chuyển khoản xác nhận bằng tay KHÔNG thấy ở ngân hàng" in words_of(warning)
     assert f'href="/counter/sales/{unseen}"' in warning
     assert f'href="/counter/sales/{seen}"' not in warning
+
+
+def test_the_audit_log_says_which_refund_the_money_out_paid(shop, hong):
+    from shop.models import PaymentMethod
+
+    def refunded(session):
+        boss = member_service.get_member(session, 1)
+        request = svc.SaleRequest(lines=(svc.LineRequest("A"),), tendered_dong=54_000)
+        sale = svc.record_sale(session, request, cashier=boss, at=AT, tz=HANOI)[0]
+        svc.refund_line(
+            session, sale, sale.lines[0].position, amount_dong=54_000, quantity=1,
+            method=PaymentMethod.TRANSFER, reason="áo rách", restock=True, by=boss,
+            at=AT + timedelta(minutes=1), shift=svc.current_shift(session, boss), tz=HANOI,
+        )  # fmt: skip
+        return sale.number
+
+    number = in_shop(shop, refunded)
+    in_shop(shop, arrives("hoan tien khach", out=True, at=AT + timedelta(minutes=3)))
+    log = words(hong.get("/audit?action=bank_outgoing"))
+    assert "Ngân hàng khớp tiền ra với một khoản hoàn tiền/chia tiền" in log
+    assert f"hóa đơn {number}" in log and "54.000 ₫" in log and "FTt1" in log
+    assert "03/11/2026 10:03 · ngân hàng" in log and "không ai đăng nhập" not in log
+
+
+def test_the_audit_log_says_what_changed_in_the_feeds_settings_but_no_key(shop, hong):
+    def saved(session):
+        boss = member_service.get_member(session, 1)
+        bank.save_settings(session, by=boss, at=AT, provider="sepay", check_days=5,
+                           new_keys={"sepay_api_token": "tok-secret-77"})  # fmt: skip
+
+    in_shop(shop, saved)
+    page = hong.get("/audit?action=bank_settings")
+    log = words(page)
+    line = log[log.rindex("Đổi cài đặt kết nối ngân hàng") :]
+    assert "Dịch vụ báo giao dịch: → SePay" in line
+    assert "Số ngày chờ ngân hàng báo một khoản chuyển khoản đã xác nhận bằng tay: 3 → 5" in line
+    assert "Khóa mới đã lưu: API token của SePay (để hỏi giao dịch)" in line
+    assert "Mã thanh toán" not in line  # unchanged
+    assert "tok-secret-77" not in page.text and "before" not in line and "{" not in line
