@@ -29,12 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shop.domain.pricing import (
-    DEFAULT_MARKDOWN,
-    days_in_stock,
-    effective_price,
-    item_code,
-)
+from shop.domain.codes import item_code
+from shop.domain.pricing import DEFAULT_MARKDOWN, days_in_stock, effective_price
 from shop.domain.sale import Line, payment, totals
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

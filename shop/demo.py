@@ -94,7 +94,7 @@ def shop_words(journal: dict[str, Any]) -> dict[str, Any]:
     (A, B…) become numeric codes with their check digit, in order (A → 10008), and its
     categories take the names of the shop's own (``Váy`` is ``Váy, đầm``), so the demo has
     one category per kind and codes a scanner or a member would really type."""
-    from shop.domain.pricing import item_code
+    from shop.domain.codes import item_code
 
     letters = sorted(
         {item["code"] for intake in journal["intakes"] for item in intake.get("items", [])}

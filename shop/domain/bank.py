@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shop.domain import vietqr
-from shop.domain.pricing import damm_digit, has_valid_check_digit
+from shop.domain.codes import damm_digit, has_valid_check_digit
 
 #: The prefix a shop's codes start with unless it chose another.
 DEFAULT_PREFIX = "NM"
@@ -55,7 +55,7 @@ class CodeError(ValueError):
 
 def damm_valid(digits: str) -> bool:
     """Whether ``digits`` (check digit last) is a valid Damm number: the same check digit as
-    the items' codes (:func:`shop.domain.pricing.damm_digit`)."""
+    the items' codes (:func:`shop.domain.codes.damm_digit`)."""
     return has_valid_check_digit(digits)
 
 

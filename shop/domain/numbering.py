@@ -1,14 +1,14 @@
 """The names the shop gives donors, intakes and items from its counters, and back.
 
 A counter (a sequence) hands out 1, 2, 3…; a donor is then ``D1``, an intake ``N1`` and an
-item the code :func:`shop.domain.pricing.item_code` makes (``10008``). Reading a name back
+item the code :func:`shop.domain.codes.item_code` makes (``10008``). Reading a name back
 into its number is what lets a counter carry on after names came from elsewhere (a journal):
 the next name it makes must not be one already used.
 """
 
 from __future__ import annotations
 
-from shop.domain.pricing import item_code
+from shop.domain.codes import item_code
 
 #: The highest value a counter can hold (the column is a 32-bit integer on PostgreSQL).
 MAX_SEQUENCE = 2**31 - 1

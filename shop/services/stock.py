@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from shop import messages
 from shop.database import begin_writing, insert_if_absent
 from shop.domain.calendar import local_date
+from shop.domain.codes import item_code
 from shop.domain.money import MAX_DONG
 from shop.domain.numbering import donor_ref, intake_ref
 from shop.domain.phone import PhoneError, normalize_phone
@@ -27,7 +28,6 @@ from shop.domain.pricing import (
     days_in_stock,
     effective_price,
     is_clearance,
-    item_code,
     markdown_step,
     month_key,
 )

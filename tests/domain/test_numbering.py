@@ -1,3 +1,4 @@
+from shop.domain.codes import item_code
 from shop.domain.numbering import (
     MAX_SEQUENCE,
     donor_ref,
@@ -5,7 +6,6 @@ from shop.domain.numbering import (
     item_code_number,
     ref_number,
 )
-from shop.domain.pricing import item_code
 
 
 def test_a_ref_reads_back_into_the_number_that_made_it():

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from shop.domain.pricing import item_code
+from shop.domain.codes import item_code
 from shop.extensions import db
 from shop.journal import JournalInvalid, import_journal
 from shop.models import (

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from shop.domain.pricing import DEFAULT_POLICY, Policy, has_valid_check_digit
+from shop.domain.codes import has_valid_check_digit
+from shop.domain.pricing import DEFAULT_POLICY, Policy
 from shop.extensions import db
 from shop.models import (
     Condition,
