@@ -296,7 +296,6 @@ def open_shift():
     shift = counter_service.open_shift(
         db.session, current_member(), form.opening_float_dong.data, at=clock.now()
     )
-    db.session.commit()
     return shift_json(shift), 201
 
 
@@ -328,7 +327,6 @@ def close_shift():
     counter_service.close_shift(
         db.session, shift, form.counted_cash_dong.data, at=clock.now(), by=current_member()
     )
-    db.session.commit()
     return shift_json(shift)
 
 
@@ -421,7 +419,6 @@ def create_sale():
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
     answer = sale_json(counter_service.get_sale(db.session, sale.number))
-    db.session.commit()
     return answer, 201 if new else 200
 
 
@@ -521,7 +518,6 @@ def confirm_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     counter_service.confirm_transfer(db.session, sale, at=clock.now(), by=current_member())
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer
 
 
@@ -538,7 +534,6 @@ def void_sale(number: int):
     form = validated(VoidForm, json_body())
     void_from_form(sale, form, by=current_member(), client_id=client_key(form))
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer
 
 
@@ -557,7 +552,6 @@ def refund_sale(number: int):
     form = validated(RefundForm, payload)
     refund_from_form(sale, form, by=current_member(), client_id=client_key(form))
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer, 201
 
 
@@ -802,7 +796,6 @@ def resolve_review(review_id: int):
         db.session, review_id, by=current_member(), at=clock.now(), note=form.resolution.data
     )
     answer = review_json(review)
-    db.session.commit()
     return answer
 
 
