@@ -84,7 +84,7 @@ def _after_commit(session) -> None:
         g.shop_committing = False
 
 
-def _rollback_quietly() -> None:
+def rollback_quietly() -> None:
     """Roll the request's transaction back; a connection that is already gone (a killed
     database backend) must not turn the error answer into a bare server page."""
     try:
@@ -153,7 +153,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if error.code and error.code >= 500:
-            _rollback_quietly()
+            rollback_quietly()
         status = error.code or 500
         message = MESSAGES.get(status, error.description)
         if is_api_request():
@@ -168,7 +168,7 @@ def init_errors(app: Flask) -> None:
         if reason is None and is_busy(error) and _commit_state() == "none":
             # Another request held SQLite's write lock past the busy timeout: a retry,
             # not a fault (a phone's queue sends it again by itself).
-            _rollback_quietly()
+            rollback_quietly()
             app.logger.warning("busy on %s %s: %s", request.method, request.path, error)
             if is_api_request():
                 answer = json_error(503, BUSY, code="busy")
@@ -197,7 +197,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        _rollback_quietly()
+        rollback_quietly()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         state = _commit_state()
         gone = isinstance(error, DBAPIError) and error.connection_invalidated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import Blueprint, current_app, g, request
@@ -11,7 +12,8 @@ from flask_login import current_user
 from shop import clock
 from shop.api.spec import STRING_PARAMS, operation
 from shop.auth.access import current_role
-from shop.errors import json_error
+from shop.database import reading_only
+from shop.errors import json_error, rollback_quietly
 from shop.extensions import csrf, db
 from shop.models import Role
 from shop.services import members as member_service
@@ -31,10 +33,13 @@ def route(
 
     ``{name}`` in the path is an integer path parameter, except the names in
     :data:`STRING_PARAMS` (codes and refs), which are strings.
+
+    The view runs in one transaction, committed by :func:`one_commit`: views never commit.
     """
 
     def register(view):
         operation(PREFIX + path, method, summary, **spec)(view)
+        view = one_commit(view)
         rule = re.sub(
             r"\{(\w+)\}",
             lambda m: f"<{m[1]}>" if m[1] in STRING_PARAMS else f"<int:{m[1]}>",
@@ -48,6 +53,35 @@ def route(
         return view
 
     return register
+
+
+def one_commit(view):
+    """Run ``view`` in the request's one transaction: its answer is made (the JSON
+    written), then what it did is committed, once; an error, or an answer of 400 or more,
+    rolls it all back. A request that only reads (a GET, or a :func:`reads_first` view
+    that never began writing) commits nothing.
+
+    As a page's :func:`shop.views.save`: what must follow the commit (the print queue woken
+    for a receipt queued with the sale, the bank poller for a sale awaiting its transfer)
+    is done by the session's ``after_commit`` listeners, so it follows this commit too. A
+    view that must keep something of a refused request (the wrong PINs counted) commits
+    that itself before it raises.
+    """
+
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        try:
+            answer = current_app.make_response(view(*args, **kwargs))
+            if answer.status_code >= 400:
+                db.session.rollback()
+            elif not reading_only.get():
+                db.session.commit()
+        except Exception:
+            rollback_quietly()
+            raise
+        return answer
+
+    return run
 
 
 @bp.before_request

@@ -60,16 +60,13 @@ def _receive(name: str):
             raise providers.WebhookRefused("no_provider")
         transactions = provider.webhook(request.headers, request.get_data(), now=now)
     except providers.WebhookRefused as error:
-        db.session.rollback()
         return json_error(401, REFUSED[error.reason], {"Authorization": [REFUSED[error.reason]]})
     except providers.WebhookInvalid as error:
-        db.session.rollback()
         message = _l("This field of the body cannot be read: %(field)s.", field=error.field)
         return json_error(400, message, {error.field: [error.detail or str(message)]})
     for transaction in transactions:
         bank.receive(db.session, transaction, via="webhook", signature_ok=True, at=now)
     bank.feed_state(db.session, name).last_webhook_at = now
-    db.session.commit()
     return {"success": True}
 
 

@@ -115,5 +115,4 @@ def decide_bank_transaction(transaction_id: int):
     form = validated(BankDecisionForm, json_body())
     decide_from_form(row, form, by=current_member())
     answer = transaction_json(row, bank_service.sale_numbers(db.session, [row]))
-    db.session.commit()
     return answer

@@ -9,13 +9,13 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 
 from shop import clock
-from shop.api import require_coordinator, route
+from shop.api import body, require_coordinator, route
 from shop.api.common import (
     client_key,
     json_body,
     list_response,
     ref_response,
-    unknown_fields,
+    refuse,
     validated,
 )
 from shop.api.spec import COMPONENTS
@@ -29,8 +29,6 @@ from shop.counter.forms import (
 )
 from shop.counter.views import refund_from_form, void_from_form
 from shop.domain.bank import Check
-from shop.domain.calendar import parse_moment
-from shop.domain.money import MoneyError, parse_dong
 from shop.extensions import db
 from shop.models import ReviewKind
 from shop.services import bank as bank_service
@@ -39,8 +37,6 @@ from shop.services import members as member_service
 from shop.services import printing as printing_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import CLIENT_ID
-
-CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
 COMPONENTS["Shift"] = {
     "type": "object",
@@ -137,75 +133,78 @@ COMPONENTS["Transfer"] = {
         "confirmed_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
-SALE_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["lines"],
-                "additionalProperties": False,
-                "properties": {
-                    "client_id": {
-                        "type": "string",
-                        "pattern": CLIENT_ID.pattern,
-                        "description": "made by the device; the same id again returns the "
-                        "same sale (or send an Idempotency-Key header)",
-                    },
-                    "lines": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 200,
-                        "items": {
-                            "type": "object",
-                            "required": ["code"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "code": {"type": "string"},
-                                "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
-                                "discount_dong": {"type": "integer", "minimum": 0},
-                                "discount_reason": {"type": "string", "maxLength": 200},
-                                "unit_price_dong": {
-                                    "type": "integer",
-                                    "minimum": 0,
-                                    "description": "offline only: the price the page charged",
-                                },
-                            },
-                        },
-                    },
-                    "offline": {
-                        "type": "boolean",
-                        "description": "rung up with no link: the customer has paid and "
-                        "left, so an item sold meanwhile does not refuse it (its line is "
-                        "marked sold_twice and the sale goes on the review list)",
-                    },
-                    "at": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "offline only: when it was rung up on the device",
-                    },
-                    "cashier": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "description": "offline only: the member who rang it up (default: "
-                        "the one sending it)",
-                    },
-                    "transfer_confirmed": {
-                        "type": "boolean",
-                        "description": "offline only: the cashier saw the transfer arrive "
-                        "on the customer's phone, as she confirms one with a link; a sale "
-                        "already recorded under this client id and waiting for its "
-                        "transfer is confirmed",
-                    },
-                    "discount_dong": {"type": "integer", "minimum": 0},
-                    "discount_reason": {"type": "string", "maxLength": 200},
-                    "transfer_dong": {"type": "integer", "minimum": 0},
-                    "tendered_dong": {"type": "integer", "minimum": 0, "nullable": True},
-                },
-            }
-        }
+#: A line of a sale as the API takes it.
+SALE_LINE = body.Object(
+    fields={
+        "code": body.Text(
+            pattern=re.compile(r"^\s*[A-Za-z0-9-]{1,32}\s*$"),
+            strip=True,
+            message=_l("Scan or type a code."),
+        ),
+        "quantity": body.Integer(
+            minimum=1, maximum=100_000, default=1, message=_l("The quantity must be at least 1.")
+        ),
+        "discount_dong": body.Money(default=0),
+        "discount_reason": body.Text(
+            max_length=200, nullable=True, default="", message=_l("At most 200 letters.")
+        ),
+        "unit_price_dong": body.Money(
+            nullable=True, description="offline only: the price the page charged"
+        ),
     },
-}
+    required=("code",),
+)
+#: A sale as the API takes it: checks the body of ``POST /sales`` and is its schema.
+SALE = body.Object(
+    fields={
+        "client_id": body.Text(
+            pattern=CLIENT_ID,
+            nullable=True,
+            description="made by the device; the same id again returns the same sale (or "
+            "send an Idempotency-Key header)",
+            message=_l(
+                "Send a client_id (8 to 64 letters, digits or - _ . :) or "
+                "an Idempotency-Key header, so a retry cannot sell twice."
+            ),
+        ),
+        "lines": body.ListOf(
+            items=SALE_LINE,
+            min_items=1,
+            max_items=200,
+            message=_l("The cart is empty: scan or add an item first."),
+        ),
+        "offline": body.Boolean(
+            default=False,
+            description="rung up with no link: the customer has paid and left, so an item "
+            "sold meanwhile does not refuse it (its line is marked sold_twice and the sale "
+            "goes on the review list)",
+        ),
+        "at": body.Moment(
+            nullable=True, description="offline only: when it was rung up on the device"
+        ),
+        "cashier": body.Integer(
+            minimum=1,
+            nullable=True,
+            description="offline only: the member who rang it up (default: the one sending it)",
+            message=lambda number: _l("There is no member number %(number)s.", number=number),
+        ),
+        "transfer_confirmed": body.Boolean(
+            default=False,
+            description="offline only: the cashier saw the transfer arrive on the customer's "
+            "phone, as she confirms one with a link; a sale already recorded under this client "
+            "id and waiting for its transfer is confirmed",
+        ),
+        "discount_dong": body.Money(default=0),
+        "discount_reason": body.Text(
+            max_length=200, nullable=True, default="", message=_l("At most 200 letters.")
+        ),
+        "transfer_dong": body.Money(default=0),
+        "tendered_dong": body.Money(nullable=True),
+    },
+    required=("lines",),
+)
+#: What only a sale rung up with no link may say (and each of its lines' unit_price_dong).
+OFFLINE_ONLY = ("at", "cashier", "transfer_confirmed")
 
 
 def shift_json(shift) -> dict:
@@ -297,7 +296,6 @@ def open_shift():
     shift = counter_service.open_shift(
         db.session, current_member(), form.opening_float_dong.data, at=clock.now()
     )
-    db.session.commit()
     return shift_json(shift), 201
 
 
@@ -329,7 +327,6 @@ def close_shift():
     counter_service.close_shift(
         db.session, shift, form.counted_cash_dong.data, at=clock.now(), by=current_member()
     )
-    db.session.commit()
     return shift_json(shift)
 
 
@@ -344,137 +341,44 @@ def get_shift(shift_id: int):
     return shift_json(counter_service.get_shift(db.session, shift_id))
 
 
-def _sale_request(payload: dict) -> counter_service.SaleRequest:
-    """Check a sale body field by field, naming each fault like ``lines[1].quantity``."""
-    problems: dict[str, list] = {}
-    allowed = {
-        "client_id",
-        "lines",
-        "discount_dong",
-        "discount_reason",
-        "transfer_dong",
-        "tendered_dong",
-        *OFFLINE_ONLY,
-    }
-    problems |= unknown_fields(payload, allowed)
-    offline = payload.get("offline", False)
-    if not isinstance(offline, bool):
-        problems["offline"] = [_l("Expected true or false.")]
-        offline = False
-    if not offline:
-        for name in sorted(set(payload) & (OFFLINE_ONLY - {"offline"})):
-            problems[name] = [_l("Only a sale rung up with no link says this.")]
-
-    def amount(value, name, *, optional=False):
-        if value is None and optional:
-            return None
-        try:
-            if isinstance(value, float) or value is None:
-                raise MoneyError("invalid")
-            return parse_dong(value)
-        except MoneyError:
-            problems[name] = [_l("Write the amount as digits, for example 45000, 45.000 or 45k.")]
-            return 0
-
-    def text(value, name, limit=200):
-        if value is None:
-            return ""
-        if not isinstance(value, str) or len(value) > limit:
-            problems[name] = [_l("At most 200 letters.")]
-            return ""
-        return value
-
-    client_id = payload.get("client_id") or request.headers.get("Idempotency-Key")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        problems["client_id"] = [
-            _l(
-                "Send a client_id (8 to 64 letters, digits or - _ . :) or "
-                "an Idempotency-Key header, so a retry cannot sell twice."
-            )
-        ]
-    lines_in = payload.get("lines")
-    lines = []
-    if not isinstance(lines_in, list) or not lines_in or len(lines_in) > 200:
-        problems["lines"] = [_l("The cart is empty: scan or add an item first.")]
-    else:
-        for index, entry in enumerate(lines_in):
-            where = f"lines[{index}]"
-            if not isinstance(entry, dict):
-                problems[where] = [_l("Expected a single value, not a list or an object.")]
-                continue
-            problems |= unknown_fields(
-                entry,
-                {"code", "quantity", "discount_dong", "discount_reason"}
-                | ({"unit_price_dong"} if offline else set()),
-                f"{where}.",
-            )
-            code = entry.get("code")
-            if not isinstance(code, str) or not CODE.match(code.strip()):
-                problems[f"{where}.code"] = [_l("Scan or type a code.")]
-                code = ""
-            quantity = entry.get("quantity", 1)
-            if (
-                isinstance(quantity, bool)
-                or not isinstance(quantity, int)
-                or not 1 <= quantity <= 100_000
-            ):
-                problems[f"{where}.quantity"] = [_l("The quantity must be at least 1.")]
-                quantity = 1
-            lines.append(
-                counter_service.LineRequest(
-                    code=code.strip(),
-                    quantity=quantity,
-                    discount_dong=amount(entry.get("discount_dong", 0), f"{where}.discount_dong"),
-                    discount_reason=text(entry.get("discount_reason"), f"{where}.discount_reason"),
-                    unit_price_dong=amount(
-                        entry.get("unit_price_dong"), f"{where}.unit_price_dong", optional=True
-                    ),
-                )
-            )
-    request_ = counter_service.SaleRequest(
-        lines=tuple(lines),
-        transfer_dong=amount(payload.get("transfer_dong", 0), "transfer_dong"),
-        tendered_dong=amount(payload.get("tendered_dong"), "tendered_dong", optional=True),
-        discount_dong=amount(payload.get("discount_dong", 0), "discount_dong"),
-        discount_reason=text(payload.get("discount_reason"), "discount_reason"),
-        client_id=client_id if isinstance(client_id, str) else None,
-    )
-    moment = cashier = None
-    confirmed = payload.get("transfer_confirmed", False)
-    if not isinstance(confirmed, bool):
-        problems["transfer_confirmed"] = [_l("Expected true or false.")]
-    if offline:
-        moment = _moment(payload.get("at"), problems)
-        cashier = payload.get("cashier")
-        if cashier is not None and (
-            isinstance(cashier, bool) or not isinstance(cashier, int) or cashier < 1
-        ):
-            problems["cashier"] = [_l("There is no member number %(number)s.", number=cashier)]
+def _sale_request(payload: dict):
+    """A sale body checked by :data:`SALE`, naming each fault like ``lines[1].quantity``:
+    the sale asked for, and (when, cashier's number, transfer confirmed) if it was rung up
+    with no link, else ``None``."""
+    values, problems = body.checked(SALE, payload)
+    if not values["offline"]:
+        problems |= _offline_only(payload)
+    client_id = values["client_id"] or request.headers.get("Idempotency-Key")
+    if "client_id" not in problems and not CLIENT_ID.match(client_id or ""):
+        problems["client_id"] = [SALE.fields["client_id"].message]
     if problems:
-        raise InvalidInput(
-            _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
-        )
-    return request_, (moment, cashier, confirmed is True) if offline else None
+        refuse(problems)
+    sale = counter_service.SaleRequest(
+        lines=tuple(counter_service.LineRequest(**line) for line in values["lines"]),
+        transfer_dong=values["transfer_dong"],
+        tendered_dong=values["tendered_dong"],
+        discount_dong=values["discount_dong"],
+        discount_reason=values["discount_reason"],
+        client_id=client_id,
+    )
+    if not values["offline"]:
+        return sale, None
+    return sale, (values["at"], values["cashier"], values["transfer_confirmed"])
 
 
-#: What only a sale rung up with no link may say (and each of its lines' unit_price_dong).
-OFFLINE_ONLY = frozenset({"offline", "at", "cashier", "transfer_confirmed"})
-
-
-def _moment(value, problems: dict):
-    """An aware moment from ISO 8601 text (``Z`` or an offset), or ``None`` with a problem."""
-    if value is None:
-        return None
-    try:
-        if not isinstance(value, str) or len(value) > 40:
-            raise ValueError
-        moment = parse_moment(value)
-    except ValueError:
-        problems["at"] = [
-            _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z.")
-        ]
-        return None
-    return moment
+def _offline_only(payload: dict) -> dict:
+    """The problems of a sale rung up with a link that says what only one with no link
+    says (see :data:`OFFLINE_ONLY`)."""
+    problems = {
+        name: [_l("Only a sale rung up with no link says this.")]
+        for name in OFFLINE_ONLY
+        if name in payload
+    }
+    lines = payload.get("lines")
+    for index, line in enumerate(lines if isinstance(lines, list) else ()):
+        if isinstance(line, dict) and "unit_price_dong" in line:
+            problems[f"lines[{index}].unit_price_dong"] = [_l("Unknown field.")]
+    return problems
 
 
 @route(
@@ -482,7 +386,7 @@ def _moment(value, problems: dict):
     "POST",
     "Ring up a sale (a retry with the same client id changes nothing)",
     tag="counter",
-    body=SALE_BODY,
+    body=SALE.body(),
     responses={
         "201": {"description": "Recorded", **ref_response("Sale")},
         "200": {"description": "Recorded before (same client id)", **ref_response("Sale")},
@@ -515,7 +419,6 @@ def create_sale():
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
     answer = sale_json(counter_service.get_sale(db.session, sale.number))
-    db.session.commit()
     return answer, 201 if new else 200
 
 
@@ -615,7 +518,6 @@ def confirm_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     counter_service.confirm_transfer(db.session, sale, at=clock.now(), by=current_member())
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer
 
 
@@ -632,7 +534,6 @@ def void_sale(number: int):
     form = validated(VoidForm, json_body())
     void_from_form(sale, form, by=current_member(), client_id=client_key(form))
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer
 
 
@@ -651,7 +552,6 @@ def refund_sale(number: int):
     form = validated(RefundForm, payload)
     refund_from_form(sale, form, by=current_member(), client_id=client_key(form))
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
-    db.session.commit()
     return answer, 201
 
 
@@ -896,7 +796,6 @@ def resolve_review(review_id: int):
         db.session, review_id, by=current_member(), at=clock.now(), note=form.resolution.data
     )
     answer = review_json(review)
-    db.session.commit()
     return answer
 
 

@@ -324,7 +324,6 @@ def open_count():
         db.session, by=current_member(), at=clock.now(), category_ids=categories, note=note
     )
     answer = count_json(count)
-    db.session.commit()
     return answer, 201
 
 
@@ -434,7 +433,6 @@ def send_scans(number: int):
             answer["fields"] = {name: list(msgs) for name, msgs in outcome.fields.items()}
         answers.append(answer)
     progress = progress_json(count_service.progress(db.session, count, member=current_member()))
-    db.session.commit()
     return {"scans": answers, "progress": progress}
 
 
@@ -469,7 +467,6 @@ def withdraw_scan(number: int, client_id: str):
         db.session, count, client_id, by=current_member(), at=clock.now()
     )
     answer = {"client_id": scan.client_id, "withdrawn_at": scan.withdrawn_at.isoformat()}
-    db.session.commit()
     return answer
 
 
@@ -533,7 +530,6 @@ def close_count(number: int):
         db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
     )
     answer = count_json(count)
-    db.session.commit()
     return answer
 
 

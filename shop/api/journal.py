@@ -65,5 +65,4 @@ def import_():
         for problem in error.problems:
             fields.setdefault(problem.path or "/", []).append(problem.message)
         raise InvalidInput(str(error), next(iter(fields)), fields=fields) from None
-    db.session.commit()
     return asdict(summary), 201

@@ -244,7 +244,6 @@ def close_month(month: str):
     month_service.close_month(
         db.session, month, by=current_member(), at=clock.now(), tz=clock.shop_tz()
     )
-    db.session.commit()
     return month_service.month_data(db.session, month, clock.shop_tz())
 
 
@@ -315,7 +314,6 @@ def create_expense():
         today=clock.today(),
     )
     answer = expense_json(expense, with_revisions=True)  # from the transaction that saves it
-    db.session.commit()
     return answer, 201
 
 
@@ -359,7 +357,6 @@ def edit_expense(expense_id: int):
         at=clock.now(),
         today=clock.today(),
     )
-    db.session.commit()
     return expense_json(expense, with_revisions=True)
 
 
@@ -375,7 +372,6 @@ def remove_expense(expense_id: int):
     require_coordinator()
     expense = expense_service.get_expense(db.session, expense_id)
     expense_service.remove_expense(db.session, expense, by=current_member(), at=clock.now())
-    db.session.commit()
     return expense_json(expense, with_revisions=True)
 
 
@@ -432,7 +428,6 @@ def create_payout():
         today=clock.today(),
     )
     answer = payout_json(payout)  # from the transaction that saves it
-    db.session.commit()
     return answer, 201
 
 
@@ -462,5 +457,4 @@ def correct_payout(payout_id: int):
     )
     db.session.refresh(payout, ["corrections"])
     answer = payout_json(payout)  # from the transaction that saves it
-    db.session.commit()
     return answer, 201

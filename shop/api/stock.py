@@ -222,7 +222,6 @@ def create_category():
     require_coordinator()
     form = validated(CategoryForm, json_body())
     category = stock_service.ensure_category(db.session, form.name.data)
-    db.session.commit()
     return {"id": category.id, "name": category.name}, 201
 
 
@@ -282,7 +281,6 @@ def set_price_suggestion():
     stock_service.set_price_suggestion(
         db.session, int(form.category.data), Condition(form.condition.data), form.price_dong.data
     )
-    db.session.commit()
     return "", 204
 
 
@@ -345,7 +343,6 @@ def create_donor():
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         fields="",
     )
-    db.session.commit()
     return donor_json(donor), 201
 
 
@@ -388,7 +385,6 @@ def create_intake():
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         role=current_role(),
     )
-    db.session.commit()
     return intake_json(intake, with_items=True), 201
 
 
@@ -415,7 +411,6 @@ def add_intake_item(ref: str):
     intake = stock_service.get_intake(db.session, ref)
     form = validated(ItemForm, json_body(), prepare=prepare_item_form)
     item = add_from_form(intake, form)
-    db.session.commit()
     today, policy = today_policy()
     return item_json(item, today, policy), 201
 
@@ -495,7 +490,6 @@ def change_item_price(code: str):
         at=clock.now(),
         reason=form.reason.data,
     )
-    db.session.commit()
     today, policy = today_policy()
     return item_json(item, today, policy)
 
@@ -513,7 +507,6 @@ def dispose_item(code: str):
     form = validated(DisposalForm, json_body())
 
     dispose_from_form(item, form, coordinator=current_role() == Role.COORDINATOR)
-    db.session.commit()
     today, policy = today_policy()
     return item_json(stock_service.get_item(db.session, code), today, policy)
 
@@ -630,7 +623,6 @@ def put_item_photo(code: str):
     if upload is None:
         raise InvalidInput(_l("Choose a picture first."), "photo")
     stock_service.save_photo(db.session, item, upload.read(), photo_folder())
-    db.session.commit()
     today, policy = today_policy()
     return item_json(item, today, policy)
 

@@ -141,7 +141,6 @@ def change_my_pin():
     except InvalidInput:
         db.session.commit()  # keep the count of wrong PINs, then answer with the refusal
         raise
-    db.session.commit()
     if g.get("api_member") is None:
         login_user(member)  # the page session carries the new PIN's version
     return "", 204
@@ -177,7 +176,6 @@ def create_member():
         by=current_member(),
         today=clock.today(),
     )
-    db.session.commit()
     return member_json(member), 201
 
 
@@ -219,7 +217,6 @@ def update_member(number: int):
         acting=current_member(),
         today=clock.today(),
     )
-    db.session.commit()
     return member_json(member)
 
 
@@ -237,7 +234,6 @@ def reset_member_pin(number: int):
     member = member_service.get_member(db.session, number)
     form = validated(ResetPinForm, json_body())
     member_service.set_pin(db.session, member, form.pin.data, by=current_member())
-    db.session.commit()
     return "", 204
 
 
@@ -269,7 +265,6 @@ def create_token():
     token, secret = member_service.create_token(
         db.session, current_member(), form.name.data, Role(form.role.data)
     )
-    db.session.commit()
     return token_json(token, secret), 201
 
 
@@ -284,5 +279,4 @@ def create_token():
 def revoke_token(token_id: int):
     require_coordinator()
     token = member_service.revoke_token(db.session, token_id, now=clock.now(), by=current_member())
-    db.session.commit()
     return token_json(token)
