@@ -130,7 +130,8 @@ from shop.api import (  # noqa: E402,F401
     counter,
     counts,
     journal,
-    months,
+    members,
+    meta,
+    month,
     stock,
-    views,
 )

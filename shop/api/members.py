@@ -1,3 +1,5 @@
+"""The members API: members, their PINs and API tokens, and who is signed in (``/me``)."""
+
 from __future__ import annotations
 
 from flask import current_app, g
@@ -6,7 +8,7 @@ from flask_login import login_user
 from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
-from shop.api.spec import COMPONENTS, document, error_response
+from shop.api.spec import COMPONENTS, error_response
 from shop.auth.access import current_member, current_role
 from shop.auth.forms import ChangePinForm
 from shop.auth.views import lock_policy
@@ -91,17 +93,6 @@ def _details(form) -> member_service.MemberDetails:
         joined_on=form.joined_on.data,
         left_on=form.left_on.data,
     )
-
-
-@route(
-    "/openapi.json",
-    "GET",
-    "This document",
-    tag="meta",
-    responses={"200": {"description": "The OpenAPI 3 document"}},
-)
-def openapi():
-    return document("Shop API", "1")
 
 
 @route(
