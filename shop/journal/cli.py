@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from shop.journal.export import export_journal
 from shop.journal.importer import import_journal
 from shop.journal.problems import JournalError, JournalInvalid
 from shop.journal.reader import NotJSON, copy_to_file, read_journal
+from shop.journal.text import journal_text
 
 journal_cli = AppGroup("journal", help="Export and import the shop's whole history as JSON.")
 
@@ -43,7 +43,7 @@ def export_command(file: str) -> None:
     finally:
         db.session.rollback()
         reading_only.reset(token)
-    text = json.dumps(journal, ensure_ascii=False, indent=2) + "\n"
+    text = journal_text(journal)
     if file == "-":
         click.echo(text, nl=False)
         return
