@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, send_from_directory, url_for
 from werkzeug.routing import IntegerConverter
 
+from shop import clock
+from shop.domain.pricing import month_key
 from shop.extensions import db
+from shop.services import stock as stock_service
 from shop.services.errors import Forbidden, InvalidInput, ShopError
+from shop.services.policy import policy_in_force
 
 
 def show_error_on_form(form, error: ShopError) -> None:
@@ -134,3 +139,23 @@ def int_arg(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def today_policy():
+    """Today in the shop's time zone and the sharing policy in force (its markdown steps),
+    for the prices a page or the API shows."""
+    today = clock.today()
+    return today, policy_in_force(db.session, month_key(today))
+
+
+def photo_folder() -> str:
+    """Where the items' photos are kept: ``photos/`` in the instance folder."""
+    return os.path.join(current_app.instance_path, "photos")
+
+
+def photo_response(code: str):
+    """The photo of the item with ``code`` as a JPEG (404 when it has none)."""
+    item = stock_service.get_item(db.session, code)
+    if not item.photo:
+        abort(404)
+    return send_from_directory(photo_folder(), item.photo, mimetype="image/jpeg", max_age=3600)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS
 from shop.auth.access import current_member
-from shop.counter.bank_reviews import decide_from_form
 from shop.counter.forms import BankDecisionForm
 from shop.domain.bank import Outcome, Reason
 from shop.extensions import db
@@ -113,6 +113,6 @@ def decide_bank_transaction(transaction_id: int):
     require_coordinator()
     row = bank_service.get_transaction(db.session, transaction_id)
     form = validated(BankDecisionForm, json_body())
-    decide_from_form(row, form, by=current_member())
+    bank_service.resolve(db.session, row, by=current_member(), at=clock.now(), **form.values())
     answer = transaction_json(row, bank_service.sale_numbers(db.session, [row]))
     return answer

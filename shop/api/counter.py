@@ -27,7 +27,6 @@ from shop.counter.forms import (
     ResolveReviewForm,
     VoidForm,
 )
-from shop.counter.views import refund_from_form, void_from_form
 from shop.domain.bank import Check
 from shop.extensions import db
 from shop.models import ReviewKind
@@ -395,7 +394,7 @@ def _offline_only(payload: dict) -> dict:
 def create_sale():
     sale_request, offline = _sale_request(json_body())
     if offline is None:
-        sale, new = counter_service.record_sale(
+        sale, new = counter_service.sell(
             db.session, sale_request, cashier=current_member(), at=clock.now(), tz=clock.shop_tz()
         )
     else:
@@ -410,12 +409,10 @@ def create_sale():
                     _l("There is no member number %(number)s.", number=number), "cashier"
                 ) from None
         now = clock.now()
-        sale, new = counter_service.record_offline_sale(
+        sale, new = counter_service.sell_offline(
             db.session, sale_request, cashier=cashier, at=moment or now, received_at=now,
             tz=clock.shop_tz(), entered_by=sender, transfer_confirmed=confirmed,
         )  # fmt: skip
-    if new:  # the receipt is owed in the sale's transaction and printed after it
-        printing_service.after_sale(db.session, sale, by=current_member())
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
     answer = sale_json(counter_service.get_sale(db.session, sale.number))
@@ -532,7 +529,15 @@ def confirm_sale(number: int):
 def void_sale(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = validated(VoidForm, json_body())
-    void_from_form(sale, form, by=current_member(), client_id=client_key(form))
+    counter_service.void(
+        db.session,
+        sale,
+        by=current_member(),
+        at=clock.now(),
+        tz=clock.shop_tz(),
+        reason=form.reason.data,
+        client_id=client_key(form),
+    )
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     return answer
 
@@ -550,7 +555,15 @@ def refund_sale(number: int):
     payload = json_body()
     payload.setdefault("restock", True)  # as in the journal: back on the rail unless said
     form = validated(RefundForm, payload)
-    refund_from_form(sale, form, by=current_member(), client_id=client_key(form))
+    counter_service.refund(
+        db.session,
+        sale,
+        by=current_member(),
+        at=clock.now(),
+        tz=clock.shop_tz(),
+        client_id=client_key(form),
+        **form.values(),
+    )
     answer = sale_json(counter_service.get_sale(db.session, number))  # before the commit
     return answer, 201
 

@@ -9,9 +9,8 @@ from shop import clock
 from shop.api import require_coordinator, route
 from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, error_response
-from shop.auth.access import current_member, current_role
+from shop.auth.access import current_member, current_role, lock_policy
 from shop.auth.forms import ChangePinForm
-from shop.auth.views import lock_policy
 from shop.database import reads_first
 from shop.extensions import db
 from shop.members.forms import MemberForm, NewMemberForm, ResetPinForm, TokenForm

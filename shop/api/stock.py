@@ -15,7 +15,7 @@ from shop.auth.access import current_member, current_role, current_viewer
 from shop.database import reads_first
 from shop.extensions import db
 from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
-from shop.models import Condition, ItemStatus, Role
+from shop.models import Condition, ItemStatus
 from shop.services import members as member_service
 from shop.services import stock as stock_service
 from shop.services import visibility
@@ -27,16 +27,10 @@ from shop.stock.forms import (
     IntakeForm,
     ItemForm,
     PriceChangeForm,
-)
-from shop.stock.views import (
-    add_from_form,
-    dispose_from_form,
-    intake_details,
     prepare_intake_form,
     prepare_item_form,
-    today_policy,
 )
-from shop.views import int_arg
+from shop.views import int_arg, photo_folder, photo_response, today_policy
 
 COMPONENTS["Item"] = {
     "type": "object",
@@ -374,16 +368,14 @@ def list_intakes():
 )
 def create_intake():
     form = validated(IntakeForm, json_body(), prepare=prepare_intake_form)
-    day = form.received_on.data
-    if day is not None and day > clock.today():
-        raise InvalidInput(_l("The day cannot be in the future."), "received_on")
-    intake = stock_service.receive_intake(
+    intake = stock_service.receive_drop_off(
         db.session,
-        intake_details(form),
+        form.details(),
         by=current_member(),
+        role=current_role(),
+        now=clock.now(),
         tz=clock.shop_tz(),
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
-        role=current_role(),
     )
     return intake_json(intake, with_items=True), 201
 
@@ -410,7 +402,7 @@ def get_intake(ref: str):
 def add_intake_item(ref: str):
     intake = stock_service.get_intake(db.session, ref)
     form = validated(ItemForm, json_body(), prepare=prepare_item_form)
-    item = add_from_form(intake, form)
+    item = stock_service.add_to_intake(db.session, intake, form.details())
     today, policy = today_policy()
     return item_json(item, today, policy), 201
 
@@ -505,8 +497,15 @@ def change_item_price(code: str):
 def dispose_item(code: str):
     item = stock_service.get_item(db.session, code)
     form = validated(DisposalForm, json_body())
-
-    dispose_from_form(item, form, coordinator=current_role() == Role.COORDINATOR)
+    stock_service.take_out_of_stock(
+        db.session,
+        item,
+        by=current_member(),
+        role=current_role(),
+        at=clock.now(),
+        tz=clock.shop_tz(),
+        **form.values(),
+    )
     today, policy = today_policy()
     return item_json(stock_service.get_item(db.session, code), today, policy)
 
@@ -616,8 +615,6 @@ PHOTO_BODY = {
 )
 @reads_first  # the picture is decoded with no write lock held
 def put_item_photo(code: str):
-    from shop.stock.views import photo_folder
-
     item = stock_service.get_item(db.session, code)
     upload = request.files.get("photo")
     if upload is None:
@@ -640,6 +637,4 @@ def put_item_photo(code: str):
     },
 )
 def get_item_photo(code: str):
-    from shop.stock.views import item_photo
-
-    return item_photo(code)
+    return photo_response(code)

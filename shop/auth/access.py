@@ -15,6 +15,7 @@ from flask_login import current_user
 from shop import clock
 from shop.extensions import db, login
 from shop.models import Member, Role
+from shop.services import members as member_service
 
 
 def public(view):
@@ -58,6 +59,17 @@ def current_viewer():
 
     member = current_member()
     return viewer(member, current_role()) if member is not None else None
+
+
+def lock_policy() -> member_service.LockPolicy:
+    """How many wrong PINs lock a phone or an address, and for how long, as the shop's
+    settings say (for the sign-in page and the API's alike)."""
+    return member_service.LockPolicy(
+        max_failures=current_app.config["PIN_MAX_FAILURES"],
+        lock_minutes=current_app.config["PIN_LOCK_MINUTES"],
+        address_max_failures=current_app.config["PIN_ADDRESS_MAX_FAILURES"],
+        max_lock_minutes=current_app.config["PIN_LOCK_MAX_MINUTES"],
+    )
 
 
 def is_api_request() -> bool:

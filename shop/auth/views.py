@@ -4,22 +4,13 @@ from flask_login import current_user, login_user, logout_user
 
 from shop import clock
 from shop.auth import bp
-from shop.auth.access import public
+from shop.auth.access import lock_policy, public
 from shop.auth.forms import ChangePinForm, SignInForm, SwitchForm
 from shop.database import reads_first
 from shop.extensions import db
 from shop.services import members as member_service
 from shop.services.errors import InvalidInput, ShopError, SignInRefused
 from shop.views import client_address, safe_next, show_error_on_form
-
-
-def lock_policy() -> member_service.LockPolicy:
-    return member_service.LockPolicy(
-        max_failures=current_app.config["PIN_MAX_FAILURES"],
-        lock_minutes=current_app.config["PIN_LOCK_MINUTES"],
-        address_max_failures=current_app.config["PIN_ADDRESS_MAX_FAILURES"],
-        max_lock_minutes=current_app.config["PIN_LOCK_MAX_MINUTES"],
-    )
 
 
 def retry_after(error: ShopError) -> dict:

@@ -52,7 +52,12 @@ def decide_bank_transaction(transaction_id: int):
     the message beside its field (422)."""
     row = bank_service.get_transaction(db.session, transaction_id)
     form = BankDecisionForm()
-    outcome = save_form(form, lambda: decide_from_form(row, form, by=current_member()))
+    outcome = save_form(
+        form,
+        lambda: bank_service.resolve(
+            db.session, row, by=current_member(), at=clock.now(), **form.values()
+        ),
+    )
     if outcome.done:
         if row.pays_sale:
             number = bank_service.sale_numbers(db.session, [row]).get(row.sale_id)
@@ -66,16 +71,3 @@ def decide_bank_transaction(transaction_id: int):
         flash_form_errors(form)
         return redirect(url_for("counter.bank_reviews", show="all"), code=303)
     return _page("review", refused=row.id, form=form, status=outcome.status)
-
-
-def decide_from_form(row, form, *, by):
-    """Decide ``row`` as the decision ``form`` says (the page and the API alike)."""
-    pays_sale = form.pays.data == "sale"
-    return bank_service.resolve(
-        db.session,
-        row,
-        by=by,
-        at=clock.now(),
-        sale_number=form.sale_number.data if pays_sale else None,
-        note=form.note.data or "",
-    )

@@ -139,6 +139,18 @@ class RefundForm(ShopForm):
     restock = BooleanField(_l("The item goes back on the rail"), default=True)
     client_id = ClientIdField()
 
+    def values(self) -> dict:
+        """What the refund asks for, as :func:`shop.services.counter.refund` takes it (the
+        client id aside: a page sends it in the form, the API in the body or a header)."""
+        return {
+            "position": self.line.data or 0,
+            "amount_dong": self.amount_dong.data,
+            "quantity": self.quantity.data,
+            "method": PaymentMethod(self.method.data),
+            "reason": self.reason.data,
+            "restock": bool(self.restock.data),
+        }
+
 
 class NotebookSaleForm(ShopForm):
     """A sale written in the paper notebook (a power cut), entered afterwards."""
@@ -224,3 +236,11 @@ class BankDecisionForm(ShopForm):
     def validate_sale_number(self, field):
         if self.pays.data == "sale" and field.data is None and not field.errors:
             raise ValidationError(_l("Write the number of the sale this money pays."))
+
+    def values(self) -> dict:
+        """The decision as :func:`shop.services.bank.resolve` takes it: the sale's number
+        (``None``: the money pays no sale) and the note."""
+        return {
+            "sale_number": self.sale_number.data if self.pays.data == "sale" else None,
+            "note": self.note.data or "",
+        }

@@ -38,13 +38,12 @@ from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
 from shop.messages import PRINT_REASONS
-from shop.models import PaymentMethod
 from shop.printer.views import printer_ready, status_message
 from shop.security import CONTENT_SECURITY_POLICY
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
-from shop.services.errors import InvalidInput, ShopError
+from shop.services.errors import ShopError
 from shop.services.transfers import shop_bank, transfer_payload
 from shop.views import flash_form_errors, safe_next, save, save_form
 
@@ -339,8 +338,10 @@ def pay():
         )
         return _back_to_counter()
 
-    def ring_up():
-        sale, new = counter_service.checkout(
+    # The receipt is queued in the sale's own transaction and sent after it commits: the
+    # printer can never hold up or undo the sale.
+    outcome = save(
+        lambda: counter_service.checkout(
             db.session,
             member,
             transfer_dong=transfer,
@@ -349,14 +350,8 @@ def pay():
             at=clock.now(),
             tz=_tz(),
             all_by_transfer=by_transfer,
-        )
-        if new:
-            # Queued in the sale's own transaction, sent after it commits: the printer can
-            # never hold up or undo the sale.
-            printing_service.after_sale(db.session, sale, by=member)
-        return sale
-
-    outcome = save(ring_up)
+        )[0]
+    )
     if not outcome.done:
         return _back_to_counter()
     return redirect(url_for("counter.show_sale", number=outcome.value.number), code=303)
@@ -436,58 +431,40 @@ def confirm(number: int):
 def void(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = VoidForm()
-    outcome = save_form(form, lambda: void_from_form(sale, form, by=current_member()))
+    outcome = save_form(
+        form,
+        lambda: counter_service.void(
+            db.session,
+            sale,
+            by=current_member(),
+            at=clock.now(),
+            tz=_tz(),
+            reason=form.reason.data,
+            client_id=form.client_id.data,
+        ),
+    )
     if not outcome.done:
         return _sale_page(sale, void_form=form, status=outcome.status)
     flash(_("Sale %(number)s is voided; its items are back in stock.", number=number), "success")
     return _to_sale(number)
 
 
-def void_from_form(sale, form, *, by, client_id=None):
-    """Void ``sale`` as a void ``form`` says (page and API alike); the slip is owed in the
-    same transaction, once: the same client id again voids and prints nothing more."""
-    void, new = counter_service.void_sale(
-        db.session,
-        sale,
-        by=by,
-        at=clock.now(),
-        reason=form.reason.data,
-        client_id=client_id or form.client_id.data,
-    )
-    if new:
-        printing_service.after_void(db.session, sale, by=by)
-    return void
-
-
-def refund_from_form(sale, form, *, by, client_id=None):
-    """Give money back on one line of ``sale`` as a refund ``form`` says (page and API
-    alike), in her shift if she has one open; the slip is owed in the same transaction,
-    once: the same client id again gives nothing more back and prints nothing more."""
-    refund, new = counter_service.refund_line(
-        db.session,
-        sale,
-        form.line.data or 0,
-        amount_dong=form.amount_dong.data,
-        quantity=form.quantity.data,
-        method=PaymentMethod(form.method.data),
-        reason=form.reason.data,
-        restock=bool(form.restock.data),
-        by=by,
-        at=clock.now(),
-        shift=counter_service.current_shift(db.session, by),
-        client_id=client_id or form.client_id.data,
-    )
-    if new:
-        printing_service.after_refund(db.session, refund, by=by)
-    return refund
-
-
 @bp.post("/sales/<int:number>/refund")
 def refund(number: int):
     sale = counter_service.get_sale(db.session, number)
     form = RefundForm()
-    member = current_member()
-    outcome = save_form(form, lambda: refund_from_form(sale, form, by=member))
+    outcome = save_form(
+        form,
+        lambda: counter_service.refund(
+            db.session,
+            sale,
+            by=current_member(),
+            at=clock.now(),
+            tz=_tz(),
+            client_id=form.client_id.data,
+            **form.values(),
+        ),
+    )
     if not outcome.done:
         return _sale_page(sale, refund_form=form, status=outcome.status)
     flash(_("Money given back and recorded."), "success")
@@ -509,35 +486,21 @@ def notebook_sale():
         form.day.data = clock.today()
 
     def enter():
-        at = local_moment(form.day.data, form.moment, _tz())
-        cashier = next(m for m in members if str(m.number) == form.cashier.data)
-        if at > clock.now():
-            raise InvalidInput(_("The time cannot be in the future."), "time")
-        lines = counter_service.parse_codes(form.codes.data)
-        shift = counter_service.shift_at(db.session, cashier, at)
-        if shift is None:
-            # Every sale belongs to a shift: its drawer and its hours depend on it.
-            raise InvalidInput(
-                _("%(name)s had no shift open at that time.", name=cashier.name), "time"
-            )
-        sale, _new = counter_service.record_sale(
+        return counter_service.enter_past_sale(
             db.session,
             counter_service.SaleRequest(
-                lines=tuple(lines),
+                lines=tuple(counter_service.parse_codes(form.codes.data)),
                 discount_dong=form.sale_discount_dong.data or 0,
                 discount_reason=form.discount_reason.data or "",
                 client_id=form.client_id.data or None,
                 all_by_transfer=form.method.data == "transfer",
             ),
-            cashier=cashier,
-            at=at,
-            tz=_tz(),
+            cashier=next(m for m in members if str(m.number) == form.cashier.data),
             entered_by=current_member(),
-            shift=shift,
-            require_shift=False,
-            transfer_confirmed=True,
+            at=local_moment(form.day.data, form.moment, _tz()),
+            now=clock.now(),
+            tz=_tz(),
         )
-        return sale
 
     outcome = save_form(form, enter)
     if outcome.done:

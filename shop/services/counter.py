@@ -42,6 +42,7 @@ from shop.models import (
 )
 from shop.models.rail import reserve_rail_versions
 from shop.services import audit
+from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
@@ -859,8 +860,9 @@ def checkout(
     tz: ZoneInfo,
     all_by_transfer: bool = False,
 ) -> tuple[Sale, bool]:
-    """Turn the cashier's cart into a sale and empty the cart (``all_by_transfer``: the
-    whole total is paid by transfer, whatever the prices come to)."""
+    """Turn the cashier's cart into a sale with its receipt (see :func:`sell`) and empty the
+    cart (``all_by_transfer``: the whole total is paid by transfer, whatever the prices come
+    to)."""
     lines = list(
         session.scalars(
             select(CartLine)
@@ -882,7 +884,7 @@ def checkout(
         client_id=client_id,
         all_by_transfer=all_by_transfer,
     )
-    sale, new = record_sale(session, request, cashier=member, at=at, tz=tz)
+    sale, new = sell(session, request, cashier=member, at=at, tz=tz)
     if new:
         empty_cart(session, member)
     return sale, new
@@ -1197,3 +1199,118 @@ def parse_codes(text: str) -> list[LineRequest]:
         quantity = int(match["times"] or match["count"] or 1)
         lines.append(LineRequest(match["code"], max(1, quantity)))
     return lines
+
+
+# ---------------------------------------------------------------- the counter's actions
+#
+# What a member does at the counter, one function each, called alike by the page, the API
+# and the command line: plain values in (the acting member, the moment ``at``, the shop's
+# time zone ``tz``, what she asked for); the slip it owes (receipt, void or refund slip, and
+# the drawer for cash) is queued in the action's own transaction, once: the same client id
+# again records nothing more and prints nothing more. The rules themselves are the
+# functions above, which a journal's import replays without printing anything.
+
+
+def sell(
+    session: Session, request: SaleRequest, *, cashier: Member, at: datetime, tz: ZoneInfo
+) -> tuple[Sale, bool]:
+    """Ring up ``request`` at the counter, into ``cashier``'s open shift (see
+    :func:`record_sale`); returns the sale and whether it is new."""
+    sale, new = record_sale(session, request, cashier=cashier, at=at, tz=tz)
+    if new:
+        printing_service.after_sale(session, sale, by=cashier)
+    return sale, new
+
+
+def sell_offline(
+    session: Session,
+    request: SaleRequest,
+    *,
+    cashier: Member,
+    at: datetime,
+    received_at: datetime,
+    tz: ZoneInfo,
+    entered_by: Member,
+    transfer_confirmed: bool = False,
+) -> tuple[Sale, bool]:
+    """Record a sale rung up with no link, sent now by ``entered_by`` (see
+    :func:`record_offline_sale`); returns the sale and whether it is new."""
+    sale, new = record_offline_sale(
+        session, request, cashier=cashier, at=at, received_at=received_at, tz=tz,
+        entered_by=entered_by, transfer_confirmed=transfer_confirmed,
+    )  # fmt: skip
+    if new:
+        printing_service.after_sale(session, sale, by=entered_by)
+    return sale, new
+
+
+def enter_past_sale(
+    session: Session,
+    request: SaleRequest,
+    *,
+    cashier: Member,
+    entered_by: Member,
+    at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Sale:
+    """A sale written in the paper notebook (a power cut), entered afterwards by
+    ``entered_by`` at its real moment ``at`` (not after ``now``) and cashier: into her shift
+    that was open then (every sale belongs to a shift: its drawer and its hours depend on
+    it), priced as on that day, its transfer taken as arrived long ago."""
+    if at > now:
+        raise InvalidInput(_l("The time cannot be in the future."), "time")
+    shift = shift_at(session, cashier, at)
+    if shift is None:
+        raise InvalidInput(
+            _l("%(name)s had no shift open at that time.", name=cashier.name), "time"
+        )
+    sale, _new = record_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
+        require_shift=False, transfer_confirmed=True,
+    )  # fmt: skip
+    return sale
+
+
+def void(
+    session: Session,
+    sale: Sale,
+    *,
+    by: Member,
+    at: datetime,
+    tz: ZoneInfo,
+    reason: str,
+    client_id: str | None = None,
+) -> Void:
+    """Void ``sale`` (see :func:`void_sale`), with its void slip."""
+    voided, new = void_sale(session, sale, by=by, at=at, reason=reason, tz=tz, client_id=client_id)
+    if new:
+        printing_service.after_void(session, sale, by=by)
+    return voided
+
+
+def refund(
+    session: Session,
+    sale: Sale,
+    position: int,
+    *,
+    amount_dong: int,
+    quantity: int | None,
+    method: PaymentMethod,
+    reason: str,
+    restock: bool,
+    by: Member,
+    at: datetime,
+    tz: ZoneInfo,
+    client_id: str | None = None,
+) -> Refund:
+    """Give money back on the line at ``position`` of ``sale`` (see :func:`refund_line`), in
+    ``by``'s shift if she has one open (cash comes out of its drawer), with the refund slip."""
+    given, new = refund_line(
+        session, sale, position, amount_dong=amount_dong, quantity=quantity, method=method,
+        reason=reason, restock=restock, by=by, at=at, shift=current_shift(session, by), tz=tz,
+        client_id=client_id,
+    )  # fmt: skip
+    if new:
+        printing_service.after_refund(session, given, by=by)
+    return given

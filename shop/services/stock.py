@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from shop import messages
 from shop.database import begin_writing, insert_if_absent
-from shop.domain.calendar import local_date
+from shop.domain.calendar import local_date, local_moment
 from shop.domain.codes import item_code
 from shop.domain.money import MAX_DONG
 from shop.domain.numbering import donor_ref, intake_ref
@@ -93,6 +93,24 @@ class IntakeDetails:
     #: A journal books a bale's cost as an expense of its own (stock_purchase, naming the
     #: intake): then none is asked for here. A bale recorded otherwise needs its cost.
     cost_as_expense: bool = False
+
+
+@dataclass(frozen=True)
+class DropOff:
+    """A drop-off as a member enters it (page or API), for :func:`receive_drop_off`: the day
+    it came in (today when left out), and who it came from as she typed it. Only what its
+    kind asks for counts (the donor of a donation, the owner of a consignment, the supplier
+    and cost of a bale)."""
+
+    kind: IntakeKind
+    received_on: date | None = None
+    donor_name: str = ""
+    donor_phone: str | None = None
+    donor_organisation: str | None = None
+    owner_number: int | None = None
+    supplier: str | None = None
+    cost_dong: int | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -347,6 +365,49 @@ def receive_intake(
     return intake
 
 
+def receive_drop_off(
+    session: Session,
+    drop_off: DropOff,
+    *,
+    by: Member,
+    role: Role | None,
+    now: datetime,
+    tz: ZoneInfo,
+    country_code: str | None,
+) -> Intake:
+    """Record a drop-off as ``by`` enters it, acting with ``role`` (see
+    :func:`receive_intake`). Not on a day after today; it came in at ``now`` when that is
+    today, at noon of its day otherwise (entered afterwards from a paper notebook). A donor
+    whose name is the one typed (letter case aside) is that donor; another name is a new
+    donor, with the phone and organisation typed."""
+    today = local_date(now, tz)
+    day = drop_off.received_on
+    if day is not None and day > today:
+        raise InvalidInput(_l("The day cannot be in the future."), "received_on")
+    kind = drop_off.kind
+    new_donor = donor_id = None
+    name = (drop_off.donor_name or "").strip()
+    if kind == IntakeKind.DONATION and name:
+        known = (d for d in find_donors(session, name) if d.name.lower() == name.lower())
+        match = next(known, None)
+        if match is not None:
+            donor_id = match.id
+        else:
+            new_donor = DonorDetails(name, drop_off.donor_phone, drop_off.donor_organisation)
+    purchase = kind == IntakeKind.PURCHASE
+    details = IntakeDetails(
+        kind=kind,
+        received_at=now if day is None or day == today else local_moment(day, time(12), tz),
+        donor_id=donor_id,
+        new_donor=new_donor,
+        owner_number=drop_off.owner_number if kind == IntakeKind.CONSIGNMENT else None,
+        supplier=drop_off.supplier if purchase else None,
+        cost_dong=drop_off.cost_dong if purchase else None,
+        note=drop_off.note or "",
+    )
+    return receive_intake(session, details, by=by, tz=tz, country_code=country_code, role=role)
+
+
 def bale_cost(session: Session, intake: Intake) -> int | None:
     """What a bale cost, in đồng: its stock-purchase expense as corrected (``None`` if it
     has none, or it was removed)."""
@@ -449,6 +510,13 @@ def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
     )
     _place(session, item, intake, details.code, details.consignor_bp)
     return item
+
+
+def add_to_intake(session: Session, intake: Intake, details: ItemDetails | LotDetails) -> Item:
+    """Add the item, or the lot, that ``details`` describe to a drop-off (page or API)."""
+    if isinstance(details, LotDetails):
+        return add_lot(session, intake, details)
+    return add_item(session, intake, details)
 
 
 def _place(
@@ -699,6 +767,45 @@ def dispose(
     session.flush()
     session.refresh(item)
     return disposal
+
+
+#: What only a coordinator does with an item: a group item given onward or written off.
+_COORDINATORS_ONLY = (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF)
+
+
+def disposal_kinds(item: Item, *, by: Member, role: Role | None) -> list[DisposalKind]:
+    """What ``by``, acting with ``role`` (her own when ``None``), may do with ``item`` (see
+    :func:`take_out_of_stock`): a member's consigned item goes back to her or to the group;
+    a group item is given onward or written off, by a coordinator; nothing once it left."""
+    if not item.in_stock:
+        return []
+    if item.owner_id is not None:
+        return [DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP]
+    if visibility.viewer(by, role).is_coordinator:
+        return list(_COORDINATORS_ONLY)
+    return []
+
+
+def take_out_of_stock(
+    session: Session,
+    item: Item,
+    kind: DisposalKind,
+    *,
+    by: Member,
+    role: Role | None,
+    at: datetime,
+    tz: ZoneInfo,
+    note: str = "",
+    owner_consents: bool = False,
+) -> Disposal:
+    """Take ``item`` out of stock as ``by`` asks, acting with ``role`` (her own when
+    ``None``), page or API alike (see :func:`dispose`): giving a group item onward or
+    writing it off is for coordinators (403 to anyone else)."""
+    if kind in _COORDINATORS_ONLY and not visibility.viewer(by, role).is_coordinator:
+        raise Forbidden(_l("You do not have permission for this. Ask a coordinator."), "kind")
+    return dispose(
+        session, item, kind, by=by, at=at, note=note, owner_consents=owner_consents, tz=tz
+    )
 
 
 # ---------------------------------------------------------------- many items

@@ -1,7 +1,10 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import Length, ValidationError
 
+from shop import clock
+from shop.extensions import db
 from shop.forms import (
     ChoiceField,
     CountField,
@@ -11,7 +14,11 @@ from shop.forms import (
     required,
     select_choices,
 )
+from shop.members.forms import member_choices
 from shop.models import Condition, DisposalKind, IntakeKind
+from shop.services import members as member_service
+from shop.services import stock as stock_service
+from shop.services.stock import DropOff, ItemDetails, LotDetails
 
 KIND_LABELS = {
     IntakeKind.DONATION.value: _l("Donated"),
@@ -75,6 +82,20 @@ class IntakeForm(ShopForm):
     cost = MoneyField(_l("Cost of the bale"))
     note = StringField(_l("Note"), [Length(max=500, message=_l("At most 500 letters."))])
 
+    def details(self) -> DropOff:
+        """The drop-off as :func:`shop.services.stock.receive_drop_off` takes it."""
+        return DropOff(
+            kind=IntakeKind(self.kind.data),
+            received_on=self.received_on.data,
+            donor_name=self.donor_name.data or "",
+            donor_phone=self.donor_phone.data,
+            donor_organisation=self.donor_organisation.data,
+            owner_number=int(self.owner.data) if self.owner.data else None,
+            supplier=self.supplier.data,
+            cost_dong=self.cost.data,
+            note=self.note.data or "",
+        )
+
 
 class ItemForm(ShopForm):
     category = ChoiceField(
@@ -109,6 +130,25 @@ class ItemForm(ShopForm):
         if not 1 <= field.data <= 100_000:
             raise ValidationError(str(_l("The quantity must be a whole number from 1 to 100000.")))
 
+    def details(self) -> ItemDetails | LotDetails:
+        """The item, or the lot, as :func:`shop.services.stock.add_to_intake` takes it (the
+        category by its name, from the choices :func:`prepare_item_form` filled in)."""
+        category = next(c.label for c in self.category.choices if c.value == self.category.data)
+        if self.is_lot.data:
+            return LotDetails(
+                category=category,
+                price_dong=self.price_dong.data,
+                quantity=self.quantity.data,
+                description=self.description.data or "",
+            )
+        return ItemDetails(
+            category=category,
+            price_dong=self.price_dong.data,
+            description=self.description.data or "",
+            size=self.size.data,
+            condition=Condition(self.condition.data or Condition.GOOD.value),
+        )
+
 
 class PriceChangeForm(ShopForm):
     price_dong = MoneyField(_l("New price"), [required(_l("Enter the price."))])
@@ -130,6 +170,29 @@ class DisposalForm(ShopForm):
     )
     note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
     owner_consents = BooleanField(_l("The owner agrees to give it to the group"))
+
+    def values(self) -> dict:
+        """What to do with the item, as :func:`shop.services.stock.take_out_of_stock` takes
+        it."""
+        return {
+            "kind": DisposalKind(self.kind.data),
+            "note": self.note.data or "",
+            "owner_consents": bool(self.owner_consents.data),
+        }
+
+
+def prepare_intake_form(form: IntakeForm) -> IntakeForm:
+    """Fill in the members a consignment can belong to (the page's form and the API's)."""
+    members = member_service.active_members(db.session, clock.today())
+    form.owner.choices = select_choices([("", _("— choose —")), *member_choices(members)])
+    return form
+
+
+def prepare_item_form(form: ItemForm, categories=None) -> ItemForm:
+    """Fill in the shop's categories (the page's form and the API's)."""
+    categories = categories if categories is not None else stock_service.categories(db.session)
+    form.category.choices = select_choices([(c.id, c.name) for c in categories])
+    return form
 
 
 class CategoryForm(ShopForm):

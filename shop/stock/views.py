@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-from datetime import datetime, time
-
 from flask import (
     abort,
     current_app,
@@ -10,26 +7,21 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member, current_role, current_viewer
 from shop.database import reads_first
-from shop.domain.calendar import local_moment
-from shop.domain.pricing import month_key
 from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
-from shop.models import Condition, DisposalKind, IntakeKind, ItemStatus, Role
+from shop.models import Condition, IntakeKind, ItemStatus
 from shop.services import members as member_service
 from shop.services import stock as stock_service
 from shop.services import visibility
-from shop.services.errors import Forbidden, InvalidInput
-from shop.services.policy import policy_in_force
+from shop.services.errors import InvalidInput
 from shop.stock import bp
 from shop.stock.forms import (
     CONDITION_LABELS,
@@ -44,23 +36,20 @@ from shop.stock.forms import (
     PriceChangeForm,
     SearchForm,
     TagSheetForm,
+    prepare_intake_form,
+    prepare_item_form,
 )
-from shop.views import int_arg, save, save_form, show_error_on_form
+from shop.views import (
+    int_arg,
+    photo_folder,
+    photo_response,
+    save,
+    save_form,
+    show_error_on_form,
+    today_policy,
+)
 
 PER_PAGE = 30
-
-
-def today_policy():
-    today = clock.today()
-    return today, policy_in_force(db.session, month_key(today))
-
-
-def received_at_for(day) -> datetime:
-    """Now for today; for a day in the past (a paper notebook), noon of that day locally."""
-    today = clock.today()
-    if day is None or day == today:
-        return clock.now()
-    return local_moment(day, time(12, 0), current_app.config["SHOP_TZ"])
 
 
 def _labels():
@@ -70,51 +59,6 @@ def _labels():
         "statuses": STATUS_LABELS,
         "disposal_labels": DISPOSAL_SHOWN,
     }
-
-
-# ---------------------------------------------------------------- forms shared with the API
-
-
-def prepare_intake_form(form: IntakeForm) -> IntakeForm:
-    """Fill in the members a consignment can belong to."""
-    members = member_service.active_members(db.session, clock.today())
-    form.owner.choices = select_choices([("", _("— choose —")), *member_choices(members)])
-    return form
-
-
-def prepare_item_form(form: ItemForm, categories=None) -> ItemForm:
-    """Fill in the shop's categories."""
-    categories = categories if categories is not None else stock_service.categories(db.session)
-    form.category.choices = select_choices([(c.id, c.name) for c in categories])
-    return form
-
-
-def add_from_form(intake, form: ItemForm, categories=None):
-    """Add the item or lot that a checked item form describes to ``intake``."""
-    categories = categories if categories is not None else stock_service.categories(db.session)
-    category = next(c.name for c in categories if str(c.id) == form.category.data)
-    if form.is_lot.data:
-        return stock_service.add_lot(
-            db.session,
-            intake,
-            stock_service.LotDetails(
-                category=category,
-                price_dong=form.price_dong.data,
-                quantity=form.quantity.data,
-                description=form.description.data or "",
-            ),
-        )
-    return stock_service.add_item(
-        db.session,
-        intake,
-        stock_service.ItemDetails(
-            category=category,
-            price_dong=form.price_dong.data,
-            description=form.description.data or "",
-            size=form.size.data,
-            condition=Condition(form.condition.data or Condition.GOOD.value),
-        ),
-    )
 
 
 # ---------------------------------------------------------------- intake
@@ -135,58 +79,24 @@ def new_intake():
         form.received_on.data = today
         form.kind.data = request.args.get("kind", IntakeKind.DONATION.value)
 
-    def receive():
-        day = form.received_on.data
-        if day is not None and day > today:
-            raise InvalidInput(_("The day cannot be in the future."), "received_on")
-        return stock_service.receive_intake(
+    outcome = save_form(
+        form,
+        lambda: stock_service.receive_drop_off(
             db.session,
-            intake_details(form),
+            form.details(),
             by=current_member(),
-            tz=current_app.config["SHOP_TZ"],
-            country_code=current_app.config["SHOP_COUNTRY_CODE"],
             role=current_role(),
-        )
-
-    outcome = save_form(form, receive)
+            now=clock.now(),
+            tz=clock.shop_tz(),
+            country_code=current_app.config["SHOP_COUNTRY_CODE"],
+        ),
+    )
     if outcome.done:
         return redirect(url_for("stock.show_intake", ref=outcome.value.ref), code=303)
     donors = stock_service.find_donors(db.session, limit=200)
     return render_template(
         "stock/intake_new.html", form=form, donors=donors, **_labels()
     ), outcome.status
-
-
-def intake_details(form: IntakeForm) -> stock_service.IntakeDetails:
-    kind = IntakeKind(form.kind.data)
-    new_donor = donor_id = None
-    if kind == IntakeKind.DONATION and (form.donor_name.data or "").strip():
-        name = form.donor_name.data.strip()
-        match = next(
-            (
-                d
-                for d in stock_service.find_donors(db.session, name)
-                if d.name.lower() == name.lower()
-            ),
-            None,
-        )
-        if match is not None:
-            donor_id = match.id
-        else:
-            new_donor = stock_service.DonorDetails(
-                name, form.donor_phone.data, form.donor_organisation.data
-            )
-    owner = form.owner.data
-    return stock_service.IntakeDetails(
-        kind=kind,
-        received_at=received_at_for(form.received_on.data),
-        donor_id=donor_id,
-        new_donor=new_donor,
-        owner_number=int(owner) if kind == IntakeKind.CONSIGNMENT and owner else None,
-        supplier=form.supplier.data if kind == IntakeKind.PURCHASE else None,
-        cost_dong=form.cost.data if kind == IntakeKind.PURCHASE else None,
-        note=form.note.data or "",
-    )
 
 
 @bp.route("/intake/<ref>", methods=["GET", "POST"])
@@ -200,7 +110,9 @@ def show_intake(ref: str):
             str(categories[0].id) if categories else None
         )
         form.condition.data = request.args.get("condition", Condition.GOOD.value)
-    outcome = save_form(form, lambda: add_from_form(intake, form, categories))
+    outcome = save_form(
+        form, lambda: stock_service.add_to_intake(db.session, intake, form.details())
+    )
     if outcome.done:
         flash(_("Saved with code %(code)s.", code=outcome.value.code), "success")
         return redirect(
@@ -367,10 +279,17 @@ def show_item(code: str):
             )
         elif action == "dispose":
             message = _("Saved.")
-            coordinator = current_member().role == Role.COORDINATOR
             outcome = save_form(
                 disposal_form,
-                lambda: dispose_from_form(item, disposal_form, coordinator=coordinator),
+                lambda: stock_service.take_out_of_stock(
+                    db.session,
+                    item,
+                    by=current_member(),
+                    role=current_role(),
+                    at=clock.now(),
+                    tz=clock.shop_tz(),
+                    **disposal_form.values(),
+                ),
             )
         else:
             abort(400)
@@ -395,35 +314,9 @@ def show_item(code: str):
     ), status
 
 
-def dispose_from_form(item, form, *, coordinator: bool):
-    """Take ``item`` out of stock as a disposal ``form`` says (page and API alike); giving a
-    group item onward or writing it off is for coordinators."""
-    kind = DisposalKind(form.kind.data)
-    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and not coordinator:
-        raise Forbidden(_l("You do not have permission for this. Ask a coordinator."), "kind")
-    return stock_service.dispose(
-        db.session,
-        item,
-        kind,
-        by=current_member(),
-        at=clock.now(),
-        note=form.note.data or "",
-        owner_consents=bool(form.owner_consents.data),
-    )
-
-
 def _disposal_choices(item) -> list[str]:
-    if not item.in_stock:
-        return []
-    if item.owner_id is not None:
-        return [DisposalKind.RETURNED_TO_OWNER.value, DisposalKind.GIVEN_TO_GROUP.value]
-    if current_member().role == Role.COORDINATOR:
-        return [DisposalKind.DONATED_ONWARD.value, DisposalKind.WRITTEN_OFF.value]
-    return []
-
-
-def photo_folder() -> str:
-    return os.path.join(current_app.instance_path, "photos")
+    kinds = stock_service.disposal_kinds(item, by=current_member(), role=current_role())
+    return [kind.value for kind in kinds]
 
 
 @bp.post("/stock/<code>/photo")
@@ -443,10 +336,7 @@ def upload_photo(code: str):
 
 @bp.get("/stock/<code>/photo.jpg")
 def item_photo(code: str):
-    item = stock_service.get_item(db.session, code)
-    if not item.photo:
-        abort(404)
-    return send_from_directory(photo_folder(), item.photo, mimetype="image/jpeg", max_age=3600)
+    return photo_response(code)
 
 
 @bp.get("/stock/<code>/tag.pdf")
