@@ -8,7 +8,13 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 from shop.config import LANGUAGES
-from shop.domain.money import cash_to_hand_over, format_dong, format_rate
+from shop.domain.money import (
+    cash_to_hand_over,
+    format_dong,
+    format_dong_padded,
+    format_rate,
+    format_rate_padded,
+)
 
 DATE_PATTERN = "dd/MM/yyyy"
 DATETIME_PATTERN = "dd/MM/yyyy HH:mm"
@@ -52,7 +58,9 @@ def format_moment(value: datetime | None) -> str:
 
 def template_helpers(app: Flask) -> None:
     app.add_template_filter(format_dong, "dong")
+    app.add_template_filter(format_dong_padded, "dong_padded")
     app.add_template_filter(format_rate, "rate")
+    app.add_template_filter(format_rate_padded, "rate_padded")
     app.add_template_filter(cash_to_hand_over, "cash")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")

@@ -140,6 +140,36 @@ def format_dong(amount: int, *, symbol: bool = True) -> str:
     return f"{sign}{grouped}\u00a0₫" if symbol else f"{sign}{grouped}"
 
 
+#: Blanks as wide as a digit (FIGURE SPACE) and as a full stop (PUNCTUATION SPACE).
+FIGURE_SPACE = "\u2007"
+PUNCTUATION_SPACE = "\u2008"
+
+
+def pad_figures(text: str, *, digits: int, stops: int) -> str:
+    """``text``, a number as printed, padded on the left with a figure space for each digit
+    it has fewer than ``digits`` and a punctuation space for each full stop it has fewer
+    than ``stops``: in a font whose digits all have one width, its figure space too and its
+    punctuation space that of the full stop (as the bundled DejaVu's have), numbers padded
+    alike are as wide as one another and end at the same place when printed one under the
+    other. A longer number is not cut, only not padded."""
+    missing_digits = max(0, digits - sum(c.isdigit() for c in text))
+    missing_stops = max(0, stops - text.count("."))
+    return FIGURE_SPACE * missing_digits + PUNCTUATION_SPACE * missing_stops + text
+
+
+def format_dong_padded(amount: int, *, digits: int = 7) -> str:
+    """:func:`format_dong` padded (:func:`pad_figures`) to the width of an amount of
+    ``digits`` digits: ``45000`` → ``"45.000 ₫"`` after two figure spaces and a
+    punctuation space, as wide as ``"9.999.999 ₫"``."""
+    return pad_figures(format_dong(amount), digits=digits, stops=(digits - 1) // 3)
+
+
+def format_rate_padded(basis_points: int) -> str:
+    """:func:`format_rate` padded (:func:`pad_figures`) to the width of ``"99.99%"``:
+    ``7000`` → ``"70%"`` after two figure spaces and a punctuation space."""
+    return pad_figures(format_rate(basis_points), digits=4, stops=1)
+
+
 def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     """Split ``total`` đồng over ``weights`` by the largest-remainder rule of docs/sharing.md.
 

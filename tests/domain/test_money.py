@@ -6,7 +6,9 @@ from shop.domain.money import (
     MAX_DONG,
     MoneyError,
     format_dong,
+    format_dong_padded,
     format_rate,
+    format_rate_padded,
     parse_dong,
     split_largest_remainder,
 )
@@ -98,6 +100,32 @@ def test_parse_refuses_a_boolean():
 )
 def test_format(amount, text):
     assert format_dong(amount).replace("\u00a0", " ") == text
+
+
+@given(st.integers(min_value=0, max_value=9_999_999))
+def test_padded_amounts_of_up_to_seven_digits_are_all_as_wide(amount):
+    """Padded, every amount under ten million has the places of seven digits and two full
+    stops (digits or figure spaces, full stops or punctuation spaces), blanks first: printed
+    in a font with digits of one width, they all end at the same place."""
+    text = format_dong_padded(amount)
+    blanks = len(text) - len(text.lstrip("\u2007\u2008"))
+    assert text[blanks:] == format_dong(amount)
+    assert sum(c.isdigit() or c == "\u2007" for c in text) == 7
+    assert sum(c in ".\u2008" for c in text) == 2
+
+
+def test_padded_amounts_too_long_are_printed_whole():
+    assert format_dong_padded(12_345_678) == format_dong(12_345_678)
+    assert format_dong_padded(4_500, digits=5) == "\u2007" + format_dong(4_500)
+    assert format_dong_padded(500, digits=4) == "\u2007\u2008" + format_dong(500)
+
+
+@pytest.mark.parametrize("basis_points", [500, 1250, 725, 7000, 6550, 10000])
+def test_padded_rates_are_as_wide_as_99_99_percent(basis_points):
+    text = format_rate_padded(basis_points)
+    assert text.lstrip("\u2007\u2008") == format_rate(basis_points)
+    assert sum(c.isdigit() or c == "\u2007" for c in text) == 4
+    assert sum(c in ".\u2008" for c in text) == 1
 
 
 def test_format_refuses_non_integers():

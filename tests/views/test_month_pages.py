@@ -180,9 +180,9 @@ def _statement_pdf_text(statement) -> str:
     return money(done.stdout.decode("utf-8"))
 
 
-def _statement_pdf_words(statement) -> list[tuple[float, float, str]]:
-    """The words of ``statement`` printed on paper, each with where it starts on its page
-    (x, y in points): pdftotext's bounding boxes."""
+def _statement_pdf_words(statement) -> list[tuple[float, float, float, str]]:
+    """The words of ``statement`` printed on paper, each with where it starts and ends on
+    its page (x, y, x at its end, in points): pdftotext's bounding boxes."""
     from flask import render_template
 
     from shop.extensions import db
@@ -201,13 +201,16 @@ def _statement_pdf_words(statement) -> list[tuple[float, float, str]]:
     boxes = subprocess.run(
         ["pdftotext", "-bbox", "-l", "1", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
-    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>')
-    return [(float(x), float(y), text) for x, y, text in word.findall(boxes)]
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]*)</word>')
+    return [(float(x), float(y), float(end), text) for x, y, end, text in word.findall(boxes)]
 
 
-def test_statement_pdf_puts_code_and_description_under_the_item_heading(app, trial):
-    """On paper each sold item's day is under "Ngày" and its code under "Món hàng", and a
-    description too long for one line goes on under the code, not under the day."""
+@pytest.mark.parametrize("rates", ["one", "two"])
+def test_statement_pdf_puts_each_sold_item_under_its_headings(app, trial, rates):
+    """On paper each sold item's day is under "Ngày", what it sold for and her part end
+    where their headings end (so does her rate under "Tỷ lệ" when the month has two), and
+    its code under "Món hàng"; a description too long for one line goes on under the code,
+    not under the day."""
     import dataclasses
 
     from shop.extensions import db
@@ -222,26 +225,41 @@ def test_statement_pdf_puts_code_and_description_under_the_item_heading(app, tri
         owner = statement_service.member_by_number(db.session, 2)
         statement = statement_service.statement(db.session, owner, "2026-11", app.config["SHOP_TZ"])
         first = dataclasses.replace(statement.sold[0], description=long)
-        statement = dataclasses.replace(statement, sold=(first, *statement.sold[1:]))
+        sold = (first, *statement.sold[1:])
+        if rates == "two":  # settings changed within the month: a line at another rate
+            sold += (dataclasses.replace(sold[-1], code="Z", consignor_bp=6000),)
+        big = dataclasses.replace(sold[-1], code="BIG", net_dong=9_999_999, split_dong=1_000)
+        statement = dataclasses.replace(statement, sold=(*sold, big))
         days = [format_day(line.sold_on) for line in statement.sold]
         words = _statement_pdf_words(statement)
         db.session.rollback()
 
-    heading = next(i for i, (_x, _y, text) in enumerate(words) if text == "Món")
-    day_x, item_x = words[heading - 1][0], words[heading][0]
-    assert words[heading - 1][2] == "Ngày" and words[heading + 1][2] == "hàng"
-    for line, day in zip(statement.sold, days, strict=True):
-        at = next(i for i, (_x, _y, text) in enumerate(words) if text == line.code)
-        assert words[at - 1][2] == day and abs(words[at - 1][0] - day_x) < 1
-        assert abs(words[at][0] - item_x) < 1, (line.code, words[at], item_x)
-    # the long description: its words after the code, down to the first amount
-    at = next(i for i, (_x, _y, text) in enumerate(words) if text == first.code)
-    rest = words[at + 1 : at + 1 + len(f"{first.description}".split())]
-    assert " ".join(text for _x, _y, text in rest).endswith(long)
-    lines = sorted({round(y) for _x, y, _t in rest})
+    def at(text, after=0):
+        return next(i for i in range(after, len(words)) if words[i][3] == text)
+
+    day = at("Ngày")
+    sold_end = words[at("được", day)][2]  # "Bán được"
+    yours_end = words[at("chị", day)][2]  # "Phần của chị"
+    item_x = words[at("Món", day)][0]
+    for line, day_text in zip(statement.sold, days, strict=True):
+        code = at(line.code, day)
+        assert abs(words[code][0] - item_x) < 1, (line.code, words[code], item_x)
+        on_line = [w for w in words if abs(w[1] - words[code][1]) < 1 and w[0] < item_x]
+        assert on_line[0][3] == day_text and abs(on_line[0][0] - words[day][0]) < 1
+        amounts = [w for w in on_line if w[3] == "₫"]  # each amount ends with its ₫
+        assert len(amounts) == 2, on_line
+        assert abs(amounts[0][2] - sold_end) < 1 and abs(amounts[1][2] - yours_end) < 1
+        if rates == "two":
+            rate = f"{line.consignor_bp / 100:g}%"
+            assert any(w[3] == rate and abs(w[2] - words[at("lệ", day)][2]) < 1 for w in on_line)
+    # the long description: its words after the code, down to the next line's day
+    code = at(first.code, day)
+    rest = words[code + 1 : code + 1 + len(first.description.split())]
+    assert " ".join(text for _x, _y, _e, text in rest).endswith(long)
+    lines = sorted({round(y) for _x, y, _e, _t in rest})
     assert len(lines) >= 2  # it does not fit on one line
     for y in lines[1:]:
-        start = min(x for x, wy, _t in rest if round(wy) == y)
+        start = min(x for x, wy, _e, _t in rest if round(wy) == y)
         assert abs(start - item_x) < 1, (y, start, item_x)
 
 
@@ -251,9 +269,9 @@ def _dong(amount: int) -> str:
 
 @pytest.mark.parametrize("rates", ["one", "two"])
 def test_statement_pdf_gives_each_sold_item_one_line(app, trial, rates):
-    """On paper each of her sold items is one line: day, code, what it sold for, her part,
-    and her rate when it is not the same on every line (else it is said once, by the
-    total); the total once, not repeated at the foot of every page."""
+    """On paper each of her sold items is one line: day, what it sold for, her rate when it
+    is not the same on every line (else it is said once, by the total), her part, code and
+    description; the total once, not repeated at the foot of every page."""
     import dataclasses
 
     from shop.extensions import db
@@ -277,8 +295,8 @@ def test_statement_pdf_gives_each_sold_item_one_line(app, trial, rates):
     for line, day in zip(statement.sold, days, strict=True):
         rate = rf"\s+{line.consignor_bp / 100:g}%" if rates == "two" else ""
         row = (
-            rf"(?m)^\s*{re.escape(day)}\s+{re.escape(line.code)}\s+.*\S\s+{_dong(line.net_dong)}"
-            rf"{rate}\s+{_dong(line.split_dong)}\s*$"
+            rf"(?m)^\s*{re.escape(day)}\s+{_dong(line.net_dong)}{rate}\s+{_dong(line.split_dong)}"
+            rf"\s+{re.escape(line.code)}\s+{re.escape(line.description)}(?: × \d+)?\s*$"
         )
         assert re.search(row, text), (row, text)
     if rates == "one":
