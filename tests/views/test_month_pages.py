@@ -588,3 +588,19 @@ def test_cash_to_hand_over_is_whole_thousands():
     assert [cash_to_hand_over(n) for n in (19_238, 999, 1_000, 0, -70_587, 74_400)] == [
         19_000, 0, 1_000, 0, 0, 74_000,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-12", "2027-01"])
+def test_statement_pdf_keeps_every_word_inside_the_page(app, trial, month):
+    """A long balance in words ("nothing to pay; … taken from next month") wraps in its cell
+    instead of running off the paper's right edge."""
+    pdf = phone_of(app, 1).get(f"/months/{month}/statements.pdf").data
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
+    words = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', boxes)
+    assert words
+    margin = 10 / 25.4 * 72  # 10 mm in points: the page's margin is wider than this
+    outside = [word for x_max, word in words if float(x_max) > width - margin]
+    assert outside == []
