@@ -8,6 +8,7 @@ from shop.auth.access import coordinator_required, current_member, current_role,
 from shop.domain import sharing
 from shop.expenses import bp
 from shop.extensions import db
+from shop.i18n import month_label
 from shop.services import counts as count_service
 from shop.services import expenses as expense_service
 from shop.services import month as month_service
@@ -64,7 +65,7 @@ def list_expenses():
             form=form,
             may_record=may_record,
             month=month,
-            label=month_service.month_label(month),
+            label=month_label(month),
             closed=month_service.is_closed(db.session, month),
             expenses=expenses,
             total=sum(e.amount_dong for e in expenses if not e.removed),

@@ -13,6 +13,7 @@ from shop.members.forms import (
     ResetPinForm,
     TokenForm,
 )
+from shop.messages import in_words
 from shop.models import Role
 from shop.services import members as member_service
 from shop.views import save_form
@@ -46,7 +47,7 @@ def add_book_problems(form: MemberForm, member=None) -> None:
     for name, messages in problems.items():
         field = getattr(form, name)
         if not field.errors:
-            field.errors = [str(m) for m in messages]
+            field.errors = [str(in_words(m)) for m in messages]
 
 
 @bp.get("/")

@@ -74,7 +74,7 @@ class CountClosed(InvalidInput):
 
 def _coordinator(member: Member) -> None:
     if not member.is_coordinator:
-        raise Forbidden(_l("Only a coordinator can open or close a stock count."))
+        raise Forbidden("count.coordinators_only")
 
 
 def open_count(
@@ -93,11 +93,9 @@ def open_count(
     ids = sorted({int(i) for i in category_ids})
     chosen = list(session.scalars(select(Category).where(Category.id.in_(ids)))) if ids else []
     if len(chosen) != len(ids):
-        raise InvalidInput(_l("Choose categories from the list."), "categories")
+        raise InvalidInput("count.category_invalid", "categories")
     if current_count(session) is not None:
-        raise InvalidInput(
-            _l("A stock count is already open: close it before opening another."), "count"
-        )
+        raise InvalidInput("count.already_open", "count")
     count = StockCount(
         number=number if number is not None else next_number(session, StockCount.number),
         status=CountStatus.OPEN,
@@ -111,9 +109,7 @@ def open_count(
             session.add(count)
             session.flush()
     except IntegrityError:  # another coordinator opened one at the same moment
-        raise InvalidInput(
-            _l("A stock count is already open: close it before opening another."), "count"
-        ) from None
+        raise InvalidInput("count.already_open", "count") from None
     audit.record(
         session, "count_opened", by=by, at=at, subject=f"count {count.number}",
         categories=[c.name for c in chosen], note=count.note,
@@ -145,7 +141,7 @@ def get_count(session: Session, number: object) -> StockCount:
         else None
     )
     if count is None:
-        raise NotFound(_l("There is no stock count %(number)s.", number=number), "count")
+        raise NotFound("count.not_found", "count", number=number)
     return count
 
 
@@ -215,12 +211,12 @@ def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
     """The scan's id and code as kept, or the refusal naming the field."""
     client = str(client_id or "").strip()
     if not _CLIENT_ID.match(client):
-        raise InvalidInput(_l("This scan has no valid id from the phone."), "client_id")
+        raise InvalidInput("scan.id_invalid", "client_id")
     text = tidy(str(code or ""), 200)
     if not text:
-        raise InvalidInput(_l("Scan or type a code."), "code")
+        raise InvalidInput("scan.code_missing", "code")
     if len(text) > MAX_CODE:
-        raise InvalidInput(_l("A code is at most %(n)s characters.", n=MAX_CODE), "code")
+        raise InvalidInput("scan.code_too_long", "code", n=MAX_CODE)
     return client, text
 
 
@@ -263,9 +259,7 @@ def _take_scan(
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken != 1:
-                raise CountClosed(
-                    _l("This stock count is closed: the scan was not added."), "count"
-                )
+                raise CountClosed("scan.count_closed", "count")
             session.add(scan)
             session.flush()
     except IntegrityError:  # the same scan sent twice at once: the other one is kept
@@ -315,11 +309,11 @@ def record_scans(
     each): a bad scan never costs the good ones. A closed count takes none
     (:class:`CountClosed`, also when it closes half way: the caller rolls back)."""
     if not count.is_open:
-        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+        raise CountClosed("scan.count_closed", "count")
     # The count's row first: it checks the count is open and, held until this transaction
     # ends, keeps out every other writer of this count's scans (they take it first too),
     # so the resends and items read next stay true while the batch is written.
-    _hold_open(session, count, _l("This stock count is closed: the scan was not added."))
+    _hold_open(session, count, "scan.count_closed")
     wanted = list(scans)
     clients = {str(w.client_id or "").strip() for w in wanted}
     taken_before = {
@@ -371,15 +365,9 @@ def _scan_moment(value: object, count: StockCount, received_at: datetime) -> dat
                 raise ValueError
             moment = parse_moment(value)
         except ValueError:
-            raise InvalidInput(
-                _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
-                "scanned_at",
-            ) from None
+            raise InvalidInput("moment.invalid", "scanned_at") from None
     if moment.tzinfo is None:
-        raise InvalidInput(
-            _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
-            "scanned_at",
-        )
+        raise InvalidInput("moment.invalid", "scanned_at")
     return min(max(moment, count.opened_at), received_at)
 
 
@@ -393,25 +381,25 @@ def _scan_by_client(session: Session, count: StockCount, client: str) -> CountSc
 
 def _resent(earlier: CountScan, text: str) -> ScanResult:
     if earlier.code != text:
-        raise InvalidInput(_l("This scan id was already used for another code."), "client_id")
+        raise InvalidInput("scan.id_reused", "client_id")
     return ScanResult(earlier, False, earlier.item)
 
 
 def _pieces(pieces: object, item: Item | None) -> int:
     if pieces is None or pieces == "":
         if item is not None and item.is_lot:
-            raise InvalidInput(_l("Count the pieces of this lot and enter how many."), "pieces")
+            raise InvalidInput("count.lot_pieces_missing", "pieces")
         return 1
     if isinstance(pieces, bool):
-        raise InvalidInput(_l("Enter the number of pieces."), "pieces")
+        raise InvalidInput("scan.pieces_missing", "pieces")
     try:
         number = int(str(pieces).strip())
     except ValueError:
-        raise InvalidInput(_l("Enter the number of pieces."), "pieces") from None
+        raise InvalidInput("scan.pieces_missing", "pieces") from None
     if not 1 <= number <= MAX_PIECES:
-        raise InvalidInput(_l("Enter between 1 and %(n)s pieces.", n=_MAX_PIECES_TEXT), "pieces")
+        raise InvalidInput("scan.pieces_out_of_range", "pieces", n=_MAX_PIECES_TEXT)
     if number != 1 and (item is None or not item.is_lot):
-        raise InvalidInput(_l("Only a lot is counted by pieces: this is one item."), "pieces")
+        raise InvalidInput("scan.pieces_of_item", "pieces")
     return number
 
 
@@ -422,12 +410,12 @@ def withdraw_scan(
     count is open. The row stays, marked withdrawn; taking it back twice changes nothing."""
     scan = _scan_by_client(session, count, str(client_id or "").strip())
     if scan is None:
-        raise NotFound(_l("There is no such scan in this count."), "client_id")
+        raise NotFound("scan.not_found", "client_id")
     if scan.by_id != by.id and not by.is_coordinator:
-        raise Forbidden(_l("Only the member who scanned it or a coordinator can take it back."))
+        raise Forbidden("scan.not_hers")
     if scan.withdrawn_at is not None:
         return scan
-    _hold_open(session, count, _l("This stock count is closed: the scan stays."))
+    _hold_open(session, count, "scan.count_closed_stays")
     scan.withdrawn_at = at
     scan.withdrawn_by_id = by.id
     session.flush()
@@ -728,11 +716,11 @@ def decided(kind: object, note: object = "", *, field: str = "decisions") -> Dec
     except ValueError:
         chosen = None
     if chosen is None:
-        raise InvalidInput(_l("Choose one of the options."), field)
+        raise InvalidInput("choice.invalid", field)
     if note is None:
         note = ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise InvalidInput(_l("At most 300 letters."), field)
+        raise InvalidInput("text.too_long_300", field)
     return Decided(chosen, note)
 
 
@@ -781,15 +769,6 @@ def decided_lines(session: Session, count: StockCount, *, tz: ZoneInfo) -> list[
     return lines
 
 
-_COUNT_ERRORS = {
-    "undecided": _l("Decide every difference before closing the count (%(code)s)."),
-    "not_a_difference": _l(
-        "The rail or the books changed while you decided (%(code)s): read the list again."
-    ),
-    "not_allowed": _l("That is not a choice for %(code)s."),
-}
-
-
 def close_count(
     session: Session,
     count: StockCount,
@@ -819,7 +798,7 @@ def close_count(
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:
-        raise CountClosed(_l("This stock count is already closed."), "count")
+        raise CountClosed("count.already_closed", "count")
     at = _after_every_scan(session, count, at, tz)
     rule = rule or lost_item_rule(session)
     lines = result(session, count, at=at, tz=tz, rule=rule)
@@ -828,9 +807,7 @@ def close_count(
             [line.found for line in lines], {code: d.kind for code, d in decisions.items()}
         )
     except rules.CountError as refusal:
-        raise InvalidInput(
-            _l(_COUNT_ERRORS[refusal.code], code=refusal.subject), "decisions"
-        ) from None
+        raise InvalidInput(f"count.{refusal.code}", "decisions", code=refusal.subject) from None
     written = _apply(session, count, lines, kinds, decisions, by=by, at=at, tz=tz)
     session.flush()
     session.refresh(count)
@@ -955,9 +932,7 @@ def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
     ).rowcount
     if changed != len(ids):
         gone = session.scalar(select(Item.code).where(Item.id.in_(ids), Item.status != status))
-        raise InvalidInput(
-            _l("Item %(code)s is no longer in stock.", code=gone or items[0].code), "decisions"
-        )
+        raise InvalidInput("count.item_gone", "decisions", code=gone or items[0].code)
     # The rows changed behind the session's back: read them again when next asked (a later
     # count in the same session, as a journal's import has, must see them lost).
     for item in items:
@@ -972,9 +947,7 @@ def _set_pieces(session: Session, item: Item, expected: int, counted: int) -> No
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise InvalidInput(
-            _l("Lot %(code)s changed while you decided.", code=item.code), "decisions"
-        )
+        raise InvalidInput("count.lot_changed", "decisions", code=item.code)
     session.expire(item, ["quantity_on_hand"])
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -44,23 +43,23 @@ def _checked(
     details: ExpenseDetails, today: date | None = None
 ) -> tuple[date, ExpenseCategory, int, str]:
     if not isinstance(details.spent_on, date) or isinstance(details.spent_on, datetime):
-        raise InvalidInput(_l("Write the date as dd/mm/yyyy, for example 01/10/2026."), "spent_on")
+        raise InvalidInput("day.invalid", "spent_on")
     refuse_future(details.spent_on, today, "spent_on")
     try:
         category = ExpenseCategory(details.category)
     except ValueError:
-        raise InvalidInput(_l("Choose one of the options."), "category") from None
+        raise InvalidInput("choice.invalid", "category") from None
     if category == ExpenseCategory.COMPENSATION:
         # Only a stock count's close pays it, with the lost item it is for.
-        raise InvalidInput(_l("Choose one of the options."), "category")
+        raise InvalidInput("choice.invalid", "category")
     amount = details.amount_dong
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+        raise InvalidInput("amount.not_positive", "amount_dong")
     if amount > MAX_DONG:
-        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+        raise InvalidInput("amount.too_large", "amount_dong")
     note = tidy(details.note)
     if len(note) > NOTE_LENGTH:
-        raise InvalidInput(_l("At most 300 letters."), "note")
+        raise InvalidInput("text.too_long_300", "note")
     return details.spent_on, category, amount, note
 
 
@@ -82,7 +81,7 @@ def add_expense(
         return repeated, False
     spent_on, category, amount, note = _checked(details, today)
     if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
-        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+        raise InvalidInput("expense.bale_not_stock", "category")
     ensure_month_open(session, spent_on, field="spent_on")
     expense = Expense(
         spent_on=spent_on,
@@ -131,20 +130,14 @@ def check_correctable(expense: Expense) -> None:
     # A stock count's close pays it for the lost item its decision names, and the month's
     # figures and her statement follow that decision: nobody corrects it by hand.
     if expense.category == ExpenseCategory.COMPENSATION:
-        raise InvalidInput(
-            _l(
-                "This is what a stock count's close paid for a lost item: it cannot be "
-                "corrected or removed by hand."
-            ),
-            "expense",
-        )
+        raise InvalidInput("expense.count_compensation", "expense")
 
 
 def get_expense(session: Session, expense_id: int) -> Expense:
     """The expense with ``expense_id`` (a removed one too), or :class:`NotFound`."""
     expense = session.get(Expense, expense_id)
     if expense is None:
-        raise NotFound(_l("There is no such expense."), "expense")
+        raise NotFound("expense.not_found", "expense")
     return expense
 
 
@@ -168,9 +161,9 @@ def edit_expense(
     check_correctable(expense)
     spent_on, category, amount, note = _checked(details, today)
     if expense.removed:
-        raise InvalidInput(_l("This expense was removed."), "expense")
+        raise InvalidInput("expense.removed", "expense")
     if expense.intake_id is not None and category != ExpenseCategory.STOCK_PURCHASE:
-        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+        raise InvalidInput("expense.bale_not_stock", "category")
     ensure_month_open(session, expense.spent_on, field="spent_on")
     ensure_month_open(session, spent_on, field="spent_on")
     if (spent_on, category, amount, note) == (
@@ -179,7 +172,7 @@ def edit_expense(
         expense.amount_dong,
         expense.note,
     ):
-        raise InvalidInput(_l("Nothing was changed."), "expense")
+        raise InvalidInput("expense.unchanged", "expense")
     session.add(
         ExpenseRevision(
             expense_id=expense.id,
@@ -212,7 +205,7 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
     ``expense``): a stock count's close paid it."""
     check_correctable(expense)
     if expense.removed:
-        raise InvalidInput(_l("This expense was removed."), "expense")
+        raise InvalidInput("expense.removed", "expense")
     ensure_month_open(session, expense.spent_on, field="spent_on")
     expense.removed_at = at
     expense.removed_by_id = by.id

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,13 +25,7 @@ def checked_client_id(value: object, field: str = "client_id") -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not CLIENT_ID.match(value):
-        raise InvalidInput(
-            _l(
-                "Send a client_id (8 to 64 letters, digits or - _ . :) or "
-                "an Idempotency-Key header, so a retry cannot sell twice."
-            ),
-            field,
-        )
+        raise InvalidInput("client_id.missing", field)
     return value
 
 
