@@ -336,6 +336,25 @@ REFUSALS = {
     "token.coordinators_only": _l("Only a coordinator can create API tokens."),
     "token.name_missing": _l("Give the token a name that says what it is for."),
     "token.not_found": _l("There is no such token."),
+    "bank.address_not_https": _l("The address starts with https://."),
+    "bank.amount_differs": _l(
+        "The sale waits for another amount: a transfer pays it only in full."
+    ),
+    "bank.check_days_out_of_range": _l("Between 1 and 60 days."),
+    "bank.decided_already": _l("This transaction was decided already."),
+    "bank.key_too_long": _l("A key has at most 200 characters."),
+    "bank.not_for_review": _l("This transaction is not on the review list."),
+    "bank.note_missing": _l("Say what this money is."),
+    "bank.outgoing_pays_no_sale": _l("Money sent out pays no sale."),
+    "bank.prefix_invalid": _l("The code's prefix is 2 to 6 letters A to Z."),
+    "bank.provider_invalid": _l("Choose SePay, Casso or no bank feed."),
+    "bank.review_coordinators_only": _l("Only a coordinator decides on bank transactions."),
+    "bank.sale_not_by_transfer": _l("This sale was not paid by transfer."),
+    "bank.sale_not_found": _l("There is no sale number %(number)s."),
+    "bank.sale_paid_already": _l("Another bank transaction already paid this sale."),
+    "bank.sale_voided": _l("This sale was voided."),
+    "bank.settings_coordinators_only": _l("Only a coordinator can change the bank feed."),
+    "bank.transaction_not_found": _l("There is no such bank transaction."),
 }
 
 
