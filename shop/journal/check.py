@@ -911,37 +911,15 @@ class _Checker:
         paying: dict[int, str] = {}  # sale number: the transaction that pays it
         refunds = self.bank_refunds()
         payouts = self.bank_payouts()
-        known_sales = "sales" not in self.unreadable
         for path, entry in entries(self.data, "bank_transactions"):
-            provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
-            if provider is not None and provider_id is not None:
-                key = (provider, provider_id)
-                if key in seen:
-                    self.report(
-                        child(path, "provider_id"),
-                        f"{provider} transaction {provider_id} is here twice (the other is at "
-                        f"{seen[key]}).",
-                    )
-                else:
-                    seen[key] = path
+            self.bank_once(entry, path, seen)
             direction, outcome = text_of(entry, "direction"), text_of(entry, "outcome")
             amount = whole(entry, "amount_dong")
             reason = text_of(entry, "reason")
             if reason is not None and outcome not in (None, "review"):
                 self.report(child(path, "reason"), "Only a transaction on review has a reason.")
             self.bank_sale(entry, path, direction, outcome, amount, paying)
-            named = [key for key in ("refund", "payout") if key in entry]
-            if direction == "in" and named:
-                self.report(child(path, named[0]), "Money that came in pays no refund or payout.")
-            if outcome == "outgoing" and len(named) != 1:
-                self.report(
-                    child(path, "outcome"),
-                    "Money out matched to a refund or a payout names one of them.",
-                )
-            if outcome not in (None, "outgoing") and named:
-                self.report(
-                    child(path, named[0]), f"A transaction that went to {outcome} paid none."
-                )
+            self.bank_money_out(entry, path, direction, outcome)
             if "refund" in entry and isinstance(entry["refund"], dict):
                 refund = entry["refund"]
                 key = (whole(refund, "sale"), text_of(refund, "code"), moment_of(refund, "at"))
@@ -951,28 +929,66 @@ class _Checker:
                 key = (whole(payout, "member"), text_of(payout, "month"),
                        day_of(payout, "paid_on"))  # fmt: skip
                 self.bank_paid(child(path, "payout"), "payout", payouts, key, amount)
-            resolved = [key for key in ("resolved_at", "resolved_by") if key in entry]
-            if len(resolved) == 1:
-                self.report(
-                    child(path, resolved[0]),
-                    "A decision says both when (resolved_at) and who (resolved_by).",
-                )
-            if resolved and outcome not in (None, "review"):
-                self.report(child(path, resolved[0]), "Only a transaction on review is decided.")
-            if "resolution" in entry and not resolved:
-                self.report(child(path, "resolution"), "Only a decided transaction says this.")
-            self.member_on(
-                child(path, "resolved_by"),
-                whole(entry, "resolved_by"),
-                self.day(entry, "resolved_at"),
+            self.bank_decision(entry, path, outcome)
+            self.bank_suggestions(entry, path)
+
+    def bank_once(self, entry: dict, path: str, seen: dict[tuple[str, str], str]) -> None:
+        """A provider's transaction is in the journal once."""
+        provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
+        if provider is None or provider_id is None:
+            return
+        key = (provider, provider_id)
+        if key in seen:
+            self.report(
+                child(path, "provider_id"),
+                f"{provider} transaction {provider_id} is here twice (the other is at "
+                f"{seen[key]}).",
             )
-            self.text(entry, path, "resolution", _RESOLUTION)
-            suggestions = entry.get("suggestions")
-            for index, number in enumerate(suggestions if is_list(suggestions) else []):
-                if isinstance(number, int) and number not in self.sales and known_sales:
-                    self.report(
-                        child(path, "suggestions", index), f"There is no sale number {number}."
-                    )
+        else:
+            seen[key] = path
+
+    def bank_money_out(
+        self, entry: dict, path: str, direction: str | None, outcome: str | None
+    ) -> None:
+        """Only money out matched as outgoing pays a refund or a payout, and names one."""
+        named = [key for key in ("refund", "payout") if key in entry]
+        if direction == "in" and named:
+            self.report(child(path, named[0]), "Money that came in pays no refund or payout.")
+        if outcome == "outgoing" and len(named) != 1:
+            self.report(
+                child(path, "outcome"),
+                "Money out matched to a refund or a payout names one of them.",
+            )
+        if outcome not in (None, "outgoing") and named:
+            self.report(child(path, named[0]), f"A transaction that went to {outcome} paid none.")
+
+    def bank_decision(self, entry: dict, path: str, outcome: str | None) -> None:
+        """A decision on a transaction on review: when and by whom, with its words."""
+        resolved = [key for key in ("resolved_at", "resolved_by") if key in entry]
+        if len(resolved) == 1:
+            self.report(
+                child(path, resolved[0]),
+                "A decision says both when (resolved_at) and who (resolved_by).",
+            )
+        if resolved and outcome not in (None, "review"):
+            self.report(child(path, resolved[0]), "Only a transaction on review is decided.")
+        if "resolution" in entry and not resolved:
+            self.report(child(path, "resolution"), "Only a decided transaction says this.")
+        self.member_on(
+            child(path, "resolved_by"),
+            whole(entry, "resolved_by"),
+            self.day(entry, "resolved_at"),
+        )
+        self.text(entry, path, "resolution", _RESOLUTION)
+
+    def bank_suggestions(self, entry: dict, path: str) -> None:
+        """The sales a transaction was suggested for are in the journal."""
+        if "sales" in self.unreadable:
+            return
+        suggestions = entry.get("suggestions")
+        for index, number in enumerate(suggestions if is_list(suggestions) else []):
+            if isinstance(number, int) and number not in self.sales:
+                self.report(child(path, "suggestions", index), f"There is no sale number {number}.")
 
     def bank_sale(
         self,
@@ -1347,6 +1363,31 @@ class _Checker:
         first, last = _month_bounds(month)
         start = datetime.combine(first, time(0), tzinfo=self.tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.tz)
+        pool, consignment = self.month_sales(start, end)
+        refunded_pool = self.month_refunds(start, end, consignment)
+        compensation = self.month_compensation(first, last)
+        previous = self.carried if self.closed[-2:-1] == [_previous_month(month)] else None
+        brought = {m.member: m.due_dong - self.paid[(_previous_month(month), m.member)]
+                   for m in previous.members} if previous else {}  # fmt: skip
+        members = self.month_members(
+            first,
+            last,
+            consignment=consignment,
+            minutes=self.month_minutes(start, end),
+            brought=brought,
+            compensation=compensation,
+        )
+        policy = policy_for_month(self.policies, month)
+        return sharing.MonthInput(
+            pool_sales_dong=pool - refunded_pool,
+            expenses_dong=self.month_expenses(first, last),
+            brought_loss_dong=previous.carried_loss_dong if previous else 0,
+            members=tuple(members),
+            settings=sharing.SharingSettings(policy.reserve_bp, policy.equal_bp),
+        )
+
+    def month_sales(self, start: datetime, end: datetime) -> tuple[int, dict[int, int]]:
+        """The pool's share and each consignor's share of the month's sales not voided."""
         pool = 0
         consignment: dict[int, int] = defaultdict(int)
         for sale in self.sales_at.values():
@@ -1360,6 +1401,12 @@ class _Checker:
                     split = owner_split(net, line.consignor_bp or 0)
                     consignment[line.owner] += split
                     pool += net - split
+        return pool, consignment
+
+    def month_refunds(self, start: datetime, end: datetime, consignment: dict[int, int]) -> int:
+        """What the month's refunds take from the pool; what they take from each consignor
+        is taken from ``consignment`` here."""
+        pool = 0
         for at, line, amount, after in self.refunds_done:
             if not start <= at < end:
                 continue
@@ -1367,26 +1414,48 @@ class _Checker:
             if line.owner is not None:
                 loss = refund_owner_loss(after, after - amount, line.consignor_bp or 0)
                 consignment[line.owner] -= loss
-            pool -= amount - loss
+            pool += amount - loss
+        return pool
+
+    def month_expenses(self, first: date, last: date) -> int:
+        """The month's expenses, with what the counts' closes paid members for lost items."""
         expenses = sum(
             whole(entry, "amount_dong") or 0
             for _path, entry in entries(self.data, "expenses")
             if (day := day_of(entry, "on")) is not None and first <= day <= last
         )
-        # What the counts' closes paid members for lost items: expenses of the month too.
-        expenses += sum(paid for day, _member, paid in self.compensations if first <= day <= last)
-        compensation: dict[int, int] = defaultdict(int)  # ... and part of her earned
+        return expenses + sum(
+            paid for day, _member, paid in self.compensations if first <= day <= last
+        )
+
+    def month_compensation(self, first: date, last: date) -> dict[int, int]:
+        """What the counts' closes paid each member in the month: part of her earned too."""
+        compensation: dict[int, int] = defaultdict(int)
         for day, number, paid in self.compensations:
             if first <= day <= last and number is not None:
                 compensation[number] += paid
+        return compensation
+
+    def month_minutes(self, start: datetime, end: datetime) -> dict[int, int]:
+        """Each member's work minutes in the shifts she opened in the month and closed."""
         minutes: dict[int, int] = defaultdict(int)
         for number, shifts in self.shifts.items():
             for shift in shifts:
                 if start <= shift.opened_at < end and shift.closed_at is not None:
                     minutes[number] += sharing.shift_work_minutes(shift.opened_at, shift.closed_at)
-        previous = self.carried if self.closed[-2:-1] == [_previous_month(month)] else None
-        brought = {m.member: m.due_dong - self.paid[(_previous_month(month), m.member)]
-                   for m in previous.members} if previous else {}  # fmt: skip
+        return minutes
+
+    def month_members(
+        self,
+        first: date,
+        last: date,
+        *,
+        consignment: dict[int, int],
+        minutes: dict[int, int],
+        brought: dict[int, int],
+        compensation: dict[int, int],
+    ) -> list[sharing.MemberInput]:
+        """The month's members: the eligible, and any other with something in the month."""
         members = []
         for number, member in sorted(self.members.items()):
             is_eligible = member.joined_on is not None and sharing.eligible(
@@ -1395,7 +1464,7 @@ class _Checker:
             if not (
                 is_eligible
                 or number in consignment
-                or minutes[number]
+                or minutes.get(number)
                 or brought.get(number)
                 or compensation.get(number)
             ):
@@ -1404,20 +1473,13 @@ class _Checker:
                 sharing.MemberInput(
                     member=number,
                     eligible=is_eligible,
-                    work_minutes=minutes[number],
+                    work_minutes=minutes.get(number, 0),
                     consignment_dong=consignment.get(number, 0),
                     brought_forward_dong=brought.get(number, 0),
                     compensation_dong=compensation.get(number, 0),
                 )
             )
-        policy = policy_for_month(self.policies, month)
-        return sharing.MonthInput(
-            pool_sales_dong=pool,
-            expenses_dong=expenses,
-            brought_loss_dong=previous.carried_loss_dong if previous else 0,
-            members=tuple(members),
-            settings=sharing.SharingSettings(policy.reserve_bp, policy.equal_bp),
-        )
+        return members
 
     def replay_payout(self, event: Event) -> None:
         """A payout to a member, against a month closed by then whose next month is not,
