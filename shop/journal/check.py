@@ -33,7 +33,21 @@ from shop.domain.pricing import (
     policy_for_month,
 )
 from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_loss, totals
-from shop.domain.text import MAX_JSON_DEPTH, TooDeep, check_depth
+from shop.domain.text import (
+    ADDRESS_LENGTH,
+    CATEGORY_LENGTH,
+    CODE_LENGTH,
+    DESCRIPTION_LENGTH,
+    MAX_JSON_DEPTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    PHONE_LENGTH,
+    REASON_LENGTH,
+    SHORT_REASON_LENGTH,
+    SIZE_LENGTH,
+    TooDeep,
+    check_depth,
+)
 from shop.journal.policies import policy_of
 from shop.journal.problems import Problem, child, pointer
 from shop.journal.reader import Section, is_list
@@ -45,19 +59,9 @@ from shop.models import ExpenseCategory, IntakeKind
 #: Most pieces a lot may hold (what the stock service accepts).
 MAX_LOT_QUANTITY = 100_000
 
-# Longest texts the columns hold, counted after spaces are tidied as the services tidy them.
-# A longer text would be cut short (or refused by PostgreSQL), so it is reported instead.
-_SHOP_NAME, _ADDRESS, _ACCOUNT_NAME = 120, 250, 120
-_MEMBER_NAME = 120
-_REF = 40
-_DONOR_NAME, _DONOR_PHONE, _ORGANISATION = 120, 20, 120
-_SUPPLIER = 120
-_CATEGORY, _DESCRIPTION, _SIZE = 60, 200, 20
-_REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
-_DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
-_CORRECTION_REASON = 300
-_RESOLUTION = 300
-_COUNT_NOTE, _DECISION_NOTE = 300, 300
+# Longest texts the columns hold (shop.domain.text's limits), counted after spaces are tidied
+# as the services tidy them. A longer text would be cut short (or refused by PostgreSQL), so
+# it is reported instead.
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -256,6 +260,14 @@ class _Checker:
     def report(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
 
+    def once(self, seen: dict, key: object, path: str, field: str, twice: str) -> None:
+        """``key`` the first time (``seen`` keeps its ``path``); again, reported at its
+        ``field``: ``twice``, and where the other is."""
+        if key in seen:
+            self.report(child(path, field), f"{twice} (the other is at {seen[key]}).")
+        else:
+            seen[key] = path
+
     def run(self) -> list[Problem]:
         self.check_shop()
         self.check_policies()
@@ -280,8 +292,8 @@ class _Checker:
         shop = self.data.get("shop")
         if not isinstance(shop, dict):
             return
-        self.text(shop, "/shop", "name", _SHOP_NAME, required=True, tidy=strip)
-        self.text(shop, "/shop", "address", _ADDRESS, tidy=strip)
+        self.text(shop, "/shop", "name", NAME_LENGTH, required=True, tidy=strip)
+        self.text(shop, "/shop", "address", ADDRESS_LENGTH, tidy=strip)
         name = shop.get("timezone", DEFAULT_TIMEZONE)
         if isinstance(name, str):
             tz = zone(name)
@@ -295,7 +307,7 @@ class _Checker:
             self.report("/shop/locale", f"The shop cannot speak {locale}; choose one of {choices}.")
         bank = shop.get("bank")
         if isinstance(bank, dict):
-            self.text(bank, "/shop/bank", "account_name", _ACCOUNT_NAME, required=True, tidy=raw)
+            self.text(bank, "/shop/bank", "account_name", NAME_LENGTH, required=True, tidy=raw)
 
     def check_policies(self) -> None:
         seen: dict[str, str] = {}
@@ -305,26 +317,14 @@ class _Checker:
                 # A policy no shop can have is the schema's, or the markdown check's, to report.
                 with suppress(ValueError, TypeError, KeyError, AttributeError):
                     self.policies.append((month, policy_of(policy)))
-                if month in seen:
-                    self.report(
-                        child(path, "from_month"),
-                        f"Two policies start in {month} (the other is at {seen[month]}).",
-                    )
-                else:
-                    seen[month] = path
+                self.once(seen, month, path, "from_month", f"Two policies start in {month}")
             steps: dict[int, str] = {}
             for step_path, step in entries(policy, "markdown", path):
                 days = whole(step, "after_days")
                 if days is None:
                     continue
-                if days in steps:
-                    self.report(
-                        child(step_path, "after_days"),
-                        f"Two markdown steps start after {days} days "
-                        f"(the other is at {steps[days]}).",
-                    )
-                else:
-                    steps[days] = step_path
+                twice = f"Two markdown steps start after {days} days"
+                self.once(steps, days, step_path, "after_days", twice)
 
     # ------------------------------------------------------------ people
 
@@ -351,7 +351,7 @@ class _Checker:
                     child(path, "left_on"),
                     f"She cannot leave on {left_on} before she joined on {joined_on}.",
                 )
-            self.text(entry, path, "name", _MEMBER_NAME, required=True, tidy=strip)
+            self.text(entry, path, "name", NAME_LENGTH, required=True, tidy=strip)
             self.check_phone(entry, path)
 
     def check_phone(self, entry: dict, path: str) -> None:
@@ -387,10 +387,10 @@ class _Checker:
                     )
                 else:
                     self.donors[ref] = path
-                self.length(child(path, "ref"), ref, _REF)
-            self.text(entry, path, "name", _DONOR_NAME, required=True)
-            self.text(entry, path, "phone", _DONOR_PHONE, tidy=strip)
-            self.text(entry, path, "organisation", _ORGANISATION, tidy=strip)
+                self.length(child(path, "ref"), ref, CODE_LENGTH)
+            self.text(entry, path, "name", NAME_LENGTH, required=True)
+            self.text(entry, path, "phone", PHONE_LENGTH, tidy=strip)
+            self.text(entry, path, "organisation", NAME_LENGTH, tidy=strip)
 
     def day(self, entry: dict, key: str) -> date | None:
         """The shop's local date of the time ``entry[key]``, if it is a time."""
@@ -444,12 +444,12 @@ class _Checker:
                     )
                 else:
                     self.intakes[ref] = intake
-                self.length(child(path, "ref"), ref, _REF)
+                self.length(child(path, "ref"), ref, CODE_LENGTH)
             self.member_on(child(path, "by"), whole(entry, "by"), day)
             self.check_parties(entry, path, kind, ref, day)
             for item_path, item in entries(entry, "items", path):
                 self.check_stock(item, item_path, intake, ref)
-                self.text(item, item_path, "size", _SIZE)
+                self.text(item, item_path, "size", SIZE_LENGTH)
             for lot_path, lot in entries(entry, "lots", path):
                 self.check_stock(lot, lot_path, intake, ref, is_lot=True)
                 quantity = whole(lot, "quantity")
@@ -490,7 +490,7 @@ class _Checker:
                     f"Purchase {name} needs its supplier: where the bale was bought.",
                 )
             elif isinstance(supplier, str):
-                self.length(child(path, "supplier"), supplier.strip(), _SUPPLIER)
+                self.length(child(path, "supplier"), supplier.strip(), NAME_LENGTH)
         elif "supplier" in entry and kind is not None:
             self.report(
                 child(path, "supplier"), f"Only a purchase names a supplier; {name} is a {kind}."
@@ -520,8 +520,8 @@ class _Checker:
                     on_hand=whole(entry, "quantity") if is_lot else None,
                     category=_category_key(category) if category is not None else None,
                 )
-        self.text(entry, path, "category", _CATEGORY, required=True)
-        self.text(entry, path, "description", _DESCRIPTION)
+        self.text(entry, path, "category", CATEGORY_LENGTH, required=True)
+        self.text(entry, path, "description", DESCRIPTION_LENGTH)
         if "consignor_bp" in entry and intake.kind is not None and intake.kind != "consignment":
             self.report(
                 child(path, "consignor_bp"),
@@ -543,11 +543,11 @@ class _Checker:
                 if section == "price_changes":
                     self.check_reason(entry, path)
                 else:
-                    self.text(entry, path, "note", _DISPOSAL_NOTE)
+                    self.text(entry, path, "note", NOTE_LENGTH)
 
     def check_reason(self, entry: dict, path: str) -> None:
         # A reason may be left out (another system may not keep one); it must still fit.
-        self.text(entry, path, "reason", _REASON)
+        self.text(entry, path, "reason", SHORT_REASON_LENGTH)
 
     def stock_for(self, entry: dict, path: str) -> _Stock | None:
         code = text_of(entry, "code")
@@ -762,7 +762,7 @@ class _Checker:
             self.report(
                 child(path, "discount_reason"), f"A discount of {discount} đồng needs its reason."
             )
-        self.text(entry, path, "discount_reason", _DISCOUNT_REASON)
+        self.text(entry, path, "discount_reason", SHORT_REASON_LENGTH)
 
     def sale_totals(self, entry: dict, path: str) -> Totals | None:
         """The sale's nets and total (docs/sharing.md step 1), or ``None`` where they cannot be had.
@@ -860,7 +860,7 @@ class _Checker:
         """A void by a member, within the sale's shift, after the sale."""
         at = moment_of(void, "at")
         self.member_on(child(path, "by"), whole(void, "by"), self.day(void, "at"))
-        self.text(void, path, "reason", _VOID_REASON, required=True)
+        self.text(void, path, "reason", REASON_LENGTH, required=True)
         if at is None or sale_at is None:
             return
         if at < sale_at:
@@ -881,7 +881,7 @@ class _Checker:
         """Each refund by a member, with its reason, of a line of a sale that was not voided."""
         for path, entry in entries(self.data, "refunds"):
             self.member_on(child(path, "by"), whole(entry, "by"), self.day(entry, "at"))
-            self.text(entry, path, "reason", _REFUND_REASON, required=True)
+            self.text(entry, path, "reason", REASON_LENGTH, required=True)
             number = whole(entry, "sale")
             sale = self.sales.get(number) if number is not None else None
             if sale is None:
@@ -937,15 +937,8 @@ class _Checker:
         provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
         if provider is None or provider_id is None:
             return
-        key = (provider, provider_id)
-        if key in seen:
-            self.report(
-                child(path, "provider_id"),
-                f"{provider} transaction {provider_id} is here twice (the other is at "
-                f"{seen[key]}).",
-            )
-        else:
-            seen[key] = path
+        twice = f"{provider} transaction {provider_id} is here twice"
+        self.once(seen, (provider, provider_id), path, "provider_id", twice)
 
     def bank_money_out(
         self, entry: dict, path: str, direction: str | None, outcome: str | None
@@ -979,7 +972,7 @@ class _Checker:
             whole(entry, "resolved_by"),
             self.day(entry, "resolved_at"),
         )
-        self.text(entry, path, "resolution", _RESOLUTION)
+        self.text(entry, path, "resolution", REASON_LENGTH)
 
     def bank_suggestions(self, entry: dict, path: str) -> None:
         """The sales a transaction was suggested for are in the journal."""
@@ -1548,7 +1541,7 @@ class _Checker:
                     child(here, "by"),
                     f"Member {by} is not a coordinator: only a coordinator corrects a payout.",
                 )
-            self.text(correction, here, "reason", _CORRECTION_REASON, required=True)
+            self.text(correction, here, "reason", REASON_LENGTH, required=True)
             day = self.day(correction, "at")
             if day is not None and day < paid_on:
                 self.report(
@@ -1582,13 +1575,8 @@ class _Checker:
         numbers: dict[int, str] = {}
         for path, entry in entries(self.data, "counts"):
             number = whole(entry, "number")
-            if number is not None and number in numbers:
-                self.report(
-                    child(path, "number"),
-                    f"Count number {number} is used twice (the other is at {numbers[number]}).",
-                )
-            elif number is not None:
-                numbers[number] = path
+            if number is not None:
+                self.once(numbers, number, path, "number", f"Count number {number} is used twice")
             name = f"Count {number}" if number is not None else "This count"
             opened_at, closed_at = moment_of(entry, "opened_at"), moment_of(entry, "closed_at")
             for key, verb in (("opened", "opens"), ("closed", "closes")):
@@ -1596,7 +1584,7 @@ class _Checker:
                 by, day = whole(entry, f"{key}_by"), self.day(entry, f"{key}_at")
                 self.coordinator(child(path, f"{key}_by"), by, day, doing)
             closed = self.count_closing(entry, path, name, opened_at, closed_at)
-            self.text(entry, path, "note", _COUNT_NOTE)
+            self.text(entry, path, "note", NOTE_LENGTH)
             categories = self.count_categories(entry, path, spellings)
             if opened_at is None or (closed and closed_at is None):
                 self.unreadable.add("counts")
@@ -1674,7 +1662,7 @@ class _Checker:
             if not isinstance(name, str):
                 continue  # the schema's to report
             where = child(path, "categories", index)
-            self.length(where, collapse(name), _CATEGORY)
+            self.length(where, collapse(name), CATEGORY_LENGTH)
             key = _category_key(name)
             written = spellings.get(key, set())
             if key in chosen:
@@ -1814,15 +1802,11 @@ class _Checker:
             code = self.count_code(decision, path)
             if code is None:
                 count.sound = False
-            elif code in codes:
-                self.report(
-                    child(path, "code"), f"{code} is decided twice (the other is at {codes[code]})."
-                )
             else:
-                codes[code] = path
+                self.once(codes, code, path, "code", f"{code} is decided twice")
             if (whole(decision, "compensation_dong") or 0) > 0:
                 count.pays = True
-            self.text(decision, path, "note", _DECISION_NOTE)
+            self.text(decision, path, "note", NOTE_LENGTH)
             difference = known(text_of(decision, "difference"), set(Difference))
             kind = known(text_of(decision, "kind"), set(DecisionKind))
             if difference is not None and kind is not None:
@@ -2115,7 +2099,7 @@ class _Checker:
     def check_expenses(self) -> None:
         for path, entry in entries(self.data, "expenses"):
             self.member_on(child(path, "by"), whole(entry, "by"), day_of(entry, "on"))
-            self.text(entry, path, "note", _EXPENSE_NOTE, tidy=raw)
+            self.text(entry, path, "note", NOTE_LENGTH, tidy=raw)
             ref = text_of(entry, "intake")
             if ref is None:
                 continue
