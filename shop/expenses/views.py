@@ -18,15 +18,6 @@ from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
 from shop.views import save, save_form
 
 
-def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
-    return expense_service.ExpenseDetails(
-        spent_on=form.spent_on.data,
-        category=form.category.data,
-        amount_dong=form.amount_dong.data,
-        note=form.note.data or "",
-    )
-
-
 @bp.route("/", methods=["GET", "POST"])
 def list_expenses():
     """The expenses of a month (``?month=YYYY-MM``, this month by default), and a form to
@@ -45,7 +36,7 @@ def list_expenses():
         form,
         lambda: expense_service.record_expense(
             db.session,
-            _details(form),
+            form.details(),
             by=current_member(),
             role=current_role(),
             client_id=form.client_id.data,
@@ -120,7 +111,7 @@ def edit_expense(expense_id: int):
                 lambda: expense_service.edit_expense(
                     db.session,
                     expense,
-                    _details(form),
+                    form.details(),
                     by=current_member(),
                     at=clock.now(),
                     today=clock.today(),

@@ -19,16 +19,6 @@ from shop.services import members as member_service
 from shop.views import save_form
 
 
-def details_from(form: MemberForm) -> member_service.MemberDetails:
-    return member_service.MemberDetails(
-        name=form.name.data or "",
-        phone=form.phone.data,
-        role=Role(form.role.data),
-        joined_on=form.joined_on.data,
-        left_on=form.left_on.data,
-    )
-
-
 def add_book_problems(form: MemberForm, member=None) -> None:
     """When the form itself was refused, add what only the books can tell (a phone number
     another member has, a leaving day before the joining day, a joining day to come), so
@@ -74,7 +64,7 @@ def new_member():
         form,
         lambda: member_service.create_member(
             db.session,
-            details_from(form),
+            form.details(),
             form.pin.data,
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             by=current_member(),
@@ -104,7 +94,7 @@ def edit_member(number: int):
         lambda: member_service.update_member(
             db.session,
             member,
-            details_from(form),
+            form.details(),
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             acting=current_member(),
             today=clock.today(),

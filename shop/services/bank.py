@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import bank as rules
@@ -33,6 +32,7 @@ from shop.models import (
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
+from shop.services.idempotency import insert_unique
 from shop.services.members import shop_profile
 
 PROVIDERS = ("sepay", "casso")
@@ -217,21 +217,9 @@ def receive(
         suggestions=[],
         resolution="",
     )
-    if session.get_bind().dialect.name == "postgresql":
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            if row in session:
-                session.expunge(row)
-            existing = _stored(session, incoming.provider, provider_id)
-            if existing is not None:
-                return existing, False
-            raise
-    else:
-        session.add(row)
-        session.flush()
+    existing = insert_unique(session, row, lambda: _stored(session, incoming.provider, provider_id))
+    if existing is not None:
+        return existing, False
     if incoming.direction == rules.Direction.OUT:
         _match_outgoing(session, row, at=at)
     else:

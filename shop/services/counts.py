@@ -29,7 +29,7 @@ from shop.domain import count as rules
 from shop.domain.calendar import local_date, parse_moment
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.domain.pricing import days_in_stock, effective_price
-from shop.domain.text import tidy
+from shop.domain.text import CODE_LENGTH, NOTE_LENGTH, tidy
 from shop.models import (
     Category,
     CountDecision,
@@ -59,8 +59,6 @@ from shop.services.policy import policy_in_force
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PIECES = 100_000
 _MAX_PIECES_TEXT = "100.000"
-MAX_CODE = 40
-MAX_NOTE = 300
 
 
 class CountClosed(InvalidInput):
@@ -101,7 +99,7 @@ def open_count(
         status=CountStatus.OPEN,
         opened_at=at,
         opened_by=by,
-        note=tidy(note, MAX_NOTE),
+        note=tidy(note, NOTE_LENGTH),
         categories=chosen,
     )
     try:
@@ -215,8 +213,8 @@ def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
     text = tidy(str(code or ""), 200)
     if not text:
         raise InvalidInput("scan.code_missing", "code")
-    if len(text) > MAX_CODE:
-        raise InvalidInput("scan.code_too_long", "code", n=MAX_CODE)
+    if len(text) > CODE_LENGTH:
+        raise InvalidInput("scan.code_too_long", "code", n=CODE_LENGTH)
     return client, text
 
 
@@ -324,7 +322,7 @@ def record_scans(
             .options(joinedload(CountScan.item))
         )
     }
-    codes = {tidy(w.code, MAX_CODE + 1) for w in wanted if isinstance(w.code, str)}
+    codes = {tidy(w.code, CODE_LENGTH + 1) for w in wanted if isinstance(w.code, str)}
     items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
     outcomes = []
     for one in wanted:
@@ -339,7 +337,7 @@ def record_scans(
         except CountClosed:
             raise
         except (InvalidInput, NotFound) as refusal:
-            code = tidy(one.code, MAX_CODE) if isinstance(one.code, str) else ""
+            code = tidy(one.code, CODE_LENGTH) if isinstance(one.code, str) else ""
             fields = {name: tuple(msgs) for name, msgs in refusal.fields.items()}
             outcomes.append(ScanOutcome(one.client_id, "refused", items.get(code), None, fields))
             continue
@@ -719,7 +717,7 @@ def decided(kind: object, note: object = "", *, field: str = "decisions") -> Dec
         raise InvalidInput("choice.invalid", field)
     if note is None:
         note = ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
+    if not isinstance(note, str) or len(note) > NOTE_LENGTH:
         raise InvalidInput("text.too_long_300", field)
     return Decided(chosen, note)
 
@@ -861,7 +859,7 @@ def _apply(
     planned: list[tuple[CountDecision, Disposal | None, Expense | None]] = []
     for line in lines:
         item, found, kind = line.item, line.found, kinds[line.code]
-        note = tidy(decisions[line.code].note, MAX_NOTE)
+        note = tidy(decisions[line.code].note, NOTE_LENGTH)
         reason = _reason(count, note)
         decision = CountDecision(
             count_id=count.id,
@@ -893,7 +891,7 @@ def _apply(
                 spent_on=local_date(at, tz),
                 category=ExpenseCategory.COMPENSATION,
                 amount_dong=decision.compensation_dong,
-                note=tidy(f"{found.code}: {reason}", MAX_NOTE),
+                note=tidy(f"{found.code}: {reason}", NOTE_LENGTH),
                 member_id=item.owner_id,
                 by_id=by.id,
             )
@@ -915,7 +913,7 @@ def _apply(
 
 def _reason(count: StockCount, note: str) -> str:
     reason = str(_l("Not found at stock count %(number)s", number=count.number))
-    return tidy(f"{reason}. {note}" if note else reason, MAX_NOTE)
+    return tidy(f"{reason}. {note}" if note else reason, NOTE_LENGTH)
 
 
 def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:

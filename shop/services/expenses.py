@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import sharing
 from shop.domain.money import MAX_DONG
-from shop.domain.text import tidy
+from shop.domain.text import NOTE_LENGTH, tidy
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member, Role
 from shop.services import audit, visibility
 from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open, parse_month
-
-NOTE_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -217,14 +215,12 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
     return expense
 
 
-def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[Expense]:
-    """The expenses dated in ``month`` by day and as recorded, with the member a
-    compensation was paid to; ``removed`` adds the removed ones."""
-    month = parse_month(month)
-    first, last = sharing.month_bounds(month)
+def expenses_of(session: Session, month: str | None, *, removed: bool = False) -> list[Expense]:
+    """The expenses dated in ``month`` (in every month when it is ``None``) by day and as
+    recorded, with the member a compensation was paid to; ``removed`` adds the removed
+    ones."""
     query = (
         select(Expense)
-        .where(Expense.spent_on >= first, Expense.spent_on <= last)
         .options(
             joinedload(Expense.by),
             joinedload(Expense.removed_by),
@@ -233,6 +229,9 @@ def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[
         )
         .order_by(Expense.spent_on, Expense.id)
     )
+    if month is not None:
+        first, last = sharing.month_bounds(parse_month(month))
+        query = query.where(Expense.spent_on >= first, Expense.spent_on <= last)
     if not removed:
         query = query.where(Expense.removed_at.is_(None))
     return list(session.scalars(query))

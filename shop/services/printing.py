@@ -8,7 +8,7 @@ printer, so nothing here can make a sale fail.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -131,20 +131,32 @@ def save_printer_settings(
     """
     from shop.printing.escpos_out import receipt_bytes  # noqa: F401  (python-escpos loaded)
 
-    settings = session.get(PrinterSettings, 1)
-    if settings is None:
-        settings = printer_settings(session)
-        session.add(settings)
-    for name in SETTING_FIELDS:
+    settings = printer_settings(session)
+    return _save(session, settings, values, SETTING_FIELDS, _check, "printer_settings", by, at)
+
+
+def _save(
+    session: Session,
+    settings: PrinterSettings | LabelPrinterSettings,
+    values: dict,
+    fields: tuple[str, ...],
+    check: Callable[[PrinterSettings | LabelPrinterSettings], None],
+    action: str,
+    by: Member,
+    at: datetime,
+) -> PrinterSettings | LabelPrinterSettings:
+    """``values`` written on a printer's ``settings`` (only its ``fields``; the defaults
+    added to the session the first time), refused by ``check`` or stamped and audited as
+    ``action``."""
+    session.add(settings)
+    for name in fields:
         if name in values:
             setattr(settings, name, values[name])
-    _check(settings)
+    check(settings)
     settings.updated_at = at
     settings.updated_by_id = by.id
-    audit.record(
-        session, "printer_settings", by=by, at=at,
-        **{name: getattr(settings, name) for name in SETTING_FIELDS},
-    )  # fmt: skip
+    fields_now = {name: getattr(settings, name) for name in fields}
+    audit.record(session, action, by=by, at=at, **fields_now)
     session.flush()
     return settings
 
@@ -485,22 +497,11 @@ def save_label_printer_settings(
     Refused with the field at fault: a TSPL printer without a connection, a connection
     without its address, device or USB ids, a roll no label printer takes.
     """
-    settings = session.get(LabelPrinterSettings, 1)
-    if settings is None:
-        settings = label_printer_settings(session)
-        session.add(settings)
-    for name in LABEL_SETTING_FIELDS:
-        if name in values:
-            setattr(settings, name, values[name])
-    _check_label(settings)
-    settings.updated_at = at
-    settings.updated_by_id = by.id
-    audit.record(
-        session, "label_printer_settings", by=by, at=at,
-        **{name: getattr(settings, name) for name in LABEL_SETTING_FIELDS},
+    settings = label_printer_settings(session)
+    return _save(
+        session, settings, values, LABEL_SETTING_FIELDS, _check_label, "label_printer_settings",
+        by, at,
     )  # fmt: skip
-    session.flush()
-    return settings
 
 
 def _check_label(settings: LabelPrinterSettings) -> None:
