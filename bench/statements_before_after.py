@@ -129,12 +129,11 @@ def shop_copy() -> tuple[Path, Path]:
     return database, instance
 
 
-def main() -> None:
+def closed_month_bench():
+    """The app on a copy of the main shop, signed in, with its busiest month closed:
+    ``(app, prepared, bench)``."""
     from bench.app import create_bench_app
 
-    if not shutil.which("pdftotext"):
-        sys.exit("needs poppler-utils (pdftotext)")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
     database, instance = shop_copy()
     prepared = run.prepare(database, instance)
     app = create_bench_app(str(database), str(instance))
@@ -142,6 +141,14 @@ def main() -> None:
     run.sign_in_and_open_shift(client)
     bench = run.Bench(client, prepared, app)
     bench.close_month(0)
+    return app, prepared, bench
+
+
+def main() -> None:
+    if not shutil.which("pdftotext"):
+        sys.exit("needs poppler-utils (pdftotext)")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
+    app, prepared, bench = closed_month_bench()
 
     asks = {"one": bench.statement_pdf, "all": bench.statements_pdf}
     old_pdf = old_pdf_module(old_file("shop/printing/pdf.py"), old_file("static/css/paper.css"))

@@ -23,7 +23,7 @@ import time
 
 import bench.app  # noqa: F401  (the bench clock first, as in bench.run)
 from bench import run
-from bench.statements_before_after import pdf_words, shop_copy
+from bench.statements_before_after import closed_month_bench, pdf_words
 
 
 def _style(html: str, css: str) -> str:
@@ -101,16 +101,9 @@ VARIANTS = {
 
 def capture() -> dict[str, str]:
     """The HTML the app hands to WeasyPrint for the one statement and for all members'."""
-    from bench.app import create_bench_app
     from shop.sharing import views
 
-    database, instance = shop_copy()
-    prepared = run.prepare(database, instance)
-    app = create_bench_app(str(database), str(instance))
-    client = run.InProcess(app)
-    run.sign_in_and_open_shift(client)
-    bench = run.Bench(client, prepared, app)
-    bench.close_month(0)
+    _app, _prepared, bench = closed_month_bench()
     seen = {}
     to_pdf = views.html_to_pdf
 
