@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "statements-before-after.md"
 BEFORE = os.environ.get("BENCH_STATEMENTS_BEFORE", "main")
 OLD_FILES = (
-    "templates/sharing/_statement.html",
-    "templates/sharing/statements_pdf.html",
+    "templates/month/_statement.html",
+    "templates/month/statements_pdf.html",
     "static/css/paper.css",
     "shop/printing/pdf.py",
 )
@@ -83,7 +83,7 @@ def before(app, old_pdf):
     """BEFORE's templates, style sheet and rendering, for as long as the block runs."""
     from jinja2 import ChoiceLoader, DictLoader
 
-    from shop.sharing import views
+    from shop.month import views
 
     templates = {
         path.removeprefix("templates/"): old_file(path)

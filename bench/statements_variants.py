@@ -101,7 +101,7 @@ VARIANTS = {
 
 def capture() -> dict[str, str]:
     """The HTML the app hands to WeasyPrint for the one statement and for all members'."""
-    from shop.sharing import views
+    from shop.month import views
 
     _app, _prepared, bench = closed_month_bench()
     seen = {}

@@ -346,10 +346,10 @@ def close_month(month, number):
 )
 def statements_pdf(month, target):
     """Every member's statement of MONTH (YYYY-MM) in one PDF, one member a page."""
+    from shop.month.batch import statements_html
     from shop.printing.pdf import PAPER, htmls_to_pdf
     from shop.services import month as month_service
     from shop.services import statements as statement_service
-    from shop.sharing.batch import statements_html
 
     app = current_app._get_current_object()
     with app.test_request_context():

@@ -20,12 +20,12 @@ from shop.auth.access import current_member, current_role, current_viewer
 from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
 from shop.extensions import db
 from shop.models import Expense, Payout
+from shop.month.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm, PayoutForm
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput, NotFound
-from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm, PayoutForm
 
 COMPONENTS["MonthMember"] = {
     "type": "object",

@@ -38,7 +38,7 @@ from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
 from shop.messages import PRINT_REASONS
-from shop.printer.views import printer_ready, status_message
+from shop.printing.views import printer_ready, status_message
 from shop.security import CONTENT_SECURITY_POLICY
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service

@@ -9,12 +9,12 @@ from shop.domain import sharing
 from shop.expenses import bp
 from shop.extensions import db
 from shop.i18n import month_label
+from shop.month.forms import CATEGORY_LABELS, ExpenseForm
 from shop.services import counts as count_service
 from shop.services import expenses as expense_service
 from shop.services import month as month_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput
-from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
 from shop.views import save, save_form
 
 

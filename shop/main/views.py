@@ -165,8 +165,8 @@ def audit_log():
         BANK_REASONS,
         SIGN_IN_OUTCOMES,
     )
+    from shop.month.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
     from shop.services import audit
-    from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
     from shop.stock.forms import DISPOSAL_LABELS, DISPOSAL_SHOWN
 
     action = request.args.get("action") or None

@@ -161,10 +161,10 @@ def _save(
 
 
 _NEEDS = {
-    ConnectionKind.NETWORK: ("host", "printer.host_missing"),
-    ConnectionKind.FILE: ("path", "printer.path_missing"),
-    ConnectionKind.SERIAL: ("serial_device", "printer.serial_device_missing"),
-    ConnectionKind.CUPS: ("cups_queue", "printer.cups_queue_missing"),
+    ConnectionKind.NETWORK: ("host", "printing.host_missing"),
+    ConnectionKind.FILE: ("path", "printing.path_missing"),
+    ConnectionKind.SERIAL: ("serial_device", "printing.serial_device_missing"),
+    ConnectionKind.CUPS: ("cups_queue", "printing.cups_queue_missing"),
 }
 
 
@@ -183,18 +183,18 @@ def _check(settings: PrinterSettings) -> None:
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
-                raise InvalidInput("printer.usb_ids_missing", name)
+                raise InvalidInput("printing.usb_ids_missing", name)
     try:
         connection_of(settings)
     except ValueError:
-        raise InvalidInput("printer.cups_queue_invalid", "cups_queue") from None
+        raise InvalidInput("printing.cups_queue_invalid", "cups_queue") from None
     problem = profile_problem(settings.profile, settings.paper_mm, settings.mode.value)
     if problem == "unknown":
-        raise InvalidInput("printer.profile_unknown", "profile")
+        raise InvalidInput("printing.profile_unknown", "profile")
     if problem == "narrow":
-        raise InvalidInput("printer.too_narrow", "paper_mm")
+        raise InvalidInput("printing.too_narrow", "paper_mm")
     if problem == "no_raster":
-        raise InvalidInput("printer.no_raster", "mode")
+        raise InvalidInput("printing.no_raster", "mode")
 
 
 def _check_path(path: str, field: str, *, serial: bool = False) -> None:
@@ -322,7 +322,7 @@ def reprint_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob:
     """Print the receipt of ``sale`` again (the drawer stays shut)."""
     job = queue_job(session, JobKind.RECEIPT, by=by, sale=sale, reprint=True)
     if job is None:
-        raise InvalidInput("printer.no_receipt_printer", "printer")
+        raise InvalidInput("printing.no_receipt_printer", "printer")
     return job
 
 
@@ -515,9 +515,9 @@ def _check_label(settings: LabelPrinterSettings) -> None:
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
-                raise InvalidInput("printer.usb_ids_missing", name)
+                raise InvalidInput("printing.usb_ids_missing", name)
     if settings.connection == ConnectionKind.NETWORK and not 1 <= settings.port <= 65535:
-        raise InvalidInput("printer.port_invalid", "port")
+        raise InvalidInput("printing.port_invalid", "port")
     if settings.language == LabelLanguage.TSPL:
         _check_roll(settings)
 
@@ -582,5 +582,5 @@ def reprint_job(session: Session, job_id: int, *, by: Member, at: datetime) -> P
         to_label_printer=job.to_label_printer,
     )
     if again is None:
-        raise InvalidInput("printer.none", "printer")
+        raise InvalidInput("printing.none", "printer")
     return again

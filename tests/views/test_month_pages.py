@@ -165,7 +165,7 @@ def _statement_pdf_text(statement) -> str:
     from shop.services import month as month_service
 
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
         label=month_label("2026-11"),
         settings=month_service.sharing_settings(db.session, "2026-11"),
@@ -192,7 +192,7 @@ def _statement_pdf_words(statement) -> list[tuple[float, float, float, str]]:
     from shop.services import month as month_service
 
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
         label=month_label("2026-11"),
         settings=month_service.sharing_settings(db.session, "2026-11"),

@@ -80,7 +80,7 @@ def statements_html(statements, *, month: str) -> list[str]:
         "now": clock.now(),
     }
     return [
-        render_template("sharing/statements_pdf.html", statements=[one], **context)
+        render_template("month/statements_pdf.html", statements=[one], **context)
         for one in statements
     ]
 

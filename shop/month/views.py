@@ -15,6 +15,16 @@ from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
 from shop.i18n import month_label
+from shop.month import bp
+from shop.month.charts import Point
+from shop.month.charts import page_bar_chart as bar_chart
+from shop.month.charts import page_column_chart as column_chart
+from shop.month.forms import (
+    CATEGORY_LABELS,
+    PAYOUT_METHOD_LABELS,
+    PayoutCorrectionForm,
+    PayoutForm,
+)
 from shop.printing.pdf import PAPER, html_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
@@ -24,16 +34,6 @@ from shop.services import statements as statement_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import list_members, shop_profile
-from shop.sharing import bp
-from shop.sharing.charts import Point
-from shop.sharing.charts import page_bar_chart as bar_chart
-from shop.sharing.charts import page_column_chart as column_chart
-from shop.sharing.forms import (
-    CATEGORY_LABELS,
-    PAYOUT_METHOD_LABELS,
-    PayoutCorrectionForm,
-    PayoutForm,
-)
 from shop.stock.forms import DISPOSAL_SHOWN
 from shop.views import save, save_form
 
@@ -88,7 +88,7 @@ def list_months():
         for month in reversed(months)
     ]
     return render_template(
-        "sharing/months.html",
+        "month/months.html",
         rows=rows,
         next_to_close=next_to_close if next_to_close < current else None,
         current=current,
@@ -97,14 +97,14 @@ def list_months():
 
 @bp.get("/months/current")
 def current_month():
-    return redirect(url_for("sharing.show_month", month=_this_month()), code=303)
+    return redirect(url_for("month.show_month", month=_this_month()), code=303)
 
 
 @bp.get("/months/<month>")
 def show_month(month: str):
     """A month's figures (docs/sharing.md), its distribution table and its charts."""
     month = _month(month)
-    return render_template("sharing/month.html", **_report_context(_report_as_seen(month)))
+    return render_template("month/month.html", **_report_context(_report_as_seen(month)))
 
 
 def _report_as_seen(month: str):
@@ -178,7 +178,7 @@ def _short_month(month: str) -> str:
 def report_pdf(month: str):
     """The monthly report on A4 for the group meeting."""
     month = _month(month)
-    html = render_template("sharing/report_pdf.html", **_report_context(_report_as_seen(month)))
+    html = render_template("month/report_pdf.html", **_report_context(_report_as_seen(month)))
     return _pdf(html, f"bao-cao-{month}.pdf")
 
 
@@ -197,10 +197,10 @@ def close_month(month: str):
         ).done
     ):
         flash(_("%(month)s is closed.", month=month_label(month)), "success")
-        return redirect(url_for("sharing.show_month", month=month), code=303)
+        return redirect(url_for("month.show_month", month=month), code=303)
     preview = month_service.preview_close(db.session, month, at=clock.now(), tz=tz)
     return render_template(
-        "sharing/close.html",
+        "month/close.html",
         preview=preview,
         figures=preview.figures,
         label=month_label(month),
@@ -239,12 +239,12 @@ def payouts(month: str):
     )
     if outcome.done:
         flash(_("Payout recorded."), "success")
-        return redirect(url_for("sharing.payouts", month=month), code=303)
+        return redirect(url_for("month.payouts", month=month), code=303)
     if not form.is_submitted() and form.paid_on.data is None:
         form.paid_on.data = clock.today()
     return (
         render_template(
-            "sharing/payouts.html",
+            "month/payouts.html",
             form=form,
             figures=figures,
             members=members,
@@ -286,12 +286,12 @@ def correct_payout(month: str, payout_id: int):
     )
     if outcome.done:
         flash(_("Payout corrected."), "success")
-        return redirect(url_for("sharing.payouts", month=month), code=303)
+        return redirect(url_for("month.payouts", month=month), code=303)
     if not form.is_submitted():
         form.amount_dong.data = payout.net_dong
     return (
         render_template(
-            "sharing/correct_payout.html",
+            "month/correct_payout.html",
             form=form,
             payout=payout,
             label=month_label(month),
@@ -309,7 +309,7 @@ def payout_sheet(month: str):
     month = _month(month)
     figures = month_service.month_figures(db.session, month, clock.shop_tz())
     html = render_template(
-        "sharing/payout_sheet.html",
+        "month/payout_sheet.html",
         figures=figures,
         members={m.number: m for m in list_members(db.session)},
         label=month_label(month),
@@ -336,7 +336,7 @@ def _statement_for(month: str, number: int):
 def my_statement(month: str):
     month = _month(month)
     return redirect(
-        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+        url_for("month.show_statement", month=month, number=current_member().number), code=303
     )
 
 
@@ -345,7 +345,7 @@ def my_latest_statement():
     """Her statement of the latest closed month (else of this month so far)."""
     month = month_service.latest_closed_month(db.session) or _this_month()
     return redirect(
-        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+        url_for("month.show_statement", month=month, number=current_member().number), code=303
     )
 
 
@@ -355,7 +355,7 @@ def show_statement(month: str, number: int):
     month = _month(month)
     statement = _statement_for(month, number)
     return render_template(
-        "sharing/statement.html",
+        "month/statement.html",
         s=statement,
         label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
@@ -367,7 +367,7 @@ def statement_pdf(month: str, number: int):
     month = _month(month)
     statement = _statement_for(month, number)
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
         label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
@@ -383,7 +383,7 @@ def all_statements_pdf(month: str):
     """Every member's statement of the month in one PDF, one member a page."""
     month = _month(month)
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=statement_service.statements(db.session, month, clock.shop_tz()),
         label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
@@ -397,7 +397,7 @@ def all_statements_pdf(month: str):
 @coordinator_required
 def sharing_settings():
     """docs/sharing.md's numbers, from an open month on; closed months keep theirs."""
-    from shop.sharing.settings_form import SharingSettingsForm
+    from shop.month.settings_form import SharingSettingsForm
 
     current = _this_month()
     latest = month_service.latest_closed_month(db.session)
@@ -421,13 +421,13 @@ def sharing_settings():
             ),
             "success",
         )
-        return redirect(url_for("sharing.sharing_settings"), code=303)
+        return redirect(url_for("month.sharing_settings"), code=303)
     if not form.is_submitted():
         form.from_month.data = current if current in months else months[0]
         form.fill(month_service.sharing_settings(db.session, form.from_month.data))
     history = [(m, month_label(m), month_service.sharing_settings(db.session, m)) for m in months]
     return (
-        render_template("sharing/settings.html", form=form, history=history),
+        render_template("month/settings.html", form=form, history=history),
         outcome.status,
     )
 
@@ -436,28 +436,28 @@ def sharing_settings():
 @coordinator_required
 def start_statements(month: str):
     """Start making every statement of the month as one PDF; the next page shows progress."""
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     render_id = batch.start_statements(
         current_app._get_current_object(), month, member_number=current_member().number
     )
     return redirect(
-        url_for("sharing.statements_progress", month=month, render_id=render_id), code=303
+        url_for("month.statements_progress", month=month, render_id=render_id), code=303
     )
 
 
 @bp.get("/months/<month>/statements/render/<render_id>")
 @coordinator_required
 def statements_progress(month: str, render_id: str):
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     state = batch.state(current_app._get_current_object(), render_id)
     if state is None or state.get("month") != month:
         abort(404)
     return render_template(
-        "sharing/progress.html",
+        "month/progress.html",
         state=state,
         month=month,
         render_id=render_id,
@@ -468,7 +468,7 @@ def statements_progress(month: str, render_id: str):
 @bp.get("/months/<month>/statements/render/<render_id>.pdf")
 @coordinator_required
 def statements_rendered(month: str, render_id: str):
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     state = batch.state(current_app._get_current_object(), render_id)
