@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from shop.domain.calendar import local_date
 from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
-from shop.domain.sale import Line, SaleError, payment, totals
+from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
 from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
@@ -498,6 +498,34 @@ class SaleRequest:
     all_by_transfer: bool = False  # the whole total by transfer, whatever it comes to
 
 
+def ring_up(
+    session: Session, request: SaleRequest, *, cashier: Member, at: datetime, tz: ZoneInfo
+) -> tuple[Sale, bool]:
+    """A sale at the counter (the counter page's or the API's), now, into ``cashier``'s open
+    shift; returns it and whether it is new (False: the same client id came again).
+
+    Prices are the day's (markdown applied). Every item is taken out of stock by a
+    conditional UPDATE; if one is gone the whole sale is refused and nothing of it stays. A
+    sale with a transfer part waits for :func:`confirm_transfer`.
+    """
+    existing = _recorded_before(session, request, at, tz)
+    if existing is not None:
+        return existing, False
+    return _write_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=cashier,
+        shift=_open_drawer(session, cashier), transfer_confirmed=False, money_taken=False,
+    )  # fmt: skip
+
+
+def _open_drawer(session: Session, cashier: Member) -> Shift:
+    """``cashier``'s open shift, locked until the transaction ends (its close waits for the
+    sale going into its drawer), or the refusal."""
+    shift = current_shift(session, cashier, lock=True)
+    if shift is None:
+        raise InvalidInput(_l("Open your shift first."), "shift")
+    return shift
+
+
 def record_sale(
     session: Session,
     request: SaleRequest,
@@ -511,7 +539,12 @@ def record_sale(
     transfer_confirmed: bool = False,
     money_taken: bool = False,
 ) -> tuple[Sale, bool]:
-    """Record a sale; return it and whether it is new (False: the same client id came again).
+    """Record a sale with every choice open; return it and whether it is new (False: the
+    same client id came again). The shop's own ways in are :func:`ring_up` (now, in the
+    cashier's open shift), :func:`enter_past_sale` (the notebook's past sale, a journal's
+    replay) and :func:`record_offline_sale`; this form is for scripts and tests that choose
+    the ``shift`` (by default the cashier's open one, required unless not
+    ``require_shift``), over the same steps.
 
     ``money_taken``: the sale was paid before the shop could check it (rung up with no
     link, see :func:`record_offline_sale`): an item no longer in stock does not refuse it;
@@ -525,23 +558,46 @@ def record_sale(
     :func:`confirm_transfer` unless ``transfer_confirmed`` (a sale entered afterwards from the
     paper notebook, whose money arrived long ago).
     """
-    existing = earlier(session, Sale, request.client_id)
+    existing = _recorded_before(session, request, at, tz)
     if existing is not None:
         return existing, False
-    ensure_month_open(session, at, tz, "at")
     if shift is None:
-        shift = current_shift(session, cashier, lock=True)
-    if shift is None and require_shift:
-        raise InvalidInput(_l("Open your shift first."), "shift")
+        shift = (
+            _open_drawer(session, cashier)
+            if require_shift
+            else current_shift(session, cashier, lock=True)
+        )
+    return _write_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by or cashier,
+        shift=shift, transfer_confirmed=transfer_confirmed, money_taken=money_taken,
+    )  # fmt: skip
+
+
+def _recorded_before(
+    session: Session, request: SaleRequest, at: datetime, tz: ZoneInfo
+) -> Sale | None:
+    """The sale ``request``'s client id recorded before, if any; otherwise the sale's month
+    must be open (a sale dated in a closed month is refused)."""
+    existing = earlier(session, Sale, request.client_id)
+    if existing is None:
+        ensure_month_open(session, at, tz, "at")
+    return existing
+
+
+def _check_request(request: SaleRequest) -> None:
+    """What a sale must say whatever its items: a line at least, a reason for a discount."""
     if not request.lines:
         raise _refuse(SaleError("empty"))
-    for line in request.lines:
-        if line.discount_dong and not " ".join(line.discount_reason.split()):
+    reasons = [(line.discount_dong, line.discount_reason) for line in request.lines]
+    for discount, reason in [*reasons, (request.discount_dong, request.discount_reason)]:
+        if discount and not " ".join(reason.split()):
             raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
-    if request.discount_dong and not " ".join(request.discount_reason.split()):
-        raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
+
+
+def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
+    """The request's items by code, in one query: each must exist, have come in by ``at``,
+    and a unique item be in the sale once."""
     codes = [line.code for line in request.lines]
-    # Each item with the day it came in, in one query.
     found = session.execute(
         select(Item, Intake.received_at)
         .join(Intake, Item.intake_id == Intake.id)
@@ -561,6 +617,23 @@ def record_sale(
     unique_codes = [c for c in codes if not items[c].is_lot]
     if len(unique_codes) != len(set(unique_codes)):
         raise InvalidInput(_l("One item is twice in the sale."), "code")
+    return items
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """A sale's lines priced and its payment split (see :func:`_price`)."""
+
+    prices: list[int]
+    totals: Totals
+    paid: Payment
+
+
+def _price(
+    session: Session, request: SaleRequest, items: dict[str, Item], at: datetime, tz: ZoneInfo
+) -> _Priced:
+    """Each line's unit price (the request's, or the shop's on the sale's day), the totals
+    and the payment, or the sale's refusal."""
     day = local_date(at, tz)
     policy = policy_in_force(session, month_key(day))
     prices = [
@@ -585,16 +658,38 @@ def record_sale(
         )
     except SaleError as error:
         raise _refuse(error) from None
+    return _Priced(prices, result, paid)
+
+
+def _write_sale(
+    session: Session,
+    request: SaleRequest,
+    *,
+    cashier: Member,
+    at: datetime,
+    tz: ZoneInfo,
+    entered_by: Member,
+    shift: Shift | None,
+    transfer_confirmed: bool,
+    money_taken: bool,
+) -> tuple[Sale, bool]:
+    """The steps every sale goes through once its shift is known: the request checked, its
+    items found, priced, the sale inserted (once per client id), its lines taking their
+    items out of stock, a discount audited."""
+    _check_request(request)
+    items = _items_of(session, request, at)
+    priced = _price(session, request, items, at, tz)
+    paid = priced.paid
     sale = Sale(
         number=request.number or next_in_sequence(session, "sale"),
         client_id=request.client_id or str(uuid.uuid4()),
         at=at,
         cashier_id=cashier.id,
         shift_id=shift.id if shift else None,
-        entered_by_id=(entered_by or cashier).id,
+        entered_by_id=entered_by.id,
         discount_dong=request.discount_dong,
         discount_reason=" ".join(request.discount_reason.split())[:200],
-        total_dong=result.total_dong,
+        total_dong=priced.totals.total_dong,
         cash_dong=paid.cash_dong,
         transfer_dong=paid.transfer_dong,
         tendered_dong=paid.tendered_dong,
@@ -605,22 +700,34 @@ def record_sale(
     # with the sale already recorded, as a retry after the fact does.
     if not insert_once(session, sale):
         return earlier(session, Sale, request.client_id), False
+    _write_lines(session, sale, request, items, priced, money_taken=money_taken)
+    _audit_discounts(session, sale, request, by=entered_by, at=at)
+    session.flush()
+    return sale, True
+
+
+def _write_lines(
+    session: Session,
+    sale: Sale,
+    request: SaleRequest,
+    items: dict[str, Item],
+    priced: _Priced,
+    *,
+    money_taken: bool,
+) -> None:
+    """The sale's lines, each taking its item out of stock."""
     # Every line takes its item out of stock with one UPDATE, each stamped with a rail
     # number: those are taken at once.
     reserve_rail_versions(session, len(request.lines))
     sale_lines = []
     for position, (line, price, part, net) in enumerate(
-        zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)
-    ):
+        zip(
+            request.lines, priced.prices, priced.totals.sale_discount_parts, priced.totals.nets,
+            strict=True,
+        )
+    ):  # fmt: skip
         item = items[line.code]
-        if line.short_pieces is not None:  # a journal says what the stock did not have
-            short = line.short_pieces
-            taken = line.quantity - short
-            stock_round = _take_from_stock(session, item, taken) if taken > 0 else None
-        elif money_taken:
-            stock_round, short = _take_what_is_left(session, item, line.quantity)
-        else:
-            stock_round, short = _take_from_stock(session, item, line.quantity), 0
+        stock_round, short = _take_for_line(session, item, line, money_taken=money_taken)
         sale_lines.append(
             SaleLine(
                 sale_id=sale.id,
@@ -639,7 +746,25 @@ def record_sale(
                 short_pieces=short,
             )
         )
-    session.add_all(sale_lines)  # inserted together at the flush below
+    session.add_all(sale_lines)  # inserted together at the flush after
+
+
+def _take_for_line(
+    session: Session, item: Item, line: LineRequest, *, money_taken: bool
+) -> tuple[int | None, int]:
+    """(stock round, pieces the stock did not have) of one line: all taken or refused at the
+    counter; what is left for a sale whose money was taken; what a journal says it took."""
+    if line.short_pieces is not None:  # a journal says what the stock did not have
+        taken = line.quantity - line.short_pieces
+        return (_take_from_stock(session, item, taken) if taken > 0 else None), line.short_pieces
+    if money_taken:
+        return _take_what_is_left(session, item, line.quantity)
+    return _take_from_stock(session, item, line.quantity), 0
+
+
+def _audit_discounts(
+    session: Session, sale: Sale, request: SaleRequest, *, by: Member, at: datetime
+) -> None:
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines
@@ -647,12 +772,10 @@ def record_sale(
     ]
     if discounted or request.discount_dong:
         audit.record(
-            session, "discount", by=entered_by or cashier, at=at, subject=f"sale {sale.number}",
+            session, "discount", by=by, at=at, subject=f"sale {sale.number}",
             lines=discounted, sale_discount_dong=request.discount_dong,
             reason=sale.discount_reason, total_dong=sale.total_dong,
         )  # fmt: skip
-    session.flush()
-    return sale, True
 
 
 def record_offline_sale(
@@ -701,9 +824,10 @@ def record_offline_sale(
         at = max(at, shift.opened_at)  # a device clock behind the shop's
     else:
         reviews.append((ReviewKind.NO_DRAWER, None, {"cashier": cashier.number}))
-    sale, new = record_sale(
+    ensure_month_open(session, at, tz, "at")
+    sale, new = _write_sale(
         session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
-        require_shift=False, money_taken=True, transfer_confirmed=transfer_confirmed,
+        money_taken=True, transfer_confirmed=transfer_confirmed,
     )  # fmt: skip
     if not new:
         return sale, False
@@ -1087,24 +1211,7 @@ def refund_line(
     line = next((line for line in sale.lines if line.position == position), None)
     if line is None:
         raise InvalidInput(_l("This sale has no such line."), "line")
-    if not isinstance(amount_dong, int) or amount_dong <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
-    already, returned = refunded_so_far(session, line)
-    if quantity is None:
-        whole = already + amount_dong >= line.net_dong and returned < line.quantity
-        quantity = 1 if line.item.is_lot or whole else 0
-    if already + amount_dong > line.net_dong:
-        raise InvalidInput(
-            _l(
-                "At most %(left)s can still be refunded on this line.",
-                left=format_dong(line.net_dong - already),
-            ),
-            "amount_dong",
-        )
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise InvalidInput(_l("The number of pieces cannot be negative."), "quantity")
-    if returned + quantity > line.quantity:
-        raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
+    quantity = _refund_pieces(session, line, amount_dong, quantity)
     if shift is not None:
         lock_row(session, shift)  # its close waits for this refund, or refuses it
         if shift.closed_at is not None:
@@ -1132,6 +1239,31 @@ def refund_line(
         _put_back(session, line.item, quantity)
     session.flush()
     return refund, True
+
+
+def _refund_pieces(session: Session, line: SaleLine, amount_dong: int, quantity: int | None) -> int:
+    """The pieces a refund of ``amount_dong`` on ``line`` brings back (``quantity``, or as
+    :func:`refund_line` says when not said), or the refusal: never more money or pieces
+    than the line still has."""
+    if not isinstance(amount_dong, int) or amount_dong <= 0:
+        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+    already, returned = refunded_so_far(session, line)
+    if quantity is None:
+        whole = already + amount_dong >= line.net_dong and returned < line.quantity
+        quantity = 1 if line.item.is_lot or whole else 0
+    if already + amount_dong > line.net_dong:
+        raise InvalidInput(
+            _l(
+                "At most %(left)s can still be refunded on this line.",
+                left=format_dong(line.net_dong - already),
+            ),
+            "amount_dong",
+        )
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise InvalidInput(_l("The number of pieces cannot be negative."), "quantity")
+    if returned + quantity > line.quantity:
+        raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
+    return quantity
 
 
 def recent_sales(
@@ -1215,8 +1347,8 @@ def sell(
     session: Session, request: SaleRequest, *, cashier: Member, at: datetime, tz: ZoneInfo
 ) -> tuple[Sale, bool]:
     """Ring up ``request`` at the counter, into ``cashier``'s open shift (see
-    :func:`record_sale`); returns the sale and whether it is new."""
-    sale, new = record_sale(session, request, cashier=cashier, at=at, tz=tz)
+    :func:`ring_up`), with its receipt; returns the sale and whether it is new."""
+    sale, new = ring_up(session, request, cashier=cashier, at=at, tz=tz)
     if new:
         printing_service.after_sale(session, sale, by=cashier)
     return sale, new
@@ -1251,23 +1383,33 @@ def enter_past_sale(
     cashier: Member,
     entered_by: Member,
     at: datetime,
-    now: datetime,
     tz: ZoneInfo,
+    now: datetime | None = None,
+    shiftless: bool = False,
 ) -> Sale:
-    """A sale written in the paper notebook (a power cut), entered afterwards by
-    ``entered_by`` at its real moment ``at`` (not after ``now``) and cashier: into her shift
+    """A sale made earlier, entered now at its real moment ``at`` and cashier: into her shift
     that was open then (every sale belongs to a shift: its drawer and its hours depend on
-    it), priced as on that day, its transfer taken as arrived long ago."""
-    if at > now:
+    it), priced as on that day unless the request gives the prices, its transfer taken as
+    arrived long ago. Returns the sale (the one its client id recorded before, if so).
+
+    The paper notebook's sale (a power cut), entered by ``entered_by``, is not after
+    ``now`` and refused with no shift open then. A journal's replay gives its number,
+    prices and pieces short, and keeps a sale written outside any shift (``shiftless``: the
+    journal's check reports it) in no drawer.
+    """
+    if now is not None and at > now:
         raise InvalidInput(_l("The time cannot be in the future."), "time")
     shift = shift_at(session, cashier, at)
-    if shift is None:
+    if shift is None and not shiftless:
         raise InvalidInput(
             _l("%(name)s had no shift open at that time.", name=cashier.name), "time"
         )
-    sale, _new = record_sale(
+    existing = _recorded_before(session, request, at, tz)
+    if existing is not None:
+        return existing
+    sale, _new = _write_sale(
         session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
-        require_shift=False, transfer_confirmed=True,
+        transfer_confirmed=True, money_taken=False,
     )  # fmt: skip
     return sale
 
