@@ -226,13 +226,7 @@ def shift_json(shift) -> dict:
 
 
 def sale_json(sale) -> dict:
-    status = (
-        "voided"
-        if sale.void is not None
-        else "awaiting_transfer"
-        if sale.awaiting_transfer
-        else "complete"
-    )
+    status = sale.status.value
     from shop.services.transfers import transfer_payload
 
     waiting = transfer_payload(db.session, sale)

@@ -31,6 +31,7 @@ from shop.models import (
     Payout,
     Refund,
     Sale,
+    SaleStatus,
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
@@ -250,7 +251,7 @@ def _stored(session: Session, provider: str, provider_id: str) -> BankTransactio
 
 
 def sale_state(sale: Sale) -> rules.SaleState:
-    if sale.void is not None:
+    if sale.status is SaleStatus.VOIDED:
         return rules.SaleState.VOIDED
     if sale.transfer_dong <= 0:
         return rules.SaleState.NO_TRANSFER
@@ -499,7 +500,7 @@ def check_of(session: Session, sale: Sale, *, now: datetime) -> rules.Check:
     return rules.check(
         transfer_dong=sale.transfer_dong,
         confirmed_at=sale.confirmed_at,
-        voided=sale.void is not None,
+        voided=sale.status is SaleStatus.VOIDED,
         by_bank=sale.bank_payment is not None,
         by_hand=sale.confirmed_by_id is not None,
         feed_since=settings.feed_since if settings.provider else None,

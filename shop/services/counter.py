@@ -36,6 +36,7 @@ from shop.models import (
     Sale,
     SaleLine,
     SaleReview,
+    SaleStatus,
     Shift,
     Void,
     next_in_sequence,
@@ -126,9 +127,9 @@ class CashCount:
 def cash_count(session: Session, shift: Shift) -> CashCount:
     """Float + cash taken − change given − cash refunded (voided sales gave it all back)."""
     cash_sales = session.scalar(
-        select(func.coalesce(func.sum(Sale.cash_dong), 0))
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.shift_id == shift.id, Void.id.is_(None))
+        Sale.not_voided(select(func.coalesce(func.sum(Sale.cash_dong), 0))).where(
+            Sale.shift_id == shift.id
+        )
     )
     cash_refunds = session.scalar(
         select(func.coalesce(func.sum(Refund.amount_dong), 0)).where(
@@ -256,13 +257,10 @@ def _close(
     if shift.closed_at is not None:
         raise InvalidInput(_l("This shift is already closed."), "shift")
     waiting = session.scalar(
-        select(func.count(Sale.id))
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(
+        Sale.not_voided(select(func.count(Sale.id))).where(
             Sale.shift_id == shift.id,
             Sale.transfer_dong > 0,
             Sale.confirmed_at.is_(None),
-            Void.id.is_(None),
         )
     )
     if waiting:
@@ -810,7 +808,7 @@ def record_offline_sale(
     """
     existing = earlier(session, Sale, request.client_id)
     if existing is not None:
-        if transfer_confirmed and existing.awaiting_transfer and existing.void is None:
+        if transfer_confirmed and existing.awaiting_transfer:
             confirm_transfer(session, existing, at=received_at, by=cashier)
         return existing, False
     reviews: list[tuple[ReviewKind, SaleLine | None, dict]] = []
@@ -1037,9 +1035,9 @@ def confirm_transfer(
     """The cashier (``by``) saw the transfer arrive: the sale is complete. Confirmed by
     hand, it is checked against the bank when a feed shows it (:mod:`shop.services.bank`);
     a transfer the bank confirmed already stays the bank's."""
-    if sale.void is not None:
+    if sale.status is SaleStatus.VOIDED:
         raise InvalidInput(_l("This sale was voided."), "number")
-    if sale.transfer_dong == 0 or sale.confirmed_at is not None:
+    if sale.status is not SaleStatus.AWAITING_TRANSFER:
         return sale
     sale.confirmed_at = at
     sale.confirmed_by_id = by.id if by is not None else sale.cashier_id
@@ -1076,37 +1074,11 @@ def void_sale(
     repeated = earlier(session, Void, client_id)
     if repeated is not None and repeated.sale_id == sale.id:
         return repeated, False
-    if _voided(session, sale):
-        raise InvalidInput(_l("This sale is already voided."), "number")
     if sale.shift is not None:
         lock_row(session, sale.shift)  # the drawer it gives back from stays open meanwhile
-    if sale.shift is None or sale.shift.closed_at is not None:
-        raise InvalidInput(
-            _l("Only a sale of a shift that is still open can be voided; refund it instead."),
-            "number",
-        )
-    # The money goes back out of the drawer that took it (cash_count books the void against
-    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
-    if not by.is_coordinator and sale.shift.member_id != by.id:
-        raise InvalidInput(
-            _l(
-                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
-                "money is in her drawer.",
-                name=sale.cashier.name,
-            ),
-            "number",
-        )
-    if by.is_coordinator and local_date(at, tz or _shop_tz()) != local_date(
-        sale.at, tz or _shop_tz()
-    ):
-        raise InvalidInput(
-            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
-        )
-    refunded = session.scalar(
-        select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
-    )
-    if refunded:
-        raise InvalidInput(_l("Part of this sale was refunded: refund the rest instead."), "number")
+    refusal = void_refusal(session, sale, by=by, at=at, tz=tz or _shop_tz())
+    if refusal is not None:
+        raise refusal
     void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300], client_id=client_id)
     session.add(void)
     audit.record(
@@ -1119,6 +1091,59 @@ def void_sale(
     session.flush()
     session.refresh(sale)
     return void, True
+
+
+def void_refusal(
+    session: Session,
+    sale: Sale,
+    *,
+    by: Member | None = None,
+    at: datetime | None = None,
+    tz: ZoneInfo | None = None,
+) -> InvalidInput | None:
+    """Why ``sale`` cannot be voided, or ``None`` if it can: voided already, its shift
+    closed (refund it instead), part of it refunded; and, with the member ``by`` voiding it
+    at ``at``, not her drawer nor a coordinator's on the day it was sold. The void refuses
+    with it; the sale's page offers "void" only when there is none (the months' being open
+    and the reason are the void's own checks)."""
+    if _voided(session, sale):
+        return InvalidInput(_l("This sale is already voided."), "number")
+    if sale.shift is None or sale.shift.closed_at is not None:
+        return InvalidInput(
+            _l("Only a sale of a shift that is still open can be voided; refund it instead."),
+            "number",
+        )
+    if by is not None:
+        refusal = _not_hers_to_void(sale, by, at, tz)
+        if refusal is not None:
+            return refusal
+    refunded = session.scalar(
+        select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
+    )
+    if refunded:
+        return InvalidInput(
+            _l("Part of this sale was refunded: refund the rest instead."), "number"
+        )
+    return None
+
+
+def _not_hers_to_void(sale: Sale, by: Member, at: datetime, tz: ZoneInfo) -> InvalidInput | None:
+    # The money goes back out of the drawer that took it (cash_count books the void against
+    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
+    if not by.is_coordinator and sale.shift.member_id != by.id:
+        return InvalidInput(
+            _l(
+                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
+                "money is in her drawer.",
+                name=sale.cashier.name,
+            ),
+            "number",
+        )
+    if by.is_coordinator and local_date(at, tz) != local_date(sale.at, tz):
+        return InvalidInput(
+            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
+        )
+    return None
 
 
 def _voided(session: Session, sale: Sale) -> bool:
