@@ -22,6 +22,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
+from shop.domain.text import tidy
 from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
@@ -182,7 +183,7 @@ def close_shift_for(
         raise InvalidInput(_l("Close your own shift from the counter."), "shift")
     if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
         raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why you are closing her shift."), "reason")
     if ended_at > at:
@@ -228,7 +229,7 @@ def note_count(session: Session, shift: Shift, note: str, *, by: Member) -> Shif
         raise InvalidInput(_l("The count has no difference to explain."), "note")
     if shift.count_note:
         raise InvalidInput(_l("This difference already has a note."), "note")
-    note = " ".join((note or "").split())
+    note = tidy(note)
     if not note:
         raise InvalidInput(_l("Say what happened, in a few words."), "note")
     if len(note) > 300:
@@ -420,7 +421,7 @@ def change_cart_line(
 ) -> CartLine:
     """Change a line's quantity (lots) or give it a discount, which needs a reason."""
     line = _cart_line(session, member, line_id)
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if discount_dong and not reason:
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     if quantity < 1:
@@ -449,7 +450,7 @@ def remove_from_cart(session: Session, member: Member, line_id: int) -> None:
 
 
 def set_cart_discount(session: Session, member: Member, discount_dong: int, reason: str) -> None:
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if discount_dong and not reason:
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     row = session.get(CartDiscount, member.id) or CartDiscount(member_id=member.id)
@@ -588,7 +589,7 @@ def _check_request(request: SaleRequest) -> None:
         raise _refuse(SaleError("empty"))
     reasons = [(line.discount_dong, line.discount_reason) for line in request.lines]
     for discount, reason in [*reasons, (request.discount_dong, request.discount_reason)]:
-        if discount and not " ".join(reason.split()):
+        if discount and not tidy(reason):
             raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
 
 
@@ -686,7 +687,7 @@ def _write_sale(
         shift_id=shift.id if shift else None,
         entered_by_id=entered_by.id,
         discount_dong=request.discount_dong,
-        discount_reason=" ".join(request.discount_reason.split())[:200],
+        discount_reason=tidy(request.discount_reason, 200),
         total_dong=priced.totals.total_dong,
         cash_dong=paid.cash_dong,
         transfer_dong=paid.transfer_dong,
@@ -736,7 +737,7 @@ def _write_lines(
                 tag_price_dong=item.price_dong,
                 unit_price_dong=price,
                 discount_dong=line.discount_dong,
-                discount_reason=" ".join(line.discount_reason.split())[:200],
+                discount_reason=tidy(line.discount_reason, 200),
                 sale_discount_dong=part,
                 net_dong=net,
                 owner_id=item.owner_id,
@@ -894,7 +895,7 @@ def resolve_review(
     review = session.get(SaleReview, review_id)
     if review is None:
         raise NotFound(_l("There is no such review."), "review")
-    note = " ".join((note or "").split())
+    note = tidy(note)
     if not note:
         raise InvalidInput(_l("Say what was done about it."), "resolution")
     if review.resolved_at is not None:
@@ -1065,7 +1066,7 @@ def void_sale(
     Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
     the app's when left out).
     """
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why the sale is voided."), "reason")
     ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
@@ -1219,7 +1220,7 @@ def refund_line(
     is booked in the month of ``at`` (the sale's month may be closed), which must be open
     (``tz``: the shop's time zone, the app's when left out).
     """
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why the money is given back."), "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
@@ -1380,22 +1381,13 @@ def sell(
 
 
 def sell_offline(
-    session: Session,
-    request: SaleRequest,
-    *,
-    cashier: Member,
-    at: datetime,
-    received_at: datetime,
-    tz: ZoneInfo,
-    entered_by: Member,
-    transfer_confirmed: bool = False,
+    session: Session, request: SaleRequest, *, entered_by: Member, **asked
 ) -> tuple[Sale, bool]:
-    """Record a sale rung up with no link, sent now by ``entered_by`` (see
-    :func:`record_offline_sale`); returns the sale and whether it is new."""
-    sale, new = record_offline_sale(
-        session, request, cashier=cashier, at=at, received_at=received_at, tz=tz,
-        entered_by=entered_by, transfer_confirmed=transfer_confirmed,
-    )  # fmt: skip
+    """Record a sale rung up with no link, sent now by ``entered_by`` (``asked``: the
+    cashier, ``at``, ``received_at``, ``tz`` and ``transfer_confirmed``, as
+    :func:`record_offline_sale` takes them), with its receipt; returns the sale and whether
+    it is new."""
+    sale, new = record_offline_sale(session, request, entered_by=entered_by, **asked)
     if new:
         printing_service.after_sale(session, sale, by=entered_by)
     return sale, new
@@ -1457,27 +1449,15 @@ def void(
 
 
 def refund(
-    session: Session,
-    sale: Sale,
-    position: int,
-    *,
-    amount_dong: int,
-    quantity: int | None,
-    method: PaymentMethod,
-    reason: str,
-    restock: bool,
-    by: Member,
-    at: datetime,
-    tz: ZoneInfo,
-    client_id: str | None = None,
+    session: Session, sale: Sale, position: int, *, by: Member, at: datetime, tz: ZoneInfo, **asked
 ) -> Refund:
-    """Give money back on the line at ``position`` of ``sale`` (see :func:`refund_line`), in
-    ``by``'s shift if she has one open (cash comes out of its drawer), with the refund slip."""
+    """Give money back on the line at ``position`` of ``sale`` (``asked``: the amount, the
+    pieces, the method, the reason, restock and the client id, as :func:`refund_line` takes
+    them), in ``by``'s shift if she has one open (cash comes out of its drawer), with the
+    refund slip."""
     given, new = refund_line(
-        session, sale, position, amount_dong=amount_dong, quantity=quantity, method=method,
-        reason=reason, restock=restock, by=by, at=at, shift=current_shift(session, by), tz=tz,
-        client_id=client_id,
-    )  # fmt: skip
+        session, sale, position, by=by, at=at, tz=tz, shift=current_shift(session, by), **asked
+    )
     if new:
         printing_service.after_refund(session, given, by=by)
     return given
