@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shop.domain.calendar import local_date
@@ -714,11 +714,24 @@ def _write_lines(
     *,
     money_taken: bool,
 ) -> None:
-    """The sale's lines, each taking its item out of stock."""
-    # Every line takes its item out of stock with one UPDATE, each stamped with a rail
-    # number: those are taken at once.
-    reserve_rail_versions(session, len(request.lines))
-    sale_lines = []
+    """The sale's lines, each taking its item out of stock, inserted in one statement.
+
+    The one-of-a-kind items a line takes whole are taken in one UPDATE; the lines are then
+    walked in order, so the first line that cannot be sold is the one refused, as if each
+    had taken its item in turn.
+    """
+    # Every change of an item is stamped with a rail number, one a line in the lines' order:
+    # those are taken at once; the items taken in one UPDATE take theirs out of the list.
+    numbers = reserve_rail_versions(session, len(request.lines))
+    versions = {
+        items[line.code].id: number
+        for line, number in zip(request.lines, list(numbers), strict=True)
+        if _plain_unique(items[line.code], line, money_taken=money_taken)
+    }
+    for number in versions.values():
+        numbers.remove(number)
+    rounds = _take_unique_items(session, list(items.values()), versions)
+    rows = []
     for position, (line, price, part, net) in enumerate(
         zip(
             request.lines, priced.prices, priced.totals.sale_discount_parts, priced.totals.nets,
@@ -726,26 +739,62 @@ def _write_lines(
         )
     ):  # fmt: skip
         item = items[line.code]
-        stock_round, short = _take_for_line(session, item, line, money_taken=money_taken)
-        sale_lines.append(
-            SaleLine(
-                sale_id=sale.id,
-                position=position,
-                item_id=item.id,
-                stock_round=stock_round,
-                quantity=line.quantity,
-                tag_price_dong=item.price_dong,
-                unit_price_dong=price,
-                discount_dong=line.discount_dong,
-                discount_reason=tidy(line.discount_reason, 200),
-                sale_discount_dong=part,
-                net_dong=net,
-                owner_id=item.owner_id,
-                consignor_bp=item.consignor_bp if item.owner_id is not None else None,
-                short_pieces=short,
-            )
+        if not _plain_unique(item, line, money_taken=money_taken):
+            stock_round, short = _take_for_line(session, item, line, money_taken=money_taken)
+        elif item.id in rounds:
+            stock_round, short = rounds[item.id], 0
+        else:
+            raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
+        rows.append(
+            {
+                "sale_id": sale.id,
+                "position": position,
+                "item_id": item.id,
+                "stock_round": stock_round,
+                "quantity": line.quantity,
+                "tag_price_dong": item.price_dong,
+                "unit_price_dong": price,
+                "discount_dong": line.discount_dong,
+                "discount_reason": tidy(line.discount_reason, 200),
+                "sale_discount_dong": part,
+                "net_dong": net,
+                "owner_id": item.owner_id,
+                "consignor_bp": item.consignor_bp if item.owner_id is not None else None,
+                "short_pieces": short,
+            }
         )
-    session.add_all(sale_lines)  # inserted together at the flush after
+    session.execute(insert(SaleLine), rows)
+
+
+def _plain_unique(item: Item, line: LineRequest, *, money_taken: bool) -> bool:
+    """Whether ``line`` takes its one-of-a-kind item whole, as the counter does (not a lot,
+    one piece, nothing short, the money not taken before the shop could check)."""
+    return not item.is_lot and line.quantity == 1 and not line.short_pieces and not money_taken
+
+
+def _take_unique_items(
+    session: Session, items: list[Item], versions: dict[int, int]
+) -> dict[int, int]:
+    """Take the one-of-a-kind items of ``versions`` (item id → its rail number) out of stock
+    in one conditional UPDATE; their stock rounds by item id. An item another sale took
+    already is not in the answer (see :func:`_take_from_stock`)."""
+    if not versions:
+        return {}
+    taken = session.execute(
+        update(Item)
+        .where(Item.id.in_(versions), Item.status == ItemStatus.IN_STOCK)
+        .values(
+            status=ItemStatus.SOLD,
+            times_sold=Item.times_sold + 1,
+            rail_version=case(versions, value=Item.id),
+        )
+        .returning(Item.id, Item.times_sold)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for item in items:
+        if item.id in versions:
+            session.expire(item, ["status", "times_sold"])
+    return dict(taken)
 
 
 def _take_for_line(
