@@ -52,21 +52,32 @@ def settings():
 @coordinator_required
 def test_print():
     """Print a test page now and say at once whether it came out."""
+    return _print_test(
+        to_label_printer=False,
+        missing=_("No printer is set up."),
+        sent=_("The test page was sent to the printer."),
+        back="printer.settings",
+    )
+
+
+def _print_test(*, to_label_printer: bool, missing: str, sent: str, back: str):
+    """A test print sent at once (after its job is committed), and what came of it."""
     from shop.printing.queue import send_job
 
     job = printing_service.queue_job(
-        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True
-    )
+        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True,
+        to_label_printer=to_label_printer,
+    )  # fmt: skip
     if job is None:
-        flash(_("No printer is set up."), "error")
-        return redirect(url_for("printer.settings"), code=303)
+        flash(missing, "error")
+        return redirect(url_for(back), code=303)
     db.session.commit()
     attempt = send_job(db.session, job.id)
     if attempt.ok:
-        flash(_("The test page was sent to the printer."), "success")
+        flash(sent, "success")
     else:
         flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
-    return redirect(url_for("printer.settings"), code=303)
+    return redirect(url_for(back), code=303)
 
 
 def _back(default_endpoint: str, **values):
@@ -199,22 +210,12 @@ def label_printer():
 @coordinator_required
 def test_label():
     """Print a test label now and say at once whether it went out."""
-    from shop.printing.queue import send_job
-
-    job = printing_service.queue_job(
-        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True,
+    return _print_test(
         to_label_printer=True,
-    )  # fmt: skip
-    if job is None:
-        flash(_("No label printer is set up."), "error")
-        return redirect(url_for("printer.label_printer"), code=303)
-    db.session.commit()
-    attempt = send_job(db.session, job.id)
-    if attempt.ok:
-        flash(_("The test label was sent to the label printer."), "success")
-    else:
-        flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
-    return redirect(url_for("printer.label_printer"), code=303)
+        missing=_("No label printer is set up."),
+        sent=_("The test label was sent to the label printer."),
+        back="printer.label_printer",
+    )
 
 
 @bp.post("/jobs/<int:job_id>/reprint")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -115,7 +114,7 @@ def statements(session: Session, month: str, tz: ZoneInfo) -> list[Statement]:
 def member_by_number(session: Session, number: int) -> Member:
     member = session.scalar(select(Member).where(Member.number == number))
     if member is None:
-        raise NotFound(_l("There is no member number %(number)s.", number=number), "member")
+        raise NotFound("member.no_such_number", "member", number=number)
     return member
 
 

@@ -14,6 +14,7 @@ from shop.domain import sharing
 from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
+from shop.i18n import month_label
 from shop.printing.pdf import PAPER, html_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
@@ -81,7 +82,7 @@ def list_months():
     rows = [
         {
             "month": month,
-            "label": month_service.month_label(month),
+            "label": month_label(month),
             "closed": latest is not None and month <= latest,
         }
         for month in reversed(months)
@@ -158,7 +159,7 @@ def _report_context(seen) -> dict:
         "report": report,
         "figures": report.figures,
         "sees_everyone": sees_everyone,
-        "label": month_service.month_label(report.month),
+        "label": month_label(report.month),
         "charts": charts,
         "previous": month_service.previous_month(report.month),
         "next": month_service.next_month(report.month),
@@ -195,14 +196,14 @@ def close_month(month: str):
             )
         ).done
     ):
-        flash(_("%(month)s is closed.", month=month_service.month_label(month)), "success")
+        flash(_("%(month)s is closed.", month=month_label(month)), "success")
         return redirect(url_for("sharing.show_month", month=month), code=303)
     preview = month_service.preview_close(db.session, month, at=clock.now(), tz=tz)
     return render_template(
         "sharing/close.html",
         preview=preview,
         figures=preview.figures,
-        label=month_service.month_label(month),
+        label=month_label(month),
         members={m.number: m for m in list_members(db.session)},
     )
 
@@ -247,7 +248,7 @@ def payouts(month: str):
             form=form,
             figures=figures,
             members=members,
-            label=month_service.month_label(month),
+            label=month_label(month),
             month=month,
             closed=month_service.is_closed(db.session, month),
             paid=month_service.payouts(db.session, month),
@@ -293,7 +294,7 @@ def correct_payout(month: str, payout_id: int):
             "sharing/correct_payout.html",
             form=form,
             payout=payout,
-            label=month_service.month_label(month),
+            label=month_label(month),
             month=month,
             methods=PAYOUT_METHOD_LABELS,
         ),
@@ -311,7 +312,7 @@ def payout_sheet(month: str):
         "sharing/payout_sheet.html",
         figures=figures,
         members={m.number: m for m in list_members(db.session)},
-        label=month_service.month_label(month),
+        label=month_label(month),
         month=month,
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -356,7 +357,7 @@ def show_statement(month: str, number: int):
     return render_template(
         "sharing/statement.html",
         s=statement,
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
     )
 
@@ -368,7 +369,7 @@ def statement_pdf(month: str, number: int):
     html = render_template(
         "sharing/statements_pdf.html",
         statements=[statement],
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -384,7 +385,7 @@ def all_statements_pdf(month: str):
     html = render_template(
         "sharing/statements_pdf.html",
         statements=statement_service.statements(db.session, month, clock.shop_tz()),
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -405,7 +406,7 @@ def sharing_settings():
     while months[-1] < month_service.next_month(current):
         months.append(month_service.next_month(months[-1]))
     form = SharingSettingsForm()
-    form.from_month.choices = select_choices((m, month_service.month_label(m)) for m in months)
+    form.from_month.choices = select_choices((m, month_label(m)) for m in months)
     outcome = save_form(
         form,
         lambda: month_service.set_sharing_settings(
@@ -416,7 +417,7 @@ def sharing_settings():
         flash(
             _(
                 "Saved: these settings apply from %(month)s on.",
-                month=month_service.month_label(form.from_month.data),
+                month=month_label(form.from_month.data),
             ),
             "success",
         )
@@ -424,10 +425,7 @@ def sharing_settings():
     if not form.is_submitted():
         form.from_month.data = current if current in months else months[0]
         form.fill(month_service.sharing_settings(db.session, form.from_month.data))
-    history = [
-        (m, month_service.month_label(m), month_service.sharing_settings(db.session, m))
-        for m in months
-    ]
+    history = [(m, month_label(m), month_service.sharing_settings(db.session, m)) for m in months]
     return (
         render_template("sharing/settings.html", form=form, history=history),
         outcome.status,
@@ -463,7 +461,7 @@ def statements_progress(month: str, render_id: str):
         state=state,
         month=month,
         render_id=render_id,
-        label=month_service.month_label(month),
+        label=month_label(month),
     )
 
 
