@@ -22,7 +22,7 @@ from shop.domain.calendar import local_date
 from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
-from shop.domain.text import tidy
+from shop.domain.text import REASON_LENGTH, SHORT_REASON_LENGTH, tidy
 from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
@@ -205,7 +205,7 @@ def close_shift_for(
         session, "shift_closed_for", by=by, at=at, subject=f"shift {shift.id}",
         member=shift.member.number, ended_at=shift.closed_at, counted_dong=counted_dong,
         count="counted" if counted_dong is not None else "not_counted",
-        expected_dong=count.expected_dong, reason=reason[:300],
+        expected_dong=count.expected_dong, reason=reason[:REASON_LENGTH],
     )  # fmt: skip
     return count
 
@@ -439,7 +439,7 @@ def change_cart_line(
         )
     line.quantity = quantity
     line.discount_dong = discount_dong
-    line.discount_reason = reason[:200]
+    line.discount_reason = reason[:SHORT_REASON_LENGTH]
     session.flush()
     return line
 
@@ -455,7 +455,7 @@ def set_cart_discount(session: Session, member: Member, discount_dong: int, reas
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     row = session.get(CartDiscount, member.id) or CartDiscount(member_id=member.id)
     row.discount_dong = discount_dong
-    row.reason = reason[:200]
+    row.reason = reason[:SHORT_REASON_LENGTH]
     session.add(row)
     session.flush()
 
@@ -687,7 +687,7 @@ def _write_sale(
         shift_id=shift.id if shift else None,
         entered_by_id=entered_by.id,
         discount_dong=request.discount_dong,
-        discount_reason=tidy(request.discount_reason, 200),
+        discount_reason=tidy(request.discount_reason, SHORT_REASON_LENGTH),
         total_dong=priced.totals.total_dong,
         cash_dong=paid.cash_dong,
         transfer_dong=paid.transfer_dong,
@@ -755,7 +755,7 @@ def _write_lines(
                 "tag_price_dong": item.price_dong,
                 "unit_price_dong": price,
                 "discount_dong": line.discount_dong,
-                "discount_reason": tidy(line.discount_reason, 200),
+                "discount_reason": tidy(line.discount_reason, SHORT_REASON_LENGTH),
                 "sale_discount_dong": part,
                 "net_dong": net,
                 "owner_id": item.owner_id,
@@ -949,7 +949,7 @@ def resolve_review(
         raise InvalidInput(_l("Say what was done about it."), "resolution")
     if review.resolved_at is not None:
         return review
-    review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:300]
+    review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:REASON_LENGTH]
     audit.record(session, "review_resolved", by=by, at=at, subject=f"sale {review.sale.number}",
                  kind=review.kind, note=review.resolution)  # fmt: skip
     session.flush()
@@ -1129,7 +1129,9 @@ def void_sale(
     refusal = void_refusal(session, sale, by=by, at=at, tz=tz or _shop_tz())
     if refusal is not None:
         raise refusal
-    void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300], client_id=client_id)
+    void = Void(
+        sale_id=sale.id, at=at, by_id=by.id, reason=reason[:REASON_LENGTH], client_id=client_id
+    )
     session.add(void)
     audit.record(
         session, "void", by=by, at=at, subject=f"sale {sale.number}",
@@ -1301,7 +1303,7 @@ def refund_line(
         quantity=quantity,
         amount_dong=amount_dong,
         method=method,
-        reason=reason[:300],
+        reason=reason[:REASON_LENGTH],
         restock=restock and quantity > 0,
         client_id=client_id,
     )
