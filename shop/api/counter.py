@@ -230,19 +230,16 @@ def shift_json(shift) -> dict:
     }
 
 
-def sale_json(sale) -> dict:
-    status = (
-        "voided"
-        if sale.void is not None
-        else "awaiting_transfer"
-        if sale.awaiting_transfer
-        else "complete"
-    )
+def sale_json(sale, *, refunded: dict[int, int] | None = None) -> dict:
+    """The API's sale (``refunded``: đồng refunded by line, when known: none for a sale
+    just rung up)."""
+    status = sale.status.value
     from shop.services.transfers import transfer_payload
 
     waiting = transfer_payload(db.session, sale)
     payload = waiting[0] if waiting else None
-    refunded = counter_service.refunded_by_line(db.session, sale)
+    if refunded is None:
+        refunded = counter_service.refunded_by_line(db.session, sale)
     return {
         "number": sale.number,
         "client_id": sale.client_id,
@@ -420,7 +417,9 @@ def create_sale():
         )  # fmt: skip
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
-    answer = sale_json(counter_service.get_sale(db.session, sale.number))
+    answer = sale_json(
+        counter_service.get_sale(db.session, sale.number), refunded={} if new else None
+    )
     return answer, 201 if new else 200
 
 

@@ -404,10 +404,7 @@ def _sale_page(sale, *, refund_form=None, void_form=None, status: int = 200):
         void_form=void_form or VoidForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         refund_methods=REFUND_METHOD_LABELS,
-        can_void=sale.void is None
-        and sale.shift is not None
-        and sale.shift.closed_at is None
-        and not refunds,
+        can_void=counter_service.void_refusal(db.session, sale) is None,
     ), status
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    Select,
     String,
     UniqueConstraint,
     text,
@@ -104,6 +105,15 @@ class CartDiscount(db.Model):
     reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
 
 
+class SaleStatus(enum.StrEnum):
+    """Where a sale stands (:attr:`Sale.status`): its money in (``complete``), its transfer
+    still to arrive, or voided. A refund is of a line and leaves the sale complete."""
+
+    COMPLETE = "complete"
+    AWAITING_TRANSFER = "awaiting_transfer"
+    VOIDED = "voided"
+
+
 class Sale(db.Model):
     """A sale as the counter recorded it. Never edited: voids and refunds are their own rows.
 
@@ -162,8 +172,23 @@ class Sale(db.Model):
         return self.tendered_dong - self.cash_dong
 
     @property
+    def status(self) -> SaleStatus:
+        """The one place a sale's state is worked out (pages, API, slips, services)."""
+        if self.void is not None:
+            return SaleStatus.VOIDED
+        if self.transfer_dong > 0 and self.confirmed_at is None:
+            return SaleStatus.AWAITING_TRANSFER
+        return SaleStatus.COMPLETE
+
+    @property
     def awaiting_transfer(self) -> bool:
-        return self.transfer_dong > 0 and self.confirmed_at is None and self.void is None
+        return self.status is SaleStatus.AWAITING_TRANSFER
+
+    @staticmethod
+    def not_voided(query: Select) -> Select:
+        """``query``, which reads sales, without the voided ones: the sales whose money
+        counts (an outer join on the void, kept where there is none)."""
+        return query.outerjoin(Void, Void.sale_id == Sale.id).where(Void.id.is_(None))
 
 
 class ReviewKind(enum.StrEnum):

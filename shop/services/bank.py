@@ -29,6 +29,7 @@ from shop.models import (
     Payout,
     Refund,
     Sale,
+    SaleStatus,
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
@@ -237,7 +238,7 @@ def _stored(session: Session, provider: str, provider_id: str) -> BankTransactio
 
 
 def sale_state(sale: Sale) -> rules.SaleState:
-    if sale.void is not None:
+    if sale.status is SaleStatus.VOIDED:
         return rules.SaleState.VOIDED
     if sale.transfer_dong <= 0:
         return rules.SaleState.NO_TRANSFER
@@ -474,13 +475,17 @@ def resolve(
 # -- how each transfer stands ----------------------------------------------------------
 
 
-def check_of(session: Session, sale: Sale, *, now: datetime) -> rules.Check:
-    settings = bank_settings(session)
+def check_of(
+    session: Session, sale: Sale, *, now: datetime, settings: BankSettings | None = None
+) -> rules.Check:
+    """Where ``sale``'s transfer stands (``settings``: the bank settings, when read already);
+    a sale with no transfer does not look for its bank payment."""
+    settings = settings or bank_settings(session)
     return rules.check(
         transfer_dong=sale.transfer_dong,
         confirmed_at=sale.confirmed_at,
-        voided=sale.void is not None,
-        by_bank=sale.bank_payment is not None,
+        voided=sale.status is SaleStatus.VOIDED,
+        by_bank=sale.transfer_dong > 0 and sale.bank_payment is not None,
         by_hand=sale.confirmed_by_id is not None,
         feed_since=settings.feed_since if settings.provider else None,
         now=now,
@@ -596,8 +601,9 @@ class Transfer:
 
 def transfer_of(session: Session, sale: Sale, *, now: datetime) -> Transfer:
     """How ``sale``'s transfer stands at ``now`` (see :class:`Transfer`)."""
-    state = check_of(session, sale, now=now)
-    days = bank_settings(session).check_days
+    settings = bank_settings(session)
+    state = check_of(session, sale, now=now, settings=settings)
+    days = settings.check_days
     if sale.transfer_dong <= 0 or sale.confirmed_at is None:
         return Transfer(state, check_days=days)
     payment = sale.bank_payment

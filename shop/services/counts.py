@@ -47,7 +47,6 @@ from shop.models import (
     SaleLine,
     ShopProfile,
     StockCount,
-    Void,
 )
 from shop.models.count import stock_count_category
 from shop.services import audit
@@ -623,10 +622,10 @@ def _left_at(session: Session, item_ids: list[int]) -> dict[int, datetime]:
         return {}
     left: dict[int, datetime] = {}
     sold = session.execute(
-        select(SaleLine.item_id, func.max(Sale.at))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(SaleLine.item_id.in_(item_ids), Void.id.is_(None))
+        Sale.not_voided(
+            select(SaleLine.item_id, func.max(Sale.at)).join(Sale, Sale.id == SaleLine.sale_id)
+        )
+        .where(SaleLine.item_id.in_(item_ids))
         .group_by(SaleLine.item_id)
     )
     disposed = session.execute(
@@ -647,10 +646,12 @@ def _lot_pieces_sold_since(session: Session, first_scan: Mapping[int, datetime])
         and_(SaleLine.item_id == item_id, Sale.at > at) for item_id, at in first_scan.items()
     ]
     rows = session.execute(
-        select(SaleLine.item_id, func.sum(SaleLine.quantity))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Void.id.is_(None), or_(*conditions))
+        Sale.not_voided(
+            select(SaleLine.item_id, func.sum(SaleLine.quantity)).join(
+                Sale, Sale.id == SaleLine.sale_id
+            )
+        )
+        .where(or_(*conditions))
         .group_by(SaleLine.item_id)
     )
     return {item_id: int(pieces) for item_id, pieces in rows}

@@ -48,7 +48,6 @@ from shop.models import (
     SaleLine,
     Shift,
     StockCount,
-    Void,
 )
 from shop.services import audit, visibility
 from shop.services import policy as policy_service
@@ -195,10 +194,11 @@ def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[i
     it), in đồng: the left side of docs/sharing.md's check (see ``month_check_holds``)."""
     start, end = month_moments(month, tz)
     net = session.scalar(
-        select(func.coalesce(func.sum(SaleLine.net_dong), 0))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        Sale.not_voided(
+            select(func.coalesce(func.sum(SaleLine.net_dong), 0)).join(
+                Sale, Sale.id == SaleLine.sale_id
+            )
+        ).where(Sale.at >= start, Sale.at < end)
     )
     refunds = session.scalar(
         select(func.coalesce(func.sum(Refund.amount_dong), 0)).where(
@@ -396,14 +396,14 @@ def _gather(
     # SQL's truncating integer division is the floor).
     split = SaleLine.net_dong * SaleLine.consignor_bp // 10_000
     sold = session.execute(
-        select(
-            SaleLine.owner_id,
-            func.coalesce(func.sum(SaleLine.net_dong), 0),
-            func.coalesce(func.sum(split), 0),
+        Sale.not_voided(
+            select(
+                SaleLine.owner_id,
+                func.coalesce(func.sum(SaleLine.net_dong), 0),
+                func.coalesce(func.sum(split), 0),
+            ).join(Sale, Sale.id == SaleLine.sale_id)
         )
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        .where(Sale.at >= start, Sale.at < end)
         .group_by(SaleLine.owner_id)
     )
     for owner_id, net, owners in sold:
@@ -665,14 +665,11 @@ def _close_refusal(
             "month.shift_still_open", "month", name=first.member.name, time=Moment(first.opened_at)
         )
     waiting = session.scalar(
-        select(func.count(Sale.id))
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(
+        Sale.not_voided(select(func.count(Sale.id))).where(
             Sale.at >= start,
             Sale.at < end,
             Sale.transfer_dong > 0,
             Sale.confirmed_at.is_(None),
-            Void.id.is_(None),
         )
     )
     if waiting:

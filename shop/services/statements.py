@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.sale import owner_split, refund_owner_loss
-from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift, Void
+from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift
 from shop.services import counts as count_service
 from shop.services import month as month_service
 from shop.services.counts import Compensation
@@ -133,16 +133,16 @@ def _statements(
 
     sold: dict[int, list[SoldLine]] = {i: [] for i in ids}
     rows = session.execute(
-        select(SaleLine, Sale.number, Sale.at, Item.code, Item.description, Category.name)
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .join(Item, Item.id == SaleLine.item_id)
-        .join(Category, Category.id == Item.category_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
+        Sale.not_voided(
+            select(SaleLine, Sale.number, Sale.at, Item.code, Item.description, Category.name)
+            .join(Sale, Sale.id == SaleLine.sale_id)
+            .join(Item, Item.id == SaleLine.item_id)
+            .join(Category, Category.id == Item.category_id)
+        )
         .where(
             SaleLine.owner_id.in_(ids),
             Sale.at >= start,
             Sale.at < end,
-            Void.id.is_(None),
         )
         .order_by(Sale.at, Sale.number, SaleLine.position)
     )
