@@ -14,16 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shop.domain.calendar import local_date
-from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
 from shop.domain.text import REASON_LENGTH, SHORT_REASON_LENGTH, tidy
-from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
     CartLine,
@@ -46,25 +43,28 @@ from shop.models.rail import reserve_rail_versions
 from shop.services import audit
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
-from shop.services.errors import InvalidInput, NotFound
+from shop.services.errors import Dong, InvalidInput, Moment, NotFound
 from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open, is_closed, month_of
 from shop.services.policy import policy_in_force
 
-SALE_ERRORS = {
-    "empty": (_l("The cart is empty: scan or add an item first."), "code"),
-    "quantity": (_l("The quantity must be at least 1."), "quantity"),
-    "price": (_l("The price is not possible."), "price_dong"),
-    "line_discount": (_l("A line's discount cannot be more than the line."), "discount_dong"),
-    "sale_discount": (_l("The discount cannot be more than the sale."), "sale_discount_dong"),
-    "transfer": (_l("The transfer cannot be more than the total."), "transfer_dong"),
-    "tendered": (_l("The cash handed over must cover the cash part."), "tendered_dong"),
+#: The field each refusal of the sale rule (:class:`~shop.domain.sale.SaleError`) belongs
+#: beside; its code is ``sale.`` and the rule's own.
+SALE_FIELDS = {
+    "empty": "code",
+    "quantity": "quantity",
+    "price": "price_dong",
+    "line_discount": "discount_dong",
+    "sale_discount": "sale_discount_dong",
+    "transfer": "transfer_dong",
+    "tendered": "tendered_dong",
 }
 
 
 def _refuse(error: SaleError):
-    message, field_name = SALE_ERRORS.get(error.code, (_l("The sale is not possible."), None))
-    return InvalidInput(message, field_name)
+    if error.code not in SALE_FIELDS:
+        return InvalidInput("sale.impossible")
+    return InvalidInput(f"sale.{error.code}", SALE_FIELDS[error.code])
 
 
 # ---------------------------------------------------------------- shifts
@@ -79,10 +79,10 @@ def open_shift(
     shop's time zone, the app's when left out.
     """
     if not isinstance(float_dong, int) or float_dong < 0:
-        raise InvalidInput(_l("The opening float cannot be negative."), "opening_float_dong")
+        raise InvalidInput("shift.float_negative", "opening_float_dong")
     ensure_month_open(session, at, tz or _shop_tz(), "shift")
     if current_shift(session, member) is not None:
-        raise InvalidInput(_l("Your shift is already open."), "shift")
+        raise InvalidInput("shift.already_open", "shift")
     shift = Shift(member_id=member.id, opened_at=at, opening_float_dong=float_dong)
     session.add(shift)
     session.flush()
@@ -108,7 +108,7 @@ def current_shift(session: Session, member: Member, *, lock: bool = False) -> Sh
 def get_shift(session: Session, shift_id: int) -> Shift:
     shift = session.get(Shift, shift_id)
     if shift is None:
-        raise NotFound(_l("There is no such shift."), "shift")
+        raise NotFound("shift.not_found", "shift")
     return shift
 
 
@@ -154,7 +154,7 @@ def close_shift(
     whichever is later, so nothing in it is dated after its close.
     """
     if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
-        raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
+        raise InvalidInput("shift.counted_negative", "counted_cash_dong")
     return _close(session, shift, counted_dong, at=at, by=by)
 
 
@@ -178,28 +178,21 @@ def close_shift_for(
     audit log with her name, the times and the count.
     """
     if not by.is_coordinator:
-        raise InvalidInput(_l("Only a coordinator can do this."), "shift")
+        raise InvalidInput("shop.coordinators_only", "shift")
     if shift.member_id == by.id:
-        raise InvalidInput(_l("Close your own shift from the counter."), "shift")
+        raise InvalidInput("shift.own_at_counter", "shift")
     if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
-        raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
+        raise InvalidInput("shift.counted_negative", "counted_cash_dong")
     reason = tidy(reason)
     if not reason:
-        raise InvalidInput(_l("Say why you are closing her shift."), "reason")
+        raise InvalidInput("shift.reason_missing", "reason")
     if ended_at > at:
-        raise InvalidInput(_l("The shift cannot end in the future."), "ended_at")
+        raise InvalidInput("shift.end_in_future", "ended_at")
     if ended_at < shift.opened_at:
-        raise InvalidInput(_l("The shift cannot end before it opened."), "ended_at")
+        raise InvalidInput("shift.end_before_open", "ended_at")
     last = last_activity(session, shift)
     if last is not None and ended_at < last:
-        raise InvalidInput(
-            _l(
-                "Her last sale or refund in this shift was at %(time)s: the shift cannot "
-                "end before it.",
-                time=format_moment(last),
-            ),
-            "ended_at",
-        )
+        raise InvalidInput("shift.end_before_last_sale", "ended_at", time=Moment(last))
     count = _close(session, shift, counted_dong, at=ended_at, by=by)
     audit.record(
         session, "shift_closed_for", by=by, at=at, subject=f"shift {shift.id}",
@@ -222,18 +215,18 @@ def note_count(session: Session, shift: Shift, note: str, *, by: Member) -> Shif
     by its own member or a coordinator; never changes the figures.
     """
     if not may_read_count(shift, by):
-        raise InvalidInput(_l("Only she or a coordinator can do this."), "note")
+        raise InvalidInput("shift.hers_or_coordinators", "note")
     if shift.closed_at is None:
-        raise InvalidInput(_l("Close the shift first."), "note")
+        raise InvalidInput("shift.close_first", "note")
     if shift.counted_cash_dong is None or shift.counted_cash_dong == shift.expected_cash_dong:
-        raise InvalidInput(_l("The count has no difference to explain."), "note")
+        raise InvalidInput("shift.no_difference", "note")
     if shift.count_note:
-        raise InvalidInput(_l("This difference already has a note."), "note")
+        raise InvalidInput("shift.note_exists", "note")
     note = tidy(note)
     if not note:
-        raise InvalidInput(_l("Say what happened, in a few words."), "note")
+        raise InvalidInput("shift.note_missing", "note")
     if len(note) > 300:
-        raise InvalidInput(_l("At most 300 letters."), "note")
+        raise InvalidInput("text.too_long_300", "note")
     shift.count_note = note
     session.flush()
     return shift
@@ -256,7 +249,7 @@ def _close(
 ) -> CashCount:
     lock_row(session, shift)
     if shift.closed_at is not None:
-        raise InvalidInput(_l("This shift is already closed."), "shift")
+        raise InvalidInput("shift.already_closed", "shift")
     waiting = session.scalar(
         Sale.not_voided(select(func.count(Sale.id))).where(
             Sale.shift_id == shift.id,
@@ -265,13 +258,7 @@ def _close(
         )
     )
     if waiting:
-        raise InvalidInput(
-            _l(
-                "A transfer is still waiting: confirm it or cancel the sale "
-                "before closing the shift."
-            ),
-            "shift",
-        )
+        raise InvalidInput("shift.transfer_waiting", "shift")
     count = cash_count(session, shift)
     shift.closed_at = max(at, shift.opened_at, last_activity(session, shift) or at)
     shift.counted_cash_dong = counted_dong
@@ -375,23 +362,20 @@ def add_to_cart(session: Session, member: Member, code: str, quantity: int = 1) 
     """Put the item with ``code`` (as scanned or typed) in the cart; a lot by ``quantity``
     (a whole number, at least 1)."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise InvalidInput(_l("The quantity must be at least 1."), "quantity")
+        raise InvalidInput("sale.quantity", "quantity")
     item = stock_service.get_item(session, code)
     if not item.in_stock:
         if item.status == ItemStatus.SOLD or (item.is_lot and item.quantity_on_hand == 0):
-            raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
-        raise InvalidInput(_l("Item %(code)s is no longer in stock.", code=item.code), "code")
+            raise InvalidInput("sale.item_sold", "code", code=item.code)
+        raise InvalidInput("count.item_gone", "code", code=item.code)
     line = session.scalar(
         select(CartLine).where(CartLine.member_id == member.id, CartLine.item_id == item.id)
     )
     if line is not None and not item.is_lot:
-        raise InvalidInput(_l("Item %(code)s is already in the cart.", code=item.code), "code")
+        raise InvalidInput("cart.item_there", "code", code=item.code)
     wanted = quantity + (line.quantity if line else 0)
     if item.is_lot and wanted > (item.quantity_on_hand or 0):
-        raise InvalidInput(
-            _l("Only %(left)s left of %(code)s.", left=item.quantity_on_hand, code=item.code),
-            "quantity",
-        )
+        raise InvalidInput("cart.only_left", "quantity", left=item.quantity_on_hand, code=item.code)
     if line is None:
         line = CartLine(member_id=member.id, item_id=item.id, quantity=quantity)
         session.add(line)
@@ -406,7 +390,7 @@ def _cart_line(session: Session, member: Member, line_id: int) -> CartLine:
         select(CartLine).where(CartLine.id == line_id, CartLine.member_id == member.id)
     )
     if line is None:
-        raise NotFound(_l("This line is not in your cart."), "line")
+        raise NotFound("cart.line_not_found", "line")
     return line
 
 
@@ -423,19 +407,14 @@ def change_cart_line(
     line = _cart_line(session, member, line_id)
     reason = tidy(reason)
     if discount_dong and not reason:
-        raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
+        raise InvalidInput("sale.discount_reason_missing", "discount_reason")
     if quantity < 1:
-        raise InvalidInput(_l("The quantity must be at least 1."), "quantity")
+        raise InvalidInput("sale.quantity", "quantity")
     if not line.item.is_lot and quantity != 1:
-        raise InvalidInput(_l("This item is one of a kind."), "quantity")
+        raise InvalidInput("cart.one_of_a_kind", "quantity")
     if line.item.is_lot and quantity > (line.item.quantity_on_hand or 0):
         raise InvalidInput(
-            _l(
-                "Only %(left)s left of %(code)s.",
-                left=line.item.quantity_on_hand,
-                code=line.item.code,
-            ),
-            "quantity",
+            "cart.only_left", "quantity", left=line.item.quantity_on_hand, code=line.item.code
         )
     line.quantity = quantity
     line.discount_dong = discount_dong
@@ -452,7 +431,7 @@ def remove_from_cart(session: Session, member: Member, line_id: int) -> None:
 def set_cart_discount(session: Session, member: Member, discount_dong: int, reason: str) -> None:
     reason = tidy(reason)
     if discount_dong and not reason:
-        raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
+        raise InvalidInput("sale.discount_reason_missing", "discount_reason")
     row = session.get(CartDiscount, member.id) or CartDiscount(member_id=member.id)
     row.discount_dong = discount_dong
     row.reason = reason[:SHORT_REASON_LENGTH]
@@ -521,7 +500,7 @@ def _open_drawer(session: Session, cashier: Member) -> Shift:
     sale going into its drawer), or the refusal."""
     shift = current_shift(session, cashier, lock=True)
     if shift is None:
-        raise InvalidInput(_l("Open your shift first."), "shift")
+        raise InvalidInput("shift.open_first", "shift")
     return shift
 
 
@@ -590,7 +569,7 @@ def _check_request(request: SaleRequest) -> None:
     reasons = [(line.discount_dong, line.discount_reason) for line in request.lines]
     for discount, reason in [*reasons, (request.discount_dong, request.discount_reason)]:
         if discount and not tidy(reason):
-            raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
+            raise InvalidInput("sale.discount_reason_missing", "discount_reason")
 
 
 def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
@@ -607,15 +586,13 @@ def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str,
     came_in = {item.code: received for item, received in found}
     for code in codes:
         if code not in items:
-            raise InvalidInput(_l("There is no item with code %(code)s.", code=code), "code")
+            raise InvalidInput("item.not_found", "code", code=code)
     for code in codes:
         if came_in[code] > at:
-            raise InvalidInput(
-                _l("Item %(code)s had not come in yet at that time.", code=code), "code"
-            )
+            raise InvalidInput("sale.item_not_in_yet", "code", code=code)
     unique_codes = [c for c in codes if not items[c].is_lot]
     if len(unique_codes) != len(set(unique_codes)):
-        raise InvalidInput(_l("One item is twice in the sale."), "code")
+        raise InvalidInput("sale.item_twice", "code")
     return items
 
 
@@ -744,7 +721,7 @@ def _write_lines(
         elif item.id in rounds:
             stock_round, short = rounds[item.id], 0
         else:
-            raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
+            raise InvalidInput("sale.item_sold", "code", code=item.code)
         rows.append(
             {
                 "sale_id": sale.id,
@@ -940,13 +917,13 @@ def resolve_review(
     """A coordinator has looked at a review and says what was done (a refund, a price
     corrected, the other dress found): it leaves the list, kept with her note."""
     if not by.is_coordinator:
-        raise InvalidInput(_l("Only a coordinator can do this."), "review")
+        raise InvalidInput("shop.coordinators_only", "review")
     review = session.get(SaleReview, review_id)
     if review is None:
-        raise NotFound(_l("There is no such review."), "review")
+        raise NotFound("review.not_found", "review")
     note = tidy(note)
     if not note:
-        raise InvalidInput(_l("Say what was done about it."), "resolution")
+        raise InvalidInput("review.note_missing", "resolution")
     if review.resolved_at is not None:
         return review
     review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:REASON_LENGTH]
@@ -978,12 +955,11 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
         session.expire(item, ["quantity_on_hand"])
         if changed != 1:
             raise InvalidInput(
-                _l("Only %(left)s left of %(code)s.", left=_on_hand(session, item), code=item.code),
-                "quantity",
+                "cart.only_left", "quantity", left=_on_hand(session, item), code=item.code
             )
         return None
     if quantity != 1:
-        raise InvalidInput(_l("This item is one of a kind."), "quantity")
+        raise InvalidInput("cart.one_of_a_kind", "quantity")
     stock_round = session.execute(
         update(Item)
         .where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
@@ -993,7 +969,7 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     ).scalar()
     session.expire(item, ["status", "times_sold"])
     if stock_round is None:
-        raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
+        raise InvalidInput("sale.item_sold", "code", code=item.code)
     return stock_round
 
 
@@ -1002,7 +978,7 @@ def _take_what_is_left(session: Session, item: Item, quantity: int) -> tuple[int
     stock still has is taken as usual; (stock round, pieces it did not have)."""
     if not item.is_lot:
         if quantity != 1:
-            raise InvalidInput(_l("This item is one of a kind."), "quantity")
+            raise InvalidInput("cart.one_of_a_kind", "quantity")
         try:
             return _take_from_stock(session, item, 1), 0
         except InvalidInput:  # sold by another sale meanwhile: nothing is taken twice
@@ -1075,7 +1051,7 @@ def sale_with_lines():
 def get_sale(session: Session, number: int) -> Sale:
     sale = session.scalar(sale_with_lines().where(Sale.number == number))
     if sale is None:
-        raise NotFound(_l("There is no sale number %(number)s.", number=number), "number")
+        raise NotFound("bank.sale_not_found", "number", number=number)
     return sale
 
 
@@ -1086,7 +1062,7 @@ def confirm_transfer(
     hand, it is checked against the bank when a feed shows it (:mod:`shop.services.bank`);
     a transfer the bank confirmed already stays the bank's."""
     if sale.status is SaleStatus.VOIDED:
-        raise InvalidInput(_l("This sale was voided."), "number")
+        raise InvalidInput("bank.sale_voided", "number")
     if sale.status is not SaleStatus.AWAITING_TRANSFER:
         return sale
     sale.confirmed_at = at
@@ -1117,7 +1093,7 @@ def void_sale(
     """
     reason = tidy(reason)
     if not reason:
-        raise InvalidInput(_l("Say why the sale is voided."), "reason")
+        raise InvalidInput("void.reason_missing", "reason")
     ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
     ensure_month_open(session, at, tz or _shop_tz(), "number")
     lock_row(session, sale)  # a second void or a refund of this sale waits for this one
@@ -1159,12 +1135,9 @@ def void_refusal(
     with it; the sale's page offers "void" only when there is none (the months' being open
     and the reason are the void's own checks)."""
     if _voided(session, sale):
-        return InvalidInput(_l("This sale is already voided."), "number")
+        return InvalidInput("void.already_voided", "number")
     if sale.shift is None or sale.shift.closed_at is not None:
-        return InvalidInput(
-            _l("Only a sale of a shift that is still open can be voided; refund it instead."),
-            "number",
-        )
+        return InvalidInput("void.shift_closed", "number")
     if by is not None:
         refusal = _not_hers_to_void(sale, by, at, tz)
         if refusal is not None:
@@ -1173,9 +1146,7 @@ def void_refusal(
         select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
     )
     if refunded:
-        return InvalidInput(
-            _l("Part of this sale was refunded: refund the rest instead."), "number"
-        )
+        return InvalidInput("void.refunded", "number")
     return None
 
 
@@ -1183,18 +1154,9 @@ def _not_hers_to_void(sale: Sale, by: Member, at: datetime, tz: ZoneInfo) -> Inv
     # The money goes back out of the drawer that took it (cash_count books the void against
     # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
     if not by.is_coordinator and sale.shift.member_id != by.id:
-        return InvalidInput(
-            _l(
-                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
-                "money is in her drawer.",
-                name=sale.cashier.name,
-            ),
-            "number",
-        )
+        return InvalidInput("void.not_hers", "number", name=sale.cashier.name)
     if by.is_coordinator and local_date(at, tz) != local_date(sale.at, tz):
-        return InvalidInput(
-            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
-        )
+        return InvalidInput("void.another_day", "number")
     return None
 
 
@@ -1273,28 +1235,28 @@ def refund_line(
     """
     reason = tidy(reason)
     if not reason:
-        raise InvalidInput(_l("Say why the money is given back."), "reason")
+        raise InvalidInput("refund.reason_missing", "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
     lock_row(session, sale)  # refunds and a void of one sale go one after another
     repeated = earlier(session, Refund, client_id)
     if repeated is not None:
         if repeated.line.sale_id != sale.id:
-            raise InvalidInput(_l("This client id was already used for another sale."), "client_id")
+            raise InvalidInput("sale.client_id_reused", "client_id")
         return repeated, False
     if _voided(session, sale):
-        raise InvalidInput(_l("This sale was voided."), "number")
+        raise InvalidInput("bank.sale_voided", "number")
     if sale.awaiting_transfer:
-        raise InvalidInput(_l("This sale is still waiting for its transfer."), "number")
+        raise InvalidInput("refund.transfer_waiting", "number")
     line = next((line for line in sale.lines if line.position == position), None)
     if line is None:
-        raise InvalidInput(_l("This sale has no such line."), "line")
+        raise InvalidInput("refund.line_not_found", "line")
     quantity = _refund_pieces(session, line, amount_dong, quantity)
     if shift is not None:
         lock_row(session, shift)  # its close waits for this refund, or refuses it
         if shift.closed_at is not None:
             shift = None
     if method == PaymentMethod.CASH and shift is None:
-        raise InvalidInput(_l("Open your shift first: the cash comes out of its drawer."), "shift")
+        raise InvalidInput("refund.open_shift_first", "shift")
     refund = Refund(
         sale_line_id=line.id,
         at=at,
@@ -1323,23 +1285,17 @@ def _refund_pieces(session: Session, line: SaleLine, amount_dong: int, quantity:
     :func:`refund_line` says when not said), or the refusal: never more money or pieces
     than the line still has."""
     if not isinstance(amount_dong, int) or amount_dong <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+        raise InvalidInput("amount.not_positive", "amount_dong")
     already, returned = refunded_so_far(session, line)
     if quantity is None:
         whole = already + amount_dong >= line.net_dong and returned < line.quantity
         quantity = 1 if line.item.is_lot or whole else 0
     if already + amount_dong > line.net_dong:
-        raise InvalidInput(
-            _l(
-                "At most %(left)s can still be refunded on this line.",
-                left=format_dong(line.net_dong - already),
-            ),
-            "amount_dong",
-        )
+        raise InvalidInput("refund.too_much", "amount_dong", left=Dong(line.net_dong - already))
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise InvalidInput(_l("The number of pieces cannot be negative."), "quantity")
+        raise InvalidInput("refund.pieces_negative", "quantity")
     if returned + quantity > line.quantity:
-        raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
+        raise InvalidInput("refund.pieces_too_many", "quantity")
     return quantity
 
 
@@ -1398,13 +1354,7 @@ def parse_codes(text: str) -> list[LineRequest]:
             continue
         match = _NOTEBOOK_LINE.match(raw)
         if match is None:
-            raise InvalidInput(
-                _l(
-                    "Write one code per line, with the number of pieces after "
-                    "it for a lot: SOCKS 3."
-                ),
-                "codes",
-            )
+            raise InvalidInput("notebook.lines_invalid", "codes")
         quantity = int(match["times"] or match["count"] or 1)
         lines.append(LineRequest(match["code"], max(1, quantity)))
     return lines
@@ -1466,12 +1416,10 @@ def enter_past_sale(
     journal's check reports it) in no drawer.
     """
     if now is not None and at > now:
-        raise InvalidInput(_l("The time cannot be in the future."), "time")
+        raise InvalidInput("sale.in_future", "time")
     shift = shift_at(session, cashier, at)
     if shift is None and not shiftless:
-        raise InvalidInput(
-            _l("%(name)s had no shift open at that time.", name=cashier.name), "time"
-        )
+        raise InvalidInput("sale.no_shift_then", "time", name=cashier.name)
     existing = _recorded_before(session, request, at, tz)
     if existing is not None:
         return existing
