@@ -179,11 +179,7 @@ def categories(session: Session) -> list[Category]:
 
 def ensure_category(session: Session, name: str) -> Category:
     """The category called ``name`` (spaces tidied), created if the shop has none yet."""
-    clean = " ".join((name or "").split())
-    if not clean:
-        raise InvalidInput(_l("Choose a category."), "category")
-    if len(clean) > 60:
-        raise InvalidInput(_l("At most 60 letters."), "category")
+    clean = _category_name(name)
     # Compared in Python: SQLite's lower() leaves letters like "Á" as they are.
     wanted = clean.casefold()
     found = next((c for c in categories(session) if c.name.casefold() == wanted), None)
@@ -192,6 +188,16 @@ def ensure_category(session: Session, name: str) -> Category:
     position = (session.scalar(select(func.max(Category.position))) or 0) + 1
     insert_if_absent(session, Category, name=clean, position=position)
     return session.scalar(select(Category).where(Category.name == clean))
+
+
+def _category_name(name: str) -> str:
+    """``name`` with its spaces tidied, refused when empty or too long."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise InvalidInput(_l("Choose a category."), "category")
+    if len(clean) > 60:
+        raise InvalidInput(_l("At most 60 letters."), "category")
+    return clean
 
 
 def seed_categories(session: Session) -> None:
@@ -503,7 +509,7 @@ class Placing:
         self.session = session
         self.intake = intake
         self.items: list[Item] = []
-        self.categories: dict[str, Category] = {}
+        self.categories: dict[str, Category] | None = None  # by their names, casefolded
         self.consignor_bp: int | None = None
         wanted = {code.strip() for code in codes}
         self.checked = set(wanted)  # codes whose use in the shop is known
@@ -511,7 +517,8 @@ class Placing:
         wanted_in_order = sorted(wanted)
         for start in range(0, len(wanted_in_order), 500):
             chunk = wanted_in_order[start : start + 500]
-            self.taken.update(session.scalars(select(Item.code).where(Item.code.in_(chunk))))
+            codes_in_use = select(_ITEM.code).where(_ITEM.code.in_(chunk))
+            self.taken.update(session.scalars(codes_in_use))
 
     def add(self, details: ItemDetails | LotDetails) -> Placing:
         _check_price(details.price_dong, "price_dong")
@@ -520,11 +527,15 @@ class Placing:
             raise InvalidInput(
                 _l("The quantity must be a whole number from 1 to 100000."), "quantity"
             )
-        category = self.categories.get(details.category)
+        # The shop's categories read once: asking again would flush each item on its own.
+        if self.categories is None:
+            self.categories = {}
+            for known in categories(self.session):  # the first of a name, as ensure_category
+                self.categories.setdefault(known.name.casefold(), known)
+        wanted = _category_name(details.category).casefold()
+        category = self.categories.get(wanted)
         if category is None:
-            category = self.categories[details.category] = ensure_category(
-                self.session, details.category
-            )
+            category = self.categories[wanted] = ensure_category(self.session, details.category)
         intake = self.intake
         item = Item(
             intake_id=intake.id,
@@ -586,6 +597,9 @@ class Placing:
             month = month_key(self.intake.received_on)
             self.consignor_bp = policy_in_force(self.session, month).consignor_bp
         return self.consignor_bp
+
+
+_ITEM = Item.__table__.c
 
 
 def _new_ref(session: Session, model, sequence: str, make) -> str:
