@@ -1,24 +1,17 @@
-"""The statement PDFs before and after their speed-up, measured side by side in one process.
+"""The statement PDFs of two versions of the code, measured side by side in one process.
 
 On the benchmark's main shop (its busiest month, December 2025, closed), one member's
 statement (the one with most items sold) and every member's in one PDF are asked for through
 the app, in alternating rounds: "before" with the statement's templates, ``paper.css`` and
-the PDF rendering of an earlier commit put back for the length of the measurement (nothing in
-the tree changes), "after" as the tree has them. The two PDFs must say the same words, on as
-many pages; the medians go to ``bench/statements-before-after.md``.
+the PDF rendering (``shop/printing/pdf.py``, loaded as a module of its own) of another commit
+put back for the length of the measurement (nothing in the tree changes), "after" as the
+tree has them. The two PDFs must say the same words, on as many pages; the medians, the
+processor time of each and the load average go to ``bench/statements-before-after.md``.
 
-What changed between the two:
-
-1. A sold item's day, code and description are one cell spanning the first two columns (a
-   tab puts the code under the item's heading) instead of two cells and a bold span: three
-   boxes fewer a line for WeasyPrint to style, lay out and draw.
-2. ``paper.css`` is parsed once per process and handed to every A4 document, rather than
-   linked and parsed by each.
-3. Python's cycle collector is paused while WeasyPrint renders: its full passes over the
-   process's objects were a third of the time of the month's statements.
+By default "before" is ``main``: run on a branch, it measures what the branch changes.
 
     .venv/bin/python -m bench.statements_before_after
-    BENCH_STATEMENTS_BEFORE=<commit> ...   # the "before" (default: the commit before them)
+    BENCH_STATEMENTS_BEFORE=<commit> ...   # the "before" (default: main)
     BENCH_ROUNDS=7 ...                     # rounds of the one statement (all: half as many)
 """
 
@@ -31,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import types
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,11 +33,12 @@ from bench import run
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "statements-before-after.md"
-BEFORE = os.environ.get("BENCH_STATEMENTS_BEFORE", "30bcded")
+BEFORE = os.environ.get("BENCH_STATEMENTS_BEFORE", "main")
 OLD_FILES = (
-    "templates/sharing/_statement.html",
-    "templates/sharing/statements_pdf.html",
+    "templates/month/_statement.html",
+    "templates/month/statements_pdf.html",
     "static/css/paper.css",
+    "shop/printing/pdf.py",
 )
 
 
@@ -57,45 +52,48 @@ def old_file(path: str) -> str:
     ).stdout
 
 
-@contextmanager
-def before(app):
-    """The earlier templates, style sheet and rendering, for as long as the block runs."""
-    import threading
-
-    from jinja2 import ChoiceLoader, DictLoader
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcherResponse
+def old_pdf_module(source: str, css: str):
+    """``shop/printing/pdf.py`` as it was at BEFORE, a module of its own (its own font
+    configuration and lock), styling with BEFORE's ``paper.css``."""
+    from weasyprint import CSS
 
     from shop.files import STATIC
-    from shop.printing import pdf
-    from shop.sharing import views
 
-    old = {path: old_file(path) for path in OLD_FILES}
+    module = types.ModuleType("shop.printing.pdf_before")
+    module.__file__ = str(ROOT / "shop" / "printing" / "pdf_before.py")
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+    sheets = {}
+
+    def stylesheet(name: str):
+        if name not in sheets:
+            sheets[name] = CSS(
+                string=css,
+                base_url=(STATIC / name).as_uri(),
+                url_fetcher=module.StaticFetcher(),
+                font_config=module._font_configuration(),
+            )
+        return sheets[name]
+
+    module._stylesheet = stylesheet
+    return module
+
+
+@contextmanager
+def before(app, old_pdf):
+    """BEFORE's templates, style sheet and rendering, for as long as the block runs."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from shop.month import views
+
     templates = {
-        path.removeprefix("templates/"): text
-        for path, text in old.items()
+        path.removeprefix("templates/"): old_file(path)
+        for path in OLD_FILES
         if path.startswith("templates/")
     }
-    css = old["static/css/paper.css"].encode()
-    lock = threading.Lock()
-
-    def old_html_to_pdf(html: str, **_ignored) -> bytes:
-        # as it was: the sheet linked by the page, the collector left running
-        document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
-        with lock:
-            return document.write_pdf(font_config=pdf._font_configuration())
-
-    class OldFetcher(pdf.StaticFetcher):
-        def fetch(self, url, headers=None):
-            if url.endswith("/css/paper.css"):
-                return URLFetcherResponse(url, body=css, headers={"Content-Type": "text/css"})
-            return super().fetch(url, headers)
-
-    fetcher = OldFetcher()
     loader, to_pdf = app.jinja_env.loader, views.html_to_pdf
     app.jinja_env.loader = ChoiceLoader([DictLoader(templates), loader])
     app.jinja_env.cache.clear()
-    views.html_to_pdf = old_html_to_pdf
+    views.html_to_pdf = old_pdf.html_to_pdf
     try:
         yield
     finally:
@@ -131,12 +129,11 @@ def shop_copy() -> tuple[Path, Path]:
     return database, instance
 
 
-def main() -> None:
+def closed_month_bench():
+    """The app on a copy of the main shop, signed in, with its busiest month closed:
+    ``(app, prepared, bench)``."""
     from bench.app import create_bench_app
 
-    if not shutil.which("pdftotext"):
-        sys.exit("needs poppler-utils (pdftotext)")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
     database, instance = shop_copy()
     prepared = run.prepare(database, instance)
     app = create_bench_app(str(database), str(instance))
@@ -144,23 +141,35 @@ def main() -> None:
     run.sign_in_and_open_shift(client)
     bench = run.Bench(client, prepared, app)
     bench.close_month(0)
+    return app, prepared, bench
+
+
+def main() -> None:
+    if not shutil.which("pdftotext"):
+        sys.exit("needs poppler-utils (pdftotext)")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
+    app, prepared, bench = closed_month_bench()
 
     asks = {"one": bench.statement_pdf, "all": bench.statements_pdf}
+    old_pdf = old_pdf_module(old_file("shop/printing/pdf.py"), old_file("static/css/paper.css"))
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     pdfs: dict[tuple[str, str], bytes] = {}
 
     def once(what: str, mode: str) -> None:
-        context = before(app) if mode == "before" else _nothing()
+        context = before(app, old_pdf) if mode == "before" else _nothing()
         with context:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             asks[what](0)
             times.setdefault((what, mode), []).append(time.perf_counter() - started)
+            cpu.setdefault((what, mode), []).append(time.process_time() - started_cpu)
         pdfs[what, mode] = bench.last_pdf
 
     for what in asks:  # warm: fonts, templates, the first queries
         for mode in ("before", "after"):
             once(what, mode)
         times.clear()
+        cpu.clear()
     loads = []
     for what, count in (("one", rounds), ("all", max(2, rounds // 2))):
         for i in range(count):
@@ -178,17 +187,21 @@ def main() -> None:
         f"({prepared.counts['statement_lines']} items sold). In process, alternating rounds;",
         f"load average {min(loads):.2f}–{max(loads):.2f} on {os.cpu_count()} cores.",
         "",
-        "| | before (median) | after (median) | ratio | rounds | pages | same words |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| | before (median) | after (median) | ratio | CPU before | CPU after | rounds | pages "
+        "| same words |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for what, label in (("one", "one statement"), ("all", "all members")):
         b = statistics.median(times[what, "before"])
         a = statistics.median(times[what, "after"])
+        cb = statistics.median(cpu[what, "before"])
+        ca = statistics.median(cpu[what, "after"])
         pages = run.pdf_pages(pdfs[what, "after"])
         same_pages = run.pdf_pages(pdfs[what, "before"]) == pages
         same = pdf_words(pdfs[what, "before"]) == pdf_words(pdfs[what, "after"])
         lines.append(
             f"| {label} | {b * 1000:,.0f} ms | {a * 1000:,.0f} ms | {b / a:.2f}× | "
+            f"{cb * 1000:,.0f} ms | {ca * 1000:,.0f} ms | "
             f"{len(times[what, 'after'])} | {pages}{'' if same_pages else ' (differs)'} | "
             f"{'yes' if same else 'NO'} |"
         )
@@ -196,7 +209,7 @@ def main() -> None:
     lines += ["", "Each sample: " + "; ".join(
         f"{what} {mode}: " + ", ".join(f"{t * 1000:.0f}" for t in times[what, mode])
         for what in asks for mode in ("before", "after")
-    ) + " (ms)."]  # fmt: skip
+    ) + " (ms, wall). CPU: the process's processor time for the same requests."]  # fmt: skip
     text = "\n".join(lines) + "\n"
     OUT.write_text(text)
     print(re.sub(r"\n{3,}", "\n\n", text))

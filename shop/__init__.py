@@ -89,8 +89,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.expenses import bp as expenses_bp
     from shop.main import bp as main_bp
     from shop.members import bp as members_bp
-    from shop.printer import bp as printer_bp
-    from shop.sharing import bp as sharing_bp
+    from shop.month import bp as month_bp
+    from shop.printing.views import bp as printing_bp
     from shop.stock import bp as stock_bp
 
     app.register_blueprint(main_bp)
@@ -98,8 +98,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(members_bp)
     app.register_blueprint(stock_bp)
     app.register_blueprint(counter_bp)
-    app.register_blueprint(printer_bp)
-    app.register_blueprint(sharing_bp)
+    app.register_blueprint(printing_bp)
+    app.register_blueprint(month_bp)
     app.register_blueprint(expenses_bp)
     app.register_blueprint(api_bp)
 

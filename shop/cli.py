@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -36,6 +37,29 @@ def _fail(error: ShopError):
     raise click.ClickException(f"{error.field or 'error'}: {error.message}")
 
 
+@contextmanager
+def _committed():
+    """One commit for what a command changes; a refusal rolls it back and ends the command
+    with the refusal's field and words."""
+    try:
+        yield
+    except ShopError as error:
+        db.session.rollback()
+        _fail(error)
+    db.session.commit()
+
+
+def _write_out(data: bytes, target: str, what: str) -> None:
+    """``data`` to standard output (``-``), a device (appended) or a file, then how many
+    bytes of ``what`` went there."""
+    if target == "-":
+        sys.stdout.buffer.write(data)
+        return
+    with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
+        handle.write(data)
+    click.echo(f"{len(data)} bytes for {what} written to {target}", err=True)
+
+
 def _parse_day(text: str | None) -> date | None:
     if not text:
         return None
@@ -56,7 +80,7 @@ def create_member(name, phone, pin, role, joined_on):
     details = member_service.MemberDetails(
         name=name, phone=phone, role=Role(role), joined_on=_parse_day(joined_on) or clock.today()
     )
-    try:
+    with _committed():
         member = member_service.create_member(
             db.session,
             details,
@@ -64,10 +88,6 @@ def create_member(name, phone, pin, role, joined_on):
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             today=clock.today(),
         )
-    except ShopError as error:
-        db.session.rollback()
-        _fail(error)
-    db.session.commit()
     click.echo(f"member {member.number}: {member.name} ({member.role.value}), phone {member.phone}")
 
 
@@ -87,13 +107,9 @@ def list_members():
 @click.option("--pin", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 def set_pin(number, pin):
     """Give member NUMBER a new PIN."""
-    try:
+    with _committed():
         member = member_service.get_member(db.session, number)
         member_service.set_pin(db.session, member, pin)
-    except ShopError as error:
-        db.session.rollback()
-        _fail(error)
-    db.session.commit()
     click.echo(f"new PIN set for member {number}")
 
 
@@ -103,13 +119,9 @@ def set_pin(number, pin):
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value)
 def create_token(number, name, role):
     """Create a bearer token; its secret is printed once and never stored."""
-    try:
+    with _committed():
         owner = member_service.get_member(db.session, number)
         token, secret = member_service.create_token(db.session, owner, name, Role(role))
-    except ShopError as error:
-        db.session.rollback()
-        _fail(error)
-    db.session.commit()
     click.echo(f"token {token.id} ({token.role.value}) for member {owner.number}: {secret}")
 
 
@@ -125,12 +137,8 @@ def list_tokens():
 @tokens_cli.command("revoke")
 @click.argument("token_id", type=int)
 def revoke_token(token_id):
-    try:
+    with _committed():
         member_service.revoke_token(db.session, token_id, now=clock.now())
-    except ShopError as error:
-        db.session.rollback()
-        _fail(error)
-    db.session.commit()
     click.echo(f"token {token_id} revoked")
 
 
@@ -178,7 +186,6 @@ def demo():
 @with_appcontext
 def receipt(number, target, paper, profile, mode, drawer):
     """Write the exact bytes the receipt printer gets for sale NUMBER."""
-    import sys
 
     from shop.printing.escpos_out import receipt_bytes
     from shop.printing.slips import receipt_for_sale
@@ -199,12 +206,7 @@ def receipt(number, target, paper, profile, mode, drawer):
         drawer_pin=settings.drawer_pin or 2,
     )
     db.session.rollback()
-    if target == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
-            handle.write(data)
-        click.echo(f"{len(data)} bytes for sale {number} written to {target}", err=True)
+    _write_out(data, target, f"sale {number}")
 
 
 @click.command("labels")
@@ -227,7 +229,6 @@ def receipt(number, target, paper, profile, mode, drawer):
 def labels(codes, target, language, size):
     """Write the exact bytes the label printer gets for the items' CODES (a code given
     twice prints twice); the shop's label printer settings unless told otherwise."""
-    import sys
 
     from shop.models import LabelLanguage
     from shop.printing.labels import labels_bytes
@@ -258,12 +259,7 @@ def labels(codes, target, language, size):
             tags, paper_mm=receipt.paper_mm, profile=receipt.profile, labels=tag_labels()
         )
     db.session.rollback()
-    if target == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        with open(target, "ab" if target.startswith("/dev/") else "wb") as handle:
-            handle.write(data)
-        click.echo(f"{len(data)} bytes for {len(tags)} label(s) written to {target}", err=True)
+    _write_out(data, target, f"{len(tags)} label(s)")
 
 
 @month_cli.command("show")
@@ -350,10 +346,10 @@ def close_month(month, number):
 )
 def statements_pdf(month, target):
     """Every member's statement of MONTH (YYYY-MM) in one PDF, one member a page."""
+    from shop.month.batch import statements_html
     from shop.printing.pdf import PAPER, htmls_to_pdf
     from shop.services import month as month_service
     from shop.services import statements as statement_service
-    from shop.sharing.batch import statements_html
 
     app = current_app._get_current_object()
     with app.test_request_context():

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import PasswordInput, TextInput
 
 from shop import messages
@@ -276,6 +276,28 @@ class Required:
 
 
 required = Required
+
+#: "At most N letters." for each limit in shop.domain.text (each its own text, so each
+#: has its own translation).
+AT_MOST = {
+    19: _l("At most 19 letters."),
+    20: _l("At most 20 letters."),
+    40: _l("At most 40 letters."),
+    60: _l("At most 60 letters."),
+    80: _l("At most 80 letters."),
+    120: _l("At most 120 letters."),
+    200: _l("At most 200 letters."),
+    250: _l("At most 250 letters."),
+    253: _l("At most 253 letters."),
+    300: _l("At most 300 letters."),
+    500: _l("At most 500 letters."),
+    4000: _l("At most 4000 letters."),
+}
+
+
+def at_most(limit: int, message=None) -> Length:
+    """A field's text limit (one of shop.domain.text's), with its message."""
+    return Length(max=limit, message=message or AT_MOST[limit])
 
 
 class ClientIdField(HiddenField):

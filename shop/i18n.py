@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel.dates import format_skeleton
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import LazyString, format_datetime, get_locale
 
 from shop.config import LANGUAGES
+from shop.domain import sharing
 from shop.domain.money import (
     cash_to_hand_over,
     format_dong,
@@ -54,6 +56,18 @@ def format_day(value: date | datetime | None) -> str:
 def format_moment(value: datetime | None) -> str:
     """A moment in the shop's local time as dd/mm/yyyy HH:mm."""
     return "" if value is None else format_datetime(value, DATETIME_PATTERN)
+
+
+def format_clock(value: datetime) -> str:
+    """A moment's time of day in the shop's local time, HH:mm."""
+    return format_datetime(value, "HH:mm")
+
+
+def month_label(month: str) -> LazyString:
+    """The month in words in the language of whoever reads it ("November 2026",
+    "tháng 11 năm 2026"), worked out when the message is shown."""
+    first, _last = sharing.month_bounds(month)
+    return LazyString(lambda: format_skeleton("yMMMM", first, locale=get_locale() or "vi"))
 
 
 def template_helpers(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Translated messages for the domain's refusal codes, shared by forms, services and the API."""
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 MONEY = {
@@ -222,3 +223,197 @@ BANK_OUTCOMES = {
     "outgoing": _l("Money out: a refund or a payout"),
     "review": _l("To look at"),
 }
+
+
+#: What a service refuses with (``shop.services.errors``), by code, in words: the words
+#: are chosen here, where the refusal is shown; the values a message names are filled in
+#: by :func:`refusal`.
+REFUSALS = {
+    **{f"pin.{code}": message for code, message in PIN.items()},
+    **{f"phone.{code}": message for code, message in PHONE.items()},
+    "amount.not_positive": _l("The amount must be more than 0 đồng."),
+    "amount.too_large": _l("The amount is too large."),
+    "choice.invalid": _l("Choose one of the options."),
+    "client_id.missing": _l(
+        "Send a client_id (8 to 64 letters, digits or - _ . :) or an Idempotency-Key "
+        "header, so a retry cannot sell twice."
+    ),
+    "count.already_closed": _l("This stock count is already closed."),
+    "count.already_open": _l("A stock count is already open: close it before opening another."),
+    "count.category_invalid": _l("Choose categories from the list."),
+    "count.coordinators_only": _l("Only a coordinator can open or close a stock count."),
+    "count.item_gone": _l("Item %(code)s is no longer in stock."),
+    "count.lot_changed": _l("Lot %(code)s changed while you decided."),
+    "count.lot_pieces_missing": _l("Count the pieces of this lot and enter how many."),
+    "count.not_a_difference": _l(
+        "The rail or the books changed while you decided (%(code)s): read the list again."
+    ),
+    "count.not_allowed": _l("That is not a choice for %(code)s."),
+    "count.not_found": _l("There is no stock count %(number)s."),
+    "count.undecided": _l("Decide every difference before closing the count (%(code)s)."),
+    "day.future": _l("This day has not come yet: write today's date or an earlier one."),
+    "day.invalid": _l("Write the date as dd/mm/yyyy, for example 01/10/2026."),
+    "day.out_of_range": _l("This date is out of range."),
+    "expense.bale_not_stock": _l("Only a stock purchase names the bale it paid for."),
+    "expense.coordinators_only": _l("Only a coordinator records expenses in this shop."),
+    "expense.count_compensation": _l(
+        "This is what a stock count's close paid for a lost item: it cannot be corrected "
+        "or removed by hand."
+    ),
+    "expense.not_found": _l("There is no such expense."),
+    "expense.removed": _l("This expense was removed."),
+    "expense.unchanged": _l("Nothing was changed."),
+    "figures.own_only": _l("A member reads her own figures only. Ask a coordinator."),
+    "member.left_before_joining": _l("She cannot leave before she joined."),
+    "member.name_missing": _l("Enter her name."),
+    "member.name_too_long": _l("The name is too long (at most 120 letters)."),
+    "member.no_such_number": _l("There is no member number %(number)s."),
+    "member.number_taken": _l("Number %(number)s is already taken."),
+    "member.own_leaving": _l("You cannot mark yourself as left; ask another coordinator."),
+    "member.own_role": _l("You cannot remove your own coordinator role; ask another coordinator."),
+    "member.phone_taken": _l("Member %(number)s already has this phone number."),
+    "moment.invalid": _l(
+        "Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."
+    ),
+    "month.already_closed": _l("%(month)s is already closed."),
+    "month.closed_for_corrections": _l(
+        "%(month)s is closed: enter corrections in the current month."
+    ),
+    "month.invalid": _l("Write the month as YYYY-MM, for example 2026-11."),
+    "month.not_ended": _l("%(month)s has not ended yet: it can be closed from %(day)s on."),
+    "month.nothing_recorded": _l(
+        "Nothing was recorded in %(month)s or before it: there is nothing to close."
+    ),
+    "month.out_of_order": _l("Close %(first)s first: months are closed in order."),
+    "month.shift_still_open": _l(
+        "The shift of %(name)s, open since %(time)s, is still open: she closes it at the "
+        "counter, or a coordinator closes it for her below."
+    ),
+    "month.transfer_waiting": _l(
+        "A sale of %(month)s is still waiting for its transfer: confirm it or void it first."
+    ),
+    "payment.method_invalid": _l("Choose cash or transfer."),
+    "payout.before_month_end": _l("A payout against %(month)s is paid after the month has ended."),
+    "payout.correction_before_paid": _l("A payout is corrected after it was paid."),
+    "payout.correction_too_late": _l(
+        "%(next)s is closed: payouts against %(month)s can no longer be corrected. Record "
+        "the difference in the current month."
+    ),
+    "payout.correction_too_much": _l("At most %(left)s of this payout can be taken back."),
+    "payout.month_open": _l("%(month)s is not closed yet: a month is paid out after it is closed."),
+    "payout.next_month_closed": _l(
+        "%(next)s is closed too: payouts against %(month)s can no longer be recorded."
+    ),
+    "payout.not_found": _l("There is no such payout."),
+    "payout.nothing_due": _l("Nothing is due to %(name)s for %(month)s."),
+    "payout.reason_missing": _l("Say why the payout is corrected."),
+    "payout.taken_back": _l("This payout has already been taken back in full."),
+    "payout.too_much": _l("At most %(left)s can still be paid to %(name)s for %(month)s."),
+    "pin.current_wrong": _l("The current PIN is not right. %(left)s tries left."),
+    "pin.device_locked": _l("Too many wrong PINs from this device. Try again at %(time)s."),
+    "pin.phone_locked": _l("Too many wrong PINs. This phone is locked until %(time)s."),
+    "pin.same_as_before": _l("The new PIN must differ from the current one."),
+    "pin.wrong": _l("Wrong PIN. %(left)s tries left."),
+    "scan.code_missing": _l("Scan or type a code."),
+    "scan.code_too_long": _l("A code is at most %(n)s characters."),
+    "scan.count_closed": _l("This stock count is closed: the scan was not added."),
+    "scan.count_closed_stays": _l("This stock count is closed: the scan stays."),
+    "scan.id_invalid": _l("This scan has no valid id from the phone."),
+    "scan.id_reused": _l("This scan id was already used for another code."),
+    "scan.not_found": _l("There is no such scan in this count."),
+    "scan.not_hers": _l("Only the member who scanned it or a coordinator can take it back."),
+    "scan.pieces_missing": _l("Enter the number of pieces."),
+    "scan.pieces_of_item": _l("Only a lot is counted by pieces: this is one item."),
+    "scan.pieces_out_of_range": _l("Enter between 1 and %(n)s pieces."),
+    "shop.bank_account_invalid": _l("The account number is 1 to 19 letters or digits."),
+    "shop.bank_bin_invalid": _l("The bank code has 6 digits."),
+    "shop.coordinators_only": _l("Only a coordinator can do this."),
+    "shop.name_missing": _l("Enter the shop's name."),
+    "shop.not_set_up": _l("Set up the shop first."),
+    "sign_in.member_left": _l("This member has left the shop and cannot sign in."),
+    "sign_in.wrong": _l("Wrong phone number or PIN. %(left)s tries left."),
+    "text.too_long_300": _l("At most 300 letters."),
+    "token.coordinators_only": _l("Only a coordinator can create API tokens."),
+    "token.name_missing": _l("Give the token a name that says what it is for."),
+    "token.not_found": _l("There is no such token."),
+    "bank.address_not_https": _l("The address starts with https://."),
+    "bank.amount_differs": _l(
+        "The sale waits for another amount: a transfer pays it only in full."
+    ),
+    "bank.check_days_out_of_range": _l("Between 1 and 60 days."),
+    "bank.decided_already": _l("This transaction was decided already."),
+    "bank.key_too_long": _l("A key has at most 200 characters."),
+    "bank.not_for_review": _l("This transaction is not on the review list."),
+    "bank.note_missing": _l("Say what this money is."),
+    "bank.outgoing_pays_no_sale": _l("Money sent out pays no sale."),
+    "bank.prefix_invalid": _l("The code's prefix is 2 to 6 letters A to Z."),
+    "bank.provider_invalid": _l("Choose SePay, Casso or no bank feed."),
+    "bank.review_coordinators_only": _l("Only a coordinator decides on bank transactions."),
+    "bank.sale_not_by_transfer": _l("This sale was not paid by transfer."),
+    "bank.sale_not_found": _l("There is no sale number %(number)s."),
+    "bank.sale_paid_already": _l("Another bank transaction already paid this sale."),
+    "bank.sale_voided": _l("This sale was voided."),
+    "bank.settings_coordinators_only": _l("Only a coordinator can change the bank feed."),
+    "bank.transaction_not_found": _l("There is no such bank transaction."),
+    "label_printer.columns_invalid": _l("One, two or three labels across the roll."),
+    "label_printer.connection_invalid": _l("Choose how the label printer is connected."),
+    "label_printer.density_out_of_range": _l("Density is a number from 0 to 15."),
+    "label_printer.gap_mm_out_of_range": _l("The gap is 0 to 10 mm (nearly always 2)."),
+    "label_printer.height_mm_out_of_range": _l("A label is 10 to 150 mm tall."),
+    "label_printer.too_wide": _l("Too wide: a label printer takes at most %(mm)s mm across."),
+    "label_printer.width_mm_out_of_range": _l("A label is 20 to 110 mm wide."),
+    "print_job.not_found": _l("There is no such print job."),
+    "print_job.printed_already": _l("This was printed already."),
+    "print_job.printing_now": _l("It is printing right now."),
+    "printing.cups_queue_invalid": _l("This is not the name of a CUPS queue."),
+    "printing.cups_queue_missing": _l("Enter the name of the printer's CUPS queue."),
+    "printing.host_missing": _l("Enter the printer's IP address or name."),
+    "printing.no_raster": _l("This printer cannot print images: choose the printer's own letters."),
+    "printing.no_receipt_printer": _l("No receipt printer is set up."),
+    "printing.none": _l("No printer is set up."),
+    "printing.path_missing": _l("Enter the device or file, such as /dev/usb/lp0."),
+    "printing.port_invalid": _l("A port is a number from 1 to 65535."),
+    "printing.profile_unknown": _l("Choose a printer profile from the list."),
+    "printing.serial_device_missing": _l("Enter the serial device, such as /dev/ttyUSB0."),
+    "printing.too_narrow": _l("This printer is too narrow for 80 mm paper."),
+    "printing.usb_ids_missing": _l("Enter the USB ids shown by lsusb, such as 0416."),
+    **{f"printer_path.{code}": message for code, message in PRINTER_PATHS.items()},
+}
+
+
+def shown(value) -> object:
+    """A value a refusal names, as the reader sees it (money, a month, a moment, a day)."""
+    from shop.domain.money import format_dong
+    from shop.i18n import format_clock, format_day, format_moment, month_label
+    from shop.services.errors import ClockTime, Day, Dong, Moment, MonthName
+
+    if isinstance(value, Dong):
+        return format_dong(value.amount)
+    if isinstance(value, MonthName):
+        return month_label(value.month)
+    if isinstance(value, Moment):
+        return format_moment(value.at)
+    if isinstance(value, ClockTime):
+        return format_clock(value.at)
+    if isinstance(value, Day):
+        return format_day(value.day)
+    return value
+
+
+def refusal(code: str, values: dict) -> LazyString:
+    """A service's refusal ``code`` in words, with the ``values`` it names: worked out in
+    the reader's language when it is shown."""
+    template = REFUSALS[code]
+    if not values:
+        return template
+    return LazyString(lambda: str(template) % {k: shown(v) for k, v in values.items()})
+
+
+def in_words(said) -> object:
+    """One refusal a service listed for a field (a code, a ``(code, values)`` pair, or words
+    from older code) in words."""
+    from shop.services.errors import is_code
+
+    if isinstance(said, tuple):
+        return refusal(*said)
+    return refusal(said, {}) if is_code(said) else said

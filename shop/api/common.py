@@ -15,19 +15,17 @@ def ref_response(name: str) -> dict:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
 
-def list_response(name: str) -> dict:
+def list_response(item: str | dict) -> dict:
+    """A JSON object whose ``items`` are a list of the schema named ``item`` (or of the
+    schema ``item`` itself)."""
+    items = {"$ref": f"#/components/schemas/{item}"} if isinstance(item, str) else item
     return {
         "content": {
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["items"],
-                    "properties": {
-                        "items": {
-                            "type": "array",
-                            "items": {"$ref": f"#/components/schemas/{name}"},
-                        }
-                    },
+                    "properties": {"items": {"type": "array", "items": items}},
                 }
             }
         }

@@ -28,7 +28,9 @@ from shop.counter.forms import (
     VoidForm,
 )
 from shop.domain.bank import Check
+from shop.domain.text import SHORT_REASON_LENGTH
 from shop.extensions import db
+from shop.forms import AT_MOST
 from shop.models import ReviewKind
 from shop.services import bank as bank_service
 from shop.services import counter as counter_service
@@ -132,6 +134,13 @@ COMPONENTS["Transfer"] = {
         "confirmed_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
+#: A line's or a sale's discount reason, as the counter's form takes it.
+_DISCOUNT_REASON = body.Text(
+    max_length=SHORT_REASON_LENGTH,
+    nullable=True,
+    default="",
+    message=AT_MOST[SHORT_REASON_LENGTH],
+)
 #: A line of a sale as the API takes it.
 SALE_LINE = body.Object(
     fields={
@@ -144,9 +153,7 @@ SALE_LINE = body.Object(
             minimum=1, maximum=100_000, default=1, message=_l("The quantity must be at least 1.")
         ),
         "discount_dong": body.Money(default=0),
-        "discount_reason": body.Text(
-            max_length=200, nullable=True, default="", message=_l("At most 200 letters.")
-        ),
+        "discount_reason": _DISCOUNT_REASON,
         "unit_price_dong": body.Money(
             nullable=True, description="offline only: the price the page charged"
         ),
@@ -194,9 +201,7 @@ SALE = body.Object(
             "id and waiting for its transfer is confirmed",
         ),
         "discount_dong": body.Money(default=0),
-        "discount_reason": body.Text(
-            max_length=200, nullable=True, default="", message=_l("At most 200 letters.")
-        ),
+        "discount_reason": _DISCOUNT_REASON,
         "transfer_dong": body.Money(default=0),
         "tendered_dong": body.Money(nullable=True),
     },
@@ -225,19 +230,16 @@ def shift_json(shift) -> dict:
     }
 
 
-def sale_json(sale) -> dict:
-    status = (
-        "voided"
-        if sale.void is not None
-        else "awaiting_transfer"
-        if sale.awaiting_transfer
-        else "complete"
-    )
+def sale_json(sale, *, refunded: dict[int, int] | None = None) -> dict:
+    """The API's sale (``refunded``: đồng refunded by line, when known: none for a sale
+    just rung up)."""
+    status = sale.status.value
     from shop.services.transfers import transfer_payload
 
     waiting = transfer_payload(db.session, sale)
     payload = waiting[0] if waiting else None
-    refunded = counter_service.refunded_by_line(db.session, sale)
+    if refunded is None:
+        refunded = counter_service.refunded_by_line(db.session, sale)
     return {
         "number": sale.number,
         "client_id": sale.client_id,
@@ -415,7 +417,9 @@ def create_sale():
         )  # fmt: skip
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
-    answer = sale_json(counter_service.get_sale(db.session, sale.number))
+    answer = sale_json(
+        counter_service.get_sale(db.session, sale.number), refunded={} if new else None
+    )
     return answer, 201 if new else 200
 
 
@@ -425,25 +429,7 @@ def create_sale():
     "The latest sales, newest first",
     tag="counter",
     query=(("shift", {"type": "integer", "minimum": 1}),),
-    responses={
-        "200": {
-            "description": "Sales",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["items"],
-                        "properties": {
-                            "items": {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/Sale"},
-                            }
-                        },
-                    }
-                }
-            },
-        }
-    },
+    responses={"200": {"description": "Sales", **list_response("Sale")}},
 )
 def list_sales():
     from shop.views import int_arg

@@ -17,6 +17,7 @@ from shop.api.common import json_body, list_response, ref_response, refuse, unkn
 from shop.api.spec import COMPONENTS, error_response
 from shop.auth.access import current_member
 from shop.domain.count import CHOICES, DecisionKind, Difference
+from shop.domain.text import CODE_LENGTH, NOTE_LENGTH
 from shop.extensions import db
 from shop.services import counts as count_service
 from shop.services.errors import InvalidInput, NotFound
@@ -158,7 +159,7 @@ OPEN_BODY = _body(
             "items": {"type": "integer"},
             "description": "category ids; empty or absent: the whole rail",
         },
-        "note": {"type": "string", "maxLength": count_service.MAX_NOTE},
+        "note": {"type": "string", "maxLength": NOTE_LENGTH},
     }
 )
 SCANS_BODY = _body(
@@ -178,7 +179,7 @@ SCANS_BODY = _body(
                         "description": "the phone's id for this scan: sent again, it is "
                         "answered `resent` and nothing new is written",
                     },
-                    "code": {"type": "string", "maxLength": count_service.MAX_CODE},
+                    "code": {"type": "string", "maxLength": CODE_LENGTH},
                     "pieces": {
                         "type": "integer",
                         "minimum": 1,
@@ -207,7 +208,7 @@ CLOSE_BODY = _body(
                 "additionalProperties": False,
                 "properties": {
                     "kind": {"type": "string", "enum": [k.value for k in DecisionKind]},
-                    "note": {"type": "string", "maxLength": count_service.MAX_NOTE},
+                    "note": {"type": "string", "maxLength": NOTE_LENGTH},
                 },
             },
         }
@@ -316,7 +317,7 @@ def open_count():
     ):
         problems["categories"] = [_l("Choose categories from the list.")]
     note = payload.get("note") or ""
-    if not isinstance(note, str) or len(note) > count_service.MAX_NOTE:
+    if not isinstance(note, str) or len(note) > NOTE_LENGTH:
         problems["note"] = [_l("At most 300 letters.")]
     if problems:
         refuse(problems)

@@ -84,16 +84,6 @@ def token_json(token: ApiToken, secret: str | None = None) -> dict:
     return data
 
 
-def _details(form) -> member_service.MemberDetails:
-    return member_service.MemberDetails(
-        name=form.name.data or "",
-        phone=form.phone.data,
-        role=Role(form.role.data),
-        joined_on=form.joined_on.data,
-        left_on=form.left_on.data,
-    )
-
-
 @route(
     "/me",
     "GET",
@@ -160,7 +150,7 @@ def create_member():
     form = validated(NewMemberForm, json_body())
     member = member_service.create_member(
         db.session,
-        _details(form),
+        form.details(),
         form.pin.data,
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         by=current_member(),
@@ -202,7 +192,7 @@ def update_member(number: int):
     member_service.update_member(
         db.session,
         member,
-        _details(form),
+        form.details(),
         country_code=current_app.config["SHOP_COUNTRY_CODE"],
         acting=current_member(),
         today=clock.today(),

@@ -20,12 +20,12 @@ from shop.auth.access import current_member, current_role, current_viewer
 from shop.domain.sharing import MEMBER_AMOUNTS, MONTH_AMOUNTS
 from shop.extensions import db
 from shop.models import Expense, Payout
+from shop.month.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm, PayoutForm
 from shop.services import expenses as expense_service
 from shop.services import members as member_service
 from shop.services import month as month_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput, NotFound
-from shop.sharing.forms import MONTH_PATTERN, ExpenseForm, PayoutCorrectionForm, PayoutForm
 
 COMPONENTS["MonthMember"] = {
     "type": "object",
@@ -259,37 +259,10 @@ def close_month(month: str):
     responses={"200": {"description": "Expenses", **list_response("Expense")}},
 )
 def list_expenses():
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
     month = _month_arg()
     removed = request.args.get("removed", "").lower() in ("1", "true", "yes")
-    if month is not None:
-        found = expense_service.expenses_of(db.session, month, removed=removed)
-    else:
-        query = (
-            select(Expense)
-            .options(
-                joinedload(Expense.by),
-                joinedload(Expense.removed_by),
-                joinedload(Expense.intake),
-                joinedload(Expense.member),
-            )
-            .order_by(Expense.spent_on, Expense.id)
-        )
-        if not removed:
-            query = query.where(Expense.removed_at.is_(None))
-        found = list(db.session.scalars(query))
+    found = expense_service.expenses_of(db.session, month, removed=removed)
     return {"items": [expense_json(expense) for expense in found]}
-
-
-def _expense_details(form) -> expense_service.ExpenseDetails:
-    return expense_service.ExpenseDetails(
-        spent_on=form.spent_on.data,
-        category=form.category.data,
-        amount_dong=form.amount_dong.data,
-        note=form.note.data or "",
-    )
 
 
 @route(
@@ -307,7 +280,7 @@ def create_expense():
     form = validated(ExpenseForm, json_body())
     expense, _new = expense_service.record_expense(
         db.session,
-        _expense_details(form),
+        form.details(),
         by=current_member(),
         role=current_role(),
         client_id=client_key(form),
@@ -352,7 +325,7 @@ def edit_expense(expense_id: int):
     expense_service.edit_expense(
         db.session,
         expense,
-        _expense_details(form),
+        form.details(),
         by=current_member(),
         at=clock.now(),
         today=clock.today(),

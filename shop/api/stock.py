@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
-from wtforms.validators import Length
 
 from shop import clock
 from shop.api import require_coordinator, route
@@ -13,8 +12,9 @@ from shop.api.common import json_body, list_response, ref_response, validated
 from shop.api.spec import COMPONENTS, error_response
 from shop.auth.access import current_member, current_role, current_viewer
 from shop.database import reads_first
+from shop.domain.text import NAME_LENGTH, PHONE_LENGTH
 from shop.extensions import db
-from shop.forms import ChoiceField, MoneyField, ShopForm, required, select_choices
+from shop.forms import ChoiceField, MoneyField, ShopForm, at_most, required, select_choices
 from shop.models import Condition, ItemStatus
 from shop.services import members as member_service
 from shop.services import stock as stock_service
@@ -283,13 +283,11 @@ class DonorForm(ShopForm):
         _l("Donor"),
         [
             required(_l("Enter the donor's name.")),
-            Length(max=120, message=_l("At most 120 letters.")),
+            at_most(NAME_LENGTH),
         ],
     )
-    phone = StringField(_l("Donor's phone"), [Length(max=20, message=_l("At most 20 letters."))])
-    organisation = StringField(
-        _l("Organisation"), [Length(max=120, message=_l("At most 120 letters."))]
-    )
+    phone = StringField(_l("Donor's phone"), [at_most(PHONE_LENGTH)])
+    organisation = StringField(_l("Organisation"), [at_most(NAME_LENGTH)])
 
 
 def donor_json(donor) -> dict:
@@ -518,27 +516,16 @@ def dispose_item(code: str):
     responses={
         "200": {
             "description": "Counts",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["items"],
-                        "properties": {
-                            "items": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {
-                                        "category": {"type": "string"},
-                                        "count": {"type": "integer"},
-                                        "value_dong": {"type": "integer"},
-                                    },
-                                },
-                            }
-                        },
-                    }
+            **list_response(
+                {
+                    "type": "object",
+                    "properties": {
+                        "category": {"type": "string"},
+                        "count": {"type": "integer"},
+                        "value_dong": {"type": "integer"},
+                    },
                 }
-            },
+            ),
         }
     },
 )

@@ -1,7 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
+from shop.domain.text import (
+    CODE_LENGTH,
+    CODE_LIST_LENGTH,
+    NOTE_LENGTH,
+    REASON_LENGTH,
+    SHORT_REASON_LENGTH,
+)
 from shop.forms import (
     ChoiceField,
     ClientIdField,
@@ -10,6 +17,7 @@ from shop.forms import (
     LocalTimeField,
     MoneyField,
     ShopForm,
+    at_most,
     required,
     select_choices,
 )
@@ -45,7 +53,7 @@ class CountNoteForm(ShopForm):
         _l("What happened?"),
         [
             required(_l("Say what happened, in a few words.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(NOTE_LENGTH),
         ],
         description=_l("For example: gave 10.000 too much change to a customer."),
     )
@@ -66,7 +74,7 @@ class CloseShiftForForm(ShopForm):
         _l("Why you are closing it"),
         [
             required(_l("Say why you are closing her shift.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(REASON_LENGTH),
         ],
     )
 
@@ -74,7 +82,7 @@ class CloseShiftForForm(ShopForm):
 class ScanForm(ShopForm):
     code = StringField(
         _l("Item code"),
-        [required(_l("Scan or type a code.")), Length(max=40, message=_l("At most 40 letters."))],
+        [required(_l("Scan or type a code.")), at_most(CODE_LENGTH)],
     )
     quantity = CountField(_l("How many"), message=AT_LEAST_ONE)
 
@@ -82,16 +90,12 @@ class ScanForm(ShopForm):
 class LineForm(ShopForm):
     quantity = CountField(_l("How many"), message=AT_LEAST_ONE)
     discount_dong = MoneyField(_l("Discount"))
-    discount_reason = StringField(
-        _l("Reason for the discount"), [Length(max=200, message=_l("At most 200 letters."))]
-    )
+    discount_reason = StringField(_l("Reason for the discount"), [at_most(SHORT_REASON_LENGTH)])
 
 
 class SaleDiscountForm(ShopForm):
     sale_discount_dong = MoneyField(_l("Discount on the whole sale"))
-    discount_reason = StringField(
-        _l("Reason for the discount"), [Length(max=200, message=_l("At most 200 letters."))]
-    )
+    discount_reason = StringField(_l("Reason for the discount"), [at_most(SHORT_REASON_LENGTH)])
 
 
 class PayForm(ShopForm):
@@ -113,7 +117,7 @@ class VoidForm(ShopForm):
         _l("Why is the sale voided?"),
         [
             required(_l("Say why the sale is voided.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(REASON_LENGTH),
         ],
         id="void-reason",
     )
@@ -133,7 +137,7 @@ class RefundForm(ShopForm):
         _l("Why"),
         [
             required(_l("Say why the money is given back.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(REASON_LENGTH),
         ],
     )
     restock = BooleanField(_l("The item goes back on the rail"), default=True)
@@ -166,7 +170,7 @@ class NotebookSaleForm(ShopForm):
         _l("Item codes, one per line"),
         [
             required(_l("Scan or type a code.")),
-            Length(max=4000, message=_l("At most 4000 letters.")),
+            at_most(CODE_LIST_LENGTH),
         ],
         description=_l("For a lot, the number of pieces after the code: SOCKS 3."),
     )
@@ -177,9 +181,7 @@ class NotebookSaleForm(ShopForm):
         default="cash",
     )
     sale_discount_dong = MoneyField(_l("Discount on the whole sale"))
-    discount_reason = StringField(
-        _l("Reason for the discount"), [Length(max=200, message=_l("At most 200 letters."))]
-    )
+    discount_reason = StringField(_l("Reason for the discount"), [at_most(SHORT_REASON_LENGTH)])
     client_id = HiddenField()
 
     def validate_time(self, field):
@@ -202,7 +204,7 @@ class ResolveReviewForm(ShopForm):
         _l("What was done"),
         [
             required(_l("Say what was done about it.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(REASON_LENGTH),
         ],
     )
 
@@ -229,7 +231,7 @@ class BankDecisionForm(ShopForm):
     )
     note = StringField(
         _l("Note"),
-        [Length(max=300, message=_l("At most 300 letters."))],
+        [at_most(NOTE_LENGTH)],
         description=_l("For example: a deposit for a dress kept aside; call the customer back."),
     )
 

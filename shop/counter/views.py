@@ -38,7 +38,7 @@ from shop.extensions import db
 from shop.forms import select_choices
 from shop.members.forms import member_choices
 from shop.messages import PRINT_REASONS
-from shop.printer.views import printer_ready, status_message
+from shop.printing.views import printer_ready, status_message
 from shop.security import CONTENT_SECURITY_POLICY
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
@@ -404,10 +404,7 @@ def _sale_page(sale, *, refund_form=None, void_form=None, status: int = 200):
         void_form=void_form or VoidForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         refund_methods=REFUND_METHOD_LABELS,
-        can_void=sale.void is None
-        and sale.shift is not None
-        and sale.shift.closed_at is None
-        and not refunds,
+        can_void=counter_service.void_refusal(db.session, sale) is None,
     ), status
 
 

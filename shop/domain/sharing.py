@@ -474,6 +474,50 @@ def share_history(history: History) -> dict[str, MonthFigures]:
     months = history.months
     if not months:
         return {}
+    known = _known_of(history)
+    moves = _sales_moves(history, known)
+    _take_refunds(history, known, moves)
+    compensated = _compensated(history, known)
+    shared: dict[str, MonthFigures] = {}
+    brought_loss = 0
+    balances: dict[int, int] = {}
+    for month in months:
+        figures = month_figures(
+            MonthInput(
+                pool_sales_dong=moves[month].pool_sales_dong,
+                expenses_dong=history.expenses.get(month, 0) + compensated.get(month, 0),
+                brought_loss_dong=brought_loss,
+                members=_history_members(history, known, month, moves[month], balances),
+                settings=history.settings,
+            )
+        )
+        shared[month] = figures
+        brought_loss = figures.carried_loss_dong
+        balances = {m.member: m.carried_forward_dong for m in figures.members}
+    return shared
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A history's months (with their first and last days) and members, by number."""
+
+    bounds: dict[str, tuple[date, date]]
+    members: dict[int, Member]
+
+    def month(self, month: str) -> str:
+        if month not in self.bounds:
+            raise ValueError(f"{month} is not one of the history's months")
+        return month
+
+    def member(self, number: int) -> int:
+        if number not in self.members:
+            raise ValueError(f"member {number} is not in the history")
+        return number
+
+
+def _known_of(history: History) -> _Known:
+    """The history's months, which must follow each other, and its members, each once."""
+    months = history.months
     bounds = {month: month_bounds(month) for month in months}
     for before, after in zip(months, months[1:], strict=False):
         if bounds[after][0] != bounds[before][1] + timedelta(days=1):
@@ -481,37 +525,36 @@ def share_history(history: History) -> dict[str, MonthFigures]:
     members = {m.number: m for m in history.members}
     if len(members) != len(history.members):
         raise ValueError("a member number appears twice")
+    return _Known(bounds, members)
 
-    def known_month(month: str) -> str:
-        if month not in bounds:
-            raise ValueError(f"{month} is not one of the history's months")
-        return month
 
-    def known_member(number: int) -> int:
-        if number not in members:
-            raise ValueError(f"member {number} is not in the history")
-        return number
-
-    moves = {month: _MonthMoves() for month in months}
+def _sales_moves(history: History, known: _Known) -> dict[str, _MonthMoves]:
+    """Each month's sales: the pool's share and each consignor's (step 2)."""
+    moves = {month: _MonthMoves() for month in history.months}
     for line in history.lines:
         _check_bp("consignor_bp", line.consignor_bp)
         if line.net_dong < 0:
             raise ValueError("a line's net must not be negative")
-        month = moves[known_month(line.month)]
+        month = moves[known.month(line.month)]
         if line.owner is None:
             month.pool_sales_dong += line.net_dong
         else:
             split = owner_split(line.net_dong, line.consignor_bp)
-            month.to_owner(known_member(line.owner), split)
+            month.to_owner(known.member(line.owner), split)
             month.pool_sales_dong += line.net_dong - split
+    return moves
 
+
+def _take_refunds(history: History, known: _Known, moves: dict[str, _MonthMoves]) -> None:
+    """Each refund taken from its month, in the order they happened, never above its
+    line's net: the owner loses her split of it, the pool the rest."""
     refunded = [0] * len(history.lines)
-    last_refund_month = months[0]
+    last_refund_month = history.months[0]
     for refund in history.refunds:
         if not 0 <= refund.line_index < len(history.lines):
             raise ValueError(f"refund of line {refund.line_index}, which was not sold")
         line = history.lines[refund.line_index]
-        if known_month(refund.month) < line.month:
+        if known.month(refund.month) < line.month:
             raise ValueError(f"line {refund.line_index} refunded before it was sold")
         if refund.month < last_refund_month:
             raise ValueError("refunds must be listed in the order they happened")
@@ -528,56 +571,53 @@ def share_history(history: History) -> dict[str, MonthFigures]:
             month.to_owner(line.owner, -owner_loss)
         month.pool_sales_dong -= refund.amount_dong - owner_loss
 
+
+def _compensated(history: History, known: _Known) -> dict[str, int]:
+    """What each month paid in compensations (an expense of the month), once every
+    month and member named by expenses, work, payouts and compensations is known."""
     for month in history.expenses:
-        known_month(month)
+        known.month(month)
     for month, number in [*history.work_minutes, *history.payouts, *history.compensations]:
-        known_month(month)
-        known_member(number)
+        known.month(month)
+        known.member(number)
     compensated: dict[str, int] = {}
     for (month, number), amount in history.compensations.items():
         if amount < 0:
             raise ValueError(f"member {number}: a compensation must not be negative")
         compensated[month] = compensated.get(month, 0) + amount
+    return compensated
 
-    shared: dict[str, MonthFigures] = {}
-    brought_loss = 0
-    balances: dict[int, int] = {}
-    for month in months:
-        first_day, last_day = bounds[month]
-        month_moves = moves[month]
-        inputs = []
-        for number, member in sorted(members.items()):
-            is_eligible = eligible(member.joined_on, member.left_on, first_day, last_day)
-            minutes = history.work_minutes.get((month, number), 0)
-            paid = history.payouts.get((month, number), 0)
-            brought_forward = balances.get(number, 0)
-            has_consignment = number in month_moves.consignment_dong
-            compensation = history.compensations.get((month, number), 0)
-            if not (
-                is_eligible or has_consignment or minutes or paid or brought_forward or compensation
-            ):
-                continue
-            inputs.append(
-                MemberInput(
-                    member=number,
-                    eligible=is_eligible,
-                    work_minutes=minutes,
-                    consignment_dong=month_moves.consignment_dong.get(number, 0),
-                    brought_forward_dong=brought_forward,
-                    paid_dong=paid,
-                    compensation_dong=compensation,
-                )
-            )
-        figures = month_figures(
-            MonthInput(
-                pool_sales_dong=month_moves.pool_sales_dong,
-                expenses_dong=history.expenses.get(month, 0) + compensated.get(month, 0),
-                brought_loss_dong=brought_loss,
-                members=tuple(inputs),
-                settings=history.settings,
+
+def _history_members(
+    history: History,
+    known: _Known,
+    month: str,
+    month_moves: _MonthMoves,
+    balances: dict[int, int],
+) -> tuple[MemberInput, ...]:
+    """The month's members: the eligible, and any other with something in the month."""
+    first_day, last_day = known.bounds[month]
+    inputs = []
+    for number, member in sorted(known.members.items()):
+        is_eligible = eligible(member.joined_on, member.left_on, first_day, last_day)
+        minutes = history.work_minutes.get((month, number), 0)
+        paid = history.payouts.get((month, number), 0)
+        brought_forward = balances.get(number, 0)
+        has_consignment = number in month_moves.consignment_dong
+        compensation = history.compensations.get((month, number), 0)
+        if not (
+            is_eligible or has_consignment or minutes or paid or brought_forward or compensation
+        ):
+            continue
+        inputs.append(
+            MemberInput(
+                member=number,
+                eligible=is_eligible,
+                work_minutes=minutes,
+                consignment_dong=month_moves.consignment_dong.get(number, 0),
+                brought_forward_dong=brought_forward,
+                paid_dong=paid,
+                compensation_dong=compensation,
             )
         )
-        shared[month] = figures
-        brought_loss = figures.carried_loss_dong
-        balances = {m.member: m.carried_forward_dong for m in figures.members}
-    return shared
+    return tuple(inputs)

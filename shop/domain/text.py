@@ -55,6 +55,51 @@ def search_text(text: str) -> str:
     return " ".join(clean(text or "").split())[:SEARCH_LENGTH]
 
 
+# ------------------------------------------------------------ how long a text may be
+# One limit per kind of field: the forms, the API bodies, the journal check and the
+# database's columns take their lengths from here (a longer column needs a migration).
+
+#: A person's, a shop's, an organisation's or a supplier's name; a bank account's name; a
+#: printer's name in the computer's list.
+NAME_LENGTH = 120
+#: A name an API token is given (what it is for).
+TOKEN_NAME_LENGTH = 80
+ADDRESS_LENGTH = 250
+#: A phone number as typed (the number itself is checked by shop.domain.phone).
+PHONE_LENGTH = 20
+#: An item's or lot's code, an intake's reference, a code scanned at the counter.
+CODE_LENGTH = 40
+CATEGORY_LENGTH = 60
+#: An item's description.
+DESCRIPTION_LENGTH = 200
+#: An item's size.
+SIZE_LENGTH = 20
+#: Why a price was changed or a discount given: a few words.
+SHORT_REASON_LENGTH = 200
+#: Why a sale was voided, money given back, a shift closed for her, a payout corrected; how
+#: a review or a bank transaction was decided.
+REASON_LENGTH = 300
+#: A note on an expense, a payout, a disposal, a cash difference, a count or a count's
+#: decision.
+NOTE_LENGTH = 300
+#: The words at the foot of a receipt.
+FOOTER_LENGTH = 300
+#: The codes typed for a sale from the notebook, one a line.
+CODE_LIST_LENGTH = 4000
+#: An intake's note.
+INTAKE_NOTE_LENGTH = 500
+#: A bank account's number (VietQR's longest).
+ACCOUNT_NUMBER_LENGTH = 19
+#: A network printer's host name (DNS's longest).
+HOST_LENGTH = 253
+#: The device or file the server prints to.
+DEVICE_LENGTH = 300
+#: The serial device a printer's cable is.
+SERIAL_DEVICE_LENGTH = 200
+#: A bank provider's key or address.
+KEY_LENGTH = 200
+
+
 #: How deep JSON may nest (objects and lists inside each other, the outermost counted): a
 #: journal, the deepest the shop reads, goes five deep (a sale's lines).
 MAX_JSON_DEPTH = 20

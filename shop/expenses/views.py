@@ -8,22 +8,14 @@ from shop.auth.access import coordinator_required, current_member, current_role,
 from shop.domain import sharing
 from shop.expenses import bp
 from shop.extensions import db
+from shop.i18n import month_label
+from shop.month.forms import CATEGORY_LABELS, ExpenseForm
 from shop.services import counts as count_service
 from shop.services import expenses as expense_service
 from shop.services import month as month_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput
-from shop.sharing.forms import CATEGORY_LABELS, ExpenseForm
 from shop.views import save, save_form
-
-
-def _details(form: ExpenseForm) -> expense_service.ExpenseDetails:
-    return expense_service.ExpenseDetails(
-        spent_on=form.spent_on.data,
-        category=form.category.data,
-        amount_dong=form.amount_dong.data,
-        note=form.note.data or "",
-    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -44,7 +36,7 @@ def list_expenses():
         form,
         lambda: expense_service.record_expense(
             db.session,
-            _details(form),
+            form.details(),
             by=current_member(),
             role=current_role(),
             client_id=form.client_id.data,
@@ -64,7 +56,7 @@ def list_expenses():
             form=form,
             may_record=may_record,
             month=month,
-            label=month_service.month_label(month),
+            label=month_label(month),
             closed=month_service.is_closed(db.session, month),
             expenses=expenses,
             total=sum(e.amount_dong for e in expenses if not e.removed),
@@ -119,7 +111,7 @@ def edit_expense(expense_id: int):
                 lambda: expense_service.edit_expense(
                     db.session,
                     expense,
-                    _details(form),
+                    form.details(),
                     by=current_member(),
                     at=clock.now(),
                     today=clock.today(),

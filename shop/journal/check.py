@@ -33,7 +33,21 @@ from shop.domain.pricing import (
     policy_for_month,
 )
 from shop.domain.sale import Line, SaleError, Totals, owner_split, refund_owner_loss, totals
-from shop.domain.text import MAX_JSON_DEPTH, TooDeep, check_depth
+from shop.domain.text import (
+    ADDRESS_LENGTH,
+    CATEGORY_LENGTH,
+    CODE_LENGTH,
+    DESCRIPTION_LENGTH,
+    MAX_JSON_DEPTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    PHONE_LENGTH,
+    REASON_LENGTH,
+    SHORT_REASON_LENGTH,
+    SIZE_LENGTH,
+    TooDeep,
+    check_depth,
+)
 from shop.journal.policies import policy_of
 from shop.journal.problems import Problem, child, pointer
 from shop.journal.reader import Section, is_list
@@ -45,19 +59,9 @@ from shop.models import ExpenseCategory, IntakeKind
 #: Most pieces a lot may hold (what the stock service accepts).
 MAX_LOT_QUANTITY = 100_000
 
-# Longest texts the columns hold, counted after spaces are tidied as the services tidy them.
-# A longer text would be cut short (or refused by PostgreSQL), so it is reported instead.
-_SHOP_NAME, _ADDRESS, _ACCOUNT_NAME = 120, 250, 120
-_MEMBER_NAME = 120
-_REF = 40
-_DONOR_NAME, _DONOR_PHONE, _ORGANISATION = 120, 20, 120
-_SUPPLIER = 120
-_CATEGORY, _DESCRIPTION, _SIZE = 60, 200, 20
-_REASON, _DISPOSAL_NOTE, _EXPENSE_NOTE = 200, 300, 300
-_DISCOUNT_REASON, _VOID_REASON, _REFUND_REASON = 200, 300, 300
-_CORRECTION_REASON = 300
-_RESOLUTION = 300
-_COUNT_NOTE, _DECISION_NOTE = 300, 300
+# Longest texts the columns hold (shop.domain.text's limits), counted after spaces are tidied
+# as the services tidy them. A longer text would be cut short (or refused by PostgreSQL), so
+# it is reported instead.
 
 # The schema's enums: a value outside them is the schema's to report, and is not used here.
 _INTAKE_KINDS = {kind.value for kind in IntakeKind}
@@ -256,6 +260,14 @@ class _Checker:
     def report(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
 
+    def once(self, seen: dict, key: object, path: str, field: str, twice: str) -> None:
+        """``key`` the first time (``seen`` keeps its ``path``); again, reported at its
+        ``field``: ``twice``, and where the other is."""
+        if key in seen:
+            self.report(child(path, field), f"{twice} (the other is at {seen[key]}).")
+        else:
+            seen[key] = path
+
     def run(self) -> list[Problem]:
         self.check_shop()
         self.check_policies()
@@ -280,8 +292,8 @@ class _Checker:
         shop = self.data.get("shop")
         if not isinstance(shop, dict):
             return
-        self.text(shop, "/shop", "name", _SHOP_NAME, required=True, tidy=strip)
-        self.text(shop, "/shop", "address", _ADDRESS, tidy=strip)
+        self.text(shop, "/shop", "name", NAME_LENGTH, required=True, tidy=strip)
+        self.text(shop, "/shop", "address", ADDRESS_LENGTH, tidy=strip)
         name = shop.get("timezone", DEFAULT_TIMEZONE)
         if isinstance(name, str):
             tz = zone(name)
@@ -295,7 +307,7 @@ class _Checker:
             self.report("/shop/locale", f"The shop cannot speak {locale}; choose one of {choices}.")
         bank = shop.get("bank")
         if isinstance(bank, dict):
-            self.text(bank, "/shop/bank", "account_name", _ACCOUNT_NAME, required=True, tidy=raw)
+            self.text(bank, "/shop/bank", "account_name", NAME_LENGTH, required=True, tidy=raw)
 
     def check_policies(self) -> None:
         seen: dict[str, str] = {}
@@ -305,26 +317,14 @@ class _Checker:
                 # A policy no shop can have is the schema's, or the markdown check's, to report.
                 with suppress(ValueError, TypeError, KeyError, AttributeError):
                     self.policies.append((month, policy_of(policy)))
-                if month in seen:
-                    self.report(
-                        child(path, "from_month"),
-                        f"Two policies start in {month} (the other is at {seen[month]}).",
-                    )
-                else:
-                    seen[month] = path
+                self.once(seen, month, path, "from_month", f"Two policies start in {month}")
             steps: dict[int, str] = {}
             for step_path, step in entries(policy, "markdown", path):
                 days = whole(step, "after_days")
                 if days is None:
                     continue
-                if days in steps:
-                    self.report(
-                        child(step_path, "after_days"),
-                        f"Two markdown steps start after {days} days "
-                        f"(the other is at {steps[days]}).",
-                    )
-                else:
-                    steps[days] = step_path
+                twice = f"Two markdown steps start after {days} days"
+                self.once(steps, days, step_path, "after_days", twice)
 
     # ------------------------------------------------------------ people
 
@@ -351,7 +351,7 @@ class _Checker:
                     child(path, "left_on"),
                     f"She cannot leave on {left_on} before she joined on {joined_on}.",
                 )
-            self.text(entry, path, "name", _MEMBER_NAME, required=True, tidy=strip)
+            self.text(entry, path, "name", NAME_LENGTH, required=True, tidy=strip)
             self.check_phone(entry, path)
 
     def check_phone(self, entry: dict, path: str) -> None:
@@ -387,10 +387,10 @@ class _Checker:
                     )
                 else:
                     self.donors[ref] = path
-                self.length(child(path, "ref"), ref, _REF)
-            self.text(entry, path, "name", _DONOR_NAME, required=True)
-            self.text(entry, path, "phone", _DONOR_PHONE, tidy=strip)
-            self.text(entry, path, "organisation", _ORGANISATION, tidy=strip)
+                self.length(child(path, "ref"), ref, CODE_LENGTH)
+            self.text(entry, path, "name", NAME_LENGTH, required=True)
+            self.text(entry, path, "phone", PHONE_LENGTH, tidy=strip)
+            self.text(entry, path, "organisation", NAME_LENGTH, tidy=strip)
 
     def day(self, entry: dict, key: str) -> date | None:
         """The shop's local date of the time ``entry[key]``, if it is a time."""
@@ -444,12 +444,12 @@ class _Checker:
                     )
                 else:
                     self.intakes[ref] = intake
-                self.length(child(path, "ref"), ref, _REF)
+                self.length(child(path, "ref"), ref, CODE_LENGTH)
             self.member_on(child(path, "by"), whole(entry, "by"), day)
             self.check_parties(entry, path, kind, ref, day)
             for item_path, item in entries(entry, "items", path):
                 self.check_stock(item, item_path, intake, ref)
-                self.text(item, item_path, "size", _SIZE)
+                self.text(item, item_path, "size", SIZE_LENGTH)
             for lot_path, lot in entries(entry, "lots", path):
                 self.check_stock(lot, lot_path, intake, ref, is_lot=True)
                 quantity = whole(lot, "quantity")
@@ -490,7 +490,7 @@ class _Checker:
                     f"Purchase {name} needs its supplier: where the bale was bought.",
                 )
             elif isinstance(supplier, str):
-                self.length(child(path, "supplier"), supplier.strip(), _SUPPLIER)
+                self.length(child(path, "supplier"), supplier.strip(), NAME_LENGTH)
         elif "supplier" in entry and kind is not None:
             self.report(
                 child(path, "supplier"), f"Only a purchase names a supplier; {name} is a {kind}."
@@ -520,8 +520,8 @@ class _Checker:
                     on_hand=whole(entry, "quantity") if is_lot else None,
                     category=_category_key(category) if category is not None else None,
                 )
-        self.text(entry, path, "category", _CATEGORY, required=True)
-        self.text(entry, path, "description", _DESCRIPTION)
+        self.text(entry, path, "category", CATEGORY_LENGTH, required=True)
+        self.text(entry, path, "description", DESCRIPTION_LENGTH)
         if "consignor_bp" in entry and intake.kind is not None and intake.kind != "consignment":
             self.report(
                 child(path, "consignor_bp"),
@@ -543,11 +543,11 @@ class _Checker:
                 if section == "price_changes":
                     self.check_reason(entry, path)
                 else:
-                    self.text(entry, path, "note", _DISPOSAL_NOTE)
+                    self.text(entry, path, "note", NOTE_LENGTH)
 
     def check_reason(self, entry: dict, path: str) -> None:
         # A reason may be left out (another system may not keep one); it must still fit.
-        self.text(entry, path, "reason", _REASON)
+        self.text(entry, path, "reason", SHORT_REASON_LENGTH)
 
     def stock_for(self, entry: dict, path: str) -> _Stock | None:
         code = text_of(entry, "code")
@@ -762,7 +762,7 @@ class _Checker:
             self.report(
                 child(path, "discount_reason"), f"A discount of {discount} đồng needs its reason."
             )
-        self.text(entry, path, "discount_reason", _DISCOUNT_REASON)
+        self.text(entry, path, "discount_reason", SHORT_REASON_LENGTH)
 
     def sale_totals(self, entry: dict, path: str) -> Totals | None:
         """The sale's nets and total (docs/sharing.md step 1), or ``None`` where they cannot be had.
@@ -860,7 +860,7 @@ class _Checker:
         """A void by a member, within the sale's shift, after the sale."""
         at = moment_of(void, "at")
         self.member_on(child(path, "by"), whole(void, "by"), self.day(void, "at"))
-        self.text(void, path, "reason", _VOID_REASON, required=True)
+        self.text(void, path, "reason", REASON_LENGTH, required=True)
         if at is None or sale_at is None:
             return
         if at < sale_at:
@@ -881,7 +881,7 @@ class _Checker:
         """Each refund by a member, with its reason, of a line of a sale that was not voided."""
         for path, entry in entries(self.data, "refunds"):
             self.member_on(child(path, "by"), whole(entry, "by"), self.day(entry, "at"))
-            self.text(entry, path, "reason", _REFUND_REASON, required=True)
+            self.text(entry, path, "reason", REASON_LENGTH, required=True)
             number = whole(entry, "sale")
             sale = self.sales.get(number) if number is not None else None
             if sale is None:
@@ -911,37 +911,15 @@ class _Checker:
         paying: dict[int, str] = {}  # sale number: the transaction that pays it
         refunds = self.bank_refunds()
         payouts = self.bank_payouts()
-        known_sales = "sales" not in self.unreadable
         for path, entry in entries(self.data, "bank_transactions"):
-            provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
-            if provider is not None and provider_id is not None:
-                key = (provider, provider_id)
-                if key in seen:
-                    self.report(
-                        child(path, "provider_id"),
-                        f"{provider} transaction {provider_id} is here twice (the other is at "
-                        f"{seen[key]}).",
-                    )
-                else:
-                    seen[key] = path
+            self.bank_once(entry, path, seen)
             direction, outcome = text_of(entry, "direction"), text_of(entry, "outcome")
             amount = whole(entry, "amount_dong")
             reason = text_of(entry, "reason")
             if reason is not None and outcome not in (None, "review"):
                 self.report(child(path, "reason"), "Only a transaction on review has a reason.")
             self.bank_sale(entry, path, direction, outcome, amount, paying)
-            named = [key for key in ("refund", "payout") if key in entry]
-            if direction == "in" and named:
-                self.report(child(path, named[0]), "Money that came in pays no refund or payout.")
-            if outcome == "outgoing" and len(named) != 1:
-                self.report(
-                    child(path, "outcome"),
-                    "Money out matched to a refund or a payout names one of them.",
-                )
-            if outcome not in (None, "outgoing") and named:
-                self.report(
-                    child(path, named[0]), f"A transaction that went to {outcome} paid none."
-                )
+            self.bank_money_out(entry, path, direction, outcome)
             if "refund" in entry and isinstance(entry["refund"], dict):
                 refund = entry["refund"]
                 key = (whole(refund, "sale"), text_of(refund, "code"), moment_of(refund, "at"))
@@ -951,28 +929,59 @@ class _Checker:
                 key = (whole(payout, "member"), text_of(payout, "month"),
                        day_of(payout, "paid_on"))  # fmt: skip
                 self.bank_paid(child(path, "payout"), "payout", payouts, key, amount)
-            resolved = [key for key in ("resolved_at", "resolved_by") if key in entry]
-            if len(resolved) == 1:
-                self.report(
-                    child(path, resolved[0]),
-                    "A decision says both when (resolved_at) and who (resolved_by).",
-                )
-            if resolved and outcome not in (None, "review"):
-                self.report(child(path, resolved[0]), "Only a transaction on review is decided.")
-            if "resolution" in entry and not resolved:
-                self.report(child(path, "resolution"), "Only a decided transaction says this.")
-            self.member_on(
-                child(path, "resolved_by"),
-                whole(entry, "resolved_by"),
-                self.day(entry, "resolved_at"),
+            self.bank_decision(entry, path, outcome)
+            self.bank_suggestions(entry, path)
+
+    def bank_once(self, entry: dict, path: str, seen: dict[tuple[str, str], str]) -> None:
+        """A provider's transaction is in the journal once."""
+        provider, provider_id = text_of(entry, "provider"), text_of(entry, "provider_id")
+        if provider is None or provider_id is None:
+            return
+        twice = f"{provider} transaction {provider_id} is here twice"
+        self.once(seen, (provider, provider_id), path, "provider_id", twice)
+
+    def bank_money_out(
+        self, entry: dict, path: str, direction: str | None, outcome: str | None
+    ) -> None:
+        """Only money out matched as outgoing pays a refund or a payout, and names one."""
+        named = [key for key in ("refund", "payout") if key in entry]
+        if direction == "in" and named:
+            self.report(child(path, named[0]), "Money that came in pays no refund or payout.")
+        if outcome == "outgoing" and len(named) != 1:
+            self.report(
+                child(path, "outcome"),
+                "Money out matched to a refund or a payout names one of them.",
             )
-            self.text(entry, path, "resolution", _RESOLUTION)
-            suggestions = entry.get("suggestions")
-            for index, number in enumerate(suggestions if is_list(suggestions) else []):
-                if isinstance(number, int) and number not in self.sales and known_sales:
-                    self.report(
-                        child(path, "suggestions", index), f"There is no sale number {number}."
-                    )
+        if outcome not in (None, "outgoing") and named:
+            self.report(child(path, named[0]), f"A transaction that went to {outcome} paid none.")
+
+    def bank_decision(self, entry: dict, path: str, outcome: str | None) -> None:
+        """A decision on a transaction on review: when and by whom, with its words."""
+        resolved = [key for key in ("resolved_at", "resolved_by") if key in entry]
+        if len(resolved) == 1:
+            self.report(
+                child(path, resolved[0]),
+                "A decision says both when (resolved_at) and who (resolved_by).",
+            )
+        if resolved and outcome not in (None, "review"):
+            self.report(child(path, resolved[0]), "Only a transaction on review is decided.")
+        if "resolution" in entry and not resolved:
+            self.report(child(path, "resolution"), "Only a decided transaction says this.")
+        self.member_on(
+            child(path, "resolved_by"),
+            whole(entry, "resolved_by"),
+            self.day(entry, "resolved_at"),
+        )
+        self.text(entry, path, "resolution", REASON_LENGTH)
+
+    def bank_suggestions(self, entry: dict, path: str) -> None:
+        """The sales a transaction was suggested for are in the journal."""
+        if "sales" in self.unreadable:
+            return
+        suggestions = entry.get("suggestions")
+        for index, number in enumerate(suggestions if is_list(suggestions) else []):
+            if isinstance(number, int) and number not in self.sales:
+                self.report(child(path, "suggestions", index), f"There is no sale number {number}.")
 
     def bank_sale(
         self,
@@ -1347,6 +1356,31 @@ class _Checker:
         first, last = _month_bounds(month)
         start = datetime.combine(first, time(0), tzinfo=self.tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.tz)
+        pool, consignment = self.month_sales(start, end)
+        refunded_pool = self.month_refunds(start, end, consignment)
+        compensation = self.month_compensation(first, last)
+        previous = self.carried if self.closed[-2:-1] == [_previous_month(month)] else None
+        brought = {m.member: m.due_dong - self.paid[(_previous_month(month), m.member)]
+                   for m in previous.members} if previous else {}  # fmt: skip
+        members = self.month_members(
+            first,
+            last,
+            consignment=consignment,
+            minutes=self.month_minutes(start, end),
+            brought=brought,
+            compensation=compensation,
+        )
+        policy = policy_for_month(self.policies, month)
+        return sharing.MonthInput(
+            pool_sales_dong=pool - refunded_pool,
+            expenses_dong=self.month_expenses(first, last),
+            brought_loss_dong=previous.carried_loss_dong if previous else 0,
+            members=tuple(members),
+            settings=sharing.SharingSettings(policy.reserve_bp, policy.equal_bp),
+        )
+
+    def month_sales(self, start: datetime, end: datetime) -> tuple[int, dict[int, int]]:
+        """The pool's share and each consignor's share of the month's sales not voided."""
         pool = 0
         consignment: dict[int, int] = defaultdict(int)
         for sale in self.sales_at.values():
@@ -1360,6 +1394,12 @@ class _Checker:
                     split = owner_split(net, line.consignor_bp or 0)
                     consignment[line.owner] += split
                     pool += net - split
+        return pool, consignment
+
+    def month_refunds(self, start: datetime, end: datetime, consignment: dict[int, int]) -> int:
+        """What the month's refunds take from the pool; what they take from each consignor
+        is taken from ``consignment`` here."""
+        pool = 0
         for at, line, amount, after in self.refunds_done:
             if not start <= at < end:
                 continue
@@ -1367,26 +1407,48 @@ class _Checker:
             if line.owner is not None:
                 loss = refund_owner_loss(after, after - amount, line.consignor_bp or 0)
                 consignment[line.owner] -= loss
-            pool -= amount - loss
+            pool += amount - loss
+        return pool
+
+    def month_expenses(self, first: date, last: date) -> int:
+        """The month's expenses, with what the counts' closes paid members for lost items."""
         expenses = sum(
             whole(entry, "amount_dong") or 0
             for _path, entry in entries(self.data, "expenses")
             if (day := day_of(entry, "on")) is not None and first <= day <= last
         )
-        # What the counts' closes paid members for lost items: expenses of the month too.
-        expenses += sum(paid for day, _member, paid in self.compensations if first <= day <= last)
-        compensation: dict[int, int] = defaultdict(int)  # ... and part of her earned
+        return expenses + sum(
+            paid for day, _member, paid in self.compensations if first <= day <= last
+        )
+
+    def month_compensation(self, first: date, last: date) -> dict[int, int]:
+        """What the counts' closes paid each member in the month: part of her earned too."""
+        compensation: dict[int, int] = defaultdict(int)
         for day, number, paid in self.compensations:
             if first <= day <= last and number is not None:
                 compensation[number] += paid
+        return compensation
+
+    def month_minutes(self, start: datetime, end: datetime) -> dict[int, int]:
+        """Each member's work minutes in the shifts she opened in the month and closed."""
         minutes: dict[int, int] = defaultdict(int)
         for number, shifts in self.shifts.items():
             for shift in shifts:
                 if start <= shift.opened_at < end and shift.closed_at is not None:
                     minutes[number] += sharing.shift_work_minutes(shift.opened_at, shift.closed_at)
-        previous = self.carried if self.closed[-2:-1] == [_previous_month(month)] else None
-        brought = {m.member: m.due_dong - self.paid[(_previous_month(month), m.member)]
-                   for m in previous.members} if previous else {}  # fmt: skip
+        return minutes
+
+    def month_members(
+        self,
+        first: date,
+        last: date,
+        *,
+        consignment: dict[int, int],
+        minutes: dict[int, int],
+        brought: dict[int, int],
+        compensation: dict[int, int],
+    ) -> list[sharing.MemberInput]:
+        """The month's members: the eligible, and any other with something in the month."""
         members = []
         for number, member in sorted(self.members.items()):
             is_eligible = member.joined_on is not None and sharing.eligible(
@@ -1395,7 +1457,7 @@ class _Checker:
             if not (
                 is_eligible
                 or number in consignment
-                or minutes[number]
+                or minutes.get(number)
                 or brought.get(number)
                 or compensation.get(number)
             ):
@@ -1404,20 +1466,13 @@ class _Checker:
                 sharing.MemberInput(
                     member=number,
                     eligible=is_eligible,
-                    work_minutes=minutes[number],
+                    work_minutes=minutes.get(number, 0),
                     consignment_dong=consignment.get(number, 0),
                     brought_forward_dong=brought.get(number, 0),
                     compensation_dong=compensation.get(number, 0),
                 )
             )
-        policy = policy_for_month(self.policies, month)
-        return sharing.MonthInput(
-            pool_sales_dong=pool,
-            expenses_dong=expenses,
-            brought_loss_dong=previous.carried_loss_dong if previous else 0,
-            members=tuple(members),
-            settings=sharing.SharingSettings(policy.reserve_bp, policy.equal_bp),
-        )
+        return members
 
     def replay_payout(self, event: Event) -> None:
         """A payout to a member, against a month closed by then whose next month is not,
@@ -1486,7 +1541,7 @@ class _Checker:
                     child(here, "by"),
                     f"Member {by} is not a coordinator: only a coordinator corrects a payout.",
                 )
-            self.text(correction, here, "reason", _CORRECTION_REASON, required=True)
+            self.text(correction, here, "reason", REASON_LENGTH, required=True)
             day = self.day(correction, "at")
             if day is not None and day < paid_on:
                 self.report(
@@ -1520,13 +1575,8 @@ class _Checker:
         numbers: dict[int, str] = {}
         for path, entry in entries(self.data, "counts"):
             number = whole(entry, "number")
-            if number is not None and number in numbers:
-                self.report(
-                    child(path, "number"),
-                    f"Count number {number} is used twice (the other is at {numbers[number]}).",
-                )
-            elif number is not None:
-                numbers[number] = path
+            if number is not None:
+                self.once(numbers, number, path, "number", f"Count number {number} is used twice")
             name = f"Count {number}" if number is not None else "This count"
             opened_at, closed_at = moment_of(entry, "opened_at"), moment_of(entry, "closed_at")
             for key, verb in (("opened", "opens"), ("closed", "closes")):
@@ -1534,7 +1584,7 @@ class _Checker:
                 by, day = whole(entry, f"{key}_by"), self.day(entry, f"{key}_at")
                 self.coordinator(child(path, f"{key}_by"), by, day, doing)
             closed = self.count_closing(entry, path, name, opened_at, closed_at)
-            self.text(entry, path, "note", _COUNT_NOTE)
+            self.text(entry, path, "note", NOTE_LENGTH)
             categories = self.count_categories(entry, path, spellings)
             if opened_at is None or (closed and closed_at is None):
                 self.unreadable.add("counts")
@@ -1612,7 +1662,7 @@ class _Checker:
             if not isinstance(name, str):
                 continue  # the schema's to report
             where = child(path, "categories", index)
-            self.length(where, collapse(name), _CATEGORY)
+            self.length(where, collapse(name), CATEGORY_LENGTH)
             key = _category_key(name)
             written = spellings.get(key, set())
             if key in chosen:
@@ -1752,15 +1802,11 @@ class _Checker:
             code = self.count_code(decision, path)
             if code is None:
                 count.sound = False
-            elif code in codes:
-                self.report(
-                    child(path, "code"), f"{code} is decided twice (the other is at {codes[code]})."
-                )
             else:
-                codes[code] = path
+                self.once(codes, code, path, "code", f"{code} is decided twice")
             if (whole(decision, "compensation_dong") or 0) > 0:
                 count.pays = True
-            self.text(decision, path, "note", _DECISION_NOTE)
+            self.text(decision, path, "note", NOTE_LENGTH)
             difference = known(text_of(decision, "difference"), set(Difference))
             kind = known(text_of(decision, "kind"), set(DecisionKind))
             if difference is not None and kind is not None:
@@ -2053,7 +2099,7 @@ class _Checker:
     def check_expenses(self) -> None:
         for path, entry in entries(self.data, "expenses"):
             self.member_on(child(path, "by"), whole(entry, "by"), day_of(entry, "on"))
-            self.text(entry, path, "note", _EXPENSE_NOTE, tidy=raw)
+            self.text(entry, path, "note", NOTE_LENGTH, tidy=raw)
             ref = text_of(entry, "intake")
             if ref is None:
                 continue

@@ -628,16 +628,16 @@ class _Writer:
         )
         cashier = self.member(entry["cashier"])
         with _refusal(event.path, entry, _SALE_FIELDS):
-            sale, _new = counter.record_sale(
+            # A journal has no waiting transfers (see export); a sale outside any shift is
+            # kept in no drawer, as check_journal has reported it.
+            sale = counter.enter_past_sale(
                 self.session,
                 request,
                 cashier=cashier,
+                entered_by=cashier,
                 at=event.at,
                 tz=self.tz,
-                entered_by=cashier,
-                shift=counter.shift_at(self.session, cashier, event.at),
-                require_shift=False,  # check_journal has reported a sale outside any shift
-                transfer_confirmed=True,  # a journal has no waiting transfers (see export)
+                shiftless=True,
             )
         if sale.transfer_dong > 0:
             # When and by whom, as the journal says: no member when the bank confirmed it.

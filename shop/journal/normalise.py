@@ -72,7 +72,23 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
       first; donors, items, lots and a sale's lines keep the file's order.
     """
     journal = copy.deepcopy(data)
-    shop = journal["shop"]
+    tz = _normalise_shop(journal["shop"])
+    in_force = _normalise_policies(journal)
+    _normalise_people(journal)
+    _normalise_intakes(journal, tz, in_force)
+    _normalise_stock_events(journal, tz)
+    _normalise_counts(journal, tz)
+    _normalise_shifts(journal, tz)
+    _normalise_sales(journal, tz)
+    _normalise_refunds(journal, tz)
+    _normalise_money(journal)
+    _normalise_bank_transactions(journal, tz)
+    _drop_empty(journal, *OPTIONAL_SECTIONS)
+    return journal
+
+
+def _normalise_shop(shop: dict[str, Any]):
+    """The shop's defaults written out; its time zone, which every time is written in."""
     tz = zone(shop.get("timezone", DEFAULT_TIMEZONE))
     if tz is None:
         raise ValueError("the journal's time zone is not known; check it first")
@@ -83,21 +99,31 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
     _drop_empty(shop, "address", "receipt_footer")
     if "feed_since" in shop.get("bank_feed", {}):
         shop["bank_feed"]["feed_since"] = time_text(parse_time(shop["bank_feed"]["feed_since"]), tz)
+    return tz
 
+
+def _normalise_policies(journal: dict[str, Any]) -> list:
+    """Policies by month with their defaults; the policies in force, by month."""
     policies = []
     for entry in sorted(journal.get("policies", []), key=lambda p: p["from_month"]):
         policies.append(policy_entry(entry["from_month"], policy_of(entry)))
     journal["policies"] = policies
-    in_force = [(entry["from_month"], policy_of(entry)) for entry in policies]
+    return [(entry["from_month"], policy_of(entry)) for entry in policies]
 
+
+def _normalise_people(journal: dict[str, Any]) -> None:
+    """Members by number with their role; members and donors without empty keys."""
     for member in journal["members"]:
         member.setdefault("role", "member")
         _drop_empty(member, "phone", "left_on")
     journal["members"].sort(key=lambda m: m["number"])
-
     for donor in journal.get("donors", []):
         _drop_empty(donor, "phone", "organisation")
 
+
+def _normalise_intakes(journal: dict[str, Any], tz, in_force: list) -> None:
+    """Intakes by ``received_at``; an item's condition and a consigned entry's rate
+    written out (the rate of the policy in force in the intake's month)."""
     for intake in journal.get("intakes", []):
         received_at = parse_time(intake["received_at"])
         intake["received_at"] = time_text(received_at, tz)
@@ -113,27 +139,40 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
                 entry.setdefault("consignor_bp", policy_for_month(in_force, month).consignor_bp)
     journal.get("intakes", []).sort(key=lambda i: parse_time(i["received_at"]))
 
+
+def _normalise_stock_events(journal: dict[str, Any], tz) -> None:
+    """Price changes and disposals by ``at``."""
     for section in ("price_changes", "disposals"):
         for event in journal.get(section, []):
             event["at"] = time_text(parse_time(event["at"]), tz)
             _drop_empty(event, "reason", "note")
         journal.get(section, []).sort(key=lambda e: parse_time(e["at"]))
 
+
+def _normalise_counts(journal: dict[str, Any], tz) -> None:
+    """Counts by number, each as :func:`_normalise_count` writes it."""
     rates = {
         entry["code"]: entry.get("consignor_bp")
         for intake in journal.get("intakes", [])
         for entry in intake.get("items", []) + intake.get("lots", [])
     }
+    shop_rule = LostItemPays(journal["shop"]["lost_item_pays"])
     for count in journal.get("counts", []):
-        _normalise_count(count, tz, LostItemPays(shop["lost_item_pays"]), rates)
+        _normalise_count(count, tz, shop_rule, rates)
     journal.get("counts", []).sort(key=lambda c: c["number"])
 
+
+def _normalise_shifts(journal: dict[str, Any], tz) -> None:
+    """Shifts by ``opened_at``."""
     for shift in journal.get("shifts", []):
         for key in ("opened_at", "closed_at"):
             if key in shift:
                 shift[key] = time_text(parse_time(shift[key]), tz)
     journal.get("shifts", []).sort(key=lambda s: parse_time(s["opened_at"]))
 
+
+def _normalise_sales(journal: dict[str, Any], tz) -> None:
+    """Sales by number, their payments as the counter keeps them."""
     for sale in journal.get("sales", []):
         sale["at"] = time_text(parse_time(sale["at"]), tz)
         for line in sale["lines"]:
@@ -151,22 +190,31 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             sale["void"]["at"] = time_text(parse_time(sale["void"]["at"]), tz)
     journal.get("sales", []).sort(key=lambda s: s["number"])
 
+
+def _normalise_refunds(journal: dict[str, Any], tz) -> None:
+    """Refunds by ``at``, restocking unless they say not."""
     for refund in journal.get("refunds", []):
         refund["at"] = time_text(parse_time(refund["at"]), tz)
         _drop_one(refund, "quantity")
         refund.setdefault("restock", True)
     journal.get("refunds", []).sort(key=lambda r: parse_time(r["at"]))
 
+
+def _normalise_money(journal: dict[str, Any]) -> None:
+    """Expenses by ``on``, payouts by ``paid_on`` (in cash unless they say not), closed
+    months oldest first."""
     for expense in journal.get("expenses", []):
         _drop_empty(expense, "note", "intake")
     journal.get("expenses", []).sort(key=lambda e: parse_day(e["on"]))
-
     for payout in journal.get("payouts", []):
         payout.setdefault("method", "cash")
     journal.get("payouts", []).sort(key=lambda p: parse_day(p["paid_on"]))
     if "closed_months" in journal:
         journal["closed_months"] = sorted(journal["closed_months"])
 
+
+def _normalise_bank_transactions(journal: dict[str, Any], tz) -> None:
+    """Bank transactions by ``received_at``, without what says nothing."""
     for row in journal.get("bank_transactions", []):
         for key in ("at", "received_at", "resolved_at"):
             if key in row:
@@ -177,9 +225,6 @@ def normalise_journal(data: dict[str, Any]) -> dict[str, Any]:
             del row["pays_sale"]
         _drop_empty(row, "reference", "account", "content", "raw", "suggestions", "resolution")
     journal.get("bank_transactions", []).sort(key=lambda t: parse_time(t["received_at"]))
-
-    _drop_empty(journal, *OPTIONAL_SECTIONS)
-    return journal
 
 
 def _normalise_count(

@@ -13,8 +13,9 @@ from wtforms.validators import Length, NumberRange
 
 from shop import clock
 from shop.auth.access import coordinator_required, current_member
+from shop.domain.text import KEY_LENGTH
 from shop.extensions import db
-from shop.forms import ChoiceField, CountField, ShopForm, select_choices
+from shop.forms import ChoiceField, CountField, ShopForm, at_most, select_choices
 from shop.main import bp
 from shop.models import BankFeed
 from shop.services import bank
@@ -37,7 +38,7 @@ KEYS_OF = {
 def _key_field(name: str):
     return PasswordField(
         KEY_LABELS[name],
-        [Length(max=200, message=_l("A key has at most 200 characters."))],
+        [at_most(KEY_LENGTH, _l("A key has at most 200 characters."))],
         render_kw={"autocomplete": "new-password", "spellcheck": "false"},
     )
 
@@ -68,7 +69,7 @@ class BankSettingsForm(ShopForm):
     )
     base_url = StringField(
         _l("Service address (advanced)"),
-        [Length(max=200, message=_l("At most 200 letters."))],
+        [at_most(KEY_LENGTH)],
         description=_l("Leave empty to use the service's own address."),
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
     )

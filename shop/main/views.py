@@ -165,8 +165,8 @@ def audit_log():
         BANK_REASONS,
         SIGN_IN_OUTCOMES,
     )
+    from shop.month.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
     from shop.services import audit
-    from shop.sharing.forms import CATEGORY_LABELS, PAYOUT_METHOD_LABELS
     from shop.stock.forms import DISPOSAL_LABELS, DISPOSAL_SHOWN
 
     action = request.args.get("action") or None
@@ -213,8 +213,9 @@ _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 def _month_name(text: str) -> str | None:
     """The month's name ("tháng 11 năm 2026") if ``text`` is a month written YYYY-MM."""
+    from shop.i18n import month_label
     from shop.services.errors import InvalidInput
-    from shop.services.month import month_label, parse_month
+    from shop.services.month import parse_month
 
     if not _MONTH.fullmatch(text):
         return None

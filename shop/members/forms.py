@@ -2,17 +2,26 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
+from shop.domain.text import (
+    ACCOUNT_NUMBER_LENGTH,
+    ADDRESS_LENGTH,
+    FOOTER_LENGTH,
+    NAME_LENGTH,
+    TOKEN_NAME_LENGTH,
+)
 from shop.forms import (
     ChoiceField,
     DayField,
     PhoneField,
     PinField,
     ShopForm,
+    at_most,
     new_pin_check,
     required,
     select_choices,
 )
 from shop.models import Role
+from shop.services import members as member_service
 
 LOST_ITEM_PAYS_LABELS = {
     "owner_split": _l("Her split of its price"),
@@ -24,21 +33,42 @@ ROLE_LABELS = {Role.MEMBER.value: _l("Member"), Role.COORDINATOR.value: _l("Coor
 ROLE_CHOICES = select_choices(ROLE_LABELS)
 
 
-class MemberForm(ShopForm):
-    name = StringField(
-        _l("Name"),
-        [required(_l("Enter her name.")), Length(max=120, message=_l("At most 120 letters."))],
-    )
-    phone = PhoneField(_l("Phone number"))
-    role = ChoiceField(
-        _l("Role"),
+def _role_field(label) -> ChoiceField:
+    """A member's or a token's role: member (the default) or coordinator."""
+    return ChoiceField(
+        label,
         [required(_l("Choose member or coordinator."))],
         choices=ROLE_CHOICES,
         default=Role.MEMBER.value,
         invalid_message=_l("Choose member or coordinator."),
     )
+
+
+def _shop_name_field() -> StringField:
+    return StringField(
+        _l("Shop name"), [required(_l("Enter the shop's name.")), at_most(NAME_LENGTH)]
+    )
+
+
+class MemberForm(ShopForm):
+    name = StringField(
+        _l("Name"),
+        [required(_l("Enter her name.")), at_most(NAME_LENGTH)],
+    )
+    phone = PhoneField(_l("Phone number"))
+    role = _role_field(_l("Role"))
     joined_on = DayField(_l("Joined on"), [required(_l("Enter the day she joined."))])
     left_on = DayField(_l("Left on (last day)"))
+
+    def details(self) -> member_service.MemberDetails:
+        """The member as :mod:`shop.services.members` takes her."""
+        return member_service.MemberDetails(
+            name=self.name.data or "",
+            phone=self.phone.data,
+            role=Role(self.role.data),
+            joined_on=self.joined_on.data,
+            left_on=self.left_on.data,
+        )
 
 
 class NewMemberForm(MemberForm):
@@ -58,17 +88,11 @@ class ResetPinForm(ShopForm):
 
 
 class SetupForm(ShopForm):
-    shop_name = StringField(
-        _l("Shop name"),
-        [
-            required(_l("Enter the shop's name.")),
-            Length(max=120, message=_l("At most 120 letters.")),
-        ],
-    )
-    shop_address = StringField(_l("Address"), [Length(max=250, message=_l("At most 250 letters."))])
+    shop_name = _shop_name_field()
+    shop_address = StringField(_l("Address"), [at_most(ADDRESS_LENGTH)])
     name = StringField(
         _l("Your name"),
-        [required(_l("Enter your name.")), Length(max=120, message=_l("At most 120 letters."))],
+        [required(_l("Enter your name.")), at_most(NAME_LENGTH)],
     )
     phone = PhoneField(_l("Your phone number"), [required(_l("Enter your phone number."))])
     pin = PinField(
@@ -83,27 +107,15 @@ class TokenForm(ShopForm):
         _l("What the token is for"),
         [
             required(_l("Give the token a name that says what it is for.")),
-            Length(max=80, message=_l("At most 80 letters.")),
+            at_most(TOKEN_NAME_LENGTH),
         ],
     )
-    role = ChoiceField(
-        _l("Permissions"),
-        [required(_l("Choose member or coordinator."))],
-        choices=ROLE_CHOICES,
-        default=Role.MEMBER.value,
-        invalid_message=_l("Choose member or coordinator."),
-    )
+    role = _role_field(_l("Permissions"))
 
 
 class ShopSettingsForm(ShopForm):
-    name = StringField(
-        _l("Shop name"),
-        [
-            required(_l("Enter the shop's name.")),
-            Length(max=120, message=_l("At most 120 letters.")),
-        ],
-    )
-    address = StringField(_l("Address"), [Length(max=250, message=_l("At most 250 letters."))])
+    name = _shop_name_field()
+    address = StringField(_l("Address"), [at_most(ADDRESS_LENGTH)])
     bank_bin = StringField(
         _l("Bank code (BIN, 6 digits)"),
         [Length(max=6, message=_l("The bank code has 6 digits."))],
@@ -112,15 +124,13 @@ class ShopSettingsForm(ShopForm):
     )
     bank_account = StringField(
         _l("Account number"),
-        [Length(max=19, message=_l("At most 19 letters."))],
+        [at_most(ACCOUNT_NUMBER_LENGTH)],
         render_kw={"inputmode": "numeric"},
     )
-    bank_account_name = StringField(
-        _l("Account name"), [Length(max=120, message=_l("At most 120 letters."))]
-    )
+    bank_account_name = StringField(_l("Account name"), [at_most(NAME_LENGTH)])
     receipt_footer = StringField(
         _l("Words at the foot of the receipt"),
-        [Length(max=300, message=_l("At most 300 letters."))],
+        [at_most(FOOTER_LENGTH)],
         description=_l("For example the exchange policy and a thank-you."),
     )
     open_books = BooleanField(

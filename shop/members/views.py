@@ -13,19 +13,10 @@ from shop.members.forms import (
     ResetPinForm,
     TokenForm,
 )
+from shop.messages import in_words
 from shop.models import Role
 from shop.services import members as member_service
 from shop.views import save_form
-
-
-def details_from(form: MemberForm) -> member_service.MemberDetails:
-    return member_service.MemberDetails(
-        name=form.name.data or "",
-        phone=form.phone.data,
-        role=Role(form.role.data),
-        joined_on=form.joined_on.data,
-        left_on=form.left_on.data,
-    )
 
 
 def add_book_problems(form: MemberForm, member=None) -> None:
@@ -46,7 +37,7 @@ def add_book_problems(form: MemberForm, member=None) -> None:
     for name, messages in problems.items():
         field = getattr(form, name)
         if not field.errors:
-            field.errors = [str(m) for m in messages]
+            field.errors = [str(in_words(m)) for m in messages]
 
 
 @bp.get("/")
@@ -73,7 +64,7 @@ def new_member():
         form,
         lambda: member_service.create_member(
             db.session,
-            details_from(form),
+            form.details(),
             form.pin.data,
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             by=current_member(),
@@ -103,7 +94,7 @@ def edit_member(number: int):
         lambda: member_service.update_member(
             db.session,
             member,
-            details_from(form),
+            form.details(),
             country_code=current_app.config["SHOP_COUNTRY_CODE"],
             acting=current_member(),
             today=clock.today(),

@@ -28,6 +28,7 @@ from shop.models.sale import (
     Sale,
     SaleLine,
     SaleReview,
+    SaleStatus,
     Shift,
     Void,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "ReviewKind",
     "Sale",
     "SaleReview",
+    "SaleStatus",
     "SaleLine",
     "Shift",
     "Void",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.bank import DEFAULT_PREFIX, Direction, Outcome, Reason
 from shop.domain.calendar import utc_now
+from shop.domain.text import KEY_LENGTH, REASON_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 
@@ -85,7 +86,7 @@ class BankTransaction(db.Model):
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id"), unique=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    resolution: Mapped[str] = mapped_column(String(300), default="")
+    resolution: Mapped[str] = mapped_column(String(REASON_LENGTH), default="")
 
     resolved_by: Mapped[Member | None] = relationship()
 
@@ -122,13 +123,13 @@ class BankSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "" (no feed), "sepay" or "casso".
     provider: Mapped[str] = mapped_column(String(16), default="")
-    base_url: Mapped[str] = mapped_column(String(200), default="")
+    base_url: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
     code_prefix: Mapped[str] = mapped_column(String(6), default=DEFAULT_PREFIX)
     #: Days the bank has to show a transfer confirmed by hand before it is "not seen".
     check_days: Mapped[int] = mapped_column(default=3)
     #: Since when the shop has a feed: hand confirmations before it are not checked.
     feed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sepay_webhook_key: Mapped[str] = mapped_column(String(200), default="")
-    sepay_api_token: Mapped[str] = mapped_column(String(200), default="")
-    casso_api_key: Mapped[str] = mapped_column(String(200), default="")
-    casso_checksum_key: Mapped[str] = mapped_column(String(200), default="")
+    sepay_webhook_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
+    sepay_api_token: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
+    casso_api_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
+    casso_checksum_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.count import DecisionKind, Difference
+from shop.domain.text import CODE_LENGTH, NOTE_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.stock import Category, Item
@@ -66,7 +67,7 @@ class StockCount(db.Model):
     )
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
     #: Scans taken in (each one moves this with a conditional UPDATE that also checks the
     #: count is open, so a scan and the close cannot both win).
     scan_count: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -105,7 +106,7 @@ class CountScan(db.Model):
     #: The phone's id for this scan: sent again, nothing new is written.
     client_id: Mapped[str] = mapped_column(String(64))
     #: What was scanned, as read (an unknown tag keeps what it said).
-    code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     #: Pieces of a lot counted at this scan; 1 for a single item.
     pieces: Mapped[int] = mapped_column(default=1)
@@ -138,7 +139,7 @@ class CountDecision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"), index=True)
     difference: Mapped[Difference] = mapped_column(string_enum(Difference, "count_difference", 16))
-    code: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
     kind: Mapped[DecisionKind] = mapped_column(string_enum(DecisionKind, "count_decision_kind", 16))
     expected_pieces: Mapped[int | None]
@@ -150,7 +151,7 @@ class CountDecision(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     disposal_id: Mapped[int | None] = mapped_column(ForeignKey("disposal.id"))
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expense.id"))
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import NOTE_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.stock import Intake
@@ -57,7 +58,7 @@ class Expense(db.Model):
         string_enum(ExpenseCategory, "expense_category", 24)
     )
     amount_dong: Mapped[Dong]
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
     intake_id: Mapped[int | None] = mapped_column(ForeignKey("intake.id"), index=True)
     #: The member a compensation is paid to (only for that category).
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
@@ -99,7 +100,7 @@ class ExpenseRevision(db.Model):
         string_enum(ExpenseCategory, "expense_category", 24)
     )
     amount_dong: Mapped[Dong]
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
     replaced_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
 

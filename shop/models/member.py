@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import NAME_LENGTH, PHONE_LENGTH, TOKEN_NAME_LENGTH
 from shop.extensions import db
 
 
@@ -36,8 +37,8 @@ class Member(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH), unique=True)
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(ROLE_TYPE, default=Role.MEMBER)
     joined_on: Mapped[date]
@@ -92,7 +93,7 @@ class SignInEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     method: Mapped[str] = mapped_column(String(16))  # phone, switch, api
     outcome: Mapped[str] = mapped_column(String(16))  # ok, wrong_pin, locked, unknown, left
@@ -108,7 +109,7 @@ class ApiToken(db.Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_LENGTH))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     role: Mapped[Role] = mapped_column(ROLE_TYPE)

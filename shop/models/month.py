@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import NOTE_LENGTH, REASON_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.sale import PaymentMethod
@@ -161,7 +162,7 @@ class Payout(db.Model):
     method: Mapped[PaymentMethod] = mapped_column(
         string_enum(PaymentMethod, "payout_method"), default=PaymentMethod.CASH
     )
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     #: The device's id for this request: sent again, nothing new is written.
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -207,7 +208,7 @@ class PayoutCorrection(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     payout_id: Mapped[int] = mapped_column(ForeignKey("payout.id"), index=True)
     amount_dong: Mapped[Dong]
-    reason: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
     #: When the coordinator corrected it (UTC).
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))

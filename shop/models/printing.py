@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import DEVICE_LENGTH, HOST_LENGTH, NAME_LENGTH, SERIAL_DEVICE_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.sale import Sale
@@ -74,14 +75,14 @@ class PrinterSettings(db.Model):
     connection: Mapped[ConnectionKind] = mapped_column(
         string_enum(ConnectionKind, "printer_connection"), default=ConnectionKind.NONE
     )
-    host: Mapped[str] = mapped_column(String(253), default="")
+    host: Mapped[str] = mapped_column(String(HOST_LENGTH), default="")
     port: Mapped[int] = mapped_column(default=9100)
     usb_vendor_id: Mapped[int | None]
     usb_product_id: Mapped[int | None]
-    serial_device: Mapped[str] = mapped_column(String(200), default="")
+    serial_device: Mapped[str] = mapped_column(String(SERIAL_DEVICE_LENGTH), default="")
     baudrate: Mapped[int] = mapped_column(default=9600)
-    path: Mapped[str] = mapped_column(String(300), default="")
-    cups_queue: Mapped[str] = mapped_column(String(120), default="")
+    path: Mapped[str] = mapped_column(String(DEVICE_LENGTH), default="")
+    cups_queue: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     paper_mm: Mapped[int] = mapped_column(default=58)
     profile: Mapped[str] = mapped_column(String(60), default="default")
     mode: Mapped[PrintMode] = mapped_column(
@@ -129,11 +130,11 @@ class LabelPrinterSettings(db.Model):
     connection: Mapped[ConnectionKind] = mapped_column(
         string_enum(ConnectionKind, "label_connection"), default=ConnectionKind.NONE
     )
-    host: Mapped[str] = mapped_column(String(253), default="")
+    host: Mapped[str] = mapped_column(String(HOST_LENGTH), default="")
     port: Mapped[int] = mapped_column(default=9100)
     usb_vendor_id: Mapped[int | None]
     usb_product_id: Mapped[int | None]
-    path: Mapped[str] = mapped_column(String(300), default="")
+    path: Mapped[str] = mapped_column(String(DEVICE_LENGTH), default="")
     #: One label's size, and how many labels lie across the roll (35×22 mm rolls: two).
     width_mm: Mapped[int] = mapped_column(default=40)
     height_mm: Mapped[int] = mapped_column(default=30)

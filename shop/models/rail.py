@@ -37,7 +37,7 @@ def next_rail_version(session: Session) -> int:
     return next_in_sequence(session, SEQUENCE)
 
 
-def reserve_rail_versions(session: Session, count: int) -> None:
+def reserve_rail_versions(session: Session, count: int) -> list[int]:
     """Take ``count`` rail numbers in one statement for the item rows this transaction is
     about to change (a sale's lines), handed out in order by :func:`next_rail_version`.
 
@@ -45,11 +45,15 @@ def reserve_rail_versions(session: Session, count: int) -> None:
     ends, so they still become visible in order. Numbers left unused are gaps, which
     readers (who ask for the rows changed after a number) never notice; they are dropped
     when any transaction or savepoint ends, so none is used twice.
+
+    Returns the list they are handed out from: a caller that stamps some rows itself (one
+    UPDATE for many items) takes their numbers out of it, and the rest go in order.
     """
     if count < 1:
-        return
+        return []
     last = next_in_sequence(session, SEQUENCE, count)
     session.info[_RESERVED] = list(range(last - count + 1, last + 1))
+    return session.info[_RESERVED]
 
 
 @event.listens_for(Session, "after_transaction_end")

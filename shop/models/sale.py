@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    Select,
     String,
     UniqueConstraint,
     text,
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import NOTE_LENGTH, REASON_LENGTH, SHORT_REASON_LENGTH
 from shop.extensions import db
 from shop.models.member import Member
 from shop.models.stock import Item
@@ -66,7 +68,7 @@ class Shift(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     #: What the cashier said about a difference between counted and expected cash, written
     #: once after her blind count ('' when none).
-    count_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    count_note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="", server_default="")
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
 
@@ -86,7 +88,7 @@ class CartLine(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     quantity: Mapped[int] = mapped_column(default=1)
     discount_dong: Mapped[Dong] = mapped_column(default=0)
-    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    discount_reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     item: Mapped[Item] = relationship()
@@ -100,7 +102,16 @@ class CartDiscount(db.Model):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
     discount_dong: Mapped[Dong] = mapped_column(default=0)
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
+
+
+class SaleStatus(enum.StrEnum):
+    """Where a sale stands (:attr:`Sale.status`): its money in (``complete``), its transfer
+    still to arrive, or voided. A refund is of a line and leaves the sale complete."""
+
+    COMPLETE = "complete"
+    AWAITING_TRANSFER = "awaiting_transfer"
+    VOIDED = "voided"
 
 
 class Sale(db.Model):
@@ -130,7 +141,7 @@ class Sale(db.Model):
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     discount_dong: Mapped[Dong] = mapped_column(default=0)
-    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    discount_reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
     total_dong: Mapped[Dong]
     cash_dong: Mapped[Dong]
     transfer_dong: Mapped[Dong]
@@ -161,8 +172,23 @@ class Sale(db.Model):
         return self.tendered_dong - self.cash_dong
 
     @property
+    def status(self) -> SaleStatus:
+        """The one place a sale's state is worked out (pages, API, slips, services)."""
+        if self.void is not None:
+            return SaleStatus.VOIDED
+        if self.transfer_dong > 0 and self.confirmed_at is None:
+            return SaleStatus.AWAITING_TRANSFER
+        return SaleStatus.COMPLETE
+
+    @property
     def awaiting_transfer(self) -> bool:
-        return self.transfer_dong > 0 and self.confirmed_at is None and self.void is None
+        return self.status is SaleStatus.AWAITING_TRANSFER
+
+    @staticmethod
+    def not_voided(query: Select) -> Select:
+        """``query``, which reads sales, without the voided ones: the sales whose money
+        counts (an outer join on the void, kept where there is none)."""
+        return query.outerjoin(Void, Void.sale_id == Sale.id).where(Void.id.is_(None))
 
 
 class ReviewKind(enum.StrEnum):
@@ -199,7 +225,7 @@ class SaleReview(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
-    resolution: Mapped[str] = mapped_column(String(300), default="")
+    resolution: Mapped[str] = mapped_column(String(REASON_LENGTH), default="")
 
     sale: Mapped[Sale] = relationship()
     line: Mapped[SaleLine | None] = relationship()
@@ -242,7 +268,7 @@ class SaleLine(db.Model):
     tag_price_dong: Mapped[Dong]
     unit_price_dong: Mapped[Dong]
     discount_dong: Mapped[Dong] = mapped_column(default=0)
-    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    discount_reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
     sale_discount_dong: Mapped[Dong] = mapped_column(default=0)
     net_dong: Mapped[Dong]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
@@ -267,7 +293,7 @@ class Void(db.Model):
     sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    reason: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
     #: The device's id for this request: sent again, nothing new is written.
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -292,7 +318,7 @@ class Refund(db.Model):
     quantity: Mapped[int] = mapped_column(default=1)
     amount_dong: Mapped[Dong]
     method: Mapped[PaymentMethod] = mapped_column(string_enum(PaymentMethod, "payment_method"))
-    reason: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
     restock: Mapped[bool] = mapped_column(default=True)
     #: The device's id for this request: sent again, nothing new is written.
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop.domain.text import ACCOUNT_NUMBER_LENGTH, ADDRESS_LENGTH, NAME_LENGTH
 from shop.extensions import db
 
 
@@ -20,12 +21,12 @@ class ShopProfile(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address: Mapped[str] = mapped_column(String(250), default="")
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), default="")
     locale: Mapped[str] = mapped_column(String(8), default="vi")
     bank_bin: Mapped[str | None] = mapped_column(String(6))
-    bank_account: Mapped[str | None] = mapped_column(String(19))
-    bank_account_name: Mapped[str | None] = mapped_column(String(120))
+    bank_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NUMBER_LENGTH))
+    bank_account_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     receipt_footer: Mapped[str] = mapped_column(Text, default="")
     #: "Sổ sách mở": members see every member's lines of the month, not only their own
     #: (donors' contacts stay for coordinators). Off unless the group chooses it.

@@ -10,6 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import Dong, UTCDateTime, string_enum
 from shop.domain.calendar import utc_now
+from shop.domain.text import (
+    CATEGORY_LENGTH,
+    CODE_LENGTH,
+    DESCRIPTION_LENGTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    PHONE_LENGTH,
+    SHORT_REASON_LENGTH,
+    SIZE_LENGTH,
+)
 from shop.extensions import db
 from shop.models.member import Member
 
@@ -52,7 +62,7 @@ class Category(db.Model):
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(CATEGORY_LENGTH), unique=True)
     position: Mapped[int] = mapped_column(default=0)
 
 
@@ -75,10 +85,10 @@ class Donor(db.Model):
     __tablename__ = "donor"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(120), index=True)
-    phone: Mapped[str | None] = mapped_column(String(20))
-    organisation: Mapped[str | None] = mapped_column(String(120))
+    ref: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    organisation: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
@@ -96,14 +106,14 @@ class Intake(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    ref: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
     kind: Mapped[IntakeKind] = mapped_column(string_enum(IntakeKind, "intake_kind", 24))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     received_on: Mapped[date]  # the local date, for ages and months
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("donor.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
-    supplier: Mapped[str | None] = mapped_column(String(120))
+    supplier: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -143,8 +153,8 @@ class Item(db.Model):
     intake_id: Mapped[int] = mapped_column(ForeignKey("intake.id"), index=True)
     is_lot: Mapped[bool] = mapped_column(default=False)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
-    description: Mapped[str] = mapped_column(String(200), default="")
-    size: Mapped[str | None] = mapped_column(String(20), index=True)
+    description: Mapped[str] = mapped_column(String(DESCRIPTION_LENGTH), default="")
+    size: Mapped[str | None] = mapped_column(String(SIZE_LENGTH), index=True)
     condition: Mapped[Condition | None] = mapped_column(string_enum(Condition, "condition", 24))
     price_dong: Mapped[Dong]
     consignor_bp: Mapped[int | None]
@@ -191,7 +201,7 @@ class PriceChange(db.Model):
     old_price_dong: Mapped[Dong]
     price_dong: Mapped[Dong]
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(SHORT_REASON_LENGTH), default="")
 
     item: Mapped[Item] = relationship()
     by: Mapped[Member] = relationship()
@@ -207,7 +217,7 @@ class Disposal(db.Model):
     kind: Mapped[DisposalKind] = mapped_column(string_enum(DisposalKind, "disposal_kind", 24))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    note: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH), default="")
 
     item: Mapped[Item] = relationship()
     by: Mapped[Member] = relationship()

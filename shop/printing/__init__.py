@@ -5,5 +5,6 @@ print queue that sends jobs after their transaction (``queue``).
 
 Most modules take dataclasses and return the bytes to print, so a view, the command line or
 a test can call them alike; ``slips``, ``queue`` and ``web`` read the database. Fonts and
-images come only from ``static/``. The pages for printers are ``shop.printer``.
+images come only from ``static/``. The printers' pages are ``views`` (blueprint
+``printing``, under /printer) with their ``forms``.
 """

@@ -31,7 +31,7 @@ from functools import lru_cache
 from itertools import groupby
 
 from barcode import Code128
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from shop.domain.money import format_dong
 from shop.printing.escpos_out import TEAR_OFF_FEED_LINES, _printer, print_image
@@ -506,21 +506,7 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
     labels = labels or TagLabels()
     metrics = _label_metrics(width, height)
     margin, gap, inner = metrics.margin, metrics.gap, width - 2 * metrics.margin
-
-    # The header: the month box and its colour's pattern at the left, the size at the right.
-    month = month_band(tag.intake_month).label
-    month_font = _font(MONTH_FONT, metrics.small)
-    m_left, m_top, m_right, m_bottom = month_font.getbbox(month, anchor="ls")
-    pad_x, pad_y = max(3, metrics.small // 5), max(2, metrics.small // 6)
-    box_width, box_height = m_right - m_left + 2 * pad_x, m_bottom - m_top + 2 * pad_y
-    pattern = month_pattern(tag.intake_month, round(box_height * 1.3), box_height)
-    pattern_x = margin + box_width + metrics.small // 3
-    size_text = ""
-    if tag.size:
-        room = inner - (pattern_x - margin + pattern.width) - metrics.small // 2
-        size_text = _fit(f"{labels.size.strip()} {_clean(tag.size.strip())}".strip(),
-                         MONTH_FONT, metrics.small, room)  # fmt: skip
-
+    header = _label_header(tag, labels, metrics, inner)
     # The bottom: the bars and the code in digits under them.
     code_size = next(
         (s for s in range(metrics.code, 9, -1) if _length(TEXT_FONT, s, tag.code) <= width - 8),
@@ -541,56 +527,19 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
     lead = round(0.2 * metrics.small)  # stacked capitals (Ấ, Ễ) above the ascent
     ascent, descent = _font(TEXT_FONT, metrics.small).getmetrics()
     line_height = lead + ascent + descent
-    fixed = 2 * metrics.pad + box_height + metrics.bars + 2 + code_height + 3 * gap
+    fixed = 2 * metrics.pad + header.box_height + metrics.bars + 2 + code_height + 3 * gap
     about_lines = _about_lines(_label_about(tag), metrics.small, inner)
     if height < 220 and len(about_lines) > 1:  # one line on a short label
         about_lines = [_fit(" ".join(about_lines), TEXT_FONT, metrics.small, inner)]
-
-    def price_fits(size: int, left: int) -> tuple[int, int] | None:
-        font = _font(PRICE_FONT, size)
-        _, top, right, bottom = font.getbbox(price, anchor="ls")
-        if right > room or bottom - top > left:
-            return None
-        return top, bottom
-
-    # The floor holds against the rows below, not against the width: a price too wide for
-    # it (a lot's with "each" after it, a price in the millions) takes the largest size the
-    # width allows, and the description keeps its room (leaving it out gives no width).
-    floor = metrics.price_floor
-    if _font(PRICE_FONT, floor).getbbox(price, anchor="ls")[2] > room:
-        floor = next(
-            (s for s in metrics.price if s < floor and price_fits(s, height) is not None),
-            metrics.price[-1],
-        )
-
-    while True:
-        left = height - fixed - len(about_lines) * (line_height + gap)
-        # With description lines the price keeps at least its floor; without, any size.
-        sizes = [s for s in metrics.price if s >= floor or not about_lines]
-        found = next(((s, ink) for s in sizes if (ink := price_fits(s, left)) is not None), None)
-        if found is not None or not about_lines:
-            break
-        # A small label gives the description's room up first; the last line kept says "…".
-        cut = " ".join(about_lines[-2:])
-        about_lines = about_lines[:-2] + (
-            [_fit(cut, TEXT_FONT, metrics.small, inner)] if len(about_lines) > 1 else []
-        )
-    if found is None:  # never cut the price: its smallest size, whatever the label leaves
-        size = metrics.price[-1]
-        _, top, _, bottom = _font(PRICE_FONT, size).getbbox(price, anchor="ls")
-        found = (size, (top, bottom))
-    price_size, (p_top, p_bottom) = found
+    price_size, (p_top, p_bottom), about_lines = _price_and_about(
+        price, room, height, height - fixed, line_height + gap, about_lines, metrics, inner
+    )
 
     image = Image.new("L", (width, height), 255)
     pen = ImageDraw.Draw(image)
     y = metrics.pad
-    pen.rectangle((margin, y, margin + box_width - 1, y + box_height - 1), fill=0)
-    baseline = y + pad_y - m_top
-    pen.text((margin + pad_x - m_left, baseline), month, font=month_font, fill=255, anchor="ls")
-    image.paste(pattern, (pattern_x, y))
-    if size_text:
-        pen.text((width - margin, baseline), size_text, font=month_font, fill=0, anchor="rs")
-    y += box_height + gap
+    _draw_label_header(image, pen, header, y, width, margin)
+    y += header.box_height + gap
 
     # The price sits in the middle of the room left between the header and the rows below.
     rows_below = len(about_lines) * (line_height + gap) + metrics.bars + 2 + code_height + gap
@@ -614,3 +563,106 @@ def tag_image(tag: Tag, width: int, height: int, *, labels: TagLabels | None = N
     pen.text((width // 2, y - c_top), tag.code, font=code_font, fill=0, anchor="ms")
     lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
     return image.point(lut, "1")
+
+
+@dataclass(frozen=True)
+class _LabelHeader:
+    """A label's top row: the month white in a black box, its colour's pattern beside it,
+    the size at the right."""
+
+    month: str
+    font: ImageFont.FreeTypeFont
+    left: int  # the month's ink box, from its baseline
+    top: int
+    pad_x: int
+    pad_y: int
+    box_width: int
+    box_height: int
+    pattern: Image.Image
+    pattern_x: int
+    size_text: str
+
+
+def _label_header(tag: Tag, labels: TagLabels, metrics: _LabelMetrics, inner: int) -> _LabelHeader:
+    """The header's texts and boxes, the size cut to the room the month leaves."""
+    margin = metrics.margin
+    month = month_band(tag.intake_month).label
+    month_font = _font(MONTH_FONT, metrics.small)
+    m_left, m_top, m_right, m_bottom = month_font.getbbox(month, anchor="ls")
+    pad_x, pad_y = max(3, metrics.small // 5), max(2, metrics.small // 6)
+    box_width, box_height = m_right - m_left + 2 * pad_x, m_bottom - m_top + 2 * pad_y
+    pattern = month_pattern(tag.intake_month, round(box_height * 1.3), box_height)
+    pattern_x = margin + box_width + metrics.small // 3
+    size_text = ""
+    if tag.size:
+        room = inner - (pattern_x - margin + pattern.width) - metrics.small // 2
+        size_text = _fit(f"{labels.size.strip()} {_clean(tag.size.strip())}".strip(),
+                         MONTH_FONT, metrics.small, room)  # fmt: skip
+    return _LabelHeader(
+        month, month_font, m_left, m_top, pad_x, pad_y, box_width, box_height, pattern,
+        pattern_x, size_text,
+    )  # fmt: skip
+
+
+def _draw_label_header(
+    image: Image.Image, pen: ImageDraw.ImageDraw, header: _LabelHeader, y: int, width: int,
+    margin: int,
+) -> None:  # fmt: skip
+    pen.rectangle((margin, y, margin + header.box_width - 1, y + header.box_height - 1), fill=0)
+    baseline = y + header.pad_y - header.top
+    pen.text((margin + header.pad_x - header.left, baseline), header.month, font=header.font,
+             fill=255, anchor="ls")  # fmt: skip
+    image.paste(header.pattern, (header.pattern_x, y))
+    if header.size_text:
+        pen.text((width - margin, baseline), header.size_text, font=header.font, fill=0,
+                 anchor="rs")  # fmt: skip
+
+
+def _price_and_about(
+    price: str,
+    room: float,
+    height: int,
+    height_left: int,
+    row: int,
+    about_lines: list[str],
+    metrics: _LabelMetrics,
+    inner: int,
+) -> tuple[int, tuple[int, int], list[str]]:
+    """The price's size and ink (top, bottom) in the ``height_left`` the fixed rows leave
+    of the label's ``height``, ``room`` wide, with the description lines (``row`` dots
+    each) that still fit beside it."""
+
+    def price_fits(size: int, left: int) -> tuple[int, int] | None:
+        font = _font(PRICE_FONT, size)
+        _, top, right, bottom = font.getbbox(price, anchor="ls")
+        if right > room or bottom - top > left:
+            return None
+        return top, bottom
+
+    # The floor holds against the rows below, not against the width: a price too wide for
+    # it (a lot's with "each" after it, a price in the millions) takes the largest size the
+    # width allows, and the description keeps its room (leaving it out gives no width).
+    floor = metrics.price_floor
+    if _font(PRICE_FONT, floor).getbbox(price, anchor="ls")[2] > room:
+        floor = next(
+            (s for s in metrics.price if s < floor and price_fits(s, height) is not None),
+            metrics.price[-1],
+        )
+
+    while True:
+        left = height_left - len(about_lines) * row
+        # With description lines the price keeps at least its floor; without, any size.
+        sizes = [s for s in metrics.price if s >= floor or not about_lines]
+        found = next(((s, ink) for s in sizes if (ink := price_fits(s, left)) is not None), None)
+        if found is not None or not about_lines:
+            break
+        # A small label gives the description's room up first; the last line kept says "…".
+        cut = " ".join(about_lines[-2:])
+        about_lines = about_lines[:-2] + (
+            [_fit(cut, TEXT_FONT, metrics.small, inner)] if len(about_lines) > 1 else []
+        )
+    if found is None:  # never cut the price: its smallest size, whatever the label leaves
+        size = metrics.price[-1]
+        _, top, _, bottom = _font(PRICE_FONT, size).getbbox(price, anchor="ls")
+        found = (size, (top, bottom))
+    return found[0], found[1], about_lines

@@ -229,6 +229,21 @@ def _money(amount: int) -> str:
 
 def _blocks(receipt: Receipt) -> list[Row]:
     """The receipt's rows before wrapping: long texts are still one row each."""
+    rows = [
+        *_head_rows(receipt),
+        *_line_rows(receipt),
+        *_total_rows(receipt),
+        *_extra_rows(receipt),
+        *_foot_rows(receipt),
+    ]
+    return [
+        replace(row, left=_clean(row.left), right=_clean(row.right)) if row.kind == "text" else row
+        for row in rows
+    ]
+
+
+def _head_rows(receipt: Receipt) -> list[Row]:
+    """The shop, the receipt's title, the sale's number and moment, the cashier."""
     labels = receipt.labels
     rows = [Row(receipt.shop_name, bold=True, large=True, center=True)]
     if receipt.shop_address:
@@ -241,31 +256,41 @@ def _blocks(receipt: Receipt) -> list[Row]:
         rows.append(Row(receipt.moment_text))
     if receipt.cashier:
         rows.append(Row(f"{labels.cashier}: {receipt.cashier}"))
+    return rows
 
-    if receipt.lines:
-        rows.append(Row(kind="rule"))
+
+def _discount_text(labels: ReceiptLabels, reason: str | None) -> str:
+    return f"{labels.discount}: {reason}" if reason else labels.discount
+
+
+def _line_rows(receipt: Receipt) -> list[Row]:
+    """Each line's description, then indented details whose right-hand amounts add up to
+    the subtotal: each line's price, then minus its discount."""
+    rows = [Row(kind="rule")] if receipt.lines else []
     for line in receipt.lines:
         if line.description.strip():
             rows.append(Row(line.description))
-        # Indented details under the description; the right-hand amounts add up to the
-        # subtotal: each line's price, then minus its discount.
         details = [line.code] if line.code else []
         if line.quantity != 1:
             # The unit price without its ₫, so it does not read as a second amount.
             details.append(f"{line.quantity} × {format_dong(line.unit_price_dong, symbol=False)}")
         rows.append(Row("  " + "  ".join(details), _money(line.gross_dong)))
         if line.discount_dong:
-            reason = line.discount_reason
-            text = f"{labels.discount}: {reason}" if reason else labels.discount
+            text = _discount_text(receipt.labels, line.discount_reason)
             rows.append(Row("  " + text, _money(-line.discount_dong)))
+    return rows
 
+
+def _total_rows(receipt: Receipt) -> list[Row]:
+    """The total (after the sale's discount) and how it was paid."""
+    labels = receipt.labels
+    rows = []
     if receipt.total_dong is not None:
         rows.append(Row(kind="rule"))
         if receipt.sale_discount_dong:
             subtotal = receipt.total_dong + receipt.sale_discount_dong
             rows.append(Row(labels.subtotal, _money(subtotal)))
-            reason = receipt.sale_discount_reason
-            text = f"{labels.discount}: {reason}" if reason else labels.discount
+            text = _discount_text(labels, receipt.sale_discount_reason)
             rows.append(Row(text, _money(-receipt.sale_discount_dong)))
         rows.append(Row(labels.total, _money(receipt.total_dong), bold=True, large=True))
     if receipt.cash_dong:
@@ -275,25 +300,31 @@ def _blocks(receipt: Receipt) -> list[Row]:
         rows.append(Row(labels.change, _money(receipt.change_dong), bold=True))
     if receipt.transfer_dong:
         rows.append(Row(labels.transfer, _money(receipt.transfer_dong)))
+    return rows
 
-    if receipt.extra_rows:
-        rows.append(Row(kind="rule"))
-        for label, value in receipt.extra_rows:
-            rows.append(Row(label, value if isinstance(value, str) else _money(value)))
 
+def _extra_rows(receipt: Receipt) -> list[Row]:
+    if not receipt.extra_rows:
+        return []
+    return [Row(kind="rule")] + [
+        Row(label, value if isinstance(value, str) else _money(value))
+        for label, value in receipt.extra_rows
+    ]
+
+
+def _foot_rows(receipt: Receipt) -> list[Row]:
+    """The VietQR code to pay by transfer with its caption, and the shop's footer."""
+    rows = []
     if receipt.vietqr_payload:
         rows.append(Row(receipt.vietqr_payload, kind="qr"))
-        caption = labels.scan_to_pay
+        caption = receipt.labels.scan_to_pay
         if receipt.transfer_dong:
             caption += f": {_money(receipt.transfer_dong)}"
         rows.append(Row(caption, bold=True, center=True))
     if receipt.footer.strip():
         rows.append(Row(kind="rule"))
         rows.extend(Row(part, center=True) for part in receipt.footer.strip().splitlines())
-    return [
-        replace(row, left=_clean(row.left), right=_clean(row.right)) if row.kind == "text" else row
-        for row in rows
-    ]
+    return rows
 
 
 _TOKENS = re.compile(r"[^ ]+| +")

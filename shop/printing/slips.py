@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shop.domain.money import format_dong
 from shop.i18n import format_day
+from shop.models import SaleStatus
 from shop.printing.receipt import Receipt, ReceiptLabels, ReceiptLine
 from shop.services.members import shop_profile
 
@@ -69,7 +70,7 @@ def receipt_for_sale(session: Session, sale) -> Receipt:
         )
         for line in sale.lines
     )
-    title = _("VOIDED SALE") if sale.void is not None else _("RECEIPT")
+    title = _("VOIDED SALE") if sale.status is SaleStatus.VOIDED else _("RECEIPT")
     voided = ()
     if sale.void is not None:
         voided = (

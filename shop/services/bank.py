@@ -15,9 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import bank as rules
@@ -31,9 +29,11 @@ from shop.models import (
     Payout,
     Refund,
     Sale,
+    SaleStatus,
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
+from shop.services.idempotency import insert_unique
 from shop.services.members import shop_profile
 
 PROVIDERS = ("sepay", "casso")
@@ -102,18 +102,18 @@ def save_settings(
     """A coordinator sets the feed. ``new_keys``: only the keys she typed (a key left
     blank stays as it was; the page never shows one again). Audited without the keys."""
     if not by.is_coordinator:
-        raise Forbidden(_l("Only a coordinator can change the bank feed."), "provider")
+        raise Forbidden("bank.settings_coordinators_only", "provider")
     provider = (provider or "").strip().lower()
     if provider not in ("", *PROVIDERS):
-        raise InvalidInput(_l("Choose SePay, Casso or no bank feed."), "provider")
+        raise InvalidInput("bank.provider_invalid", "provider")
     base_url = (base_url or "").strip()
     if base_url and not base_url.startswith(("https://", "http://")):
-        raise InvalidInput(_l("The address starts with https://."), "base_url")
+        raise InvalidInput("bank.address_not_https", "base_url")
     code_prefix = (code_prefix or "").strip().upper()
     if not rules.valid_prefix(code_prefix):
-        raise InvalidInput(_l("The code's prefix is 2 to 6 letters A to Z."), "code_prefix")
+        raise InvalidInput("bank.prefix_invalid", "code_prefix")
     if isinstance(check_days, bool) or not isinstance(check_days, int) or not 1 <= check_days <= 60:
-        raise InvalidInput(_l("Between 1 and 60 days."), "check_days")
+        raise InvalidInput("bank.check_days_out_of_range", "check_days")
     settings = bank_settings(session)
     before = {
         "provider": settings.provider, "base_url": settings.base_url,
@@ -130,7 +130,7 @@ def save_settings(
         value = (value or "").strip()
         if value:
             if len(value) > 200:
-                raise InvalidInput(_l("A key has at most 200 characters."), name)
+                raise InvalidInput("bank.key_too_long", name)
             setattr(settings, name, value)
             changed_keys.append(name)
     if provider and settings.feed_since is None:
@@ -218,21 +218,9 @@ def receive(
         suggestions=[],
         resolution="",
     )
-    if session.get_bind().dialect.name == "postgresql":
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            if row in session:
-                session.expunge(row)
-            existing = _stored(session, incoming.provider, provider_id)
-            if existing is not None:
-                return existing, False
-            raise
-    else:
-        session.add(row)
-        session.flush()
+    existing = insert_unique(session, row, lambda: _stored(session, incoming.provider, provider_id))
+    if existing is not None:
+        return existing, False
     if incoming.direction == rules.Direction.OUT:
         _match_outgoing(session, row, at=at)
     else:
@@ -250,7 +238,7 @@ def _stored(session: Session, provider: str, provider_id: str) -> BankTransactio
 
 
 def sale_state(sale: Sale) -> rules.SaleState:
-    if sale.void is not None:
+    if sale.status is SaleStatus.VOIDED:
         return rules.SaleState.VOIDED
     if sale.transfer_dong <= 0:
         return rules.SaleState.NO_TRANSFER
@@ -423,7 +411,7 @@ def review_count(session: Session) -> int:
 def get_transaction(session: Session, transaction_id: int) -> BankTransaction:
     row = session.get(BankTransaction, transaction_id)
     if row is None:
-        raise NotFound(_l("There is no such bank transaction."), "transaction")
+        raise NotFound("bank.transaction_not_found", "transaction")
     return row
 
 
@@ -441,42 +429,35 @@ def resolve(
     verified), or, with no sale, it is set aside with her ``note`` (a deposit, a gift, a
     customer to call back). Either way it is audited; a decision is never made twice."""
     if not by.is_coordinator:
-        raise Forbidden(_l("Only a coordinator decides on bank transactions."), "sale_number")
+        raise Forbidden("bank.review_coordinators_only", "sale_number")
     note = tidy(note, 300)
     if row.outcome != rules.Outcome.REVIEW:
-        raise InvalidInput(_l("This transaction is not on the review list."), "sale_number")
+        raise InvalidInput("bank.not_for_review", "sale_number")
     if row.resolved_at is not None:
-        raise InvalidInput(_l("This transaction was decided already."), "sale_number")
+        raise InvalidInput("bank.decided_already", "sale_number")
     if row.direction != rules.Direction.IN and sale_number is not None:
-        raise InvalidInput(_l("Money sent out pays no sale."), "sale_number")
+        raise InvalidInput("bank.outgoing_pays_no_sale", "sale_number")
     sale = None
     if sale_number is not None:
         sale = session.scalar(_locked(session, select(Sale).where(Sale.number == sale_number)))
         if sale is None:
-            raise InvalidInput(
-                _l("There is no sale number %(number)s.", number=sale_number), "sale_number"
-            )
+            raise InvalidInput("bank.sale_not_found", "sale_number", number=sale_number)
         state = sale_state(sale)
         if state == rules.SaleState.VOIDED:
-            raise InvalidInput(_l("This sale was voided."), "sale_number")
+            raise InvalidInput("bank.sale_voided", "sale_number")
         if state == rules.SaleState.NO_TRANSFER:
-            raise InvalidInput(_l("This sale was not paid by transfer."), "sale_number")
+            raise InvalidInput("bank.sale_not_by_transfer", "sale_number")
         if state == rules.SaleState.BANK:
-            raise InvalidInput(
-                _l("Another bank transaction already paid this sale."), "sale_number"
-            )
+            raise InvalidInput("bank.sale_paid_already", "sale_number")
         if sale.transfer_dong != row.amount_dong:
-            raise InvalidInput(
-                _l("The sale waits for another amount: a transfer pays it only in full."),
-                "sale_number",
-            )
+            raise InvalidInput("bank.amount_differs", "sale_number")
         row.sale_id = sale.id
         row.pays_sale = True
         if state == rules.SaleState.WAITING:
             sale.confirmed_at = at
             sale.confirmed_by_id = None
     elif not note:
-        raise InvalidInput(_l("Say what this money is."), "note")
+        raise InvalidInput("bank.note_missing", "note")
     row.resolved_at = at
     row.resolved_by_id = by.id
     row.resolution = note
@@ -494,13 +475,17 @@ def resolve(
 # -- how each transfer stands ----------------------------------------------------------
 
 
-def check_of(session: Session, sale: Sale, *, now: datetime) -> rules.Check:
-    settings = bank_settings(session)
+def check_of(
+    session: Session, sale: Sale, *, now: datetime, settings: BankSettings | None = None
+) -> rules.Check:
+    """Where ``sale``'s transfer stands (``settings``: the bank settings, when read already);
+    a sale with no transfer does not look for its bank payment."""
+    settings = settings or bank_settings(session)
     return rules.check(
         transfer_dong=sale.transfer_dong,
         confirmed_at=sale.confirmed_at,
-        voided=sale.void is not None,
-        by_bank=sale.bank_payment is not None,
+        voided=sale.status is SaleStatus.VOIDED,
+        by_bank=sale.transfer_dong > 0 and sale.bank_payment is not None,
         by_hand=sale.confirmed_by_id is not None,
         feed_since=settings.feed_since if settings.provider else None,
         now=now,
@@ -616,8 +601,9 @@ class Transfer:
 
 def transfer_of(session: Session, sale: Sale, *, now: datetime) -> Transfer:
     """How ``sale``'s transfer stands at ``now`` (see :class:`Transfer`)."""
-    state = check_of(session, sale, now=now)
-    days = bank_settings(session).check_days
+    settings = bank_settings(session)
+    state = check_of(session, sale, now=now, settings=settings)
+    days = settings.check_days
     if sale.transfer_dong <= 0 or sale.confirmed_at is None:
         return Transfer(state, check_days=days)
     payment = sale.bank_payment

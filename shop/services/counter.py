@@ -15,13 +15,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from shop.domain.calendar import local_date
 from shop.domain.money import format_dong
 from shop.domain.pricing import month_key
-from shop.domain.sale import Line, SaleError, payment, totals
+from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
+from shop.domain.text import REASON_LENGTH, SHORT_REASON_LENGTH, tidy
 from shop.i18n import format_moment
 from shop.models import (
     CartDiscount,
@@ -36,6 +37,7 @@ from shop.models import (
     Sale,
     SaleLine,
     SaleReview,
+    SaleStatus,
     Shift,
     Void,
     next_in_sequence,
@@ -138,7 +140,7 @@ class _Drawer:
 
     count: CashCount
     waiting: int  # sales not voided whose transfer is not confirmed yet
-    last: datetime | None  # the moment of its latest sale or refund
+    last: datetime | None  # the moment of its latest sale or refund (voided or not)
 
 
 def _drawer(session: Session, shift: Shift) -> _Drawer:
@@ -150,25 +152,21 @@ def _drawer(session: Session, shift: Shift) -> _Drawer:
     return _Drawer(count, int(waiting), last)
 
 
-# Built once, on the tables (a shift's close reads them).
-_sale, _void, _refund = Sale.__table__.c, Void.__table__.c, Refund.__table__.c
-_SALES_OF_SHIFT = (
+# Built once (a shift's close reads them).
+_ANY_SALE = aliased(Sale)
+_SALES_OF_SHIFT = Sale.not_voided(
     select(
-        func.count(  # sales not voided whose transfer is not confirmed yet
-            case(
-                (and_(_sale.transfer_dong > 0, _sale.confirmed_at.is_(None), _void.id.is_(None)), 1)
-            )
-        ),
-        func.coalesce(func.sum(case((_void.id.is_(None), _sale.cash_dong))), 0),
-        func.max(_sale.at),
+        func.count(case(((Sale.transfer_dong > 0) & Sale.confirmed_at.is_(None), 1))),
+        func.coalesce(func.sum(Sale.cash_dong), 0),
+        select(func.max(_ANY_SALE.at))  # voided or not
+        .where(_ANY_SALE.shift_id == bindparam("shift_id"))
+        .scalar_subquery(),
     )
-    .select_from(Sale.__table__.outerjoin(Void.__table__, _void.sale_id == _sale.id))
-    .where(_sale.shift_id == bindparam("shift_id"))
-)
+).where(Sale.shift_id == bindparam("shift_id"))
 _REFUNDS_OF_SHIFT = select(
-    func.coalesce(func.sum(case((_refund.method == PaymentMethod.CASH, _refund.amount_dong))), 0),
-    func.max(_refund.at),
-).where(_refund.shift_id == bindparam("shift_id"))
+    func.coalesce(func.sum(case((Refund.method == PaymentMethod.CASH, Refund.amount_dong))), 0),
+    func.max(Refund.at),
+).where(Refund.shift_id == bindparam("shift_id"))
 
 
 def close_shift(
@@ -214,7 +212,7 @@ def close_shift_for(
         raise InvalidInput(_l("Close your own shift from the counter."), "shift")
     if counted_dong is not None and (not isinstance(counted_dong, int) or counted_dong < 0):
         raise InvalidInput(_l("The counted cash cannot be negative."), "counted_cash_dong")
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why you are closing her shift."), "reason")
     if ended_at > at:
@@ -236,7 +234,7 @@ def close_shift_for(
         session, "shift_closed_for", by=by, at=at, subject=f"shift {shift.id}",
         member=shift.member.number, ended_at=shift.closed_at, counted_dong=counted_dong,
         count="counted" if counted_dong is not None else "not_counted",
-        expected_dong=count.expected_dong, reason=reason[:300],
+        expected_dong=count.expected_dong, reason=reason[:REASON_LENGTH],
     )  # fmt: skip
     return count
 
@@ -260,7 +258,7 @@ def note_count(session: Session, shift: Shift, note: str, *, by: Member) -> Shif
         raise InvalidInput(_l("The count has no difference to explain."), "note")
     if shift.count_note:
         raise InvalidInput(_l("This difference already has a note."), "note")
-    note = " ".join((note or "").split())
+    note = tidy(note)
     if not note:
         raise InvalidInput(_l("Say what happened, in a few words."), "note")
     if len(note) > 300:
@@ -441,7 +439,7 @@ def change_cart_line(
 ) -> CartLine:
     """Change a line's quantity (lots) or give it a discount, which needs a reason."""
     line = _cart_line(session, member, line_id)
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if discount_dong and not reason:
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     if quantity < 1:
@@ -459,7 +457,7 @@ def change_cart_line(
         )
     line.quantity = quantity
     line.discount_dong = discount_dong
-    line.discount_reason = reason[:200]
+    line.discount_reason = reason[:SHORT_REASON_LENGTH]
     session.flush()
     return line
 
@@ -470,12 +468,12 @@ def remove_from_cart(session: Session, member: Member, line_id: int) -> None:
 
 
 def set_cart_discount(session: Session, member: Member, discount_dong: int, reason: str) -> None:
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if discount_dong and not reason:
         raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
     row = session.get(CartDiscount, member.id) or CartDiscount(member_id=member.id)
     row.discount_dong = discount_dong
-    row.reason = reason[:200]
+    row.reason = reason[:SHORT_REASON_LENGTH]
     session.add(row)
     session.flush()
 
@@ -517,6 +515,34 @@ class SaleRequest:
     all_by_transfer: bool = False  # the whole total by transfer, whatever it comes to
 
 
+def ring_up(
+    session: Session, request: SaleRequest, *, cashier: Member, at: datetime, tz: ZoneInfo
+) -> tuple[Sale, bool]:
+    """A sale at the counter (the counter page's or the API's), now, into ``cashier``'s open
+    shift; returns it and whether it is new (False: the same client id came again).
+
+    Prices are the day's (markdown applied). Every item is taken out of stock by a
+    conditional UPDATE; if one is gone the whole sale is refused and nothing of it stays. A
+    sale with a transfer part waits for :func:`confirm_transfer`.
+    """
+    existing = _recorded_before(session, request, at, tz)
+    if existing is not None:
+        return existing, False
+    return _write_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=cashier,
+        shift=_open_drawer(session, cashier), transfer_confirmed=False, money_taken=False,
+    )  # fmt: skip
+
+
+def _open_drawer(session: Session, cashier: Member) -> Shift:
+    """``cashier``'s open shift, locked until the transaction ends (its close waits for the
+    sale going into its drawer), or the refusal."""
+    shift = current_shift(session, cashier, lock=True)
+    if shift is None:
+        raise InvalidInput(_l("Open your shift first."), "shift")
+    return shift
+
+
 def record_sale(
     session: Session,
     request: SaleRequest,
@@ -530,7 +556,12 @@ def record_sale(
     transfer_confirmed: bool = False,
     money_taken: bool = False,
 ) -> tuple[Sale, bool]:
-    """Record a sale; return it and whether it is new (False: the same client id came again).
+    """Record a sale with every choice open; return it and whether it is new (False: the
+    same client id came again). The shop's own ways in are :func:`ring_up` (now, in the
+    cashier's open shift), :func:`enter_past_sale` (the notebook's past sale, a journal's
+    replay) and :func:`record_offline_sale`; this form is for scripts and tests that choose
+    the ``shift`` (by default the cashier's open one, required unless not
+    ``require_shift``), over the same steps.
 
     ``money_taken``: the sale was paid before the shop could check it (rung up with no
     link, see :func:`record_offline_sale`): an item no longer in stock does not refuse it;
@@ -544,23 +575,46 @@ def record_sale(
     :func:`confirm_transfer` unless ``transfer_confirmed`` (a sale entered afterwards from the
     paper notebook, whose money arrived long ago).
     """
-    existing = earlier(session, Sale, request.client_id)
+    existing = _recorded_before(session, request, at, tz)
     if existing is not None:
         return existing, False
-    ensure_month_open(session, at, tz, "at")
     if shift is None:
-        shift = current_shift(session, cashier, lock=True)
-    if shift is None and require_shift:
-        raise InvalidInput(_l("Open your shift first."), "shift")
+        shift = (
+            _open_drawer(session, cashier)
+            if require_shift
+            else current_shift(session, cashier, lock=True)
+        )
+    return _write_sale(
+        session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by or cashier,
+        shift=shift, transfer_confirmed=transfer_confirmed, money_taken=money_taken,
+    )  # fmt: skip
+
+
+def _recorded_before(
+    session: Session, request: SaleRequest, at: datetime, tz: ZoneInfo
+) -> Sale | None:
+    """The sale ``request``'s client id recorded before, if any; otherwise the sale's month
+    must be open (a sale dated in a closed month is refused)."""
+    existing = earlier(session, Sale, request.client_id)
+    if existing is None:
+        ensure_month_open(session, at, tz, "at")
+    return existing
+
+
+def _check_request(request: SaleRequest) -> None:
+    """What a sale must say whatever its items: a line at least, a reason for a discount."""
     if not request.lines:
         raise _refuse(SaleError("empty"))
-    for line in request.lines:
-        if line.discount_dong and not " ".join(line.discount_reason.split()):
+    reasons = [(line.discount_dong, line.discount_reason) for line in request.lines]
+    for discount, reason in [*reasons, (request.discount_dong, request.discount_reason)]:
+        if discount and not tidy(reason):
             raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
-    if request.discount_dong and not " ".join(request.discount_reason.split()):
-        raise InvalidInput(_l("Say why there is a discount."), "discount_reason")
+
+
+def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
+    """The request's items by code, in one query: each must exist, have come in by ``at``,
+    and a unique item be in the sale once."""
     codes = [line.code for line in request.lines]
-    # Each item with the day it came in, in one query.
     found = session.execute(
         select(Item, Intake.received_at)
         .join(Intake, Item.intake_id == Intake.id)
@@ -580,6 +634,23 @@ def record_sale(
     unique_codes = [c for c in codes if not items[c].is_lot]
     if len(unique_codes) != len(set(unique_codes)):
         raise InvalidInput(_l("One item is twice in the sale."), "code")
+    return items
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """A sale's lines priced and its payment split (see :func:`_price`)."""
+
+    prices: list[int]
+    totals: Totals
+    paid: Payment
+
+
+def _price(
+    session: Session, request: SaleRequest, items: dict[str, Item], at: datetime, tz: ZoneInfo
+) -> _Priced:
+    """Each line's unit price (the request's, or the shop's on the sale's day), the totals
+    and the payment, or the sale's refusal."""
     day = local_date(at, tz)
     policy = policy_in_force(session, month_key(day))
     prices = [
@@ -604,16 +675,38 @@ def record_sale(
         )
     except SaleError as error:
         raise _refuse(error) from None
+    return _Priced(prices, result, paid)
+
+
+def _write_sale(
+    session: Session,
+    request: SaleRequest,
+    *,
+    cashier: Member,
+    at: datetime,
+    tz: ZoneInfo,
+    entered_by: Member,
+    shift: Shift | None,
+    transfer_confirmed: bool,
+    money_taken: bool,
+) -> tuple[Sale, bool]:
+    """The steps every sale goes through once its shift is known: the request checked, its
+    items found, priced, the sale inserted (once per client id), its lines taking their
+    items out of stock, a discount audited."""
+    _check_request(request)
+    items = _items_of(session, request, at)
+    priced = _price(session, request, items, at, tz)
+    paid = priced.paid
     sale = Sale(
         number=request.number or next_in_sequence(session, "sale"),
         client_id=request.client_id or str(uuid.uuid4()),
         at=at,
         cashier_id=cashier.id,
         shift_id=shift.id if shift else None,
-        entered_by_id=(entered_by or cashier).id,
+        entered_by_id=entered_by.id,
         discount_dong=request.discount_dong,
-        discount_reason=" ".join(request.discount_reason.split())[:200],
-        total_dong=result.total_dong,
+        discount_reason=tidy(request.discount_reason, SHORT_REASON_LENGTH),
+        total_dong=priced.totals.total_dong,
         cash_dong=paid.cash_dong,
         transfer_dong=paid.transfer_dong,
         tendered_dong=paid.tendered_dong,
@@ -624,41 +717,120 @@ def record_sale(
     # with the sale already recorded, as a retry after the fact does.
     if not insert_once(session, sale):
         return earlier(session, Sale, request.client_id), False
-    # Every line takes its item out of stock with one UPDATE, each stamped with a rail
-    # number: those are taken at once.
-    reserve_rail_versions(session, len(request.lines))
-    sale_lines = []
+    _write_lines(session, sale, request, items, priced, money_taken=money_taken)
+    _audit_discounts(session, sale, request, by=entered_by, at=at)
+    session.flush()
+    return sale, True
+
+
+def _write_lines(
+    session: Session,
+    sale: Sale,
+    request: SaleRequest,
+    items: dict[str, Item],
+    priced: _Priced,
+    *,
+    money_taken: bool,
+) -> None:
+    """The sale's lines, each taking its item out of stock, inserted in one statement.
+
+    The one-of-a-kind items a line takes whole are taken in one UPDATE; the lines are then
+    walked in order, so the first line that cannot be sold is the one refused, as if each
+    had taken its item in turn.
+    """
+    # Every change of an item is stamped with a rail number, one a line in the lines' order:
+    # those are taken at once; the items taken in one UPDATE take theirs out of the list.
+    numbers = reserve_rail_versions(session, len(request.lines))
+    versions = {
+        items[line.code].id: number
+        for line, number in zip(request.lines, list(numbers), strict=True)
+        if _plain_unique(items[line.code], line, money_taken=money_taken)
+    }
+    for number in versions.values():
+        numbers.remove(number)
+    rounds = _take_unique_items(session, list(items.values()), versions)
+    rows = []
     for position, (line, price, part, net) in enumerate(
-        zip(request.lines, prices, result.sale_discount_parts, result.nets, strict=True)
-    ):
-        item = items[line.code]
-        if line.short_pieces is not None:  # a journal says what the stock did not have
-            short = line.short_pieces
-            taken = line.quantity - short
-            stock_round = _take_from_stock(session, item, taken) if taken > 0 else None
-        elif money_taken:
-            stock_round, short = _take_what_is_left(session, item, line.quantity)
-        else:
-            stock_round, short = _take_from_stock(session, item, line.quantity), 0
-        sale_lines.append(
-            SaleLine(
-                sale_id=sale.id,
-                position=position,
-                item_id=item.id,
-                stock_round=stock_round,
-                quantity=line.quantity,
-                tag_price_dong=item.price_dong,
-                unit_price_dong=price,
-                discount_dong=line.discount_dong,
-                discount_reason=" ".join(line.discount_reason.split())[:200],
-                sale_discount_dong=part,
-                net_dong=net,
-                owner_id=item.owner_id,
-                consignor_bp=item.consignor_bp if item.owner_id is not None else None,
-                short_pieces=short,
-            )
+        zip(
+            request.lines, priced.prices, priced.totals.sale_discount_parts, priced.totals.nets,
+            strict=True,
         )
-    session.add_all(sale_lines)  # inserted together at the flush below
+    ):  # fmt: skip
+        item = items[line.code]
+        if not _plain_unique(item, line, money_taken=money_taken):
+            stock_round, short = _take_for_line(session, item, line, money_taken=money_taken)
+        elif item.id in rounds:
+            stock_round, short = rounds[item.id], 0
+        else:
+            raise InvalidInput(_l("Item %(code)s is already sold.", code=item.code), "code")
+        rows.append(
+            {
+                "sale_id": sale.id,
+                "position": position,
+                "item_id": item.id,
+                "stock_round": stock_round,
+                "quantity": line.quantity,
+                "tag_price_dong": item.price_dong,
+                "unit_price_dong": price,
+                "discount_dong": line.discount_dong,
+                "discount_reason": tidy(line.discount_reason, SHORT_REASON_LENGTH),
+                "sale_discount_dong": part,
+                "net_dong": net,
+                "owner_id": item.owner_id,
+                "consignor_bp": item.consignor_bp if item.owner_id is not None else None,
+                "short_pieces": short,
+            }
+        )
+    session.execute(insert(SaleLine), rows)
+
+
+def _plain_unique(item: Item, line: LineRequest, *, money_taken: bool) -> bool:
+    """Whether ``line`` takes its one-of-a-kind item whole, as the counter does (not a lot,
+    one piece, nothing short, the money not taken before the shop could check)."""
+    return not item.is_lot and line.quantity == 1 and not line.short_pieces and not money_taken
+
+
+def _take_unique_items(
+    session: Session, items: list[Item], versions: dict[int, int]
+) -> dict[int, int]:
+    """Take the one-of-a-kind items of ``versions`` (item id → its rail number) out of stock
+    in one conditional UPDATE; their stock rounds by item id. An item another sale took
+    already is not in the answer (see :func:`_take_from_stock`)."""
+    if not versions:
+        return {}
+    taken = session.execute(
+        update(Item)
+        .where(Item.id.in_(versions), Item.status == ItemStatus.IN_STOCK)
+        .values(
+            status=ItemStatus.SOLD,
+            times_sold=Item.times_sold + 1,
+            rail_version=case(versions, value=Item.id),
+        )
+        .returning(Item.id, Item.times_sold)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for item in items:
+        if item.id in versions:
+            session.expire(item, ["status", "times_sold"])
+    return dict(taken)
+
+
+def _take_for_line(
+    session: Session, item: Item, line: LineRequest, *, money_taken: bool
+) -> tuple[int | None, int]:
+    """(stock round, pieces the stock did not have) of one line: all taken or refused at the
+    counter; what is left for a sale whose money was taken; what a journal says it took."""
+    if line.short_pieces is not None:  # a journal says what the stock did not have
+        taken = line.quantity - line.short_pieces
+        return (_take_from_stock(session, item, taken) if taken > 0 else None), line.short_pieces
+    if money_taken:
+        return _take_what_is_left(session, item, line.quantity)
+    return _take_from_stock(session, item, line.quantity), 0
+
+
+def _audit_discounts(
+    session: Session, sale: Sale, request: SaleRequest, *, by: Member, at: datetime
+) -> None:
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines
@@ -666,12 +838,10 @@ def record_sale(
     ]
     if discounted or request.discount_dong:
         audit.record(
-            session, "discount", by=entered_by or cashier, at=at, subject=f"sale {sale.number}",
+            session, "discount", by=by, at=at, subject=f"sale {sale.number}",
             lines=discounted, sale_discount_dong=request.discount_dong,
             reason=sale.discount_reason, total_dong=sale.total_dong,
         )  # fmt: skip
-    session.flush()
-    return sale, True
 
 
 def record_offline_sale(
@@ -706,7 +876,7 @@ def record_offline_sale(
     """
     existing = earlier(session, Sale, request.client_id)
     if existing is not None:
-        if transfer_confirmed and existing.awaiting_transfer and existing.void is None:
+        if transfer_confirmed and existing.awaiting_transfer:
             confirm_transfer(session, existing, at=received_at, by=cashier)
         return existing, False
     reviews: list[tuple[ReviewKind, SaleLine | None, dict]] = []
@@ -720,9 +890,10 @@ def record_offline_sale(
         at = max(at, shift.opened_at)  # a device clock behind the shop's
     else:
         reviews.append((ReviewKind.NO_DRAWER, None, {"cashier": cashier.number}))
-    sale, new = record_sale(
+    ensure_month_open(session, at, tz, "at")
+    sale, new = _write_sale(
         session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
-        require_shift=False, money_taken=True, transfer_confirmed=transfer_confirmed,
+        money_taken=True, transfer_confirmed=transfer_confirmed,
     )  # fmt: skip
     if not new:
         return sale, False
@@ -791,12 +962,12 @@ def resolve_review(
     review = session.get(SaleReview, review_id)
     if review is None:
         raise NotFound(_l("There is no such review."), "review")
-    note = " ".join((note or "").split())
+    note = tidy(note)
     if not note:
         raise InvalidInput(_l("Say what was done about it."), "resolution")
     if review.resolved_at is not None:
         return review
-    review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:300]
+    review.resolved_at, review.resolved_by_id, review.resolution = at, by.id, note[:REASON_LENGTH]
     audit.record(session, "review_resolved", by=by, at=at, subject=f"sale {review.sale.number}",
                  kind=review.kind, note=review.resolution)  # fmt: skip
     session.flush()
@@ -932,9 +1103,9 @@ def confirm_transfer(
     """The cashier (``by``) saw the transfer arrive: the sale is complete. Confirmed by
     hand, it is checked against the bank when a feed shows it (:mod:`shop.services.bank`);
     a transfer the bank confirmed already stays the bank's."""
-    if sale.void is not None:
+    if sale.status is SaleStatus.VOIDED:
         raise InvalidInput(_l("This sale was voided."), "number")
-    if sale.transfer_dong == 0 or sale.confirmed_at is not None:
+    if sale.status is not SaleStatus.AWAITING_TRANSFER:
         return sale
     sale.confirmed_at = at
     sale.confirmed_by_id = by.id if by is not None else sale.cashier_id
@@ -962,7 +1133,7 @@ def void_sale(
     Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
     the app's when left out).
     """
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why the sale is voided."), "reason")
     ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
@@ -971,38 +1142,14 @@ def void_sale(
     repeated = earlier(session, Void, client_id)
     if repeated is not None and repeated.sale_id == sale.id:
         return repeated, False
-    if _voided(session, sale):
-        raise InvalidInput(_l("This sale is already voided."), "number")
     if sale.shift is not None:
         lock_row(session, sale.shift)  # the drawer it gives back from stays open meanwhile
-    if sale.shift is None or sale.shift.closed_at is not None:
-        raise InvalidInput(
-            _l("Only a sale of a shift that is still open can be voided; refund it instead."),
-            "number",
-        )
-    # The money goes back out of the drawer that took it (cash_count books the void against
-    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
-    if not by.is_coordinator and sale.shift.member_id != by.id:
-        raise InvalidInput(
-            _l(
-                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
-                "money is in her drawer.",
-                name=sale.cashier.name,
-            ),
-            "number",
-        )
-    if by.is_coordinator and local_date(at, tz or _shop_tz()) != local_date(
-        sale.at, tz or _shop_tz()
-    ):
-        raise InvalidInput(
-            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
-        )
-    refunded = session.scalar(
-        select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
+    refusal = void_refusal(session, sale, by=by, at=at, tz=tz or _shop_tz())
+    if refusal is not None:
+        raise refusal
+    void = Void(
+        sale_id=sale.id, at=at, by_id=by.id, reason=reason[:REASON_LENGTH], client_id=client_id
     )
-    if refunded:
-        raise InvalidInput(_l("Part of this sale was refunded: refund the rest instead."), "number")
-    void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason[:300], client_id=client_id)
     session.add(void)
     audit.record(
         session, "void", by=by, at=at, subject=f"sale {sale.number}",
@@ -1014,6 +1161,59 @@ def void_sale(
     session.flush()
     session.refresh(sale)
     return void, True
+
+
+def void_refusal(
+    session: Session,
+    sale: Sale,
+    *,
+    by: Member | None = None,
+    at: datetime | None = None,
+    tz: ZoneInfo | None = None,
+) -> InvalidInput | None:
+    """Why ``sale`` cannot be voided, or ``None`` if it can: voided already, its shift
+    closed (refund it instead), part of it refunded; and, with the member ``by`` voiding it
+    at ``at``, not her drawer nor a coordinator's on the day it was sold. The void refuses
+    with it; the sale's page offers "void" only when there is none (the months' being open
+    and the reason are the void's own checks)."""
+    if _voided(session, sale):
+        return InvalidInput(_l("This sale is already voided."), "number")
+    if sale.shift is None or sale.shift.closed_at is not None:
+        return InvalidInput(
+            _l("Only a sale of a shift that is still open can be voided; refund it instead."),
+            "number",
+        )
+    if by is not None:
+        refusal = _not_hers_to_void(sale, by, at, tz)
+        if refusal is not None:
+            return refusal
+    refunded = session.scalar(
+        select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
+    )
+    if refunded:
+        return InvalidInput(
+            _l("Part of this sale was refunded: refund the rest instead."), "number"
+        )
+    return None
+
+
+def _not_hers_to_void(sale: Sale, by: Member, at: datetime, tz: ZoneInfo) -> InvalidInput | None:
+    # The money goes back out of the drawer that took it (cash_count books the void against
+    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
+    if not by.is_coordinator and sale.shift.member_id != by.id:
+        return InvalidInput(
+            _l(
+                "Only %(name)s, who rang it up, or a coordinator can void this sale: its "
+                "money is in her drawer.",
+                name=sale.cashier.name,
+            ),
+            "number",
+        )
+    if by.is_coordinator and local_date(at, tz) != local_date(sale.at, tz):
+        return InvalidInput(
+            _l("A sale can be voided only on the day it was sold; refund it instead."), "number"
+        )
+    return None
 
 
 def _voided(session: Session, sale: Sale) -> bool:
@@ -1089,7 +1289,7 @@ def refund_line(
     is booked in the month of ``at`` (the sale's month may be closed), which must be open
     (``tz``: the shop's time zone, the app's when left out).
     """
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason:
         raise InvalidInput(_l("Say why the money is given back."), "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
@@ -1106,6 +1306,40 @@ def refund_line(
     line = next((line for line in sale.lines if line.position == position), None)
     if line is None:
         raise InvalidInput(_l("This sale has no such line."), "line")
+    quantity = _refund_pieces(session, line, amount_dong, quantity)
+    if shift is not None:
+        lock_row(session, shift)  # its close waits for this refund, or refuses it
+        if shift.closed_at is not None:
+            shift = None
+    if method == PaymentMethod.CASH and shift is None:
+        raise InvalidInput(_l("Open your shift first: the cash comes out of its drawer."), "shift")
+    refund = Refund(
+        sale_line_id=line.id,
+        at=at,
+        by_id=by.id,
+        shift_id=shift.id if shift else None,
+        quantity=quantity,
+        amount_dong=amount_dong,
+        method=method,
+        reason=reason[:REASON_LENGTH],
+        restock=restock and quantity > 0,
+        client_id=client_id,
+    )
+    session.add(refund)
+    audit.record(
+        session, "refund", by=by, at=at, subject=f"sale {sale.number}",
+        code=line.item.code, amount_dong=amount_dong, method=method, reason=refund.reason,
+    )  # fmt: skip
+    if refund.restock:
+        _put_back(session, line.item, quantity)
+    session.flush()
+    return refund, True
+
+
+def _refund_pieces(session: Session, line: SaleLine, amount_dong: int, quantity: int | None) -> int:
+    """The pieces a refund of ``amount_dong`` on ``line`` brings back (``quantity``, or as
+    :func:`refund_line` says when not said), or the refusal: never more money or pieces
+    than the line still has."""
     if not isinstance(amount_dong, int) or amount_dong <= 0:
         raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
     already, returned = refunded_so_far(session, line)
@@ -1124,33 +1358,7 @@ def refund_line(
         raise InvalidInput(_l("The number of pieces cannot be negative."), "quantity")
     if returned + quantity > line.quantity:
         raise InvalidInput(_l("More pieces than were sold on this line."), "quantity")
-    if shift is not None:
-        lock_row(session, shift)  # its close waits for this refund, or refuses it
-        if shift.closed_at is not None:
-            shift = None
-    if method == PaymentMethod.CASH and shift is None:
-        raise InvalidInput(_l("Open your shift first: the cash comes out of its drawer."), "shift")
-    refund = Refund(
-        sale_line_id=line.id,
-        at=at,
-        by_id=by.id,
-        shift_id=shift.id if shift else None,
-        quantity=quantity,
-        amount_dong=amount_dong,
-        method=method,
-        reason=reason[:300],
-        restock=restock and quantity > 0,
-        client_id=client_id,
-    )
-    session.add(refund)
-    audit.record(
-        session, "refund", by=by, at=at, subject=f"sale {sale.number}",
-        code=line.item.code, amount_dong=amount_dong, method=method, reason=refund.reason,
-    )  # fmt: skip
-    if refund.restock:
-        _put_back(session, line.item, quantity)
-    session.flush()
-    return refund, True
+    return quantity
 
 
 def recent_sales(
@@ -1237,30 +1445,21 @@ def sell(
     session: Session, request: SaleRequest, *, cashier: Member, at: datetime, tz: ZoneInfo
 ) -> tuple[Sale, bool]:
     """Ring up ``request`` at the counter, into ``cashier``'s open shift (see
-    :func:`record_sale`); returns the sale and whether it is new."""
-    sale, new = record_sale(session, request, cashier=cashier, at=at, tz=tz)
+    :func:`ring_up`), with its receipt; returns the sale and whether it is new."""
+    sale, new = ring_up(session, request, cashier=cashier, at=at, tz=tz)
     if new:
         printing_service.after_sale(session, sale, by=cashier)
     return sale, new
 
 
 def sell_offline(
-    session: Session,
-    request: SaleRequest,
-    *,
-    cashier: Member,
-    at: datetime,
-    received_at: datetime,
-    tz: ZoneInfo,
-    entered_by: Member,
-    transfer_confirmed: bool = False,
+    session: Session, request: SaleRequest, *, entered_by: Member, **asked
 ) -> tuple[Sale, bool]:
-    """Record a sale rung up with no link, sent now by ``entered_by`` (see
-    :func:`record_offline_sale`); returns the sale and whether it is new."""
-    sale, new = record_offline_sale(
-        session, request, cashier=cashier, at=at, received_at=received_at, tz=tz,
-        entered_by=entered_by, transfer_confirmed=transfer_confirmed,
-    )  # fmt: skip
+    """Record a sale rung up with no link, sent now by ``entered_by`` (``asked``: the
+    cashier, ``at``, ``received_at``, ``tz`` and ``transfer_confirmed``, as
+    :func:`record_offline_sale` takes them), with its receipt; returns the sale and whether
+    it is new."""
+    sale, new = record_offline_sale(session, request, entered_by=entered_by, **asked)
     if new:
         printing_service.after_sale(session, sale, by=entered_by)
     return sale, new
@@ -1273,23 +1472,33 @@ def enter_past_sale(
     cashier: Member,
     entered_by: Member,
     at: datetime,
-    now: datetime,
     tz: ZoneInfo,
+    now: datetime | None = None,
+    shiftless: bool = False,
 ) -> Sale:
-    """A sale written in the paper notebook (a power cut), entered afterwards by
-    ``entered_by`` at its real moment ``at`` (not after ``now``) and cashier: into her shift
+    """A sale made earlier, entered now at its real moment ``at`` and cashier: into her shift
     that was open then (every sale belongs to a shift: its drawer and its hours depend on
-    it), priced as on that day, its transfer taken as arrived long ago."""
-    if at > now:
+    it), priced as on that day unless the request gives the prices, its transfer taken as
+    arrived long ago. Returns the sale (the one its client id recorded before, if so).
+
+    The paper notebook's sale (a power cut), entered by ``entered_by``, is not after
+    ``now`` and refused with no shift open then. A journal's replay gives its number,
+    prices and pieces short, and keeps a sale written outside any shift (``shiftless``: the
+    journal's check reports it) in no drawer.
+    """
+    if now is not None and at > now:
         raise InvalidInput(_l("The time cannot be in the future."), "time")
     shift = shift_at(session, cashier, at)
-    if shift is None:
+    if shift is None and not shiftless:
         raise InvalidInput(
             _l("%(name)s had no shift open at that time.", name=cashier.name), "time"
         )
-    sale, _new = record_sale(
+    existing = _recorded_before(session, request, at, tz)
+    if existing is not None:
+        return existing
+    sale, _new = _write_sale(
         session, request, cashier=cashier, at=at, tz=tz, entered_by=entered_by, shift=shift,
-        require_shift=False, transfer_confirmed=True,
+        transfer_confirmed=True, money_taken=False,
     )  # fmt: skip
     return sale
 
@@ -1312,27 +1521,15 @@ def void(
 
 
 def refund(
-    session: Session,
-    sale: Sale,
-    position: int,
-    *,
-    amount_dong: int,
-    quantity: int | None,
-    method: PaymentMethod,
-    reason: str,
-    restock: bool,
-    by: Member,
-    at: datetime,
-    tz: ZoneInfo,
-    client_id: str | None = None,
+    session: Session, sale: Sale, position: int, *, by: Member, at: datetime, tz: ZoneInfo, **asked
 ) -> Refund:
-    """Give money back on the line at ``position`` of ``sale`` (see :func:`refund_line`), in
-    ``by``'s shift if she has one open (cash comes out of its drawer), with the refund slip."""
+    """Give money back on the line at ``position`` of ``sale`` (``asked``: the amount, the
+    pieces, the method, the reason, restock and the client id, as :func:`refund_line` takes
+    them), in ``by``'s shift if she has one open (cash comes out of its drawer), with the
+    refund slip."""
     given, new = refund_line(
-        session, sale, position, amount_dong=amount_dong, quantity=quantity, method=method,
-        reason=reason, restock=restock, by=by, at=at, shift=current_shift(session, by), tz=tz,
-        client_id=client_id,
-    )  # fmt: skip
+        session, sale, position, by=by, at=at, tz=tz, shift=current_shift(session, by), **asked
+    )
     if new:
         printing_service.after_refund(session, given, by=by)
     return given

@@ -29,7 +29,7 @@ from shop.domain import count as rules
 from shop.domain.calendar import local_date, parse_moment
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.domain.pricing import days_in_stock, effective_price
-from shop.domain.text import tidy
+from shop.domain.text import CODE_LENGTH, NOTE_LENGTH, tidy
 from shop.models import (
     Category,
     CountDecision,
@@ -47,7 +47,6 @@ from shop.models import (
     SaleLine,
     ShopProfile,
     StockCount,
-    Void,
 )
 from shop.models.count import stock_count_category
 from shop.services import audit
@@ -59,8 +58,6 @@ from shop.services.policy import policy_in_force
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PIECES = 100_000
 _MAX_PIECES_TEXT = "100.000"
-MAX_CODE = 40
-MAX_NOTE = 300
 
 
 class CountClosed(InvalidInput):
@@ -74,7 +71,7 @@ class CountClosed(InvalidInput):
 
 def _coordinator(member: Member) -> None:
     if not member.is_coordinator:
-        raise Forbidden(_l("Only a coordinator can open or close a stock count."))
+        raise Forbidden("count.coordinators_only")
 
 
 def open_count(
@@ -93,17 +90,15 @@ def open_count(
     ids = sorted({int(i) for i in category_ids})
     chosen = list(session.scalars(select(Category).where(Category.id.in_(ids)))) if ids else []
     if len(chosen) != len(ids):
-        raise InvalidInput(_l("Choose categories from the list."), "categories")
+        raise InvalidInput("count.category_invalid", "categories")
     if current_count(session) is not None:
-        raise InvalidInput(
-            _l("A stock count is already open: close it before opening another."), "count"
-        )
+        raise InvalidInput("count.already_open", "count")
     count = StockCount(
         number=number if number is not None else next_number(session, StockCount.number),
         status=CountStatus.OPEN,
         opened_at=at,
         opened_by=by,
-        note=tidy(note, MAX_NOTE),
+        note=tidy(note, NOTE_LENGTH),
         categories=chosen,
     )
     try:
@@ -111,9 +106,7 @@ def open_count(
             session.add(count)
             session.flush()
     except IntegrityError:  # another coordinator opened one at the same moment
-        raise InvalidInput(
-            _l("A stock count is already open: close it before opening another."), "count"
-        ) from None
+        raise InvalidInput("count.already_open", "count") from None
     audit.record(
         session, "count_opened", by=by, at=at, subject=f"count {count.number}",
         categories=[c.name for c in chosen], note=count.note,
@@ -145,7 +138,7 @@ def get_count(session: Session, number: object) -> StockCount:
         else None
     )
     if count is None:
-        raise NotFound(_l("There is no stock count %(number)s.", number=number), "count")
+        raise NotFound("count.not_found", "count", number=number)
     return count
 
 
@@ -215,12 +208,12 @@ def _checked_scan(client_id: object, code: object) -> tuple[str, str]:
     """The scan's id and code as kept, or the refusal naming the field."""
     client = str(client_id or "").strip()
     if not _CLIENT_ID.match(client):
-        raise InvalidInput(_l("This scan has no valid id from the phone."), "client_id")
+        raise InvalidInput("scan.id_invalid", "client_id")
     text = tidy(str(code or ""), 200)
     if not text:
-        raise InvalidInput(_l("Scan or type a code."), "code")
-    if len(text) > MAX_CODE:
-        raise InvalidInput(_l("A code is at most %(n)s characters.", n=MAX_CODE), "code")
+        raise InvalidInput("scan.code_missing", "code")
+    if len(text) > CODE_LENGTH:
+        raise InvalidInput("scan.code_too_long", "code", n=CODE_LENGTH)
     return client, text
 
 
@@ -263,9 +256,7 @@ def _take_scan(
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken != 1:
-                raise CountClosed(
-                    _l("This stock count is closed: the scan was not added."), "count"
-                )
+                raise CountClosed("scan.count_closed", "count")
             session.add(scan)
             session.flush()
     except IntegrityError:  # the same scan sent twice at once: the other one is kept
@@ -315,11 +306,11 @@ def record_scans(
     each): a bad scan never costs the good ones. A closed count takes none
     (:class:`CountClosed`, also when it closes half way: the caller rolls back)."""
     if not count.is_open:
-        raise CountClosed(_l("This stock count is closed: the scan was not added."), "count")
+        raise CountClosed("scan.count_closed", "count")
     # The count's row first: it checks the count is open and, held until this transaction
     # ends, keeps out every other writer of this count's scans (they take it first too),
     # so the resends and items read next stay true while the batch is written.
-    _hold_open(session, count, _l("This stock count is closed: the scan was not added."))
+    _hold_open(session, count, "scan.count_closed")
     wanted = list(scans)
     clients = {str(w.client_id or "").strip() for w in wanted}
     taken_before = {
@@ -330,7 +321,7 @@ def record_scans(
             .options(joinedload(CountScan.item))
         )
     }
-    codes = {tidy(w.code, MAX_CODE + 1) for w in wanted if isinstance(w.code, str)}
+    codes = {tidy(w.code, CODE_LENGTH + 1) for w in wanted if isinstance(w.code, str)}
     items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
     outcomes = []
     for one in wanted:
@@ -345,7 +336,7 @@ def record_scans(
         except CountClosed:
             raise
         except (InvalidInput, NotFound) as refusal:
-            code = tidy(one.code, MAX_CODE) if isinstance(one.code, str) else ""
+            code = tidy(one.code, CODE_LENGTH) if isinstance(one.code, str) else ""
             fields = {name: tuple(msgs) for name, msgs in refusal.fields.items()}
             outcomes.append(ScanOutcome(one.client_id, "refused", items.get(code), None, fields))
             continue
@@ -371,15 +362,9 @@ def _scan_moment(value: object, count: StockCount, received_at: datetime) -> dat
                 raise ValueError
             moment = parse_moment(value)
         except ValueError:
-            raise InvalidInput(
-                _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
-                "scanned_at",
-            ) from None
+            raise InvalidInput("moment.invalid", "scanned_at") from None
     if moment.tzinfo is None:
-        raise InvalidInput(
-            _l("Write the moment as ISO 8601 with its offset, e.g. 2026-12-01T03:00:00Z."),
-            "scanned_at",
-        )
+        raise InvalidInput("moment.invalid", "scanned_at")
     return min(max(moment, count.opened_at), received_at)
 
 
@@ -393,25 +378,25 @@ def _scan_by_client(session: Session, count: StockCount, client: str) -> CountSc
 
 def _resent(earlier: CountScan, text: str) -> ScanResult:
     if earlier.code != text:
-        raise InvalidInput(_l("This scan id was already used for another code."), "client_id")
+        raise InvalidInput("scan.id_reused", "client_id")
     return ScanResult(earlier, False, earlier.item)
 
 
 def _pieces(pieces: object, item: Item | None) -> int:
     if pieces is None or pieces == "":
         if item is not None and item.is_lot:
-            raise InvalidInput(_l("Count the pieces of this lot and enter how many."), "pieces")
+            raise InvalidInput("count.lot_pieces_missing", "pieces")
         return 1
     if isinstance(pieces, bool):
-        raise InvalidInput(_l("Enter the number of pieces."), "pieces")
+        raise InvalidInput("scan.pieces_missing", "pieces")
     try:
         number = int(str(pieces).strip())
     except ValueError:
-        raise InvalidInput(_l("Enter the number of pieces."), "pieces") from None
+        raise InvalidInput("scan.pieces_missing", "pieces") from None
     if not 1 <= number <= MAX_PIECES:
-        raise InvalidInput(_l("Enter between 1 and %(n)s pieces.", n=_MAX_PIECES_TEXT), "pieces")
+        raise InvalidInput("scan.pieces_out_of_range", "pieces", n=_MAX_PIECES_TEXT)
     if number != 1 and (item is None or not item.is_lot):
-        raise InvalidInput(_l("Only a lot is counted by pieces: this is one item."), "pieces")
+        raise InvalidInput("scan.pieces_of_item", "pieces")
     return number
 
 
@@ -422,12 +407,12 @@ def withdraw_scan(
     count is open. The row stays, marked withdrawn; taking it back twice changes nothing."""
     scan = _scan_by_client(session, count, str(client_id or "").strip())
     if scan is None:
-        raise NotFound(_l("There is no such scan in this count."), "client_id")
+        raise NotFound("scan.not_found", "client_id")
     if scan.by_id != by.id and not by.is_coordinator:
-        raise Forbidden(_l("Only the member who scanned it or a coordinator can take it back."))
+        raise Forbidden("scan.not_hers")
     if scan.withdrawn_at is not None:
         return scan
-    _hold_open(session, count, _l("This stock count is closed: the scan stays."))
+    _hold_open(session, count, "scan.count_closed_stays")
     scan.withdrawn_at = at
     scan.withdrawn_by_id = by.id
     session.flush()
@@ -637,10 +622,10 @@ def _left_at(session: Session, item_ids: list[int]) -> dict[int, datetime]:
         return {}
     left: dict[int, datetime] = {}
     sold = session.execute(
-        select(SaleLine.item_id, func.max(Sale.at))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(SaleLine.item_id.in_(item_ids), Void.id.is_(None))
+        Sale.not_voided(
+            select(SaleLine.item_id, func.max(Sale.at)).join(Sale, Sale.id == SaleLine.sale_id)
+        )
+        .where(SaleLine.item_id.in_(item_ids))
         .group_by(SaleLine.item_id)
     )
     disposed = session.execute(
@@ -661,10 +646,12 @@ def _lot_pieces_sold_since(session: Session, first_scan: Mapping[int, datetime])
         and_(SaleLine.item_id == item_id, Sale.at > at) for item_id, at in first_scan.items()
     ]
     rows = session.execute(
-        select(SaleLine.item_id, func.sum(SaleLine.quantity))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Void.id.is_(None), or_(*conditions))
+        Sale.not_voided(
+            select(SaleLine.item_id, func.sum(SaleLine.quantity)).join(
+                Sale, Sale.id == SaleLine.sale_id
+            )
+        )
+        .where(or_(*conditions))
         .group_by(SaleLine.item_id)
     )
     return {item_id: int(pieces) for item_id, pieces in rows}
@@ -728,11 +715,11 @@ def decided(kind: object, note: object = "", *, field: str = "decisions") -> Dec
     except ValueError:
         chosen = None
     if chosen is None:
-        raise InvalidInput(_l("Choose one of the options."), field)
+        raise InvalidInput("choice.invalid", field)
     if note is None:
         note = ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise InvalidInput(_l("At most 300 letters."), field)
+    if not isinstance(note, str) or len(note) > NOTE_LENGTH:
+        raise InvalidInput("text.too_long_300", field)
     return Decided(chosen, note)
 
 
@@ -781,15 +768,6 @@ def decided_lines(session: Session, count: StockCount, *, tz: ZoneInfo) -> list[
     return lines
 
 
-_COUNT_ERRORS = {
-    "undecided": _l("Decide every difference before closing the count (%(code)s)."),
-    "not_a_difference": _l(
-        "The rail or the books changed while you decided (%(code)s): read the list again."
-    ),
-    "not_allowed": _l("That is not a choice for %(code)s."),
-}
-
-
 def close_count(
     session: Session,
     count: StockCount,
@@ -819,7 +797,7 @@ def close_count(
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:
-        raise CountClosed(_l("This stock count is already closed."), "count")
+        raise CountClosed("count.already_closed", "count")
     at = _after_every_scan(session, count, at, tz)
     rule = rule or lost_item_rule(session)
     lines = result(session, count, at=at, tz=tz, rule=rule)
@@ -828,9 +806,7 @@ def close_count(
             [line.found for line in lines], {code: d.kind for code, d in decisions.items()}
         )
     except rules.CountError as refusal:
-        raise InvalidInput(
-            _l(_COUNT_ERRORS[refusal.code], code=refusal.subject), "decisions"
-        ) from None
+        raise InvalidInput(f"count.{refusal.code}", "decisions", code=refusal.subject) from None
     written = _apply(session, count, lines, kinds, decisions, by=by, at=at, tz=tz)
     session.flush()
     session.refresh(count)
@@ -884,7 +860,7 @@ def _apply(
     planned: list[tuple[CountDecision, Disposal | None, Expense | None]] = []
     for line in lines:
         item, found, kind = line.item, line.found, kinds[line.code]
-        note = tidy(decisions[line.code].note, MAX_NOTE)
+        note = tidy(decisions[line.code].note, NOTE_LENGTH)
         reason = _reason(count, note)
         decision = CountDecision(
             count_id=count.id,
@@ -916,7 +892,7 @@ def _apply(
                 spent_on=local_date(at, tz),
                 category=ExpenseCategory.COMPENSATION,
                 amount_dong=decision.compensation_dong,
-                note=tidy(f"{found.code}: {reason}", MAX_NOTE),
+                note=tidy(f"{found.code}: {reason}", NOTE_LENGTH),
                 member_id=item.owner_id,
                 by_id=by.id,
             )
@@ -938,7 +914,7 @@ def _apply(
 
 def _reason(count: StockCount, note: str) -> str:
     reason = str(_l("Not found at stock count %(number)s", number=count.number))
-    return tidy(f"{reason}. {note}" if note else reason, MAX_NOTE)
+    return tidy(f"{reason}. {note}" if note else reason, NOTE_LENGTH)
 
 
 def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
@@ -955,9 +931,7 @@ def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:
     ).rowcount
     if changed != len(ids):
         gone = session.scalar(select(Item.code).where(Item.id.in_(ids), Item.status != status))
-        raise InvalidInput(
-            _l("Item %(code)s is no longer in stock.", code=gone or items[0].code), "decisions"
-        )
+        raise InvalidInput("count.item_gone", "decisions", code=gone or items[0].code)
     # The rows changed behind the session's back: read them again when next asked (a later
     # count in the same session, as a journal's import has, must see them lost).
     for item in items:
@@ -972,9 +946,7 @@ def _set_pieces(session: Session, item: Item, expected: int, counted: int) -> No
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise InvalidInput(
-            _l("Lot %(code)s changed while you decided.", code=item.code), "decisions"
-        )
+        raise InvalidInput("count.lot_changed", "decisions", code=item.code)
     session.expire(item, ["quantity_on_hand"])
 
 

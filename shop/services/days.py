@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
 from shop.services.errors import InvalidInput
 
-#: The one message for a day after today, beside its field.
-FUTURE_DAY = _l("This day has not come yet: write today's date or an earlier one.")
+#: The one refusal of a day after today, beside its field.
+FUTURE_DAY = "day.future"
 
 
 def refuse_future(day: date | None, today: date | None, field: str) -> None:

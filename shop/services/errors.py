@@ -1,37 +1,105 @@
-"""What a service raises when it refuses: the field at fault and a message in her language."""
+"""What a service refuses with: a code for the refusal, the field at fault and the values
+the message names. The words are chosen where the refusal is shown (``shop.messages.REFUSALS``:
+the page, the API, the CLI and the journal's English problems), never in a service."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+#: A refusal's code: ``area.what`` in lower case ("month.closed", "payout.too_much").
+CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+
+
+@dataclass(frozen=True)
+class Dong:
+    """An amount a message names, shown as money ("45.000 ₫")."""
+
+    amount: int
+
+
+@dataclass(frozen=True)
+class MonthName:
+    """A month ("YYYY-MM") a message names, shown in words ("tháng 11 năm 2026")."""
+
+    month: str
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment a message names, shown in the shop's time as dd/mm/yyyy HH:mm."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ClockTime:
+    """A moment a message names by its time of day in the shop's time ("14:05")."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Day:
+    """A calendar day a message names, shown as dd/mm/yyyy."""
+
+    day: date
 
 
 class ShopError(Exception):
     """A request the shop refuses. ``status`` is the HTTP status the API answers with.
 
-    ``field`` names the field at fault (the page shows the message beside it); ``fields``
-    may carry messages for several fields at once, as the API reports them.
+    ``what`` is the refusal's code (see :data:`CODE`), with the values its message names as
+    keyword arguments (``InvalidInput("month.closed", "month", month=MonthName(m))``); older
+    callers still give a message already in words. ``field`` names the field at fault (the
+    page shows the message beside it); ``fields`` may carry refusals for several fields at
+    once, as the API reports them: each a code, a ``(code, values)`` pair or words.
     """
 
     status = 400
 
     def __init__(
         self,
-        message,
+        what,
         field: str | None = None,
         *,
         fields: dict[str, list] | None = None,
         status: int | None = None,
+        **values,
     ):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(what)
+        self.code = what if is_code(what) else None
+        self._words = None if self.code else what
+        self.values = values
         self.field = field
         self._fields = fields
         if status is not None:
             self.status = status
 
     @property
+    def message(self):
+        """The refusal in words, in the language of whoever reads it (worked out when shown)."""
+        if self.code is None:
+            return self._words
+        from shop.messages import refusal
+
+        return refusal(self.code, self.values)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    @property
     def fields(self) -> dict[str, list[str]]:
         if self._fields:
-            return {name: [str(m) for m in msgs] for name, msgs in self._fields.items()}
+            from shop.messages import in_words
+
+            return {name: [str(in_words(m)) for m in msgs] for name, msgs in self._fields.items()}
         return {self.field: [str(self.message)]} if self.field else {}
+
+
+def is_code(what: object) -> bool:
+    return type(what) is str and CODE.fullmatch(what) is not None
 
 
 class InvalidInput(ShopError):
@@ -53,6 +121,6 @@ class SignInRefused(ShopError):
 
     status = 401
 
-    def __init__(self, message, field: str | None = "pin", *, locked_until=None):
-        super().__init__(message, field, status=429 if locked_until is not None else None)
+    def __init__(self, what, field: str | None = "pin", *, locked_until=None, **values):
+        super().__init__(what, field, status=429 if locked_until is not None else None, **values)
         self.locked_until = locked_until

@@ -13,21 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from shop.domain import sharing
 from shop.domain.money import MAX_DONG
-from shop.domain.text import tidy
+from shop.domain.text import NOTE_LENGTH, tidy
 from shop.models import Expense, ExpenseCategory, ExpenseRevision, Intake, Member, Role
 from shop.services import audit, visibility
 from shop.services.days import refuse_future
 from shop.services.errors import InvalidInput, NotFound
 from shop.services.idempotency import earlier, insert_once
 from shop.services.month import ensure_month_open, parse_month
-
-NOTE_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -44,23 +41,23 @@ def _checked(
     details: ExpenseDetails, today: date | None = None
 ) -> tuple[date, ExpenseCategory, int, str]:
     if not isinstance(details.spent_on, date) or isinstance(details.spent_on, datetime):
-        raise InvalidInput(_l("Write the date as dd/mm/yyyy, for example 01/10/2026."), "spent_on")
+        raise InvalidInput("day.invalid", "spent_on")
     refuse_future(details.spent_on, today, "spent_on")
     try:
         category = ExpenseCategory(details.category)
     except ValueError:
-        raise InvalidInput(_l("Choose one of the options."), "category") from None
+        raise InvalidInput("choice.invalid", "category") from None
     if category == ExpenseCategory.COMPENSATION:
         # Only a stock count's close pays it, with the lost item it is for.
-        raise InvalidInput(_l("Choose one of the options."), "category")
+        raise InvalidInput("choice.invalid", "category")
     amount = details.amount_dong
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+        raise InvalidInput("amount.not_positive", "amount_dong")
     if amount > MAX_DONG:
-        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+        raise InvalidInput("amount.too_large", "amount_dong")
     note = tidy(details.note)
     if len(note) > NOTE_LENGTH:
-        raise InvalidInput(_l("At most 300 letters."), "note")
+        raise InvalidInput("text.too_long_300", "note")
     return details.spent_on, category, amount, note
 
 
@@ -82,7 +79,7 @@ def add_expense(
         return repeated, False
     spent_on, category, amount, note = _checked(details, today)
     if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
-        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+        raise InvalidInput("expense.bale_not_stock", "category")
     ensure_month_open(session, spent_on, field="spent_on")
     expense = Expense(
         spent_on=spent_on,
@@ -131,20 +128,14 @@ def check_correctable(expense: Expense) -> None:
     # A stock count's close pays it for the lost item its decision names, and the month's
     # figures and her statement follow that decision: nobody corrects it by hand.
     if expense.category == ExpenseCategory.COMPENSATION:
-        raise InvalidInput(
-            _l(
-                "This is what a stock count's close paid for a lost item: it cannot be "
-                "corrected or removed by hand."
-            ),
-            "expense",
-        )
+        raise InvalidInput("expense.count_compensation", "expense")
 
 
 def get_expense(session: Session, expense_id: int) -> Expense:
     """The expense with ``expense_id`` (a removed one too), or :class:`NotFound`."""
     expense = session.get(Expense, expense_id)
     if expense is None:
-        raise NotFound(_l("There is no such expense."), "expense")
+        raise NotFound("expense.not_found", "expense")
     return expense
 
 
@@ -168,9 +159,9 @@ def edit_expense(
     check_correctable(expense)
     spent_on, category, amount, note = _checked(details, today)
     if expense.removed:
-        raise InvalidInput(_l("This expense was removed."), "expense")
+        raise InvalidInput("expense.removed", "expense")
     if expense.intake_id is not None and category != ExpenseCategory.STOCK_PURCHASE:
-        raise InvalidInput(_l("Only a stock purchase names the bale it paid for."), "category")
+        raise InvalidInput("expense.bale_not_stock", "category")
     ensure_month_open(session, expense.spent_on, field="spent_on")
     ensure_month_open(session, spent_on, field="spent_on")
     if (spent_on, category, amount, note) == (
@@ -179,7 +170,7 @@ def edit_expense(
         expense.amount_dong,
         expense.note,
     ):
-        raise InvalidInput(_l("Nothing was changed."), "expense")
+        raise InvalidInput("expense.unchanged", "expense")
     session.add(
         ExpenseRevision(
             expense_id=expense.id,
@@ -212,7 +203,7 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
     ``expense``): a stock count's close paid it."""
     check_correctable(expense)
     if expense.removed:
-        raise InvalidInput(_l("This expense was removed."), "expense")
+        raise InvalidInput("expense.removed", "expense")
     ensure_month_open(session, expense.spent_on, field="spent_on")
     expense.removed_at = at
     expense.removed_by_id = by.id
@@ -224,14 +215,12 @@ def remove_expense(session: Session, expense: Expense, *, by: Member, at: dateti
     return expense
 
 
-def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[Expense]:
-    """The expenses dated in ``month`` by day and as recorded, with the member a
-    compensation was paid to; ``removed`` adds the removed ones."""
-    month = parse_month(month)
-    first, last = sharing.month_bounds(month)
+def expenses_of(session: Session, month: str | None, *, removed: bool = False) -> list[Expense]:
+    """The expenses dated in ``month`` (in every month when it is ``None``) by day and as
+    recorded, with the member a compensation was paid to; ``removed`` adds the removed
+    ones."""
     query = (
         select(Expense)
-        .where(Expense.spent_on >= first, Expense.spent_on <= last)
         .options(
             joinedload(Expense.by),
             joinedload(Expense.removed_by),
@@ -240,6 +229,9 @@ def expenses_of(session: Session, month: str, *, removed: bool = False) -> list[
         )
         .order_by(Expense.spent_on, Expense.id)
     )
+    if month is not None:
+        first, last = sharing.month_bounds(parse_month(month))
+        query = query.where(Expense.spent_on >= first, Expense.spent_on <= last)
     if not removed:
         query = query.where(Expense.removed_at.is_(None))
     return list(session.scalars(query))

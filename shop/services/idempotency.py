@@ -9,8 +9,8 @@ such row keeps its client id in a unique column, the database's backstop.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,13 +26,7 @@ def checked_client_id(value: object, field: str = "client_id") -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not CLIENT_ID.match(value):
-        raise InvalidInput(
-            _l(
-                "Send a client_id (8 to 64 letters, digits or - _ . :) or "
-                "an Idempotency-Key header, so a retry cannot sell twice."
-            ),
-            field,
-        )
+        raise InvalidInput("client_id.missing", field)
     return value
 
 
@@ -52,18 +46,36 @@ def insert_once(session: Session, row) -> bool:
     (:func:`earlier`). On SQLite writing transactions run one at a time, so the check
     before the insert already saw it.
     """
-    if row.client_id and session.get_bind().dialect.name == "postgresql":
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            if row in session:
-                session.expunge(row)
-            if session.scalar(select(type(row).id).where(type(row).client_id == row.client_id)):
-                return False
-            raise
+    if not row.client_id:
+        session.add(row)
+        session.flush()
         return True
-    session.add(row)
-    session.flush()
-    return True
+    model = type(row)
+    same_id = select(model.id).where(model.client_id == row.client_id)
+    return insert_unique(session, row, lambda: session.scalar(same_id)) is None
+
+
+def insert_unique(session: Session, row, recorded: Callable[[], object | None]) -> object | None:
+    """Add and flush ``row``; ``None`` when it is in, else what ``recorded()`` finds of the
+    row another transaction recorded under the same unique key at this very moment.
+
+    On PostgreSQL the insert is made in a savepoint, so that meeting the unique key undoes
+    only it; an integrity error ``recorded()`` does not explain is raised. On SQLite
+    writing transactions run one at a time, so the caller's check before already saw it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        session.add(row)
+        session.flush()
+        return None
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        if row in session:
+            session.expunge(row)
+        found = recorded()
+        if found is None:
+            raise
+        return found
+    return None

@@ -7,13 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop import messages
 from shop.database import begin_writing, insert_if_absent, next_number, reading_only
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import (
@@ -30,7 +27,7 @@ from shop.domain.text import tidy
 from shop.models import ApiToken, Member, PinLock, Role, ShopProfile, SignInEvent
 from shop.services import audit
 from shop.services.days import FUTURE_DAY
-from shop.services.errors import Forbidden, InvalidInput, NotFound, SignInRefused
+from shop.services.errors import ClockTime, Forbidden, InvalidInput, NotFound, SignInRefused
 
 # Checked against when the phone is unknown, so a wrong phone takes as long as a wrong PIN.
 #: How a new PIN is hashed: werkzeug's default (scrypt). A stored hash names its own
@@ -65,7 +62,7 @@ def has_members(session: Session) -> bool:
 def get_member(session: Session, number: int) -> Member:
     member = session.scalar(select(Member).where(Member.number == number))
     if member is None:
-        raise NotFound(_l("There is no member number %(number)s.", number=number), "number")
+        raise NotFound("member.no_such_number", "number", number=number)
     return member
 
 
@@ -111,13 +108,13 @@ def create_member(
         try:
             check_new_pin(pin)
         except PinError as error:
-            problems["pin"] = [messages.PIN[error.code]]
+            problems["pin"] = [f"pin.{error.code}"]
         else:
             pin_hash = _new_pin_hash(pin)  # before any query, as said above
     try:
         phone = _clean_phone(details.phone, country_code)
     except InvalidInput as error:
-        phone, problems["phone"] = None, [error.message]
+        phone, problems["phone"] = None, [error.code]
     problems = {
         **detail_problems(
             session,
@@ -133,7 +130,7 @@ def create_member(
     if number is None:
         number = next_number(session, Member.number)
     elif session.scalar(select(Member.id).where(Member.number == number)):
-        raise InvalidInput(_l("Number %(number)s is already taken.", number=number), "number")
+        raise InvalidInput("member.number_taken", "number", number=number)
     member = Member(
         number=number,
         name=details.name.strip(),
@@ -172,14 +169,9 @@ def update_member(
     _check_details(session, details, phone, member=member, today=today)
     if acting is not None and acting.id == member.id:
         if details.role != Role.COORDINATOR and member.role == Role.COORDINATOR:
-            raise InvalidInput(
-                _l("You cannot remove your own coordinator role; ask another coordinator."),
-                "role",
-            )
+            raise InvalidInput("member.own_role", "role")
         if details.left_on is not None:
-            raise InvalidInput(
-                _l("You cannot mark yourself as left; ask another coordinator."), "left_on"
-            )
+            raise InvalidInput("member.own_leaving", "left_on")
     if phone != member.phone or details.left_on != member.left_on:
         member.session_version += 1
     changes = {
@@ -265,7 +257,7 @@ def change_own_pin(
         status = error.status if error.locked_until is not None else None
         raise InvalidInput(error.message, "current_pin", status=status) from None
     if not differs:
-        raise InvalidInput(_l("The new PIN must differ from the current one."), "new_pin")
+        raise InvalidInput("pin.same_as_before", "new_pin")
     _store_pin(session, member, new_hash, by=member)
 
 
@@ -292,7 +284,7 @@ def sign_in_with_phone(
     try:
         phone = normalize_phone(phone_text, country_code=country_code)
     except PhoneError as error:
-        raise SignInRefused(messages.PHONE[error.code], "phone") from None
+        raise SignInRefused(f"phone.{error.code}", "phone") from None
     member = session.scalar(select(Member).where(Member.phone == phone))
     keys = [phone, address_key(address)]
     member, _ = _check_pin(
@@ -364,18 +356,13 @@ def _check_pin(
         if locked:
             _refuse_if_locked({row.key: row for row in locked}, now)
         left = min(policy.limit(row.key) - row.failures for row in rows.values())
-        if method == "pin_change":
-            message = _l("The current PIN is not right. %(left)s tries left.", left=left)
-        elif method == "switch":
-            message = _l("Wrong PIN. %(left)s tries left.", left=left)
-        else:
-            message = _l("Wrong phone number or PIN. %(left)s tries left.", left=left)
-        raise SignInRefused(message, "pin")
+        wrong = {"pin_change": "pin.current_wrong", "switch": "pin.wrong"}
+        raise SignInRefused(wrong.get(method, "sign_in.wrong"), "pin", left=left)
     for row in rows.values():
         row.failures, row.locked_until, row.locks = CLEAR.failures, CLEAR.locked_until, CLEAR.locks
     if member.has_left_by(today):
         _record(session, phone, member, method, "left", now, address)
-        raise SignInRefused(_l("This member has left the shop and cannot sign in."), "phone")
+        raise SignInRefused("sign_in.member_left", "phone")
     if method != "pin_change":  # knowing her own PIN again is not a sign-in
         _record(session, phone, member, method, "ok", now, address)
     session.flush()
@@ -388,10 +375,10 @@ def create_token(session: Session, owner: Member, name: str, role: Role) -> tupl
     A token acts as ``owner`` with at most ``role``; only coordinators may create one.
     """
     if not owner.is_coordinator:
-        raise Forbidden(_l("Only a coordinator can create API tokens."))
+        raise Forbidden("token.coordinators_only")
     name = (name or "").strip()
     if not name:
-        raise InvalidInput(_l("Give the token a name that says what it is for."), "name")
+        raise InvalidInput("token.name_missing", "name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -414,7 +401,7 @@ def revoke_token(
     """Revoke a token for good; the row stays so its history can be read."""
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(_l("There is no such token."), "id")
+        raise NotFound("token.not_found", "id")
     if token.revoked_at is None:
         token.revoked_at = now
         audit.record(
@@ -461,7 +448,7 @@ def shop_profile(session: Session) -> ShopProfile | None:
 def save_shop_profile(session: Session, name: str, address: str = "") -> ShopProfile:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput(_l("Enter the shop's name."), "shop_name")
+        raise InvalidInput("shop.name_missing", "shop_name")
     profile = session.get(ShopProfile, 1) or ShopProfile(id=1)
     profile.name = name
     profile.address = (address or "").strip()
@@ -487,19 +474,17 @@ def detail_problems(
     problems: dict[str, list] = {}
     name = (name or "").strip()
     if not name:
-        problems["name"] = [_l("Enter her name.")]
+        problems["name"] = ["member.name_missing"]
     elif len(name) > 120:
-        problems["name"] = [_l("The name is too long (at most 120 letters).")]
+        problems["name"] = ["member.name_too_long"]
     if joined_on is not None and left_on is not None and left_on < joined_on:
-        problems["left_on"] = [_l("She cannot leave before she joined.")]
+        problems["left_on"] = ["member.left_before_joining"]
     if joined_on is not None and today is not None and joined_on > today:
         problems["joined_on"] = [FUTURE_DAY]
     if phone is not None:
         other = session.scalar(select(Member).where(Member.phone == phone))
         if other is not None and other is not member:
-            problems["phone"] = [
-                _l("Member %(number)s already has this phone number.", number=other.number)
-            ]
+            problems["phone"] = [("member.phone_taken", {"number": other.number})]
     return problems
 
 
@@ -507,7 +492,8 @@ def _refuse(problems: dict[str, list]) -> None:
     """Raise one refusal carrying every problem (the first one as its message)."""
     if problems:
         field, messages = next(iter(problems.items()))
-        raise InvalidInput(messages[0], field, fields=problems)
+        code, values = messages[0] if isinstance(messages[0], tuple) else (messages[0], {})
+        raise InvalidInput(code, field, fields=problems, **values)
 
 
 def _check_details(
@@ -532,7 +518,7 @@ def _clean_phone(text: str | None, country_code: str) -> str | None:
     try:
         return normalize_phone(text, country_code=country_code)
     except PhoneError as error:
-        raise InvalidInput(messages.PHONE[error.code], "phone") from None
+        raise InvalidInput(f"phone.{error.code}", "phone") from None
 
 
 def _hash_pin(pin: str) -> str:
@@ -544,7 +530,7 @@ def _hash_pin_check(pin: str, field: str = "pin") -> None:
     try:
         check_new_pin(pin)
     except PinError as error:
-        raise InvalidInput(messages.PIN[error.code], field) from None
+        raise InvalidInput(f"pin.{error.code}", field) from None
 
 
 def _token_hash(secret: str) -> str:
@@ -574,16 +560,9 @@ def _refuse_if_locked(rows: dict[str, PinLock], now: datetime) -> None:
     phones = [row for row in locked if not row.key.startswith(ADDRESS_PREFIX)]
     until = max(row.locked_until for row in locked)
     if phones:
-        message = _l(
-            "Too many wrong PINs. This phone is locked until %(time)s.",
-            time=format_datetime(max(row.locked_until for row in phones), "HH:mm"),
-        )
-    else:
-        message = _l(
-            "Too many wrong PINs from this device. Try again at %(time)s.",
-            time=format_datetime(until, "HH:mm"),
-        )
-    raise SignInRefused(message, "pin", locked_until=until)
+        phone_until = max(row.locked_until for row in phones)
+        raise SignInRefused("pin.phone_locked", locked_until=until, time=ClockTime(phone_until))
+    raise SignInRefused("pin.device_locked", locked_until=until, time=ClockTime(until))
 
 
 def _clear_lock(session: Session, key: str) -> None:
@@ -631,12 +610,7 @@ def save_shop_settings(
             BankAccount(bank_bin, bank_account, bank_account_name or "")
         except VietQRError as error:
             field = "bank_bin" if error.code == "bin" else "bank_account"
-            message = (
-                _l("The bank code has 6 digits.")
-                if field == "bank_bin"
-                else _l("The account number is 1 to 19 letters or digits.")
-            )
-            raise InvalidInput(message, field) from None
+            raise InvalidInput(f"shop.{field}_invalid", field) from None
     profile.bank_bin = bank_bin or None
     profile.bank_account = bank_account or None
     profile.bank_account_name = tidy(bank_account_name) or None

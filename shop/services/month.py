@@ -25,19 +25,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
-from flask_babel import LazyString, get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from shop.domain import sharing
 from shop.domain.calendar import local_date
-from shop.domain.money import MAX_DONG, format_dong
+from shop.domain.money import MAX_DONG
 from shop.domain.pricing import Policy, month_key, policy_for_month
 from shop.domain.sale import refund_owner_loss
 from shop.domain.text import tidy
-from shop.i18n import format_day, format_moment
 from shop.models import (
     ClosedMonth,
     ClosedMonthMember,
@@ -52,12 +48,11 @@ from shop.models import (
     SaleLine,
     Shift,
     StockCount,
-    Void,
 )
 from shop.services import audit, visibility
 from shop.services import policy as policy_service
 from shop.services.days import refuse_future
-from shop.services.errors import InvalidInput, NotFound
+from shop.services.errors import Day, Dong, InvalidInput, Moment, MonthName, NotFound
 from shop.services.idempotency import earlier
 
 # ---------------------------------------------------------------- months as text
@@ -70,9 +65,9 @@ def parse_month(text: object, field: str = "month") -> str:
             raise ValueError
         first, _last = sharing.month_bounds(text)
     except ValueError:
-        raise InvalidInput(_l("Write the month as YYYY-MM, for example 2026-11."), field) from None
+        raise InvalidInput("month.invalid", field) from None
     if not 2000 <= first.year <= 2100:
-        raise InvalidInput(_l("This date is out of range."), field)
+        raise InvalidInput("day.out_of_range", field)
     return text
 
 
@@ -102,13 +97,6 @@ def month_moments(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
         datetime.combine(first, time(0), tzinfo=tz),
         datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz),
     )
-
-
-def month_label(month: str) -> LazyString:
-    """The month in words in the language of whoever reads it ("November 2026",
-    "tháng 11 năm 2026"), worked out when the message is shown."""
-    first, _last = sharing.month_bounds(month)
-    return LazyString(lambda: format_skeleton("yMMMM", first, locale=get_locale() or "vi"))
 
 
 # ---------------------------------------------------------------- open and closed
@@ -152,13 +140,7 @@ def ensure_month_open(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE closed_month IN SHARE MODE"))
     if is_closed(session, month):
-        raise InvalidInput(
-            _l(
-                "%(month)s is closed: enter corrections in the current month.",
-                month=month_label(month),
-            ),
-            field,
-        )
+        raise InvalidInput("month.closed_for_corrections", field, month=MonthName(month))
 
 
 def first_active_month(session: Session, tz: ZoneInfo, since: str | None = None) -> str | None:
@@ -215,10 +197,11 @@ def net_sales_and_refunds(session: Session, month: str, tz: ZoneInfo) -> tuple[i
     it), in đồng: the left side of docs/sharing.md's check (see ``month_check_holds``)."""
     start, end = month_moments(month, tz)
     net = session.scalar(
-        select(func.coalesce(func.sum(SaleLine.net_dong), 0))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        Sale.not_voided(
+            select(func.coalesce(func.sum(SaleLine.net_dong), 0)).join(
+                Sale, Sale.id == SaleLine.sale_id
+            )
+        ).where(Sale.at >= start, Sale.at < end)
     )
     refunds = session.scalar(
         select(func.coalesce(func.sum(Refund.amount_dong), 0)).where(
@@ -416,14 +399,14 @@ def _gather(
     # SQL's truncating integer division is the floor).
     split = SaleLine.net_dong * SaleLine.consignor_bp // 10_000
     sold = session.execute(
-        select(
-            SaleLine.owner_id,
-            func.coalesce(func.sum(SaleLine.net_dong), 0),
-            func.coalesce(func.sum(split), 0),
+        Sale.not_voided(
+            select(
+                SaleLine.owner_id,
+                func.coalesce(func.sum(SaleLine.net_dong), 0),
+                func.coalesce(func.sum(split), 0),
+            ).join(Sale, Sale.id == SaleLine.sale_id)
         )
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        .where(Sale.at >= start, Sale.at < end)
         .group_by(SaleLine.owner_id)
     )
     for owner_id, net, owners in sold:
@@ -662,71 +645,38 @@ def _close_refusal(
 ) -> InvalidInput | None:
     """Why ``month`` cannot be closed at ``at``, or ``None`` if it can (``still_open``: its
     open shifts, when the caller has read them already)."""
-    label = month_label(month)
+    label = MonthName(month)
     start, end = month_moments(month, tz)
     if at < end:
-        return InvalidInput(
-            _l(
-                "%(month)s has not ended yet: it can be closed from %(day)s on.",
-                month=label,
-                day=format_day(end.date()),
-            ),
-            "month",
-        )
+        return InvalidInput("month.not_ended", "month", month=label, day=Day(end.date()))
     latest = latest_closed_month(session)
     if latest is not None and month <= latest:
-        return InvalidInput(_l("%(month)s is already closed.", month=label), "month")
+        return InvalidInput("month.already_closed", "month", month=label)
     if latest is not None:
         expected = next_month(latest)
     else:
         expected = first_active_month(session, tz)
         if expected is None or month < expected:
-            return InvalidInput(
-                _l("Nothing was recorded in %(month)s or before it: there is nothing to close.",
-                   month=label),
-                "month",
-            )  # fmt: skip
+            return InvalidInput("month.nothing_recorded", "month", month=label)  # fmt: skip
     if month != expected:
-        return InvalidInput(
-            _l(
-                "Close %(first)s first: months are closed in order.",
-                first=month_label(expected),
-            ),
-            "month",
-        )
+        return InvalidInput("month.out_of_order", "month", first=MonthName(expected))
     if still_open is None:
         still_open = _open_before(session, end)
     if still_open:
         first = still_open[0]
         return InvalidInput(
-            _l(
-                "The shift of %(name)s, open since %(time)s, is still open: she closes it at "
-                "the counter, or a coordinator closes it for her below.",
-                name=first.member.name,
-                time=format_moment(first.opened_at),
-            ),
-            "month",
+            "month.shift_still_open", "month", name=first.member.name, time=Moment(first.opened_at)
         )
     waiting = session.scalar(
-        select(func.count(Sale.id))
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(
+        Sale.not_voided(select(func.count(Sale.id))).where(
             Sale.at >= start,
             Sale.at < end,
             Sale.transfer_dong > 0,
             Sale.confirmed_at.is_(None),
-            Void.id.is_(None),
         )
     )
     if waiting:
-        return InvalidInput(
-            _l(
-                "A sale of %(month)s is still waiting for its transfer: confirm it or "
-                "void it first.",
-                month=label,
-            ),
-            "month",
-        )
+        return InvalidInput("month.transfer_waiting", "month", month=label)
     return None
 
 
@@ -774,18 +724,18 @@ def record_payout(
     ``note``). Appends a row; flushes, never commits.
     """
     month = parse_month(month)
-    label = month_label(month)
+    label = MonthName(month)
     if isinstance(amount_dong, bool) or not isinstance(amount_dong, int) or amount_dong <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+        raise InvalidInput("amount.not_positive", "amount_dong")
     if amount_dong > MAX_DONG:
-        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+        raise InvalidInput("amount.too_large", "amount_dong")
     try:
         method = PaymentMethod(method)
     except ValueError:
-        raise InvalidInput(_l("Choose cash or transfer."), "method") from None
+        raise InvalidInput("payment.method_invalid", "method") from None
     note = tidy(note)
     if len(note) > 300:
-        raise InvalidInput(_l("At most 300 letters."), "note")
+        raise InvalidInput("text.too_long_300", "note")
     refuse_future(paid_on, today, "paid_on")
     # Locked (on PostgreSQL) until commit: two payouts at once cannot both take the last đồng.
     closed = _closed_row(session, month, for_update=True)
@@ -793,45 +743,24 @@ def record_payout(
     if repeated is not None:
         return repeated, False
     if closed is None:
-        raise InvalidInput(
-            _l("%(month)s is not closed yet: a month is paid out after it is closed.",
-               month=label),
-            "month",
-        )  # fmt: skip
+        raise InvalidInput("payout.month_open", "month", month=label)  # fmt: skip
     following = next_month(month)
     if session.scalar(select(ClosedMonth.id).where(ClosedMonth.month == following)):
         raise InvalidInput(
-            _l(
-                "%(next)s is closed too: payouts against %(month)s can no longer be recorded.",
-                next=month_label(following),
-                month=label,
-            ),
-            "month",
+            "payout.next_month_closed", "month", next=MonthName(following), month=label
         )
     _first, last = sharing.month_bounds(month)
     if not isinstance(paid_on, date) or paid_on <= last:
-        raise InvalidInput(
-            _l("A payout against %(month)s is paid after the month has ended.", month=label),
-            "paid_on",
-        )
+        raise InvalidInput("payout.before_month_end", "paid_on", month=label)
     row = next((row for row in closed.members if row.member_id == member.id), None)
     due = row.due_dong if row is not None else 0
     already = _paid(session, closed).get(member.id, 0)
     payable = sharing.payable_dong(due, already)
     if payable == 0:
-        raise InvalidInput(
-            _l("Nothing is due to %(name)s for %(month)s.", name=member.name, month=label),
-            "amount_dong",
-        )
+        raise InvalidInput("payout.nothing_due", "amount_dong", name=member.name, month=label)
     if amount_dong > payable:
         raise InvalidInput(
-            _l(
-                "At most %(left)s can still be paid to %(name)s for %(month)s.",
-                left=format_dong(payable),
-                name=member.name,
-                month=label,
-            ),
-            "amount_dong",
+            "payout.too_much", "amount_dong", left=Dong(payable), name=member.name, month=label
         )
     payout = Payout(
         closed_month_id=closed.id,
@@ -876,7 +805,7 @@ def get_payout(session: Session, payout_id: object) -> Payout:
     if isinstance(payout_id, int) and not isinstance(payout_id, bool) and payout_id > 0:
         payout = session.get(Payout, payout_id)
     if payout is None:
-        raise NotFound(_l("There is no such payout."), "payout")
+        raise NotFound("payout.not_found", "payout")
     return payout
 
 
@@ -904,16 +833,16 @@ def correct_payout(
     row and an audit line; flushes, never commits.
     """
     if not by.is_coordinator:
-        raise InvalidInput(_l("Only a coordinator can do this."), "payout")
+        raise InvalidInput("shop.coordinators_only", "payout")
     if isinstance(amount_dong, bool) or not isinstance(amount_dong, int) or amount_dong <= 0:
-        raise InvalidInput(_l("The amount must be more than 0 đồng."), "amount_dong")
+        raise InvalidInput("amount.not_positive", "amount_dong")
     if amount_dong > MAX_DONG:
-        raise InvalidInput(_l("The amount is too large."), "amount_dong")
+        raise InvalidInput("amount.too_large", "amount_dong")
     reason = tidy(reason)
     if not reason:
-        raise InvalidInput(_l("Say why the payout is corrected."), "reason")
+        raise InvalidInput("payout.reason_missing", "reason")
     if len(reason) > 300:
-        raise InvalidInput(_l("At most 300 letters."), "reason")
+        raise InvalidInput("text.too_long_300", "reason")
     if at.tzinfo is None:
         raise ValueError("at must be aware")
     month = payout.closed_month.month
@@ -926,25 +855,19 @@ def correct_payout(
     following = next_month(month)
     if session.scalar(select(ClosedMonth.id).where(ClosedMonth.month == following)):
         raise InvalidInput(
-            _l(
-                "%(next)s is closed: payouts against %(month)s can no longer be corrected. "
-                "Record the difference in the current month.",
-                next=month_label(following),
-                month=month_label(month),
-            ),
+            "payout.correction_too_late",
             "payout",
+            next=MonthName(following),
+            month=MonthName(month),
         )
     if local_date(at, tz) < payout.paid_on:
-        raise InvalidInput(_l("A payout is corrected after it was paid."), "at")
+        raise InvalidInput("payout.correction_before_paid", "at")
     session.refresh(payout, ["corrections"])
     left = payout.net_dong
     if left == 0:
-        raise InvalidInput(_l("This payout has already been taken back in full."), "amount_dong")
+        raise InvalidInput("payout.taken_back", "amount_dong")
     if amount_dong > left:
-        raise InvalidInput(
-            _l("At most %(left)s of this payout can be taken back.", left=format_dong(left)),
-            "amount_dong",
-        )
+        raise InvalidInput("payout.correction_too_much", "amount_dong", left=Dong(left))
     correction = PayoutCorrection(
         payout_id=payout.id,
         amount_dong=amount_dong,

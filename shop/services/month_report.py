@@ -24,7 +24,6 @@ from shop.models import (
     Member,
     Sale,
     SaleLine,
-    Void,
 )
 from shop.services import month as month_service
 from shop.services import visibility
@@ -84,9 +83,7 @@ def month_report(
     figures = month_service.month_figures(session, month, tz)
     net_sales, refunds = month_service.net_sales_and_refunds(session, month, tz)
     sales_count = session.scalar(
-        select(func.count(Sale.id))
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        Sale.not_voided(select(func.count(Sale.id))).where(Sale.at >= start, Sale.at < end)
     )
     expenses = {category.value: 0 for category in ExpenseCategory}
     for category, amount in session.execute(
@@ -105,10 +102,11 @@ def month_report(
     ):
         pieces_in[IntakeKind(kind).value] = int(pieces)
     pieces_sold = session.scalar(
-        select(func.coalesce(func.sum(SaleLine.quantity), 0))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
-        .where(Sale.at >= start, Sale.at < end, Void.id.is_(None))
+        Sale.not_voided(
+            select(func.coalesce(func.sum(SaleLine.quantity), 0)).join(
+                Sale, Sale.id == SaleLine.sale_id
+            )
+        ).where(Sale.at >= start, Sale.at < end)
     )
     disposed = dict(
         session.execute(

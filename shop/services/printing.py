@@ -8,10 +8,9 @@ printer, so nothing here can make a sale fail.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
@@ -131,29 +130,41 @@ def save_printer_settings(
     """
     from shop.printing.escpos_out import receipt_bytes  # noqa: F401  (python-escpos loaded)
 
-    settings = session.get(PrinterSettings, 1)
-    if settings is None:
-        settings = printer_settings(session)
-        session.add(settings)
-    for name in SETTING_FIELDS:
+    settings = printer_settings(session)
+    return _save(session, settings, values, SETTING_FIELDS, _check, "printer_settings", by, at)
+
+
+def _save(
+    session: Session,
+    settings: PrinterSettings | LabelPrinterSettings,
+    values: dict,
+    fields: tuple[str, ...],
+    check: Callable[[PrinterSettings | LabelPrinterSettings], None],
+    action: str,
+    by: Member,
+    at: datetime,
+) -> PrinterSettings | LabelPrinterSettings:
+    """``values`` written on a printer's ``settings`` (only its ``fields``; the defaults
+    added to the session the first time), refused by ``check`` or stamped and audited as
+    ``action``."""
+    session.add(settings)
+    for name in fields:
         if name in values:
             setattr(settings, name, values[name])
-    _check(settings)
+    check(settings)
     settings.updated_at = at
     settings.updated_by_id = by.id
-    audit.record(
-        session, "printer_settings", by=by, at=at,
-        **{name: getattr(settings, name) for name in SETTING_FIELDS},
-    )  # fmt: skip
+    fields_now = {name: getattr(settings, name) for name in fields}
+    audit.record(session, action, by=by, at=at, **fields_now)
     session.flush()
     return settings
 
 
 _NEEDS = {
-    ConnectionKind.NETWORK: ("host", _l("Enter the printer's IP address or name.")),
-    ConnectionKind.FILE: ("path", _l("Enter the device or file, such as /dev/usb/lp0.")),
-    ConnectionKind.SERIAL: ("serial_device", _l("Enter the serial device, such as /dev/ttyUSB0.")),
-    ConnectionKind.CUPS: ("cups_queue", _l("Enter the name of the printer's CUPS queue.")),
+    ConnectionKind.NETWORK: ("host", "printing.host_missing"),
+    ConnectionKind.FILE: ("path", "printing.path_missing"),
+    ConnectionKind.SERIAL: ("serial_device", "printing.serial_device_missing"),
+    ConnectionKind.CUPS: ("cups_queue", "printing.cups_queue_missing"),
 }
 
 
@@ -172,29 +183,26 @@ def _check(settings: PrinterSettings) -> None:
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
-                raise InvalidInput(_l("Enter the USB ids shown by lsusb, such as 0416."), name)
+                raise InvalidInput("printing.usb_ids_missing", name)
     try:
         connection_of(settings)
     except ValueError:
-        raise InvalidInput(_l("This is not the name of a CUPS queue."), "cups_queue") from None
+        raise InvalidInput("printing.cups_queue_invalid", "cups_queue") from None
     problem = profile_problem(settings.profile, settings.paper_mm, settings.mode.value)
     if problem == "unknown":
-        raise InvalidInput(_l("Choose a printer profile from the list."), "profile")
+        raise InvalidInput("printing.profile_unknown", "profile")
     if problem == "narrow":
-        raise InvalidInput(_l("This printer is too narrow for 80 mm paper."), "paper_mm")
+        raise InvalidInput("printing.too_narrow", "paper_mm")
     if problem == "no_raster":
-        raise InvalidInput(
-            _l("This printer cannot print images: choose the printer's own letters."), "mode"
-        )
+        raise InvalidInput("printing.no_raster", "mode")
 
 
 def _check_path(path: str, field: str, *, serial: bool = False) -> None:
-    from shop.messages import PRINTER_PATHS
 
     try:
         check_printer_path(path, file_place(), serial=serial)
     except UnsafePath as error:
-        raise InvalidInput(PRINTER_PATHS[error.code], field) from None
+        raise InvalidInput(f"printer_path.{error.code}", field) from None
 
 
 def printing_on(settings: PrinterSettings) -> bool:
@@ -314,7 +322,7 @@ def reprint_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob:
     """Print the receipt of ``sale`` again (the drawer stays shut)."""
     job = queue_job(session, JobKind.RECEIPT, by=by, sale=sale, reprint=True)
     if job is None:
-        raise InvalidInput(_l("No receipt printer is set up."), "printer")
+        raise InvalidInput("printing.no_receipt_printer", "printer")
     return job
 
 
@@ -485,31 +493,20 @@ def save_label_printer_settings(
     Refused with the field at fault: a TSPL printer without a connection, a connection
     without its address, device or USB ids, a roll no label printer takes.
     """
-    settings = session.get(LabelPrinterSettings, 1)
-    if settings is None:
-        settings = label_printer_settings(session)
-        session.add(settings)
-    for name in LABEL_SETTING_FIELDS:
-        if name in values:
-            setattr(settings, name, values[name])
-    _check_label(settings)
-    settings.updated_at = at
-    settings.updated_by_id = by.id
-    audit.record(
-        session, "label_printer_settings", by=by, at=at,
-        **{name: getattr(settings, name) for name in LABEL_SETTING_FIELDS},
+    settings = label_printer_settings(session)
+    return _save(
+        session, settings, values, LABEL_SETTING_FIELDS, _check_label, "label_printer_settings",
+        by, at,
     )  # fmt: skip
-    session.flush()
-    return settings
 
 
 def _check_label(settings: LabelPrinterSettings) -> None:
     if settings.language == LabelLanguage.NONE:
         return
     if settings.connection not in (*LABEL_CONNECTIONS, ConnectionKind.NONE):
-        raise InvalidInput(_l("Choose how the label printer is connected."), "connection")
+        raise InvalidInput("label_printer.connection_invalid", "connection")
     if settings.language == LabelLanguage.TSPL and settings.connection == ConnectionKind.NONE:
-        raise InvalidInput(_l("Choose how the label printer is connected."), "connection")
+        raise InvalidInput("label_printer.connection_invalid", "connection")
     needed = _NEEDS.get(settings.connection)
     if needed and not (getattr(settings, needed[0]) or "").strip():
         raise InvalidInput(needed[1], needed[0])
@@ -518,9 +515,9 @@ def _check_label(settings: LabelPrinterSettings) -> None:
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
-                raise InvalidInput(_l("Enter the USB ids shown by lsusb, such as 0416."), name)
+                raise InvalidInput("printing.usb_ids_missing", name)
     if settings.connection == ConnectionKind.NETWORK and not 1 <= settings.port <= 65535:
-        raise InvalidInput(_l("A port is a number from 1 to 65535."), "port")
+        raise InvalidInput("printing.port_invalid", "port")
     if settings.language == LabelLanguage.TSPL:
         _check_roll(settings)
 
@@ -528,25 +525,17 @@ def _check_label(settings: LabelPrinterSettings) -> None:
 def _check_roll(settings: LabelPrinterSettings) -> None:
     from shop.printing.tspl import MAX_ROLL_WIDTH_MM
 
-    limits = {
-        "width_mm": (20, 110, _l("A label is 20 to 110 mm wide.")),
-        "height_mm": (10, 150, _l("A label is 10 to 150 mm tall.")),
-        "gap_mm": (0, 10, _l("The gap is 0 to 10 mm (nearly always 2).")),
-        "density": (0, 15, _l("Density is a number from 0 to 15.")),
-    }
-    for name, (low, high, message) in limits.items():
+    limits = {"width_mm": (20, 110), "height_mm": (10, 150), "gap_mm": (0, 10), "density": (0, 15)}
+    for name, (low, high) in limits.items():
         value = getattr(settings, name)
         if value is None or not low <= value <= high:
-            raise InvalidInput(message, name)
+            raise InvalidInput(f"label_printer.{name}_out_of_range", name)
     if settings.columns not in (1, 2, 3):
-        raise InvalidInput(_l("One, two or three labels across the roll."), "columns")
+        raise InvalidInput("label_printer.columns_invalid", "columns")
     try:
         label_roll(settings)
     except ValueError:
-        raise InvalidInput(
-            _l("Too wide: a label printer takes at most %(mm)s mm across.", mm=MAX_ROLL_WIDTH_MM),
-            "width_mm",
-        ) from None
+        raise InvalidInput("label_printer.too_wide", "width_mm", mm=MAX_ROLL_WIDTH_MM) from None
 
 
 def queue_labels(
@@ -566,9 +555,9 @@ def reprint_job(session: Session, job_id: int, *, by: Member, at: datetime) -> P
     the same printer (the drawer stays shut). Refused for a job that printed."""
     job = session.get(PrintJob, job_id)
     if job is None:
-        raise InvalidInput(_l("There is no such print job."), "job")
+        raise InvalidInput("print_job.not_found", "job")
     if job.status == JobStatus.PRINTED:
-        raise InvalidInput(_l("This was printed already."), "job")
+        raise InvalidInput("print_job.printed_already", "job")
     if job.status == JobStatus.QUEUED:  # still waiting to retry: the new job takes its place
         retired = session.execute(
             update(PrintJob)
@@ -577,9 +566,9 @@ def reprint_job(session: Session, job_id: int, *, by: Member, at: datetime) -> P
         )
         session.refresh(job)
         if retired.rowcount != 1:
-            raise InvalidInput(_l("It is printing right now."), "job")
+            raise InvalidInput("print_job.printing_now", "job")
     elif job.status == JobStatus.SENDING:
-        raise InvalidInput(_l("It is printing right now."), "job")
+        raise InvalidInput("print_job.printing_now", "job")
     again = queue_job(
         session,
         job.kind,
@@ -593,5 +582,5 @@ def reprint_job(session: Session, job_id: int, *, by: Member, at: datetime) -> P
         to_label_printer=job.to_label_printer,
     )
     if again is None:
-        raise InvalidInput(_l("No printer is set up."), "printer")
+        raise InvalidInput("printing.none", "printer")
     return again

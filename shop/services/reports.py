@@ -343,13 +343,9 @@ def _figures(session: Session, sales_in: ColumnElement, refunds_in: ColumnElemen
     ) = (int(value) for value in sales)
 
     def kept_lines(*columns):
-        return (
-            select(*columns)
-            .select_from(SaleLine)
-            .join(Sale, Sale.id == SaleLine.sale_id)
-            .outerjoin(Void, Void.sale_id == Sale.id)
-            .where(sales_in, kept)
-        )
+        return Sale.not_voided(
+            select(*columns).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+        ).where(sales_in)
 
     gross, line_discounts, sale_discounts = (
         int(value)
@@ -423,19 +419,19 @@ def transfer_checks(session: Session, sales_in: ColumnElement, *, now: datetime)
     feed_since = settings.feed_since if settings.provider else None
     paid = select(BankTransaction.sale_id).where(BankTransaction.pays_sale)
     rows = session.execute(
-        select(
-            Sale.id,
-            Sale.transfer_dong,
-            Sale.confirmed_at,
-            Sale.confirmed_by_id.is_not(None),
-            Sale.id.in_(paid),
-            Sale.number,
-            Member.name,
+        Sale.not_voided(
+            select(
+                Sale.id,
+                Sale.transfer_dong,
+                Sale.confirmed_at,
+                Sale.confirmed_by_id.is_not(None),
+                Sale.id.in_(paid),
+                Sale.number,
+                Member.name,
+            ).select_from(Sale)
         )
-        .select_from(Sale)
-        .outerjoin(Void, Void.sale_id == Sale.id)
         .outerjoin(Member, Member.id == Sale.confirmed_by_id)
-        .where(sales_in, Void.id.is_(None), Sale.transfer_dong > 0)
+        .where(sales_in, Sale.transfer_dong > 0)
         .order_by(Sale.at, Sale.id)
     ).all()
     tallies = {check: Tally() for check in bank_rules.Check}

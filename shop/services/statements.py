@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.sale import owner_split, refund_owner_loss
-from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift, Void
+from shop.models import Category, Item, Member, Payout, Sale, SaleLine, Shift
 from shop.services import counts as count_service
 from shop.services import month as month_service
 from shop.services.counts import Compensation
@@ -115,7 +114,7 @@ def statements(session: Session, month: str, tz: ZoneInfo) -> list[Statement]:
 def member_by_number(session: Session, number: int) -> Member:
     member = session.scalar(select(Member).where(Member.number == number))
     if member is None:
-        raise NotFound(_l("There is no member number %(number)s.", number=number), "member")
+        raise NotFound("member.no_such_number", "member", number=number)
     return member
 
 
@@ -134,16 +133,16 @@ def _statements(
 
     sold: dict[int, list[SoldLine]] = {i: [] for i in ids}
     rows = session.execute(
-        select(SaleLine, Sale.number, Sale.at, Item.code, Item.description, Category.name)
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .join(Item, Item.id == SaleLine.item_id)
-        .join(Category, Category.id == Item.category_id)
-        .outerjoin(Void, Void.sale_id == Sale.id)
+        Sale.not_voided(
+            select(SaleLine, Sale.number, Sale.at, Item.code, Item.description, Category.name)
+            .join(Sale, Sale.id == SaleLine.sale_id)
+            .join(Item, Item.id == SaleLine.item_id)
+            .join(Category, Category.id == Item.category_id)
+        )
         .where(
             SaleLine.owner_id.in_(ids),
             Sale.at >= start,
             Sale.at < end,
-            Void.id.is_(None),
         )
         .order_by(Sale.at, Sale.number, SaleLine.position)
     )

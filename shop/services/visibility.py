@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from shop.domain.count import LostItemPays
@@ -104,13 +103,13 @@ def may_record_expenses(session: Session, member: Member, role: Role | None = No
 def check_may_record_expenses(who: Viewer, rules: ShopRules) -> None:
     """Refuse (403) an expense from someone the shop does not let record one."""
     if not can_record_expenses(who, rules):
-        raise Forbidden(_l("Only a coordinator records expenses in this shop."))
+        raise Forbidden("expense.coordinators_only")
 
 
 def check_may_see_member_money(who: Viewer, member_number: int, rules: ShopRules) -> None:
     """Refuse (403) another member's lines to someone who may not see them."""
     if not can_see_member_money(who, member_number, rules):
-        raise Forbidden(_l("A member reads her own figures only. Ask a coordinator."))
+        raise Forbidden("figures.own_only")
 
 
 def visible_figures(who: Viewer, figures: MonthFigures, rules: ShopRules) -> MonthFigures:
@@ -143,11 +142,11 @@ def set_shop_rules(
     choices again writes nothing. The shop must be set up. Flushes, never commits."""
     profile = session.get(ShopProfile, 1)
     if profile is None:
-        raise Forbidden(_l("Set up the shop first."))
+        raise Forbidden("shop.not_set_up")
     try:
         LostItemPays(rules.lost_item_pays)
     except ValueError:
-        raise InvalidInput(_l("Choose one of the options."), "lost_item_pays") from None
+        raise InvalidInput("choice.invalid", "lost_item_pays") from None
     before = shop_rules(session)
     changes = {
         name: {"old": _word(getattr(before, name)), "new": _word(getattr(rules, name))}

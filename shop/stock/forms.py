@@ -1,9 +1,19 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectMultipleField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
 from shop import clock
+from shop.domain.text import (
+    CATEGORY_LENGTH,
+    DESCRIPTION_LENGTH,
+    INTAKE_NOTE_LENGTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    PHONE_LENGTH,
+    SHORT_REASON_LENGTH,
+    SIZE_LENGTH,
+)
 from shop.extensions import db
 from shop.forms import (
     ChoiceField,
@@ -11,6 +21,7 @@ from shop.forms import (
     DayField,
     MoneyField,
     ShopForm,
+    at_most,
     required,
     select_choices,
 )
@@ -61,26 +72,24 @@ class IntakeForm(ShopForm):
     received_on = DayField(_l("Day it came in"))
     donor_name = StringField(
         _l("Donor"),
-        [Length(max=120, message=_l("At most 120 letters."))],
+        [at_most(NAME_LENGTH)],
         description=_l("A person or an office; leave empty if unknown."),
         render_kw={"list": "donors", "autocomplete": "off"},
     )
     donor_phone = StringField(
         _l("Donor's phone"),
-        [Length(max=20, message=_l("At most 20 letters."))],
+        [at_most(PHONE_LENGTH)],
         render_kw={"inputmode": "tel"},
     )
-    donor_organisation = StringField(
-        _l("Organisation"), [Length(max=120, message=_l("At most 120 letters."))]
-    )
+    donor_organisation = StringField(_l("Organisation"), [at_most(NAME_LENGTH)])
     owner = ChoiceField(
         _l("Whose items (consignment)"),
         choices=[],
         invalid_message=_l("Choose the member whose items these are."),
     )
-    supplier = StringField(_l("Bought from"), [Length(max=120, message=_l("At most 120 letters."))])
+    supplier = StringField(_l("Bought from"), [at_most(NAME_LENGTH)])
     cost = MoneyField(_l("Cost of the bale"))
-    note = StringField(_l("Note"), [Length(max=500, message=_l("At most 500 letters."))])
+    note = StringField(_l("Note"), [at_most(INTAKE_NOTE_LENGTH)])
 
     def details(self) -> DropOff:
         """The drop-off as :func:`shop.services.stock.receive_drop_off` takes it."""
@@ -104,12 +113,10 @@ class ItemForm(ShopForm):
         choices=[],
         invalid_message=_l("Choose a category."),
     )
-    description = StringField(
-        _l("Description"), [Length(max=200, message=_l("At most 200 letters."))]
-    )
+    description = StringField(_l("Description"), [at_most(DESCRIPTION_LENGTH)])
     size = StringField(
         _l("Size"),
-        [Length(max=20, message=_l("At most 20 letters."))],
+        [at_most(SIZE_LENGTH)],
         render_kw={"list": "sizes", "autocomplete": "off"},
     )
     condition = ChoiceField(
@@ -156,7 +163,7 @@ class PriceChangeForm(ShopForm):
         _l("Why"),
         [
             required(_l("Say why the price changes.")),
-            Length(max=200, message=_l("At most 200 letters.")),
+            at_most(SHORT_REASON_LENGTH),
         ],
     )
 
@@ -168,7 +175,7 @@ class DisposalForm(ShopForm):
         choices=select_choices(DISPOSAL_LABELS),
         invalid_message=_l("Choose one of the options."),
     )
-    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+    note = StringField(_l("Note"), [at_most(NOTE_LENGTH)])
     owner_consents = BooleanField(_l("The owner agrees to give it to the group"))
 
     def values(self) -> dict:
@@ -200,7 +207,7 @@ class CategoryForm(ShopForm):
         _l("New category"),
         [
             required(_l("Enter the category's name.")),
-            Length(max=60, message=_l("At most 60 letters.")),
+            at_most(CATEGORY_LENGTH),
         ],
     )
 
@@ -258,7 +265,7 @@ class OpenCountForm(ShopForm):
     )
     note = StringField(
         _l("Note"),
-        [Length(max=300, message=_l("At most 300 letters."))],
+        [at_most(NOTE_LENGTH)],
         description=_l("For example: the end of the month, or the back shelf only."),
     )
 

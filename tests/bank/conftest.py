@@ -8,11 +8,12 @@ import pytest
 from reliability.fakebank import FakeBank
 from shop.domain import bank as rules
 from shop.extensions import db
-from shop.models import IntakeKind
-from shop.services import bank, stock
+from shop.services import bank
 from shop.services import counter as svc
 from shop.services import members as member_service
+from tests import factories
 from tests.conftest import save_shop
+from tests.factories import donated
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The shop's clock in these tests (the ``clock`` fixture's moment).
@@ -32,15 +33,9 @@ def shop(app, coordinator, member, clock):
     with app.app_context(), app.test_request_context():
         session = db.session
         save_shop(session)
+        stocked = {f"K{index:03d}": ("Áo", 54_000) for index in range(ITEMS)}
+        donated(session, NOW - timedelta(days=2), **stocked)
         hong = member_service.get_member(session, 1)
-        intake = stock.receive_intake(
-            session,
-            stock.IntakeDetails(IntakeKind.DONATION, NOW - timedelta(days=2)),
-            by=hong,
-            tz=HANOI,
-        )
-        for index in range(ITEMS):
-            stock.add_item(session, intake, stock.ItemDetails("Áo", 54_000, code=f"K{index:03d}"))
         svc.open_shift(session, hong, 100_000, at=NOW - timedelta(hours=1))
         session.commit()
         yield session
@@ -65,8 +60,7 @@ def sell(session, *, transfer=True, at=None, code=None):
     if code is None:
         count = session.scalar(select(func.count(Sale.id)))
         code = f"K{count:03d}"
-    request = svc.SaleRequest(lines=(svc.LineRequest(code),), all_by_transfer=transfer)
-    sale = svc.record_sale(session, request, cashier=hong(session), at=at or NOW, tz=HANOI)[0]
+    sale = factories.sell(session, code, at=at or NOW, all_by_transfer=transfer)
     session.commit()
     return sale
 

@@ -35,16 +35,16 @@ COORDINATOR = {
     "expenses.edit_expense", "main.audit_log", "main.shop_settings", "main.bank_settings",
     "main.bank_poll",
     "members.edit_member", "members.new_member", "members.reset_pin", "members.revoke_token",
-    "members.tokens", "printer.settings", "printer.test_print", "sharing.all_statements_pdf",
-    "printer.label_printer", "printer.test_label", "printer.reprint_job",
-    "sharing.close_month", "sharing.correct_payout", "sharing.payout_sheet", "sharing.payouts",
-    "sharing.sharing_settings",
-    "sharing.start_statements", "sharing.statements_progress", "sharing.statements_rendered",
+    "members.tokens", "printing.settings", "printing.test_print", "month.all_statements_pdf",
+    "printing.label_printer", "printing.test_label", "printing.reprint_job",
+    "month.close_month", "month.correct_payout", "month.payout_sheet", "month.payouts",
+    "month.sharing_settings",
+    "month.start_statements", "month.statements_progress", "month.statements_rendered",
     "stock.price_table", "stock.open_count", "stock.count_result",
 }  # fmt: skip
 #: A member may read her own only (anyone's when the shop keeps open books): the walk asks
 #: for member 1's (the coordinator's).
-OWN = {"sharing.show_statement", "sharing.statement_pdf"}
+OWN = {"month.show_statement", "month.statement_pdf"}
 #: Her own shift only (or a coordinator), whatever the shop's settings: its blind count's
 #: figures and note. The walk asks for a shift of member 1's.
 OWN_SHIFT = {"counter.shift_count"}
@@ -53,7 +53,7 @@ OWN_SHIFT = {"counter.shift_count"}
 MEMBERS_IF_THE_SHOP_ALLOWS = {("api.create_expense", "POST"), ("expenses.list_expenses", "POST")}
 #: Every member, but she gets the group's totals and her own lines only (every member's
 #: when the shop keeps open books); a coordinator gets every member's lines.
-HER_OWN_LINES = {"sharing.show_month", "sharing.report_pdf", "api.get_month", "api.list_payouts"}
+HER_OWN_LINES = {"month.show_month", "month.report_pdf", "api.get_month", "api.list_payouts"}
 #: Every member, but donors' phone numbers only for coordinators, whatever the settings.
 NO_DONOR_CONTACTS = {"stock.donors", "api.list_donors", "api.create_donor"}
 #: Every signed-in member, whatever her role.
@@ -78,10 +78,10 @@ SIGNED_IN = {
     "counter.pay", "counter.refund", "counter.sale_discount", "counter.sales",
     "counter.show_day_report", "counter.show_sale", "counter.show_shift_report", "counter.void",
     "expenses.list_expenses", "main.index", "members.list_members",
-    "printer.print_labels", "printer.print_shift_report", "printer.reprint",
-    "printer.sale_status", "sharing.current_month", "sharing.list_months",
-    "sharing.my_latest_statement", "sharing.my_statement", "sharing.report_pdf",
-    "sharing.show_month", "stock.clearance", "stock.donors", "stock.intake_tags",
+    "printing.print_labels", "printing.print_shift_report", "printing.reprint",
+    "printing.sale_status", "month.current_month", "month.list_months",
+    "month.my_latest_statement", "month.my_statement", "month.report_pdf",
+    "month.show_month", "stock.clearance", "stock.donors", "stock.intake_tags",
     "stock.item_photo", "stock.item_tag", "stock.list_intakes", "stock.my_items",
     "stock.new_intake", "stock.search_stock", "stock.show_intake", "stock.show_item",
     "stock.stock_summary", "stock.upload_photo", "stock.list_counts", "stock.show_count",
@@ -281,7 +281,7 @@ def _lines_seen(app, client, endpoint) -> set[int]:
     import re
     import subprocess
 
-    if endpoint == "sharing.show_month":
+    if endpoint == "month.show_month":
         page = client.get("/months/2026-11")
         assert page.status_code == 200
         shown = {int(n) for n in re.findall(r'data-member="(\d+)"', page.text)}
@@ -289,7 +289,7 @@ def _lines_seen(app, client, endpoint) -> set[int]:
         charted = _names_seen(app, body.split('class="card charts"', 1)[1])
         assert charted == shown, "the earnings chart shows the same members as the cards"
         return shown
-    if endpoint == "sharing.report_pdf":
+    if endpoint == "month.report_pdf":
         pdf = client.get("/months/2026-11/report.pdf")
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
         text = subprocess.run(

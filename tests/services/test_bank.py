@@ -11,12 +11,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from shop.domain import bank as rules
 from shop.domain.bank import Direction, Outcome, Reason
 from shop.extensions import db
-from shop.models import AuditEvent, BankTransaction, IntakeKind, PaymentMethod, Role
-from shop.services import bank, stock
+from shop.models import AuditEvent, BankTransaction, PaymentMethod, Role
+from shop.services import bank
 from shop.services import counter as svc
 from shop.services import members as member_service
 from shop.services.errors import InvalidInput
+from tests import factories
 from tests.conftest import save_shop
+from tests.factories import donated
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 AT = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)
@@ -27,15 +29,10 @@ def ctx(app, coordinator, member):
     with app.app_context(), app.test_request_context():
         session = db.session
         save_shop(session)
-        hong = member_service.get_member(session, 1)
-        intake = stock.receive_intake(
-            session,
-            stock.IntakeDetails(IntakeKind.DONATION, datetime(2026, 11, 1, 2, tzinfo=UTC)),
-            by=hong,
-            tz=HANOI,
+        donated(
+            session, datetime(2026, 11, 1, 2, tzinfo=UTC), **dict.fromkeys("ABCDEF", ("Áo", 54_000))
         )
-        for code in "ABCDEF":
-            stock.add_item(session, intake, stock.ItemDetails("Áo", 54_000, code=code))
+        hong = member_service.get_member(session, 1)
         svc.open_shift(session, hong, 100_000, at=AT)
         session.commit()
         yield session
@@ -46,10 +43,7 @@ def hong(session):
 
 
 def sell(session, code, *, transfer=True, at=AT, client_id=None):
-    request = svc.SaleRequest(
-        lines=(svc.LineRequest(code),), all_by_transfer=transfer, client_id=client_id
-    )
-    return svc.record_sale(session, request, cashier=hong(session), at=at, tz=HANOI)[0]
+    return factories.sell(session, code, at=at, all_by_transfer=transfer, client_id=client_id)
 
 
 def tx(content, amount=54_000, *, pid="t1", direction=Direction.IN, account="113366668888",

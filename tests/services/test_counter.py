@@ -11,6 +11,8 @@ from shop.services import counter as svc
 from shop.services import members as member_service
 from shop.services import stock
 from shop.services.errors import InvalidInput
+from tests import factories
+from tests.factories import consigned, donated
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 AT = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)
@@ -20,26 +22,11 @@ AT = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)
 def ctx(app, coordinator, member):
     with app.app_context(), app.test_request_context():
         session = db.session
-        hong = member_service.get_member(session, 1)
-        donation = stock.receive_intake(
-            session,
-            stock.IntakeDetails(IntakeKind.DONATION, datetime(2026, 11, 1, 2, tzinfo=UTC)),
-            by=hong,
-            tz=HANOI,
+        received = datetime(2026, 11, 1, 2, tzinfo=UTC)
+        donated(
+            session, received, A=("Áo", 50_000), D=("Quần", 25_000), SOCKS=("Phụ kiện", 10_000, 5)
         )
-        stock.add_item(session, donation, stock.ItemDetails("Áo", 50_000, code="A"))
-        stock.add_item(session, donation, stock.ItemDetails("Quần", 25_000, code="D"))
-        stock.add_lot(session, donation, stock.LotDetails("Phụ kiện", 10_000, 5, code="SOCKS"))
-        consignment = stock.receive_intake(
-            session,
-            stock.IntakeDetails(
-                IntakeKind.CONSIGNMENT, datetime(2026, 11, 1, 2, tzinfo=UTC), owner_number=2
-            ),
-            by=hong,
-            tz=HANOI,
-        )
-        stock.add_item(session, consignment, stock.ItemDetails("Váy", 120_000, code="B"))
-        stock.add_item(session, consignment, stock.ItemDetails("Áo", 35_000, code="C"))
+        consigned(session, received, 2, B=("Váy", 120_000), C=("Áo", 35_000))
         session.commit()
         yield session
 
@@ -49,9 +36,7 @@ def hong(session):
 
 
 def sell(session, *lines, at=AT, **kw):
-    return svc.record_sale(
-        session, svc.SaleRequest(lines=tuple(lines), **kw), cashier=hong(session), at=at, tz=HANOI
-    )[0]
+    return factories.sell(session, *lines, at=at, **kw)
 
 
 def test_worked_example_sales_one_and_two(ctx):

@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.journal import check_journal, export_journal, import_journal, normalise_journal
-from shop.models import AuditEvent, IntakeKind
+from shop.models import AuditEvent
 from shop.services import counter as svc
 from shop.services import members as member_service
 from shop.services import month as month_service
-from shop.services import stock
 from shop.services.errors import InvalidInput
 from tests.conftest import save_shop
+from tests.factories import donated, sell
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 OPENED = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
@@ -32,19 +32,10 @@ def forgotten(app, coordinator, member):
     with app.app_context(), app.test_request_context():
         session = db.session
         hong, ngoc = (member_service.get_member(session, n) for n in (1, 2))
-        intake = stock.receive_intake(
-            session, stock.IntakeDetails(IntakeKind.DONATION, OPENED), by=hong, tz=HANOI
-        )
-        stock.add_item(session, intake, stock.ItemDetails("Áo", 50_000, code="A"))
+        donated(session, OPENED, A=("Áo", 50_000))
         save_shop(session, name="NEW ME", bank=False)
         shift = svc.open_shift(session, ngoc, 100_000, at=OPENED)
-        svc.record_sale(
-            session,
-            svc.SaleRequest(lines=(svc.LineRequest("A"),), tendered_dong=50_000),
-            cashier=ngoc,
-            at=SOLD,
-            tz=HANOI,
-        )
+        sell(session, "A", at=SOLD, cashier=ngoc, tendered_dong=50_000)
         session.commit()
         yield session, hong, ngoc, shift.id
 

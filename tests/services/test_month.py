@@ -31,7 +31,9 @@ from shop.services import month as month_service
 from shop.services.errors import InvalidInput
 from shop.services.policy import record_policy
 
+from .. import factories
 from ..conftest import DEMO_PIN
+from ..factories import consigned, donated
 from ..journal.conftest import wipe
 
 HANOI = __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")
@@ -43,20 +45,8 @@ def local(month, day, hour=9, minute=0, year=2026) -> datetime:
 
 def stock_up(session) -> None:
     """Items A, D (donated) and B, C (Ngọc's, 70%), in since 1 November."""
-    hong = member_service.get_member(session, 1)
-    donation = stock.receive_intake(
-        session, stock.IntakeDetails(IntakeKind.DONATION, local(11, 1)), by=hong, tz=HANOI
-    )
-    stock.add_item(session, donation, stock.ItemDetails("Áo", 50_000, code="A"))
-    stock.add_item(session, donation, stock.ItemDetails("Quần", 25_000, code="D"))
-    mine = stock.receive_intake(
-        session,
-        stock.IntakeDetails(IntakeKind.CONSIGNMENT, local(11, 1), owner_number=2),
-        by=hong,
-        tz=HANOI,
-    )
-    stock.add_item(session, mine, stock.ItemDetails("Váy", 120_000, code="B"))
-    stock.add_item(session, mine, stock.ItemDetails("Áo", 35_000, code="C"))
+    donated(session, local(11, 1), A=("Áo", 50_000), D=("Quần", 25_000))
+    consigned(session, local(11, 1), 2, B=("Váy", 120_000), C=("Áo", 35_000))
 
 
 @pytest.fixture
@@ -73,10 +63,9 @@ def who(session, number):
 
 
 def sell(session, cashier, at, *codes, shift=None, **kw):
-    request = counter.SaleRequest(lines=tuple(counter.LineRequest(c) for c in codes), **kw)
-    return counter.record_sale(
-        session, request, cashier=cashier, at=at, tz=HANOI, shift=shift, require_shift=False
-    )[0]
+    return factories.sell(
+        session, *codes, at=at, cashier=cashier, shift=shift, require_shift=False, **kw
+    )
 
 
 def november(session):

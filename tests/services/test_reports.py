@@ -6,10 +6,12 @@ from sqlalchemy import event
 
 from shop.domain.sale import owner_split
 from shop.extensions import db
-from shop.models import IntakeKind, PaymentMethod
+from shop.models import PaymentMethod
 from shop.services import counter as svc
 from shop.services import members as member_service
-from shop.services import reports, stock
+from shop.services import reports
+from tests import factories
+from tests.factories import consigned, donated
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 AT = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi on 3 November
@@ -21,25 +23,13 @@ def ctx(app, coordinator, member):
     """Hồng (1) and Ngọc (2); donated A, D, E, F, G and a lot of socks; Ngọc's B and C."""
     with app.app_context(), app.test_request_context():
         session = db.session
-        hong = member_service.get_member(session, 1)
         received = datetime(2026, 11, 1, 2, tzinfo=UTC)
-        donation = stock.receive_intake(
-            session, stock.IntakeDetails(IntakeKind.DONATION, received), by=hong, tz=HANOI
-        )
-        stock.add_item(session, donation, stock.ItemDetails("Áo", 50_000, code="A"))
-        stock.add_item(session, donation, stock.ItemDetails("Quần", 25_000, code="D"))
-        stock.add_lot(session, donation, stock.LotDetails("Phụ kiện", 10_000, 5, code="SOCKS"))
-        stock.add_item(session, donation, stock.ItemDetails("Áo", 40_000, code="E"))
-        stock.add_item(session, donation, stock.ItemDetails("Quần", 30_000, code="F"))
-        stock.add_item(session, donation, stock.ItemDetails("Váy", 60_000, code="G"))
-        consignment = stock.receive_intake(
-            session,
-            stock.IntakeDetails(IntakeKind.CONSIGNMENT, received, owner_number=2),
-            by=hong,
-            tz=HANOI,
-        )
-        stock.add_item(session, consignment, stock.ItemDetails("Váy", 120_000, code="B"))
-        stock.add_item(session, consignment, stock.ItemDetails("Áo", 35_000, code="C"))
+        donated(
+            session, received, A=("Áo", 50_000), D=("Quần", 25_000),
+            SOCKS=("Phụ kiện", 10_000, 5), E=("Áo", 40_000), F=("Quần", 30_000),
+            G=("Váy", 60_000),
+        )  # fmt: skip
+        consigned(session, received, 2, B=("Váy", 120_000), C=("Áo", 35_000))
         session.commit()
         yield session
 
@@ -53,13 +43,7 @@ def ngoc(session):
 
 
 def sell(session, *lines, cashier=None, at=AT, **kw):
-    return svc.record_sale(
-        session,
-        svc.SaleRequest(lines=tuple(lines), **kw),
-        cashier=cashier or hong(session),
-        at=at,
-        tz=HANOI,
-    )[0]
+    return factories.sell(session, *lines, cashier=cashier or 1, at=at, **kw)
 
 
 def refund(session, sale, position, amount, method, *, by, shift, at=AT):

@@ -160,13 +160,14 @@ def _statement_pdf_text(statement) -> str:
     from flask import render_template
 
     from shop.extensions import db
+    from shop.i18n import month_label
     from shop.printing.pdf import PAPER, html_to_pdf
     from shop.services import month as month_service
 
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
-        label=month_service.month_label("2026-11"),
+        label=month_label("2026-11"),
         settings=month_service.sharing_settings(db.session, "2026-11"),
         shop=None,
         now=datetime(2027, 2, 10, 3, tzinfo=UTC),
@@ -186,13 +187,14 @@ def _statement_pdf_words(statement) -> list[tuple[float, float, float, str]]:
     from flask import render_template
 
     from shop.extensions import db
+    from shop.i18n import month_label
     from shop.printing.pdf import PAPER, html_to_pdf
     from shop.services import month as month_service
 
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
-        label=month_service.month_label("2026-11"),
+        label=month_label("2026-11"),
         settings=month_service.sharing_settings(db.session, "2026-11"),
         shop=None,
         now=datetime(2027, 2, 10, 3, tzinfo=UTC),

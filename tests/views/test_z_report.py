@@ -15,29 +15,17 @@ def shift_id(app, coordinator, member, clock):
     """Ngọc's closed shift of 3 November (float 100.000): sale 1 is A 50.000 + her B
     120.000 − 10.000 = 160.000 cash; sale 2 is C 35.000 by transfer, confirmed. She counted
     255.000 of the 260.000 expected. "Now" is 16:00 in Hanoi the same day."""
-    from shop.models import IntakeKind
     from shop.services import counter as svc
     from shop.services import members as member_service
-    from shop.services import stock
+    from tests.factories import consigned, donated, sell
 
     clock.set(AT + timedelta(hours=6))
     with app.app_context(), app.test_request_context():
         session = db.session
-        hong = member_service.get_member(session, 1)
         ngoc = member_service.get_member(session, 2)
         received = datetime(2026, 11, 1, 2, tzinfo=UTC)
-        donation = stock.receive_intake(
-            session, stock.IntakeDetails(IntakeKind.DONATION, received), by=hong, tz=HANOI
-        )
-        stock.add_item(session, donation, stock.ItemDetails("Áo", 50_000, code="A"))
-        stock.add_item(session, donation, stock.ItemDetails("Quần", 35_000, code="C"))
-        consignment = stock.receive_intake(
-            session,
-            stock.IntakeDetails(IntakeKind.CONSIGNMENT, received, owner_number=2),
-            by=hong,
-            tz=HANOI,
-        )
-        stock.add_item(session, consignment, stock.ItemDetails("Váy", 120_000, code="B"))
+        donated(session, received, A=("Áo", 50_000), C=("Quần", 35_000))
+        consigned(session, received, 2, B=("Váy", 120_000))
         shift = svc.open_shift(session, ngoc, 100_000, at=AT)
         for lines, transfer in [
             (
@@ -49,13 +37,7 @@ def shift_id(app, coordinator, member, clock):
             ),
             ((svc.LineRequest("C"),), 35_000),
         ]:
-            sale, _new = svc.record_sale(
-                session,
-                svc.SaleRequest(lines, transfer_dong=transfer),
-                cashier=ngoc,
-                at=AT,
-                tz=HANOI,
-            )
+            sale = sell(session, *lines, at=AT, cashier=ngoc, transfer_dong=transfer)
             svc.confirm_transfer(session, sale, at=AT)
         svc.close_shift(session, shift, 255_000, at=AT + timedelta(hours=4), by=ngoc)
         session.commit()

@@ -1,6 +1,9 @@
+"""The printers' pages: the receipt printer's and the label printer's settings, test
+prints, the print log and reprints. URLs under /printer, as before."""
+
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shop import clock
@@ -8,13 +11,14 @@ from shop.auth.access import coordinator_required, current_member
 from shop.extensions import db
 from shop.messages import PRINT_JOB_KINDS, PRINT_JOB_STATUSES, PRINT_REASONS
 from shop.models import JobKind, JobStatus, Shift
-from shop.printer import bp
-from shop.printer.forms import CONNECTION_LABELS, label_printer_form, settings_form
+from shop.printing.forms import CONNECTION_LABELS, label_printer_form, settings_form
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.errors import ShopError
 from shop.views import safe_next, save_form
+
+bp = Blueprint("printing", __name__, url_prefix="/printer")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -31,10 +35,10 @@ def settings():
     )
     if outcome.done:
         flash(_("Saved. Print a test page to check."), "success")
-        return redirect(url_for("printer.settings"), code=303)
+        return redirect(url_for("printing.settings"), code=303)
     return (
         render_template(
-            "printer/settings.html",
+            "printing/settings.html",
             form=form,
             printer=current,
             printing_on=printing_service.printing_on(current),
@@ -52,21 +56,32 @@ def settings():
 @coordinator_required
 def test_print():
     """Print a test page now and say at once whether it came out."""
+    return _print_test(
+        to_label_printer=False,
+        missing=_("No printer is set up."),
+        sent=_("The test page was sent to the printer."),
+        back="printing.settings",
+    )
+
+
+def _print_test(*, to_label_printer: bool, missing: str, sent: str, back: str):
+    """A test print sent at once (after its job is committed), and what came of it."""
     from shop.printing.queue import send_job
 
     job = printing_service.queue_job(
-        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True
-    )
+        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True,
+        to_label_printer=to_label_printer,
+    )  # fmt: skip
     if job is None:
-        flash(_("No printer is set up."), "error")
-        return redirect(url_for("printer.settings"), code=303)
+        flash(missing, "error")
+        return redirect(url_for(back), code=303)
     db.session.commit()
     attempt = send_job(db.session, job.id)
     if attempt.ok:
-        flash(_("The test page was sent to the printer."), "success")
+        flash(sent, "success")
     else:
         flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
-    return redirect(url_for("printer.settings"), code=303)
+    return redirect(url_for(back), code=303)
 
 
 def _back(default_endpoint: str, **values):
@@ -179,11 +194,11 @@ def label_printer():
     )
     if outcome.done:
         flash(_("Saved. Print a test label to check."), "success")
-        return redirect(url_for("printer.label_printer"), code=303)
+        return redirect(url_for("printing.label_printer"), code=303)
     receipt = printing_service.printer_settings(db.session)
     return (
         render_template(
-            "printer/labels.html",
+            "printing/labels.html",
             form=form,
             label_on=printing_service.label_printer_on(current, receipt),
             jobs=printing_service.recent_jobs(db.session, limit=50, label_printer=True),
@@ -199,22 +214,12 @@ def label_printer():
 @coordinator_required
 def test_label():
     """Print a test label now and say at once whether it went out."""
-    from shop.printing.queue import send_job
-
-    job = printing_service.queue_job(
-        db.session, JobKind.TEST, by=current_member(), at=clock.now(), claimed=True,
+    return _print_test(
         to_label_printer=True,
-    )  # fmt: skip
-    if job is None:
-        flash(_("No label printer is set up."), "error")
-        return redirect(url_for("printer.label_printer"), code=303)
-    db.session.commit()
-    attempt = send_job(db.session, job.id)
-    if attempt.ok:
-        flash(_("The test label was sent to the label printer."), "success")
-    else:
-        flash(_("Not printed: %(why)s", why=PRINT_REASONS[attempt.reason]), "error")
-    return redirect(url_for("printer.label_printer"), code=303)
+        missing=_("No label printer is set up."),
+        sent=_("The test label was sent to the label printer."),
+        back="printing.label_printer",
+    )
 
 
 @bp.post("/jobs/<int:job_id>/reprint")
@@ -229,7 +234,7 @@ def reprint_job(job_id: int):
     else:
         db.session.commit()
         flash(_("It is on its way to the printer again."), "success")
-    return _back("printer.settings")
+    return _back("printing.settings")
 
 
 @bp.app_template_global()

@@ -69,17 +69,18 @@ def statements_html(statements, *, month: str) -> list[str]:
     """Each statement as its own HTML page (in a request context: translations, filters)."""
     from shop import clock
     from shop.extensions import db
+    from shop.i18n import month_label
     from shop.services import month as month_service
     from shop.services.members import shop_profile
 
     context = {
-        "label": month_service.month_label(month),
+        "label": month_label(month),
         "settings": month_service.sharing_settings(db.session, month),
         "shop": shop_profile(db.session),
         "now": clock.now(),
     }
     return [
-        render_template("sharing/statements_pdf.html", statements=[one], **context)
+        render_template("month/statements_pdf.html", statements=[one], **context)
         for one in statements
     ]
 

@@ -14,6 +14,17 @@ from shop.domain import sharing
 from shop.domain.money import short_dong
 from shop.extensions import db
 from shop.forms import ChoiceField, required, select_choices
+from shop.i18n import month_label
+from shop.month import bp
+from shop.month.charts import Point
+from shop.month.charts import page_bar_chart as bar_chart
+from shop.month.charts import page_column_chart as column_chart
+from shop.month.forms import (
+    CATEGORY_LABELS,
+    PAYOUT_METHOD_LABELS,
+    PayoutCorrectionForm,
+    PayoutForm,
+)
 from shop.printing.pdf import PAPER, html_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
@@ -23,16 +34,6 @@ from shop.services import statements as statement_service
 from shop.services import visibility
 from shop.services.errors import InvalidInput, ShopError
 from shop.services.members import list_members, shop_profile
-from shop.sharing import bp
-from shop.sharing.charts import Point
-from shop.sharing.charts import page_bar_chart as bar_chart
-from shop.sharing.charts import page_column_chart as column_chart
-from shop.sharing.forms import (
-    CATEGORY_LABELS,
-    PAYOUT_METHOD_LABELS,
-    PayoutCorrectionForm,
-    PayoutForm,
-)
 from shop.stock.forms import DISPOSAL_SHOWN
 from shop.views import save, save_form
 
@@ -81,13 +82,13 @@ def list_months():
     rows = [
         {
             "month": month,
-            "label": month_service.month_label(month),
+            "label": month_label(month),
             "closed": latest is not None and month <= latest,
         }
         for month in reversed(months)
     ]
     return render_template(
-        "sharing/months.html",
+        "month/months.html",
         rows=rows,
         next_to_close=next_to_close if next_to_close < current else None,
         current=current,
@@ -96,14 +97,14 @@ def list_months():
 
 @bp.get("/months/current")
 def current_month():
-    return redirect(url_for("sharing.show_month", month=_this_month()), code=303)
+    return redirect(url_for("month.show_month", month=_this_month()), code=303)
 
 
 @bp.get("/months/<month>")
 def show_month(month: str):
     """A month's figures (docs/sharing.md), its distribution table and its charts."""
     month = _month(month)
-    return render_template("sharing/month.html", **_report_context(_report_as_seen(month)))
+    return render_template("month/month.html", **_report_context(_report_as_seen(month)))
 
 
 def _report_as_seen(month: str):
@@ -158,7 +159,7 @@ def _report_context(seen) -> dict:
         "report": report,
         "figures": report.figures,
         "sees_everyone": sees_everyone,
-        "label": month_service.month_label(report.month),
+        "label": month_label(report.month),
         "charts": charts,
         "previous": month_service.previous_month(report.month),
         "next": month_service.next_month(report.month),
@@ -177,7 +178,7 @@ def _short_month(month: str) -> str:
 def report_pdf(month: str):
     """The monthly report on A4 for the group meeting."""
     month = _month(month)
-    html = render_template("sharing/report_pdf.html", **_report_context(_report_as_seen(month)))
+    html = render_template("month/report_pdf.html", **_report_context(_report_as_seen(month)))
     return _pdf(html, f"bao-cao-{month}.pdf")
 
 
@@ -195,14 +196,14 @@ def close_month(month: str):
             )
         ).done
     ):
-        flash(_("%(month)s is closed.", month=month_service.month_label(month)), "success")
-        return redirect(url_for("sharing.show_month", month=month), code=303)
+        flash(_("%(month)s is closed.", month=month_label(month)), "success")
+        return redirect(url_for("month.show_month", month=month), code=303)
     preview = month_service.preview_close(db.session, month, at=clock.now(), tz=tz)
     return render_template(
-        "sharing/close.html",
+        "month/close.html",
         preview=preview,
         figures=preview.figures,
-        label=month_service.month_label(month),
+        label=month_label(month),
         members={m.number: m for m in list_members(db.session)},
     )
 
@@ -238,16 +239,16 @@ def payouts(month: str):
     )
     if outcome.done:
         flash(_("Payout recorded."), "success")
-        return redirect(url_for("sharing.payouts", month=month), code=303)
+        return redirect(url_for("month.payouts", month=month), code=303)
     if not form.is_submitted() and form.paid_on.data is None:
         form.paid_on.data = clock.today()
     return (
         render_template(
-            "sharing/payouts.html",
+            "month/payouts.html",
             form=form,
             figures=figures,
             members=members,
-            label=month_service.month_label(month),
+            label=month_label(month),
             month=month,
             closed=month_service.is_closed(db.session, month),
             paid=month_service.payouts(db.session, month),
@@ -285,15 +286,15 @@ def correct_payout(month: str, payout_id: int):
     )
     if outcome.done:
         flash(_("Payout corrected."), "success")
-        return redirect(url_for("sharing.payouts", month=month), code=303)
+        return redirect(url_for("month.payouts", month=month), code=303)
     if not form.is_submitted():
         form.amount_dong.data = payout.net_dong
     return (
         render_template(
-            "sharing/correct_payout.html",
+            "month/correct_payout.html",
             form=form,
             payout=payout,
-            label=month_service.month_label(month),
+            label=month_label(month),
             month=month,
             methods=PAYOUT_METHOD_LABELS,
         ),
@@ -308,10 +309,10 @@ def payout_sheet(month: str):
     month = _month(month)
     figures = month_service.month_figures(db.session, month, clock.shop_tz())
     html = render_template(
-        "sharing/payout_sheet.html",
+        "month/payout_sheet.html",
         figures=figures,
         members={m.number: m for m in list_members(db.session)},
-        label=month_service.month_label(month),
+        label=month_label(month),
         month=month,
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -335,7 +336,7 @@ def _statement_for(month: str, number: int):
 def my_statement(month: str):
     month = _month(month)
     return redirect(
-        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+        url_for("month.show_statement", month=month, number=current_member().number), code=303
     )
 
 
@@ -344,7 +345,7 @@ def my_latest_statement():
     """Her statement of the latest closed month (else of this month so far)."""
     month = month_service.latest_closed_month(db.session) or _this_month()
     return redirect(
-        url_for("sharing.show_statement", month=month, number=current_member().number), code=303
+        url_for("month.show_statement", month=month, number=current_member().number), code=303
     )
 
 
@@ -354,9 +355,9 @@ def show_statement(month: str, number: int):
     month = _month(month)
     statement = _statement_for(month, number)
     return render_template(
-        "sharing/statement.html",
+        "month/statement.html",
         s=statement,
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
     )
 
@@ -366,9 +367,9 @@ def statement_pdf(month: str, number: int):
     month = _month(month)
     statement = _statement_for(month, number)
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=[statement],
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -382,9 +383,9 @@ def all_statements_pdf(month: str):
     """Every member's statement of the month in one PDF, one member a page."""
     month = _month(month)
     html = render_template(
-        "sharing/statements_pdf.html",
+        "month/statements_pdf.html",
         statements=statement_service.statements(db.session, month, clock.shop_tz()),
-        label=month_service.month_label(month),
+        label=month_label(month),
         settings=month_service.sharing_settings(db.session, month),
         shop=shop_profile(db.session),
         now=clock.now(),
@@ -396,7 +397,7 @@ def all_statements_pdf(month: str):
 @coordinator_required
 def sharing_settings():
     """docs/sharing.md's numbers, from an open month on; closed months keep theirs."""
-    from shop.sharing.settings_form import SharingSettingsForm
+    from shop.month.settings_form import SharingSettingsForm
 
     current = _this_month()
     latest = month_service.latest_closed_month(db.session)
@@ -405,7 +406,7 @@ def sharing_settings():
     while months[-1] < month_service.next_month(current):
         months.append(month_service.next_month(months[-1]))
     form = SharingSettingsForm()
-    form.from_month.choices = select_choices((m, month_service.month_label(m)) for m in months)
+    form.from_month.choices = select_choices((m, month_label(m)) for m in months)
     outcome = save_form(
         form,
         lambda: month_service.set_sharing_settings(
@@ -416,20 +417,17 @@ def sharing_settings():
         flash(
             _(
                 "Saved: these settings apply from %(month)s on.",
-                month=month_service.month_label(form.from_month.data),
+                month=month_label(form.from_month.data),
             ),
             "success",
         )
-        return redirect(url_for("sharing.sharing_settings"), code=303)
+        return redirect(url_for("month.sharing_settings"), code=303)
     if not form.is_submitted():
         form.from_month.data = current if current in months else months[0]
         form.fill(month_service.sharing_settings(db.session, form.from_month.data))
-    history = [
-        (m, month_service.month_label(m), month_service.sharing_settings(db.session, m))
-        for m in months
-    ]
+    history = [(m, month_label(m), month_service.sharing_settings(db.session, m)) for m in months]
     return (
-        render_template("sharing/settings.html", form=form, history=history),
+        render_template("month/settings.html", form=form, history=history),
         outcome.status,
     )
 
@@ -438,39 +436,39 @@ def sharing_settings():
 @coordinator_required
 def start_statements(month: str):
     """Start making every statement of the month as one PDF; the next page shows progress."""
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     render_id = batch.start_statements(
         current_app._get_current_object(), month, member_number=current_member().number
     )
     return redirect(
-        url_for("sharing.statements_progress", month=month, render_id=render_id), code=303
+        url_for("month.statements_progress", month=month, render_id=render_id), code=303
     )
 
 
 @bp.get("/months/<month>/statements/render/<render_id>")
 @coordinator_required
 def statements_progress(month: str, render_id: str):
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     state = batch.state(current_app._get_current_object(), render_id)
     if state is None or state.get("month") != month:
         abort(404)
     return render_template(
-        "sharing/progress.html",
+        "month/progress.html",
         state=state,
         month=month,
         render_id=render_id,
-        label=month_service.month_label(month),
+        label=month_label(month),
     )
 
 
 @bp.get("/months/<month>/statements/render/<render_id>.pdf")
 @coordinator_required
 def statements_rendered(month: str, render_id: str):
-    from shop.sharing import batch
+    from shop.month import batch
 
     month = _month(month)
     state = batch.state(current_app._get_current_object(), render_id)

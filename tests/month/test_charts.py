@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from shop.domain.money import short_dong
-from shop.sharing.charts import Point, bar_chart, column_chart
+from shop.month.charts import Point, bar_chart, column_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -81,7 +81,7 @@ def test_the_phone_drawing_has_big_letters_and_labels_that_never_meet():
 
 
 def test_the_page_gets_both_drawings():
-    from shop.sharing.charts import page_column_chart
+    from shop.month.charts import page_column_chart
 
     html = str(page_column_chart([Point("T1/27", 57_000)], title="Kết quả"))
     assert html.count("<svg") == 2

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
-from wtforms.validators import Length, Regexp
+from wtforms.validators import Regexp
 
+from shop.domain.text import NOTE_LENGTH, REASON_LENGTH
 from shop.forms import (
     ChoiceField,
     ClientIdField,
@@ -13,10 +14,12 @@ from shop.forms import (
     DayField,
     MoneyField,
     ShopForm,
+    at_most,
     required,
     select_choices,
 )
 from shop.models import ExpenseCategory, PaymentMethod
+from shop.services.expenses import ExpenseDetails
 
 CATEGORY_LABELS = {
     ExpenseCategory.RENT.value: _l("Rent"),
@@ -50,7 +53,16 @@ class ExpenseForm(ShopForm):
         choices=select_choices(ENTERED_CATEGORY_LABELS),
     )
     amount_dong = MoneyField(_l("Amount"), [required(_l("Enter the amount."))])
-    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+    note = StringField(_l("Note"), [at_most(NOTE_LENGTH)])
+
+    def details(self) -> ExpenseDetails:
+        """The expense as :mod:`shop.services.expenses` takes it."""
+        return ExpenseDetails(
+            spent_on=self.spent_on.data,
+            category=self.category.data,
+            amount_dong=self.amount_dong.data,
+            note=self.note.data or "",
+        )
 
 
 class PayoutForm(ShopForm):
@@ -71,7 +83,7 @@ class PayoutForm(ShopForm):
         choices=select_choices(PAYOUT_METHOD_LABELS),
         default="cash",
     )
-    note = StringField(_l("Note"), [Length(max=300, message=_l("At most 300 letters."))])
+    note = StringField(_l("Note"), [at_most(NOTE_LENGTH)])
 
 
 class PayoutCorrectionForm(ShopForm):
@@ -87,7 +99,7 @@ class PayoutCorrectionForm(ShopForm):
         _l("Why"),
         [
             required(_l("Say why the payout is corrected.")),
-            Length(max=300, message=_l("At most 300 letters.")),
+            at_most(REASON_LENGTH),
         ],
         description=_l("For example: paid to the wrong member, or the wrong amount typed."),
     )

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
-from shop.forms import ChoiceField, CountField, ShopForm, required, select_choices
+from shop.domain.text import DEVICE_LENGTH, HOST_LENGTH, NAME_LENGTH, SERIAL_DEVICE_LENGTH
+from shop.forms import ChoiceField, CountField, ShopForm, at_most, required, select_choices
 
 CONNECTION_LABELS = {
     "none": _l("No printer"),
@@ -40,6 +41,35 @@ def _usb_id(form, field):
     field.data = int(text, 16)
 
 
+def _host_field(description) -> StringField:
+    """A network printer's IP address or name, as its self-test page prints it."""
+    return StringField(
+        _l("IP address or name"),
+        [at_most(HOST_LENGTH)],
+        description=description,
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+def _port_field() -> CountField:
+    return CountField(_l("Port"), description=_l("Nearly always 9100."))
+
+
+def _usb_id_field(label, description) -> StringField:
+    """A USB printer's maker's or model's number, four hexadecimal digits."""
+    return StringField(label, [_usb_id], description=description, render_kw={"autocomplete": "off"})
+
+
+def _device_field(description) -> StringField:
+    """The device the server's printer is plugged into, or a file to print to."""
+    return StringField(
+        _l("Device or file"),
+        [at_most(DEVICE_LENGTH)],
+        description=description,
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
 class PrinterSettingsForm(ShopForm):
     receipt_path = ChoiceField(
         _l("Who sends receipts to the printer"),
@@ -55,47 +85,34 @@ class PrinterSettingsForm(ShopForm):
         [required()],
         choices=select_choices(CONNECTION_LABELS),
     )
-    host = StringField(
-        _l("IP address or name"),
-        [Length(max=253, message=_l("At most 253 letters."))],
-        description=_l("Printed on the printer's self-test page, for example 192.168.1.50."),
-        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
-    )
-    port = CountField(_l("Port"), description=_l("Nearly always 9100."))
-    usb_vendor_id = StringField(
+    host = _host_field(_l("Printed on the printer's self-test page, for example 192.168.1.50."))
+    port = _port_field()
+    usb_vendor_id = _usb_id_field(
         _l("USB vendor id"),
-        [_usb_id],
-        description=_l(
+        _l(
             "Four letters and digits that name the printer's maker. Whoever set up the computer "
             "finds them with the command lsusb: in 0416:5011 it is 0416."
         ),
-        render_kw={"autocomplete": "off"},
     )
-    usb_product_id = StringField(
-        _l("USB product id"),
-        [_usb_id],
-        description=_l("The four after the colon: in 0416:5011 it is 5011."),
-        render_kw={"autocomplete": "off"},
+    usb_product_id = _usb_id_field(
+        _l("USB product id"), _l("The four after the colon: in 0416:5011 it is 5011.")
     )
     serial_device = StringField(
         _l("Serial device"),
-        [Length(max=200, message=_l("At most 200 letters."))],
+        [at_most(SERIAL_DEVICE_LENGTH)],
         description=_l("The name the computer gives the cable, usually /dev/ttyUSB0."),
     )
     baudrate = ChoiceField(_l("Speed (baud)"), choices=select_choices((b, b) for b in BAUDRATES))
-    path = StringField(
-        _l("Device or file"),
-        [Length(max=300, message=_l("At most 300 letters."))],
-        description=_l(
+    path = _device_field(
+        _l(
             "The name the server gives the printer plugged into it, usually /dev/usb/lp0. "
             "To try without a printer: printer-out/receipts.bin (a file that keeps what "
             "would be printed)."
-        ),
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
+        )
     )
     cups_queue = StringField(
         _l("Printer's name in the computer's list (CUPS queue)"),
-        [Length(max=120, message=_l("At most 120 letters."))],
+        [at_most(NAME_LENGTH)],
         description=_l("As the computer's printer settings show it, for example XP-58."),
     )
     paper_mm = ChoiceField(_l("Paper width"), [required()], choices=select_choices(PAPER_LABELS))
@@ -203,33 +220,19 @@ class LabelPrinterForm(ShopForm):
         [required()],
         choices=select_choices(LABEL_CONNECTION_LABELS),
     )
-    host = StringField(
-        _l("IP address or name"),
-        [Length(max=253, message=_l("At most 253 letters."))],
-        description=_l("Printed on the printer's self-test page, for example 192.168.1.60."),
-        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    host = _host_field(_l("Printed on the printer's self-test page, for example 192.168.1.60."))
+    port = _port_field()
+    usb_vendor_id = _usb_id_field(
+        _l("USB vendor id"), _l("As lsusb shows it: in 2d37:5f2d it is 2d37.")
     )
-    port = CountField(_l("Port"), description=_l("Nearly always 9100."))
-    usb_vendor_id = StringField(
-        _l("USB vendor id"),
-        [_usb_id],
-        description=_l("As lsusb shows it: in 2d37:5f2d it is 2d37."),
-        render_kw={"autocomplete": "off"},
+    usb_product_id = _usb_id_field(
+        _l("USB product id"), _l("The four after the colon: in 2d37:5f2d it is 5f2d.")
     )
-    usb_product_id = StringField(
-        _l("USB product id"),
-        [_usb_id],
-        description=_l("The four after the colon: in 2d37:5f2d it is 5f2d."),
-        render_kw={"autocomplete": "off"},
-    )
-    path = StringField(
-        _l("Device or file"),
-        [Length(max=300, message=_l("At most 300 letters."))],
-        description=_l(
+    path = _device_field(
+        _l(
             "The name the server gives the label printer plugged into it, usually "
             "/dev/usb/lp1. To try without a printer: printer-out/labels.bin."
-        ),
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
+        )
     )
     roll = ChoiceField(
         _l("Label roll"),

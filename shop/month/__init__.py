@@ -7,7 +7,7 @@ here check what the API (and, later, the pages) receive.
 from flask import Blueprint
 from flask_babel import gettext
 
-bp = Blueprint("sharing", __name__)
+bp = Blueprint("month", __name__)
 
 
 @bp.app_template_filter("minutes")
@@ -21,4 +21,4 @@ def format_minutes(minutes: int | None) -> str:
     return gettext("%(minutes)s min", minutes=rest)
 
 
-from shop.sharing import views  # noqa: E402,F401  (registers the routes)
+from shop.month import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,108 @@
+"""A service refuses with a code; the words are chosen where the refusal is shown
+(``shop.messages.REFUSALS``). Every code a service raises has its words, and the services
+that have moved to codes choose no words themselves (no Flask, no translation)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+
+from shop.messages import REFUSALS, refusal
+from shop.services.errors import CODE, ClockTime, Day, Dong, InvalidInput, Moment, MonthName
+
+SERVICES = Path(__file__).resolve().parent.parent / "shop" / "services"
+ERRORS = {"ShopError", "InvalidInput", "NotFound", "Forbidden", "SignInRefused", "CountClosed"}
+#: Services that choose no words: they import neither Flask nor Flask-Babel nor the edge's
+#: messages. The rest are moving to codes too (issue "one home for every rule").
+WORDLESS = [
+    "bank.py",
+    "days.py",
+    "expenses.py",
+    "idempotency.py",
+    "members.py",
+    "month.py",
+    "statements.py",
+    "visibility.py",
+]
+
+
+def _raised_codes() -> dict[str, str]:
+    """Every literal code (or f-string code's fixed head) a service raises, with where."""
+    found = {}
+    for path in SERVICES.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERRORS):
+                continue
+            if not node.args:
+                continue
+            first = node.args[0]
+            where = f"{path.name}:{node.lineno}"
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if CODE.fullmatch(first.value):
+                    found[first.value] = where
+            elif isinstance(first, ast.JoinedStr) and isinstance(first.values[0], ast.Constant):
+                found[first.values[0].value + "*"] = where
+    return found
+
+
+def test_every_code_a_service_raises_has_its_words():
+    codes = _raised_codes()
+    assert len(codes) > 60  # the scan finds them (it would find none if the shape changed)
+    missing = []
+    for code, where in codes.items():
+        if code.endswith("*"):
+            if not any(known.startswith(code[:-1]) for known in REFUSALS):
+                missing.append(f"{where}: {code}")
+        elif code not in REFUSALS:
+            missing.append(f"{where}: {code}")
+    assert missing == []
+
+
+def test_every_code_in_the_catalogue_is_well_formed():
+    assert [code for code in REFUSALS if not CODE.fullmatch(code)] == []
+
+
+@pytest.mark.parametrize("name", WORDLESS)
+def test_a_service_on_codes_chooses_no_words(name):
+    source = (SERVICES / name).read_text()
+    imports = re.findall(r"^\s*(?:from|import) ([\w.]+)", source, re.M)
+    assert [i for i in imports if i.split(".")[0] == "flask" or i.startswith("flask_")] == []
+    assert "shop.messages" not in imports and "shop.i18n" not in imports
+    assert "_l(" not in source
+
+
+def test_a_refusal_names_its_values_in_the_readers_language(app):
+    from datetime import UTC, date, datetime
+
+    at = datetime(2026, 11, 30, 17, 5, tzinfo=UTC)  # 00:05 on 1 December in Hanoi
+    error = InvalidInput(
+        "payout.too_much", "amount_dong", left=Dong(45000), name="Lan", month=MonthName("2026-11")
+    )
+    with app.test_request_context():
+        with force_locale("en"):
+            assert (
+                str(error.message)
+                == "At most 45.000\xa0₫ can still be paid to Lan for November 2026."
+            )
+            assert error.fields == {"amount_dong": [str(error.message)]}
+            assert str(refusal("pin.phone_locked", {"time": ClockTime(at)})).endswith("00:05.")
+            assert "01/12/2026 00:05" in str(
+                refusal("month.shift_still_open", {"name": "Lan", "time": Moment(at)})
+            )
+            assert "30/11/2026" in str(
+                refusal(
+                    "month.not_ended",
+                    {"month": MonthName("2026-11"), "day": Day(date(2026, 11, 30))},
+                )
+            )
+        with force_locale("vi"):
+            assert "tháng 11" in str(error.message) and "45.000" in str(error.message)
+
+
+def test_old_words_still_pass_through_unchanged():
+    assert InvalidInput("nobody has a part in 2026-11").message == "nobody has a part in 2026-11"
+    assert InvalidInput("nobody has a part in 2026-11").code is None
