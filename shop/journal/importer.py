@@ -432,7 +432,12 @@ class _Writer:
             )
         self.intakes[intake.ref] = intake.id
         self.counts["intakes"] += 1
-        for index, item in enumerate(entry.get("items", [])):
+        items, lots = entry.get("items", []), entry.get("lots", [])
+        # Checked one by one, written in one flush; the codes in use asked for at once.
+        placing = stock_service.Placing(
+            self.session, intake, codes=[e["code"] for e in (*items, *lots)]
+        )
+        for index, item in enumerate(items):
             details = stock_service.ItemDetails(
                 category=item["category"],
                 price_dong=item["price_dong"],
@@ -443,9 +448,8 @@ class _Writer:
                 consignor_bp=item.get("consignor_bp"),
             )
             with _refusal(child(path, "items", index), item):
-                self.stock[item["code"]] = stock_service.add_item(self.session, intake, details).id
-            self.counts["items"] += 1
-        for index, lot in enumerate(entry.get("lots", [])):
+                placing.add(details)
+        for index, lot in enumerate(lots):
             details = stock_service.LotDetails(
                 category=lot["category"],
                 price_dong=lot["price_dong"],
@@ -455,8 +459,13 @@ class _Writer:
                 consignor_bp=lot.get("consignor_bp"),
             )
             with _refusal(child(path, "lots", index), lot):
-                self.stock[lot["code"]] = stock_service.add_lot(self.session, intake, details).id
-            self.counts["lots"] += 1
+                placing.add(details)
+        with _refusal(path, entry):
+            placed = placing.done()
+        for entry_of_item, item in zip((*items, *lots), placed, strict=True):
+            self.stock[entry_of_item["code"]] = item.id
+        self.counts["items"] += len(items)
+        self.counts["lots"] += len(lots)
 
     def write_price_change(self, event: Event) -> None:
         path, entry = event.path, event.entry

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, update
+from sqlalchemy import String, bindparam, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import db
@@ -24,19 +24,24 @@ def next_in_sequence(session: Session, name: str, count: int = 1) -> int:
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count!r}")
-    statement = (
-        update(Sequence)
-        .where(Sequence.name == name)
-        .values(value=Sequence.value + count)
-        .returning(Sequence.value)
-    )
-    value = session.execute(statement).scalar()
+    taken = {"sequence_name": name, "count": count}
+    value = session.execute(_TAKE, taken).scalar()
     if value is None:  # first use: create the row (another counter may be doing the same)
         from shop.database import insert_if_absent
 
         insert_if_absent(session, Sequence, name=name, value=0)
-        value = session.execute(statement).scalar()
+        value = session.execute(_TAKE, taken).scalar()
     return value
+
+
+# Built once: a plain UPDATE of the table, which the ORM has no objects of to keep in step.
+_TABLE = Sequence.__table__
+_TAKE = (
+    update(_TABLE)
+    .where(_TABLE.c.name == bindparam("sequence_name"))
+    .values(value=_TABLE.c.value + bindparam("count"))
+    .returning(_TABLE.c.value)
+)
 
 
 def raise_sequence(session: Session, name: str, at_least: int) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, insert, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from shop.domain.calendar import local_date
 from shop.domain.pricing import month_key
@@ -99,10 +99,14 @@ def current_shift(session: Session, member: Member, *, lock: bool = False) -> Sh
     """The member's open shift, if any. ``lock``: locked until the transaction ends (see
     :func:`lock_row`), for a sale or a cash refund going into its drawer; a shift being
     closed at this moment is waited for, and then it is no longer open."""
-    query = select(Shift).where(Shift.member_id == member.id, Shift.closed_at.is_(None))
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(query)
+    return session.scalar(_LOCKED_OPEN_SHIFT if lock else _OPEN_SHIFT, {"member_id": member.id})
+
+
+# Built once: a shift opening, and each sale at the counter, asks it.
+_OPEN_SHIFT = select(Shift).where(
+    Shift.member_id == bindparam("member_id"), Shift.closed_at.is_(None)
+)
+_LOCKED_OPEN_SHIFT = _OPEN_SHIFT.with_for_update().execution_options(populate_existing=True)
 
 
 def get_shift(session: Session, shift_id: int) -> Shift:
@@ -127,17 +131,42 @@ class CashCount:
 
 def cash_count(session: Session, shift: Shift) -> CashCount:
     """Float + cash taken − change given − cash refunded (voided sales gave it all back)."""
-    cash_sales = session.scalar(
-        Sale.not_voided(select(func.coalesce(func.sum(Sale.cash_dong), 0))).where(
-            Sale.shift_id == shift.id
-        )
+    return _drawer(session, shift).count
+
+
+@dataclass(frozen=True)
+class _Drawer:
+    """What a shift's sales and refunds add up to, read in one statement for each."""
+
+    count: CashCount
+    waiting: int  # sales not voided whose transfer is not confirmed yet
+    last: datetime | None  # the moment of its latest sale or refund (voided or not)
+
+
+def _drawer(session: Session, shift: Shift) -> _Drawer:
+    shift_id = {"shift_id": shift.id}
+    waiting, cash_sales, last_sale = session.execute(_SALES_OF_SHIFT, shift_id).one()
+    cash_refunds, last_refund = session.execute(_REFUNDS_OF_SHIFT, shift_id).one()
+    count = CashCount(shift.opening_float_dong, int(cash_sales), int(cash_refunds))
+    last = max((m for m in (last_sale, last_refund) if m is not None), default=None)
+    return _Drawer(count, int(waiting), last)
+
+
+# Built once (a shift's close reads them).
+_ANY_SALE = aliased(Sale)
+_SALES_OF_SHIFT = Sale.not_voided(
+    select(
+        func.count(case(((Sale.transfer_dong > 0) & Sale.confirmed_at.is_(None), 1))),
+        func.coalesce(func.sum(Sale.cash_dong), 0),
+        select(func.max(_ANY_SALE.at))  # voided or not
+        .where(_ANY_SALE.shift_id == bindparam("shift_id"))
+        .scalar_subquery(),
     )
-    cash_refunds = session.scalar(
-        select(func.coalesce(func.sum(Refund.amount_dong), 0)).where(
-            Refund.shift_id == shift.id, Refund.method == PaymentMethod.CASH
-        )
-    )
-    return CashCount(shift.opening_float_dong, int(cash_sales), int(cash_refunds))
+).where(Sale.shift_id == bindparam("shift_id"))
+_REFUNDS_OF_SHIFT = select(
+    func.coalesce(func.sum(case((Refund.method == PaymentMethod.CASH, Refund.amount_dong))), 0),
+    func.max(Refund.at),
+).where(Refund.shift_id == bindparam("shift_id"))
 
 
 def close_shift(
@@ -250,31 +279,20 @@ def _close(
     lock_row(session, shift)
     if shift.closed_at is not None:
         raise InvalidInput("shift.already_closed", "shift")
-    waiting = session.scalar(
-        Sale.not_voided(select(func.count(Sale.id))).where(
-            Sale.shift_id == shift.id,
-            Sale.transfer_dong > 0,
-            Sale.confirmed_at.is_(None),
-        )
-    )
-    if waiting:
+    drawer = _drawer(session, shift)
+    if drawer.waiting:
         raise InvalidInput("shift.transfer_waiting", "shift")
-    count = cash_count(session, shift)
-    shift.closed_at = max(at, shift.opened_at, last_activity(session, shift) or at)
+    shift.closed_at = max(at, shift.opened_at, drawer.last or at)
     shift.counted_cash_dong = counted_dong
-    shift.expected_cash_dong = count.expected_dong
+    shift.expected_cash_dong = drawer.count.expected_dong
     shift.closed_by_id = by.id
     session.flush()
-    return count
+    return drawer.count
 
 
 def last_activity(session: Session, shift: Shift) -> datetime | None:
     """The moment of the shift's latest sale or refund, if it has any."""
-    moments = [
-        session.scalar(select(func.max(Sale.at)).where(Sale.shift_id == shift.id)),
-        session.scalar(select(func.max(Refund.at)).where(Refund.shift_id == shift.id)),
-    ]
-    return max((m for m in moments if m is not None), default=None)
+    return _drawer(session, shift).last
 
 
 def lock_row(session: Session, row) -> None:
@@ -1326,16 +1344,19 @@ def refunds_of(session: Session, sale: Sale) -> list[Refund]:
 
 def shift_at(session: Session, member: Member, at: datetime) -> Shift | None:
     """The shift of ``member`` that was open at the moment ``at``, if any."""
-    return session.scalar(
-        select(Shift)
-        .where(
-            Shift.member_id == member.id,
-            Shift.opened_at <= at,
-            (Shift.closed_at.is_(None)) | (Shift.closed_at >= at),
-        )
-        .order_by(Shift.opened_at.desc())
-        .limit(1)
+    return session.scalar(_SHIFT_AT, {"member_id": member.id, "at": at})
+
+
+_SHIFT_AT = (  # built once: each sale of a journal asks it
+    select(Shift)
+    .where(
+        Shift.member_id == bindparam("member_id"),
+        Shift.opened_at <= bindparam("at"),
+        (Shift.closed_at.is_(None)) | (Shift.closed_at >= bindparam("at")),
     )
+    .order_by(Shift.opened_at.desc())
+    .limit(1)
+)
 
 
 _NOTEBOOK_LINE = re.compile(

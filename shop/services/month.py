@@ -105,10 +105,13 @@ def month_moments(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def latest_closed_month(session: Session, before: str | None = None) -> str | None:
     """The latest closed month ("YYYY-MM"), or the latest one before ``before``; ``None``
     if there is none."""
-    query = select(func.max(ClosedMonth.month))
-    if before is not None:
-        query = query.where(ClosedMonth.month < before)
-    return session.scalar(query)
+    if before is None:
+        return session.scalar(_LATEST_CLOSED)
+    return session.scalar(select(func.max(ClosedMonth.month)).where(ClosedMonth.month < before))
+
+
+# Asked before anything dated is written (ensure_month_open): built once, on the table.
+_LATEST_CLOSED = select(func.max(ClosedMonth.__table__.c.month))
 
 
 def is_closed(session: Session, month: str) -> bool:

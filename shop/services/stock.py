@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import threading
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
@@ -178,11 +179,7 @@ def categories(session: Session) -> list[Category]:
 
 def ensure_category(session: Session, name: str) -> Category:
     """The category called ``name`` (spaces tidied), created if the shop has none yet."""
-    clean = " ".join((name or "").split())
-    if not clean:
-        raise InvalidInput(_l("Choose a category."), "category")
-    if len(clean) > 60:
-        raise InvalidInput(_l("At most 60 letters."), "category")
+    clean = _category_name(name)
     # Compared in Python: SQLite's lower() leaves letters like "Á" as they are.
     wanted = clean.casefold()
     found = next((c for c in categories(session) if c.name.casefold() == wanted), None)
@@ -191,6 +188,16 @@ def ensure_category(session: Session, name: str) -> Category:
     position = (session.scalar(select(func.max(Category.position))) or 0) + 1
     insert_if_absent(session, Category, name=clean, position=position)
     return session.scalar(select(Category).where(Category.name == clean))
+
+
+def _category_name(name: str) -> str:
+    """``name`` with its spaces tidied, refused when empty or too long."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise InvalidInput(_l("Choose a category."), "category")
+    if len(clean) > 60:
+        raise InvalidInput(_l("At most 60 letters."), "category")
+    return clean
 
 
 def seed_categories(session: Session) -> None:
@@ -472,81 +479,127 @@ def recent_intakes(session: Session, limit: int = 30) -> list[tuple[Intake, int]
 
 def add_item(session: Session, intake: Intake, details: ItemDetails) -> Item:
     """Add one tagged item to a drop-off; its code is new unless the details give one."""
-    _check_price(details.price_dong, "price_dong")
-    category = ensure_category(session, details.category)
-    item = Item(
-        intake_id=intake.id,
-        is_lot=False,
-        category=category,
-        condition=details.condition,
-        description=tidy(details.description, 200),
-        size=tidy(details.size, 20) or None,
-        price_dong=details.price_dong,
-        received_on=intake.received_on,
-        quantity_received=1,
-        quantity_on_hand=None,
-    )
-    _place(session, item, intake, details.code, details.consignor_bp)
-    return item
+    return Placing(session, intake).add(details).done()[0]
 
 
 def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
     """Add a lot of alike cheap things (one code, a quantity, a price each)."""
-    _check_price(details.price_dong, "price_dong")
-    if not isinstance(details.quantity, int) or not 1 <= details.quantity <= 100_000:
-        raise InvalidInput(_l("The quantity must be a whole number from 1 to 100000."), "quantity")
-    category = ensure_category(session, details.category)
-    item = Item(
-        intake_id=intake.id,
-        is_lot=True,
-        category=category,
-        condition=None,
-        description=tidy(details.description, 200),
-        size=None,
-        price_dong=details.price_dong,
-        received_on=intake.received_on,
-        quantity_received=details.quantity,
-        quantity_on_hand=details.quantity,
-    )
-    _place(session, item, intake, details.code, details.consignor_bp)
-    return item
+    return Placing(session, intake).add(details).done()[0]
 
 
 def add_to_intake(session: Session, intake: Intake, details: ItemDetails | LotDetails) -> Item:
     """Add the item, or the lot, that ``details`` describe to a drop-off (page or API)."""
-    if isinstance(details, LotDetails):
-        return add_lot(session, intake, details)
-    return add_item(session, intake, details)
+    return (
+        add_lot(session, intake, details)
+        if isinstance(details, LotDetails)
+        else add_item(session, intake, details)
+    )
 
 
-def _place(
-    session: Session, item: Item, intake: Intake, code: str | None, consignor_bp: int | None
-) -> None:
-    if intake.kind == IntakeKind.CONSIGNMENT:
-        item.owner_id = intake.owner_id
-        if consignor_bp is None:
-            consignor_bp = policy_in_force(session, month_key(intake.received_on)).consignor_bp
-        if not 0 <= consignor_bp <= 10_000:
+class Placing:
+    """Items and lots added to one drop-off, checked one by one as :func:`add_item` and
+    :func:`add_lot` check them, written together by :meth:`done` in one flush.
+
+    ``codes`` are the codes the caller is about to give (a journal's intake): whether any
+    is already in use is then asked once, not once an item. A refusal raised by
+    :meth:`add` is that entry's; the entries added before it are still pending.
+    """
+
+    def __init__(self, session: Session, intake: Intake, codes: Iterable[str] = ()):
+        self.session = session
+        self.intake = intake
+        self.items: list[Item] = []
+        self.categories: dict[str, Category] | None = None  # by their names, casefolded
+        self.consignor_bp: int | None = None
+        wanted = {code.strip() for code in codes}
+        self.checked = set(wanted)  # codes whose use in the shop is known
+        self.taken: set[str] = set()  # of those, the ones in use, and the ones placed
+        wanted_in_order = sorted(wanted)
+        for start in range(0, len(wanted_in_order), 500):
+            chunk = wanted_in_order[start : start + 500]
+            codes_in_use = select(_ITEM.code).where(_ITEM.code.in_(chunk))
+            self.taken.update(session.scalars(codes_in_use))
+
+    def add(self, details: ItemDetails | LotDetails) -> Placing:
+        _check_price(details.price_dong, "price_dong")
+        lot = isinstance(details, LotDetails)
+        if lot and (not isinstance(details.quantity, int) or not 1 <= details.quantity <= 100_000):
             raise InvalidInput(
-                _l("The owner's share must be between 0 and 10000 basis points."), "consignor_bp"
+                _l("The quantity must be a whole number from 1 to 100000."), "quantity"
             )
-        item.consignor_bp = consignor_bp
-    elif consignor_bp is not None:
-        raise InvalidInput(_l("Only consigned items have an owner's share."), "consignor_bp")
-    if code is None:
-        code = _new_code(session)
-    else:
-        code = code.strip()
-        if not CODE_PATTERN.match(code):
-            raise InvalidInput(_l("A code is 1 to 32 letters, digits or dashes."), "code")
-        if session.scalar(select(Item.id).where(Item.code == code)):
-            raise InvalidInput(_l("Code %(code)s is already in use.", code=code), "code")
-    item.code = code
-    item.search_text = fold(
-        " ".join(filter(None, [code, item.category.name, item.description, item.size]))
-    )[:400]
-    session.add(item)
-    session.flush()
+        # The shop's categories read once: asking again would flush each item on its own.
+        if self.categories is None:
+            self.categories = {}
+            for known in categories(self.session):  # the first of a name, as ensure_category
+                self.categories.setdefault(known.name.casefold(), known)
+        wanted = _category_name(details.category).casefold()
+        category = self.categories.get(wanted)
+        if category is None:
+            category = self.categories[wanted] = ensure_category(self.session, details.category)
+        intake = self.intake
+        item = Item(
+            intake_id=intake.id,
+            is_lot=lot,
+            category=category,
+            condition=None if lot else details.condition,
+            description=tidy(details.description, 200),
+            size=None if lot else tidy(details.size, 20) or None,
+            price_dong=details.price_dong,
+            received_on=intake.received_on,
+            quantity_received=details.quantity if lot else 1,
+            quantity_on_hand=details.quantity if lot else None,
+        )
+        consignor_bp = details.consignor_bp
+        if intake.kind == IntakeKind.CONSIGNMENT:
+            item.owner_id = intake.owner_id
+            if consignor_bp is None:
+                consignor_bp = self._policy_consignor_bp()
+            if not 0 <= consignor_bp <= 10_000:
+                raise InvalidInput(
+                    _l("The owner's share must be between 0 and 10000 basis points."),
+                    "consignor_bp",
+                )
+            item.consignor_bp = consignor_bp
+        elif consignor_bp is not None:
+            raise InvalidInput(_l("Only consigned items have an owner's share."), "consignor_bp")
+        code = details.code
+        if code is None:
+            code = _new_code(self.session, self.taken)
+        else:
+            code = code.strip()
+            if not CODE_PATTERN.match(code):
+                raise InvalidInput(_l("A code is 1 to 32 letters, digits or dashes."), "code")
+            if self._in_use(code):
+                raise InvalidInput(_l("Code %(code)s is already in use.", code=code), "code")
+        self.taken.add(code)
+        item.code = code
+        item.search_text = fold(
+            " ".join(filter(None, [code, category.name, item.description, item.size]))
+        )[:400]
+        self.session.add(item)
+        self.items.append(item)
+        return self
+
+    def done(self) -> list[Item]:
+        """Flush the items added (each with its id from then on) and return them in order."""
+        self.session.flush()
+        return self.items
+
+    def _in_use(self, code: str) -> bool:
+        if code in self.taken:
+            return True
+        if code in self.checked:
+            return False
+        return bool(self.session.scalar(select(Item.id).where(Item.code == code)))
+
+    def _policy_consignor_bp(self) -> int:
+        if self.consignor_bp is None:
+            month = month_key(self.intake.received_on)
+            self.consignor_bp = policy_in_force(self.session, month).consignor_bp
+        return self.consignor_bp
+
+
+_ITEM = Item.__table__.c
 
 
 def _new_ref(session: Session, model, sequence: str, make) -> str:
@@ -557,10 +610,11 @@ def _new_ref(session: Session, model, sequence: str, make) -> str:
             return ref
 
 
-def _new_code(session: Session) -> str:
+def _new_code(session: Session, placed: Collection[str] = ()) -> str:
+    """The next item code that no item has, nor any of ``placed`` (not yet flushed)."""
     while True:  # skips numbers that an imported history already used as codes
         code = item_code(next_in_sequence(session, "item_code"))
-        if not session.scalar(select(Item.id).where(Item.code == code)):
+        if code not in placed and not session.scalar(select(Item.id).where(Item.code == code)):
             return code
 
 
