@@ -276,8 +276,19 @@ REFUSALS = {
     "count.not_found": _l("There is no stock count %(number)s."),
     "count.undecided": _l("Decide every difference before closing the count (%(code)s)."),
     "day.future": _l("This day has not come yet: write today's date or an earlier one."),
+    "day.in_future": _l("The day cannot be in the future."),
     "day.invalid": _l("Write the date as dd/mm/yyyy, for example 01/10/2026."),
     "day.out_of_range": _l("This date is out of range."),
+    "disposal.consent_missing": _l("Tick that the owner agrees to give it to the group."),
+    "disposal.members_item": _l(
+        "This item belongs to a member: return it to her, or give it to the group with her "
+        "consent first."
+    ),
+    "disposal.not_consigned": _l(
+        "Only a member's consigned item can go back to her or to the group."
+    ),
+    "donor.name_missing": _l("Enter the donor's name."),
+    "donor.not_found": _l("There is no such donor."),
     "expense.bale_not_stock": _l("Only a stock purchase names the bale it paid for."),
     "expense.coordinators_only": _l("Only a coordinator records expenses in this shop."),
     "expense.count_compensation": _l(
@@ -288,7 +299,23 @@ REFUSALS = {
     "expense.removed": _l("This expense was removed."),
     "expense.unchanged": _l("Nothing was changed."),
     "figures.own_only": _l("A member reads her own figures only. Ask a coordinator."),
+    "intake.bale_coordinators_only": _l(
+        "Only a coordinator records a bale bought: its cost is the group's money."
+    ),
+    "intake.cost_missing": _l("Enter what the bale cost."),
+    "intake.exists": _l("An intake %(ref)s already exists."),
+    "intake.not_found": _l("There is no intake %(ref)s."),
+    "intake.owner_left": _l("This member has left the group."),
+    "intake.owner_missing": _l("Choose the member whose items these are."),
+    "intake.supplier_missing": _l("Enter where the bale was bought."),
+    "item.category_missing": _l("Choose a category."),
+    "item.category_not_found": _l("There is no such category."),
+    "item.code_invalid": _l("A code is 1 to 32 letters, digits or dashes."),
+    "item.code_taken": _l("Code %(code)s is already in use."),
     "item.not_found": _l("There is no item with code %(code)s."),
+    "item.not_in_stock": _l("This item is no longer in stock."),
+    "item.share_not_consigned": _l("Only consigned items have an owner's share."),
+    "item.share_out_of_range": _l("The owner's share must be between 0 and 10000 basis points."),
     "label_printer.columns_invalid": _l("One, two or three labels across the roll."),
     "label_printer.connection_invalid": _l("Choose how the label printer is connected."),
     "label_printer.density_out_of_range": _l("Density is a number from 0 to 15."),
@@ -296,6 +323,7 @@ REFUSALS = {
     "label_printer.height_mm_out_of_range": _l("A label is 10 to 150 mm tall."),
     "label_printer.too_wide": _l("Too wide: a label printer takes at most %(mm)s mm across."),
     "label_printer.width_mm_out_of_range": _l("A label is 20 to 110 mm wide."),
+    "lot.quantity_out_of_range": _l("The quantity must be a whole number from 1 to 100000."),
     "member.left_before_joining": _l("She cannot leave before she joined."),
     "member.name_missing": _l("Enter her name."),
     "member.name_too_long": _l("The name is too long (at most 120 letters)."),
@@ -344,11 +372,23 @@ REFUSALS = {
     "payout.reason_missing": _l("Say why the payout is corrected."),
     "payout.taken_back": _l("This payout has already been taken back in full."),
     "payout.too_much": _l("At most %(left)s can still be paid to %(name)s for %(month)s."),
+    "photo.busy": _l("Another photo is being saved. Try again in a moment."),
+    "photo.too_many_pixels": _l(
+        "This picture has too many pixels: at most %(limit)s megapixels (a phone photo has "
+        "about 12)."
+    ),
+    "photo.unreadable": _l("This is not a picture the shop can read."),
     "pin.current_wrong": _l("The current PIN is not right. %(left)s tries left."),
     "pin.device_locked": _l("Too many wrong PINs from this device. Try again at %(time)s."),
     "pin.phone_locked": _l("Too many wrong PINs. This phone is locked until %(time)s."),
     "pin.same_as_before": _l("The new PIN must differ from the current one."),
     "pin.wrong": _l("Wrong PIN. %(left)s tries left."),
+    "price.not_positive": _l("The price must be more than 0 đồng."),
+    "price.reason_missing": _l("Say why the price changes."),
+    "price.too_early": _l(
+        "A price change cannot come before the item came in or before its last price change."
+    ),
+    "price.unchanged": _l("That is already its price."),
     "print_job.not_found": _l("There is no such print job."),
     "print_job.printed_already": _l("This was printed already."),
     "print_job.printing_now": _l("It is printing right now."),
@@ -424,10 +464,14 @@ REFUSALS = {
     "shop.bank_bin_invalid": _l("The bank code has 6 digits."),
     "shop.coordinators_only": _l("Only a coordinator can do this."),
     "shop.name_missing": _l("Enter the shop's name."),
+    "shop.no_permission": _l("You do not have permission for this. Ask a coordinator."),
     "shop.not_set_up": _l("Set up the shop first."),
     "sign_in.member_left": _l("This member has left the shop and cannot sign in."),
     "sign_in.wrong": _l("Wrong phone number or PIN. %(left)s tries left."),
+    "tags.count_out_of_range": _l("The number of tags must be from 1 to %(most)s."),
+    "tags.label_out_of_range": _l("Choose a label from 1 to %(last)s."),
     "text.too_long_300": _l("At most 300 letters."),
+    "text.too_long_60": _l("At most 60 letters."),
     "token.coordinators_only": _l("Only a coordinator can create API tokens."),
     "token.name_missing": _l("Give the token a name that says what it is for."),
     "token.not_found": _l("There is no such token."),

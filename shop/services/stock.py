@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from shop import messages
 from shop.database import begin_writing, insert_if_absent
 from shop.domain.calendar import local_date, local_moment
 from shop.domain.codes import item_code
@@ -194,9 +192,9 @@ def _category_name(name: str) -> str:
     """``name`` with its spaces tidied, refused when empty or too long."""
     clean = " ".join((name or "").split())
     if not clean:
-        raise InvalidInput(_l("Choose a category."), "category")
+        raise InvalidInput("item.category_missing", "category")
     if len(clean) > 60:
-        raise InvalidInput(_l("At most 60 letters."), "category")
+        raise InvalidInput("text.too_long_60", "category")
     return clean
 
 
@@ -219,7 +217,7 @@ def set_price_suggestion(
 ) -> None:
     """Set (or with ``None`` remove) the suggested price for a category in a condition."""
     if session.get(Category, category_id) is None:
-        raise NotFound(_l("There is no such category."), "category")
+        raise NotFound("item.category_not_found", "category")
     row = session.get(PriceSuggestion, (category_id, condition))
     if price_dong is None:
         if row is not None:
@@ -266,13 +264,13 @@ def create_donor(
     ``fields`` + ``name`` / ``phone`` (the intake form's names; ``""`` for the donor's own)."""
     name = " ".join((details.name or "").split())
     if not name:
-        raise InvalidInput(_l("Enter the donor's name."), f"{fields}name")
+        raise InvalidInput("donor.name_missing", f"{fields}name")
     phone = (details.phone or "").strip() or None
     if phone is not None and country_code is not None:
         try:
             phone = normalize_phone(phone, country_code=country_code)
         except PhoneError as error:
-            raise InvalidInput(messages.PHONE[error.code], f"{fields}phone") from None
+            raise InvalidInput(f"phone.{error.code}", f"{fields}phone") from None
     donor = Donor(
         ref=ref or _new_ref(session, Donor, "donor", donor_ref),
         name=name[:120],
@@ -321,35 +319,30 @@ def receive_intake(
         elif details.donor_id is not None:
             intake.donor = session.get(Donor, details.donor_id)
             if intake.donor is None:
-                raise InvalidInput(_l("There is no such donor."), "donor_id")
+                raise InvalidInput("donor.not_found", "donor_id")
     elif details.kind == IntakeKind.CONSIGNMENT:
         if details.owner_number is None:
-            raise InvalidInput(_l("Choose the member whose items these are."), "owner")
+            raise InvalidInput("intake.owner_missing", "owner")
         owner = session.scalar(select(Member).where(Member.number == details.owner_number))
         if owner is None:
-            raise InvalidInput(
-                _l("There is no member number %(number)s.", number=details.owner_number), "owner"
-            )
+            raise InvalidInput("member.no_such_number", "owner", number=details.owner_number)
         if owner.has_left_by(received_on):
-            raise InvalidInput(_l("This member has left the group."), "owner")
+            raise InvalidInput("intake.owner_left", "owner")
         intake.owner = owner
     else:
         if not details.cost_as_expense and not visibility.may_record_expenses(session, by, role):
-            raise Forbidden(
-                _l("Only a coordinator records a bale bought: its cost is the group's money."),
-                "kind",
-            )
+            raise Forbidden("intake.bale_coordinators_only", "kind")
         supplier = (details.supplier or "").strip()
         if not supplier:
-            raise InvalidInput(_l("Enter where the bale was bought."), "supplier")
+            raise InvalidInput("intake.supplier_missing", "supplier")
         intake.supplier = supplier[:120]
         if not details.cost_dong and not details.cost_as_expense:
-            raise InvalidInput(_l("Enter what the bale cost."), "cost")
+            raise InvalidInput("intake.cost_missing", "cost")
         if details.cost_dong is not None:
             _check_price(details.cost_dong, "cost")
     if details.ref is not None:
         if session.scalar(select(Intake.id).where(Intake.ref == details.ref)):
-            raise InvalidInput(_l("An intake %(ref)s already exists.", ref=details.ref), "ref")
+            raise InvalidInput("intake.exists", "ref", ref=details.ref)
         intake.ref = details.ref
     else:
         intake.ref = _new_ref(session, Intake, "intake", intake_ref)
@@ -390,7 +383,7 @@ def receive_drop_off(
     today = local_date(now, tz)
     day = drop_off.received_on
     if day is not None and day > today:
-        raise InvalidInput(_l("The day cannot be in the future."), "received_on")
+        raise InvalidInput("day.in_future", "received_on")
     kind = drop_off.kind
     new_donor = donor_id = None
     name = (drop_off.donor_name or "").strip()
@@ -442,23 +435,19 @@ def tags_to_print(items: list[Item], *, copies: int | None = 1, start: int | Non
     copies = 1 if copies is None else copies
     start = 1 if start is None else start
     if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= 24:
-        raise InvalidInput(
-            _l("Choose a label from 1 to %(last)s.", last=LABELS_ON_A_SHEET), "start"
-        )
+        raise InvalidInput("tags.label_out_of_range", "start", last=LABELS_ON_A_SHEET)
     if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= 500:
-        raise InvalidInput(
-            _l("The number of tags must be from 1 to %(most)s.", most=MOST_COPIES), "copies"
-        )
+        raise InvalidInput("tags.count_out_of_range", "copies", most=MOST_COPIES)
     printed = [item for item in items for _ in range(copies if item.is_lot else 1)]
     return printed, start
 
 
 def get_intake(session: Session, ref: str) -> Intake:
     if not CODE_PATTERN.match(ref or "") and not re.fullmatch(r"[A-Za-z0-9-]{1,40}", ref or ""):
-        raise NotFound(_l("There is no intake %(ref)s.", ref=clean(ref or "")), "ref")
+        raise NotFound("intake.not_found", "ref", ref=clean(ref or ""))
     intake = session.scalar(select(Intake).where(Intake.ref == ref))
     if intake is None:
-        raise NotFound(_l("There is no intake %(ref)s.", ref=ref), "ref")
+        raise NotFound("intake.not_found", "ref", ref=ref)
     return intake
 
 
@@ -524,9 +513,7 @@ class Placing:
         _check_price(details.price_dong, "price_dong")
         lot = isinstance(details, LotDetails)
         if lot and (not isinstance(details.quantity, int) or not 1 <= details.quantity <= 100_000):
-            raise InvalidInput(
-                _l("The quantity must be a whole number from 1 to 100000."), "quantity"
-            )
+            raise InvalidInput("lot.quantity_out_of_range", "quantity")
         # The shop's categories read once: asking again would flush each item on its own.
         if self.categories is None:
             self.categories = {}
@@ -555,22 +542,19 @@ class Placing:
             if consignor_bp is None:
                 consignor_bp = self._policy_consignor_bp()
             if not 0 <= consignor_bp <= 10_000:
-                raise InvalidInput(
-                    _l("The owner's share must be between 0 and 10000 basis points."),
-                    "consignor_bp",
-                )
+                raise InvalidInput("item.share_out_of_range", "consignor_bp")
             item.consignor_bp = consignor_bp
         elif consignor_bp is not None:
-            raise InvalidInput(_l("Only consigned items have an owner's share."), "consignor_bp")
+            raise InvalidInput("item.share_not_consigned", "consignor_bp")
         code = details.code
         if code is None:
             code = _new_code(self.session, self.taken)
         else:
             code = code.strip()
             if not CODE_PATTERN.match(code):
-                raise InvalidInput(_l("A code is 1 to 32 letters, digits or dashes."), "code")
+                raise InvalidInput("item.code_invalid", "code")
             if self._in_use(code):
-                raise InvalidInput(_l("Code %(code)s is already in use.", code=code), "code")
+                raise InvalidInput("item.code_taken", "code", code=code)
         self.taken.add(code)
         item.code = code
         item.search_text = fold(
@@ -623,14 +607,14 @@ def _new_code(session: Session, placed: Collection[str] = ()) -> str:
 
 def get_item(session: Session, code: str) -> Item:
     if not CODE_PATTERN.match((code or "").strip()):
-        raise NotFound(_l("There is no item with code %(code)s.", code=clean(code or "")), "code")
+        raise NotFound("item.not_found", "code", code=clean(code or ""))
     item = session.scalar(
         select(Item)
         .where(Item.code == (code or "").strip())
         .options(joinedload(Item.category), joinedload(Item.owner), joinedload(Item.intake))
     )
     if item is None:
-        raise NotFound(_l("There is no item with code %(code)s.", code=code), "code")
+        raise NotFound("item.not_found", "code", code=code)
     return item
 
 
@@ -690,22 +674,16 @@ def change_price(
     _check_price(price_dong, "price_dong")
     reason = " ".join((reason or "").split())
     if not reason and reason_required:
-        raise InvalidInput(_l("Say why the price changes."), "reason")
+        raise InvalidInput("price.reason_missing", "reason")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
     last = session.scalar(select(func.max(PriceChange.at)).where(PriceChange.item_id == item.id))
     received_at = session.scalar(select(Intake.received_at).where(Intake.id == item.intake_id))
     if at < received_at or (last is not None and at < last):
-        raise InvalidInput(
-            _l(
-                "A price change cannot come before the item came in or before "
-                "its last price change."
-            ),
-            "at",
-        )
+        raise InvalidInput("price.too_early", "at")
     if not item.in_stock:
-        raise InvalidInput(_l("This item is no longer in stock."), "code")
+        raise InvalidInput("item.not_in_stock", "code")
     if price_dong == item.price_dong:
-        raise InvalidInput(_l("That is already its price."), "price_dong")
+        raise InvalidInput("price.unchanged", "price_dong")
     change = PriceChange(
         item=item,
         at=at,
@@ -773,25 +751,15 @@ def dispose(
     conditional UPDATE, so two people doing it at once cannot both succeed.
     """
     if kind == DisposalKind.LOST:  # only a stock count's close (shop.services.counts)
-        raise InvalidInput(_l("Choose one of the options."), "kind")
+        raise InvalidInput("choice.invalid", "kind")
     ensure_month_open(session, at, tz or _shop_tz(), "at")
     consigned = item.owner_id is not None
     if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
-        raise InvalidInput(
-            _l("Only a member's consigned item can go back to her or to the group."), "kind"
-        )
+        raise InvalidInput("disposal.not_consigned", "kind")
     if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and consigned:
-        raise InvalidInput(
-            _l(
-                "This item belongs to a member: return it to her, or give it "
-                "to the group with her consent first."
-            ),
-            "kind",
-        )
+        raise InvalidInput("disposal.members_item", "kind")
     if kind == DisposalKind.GIVEN_TO_GROUP and not owner_consents:
-        raise InvalidInput(
-            _l("Tick that the owner agrees to give it to the group."), "owner_consents"
-        )
+        raise InvalidInput("disposal.consent_missing", "owner_consents")
     if kind == DisposalKind.GIVEN_TO_GROUP:
         changed = session.execute(
             update(Item)
@@ -809,7 +777,7 @@ def dispose(
             .execution_options(synchronize_session=False)  # item is refreshed below
         ).rowcount
     if changed != 1:
-        raise InvalidInput(_l("This item is no longer in stock."), "code")
+        raise InvalidInput("item.not_in_stock", "code")
     disposal = Disposal(
         item_id=item.id, kind=kind, at=at, by=by, note=" ".join((note or "").split())[:300]
     )
@@ -856,7 +824,7 @@ def take_out_of_stock(
     ``None``), page or API alike (see :func:`dispose`): giving a group item onward or
     writing it off is for coordinators (403 to anyone else)."""
     if kind in _COORDINATORS_ONLY and not visibility.viewer(by, role).is_coordinator:
-        raise Forbidden(_l("You do not have permission for this. Ask a coordinator."), "kind")
+        raise Forbidden("shop.no_permission", "kind")
     return dispose(
         session, item, kind, by=by, at=at, note=note, owner_consents=owner_consents, tz=tz
     )
@@ -939,9 +907,9 @@ def _shop_tz() -> ZoneInfo:
 
 def _check_price(amount: int, field: str) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise InvalidInput(_l("The price must be more than 0 đồng."), field)
+        raise InvalidInput("price.not_positive", field)
     if amount > MAX_DONG:
-        raise InvalidInput(_l("The amount is too large."), field)
+        raise InvalidInput("amount.too_large", field)
 
 
 # ---------------------------------------------------------------- photos
@@ -1009,7 +977,7 @@ def photo_jpeg(data: bytes) -> bytes:
     :class:`InvalidInput` saying why not (503 while another picture is being decoded)."""
     with _opened_photo(data):
         pass  # too many pixels, or not a picture: refused at once, without queueing
-    busy = _l("Another photo is being saved. Try again in a moment.")
+    busy = "photo.busy"
     if not _IN_LINE.acquire(blocking=False):
         raise InvalidInput(busy, "photo", status=503)
     try:
@@ -1034,14 +1002,7 @@ def _opened_photo(data: bytes):
 
     # Pillow's own check when it opens a picture: a warning above this, an error at twice.
     Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
-    too_large = InvalidInput(
-        _l(
-            "This picture has too many pixels: at most %(limit)s megapixels "
-            "(a phone photo has about 12).",
-            limit=PHOTO_MAX_PIXELS // 1_000_000,
-        ),
-        "photo",
-    )
+    too_large = InvalidInput("photo.too_many_pixels", "photo", limit=PHOTO_MAX_PIXELS // 1_000_000)
     try:
         with Image.open(BytesIO(data)) as image:
             if image.width * image.height > PHOTO_MAX_PIXELS:
@@ -1050,7 +1011,7 @@ def _opened_photo(data: bytes):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise InvalidInput(_l("This is not a picture the shop can read."), "photo") from None
+        raise InvalidInput("photo.unreadable", "photo") from None
 
 
 def _decode_photo(data: bytes) -> bytes:
