@@ -108,7 +108,7 @@ def main() -> None:
     print(f"full copy: median {full_ms:.0f} ms, slowest {full_max:.0f} ms (15 runs, test client)")
     with app.app_context(), app.test_request_context():
         boss = member_service.get_member(db.session, 1)
-        counter_service.open_shift(db.session, boss, 0, at=datetime.now(UTC))
+        counter_service.open_shift(db.session, boss, 0, at=datetime.now(UTC), tz=TZ)
         for index, code in enumerate(codes[:10]):
             counter_service.record_sale(
                 db.session,

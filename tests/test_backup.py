@@ -29,6 +29,7 @@ from shop.services import counter as counter_service
 from shop.services import members as member_service
 from shop.services import month as month_service
 from shop.services import stock as stock_service
+from tests.factories import HANOI
 
 from .conftest import IN_CI, TRIAL_JOURNAL, _test_config
 
@@ -78,7 +79,7 @@ def selling(app, trial):
         stock_service.add_lot(
             session, intake, stock_service.LotDetails("Phụ kiện", 10_000, 100_000, code="TAT")
         )
-        counter_service.open_shift(session, hong, 0, at=NOW - timedelta(minutes=30))
+        counter_service.open_shift(session, hong, 0, at=NOW - timedelta(minutes=30), tz=HANOI)
         session.commit()
     return app
 

@@ -295,7 +295,11 @@ def _my_shift():
 def open_shift():
     form = validated(OpenShiftForm, json_body())
     shift = counter_service.open_shift(
-        db.session, current_member(), form.opening_float_dong.data, at=clock.now()
+        db.session,
+        current_member(),
+        form.opening_float_dong.data,
+        at=clock.now(),
+        tz=clock.shop_tz(),
     )
     return shift_json(shift), 201
 

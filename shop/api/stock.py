@@ -479,6 +479,7 @@ def change_item_price(code: str):
         by=current_member(),
         at=clock.now(),
         reason=form.reason.data,
+        tz=clock.shop_tz(),
     )
     today, policy = today_policy()
     return item_json(item, today, policy)

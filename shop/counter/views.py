@@ -139,7 +139,11 @@ def open_shift():
     outcome = save_form(
         form,
         lambda: counter_service.open_shift(
-            db.session, current_member(), form.opening_float_dong.data, at=clock.now()
+            db.session,
+            current_member(),
+            form.opening_float_dong.data,
+            at=clock.now(),
+            tz=clock.shop_tz(),
         ),
     )
     if outcome.done:

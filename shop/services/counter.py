@@ -71,7 +71,7 @@ def _refuse(error: SaleError):
 
 
 def open_shift(
-    session: Session, member: Member, float_dong: int, *, at: datetime, tz: ZoneInfo | None = None
+    session: Session, member: Member, float_dong: int, *, at: datetime, tz: ZoneInfo
 ) -> Shift:
     """Open a shift for ``member`` with ``float_dong`` in the drawer, at ``at``.
 
@@ -80,19 +80,13 @@ def open_shift(
     """
     if not isinstance(float_dong, int) or float_dong < 0:
         raise InvalidInput("shift.float_negative", "opening_float_dong")
-    ensure_month_open(session, at, tz or _shop_tz(), "shift")
+    ensure_month_open(session, at, tz, "shift")
     if current_shift(session, member) is not None:
         raise InvalidInput("shift.already_open", "shift")
     shift = Shift(member_id=member.id, opened_at=at, opening_float_dong=float_dong)
     session.add(shift)
     session.flush()
     return shift
-
-
-def _shop_tz() -> ZoneInfo:
-    from flask import current_app
-
-    return current_app.config["SHOP_TZ"]
 
 
 def current_shift(session: Session, member: Member, *, lock: bool = False) -> Shift | None:
@@ -1096,7 +1090,7 @@ def void_sale(
     by: Member,
     at: datetime,
     reason: str,
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
     client_id: str | None = None,
 ) -> tuple[Void, bool]:
     """Cancel a whole sale within its own shift; its items go back on the rail. Returns the
@@ -1112,15 +1106,15 @@ def void_sale(
     reason = tidy(reason)
     if not reason:
         raise InvalidInput("void.reason_missing", "reason")
-    ensure_month_open(session, sale.at, tz or _shop_tz(), "number")
-    ensure_month_open(session, at, tz or _shop_tz(), "number")
+    ensure_month_open(session, sale.at, tz, "number")
+    ensure_month_open(session, at, tz, "number")
     lock_row(session, sale)  # a second void or a refund of this sale waits for this one
     repeated = earlier(session, Void, client_id)
     if repeated is not None and repeated.sale_id == sale.id:
         return repeated, False
     if sale.shift is not None:
         lock_row(session, sale.shift)  # the drawer it gives back from stays open meanwhile
-    refusal = void_refusal(session, sale, by=by, at=at, tz=tz or _shop_tz())
+    refusal = void_refusal(session, sale, by=by, at=at, tz=tz)
     if refusal is not None:
         raise refusal
     void = Void(
@@ -1236,7 +1230,7 @@ def refund_line(
     by: Member,
     at: datetime,
     shift: Shift | None,
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
     client_id: str | None = None,
 ) -> tuple[Refund, bool]:
     """Give money back for (part of) one line of a sale; never more than was paid for it.
@@ -1254,7 +1248,7 @@ def refund_line(
     reason = tidy(reason)
     if not reason:
         raise InvalidInput("refund.reason_missing", "reason")
-    ensure_month_open(session, at, tz or _shop_tz(), "at")
+    ensure_month_open(session, at, tz, "at")
     lock_row(session, sale)  # refunds and a void of one sale go one after another
     repeated = earlier(session, Refund, client_id)
     if repeated is not None:

@@ -662,7 +662,7 @@ def change_price(
     at: datetime,
     reason: str,
     reason_required: bool = True,
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
 ) -> PriceChange:
     """Give an item a new price; the change is kept with who, when and why.
 
@@ -675,7 +675,7 @@ def change_price(
     reason = " ".join((reason or "").split())
     if not reason and reason_required:
         raise InvalidInput("price.reason_missing", "reason")
-    ensure_month_open(session, at, tz or _shop_tz(), "at")
+    ensure_month_open(session, at, tz, "at")
     last = session.scalar(select(func.max(PriceChange.at)).where(PriceChange.item_id == item.id))
     received_at = session.scalar(select(Intake.received_at).where(Intake.id == item.intake_id))
     if at < received_at or (last is not None and at < last):
@@ -740,7 +740,7 @@ def dispose(
     at: datetime,
     note: str = "",
     owner_consents: bool = False,
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
 ) -> Disposal:
     """Take an item out of stock without a sale, or pass a consigned item to the group.
 
@@ -752,7 +752,7 @@ def dispose(
     """
     if kind == DisposalKind.LOST:  # only a stock count's close (shop.services.counts)
         raise InvalidInput("choice.invalid", "kind")
-    ensure_month_open(session, at, tz or _shop_tz(), "at")
+    ensure_month_open(session, at, tz, "at")
     consigned = item.owner_id is not None
     if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
         raise InvalidInput("disposal.not_consigned", "kind")
@@ -897,12 +897,6 @@ def clearance_query(today: date, policy: Policy, **kwargs) -> StockQuery:
     return StockQuery(
         clearance_before=today - timedelta(days=policy.clearance_after_days), **kwargs
     )
-
-
-def _shop_tz() -> ZoneInfo:
-    from flask import current_app
-
-    return current_app.config["SHOP_TZ"]
 
 
 def _check_price(amount: int, field: str) -> None:

@@ -275,6 +275,7 @@ def show_item(code: str):
                     by=current_member(),
                     at=clock.now(),
                     reason=price_form.reason.data,
+                    tz=clock.shop_tz(),
                 ),
             )
         elif action == "dispose":

@@ -36,7 +36,7 @@ def shop(app, coordinator, member, clock):
         stocked = {f"K{index:03d}": ("Áo", 54_000) for index in range(ITEMS)}
         donated(session, NOW - timedelta(days=2), **stocked)
         hong = member_service.get_member(session, 1)
-        svc.open_shift(session, hong, 100_000, at=NOW - timedelta(hours=1))
+        svc.open_shift(session, hong, 100_000, at=NOW - timedelta(hours=1), tz=HANOI)
         session.commit()
         yield session
 

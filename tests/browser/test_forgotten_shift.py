@@ -33,7 +33,7 @@ def forgotten(app, coordinator, member):
             db.session, stock.IntakeDetails(IntakeKind.DONATION, OPENED), by=hong, tz=tz
         )
         stock.add_item(db.session, intake, stock.ItemDetails("Áo", 50_000, code="10008"))
-        counter.open_shift(db.session, ngoc, 100_000, at=OPENED)
+        counter.open_shift(db.session, ngoc, 100_000, at=OPENED, tz=tz)
         counter.record_sale(
             db.session,
             counter.SaleRequest(lines=(counter.LineRequest("10008"),), tendered_dong=50_000),

@@ -103,7 +103,7 @@ def build(session, rule: LostItemPays = LostItemPays.OWNER_SPLIT) -> dict[str, I
 
     line = counter.LineRequest
     code = {name: thing.code for name, thing in items.items()}
-    shift = counter.open_shift(session, hong, 200_000, at=at(11, 10, 8))
+    shift = counter.open_shift(session, hong, 200_000, at=at(11, 10, 8), tz=TZ)
     sell(hong, at(11, 10, 9), line(code["quan"]), tendered_dong=40_000)
 
     first = count_service.open_count(session, by=hong, at=at(11, 10, 10), note="kiểm kê giữa tháng")
@@ -158,7 +158,7 @@ def build(session, rule: LostItemPays = LostItemPays.OWNER_SPLIT) -> dict[str, I
         at=at(11, 20, 9, 30),
         tz=TZ,
     )
-    afternoon = counter.open_shift(session, lan, 0, at=at(11, 21, 9))
+    afternoon = counter.open_shift(session, lan, 0, at=at(11, 21, 9), tz=TZ)
     sell(lan, at(11, 21, 10), line(code["dress"]), tendered_dong=120_000)
     counter.close_shift(session, afternoon, 120_000, at=at(11, 21, 12), by=lan)
 

@@ -35,6 +35,7 @@ from shop.models import (
 )
 from shop.services import counter
 from shop.services import members as member_service
+from tests.factories import HANOI
 
 from .conftest import full_example
 from .test_check import SOUND_COUNTER_HISTORIES
@@ -224,7 +225,7 @@ def test_the_counter_numbers_on_from_the_last_imported_sale(app, session, exampl
     assert session.get(Sequence, "sale").value == 4
     hong = session.scalar(select(Member).where(Member.number == 1))
     at = datetime(2027, 1, 10, 2, tzinfo=UTC)
-    counter.open_shift(session, hong, 100_000, at=at)
+    counter.open_shift(session, hong, 100_000, at=at, tz=HANOI)
 
     sale, _new = counter.record_sale(
         session,

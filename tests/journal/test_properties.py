@@ -12,6 +12,7 @@ from shop.models import Condition, IntakeKind, PaymentMethod, Role
 from shop.services import counter
 from shop.services import members as member_service
 from shop.services import stock as stock_service
+from tests.factories import HANOI
 
 from .conftest import full_example, importable_example, wipe
 
@@ -93,12 +94,7 @@ def build(session, tz, people, drops, reprices, selling=()) -> None:
         if price == item.price_dong:
             continue  # the service refuses a "change" to the price it has
         stock_service.change_price(
-            session,
-            item,
-            price,
-            by=made[which % len(made)],
-            at=clock,
-            reason="thử",
+            session, item, price, by=made[which % len(made)], at=clock, reason="thử", tz=HANOI
         )
     if selling and stock:
         sell(session, tz, made[0], stock, selling, clock)
@@ -109,7 +105,7 @@ def sell(session, tz, cashier, stock, selling, clock) -> None:
     """A shift after everything came in: one piece of an item still there per sale, paid in
     cash or by transfer, then kept, voided, or refunded in part (back in stock or not)."""
     when = max([clock] + [received_at for _item, received_at in stock])
-    shift = counter.open_shift(session, cashier, 100_000, at=when)
+    shift = counter.open_shift(session, cashier, 100_000, at=when, tz=HANOI)
     for which, method, fate in selling:
         item, _received_at = stock[which % len(stock)]
         session.refresh(item)
@@ -124,13 +120,12 @@ def sell(session, tz, cashier, stock, selling, clock) -> None:
         counter.confirm_transfer(session, sale, at=when)
         net = sale.lines[0].net_dong
         if fate == "voided":
-            counter.void_sale(session, sale, by=cashier, at=when, reason="thử")
+            counter.void_sale(session, sale, by=cashier, at=when, reason="thử", tz=HANOI)
         elif fate != "kept" and net > 0:
             counter.refund_line(
                 session, sale, 0, amount_dong=max(1, net // 2), quantity=1, method=method,
                 reason="thử", restock=fate == "refunded and restocked", by=cashier, at=when,
-                shift=shift,
-            )  # fmt: skip
+                shift=shift, tz=HANOI)  # fmt: skip
     counter.close_shift(session, shift, 0, at=when, by=cashier)
 
 

@@ -129,7 +129,7 @@ def build_shop(session) -> dict[str, Item]:
     items["torn"] = item(bale, "Áo", 15000)
 
     def reprice(key, price, by, when, reason):
-        stock_service.change_price(session, items[key], price, by=by, at=when, reason=reason)
+        stock_service.change_price(session, items[key], price, by=by, at=when, reason=reason, tz=TZ)
 
     reprice("shirt", 45000, hong, at(11, 10), "lâu chưa bán")
     reprice("shirt", 40000, ngoc, at(11, 20), "giảm tiếp")
@@ -138,8 +138,7 @@ def build_shop(session) -> dict[str, Item]:
     def dispose(key, kind, by, when, note=""):
         stock_service.dispose(
             session, items[key], kind, by=by, at=when, note=note,
-            owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
-        )  # fmt: skip
+            owner_consents=kind == DisposalKind.GIVEN_TO_GROUP, tz=TZ)  # fmt: skip
 
     dispose("coat", DisposalKind.RETURNED_TO_OWNER, hong, at(11, 15), "chị lấy về")
     dispose("dress", DisposalKind.GIVEN_TO_GROUP, hong, at(11, 16))
@@ -176,11 +175,10 @@ def run_the_counter(session, items: dict[str, Item]) -> dict[str, Sale]:
         counter.refund_line(
             session, sale, position, amount_dong=amount, quantity=quantity, method=method,
             reason="khách trả lại", restock=restock, by=lan, at=when,
-            shift=counter.current_shift(session, lan),
-        )  # fmt: skip
+            shift=counter.current_shift(session, lan), tz=TZ)  # fmt: skip
 
     sales: dict[str, Sale] = {}
-    morning = counter.open_shift(session, hong, 500_000, at=at(12, 1, 8))
+    morning = counter.open_shift(session, hong, 500_000, at=at(12, 1, 8), tz=TZ)
     sales["cash"] = sell(
         hong,
         at(12, 1, 9),
@@ -201,7 +199,9 @@ def run_the_counter(session, items: dict[str, Item]) -> dict[str, Sale]:
     )
     counter.confirm_transfer(session, sales["split"], at=at(12, 1, 10, 2))
     sales["voided"] = sell(hong, at(12, 1, 10, 15), line(code["socks"], quantity=2))
-    counter.void_sale(session, sales["voided"], by=hong, at=at(12, 1, 10, 20), reason="bấm nhầm")
+    counter.void_sale(
+        session, sales["voided"], by=hong, at=at(12, 1, 10, 20), reason="bấm nhầm", tz=TZ
+    )
     # At 11:00 Hồng enters a sale of 8:30 from the paper notebook: a later number, an
     # earlier time.
     sales["notebook"] = counter.record_sale(
@@ -217,7 +217,7 @@ def run_the_counter(session, items: dict[str, Item]) -> dict[str, Sale]:
     )[0]
     counter.close_shift(session, morning, 619_000, at=at(12, 1, 12), by=hong)
 
-    afternoon = counter.open_shift(session, lan, 200_000, at=at(12, 2, 9))
+    afternoon = counter.open_shift(session, lan, 200_000, at=at(12, 2, 9), tz=TZ)
     scarves = 1  # the position of the scarves in the first sale
     refund(sales["cash"], scarves, 9000, 1, PaymentMethod.CASH, True, at(12, 2, 9, 30))
     refund(sales["cash"], scarves, 9000, 1, PaymentMethod.CASH, False, at(12, 2, 9, 40))
@@ -230,7 +230,7 @@ def run_the_counter(session, items: dict[str, Item]) -> dict[str, Sale]:
         line(code["handbag"], discount_dong=90_000, discount_reason="quà cho chị bảo vệ"),
     )
     counter.close_shift(session, afternoon, 212_000, at=at(12, 2, 12), by=lan)
-    counter.open_shift(session, ngoc, 0, at=at(12, 2, 13))
+    counter.open_shift(session, ngoc, 0, at=at(12, 2, 13), tz=TZ)
     sales["waiting"] = sell(ngoc, at(12, 2, 13, 5), line(code["socks"]), transfer_dong=5000)
     session.flush()
     return sales

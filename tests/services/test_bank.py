@@ -33,7 +33,7 @@ def ctx(app, coordinator, member):
             session, datetime(2026, 11, 1, 2, tzinfo=UTC), **dict.fromkeys("ABCDEF", ("Áo", 54_000))
         )
         hong = member_service.get_member(session, 1)
-        svc.open_shift(session, hong, 100_000, at=AT)
+        svc.open_shift(session, hong, 100_000, at=AT, tz=HANOI)
         session.commit()
         yield session
 

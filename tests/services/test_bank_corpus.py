@@ -91,7 +91,7 @@ def build_shop(session, rng: random.Random) -> Corpus:
         session, stock.IntakeDetails(IntakeKind.DONATION, OPENED - timedelta(days=1)),
         by=hong, tz=HANOI,
     )  # fmt: skip
-    svc.open_shift(session, hong, 1_000_000, at=OPENED)
+    svc.open_shift(session, hong, 1_000_000, at=OPENED, tz=HANOI)
     corpus = Corpus()
     plan = (
         ["waiting"] * 110 + ["split"] * 15 + ["hand"] * 20 + ["voided"] * 10 + ["cash"] * 8

@@ -40,7 +40,7 @@ def sell(session, *lines, at=AT, **kw):
 
 
 def test_worked_example_sales_one_and_two(ctx):
-    svc.open_shift(ctx, hong(ctx), 200_000, at=AT)
+    svc.open_shift(ctx, hong(ctx), 200_000, at=AT, tz=HANOI)
     one = sell(
         ctx,
         svc.LineRequest("A"),
@@ -67,7 +67,7 @@ def test_worked_example_sales_one_and_two(ctx):
 
 
 def test_markdown_is_applied_at_the_counter(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     later = datetime(2026, 12, 1, 3, tzinfo=UTC)  # 30 days after 1 November
     sale = sell(ctx, svc.LineRequest("A"), at=later)
     assert sale.lines[0].unit_price_dong == 37_000 and sale.lines[0].tag_price_dong == 50_000
@@ -77,7 +77,7 @@ def test_refusals(ctx):
     with pytest.raises(InvalidInput) as caught:
         sell(ctx, svc.LineRequest("A"))
     assert caught.value.field == "shift"
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     ctx.commit()
     for lines, kwargs, field in [
         ((), {}, "code"),
@@ -100,7 +100,7 @@ def test_refusals(ctx):
 
 
 def test_an_item_is_sold_once_and_a_refused_sale_leaves_nothing(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sell(ctx, svc.LineRequest("A"))
     ctx.commit()
     with pytest.raises(InvalidInput) as caught:
@@ -123,7 +123,7 @@ def test_a_sales_items_take_the_next_rail_numbers_in_line_order_and_none_twice(c
     def version(code: str) -> int:
         return ctx.scalar(select(Item.rail_version).where(Item.code == code))
 
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     ctx.commit()
     start = rail()
     sell(ctx, svc.LineRequest("B"), svc.LineRequest("SOCKS", quantity=2), svc.LineRequest("A"))
@@ -144,7 +144,7 @@ def test_a_sales_items_take_the_next_rail_numbers_in_line_order_and_none_twice(c
 
 
 def test_the_same_client_id_records_one_sale(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     first, new = svc.record_sale(
         ctx,
         svc.SaleRequest((svc.LineRequest("A"),), client_id="abc"),
@@ -163,7 +163,7 @@ def test_the_same_client_id_records_one_sale(ctx):
 
 
 def test_lots_sell_by_quantity(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sell(ctx, svc.LineRequest("SOCKS", quantity=3))
     assert stock.get_item(ctx, "SOCKS").quantity_on_hand == 2
     sell(ctx, svc.LineRequest("SOCKS", quantity=2))
@@ -172,12 +172,12 @@ def test_lots_sell_by_quantity(ctx):
 
 
 def test_shift_cash_count(ctx):
-    shift = svc.open_shift(ctx, hong(ctx), 200_000, at=AT)
+    shift = svc.open_shift(ctx, hong(ctx), 200_000, at=AT, tz=HANOI)
     sell(ctx, svc.LineRequest("A"), tendered_dong=100_000)  # 50.000 in, 50.000 change
     split = sell(ctx, svc.LineRequest("B"), transfer_dong=100_000, tendered_dong=20_000)
     svc.confirm_transfer(ctx, split, at=AT)
     voided = sell(ctx, svc.LineRequest("D"))
-    svc.void_sale(ctx, voided, by=hong(ctx), at=AT, reason="nhầm")
+    svc.void_sale(ctx, voided, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
     refund, _ = svc.refund_line(
         ctx,
         split,
@@ -190,6 +190,7 @@ def test_shift_cash_count(ctx):
         by=hong(ctx),
         at=AT,
         shift=shift,
+        tz=HANOI,
     )
     assert refund.amount_dong == 15_000
     count = svc.cash_count(ctx, shift)
@@ -198,11 +199,11 @@ def test_shift_cash_count(ctx):
     assert shift.expected_cash_dong == 255_000 and shift.counted_cash_dong == 250_000
     assert result.expected_dong == 255_000
     with pytest.raises(InvalidInput):
-        svc.void_sale(ctx, split, by=hong(ctx), at=AT, reason="late")
+        svc.void_sale(ctx, split, by=hong(ctx), at=AT, reason="late", tz=HANOI)
 
 
 def test_a_waiting_transfer_keeps_the_shift_open(ctx):
-    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sell(ctx, svc.LineRequest("A"), transfer_dong=50_000)
     with pytest.raises(InvalidInput) as caught:
         svc.close_shift(ctx, shift, 0, at=AT, by=hong(ctx))
@@ -210,11 +211,11 @@ def test_a_waiting_transfer_keeps_the_shift_open(ctx):
 
 
 def test_void_puts_items_back_and_they_sell_again(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sale = sell(ctx, svc.LineRequest("A"), svc.LineRequest("SOCKS", quantity=2))
     with pytest.raises(InvalidInput):
-        svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason=" ")
-    svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason="khách đổi ý")
+        svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason=" ", tz=HANOI)
+    svc.void_sale(ctx, sale, by=hong(ctx), at=AT, reason="khách đổi ý", tz=HANOI)
     assert stock.get_item(ctx, "A").status == ItemStatus.IN_STOCK
     assert stock.get_item(ctx, "SOCKS").quantity_on_hand == 5
     again = sell(ctx, svc.LineRequest("A"))
@@ -222,7 +223,7 @@ def test_void_puts_items_back_and_they_sell_again(ctx):
 
 
 def test_refunds_never_exceed_the_line_and_restock(ctx):
-    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    shift = svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sale = sell(ctx, svc.LineRequest("B", discount_dong=10_000, discount_reason="x"))
     args = {
         "quantity": 1,
@@ -230,6 +231,7 @@ def test_refunds_never_exceed_the_line_and_restock(ctx):
         "reason": "trả hàng",
         "by": hong(ctx),
         "at": AT,
+        "tz": HANOI,
         "shift": shift,
     }
     with pytest.raises(InvalidInput) as caught:
@@ -244,7 +246,7 @@ def test_refunds_never_exceed_the_line_and_restock(ctx):
 
 
 def test_cart_to_sale(ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     svc.add_to_cart(ctx, hong(ctx), " A ")
     svc.add_to_cart(ctx, hong(ctx), "SOCKS", 2)
     with pytest.raises(InvalidInput):
@@ -264,8 +266,8 @@ def test_cart_to_sale(ctx):
 def test_two_counters_selling_the_same_item_at_once(app, ctx):
     """Two cashiers scan the same dress at the same moment: exactly one sale gets it."""
     ngoc = member_service.get_member(ctx, 2)
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
-    svc.open_shift(ctx, ngoc, 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
+    svc.open_shift(ctx, ngoc, 0, at=AT, tz=HANOI)
     ctx.commit()
     barrier, outcomes = threading.Barrier(6), []
 
@@ -298,7 +300,7 @@ def test_two_counters_selling_the_same_item_at_once(app, ctx):
 
 
 def test_lot_sold_by_many_counters_never_goes_below_zero(app, ctx):
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     ctx.commit()
     barrier, sold = threading.Barrier(8), []
 
@@ -339,7 +341,7 @@ def test_a_price_of_billions_fits(ctx):
         tz=HANOI,
     )
     stock.add_item(ctx, intake, stock.ItemDetails("Áo", 90_000_000_000, code="GOLD"))
-    svc.open_shift(ctx, hong(ctx), 5_000_000_000, at=AT)
+    svc.open_shift(ctx, hong(ctx), 5_000_000_000, at=AT, tz=HANOI)
     sale = sell(ctx, svc.LineRequest("GOLD"), tendered_dong=95_000_000_000)
     ctx.commit()
     assert sale.total_dong == 90_000_000_000 and sale.change_dong == 5_000_000_000
@@ -348,8 +350,8 @@ def test_a_price_of_billions_fits(ctx):
 def test_the_same_sale_sent_from_many_counters_at_once_is_recorded_once(app, ctx):
     """A retry racing its first try (one client id): one sale, the others get it back."""
     ngoc = member_service.get_member(ctx, 2)
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
-    svc.open_shift(ctx, ngoc, 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
+    svc.open_shift(ctx, ngoc, 0, at=AT, tz=HANOI)
     ctx.commit()
     barrier, outcomes, errors = threading.Barrier(6), [], []
 
@@ -383,8 +385,8 @@ def test_a_sale_is_voided_by_its_cashier_or_a_coordinator_on_its_day(ctx):
     """The cash goes back out of the drawer that took it: Ngọc cannot void Hồng's sale (her
     own drawer would pay it back); a coordinator can, on the day it was sold."""
     ngoc = member_service.get_member(ctx, 2)
-    svc.open_shift(ctx, hong(ctx), 100_000, at=AT)
-    svc.open_shift(ctx, ngoc, 100_000, at=AT)
+    svc.open_shift(ctx, hong(ctx), 100_000, at=AT, tz=HANOI)
+    svc.open_shift(ctx, ngoc, 100_000, at=AT, tz=HANOI)
     hongs = sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
     with pytest.raises(InvalidInput) as caught:
         svc.void_sale(ctx, hongs, by=ngoc, at=AT, reason="nhầm", tz=HANOI)
@@ -407,7 +409,7 @@ def test_a_sale_is_voided_by_its_cashier_or_a_coordinator_on_its_day(ctx):
 
 def test_a_note_on_the_count_is_kept_once_by_her_or_a_coordinator(ctx):
     ngoc = member_service.get_member(ctx, 2)
-    shift = svc.open_shift(ctx, ngoc, 100_000, at=AT)
+    shift = svc.open_shift(ctx, ngoc, 100_000, at=AT, tz=HANOI)
     with pytest.raises(InvalidInput) as caught:  # nothing counted yet
         svc.note_count(ctx, shift, "thiếu", by=ngoc)
     assert caught.value.field == "note"
@@ -423,13 +425,13 @@ def test_a_note_on_the_count_is_kept_once_by_her_or_a_coordinator(ctx):
 
 def test_no_note_for_a_count_that_matches_nor_from_another_member(ctx):
     ngoc = member_service.get_member(ctx, 2)
-    mine = svc.open_shift(ctx, hong(ctx), 50_000, at=AT)
+    mine = svc.open_shift(ctx, hong(ctx), 50_000, at=AT, tz=HANOI)
     svc.close_shift(ctx, mine, 50_000, at=AT + timedelta(hours=1), by=hong(ctx))
     with pytest.raises(InvalidInput):
         svc.note_count(ctx, mine, "đủ", by=hong(ctx))  # nothing to explain
-    hers = svc.open_shift(ctx, ngoc, 0, at=AT)
+    hers = svc.open_shift(ctx, ngoc, 0, at=AT, tz=HANOI)
     svc.close_shift(ctx, hers, 5_000, at=AT + timedelta(hours=1), by=ngoc)
-    other = svc.open_shift(ctx, hong(ctx), 0, at=AT + timedelta(hours=2))
+    other = svc.open_shift(ctx, hong(ctx), 0, at=AT + timedelta(hours=2), tz=HANOI)
     svc.close_shift(ctx, other, 1_000, at=AT + timedelta(hours=3), by=hong(ctx))
     svc.note_count(ctx, hers, "tiền lẻ của chị", by=hong(ctx))  # a coordinator may
     assert hers.count_note == "tiền lẻ của chị"

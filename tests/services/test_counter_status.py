@@ -16,7 +16,7 @@ def _code(refusal):
 
 
 def test_a_sale_is_complete_waiting_for_its_transfer_or_voided(ctx):  # noqa: F811
-    svc.open_shift(ctx, hong(ctx), 100_000, at=AT)
+    svc.open_shift(ctx, hong(ctx), 100_000, at=AT, tz=HANOI)
     cash = sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
     transfer = sell(ctx, svc.LineRequest("D"), transfer_dong=25_000)
     assert cash.status is SaleStatus.COMPLETE and not cash.awaiting_transfer
@@ -38,7 +38,7 @@ def test_a_sale_is_complete_waiting_for_its_transfer_or_voided(ctx):  # noqa: F8
 
 
 def test_not_voided_leaves_out_the_voided_sales_only(ctx):  # noqa: F811
-    svc.open_shift(ctx, hong(ctx), 100_000, at=AT)
+    svc.open_shift(ctx, hong(ctx), 100_000, at=AT, tz=HANOI)
     kept = sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
     gone = sell(ctx, svc.LineRequest("D"), tendered_dong=25_000)
     svc.void_sale(ctx, gone, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
@@ -50,7 +50,7 @@ def test_not_voided_leaves_out_the_voided_sales_only(ctx):  # noqa: F811
 
 def test_void_refusal_says_why_or_nothing_and_the_void_agrees(ctx):  # noqa: F811
     ngoc = member_service.get_member(ctx, 2)
-    shift = svc.open_shift(ctx, hong(ctx), 100_000, at=AT)
+    shift = svc.open_shift(ctx, hong(ctx), 100_000, at=AT, tz=HANOI)
     sale = sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
     assert svc.void_refusal(ctx, sale) is None  # the page offers "void"
     assert svc.void_refusal(ctx, sale, by=hong(ctx), at=AT, tz=HANOI) is None

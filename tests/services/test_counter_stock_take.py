@@ -7,6 +7,7 @@ from sqlalchemy import select
 from shop.models import Item, ItemStatus, SaleLine
 from shop.services import counter as svc
 from shop.services.errors import InvalidInput
+from tests.factories import HANOI
 from tests.services.test_counter import AT, ctx, hong, sell  # noqa: F401
 
 
@@ -22,7 +23,7 @@ def _status(session, code):
 
 
 def test_the_first_line_that_cannot_be_sold_is_the_one_refused(ctx):  # noqa: F811
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
     ctx.commit()
     gone = _refusal(ctx, svc.LineRequest("D"), svc.LineRequest("A"))
@@ -38,7 +39,7 @@ def test_the_first_line_that_cannot_be_sold_is_the_one_refused(ctx):  # noqa: F8
 
 
 def test_each_line_keeps_its_own_stock_round_and_values(ctx):  # noqa: F811
-    svc.open_shift(ctx, hong(ctx), 0, at=AT)
+    svc.open_shift(ctx, hong(ctx), 0, at=AT, tz=HANOI)
     sale = sell(
         ctx, svc.LineRequest("B"), svc.LineRequest("SOCKS", quantity=2), svc.LineRequest("C"),
         tendered_dong=1_000_000,

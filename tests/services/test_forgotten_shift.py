@@ -34,7 +34,7 @@ def forgotten(app, coordinator, member):
         hong, ngoc = (member_service.get_member(session, n) for n in (1, 2))
         donated(session, OPENED, A=("Áo", 50_000))
         save_shop(session, name="NEW ME", bank=False)
-        shift = svc.open_shift(session, ngoc, 100_000, at=OPENED)
+        shift = svc.open_shift(session, ngoc, 100_000, at=OPENED, tz=HANOI)
         sell(session, "A", at=SOLD, cashier=ngoc, tendered_dong=50_000)
         session.commit()
         yield session, hong, ngoc, shift.id
@@ -117,7 +117,7 @@ def test_what_is_refused_and_changes_nothing(forgotten, change, field, words):
 
 def test_her_own_shift_she_closes_at_the_counter(forgotten):
     session, hong, _ngoc, _shift_id = forgotten
-    own = svc.open_shift(session, hong, 0, at=NOW - timedelta(hours=1))
+    own = svc.open_shift(session, hong, 0, at=NOW - timedelta(hours=1), tz=HANOI)
     with pytest.raises(InvalidInput) as refused:
         svc.close_shift_for(session, own, counted_dong=0, ended_at=NOW, reason="x", by=hong, at=NOW)
     assert refused.value.field == "shift" and own.closed_at is None

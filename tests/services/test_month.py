@@ -280,7 +280,9 @@ def test_no_stock_change_is_dated_in_a_closed_month(closed_november):
     hong = who(ctx, 1)
     item = stock.get_item(ctx, "C")
     price = refusal(
-        lambda: stock.change_price(ctx, item, 30_000, by=hong, at=local(11, 30), reason="x")
+        lambda: stock.change_price(
+            ctx, item, 30_000, by=hong, at=local(11, 30), reason="x", tz=HANOI
+        )
     )
     assert (price.field, english(price)) == ("at", CLOSED)
     stock.change_price(ctx, item, 30_000, by=hong, at=local(12, 2), reason="giảm", tz=HANOI)

@@ -59,6 +59,7 @@ def refund(session, sale, position, amount, method, *, by, shift, at=AT):
         by=by,
         at=at,
         shift=shift,
+        tz=HANOI,
     )[0]
 
 
@@ -72,7 +73,7 @@ def morning_shift(session):
     4. E 40.000 cash, voided.
     Refunds: 15.000 cash on A, 22.500 (all of D) by transfer.
     """
-    shift = svc.open_shift(session, hong(session), 200_000, at=AT)
+    shift = svc.open_shift(session, hong(session), 200_000, at=AT, tz=HANOI)
     one = sell(
         session,
         svc.LineRequest("A"),
@@ -95,7 +96,7 @@ def morning_shift(session):
         transfer_dong=28_000,
     )
     four = sell(session, svc.LineRequest("E"))
-    svc.void_sale(session, four, by=hong(session), at=AT, reason="nhầm món")
+    svc.void_sale(session, four, by=hong(session), at=AT, reason="nhầm món", tz=HANOI)
     refund(session, one, 0, 15_000, PaymentMethod.CASH, by=hong(session), shift=shift)
     refund(session, two, 1, 22_500, PaymentMethod.TRANSFER, by=hong(session), shift=shift)
     session.flush()
@@ -105,7 +106,7 @@ def morning_shift(session):
 def night_shift(session):
     """Hồng's shift from 22:00 on 2 November, float 50.000: G 60.000 at 23:30 and one sock
     10.000 at 00:10 on 3 November, both cash; closed at 00:30 with 120.000 counted."""
-    shift = svc.open_shift(session, hong(session), 50_000, at=NIGHT_BEFORE)
+    shift = svc.open_shift(session, hong(session), 50_000, at=NIGHT_BEFORE, tz=HANOI)
     late = sell(session, svc.LineRequest("G"), at=datetime(2026, 11, 2, 16, 30, tzinfo=UTC))
     after_midnight = sell(
         session, svc.LineRequest("SOCKS"), at=datetime(2026, 11, 2, 17, 10, tzinfo=UTC)
@@ -120,7 +121,7 @@ def afternoon_shift(session, one):
     """Ngọc's shift from 14:00 on 3 November, float 100.000: F 30.000 cash (50.000 handed
     over), a 10.000 cash refund on B of sale 1. Left open."""
     at = AT + timedelta(hours=4)
-    shift = svc.open_shift(session, ngoc(session), 100_000, at=at)
+    shift = svc.open_shift(session, ngoc(session), 100_000, at=at, tz=HANOI)
     sell(
         session,
         svc.LineRequest("F"),

@@ -150,10 +150,10 @@ def test_markdown_at_the_counter_across_a_month_end_and_the_time_zone(ctx):
 def test_price_changes_are_kept_with_who_when_why(ctx):
     item = svc.add_item(ctx, donation(ctx), svc.ItemDetails("Áo", 50_000))
     with pytest.raises(InvalidInput) as caught:
-        svc.change_price(ctx, item, 40_000, by=boss(ctx), at=AT, reason=" ")
+        svc.change_price(ctx, item, 40_000, by=boss(ctx), at=AT, reason=" ", tz=HANOI)
     assert caught.value.field == "reason"
-    svc.change_price(ctx, item, 40_000, by=boss(ctx), at=AT, reason="vết bẩn")
-    svc.change_price(ctx, item, 35_000, by=boss(ctx), at=AT, reason="lâu chưa bán")
+    svc.change_price(ctx, item, 40_000, by=boss(ctx), at=AT, reason="vết bẩn", tz=HANOI)
+    svc.change_price(ctx, item, 35_000, by=boss(ctx), at=AT, reason="lâu chưa bán", tz=HANOI)
     history = svc.price_history(ctx, item)
     assert [(c.old_price_dong, c.price_dong, c.reason) for c in history] == [
         (50_000, 40_000, "vết bẩn"),
@@ -173,9 +173,9 @@ def test_consigned_item_goes_back_to_its_owner_or_to_the_group_with_consent(ctx)
     item = consigned(ctx)
     for kind in (DisposalKind.WRITTEN_OFF, DisposalKind.DONATED_ONWARD):
         with pytest.raises(InvalidInput):
-            svc.dispose(ctx, item, kind, by=boss(ctx), at=AT)
+            svc.dispose(ctx, item, kind, by=boss(ctx), at=AT, tz=HANOI)
     with pytest.raises(InvalidInput) as caught:
-        svc.dispose(ctx, item, DisposalKind.GIVEN_TO_GROUP, by=boss(ctx), at=AT)
+        svc.dispose(ctx, item, DisposalKind.GIVEN_TO_GROUP, by=boss(ctx), at=AT, tz=HANOI)
     assert caught.value.field == "owner_consents"
     svc.dispose(
         ctx,
@@ -185,20 +185,21 @@ def test_consigned_item_goes_back_to_its_owner_or_to_the_group_with_consent(ctx)
         at=AT,
         owner_consents=True,
         note="chị Ngọc đồng ý",
+        tz=HANOI,
     )
     assert item.owner_id is None and item.in_stock and item.consignor_bp == 7000
-    svc.dispose(ctx, item, DisposalKind.WRITTEN_OFF, by=boss(ctx), at=AT)
+    svc.dispose(ctx, item, DisposalKind.WRITTEN_OFF, by=boss(ctx), at=AT, tz=HANOI)
     assert item.status == ItemStatus.WRITTEN_OFF and not item.in_stock
     with pytest.raises(InvalidInput):
-        svc.change_price(ctx, item, 1000, by=boss(ctx), at=AT, reason="x")
+        svc.change_price(ctx, item, 1000, by=boss(ctx), at=AT, reason="x", tz=HANOI)
 
 
 def test_returned_item_leaves_stock_once(ctx):
     item = consigned(ctx)
-    svc.dispose(ctx, item, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT)
+    svc.dispose(ctx, item, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT, tz=HANOI)
     assert item.status == ItemStatus.RETURNED_TO_OWNER
     with pytest.raises(InvalidInput):
-        svc.dispose(ctx, item, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT)
+        svc.dispose(ctx, item, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT, tz=HANOI)
     assert len(svc.disposals_of(ctx, item)) == 1
 
 
@@ -219,7 +220,7 @@ def test_search_by_code_words_without_accents_category_size_status_owner(ctx):
     assert codes(category_id=jacket.category_id) == [jacket.code]
     assert codes(owner_id=dress.owner_id) == [dress.code]
     assert codes(text="100%_") == []
-    svc.dispose(ctx, dress, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT)
+    svc.dispose(ctx, dress, DisposalKind.RETURNED_TO_OWNER, by=boss(ctx), at=AT, tz=HANOI)
     assert dress.code not in codes()
     assert codes(status=ItemStatus.RETURNED_TO_OWNER) == [dress.code]
     assert svc.find_code(ctx, " 10008 ") == "10008" and svc.find_code(ctx, "nope") is None

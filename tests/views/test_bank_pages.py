@@ -42,7 +42,7 @@ def shop(app, coordinator, member, clock):
         )
         for code in "ABCDEF":
             stock.add_item(session, intake, stock.ItemDetails("Áo", 54_000, code=code))
-        svc.open_shift(session, hong, 100_000, at=AT)
+        svc.open_shift(session, hong, 100_000, at=AT, tz=HANOI)
         session.commit()
     return app
 

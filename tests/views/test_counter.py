@@ -7,6 +7,7 @@ import zxingcpp
 
 from shop.extensions import db
 from tests.conftest import save_shop
+from tests.factories import HANOI
 
 
 def total(page):
@@ -185,7 +186,9 @@ def test_a_sale_from_the_paper_notebook(as_coordinator, app, stocked, clock):
     with app.app_context():
         ngoc = svc.get_member(db.session, 2)
         # Her shift that day was opened on the tablet before the power went out.
-        counter.open_shift(db.session, ngoc, 100_000, at=datetime(2026, 11, 10, 1, tzinfo=UTC))
+        counter.open_shift(
+            db.session, ngoc, 100_000, at=datetime(2026, 11, 10, 1, tzinfo=UTC), tz=HANOI
+        )
         db.session.commit()
     no_shift = as_coordinator.post(
         "/counter/notebook",
@@ -340,6 +343,6 @@ def test_a_matching_count_asks_for_no_note_and_others_cannot_look(as_member, app
         from shop.services import members as members_svc
 
         hong = members_svc.get_member(db.session, 1)
-        svc.open_shift(db.session, hong, 0, at=datetime(2026, 11, 20, 2, tzinfo=UTC))
+        svc.open_shift(db.session, hong, 0, at=datetime(2026, 11, 20, 2, tzinfo=UTC), tz=HANOI)
         db.session.commit()
     assert as_member.get("/counter/shifts/2/count").status_code == 403

@@ -91,6 +91,7 @@ def test_every_kind_of_change_shows_in_the_next_delta(app, client, token):
             by=boss,
             at=datetime.now(UTC),
             reason="cũ",
+            tz=TZ,
         )
     )
     assert list(items) == ["A"] and items["A"]["price_dong"] == 40000 and gone == []
@@ -107,7 +108,7 @@ def test_every_kind_of_change_shows_in_the_next_delta(app, client, token):
 
     # A sale: a unique item gone, a lot's pieces fewer.
     def sell(boss):
-        counter_service.open_shift(db.session, boss, 0, at=datetime.now(UTC))
+        counter_service.open_shift(db.session, boss, 0, at=datetime.now(UTC), tz=TZ)
         counter_service.record_sale(
             db.session,
             counter_service.SaleRequest(
@@ -128,7 +129,9 @@ def test_every_kind_of_change_shows_in_the_next_delta(app, client, token):
     # A void puts them back.
     def void(boss):
         sale = counter_service.get_sale(db.session, 1)
-        counter_service.void_sale(db.session, sale, by=boss, at=datetime.now(UTC), reason="nhầm")
+        counter_service.void_sale(
+            db.session, sale, by=boss, at=datetime.now(UTC), reason="nhầm", tz=TZ
+        )
 
     items, gone = step(void)
     assert sorted(items) == ["C", "SOCKS"] and items["SOCKS"]["on_hand"] == 5
@@ -142,6 +145,7 @@ def test_every_kind_of_change_shows_in_the_next_delta(app, client, token):
             by=boss,
             at=datetime.now(UTC),
             note="rách",
+            tz=TZ,
         )
     )
     assert (items, gone) == ({}, ["D"])

@@ -26,7 +26,7 @@ def shift_id(app, coordinator, member, clock):
         received = datetime(2026, 11, 1, 2, tzinfo=UTC)
         donated(session, received, A=("Áo", 50_000), C=("Quần", 35_000))
         consigned(session, received, 2, B=("Váy", 120_000))
-        shift = svc.open_shift(session, ngoc, 100_000, at=AT)
+        shift = svc.open_shift(session, ngoc, 100_000, at=AT, tz=HANOI)
         for lines, transfer in [
             (
                 (
