@@ -290,6 +290,7 @@ def prepare(database: Path, instance: Path) -> Prepared:
         Sale,
         SaleLine,
     )
+    from shop.printing import queue
     from shop.services import members as member_service
     from shop.services.month import month_moments
     from shop.services.printing import save_printer_settings
@@ -312,6 +313,7 @@ def prepare(database: Path, instance: Path) -> Prepared:
             },
             by=member,
             at=clock.now(),
+            place=queue.printer_place(),
         )
         db.session.commit()
         receive_if_short(db.session, member, app.config["SHOP_TZ"])

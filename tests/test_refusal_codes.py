@@ -26,6 +26,7 @@ WORDLESS = [
     "idempotency.py",
     "members.py",
     "month.py",
+    "printing.py",
     "statements.py",
     "stock.py",
     "visibility.py",

@@ -115,6 +115,14 @@ def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> lis
     return ready
 
 
+def printer_place():
+    """Where this app's file printers may write, and the files they never may
+    (:func:`shop.services.printing.file_place` of its instance folder and database)."""
+    from shop.services.printing import file_place
+
+    return file_place(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
 def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
     """Read what ``job``'s bytes need, inside the caller's transaction. A slip that cannot be
     made or a printer not set up is the outcome of the try, never an exception."""
@@ -138,7 +146,7 @@ def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
             ready.reason, ready.detail = "settings", "no label printer is set up"
         else:
             try:
-                ready.connection = label_connection_of(label, settings)
+                ready.connection = label_connection_of(label, settings, place=printer_place())
                 ready.make = label_printer_job_maker(session, job, label, settings)
             except Exception as error:  # a label that cannot be drawn must not stop the queue
                 log.exception("print job %s could not be made", job.id)
@@ -147,7 +155,7 @@ def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
         ready.reason, ready.detail = "settings", "no printer is set up"
     else:
         try:
-            ready.connection = connection_of(settings)
+            ready.connection = connection_of(settings, place=printer_place())
             drawer = job.open_drawer and now - job.created_at <= DRAWER_WINDOW
             ready.make = job_maker(session, job, settings, open_drawer=drawer)
         except Exception as error:  # a slip that cannot be drawn must not stop the queue

@@ -11,6 +11,7 @@ from shop.auth.access import coordinator_required, current_member
 from shop.extensions import db
 from shop.messages import PRINT_JOB_KINDS, PRINT_JOB_STATUSES, PRINT_REASONS
 from shop.models import JobKind, JobStatus, Shift
+from shop.printing import queue
 from shop.printing.forms import CONNECTION_LABELS, label_printer_form, settings_form
 from shop.services import counter as counter_service
 from shop.services import printing as printing_service
@@ -30,7 +31,11 @@ def settings():
     outcome = save_form(
         form,
         lambda: printing_service.save_printer_settings(
-            db.session, form.values(), by=current_member(), at=clock.now()
+            db.session,
+            form.values(),
+            by=current_member(),
+            at=clock.now(),
+            place=queue.printer_place(),
         ),
     )
     if outcome.done:
@@ -189,7 +194,11 @@ def label_printer():
     outcome = save_form(
         form,
         lambda: printing_service.save_label_printer_settings(
-            db.session, form.values(), by=current_member(), at=clock.now()
+            db.session,
+            form.values(),
+            by=current_member(),
+            at=clock.now(),
+            place=queue.printer_place(),
         ),
     )
     if outcome.done:

@@ -87,8 +87,11 @@ def printer_settings(session: Session) -> PrinterSettings:
     return settings
 
 
-def connection_of(settings: PrinterSettings, timeout: float | None = None) -> Connection:
-    """Where jobs go under ``settings`` (raises ValueError if they are incomplete)."""
+def connection_of(
+    settings: PrinterSettings, timeout: float | None = None, *, place: Place
+) -> Connection:
+    """Where jobs go under ``settings`` (raises ValueError if they are incomplete); a file
+    printer writes only where ``place`` allows (:func:`file_place`)."""
     timeout = SEND_TIMEOUT_SECONDS if timeout is None else timeout
     return Connection(
         kind=settings.connection.value,
@@ -101,19 +104,17 @@ def connection_of(settings: PrinterSettings, timeout: float | None = None) -> Co
         baudrate=settings.baudrate,
         cups_queue=settings.cups_queue,
         timeout=timeout,
-        place=file_place(),
+        place=place,
     )
 
 
-def file_place() -> Place:
-    """Where a file printer may write in this shop (its instance folder's printer-out), and
-    the shop's own files it may never be: the SQLite database with its journal files, and
-    the secret key."""
-    from flask import current_app
-
-    instance = os.path.abspath(current_app.instance_path)
+def file_place(instance_path: str, database_uri: str) -> Place:
+    """Where a file printer may write in the shop whose instance folder is ``instance_path``
+    (its printer-out), and the shop's own files it may never be: the SQLite database of
+    ``database_uri`` with its journal files, and the secret key."""
+    instance = os.path.abspath(instance_path)
     protected = [os.path.join(instance, "secret_key")]
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    url = make_url(database_uri)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = os.path.abspath(url.database)
         protected += [database, *(database + end for end in ("-wal", "-shm", "-journal"))]
@@ -121,7 +122,7 @@ def file_place() -> Place:
 
 
 def save_printer_settings(
-    session: Session, values: dict, *, by: Member, at: datetime
+    session: Session, values: dict, *, by: Member, at: datetime, place: Place
 ) -> PrinterSettings:
     """Store the printer's settings (``values`` holds :data:`SETTING_FIELDS`).
 
@@ -131,7 +132,10 @@ def save_printer_settings(
     from shop.printing.escpos_out import receipt_bytes  # noqa: F401  (python-escpos loaded)
 
     settings = printer_settings(session)
-    return _save(session, settings, values, SETTING_FIELDS, _check, "printer_settings", by, at)
+    return _save(
+        session, settings, values, SETTING_FIELDS, lambda new: _check(new, place),
+        "printer_settings", by, at,
+    )  # fmt: skip
 
 
 def _save(
@@ -168,7 +172,7 @@ _NEEDS = {
 }
 
 
-def _check(settings: PrinterSettings) -> None:
+def _check(settings: PrinterSettings, place: Place) -> None:
     from shop.printing.escpos_out import profile_problem
 
     needed = _NEEDS.get(settings.connection)
@@ -177,15 +181,15 @@ def _check(settings: PrinterSettings) -> None:
     # Jobs are written there by the web process: a printer's device or a file in
     # printer-out, never the database, a disk or anything else (checked again per job).
     if settings.connection == ConnectionKind.FILE:
-        _check_path(settings.path, "path")
+        _check_path(settings.path, "path", place)
     if settings.connection == ConnectionKind.SERIAL:
-        _check_path(settings.serial_device, "serial_device", serial=True)
+        _check_path(settings.serial_device, "serial_device", place, serial=True)
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:
                 raise InvalidInput("printing.usb_ids_missing", name)
     try:
-        connection_of(settings)
+        connection_of(settings, place=place)
     except ValueError:
         raise InvalidInput("printing.cups_queue_invalid", "cups_queue") from None
     problem = profile_problem(settings.profile, settings.paper_mm, settings.mode.value)
@@ -197,10 +201,10 @@ def _check(settings: PrinterSettings) -> None:
         raise InvalidInput("printing.no_raster", "mode")
 
 
-def _check_path(path: str, field: str, *, serial: bool = False) -> None:
+def _check_path(path: str, field: str, place: Place, *, serial: bool = False) -> None:
 
     try:
-        check_printer_path(path, file_place(), serial=serial)
+        check_printer_path(path, place, serial=serial)
     except UnsafePath as error:
         raise InvalidInput(f"printer_path.{error.code}", field) from None
 
@@ -464,13 +468,17 @@ def label_roll(label: LabelPrinterSettings):
 
 
 def label_connection_of(
-    label: LabelPrinterSettings, receipt: PrinterSettings, timeout: float | None = None
+    label: LabelPrinterSettings,
+    receipt: PrinterSettings,
+    timeout: float | None = None,
+    *,
+    place: Place,
 ) -> Connection:
     """Where label jobs go: the label printer's connection, or for ESC/POS labels without
     one, the receipt printer's (raises ValueError if incomplete)."""
     if label.connection == ConnectionKind.NONE:
         if label.language == LabelLanguage.ESCPOS:
-            return connection_of(receipt, timeout)
+            return connection_of(receipt, timeout, place=place)
         raise ValueError("no label printer is set up")
     timeout = SEND_TIMEOUT_SECONDS if timeout is None else timeout
     return Connection(
@@ -481,12 +489,12 @@ def label_connection_of(
         usb_vendor_id=label.usb_vendor_id,
         usb_product_id=label.usb_product_id,
         timeout=timeout,
-        place=file_place(),
+        place=place,
     )
 
 
 def save_label_printer_settings(
-    session: Session, values: dict, *, by: Member, at: datetime
+    session: Session, values: dict, *, by: Member, at: datetime, place: Place
 ) -> LabelPrinterSettings:
     """Store the label printer's settings (``values`` holds :data:`LABEL_SETTING_FIELDS`).
 
@@ -495,12 +503,12 @@ def save_label_printer_settings(
     """
     settings = label_printer_settings(session)
     return _save(
-        session, settings, values, LABEL_SETTING_FIELDS, _check_label, "label_printer_settings",
-        by, at,
+        session, settings, values, LABEL_SETTING_FIELDS, lambda new: _check_label(new, place),
+        "label_printer_settings", by, at,
     )  # fmt: skip
 
 
-def _check_label(settings: LabelPrinterSettings) -> None:
+def _check_label(settings: LabelPrinterSettings, place: Place) -> None:
     if settings.language == LabelLanguage.NONE:
         return
     if settings.connection not in (*LABEL_CONNECTIONS, ConnectionKind.NONE):
@@ -511,7 +519,7 @@ def _check_label(settings: LabelPrinterSettings) -> None:
     if needed and not (getattr(settings, needed[0]) or "").strip():
         raise InvalidInput(needed[1], needed[0])
     if settings.connection == ConnectionKind.FILE:
-        _check_path(settings.path, "path")
+        _check_path(settings.path, "path", place)
     if settings.connection == ConnectionKind.USB:
         for name in ("usb_vendor_id", "usb_product_id"):
             if getattr(settings, name) is None:

@@ -82,6 +82,7 @@ window.print = () => {
 
 
 def use_path(app, path: str, *, paper: int = 58, drawer: int = 2, auto: bool = True) -> None:
+    from shop.printing import queue
     from shop.services import members as member_service
     from shop.services import printing as printing_service
 
@@ -92,6 +93,7 @@ def use_path(app, path: str, *, paper: int = 58, drawer: int = 2, auto: bool = T
              "auto_receipt": auto},
             by=member_service.get_member(db.session, 1),
             at=clock.now(),
+            place=queue.printer_place(),
         )  # fmt: skip
         db.session.commit()
 

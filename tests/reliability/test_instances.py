@@ -23,6 +23,7 @@ from reliability.floods import Browser
 from reliability.live import Server
 from shop.extensions import db
 from shop.models import ConnectionKind, JobKind, JobStatus, PrintAttempt, PrintJob
+from shop.printing import queue
 from shop.printing.escpos_out import drawer_bytes
 from shop.services import members as member_service
 from shop.services import printing
@@ -54,6 +55,7 @@ def two_instances(postgresql_only, app, trial, tmp_path):
              "drawer_pin": 2, "auto_receipt": True},
             by=boss,
             at=datetime.now(UTC),
+            place=queue.printer_place(),
         )  # fmt: skip
         db.session.commit()
         db.session.remove()
