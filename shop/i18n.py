@@ -71,6 +71,8 @@ def month_label(month: str) -> LazyString:
 
 
 def template_helpers(app: Flask) -> None:
+    from shop.messages import in_words
+
     app.add_template_filter(format_dong, "dong")
     app.add_template_filter(format_dong_padded, "dong_padded")
     app.add_template_filter(format_rate, "rate")
@@ -79,6 +81,7 @@ def template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_phone, "phone")
+    app.add_template_filter(in_words, "said")
 
     @app.context_processor
     def _language():

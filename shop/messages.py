@@ -272,8 +272,10 @@ REFUSALS = {
     "count.not_a_difference": _l(
         "The rail or the books changed while you decided (%(code)s): read the list again."
     ),
+    "count.lost": _l("Lost at stock count %(number)s"),
     "count.not_allowed": _l("That is not a choice for %(code)s."),
     "count.not_found": _l("There is no stock count %(number)s."),
+    "count.pieces_missing": _l("%(pieces)s pieces missing at stock count %(number)s"),
     "count.undecided": _l("Decide every difference before closing the count (%(code)s)."),
     "day.future": _l("This day has not come yet: write today's date or an earlier one."),
     "day.in_future": _l("The day cannot be in the future."),

@@ -1004,17 +1004,14 @@ class Compensation:
     note: str  # the coordinator's note on the decision (the expense's own without one)
 
     @property
-    def reason(self):
-        """Why she was paid, in the reader's language ("Lost at stock count 3")."""
+    def reason(self) -> str | tuple[str, dict]:
+        """Why she was paid: the note typed with it, or the code and values of the words
+        the page chooses (``shop.messages.in_words``: "Lost at stock count 3")."""
         if self.count_number is None:
             return self.note
         if self.kind == DecisionKind.QUANTITY:
-            return _l(
-                "%(pieces)s pieces missing at stock count %(number)s",
-                pieces=self.pieces,
-                number=self.count_number,
-            )
-        return _l("Lost at stock count %(number)s", number=self.count_number)
+            return ("count.pieces_missing", {"pieces": self.pieces, "number": self.count_number})
+        return ("count.lost", {"number": self.count_number})
 
 
 def compensations(

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.extensions import db
+from shop.messages import in_words
 from shop.models import (
     AuditEvent,
     CountDecision,
@@ -222,7 +223,7 @@ def test_closing_records_the_loss_and_pays_the_owner_her_split(ctx, rail):
     assert [(c.amount_dong, c.code, c.count_number) for c in mine] == [
         (84_000, rail["dress"].code, 1)
     ]
-    assert str(mine[0].reason) == "Mất khi kiểm kê đợt 1"
+    assert str(in_words(mine[0].reason)) == "Mất khi kiểm kê đợt 1"
 
 
 def test_the_shop_rule_can_pay_the_full_price_or_nothing(ctx, rail):

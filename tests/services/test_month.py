@@ -14,6 +14,7 @@ from shop.domain.money import format_dong
 from shop.domain.pricing import Policy
 from shop.domain.sharing import month_check_holds
 from shop.extensions import db
+from shop.messages import in_words
 from shop.models import (
     ClosedMonth,
     DisposalKind,
@@ -869,7 +870,7 @@ def test_a_lost_consigned_item_is_paid_to_her_and_borne_by_the_pool(ctx):
         ("C", 24_500, date(2026, 11, 20))
     ]
     with force_locale("vi"):
-        assert str(her.compensations[0].reason) == "Mất khi kiểm kê đợt 1"
+        assert str(in_words(her.compensations[0].reason)) == "Mất khi kiểm kê đợt 1"
     assert her.compensation_dong == her.mine.compensation_dong == 24_500
     # December brings her whole due forward: nothing paid yet.
     assert month_service.month_figures(ctx, "2026-12", HANOI).members[1].brought_forward_dong == (
