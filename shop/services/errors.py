@@ -80,11 +80,9 @@ class ShopError(Exception):
     @property
     def message(self):
         """The refusal in words, in the language of whoever reads it (worked out when shown)."""
-        if self.code is None:
-            return self._words
-        from shop.messages import refusal
+        from shop.messages import in_words
 
-        return refusal(self.code, self.values)
+        return in_words((self.code, self.values) if self.code else self._words)
 
     def __str__(self) -> str:
         return str(self.message)
