@@ -241,6 +241,8 @@ def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
 Progress = Callable[[int, int], None]
 #: Entries written between two flushes that empty the session.
 BATCH = 2000
+#: Sales in a row written together (:func:`counter.enter_past_sales`), at most.
+SALES_AT_ONCE = 200
 
 
 class _Writer:
@@ -326,7 +328,6 @@ class _Writer:
         writers = {
             Step.SHIFT_OPENS: self.open_shift,
             Step.PRICE_CHANGE: self.write_price_change,
-            Step.SALE: self.write_sale,
             Step.VOID: self.write_void,
             Step.REFUND: self.write_refund,
             Step.DISPOSAL: self.write_disposal,
@@ -338,9 +339,18 @@ class _Writer:
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
+        sales: list[Event] = []  # in a row, written together
         for event in events:
+            if event.step == Step.SALE and len(sales) < SALES_AT_ONCE:
+                sales.append(event)
+                continue
+            self.write_sales(sales)
+            if event.step == Step.SALE:
+                sales.append(event)
+                continue
             writers[event.step](event)
             self.advance()
+        self.write_sales(sales)
         # After the history: what each transaction paid (sales, refunds, payouts) is in.
         for index, entry in enumerate(data.get("bank_transactions", [])):
             self.write_bank_transaction(pointer("bank_transactions", index), entry)
@@ -602,7 +612,21 @@ class _Writer:
                     by=self.member(entry["member"]),
                 )
 
-    def write_sale(self, event: Event) -> None:
+    def write_sales(self, events: list[Event]) -> None:
+        """Sales in a row, as many at once as :func:`counter.enter_past_sales` takes, the
+        one it does not take by itself (a lot, pieces short, or its refusal), and so on;
+        ``events`` is emptied."""
+        while events:
+            entered = counter.enter_past_sales(
+                self.session, [self.past_sale(event) for event in events], tz=self.tz
+            )
+            for event, sale_id in zip(events, entered, strict=False):
+                self.wrote_sale(event, sale_id)
+            if len(entered) < len(events):
+                self.write_sale(events[len(entered)])
+            del events[: len(entered) + 1]
+
+    def past_sale(self, event: Event) -> counter.PastSale:
         entry = event.entry
         number = entry["number"]
         payments = entry["payments"]
@@ -626,27 +650,40 @@ class _Writer:
             client_id=f"journal-{number}",
             number=number,
         )
-        cashier = self.member(entry["cashier"])
-        with _refusal(event.path, entry, _SALE_FIELDS):
-            # A journal has no waiting transfers (see export); a sale outside any shift is
-            # kept in no drawer, as check_journal has reported it.
+        # A journal has no waiting transfers (see export): when and by whom, as it says; no
+        # member when the bank confirmed it.
+        confirmed_at, by = entry.get("confirmed_at"), entry.get("confirmed_by")
+        return counter.PastSale(
+            request,
+            self.member(entry["cashier"]),
+            event.at,
+            confirmed=(
+                parse_time(confirmed_at) if confirmed_at else event.at,
+                self.member(by).id if by is not None else None,
+            ),
+        )
+
+    def write_sale(self, event: Event) -> None:
+        past = self.past_sale(event)
+        with _refusal(event.path, event.entry, _SALE_FIELDS):
+            # A sale outside any shift is kept in no drawer, as check_journal has reported.
             sale = counter.enter_past_sale(
                 self.session,
-                request,
-                cashier=cashier,
-                entered_by=cashier,
+                past.request,
+                cashier=past.cashier,
+                entered_by=past.cashier,
                 at=event.at,
                 tz=self.tz,
                 shiftless=True,
             )
-        if sale.transfer_dong > 0:
-            # When and by whom, as the journal says: no member when the bank confirmed it.
-            confirmed_at = entry.get("confirmed_at")
-            sale.confirmed_at = parse_time(confirmed_at) if confirmed_at else event.at
-            by = entry.get("confirmed_by")
-            sale.confirmed_by_id = self.member(by).id if by is not None else None
-        self.sales[number] = sale.id
+        if sale.transfer_dong > 0 and past.confirmed is not None:
+            sale.confirmed_at, sale.confirmed_by_id = past.confirmed
+        self.wrote_sale(event, sale.id)
+
+    def wrote_sale(self, event: Event, sale_id: int) -> None:
+        self.sales[event.entry["number"]] = sale_id
         self.counts["sales"] += 1
+        self.advance()
 
     def write_void(self, event: Event) -> None:
         void = event.entry["void"]

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from shop.domain.calendar import local_date
-from shop.domain.pricing import month_key
+from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
 from shop.domain.text import REASON_LENGTH, SHORT_REASON_LENGTH, tidy
 from shop.models import (
@@ -618,12 +618,21 @@ class _Priced:
 
 
 def _price(
-    session: Session, request: SaleRequest, items: dict[str, Item], at: datetime, tz: ZoneInfo
+    session: Session,
+    request: SaleRequest,
+    items: dict[str, Item],
+    at: datetime,
+    tz: ZoneInfo,
+    policies: dict[str, Policy] | None = None,
 ) -> _Priced:
     """Each line's unit price (the request's, or the shop's on the sale's day), the totals
-    and the payment, or the sale's refusal."""
+    and the payment, or the sale's refusal. ``policies``: those read before, by month."""
     day = local_date(at, tz)
-    policy = policy_in_force(session, month_key(day))
+    policies = {} if policies is None else policies
+    month = month_key(day)
+    if month not in policies:
+        policies[month] = policy_in_force(session, month)
+    policy = policies[month]
     prices = [
         line.unit_price_dong
         if line.unit_price_dong is not None
@@ -667,31 +676,49 @@ def _write_sale(
     _check_request(request)
     items = _items_of(session, request, at)
     priced = _price(session, request, items, at, tz)
-    paid = priced.paid
     sale = Sale(
         number=request.number or next_in_sequence(session, "sale"),
-        client_id=request.client_id or str(uuid.uuid4()),
-        at=at,
-        cashier_id=cashier.id,
-        shift_id=shift.id if shift else None,
-        entered_by_id=entered_by.id,
-        discount_dong=request.discount_dong,
-        discount_reason=tidy(request.discount_reason, SHORT_REASON_LENGTH),
-        total_dong=priced.totals.total_dong,
-        cash_dong=paid.cash_dong,
-        transfer_dong=paid.transfer_dong,
-        tendered_dong=paid.tendered_dong,
-        confirmed_at=at if paid.transfer_dong == 0 or transfer_confirmed else None,
-        confirmed_by_id=cashier.id if paid.transfer_dong > 0 and transfer_confirmed else None,
-    )
+        **_sale_row(request, priced, cashier=cashier, at=at, entered_by=entered_by,
+                    shift=shift, transfer_confirmed=transfer_confirmed),
+    )  # fmt: skip
     # The same sale sent from two places at once (a retry racing the first try) answers
     # with the sale already recorded, as a retry after the fact does.
     if not insert_once(session, sale):
         return earlier(session, Sale, request.client_id), False
     _write_lines(session, sale, request, items, priced, money_taken=money_taken)
-    _audit_discounts(session, sale, request, by=entered_by, at=at)
+    _audit_discounts(session, sale.number, sale.total_dong, request, by=entered_by, at=at)
     session.flush()
     return sale, True
+
+
+def _sale_row(
+    request: SaleRequest,
+    priced: _Priced,
+    *,
+    cashier: Member,
+    at: datetime,
+    entered_by: Member,
+    shift: Shift | None,
+    transfer_confirmed: bool,
+) -> dict:
+    """A sale's columns but its number (a transfer confirmed at the sale by its cashier when
+    ``transfer_confirmed``)."""
+    paid = priced.paid
+    return {
+        "client_id": request.client_id or str(uuid.uuid4()),
+        "at": at,
+        "cashier_id": cashier.id,
+        "shift_id": shift.id if shift else None,
+        "entered_by_id": entered_by.id,
+        "discount_dong": request.discount_dong,
+        "discount_reason": tidy(request.discount_reason, SHORT_REASON_LENGTH),
+        "total_dong": priced.totals.total_dong,
+        "cash_dong": paid.cash_dong,
+        "transfer_dong": paid.transfer_dong,
+        "tendered_dong": paid.tendered_dong,
+        "confirmed_at": at if paid.transfer_dong == 0 or transfer_confirmed else None,
+        "confirmed_by_id": cashier.id if paid.transfer_dong > 0 and transfer_confirmed else None,
+    }
 
 
 def _write_lines(
@@ -734,25 +761,39 @@ def _write_lines(
             stock_round, short = rounds[item.id], 0
         else:
             raise InvalidInput("sale.item_sold", "code", code=item.code)
-        rows.append(
-            {
-                "sale_id": sale.id,
-                "position": position,
-                "item_id": item.id,
-                "stock_round": stock_round,
-                "quantity": line.quantity,
-                "tag_price_dong": item.price_dong,
-                "unit_price_dong": price,
-                "discount_dong": line.discount_dong,
-                "discount_reason": tidy(line.discount_reason, SHORT_REASON_LENGTH),
-                "sale_discount_dong": part,
-                "net_dong": net,
-                "owner_id": item.owner_id,
-                "consignor_bp": item.consignor_bp if item.owner_id is not None else None,
-                "short_pieces": short,
-            }
-        )
+        money = (price, part, net)
+        rows.append(_line_row(sale.id, position, item, line, money, stock_round, short))
     session.execute(insert(SaleLine), rows)
+
+
+def _line_row(
+    sale_id: int,
+    position: int,
+    item: Item,
+    line: LineRequest,
+    money: tuple[int, int, int],
+    stock_round: int | None,
+    short: int,
+) -> dict:
+    """A sale line's columns: ``money`` is its unit price, its part of the sale's discount
+    and what it comes to."""
+    price, part, net = money
+    return {
+        "sale_id": sale_id,
+        "position": position,
+        "item_id": item.id,
+        "stock_round": stock_round,
+        "quantity": line.quantity,
+        "tag_price_dong": item.price_dong,
+        "unit_price_dong": price,
+        "discount_dong": line.discount_dong,
+        "discount_reason": tidy(line.discount_reason, SHORT_REASON_LENGTH),
+        "sale_discount_dong": part,
+        "net_dong": net,
+        "owner_id": item.owner_id,
+        "consignor_bp": item.consignor_bp if item.owner_id is not None else None,
+        "short_pieces": short,
+    }
 
 
 def _plain_unique(item: Item, line: LineRequest, *, money_taken: bool) -> bool:
@@ -800,8 +841,9 @@ def _take_for_line(
 
 
 def _audit_discounts(
-    session: Session, sale: Sale, request: SaleRequest, *, by: Member, at: datetime
+    session: Session, number: int, total: int, request: SaleRequest, *, by: Member, at: datetime
 ) -> None:
+    """The discounts of sale ``number`` (which came to ``total``) in the audit log."""
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines
@@ -809,9 +851,9 @@ def _audit_discounts(
     ]
     if discounted or request.discount_dong:
         audit.record(
-            session, "discount", by=by, at=at, subject=f"sale {sale.number}",
+            session, "discount", by=by, at=at, subject=f"sale {number}",
             lines=discounted, sale_discount_dong=request.discount_dong,
-            reason=sale.discount_reason, total_dong=sale.total_dong,
+            reason=tidy(request.discount_reason, SHORT_REASON_LENGTH), total_dong=total,
         )  # fmt: skip
 
 
@@ -1443,6 +1485,197 @@ def enter_past_sale(
         transfer_confirmed=True, money_taken=False,
     )  # fmt: skip
     return sale
+
+
+@dataclass(frozen=True)
+class PastSale:
+    """One sale of :func:`enter_past_sales`: what :func:`enter_past_sale` takes, and when
+    and by whom its transfer was confirmed if not by its cashier at the sale
+    (``confirmed_by_id`` ``None``: the bank)."""
+
+    request: SaleRequest
+    cashier: Member
+    at: datetime
+    confirmed: tuple[datetime, int | None] | None = None
+
+
+def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -> list[int]:
+    """Sales made earlier, one after another in time and nothing else between them, entered
+    at once (a journal's replay), each as ``enter_past_sale(…, entered_by=its cashier,
+    shiftless=True)`` would have written it in turn: the same checks, shifts, prices,
+    stock rounds and rail numbers, in a handful of statements for them all.
+
+    It takes the sales from the first on, as long as each gives its number and client id,
+    takes one-of-a-kind items whole and passes every check, and returns the ids of those it
+    entered: maybe fewer than given, maybe none. The caller enters the next one by itself
+    with :func:`enter_past_sale` (which takes lots and pieces short, or refuses the sale
+    at fault) and gives the rest again.
+    """
+    plan = _plan_past_sales(session, sales, tz) if sales else []
+    return _write_past_sales(session, plan) if plan else []
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A sale of :func:`enter_past_sales` checked and priced, ready to be written."""
+
+    sale: PastSale
+    items: dict[str, Item]
+    priced: _Priced
+    shift: Shift | None
+
+
+def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> list[_Planned]:
+    """Every check :func:`enter_past_sale` makes, for ``sales`` in a few reads and in memory,
+    up to the first one it would refuse or that is not for the bulk path."""
+    try:
+        ensure_month_open(session, min(s.at for s in sales), tz, "at")
+    except InvalidInput:
+        return []
+    client_ids = [s.request.client_id for s in sales]
+    seen = set(
+        session.scalars(select(Sale.client_id).where(Sale.client_id.in_(filter(None, client_ids))))
+    )
+    stock = _items_by_code(session, {line.code for s in sales for line in s.request.lines})
+    shifts = _shifts_over(session, sales)
+    taken: set[int] = set()
+    policies: dict[str, Policy] = {}
+    planned = []
+    for sale in sales:
+        request = sale.request
+        if request.number is None or not request.client_id or request.client_id in seen:
+            break
+        seen.add(request.client_id)
+        items = _bulk_items(sale, stock, taken)
+        if items is None:
+            break
+        try:
+            _check_request(request)
+            priced = _price(session, request, items, sale.at, tz, policies)
+        except InvalidInput:
+            break
+        planned.append(_Planned(sale, items, priced, _shift_then(shifts, sale)))
+    return planned
+
+
+def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, datetime]]:
+    found = session.execute(
+        select(Item, Intake.received_at)
+        .join(Intake, Item.intake_id == Intake.id)
+        .where(Item.code.in_(codes))
+        .options(joinedload(Item.category))
+        .execution_options(populate_existing=True)
+    ).all()
+    return {item.code: (item, received) for item, received in found}
+
+
+def _bulk_items(
+    sale: PastSale, stock: dict[str, tuple[Item, datetime]], taken: set[int]
+) -> dict[str, Item] | None:
+    """The sale's items by code, each in, come in by the sale's moment, one-of-a-kind, sold
+    whole and not taken before (adding them to ``taken``); ``None`` if one is not."""
+    items = {}
+    for line in sale.request.lines:
+        item, received = stock.get(line.code, (None, None))
+        if item is None or received > sale.at or line.code in items:
+            return None
+        if not _plain_unique(item, line, money_taken=False):
+            return None
+        if item.status != ItemStatus.IN_STOCK or item.id in taken:
+            return None
+        items[line.code] = item
+    taken.update(item.id for item in items.values())
+    return items
+
+
+def _shifts_over(session: Session, sales: list[PastSale]) -> list[Shift]:
+    """The shifts of the sales' cashiers open at some moment between the first sale and
+    the last."""
+    return list(
+        session.scalars(
+            select(Shift).where(
+                Shift.member_id.in_({s.cashier.id for s in sales}),
+                Shift.opened_at <= max(s.at for s in sales),
+                (Shift.closed_at.is_(None)) | (Shift.closed_at >= min(s.at for s in sales)),
+            )
+        )
+    )
+
+
+def _shift_then(shifts: list[Shift], sale: PastSale) -> Shift | None:
+    """The cashier's shift open at the sale's moment, as :func:`shift_at` finds it."""
+    open_then = [
+        s
+        for s in shifts
+        if s.member_id == sale.cashier.id
+        and s.opened_at <= sale.at
+        and (s.closed_at is None or s.closed_at >= sale.at)
+    ]
+    return max(open_then, key=lambda s: s.opened_at, default=None)
+
+
+def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
+    """The planned sales, their lines and their items taken, in one statement each."""
+    rows = []
+    for p in plan:
+        row = _sale_row(
+            p.sale.request, p.priced, cashier=p.sale.cashier, at=p.sale.at,
+            entered_by=p.sale.cashier, shift=p.shift, transfer_confirmed=True,
+        )  # fmt: skip
+        if p.sale.confirmed is not None and row["transfer_dong"] > 0:
+            row["confirmed_at"], row["confirmed_by_id"] = p.sale.confirmed
+        rows.append({"number": p.sale.request.number, **row})
+    ids = list(session.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True), rows))
+    numbers = reserve_rail_versions(session, sum(len(p.sale.request.lines) for p in plan))
+    rails, numbers[:] = list(numbers), []
+    lines, takes = [], []
+    for sale_id, p in zip(ids, plan, strict=True):
+        request = p.sale.request
+        totals_ = p.priced.totals
+        money = zip(p.priced.prices, totals_.sale_discount_parts, totals_.nets, strict=True)
+        for position, (line, amounts) in enumerate(zip(request.lines, money, strict=True)):
+            item = p.items[line.code]
+            lines.append(_line_row(sale_id, position, item, line, amounts, item.times_sold + 1, 0))
+            takes.append({"b_id": item.id, "b_rail": rails.pop(0)})
+        _audit_discounts(
+            session, request.number, p.priced.totals.total_dong, request,
+            by=p.sale.cashier, at=p.sale.at,
+        )  # fmt: skip
+    _take_items_of_lines(session, takes, [item for p in plan for item in p.items.values()])
+    session.execute(insert(SaleLine), lines)
+    return ids
+
+
+_TAKE_ONE = (
+    update(Item.__table__)
+    .where(Item.__table__.c.id == bindparam("b_id"))
+    .where(Item.__table__.c.status == ItemStatus.IN_STOCK)
+    .values(
+        status=ItemStatus.SOLD,
+        times_sold=Item.__table__.c.times_sold + 1,
+        rail_version=bindparam("b_rail"),
+    )
+)
+
+
+def _take_items_of_lines(session: Session, takes: list[dict], items: list[Item]) -> None:
+    """Each item out of stock with its rail number, by the same conditional UPDATE for all;
+    one another transaction took since they were read refuses the sales."""
+    result = session.execute(_TAKE_ONE, takes)
+    dialect = session.get_bind().dialect
+    if dialect.supports_sane_multi_rowcount and result.rowcount != len(takes):
+        raise InvalidInput("sale.item_sold", "code")
+    for item in items:
+        session.expire(item, ["status", "times_sold", "rail_version"])
+    if not dialect.supports_sane_multi_rowcount:
+        sold = session.scalar(
+            select(func.count()).where(
+                Item.id.in_([t["b_id"] for t in takes]),
+                Item.rail_version.in_([t["b_rail"] for t in takes]),
+            )
+        )
+        if sold != len(takes):
+            raise InvalidInput("sale.item_sold", "code")
 
 
 def void(
