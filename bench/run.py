@@ -235,6 +235,7 @@ def build_shop(scale: float, last_month: int | None) -> tuple[Path, dict]:
         "last_month_sales": last_month,
         "key": key,
         "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": machine()["commit"],
         "counts": counts,
         "journal_bytes": len(text.encode()),
         "generate_s": round(generated, 2),
@@ -1031,6 +1032,7 @@ def run_bank_feed(prepared: Prepared) -> dict:
     return run(prepared, repeats(9, 5), client_for=Http, gunicorn=gunicorn, log=log)
 
 
+from bench import journal_rates  # noqa: E402
 from bench.labels import label_section  # noqa: E402
 
 
@@ -1236,6 +1238,14 @@ SECTIONS = {
     # Only with BENCH_PEER=tryton.
     "peer": (run_peer_alone, _peer_section),
     "export": (run_export_alone, _export_section),
+    "journal": (
+        lambda: journal_rates.run_journal_rates(float(os.environ.get("BENCH_SCALE", "0.25")) / 10),
+        lambda result: [
+            "| rate | figure | target | holds? |",
+            "|---|---|---|---|",
+            *journal_rates.rows(result),
+        ],
+    ),
 }
 
 
@@ -1335,6 +1345,8 @@ def main() -> int:
     stocktake = run_stocktake()
     # A price tag's TSPL bytes, in process.
     label_bytes = run_labels()
+    # The small shop's journal checked and imported again, by this run's code.
+    rates = journal_rates.run_journal_rates(small_scale)
     # BENCH_PEER=tryton: our API sale side by side with Tryton's, on a copy of the main shop.
     peer = {}
     if PEER == "tryton":
@@ -1354,6 +1366,7 @@ def main() -> int:
         bank_feed=bank_feed,
         label_bytes=label_bytes,
         stocktake=stocktake,
+        journal_rates=rates,
         peer=peer,
         started_at=started_at,
         seconds=time.monotonic() - began,
@@ -1384,6 +1397,7 @@ class Report:
     bank_feed: dict = field(default_factory=dict)
     label_bytes: dict = field(default_factory=dict)
     stocktake: dict = field(default_factory=dict)
+    journal_rates: dict = field(default_factory=dict)
     peer: dict = field(default_factory=dict)  # only with BENCH_PEER=tryton
 
     def floor(self, run: dict) -> Figure:
@@ -1514,13 +1528,11 @@ class Report:
             "",
             "| rate | figure | target | holds? |",
             "|---|---|---|---|",
-            f"| journal import (main shop, through the services) | "
+            f"| journal import (main shop, when its cache was built: {_built(meta)}) | "
             f"{meta['counts']['sales'] / meta['import_s']:,.0f} sales/s; "
             f"{meta['journal_bytes'] / 1e6 / meta['import_s']:.2f} MB/s; "
             f"{meta['import_s']:.1f} s for the whole journal |  |  |",
-            f"| journal import (small shop) | "
-            f"{self.small_meta['counts']['sales'] / self.small_meta['import_s']:,.0f} sales/s; "
-            f"{self.small_meta['import_s']:.1f} s |  |  |",
+            *journal_rates.rows(self.journal_rates),
             export_row(export),
         ]
         receipts = self.over_http.get("receipts", {})
@@ -1592,6 +1604,11 @@ class Report:
     def targets(self) -> list[str]:
         notes = BENCH / "NOTES.md"
         return [notes.read_text()] if notes.exists() else []
+
+
+def _built(meta: dict) -> str:
+    """When and from which commit a cached shop was imported."""
+    return f"{meta['built_at']}, commit {meta.get('commit', '?')}"
 
 
 def _yes(ok: bool, detail: str) -> str:
