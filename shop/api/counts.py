@@ -352,7 +352,7 @@ def list_counts():
 def current_count():
     count = count_service.current_count(db.session)
     if count is None:
-        raise NotFound(_l("No stock count is open."), "count")
+        raise NotFound("count.none_open", "count")
     return count_json(count)
 
 
@@ -384,9 +384,7 @@ def get_count(number: int):
 def send_scans(number: int):
     count = count_service.get_count(db.session, number)
     if not count.is_open:
-        raise count_service.CountClosed(
-            _l("This stock count is closed: the scan was not added."), "count"
-        )
+        raise count_service.CountClosed("scan.count_closed", "count")
     payload = json_body()
     problems = unknown_fields(payload, {"scans"})
     entries = payload.get("scans")
@@ -505,7 +503,7 @@ def close_count(number: int):
     require_coordinator()
     count = count_service.get_count(db.session, number)
     if not count.is_open:
-        raise count_service.CountClosed(_l("This stock count is already closed."), "count")
+        raise count_service.CountClosed("count.already_closed", "count")
     payload = json_body()
     problems = unknown_fields(payload, {"decisions"})
     given = payload.get("decisions")

@@ -50,27 +50,29 @@ class Day:
 class ShopError(Exception):
     """A request the shop refuses. ``status`` is the HTTP status the API answers with.
 
-    ``what`` is the refusal's code (see :data:`CODE`), with the values its message names as
-    keyword arguments (``InvalidInput("month.closed", "month", month=MonthName(m))``); older
-    callers still give a message already in words. ``field`` names the field at fault (the
-    page shows the message beside it); ``fields`` may carry refusals for several fields at
-    once, as the API reports them: each a code, a ``(code, values)`` pair or words.
+    ``code`` is the refusal's code (see :data:`CODE`), never words, with the values its
+    message names as keyword arguments (``InvalidInput("month.closed", "month",
+    month=MonthName(m))``); its words are in ``shop.messages.REFUSALS``. ``field`` names the
+    field at fault (the page shows the message beside it); ``fields`` may carry refusals for
+    several fields at once, as the API reports them: each a code, a ``(code, values)`` pair,
+    or the words an edge's form chose.
     """
 
     status = 400
 
     def __init__(
         self,
-        what,
+        code: str,
         field: str | None = None,
+        /,
         *,
         fields: dict[str, list] | None = None,
         status: int | None = None,
         **values,
     ):
-        super().__init__(what)
-        self.code = what if is_code(what) else None
-        self._words = None if self.code else what
+        assert is_code(code), f"a refusal is a code, not words: {code!r}"
+        super().__init__(code)
+        self.code = code
         self.values = values
         self.field = field
         self._fields = fields
@@ -82,7 +84,7 @@ class ShopError(Exception):
         """The refusal in words, in the language of whoever reads it (worked out when shown)."""
         from shop.messages import in_words
 
-        return in_words((self.code, self.values) if self.code else self._words)
+        return in_words((self.code, self.values))
 
     def __str__(self) -> str:
         return str(self.message)
@@ -119,6 +121,6 @@ class SignInRefused(ShopError):
 
     status = 401
 
-    def __init__(self, what, field: str | None = "pin", *, locked_until=None, **values):
-        super().__init__(what, field, status=429 if locked_until is not None else None, **values)
+    def __init__(self, code: str, field: str | None = "pin", /, *, locked_until=None, **values):
+        super().__init__(code, field, status=429 if locked_until is not None else None, **values)
         self.locked_until = locked_until
