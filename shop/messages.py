@@ -537,6 +537,12 @@ def refusal(code: str, values: dict) -> LazyString:
     return LazyString(lambda: str(template) % {k: shown(v) for k, v in values.items()})
 
 
+def not_found_at_count(number: int) -> str:
+    """What a stock count's close keeps with an item or pieces it found missing, in the
+    language spoken now (``shop.services.counts.close_count``'s ``lost_reason``)."""
+    return str(refusal("count.not_found_at", {"number": number}))
+
+
 def in_words(said) -> object:
     """One refusal a service listed for a field (a code, a ``(code, values)`` pair, or words
     from older code) in words."""

@@ -19,6 +19,7 @@ from shop.auth.access import current_member
 from shop.domain.count import CHOICES, DecisionKind, Difference
 from shop.domain.text import CODE_LENGTH, NOTE_LENGTH
 from shop.extensions import db
+from shop.messages import not_found_at_count
 from shop.services import counts as count_service
 from shop.services.errors import InvalidInput, NotFound
 
@@ -526,8 +527,9 @@ def close_count(number: int):
     if problems:
         refuse(problems)
     count_service.close_count(
-        db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
-    )
+        db.session, count, decisions, by=current_member(), at=clock.now(),
+        tz=clock.shop_tz(), lost_reason=not_found_at_count(count.number),
+    )  # fmt: skip
     answer = count_json(count)
     return answer
 
