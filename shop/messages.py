@@ -515,17 +515,14 @@ def shown(value) -> object:
     from shop.i18n import format_clock, format_day, format_moment, month_label
     from shop.services.errors import ClockTime, Day, Dong, Moment, MonthName
 
-    if isinstance(value, Dong):
-        return format_dong(value.amount)
-    if isinstance(value, MonthName):
-        return month_label(value.month)
-    if isinstance(value, Moment):
-        return format_moment(value.at)
-    if isinstance(value, ClockTime):
-        return format_clock(value.at)
-    if isinstance(value, Day):
-        return format_day(value.day)
-    return value
+    said = {
+        Dong: format_dong,
+        MonthName: month_label,
+        Moment: format_moment,
+        ClockTime: format_clock,
+        Day: format_day,
+    }.get(type(value))
+    return value if said is None else said(value.value)
 
 
 def refusal(code: str, values: dict) -> LazyString:

@@ -7,44 +7,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 #: A refusal's code: ``area.what`` in lower case ("month.closed", "payout.too_much").
 CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
 @dataclass(frozen=True)
-class Dong:
-    """An amount a message names, shown as money ("45.000 ₫")."""
+class Shown(Generic[T]):
+    """A value a message names, kept as it is until the words are chosen: its kind (the
+    class below it) says how the reader sees it (``shop.messages.shown``)."""
 
-    amount: int
-
-
-@dataclass(frozen=True)
-class MonthName:
-    """A month ("YYYY-MM") a message names, shown in words ("tháng 11 năm 2026")."""
-
-    month: str
+    value: T
 
 
-@dataclass(frozen=True)
-class Moment:
-    """A moment a message names, shown in the shop's time as dd/mm/yyyy HH:mm."""
-
-    at: datetime
+class Dong(Shown[int]):
+    """An amount in đồng, shown as money ("45.000 ₫")."""
 
 
-@dataclass(frozen=True)
-class ClockTime:
-    """A moment a message names by its time of day in the shop's time ("14:05")."""
-
-    at: datetime
+class MonthName(Shown[str]):
+    """A month ("YYYY-MM"), shown in words ("tháng 11 năm 2026")."""
 
 
-@dataclass(frozen=True)
-class Day:
-    """A calendar day a message names, shown as dd/mm/yyyy."""
+class Moment(Shown[datetime]):
+    """A moment, shown in the shop's time as dd/mm/yyyy HH:mm."""
 
-    day: date
+
+class ClockTime(Shown[datetime]):
+    """A moment named by its time of day in the shop's time ("14:05")."""
+
+
+class Day(Shown[date]):
+    """A calendar day, shown as dd/mm/yyyy."""
 
 
 class ShopError(Exception):
