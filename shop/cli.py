@@ -359,7 +359,7 @@ def statements_pdf(month, target):
             _fail(error)
         statements = statement_service.statements(db.session, month, app.config["SHOP_TZ"])
         if not statements:
-            _fail(ShopError(f"nobody has a part in {month}"))
+            _fail(ShopError("statements.nobody", month=month))
         pages = statements_html(statements, month=month)
         db.session.rollback()
         with click.progressbar(length=len(pages), label="statements", file=sys.stderr) as bar:

@@ -253,6 +253,10 @@ REFUSALS = {
     "bank.sale_voided": _l("This sale was voided."),
     "bank.settings_coordinators_only": _l("Only a coordinator can change the bank feed."),
     "bank.transaction_not_found": _l("There is no such bank transaction."),
+    "body.needs_fixing": _l("Some of what you entered needs fixing."),
+    "body.not_json": _l("Send the body as JSON (Content-Type: application/json)."),
+    "body.not_object": _l("The body must be a JSON object."),
+    "body.too_deep": _l("This is nested too deep: lists and objects go at most %(depth)s deep."),
     "cart.item_there": _l("Item %(code)s is already in the cart."),
     "cart.line_not_found": _l("This line is not in your cart."),
     "cart.one_of_a_kind": _l("This item is one of a kind."),
@@ -269,12 +273,14 @@ REFUSALS = {
     "count.item_gone": _l("Item %(code)s is no longer in stock."),
     "count.lot_changed": _l("Lot %(code)s changed while you decided."),
     "count.lot_pieces_missing": _l("Count the pieces of this lot and enter how many."),
+    "count.none_open": _l("No stock count is open."),
     "count.not_a_difference": _l(
         "The rail or the books changed while you decided (%(code)s): read the list again."
     ),
     "count.lost": _l("Lost at stock count %(number)s"),
     "count.not_allowed": _l("That is not a choice for %(code)s."),
     "count.not_found": _l("There is no stock count %(number)s."),
+    "count.not_found_at": _l("Not found at stock count %(number)s"),
     "count.pieces_missing": _l("%(pieces)s pieces missing at stock count %(number)s"),
     "count.undecided": _l("Decide every difference before closing the count (%(code)s)."),
     "day.future": _l("This day has not come yet: write today's date or an earlier one."),
@@ -318,6 +324,14 @@ REFUSALS = {
     "item.not_in_stock": _l("This item is no longer in stock."),
     "item.share_not_consigned": _l("Only consigned items have an owner's share."),
     "item.share_out_of_range": _l("The owner's share must be between 0 and 10000 basis points."),
+    # A journal's problems are in English whatever the shop speaks (they name its fields),
+    # and so is the refusal that carries them: these are not translated.
+    "journal.problem": "the journal has %(count)s problem",
+    "journal.problems": "the journal has %(count)s problems",
+    "journal.shop_not_empty": (
+        "The shop already has a history (members, stock, expenses or policies): "
+        "a journal can only be imported into an empty shop."
+    ),
     "label_printer.columns_invalid": _l("One, two or three labels across the roll."),
     "label_printer.connection_invalid": _l("Choose how the label printer is connected."),
     "label_printer.density_out_of_range": _l("Density is a number from 0 to 15."),
@@ -375,6 +389,7 @@ REFUSALS = {
     "payout.taken_back": _l("This payout has already been taken back in full."),
     "payout.too_much": _l("At most %(left)s can still be paid to %(name)s for %(month)s."),
     "photo.busy": _l("Another photo is being saved. Try again in a moment."),
+    "photo.missing": _l("Choose a picture first."),
     "photo.too_many_pixels": _l(
         "This picture has too many pixels: at most %(limit)s megapixels (a phone photo has "
         "about 12)."
@@ -413,6 +428,7 @@ REFUSALS = {
     "refund.reason_missing": _l("Say why the money is given back."),
     "refund.too_much": _l("At most %(left)s can still be refunded on this line."),
     "refund.transfer_waiting": _l("This sale is still waiting for its transfer."),
+    "report.not_found": _l("There is no report for this day."),
     "review.not_found": _l("There is no such review."),
     "review.note_missing": _l("Say what was done about it."),
     "sale.client_id_reused": _l("This client id was already used for another sale."),
@@ -452,6 +468,7 @@ REFUSALS = {
     "shift.end_in_future": _l("The shift cannot end in the future."),
     "shift.float_negative": _l("The opening float cannot be negative."),
     "shift.hers_or_coordinators": _l("Only she or a coordinator can do this."),
+    "shift.none_open": _l("You have no open shift."),
     "shift.no_difference": _l("The count has no difference to explain."),
     "shift.not_found": _l("There is no such shift."),
     "shift.note_exists": _l("This difference already has a note."),
@@ -470,6 +487,7 @@ REFUSALS = {
     "shop.not_set_up": _l("Set up the shop first."),
     "sign_in.member_left": _l("This member has left the shop and cannot sign in."),
     "sign_in.wrong": _l("Wrong phone number or PIN. %(left)s tries left."),
+    "statements.nobody": _l("nobody has a part in %(month)s"),
     "tags.count_out_of_range": _l("The number of tags must be from 1 to %(most)s."),
     "tags.label_out_of_range": _l("Choose a label from 1 to %(last)s."),
     "text.too_long_300": _l("At most 300 letters."),
@@ -497,17 +515,14 @@ def shown(value) -> object:
     from shop.i18n import format_clock, format_day, format_moment, month_label
     from shop.services.errors import ClockTime, Day, Dong, Moment, MonthName
 
-    if isinstance(value, Dong):
-        return format_dong(value.amount)
-    if isinstance(value, MonthName):
-        return month_label(value.month)
-    if isinstance(value, Moment):
-        return format_moment(value.at)
-    if isinstance(value, ClockTime):
-        return format_clock(value.at)
-    if isinstance(value, Day):
-        return format_day(value.day)
-    return value
+    said = {
+        Dong: format_dong,
+        MonthName: month_label,
+        Moment: format_moment,
+        ClockTime: format_clock,
+        Day: format_day,
+    }.get(type(value))
+    return value if said is None else said(value.value)
 
 
 def refusal(code: str, values: dict) -> LazyString:
@@ -517,6 +532,12 @@ def refusal(code: str, values: dict) -> LazyString:
     if not values:
         return template
     return LazyString(lambda: str(template) % {k: shown(v) for k, v in values.items()})
+
+
+def not_found_at_count(number: int) -> str:
+    """What a stock count's close keeps with an item or pieces it found missing, in the
+    language spoken now (``shop.services.counts.close_count``'s ``lost_reason``)."""
+    return str(refusal("count.not_found_at", {"number": number}))
 
 
 def in_words(said) -> object:

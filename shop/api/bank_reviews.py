@@ -4,7 +4,6 @@ and the same decision as the page ``/counter/bank``."""
 from __future__ import annotations
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import require_coordinator, route
@@ -94,7 +93,7 @@ def list_bank_reviews():
     require_coordinator()
     show = request.args.get("show") or "review"
     if show not in bank_service.SHOWS:
-        raise InvalidInput(_l("Choose one of the options."), "show", status=400)
+        raise InvalidInput("choice.invalid", "show", status=400)
     rows = bank_service.transactions(db.session, show=show)
     numbers = bank_service.sale_numbers(db.session, rows)
     return {"items": [transaction_json(row, numbers) for row in rows]}

@@ -40,26 +40,21 @@ def json_body() -> dict:
     under (or the body, when the parser itself gives up), before anything walks it.
     """
     if not request.is_json:
-        raise InvalidInput(
-            _l("Send the body as JSON (Content-Type: application/json)."), "body", status=415
-        )
+        raise InvalidInput("body.not_json", "body", status=415)
     try:
         payload = request.get_json(silent=True)
     except RecursionError:  # nested thousands deep: the parser's own stack ran out
-        raise InvalidInput(TOO_DEEP, "body", status=400) from None
+        raise InvalidInput("body.too_deep", "body", status=400, depth=MAX_JSON_DEPTH) from None
     if not isinstance(payload, dict):
-        raise InvalidInput(_l("The body must be a JSON object."), "body", status=400)
+        raise InvalidInput("body.not_object", "body", status=400)
     try:
         # Every text as the shop keeps it (no NUL, no lone surrogates, NFC), wherever it
         # sits: the forms clean their own fields, but a sale's lines are a list.
         return clean_tree(payload)
     except TooDeep as error:
-        raise InvalidInput(TOO_DEEP, str(error.key), status=400) from None
-
-
-TOO_DEEP = _l(
-    "This is nested too deep: lists and objects go at most %(depth)s deep.", depth=MAX_JSON_DEPTH
-)
+        raise InvalidInput(
+            "body.too_deep", str(error.key), status=400, depth=MAX_JSON_DEPTH
+        ) from None
 
 
 def validated(form_class, payload: dict, *, current: dict | None = None, prepare=None):
@@ -93,9 +88,7 @@ def unknown_fields(payload: dict, known: set[str], prefix: str = "") -> dict:
 
 def refuse(problems: dict) -> NoReturn:
     """The API's 422 naming every field at fault (``problems``: field → messages)."""
-    raise InvalidInput(
-        _l("Some of what you entered needs fixing."), next(iter(problems)), fields=problems
-    )
+    raise InvalidInput("body.needs_fixing", next(iter(problems)), fields=problems)
 
 
 def client_key(form) -> str | None:

@@ -280,7 +280,7 @@ def sale_json(sale, *, refunded: dict[int, int] | None = None) -> dict:
 def _my_shift():
     shift = counter_service.current_shift(db.session, current_member())
     if shift is None:
-        raise NotFound(_l("You have no open shift."), "shift")
+        raise NotFound("shift.none_open", "shift")
     return shift
 
 
@@ -411,9 +411,7 @@ def create_sale():
             try:
                 cashier = member_service.get_member(db.session, number)
             except NotFound:
-                raise InvalidInput(
-                    _l("There is no member number %(number)s.", number=number), "cashier"
-                ) from None
+                raise InvalidInput("member.no_such_number", "cashier", number=number) from None
         now = clock.now()
         sale, new = counter_service.sell_offline(
             db.session, sale_request, cashier=cashier, at=moment or now, received_at=now,
@@ -442,7 +440,7 @@ def list_sales():
     if request.args.get("shift"):
         shift_id = int_arg(request.args.get("shift"))
         if shift_id is None:
-            raise InvalidInput(_l("There is no such shift."), "shift")
+            raise InvalidInput("shift.not_found", "shift")
         shift = counter_service.get_shift(db.session, shift_id)
     sales = counter_service.recent_sales(db.session, shift=shift, limit=100, with_lines=True)
     return {"items": [sale_json(sale) for sale in sales]}
@@ -648,7 +646,7 @@ def day_z_report(day: str):
 
     wanted = reports.report_day(day, clock.today())
     if wanted is None:
-        raise NotFound(_l("There is no report for this day."), "day")
+        raise NotFound("report.not_found", "day")
     return report_json(reports.day_report(db.session, wanted, tz=clock.shop_tz()))
 
 

@@ -19,6 +19,7 @@ from shop.auth.access import current_member
 from shop.domain.count import CHOICES, DecisionKind, Difference
 from shop.domain.text import CODE_LENGTH, NOTE_LENGTH
 from shop.extensions import db
+from shop.messages import not_found_at_count
 from shop.services import counts as count_service
 from shop.services.errors import InvalidInput, NotFound
 
@@ -352,7 +353,7 @@ def list_counts():
 def current_count():
     count = count_service.current_count(db.session)
     if count is None:
-        raise NotFound(_l("No stock count is open."), "count")
+        raise NotFound("count.none_open", "count")
     return count_json(count)
 
 
@@ -384,9 +385,7 @@ def get_count(number: int):
 def send_scans(number: int):
     count = count_service.get_count(db.session, number)
     if not count.is_open:
-        raise count_service.CountClosed(
-            _l("This stock count is closed: the scan was not added."), "count"
-        )
+        raise count_service.CountClosed("scan.count_closed", "count")
     payload = json_body()
     problems = unknown_fields(payload, {"scans"})
     entries = payload.get("scans")
@@ -505,7 +504,7 @@ def close_count(number: int):
     require_coordinator()
     count = count_service.get_count(db.session, number)
     if not count.is_open:
-        raise count_service.CountClosed(_l("This stock count is already closed."), "count")
+        raise count_service.CountClosed("count.already_closed", "count")
     payload = json_body()
     problems = unknown_fields(payload, {"decisions"})
     given = payload.get("decisions")
@@ -528,8 +527,9 @@ def close_count(number: int):
     if problems:
         refuse(problems)
     count_service.close_count(
-        db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
-    )
+        db.session, count, decisions, by=current_member(), at=clock.now(),
+        tz=clock.shop_tz(), lost_reason=not_found_at_count(count.number),
+    )  # fmt: skip
     answer = count_json(count)
     return answer
 

@@ -58,11 +58,13 @@ def import_():
     data = json_body()
     try:
         summary = import_journal(db.session, data, app_config=current_app.config, keep_members=True)
-    except ShopNotEmpty as error:
-        raise InvalidInput(str(error), "body", status=409) from None
+    except ShopNotEmpty:
+        raise InvalidInput("journal.shop_not_empty", "body", status=409) from None
     except JournalInvalid as error:
         fields: dict[str, list[str]] = {}
         for problem in error.problems:
             fields.setdefault(problem.path or "/", []).append(problem.message)
-        raise InvalidInput(str(error), next(iter(fields)), fields=fields) from None
+        count = len(error.problems)
+        said = "journal.problem" if count == 1 else "journal.problems"
+        raise InvalidInput(said, next(iter(fields)), fields=fields, count=count) from None
     return asdict(summary), 201

@@ -10,7 +10,6 @@ A month's figures are the same JSON as ``flask month show --json``.
 from __future__ import annotations
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 
 from shop import clock
 from shop.api import require_coordinator, route
@@ -385,9 +384,7 @@ def create_payout():
     try:
         member = member_service.get_member(db.session, form.member.data)
     except NotFound:  # the body's member is at fault, not the URL: 422 naming the field
-        raise InvalidInput(
-            _l("There is no member number %(number)s.", number=form.member.data), "member"
-        ) from None
+        raise InvalidInput("member.no_such_number", "member", number=form.member.data) from None
     payout, _new = month_service.record_payout(
         db.session,
         member,

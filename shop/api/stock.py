@@ -271,7 +271,7 @@ def set_price_suggestion():
 
     form = validated(PriceSuggestionForm, json_body(), prepare=prepare)
     if form.price_dong.data == 0:
-        raise InvalidInput(_l("The price must be more than 0 đồng."), "price_dong")
+        raise InvalidInput("price.not_positive", "price_dong")
     stock_service.set_price_suggestion(
         db.session, int(form.category.data), Condition(form.condition.data), form.price_dong.data
     )
@@ -426,15 +426,15 @@ def add_intake_item(ref: str):
 def search_items():
     status_text = request.args.get("status", ItemStatus.IN_STOCK.value)
     if status_text != "any" and status_text not in {s.value for s in ItemStatus}:
-        raise InvalidInput(_l("Choose one of the options."), "status")
+        raise InvalidInput("choice.invalid", "status")
     owner_id = None
     if request.args.get("owner"):
         number = int_arg(request.args.get("owner"))
         if number is None:
-            raise InvalidInput(_l("Choose one of the options."), "owner")
+            raise InvalidInput("choice.invalid", "owner")
         owner_id = member_service.get_member(db.session, number).id
     if request.args.get("category") and int_arg(request.args.get("category")) is None:
-        raise InvalidInput(_l("Choose a category."), "category")
+        raise InvalidInput("item.category_missing", "category")
     query = stock_service.StockQuery(
         text=request.args.get("q", ""),
         category_id=int_arg(request.args.get("category")),
@@ -606,7 +606,7 @@ def put_item_photo(code: str):
     item = stock_service.get_item(db.session, code)
     upload = request.files.get("photo")
     if upload is None:
-        raise InvalidInput(_l("Choose a picture first."), "photo")
+        raise InvalidInput("photo.missing", "photo")
     stock_service.save_photo(db.session, item, upload.read(), photo_folder())
     today, policy = today_policy()
     return item_json(item, today, policy)

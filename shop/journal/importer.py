@@ -20,6 +20,7 @@ from shop.journal.problems import JournalInvalid, Problem, ShopNotEmpty, child, 
 from shop.journal.reader import is_list
 from shop.journal.timeline import Event, Step, timeline
 from shop.journal.times import DEFAULT_TIMEZONE, parse_day, parse_time, zone
+from shop.messages import not_found_at_count
 from shop.models import (
     BankTransaction,
     ClosedMonth,
@@ -568,14 +569,16 @@ class _Writer:
             for decision in entry.get("decisions", [])
         }
         rule = entry.get("lost_item_pays")
+        count = self.stock_count(event)
         with _refusal(event.path, entry, {"count": "closed_at"}):
             count_service.close_count(
                 self.session,
-                self.stock_count(event),
+                count,
                 decisions,
                 by=self.member(entry["closed_by"]),
                 at=event.at,
                 tz=self.tz,
+                lost_reason=not_found_at_count(count.number),
                 rule=LostItemPays(rule) if rule is not None else None,
             )
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -776,6 +775,7 @@ def close_count(
     by: Member,
     at: datetime,
     tz: ZoneInfo,
+    lost_reason: str,
     rule: LostItemPays | None = None,
 ) -> list[CountDecision]:
     """Close ``count`` with a decision for each of its differences, all in this transaction.
@@ -785,6 +785,9 @@ def close_count(
 
     Refused, writing nothing, when a difference is left undecided or a decided code is no
     longer a difference (a sale or a late scan changed the list since it was read).
+    ``lost_reason``: the words kept with what the close found missing, in the shop's
+    language, chosen by the caller (``shop.messages.not_found_at_count``: "Not found at stock
+    count 3"): a lost item's disposal and a compensation's expense note begin with them.
     ``rule``: how a member's lost item is made good, where a journal says its close
     applied another rule than the shop's now (:func:`lost_item_rule`).
     """
@@ -807,7 +810,9 @@ def close_count(
         )
     except rules.CountError as refusal:
         raise InvalidInput(f"count.{refusal.code}", "decisions", code=refusal.subject) from None
-    written = _apply(session, count, lines, kinds, decisions, by=by, at=at, tz=tz)
+    written = _apply(
+        session, count, lines, kinds, decisions, by=by, at=at, tz=tz, lost_reason=lost_reason
+    )
     session.flush()
     session.refresh(count)
     audit.record(
@@ -849,6 +854,7 @@ def _apply(
     by: Member,
     at: datetime,
     tz: ZoneInfo,
+    lost_reason: str,
 ) -> list[CountDecision]:
     """Write every decision in a handful of statements however many there are: the lost
     items taken off the rail by one conditional UPDATE, their disposals and the owners'
@@ -861,7 +867,7 @@ def _apply(
     for line in lines:
         item, found, kind = line.item, line.found, kinds[line.code]
         note = tidy(decisions[line.code].note, NOTE_LENGTH)
-        reason = _reason(count, note)
+        reason = tidy(f"{lost_reason}. {note}" if note else lost_reason, NOTE_LENGTH)
         decision = CountDecision(
             count_id=count.id,
             difference=found.difference,
@@ -910,11 +916,6 @@ def _apply(
             compensation_dong=decision.compensation_dong, note=decision.note,
         )  # fmt: skip
     return [decision for decision, _disposal, _expense in planned]
-
-
-def _reason(count: StockCount, note: str) -> str:
-    reason = str(_l("Not found at stock count %(number)s", number=count.number))
-    return tidy(f"{reason}. {note}" if note else reason, NOTE_LENGTH)
 
 
 def _take_off(session: Session, items: list[Item], status: ItemStatus) -> None:

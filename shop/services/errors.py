@@ -7,70 +7,68 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 #: A refusal's code: ``area.what`` in lower case ("month.closed", "payout.too_much").
 CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
 @dataclass(frozen=True)
-class Dong:
-    """An amount a message names, shown as money ("45.000 ₫")."""
+class Shown(Generic[T]):
+    """A value a message names, kept as it is until the words are chosen: its kind (the
+    class below it) says how the reader sees it (``shop.messages.shown``)."""
 
-    amount: int
-
-
-@dataclass(frozen=True)
-class MonthName:
-    """A month ("YYYY-MM") a message names, shown in words ("tháng 11 năm 2026")."""
-
-    month: str
+    value: T
 
 
-@dataclass(frozen=True)
-class Moment:
-    """A moment a message names, shown in the shop's time as dd/mm/yyyy HH:mm."""
-
-    at: datetime
+class Dong(Shown[int]):
+    """An amount in đồng, shown as money ("45.000 ₫")."""
 
 
-@dataclass(frozen=True)
-class ClockTime:
-    """A moment a message names by its time of day in the shop's time ("14:05")."""
-
-    at: datetime
+class MonthName(Shown[str]):
+    """A month ("YYYY-MM"), shown in words ("tháng 11 năm 2026")."""
 
 
-@dataclass(frozen=True)
-class Day:
-    """A calendar day a message names, shown as dd/mm/yyyy."""
+class Moment(Shown[datetime]):
+    """A moment, shown in the shop's time as dd/mm/yyyy HH:mm."""
 
-    day: date
+
+class ClockTime(Shown[datetime]):
+    """A moment named by its time of day in the shop's time ("14:05")."""
+
+
+class Day(Shown[date]):
+    """A calendar day, shown as dd/mm/yyyy."""
 
 
 class ShopError(Exception):
     """A request the shop refuses. ``status`` is the HTTP status the API answers with.
 
-    ``what`` is the refusal's code (see :data:`CODE`), with the values its message names as
-    keyword arguments (``InvalidInput("month.closed", "month", month=MonthName(m))``); older
-    callers still give a message already in words. ``field`` names the field at fault (the
-    page shows the message beside it); ``fields`` may carry refusals for several fields at
-    once, as the API reports them: each a code, a ``(code, values)`` pair or words.
+    ``code`` is the refusal's code (see :data:`CODE`), never words, with the values its
+    message names as keyword arguments (``InvalidInput("month.closed", "month",
+    month=MonthName(m))``); its words are in ``shop.messages.REFUSALS``. ``field`` names the
+    field at fault (the page shows the message beside it); ``fields`` may carry refusals for
+    several fields at once, as the API reports them: each a code, a ``(code, values)`` pair,
+    or the words an edge's form chose.
     """
 
     status = 400
 
     def __init__(
         self,
-        what,
+        code: str,
         field: str | None = None,
+        /,
         *,
         fields: dict[str, list] | None = None,
         status: int | None = None,
         **values,
     ):
-        super().__init__(what)
-        self.code = what if is_code(what) else None
-        self._words = None if self.code else what
+        assert is_code(code), f"a refusal is a code, not words: {code!r}"
+        super().__init__(code)
+        self.code = code
         self.values = values
         self.field = field
         self._fields = fields
@@ -82,7 +80,7 @@ class ShopError(Exception):
         """The refusal in words, in the language of whoever reads it (worked out when shown)."""
         from shop.messages import in_words
 
-        return in_words((self.code, self.values) if self.code else self._words)
+        return in_words((self.code, self.values))
 
     def __str__(self) -> str:
         return str(self.message)
@@ -119,6 +117,6 @@ class SignInRefused(ShopError):
 
     status = 401
 
-    def __init__(self, what, field: str | None = "pin", *, locked_until=None, **values):
-        super().__init__(what, field, status=429 if locked_until is not None else None, **values)
+    def __init__(self, code: str, field: str | None = "pin", /, *, locked_until=None, **values):
+        super().__init__(code, field, status=429 if locked_until is not None else None, **values)
         self.locked_until = locked_until

@@ -255,7 +255,7 @@ def change_own_pin(
         )  # fmt: skip
     except SignInRefused as error:
         status = error.status if error.locked_until is not None else None
-        raise InvalidInput(error.message, "current_pin", status=status) from None
+        raise InvalidInput(error.code, "current_pin", status=status, **error.values) from None
     if not differs:
         raise InvalidInput("pin.same_as_before", "new_pin")
     _store_pin(session, member, new_hash, by=member)

@@ -25,6 +25,7 @@ from shop import clock
 from shop.auth.access import coordinator_required, current_member, current_role, public
 from shop.domain.count import CHOICES, Difference
 from shop.extensions import db
+from shop.messages import not_found_at_count
 from shop.models import Role
 from shop.service_worker import worker_response
 from shop.services import counts as count_service
@@ -276,8 +277,9 @@ def count_result(number: int):
             code: count_service.decided(kind, notes.get(code, "")) for code, kind in kinds.items()
         }
         count_service.close_count(
-            db.session, count, decisions, by=current_member(), at=clock.now(), tz=clock.shop_tz()
-        )
+            db.session, count, decisions, by=current_member(), at=clock.now(),
+            tz=clock.shop_tz(), lost_reason=not_found_at_count(count.number),
+        )  # fmt: skip
     except InvalidInput as refusal:
         # Nothing of it is kept; the list as it is now, with what she chose kept.
         db.session.rollback()

@@ -22,6 +22,7 @@ from shop.journal import (
     normalise_journal,
 )
 from shop.journal.reader import read_journal
+from shop.messages import not_found_at_count
 from shop.models import (
     CountDecision,
     Disposal,
@@ -144,6 +145,7 @@ def build(session, rule: LostItemPays = LostItemPays.OWNER_SPLIT) -> dict[str, I
         by=hong,
         at=at(11, 10, 11, 30),
         tz=TZ,
+        lost_reason=not_found_at_count(first.number),
     )
     counter.close_shift(session, shift, 290_000, at=at(11, 10, 12), by=hong)
 
@@ -157,6 +159,7 @@ def build(session, rule: LostItemPays = LostItemPays.OWNER_SPLIT) -> dict[str, I
         by=hong,
         at=at(11, 20, 9, 30),
         tz=TZ,
+        lost_reason=not_found_at_count(second.number),
     )
     afternoon = counter.open_shift(session, lan, 0, at=at(11, 21, 9), tz=TZ)
     sell(lan, at(11, 21, 10), line(code["dress"]), tendered_dong=120_000)

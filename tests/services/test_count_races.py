@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from shop.domain.count import DecisionKind, Difference
 from shop.extensions import db
+from shop.messages import not_found_at_count
 from shop.models import (
     AuditEvent,
     CountDecision,
@@ -129,7 +130,15 @@ def decide(app, number) -> dict[str, svc.Decided]:
 def close(number, decisions):
     def attempt(session):
         count = svc.get_count(session, number)
-        return svc.close_count(session, count, decisions, by=who(session, 1), at=now(), tz=HANOI)
+        return svc.close_count(
+            session,
+            count,
+            decisions,
+            by=who(session, 1),
+            at=now(),
+            tz=HANOI,
+            lost_reason=not_found_at_count(count.number),
+        )
 
     return attempt
 
@@ -249,7 +258,13 @@ def test_a_scan_racing_the_close_is_in_the_close_or_refused_as_closed(shop):
                         == 0
                     )
                     svc.close_count(
-                        session, count, {}, by=who(session, 1), at=now(), tz=HANOI
+                        session,
+                        count,
+                        {},
+                        by=who(session, 1),
+                        at=now(),
+                        tz=HANOI,
+                        lost_reason=not_found_at_count(count.number),
                     )  # read again: nothing is missing now
                     session.commit()
                 else:
@@ -285,7 +300,15 @@ def test_a_close_whose_clock_was_read_before_a_scan_it_counted_is_dated_after_it
     with shop.app_context(), shop.test_request_context():
         session = db.session
         count = svc.get_count(session, number)
-        svc.close_count(session, count, {}, by=who(session, 1), at=asked, tz=HANOI)
+        svc.close_count(
+            session,
+            count,
+            {},
+            by=who(session, 1),
+            at=asked,
+            tz=HANOI,
+            lost_reason=not_found_at_count(count.number),
+        )
         session.commit()
         count = svc.get_count(session, number)
         assert count.closed_at == late

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shop.domain.count import DecisionKind, Difference, LostItemPays
 from shop.extensions import db
-from shop.messages import in_words
+from shop.messages import in_words, not_found_at_count
 from shop.models import (
     AuditEvent,
     CountDecision,
@@ -198,7 +198,15 @@ def test_closing_records_the_loss_and_pays_the_owner_her_split(ctx, rail):
     lines = svc.result(ctx, count, at=close_at, tz=HANOI)
     decided = everything(lines, **{rail["ao2"].code: DecisionKind.KEEP})
     decided[rail["dress"].code] = svc.Decided(DecisionKind.LOST, "không thấy trên giá")
-    written = svc.close_count(ctx, count, decided, by=hong(ctx), at=close_at, tz=HANOI)
+    written = svc.close_count(
+        ctx,
+        count,
+        decided,
+        by=hong(ctx),
+        at=close_at,
+        tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )
     assert {d.code: d.kind for d in written} == {
         rail["dress"].code: DecisionKind.LOST,
         rail["ao2"].code: DecisionKind.KEEP,
@@ -209,7 +217,8 @@ def test_closing_records_the_loss_and_pays_the_owner_her_split(ctx, rail):
     assert rail["dress"].status == ItemStatus.LOST and rail["ao2"].status == ItemStatus.IN_STOCK
     assert rail["socks"].quantity_on_hand == 8
     disposal = ctx.scalar(select(Disposal))
-    assert disposal.kind == DisposalKind.LOST and "1" in disposal.note
+    assert disposal.kind == DisposalKind.LOST
+    assert disposal.note == "Không tìm thấy khi kiểm kê đợt 1. không thấy trên giá"
     expense = ctx.scalar(select(Expense))
     assert expense.category == ExpenseCategory.COMPENSATION and expense.member.number == 2
     assert expense.amount_dong == 84_000
@@ -244,21 +253,45 @@ def test_closing_is_refused_when_the_list_changed_or_a_difference_is_undecided(c
     decided = everything(lines)
     scan(ctx, count, rail["ao1"].code, 1)  # found after the list was read
     with pytest.raises(InvalidInput) as refused, ctx.begin_nested():
-        svc.close_count(ctx, count, decided, by=hong(ctx), at=OPEN_AT, tz=HANOI)
+        svc.close_count(
+            ctx,
+            count,
+            decided,
+            by=hong(ctx),
+            at=OPEN_AT,
+            tz=HANOI,
+            lost_reason=not_found_at_count(count.number),
+        )
     assert refused.value.field == "decisions" and rail["ao1"].code in str(refused.value.message)
     ctx.refresh(count)
     assert count.is_open and ctx.scalar(select(func.count()).select_from(CountDecision)) == 0
     del decided[rail["ao2"].code]  # read again, one left undecided
     decided.pop(rail["ao1"].code)
     with pytest.raises(InvalidInput) as refused, ctx.begin_nested():
-        svc.close_count(ctx, count, decided, by=hong(ctx), at=OPEN_AT, tz=HANOI)
+        svc.close_count(
+            ctx,
+            count,
+            decided,
+            by=hong(ctx),
+            at=OPEN_AT,
+            tz=HANOI,
+            lost_reason=not_found_at_count(count.number),
+        )
     assert rail["ao2"].code in str(refused.value.message)
 
 
 def test_a_lost_item_found_again_goes_back_as_the_groups(ctx, rail):
     count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
-    svc.close_count(ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI)
+    svc.close_count(
+        ctx,
+        count,
+        everything(lines),
+        by=hong(ctx),
+        at=OPEN_AT,
+        tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )
     ctx.refresh(rail["dress"])
     assert rail["dress"].status == ItemStatus.LOST
     later = OPEN_AT + timedelta(days=2)
@@ -268,7 +301,13 @@ def test_a_lost_item_found_again_goes_back_as_the_groups(ctx, rail):
     dress = next(line for line in lines if line.code == rail["dress"].code)
     assert dress.found.difference == Difference.FOUND_OFF_BOOKS
     svc.close_count(
-        ctx, second, everything(lines), by=hong(ctx), at=later + timedelta(hours=1), tz=HANOI
+        ctx,
+        second,
+        everything(lines),
+        by=hong(ctx),
+        at=later + timedelta(hours=1),
+        tz=HANOI,
+        lost_reason=not_found_at_count(second.number),
     )
     ctx.refresh(rail["dress"])
     assert rail["dress"].status == ItemStatus.IN_STOCK and rail["dress"].owner_id is None
@@ -290,7 +329,15 @@ def test_scans_and_decisions_are_kept_as_recorded(ctx, rail):
     assert taken.withdrawn_by_id == ngoc(ctx).id
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
     assert rail["ao1"].code in {line.code for line in lines}  # taken back: not found
-    svc.close_count(ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI)
+    svc.close_count(
+        ctx,
+        count,
+        everything(lines),
+        by=hong(ctx),
+        at=OPEN_AT,
+        tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )
     ctx.flush()
     for statement in (
         delete(CountScan),
@@ -309,7 +356,15 @@ def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
     count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
     scan(ctx, count, rail["socks"].code, 1, pieces=7)
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
-    svc.close_count(ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI)
+    svc.close_count(
+        ctx,
+        count,
+        everything(lines),
+        by=hong(ctx),
+        at=OPEN_AT,
+        tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )
     assert rail["dress"].status == ItemStatus.LOST and rail["socks"].quantity_on_hand == 7
     later = OPEN_AT + timedelta(days=2)
     second = svc.open_count(ctx, by=hong(ctx), at=later)
@@ -318,7 +373,13 @@ def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
     found = {line.code: line.found.difference for line in lines}
     assert found[rail["dress"].code] == Difference.FOUND_OFF_BOOKS
     svc.close_count(
-        ctx, second, everything(lines), by=hong(ctx), at=later + timedelta(hours=1), tz=HANOI
+        ctx,
+        second,
+        everything(lines),
+        by=hong(ctx),
+        at=later + timedelta(hours=1),
+        tz=HANOI,
+        lost_reason=not_found_at_count(second.number),
     )
     assert rail["dress"].status == ItemStatus.IN_STOCK and rail["dress"].owner_id is None
 
@@ -330,7 +391,7 @@ def test_an_import_gives_a_count_its_number_and_a_close_its_rule(ctx, rail):
     assert {line.code: line.compensation_dong for line in lines}[rail["dress"].code] == 120_000
     written = svc.close_count(
         ctx, count, everything(lines), by=hong(ctx), at=OPEN_AT, tz=HANOI,
-        rule=LostItemPays.FULL_PRICE,
+        lost_reason=not_found_at_count(count.number), rule=LostItemPays.FULL_PRICE,
     )  # fmt: skip
     assert [d.compensation_dong for d in written if d.code == rail["dress"].code] == [120_000]
     assert svc.open_count(ctx, by=hong(ctx), at=OPEN_AT + timedelta(days=1)).number == 8

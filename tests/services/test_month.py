@@ -14,7 +14,7 @@ from shop.domain.money import format_dong
 from shop.domain.pricing import Policy
 from shop.domain.sharing import month_check_holds
 from shop.extensions import db
-from shop.messages import in_words
+from shop.messages import in_words, not_found_at_count
 from shop.models import (
     ClosedMonth,
     DisposalKind,
@@ -816,7 +816,15 @@ def lose(session, code, at):
     lines = counts.result(session, count, at=at, tz=HANOI)
     assert [line.code for line in lines] == [code]
     decided = {code: counts.Decided(DecisionKind.LOST)}
-    written = counts.close_count(session, count, decided, by=hong, at=at, tz=HANOI)
+    written = counts.close_count(
+        session,
+        count,
+        decided,
+        by=hong,
+        at=at,
+        tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )
     # The close changes items with UPDATEs of its own: read them again from here on.
     session.expire_all()
     return written

@@ -7,7 +7,7 @@ from flask_babel import force_locale
 
 from shop.domain.count import DecisionKind
 from shop.extensions import db
-from shop.messages import in_words
+from shop.messages import in_words, not_found_at_count
 from shop.services import counts, statements
 from shop.services import members as member_service
 from shop.services import month as month_service
@@ -59,7 +59,7 @@ def lose_the_dress(app):
     assert [(line.code, line.item.owner.number) for line in lines] == [("B", 2)]
     (decision,) = counts.close_count(
         db.session, count, {"B": counts.Decided(DecisionKind.LOST, "tìm cả kho")},
-        by=hong, at=at, tz=tz,
+        by=hong, at=at, tz=tz, lost_reason=not_found_at_count(count.number),
     )  # fmt: skip
     db.session.commit()
     return decision

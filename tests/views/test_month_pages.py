@@ -562,6 +562,9 @@ def test_cli_writes_a_months_statements(app, trial, runner, tmp_path):
     assert "Trần Thị Lan" in text and "19.237 ₫" in text
     bad = runner.invoke(args=["month", "statements", "2027-13", "--to", str(target)])
     assert bad.exit_code != 0
+    empty = runner.invoke(args=["month", "statements", "2020-01", "--to", str(target)])
+    assert empty.exit_code != 0
+    assert "error: không thành viên nào có phần trong 2020-01" in empty.output, empty.output
 
 
 def test_cash_is_offered_in_whole_thousands_and_no_one_signs_for_nothing(app, trial, clock):
