@@ -11,6 +11,7 @@ reported, and is skipped here rather than reported again in other words.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -231,6 +232,8 @@ class _Checker:
     intakes: dict[str, _Intake] = field(default_factory=dict)
     stock: dict[str, _Stock] = field(default_factory=dict)
     shifts: dict[int, list[_Shift]] = field(default_factory=dict)  # by member number
+    # The same, each member's by opening (and the openings alone), for shift_of.
+    shift_starts: dict[int, tuple[list[datetime], list[_Shift]]] = field(default_factory=dict)
     sales: dict[int, _Sale] = field(default_factory=dict)  # by number (the first if twice)
     sales_at: dict[str, _Sale] = field(default_factory=dict)  # by path
     # Lists with an entry whose number, ref or code is unreadable (the schema said so): a
@@ -671,13 +674,17 @@ class _Checker:
                     reaching = shift
 
     def shift_of(self, member: int, at: datetime) -> _Shift | None:
-        """The shift of ``member`` open at ``at``, its ends included (as the import finds it)."""
-        open_then = [
-            shift
-            for shift in self.shifts.get(member, [])
-            if shift.opened_at <= at and (shift.closed_at is None or at <= shift.closed_at)
-        ]
-        return max(open_then, key=lambda shift: shift.opened_at, default=None)
+        """The shift of ``member`` open at ``at``, its ends included (as the import finds
+        it): of those, the last opened (the first written, of two opened at once)."""
+        if member not in self.shift_starts:
+            written = enumerate(self.shifts.get(member, []))
+            shifts = [s for _i, s in sorted(written, key=lambda e: (e[1].opened_at, -e[0]))]
+            self.shift_starts[member] = ([shift.opened_at for shift in shifts], shifts)
+        starts, shifts = self.shift_starts[member]
+        for index in range(bisect_right(starts, at) - 1, -1, -1):
+            if shifts[index].closed_at is None or at <= shifts[index].closed_at:
+                return shifts[index]
+        return None
 
     def check_sales(self) -> None:
         """Each sale by itself: its number, cashier and shift, discounts, payments and void."""

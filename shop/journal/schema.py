@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
@@ -93,6 +94,64 @@ def _entry_validator(section: str) -> Validator:
     return _validator().evolve(schema=_validator().schema["properties"][section]["items"])
 
 
+# jsonschema walks a journal of three years in seconds (most of a check's time): the same
+# schema compiled to Python by fastjsonschema says in a fraction of that whether anything
+# is wrong at all, and only then does jsonschema look, for every problem in its own words.
+# fastjsonschema knows JSON Schema up to draft 7: the journal's schema uses only keywords
+# that mean the same there (tests/journal/test_schema_fast.py keeps it so). It takes 5.0
+# for an integer, which the shop does not; a journal holding any fraction is looked at.
+
+
+def _fast_format(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def valid(value: str) -> bool:
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+
+    return valid
+
+
+@cache
+def _fast(section: str | None = None) -> Callable[[object], object]:
+    """The whole journal's check (or one entry's of list ``section``), compiled."""
+    schema = _validator().schema
+    if section is not None:
+        schema = schema["properties"][section]["items"]
+    schema = {k: v for k, v in schema.items() if k not in ("$schema", "$id", "$defs")}
+    return fastjsonschema.compile(
+        schema,
+        formats={"date": _fast_format(parse_day), "date-time": _fast_format(parse_time)},
+        use_default=False,  # never fill anything in
+    )
+
+
+def _surely_valid(data: object, section: str | None = None) -> bool:
+    """True when ``data`` (or an entry of ``section``) has no problem; False: look closer."""
+    if _has_fraction(data):
+        return False
+    try:
+        _fast(section)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def _has_fraction(data: object) -> bool:
+    """Whether a float is anywhere in ``data`` (the journal has integers only)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float):
+            return True
+    return False
+
+
 def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
     """``node`` with every ``{"$ref": "#/$defs/name"}`` replaced by that definition.
 
@@ -134,18 +193,20 @@ def schema_problems(data: object, *, tick: Callable[[], None] | None = None) -> 
         # A journal read from a file: its lists are checked entry by entry as they are
         # read back, each against its list's schema, in the schema's order.
         skeleton = {key: [] if isinstance(v, Section) else v for key, v in data.items()}
-        for error in _validator().iter_errors(skeleton):
-            found.extend(_found_in(error))
+        if not _surely_valid(skeleton):
+            for error in _validator().iter_errors(skeleton):
+                found.extend(_found_in(error))
         for key in journal_schema()["properties"]:
             section = data.get(key)
             if isinstance(section, Section):
                 validator = _entry_validator(key)
                 for index, entry in enumerate(section):
-                    for error in validator.iter_errors(entry):
-                        found.extend(_found_in(error, (key, index)))
+                    if not _surely_valid(entry, key):
+                        for error in validator.iter_errors(entry):
+                            found.extend(_found_in(error, (key, index)))
                     if tick is not None:
                         tick()
-    else:
+    elif not _surely_valid(data):
         for error in _validator().iter_errors(data):
             found.extend(_found_in(error))
     formatted = {f.path for f in found if f.is_format}
