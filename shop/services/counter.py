@@ -1538,7 +1538,7 @@ def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> l
     )
     stock = _items_by_code(session, {line.code for s in sales for line in s.request.lines})
     shifts = _shifts_over(session, sales)
-    taken: set[int] = set()
+    left: dict[int, int] = {}
     policies: dict[str, Policy] = {}
     planned = []
     for sale in sales:
@@ -1546,7 +1546,7 @@ def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> l
         if request.number is None or not request.client_id or request.client_id in seen:
             break
         seen.add(request.client_id)
-        items = _bulk_items(sale, stock, taken)
+        items = _bulk_items(sale, stock, left)
         if items is None:
             break
         try:
@@ -1570,21 +1570,24 @@ def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, d
 
 
 def _bulk_items(
-    sale: PastSale, stock: dict[str, tuple[Item, datetime]], taken: set[int]
+    sale: PastSale, stock: dict[str, tuple[Item, datetime]], left: dict[int, int]
 ) -> dict[str, Item] | None:
-    """The sale's items by code, each in, come in by the sale's moment, one-of-a-kind, sold
-    whole and not taken before (adding them to ``taken``); ``None`` if one is not."""
+    """The sale's items by code, each in, come in by the sale's moment, once in the sale,
+    nothing short, and still in stock: one of a kind whole, a lot with the pieces; ``None``
+    if one is not. ``left``: the pieces (1 for an item) each has left, taken down."""
     items = {}
     for line in sale.request.lines:
         item, received = stock.get(line.code, (None, None))
-        if item is None or received > sale.at or line.code in items:
+        if item is None or received > sale.at or line.code in items or line.short_pieces:
             return None
-        if not _plain_unique(item, line, money_taken=False):
-            return None
-        if item.status != ItemStatus.IN_STOCK or item.id in taken:
+        if item.id not in left:
+            in_stock = item.status == ItemStatus.IN_STOCK
+            left[item.id] = (item.quantity_on_hand if item.is_lot else 1) if in_stock else 0
+        if not (item.is_lot or line.quantity == 1) or left[item.id] < line.quantity:
             return None
         items[line.code] = item
-    taken.update(item.id for item in items.values())
+    for line in sale.request.lines:
+        left[items[line.code].id] -= line.quantity
     return items
 
 
@@ -1615,7 +1618,7 @@ def _shift_then(shifts: list[Shift], sale: PastSale) -> Shift | None:
 
 
 def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
-    """The planned sales, their lines and their items taken, in one statement each."""
+    """The planned sales, their lines and their items taken, in a statement or two each."""
     rows = []
     for p in plan:
         row = _sale_row(
@@ -1635,46 +1638,63 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
         money = zip(p.priced.prices, totals_.sale_discount_parts, totals_.nets, strict=True)
         for position, (line, amounts) in enumerate(zip(request.lines, money, strict=True)):
             item = p.items[line.code]
-            lines.append(_line_row(sale_id, position, item, line, amounts, item.times_sold + 1, 0))
-            takes.append({"b_id": item.id, "b_rail": rails.pop(0)})
+            stock_round = None if item.is_lot else item.times_sold + 1
+            lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
+            takes.append((item, {"b_id": item.id, "b_rail": rails.pop(0), "b_n": line.quantity}))
         _audit_discounts(
             session, request.number, p.priced.totals.total_dong, request,
             by=p.sale.cashier, at=p.sale.at,
         )  # fmt: skip
-    _take_items_of_lines(session, takes, [item for p in plan for item in p.items.values()])
+    _take_items_of_lines(session, takes)
     session.execute(insert(SaleLine), lines)
     return ids
 
 
-_TAKE_ONE = (
+_STOCK = Item.__table__.c
+#: One item out of stock, one lot's pieces: each line's own, with its rail number.
+_TAKE_ITEM = (
     update(Item.__table__)
-    .where(Item.__table__.c.id == bindparam("b_id"))
-    .where(Item.__table__.c.status == ItemStatus.IN_STOCK)
+    .where(_STOCK.id == bindparam("b_id"), _STOCK.status == ItemStatus.IN_STOCK)
     .values(
-        status=ItemStatus.SOLD,
-        times_sold=Item.__table__.c.times_sold + 1,
+        status=ItemStatus.SOLD, times_sold=_STOCK.times_sold + 1, rail_version=bindparam("b_rail")
+    )
+)
+_TAKE_PIECES = (
+    update(Item.__table__)
+    .where(
+        _STOCK.id == bindparam("b_id"),
+        _STOCK.status == ItemStatus.IN_STOCK,
+        _STOCK.quantity_on_hand >= bindparam("b_n"),
+    )
+    .values(
+        quantity_on_hand=_STOCK.quantity_on_hand - bindparam("b_n"),
         rail_version=bindparam("b_rail"),
     )
 )
 
 
-def _take_items_of_lines(session: Session, takes: list[dict], items: list[Item]) -> None:
-    """Each item out of stock with its rail number, by the same conditional UPDATE for all;
-    one another transaction took since they were read refuses the sales."""
-    result = session.execute(_TAKE_ONE, takes)
+def _take_items_of_lines(session: Session, takes: list[tuple[Item, dict]]) -> None:
+    """What each line takes out of stock, with its rail number, by the same conditional
+    UPDATE for all its kind; what another transaction took since it was read refuses the
+    sales."""
     dialect = session.get_bind().dialect
-    if dialect.supports_sane_multi_rowcount and result.rowcount != len(takes):
-        raise InvalidInput("sale.item_sold", "code")
-    for item in items:
-        session.expire(item, ["status", "times_sold", "rail_version"])
+    for statement, kind in ((_TAKE_ITEM, False), (_TAKE_PIECES, True)):
+        params = [values for item, values in takes if item.is_lot is kind]
+        if not params:
+            continue
+        if kind is False:
+            params = [{"b_id": v["b_id"], "b_rail": v["b_rail"]} for v in params]
+        changed = session.execute(statement, params).rowcount
+        if dialect.supports_sane_multi_rowcount and changed != len(params):
+            raise InvalidInput("sale.item_sold", "code")
+    for item, _values in takes:
+        session.expire(item, ["status", "times_sold", "quantity_on_hand", "rail_version"])
     if not dialect.supports_sane_multi_rowcount:
-        sold = session.scalar(
-            select(func.count()).where(
-                Item.id.in_([t["b_id"] for t in takes]),
-                Item.rail_version.in_([t["b_rail"] for t in takes]),
-            )
+        last = {values["b_id"]: values["b_rail"] for _item, values in takes}
+        stamped = select(func.count()).where(
+            Item.id.in_(last), Item.rail_version.in_(last.values())
         )
-        if sold != len(takes):
+        if session.scalar(stamped) != len(last):
             raise InvalidInput("sale.item_sold", "code")
 
 

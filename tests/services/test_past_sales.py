@@ -82,12 +82,19 @@ def test_it_stops_at_the_first_sale_it_cannot_take_and_writes_nothing_of_it(ctx)
     assert refused.value.field == "code"
     ctx.rollback()  # as the request or the import would: nothing of the refused sale stays
     svc.open_shift(ctx, hong(ctx), 0, at=AT - timedelta(hours=1), tz=HANOI)
-    # A lot is not for the bulk path; nor a sale without its number; nor one recorded before.
-    lot = svc.PastSale(
-        svc.SaleRequest((svc.LineRequest("SOCKS", quantity=2),), client_id="journal-4", number=4),
-        hong(ctx), AT,
-    )  # fmt: skip
-    assert svc.enter_past_sales(ctx, [lot, past(ctx, 5, "C")], tz=HANOI) == []
+
+    # A lot's pieces go in while it has them; a line with pieces short is not for the bulk
+    # path; nor a sale without its number; nor one recorded before.
+    def socks(number, pieces, short=0):
+        line = svc.LineRequest("SOCKS", quantity=pieces, short_pieces=short)
+        paid = {"tendered_dong": 10_000 * pieces}
+        request = svc.SaleRequest((line,), client_id=f"journal-{number}", number=number, **paid)
+        return svc.PastSale(request, hong(ctx), AT)
+
+    lots = [socks(4, 2), socks(5, 4), past(ctx, 6, "C", tendered_dong=35_000)]
+    assert len(svc.enter_past_sales(ctx, lots, tz=HANOI)) == 1
+    assert ctx.scalar(select(Item.quantity_on_hand).where(Item.code == "SOCKS")) == 3
+    assert svc.enter_past_sales(ctx, [socks(5, 2, short=1)], tz=HANOI) == []
     unnumbered = svc.PastSale(
         svc.SaleRequest((svc.LineRequest("C"),), client_id="x" * 8), hong(ctx), AT
     )
