@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from shop.database import begin_writing, insert_if_absent
@@ -49,6 +49,7 @@ from shop.models import (
     Role,
     next_in_sequence,
 )
+from shop.models.rail import reserve_rail_versions
 from shop.services import audit, visibility
 from shop.services.errors import Forbidden, InvalidInput, NotFound
 from shop.services.month import ensure_month_open
@@ -497,7 +498,7 @@ class Placing:
     def __init__(self, session: Session, intake: Intake, codes: Iterable[str] = ()):
         self.session = session
         self.intake = intake
-        self.items: list[Item] = []
+        self.rows: list[dict] = []  # the items' columns, to be written by done()
         self.categories: dict[str, Category] | None = None  # by their names, casefolded
         self.consignor_bp: int | None = None
         wanted = {code.strip() for code in codes}
@@ -524,26 +525,28 @@ class Placing:
         if category is None:
             category = self.categories[wanted] = ensure_category(self.session, details.category)
         intake = self.intake
-        item = Item(
-            intake_id=intake.id,
-            is_lot=lot,
-            category=category,
-            condition=None if lot else details.condition,
-            description=tidy(details.description, 200),
-            size=None if lot else tidy(details.size, 20) or None,
-            price_dong=details.price_dong,
-            received_on=intake.received_on,
-            quantity_received=details.quantity if lot else 1,
-            quantity_on_hand=details.quantity if lot else None,
-        )
+        row = {
+            "intake_id": intake.id,
+            "is_lot": lot,
+            "category_id": category.id,
+            "condition": None if lot else details.condition,
+            "description": tidy(details.description, 200),
+            "size": None if lot else tidy(details.size, 20) or None,
+            "price_dong": details.price_dong,
+            "received_on": intake.received_on,
+            "quantity_received": details.quantity if lot else 1,
+            "quantity_on_hand": details.quantity if lot else None,
+            "owner_id": None,
+            "consignor_bp": None,
+        }
         consignor_bp = details.consignor_bp
         if intake.kind == IntakeKind.CONSIGNMENT:
-            item.owner_id = intake.owner_id
+            row["owner_id"] = intake.owner_id
             if consignor_bp is None:
                 consignor_bp = self._policy_consignor_bp()
             if not 0 <= consignor_bp <= 10_000:
                 raise InvalidInput("item.share_out_of_range", "consignor_bp")
-            item.consignor_bp = consignor_bp
+            row["consignor_bp"] = consignor_bp
         elif consignor_bp is not None:
             raise InvalidInput("item.share_not_consigned", "consignor_bp")
         code = details.code
@@ -556,18 +559,26 @@ class Placing:
             if self._in_use(code):
                 raise InvalidInput("item.code_taken", "code", code=code)
         self.taken.add(code)
-        item.code = code
-        item.search_text = fold(
-            " ".join(filter(None, [code, category.name, item.description, item.size]))
+        row["code"] = code
+        row["search_text"] = fold(
+            " ".join(filter(None, [code, category.name, row["description"], row["size"]]))
         )[:400]
-        self.session.add(item)
-        self.items.append(item)
+        self.rows.append(row)
         return self
 
     def done(self) -> list[Item]:
-        """Flush the items added (each with its id from then on) and return them in order."""
-        self.session.flush()
-        return self.items
+        """Write the items added, in one INSERT, each stamped with its rail number (see
+        :mod:`shop.models.rail`), and return them in order."""
+        if not self.rows:
+            return []
+        numbers = reserve_rail_versions(self.session, len(self.rows))
+        for row, number in zip(self.rows, numbers, strict=True):
+            row["rail_version"] = number
+        numbers[:] = []
+        written = insert(Item).returning(Item, sort_by_parameter_order=True)
+        items = list(self.session.scalars(written, self.rows))
+        self.rows = []
+        return items
 
     def _in_use(self, code: str) -> bool:
         if code in self.taken:
