@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shop.database import reading_only
@@ -73,6 +73,11 @@ class _Ready:
     connection: Any = None
     reason: str = ""
     detail: str = ""
+    #: What the try's outcome depends on, read with the claim (none of it changes while the
+    #: job is claimed): its kind, when it was queued and the tries before this one.
+    kind: JobKind | None = None
+    created_at: datetime | None = None
+    attempts: int = 0
 
 
 def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> list[_Ready]:
@@ -92,25 +97,22 @@ def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> lis
         session.commit()
         return []
     # Only the jobs still due when the write lock is held: another process may have taken
-    # some since the look.
-    claimed = sorted(
-        session.scalars(
-            update(PrintJob)
-            .where(PrintJob.id.in_(candidates), _due(now))
-            .values(status=JobStatus.SENDING, claimed_at=now)
-            .returning(PrintJob.id)
-            .execution_options(synchronize_session=False)
-        )
+    # some since the look. The UPDATE returns the claimed rows whole, as they are now.
+    claim = (
+        update(PrintJob)
+        .where(PrintJob.id.in_(candidates), _due(now))
+        .values(status=JobStatus.SENDING, claimed_at=now)
+        .execution_options(synchronize_session=False)
     )
-    ready = [_Ready(job_id, "") for job_id in claimed]
-    if prepare and claimed:
+    if prepare:
         jobs = session.scalars(
-            select(PrintJob)
-            .where(PrintJob.id.in_(claimed))
-            .order_by(PrintJob.id)
-            .execution_options(populate_existing=True)
-        )
-        ready = [_prepare(session, job, now) for job in jobs]
+            claim.returning(PrintJob), execution_options={"populate_existing": True}
+        ).all()
+        ready = [_prepare(session, job, now) for job in sorted(jobs, key=lambda job: job.id)]
+    else:
+        ready = [
+            _Ready(job_id, "") for job_id in sorted(session.scalars(claim.returning(PrintJob.id)))
+        ]
     session.commit()
     return ready
 
@@ -136,7 +138,13 @@ def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
     )
 
     settings = printer_settings(session)
-    ready = _Ready(job.id, settings.connection.value)
+    ready = _Ready(
+        job.id,
+        settings.connection.value,
+        kind=job.kind,
+        created_at=job.created_at,
+        attempts=job.attempts,
+    )
     if job.to_label_printer:
         # Labels go where the label printer's settings say now, in its language and roll.
         label = label_printer_settings(session)
@@ -201,10 +209,9 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
             reason, detail = "broken", f"{type(error).__name__}: {error}"
     milliseconds = round((time.monotonic() - started) * 1000)
 
-    job = session.get(PrintJob, job_id)
     finished = utc_now() if now is None else now
     attempt = PrintAttempt(
-        job_id=job.id,
+        job_id=job_id,
         at=finished,
         ok=not reason,
         reason=reason,
@@ -213,28 +220,51 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
         milliseconds=milliseconds,
         connection=ready.connection_name,
     )
-    session.add(attempt)
-    job.attempts += 1
-    job.last_reason = reason
-    job.claimed_at = None
-    if not reason:
-        job.status = JobStatus.PRINTED
-        job.finished_at = finished
-    elif (
-        reason in ("render", "settings", "unsafe")  # trying again changes nothing
-        or job.kind == JobKind.TEST  # she is watching: she presses the button again herself
-        or finished - job.created_at >= GIVE_UP_AFTER
-    ):
-        job.status = JobStatus.FAILED
-        job.finished_at = finished
-    else:
-        job.status = JobStatus.QUEUED
-        delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
-        job.next_try_at = finished + timedelta(seconds=delay)
+    # The try logged and the job moved on in two statements of one transaction, written
+    # from what the claim read: the job is ours while claimed, so nothing else changed it.
+    attempt.id = session.execute(
+        insert(PrintAttempt.__table__).values(
+            {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
+        )
+    ).inserted_primary_key[0]
+    session.execute(
+        update(PrintJob.__table__)
+        .where(PrintJob.__table__.c.id == job_id)
+        .values(_outcome(ready, reason, finished))
+    )
     session.commit()
     if reason:
-        log.warning("print job %s (%s) not printed: %s %s", job.id, job.kind, reason, detail)
+        log.warning("print job %s (%s) not printed: %s %s", job_id, ready.kind, reason, detail)
     return attempt
+
+
+_ATTEMPT_COLUMNS = (
+    "job_id", "at", "ok", "reason", "detail", "size_bytes", "milliseconds", "connection"
+)  # fmt: skip
+
+
+def _outcome(ready: _Ready, reason: str, finished: datetime) -> dict:
+    """The claimed job's columns after a try that ended with ``reason`` ("" when printed):
+    printed, failed for good, or queued again after :data:`RETRY_DELAYS`."""
+    attempts = ready.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": PrintJob.__table__.c.attempts + 1,
+        "last_reason": reason,
+        "claimed_at": None,
+    }
+    if not reason:
+        return values | {"status": JobStatus.PRINTED, "finished_at": finished}
+    if (
+        reason in ("render", "settings", "unsafe")  # trying again changes nothing
+        or ready.kind == JobKind.TEST  # she is watching: she presses the button again herself
+        or finished - ready.created_at >= GIVE_UP_AFTER
+    ):
+        return values | {"status": JobStatus.FAILED, "finished_at": finished}
+    delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+    return values | {
+        "status": JobStatus.QUEUED,
+        "next_try_at": finished + timedelta(seconds=delay),
+    }
 
 
 def run_due(session: Session, *, now: datetime | None = None, limit: int = 20, beat=None) -> int:

@@ -443,6 +443,9 @@ _STYLES = {
     58: _Style(body=22, large=28, margin=2, gap=2),
     80: _Style(body=24, large=32, margin=4, gap=3),
 }
+#: Texts whose drawn coverage is kept in memory, in each process (a few kB each):
+#: the shop's head, the labels and the usual amounts of many receipts.
+TEXT_CACHE_SIZE = 1024
 #: Grey levels below this become black. Above mid-grey, so antialiased stems stay whole and
 #: thin strokes print solid on thermal paper (which prints light, not dark).
 _THRESHOLD = 160
@@ -458,6 +461,29 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
 def _length(name: str, size: int, text: str) -> float:
     # Wrapping measures the same words again and again (every amount ends in " ₫").
     return _font(name, size).getlength(text)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _text_mask(name: str, size: int, text: str, anchor: str) -> tuple[Image.Image, int, int]:
+    """``text`` in the bundled font ``name`` at ``size`` as Pillow draws it at a whole-dot
+    point with ``anchor``: its coverage (mode "L", 255 where the glyphs are solid) and where
+    that box starts from the anchor point. Cached: every receipt prints the same shop,
+    labels and many of the same amounts, and FreeType's shaping and rendering of a text is
+    most of a receipt's drawing."""
+    font = _font(name, size)
+    left, top, right, bottom = font.getbbox(text, "L", anchor=anchor)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255, anchor=anchor)
+    return mask, left, top
+
+
+def _draw_text(
+    image: Image.Image, at: tuple[int, int], text: str, name: str, size: int, anchor: str
+) -> None:
+    """``text`` drawn in black on ``image`` exactly as ``ImageDraw.text`` draws it there (the
+    same coverage, blended the same way), from :func:`_text_mask`'s cache."""
+    mask, left, top = _text_mask(name, size, text, anchor)
+    image.paste(0, (at[0] + left, at[1] + top), mask)
 
 
 def _scaled(value: int, dpi: int) -> int:
@@ -532,14 +558,13 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
             image.paste(code.convert("L"), ((width - code.width) // 2, top))
         else:
             name, size = font_of(row.bold, row.large)
-            font = _font(name, size)
-            baseline = top + round(0.2 * size) + font.getmetrics()[0]
+            baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
             if row.center:
-                draw.text((width // 2, baseline), row.left, font=font, fill=0, anchor="ms")
+                _draw_text(image, (width // 2, baseline), row.left, name, size, "ms")
             else:
-                draw.text((margin, baseline), row.left, font=font, fill=0, anchor="ls")
+                _draw_text(image, (margin, baseline), row.left, name, size, "ls")
             if row.right:
-                draw.text((width - margin, baseline), row.right, font=font, fill=0, anchor="rs")
+                _draw_text(image, (width - margin, baseline), row.right, name, size, "rs")
         top += height
     lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
     return image.point(lut, "1")

@@ -293,12 +293,24 @@ def job_maker(session: Session, job, settings, *, open_drawer: bool) -> Maker:
 
 
 def _sale_with_lines(session: Session, sale_id: int):
-    """The sale of a receipt job as the receipt needs it (``job.sale`` would load each line's
+    """The sale of a receipt job as the receipt needs it, in one query: its lines with their
+    items and categories, the cashier and the void (``job.sale`` would load each line's
     item and category one by one)."""
-    from shop.models import Sale
-    from shop.services.counter import sale_with_lines
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
-    return session.scalars(sale_with_lines().where(Sale.id == sale_id)).one()
+    from shop.models import Item, Sale, SaleLine
+
+    query = (
+        select(Sale)
+        .where(Sale.id == sale_id)
+        .options(
+            joinedload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
+            joinedload(Sale.cashier),
+            joinedload(Sale.void),
+        )
+    )
+    return session.scalars(query).unique().one()
 
 
 def _job_tags(session: Session, codes: list[str]) -> list:
