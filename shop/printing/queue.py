@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from shop.database import reading_only
+from shop.database import UTCDateTime, reading_only
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models import ConnectionKind, JobKind, JobStatus, PrintAttempt, PrintJob
@@ -44,11 +44,23 @@ STALE_CLAIM = timedelta(minutes=5)
 POLL_SECONDS = 3.0
 
 
-def _due(now: datetime):
-    return or_(
-        (PrintJob.status == JobStatus.QUEUED) & (PrintJob.next_try_at <= now),
-        (PrintJob.status == JobStatus.SENDING) & (PrintJob.claimed_at < now - STALE_CLAIM),
-    )
+# The claim's statements, made once (the queue runs them after every sale): due at ``now``,
+# a claim older than ``stale`` taken over; ``ids`` are the candidates.
+_NOW = bindparam("now", type_=UTCDateTime())
+_DUE = or_(
+    (PrintJob.status == JobStatus.QUEUED) & (PrintJob.next_try_at <= _NOW),
+    (PrintJob.status == JobStatus.SENDING)
+    & (PrintJob.claimed_at < bindparam("stale", type_=UTCDateTime())),
+)
+_LOOK = select(PrintJob.id).where(_DUE).order_by(PrintJob.id).limit(bindparam("limit"))
+_CLAIM = (
+    update(PrintJob)
+    .where(PrintJob.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(status=JobStatus.SENDING, claimed_at=_NOW)
+    .execution_options(synchronize_session=False)
+)
+_CLAIM_JOBS = _CLAIM.returning(PrintJob).execution_options(populate_existing=True)
+_CLAIM_IDS = _CLAIM.returning(PrintJob.id)
 
 
 def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
@@ -83,13 +95,14 @@ class _Ready:
 def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> list[_Ready]:
     """Claim due jobs in one UPDATE and, with ``prepare``, read what each one's bytes need in
     the same transaction; commits. The bytes are drawn afterwards, with no transaction open."""
-    query = select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit)
+    due = {"now": now, "stale": now - STALE_CLAIM}
     if session.get_bind().dialect.name == "postgresql":
-        candidates = list(session.scalars(query.with_for_update(skip_locked=True)))
+        look = _LOOK.with_for_update(skip_locked=True)
+        candidates = list(session.scalars(look, {**due, "limit": limit}))
     else:
         token = reading_only.set(True)  # looking first takes no write lock on SQLite
         try:
-            candidates = list(session.scalars(query))
+            candidates = list(session.scalars(_LOOK, {**due, "limit": limit}))
             session.rollback()
         finally:
             reading_only.reset(token)
@@ -98,21 +111,12 @@ def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> lis
         return []
     # Only the jobs still due when the write lock is held: another process may have taken
     # some since the look. The UPDATE returns the claimed rows whole, as they are now.
-    claim = (
-        update(PrintJob)
-        .where(PrintJob.id.in_(candidates), _due(now))
-        .values(status=JobStatus.SENDING, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
     if prepare:
-        jobs = session.scalars(
-            claim.returning(PrintJob), execution_options={"populate_existing": True}
-        ).all()
+        jobs = session.scalars(_CLAIM_JOBS, {**due, "ids": candidates}).all()
         ready = [_prepare(session, job, now) for job in sorted(jobs, key=lambda job: job.id)]
     else:
-        ready = [
-            _Ready(job_id, "") for job_id in sorted(session.scalars(claim.returning(PrintJob.id)))
-        ]
+        claimed = session.scalars(_CLAIM_IDS, {**due, "ids": candidates})
+        ready = [_Ready(job_id, "") for job_id in sorted(claimed)]
     session.commit()
     return ready
 
