@@ -346,6 +346,8 @@ def _wrap_text(text: str, width: float, measure: Callable[[str], float]) -> list
     they are. A word wider than a whole line is cut wherever it must be. Always at least one
     line (maybe empty).
     """
+    if not text.endswith(" ") and measure(text) <= width:
+        return [text]  # the usual row: it fits whole, and so does every start of it
     body = text.lstrip(" ")
     indent = text[: len(text) - len(body)]
     lines: list[str] = []
