@@ -227,15 +227,10 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
     # The try logged and the job moved on in two statements of one transaction, written
     # from what the claim read: the job is ours while claimed, so nothing else changed it.
     attempt.id = session.execute(
-        insert(PrintAttempt.__table__).values(
-            {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
-        )
+        _LOG_ATTEMPT, {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
     ).inserted_primary_key[0]
-    session.execute(
-        update(PrintJob.__table__)
-        .where(PrintJob.__table__.c.id == job_id)
-        .values(_outcome(ready, reason, finished))
-    )
+    statement, values = _outcome(ready, reason, finished)
+    session.execute(statement, {"job": job_id, "reason_now": reason, **values})
     session.commit()
     if reason:
         log.warning("print job %s (%s) not printed: %s %s", job_id, ready.kind, reason, detail)
@@ -245,29 +240,44 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
 _ATTEMPT_COLUMNS = (
     "job_id", "at", "ok", "reason", "detail", "size_bytes", "milliseconds", "connection"
 )  # fmt: skip
+# The log's statements, made once: the try, and the claimed job finished (printed or
+# failed for good) or queued again.
+_LOG_ATTEMPT = insert(PrintAttempt.__table__)
+_JOBS = PrintJob.__table__
+_TRIED = {
+    "attempts": _JOBS.c.attempts + 1,
+    "last_reason": bindparam("reason_now", type_=_JOBS.c.last_reason.type),
+    "claimed_at": None,
+    "status": bindparam("status_now", type_=_JOBS.c.status.type),
+}
+_FINISHED = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values({**_TRIED, "finished_at": bindparam("finished", type_=UTCDateTime())})
+)
+_AGAIN = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values({**_TRIED, "next_try_at": bindparam("next_try", type_=UTCDateTime())})
+)
 
 
-def _outcome(ready: _Ready, reason: str, finished: datetime) -> dict:
-    """The claimed job's columns after a try that ended with ``reason`` ("" when printed):
-    printed, failed for good, or queued again after :data:`RETRY_DELAYS`."""
-    attempts = ready.attempts + 1
-    values: dict[str, Any] = {
-        "attempts": PrintJob.__table__.c.attempts + 1,
-        "last_reason": reason,
-        "claimed_at": None,
-    }
+def _outcome(ready: _Ready, reason: str, finished: datetime) -> tuple[Any, dict]:
+    """The claimed job after a try that ended with ``reason`` ("" when printed): printed,
+    failed for good, or queued again after :data:`RETRY_DELAYS` (the statement and its
+    values; the tries are counted up by the statement)."""
     if not reason:
-        return values | {"status": JobStatus.PRINTED, "finished_at": finished}
+        return _FINISHED, {"status_now": JobStatus.PRINTED, "finished": finished}
     if (
         reason in ("render", "settings", "unsafe")  # trying again changes nothing
         or ready.kind == JobKind.TEST  # she is watching: she presses the button again herself
         or finished - ready.created_at >= GIVE_UP_AFTER
     ):
-        return values | {"status": JobStatus.FAILED, "finished_at": finished}
-    delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
-    return values | {
-        "status": JobStatus.QUEUED,
-        "next_try_at": finished + timedelta(seconds=delay),
+        return _FINISHED, {"status_now": JobStatus.FAILED, "finished": finished}
+    delay = RETRY_DELAYS[min(ready.attempts + 1, len(RETRY_DELAYS)) - 1]
+    return _AGAIN, {
+        "status_now": JobStatus.QUEUED,
+        "next_try": finished + timedelta(seconds=delay),
     }
 
 
