@@ -10,7 +10,10 @@ rotating order, so that all of them see the same machine (a shared, busy one):
 - ``2 cached``: and the packed receipt kept per sale (``escpos_out.receipt_raster``);
 - ``3 queue``: and the queue as it is now (claim and slip in one transaction);
 - ``4 sale``: and the sale's statements as they are now (``BASE``'s ``record_sale``, in
-  place of ``ring_up``, and ``after_sale`` before).
+  place of ``ring_up``, and ``after_sale`` before);
+- ``5 job``: and the print job as it is now (``JOB_BASE``'s queue, receipt drawing, sale
+  read and labels before): the claim's UPDATE returning the jobs, the receipt's sale in
+  one query, the try logged by two Core statements, each text seen twice kept drawn.
 
 For each: the API request (the sale), the receipt job (claim, bytes, file printer, log), a
 reprint of the same receipt, the statements and transactions of the job, and the floor
@@ -37,14 +40,19 @@ import bench.app  # noqa: F401  (the bench clock first, as in bench.run)
 ROOT = Path(__file__).resolve().parent.parent
 #: The commit whose code the "before" configurations run.
 BASE = os.environ.get("BENCH_BASE", "30bcded")
+#: The commit whose print job (queue, drawing, the receipt's read) the configurations
+#: before ``5 job`` run.
+JOB_BASE = os.environ.get("BENCH_JOB_BASE", "fb8417b")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 OUT = ROOT / "bench" / "receipt-steps.md"
+#: How many configurations :func:`configurations` returns.
+CONFIGURATIONS = 6
 
 
-def old_module(path: str, name: str) -> types.ModuleType:
-    """``path`` as it was at :data:`BASE`, loaded as a module of its own."""
+def old_module(path: str, name: str, base: str = BASE) -> types.ModuleType:
+    """``path`` as it was at ``base``, loaded as a module of its own."""
     source = subprocess.run(  # noqa: S603  (git, a fixed commit and path of this tree)
-        ["git", "show", f"{BASE}:{path}"],  # noqa: S607
+        ["git", "show", f"{base}:{path}"],  # noqa: S607
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -98,13 +106,33 @@ def post_cash_sale(client, codes: list[str], headers: dict) -> tuple:
 
 
 def configurations() -> dict:
-    from shop.printing import escpos_out, queue
+    from shop.printing import escpos_out, queue, receipt, slips
     from shop.services import counter, printing
 
     old_queue = old_module("shop/printing/queue.py", "bench_before_queue")
     old_counter = old_module("shop/services/counter.py", "bench_before_counter")
     old_printing = old_module("shop/services/printing.py", "bench_before_printing")
+    job_queue = old_module("shop/printing/queue.py", "bench_job_queue", JOB_BASE)
+    job_receipt = old_module("shop/printing/receipt.py", "bench_job_receipt", JOB_BASE)
+    job_escpos = old_module("shop/printing/escpos_out.py", "bench_job_escpos", JOB_BASE)
+    job_slips = old_module("shop/printing/slips.py", "bench_job_slips", JOB_BASE)
     uncached = escpos_out.receipt_raster.__wrapped__
+    connection_of = printing.connection_of
+
+    def connection_with_place(settings, timeout=None, *, place=None):
+        return connection_of(settings, timeout, place=place or queue.printer_place())
+
+    def old_job(stack: ExitStack, queue_module) -> None:
+        # The print job as it was at JOB_BASE: its queue, drawing, sale read and labels.
+        stack.enter_context(patched(queue, "run_due", queue_module.run_due))
+        if queue_module is old_queue:
+            # BASE's queue names no printer place (given by the caller since 29f1495).
+            stack.enter_context(patched(printing, "connection_of", connection_with_place))
+        stack.enter_context(patched(escpos_out, "render_image", job_receipt.render_image))
+        stack.enter_context(patched(receipt, "render_image", job_receipt.render_image))
+        stack.enter_context(patched(escpos_out, "_printer", job_escpos._printer))
+        stack.enter_context(patched(slips, "_sale_with_lines", job_slips._sale_with_lines))
+        stack.enter_context(patched(slips, "labels", job_slips.labels))
 
     def old_sale(stack: ExitStack) -> None:
         # The counter's sale is ring_up now; BASE's record_sale takes the same arguments.
@@ -113,17 +141,24 @@ def configurations() -> dict:
 
     def before(stack: ExitStack) -> None:
         stack.enter_context(patched(escpos_out, "receipt_raster", python_escpos_raster))
-        stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_job(stack, old_queue)
         old_sale(stack)
 
     def packer(stack: ExitStack) -> None:
         stack.enter_context(patched(escpos_out, "receipt_raster", uncached))
-        stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_job(stack, old_queue)
         old_sale(stack)
 
     def cached(stack: ExitStack) -> None:
-        stack.enter_context(patched(queue, "run_due", old_queue.run_due))
+        old_job(stack, old_queue)
         old_sale(stack)
+
+    def queue_now(stack: ExitStack) -> None:
+        old_job(stack, job_queue)
+        old_sale(stack)
+
+    def sale_now(stack: ExitStack) -> None:
+        old_job(stack, job_queue)
 
     def now(stack: ExitStack) -> None:
         pass
@@ -132,8 +167,9 @@ def configurations() -> dict:
         "before": before,
         "1 packer": packer,
         "2 cached": cached,
-        "3 queue": old_sale,
-        "4 sale": now,
+        "3 queue": queue_now,
+        "4 sale": sale_now,
+        "5 job": now,
     }
 
 
@@ -148,12 +184,13 @@ def main() -> int:
     from bench.app import create_bench_app
     from bench.run import InProcess, build_shop, prepare, sign_in_and_open_shift, working_copy
     from shop.extensions import db
-    from shop.models import JobKind, Sale
+    from shop.models import JobKind, PrintAttempt, Sale
     from shop.printing import queue
     from shop.services import printing
 
-    # Enough unique items on the rail for every sale (a bag donated that morning tops it up).
-    bench.run.ITEMS_NEEDED = max(bench.run.ITEMS_NEEDED, 3 * 5 * (ROUNDS + 1) + 30)
+    # Enough unique items on the rail for every sale (a bag donated that morning tops it up):
+    # three a sale, a sale a configuration a round and one more to warm each up.
+    bench.run.ITEMS_NEEDED = max(bench.run.ITEMS_NEEDED, 3 * CONFIGURATIONS * (ROUNDS + 1) + 30)
     source, _meta = build_shop(0.025, None)
     database, instance = working_copy(source, "receipt-steps")
     prepared = prepare(database, instance)
@@ -163,6 +200,7 @@ def main() -> int:
     api = {"Authorization": f"Bearer {prepared.token}"}
     stock = iter(prepared.stock)
     configs = configurations()
+    assert len(configs) == CONFIGURATIONS, "CONFIGURATIONS counts the items needed"
     names = list(configs)
     sale_ns = {name: [] for name in names}
     job_ns = {name: [] for name in names}
@@ -204,14 +242,18 @@ def main() -> int:
             with app.app_context():
                 counted.update(statements=0, transactions=0)
                 started_job = time.perf_counter_ns()
-                assert queue.run_due(db.session) == 1, "no receipt was printed"
+                assert queue.run_due(db.session) == 1, "no receipt was tried"
                 done = time.perf_counter_ns()
                 job = dict(counted)
                 sale = db.session.scalars(db.select(Sale).order_by(Sale.id.desc()).limit(1)).one()
                 printing.queue_job(db.session, JobKind.RECEIPT, sale=sale)
                 db.session.commit()
                 started_reprint = time.perf_counter_ns()
-                assert queue.run_due(db.session) == 1, "the reprint was not printed"
+                assert queue.run_due(db.session) == 1, "the reprint was not tried"
+                printed = db.session.scalars(
+                    db.select(PrintAttempt.ok).order_by(PrintAttempt.id.desc()).limit(2)
+                ).all()
+                assert printed == [True, True], f"{name}: not printed ({printed})"
                 reprinted = time.perf_counter_ns()
                 db.session.remove()
         if timed:
@@ -260,7 +302,8 @@ def main() -> int:
             f"Written by `bench/receipt_steps.py` on {time.strftime('%Y-%m-%d %H:%M')} in one "
             "process (SQLite, the Flask test client, the small shop; 80 mm raster receipts "
             "to a file printer); each configuration puts back the code of the steps after "
-            f"it as it was at `{BASE}`. Medians in ms.",
+            f"it as it was at `{BASE}` (the print job's, step 5, as at `{JOB_BASE}`). "
+            "Medians in ms.",
             "",
             *lines,
             "",

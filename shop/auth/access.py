@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -76,7 +77,31 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+class _TokenRequestSession(SecureCookieSession):
+    """The session of an API request that carries its own credentials: always empty, and
+    never saved."""
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session of the pages, left unopened for an API request with an
+    ``Authorization`` header: a bearer token (or a bank's webhook key) says who is asking,
+    never the cookie, so the cookie is neither checked nor written (and its language is
+    not read: the answer speaks what ``Accept-Language`` asks). A browser's page calling the
+    API sends no such header and has its session as before."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/") and "Authorization" in request.headers:
+            return _TokenRequestSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if isinstance(session, _TokenRequestSession):
+            return
+        super().save_session(app, session, response)
+
+
 def init_access(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     login.init_app(app)
     login.session_protection = "basic"
     login.login_view = "auth.sign_in"

@@ -91,6 +91,17 @@ def _printer(profile: str, paper_mm: int) -> tuple[Dummy, int]:
         printer = Dummy(profile=profile)
     except KeyError:
         raise ValueError(f"unknown python-escpos printer profile {profile!r}") from None
+    paper_profile, dpi = _paper_profile(profile, paper_mm)
+    # An instance attribute shadows the class's shared dict, so other printers keep theirs.
+    printer.profile = paper_profile
+    return printer, dpi
+
+
+@lru_cache(maxsize=64)
+def _paper_profile(profile: str, paper_mm: int) -> tuple[BaseProfile, int]:
+    """The profile of :func:`_printer` (made once per profile and paper: nothing changes a
+    profile once made) and its dpi."""
+    printer = Dummy(profile=profile)
     data: dict[str, Any] = copy.deepcopy(printer.profile.profile_data)
     media = data.setdefault("media", {})
     dpi = media.get("dpi")
@@ -103,11 +114,9 @@ def _printer(profile: str, paper_mm: int) -> tuple[Dummy, int]:
             f"{paper_mm} mm paper needs {width_px}"
         )
     media["width"]["pixels"] = width_px
-    # An instance attribute shadows the class's shared dict, so other printers keep theirs.
     paper_profile: BaseProfile = type(printer.profile)()
     paper_profile.profile_data = data
-    printer.profile = paper_profile
-    return printer, dpi
+    return paper_profile, dpi
 
 
 def profile_problem(profile: str, paper_mm: int, mode: Mode) -> str | None:

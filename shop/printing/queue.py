@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from shop.database import reading_only
+from shop.database import UTCDateTime, reading_only
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models import ConnectionKind, JobKind, JobStatus, PrintAttempt, PrintJob
@@ -44,11 +44,23 @@ STALE_CLAIM = timedelta(minutes=5)
 POLL_SECONDS = 3.0
 
 
-def _due(now: datetime):
-    return or_(
-        (PrintJob.status == JobStatus.QUEUED) & (PrintJob.next_try_at <= now),
-        (PrintJob.status == JobStatus.SENDING) & (PrintJob.claimed_at < now - STALE_CLAIM),
-    )
+# The claim's statements, made once (the queue runs them after every sale): due at ``now``,
+# a claim older than ``stale`` taken over; ``ids`` are the candidates.
+_NOW = bindparam("now", type_=UTCDateTime())
+_DUE = or_(
+    (PrintJob.status == JobStatus.QUEUED) & (PrintJob.next_try_at <= _NOW),
+    (PrintJob.status == JobStatus.SENDING)
+    & (PrintJob.claimed_at < bindparam("stale", type_=UTCDateTime())),
+)
+_LOOK = select(PrintJob.id).where(_DUE).order_by(PrintJob.id).limit(bindparam("limit"))
+_CLAIM = (
+    update(PrintJob)
+    .where(PrintJob.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(status=JobStatus.SENDING, claimed_at=_NOW)
+    .execution_options(synchronize_session=False)
+)
+_CLAIM_JOBS = _CLAIM.returning(PrintJob).execution_options(populate_existing=True)
+_CLAIM_IDS = _CLAIM.returning(PrintJob.id)
 
 
 def claim_due(session: Session, now: datetime, limit: int = 20) -> list[int]:
@@ -73,18 +85,24 @@ class _Ready:
     connection: Any = None
     reason: str = ""
     detail: str = ""
+    #: What the try's outcome depends on, read with the claim (none of it changes while the
+    #: job is claimed): its kind, when it was queued and the tries before this one.
+    kind: JobKind | None = None
+    created_at: datetime | None = None
+    attempts: int = 0
 
 
 def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> list[_Ready]:
     """Claim due jobs in one UPDATE and, with ``prepare``, read what each one's bytes need in
     the same transaction; commits. The bytes are drawn afterwards, with no transaction open."""
-    query = select(PrintJob.id).where(_due(now)).order_by(PrintJob.id).limit(limit)
+    due = {"now": now, "stale": now - STALE_CLAIM}
     if session.get_bind().dialect.name == "postgresql":
-        candidates = list(session.scalars(query.with_for_update(skip_locked=True)))
+        look = _LOOK.with_for_update(skip_locked=True)
+        candidates = list(session.scalars(look, {**due, "limit": limit}))
     else:
         token = reading_only.set(True)  # looking first takes no write lock on SQLite
         try:
-            candidates = list(session.scalars(query))
+            candidates = list(session.scalars(_LOOK, {**due, "limit": limit}))
             session.rollback()
         finally:
             reading_only.reset(token)
@@ -92,25 +110,13 @@ def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> lis
         session.commit()
         return []
     # Only the jobs still due when the write lock is held: another process may have taken
-    # some since the look.
-    claimed = sorted(
-        session.scalars(
-            update(PrintJob)
-            .where(PrintJob.id.in_(candidates), _due(now))
-            .values(status=JobStatus.SENDING, claimed_at=now)
-            .returning(PrintJob.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    ready = [_Ready(job_id, "") for job_id in claimed]
-    if prepare and claimed:
-        jobs = session.scalars(
-            select(PrintJob)
-            .where(PrintJob.id.in_(claimed))
-            .order_by(PrintJob.id)
-            .execution_options(populate_existing=True)
-        )
-        ready = [_prepare(session, job, now) for job in jobs]
+    # some since the look. The UPDATE returns the claimed rows whole, as they are now.
+    if prepare:
+        jobs = session.scalars(_CLAIM_JOBS, {**due, "ids": candidates}).all()
+        ready = [_prepare(session, job, now) for job in sorted(jobs, key=lambda job: job.id)]
+    else:
+        claimed = session.scalars(_CLAIM_IDS, {**due, "ids": candidates})
+        ready = [_Ready(job_id, "") for job_id in sorted(claimed)]
     session.commit()
     return ready
 
@@ -136,7 +142,13 @@ def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
     )
 
     settings = printer_settings(session)
-    ready = _Ready(job.id, settings.connection.value)
+    ready = _Ready(
+        job.id,
+        settings.connection.value,
+        kind=job.kind,
+        created_at=job.created_at,
+        attempts=job.attempts,
+    )
     if job.to_label_printer:
         # Labels go where the label printer's settings say now, in its language and roll.
         label = label_printer_settings(session)
@@ -201,10 +213,9 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
             reason, detail = "broken", f"{type(error).__name__}: {error}"
     milliseconds = round((time.monotonic() - started) * 1000)
 
-    job = session.get(PrintJob, job_id)
     finished = utc_now() if now is None else now
     attempt = PrintAttempt(
-        job_id=job.id,
+        job_id=job_id,
         at=finished,
         ok=not reason,
         reason=reason,
@@ -213,28 +224,61 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
         milliseconds=milliseconds,
         connection=ready.connection_name,
     )
-    session.add(attempt)
-    job.attempts += 1
-    job.last_reason = reason
-    job.claimed_at = None
-    if not reason:
-        job.status = JobStatus.PRINTED
-        job.finished_at = finished
-    elif (
-        reason in ("render", "settings", "unsafe")  # trying again changes nothing
-        or job.kind == JobKind.TEST  # she is watching: she presses the button again herself
-        or finished - job.created_at >= GIVE_UP_AFTER
-    ):
-        job.status = JobStatus.FAILED
-        job.finished_at = finished
-    else:
-        job.status = JobStatus.QUEUED
-        delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
-        job.next_try_at = finished + timedelta(seconds=delay)
+    # The try logged and the job moved on in two statements of one transaction, written
+    # from what the claim read: the job is ours while claimed, so nothing else changed it.
+    attempt.id = session.execute(
+        _LOG_ATTEMPT, {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
+    ).inserted_primary_key[0]
+    statement, values = _outcome(ready, reason, finished)
+    session.execute(statement, {"job": job_id, "reason_now": reason, **values})
     session.commit()
     if reason:
-        log.warning("print job %s (%s) not printed: %s %s", job.id, job.kind, reason, detail)
+        log.warning("print job %s (%s) not printed: %s %s", job_id, ready.kind, reason, detail)
     return attempt
+
+
+_ATTEMPT_COLUMNS = (
+    "job_id", "at", "ok", "reason", "detail", "size_bytes", "milliseconds", "connection"
+)  # fmt: skip
+# The log's statements, made once: the try, and the claimed job finished (printed or
+# failed for good) or queued again.
+_LOG_ATTEMPT = insert(PrintAttempt.__table__)
+_JOBS = PrintJob.__table__
+_TRIED = {
+    "attempts": _JOBS.c.attempts + 1,
+    "last_reason": bindparam("reason_now", type_=_JOBS.c.last_reason.type),
+    "claimed_at": None,
+    "status": bindparam("status_now", type_=_JOBS.c.status.type),
+}
+_FINISHED = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values({**_TRIED, "finished_at": bindparam("finished", type_=UTCDateTime())})
+)
+_AGAIN = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values({**_TRIED, "next_try_at": bindparam("next_try", type_=UTCDateTime())})
+)
+
+
+def _outcome(ready: _Ready, reason: str, finished: datetime) -> tuple[Any, dict]:
+    """The claimed job after a try that ended with ``reason`` ("" when printed): printed,
+    failed for good, or queued again after :data:`RETRY_DELAYS` (the statement and its
+    values; the tries are counted up by the statement)."""
+    if not reason:
+        return _FINISHED, {"status_now": JobStatus.PRINTED, "finished": finished}
+    if (
+        reason in ("render", "settings", "unsafe")  # trying again changes nothing
+        or ready.kind == JobKind.TEST  # she is watching: she presses the button again herself
+        or finished - ready.created_at >= GIVE_UP_AFTER
+    ):
+        return _FINISHED, {"status_now": JobStatus.FAILED, "finished": finished}
+    delay = RETRY_DELAYS[min(ready.attempts + 1, len(RETRY_DELAYS)) - 1]
+    return _AGAIN, {
+        "status_now": JobStatus.QUEUED,
+        "next_try": finished + timedelta(seconds=delay),
+    }
 
 
 def run_due(session: Session, *, now: datetime | None = None, limit: int = 20, beat=None) -> int:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -216,10 +218,13 @@ def _clean(text: str) -> str:
     """``text`` fit to print: NFC, no control characters, at most :data:`_TEXT_LIMIT` long."""
     # Text typed on phones may arrive decomposed (a + combining marks): no code page and no
     # glyph lookup handles that as well as the precomposed letters NFC gives.
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     # In text mode an ESC or GS in a description would reach the printer as a command, and
     # a tab or newline would break the layout: every control character becomes a space.
-    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
+    # (A printable text has none: only a few spaces, such as the no-break one, are looked at.)
+    if not text.isprintable():
+        text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
     return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
 
 
@@ -236,10 +241,12 @@ def _blocks(receipt: Receipt) -> list[Row]:
         *_extra_rows(receipt),
         *_foot_rows(receipt),
     ]
-    return [
-        replace(row, left=_clean(row.left), right=_clean(row.right)) if row.kind == "text" else row
-        for row in rows
-    ]
+    return [_clean_row(row) if row.kind == "text" else row for row in rows]
+
+
+def _clean_row(row: Row) -> Row:
+    left, right = _clean(row.left), _clean(row.right)
+    return row if left == row.left and right == row.right else replace(row, left=left, right=right)
 
 
 def _head_rows(receipt: Receipt) -> list[Row]:
@@ -339,6 +346,8 @@ def _wrap_text(text: str, width: float, measure: Callable[[str], float]) -> list
     they are. A word wider than a whole line is cut wherever it must be. Always at least one
     line (maybe empty).
     """
+    if not text.endswith(" ") and measure(text) <= width:
+        return [text]  # the usual row: it fits whole, and so does every start of it
     body = text.lstrip(" ")
     indent = text[: len(text) - len(body)]
     lines: list[str] = []
@@ -443,6 +452,9 @@ _STYLES = {
     58: _Style(body=22, large=28, margin=2, gap=2),
     80: _Style(body=24, large=32, margin=4, gap=3),
 }
+#: Texts whose drawn coverage is kept in memory, in each process (a few kB each):
+#: the shop's head, the labels and the usual amounts of many receipts.
+TEXT_CACHE_SIZE = 1024
 #: Grey levels below this become black. Above mid-grey, so antialiased stems stay whole and
 #: thin strokes print solid on thermal paper (which prints light, not dark).
 _THRESHOLD = 160
@@ -458,6 +470,65 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
 def _length(name: str, size: int, text: str) -> float:
     # Wrapping measures the same words again and again (every amount ends in " ₫").
     return _font(name, size).getlength(text)
+
+
+def _text_mask(name: str, size: int, text: str, anchor: str) -> tuple[Image.Image, int, int]:
+    """``text`` in the bundled font ``name`` at ``size`` as Pillow draws it at a whole-dot
+    point with ``anchor``: its coverage (mode "L", 255 where the glyphs are solid) and where
+    that box starts from the anchor point."""
+    font = _font(name, size)
+    left, top, right, bottom = font.getbbox(text, "L", anchor=anchor)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255, anchor=anchor)
+    return mask, left, top
+
+
+_TextKey = tuple[str, int, str, str]
+#: Drawn texts (:func:`_text_mask`), most recently used last, and the texts seen once.
+_masks: OrderedDict[_TextKey, tuple[Image.Image, int, int]] = OrderedDict()
+_seen: OrderedDict[_TextKey, None] = OrderedDict()
+_texts_lock = threading.Lock()
+
+
+def _draw_text(
+    image: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    at: tuple[int, int],
+    text: str,
+    name: str,
+    size: int,
+    anchor: str,
+) -> None:
+    """``text`` drawn in black on ``image`` (whose ``draw`` it is) at ``at`` exactly as
+    ``ImageDraw.text`` draws it: the same coverage, blended the same way (Pillow fills
+    through the mask either way).
+
+    FreeType's shaping and rendering of each text is most of a receipt's drawing, and
+    receipts repeat their texts: the shop, the labels, the usual amounts. A text seen a
+    second time is kept drawn (:data:`TEXT_CACHE_SIZE` of them, in each process) and pasted
+    from then on; one seen once (a sale's number, an item's code) is drawn as it comes.
+    """
+    key = (name, size, text, anchor)
+    with _texts_lock:
+        drawn = _masks.get(key)
+        if drawn is not None:
+            _masks.move_to_end(key)
+        again = drawn is None and _seen.pop(key, False) is None
+    if drawn is None and not again:
+        draw.text(at, text, font=_font(name, size), fill=0, anchor=anchor)
+        with _texts_lock:
+            _seen[key] = None
+            if len(_seen) > TEXT_CACHE_SIZE:
+                _seen.popitem(last=False)
+        return
+    if drawn is None:
+        drawn = _text_mask(name, size, text, anchor)
+        with _texts_lock:
+            _masks[key] = drawn
+            if len(_masks) > TEXT_CACHE_SIZE:
+                _masks.popitem(last=False)
+    mask, left, top = drawn
+    image.paste(0, (at[0] + left, at[1] + top), mask)
 
 
 def _scaled(value: int, dpi: int) -> int:
@@ -532,14 +603,13 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
             image.paste(code.convert("L"), ((width - code.width) // 2, top))
         else:
             name, size = font_of(row.bold, row.large)
-            font = _font(name, size)
-            baseline = top + round(0.2 * size) + font.getmetrics()[0]
+            baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
             if row.center:
-                draw.text((width // 2, baseline), row.left, font=font, fill=0, anchor="ms")
+                _draw_text(image, draw, (width // 2, baseline), row.left, name, size, "ms")
             else:
-                draw.text((margin, baseline), row.left, font=font, fill=0, anchor="ls")
+                _draw_text(image, draw, (margin, baseline), row.left, name, size, "ls")
             if row.right:
-                draw.text((width - margin, baseline), row.right, font=font, fill=0, anchor="rs")
+                _draw_text(image, draw, (width - margin, baseline), row.right, name, size, "rs")
         top += height
     lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
     return image.point(lut, "1")

@@ -6,9 +6,10 @@ all in the shop's language; and :func:`job_bytes`, what a queued print job sends
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_translations
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,9 @@ from shop.services.members import shop_profile
 
 
 def labels() -> ReceiptLabels:
+    # The translations looked up once for all ten words (flask_babel's gettext finds them
+    # again for each one).
+    _ = get_translations().ugettext
     return ReceiptLabels(
         sale=_("Sale"),
         cashier=_("Cashier"),
@@ -293,12 +297,30 @@ def job_maker(session: Session, job, settings, *, open_drawer: bool) -> Maker:
 
 
 def _sale_with_lines(session: Session, sale_id: int):
-    """The sale of a receipt job as the receipt needs it (``job.sale`` would load each line's
+    """The sale of a receipt job as the receipt needs it, in one query: its lines with their
+    items and categories, the cashier and the void (``job.sale`` would load each line's
     item and category one by one)."""
-    from shop.models import Sale
-    from shop.services.counter import sale_with_lines
+    return session.scalars(_receipt_sale_query(), {"sale_id": sale_id}).unique().one()
 
-    return session.scalars(sale_with_lines().where(Sale.id == sale_id)).one()
+
+@lru_cache(maxsize=1)
+def _receipt_sale_query():
+    """:func:`_sale_with_lines`'s query, made once (its loader options cost more to make
+    than the query does to run)."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    from shop.models import Item, Sale, SaleLine
+
+    return (
+        select(Sale)
+        .where(Sale.id == bindparam("sale_id"))
+        .options(
+            joinedload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
+            joinedload(Sale.cashier),
+            joinedload(Sale.void),
+        )
+    )
 
 
 def _job_tags(session: Session, codes: list[str]) -> list:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -415,6 +415,14 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
 
 
+#: A token with its member, in one query (every API request comes here), made once.
+_TOKEN_WITH_MEMBER = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.member))
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def member_for_token(session: Session, secret: str, *, now: datetime, today: date):
     """The (member, role) a bearer secret stands for, or ``None`` if it is unknown or revoked.
 
@@ -423,11 +431,7 @@ def member_for_token(session: Session, secret: str, *, now: datetime, today: dat
     """
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.member))  # one query: every API request comes here
-        .where(ApiToken.token_hash == _token_hash(secret))
-    )
+    token = session.scalar(_TOKEN_WITH_MEMBER, {"token_hash": _token_hash(secret)})
     if token is None or token.revoked_at is not None or token.member.has_left_by(today):
         return None
     if not reading_only.get():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,9 +21,55 @@ def policy_from_row(row: PolicyRow) -> Policy:
     )
 
 
+#: Every policy row's settings, by the month it starts from: what the prices of every page
+#: and API answer need, read each time (another process may have recorded a policy), as
+#: plain columns rather than rows to keep.
+_ALL_POLICIES = select(
+    PolicyRow.from_month,
+    PolicyRow.consignor_bp,
+    PolicyRow.reserve_bp,
+    PolicyRow.equal_bp,
+    PolicyRow.markdown,
+    PolicyRow.clearance_after_days,
+).order_by(PolicyRow.from_month)
+
+
 def all_policies(session: Session) -> list[tuple[str, Policy]]:
-    rows = session.scalars(select(PolicyRow).order_by(PolicyRow.from_month))
-    return [(row.from_month, policy_from_row(row)) for row in rows]
+    return [
+        (
+            from_month,
+            _policy(
+                consignor_bp,
+                reserve_bp,
+                equal_bp,
+                tuple((step["after_days"], step["percent_off"]) for step in markdown),
+                clearance_after_days,
+            ),
+        )
+        for from_month, consignor_bp, reserve_bp, equal_bp, markdown, clearance_after_days in (
+            session.execute(_ALL_POLICIES)
+        )
+    ]
+
+
+@lru_cache(maxsize=64)
+def _policy(
+    consignor_bp: int,
+    reserve_bp: int,
+    equal_bp: int,
+    markdown: tuple[tuple[int, int], ...],
+    clearance_after_days: int,
+) -> Policy:
+    """The policy of these settings (frozen, so one object serves every request)."""
+    return Policy(
+        consignor_bp=consignor_bp,
+        reserve_bp=reserve_bp,
+        equal_bp=equal_bp,
+        markdown=tuple(
+            MarkdownStep(after_days, percent_off) for after_days, percent_off in markdown
+        ),
+        clearance_after_days=clearance_after_days,
+    )
 
 
 def policy_in_force(session: Session, month: str) -> Policy:

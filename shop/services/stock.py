@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from shop.database import begin_writing, insert_if_absent
@@ -619,14 +619,19 @@ def _new_code(session: Session, placed: Collection[str] = ()) -> str:
 def get_item(session: Session, code: str) -> Item:
     if not CODE_PATTERN.match((code or "").strip()):
         raise NotFound("item.not_found", "code", code=clean(code or ""))
-    item = session.scalar(
-        select(Item)
-        .where(Item.code == (code or "").strip())
-        .options(joinedload(Item.category), joinedload(Item.owner), joinedload(Item.intake))
-    )
+    item = session.scalar(_ITEM_BY_CODE, {"code": (code or "").strip()})
     if item is None:
         raise NotFound("item.not_found", "code", code=code)
     return item
+
+
+#: An item by its code with its category, owner and intake, in one query (every scan and
+#: lookup comes here), made once.
+_ITEM_BY_CODE = (
+    select(Item)
+    .where(Item.code == bindparam("code"))
+    .options(joinedload(Item.category), joinedload(Item.owner), joinedload(Item.intake))
+)
 
 
 def find_code(session: Session, text: str) -> str | None:

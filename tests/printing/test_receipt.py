@@ -276,6 +276,21 @@ def test_image_is_pure_black_and_white_and_inside_the_margins():
     assert top < 12 and image.height - bottom < 12  # and no tall white margin
 
 
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_texts_kept_drawn_print_the_same_dots(paper_mm):
+    """A text seen once is drawn as it comes, a text seen again is kept drawn and pasted:
+    the three drawings of one receipt (every text new, then seen twice, then kept) are the
+    same dot for dot, with or without a QR code."""
+    from shop.printing import receipt as receipt_module
+
+    for receipt in (sale_receipt(), transfer_receipt()):
+        receipt_module._masks.clear()
+        receipt_module._seen.clear()
+        drawn = [render_image(receipt, paper_mm=paper_mm).tobytes() for _ in range(3)]
+        assert drawn[0] == drawn[1] == drawn[2]
+        assert receipt_module._masks  # the third drawing pasted them
+
+
 # --- ESC/POS bytes -----------------------------------------------------------------------
 
 

@@ -153,6 +153,22 @@ def test_bearer_requests_need_no_csrf(app, token):
     assert app.test_client().post("/api/v1/members", json=NEW, headers=token).status_code == 201
 
 
+def test_a_bearer_request_leaves_the_page_session_alone(as_member, token):
+    """The token says who is asking, never the cookie: a phone signed in as a member that
+    sends a coordinator's token acts as the coordinator, its session cookie is neither
+    read nor written, and the answer speaks what Accept-Language asks (not the language
+    chosen on the pages). Without the header the page session is hers, as before."""
+    as_member.post("/language", data={"lang": "en"})
+    response = as_member.get("/api/v1/me", headers=token)
+    assert response.status_code == 200 and response.json["number"] == 1
+    assert "Set-Cookie" not in response.headers
+    refused = as_member.post("/api/v1/members", json={}, headers=token)
+    assert refused.json["fields"]["name"] != ["Enter her name."]  # Vietnamese, the default
+    english = as_member.post("/api/v1/members", json={}, headers={**token, "Accept-Language": "en"})
+    assert english.json["fields"]["name"] == ["Enter her name."]
+    assert as_member.get("/api/v1/me").json["number"] == 2
+
+
 def test_pin_reset_by_token_and_own_change_by_session(app, client, token, member):
     assert (
         client.put(f"/api/v1/members/{member}/pin", json={"pin": "8024"}, headers=token).status_code
