@@ -244,6 +244,8 @@ Progress = Callable[[int, int], None]
 BATCH = 2000
 #: Sales in a row written together (:func:`counter.enter_past_sales`), at most.
 SALES_AT_ONCE = 200
+#: Intakes written together (:func:`stock.receive_intakes`), at most.
+INTAKES_AT_ONCE = 100
 
 
 class _Writer:
@@ -318,9 +320,19 @@ class _Writer:
         for index, entry in enumerate(data.get("donors", [])):
             self.write_donor(pointer("donors", index), entry)
             self.advance()
-        for path, entry in _sorted(data, "intakes", lambda e: parse_time(e["received_at"])):
-            self.write_intake(path, entry)
-            self.advance(_size(entry))
+        intakes = list(_sorted(data, "intakes", lambda e: parse_time(e["received_at"])))
+        while intakes:
+            batch = intakes[:INTAKES_AT_ONCE]
+            entered = stock_service.receive_intakes(
+                self.session, [self.past_intake(entry) for _path, entry in batch], tz=self.tz
+            )
+            for (_path, entry), (intake_id, placed) in zip(batch, entered, strict=False):
+                self.wrote_intake(entry, intake_id, placed)
+            done = len(entered)
+            if done < len(batch):  # the next one by itself: its refusal, at its place
+                self.write_intake(*batch[done])
+                done += 1
+            del intakes[:done]
         # Before the replay: an expense is dated by a day, and must be in before its month
         # closes.
         for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
@@ -424,8 +436,8 @@ class _Writer:
         self.donors[donor.ref] = donor.id
         self.counts["donors"] += 1
 
-    def write_intake(self, path: str, entry: dict[str, Any]) -> None:
-        details = stock_service.IntakeDetails(
+    def intake_details(self, entry: dict[str, Any]) -> stock_service.IntakeDetails:
+        return stock_service.IntakeDetails(
             kind=IntakeKind(entry["kind"]),
             received_at=parse_time(entry["received_at"]),
             donor_id=self.donors[entry["donor"]] if "donor" in entry else None,
@@ -437,19 +449,11 @@ class _Writer:
             note=entry.get("note", ""),
             ref=entry["ref"],
         )
-        with _refusal(path, entry, {"donor_id": "donor"}):
-            intake = stock_service.receive_intake(
-                self.session, details, by=self.member(entry["by"]), tz=self.tz
-            )
-        self.intakes[intake.ref] = intake.id
-        self.counts["intakes"] += 1
-        items, lots = entry.get("items", []), entry.get("lots", [])
-        # Checked one by one, written in one flush; the codes in use asked for at once.
-        placing = stock_service.Placing(
-            self.session, intake, codes=[e["code"] for e in (*items, *lots)]
-        )
-        for index, item in enumerate(items):
-            details = stock_service.ItemDetails(
+
+    def stocked(self, entry: dict[str, Any]) -> list:
+        """The intake's items, then its lots, as the stock service takes them."""
+        return [
+            stock_service.ItemDetails(
                 category=item["category"],
                 price_dong=item["price_dong"],
                 description=item.get("description", ""),
@@ -458,10 +462,9 @@ class _Writer:
                 code=item["code"],
                 consignor_bp=item.get("consignor_bp"),
             )
-            with _refusal(child(path, "items", index), item):
-                placing.add(details)
-        for index, lot in enumerate(lots):
-            details = stock_service.LotDetails(
+            for item in entry.get("items", [])
+        ] + [
+            stock_service.LotDetails(
                 category=lot["category"],
                 price_dong=lot["price_dong"],
                 quantity=lot["quantity"],
@@ -469,14 +472,45 @@ class _Writer:
                 code=lot["code"],
                 consignor_bp=lot.get("consignor_bp"),
             )
-            with _refusal(child(path, "lots", index), lot):
+            for lot in entry.get("lots", [])
+        ]
+
+    def past_intake(self, entry: dict[str, Any]) -> stock_service.PastIntake:
+        return stock_service.PastIntake(
+            self.intake_details(entry), self.member(entry["by"]), tuple(self.stocked(entry))
+        )
+
+    def write_intake(self, path: str, entry: dict[str, Any]) -> None:
+        """One intake by itself, each refusal at its place in the file."""
+        with _refusal(path, entry, {"donor_id": "donor"}):
+            intake = stock_service.receive_intake(
+                self.session, self.intake_details(entry), by=self.member(entry["by"]), tz=self.tz
+            )
+        items, lots = entry.get("items", []), entry.get("lots", [])
+        # Checked one by one, written in one flush; the codes in use asked for at once.
+        placing = stock_service.Placing(
+            self.session, intake, codes=[e["code"] for e in (*items, *lots)]
+        )
+        places = [child(path, "items", i) for i in range(len(items))]
+        places += [child(path, "lots", i) for i in range(len(lots))]
+        for place, stocked, details in zip(
+            places, (*items, *lots), self.stocked(entry), strict=True
+        ):
+            with _refusal(place, stocked):
                 placing.add(details)
         with _refusal(path, entry):
             placed = placing.done()
+        self.wrote_intake(entry, intake.id, placed)
+
+    def wrote_intake(self, entry: dict[str, Any], intake_id: int, placed: list[Item]) -> None:
+        items, lots = entry.get("items", []), entry.get("lots", [])
+        self.intakes[entry["ref"]] = intake_id
+        self.counts["intakes"] += 1
         for entry_of_item, item in zip((*items, *lots), placed, strict=True):
             self.stock[entry_of_item["code"]] = item.id
         self.counts["items"] += len(items)
         self.counts["lots"] += len(lots)
+        self.advance(_size(entry))
 
     def write_price_change(self, event: Event) -> None:
         path, entry = event.path, event.entry

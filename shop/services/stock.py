@@ -500,7 +500,7 @@ class Placing:
         self.intake = intake
         self.rows: list[dict] = []  # the items' columns, to be written by done()
         self.categories: dict[str, Category] | None = None  # by their names, casefolded
-        self.consignor_bp: int | None = None
+        self.consignor_bp: dict[str, int] = {}  # the policy's share, by month
         wanted = {code.strip() for code in codes}
         self.checked = set(wanted)  # codes whose use in the shop is known
         self.taken: set[str] = set()  # of those, the ones in use, and the ones placed
@@ -588,13 +588,136 @@ class Placing:
         return bool(self.session.scalar(select(Item.id).where(Item.code == code)))
 
     def _policy_consignor_bp(self) -> int:
-        if self.consignor_bp is None:
-            month = month_key(self.intake.received_on)
-            self.consignor_bp = policy_in_force(self.session, month).consignor_bp
-        return self.consignor_bp
+        month = month_key(self.intake.received_on)
+        if month not in self.consignor_bp:
+            self.consignor_bp[month] = policy_in_force(self.session, month).consignor_bp
+        return self.consignor_bp[month]
+
+    def take_back(self, count: int) -> None:
+        """Forget the rows added after the first ``count`` (their codes free again)."""
+        for row in self.rows[count:]:
+            self.taken.discard(row["code"])
+        del self.rows[count:]
 
 
 _ITEM = Item.__table__.c
+
+
+@dataclass(frozen=True)
+class PastIntake:
+    """One drop-off of :func:`receive_intakes`: as :func:`receive_intake` takes it, who
+    received it, and its items and lots as :class:`Placing` adds them."""
+
+    details: IntakeDetails
+    by: Member
+    stocked: tuple[ItemDetails | LotDetails, ...]
+
+
+def receive_intakes(
+    session: Session, intakes: list[PastIntake], *, tz: ZoneInfo
+) -> list[tuple[int, list[Item]]]:
+    """Drop-offs recorded after the fact, one after another (a journal's), each as
+    :func:`receive_intake` and :class:`Placing` would record it in turn (the same checks,
+    categories, shares and rail numbers), in a handful of statements for them all.
+
+    It takes them from the first on, as long as each gives its ref and its items' codes,
+    names a donor already recorded (or none), and passes every check, and returns each
+    one's id and items: maybe fewer than given, maybe none. The caller records the next
+    one by itself (which refuses it, at its item if that is where it fails) and gives the
+    rest again.
+    """
+    if not intakes or any(i.details.received_at.tzinfo is None for i in intakes):
+        return []
+    days = [local_date(i.details.received_at, tz) for i in intakes]
+    try:
+        ensure_month_open(session, min(days), field="received_on")
+    except InvalidInput:
+        return []
+    known = _known_for_intakes(session, intakes)
+    placing = Placing(
+        session, Intake(), codes=[d.code for i in intakes for d in i.stocked if d.code]
+    )
+    rows, counts = [], []
+    for intake, day in zip(intakes, days, strict=True):
+        row = _intake_row(intake, day, known)
+        if row is None:
+            break
+        placed = len(placing.rows)
+        placing.intake = Intake(kind=row["kind"], received_on=day, owner_id=row["owner_id"])
+        try:
+            for stocked in intake.stocked:
+                if stocked.code is None:
+                    raise InvalidInput("item.code_invalid", "code")  # not for this path
+                placing.add(stocked)
+        except InvalidInput:
+            placing.take_back(placed)
+            break
+        known.refs.add(row["ref"])
+        rows.append(row)
+        counts.append(len(placing.rows) - placed)
+    if not rows:
+        return []
+    ids = list(
+        session.scalars(insert(Intake).returning(Intake.id, sort_by_parameter_order=True), rows)
+    )
+    owners = [intake_id for intake_id, count in zip(ids, counts, strict=True) for _ in range(count)]
+    for row, intake_id in zip(placing.rows, owners, strict=True):
+        row["intake_id"] = intake_id
+    items = placing.done()
+    out, start = [], 0
+    for intake_id, count in zip(ids, counts, strict=True):
+        out.append((intake_id, items[start : start + count]))
+        start += count
+    return out
+
+
+@dataclass
+class _Known:
+    """What the drop-offs of :func:`receive_intakes` name, read at once."""
+
+    refs: set[str]  # taken
+    donors: set[int]
+    owners: dict[int, Member]  # by number
+
+
+def _known_for_intakes(session: Session, intakes: list[PastIntake]) -> _Known:
+    details = [i.details for i in intakes]
+    refs = [d.ref for d in details if d.ref]
+    donors = {d.donor_id for d in details if d.donor_id is not None}
+    numbers = {d.owner_number for d in details if d.owner_number is not None}
+    return _Known(
+        set(session.scalars(select(Intake.ref).where(Intake.ref.in_(refs)))),
+        set(session.scalars(select(Donor.id).where(Donor.id.in_(donors)))),
+        {m.number: m for m in session.scalars(select(Member).where(Member.number.in_(numbers)))},
+    )
+
+
+def _intake_row(intake: PastIntake, day: date, known: _Known) -> dict | None:
+    """The drop-off's columns, if :func:`receive_intake` would take it as it is and it is
+    for :func:`receive_intakes`; else ``None``."""
+    d = intake.details
+    if not d.ref or d.ref in known.refs or d.new_donor is not None or d.cost_dong is not None:
+        return None
+    row = {
+        "ref": d.ref, "kind": d.kind, "received_at": d.received_at, "received_on": day,
+        "by_id": intake.by.id, "donor_id": None, "owner_id": None, "supplier": None,
+        "note": (d.note or "").strip(),
+    }  # fmt: skip
+    if d.kind == IntakeKind.DONATION:
+        if d.donor_id is not None and d.donor_id not in known.donors:
+            return None
+        row["donor_id"] = d.donor_id
+    elif d.kind == IntakeKind.CONSIGNMENT:
+        owner = known.owners.get(d.owner_number)
+        if owner is None or owner.has_left_by(day):
+            return None
+        row["owner_id"] = owner.id
+    else:
+        supplier = (d.supplier or "").strip()
+        if not d.cost_as_expense or not supplier:
+            return None
+        row["supplier"] = supplier[:120]
+    return row
 
 
 def _new_ref(session: Session, model, sequence: str, make) -> str:
