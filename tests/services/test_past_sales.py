@@ -5,7 +5,7 @@ at the first sale it cannot take."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shop.models import Item, ItemStatus, Sale, SaleLine
 from shop.services import counter as svc
@@ -108,3 +108,15 @@ def test_it_stops_at_the_first_sale_it_cannot_take_and_writes_nothing_of_it(ctx)
         != []
     )
     assert ctx.scalar(select(Item.status).where(Item.code == "C")) == ItemStatus.IN_STOCK
+
+
+def test_an_item_taken_between_the_checks_and_the_write_refuses_the_sales(ctx):  # noqa: F811
+    # Another counter sells A after the plan read it in stock: the conditional UPDATE
+    # changes fewer rows than lines, and the sales are refused (the caller rolls back).
+    svc.open_shift(ctx, hong(ctx), 0, at=AT - timedelta(hours=1), tz=HANOI)
+    plan = svc._plan_past_sales(ctx, [past(ctx, 1, "A", tendered_dong=50_000)], HANOI)
+    assert len(plan) == 1
+    ctx.execute(update(Item).where(Item.code == "A").values(status=ItemStatus.SOLD, rail_version=0))
+    with pytest.raises(InvalidInput) as refused:
+        svc._write_past_sales(ctx, plan)
+    assert refused.value.code == "sale.item_sold"
