@@ -11,13 +11,15 @@ Several documents at once (a month's statements, one a member) go through
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import logging
 import mimetypes
 import multiprocessing
 import os
+import re
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -147,9 +149,10 @@ def htmls_to_pdf(
     if len(htmls) > 1 and processes > 1:
         try:
             return _in_workers(htmls, stylesheets, progress, processes)
-        except Exception:  # the pool, never the request: made here instead
+        except Exception as error:  # the pool, never the request: made here instead
             log.warning("the PDF workers failed: the documents are made in process", exc_info=True)
-            _drop_pool()
+            if isinstance(error, BrokenExecutor | OSError):
+                _drop_pool()  # the next call starts new workers
     return _in_process(htmls, stylesheets, progress)
 
 
@@ -268,14 +271,64 @@ def _in_workers(htmls: list[str], stylesheets: tuple[str, ...], progress, proces
 
 def bind(pdfs: list[bytes]) -> bytes:
     """PDFs one after another in one file (pypdf): each keeps its own pages and its own
-    subsets of the fonts; the first one's title, language and metadata are the file's."""
-    from pypdf import PdfWriter
+    subsets of the fonts (renamed where two would share a name); the first one's title,
+    language and metadata are the file's."""
+    from pypdf import PdfReader, PdfWriter
 
     if len(pdfs) == 1:
         return pdfs[0]
     writer = PdfWriter(clone_from=io.BytesIO(pdfs[0]))
-    for pdf in pdfs[1:]:
-        writer.append(io.BytesIO(pdf))
+    for part, pdf in enumerate(pdfs[1:], start=1):
+        reader = PdfReader(io.BytesIO(pdf))
+        seen: set[int] = set()
+        for page in reader.pages:
+            _retag_fonts(page.get("/Resources"), part, seen)
+        writer.append(reader)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+_SUBSET = re.compile(r"^/([A-Z]{6})\+")
+
+
+def _retag_fonts(resources, part: int, seen: set[int]) -> None:
+    """Give the font subsets under ``resources`` (and its forms') tags of their own in
+    ``part``: WeasyPrint tags a subset after its font, whatever glyphs it holds, so every
+    part would name its own subset of Paper Sans alike, and the PDF standard wants a tag
+    for each subset (a printer or viewer that goes by the name would use the wrong one)."""
+    if resources is None or id(resources := resources.get_object()) in seen:
+        return
+    seen.add(id(resources))
+    fonts = resources.get("/Font")
+    for font in (fonts.get_object() if fonts is not None else {}).values():
+        font = font.get_object()
+        if id(font) not in seen:
+            seen.add(id(font))
+            reference = font.indirect_reference
+            _retag_font(font, f"{part}:{reference.idnum if reference else len(seen)}")
+    forms = resources.get("/XObject")
+    for form in (forms.get_object() if forms is not None else {}).values():
+        _retag_fonts(form.get_object().get("/Resources"), part, seen)
+
+
+def _retag_font(font, key: str) -> None:
+    """The font's names (its own, its descendants' and their descriptors') with new tags."""
+    from pypdf.generic import NameObject
+
+    for each in [font, *(one.get_object() for one in font.get("/DescendantFonts", []))]:
+        descriptor = each.get("/FontDescriptor")
+        holders = [(each, "/BaseFont")]
+        if descriptor is not None:
+            holders.append((descriptor.get_object(), "/FontName"))
+        for holder, name_key in holders:
+            name = str(holder.get(name_key, ""))
+            if tag := _SUBSET.match(name):
+                new = _tag(f"{tag.group(1)}:{key}")
+                holder[NameObject(name_key)] = NameObject(f"/{new}+{name[len(tag.group(0)) :]}")
+
+
+def _tag(text: str) -> str:
+    """Six capital letters made from ``text``, as WeasyPrint makes its tags."""
+    digest = hashlib.md5(text.encode(), usedforsecurity=False).digest()
+    return "".join(chr(65 + byte % 26) for byte in digest[:6])

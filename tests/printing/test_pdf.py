@@ -80,7 +80,8 @@ def _member(number: int, pages: int) -> str:
     """A member's statement stand-in of ``pages`` pages, each saying whose and which."""
     return PAGE.format(
         "".join(
-            f'<p style="break-after: page">Thành viên {number}: Nguyễn Thị Út, trang {page}</p>'
+            f'<p style="break-after: page">Thành viên {number}: Nguyễn Thị <b>Út</b>, '
+            f"trang {page}</p>"
             for page in range(1, pages + 1)
         )
     )
@@ -114,6 +115,9 @@ def test_the_workers_pdfs_are_bound_in_member_order():
     assert told[-1] == len(counts) and told == sorted(told)
     fonts = [line.split() for line in _fonts(pdf).splitlines()[2:]]
     assert fonts and all(line[-5:-2] == ["yes", "yes", "yes"] for line in fonts)  # emb sub uni
+    names = sorted(line[0] for line in fonts)  # a tag of its own for each share's subset
+    assert len(set(names)) == 4, names
+    assert sorted(name[7:] for name in names) == ["Paper-Sans"] * 2 + ["Paper-Sans-Bold"] * 2
     alone = sum(len(_member_pdf(n, count)) for n, count in enumerate(counts, start=1))
     assert len(pdf) < alone  # no bigger than the members' PDFs made one by one
 
