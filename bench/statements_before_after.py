@@ -166,7 +166,8 @@ def workers_cpu() -> float:
     return total / ticks
 
 
-PAGE_NUMBER = re.compile(r"^\d+/\d+$")
+#: "3 / 74" or "3/74" at a page's foot (and anything else so written, on both sides alike).
+PAGE_NUMBER = re.compile(r"\b\d+ ?/ ?\d+\b")
 
 
 def pdf_words(data: bytes) -> list[str]:
@@ -176,7 +177,7 @@ def pdf_words(data: bytes) -> list[str]:
         capture_output=True,
         check=True,
     ).stdout.decode()
-    return [word for word in text.split() if not PAGE_NUMBER.match(word)]
+    return PAGE_NUMBER.sub(" ", text).split()
 
 
 def shop_copy() -> tuple[Path, Path]:
