@@ -210,9 +210,19 @@ def _render_share(htmls: list[str], stylesheets: tuple[str, ...]) -> bytes:
 
 
 def _warm(stylesheets: tuple[str, ...]) -> None:
-    """In a new worker: the font configuration and the style sheets, before any work."""
+    """In a new worker: the font configuration and the style sheets, before any work; and a
+    watch that ends the worker when the process that started it is gone, however it ended
+    (a web process killed for its time leaves no workers behind)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="pdf-parent", daemon=True).start()
     for name in stylesheets:
         _stylesheet(name)
+
+
+def _end_with(parent) -> None:
+    parent.join()  # returns when the parent has ended
+    os._exit(0)
 
 
 _POOL_LOCK = threading.Lock()

@@ -7,6 +7,9 @@ import gc
 import os
 import shutil
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from weasyprint.urls import FatalURLFetchingError
@@ -146,3 +149,41 @@ def test_without_workers_the_pdf_is_made_in_process(monkeypatch, caplog):
     assert [page.splitlines()[0] for page in _pages(pdf)] == expected
     assert told == [1, 2, 3]
     assert "made in process" in caplog.text
+
+
+ORPHAN = """
+import os
+from shop.printing import pdf
+page = "<!doctype html><html><body><p>a</p></body></html>"
+pdf.htmls_to_pdf([page, page], processes=2)
+print(*pdf._pool_state["pool"]._processes, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_end_with_the_process_that_started_them(tmp_path):
+    """A web process killed outright (gunicorn's timeout) leaves no PDF workers behind."""
+    out = tmp_path / "workers"
+    with out.open("w") as handle:
+        subprocess.run(
+            [sys.executable, "-c", ORPHAN],
+            stdout=handle,
+            stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parents[2],
+            timeout=60,
+        )
+    workers = [int(pid) for pid in out.read_text().split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
