@@ -345,7 +345,7 @@ def close_month(month, number):
     help="the PDF file to write",
 )
 def statements_pdf(month, target):
-    """Every member's statement of MONTH (YYYY-MM) in one PDF, one member a page."""
+    """Every member's statement of MONTH (YYYY-MM) in one PDF, each starting a new page."""
     from shop.month.batch import statements_html
     from shop.printing.pdf import PAPER, htmls_to_pdf
     from shop.services import month as month_service
@@ -364,7 +364,10 @@ def statements_pdf(month, target):
         db.session.rollback()
         with click.progressbar(length=len(pages), label="statements", file=sys.stderr) as bar:
             pdf = htmls_to_pdf(
-                pages, stylesheets=(PAPER,), progress=lambda done: bar.update(done - bar.pos)
+                pages,
+                stylesheets=(PAPER,),
+                progress=lambda done: bar.update(done - bar.pos),
+                processes=app.config.get("PDF_PROCESSES"),
             )
     with open(target, "wb") as handle:
         handle.write(pdf)

@@ -77,6 +77,17 @@ def _seconds(name: str, default: int, low: int, high: int) -> int:
     return int(value)
 
 
+def pdf_processes() -> int | None:
+    """``SHOP_PDF_PROCESSES``: how many processes share out a month's statements (1: made
+    one after another in the web process); ``None`` (unset or ``auto``): one a core, up to 4."""
+    value = (os.environ.get("SHOP_PDF_PROCESSES") or "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 16):
+        raise SettingsError("SHOP_PDF_PROCESSES must be auto or a number of processes, 1 to 16")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict:
     """The app's settings, read from environment variables with the shop's defaults."""
     tz_name = os.environ.get("SHOP_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -107,6 +118,7 @@ def from_environment(instance_path: str) -> dict:
         "BANK_POLLER": poller,
         "BANK_POLL_WAITING_SECONDS": _seconds("SHOP_BANK_POLL_WAITING_SECONDS", 15, 5, 600),
         "BANK_POLL_IDLE_SECONDS": _seconds("SHOP_BANK_POLL_IDLE_SECONDS", 300, 30, 3600),
+        "PDF_PROCESSES": pdf_processes(),
     }
 
 

@@ -60,6 +60,8 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
         ("SHOP_BANK_POLLER", "sometimes"),
         ("SHOP_BANK_POLL_WAITING_SECONDS", "1"),
         ("SHOP_BANK_POLL_IDLE_SECONDS", "ten"),
+        ("SHOP_PDF_PROCESSES", "0"),
+        ("SHOP_PDF_PROCESSES", "many"),
     ],
 )
 def test_wrong_settings_stop_the_start(tmp_path, monkeypatch, name, value):
@@ -89,6 +91,15 @@ def test_the_bank_pollers_cadence_comes_from_the_environment(tmp_path, monkeypat
     monkeypatch.setenv("SHOP_BANK_POLL_WAITING_SECONDS", "10")
     settings = config.from_environment(str(tmp_path))
     assert (settings["BANK_POLLER"], settings["BANK_POLL_WAITING_SECONDS"]) == ("off", 10)
+
+
+def test_the_pdf_processes_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHOP_PDF_PROCESSES", raising=False)
+    assert config.from_environment(str(tmp_path))["PDF_PROCESSES"] is None  # one a core
+    monkeypatch.setenv("SHOP_PDF_PROCESSES", "auto")
+    assert config.from_environment(str(tmp_path))["PDF_PROCESSES"] is None
+    monkeypatch.setenv("SHOP_PDF_PROCESSES", "1")
+    assert config.from_environment(str(tmp_path))["PDF_PROCESSES"] == 1
 
 
 def test_app_from_environment_creates_and_migrates_its_database(tmp_path, monkeypatch):

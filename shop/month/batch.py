@@ -110,7 +110,14 @@ def start_statements(app: Flask, month: str, *, member_number: int, run=True) ->
                     _write_state(app, render_id, state="running", done=done, total=total,
                                  month=month, member=member_number)  # fmt: skip
 
-                pdf = htmls_to_pdf(pages, stylesheets=(PAPER,), progress=progress) if pages else b""
+                processes = app.config.get("PDF_PROCESSES")
+                pdf = (
+                    htmls_to_pdf(
+                        pages, stylesheets=(PAPER,), progress=progress, processes=processes
+                    )
+                    if pages
+                    else b""
+                )
             (_folder(app) / f"{render_id}.pdf").write_bytes(pdf)
             _write_state(app, render_id, state="done", done=total, total=total, month=month,
                          member=member_number)  # fmt: skip

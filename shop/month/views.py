@@ -25,7 +25,7 @@ from shop.month.forms import (
     PayoutCorrectionForm,
     PayoutForm,
 )
-from shop.printing.pdf import PAPER, html_to_pdf
+from shop.printing.pdf import PAPER, html_to_pdf, htmls_to_pdf
 from shop.printing.tags import month_band
 from shop.printing.web import pdf_response
 from shop.services import month as month_service
@@ -380,17 +380,28 @@ def statement_pdf(month: str, number: int):
 @bp.get("/months/<month>/statements.pdf")
 @coordinator_required
 def all_statements_pdf(month: str):
-    """Every member's statement of the month in one PDF, one member a page."""
+    """Every member's statement of the month in one PDF, each starting a new page (its page
+    numbers its own), made by as many processes as the server allows (PDF_PROCESSES)."""
+    from shop.month.batch import statements_html
+
     month = _month(month)
-    html = render_template(
-        "month/statements_pdf.html",
-        statements=statement_service.statements(db.session, month, clock.shop_tz()),
-        label=month_label(month),
-        settings=month_service.sharing_settings(db.session, month),
-        shop=shop_profile(db.session),
-        now=clock.now(),
+    statements = statement_service.statements(db.session, month, clock.shop_tz())
+    if not statements:
+        html = render_template(
+            "month/statements_pdf.html",
+            statements=[],
+            label=month_label(month),
+            settings=month_service.sharing_settings(db.session, month),
+            shop=shop_profile(db.session),
+            now=clock.now(),
+        )
+        return _pdf(html, f"sao-ke-{month}.pdf")
+    pages = statements_html(statements, month=month)
+    db.session.rollback()  # the data is read; nothing held while WeasyPrint works
+    pdf = htmls_to_pdf(
+        pages, stylesheets=(PAPER,), processes=current_app.config.get("PDF_PROCESSES")
     )
-    return _pdf(html, f"sao-ke-{month}.pdf")
+    return pdf_response(pdf, f"sao-ke-{month}.pdf")
 
 
 @bp.route("/settings/sharing", methods=["GET", "POST"])

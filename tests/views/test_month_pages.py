@@ -151,6 +151,13 @@ def test_statements_pdf_in_plain_vietnamese(app, trial):
         ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert re.search(r"Pages:\s+(\d+)", pages).group(1) == "3", pages  # one member a page
+    names = ("Nguyễn Thị Hồng", "Nguyễn Thị Ngọc", "Nguyễn Thị Út")
+    assert sorted(names, key=text.index) == list(names)  # in the members' order
+    app.config["PDF_PROCESSES"] = 1  # no workers: made in the web process, the same pages
+    alone = pdf_text(hong.get("/months/2026-11/statements.pdf"))
+    assert [page.split("\n")[3:] for page in alone.split("\f")] == [
+        page.split("\n")[3:] for page in text.split("\f")
+    ]
     own = pdf_text(phone_of(app, 3).get("/months/2026-11/statements/3.pdf"))
     assert "Nguyễn Thị Út" in own and "2.764 ₫" in own and "Nguyễn Thị Ngọc" not in own
 
