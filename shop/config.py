@@ -79,7 +79,7 @@ def _seconds(name: str, default: int, low: int, high: int) -> int:
 
 def pdf_processes() -> int | None:
     """``SHOP_PDF_PROCESSES``: how many processes share out a month's statements (1: made
-    one after another in the web process); ``None`` (unset or ``auto``): one a core, up to 4."""
+    one after another in the web process); ``None`` (unset or ``auto``): one a core, up to 2."""
     value = (os.environ.get("SHOP_PDF_PROCESSES") or "").strip().lower()
     if value in ("", "auto"):
         return None

@@ -176,8 +176,9 @@ def _in_process(htmls: list[str], stylesheets: tuple[str, ...], progress=None) -
 
 # ---------------------------------------------------------------- worker processes
 
-#: At most this many worker processes, whatever the number of cores.
-MAX_PROCESSES = 4
+#: At most this many worker processes, whatever the number of cores: each keeps about 85 MB
+#: for the web process's life, and a shop's server is often a small machine.
+MAX_PROCESSES = 2
 
 
 def default_processes() -> int:
