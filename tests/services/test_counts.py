@@ -41,6 +41,15 @@ def hong(session):
     return member_service.get_member(session, 1)
 
 
+def close(session, count, decisions):
+    """Close ``count`` with ``decisions`` as Hồng at the count's opening, with the words the
+    pages give a lost item."""
+    return svc.close_count(
+        session, count, decisions, by=hong(session), at=OPEN_AT, tz=HANOI,
+        lost_reason=not_found_at_count(count.number),
+    )  # fmt: skip
+
+
 def ngoc(session):
     return member_service.get_member(session, 2)
 
@@ -253,45 +262,21 @@ def test_closing_is_refused_when_the_list_changed_or_a_difference_is_undecided(c
     decided = everything(lines)
     scan(ctx, count, rail["ao1"].code, 1)  # found after the list was read
     with pytest.raises(InvalidInput) as refused, ctx.begin_nested():
-        svc.close_count(
-            ctx,
-            count,
-            decided,
-            by=hong(ctx),
-            at=OPEN_AT,
-            tz=HANOI,
-            lost_reason=not_found_at_count(count.number),
-        )
+        close(ctx, count, decided)
     assert refused.value.field == "decisions" and rail["ao1"].code in str(refused.value.message)
     ctx.refresh(count)
     assert count.is_open and ctx.scalar(select(func.count()).select_from(CountDecision)) == 0
     del decided[rail["ao2"].code]  # read again, one left undecided
     decided.pop(rail["ao1"].code)
     with pytest.raises(InvalidInput) as refused, ctx.begin_nested():
-        svc.close_count(
-            ctx,
-            count,
-            decided,
-            by=hong(ctx),
-            at=OPEN_AT,
-            tz=HANOI,
-            lost_reason=not_found_at_count(count.number),
-        )
+        close(ctx, count, decided)
     assert rail["ao2"].code in str(refused.value.message)
 
 
 def test_a_lost_item_found_again_goes_back_as_the_groups(ctx, rail):
     count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
-    svc.close_count(
-        ctx,
-        count,
-        everything(lines),
-        by=hong(ctx),
-        at=OPEN_AT,
-        tz=HANOI,
-        lost_reason=not_found_at_count(count.number),
-    )
+    close(ctx, count, everything(lines))
     ctx.refresh(rail["dress"])
     assert rail["dress"].status == ItemStatus.LOST
     later = OPEN_AT + timedelta(days=2)
@@ -329,15 +314,7 @@ def test_scans_and_decisions_are_kept_as_recorded(ctx, rail):
     assert taken.withdrawn_by_id == ngoc(ctx).id
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
     assert rail["ao1"].code in {line.code for line in lines}  # taken back: not found
-    svc.close_count(
-        ctx,
-        count,
-        everything(lines),
-        by=hong(ctx),
-        at=OPEN_AT,
-        tz=HANOI,
-        lost_reason=not_found_at_count(count.number),
-    )
+    close(ctx, count, everything(lines))
     ctx.flush()
     for statement in (
         delete(CountScan),
@@ -356,15 +333,7 @@ def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
     count = svc.open_count(ctx, by=hong(ctx), at=OPEN_AT)
     scan(ctx, count, rail["socks"].code, 1, pieces=7)
     lines = svc.result(ctx, count, at=OPEN_AT, tz=HANOI)
-    svc.close_count(
-        ctx,
-        count,
-        everything(lines),
-        by=hong(ctx),
-        at=OPEN_AT,
-        tz=HANOI,
-        lost_reason=not_found_at_count(count.number),
-    )
+    close(ctx, count, everything(lines))
     assert rail["dress"].status == ItemStatus.LOST and rail["socks"].quantity_on_hand == 7
     later = OPEN_AT + timedelta(days=2)
     second = svc.open_count(ctx, by=hong(ctx), at=later)
