@@ -12,13 +12,15 @@ from shop.models import PolicyRow
 
 
 def policy_from_row(row: PolicyRow) -> Policy:
-    return Policy(
-        consignor_bp=row.consignor_bp,
-        reserve_bp=row.reserve_bp,
-        equal_bp=row.equal_bp,
-        markdown=tuple(MarkdownStep(s["after_days"], s["percent_off"]) for s in row.markdown),
-        clearance_after_days=row.clearance_after_days,
-    )
+    return _policy(
+        row.consignor_bp, row.reserve_bp, row.equal_bp, _steps(row.markdown),
+        row.clearance_after_days,
+    )  # fmt: skip
+
+
+def _steps(markdown: list[dict]) -> tuple[tuple[int, int], ...]:
+    """A policy row's markdown steps as (days, percent off)."""
+    return tuple((step["after_days"], step["percent_off"]) for step in markdown)
 
 
 #: Every policy row's settings, by the month it starts from: what the prices of every page
@@ -42,7 +44,7 @@ def all_policies(session: Session) -> list[tuple[str, Policy]]:
                 consignor_bp,
                 reserve_bp,
                 equal_bp,
-                tuple((step["after_days"], step["percent_off"]) for step in markdown),
+                _steps(markdown),
                 clearance_after_days,
             ),
         )
