@@ -585,8 +585,7 @@ def _check_request(request: SaleRequest) -> None:
 
 
 def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
-    """The request's items by code, in one query: each must exist, have come in by ``at``,
-    and a unique item be in the sale once."""
+    """The request's items by code, in one query (see :func:`_checked_items`)."""
     codes = [line.code for line in request.lines]
     found = session.execute(
         select(Item, Intake.received_at)
@@ -594,18 +593,25 @@ def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str,
         .where(Item.code.in_(codes))
         .options(joinedload(Item.category))
     ).all()
-    items = {item.code: item for item, _received in found}
-    came_in = {item.code: received for item, received in found}
+    return _checked_items(request, {item.code: (item, came) for item, came in found}, at)
+
+
+def _checked_items(
+    request: SaleRequest, stock: dict[str, tuple[Item, datetime]], at: datetime
+) -> dict[str, Item]:
+    """The request's items by code from ``stock`` (each item with when it came in): each
+    must exist, have come in by ``at``, and a unique item be in the sale once."""
+    codes = [line.code for line in request.lines]
     for code in codes:
-        if code not in items:
+        if code not in stock:
             raise InvalidInput("item.not_found", "code", code=code)
     for code in codes:
-        if came_in[code] > at:
+        if stock[code][1] > at:
             raise InvalidInput("sale.item_not_in_yet", "code", code=code)
-    unique_codes = [c for c in codes if not items[c].is_lot]
+    unique_codes = [c for c in codes if not stock[c][0].is_lot]
     if len(unique_codes) != len(set(unique_codes)):
         raise InvalidInput("sale.item_twice", "code")
-    return items
+    return {code: stock[code][0] for code in codes}
 
 
 @dataclass(frozen=True)
@@ -1379,20 +1385,9 @@ def refunds_of(session: Session, sale: Sale) -> list[Refund]:
 
 
 def shift_at(session: Session, member: Member, at: datetime) -> Shift | None:
-    """The shift of ``member`` that was open at the moment ``at``, if any."""
-    return session.scalar(_SHIFT_AT, {"member_id": member.id, "at": at})
-
-
-_SHIFT_AT = (  # built once: each sale of a journal asks it
-    select(Shift)
-    .where(
-        Shift.member_id == bindparam("member_id"),
-        Shift.opened_at <= bindparam("at"),
-        (Shift.closed_at.is_(None)) | (Shift.closed_at >= bindparam("at")),
-    )
-    .order_by(Shift.opened_at.desc())
-    .limit(1)
-)
+    """The shift of ``member`` that was open at the moment ``at``, if any (see
+    :func:`_shift_then`)."""
+    return _shift_then(_shifts_over(session, {member.id}, at, at), member.id, at)
 
 
 _NOTEBOOK_LINE = re.compile(
@@ -1537,7 +1532,8 @@ def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> l
         session.scalars(select(Sale.client_id).where(Sale.client_id.in_(filter(None, client_ids))))
     )
     stock = _items_by_code(session, {line.code for s in sales for line in s.request.lines})
-    shifts = _shifts_over(session, sales)
+    moments = [s.at for s in sales]
+    shifts = _shifts_over(session, {s.cashier.id for s in sales}, min(moments), max(moments))
     left: dict[int, int] = {}
     policies: dict[str, Policy] = {}
     planned = []
@@ -1554,7 +1550,7 @@ def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> l
             priced = _price(session, request, items, sale.at, tz, policies)
         except InvalidInput:
             break
-        planned.append(_Planned(sale, items, priced, _shift_then(shifts, sale)))
+        planned.append(_Planned(sale, items, priced, _shift_then(shifts, sale.cashier.id, sale.at)))
     return planned
 
 
@@ -1572,47 +1568,53 @@ def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, d
 def _bulk_items(
     sale: PastSale, stock: dict[str, tuple[Item, datetime]], left: dict[int, int]
 ) -> dict[str, Item] | None:
-    """The sale's items by code, each in, come in by the sale's moment, once in the sale,
-    nothing short, and still in stock: one of a kind whole, a lot with the pieces; ``None``
-    if one is not. ``left``: the pieces (1 for an item) each has left, taken down."""
-    items = {}
-    for line in sale.request.lines:
-        item, received = stock.get(line.code, (None, None))
-        if item is None or received > sale.at or line.code in items or line.short_pieces:
-            return None
+    """The sale's items by code as :func:`_checked_items` finds them, if each is in the
+    sale once, with nothing short, and still in stock (one of a kind whole, a lot with the
+    pieces); ``None`` if one is not. ``left``: the pieces (1 for an item) each has left,
+    taken down."""
+    try:
+        items = _checked_items(sale.request, stock, sale.at)
+    except InvalidInput:
+        return None
+    lines = sale.request.lines
+    if len(items) < len(lines) or any(line.short_pieces for line in lines):
+        return None
+    for line in lines:
+        item = items[line.code]
         if item.id not in left:
             in_stock = item.status == ItemStatus.IN_STOCK
             left[item.id] = (item.quantity_on_hand if item.is_lot else 1) if in_stock else 0
         if not (item.is_lot or line.quantity == 1) or left[item.id] < line.quantity:
             return None
-        items[line.code] = item
-    for line in sale.request.lines:
+    for line in lines:
         left[items[line.code].id] -= line.quantity
     return items
 
 
-def _shifts_over(session: Session, sales: list[PastSale]) -> list[Shift]:
-    """The shifts of the sales' cashiers open at some moment between the first sale and
-    the last."""
+def _shifts_over(
+    session: Session, member_ids: set[int], first: datetime, last: datetime
+) -> list[Shift]:
+    """The shifts of those members open at some moment from ``first`` to ``last``."""
     return list(
         session.scalars(
             select(Shift).where(
-                Shift.member_id.in_({s.cashier.id for s in sales}),
-                Shift.opened_at <= max(s.at for s in sales),
-                (Shift.closed_at.is_(None)) | (Shift.closed_at >= min(s.at for s in sales)),
+                Shift.member_id.in_(member_ids),
+                Shift.opened_at <= last,
+                (Shift.closed_at.is_(None)) | (Shift.closed_at >= first),
             )
         )
     )
 
 
-def _shift_then(shifts: list[Shift], sale: PastSale) -> Shift | None:
-    """The cashier's shift open at the sale's moment, as :func:`shift_at` finds it."""
+def _shift_then(shifts: list[Shift], member_id: int, at: datetime) -> Shift | None:
+    """Of ``shifts``, the member's that was open at ``at``, its ends included: the last
+    opened, if two were."""
     open_then = [
         s
         for s in shifts
-        if s.member_id == sale.cashier.id
-        and s.opened_at <= sale.at
-        and (s.closed_at is None or s.closed_at >= sale.at)
+        if s.member_id == member_id
+        and s.opened_at <= at
+        and (s.closed_at is None or s.closed_at >= at)
     ]
     return max(open_then, key=lambda s: s.opened_at, default=None)
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ from shop.models import (
 )
 from shop.models.rail import reserve_rail_versions
 from shop.services import audit, visibility
-from shop.services.errors import Forbidden, InvalidInput, NotFound
+from shop.services.errors import Forbidden, InvalidInput, NotFound, ShopError
 from shop.services.month import ensure_month_open
 from shop.services.policy import policy_in_force
 
@@ -286,6 +286,51 @@ def create_donor(
 # ---------------------------------------------------------------- intake
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """What the rules of a drop-off (:func:`_intake_parties`) ask the shop: one row at a
+    time for :func:`receive_intake`, read ahead for many by :func:`receive_intakes`."""
+
+    donor_exists: Callable[[int], bool]
+    owner: Callable[[int], Member | None]  # by number
+    may_spend: Callable[[], bool]  # whoever records it may spend the group's money
+    ref_taken: Callable[[str], bool]
+
+
+def _intake_parties(details: IntakeDetails, received_on: date, found: _Lookups) -> dict:
+    """Who a drop-off comes from, as its columns (``donor_id``, ``owner_id``, ``supplier``;
+    a new donor is the caller's to make), or its refusal: every rule of it in one place."""
+    columns: dict = {"donor_id": None, "owner_id": None, "supplier": None}
+    if details.kind == IntakeKind.DONATION:
+        if details.new_donor is None and details.donor_id is not None:
+            if not found.donor_exists(details.donor_id):
+                raise InvalidInput("donor.not_found", "donor_id")
+            columns["donor_id"] = details.donor_id
+    elif details.kind == IntakeKind.CONSIGNMENT:
+        if details.owner_number is None:
+            raise InvalidInput("intake.owner_missing", "owner")
+        owner = found.owner(details.owner_number)
+        if owner is None:
+            raise InvalidInput("member.no_such_number", "owner", number=details.owner_number)
+        if owner.has_left_by(received_on):
+            raise InvalidInput("intake.owner_left", "owner")
+        columns["owner_id"] = owner.id
+    else:
+        if not details.cost_as_expense and not found.may_spend():
+            raise Forbidden("intake.bale_coordinators_only", "kind")
+        supplier = (details.supplier or "").strip()
+        if not supplier:
+            raise InvalidInput("intake.supplier_missing", "supplier")
+        columns["supplier"] = supplier[:120]
+        if not details.cost_dong and not details.cost_as_expense:
+            raise InvalidInput("intake.cost_missing", "cost")
+        if details.cost_dong is not None:
+            _check_price(details.cost_dong, "cost")
+    if details.ref is not None and found.ref_taken(details.ref):
+        raise InvalidInput("intake.exists", "ref", ref=details.ref)
+    return columns
+
+
 def receive_intake(
     session: Session,
     details: IntakeDetails,
@@ -314,39 +359,22 @@ def receive_intake(
         by=by,
         note=(details.note or "").strip(),
     )
-    if details.kind == IntakeKind.DONATION:
-        if details.new_donor is not None:
-            intake.donor = create_donor(session, details.new_donor, country_code=country_code)
-        elif details.donor_id is not None:
-            intake.donor = session.get(Donor, details.donor_id)
-            if intake.donor is None:
-                raise InvalidInput("donor.not_found", "donor_id")
-    elif details.kind == IntakeKind.CONSIGNMENT:
-        if details.owner_number is None:
-            raise InvalidInput("intake.owner_missing", "owner")
-        owner = session.scalar(select(Member).where(Member.number == details.owner_number))
-        if owner is None:
-            raise InvalidInput("member.no_such_number", "owner", number=details.owner_number)
-        if owner.has_left_by(received_on):
-            raise InvalidInput("intake.owner_left", "owner")
-        intake.owner = owner
-    else:
-        if not details.cost_as_expense and not visibility.may_record_expenses(session, by, role):
-            raise Forbidden("intake.bale_coordinators_only", "kind")
-        supplier = (details.supplier or "").strip()
-        if not supplier:
-            raise InvalidInput("intake.supplier_missing", "supplier")
-        intake.supplier = supplier[:120]
-        if not details.cost_dong and not details.cost_as_expense:
-            raise InvalidInput("intake.cost_missing", "cost")
-        if details.cost_dong is not None:
-            _check_price(details.cost_dong, "cost")
-    if details.ref is not None:
-        if session.scalar(select(Intake.id).where(Intake.ref == details.ref)):
-            raise InvalidInput("intake.exists", "ref", ref=details.ref)
-        intake.ref = details.ref
-    else:
-        intake.ref = _new_ref(session, Intake, "intake", intake_ref)
+    if details.kind == IntakeKind.DONATION and details.new_donor is not None:
+        intake.donor = create_donor(session, details.new_donor, country_code=country_code)
+    found = _Lookups(
+        donor_exists=lambda donor_id: session.get(Donor, donor_id) is not None,
+        owner=lambda number: session.scalar(select(Member).where(Member.number == number)),
+        may_spend=lambda: visibility.may_record_expenses(session, by, role),
+        ref_taken=lambda ref: (
+            session.scalar(select(Intake.id).where(Intake.ref == ref)) is not None
+        ),
+    )
+    for column, value in _intake_parties(details, received_on, found).items():
+        if value is not None:
+            setattr(intake, column, value)
+    intake.ref = (
+        details.ref if details.ref is not None else _new_ref(session, Intake, "intake", intake_ref)
+    )
     session.add(intake)
     session.flush()
     if details.kind == IntakeKind.PURCHASE and details.cost_dong:
@@ -694,30 +722,25 @@ def _known_for_intakes(session: Session, intakes: list[PastIntake]) -> _Known:
 
 def _intake_row(intake: PastIntake, day: date, known: _Known) -> dict | None:
     """The drop-off's columns, if :func:`receive_intake` would take it as it is and it is
-    for :func:`receive_intakes`; else ``None``."""
+    for :func:`receive_intakes` (its ref given, no new donor, no cost to book); else
+    ``None``."""
     d = intake.details
-    if not d.ref or d.ref in known.refs or d.new_donor is not None or d.cost_dong is not None:
+    if not d.ref or d.new_donor is not None or d.cost_dong is not None:
         return None
-    row = {
+    found = _Lookups(
+        donor_exists=known.donors.__contains__,
+        owner=known.owners.get,
+        may_spend=lambda: False,  # a bale's cost booked by the caller, or not for this path
+        ref_taken=known.refs.__contains__,
+    )
+    try:
+        parties = _intake_parties(d, day, found)
+    except ShopError:
+        return None
+    return {
         "ref": d.ref, "kind": d.kind, "received_at": d.received_at, "received_on": day,
-        "by_id": intake.by.id, "donor_id": None, "owner_id": None, "supplier": None,
-        "note": (d.note or "").strip(),
+        "by_id": intake.by.id, "note": (d.note or "").strip(), **parties,
     }  # fmt: skip
-    if d.kind == IntakeKind.DONATION:
-        if d.donor_id is not None and d.donor_id not in known.donors:
-            return None
-        row["donor_id"] = d.donor_id
-    elif d.kind == IntakeKind.CONSIGNMENT:
-        owner = known.owners.get(d.owner_number)
-        if owner is None or owner.has_left_by(day):
-            return None
-        row["owner_id"] = owner.id
-    else:
-        supplier = (d.supplier or "").strip()
-        if not d.cost_as_expense or not supplier:
-            return None
-        row["supplier"] = supplier[:120]
-    return row
 
 
 def _new_ref(session: Session, model, sequence: str, make) -> str:
