@@ -433,3 +433,15 @@ def test_members_added_at_the_same_moment_get_different_numbers(app):
     with app.app_context():
         numbers = sorted(db.session.scalars(select(Member.number)))
     assert numbers == [1, 2, 3, 4]
+
+
+def test_a_tokens_last_use_is_written_down_to_the_minute(ctx):
+    boss = svc.create_member(ctx, details(role=Role.COORDINATOR), "3579", country_code="84")
+    token, secret = svc.create_token(ctx, boss, "till", Role.COORDINATOR)
+    assert token.last_used_at is None
+    svc.member_for_token(ctx, secret, now=NOW, today=TODAY)
+    assert token.last_used_at == NOW
+    svc.member_for_token(ctx, secret, now=NOW + timedelta(seconds=59), today=TODAY)
+    assert token.last_used_at == NOW  # a device's next sale writes nothing more
+    svc.member_for_token(ctx, secret, now=NOW + timedelta(minutes=1), today=TODAY)
+    assert token.last_used_at == NOW + timedelta(minutes=1)
