@@ -320,19 +320,15 @@ class _Writer:
         for index, entry in enumerate(data.get("donors", [])):
             self.write_donor(pointer("donors", index), entry)
             self.advance()
-        intakes = list(_sorted(data, "intakes", lambda e: parse_time(e["received_at"])))
-        while intakes:
-            batch = intakes[:INTAKES_AT_ONCE]
-            entered = stock_service.receive_intakes(
+        _together(
+            list(_sorted(data, "intakes", lambda e: parse_time(e["received_at"]))),
+            lambda batch: stock_service.receive_intakes(
                 self.session, [self.past_intake(entry) for _path, entry in batch], tz=self.tz
-            )
-            for (_path, entry), (intake_id, placed) in zip(batch, entered, strict=False):
-                self.wrote_intake(entry, intake_id, placed)
-            done = len(entered)
-            if done < len(batch):  # the next one by itself: its refusal, at its place
-                self.write_intake(*batch[done])
-                done += 1
-            del intakes[:done]
+            ),
+            wrote=lambda place, written: self.wrote_intake(place[1], *written),
+            alone=lambda place: self.write_intake(*place),
+            at_once=INTAKES_AT_ONCE,
+        )
         # Before the replay: an expense is dated by a day, and must be in before its month
         # closes.
         for path, entry in _sorted(data, "expenses", lambda e: parse_day(e["on"])):
@@ -650,18 +646,17 @@ class _Writer:
                 )
 
     def write_sales(self, events: list[Event]) -> None:
-        """Sales in a row, as many at once as :func:`counter.enter_past_sales` takes, the
-        one it does not take by itself (a lot, pieces short, or its refusal), and so on;
-        ``events`` is emptied."""
-        while events:
-            entered = counter.enter_past_sales(
-                self.session, [self.past_sale(event) for event in events], tz=self.tz
-            )
-            for event, sale_id in zip(events, entered, strict=False):
-                self.wrote_sale(event, sale_id)
-            if len(entered) < len(events):
-                self.write_sale(events[len(entered)])
-            del events[: len(entered) + 1]
+        """Sales in a row, as many at once as :func:`counter.enter_past_sales` takes (see
+        :func:`_together`); ``events`` is emptied."""
+        _together(
+            events,
+            lambda batch: counter.enter_past_sales(
+                self.session, [self.past_sale(event) for event in batch], tz=self.tz
+            ),
+            wrote=self.wrote_sale,
+            alone=self.write_sale,
+            at_once=len(events),
+        )
 
     def past_sale(self, event: Event) -> counter.PastSale:
         entry = event.entry
@@ -916,6 +911,23 @@ _SALE_FIELDS = {
     "tendered_dong": "payments",
     "shift": "at",
 }
+
+
+def _together(entries: list, bulk: Callable[[list], list], *, wrote, alone, at_once: int) -> None:
+    """Write ``entries`` in order, ``at_once`` at most to a service's bulk entry, which takes
+    them from the first on as long as it can (``wrote(entry, what it wrote)`` for each); the
+    one it does not take is written ``alone`` (so a refusal names its own place in the file),
+    and so on. ``entries`` is emptied."""
+    while entries:
+        batch = entries[:at_once]
+        taken = bulk(batch)
+        for entry, written in zip(batch, taken, strict=False):
+            wrote(entry, written)
+        done = len(taken)
+        if done < len(batch):
+            alone(batch[done])
+            done += 1
+        del entries[:done]
 
 
 def _size(intake: dict[str, Any]) -> int:

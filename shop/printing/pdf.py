@@ -205,11 +205,6 @@ def _shares(htmls: list[str], count: int) -> list[list[str]]:
     return [share for share in shares if share]
 
 
-def _render_share(htmls: list[str], stylesheets: tuple[str, ...]) -> bytes:
-    """In a worker: one share's PDF."""
-    return _in_process(htmls, stylesheets)
-
-
 def _warm(stylesheets: tuple[str, ...]) -> None:
     """In a new worker: the font configuration and the style sheets, before any work; and a
     watch that ends the worker when the process that started it is gone, however it ended
@@ -268,7 +263,7 @@ def _drop_pool() -> None:
 def _in_workers(htmls: list[str], stylesheets: tuple[str, ...], progress, processes: int) -> bytes:
     shares = _shares(htmls, processes)
     pool = _pool(processes, stylesheets)
-    futures = {pool.submit(_render_share, share, stylesheets): share for share in shares}
+    futures = {pool.submit(_in_process, share, stylesheets): share for share in shares}
     pending, done = set(futures), 0
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -586,14 +586,20 @@ def _check_request(request: SaleRequest) -> None:
 
 def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
     """The request's items by code, in one query (see :func:`_checked_items`)."""
-    codes = [line.code for line in request.lines]
+    stock = _items_by_code(session, {line.code for line in request.lines})
+    return _checked_items(request, stock, at)
+
+
+def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, datetime]]:
+    """The items of ``codes``, as they are now, each with when it came in."""
     found = session.execute(
         select(Item, Intake.received_at)
         .join(Intake, Item.intake_id == Intake.id)
         .where(Item.code.in_(codes))
         .options(joinedload(Item.category))
+        .execution_options(populate_existing=True)
     ).all()
-    return _checked_items(request, {item.code: (item, came) for item, came in found}, at)
+    return {item.code: (item, received) for item, received in found}
 
 
 def _checked_items(
@@ -1501,7 +1507,7 @@ def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -
     stock rounds and rail numbers, in a handful of statements for them all.
 
     It takes the sales from the first on, as long as each gives its number and client id,
-    takes one-of-a-kind items whole and passes every check, and returns the ids of those it
+    has no piece short and passes every check, and returns the ids of those it
     entered: maybe fewer than given, maybe none. The caller enters the next one by itself
     with :func:`enter_past_sale` (which takes lots and pieces short, or refuses the sale
     at fault) and gives the rest again.
@@ -1552,17 +1558,6 @@ def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> l
             break
         planned.append(_Planned(sale, items, priced, _shift_then(shifts, sale.cashier.id, sale.at)))
     return planned
-
-
-def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, datetime]]:
-    found = session.execute(
-        select(Item, Intake.received_at)
-        .join(Intake, Item.intake_id == Intake.id)
-        .where(Item.code.in_(codes))
-        .options(joinedload(Item.category))
-        .execution_options(populate_existing=True)
-    ).all()
-    return {item.code: (item, received) for item, received in found}
 
 
 def _bulk_items(
@@ -1620,7 +1615,9 @@ def _shift_then(shifts: list[Shift], member_id: int, at: datetime) -> Shift | No
 
 
 def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
-    """The planned sales, their lines and their items taken, in a statement or two each."""
+    """The planned sales in one INSERT, their one-of-a-kind items taken in one conditional
+    UPDATE and their lots' pieces line by line, as :func:`_write_lines` takes them, each
+    line stamped with its own rail number; their lines in one INSERT."""
     rows = []
     for p in plan:
         row = _sale_row(
@@ -1631,64 +1628,47 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
             row["confirmed_at"], row["confirmed_by_id"] = p.sale.confirmed
         rows.append({"number": p.sale.request.number, **row})
     ids = list(session.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True), rows))
-    numbers = reserve_rail_versions(session, sum(len(p.sale.request.lines) for p in plan))
-    rails, numbers[:] = list(numbers), []
-    lines, takes = [], []
-    for sale_id, p in zip(ids, plan, strict=True):
+    placed = [
+        (sale_id, p, position, line)
+        for sale_id, p in zip(ids, plan, strict=True)
+        for position, line in enumerate(p.sale.request.lines)
+    ]
+    # As in _write_lines: the items taken in one UPDATE take their lines' numbers out of the
+    # list; each lot's UPDATE is stamped with the next number left, its own line's.
+    numbers = reserve_rail_versions(session, len(placed))
+    versions = {
+        p.items[line.code].id: number
+        for (_id, p, _position, line), number in zip(placed, list(numbers), strict=True)
+        if not p.items[line.code].is_lot
+    }
+    for number in versions.values():
+        numbers.remove(number)
+    items = [item for p in plan for item in p.items.values()]
+    rounds = _take_unique_items(session, items, versions)
+    for item in items:  # one another sale took since the checks read it
+        if item.id in versions and item.id not in rounds:
+            raise InvalidInput("sale.item_sold", "code", code=item.code)
+    lines = []
+    for sale_id, p, position, line in placed:
+        item = p.items[line.code]
+        if item.is_lot:
+            stock_round = _take_from_stock(session, item, line.quantity)
+        else:
+            stock_round = rounds[item.id]
+        amounts = (
+            p.priced.prices[position],
+            p.priced.totals.sale_discount_parts[position],
+            p.priced.totals.nets[position],
+        )
+        lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
+    for p in plan:
         request = p.sale.request
-        totals_ = p.priced.totals
-        money = zip(p.priced.prices, totals_.sale_discount_parts, totals_.nets, strict=True)
-        for position, (line, amounts) in enumerate(zip(request.lines, money, strict=True)):
-            item = p.items[line.code]
-            stock_round = None if item.is_lot else item.times_sold + 1
-            lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
-            takes.append((item, {"b_id": item.id, "b_rail": rails.pop(0), "b_n": line.quantity}))
         _audit_discounts(
             session, request.number, p.priced.totals.total_dong, request,
             by=p.sale.cashier, at=p.sale.at,
         )  # fmt: skip
-    _take_items_of_lines(session, takes)
     session.execute(insert(SaleLine), lines)
     return ids
-
-
-_STOCK = Item.__table__.c
-#: One item out of stock, one lot's pieces: each line's own, with its rail number.
-_TAKE_ITEM = (
-    update(Item.__table__)
-    .where(_STOCK.id == bindparam("b_id"), _STOCK.status == ItemStatus.IN_STOCK)
-    .values(
-        status=ItemStatus.SOLD, times_sold=_STOCK.times_sold + 1, rail_version=bindparam("b_rail")
-    )
-)
-_TAKE_PIECES = (
-    update(Item.__table__)
-    .where(
-        _STOCK.id == bindparam("b_id"),
-        _STOCK.status == ItemStatus.IN_STOCK,
-        _STOCK.quantity_on_hand >= bindparam("b_n"),
-    )
-    .values(
-        quantity_on_hand=_STOCK.quantity_on_hand - bindparam("b_n"),
-        rail_version=bindparam("b_rail"),
-    )
-)
-
-
-def _take_items_of_lines(session: Session, takes: list[tuple[Item, dict]]) -> None:
-    """What each line takes out of stock, with its rail number, by the same conditional
-    UPDATE for all its kind; what another transaction took since it was read refuses the
-    sales. (SQLite's and psycopg's executemany count the rows changed by all.)"""
-    for statement, kind in ((_TAKE_ITEM, False), (_TAKE_PIECES, True)):
-        params = [values for item, values in takes if item.is_lot is kind]
-        if not params:
-            continue
-        if kind is False:
-            params = [{"b_id": v["b_id"], "b_rail": v["b_rail"]} for v in params]
-        if session.execute(statement, params).rowcount != len(params):
-            raise InvalidInput("sale.item_sold", "code")
-    for item, _values in takes:
-        session.expire(item, ["status", "times_sold", "quantity_on_hand", "rail_version"])
 
 
 def void(

@@ -668,14 +668,12 @@ def receive_intakes(
     rows, counts = [], []
     for intake, day in zip(intakes, days, strict=True):
         row = _intake_row(intake, day, known)
-        if row is None:
+        if row is None or any(stocked.code is None for stocked in intake.stocked):
             break
         placed = len(placing.rows)
         placing.intake = Intake(kind=row["kind"], received_on=day, owner_id=row["owner_id"])
         try:
             for stocked in intake.stocked:
-                if stocked.code is None:
-                    raise InvalidInput("item.code_invalid", "code")  # not for this path
                 placing.add(stocked)
         except InvalidInput:
             placing.take_back(placed)

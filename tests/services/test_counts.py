@@ -41,11 +41,11 @@ def hong(session):
     return member_service.get_member(session, 1)
 
 
-def close(session, count, decisions):
-    """Close ``count`` with ``decisions`` as Hồng at the count's opening, with the words the
-    pages give a lost item."""
+def close(session, count, decisions, at=OPEN_AT):
+    """Close ``count`` with ``decisions`` as Hồng (at the count's opening unless said), with
+    the words the pages give a lost item."""
     return svc.close_count(
-        session, count, decisions, by=hong(session), at=OPEN_AT, tz=HANOI,
+        session, count, decisions, by=hong(session), at=at, tz=HANOI,
         lost_reason=not_found_at_count(count.number),
     )  # fmt: skip
 
@@ -207,15 +207,7 @@ def test_closing_records_the_loss_and_pays_the_owner_her_split(ctx, rail):
     lines = svc.result(ctx, count, at=close_at, tz=HANOI)
     decided = everything(lines, **{rail["ao2"].code: DecisionKind.KEEP})
     decided[rail["dress"].code] = svc.Decided(DecisionKind.LOST, "không thấy trên giá")
-    written = svc.close_count(
-        ctx,
-        count,
-        decided,
-        by=hong(ctx),
-        at=close_at,
-        tz=HANOI,
-        lost_reason=not_found_at_count(count.number),
-    )
+    written = close(ctx, count, decided, at=close_at)
     assert {d.code: d.kind for d in written} == {
         rail["dress"].code: DecisionKind.LOST,
         rail["ao2"].code: DecisionKind.KEEP,
@@ -285,15 +277,7 @@ def test_a_lost_item_found_again_goes_back_as_the_groups(ctx, rail):
     lines = svc.result(ctx, second, at=later + timedelta(hours=1), tz=HANOI)
     dress = next(line for line in lines if line.code == rail["dress"].code)
     assert dress.found.difference == Difference.FOUND_OFF_BOOKS
-    svc.close_count(
-        ctx,
-        second,
-        everything(lines),
-        by=hong(ctx),
-        at=later + timedelta(hours=1),
-        tz=HANOI,
-        lost_reason=not_found_at_count(second.number),
-    )
+    close(ctx, second, everything(lines), at=later + timedelta(hours=1))
     ctx.refresh(rail["dress"])
     assert rail["dress"].status == ItemStatus.IN_STOCK and rail["dress"].owner_id is None
     assert ctx.scalar(select(func.count()).select_from(CountDecision)) > 0
@@ -341,15 +325,7 @@ def test_a_later_count_in_the_same_session_sees_what_a_close_changed(ctx, rail):
     lines = svc.result(ctx, second, at=later + timedelta(hours=1), tz=HANOI)
     found = {line.code: line.found.difference for line in lines}
     assert found[rail["dress"].code] == Difference.FOUND_OFF_BOOKS
-    svc.close_count(
-        ctx,
-        second,
-        everything(lines),
-        by=hong(ctx),
-        at=later + timedelta(hours=1),
-        tz=HANOI,
-        lost_reason=not_found_at_count(second.number),
-    )
+    close(ctx, second, everything(lines), at=later + timedelta(hours=1))
     assert rail["dress"].status == ItemStatus.IN_STOCK and rail["dress"].owner_id is None
 
 
