@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, Enum, event, func, select, text
+from sqlalchemy import BigInteger, DateTime, Enum, event, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -219,6 +219,24 @@ def insert_if_absent(session: Session, model, **values) -> None:
 
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def insert_in_order(session: Session, key, rows: list[dict], *returned) -> list:
+    """Insert ``rows`` into ``key``'s table in a few multi-row ``INSERT … RETURNING``
+    statements and return what each wrote (``returned``: its id, or its ORM entity), in the
+    order of ``rows``.
+
+    ``key`` is a unique column every row gives (a sale's number, an item's code): the rows
+    come back in any order and are put in place by it. (SQLAlchemy's own
+    ``sort_by_parameter_order`` sends one statement a row on SQLite, which has no sentinel
+    to order them by.)
+    """
+    if not rows:
+        return []
+    table = key.class_ if hasattr(key, "class_") else key.table
+    written = session.execute(insert(table).returning(key, *returned), rows).all()
+    by_key = {row[0]: row[1] if len(returned) == 1 else row[1:] for row in written}
+    return [by_key[row[key.key]] for row in rows]
 
 
 def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import begin_writing, insert_if_absent
+from shop.database import begin_writing, insert_if_absent, insert_in_order
 from shop.domain.calendar import local_date, local_moment
 from shop.domain.codes import item_code
 from shop.domain.money import MAX_DONG
@@ -603,8 +603,7 @@ class Placing:
         for row, number in zip(self.rows, numbers, strict=True):
             row["rail_version"] = number
         numbers[:] = []
-        written = insert(Item).returning(Item, sort_by_parameter_order=True)
-        items = list(self.session.scalars(written, self.rows))
+        items = insert_in_order(self.session, Item.code, self.rows, Item)
         self.rows = []
         return items
 
@@ -683,9 +682,7 @@ def receive_intakes(
         counts.append(len(placing.rows) - placed)
     if not rows:
         return []
-    ids = list(
-        session.scalars(insert(Intake).returning(Intake.id, sort_by_parameter_order=True), rows)
-    )
+    ids = insert_in_order(session, Intake.ref, rows, Intake.id)
     owners = [intake_id for intake_id, count in zip(ids, counts, strict=True) for _ in range(count)]
     for row, intake_id in zip(placing.rows, owners, strict=True):
         row["intake_id"] = intake_id
