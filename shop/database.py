@@ -221,21 +221,21 @@ def insert_if_absent(session: Session, model, **values) -> None:
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-def insert_in_order(session: Session, key, rows: list[dict], *returned) -> list:
+def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:
     """Insert ``rows`` into ``key``'s table in a few multi-row ``INSERT … RETURNING``
-    statements and return what each wrote (``returned``: its id, or its ORM entity), in the
-    order of ``rows``.
+    statements (Core: no ORM objects are made) and return each row's ``returned`` column
+    (its id, say), in the order of ``rows``.
 
     ``key`` is a unique column every row gives (a sale's number, an item's code): the rows
     come back in any order and are put in place by it. (SQLAlchemy's own
     ``sort_by_parameter_order`` sends one statement a row on SQLite, which has no sentinel
-    to order them by.)
+    to order them by.) Every row gives the same columns.
     """
     if not rows:
         return []
-    table = key.class_ if hasattr(key, "class_") else key.table
-    written = session.execute(insert(table).returning(key, *returned), rows).all()
-    by_key = {row[0]: row[1] if len(returned) == 1 else row[1:] for row in written}
+    table = key.class_.__table__
+    statement = insert(table).returning(table.c[key.key], table.c[returned.key])
+    by_key = dict(session.execute(statement, rows).all())
     return [by_key[row[key.key]] for row in rows]
 
 

@@ -499,12 +499,12 @@ class _Writer:
             placed = placing.done()
         self.wrote_intake(entry, intake.id, placed)
 
-    def wrote_intake(self, entry: dict[str, Any], intake_id: int, placed: list[Item]) -> None:
+    def wrote_intake(self, entry: dict[str, Any], intake_id: int, placed: list[int]) -> None:
         items, lots = entry.get("items", []), entry.get("lots", [])
         self.intakes[entry["ref"]] = intake_id
         self.counts["intakes"] += 1
-        for entry_of_item, item in zip((*items, *lots), placed, strict=True):
-            self.stock[entry_of_item["code"]] = item.id
+        for entry_of_item, item_id in zip((*items, *lots), placed, strict=True):
+            self.stock[entry_of_item["code"]] = item_id
         self.counts["items"] += len(items)
         self.counts["lots"] += len(lots)
         self.advance(_size(entry))

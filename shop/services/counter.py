@@ -1784,7 +1784,7 @@ def _insert_shifts(session: Session, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     written = session.execute(
-        insert(Shift).returning(Shift.member_id, Shift.opened_at, Shift.id), rows
+        insert(_SHIFT_TABLE).returning(_SHIFT.member_id, _SHIFT.opened_at, _SHIFT.id), rows
     ).all()
     ids = {(member_id, opened_at): shift_id for member_id, opened_at, shift_id in written}
     return [ids[row["member_id"], row["opened_at"]] for row in rows]
@@ -1818,7 +1818,8 @@ def _close_run_shifts(session: Session, closing: list[_RunShift]) -> None:
             session.expire(loaded)
 
 
-_SHIFT = Shift.__table__.c
+_SHIFT_TABLE = Shift.__table__
+_SHIFT = _SHIFT_TABLE.c
 _REOPEN = (
     update(Shift.__table__)
     .where(_SHIFT.id.in_(bindparam("ids", expanding=True)))
@@ -1891,7 +1892,7 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
             session, request.number, p.priced.totals.total_dong, request,
             by=p.sale.cashier, at=p.sale.at,
         )  # fmt: skip
-    session.execute(insert(SaleLine), lines)
+    session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
     return ids
 
 

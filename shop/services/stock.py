@@ -497,12 +497,12 @@ def recent_intakes(session: Session, limit: int = 30) -> list[tuple[Intake, int]
 
 def add_item(session: Session, intake: Intake, details: ItemDetails) -> Item:
     """Add one tagged item to a drop-off; its code is new unless the details give one."""
-    return Placing(session, intake).add(details).done()[0]
+    return session.get(Item, Placing(session, intake).add(details).done()[0])
 
 
 def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
     """Add a lot of alike cheap things (one code, a quantity, a price each)."""
-    return Placing(session, intake).add(details).done()[0]
+    return session.get(Item, Placing(session, intake).add(details).done()[0])
 
 
 def add_to_intake(session: Session, intake: Intake, details: ItemDetails | LotDetails) -> Item:
@@ -594,16 +594,16 @@ class Placing:
         self.rows.append(row)
         return self
 
-    def done(self) -> list[Item]:
+    def done(self) -> list[int]:
         """Write the items added, in one INSERT, each stamped with its rail number (see
-        :mod:`shop.models.rail`), and return them in order."""
+        :mod:`shop.models.rail`), and return their ids in order."""
         if not self.rows:
             return []
         numbers = reserve_rail_versions(self.session, len(self.rows))
         for row, number in zip(self.rows, numbers, strict=True):
             row["rail_version"] = number
         numbers[:] = []
-        items = insert_in_order(self.session, Item.code, self.rows, Item)
+        items = insert_in_order(self.session, Item.code, self.rows, Item.id)
         self.rows = []
         return items
 
@@ -642,14 +642,14 @@ class PastIntake:
 
 def receive_intakes(
     session: Session, intakes: list[PastIntake], *, tz: ZoneInfo
-) -> list[tuple[int, list[Item]]]:
+) -> list[tuple[int, list[int]]]:
     """Drop-offs recorded after the fact, one after another (a journal's), each as
     :func:`receive_intake` and :class:`Placing` would record it in turn (the same checks,
     categories, shares and rail numbers), in a handful of statements for them all.
 
     It takes them from the first on, as long as each gives its ref and its items' codes,
     names a donor already recorded (or none), and passes every check, and returns each
-    one's id and items: maybe fewer than given, maybe none. The caller records the next
+    one's id and its items' ids: maybe fewer than given, maybe none. The caller records the next
     one by itself (which refuses it, at its item if that is where it fails) and gives the
     rest again.
     """
