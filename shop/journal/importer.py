@@ -341,7 +341,6 @@ class _Writer:
             Step.PRICE_CHANGE: self.write_price_change,
             Step.VOID: self.write_void,
             Step.REFUND: self.write_refund,
-            Step.DISPOSAL: self.write_disposal,
             Step.COUNT_OPENS: self.open_count,
             Step.COUNT_SCAN: self.write_scan,
             Step.SCAN_WITHDRAWN: self.withdraw_scan,
@@ -349,18 +348,21 @@ class _Writer:
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
-        run: list[Event] = []  # shifts and sales in a row, written together
+        # Events in a row that a service takes together: shifts and sales; disposals.
+        together = {step: self.write_run for step in RUN_STEPS}
+        together[Step.DISPOSAL] = self.write_disposals
+        pending: list[Event] = []
         for event in events:
-            if event.step in RUN_STEPS and len(run) < RUN_AT_ONCE:
-                run.append(event)
-                continue
-            self.write_run(run)
-            if event.step in RUN_STEPS:
-                run.append(event)
+            bulk = together.get(event.step)
+            if pending and (bulk != together[pending[0].step] or len(pending) >= RUN_AT_ONCE):
+                together[pending[0].step](pending)
+            if bulk is not None:
+                pending.append(event)
                 continue
             writers[event.step](event)
             self.advance()
-        self.write_run(run)
+        if pending:
+            together[pending[0].step](pending)
         # After the history: what each transaction paid (sales, refunds, payouts) is in.
         for index, entry in enumerate(data.get("bank_transactions", [])):
             self.write_bank_transaction(pointer("bank_transactions", index), entry)
@@ -524,6 +526,36 @@ class _Writer:
             )
         self.counts["price_changes"] += 1
 
+    def write_disposals(self, events: list[Event]) -> None:
+        """Disposals in a row, as many at once as :func:`stock.dispose_all` takes (see
+        :func:`_together`); ``events`` is emptied."""
+        _together(
+            events,
+            lambda batch: stock_service.dispose_all(
+                self.session, [self.past_disposal(event) for event in batch], tz=self.tz
+            ),
+            wrote=self.wrote_disposal,
+            alone=self.write_disposal,
+            at_once=len(events),
+        )
+
+    def past_disposal(self, event: Event) -> stock_service.PastDisposal:
+        entry = event.entry
+        kind = DisposalKind(entry["kind"])
+        return stock_service.PastDisposal(
+            self.stock[entry["code"]],
+            kind,
+            by=self.member(entry["by"]),
+            at=event.at,
+            note=entry.get("note", ""),
+            # The journal records that she gave it; her consent was asked back then.
+            owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
+        )
+
+    def wrote_disposal(self, _event: Event, _item_id: int) -> None:
+        self.counts["disposals"] += 1
+        self.advance()
+
     def write_disposal(self, event: Event) -> None:
         path, entry = event.path, event.entry
         kind = DisposalKind(entry["kind"])
@@ -539,7 +571,7 @@ class _Writer:
                 owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
                 tz=self.tz,
             )
-        self.counts["disposals"] += 1
+        self.wrote_disposal(event, 0)
 
     def stock_count(self, event: Event) -> StockCount:
         count = self.session.get(StockCount, self.stock_counts[event.index])

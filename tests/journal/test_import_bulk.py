@@ -71,6 +71,7 @@ def import_both_ways(app, session, journal, monkeypatch) -> tuple[dict, dict, ob
     wipe(session)
     with monkeypatch.context() as patch:
         patch.setattr(counter, "enter_past_run", lambda session, events, *, tz: [])
+        patch.setattr(stock, "dispose_all", lambda session, disposals, *, tz: [])
         patch.setattr(stock, "receive_intakes", lambda session, intakes, *, tz: [])
         alone = import_journal(session, journal, app_config=app.config)
     assert together == alone
@@ -105,12 +106,22 @@ def test_a_generated_history_comes_out_the_same_entered_together(app, session, m
         return entered
 
     monkeypatch.setattr(counter, "enter_past_run", counted)
+    disposed = []
+    real_disposals = stock.dispose_all
+
+    def disposals_counted(session, disposals, *, tz):
+        entered = real_disposals(session, disposals, tz=tz)
+        disposed.append(len(entered))
+        return entered
+
+    monkeypatch.setattr(stock, "dispose_all", disposals_counted)
     together = import_journal(session, journal, app_config=app.config)
     rows = dump(session)
     exported = export_journal(session, timezone=app.config["SHOP_TZ"])
     monkeypatch.undo()
     wipe(session)
     monkeypatch.setattr(counter, "enter_past_run", lambda session, events, *, tz: [])
+    monkeypatch.setattr(stock, "dispose_all", lambda session, disposals, *, tz: [])
     monkeypatch.setattr(stock, "receive_intakes", lambda session, intakes, *, tz: [])
     alone_summary = import_journal(session, journal, app_config=app.config)
 
@@ -121,6 +132,7 @@ def test_a_generated_history_comes_out_the_same_entered_together(app, session, m
     assert taken.count("ShiftOpens") == taken.count("ShiftCloses") == together.shifts
     assert any(call.count("PastSale") > 1 and call.count("ShiftCloses") > 1 for call in calls)
     assert any(line[3] is None for line in rows["sale_line"])  # a lot's pieces
+    assert sum(disposed) == together.disposals
     alone = dump(session)
     for name in DUMPS:
         assert rows[name] == alone[name], name
