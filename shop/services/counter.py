@@ -41,7 +41,7 @@ from shop.models import (
     Void,
     next_in_sequence,
 )
-from shop.models.rail import reserve_rail_versions
+from shop.models.rail import next_rail_version, reserve_rail_versions
 from shop.services import audit
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
@@ -879,17 +879,27 @@ def _audit_discounts(
     session: Session, number: int, total: int, request: SaleRequest, *, by: Member, at: datetime
 ) -> None:
     """The discounts of sale ``number`` (which came to ``total``) in the audit log."""
+    audit.record_rows(session, _discount_lines(number, total, request, by=by, at=at))
+
+
+def _discount_lines(
+    number: int, total: int, request: SaleRequest, *, by: Member, at: datetime
+) -> list[dict]:
+    """The audit line of sale ``number``'s discounts, if it has any (none: an empty list)."""
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines
         if line.discount_dong
     ]
-    if discounted or request.discount_dong:
-        audit.record(
-            session, "discount", by=by, at=at, subject=f"sale {number}",
+    if not discounted and not request.discount_dong:
+        return []
+    return [
+        audit.row(
+            "discount", by=by, at=at, subject=f"sale {number}",
             lines=discounted, sale_discount_dong=request.discount_dong,
             reason=tidy(request.discount_reason, SHORT_REASON_LENGTH), total_dong=total,
-        )  # fmt: skip
+        )
+    ]  # fmt: skip
 
 
 def record_offline_sale(
@@ -1031,21 +1041,7 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     objects a long session (a journal import) has loaded.
     """
     if item.is_lot:
-        changed = session.execute(
-            update(Item)
-            .where(
-                Item.id == item.id,
-                Item.status == ItemStatus.IN_STOCK,
-                Item.quantity_on_hand >= quantity,
-            )
-            .values(quantity_on_hand=Item.quantity_on_hand - quantity)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        session.expire(item, ["quantity_on_hand"])
-        if changed != 1:
-            raise InvalidInput(
-                "cart.only_left", "quantity", left=_on_hand(session, item), code=item.code
-            )
+        _take_pieces(session, [(item, quantity, next_rail_version(session))])
         return None
     if quantity != 1:
         raise InvalidInput("cart.one_of_a_kind", "quantity")
@@ -1060,6 +1056,35 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     if stock_round is None:
         raise InvalidInput("sale.item_sold", "code", code=item.code)
     return stock_round
+
+
+def _take_pieces(session: Session, takes: list[tuple[Item, int, int]]) -> None:
+    """Take pieces of lots, ``(lot, pieces, its rail number)`` each, in one conditional
+    UPDATE a take (one statement for them all); refuse if a lot has fewer left than a take
+    asks (another sale took them meanwhile)."""
+    rows = [{"lot_id": lot.id, "pieces": pieces, "version": v} for lot, pieces, v in takes]
+    changed = session.execute(_TAKE_PIECES, rows).rowcount
+    for lot, _pieces, _version in takes:
+        session.expire(lot, ["quantity_on_hand", "rail_version"])
+    if changed != len(takes):
+        short = (lot for lot, pieces, _version in takes if _on_hand(session, lot) < pieces)
+        lot = next(short, takes[0][0])
+        raise InvalidInput("cart.only_left", "quantity", left=_on_hand(session, lot), code=lot.code)
+
+
+_ITEM = Item.__table__.c
+_TAKE_PIECES = (
+    update(Item.__table__)
+    .where(
+        _ITEM.id == bindparam("lot_id"),
+        _ITEM.status == ItemStatus.IN_STOCK,
+        _ITEM.quantity_on_hand >= bindparam("pieces"),
+    )
+    .values(
+        quantity_on_hand=_ITEM.quantity_on_hand - bindparam("pieces"),
+        rail_version=bindparam("version"),
+    )
+)
 
 
 def _take_what_is_left(session: Session, item: Item, quantity: int) -> tuple[int | None, int]:
@@ -1841,8 +1866,9 @@ _CLOSE_SHIFT = (
 
 def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
     """The planned sales in one INSERT, their one-of-a-kind items taken in one conditional
-    UPDATE and their lots' pieces line by line, as :func:`_write_lines` takes them, each
-    line stamped with its own rail number; their lines in one INSERT."""
+    UPDATE and their lots' pieces in another (as :func:`_write_lines` takes them, each line
+    stamped with its own rail number, in order); their lines, and the audit lines of their
+    discounts, in one INSERT each."""
     rows = []
     for p in plan:
         row = _sale_row(
@@ -1873,25 +1899,28 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
     for item in items:  # one another sale took since the checks read it
         if item.id in versions and item.id not in rounds:
             raise InvalidInput("sale.item_sold", "code", code=item.code)
+    lots = [(p.items[line.code], line.quantity) for _id, p, _pos, line in placed
+            if p.items[line.code].is_lot]  # fmt: skip
+    if lots:
+        _take_pieces(session, [(*lot, number) for lot, number in zip(lots, numbers, strict=True)])
+    numbers[:] = []  # all stamped
     lines = []
     for sale_id, p, position, line in placed:
         item = p.items[line.code]
-        if item.is_lot:
-            stock_round = _take_from_stock(session, item, line.quantity)
-        else:
-            stock_round = rounds[item.id]
         amounts = (
             p.priced.prices[position],
             p.priced.totals.sale_discount_parts[position],
             p.priced.totals.nets[position],
         )
+        stock_round = None if item.is_lot else rounds[item.id]
         lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
-    for p in plan:
-        request = p.sale.request
-        _audit_discounts(
-            session, request.number, p.priced.totals.total_dong, request,
+    audit.record_rows(
+        session,
+        [line for p in plan for line in _discount_lines(
+            p.sale.request.number, p.priced.totals.total_dong, p.sale.request,
             by=p.sale.cashier, at=p.sale.at,
-        )  # fmt: skip
+        )],
+    )  # fmt: skip
     session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
     return ids
 

@@ -224,3 +224,18 @@ def test_a_shift_closed_between_the_checks_and_the_write_refuses_the_run(ctx):  
     with pytest.raises(InvalidInput) as refused:
         svc._write_run(ctx, run)
     assert refused.value.code == "shift.already_closed"
+
+
+def test_pieces_another_sale_took_meanwhile_refuse_the_take(ctx):  # noqa: F811
+    # The lot has 5 pieces: two takes of 3 in one statement, the second finds 2 left.
+    socks = ctx.scalar(select(Item).where(Item.code == "SOCKS"))
+    before = socks.quantity_on_hand
+    with pytest.raises(InvalidInput) as refused:
+        svc._take_pieces(ctx, [(socks, before - 2, 1), (socks, 3, 2)])
+    assert refused.value.code == "cart.only_left"
+    assert refused.value.values == {"left": 2, "code": "SOCKS"}
+    # One that fits is taken, stamped with its rail number.
+    ctx.rollback()
+    socks = ctx.scalar(select(Item).where(Item.code == "SOCKS"))
+    svc._take_pieces(ctx, [(socks, 1, 777)])
+    assert (socks.quantity_on_hand, socks.rail_version) == (before - 1, 777)
