@@ -10,7 +10,8 @@ from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, Enum, event, func, insert, select, text
+from sqlalchemy import BigInteger, DateTime, Enum, bindparam, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -234,8 +235,19 @@ def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:
     if not rows:
         return []
     table = key.class_.__table__
-    statement = insert(table).returning(table.c[key.key], table.c[returned.key])
-    by_key = dict(session.execute(statement, rows).all())
+    returning = (table.c[key.key], table.c[returned.key])
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement of one array a column: rows written as many VALUES would each be
+        # a parameter for psycopg to find in a query text of hundreds of kilobytes.
+        columns = list(rows[0])
+        arrays = select(
+            *(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))).label(c) for c in columns)
+        )
+        statement = insert(table).from_select(columns, arrays).returning(*returning)
+        written = session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    else:
+        written = session.execute(insert(table).returning(*returning), rows)
+    by_key = dict(written.all())
     return [by_key[row[key.key]] for row in rows]
 
 
