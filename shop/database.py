@@ -251,6 +251,52 @@ def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:
     return [by_key[row[key.key]] for row in rows]
 
 
+def read_once(session: Session, key: str, read, *, rows_of: tuple[type, ...]):
+    """What ``read()`` answers, asked once in this transaction: kept until it ends, or until
+    the session writes a row of ``rows_of`` (the tables the answer comes from).
+
+    For what a long transaction asks again and again and seldom changes (the latest closed
+    month, the policies): another transaction cannot change it meanwhile (on PostgreSQL
+    the closed months are locked by whoever asks, see ``ensure_month_open``; on SQLite a
+    writing transaction runs alone), and this one's own writes through the session drop it.
+    """
+    kept = session.info.setdefault(_READ_ONCE, {})
+    if key not in kept:
+        kept[key] = (read(), rows_of)
+    return kept[key][0]
+
+
+_READ_ONCE = "read_once"
+
+
+def forget(session: Session, key: str) -> None:
+    """Ask ``key`` of :func:`read_once` again next time."""
+    session.info.get(_READ_ONCE, {}).pop(key, None)
+
+
+def forget_read_once(session: Session) -> None:
+    """Ask everything of :func:`read_once` again (rows changed behind the session's back)."""
+    session.info.pop(_READ_ONCE, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed(session: Session, flush_context, instances) -> None:
+    kept = session.info.get(_READ_ONCE)
+    if not kept:
+        return
+    changed = {type(row) for row in (*session.new, *session.dirty, *session.deleted)}
+    for key, (_answer, rows_of) in list(kept.items()):
+        if any(issubclass(kind, rows_of) for kind in changed):
+            del kept[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_all(session: Session, transaction) -> None:
+    # A flush's own inner transaction ends too: what was read stays.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_READ_ONCE, None)
+
+
 def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:
     """A column type for ``kind`` stored as its values' text, with a CHECK of the allowed
     values (the same on SQLite and PostgreSQL; a new value needs no ALTER TYPE)."""
