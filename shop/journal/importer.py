@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shop.domain import bank as bank_rules
 from shop.domain.count import DecisionKind, LostItemPays
@@ -900,7 +900,8 @@ class _Writer:
         return item
 
     def sale(self, number: int) -> Sale:
-        sale = self.session.get(Sale, self.sales[number])
+        # With its lines and their items: a refund looks for its line by the item's code.
+        sale = self.session.get(Sale, self.sales[number], options=_SALE_WITH_LINES)
         assert sale is not None
         return sale
 
@@ -911,6 +912,8 @@ class _Writer:
         two: the first with room left for the refund (as check_journal counts it).
         """
         lines = [line for line in sale.lines if line.item.code == code]
+        if len(lines) == 1:
+            return lines[0]
         for line in lines:
             refunded, returned = counter.refunded_so_far(self.session, line)
             if refunded + amount <= line.net_dong and returned + quantity <= line.quantity:
@@ -977,6 +980,8 @@ class _Writer:
                     tz=self.tz,
                 )
 
+
+_SALE_WITH_LINES = (selectinload(Sale.lines).joinedload(SaleLine.item),)
 
 # A sale refused by record_sale: its form's fields, as the journal's keys.
 _SALE_FIELDS = {

@@ -1779,14 +1779,18 @@ def _write_run(session: Session, run: _Run) -> list[int]:
     with its drawer worked out as :func:`_close` works it out, in one UPDATE."""
     new = [s for s in run.taken if isinstance(s, _RunShift) and s.opening is not None]
     new = list(dict.fromkeys(new))  # a shift opened and closed in the run is taken twice
-    # Written closed at their close, or for now as they open: the member's shift the run
-    # closes is still open until the end (one open shift a member, at every statement).
+    # Written closed at their close. One left open whose member's earlier shift the run
+    # closes is written closed for now, as it opens, and opened again at the end: that one
+    # is still open until then (one open shift a member, at every statement).
+    closes_earlier = {s.member_id for s in run.taken if isinstance(s, _RunShift)
+                      and s.closing is not None and s.opening is None}  # fmt: skip
+    reopen = [s for s in new if s.closed_at is None and s.member_id in closes_earlier]
     rows = [
         {
             "member_id": s.member_id,
             "opened_at": s.opened_at,
             "opening_float_dong": s.opening_float_dong,
-            "closed_at": s.closed_at or s.opened_at,
+            "closed_at": s.opened_at if s in reopen else s.closed_at,
         }
         for s in new
     ]
@@ -1797,9 +1801,8 @@ def _write_run(session: Session, run: _Run) -> list[int]:
     closing = list(dict.fromkeys(s for s in run.taken if isinstance(s, _RunShift) and s.closing))
     if closing:
         _close_run_shifts(session, closing)
-    still_open = [s.id for s in new if s.closed_at is None]
-    if still_open:
-        session.execute(_REOPEN, {"ids": still_open})
+    if reopen:
+        session.execute(_REOPEN, {"ids": [s.id for s in reopen]})
     return [next(sale_ids) if isinstance(taken, _Planned) else taken.id for taken in run.taken]
 
 
