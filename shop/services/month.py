@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from shop.database import forget, read_once
@@ -620,26 +620,29 @@ def close_month(
     session.flush()
     first, last = sharing.month_bounds(month)
     by_number = {m.number: m for m in session.scalars(select(Member))}
+    rows = []
     for figures_of in figures.members:
         # Payouts come only after a close, so nothing has been paid against it yet.
         assert figures_of.paid_dong == 0
         member = by_number[figures_of.member]
-        session.add(
-            ClosedMonthMember(
-                closed_month_id=closed.id,
-                member_id=member.id,
-                member_number=member.number,
-                eligible=sharing.eligible(member.joined_on, member.left_on, first, last),
-                work_minutes=figures_of.work_minutes,
-                consignment_dong=figures_of.consignment_dong,
-                compensation_dong=figures_of.compensation_dong,
-                equal_share_dong=figures_of.equal_share_dong,
-                work_share_dong=figures_of.work_share_dong,
-                earned_dong=figures_of.earned_dong,
-                brought_forward_dong=figures_of.brought_forward_dong,
-                due_dong=figures_of.due_dong,
-            )
+        rows.append(
+            {
+                "closed_month_id": closed.id,
+                "member_id": member.id,
+                "member_number": member.number,
+                "eligible": sharing.eligible(member.joined_on, member.left_on, first, last),
+                "work_minutes": figures_of.work_minutes,
+                "consignment_dong": figures_of.consignment_dong,
+                "compensation_dong": figures_of.compensation_dong,
+                "equal_share_dong": figures_of.equal_share_dong,
+                "work_share_dong": figures_of.work_share_dong,
+                "earned_dong": figures_of.earned_dong,
+                "brought_forward_dong": figures_of.brought_forward_dong,
+                "due_dong": figures_of.due_dong,
+            }
         )
+    if rows:  # in one statement: a row's id is never needed here
+        session.execute(insert(ClosedMonthMember.__table__), rows)
     session.flush()
     session.expire(closed, ["members"])
     return closed
