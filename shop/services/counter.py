@@ -1637,15 +1637,18 @@ def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
     sales = [e for e in events if isinstance(e, PastSale)]
     members = {e.member.id if isinstance(e, ShiftOpens) else e.cashier.id for e in events
                if not isinstance(e, ShiftCloses)}  # fmt: skip
-    closed_here = [e.shift for e in events if isinstance(e, ShiftCloses)]
+    closing_ids = {
+        e.shift for e in events if isinstance(e, ShiftCloses) and isinstance(e.shift, int)
+    }
     moments = [e.at for e in events]
     shifts = [
         _RunShift(s.id, s.member_id, s.opened_at, s.closed_at, s.opening_float_dong)
-        for s in set(_shifts_over(session, members, min(moments), max(moments)))
-        | _shifts_by_id(session, {s for s in closed_here if isinstance(s, int)})
+        for s in _shifts_over(session, members, min(moments), max(moments), closing_ids)
     ]
-    closing_ids = {s for s in closed_here if isinstance(s, int)}
-    waiting = {i: d.waiting for i, d in _drawers(session, dict.fromkeys(closing_ids, 0)).items()}
+    # The transfers still waiting in a shift it closes (its sales are all confirmed).
+    waiting = dict(
+        (row[0], row[1]) for row in session.execute(_SALES_OF_SHIFTS, {"ids": list(closing_ids)})
+    ) if closing_ids else {}  # fmt: skip
     by_id = {s.id: s for s in shifts}
     opened: dict[ShiftOpens, _RunShift] = {}
     sales_plan = _SalesPlanner(session, sales, tz)
@@ -1715,10 +1718,6 @@ class _SalesPlanner:
         return _Planned(sale, items, priced, shift)
 
 
-def _shifts_by_id(session: Session, ids: set[int]) -> set[Shift]:
-    return set(session.scalars(select(Shift).where(Shift.id.in_(ids)))) if ids else set()
-
-
 def _bulk_items(
     sale: PastSale, stock: dict[str, tuple[Item, datetime]], left: dict[int, int]
 ) -> dict[str, Item] | None:
@@ -1746,18 +1745,20 @@ def _bulk_items(
 
 
 def _shifts_over(
-    session: Session, member_ids: set[int], first: datetime, last: datetime
+    session: Session,
+    member_ids: set[int],
+    first: datetime,
+    last: datetime,
+    ids: set[int] = frozenset(),
 ) -> list[Shift]:
-    """The shifts of those members open at some moment from ``first`` to ``last``."""
-    return list(
-        session.scalars(
-            select(Shift).where(
-                Shift.member_id.in_(member_ids),
-                Shift.opened_at <= last,
-                (Shift.closed_at.is_(None)) | (Shift.closed_at >= first),
-            )
-        )
+    """The shifts of those members open at some moment from ``first`` to ``last``, and
+    those of ``ids``."""
+    over = (
+        Shift.member_id.in_(member_ids)
+        & (Shift.opened_at <= last)
+        & ((Shift.closed_at.is_(None)) | (Shift.closed_at >= first))
     )
+    return list(session.scalars(select(Shift).where(over | Shift.id.in_(ids) if ids else over)))
 
 
 def _shift_then(shifts, member_id: int, at: datetime):
