@@ -552,6 +552,85 @@ def _qr_image(payload: str, max_px: int, target_px: int) -> Image.Image:
     return base.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
 
 
+@dataclass(frozen=True)
+class _Page:
+    """Where a receipt's rows go on the image of one paper width and resolution."""
+
+    width: int
+    body: int
+    large: int
+    margin: int
+    gap: int
+    dpi: int
+
+    def font_of(self, bold: bool, is_large: bool) -> tuple[str, int]:
+        return (_BOLD if bold else _REGULAR), (self.large if is_large else self.body)
+
+
+def _page(paper_mm: int, dpi: int) -> _Page:
+    style = _STYLES[paper_mm]
+    return _Page(
+        width=printable_width_px(paper_mm, dpi),
+        body=_scaled(style.body, dpi),
+        large=_scaled(style.large, dpi),
+        margin=_scaled(style.margin, dpi),
+        gap=_scaled(style.gap, dpi),
+        dpi=dpi,
+    )
+
+
+def _rows_and_heights(receipt: Receipt, page: _Page) -> tuple[list[Row], list[int]]:
+    """The receipt's rows wrapped to the page, and each one's height (dots)."""
+
+    def measure(text: str, bold: bool, is_large: bool) -> float:
+        return _length(*page.font_of(bold, is_large), text)
+
+    inner = page.width - 2 * page.margin
+    rows = _layout(receipt, inner, measure)
+    heights: list[int] = []
+    for row in rows:
+        if row.kind == "rule":
+            heights.append(page.body)
+        elif row.kind == "space":
+            heights.append(page.body // 3)
+        elif row.kind == "qr":
+            heights.append(_qr_image(row.left, inner, round(page.width * QR_SHARE)).height)
+        else:
+            ascent, descent = _font(*page.font_of(row.bold, row.large)).getmetrics()
+            # Stacked Vietnamese capitals (Ấ, Ễ) reach about 0.2 em above the ascent.
+            size = page.font_of(row.bold, row.large)[1]
+            heights.append(round(0.2 * size) + ascent + descent + page.gap)
+    return rows, heights
+
+
+def _draw_row(
+    image: Image.Image, draw: ImageDraw.ImageDraw, row: Row, top: int, height: int, page: _Page
+) -> None:
+    """``row`` drawn on ``image`` (whose ``draw`` it is) in the ``height`` dots from ``top``."""
+    width, margin, dpi = page.width, page.margin, page.dpi
+    if row.kind == "rule":
+        y = top + height // 2
+        dash, space = _scaled(8, dpi), _scaled(5, dpi)
+        for x in range(margin, width - margin, dash + space):
+            draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
+    elif row.kind == "qr":
+        code = _qr_image(row.left, width - 2 * margin, round(width * QR_SHARE))
+        image.paste(code.convert("L"), ((width - code.width) // 2, top))
+    elif row.kind == "text":
+        name, size = page.font_of(row.bold, row.large)
+        baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
+        if row.center:
+            _draw_text(image, draw, (width // 2, baseline), row.left, name, size, "ms")
+        else:
+            _draw_text(image, draw, (margin, baseline), row.left, name, size, "ls")
+        if row.right:
+            _draw_text(image, draw, (width - margin, baseline), row.right, name, size, "rs")
+
+
+#: Grey levels to black and white at :data:`_THRESHOLD` (``Image.point`` to mode "1").
+_CUT = [0 if level < _THRESHOLD else 255 for level in range(256)]
+
+
 def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI) -> Image.Image:
     """The receipt drawn in black on white, mode ``"1"``, as wide as the printable width.
 
@@ -561,58 +640,61 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
     antialiased in grey and then cut at one threshold, without dithering, so letters keep
     clean edges. The VietQR code is about 60% of the width, whole dots a module.
     """
-    width = printable_width_px(paper_mm, dpi)
-    style = _STYLES[paper_mm]
-    body, large = _scaled(style.body, dpi), _scaled(style.large, dpi)
-    margin, gap = _scaled(style.margin, dpi), _scaled(style.gap, dpi)
-
-    def font_of(bold: bool, is_large: bool) -> tuple[str, int]:
-        return (_BOLD if bold else _REGULAR), (large if is_large else body)
-
-    def measure(text: str, bold: bool, is_large: bool) -> float:
-        return _length(*font_of(bold, is_large), text)
-
-    inner = width - 2 * margin
-    rows = _layout(receipt, inner, measure)
-
-    # First pass: each row's height, so the image is made once at its final size.
-    heights: list[int] = []
-    for row in rows:
-        if row.kind == "rule":
-            heights.append(body)
-        elif row.kind == "space":
-            heights.append(body // 3)
-        elif row.kind == "qr":
-            heights.append(_qr_image(row.left, inner, round(width * QR_SHARE)).height)
-        else:
-            ascent, descent = _font(*font_of(row.bold, row.large)).getmetrics()
-            # Stacked Vietnamese capitals (Ấ, Ễ) reach about 0.2 em above the ascent.
-            heights.append(round(0.2 * font_of(row.bold, row.large)[1]) + ascent + descent + gap)
-    image = Image.new("L", (width, sum(heights)), 255)
+    page = _page(paper_mm, dpi)
+    rows, heights = _rows_and_heights(receipt, page)
+    image = Image.new("L", (page.width, sum(heights)), 255)
     draw = ImageDraw.Draw(image)
-
     top = 0
     for row, height in zip(rows, heights, strict=True):
-        if row.kind == "rule":
-            y = top + height // 2
-            dash, space = _scaled(8, dpi), _scaled(5, dpi)
-            for x in range(margin, width - margin, dash + space):
-                draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
-        elif row.kind == "qr":
-            code = _qr_image(row.left, inner, round(width * QR_SHARE))
-            image.paste(code.convert("L"), ((width - code.width) // 2, top))
-        else:
-            name, size = font_of(row.bold, row.large)
-            baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
-            if row.center:
-                _draw_text(image, draw, (width // 2, baseline), row.left, name, size, "ms")
-            else:
-                _draw_text(image, draw, (margin, baseline), row.left, name, size, "ls")
-            if row.right:
-                _draw_text(image, draw, (width - margin, baseline), row.right, name, size, "rs")
+        _draw_row(image, draw, row, top, height, page)
         top += height
-    lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
-    return image.point(lut, "1")
+    return image.point(_CUT, "1")
+
+
+#: Rows kept drawn and packed, in each process (a few hundred bytes each): a receipt's head,
+#: its labels, its usual lines and amounts.
+ROW_CACHE_SIZE = 2048
+
+
+def render_bits(
+    receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
+) -> tuple[int, int, bytes]:
+    """:func:`render_image`'s dots, packed as ``GS v 0`` wants them (eight dots a byte, the
+    first in the high bit, black set, each row padded to whole bytes): (width, height, bits).
+
+    The same dots, made row by row: each row is drawn on its own and packed once, then kept
+    (:data:`ROW_CACHE_SIZE` of them), so a receipt is mostly rows printed before (the shop,
+    the labels, the usual lines) laid one under the other, and only its new rows (its
+    number, its codes, its amounts) are drawn. A row whose ink would reach beyond its own
+    height (where drawing the whole receipt on one image lets it touch the next row) makes
+    the whole receipt drawn as :func:`render_image` draws it.
+    """
+    page = _page(paper_mm, dpi)
+    rows, heights = _rows_and_heights(receipt, page)
+    parts = []
+    for row, height in zip(rows, heights, strict=True):
+        bits = _row_bits(row, height, page)
+        if bits is None:
+            image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
+            return image.width, image.height, image.tobytes("raw", "1;I")
+        parts.append(bits)
+    return page.width, sum(heights), b"".join(parts)
+
+
+@lru_cache(maxsize=ROW_CACHE_SIZE)
+def _row_bits(row: Row, height: int, page: _Page) -> bytes | None:
+    """One row drawn alone and packed (see :func:`render_bits`); ``None`` when its ink goes
+    beyond its ``height`` (looked for in a row's height of white above and below it)."""
+    if row.kind == "space" or (row.kind == "text" and not (row.left or row.right)):
+        return bytes((page.width + 7) // 8 * height)
+    canvas = Image.new("L", (page.width, 3 * height), 255)
+    _draw_row(canvas, ImageDraw.Draw(canvas), row, height, height, page)
+    above = canvas.crop((0, 0, page.width, height)).getextrema()
+    below = canvas.crop((0, 2 * height, page.width, 3 * height)).getextrema()
+    if above != (255, 255) or below != (255, 255):
+        return None
+    own = canvas.crop((0, height, page.width, 2 * height))
+    return own.point(_CUT, "1").tobytes("raw", "1;I")
 
 
 def rows_text(rows: Iterable[Row], width_chars: int) -> list[str]:
