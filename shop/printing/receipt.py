@@ -654,6 +654,11 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
 #: Rows kept drawn and packed, in each process (a few hundred bytes each): a receipt's head,
 #: its labels, its usual lines and amounts.
 ROW_CACHE_SIZE = 2048
+_RowKey = tuple[Row, int, "_Page"]
+#: Packed rows (:func:`render_bits`), most recently used last; ``None`` for a row whose
+#: ink goes beyond its height.
+_rows: OrderedDict[_RowKey, bytes | None] = OrderedDict()
+_rows_lock = threading.Lock()
 
 
 def render_bits(
@@ -665,36 +670,67 @@ def render_bits(
     The same dots, made row by row: each row is drawn on its own and packed once, then kept
     (:data:`ROW_CACHE_SIZE` of them), so a receipt is mostly rows printed before (the shop,
     the labels, the usual lines) laid one under the other, and only its new rows (its
-    number, its codes, its amounts) are drawn. A row whose ink would reach beyond its own
-    height (where drawing the whole receipt on one image lets it touch the next row) makes
-    the whole receipt drawn as :func:`render_image` draws it.
+    number, its codes, its amounts) are drawn, all on one image. A row whose ink would
+    reach beyond its own height (where drawing the whole receipt on one image lets it touch
+    the next row) makes the whole receipt drawn as :func:`render_image` draws it.
     """
     page = _page(paper_mm, dpi)
     rows, heights = _rows_and_heights(receipt, page)
-    parts = []
-    for row, height in zip(rows, heights, strict=True):
-        bits = _row_bits(row, height, page)
-        if bits is None:
-            image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
-            return image.width, image.height, image.tobytes("raw", "1;I")
-        parts.append(bits)
-    return page.width, sum(heights), b"".join(parts)
+    keys = [(row, height, page) for row, height in zip(rows, heights, strict=True)]
+    with _rows_lock:
+        found = {key: _rows[key] for key in keys if key in _rows}
+        for key in found:
+            _rows.move_to_end(key)
+    missing = list(dict.fromkeys(key for key in keys if key not in found))
+    if missing:
+        drawn = _draw_rows(missing, page)
+        found.update(drawn)
+        with _rows_lock:
+            _rows.update(drawn)
+            while len(_rows) > ROW_CACHE_SIZE:
+                _rows.popitem(last=False)
+    if any(found[key] is None for key in keys):
+        image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
+        return image.width, image.height, image.tobytes("raw", "1;I")
+    return page.width, sum(heights), b"".join(found[key] for key in keys)  # type: ignore[misc]
 
 
-@lru_cache(maxsize=ROW_CACHE_SIZE)
-def _row_bits(row: Row, height: int, page: _Page) -> bytes | None:
-    """One row drawn alone and packed (see :func:`render_bits`); ``None`` when its ink goes
-    beyond its ``height`` (looked for in a row's height of white above and below it)."""
-    if row.kind == "space" or (row.kind == "text" and not (row.left or row.right)):
-        return bytes((page.width + 7) // 8 * height)
-    canvas = Image.new("L", (page.width, 3 * height), 255)
-    _draw_row(canvas, ImageDraw.Draw(canvas), row, height, height, page)
-    above = canvas.crop((0, 0, page.width, height)).getextrema()
-    below = canvas.crop((0, 2 * height, page.width, 3 * height)).getextrema()
-    if above != (255, 255) or below != (255, 255):
-        return None
-    own = canvas.crop((0, height, page.width, 2 * height))
-    return own.point(_CUT, "1").tobytes("raw", "1;I")
+def _draw_rows(keys: list[_RowKey], page: _Page) -> dict[_RowKey, bytes | None]:
+    """The rows of ``keys`` drawn and packed (see :func:`render_bits`), all on one image:
+    each in its own height with as much white above and below it, where its ink must not
+    reach (``None`` for a row whose ink does)."""
+    row_bytes = (page.width + 7) // 8
+    out: dict[_RowKey, bytes | None] = {}
+    drawn: list[tuple[Row, int, int]] = []  # (row, its height, its top on the image)
+    top = 0
+    for row, height, _page in keys:
+        if row.kind == "space" or (row.kind == "text" and not (row.left or row.right)):
+            out[(row, height, page)] = bytes(row_bytes * height)
+        else:
+            drawn.append((row, height, top + height))
+            top += 3 * height
+    if not drawn:
+        return out
+    canvas = Image.new("L", (page.width, top), 255)
+    draw = ImageDraw.Draw(canvas)
+    for row, height, at in drawn:
+        _draw_row(canvas, draw, row, at, height, page)
+    # The rows alone, one under the other, cut to black and white and packed at once.
+    alone = Image.new("L", (page.width, sum(height for _row, height, _at in drawn)), 255)
+    starts = []
+    start = 0
+    for _row, height, at in drawn:
+        alone.paste(canvas.crop((0, at, page.width, at + height)), (0, start))
+        starts.append(start)
+        start += height
+    bits = alone.point(_CUT, "1").tobytes("raw", "1;I")
+    for (row, height, at), start in zip(drawn, starts, strict=True):
+        above = canvas.crop((0, at - height, page.width, at)).getextrema()
+        below = canvas.crop((0, at + height, page.width, at + 2 * height)).getextrema()
+        clean = above == (255, 255) and below == (255, 255)
+        own = bits[start * row_bytes : (start + height) * row_bytes]
+        out[(row, height, page)] = own if clean else None
+    return out
 
 
 def rows_text(rows: Iterable[Row], width_chars: int) -> list[str]:

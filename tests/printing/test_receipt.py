@@ -293,7 +293,7 @@ def test_texts_kept_drawn_print_the_same_dots(paper_mm):
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])
-def test_rows_kept_packed_are_the_dots_of_the_whole_drawing(paper_mm):
+def test_rows_kept_packed_are_the_dots_of_the_whole_drawing(monkeypatch, paper_mm):
     """A receipt laid out of rows drawn one by one (and kept) has the dots of the receipt
     drawn whole, packed as GS v 0 wants them: fresh, from the kept rows, with a QR code;
     and a row whose marks reach into its neighbours' height (stacked combining marks) makes
@@ -305,12 +305,10 @@ def test_rows_kept_packed_are_the_dots_of_the_whole_drawing(paper_mm):
     )
     page = receipt_module._page(paper_mm, 203)
     rows, heights = receipt_module._rows_and_heights(spilling, page)
-    spills = [
-        receipt_module._row_bits(row, height, page) is None
-        for row, height in zip(rows, heights, strict=True)
-    ]
+    keys = [(row, height, page) for row, height in zip(rows, heights, strict=True)]
+    spills = [bits is None for bits in receipt_module._draw_rows(keys, page).values()]
     assert any(spills) and not all(spills)
-    receipt_module._row_bits.cache_clear()
+    receipt_module._rows.clear()
     for receipt in (sale_receipt(), transfer_receipt(), spilling, sale_receipt(), spilling):
         whole = render_image(receipt, paper_mm=paper_mm)
         assert render_bits(receipt, paper_mm=paper_mm) == (
@@ -318,7 +316,14 @@ def test_rows_kept_packed_are_the_dots_of_the_whole_drawing(paper_mm):
             whole.height,
             whole.tobytes("raw", "1;I"),
         )
-    assert receipt_module._row_bits.cache_info().hits > 0
+
+    # Drawn once, its rows are kept: the same receipt again draws nothing.
+    def no_drawing(keys, page):
+        raise AssertionError(f"{len(keys)} rows drawn again")
+
+    monkeypatch.setattr(receipt_module, "_draw_rows", no_drawing)
+    again = render_image(sale_receipt(), paper_mm=paper_mm)
+    assert render_bits(sale_receipt(), paper_mm=paper_mm)[2] == again.tobytes("raw", "1;I")
 
 
 # --- ESC/POS bytes -----------------------------------------------------------------------
