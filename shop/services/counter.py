@@ -16,10 +16,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.session import make_transient_to_detached
 
+from shop.database import adopt_inserted
 from shop.domain.calendar import local_date
 from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
@@ -46,8 +48,9 @@ from shop.models.rail import reserve_rail_versions
 from shop.services import audit
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
+from shop.services.bank import FEED_WAKE
 from shop.services.errors import Dong, InvalidInput, Moment, NotFound
-from shop.services.idempotency import earlier, insert_once
+from shop.services.idempotency import earlier
 from shop.services.month import ensure_month_open, is_closed, month_of
 from shop.services.policy import policy_in_force
 
@@ -699,20 +702,56 @@ def _write_sale(
     _check_request(request)
     items = _items_of(session, request, at)
     priced = _price(session, request, items, at, tz)
-    sale = Sale(
-        number=request.number or next_in_sequence(session, "sale"),
+    row = {
+        "number": request.number or next_in_sequence(session, "sale"),
         **_sale_row(request, priced, cashier=cashier, at=at, entered_by=entered_by,
                     shift=shift, transfer_confirmed=transfer_confirmed),
-    )  # fmt: skip
+    }  # fmt: skip
+    sale = _insert_sale(session, row)
     # The same sale sent from two places at once (a retry racing the first try) answers
     # with the sale already recorded, as a retry after the fact does.
-    if not insert_once(session, sale):
+    if sale is None:
         return earlier(session, Sale, request.client_id), False
     lines = _write_lines(session, sale, request, items, priced, money_taken=money_taken)
     _audit_discounts(session, sale.number, sale.total_dong, request, by=entered_by, at=at)
     session.flush()
     _as_loaded(session, sale, lines, items, cashier)
     return sale, True
+
+
+def _insert_sale(session: Session, row: dict) -> Sale | None:
+    """The sale of ``row`` inserted in one statement and made the session's own (every
+    column known but ``created_at``); ``None`` when its client id is recorded already.
+
+    On PostgreSQL the insert waits for another transaction inserting the same client id
+    (a retry racing its first try) and then, if that one committed, inserts nothing. On
+    SQLite writing transactions run one at a time, so the check before already saw it. A
+    sale with a transfer part wakes the bank feed's poller after the commit, as a flushed
+    one does.
+    """
+    session.flush()  # what is pending goes first, as the ORM's flush would order it
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_SALE_PG if dialect == "postgresql" else _INSERT_SALE_SQLITE
+    sale_id = session.execute(statement, row).scalar()
+    if sale_id is None:
+        return None
+    sale = Sale(id=sale_id, **row)
+    adopt_inserted(session, sale)
+    if sale.transfer_dong > 0:
+        session.info[FEED_WAKE] = True
+    return sale
+
+
+_INSERT_SALE_PG = (
+    pg_insert(Sale.__table__)
+    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
+    .returning(Sale.__table__.c.id)
+)
+_INSERT_SALE_SQLITE = (
+    sqlite_insert(Sale.__table__)
+    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
+    .returning(Sale.__table__.c.id)
+)
 
 
 def _as_loaded(
@@ -724,8 +763,7 @@ def _as_loaded(
     job's queueing and an offline sale's review read of it then costs no statement."""
     by_id = {item.id: item for item in items.values()}
     for line in lines:
-        make_transient_to_detached(line)
-        session.add(line)
+        adopt_inserted(session, line)
         item = by_id[line.item_id]
         set_committed_value(line, "sale", sale)
         set_committed_value(line, "item", item)

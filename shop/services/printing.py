@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload
 
+from shop.database import adopt_inserted
 from shop.domain.calendar import utc_now
 from shop.models import (
     ConnectionKind,
@@ -264,8 +265,7 @@ def queue_job(
     # Inserted as one statement on the table (every sale queues one: the ORM's flush costs
     # more than the insert), then the row as the session's own, every column known.
     job = PrintJob(id=session.execute(_INSERT_JOB, columns).scalar_one(), **columns)
-    make_transient_to_detached(job)
-    session.add(job)
+    adopt_inserted(session, job)
     if not claimed:
         session.info[JOBS_ADDED] = True
     return job
