@@ -39,7 +39,7 @@ from typing import Any, Literal
 import segno
 from PIL import Image
 
-from shop.printing.escpos_raster import packed_bands, raster_bands
+from shop.printing.escpos_raster import raster_bands
 from shop.printing.file_printer import Place, UnsafePath, check, open_for_job
 from shop.printing.receipt import (
     CHARS_PER_LINE,
@@ -48,7 +48,7 @@ from shop.printing.receipt import (
     Receipt,
     printable_width_px,
     receipt_lines,
-    render_bits,
+    render_image,
     rows_text,
 )
 
@@ -204,21 +204,18 @@ def receipt_bytes(
 
 @lru_cache(maxsize=RASTER_CACHE_SIZE)
 def receipt_raster(receipt: Receipt, *, paper_mm: int, dpi: int) -> bytes:
-    """``receipt`` drawn (:func:`~shop.printing.receipt.render_bits`: the dots of
-    :func:`~shop.printing.receipt.render_image`, mostly from rows drawn before) and packed
-    as ``GS v 0`` bands: the printed part of a raster job, without its start, drawer kick
-    and cut.
+    """``receipt`` drawn (:func:`~shop.printing.receipt.render_image`) and packed as ``GS v 0``
+    bands: the printed part of a raster job, without its start, drawer kick and cut.
 
     Kept for the last :data:`RASTER_CACHE_SIZE` receipts, keyed by everything the paper
     shows: a sale's print job, the bytes its counter device fetches and a reprint draw it
     once, and a receipt that shows something else (the transfer has arrived, the sale was
     voided, the footer or the language changed) is another key, so drawn afresh.
     """
-    width, height, bits = render_bits(receipt, paper_mm=paper_mm, dpi=dpi)
-    return packed_bands(
-        bits, width, height, band_dots=RASTER_BAND_DOTS,
-        max_width=printable_width_px(paper_mm, dpi),
-    )  # fmt: skip
+    image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
+    return raster_bands(
+        image, band_dots=RASTER_BAND_DOTS, max_width=printable_width_px(paper_mm, dpi)
+    )
 
 
 def print_image(printer: Dummy, image: Image.Image) -> None:

@@ -35,20 +35,9 @@ def raster_bands(image: Image.Image, *, band_dots: int, max_width: int | None = 
     """
     if image.mode != "1":
         raise ValueError(f"a raster image is mode '1' (black and white), not {image.mode!r}")
-    width, height = image.size
-    # "1;I": a black dot (0 in Pillow's mode "1") is a set bit, rows padded with clear bits.
-    bits = image.tobytes("raw", "1;I") if width and height else b""
-    return packed_bands(bits, width, height, band_dots=band_dots, max_width=max_width)
-
-
-def packed_bands(
-    bits: bytes, width: int, height: int, *, band_dots: int, max_width: int | None = None
-) -> bytes:
-    """:func:`raster_bands` of an image already packed: ``bits`` are its ``height`` rows of
-    ``width`` dots, eight a byte, the first dot in the high bit, a set bit black, each row
-    padded to whole bytes (Pillow's ``"1;I"``, :func:`shop.printing.receipt.render_bits`)."""
     if band_dots < 1:
         raise ValueError(f"band_dots must be at least 1, not {band_dots!r}")
+    width, height = image.size
     if max_width is not None and width > max_width:
         raise ValueError(f"the image is {width} dots wide; the printer prints {max_width}")
     row_bytes = (width + 7) // 8
@@ -56,8 +45,8 @@ def packed_bands(
         raise ValueError("the image is too large for GS v 0")
     if width == 0 or height == 0:
         return b""
-    if len(bits) != row_bytes * height:
-        raise ValueError(f"{len(bits)} bytes are not {height} rows of {width} dots")
+    # "1;I": a black dot (0 in Pillow's mode "1") is a set bit, rows padded with clear bits.
+    bits = image.tobytes("raw", "1;I")
     width_field = row_bytes.to_bytes(2, "little")
     parts = []
     for top in range(0, height, band_dots):

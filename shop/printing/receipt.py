@@ -552,85 +552,6 @@ def _qr_image(payload: str, max_px: int, target_px: int) -> Image.Image:
     return base.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
 
 
-@dataclass(frozen=True)
-class _Page:
-    """Where a receipt's rows go on the image of one paper width and resolution."""
-
-    width: int
-    body: int
-    large: int
-    margin: int
-    gap: int
-    dpi: int
-
-    def font_of(self, bold: bool, is_large: bool) -> tuple[str, int]:
-        return (_BOLD if bold else _REGULAR), (self.large if is_large else self.body)
-
-
-def _page(paper_mm: int, dpi: int) -> _Page:
-    style = _STYLES[paper_mm]
-    return _Page(
-        width=printable_width_px(paper_mm, dpi),
-        body=_scaled(style.body, dpi),
-        large=_scaled(style.large, dpi),
-        margin=_scaled(style.margin, dpi),
-        gap=_scaled(style.gap, dpi),
-        dpi=dpi,
-    )
-
-
-def _rows_and_heights(receipt: Receipt, page: _Page) -> tuple[list[Row], list[int]]:
-    """The receipt's rows wrapped to the page, and each one's height (dots)."""
-
-    def measure(text: str, bold: bool, is_large: bool) -> float:
-        return _length(*page.font_of(bold, is_large), text)
-
-    inner = page.width - 2 * page.margin
-    rows = _layout(receipt, inner, measure)
-    heights: list[int] = []
-    for row in rows:
-        if row.kind == "rule":
-            heights.append(page.body)
-        elif row.kind == "space":
-            heights.append(page.body // 3)
-        elif row.kind == "qr":
-            heights.append(_qr_image(row.left, inner, round(page.width * QR_SHARE)).height)
-        else:
-            ascent, descent = _font(*page.font_of(row.bold, row.large)).getmetrics()
-            # Stacked Vietnamese capitals (Ấ, Ễ) reach about 0.2 em above the ascent.
-            size = page.font_of(row.bold, row.large)[1]
-            heights.append(round(0.2 * size) + ascent + descent + page.gap)
-    return rows, heights
-
-
-def _draw_row(
-    image: Image.Image, draw: ImageDraw.ImageDraw, row: Row, top: int, height: int, page: _Page
-) -> None:
-    """``row`` drawn on ``image`` (whose ``draw`` it is) in the ``height`` dots from ``top``."""
-    width, margin, dpi = page.width, page.margin, page.dpi
-    if row.kind == "rule":
-        y = top + height // 2
-        dash, space = _scaled(8, dpi), _scaled(5, dpi)
-        for x in range(margin, width - margin, dash + space):
-            draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
-    elif row.kind == "qr":
-        code = _qr_image(row.left, width - 2 * margin, round(width * QR_SHARE))
-        image.paste(code.convert("L"), ((width - code.width) // 2, top))
-    elif row.kind == "text":
-        name, size = page.font_of(row.bold, row.large)
-        baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
-        if row.center:
-            _draw_text(image, draw, (width // 2, baseline), row.left, name, size, "ms")
-        else:
-            _draw_text(image, draw, (margin, baseline), row.left, name, size, "ls")
-        if row.right:
-            _draw_text(image, draw, (width - margin, baseline), row.right, name, size, "rs")
-
-
-#: Grey levels to black and white at :data:`_THRESHOLD` (``Image.point`` to mode "1").
-_CUT = [0 if level < _THRESHOLD else 255 for level in range(256)]
-
-
 def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI) -> Image.Image:
     """The receipt drawn in black on white, mode ``"1"``, as wide as the printable width.
 
@@ -640,97 +561,58 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
     antialiased in grey and then cut at one threshold, without dithering, so letters keep
     clean edges. The VietQR code is about 60% of the width, whole dots a module.
     """
-    page = _page(paper_mm, dpi)
-    rows, heights = _rows_and_heights(receipt, page)
-    image = Image.new("L", (page.width, sum(heights)), 255)
+    width = printable_width_px(paper_mm, dpi)
+    style = _STYLES[paper_mm]
+    body, large = _scaled(style.body, dpi), _scaled(style.large, dpi)
+    margin, gap = _scaled(style.margin, dpi), _scaled(style.gap, dpi)
+
+    def font_of(bold: bool, is_large: bool) -> tuple[str, int]:
+        return (_BOLD if bold else _REGULAR), (large if is_large else body)
+
+    def measure(text: str, bold: bool, is_large: bool) -> float:
+        return _length(*font_of(bold, is_large), text)
+
+    inner = width - 2 * margin
+    rows = _layout(receipt, inner, measure)
+
+    # First pass: each row's height, so the image is made once at its final size.
+    heights: list[int] = []
+    for row in rows:
+        if row.kind == "rule":
+            heights.append(body)
+        elif row.kind == "space":
+            heights.append(body // 3)
+        elif row.kind == "qr":
+            heights.append(_qr_image(row.left, inner, round(width * QR_SHARE)).height)
+        else:
+            ascent, descent = _font(*font_of(row.bold, row.large)).getmetrics()
+            # Stacked Vietnamese capitals (Ấ, Ễ) reach about 0.2 em above the ascent.
+            heights.append(round(0.2 * font_of(row.bold, row.large)[1]) + ascent + descent + gap)
+    image = Image.new("L", (width, sum(heights)), 255)
     draw = ImageDraw.Draw(image)
+
     top = 0
     for row, height in zip(rows, heights, strict=True):
-        _draw_row(image, draw, row, top, height, page)
-        top += height
-    return image.point(_CUT, "1")
-
-
-#: Rows kept drawn and packed, in each process (a few hundred bytes each): a receipt's head,
-#: its labels, its usual lines and amounts.
-ROW_CACHE_SIZE = 2048
-_RowKey = tuple[Row, int, "_Page"]
-#: Packed rows (:func:`render_bits`), most recently used last; ``None`` for a row whose
-#: ink goes beyond its height.
-_rows: OrderedDict[_RowKey, bytes | None] = OrderedDict()
-_rows_lock = threading.Lock()
-
-
-def render_bits(
-    receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
-) -> tuple[int, int, bytes]:
-    """:func:`render_image`'s dots, packed as ``GS v 0`` wants them (eight dots a byte, the
-    first in the high bit, black set, each row padded to whole bytes): (width, height, bits).
-
-    The same dots, made row by row: each row is drawn on its own and packed once, then kept
-    (:data:`ROW_CACHE_SIZE` of them), so a receipt is mostly rows printed before (the shop,
-    the labels, the usual lines) laid one under the other, and only its new rows (its
-    number, its codes, its amounts) are drawn, all on one image. A row whose ink would
-    reach beyond its own height (where drawing the whole receipt on one image lets it touch
-    the next row) makes the whole receipt drawn as :func:`render_image` draws it.
-    """
-    page = _page(paper_mm, dpi)
-    rows, heights = _rows_and_heights(receipt, page)
-    keys = [(row, height, page) for row, height in zip(rows, heights, strict=True)]
-    with _rows_lock:
-        found = {key: _rows[key] for key in keys if key in _rows}
-        for key in found:
-            _rows.move_to_end(key)
-    missing = list(dict.fromkeys(key for key in keys if key not in found))
-    if missing:
-        drawn = _draw_rows(missing, page)
-        found.update(drawn)
-        with _rows_lock:
-            _rows.update(drawn)
-            while len(_rows) > ROW_CACHE_SIZE:
-                _rows.popitem(last=False)
-    if any(found[key] is None for key in keys):
-        image = render_image(receipt, paper_mm=paper_mm, dpi=dpi)
-        return image.width, image.height, image.tobytes("raw", "1;I")
-    return page.width, sum(heights), b"".join(found[key] for key in keys)  # type: ignore[misc]
-
-
-def _draw_rows(keys: list[_RowKey], page: _Page) -> dict[_RowKey, bytes | None]:
-    """The rows of ``keys`` drawn and packed (see :func:`render_bits`), all on one image:
-    each in its own height with as much white above and below it, where its ink must not
-    reach (``None`` for a row whose ink does)."""
-    row_bytes = (page.width + 7) // 8
-    out: dict[_RowKey, bytes | None] = {}
-    drawn: list[tuple[Row, int, int]] = []  # (row, its height, its top on the image)
-    top = 0
-    for row, height, _page in keys:
-        if row.kind == "space" or (row.kind == "text" and not (row.left or row.right)):
-            out[(row, height, page)] = bytes(row_bytes * height)
+        if row.kind == "rule":
+            y = top + height // 2
+            dash, space = _scaled(8, dpi), _scaled(5, dpi)
+            for x in range(margin, width - margin, dash + space):
+                draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
+        elif row.kind == "qr":
+            code = _qr_image(row.left, inner, round(width * QR_SHARE))
+            image.paste(code.convert("L"), ((width - code.width) // 2, top))
         else:
-            drawn.append((row, height, top + height))
-            top += 3 * height
-    if not drawn:
-        return out
-    canvas = Image.new("L", (page.width, top), 255)
-    draw = ImageDraw.Draw(canvas)
-    for row, height, at in drawn:
-        _draw_row(canvas, draw, row, at, height, page)
-    # The rows alone, one under the other, cut to black and white and packed at once.
-    alone = Image.new("L", (page.width, sum(height for _row, height, _at in drawn)), 255)
-    starts = []
-    start = 0
-    for _row, height, at in drawn:
-        alone.paste(canvas.crop((0, at, page.width, at + height)), (0, start))
-        starts.append(start)
-        start += height
-    bits = alone.point(_CUT, "1").tobytes("raw", "1;I")
-    for (row, height, at), start in zip(drawn, starts, strict=True):
-        above = canvas.crop((0, at - height, page.width, at)).getextrema()
-        below = canvas.crop((0, at + height, page.width, at + 2 * height)).getextrema()
-        clean = above == (255, 255) and below == (255, 255)
-        own = bits[start * row_bytes : (start + height) * row_bytes]
-        out[(row, height, page)] = own if clean else None
-    return out
+            name, size = font_of(row.bold, row.large)
+            baseline = top + round(0.2 * size) + _font(name, size).getmetrics()[0]
+            if row.center:
+                _draw_text(image, draw, (width // 2, baseline), row.left, name, size, "ms")
+            else:
+                _draw_text(image, draw, (margin, baseline), row.left, name, size, "ls")
+            if row.right:
+                _draw_text(image, draw, (width - margin, baseline), row.right, name, size, "rs")
+        top += height
+    lut = [0 if level < _THRESHOLD else 255 for level in range(256)]
+    return image.point(lut, "1")
 
 
 def rows_text(rows: Iterable[Row], width_chars: int) -> list[str]:

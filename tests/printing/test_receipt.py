@@ -41,7 +41,6 @@ from shop.printing.receipt import (
     Row,
     printable_width_px,
     receipt_lines,
-    render_bits,
     render_image,
     rows_text,
 )
@@ -290,40 +289,6 @@ def test_texts_kept_drawn_print_the_same_dots(paper_mm):
         drawn = [render_image(receipt, paper_mm=paper_mm).tobytes() for _ in range(3)]
         assert drawn[0] == drawn[1] == drawn[2]
         assert receipt_module._masks  # the third drawing pasted them
-
-
-@pytest.mark.parametrize("paper_mm", [58, 80])
-def test_rows_kept_packed_are_the_dots_of_the_whole_drawing(monkeypatch, paper_mm):
-    """A receipt laid out of rows drawn one by one (and kept) has the dots of the receipt
-    drawn whole, packed as GS v 0 wants them: fresh, from the kept rows, with a QR code;
-    and a row whose marks reach into its neighbours' height (stacked combining marks) makes
-    the whole receipt drawn at once, so its dots are still the same."""
-    from shop.printing import receipt as receipt_module
-
-    spilling = sale_receipt(
-        extra_rows=(("Ẫ" + "\u0303" * 8, ""), ("g" + "\u0323" * 8, "")),
-    )
-    page = receipt_module._page(paper_mm, 203)
-    rows, heights = receipt_module._rows_and_heights(spilling, page)
-    keys = [(row, height, page) for row, height in zip(rows, heights, strict=True)]
-    spills = [bits is None for bits in receipt_module._draw_rows(keys, page).values()]
-    assert any(spills) and not all(spills)
-    receipt_module._rows.clear()
-    for receipt in (sale_receipt(), transfer_receipt(), spilling, sale_receipt(), spilling):
-        whole = render_image(receipt, paper_mm=paper_mm)
-        assert render_bits(receipt, paper_mm=paper_mm) == (
-            whole.width,
-            whole.height,
-            whole.tobytes("raw", "1;I"),
-        )
-
-    # Drawn once, its rows are kept: the same receipt again draws nothing.
-    def no_drawing(keys, page):
-        raise AssertionError(f"{len(keys)} rows drawn again")
-
-    monkeypatch.setattr(receipt_module, "_draw_rows", no_drawing)
-    again = render_image(sale_receipt(), paper_mm=paper_mm)
-    assert render_bits(sale_receipt(), paper_mm=paper_mm)[2] == again.tobytes("raw", "1;I")
 
 
 # --- ESC/POS bytes -----------------------------------------------------------------------
