@@ -146,10 +146,10 @@ def _prepare(session: Session, job, now: datetime) -> _Ready:
         label_connection_of,
         label_printer_on,
         label_printer_settings,
-        printer_settings,
+        printer_settings_row,
     )
 
-    settings = printer_settings(session)
+    settings = printer_settings_row(session)
     ready = _Ready(
         job.id,
         settings.connection.value,

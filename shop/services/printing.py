@@ -88,6 +88,16 @@ def printer_settings(session: Session) -> PrinterSettings:
     return settings
 
 
+def printer_settings_row(session: Session):
+    """The printer's settings to read only, as a row of their table with the same names (a
+    print job reads them for every slip: the ORM's object costs more to make than the
+    statement does to run); the defaults of :func:`printer_settings` when none are saved."""
+    return session.execute(_SETTINGS_ROW).first() or printer_settings(session)
+
+
+_SETTINGS_ROW = select(*PrinterSettings.__table__.c).where(PrinterSettings.__table__.c.id == 1)
+
+
 def connection_of(
     settings: PrinterSettings, timeout: float | None = None, *, place: Place
 ) -> Connection:
