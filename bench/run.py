@@ -1239,7 +1239,9 @@ SECTIONS = {
     "peer": (run_peer_alone, _peer_section),
     "export": (run_export_alone, _export_section),
     "journal": (
-        lambda: journal_rates.run_journal_rates(float(os.environ.get("BENCH_SCALE", "0.25")) / 10),
+        lambda: journal_rates.run_journal_rates(
+            float(os.environ.get("BENCH_SCALE", "0.25")), LAST_MONTH_SALES
+        ),
         lambda result: [
             "| rate | figure | target | holds? |",
             "|---|---|---|---|",
@@ -1345,8 +1347,8 @@ def main() -> int:
     stocktake = run_stocktake()
     # A price tag's TSPL bytes, in process.
     label_bytes = run_labels()
-    # The small shop's journal checked and imported again, by this run's code.
-    rates = journal_rates.run_journal_rates(small_scale)
+    # The main shop's journal checked and imported again, by this run's code.
+    rates = journal_rates.run_journal_rates(scale, LAST_MONTH_SALES)
     # BENCH_PEER=tryton: our API sale side by side with Tryton's, on a copy of the main shop.
     peer = {}
     if PEER == "tryton":

@@ -10,7 +10,19 @@ from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, Enum, event, func, inspect, select, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -235,6 +247,81 @@ def insert_if_absent(session: Session, model, **values) -> None:
 
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:
+    """Insert ``rows`` into ``key``'s table in a few multi-row ``INSERT … RETURNING``
+    statements (Core: no ORM objects are made) and return each row's ``returned`` column
+    (its id, say), in the order of ``rows``.
+
+    ``key`` is a unique column every row gives (a sale's number, an item's code): the rows
+    come back in any order and are put in place by it. (SQLAlchemy's own
+    ``sort_by_parameter_order`` sends one statement a row on SQLite, which has no sentinel
+    to order them by.) Every row gives the same columns.
+    """
+    if not rows:
+        return []
+    table = key.class_.__table__
+    returning = (table.c[key.key], table.c[returned.key])
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement of one array a column: rows written as many VALUES would each be
+        # a parameter for psycopg to find in a query text of hundreds of kilobytes.
+        columns = list(rows[0])
+        arrays = select(
+            *(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))).label(c) for c in columns)
+        )
+        statement = insert(table).from_select(columns, arrays).returning(*returning)
+        written = session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    else:
+        written = session.execute(insert(table).returning(*returning), rows)
+    by_key = dict(written.all())
+    return [by_key[row[key.key]] for row in rows]
+
+
+def read_once(session: Session, key: str, read, *, rows_of: tuple[type, ...]):
+    """What ``read()`` answers, asked once in this transaction: kept until it ends, or until
+    the session writes a row of ``rows_of`` (the tables the answer comes from).
+
+    For what a long transaction asks again and again and seldom changes (the latest closed
+    month, the policies): another transaction cannot change it meanwhile (on PostgreSQL
+    the closed months are locked by whoever asks, see ``ensure_month_open``; on SQLite a
+    writing transaction runs alone), and this one's own writes through the session drop it.
+    """
+    kept = session.info.setdefault(_READ_ONCE, {})
+    if key not in kept:
+        kept[key] = (read(), rows_of)
+    return kept[key][0]
+
+
+_READ_ONCE = "read_once"
+
+
+def forget(session: Session, key: str) -> None:
+    """Ask ``key`` of :func:`read_once` again next time."""
+    session.info.get(_READ_ONCE, {}).pop(key, None)
+
+
+def forget_read_once(session: Session) -> None:
+    """Ask everything of :func:`read_once` again (rows changed behind the session's back)."""
+    session.info.pop(_READ_ONCE, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed(session: Session, flush_context, instances) -> None:
+    kept = session.info.get(_READ_ONCE)
+    if not kept:
+        return
+    changed = {type(row) for row in (*session.new, *session.dirty, *session.deleted)}
+    for key, (_answer, rows_of) in list(kept.items()):
+        if any(issubclass(kind, rows_of) for kind in changed):
+            del kept[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_all(session: Session, transaction) -> None:
+    # A flush's own inner transaction ends too: what was read stays.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_READ_ONCE, None)
 
 
 def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:

@@ -2284,8 +2284,9 @@ def entries(container: object, key: str, path: str = "") -> Iterable[tuple[str, 
     values = container.get(key) if isinstance(container, dict) else None
     if not is_list(values):
         return []
+    section = child(path, key) if path else pointer(key)  # an index needs no escaping
     found = (
-        (child(path, key, index) if path else pointer(key, index), entry)
+        (f"{section}/{index}", entry)
         for index, entry in enumerate(values)
         if isinstance(entry, dict)
     )

@@ -242,8 +242,11 @@ def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
 Progress = Callable[[int, int], None]
 #: Entries written between two flushes that empty the session.
 BATCH = 2000
-#: Sales in a row written together (:func:`counter.enter_past_sales`), at most.
-SALES_AT_ONCE = 200
+#: Events of a run (shifts opening and closing, sales) written together
+#: (:func:`counter.enter_past_run`), at most.
+RUN_AT_ONCE = 500
+#: What a run is made of: anything else is written by itself, between two runs.
+RUN_STEPS = frozenset({Step.SHIFT_OPENS, Step.SALE, Step.SHIFT_CLOSES})
 #: Intakes written together (:func:`stock.receive_intakes`), at most.
 INTAKES_AT_ONCE = 100
 
@@ -335,31 +338,31 @@ class _Writer:
             self.write_expense(path, entry)
             self.advance()
         writers = {
-            Step.SHIFT_OPENS: self.open_shift,
             Step.PRICE_CHANGE: self.write_price_change,
             Step.VOID: self.write_void,
             Step.REFUND: self.write_refund,
-            Step.DISPOSAL: self.write_disposal,
             Step.COUNT_OPENS: self.open_count,
             Step.COUNT_SCAN: self.write_scan,
             Step.SCAN_WITHDRAWN: self.withdraw_scan,
             Step.COUNT_CLOSES: self.close_count,
-            Step.SHIFT_CLOSES: self.close_shift,
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
-        sales: list[Event] = []  # in a row, written together
+        # Events in a row that a service takes together: shifts and sales; disposals.
+        together = {step: self.write_run for step in RUN_STEPS}
+        together[Step.DISPOSAL] = self.write_disposals
+        pending: list[Event] = []
         for event in events:
-            if event.step == Step.SALE and len(sales) < SALES_AT_ONCE:
-                sales.append(event)
-                continue
-            self.write_sales(sales)
-            if event.step == Step.SALE:
-                sales.append(event)
+            bulk = together.get(event.step)
+            if pending and (bulk != together[pending[0].step] or len(pending) >= RUN_AT_ONCE):
+                together[pending[0].step](pending)
+            if bulk is not None:
+                pending.append(event)
                 continue
             writers[event.step](event)
             self.advance()
-        self.write_sales(sales)
+        if pending:
+            together[pending[0].step](pending)
         # After the history: what each transaction paid (sales, refunds, payouts) is in.
         for index, entry in enumerate(data.get("bank_transactions", [])):
             self.write_bank_transaction(pointer("bank_transactions", index), entry)
@@ -498,12 +501,12 @@ class _Writer:
             placed = placing.done()
         self.wrote_intake(entry, intake.id, placed)
 
-    def wrote_intake(self, entry: dict[str, Any], intake_id: int, placed: list[Item]) -> None:
+    def wrote_intake(self, entry: dict[str, Any], intake_id: int, placed: list[int]) -> None:
         items, lots = entry.get("items", []), entry.get("lots", [])
         self.intakes[entry["ref"]] = intake_id
         self.counts["intakes"] += 1
-        for entry_of_item, item in zip((*items, *lots), placed, strict=True):
-            self.stock[entry_of_item["code"]] = item.id
+        for entry_of_item, item_id in zip((*items, *lots), placed, strict=True):
+            self.stock[entry_of_item["code"]] = item_id
         self.counts["items"] += len(items)
         self.counts["lots"] += len(lots)
         self.advance(_size(entry))
@@ -523,6 +526,36 @@ class _Writer:
             )
         self.counts["price_changes"] += 1
 
+    def write_disposals(self, events: list[Event]) -> None:
+        """Disposals in a row, as many at once as :func:`stock.dispose_all` takes (see
+        :func:`_together`); ``events`` is emptied."""
+        _together(
+            events,
+            lambda batch: stock_service.dispose_all(
+                self.session, [self.past_disposal(event) for event in batch], tz=self.tz
+            ),
+            wrote=self.wrote_disposal,
+            alone=self.write_disposal,
+            at_once=len(events),
+        )
+
+    def past_disposal(self, event: Event) -> stock_service.PastDisposal:
+        entry = event.entry
+        kind = DisposalKind(entry["kind"])
+        return stock_service.PastDisposal(
+            self.stock[entry["code"]],
+            kind,
+            by=self.member(entry["by"]),
+            at=event.at,
+            note=entry.get("note", ""),
+            # The journal records that she gave it; her consent was asked back then.
+            owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
+        )
+
+    def wrote_disposal(self, _event: Event, _item_id: int) -> None:
+        self.counts["disposals"] += 1
+        self.advance()
+
     def write_disposal(self, event: Event) -> None:
         path, entry = event.path, event.entry
         kind = DisposalKind(entry["kind"])
@@ -538,7 +571,7 @@ class _Writer:
                 owner_consents=kind == DisposalKind.GIVEN_TO_GROUP,
                 tz=self.tz,
             )
-        self.counts["disposals"] += 1
+        self.wrote_disposal(event, 0)
 
     def stock_count(self, event: Event) -> StockCount:
         count = self.session.get(StockCount, self.stock_counts[event.index])
@@ -636,6 +669,11 @@ class _Writer:
                 at=event.at,
                 by=self.member(entry["member"]),  # the journal does not say; she, most likely
             )
+        self.note_count(event)
+
+    def note_count(self, event: Event) -> None:
+        """What she said about her count, once the shift is closed."""
+        entry = event.entry
         if entry.get("count_note"):
             with _refusal(event.path, entry, {"note": "count_note"}):
                 counter.note_count(
@@ -645,18 +683,58 @@ class _Writer:
                     by=self.member(entry["member"]),
                 )
 
-    def write_sales(self, events: list[Event]) -> None:
-        """Sales in a row, as many at once as :func:`counter.enter_past_sales` takes (see
-        :func:`_together`); ``events`` is emptied."""
-        _together(
-            events,
-            lambda batch: counter.enter_past_sales(
-                self.session, [self.past_sale(event) for event in batch], tz=self.tz
-            ),
-            wrote=self.wrote_sale,
-            alone=self.write_sale,
-            at_once=len(events),
+    def write_run(self, events: list[Event]) -> None:
+        """Shifts opening and closing and sales in a row, as many at once as
+        :func:`counter.enter_past_run` takes (see :func:`_together`); ``events`` is
+        emptied."""
+
+        def bulk(batch: list[Event]) -> list[int]:
+            opening: dict[int, counter.ShiftOpens] = {}  # by the shift's index, in this batch
+            return counter.enter_past_run(
+                self.session, [self.past_event(event, opening) for event in batch], tz=self.tz
+            )
+
+        _together(events, bulk, wrote=self.wrote_run, alone=self.write_alone, at_once=len(events))
+
+    def past_event(self, event: Event, opening: dict[int, counter.ShiftOpens]):
+        """``event`` of a run as :func:`counter.enter_past_run` takes it."""
+        if event.step == Step.SALE:
+            return self.past_sale(event)
+        entry = event.entry
+        if event.step == Step.SHIFT_OPENS:
+            opens = counter.ShiftOpens(
+                self.member(entry["member"]), entry["opening_float_dong"], event.at
+            )
+            opening[event.index] = opens
+            return opens
+        return counter.ShiftCloses(
+            self.shifts.get(event.index) or opening[event.index],
+            entry["counted_cash_dong"],
+            event.at,
+            by=self.member(entry["member"]),  # the journal does not say; she, most likely
         )
+
+    def wrote_run(self, event: Event, written: int) -> None:
+        if event.step == Step.SALE:
+            self.wrote_sale(event, written)
+            return
+        if event.step == Step.SHIFT_OPENS:
+            self.shifts[event.index] = written
+            self.counts["shifts"] += 1
+        else:
+            self.note_count(event)
+        self.advance()
+
+    def write_alone(self, event: Event) -> None:
+        """An event of a run by itself, each refusal at its place in the file."""
+        if event.step == Step.SALE:
+            self.write_sale(event)
+            return
+        if event.step == Step.SHIFT_OPENS:
+            self.open_shift(event)
+        else:
+            self.close_shift(event)
+        self.advance()
 
     def past_sale(self, event: Event) -> counter.PastSale:
         entry = event.entry

@@ -44,7 +44,12 @@ def pointer(*parts: str | int) -> str:
 
     ``~`` and ``/`` inside a key are escaped as RFC 6901 says (``~0``, ``~1``).
     """
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    return "".join("/" + _escaped(part) for part in parts)
+
+
+def _escaped(part: str | int) -> str:
+    text = str(part)
+    return text.replace("~", "~0").replace("/", "~1") if "~" in text or "/" in text else text
 
 
 def child(path: str, *parts: str | int) -> str:

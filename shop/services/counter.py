@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from shop.database import adopt_inserted
+from shop.database import adopt_inserted, insert_in_order
 from shop.domain.calendar import local_date
 from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
@@ -44,7 +45,7 @@ from shop.models import (
     Void,
     next_in_sequence,
 )
-from shop.models.rail import reserve_rail_versions
+from shop.models.rail import next_rail_version, reserve_rail_versions
 from shop.services import audit
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
@@ -144,29 +145,50 @@ class _Drawer:
 
 
 def _drawer(session: Session, shift: Shift) -> _Drawer:
-    shift_id = {"shift_id": shift.id}
-    waiting, cash_sales, last_sale = session.execute(_SALES_OF_SHIFT, shift_id).one()
-    cash_refunds, last_refund = session.execute(_REFUNDS_OF_SHIFT, shift_id).one()
-    count = CashCount(shift.opening_float_dong, int(cash_sales), int(cash_refunds))
-    last = max((m for m in (last_sale, last_refund) if m is not None), default=None)
-    return _Drawer(count, int(waiting), last)
+    return _drawers(session, {shift.id: shift.opening_float_dong})[shift.id]
 
 
-# Built once (a shift's close reads them).
-_ANY_SALE = aliased(Sale)
-_SALES_OF_SHIFT = Sale.not_voided(
+def _drawers(session: Session, floats: dict[int, int]) -> dict[int, _Drawer]:
+    """The drawer of each shift, by id (``floats``: each one's opening float), in two
+    statements for them all."""
+    if not floats:
+        return {}
+    ids = {"ids": list(floats)}
+    sales = {row[0]: row[1:] for row in session.execute(_SALES_OF_SHIFTS, ids)}
+    refunds = {row[0]: row[1:] for row in session.execute(_REFUNDS_OF_SHIFTS, ids)}
+    drawers = {}
+    for shift_id, float_dong in floats.items():
+        waiting, cash_sales, last_sale = sales.get(shift_id, (0, 0, None))
+        cash_refunds, last_refund = refunds.get(shift_id, (0, None))
+        count = CashCount(float_dong, int(cash_sales), int(cash_refunds))
+        last = max((m for m in (last_sale, last_refund) if m is not None), default=None)
+        drawers[shift_id] = _Drawer(count, int(waiting), last)
+    return drawers
+
+
+# Built once (a shift's close reads them). A sale's money counts unless it is voided (as
+# Sale.not_voided keeps it), its moment counts either way.
+_COUNTS = Void.id.is_(None)
+_SALES_OF_SHIFTS = (
     select(
-        func.count(case(((Sale.transfer_dong > 0) & Sale.confirmed_at.is_(None), 1))),
-        func.coalesce(func.sum(Sale.cash_dong), 0),
-        select(func.max(_ANY_SALE.at))  # voided or not
-        .where(_ANY_SALE.shift_id == bindparam("shift_id"))
-        .scalar_subquery(),
+        Sale.shift_id,
+        func.count(case((_COUNTS & (Sale.transfer_dong > 0) & Sale.confirmed_at.is_(None), 1))),
+        func.coalesce(func.sum(case((_COUNTS, Sale.cash_dong))), 0),
+        func.max(Sale.at),
     )
-).where(Sale.shift_id == bindparam("shift_id"))
-_REFUNDS_OF_SHIFT = select(
-    func.coalesce(func.sum(case((Refund.method == PaymentMethod.CASH, Refund.amount_dong))), 0),
-    func.max(Refund.at),
-).where(Refund.shift_id == bindparam("shift_id"))
+    .outerjoin(Void, Void.sale_id == Sale.id)
+    .where(Sale.shift_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Sale.shift_id)
+)
+_REFUNDS_OF_SHIFTS = (
+    select(
+        Refund.shift_id,
+        func.coalesce(func.sum(case((Refund.method == PaymentMethod.CASH, Refund.amount_dong))), 0),
+        func.max(Refund.at),
+    )
+    .where(Refund.shift_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Refund.shift_id)
+)
 
 
 def close_shift(
@@ -957,17 +979,27 @@ def _audit_discounts(
     session: Session, number: int, total: int, request: SaleRequest, *, by: Member, at: datetime
 ) -> None:
     """The discounts of sale ``number`` (which came to ``total``) in the audit log."""
+    audit.record_rows(session, _discount_lines(number, total, request, by=by, at=at))
+
+
+def _discount_lines(
+    number: int, total: int, request: SaleRequest, *, by: Member, at: datetime
+) -> list[dict]:
+    """The audit line of sale ``number``'s discounts, if it has any (none: an empty list)."""
     discounted = [
         {"code": line.code, "discount_dong": line.discount_dong, "reason": line.discount_reason}
         for line in request.lines
         if line.discount_dong
     ]
-    if discounted or request.discount_dong:
-        audit.record(
-            session, "discount", by=by, at=at, subject=f"sale {number}",
+    if not discounted and not request.discount_dong:
+        return []
+    return [
+        audit.row(
+            "discount", by=by, at=at, subject=f"sale {number}",
             lines=discounted, sale_discount_dong=request.discount_dong,
             reason=tidy(request.discount_reason, SHORT_REASON_LENGTH), total_dong=total,
-        )  # fmt: skip
+        )
+    ]  # fmt: skip
 
 
 def record_offline_sale(
@@ -1109,21 +1141,7 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     objects a long session (a journal import) has loaded.
     """
     if item.is_lot:
-        changed = session.execute(
-            update(Item)
-            .where(
-                Item.id == item.id,
-                Item.status == ItemStatus.IN_STOCK,
-                Item.quantity_on_hand >= quantity,
-            )
-            .values(quantity_on_hand=Item.quantity_on_hand - quantity)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        session.expire(item, ["quantity_on_hand"])
-        if changed != 1:
-            raise InvalidInput(
-                "cart.only_left", "quantity", left=_on_hand(session, item), code=item.code
-            )
+        _take_pieces(session, [(item, quantity, next_rail_version(session))])
         return None
     if quantity != 1:
         raise InvalidInput("cart.one_of_a_kind", "quantity")
@@ -1138,6 +1156,35 @@ def _take_from_stock(session: Session, item: Item, quantity: int) -> int | None:
     if stock_round is None:
         raise InvalidInput("sale.item_sold", "code", code=item.code)
     return stock_round
+
+
+def _take_pieces(session: Session, takes: list[tuple[Item, int, int]]) -> None:
+    """Take pieces of lots, ``(lot, pieces, its rail number)`` each, in one conditional
+    UPDATE a take (one statement for them all); refuse if a lot has fewer left than a take
+    asks (another sale took them meanwhile)."""
+    rows = [{"lot_id": lot.id, "pieces": pieces, "version": v} for lot, pieces, v in takes]
+    changed = session.execute(_TAKE_PIECES, rows).rowcount
+    for lot, _pieces, _version in takes:
+        session.expire(lot, ["quantity_on_hand", "rail_version"])
+    if changed != len(takes):
+        short = (lot for lot, pieces, _version in takes if _on_hand(session, lot) < pieces)
+        lot = next(short, takes[0][0])
+        raise InvalidInput("cart.only_left", "quantity", left=_on_hand(session, lot), code=lot.code)
+
+
+_ITEM = Item.__table__.c
+_TAKE_PIECES = (
+    update(Item.__table__)
+    .where(
+        _ITEM.id == bindparam("lot_id"),
+        _ITEM.status == ItemStatus.IN_STOCK,
+        _ITEM.quantity_on_hand >= bindparam("pieces"),
+    )
+    .values(
+        quantity_on_hand=_ITEM.quantity_on_hand - bindparam("pieces"),
+        rail_version=bindparam("version"),
+    )
+)
 
 
 def _take_what_is_left(session: Session, item: Item, quantity: int) -> tuple[int | None, int]:
@@ -1591,7 +1638,7 @@ def enter_past_sale(
 
 @dataclass(frozen=True)
 class PastSale:
-    """One sale of :func:`enter_past_sales`: what :func:`enter_past_sale` takes, and when
+    """One sale of :func:`enter_past_run`: what :func:`enter_past_sale` takes, and when
     and by whom its transfer was confirmed if not by its cashier at the sale
     (``confirmed_by_id`` ``None``: the bank)."""
 
@@ -1601,64 +1648,175 @@ class PastSale:
     confirmed: tuple[datetime, int | None] | None = None
 
 
-def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -> list[int]:
-    """Sales made earlier, one after another in time and nothing else between them, entered
-    at once (a journal's replay), each as ``enter_past_sale(…, entered_by=its cashier,
-    shiftless=True)`` would have written it in turn: the same checks, shifts, prices,
-    stock rounds and rail numbers, in a handful of statements for them all.
+@dataclass(frozen=True, eq=False)
+class ShiftOpens:
+    """A shift opened, in :func:`enter_past_run`: as :func:`open_shift` takes it."""
 
-    It takes the sales from the first on, as long as each gives its number and client id,
-    has no piece short and passes every check, and returns the ids of those it
-    entered: maybe fewer than given, maybe none. The caller enters the next one by itself
-    with :func:`enter_past_sale` (which takes lots and pieces short, or refuses the sale
-    at fault) and gives the rest again.
+    member: Member
+    float_dong: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ShiftCloses:
+    """A shift closed, in :func:`enter_past_run`: as :func:`close_shift` takes it.
+    ``shift`` is an open shift's id, or its opening earlier in the same run."""
+
+    shift: int | ShiftOpens
+    counted_dong: int | None
+    at: datetime
+    by: Member
+
+
+PastEvent = ShiftOpens | PastSale | ShiftCloses
+
+
+def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -> list[int]:
+    """Sales in a row with nothing else between them: :func:`enter_past_run` of sales."""
+    return enter_past_run(session, sales, tz=tz)
+
+
+def enter_past_run(session: Session, events: list[PastEvent], *, tz: ZoneInfo) -> list[int]:
+    """A stretch of a journal's replay in which shifts open and close and sales are made,
+    one after another in time and nothing else between them, entered at once: each as
+    :func:`open_shift`, ``enter_past_sale(…, entered_by=its cashier, shiftless=True)`` and
+    :func:`close_shift` would have written it in turn (the same checks, shifts, prices,
+    stock rounds, rail numbers and drawers), in a handful of statements for them all.
+
+    It takes the events from the first on as long as each passes (a sale must also give its
+    number and client id and have no piece short) and returns, for each it took, the id of
+    the shift it opened, of the sale, or of the shift it closed: maybe fewer than given,
+    maybe none. The caller writes the next one by itself (:func:`enter_past_sale` takes lots
+    and pieces short, and each service refuses the event at fault) and gives the rest again.
     """
-    plan = _plan_past_sales(session, sales, tz) if sales else []
-    return _write_past_sales(session, plan) if plan else []
+    run = _plan_run(session, events, tz) if events else None
+    return _write_run(session, run) if run and run.taken else []
+
+
+@dataclass(eq=False)
+class _RunShift:
+    """A shift as a run sees it at each moment: in the database or opened in the run."""
+
+    id: int | None
+    member_id: int
+    opened_at: datetime
+    closed_at: datetime | None
+    opening_float_dong: int
+    opening: ShiftOpens | None = None  # when the run opens it
+    closing: ShiftCloses | None = None  # when the run closes it
 
 
 @dataclass(frozen=True)
 class _Planned:
-    """A sale of :func:`enter_past_sales` checked and priced, ready to be written."""
+    """A sale of a run checked and priced, ready to be written."""
 
     sale: PastSale
     items: dict[str, Item]
     priced: _Priced
-    shift: Shift | None
+    shift: _RunShift | None
 
 
-def _plan_past_sales(session: Session, sales: list[PastSale], tz: ZoneInfo) -> list[_Planned]:
-    """Every check :func:`enter_past_sale` makes, for ``sales`` in a few reads and in memory,
-    up to the first one it would refuse or that is not for the bulk path."""
-    try:
-        ensure_month_open(session, min(s.at for s in sales), tz, "at")
+@dataclass
+class _Run:
+    """What :func:`_plan_run` found a run's events to be, in order, up to the first it
+    would not take."""
+
+    taken: list[_RunShift | _Planned] = field(default_factory=list)
+
+
+def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
+    """Every check :func:`open_shift`, :func:`enter_past_sale` and :func:`close_shift` make,
+    for ``events`` in a few reads and in memory, up to the first one it would refuse or
+    that is not for the bulk path."""
+    run = _Run()
+    dated = [e.at for e in events if not isinstance(e, ShiftCloses)]
+    try:  # months close in order, and never within a run: its first moment tells
+        ensure_month_open(session, min(dated), tz, "at") if dated else None
     except InvalidInput:
-        return []
-    client_ids = [s.request.client_id for s in sales]
-    seen = set(
-        session.scalars(select(Sale.client_id).where(Sale.client_id.in_(filter(None, client_ids))))
-    )
-    stock = _items_by_code(session, {line.code for s in sales for line in s.request.lines})
-    moments = [s.at for s in sales]
-    shifts = _shifts_over(session, {s.cashier.id for s in sales}, min(moments), max(moments))
-    left: dict[int, int] = {}
-    policies: dict[str, Policy] = {}
-    planned = []
-    for sale in sales:
+        return run
+    sales = [e for e in events if isinstance(e, PastSale)]
+    members = {e.member.id if isinstance(e, ShiftOpens) else e.cashier.id for e in events
+               if not isinstance(e, ShiftCloses)}  # fmt: skip
+    closed_here = [e.shift for e in events if isinstance(e, ShiftCloses)]
+    moments = [e.at for e in events]
+    shifts = [
+        _RunShift(s.id, s.member_id, s.opened_at, s.closed_at, s.opening_float_dong)
+        for s in set(_shifts_over(session, members, min(moments), max(moments)))
+        | _shifts_by_id(session, {s for s in closed_here if isinstance(s, int)})
+    ]
+    closing_ids = {s for s in closed_here if isinstance(s, int)}
+    waiting = {i: d.waiting for i, d in _drawers(session, dict.fromkeys(closing_ids, 0)).items()}
+    by_id = {s.id: s for s in shifts}
+    opened: dict[ShiftOpens, _RunShift] = {}
+    sales_plan = _SalesPlanner(session, sales, tz)
+    for event in events:
+        if isinstance(event, ShiftOpens):
+            member_id = event.member.id
+            if not isinstance(event.float_dong, int) or event.float_dong < 0:
+                break
+            if any(s.member_id == member_id and s.closed_at is None for s in shifts):
+                break
+            shift = _RunShift(None, member_id, event.at, None, event.float_dong, opening=event)
+            shifts.append(shift)
+            opened[event] = shift
+            run.taken.append(shift)
+        elif isinstance(event, ShiftCloses):
+            counted = event.counted_dong
+            if counted is not None and (not isinstance(counted, int) or counted < 0):
+                break
+            shift = opened.get(event.shift) if isinstance(event.shift, ShiftOpens) else None
+            shift = shift or by_id.get(event.shift)
+            if shift is None or shift.closed_at is not None or waiting.get(shift.id):
+                break
+            # Nothing of it is after this moment (see _close), so it closes now.
+            shift.closed_at = max(event.at, shift.opened_at)
+            shift.closing = event
+            run.taken.append(shift)
+        else:
+            planned = sales_plan.plan(event, _shift_then(shifts, event.cashier.id, event.at))
+            if planned is None:
+                break
+            run.taken.append(planned)
+    return run
+
+
+class _SalesPlanner:
+    """The reads :func:`enter_past_sale`'s checks need for a run's sales, made once, and
+    its checks of each sale in turn."""
+
+    def __init__(self, session: Session, sales: list[PastSale], tz: ZoneInfo):
+        self.session, self.tz = session, tz
+        client_ids = [s.request.client_id for s in sales]
+        self.seen = set(
+            session.scalars(
+                select(Sale.client_id).where(Sale.client_id.in_(filter(None, client_ids)))
+            )
+        )
+        codes = {line.code for s in sales for line in s.request.lines}
+        self.stock = _items_by_code(session, codes) if codes else {}
+        self.left: dict[int, int] = {}
+        self.policies: dict[str, Policy] = {}
+
+    def plan(self, sale: PastSale, shift: _RunShift | None) -> _Planned | None:
+        """``sale`` checked and priced in ``shift``, or ``None`` if it is not for the bulk
+        path (refused, or with a lot's pieces short)."""
         request = sale.request
-        if request.number is None or not request.client_id or request.client_id in seen:
-            break
-        seen.add(request.client_id)
-        items = _bulk_items(sale, stock, left)
+        if request.number is None or not request.client_id or request.client_id in self.seen:
+            return None
+        items = _bulk_items(sale, self.stock, self.left)
         if items is None:
-            break
+            return None
         try:
             _check_request(request)
-            priced = _price(session, request, items, sale.at, tz, policies)
+            priced = _price(self.session, request, items, sale.at, self.tz, self.policies)
         except InvalidInput:
-            break
-        planned.append(_Planned(sale, items, priced, _shift_then(shifts, sale.cashier.id, sale.at)))
-    return planned
+            return None
+        self.seen.add(request.client_id)
+        return _Planned(sale, items, priced, shift)
+
+
+def _shifts_by_id(session: Session, ids: set[int]) -> set[Shift]:
+    return set(session.scalars(select(Shift).where(Shift.id.in_(ids)))) if ids else set()
 
 
 def _bulk_items(
@@ -1702,9 +1860,9 @@ def _shifts_over(
     )
 
 
-def _shift_then(shifts: list[Shift], member_id: int, at: datetime) -> Shift | None:
-    """Of ``shifts``, the member's that was open at ``at``, its ends included: the last
-    opened, if two were."""
+def _shift_then(shifts, member_id: int, at: datetime):
+    """Of ``shifts`` (rows, or a run's :class:`_RunShift`), the member's that was open at
+    ``at``, its ends included: the last opened, if two were."""
     open_then = [
         s
         for s in shifts
@@ -1715,10 +1873,102 @@ def _shift_then(shifts: list[Shift], member_id: int, at: datetime) -> Shift | No
     return max(open_then, key=lambda s: s.opened_at, default=None)
 
 
+def _write_run(session: Session, run: _Run) -> list[int]:
+    """The planned run: its new shifts in one INSERT (closed already, those it closes),
+    its sales as :func:`_write_past_sales` writes them, then each shift it closes closed
+    with its drawer worked out as :func:`_close` works it out, in one UPDATE."""
+    new = [s for s in run.taken if isinstance(s, _RunShift) and s.opening is not None]
+    new = list(dict.fromkeys(new))  # a shift opened and closed in the run is taken twice
+    # Written closed at their close, or for now as they open: the member's shift the run
+    # closes is still open until the end (one open shift a member, at every statement).
+    rows = [
+        {
+            "member_id": s.member_id,
+            "opened_at": s.opened_at,
+            "opening_float_dong": s.opening_float_dong,
+            "closed_at": s.closed_at or s.opened_at,
+        }
+        for s in new
+    ]
+    for shift, shift_id in zip(new, _insert_shifts(session, rows), strict=True):
+        shift.id = shift_id
+    sales = [p for p in run.taken if isinstance(p, _Planned)]
+    sale_ids = iter(_write_past_sales(session, sales) if sales else [])
+    closing = list(dict.fromkeys(s for s in run.taken if isinstance(s, _RunShift) and s.closing))
+    if closing:
+        _close_run_shifts(session, closing)
+    still_open = [s.id for s in new if s.closed_at is None]
+    if still_open:
+        session.execute(_REOPEN, {"ids": still_open})
+    return [next(sale_ids) if isinstance(taken, _Planned) else taken.id for taken in run.taken]
+
+
+def _insert_shifts(session: Session, rows: list[dict]) -> list[int]:
+    """New shifts' ids, in order: a member opens one shift at a moment, so (member, moment)
+    tells them apart."""
+    if not rows:
+        return []
+    written = session.execute(
+        insert(_SHIFT_TABLE).returning(_SHIFT.member_id, _SHIFT.opened_at, _SHIFT.id), rows
+    ).all()
+    ids = {(member_id, opened_at): shift_id for member_id, opened_at, shift_id in written}
+    return [ids[row["member_id"], row["opened_at"]] for row in rows]
+
+
+def _close_run_shifts(session: Session, closing: list[_RunShift]) -> None:
+    """Close each shift as :func:`_close` does, in one UPDATE for them all; a shift another
+    counter closed meanwhile stops it (the UPDATE finds it closed: its expected cash is
+    set)."""
+    drawers = _drawers(session, {s.id: s.opening_float_dong for s in closing})
+    rows = []
+    for shift in closing:
+        drawer, closes = drawers[shift.id], shift.closing
+        if drawer.waiting:
+            raise InvalidInput("shift.transfer_waiting", "shift")
+        rows.append(
+            {
+                "shift_id": shift.id,
+                "at": max(closes.at, shift.opened_at, drawer.last or closes.at),
+                "counted": closes.counted_dong,
+                "expected": drawer.count.expected_dong,
+                "by_id": closes.by.id,
+            }
+        )
+    done = session.execute(_CLOSE_SHIFT, rows).rowcount
+    if done != len(rows):
+        raise InvalidInput("shift.already_closed", "shift")
+    for shift in closing:  # rows read before are stale now
+        loaded = session.identity_map.get(identity_key(Shift, shift.id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+_SHIFT_TABLE = Shift.__table__
+_SHIFT = _SHIFT_TABLE.c
+_REOPEN = (
+    update(Shift.__table__)
+    .where(_SHIFT.id.in_(bindparam("ids", expanding=True)))
+    .values(closed_at=None)
+)
+# Closes a shift with its count (not one closed already: its expected cash is set when it
+# closes, and only then).
+_CLOSE_SHIFT = (
+    update(Shift.__table__)
+    .where(_SHIFT.id == bindparam("shift_id"), _SHIFT.expected_cash_dong.is_(None))
+    .values(
+        closed_at=bindparam("at"),
+        counted_cash_dong=bindparam("counted"),
+        expected_cash_dong=bindparam("expected"),
+        closed_by_id=bindparam("by_id"),
+    )
+)
+
+
 def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
     """The planned sales in one INSERT, their one-of-a-kind items taken in one conditional
-    UPDATE and their lots' pieces line by line, as :func:`_write_lines` takes them, each
-    line stamped with its own rail number; their lines in one INSERT."""
+    UPDATE and their lots' pieces in another (as :func:`_write_lines` takes them, each line
+    stamped with its own rail number, in order); their lines, and the audit lines of their
+    discounts, in one INSERT each."""
     rows = []
     for p in plan:
         row = _sale_row(
@@ -1728,7 +1978,7 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
         if p.sale.confirmed is not None and row["transfer_dong"] > 0:
             row["confirmed_at"], row["confirmed_by_id"] = p.sale.confirmed
         rows.append({"number": p.sale.request.number, **row})
-    ids = list(session.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True), rows))
+    ids = insert_in_order(session, Sale.number, rows, Sale.id)
     placed = [
         (sale_id, p, position, line)
         for sale_id, p in zip(ids, plan, strict=True)
@@ -1749,26 +1999,29 @@ def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
     for item in items:  # one another sale took since the checks read it
         if item.id in versions and item.id not in rounds:
             raise InvalidInput("sale.item_sold", "code", code=item.code)
+    lots = [(p.items[line.code], line.quantity) for _id, p, _pos, line in placed
+            if p.items[line.code].is_lot]  # fmt: skip
+    if lots:
+        _take_pieces(session, [(*lot, number) for lot, number in zip(lots, numbers, strict=True)])
+    numbers[:] = []  # all stamped
     lines = []
     for sale_id, p, position, line in placed:
         item = p.items[line.code]
-        if item.is_lot:
-            stock_round = _take_from_stock(session, item, line.quantity)
-        else:
-            stock_round = rounds[item.id]
         amounts = (
             p.priced.prices[position],
             p.priced.totals.sale_discount_parts[position],
             p.priced.totals.nets[position],
         )
+        stock_round = None if item.is_lot else rounds[item.id]
         lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
-    for p in plan:
-        request = p.sale.request
-        _audit_discounts(
-            session, request.number, p.priced.totals.total_dong, request,
+    audit.record_rows(
+        session,
+        [line for p in plan for line in _discount_lines(
+            p.sale.request.number, p.priced.totals.total_dong, p.sale.request,
             by=p.sale.cashier, at=p.sale.at,
-        )  # fmt: skip
-    session.execute(insert(SaleLine), lines)
+        )],
+    )  # fmt: skip
+    session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
     return ids
 
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from shop.database import forget, read_once
 from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
@@ -106,7 +107,8 @@ def latest_closed_month(session: Session, before: str | None = None) -> str | No
     """The latest closed month ("YYYY-MM"), or the latest one before ``before``; ``None``
     if there is none."""
     if before is None:
-        return session.scalar(_LATEST_CLOSED)
+        read = lambda: session.scalar(_LATEST_CLOSED)  # noqa: E731
+        return read_once(session, "latest_closed_month", read, rows_of=(ClosedMonth,))
     return session.scalar(select(func.max(ClosedMonth.month)).where(ClosedMonth.month < before))
 
 
@@ -138,9 +140,17 @@ def ensure_month_open(
             raise ValueError("a moment needs the shop's time zone to fall in a month")
         month = month_of(when, tz)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE closed_month IN SHARE MODE"))
+        read_once(session, "closed_months_locked", lambda: _lock_closed_months(session), rows_of=())
     if is_closed(session, month):
         raise InvalidInput("month.closed_for_corrections", field, month=MonthName(month))
+
+
+def _lock_closed_months(session: Session) -> bool:
+    """Lock the closed months (once a transaction: it holds the lock to its end), then read
+    them again: what was read before the lock may be out of date."""
+    session.execute(text("LOCK TABLE closed_month IN SHARE MODE"))
+    forget(session, "latest_closed_month")
+    return True
 
 
 def first_active_month(session: Session, tz: ZoneInfo, since: str | None = None) -> str | None:

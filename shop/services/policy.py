@@ -7,6 +7,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shop.database import read_once
 from shop.domain.pricing import MarkdownStep, Policy, policy_for_month
 from shop.models import PolicyRow
 
@@ -37,6 +38,11 @@ _ALL_POLICIES = select(
 
 
 def all_policies(session: Session) -> list[tuple[str, Policy]]:
+    """Every policy recorded, by the month it starts (read once a transaction)."""
+    return read_once(session, "policies", lambda: _all_policies(session), rows_of=(PolicyRow,))
+
+
+def _all_policies(session: Session) -> list[tuple[str, Policy]]:
     return [
         (
             from_month,

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
-from shop.database import begin_writing, insert_if_absent
+from shop.database import begin_writing, insert_if_absent, insert_in_order
 from shop.domain.calendar import local_date, local_moment
 from shop.domain.codes import item_code
 from shop.domain.money import MAX_DONG
@@ -497,12 +498,12 @@ def recent_intakes(session: Session, limit: int = 30) -> list[tuple[Intake, int]
 
 def add_item(session: Session, intake: Intake, details: ItemDetails) -> Item:
     """Add one tagged item to a drop-off; its code is new unless the details give one."""
-    return Placing(session, intake).add(details).done()[0]
+    return session.get(Item, Placing(session, intake).add(details).done()[0])
 
 
 def add_lot(session: Session, intake: Intake, details: LotDetails) -> Item:
     """Add a lot of alike cheap things (one code, a quantity, a price each)."""
-    return Placing(session, intake).add(details).done()[0]
+    return session.get(Item, Placing(session, intake).add(details).done()[0])
 
 
 def add_to_intake(session: Session, intake: Intake, details: ItemDetails | LotDetails) -> Item:
@@ -594,17 +595,16 @@ class Placing:
         self.rows.append(row)
         return self
 
-    def done(self) -> list[Item]:
+    def done(self) -> list[int]:
         """Write the items added, in one INSERT, each stamped with its rail number (see
-        :mod:`shop.models.rail`), and return them in order."""
+        :mod:`shop.models.rail`), and return their ids in order."""
         if not self.rows:
             return []
         numbers = reserve_rail_versions(self.session, len(self.rows))
         for row, number in zip(self.rows, numbers, strict=True):
             row["rail_version"] = number
         numbers[:] = []
-        written = insert(Item).returning(Item, sort_by_parameter_order=True)
-        items = list(self.session.scalars(written, self.rows))
+        items = insert_in_order(self.session, Item.code, self.rows, Item.id)
         self.rows = []
         return items
 
@@ -643,14 +643,14 @@ class PastIntake:
 
 def receive_intakes(
     session: Session, intakes: list[PastIntake], *, tz: ZoneInfo
-) -> list[tuple[int, list[Item]]]:
+) -> list[tuple[int, list[int]]]:
     """Drop-offs recorded after the fact, one after another (a journal's), each as
     :func:`receive_intake` and :class:`Placing` would record it in turn (the same checks,
     categories, shares and rail numbers), in a handful of statements for them all.
 
     It takes them from the first on, as long as each gives its ref and its items' codes,
     names a donor already recorded (or none), and passes every check, and returns each
-    one's id and items: maybe fewer than given, maybe none. The caller records the next
+    one's id and its items' ids: maybe fewer than given, maybe none. The caller records the next
     one by itself (which refuses it, at its item if that is where it fails) and gives the
     rest again.
     """
@@ -683,9 +683,7 @@ def receive_intakes(
         counts.append(len(placing.rows) - placed)
     if not rows:
         return []
-    ids = list(
-        session.scalars(insert(Intake).returning(Intake.id, sort_by_parameter_order=True), rows)
-    )
+    ids = insert_in_order(session, Intake.ref, rows, Intake.id)
     owners = [intake_id for intake_id, count in zip(ids, counts, strict=True) for _ in range(count)]
     for row, intake_id in zip(placing.rows, owners, strict=True):
         row["intake_id"] = intake_id
@@ -913,13 +911,9 @@ def dispose(
     if kind == DisposalKind.LOST:  # only a stock count's close (shop.services.counts)
         raise InvalidInput("choice.invalid", "kind")
     ensure_month_open(session, at, tz, "at")
-    consigned = item.owner_id is not None
-    if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
-        raise InvalidInput("disposal.not_consigned", "kind")
-    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and consigned:
-        raise InvalidInput("disposal.members_item", "kind")
-    if kind == DisposalKind.GIVEN_TO_GROUP and not owner_consents:
-        raise InvalidInput("disposal.consent_missing", "owner_consents")
+    refusal = _disposal_refusal(kind, item.owner_id is not None, owner_consents)
+    if refusal is not None:
+        raise refusal
     if kind == DisposalKind.GIVEN_TO_GROUP:
         changed = session.execute(
             update(Item)
@@ -938,17 +932,131 @@ def dispose(
         ).rowcount
     if changed != 1:
         raise InvalidInput("item.not_in_stock", "code")
-    disposal = Disposal(
-        item_id=item.id, kind=kind, at=at, by=by, note=" ".join((note or "").split())[:300]
-    )
+    disposal = Disposal(item_id=item.id, kind=kind, at=at, by=by, note=_disposal_note(note))
     session.add(disposal)
-    audit.record(
-        session, "disposal", by=by, at=at, subject=f"item {item.code}", kind=kind,
-        note=disposal.note,
-    )  # fmt: skip
+    audit.record_rows(session, [_disposal_audit(item.code, kind, by, at, disposal.note)])
     session.flush()
     session.refresh(item)
     return disposal
+
+
+def _disposal_refusal(
+    kind: DisposalKind, consigned: bool, owner_consents: bool
+) -> InvalidInput | None:
+    """Why ``kind`` may not be done with an item (``consigned``: a member's), if so."""
+    if kind in (DisposalKind.RETURNED_TO_OWNER, DisposalKind.GIVEN_TO_GROUP) and not consigned:
+        return InvalidInput("disposal.not_consigned", "kind")
+    if kind in (DisposalKind.DONATED_ONWARD, DisposalKind.WRITTEN_OFF) and consigned:
+        return InvalidInput("disposal.members_item", "kind")
+    if kind == DisposalKind.GIVEN_TO_GROUP and not owner_consents:
+        return InvalidInput("disposal.consent_missing", "owner_consents")
+    return None
+
+
+def _disposal_note(note: str) -> str:
+    return " ".join((note or "").split())[:300]
+
+
+def _disposal_audit(code: str, kind: DisposalKind, by: Member, at: datetime, note: str) -> dict:
+    return audit.row("disposal", by=by, at=at, subject=f"item {code}", kind=kind, note=note)
+
+
+@dataclass(frozen=True)
+class PastDisposal:
+    """One disposal of :func:`dispose_all`: what :func:`dispose` takes, the item by its id."""
+
+    item_id: int
+    kind: DisposalKind
+    by: Member
+    at: datetime
+    note: str = ""
+    owner_consents: bool = False
+
+
+def dispose_all(session: Session, disposals: list[PastDisposal], *, tz: ZoneInfo) -> list[int]:
+    """Disposals one after another with nothing else between them (a journal's clearance
+    day), each as :func:`dispose` would have made it in turn (the same checks, rail numbers
+    and log lines), in a handful of statements for them all.
+
+    It takes them from the first on as long as each passes, and returns the ids of the
+    items it disposed of: maybe fewer than given, maybe none. The caller makes the next one
+    by itself with :func:`dispose` (which refuses it at fault) and gives the rest again.
+    """
+    if not disposals:
+        return []
+    try:  # months close in order, and never between two disposals given together
+        ensure_month_open(session, min(d.at for d in disposals), tz, "at")
+    except InvalidInput:
+        return []
+    ids = {d.item_id for d in disposals}
+    now = {i: (code, status, owner) for i, code, status, owner in session.execute(
+        select(_ITEM.id, _ITEM.code, _ITEM.status, _ITEM.owner_id).where(_ITEM.id.in_(ids))
+    )}  # fmt: skip
+    taken: list[PastDisposal] = []
+    for d in disposals:
+        code, status, owner = now.get(d.item_id, (None, None, None))
+        if status != ItemStatus.IN_STOCK or d.kind == DisposalKind.LOST:
+            break
+        if _disposal_refusal(d.kind, owner is not None, d.owner_consents) is not None:
+            break
+        given = d.kind == DisposalKind.GIVEN_TO_GROUP
+        now[d.item_id] = (code, status, None) if given else (code, _LEAVES_STOCK[d.kind], owner)
+        taken.append(d)
+    if not taken:
+        return []
+    _write_disposals(session, taken, {i: code for i, (code, _s, _o) in now.items()})
+    return [d.item_id for d in taken]
+
+
+def _write_disposals(session: Session, taken: list[PastDisposal], codes: dict[int, str]) -> None:
+    """Each item's change in one conditional UPDATE a kind (stamped with its rail number, in
+    order), the disposals and their log lines in one INSERT each."""
+    numbers = reserve_rail_versions(session, len(taken))
+    given, leaving = [], []
+    for d, number in zip(taken, list(numbers), strict=True):
+        if d.kind == DisposalKind.GIVEN_TO_GROUP:
+            given.append({"item_id": d.item_id, "version": number})
+        else:
+            leaving.append(
+                {"item_id": d.item_id, "version": number, "leaves": _LEAVES_STOCK[d.kind]}
+            )
+    numbers[:] = []  # stamped here
+    changed = session.execute(_GIVE_TO_GROUP, given).rowcount if given else 0
+    changed += session.execute(_LEAVE_STOCK, leaving).rowcount if leaving else 0
+    if changed != len(taken):  # another counter took one meanwhile
+        raise InvalidInput("item.not_in_stock", "code")
+    for d in taken:  # rows read before are stale now
+        loaded = session.identity_map.get(identity_key(Item, d.item_id))
+        if loaded is not None:
+            session.expire(loaded)
+    rows = [
+        {"item_id": d.item_id, "kind": d.kind, "at": d.at, "by_id": d.by.id,
+         "note": _disposal_note(d.note)}
+        for d in taken
+    ]  # fmt: skip
+    session.execute(insert(Disposal.__table__), rows)
+    audit.record_rows(
+        session,
+        [_disposal_audit(codes[r["item_id"]], r["kind"], d.by, r["at"], r["note"])
+         for r, d in zip(rows, taken, strict=True)],
+    )  # fmt: skip
+
+
+# As dispose() changes one item: in stock still, its owner gone; or out of stock.
+_GIVE_TO_GROUP = (
+    update(Item.__table__)
+    .where(
+        _ITEM.id == bindparam("item_id"),
+        _ITEM.status == ItemStatus.IN_STOCK,
+        _ITEM.owner_id.is_not(None),
+    )
+    .values(owner_id=None, rail_version=bindparam("version"))
+)
+_LEAVE_STOCK = (
+    update(Item.__table__)
+    .where(_ITEM.id == bindparam("item_id"), _ITEM.status == ItemStatus.IN_STOCK)
+    .values(status=bindparam("leaves"), rail_version=bindparam("version"))
+)
 
 
 #: What only a coordinator does with an item: a group item given onward or written off.

@@ -1,7 +1,8 @@
-"""Sales in a row are written together (``counter.enter_past_sales``), and intakes
-(``stock.receive_intakes``): the shop must come out of an import exactly as if each had been
-entered alone (``enter_past_sale``, ``receive_intake``), down to the stock rounds, the rail
-numbers and the audit log."""
+"""Shifts opening and closing and sales in a row are written together
+(``counter.enter_past_run``), and intakes (``stock.receive_intakes``): the shop must come out
+of an import exactly as if each had been entered alone (``open_shift``, ``enter_past_sale``,
+``close_shift``, ``receive_intake``), down to the stock rounds, the rail numbers, the drawers
+and the audit log."""
 
 from __future__ import annotations
 
@@ -42,8 +43,10 @@ DUMPS = {
     # (not its moment: some actions of an import are stamped with the time it runs)
     "audit": """SELECT action, subject, CAST(detail AS TEXT) AS d FROM audit_event
         ORDER BY action, subject, d""",
-    "shift": """SELECT opened_at, closed_at, opening_float_dong, counted_cash_dong,
-        expected_cash_dong FROM shift ORDER BY opened_at""",
+    "shift": """SELECT m.number, sh.opened_at, sh.closed_at, sh.opening_float_dong,
+        sh.counted_cash_dong, sh.expected_cash_dong, b.number, sh.count_note
+        FROM shift sh JOIN member m ON m.id = sh.member_id
+        LEFT JOIN member b ON b.id = sh.closed_by_id ORDER BY sh.opened_at, m.number""",
     "sequence": "SELECT name, value FROM sequence ORDER BY name",
 }
 
@@ -67,7 +70,8 @@ def import_both_ways(app, session, journal, monkeypatch) -> tuple[dict, dict, ob
     rows = dump(session)
     wipe(session)
     with monkeypatch.context() as patch:
-        patch.setattr(counter, "enter_past_sales", lambda session, sales, *, tz: [])
+        patch.setattr(counter, "enter_past_run", lambda session, events, *, tz: [])
+        patch.setattr(stock, "dispose_all", lambda session, disposals, *, tz: [])
         patch.setattr(stock, "receive_intakes", lambda session, intakes, *, tz: [])
         alone = import_journal(session, journal, app_config=app.config)
     assert together == alone
@@ -93,28 +97,42 @@ def test_a_generated_history_comes_out_the_same_entered_together(app, session, m
     journal = generate(0.003, last_month_sales=300)
     wipe(session)
     calls = []
-    real = counter.enter_past_sales
+    real = counter.enter_past_run
 
-    def counted(session, sales, *, tz):
-        entered = real(session, sales, tz=tz)
-        calls.append((len(sales), len(entered)))
+    def counted(session, events, *, tz):
+        entered = real(session, events, tz=tz)
+        taken = events[: len(entered)]
+        calls.append([type(event).__name__ for event in taken])
         return entered
 
-    monkeypatch.setattr(counter, "enter_past_sales", counted)
+    monkeypatch.setattr(counter, "enter_past_run", counted)
+    disposed = []
+    real_disposals = stock.dispose_all
+
+    def disposals_counted(session, disposals, *, tz):
+        entered = real_disposals(session, disposals, tz=tz)
+        disposed.append(len(entered))
+        return entered
+
+    monkeypatch.setattr(stock, "dispose_all", disposals_counted)
     together = import_journal(session, journal, app_config=app.config)
     rows = dump(session)
     exported = export_journal(session, timezone=app.config["SHOP_TZ"])
     monkeypatch.undo()
     wipe(session)
-    monkeypatch.setattr(counter, "enter_past_sales", lambda session, sales, *, tz: [])
+    monkeypatch.setattr(counter, "enter_past_run", lambda session, events, *, tz: [])
+    monkeypatch.setattr(stock, "dispose_all", lambda session, disposals, *, tz: [])
     monkeypatch.setattr(stock, "receive_intakes", lambda session, intakes, *, tz: [])
     alone_summary = import_journal(session, journal, app_config=app.config)
 
     assert together == alone_summary and together.sales > 300
-    # Every sale went in together (lots too), in batches of more than one.
-    assert sum(taken for _given, taken in calls) == together.sales
-    assert any(taken > 1 for _given, taken in calls)
+    # Every sale and shift went in together (lots too), in runs of more than one of each.
+    taken = [name for call in calls for name in call]
+    assert taken.count("PastSale") == together.sales
+    assert taken.count("ShiftOpens") == taken.count("ShiftCloses") == together.shifts
+    assert any(call.count("PastSale") > 1 and call.count("ShiftCloses") > 1 for call in calls)
     assert any(line[3] is None for line in rows["sale_line"])  # a lot's pieces
+    assert sum(disposed) == together.disposals
     alone = dump(session)
     for name in DUMPS:
         assert rows[name] == alone[name], name

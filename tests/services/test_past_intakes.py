@@ -31,7 +31,7 @@ def test_intakes_in_a_row_are_recorded_as_one_by_one(ctx):  # noqa: F811
     ]
     entered = stock.receive_intakes(ctx, given, tz=HANOI)
     assert [len(items) for _id, items in entered] == [2, 1]
-    consigned = entered[1][1][0]
+    consigned = ctx.get(Item, entered[1][1][0])
     assert consigned.owner_id == member(ctx, 2).id and consigned.consignor_bp is not None
     assert [ctx.get(Intake, i).ref for i, _items in entered] == ["i1", "i2"]
     rails = list(ctx.scalars(select(Item.rail_version).order_by(Item.code)))
