@@ -10,10 +10,21 @@ from contextvars import ContextVar
 from datetime import UTC
 from typing import Annotated
 
-from sqlalchemy import BigInteger, DateTime, Enum, bindparam, event, func, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, mapped_column
+from sqlalchemy.orm import Session, make_transient_to_detached, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 #: Whole đồng in a column wide enough for any amount the shop accepts (up to 100 billion):
@@ -207,6 +218,22 @@ def init_request_transactions(app) -> None:
         token = g.pop("reading_token", None)
         if token is not None:
             reading_only.reset(token)
+
+
+def adopt_inserted(session: Session, row) -> None:
+    """Make ``row``, an object whose row a statement has just inserted (its primary key and
+    its columns set as inserted), the session's own as if it had been read: no statement,
+    nothing to flush, its unset columns read when first used.
+
+    An object of the same identity left in the session by a rolled-back transaction (on
+    SQLite a rolled-back row's id is taken again) stands for a row that never was: it is
+    put out of the session first.
+    """
+    make_transient_to_detached(row)
+    stale = session.identity_map.get(inspect(row).key)
+    if stale is not None:
+        session.expunge(stale)
+    session.add(row)
 
 
 def insert_if_absent(session: Session, model, **values) -> None:

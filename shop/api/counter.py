@@ -4,6 +4,7 @@ and refunds. A phone app or a script rings up sales exactly as the counter page 
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -243,7 +244,7 @@ def sale_json(sale, *, refunded: dict[int, int] | None = None) -> dict:
     return {
         "number": sale.number,
         "client_id": sale.client_id,
-        "at": sale.at.isoformat(),
+        "at": sale.at.astimezone(UTC).isoformat(),
         "cashier": sale.cashier.number,
         "shift": sale.shift_id,
         "status": status,
@@ -255,7 +256,11 @@ def sale_json(sale, *, refunded: dict[int, int] | None = None) -> dict:
         "tendered_dong": sale.tendered_dong,
         "change_dong": sale.change_dong,
         "vietqr": payload,
-        "transfer": bank_service.transfer_of(db.session, sale, now=clock.now()).as_json(),
+        "transfer": (
+            bank_service.transfer_of(db.session, sale, now=clock.now())
+            if sale.transfer_dong > 0
+            else bank_service.Transfer(Check.NONE)  # no transfer: nothing to read
+        ).as_json(),
         "lines": [
             {
                 "position": line.position,
@@ -419,9 +424,12 @@ def create_sale():
         )  # fmt: skip
     # The answer is made from the transaction that records the sale, before its commit: a
     # failure after the commit can then never answer "nothing was saved" for a saved sale.
-    answer = sale_json(
-        counter_service.get_sale(db.session, sale.number), refunded={} if new else None
-    )
+    # A new sale is answered as it was written (the service leaves it loaded, lines and
+    # all); one recorded before is read back whole.
+    if new:
+        answer = sale_json(sale, refunded={})
+    else:
+        answer = sale_json(counter_service.get_sale(db.session, sale.number))
     return answer, 201 if new else 200
 
 

@@ -63,7 +63,7 @@ REASONS = {
     "no_key": _l("No API key is saved for this bank service."),
     "busy": _l("The shop is already asking the bank; try again in a few seconds."),
 }
-WAKE = "bank_poll_wake"
+WAKE = bank.FEED_WAKE
 
 
 @dataclass

@@ -59,7 +59,14 @@ _CLAIM = (
     .values(status=JobStatus.SENDING, claimed_at=_NOW)
     .execution_options(synchronize_session=False)
 )
-_CLAIM_JOBS = _CLAIM.returning(PrintJob).execution_options(populate_existing=True)
+# The claimed jobs whole, as rows of the table (what a try reads of its job; the ORM's
+# objects of them would cost more to make than the claim does).
+_CLAIM_JOBS = (
+    update(PrintJob.__table__)
+    .where(PrintJob.__table__.c.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(status=JobStatus.SENDING, claimed_at=_NOW)
+    .returning(*PrintJob.__table__.c)
+)
 _CLAIM_IDS = _CLAIM.returning(PrintJob.id)
 
 
@@ -112,7 +119,7 @@ def _claim(session: Session, now: datetime, limit: int, *, prepare: bool) -> lis
     # Only the jobs still due when the write lock is held: another process may have taken
     # some since the look. The UPDATE returns the claimed rows whole, as they are now.
     if prepare:
-        jobs = session.scalars(_CLAIM_JOBS, {**due, "ids": candidates}).all()
+        jobs = session.execute(_CLAIM_JOBS, {**due, "ids": candidates}).all()
         ready = [_prepare(session, job, now) for job in sorted(jobs, key=lambda job: job.id)]
     else:
         claimed = session.scalars(_CLAIM_IDS, {**due, "ids": candidates})
@@ -129,19 +136,20 @@ def printer_place():
     return file_place(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
-def _prepare(session: Session, job: PrintJob, now: datetime) -> _Ready:
+def _prepare(session: Session, job, now: datetime) -> _Ready:
     """Read what ``job``'s bytes need, inside the caller's transaction. A slip that cannot be
-    made or a printer not set up is the outcome of the try, never an exception."""
+    made or a printer not set up is the outcome of the try, never an exception. ``job``: a
+    :class:`PrintJob`, or its claimed row (the same names)."""
     from shop.printing.slips import job_maker, label_printer_job_maker
     from shop.services.printing import (
         connection_of,
         label_connection_of,
         label_printer_on,
         label_printer_settings,
-        printer_settings,
+        printer_settings_row,
     )
 
-    settings = printer_settings(session)
+    settings = printer_settings_row(session)
     ready = _Ready(
         job.id,
         settings.connection.value,

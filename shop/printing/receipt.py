@@ -506,7 +506,9 @@ def _draw_text(
     FreeType's shaping and rendering of each text is most of a receipt's drawing, and
     receipts repeat their texts: the shop, the labels, the usual amounts. A text seen a
     second time is kept drawn (:data:`TEXT_CACHE_SIZE` of them, in each process) and pasted
-    from then on; one seen once (a sale's number, an item's code) is drawn as it comes.
+    from then on; one seen once (a sale's number, an item's code) is drawn as it comes, and
+    if it is made of digits and the like (:func:`_compose`: a code, an amount, a moment),
+    laid out of its glyphs, each kept drawn.
     """
     key = (name, size, text, anchor)
     with _texts_lock:
@@ -515,7 +517,8 @@ def _draw_text(
             _masks.move_to_end(key)
         again = drawn is None and _seen.pop(key, False) is None
     if drawn is None and not again:
-        draw.text(at, text, font=_font(name, size), fill=0, anchor=anchor)
+        if not _compose(image, at, text, name, size, anchor):
+            draw.text(at, text, font=_font(name, size), fill=0, anchor=anchor)
         with _texts_lock:
             _seen[key] = None
             if len(_seen) > TEXT_CACHE_SIZE:
@@ -529,6 +532,107 @@ def _draw_text(
                 _masks.popitem(last=False)
     mask, left, top = drawn
     image.paste(0, (at[0] + left, at[1] + top), mask)
+
+
+#: What a text may be made of to be laid out of its glyphs (:func:`_compose`): the digits,
+#: and what codes, amounts and moments have between them. The bundled fonts place each of
+#: these by its advance alone (no kerning, no ligature between them: checked pair by pair).
+_GLYPH_TEXT = frozenset("0123456789 .,:/-\u00a0\u20ab\u00d7")
+
+
+@lru_cache(maxsize=1024)
+def _advance(name: str, size: int, char: str) -> int:
+    """How far ``char`` moves the pen, in 64ths of a dot (FreeType's unit)."""
+    return round(_font(name, size).getlength(char) * 64)
+
+
+@lru_cache(maxsize=4096)
+def _apart(name: str, size: int, pair: str) -> bool:
+    """Whether the two characters of ``pair`` are placed by their advances alone."""
+    together = round(_font(name, size).getlength(pair) * 64)
+    return together == _advance(name, size, pair[0]) + _advance(name, size, pair[1])
+
+
+@lru_cache(maxsize=1024)
+def _glyph(name: str, size: int, char: str) -> tuple[Image.Image, int, int, tuple | None]:
+    """One character drawn alone at a left-baseline point (see :func:`_text_mask`), with
+    where its ink is in its mask (``None``: none, a space)."""
+    mask, left, top = _text_mask(name, size, char, "ls")
+    return mask, left, top, mask.getbbox()
+
+
+def _compose(
+    image: Image.Image, at: tuple[int, int], text: str, name: str, size: int, anchor: str
+) -> bool:
+    """Draw ``text`` on ``image`` glyph by glyph, each pasted from its own kept drawing, if
+    that gives the very dots ``ImageDraw.text`` draws; say whether it was drawn.
+
+    A text of :data:`_GLYPH_TEXT` whose every pair is placed by its advances alone, and
+    whose glyphs do not touch, qualifies: Pillow draws each glyph whole at its pen position
+    rounded to a dot (the text moved left by its length, or half of it, rounded the other
+    way at a tie, for a right or middle anchor), and where glyphs do not overlap, one fill
+    through their joint coverage is the same as one fill through each. New codes and
+    amounts, the texts most receipts have for the first time, then cost no FreeType
+    rendering at all.
+    """
+    if not text or anchor not in ("ls", "rs", "ms") or not _GLYPH_TEXT.issuperset(text):
+        return False
+    if not _composing_holds(name, size):
+        return False
+    return _compose_glyphs(image, at, text, name, size, anchor)
+
+
+#: Texts :func:`_composing_holds` draws both ways (at each anchor).
+_PROBES = ("  0123456789", "9.876.543.210\u00a0\u20ab", "-1.000\u00a0\u20ab", "31/12/2026 23:59")
+
+
+@lru_cache(maxsize=32)
+def _composing_holds(name: str, size: int) -> bool:
+    """Whether this Pillow draws texts of the font ``name`` at ``size`` as :func:`_compose`
+    lays them out (checked once per font and size, on a few texts at every anchor): if a
+    Pillow to come places glyphs otherwise, texts are drawn whole again."""
+    composed = 0
+    for text in _PROBES:
+        for anchor in ("ls", "rs", "ms"):
+            whole = Image.new("L", (640, 3 * size), 255)
+            ImageDraw.Draw(whole).text((320, 2 * size), text, font=_font(name, size), fill=0,
+                                       anchor=anchor)  # fmt: skip
+            laid = Image.new("L", whole.size, 255)
+            if _compose_glyphs(laid, (320, 2 * size), text, name, size, anchor):
+                if laid.tobytes() != whole.tobytes():
+                    return False
+                composed += 1
+    return composed > 0
+
+
+def _compose_glyphs(
+    image: Image.Image, at: tuple[int, int], text: str, name: str, size: int, anchor: str
+) -> bool:
+    """:func:`_compose` once the text and the font qualify."""
+    if not all(_apart(name, size, text[i : i + 2]) for i in range(len(text) - 1)):
+        return False
+    pens = [0]
+    for char in text:
+        pens.append(pens[-1] + _advance(name, size, char))
+    length = pens.pop()
+    if length != round(_length(name, size, text) * 64):
+        return False
+    # Where the text starts: the anchor point, less its length (or half) rounded half down.
+    shift = {"ls": 0, "rs": -((length + 32) >> 6), "ms": -((length + 64) >> 7)}[anchor]
+    placed = []
+    right = None  # where the ink of the glyphs placed so far ends
+    for char, pen in zip(text, pens, strict=True):
+        mask, left, top, ink = _glyph(name, size, char)
+        if ink is None:  # a space: nothing to paste
+            continue
+        x = at[0] + shift + ((pen + 32) >> 6) + left
+        if right is not None and x + ink[0] < right:  # inks side by side: Pillow blends
+            return False  # them at once, not one after the other
+        right = x + ink[2]
+        placed.append((mask, x, at[1] + top))
+    for mask, x, y in placed:
+        image.paste(0, (x, y), mask)
+    return True
 
 
 def _scaled(value: int, dpi: int) -> int:
@@ -550,6 +654,18 @@ def _qr_image(payload: str, max_px: int, target_px: int) -> Image.Image:
     if scale < 1:
         raise ValueError("this QR code does not fit the paper")
     return base.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
+
+
+@lru_cache(maxsize=8)
+def _dashes(width: int, margin: int, dpi: int) -> Image.Image:
+    """A dashed rule across ``width`` within ``margin``, two dots high, as a mask (255 on
+    the dashes) to fill through: drawn once, pasted for every rule of every receipt."""
+    mask = Image.new("L", (width, 2), 0)
+    draw = ImageDraw.Draw(mask)
+    dash, space = _scaled(8, dpi), _scaled(5, dpi)
+    for x in range(margin, width - margin, dash + space):
+        draw.rectangle((x, 0, min(x + dash, width - margin) - 1, 1), fill=255)
+    return mask
 
 
 def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI) -> Image.Image:
@@ -594,10 +710,7 @@ def render_image(receipt: Receipt, *, paper_mm: int = 58, dpi: int = DEFAULT_DPI
     top = 0
     for row, height in zip(rows, heights, strict=True):
         if row.kind == "rule":
-            y = top + height // 2
-            dash, space = _scaled(8, dpi), _scaled(5, dpi)
-            for x in range(margin, width - margin, dash + space):
-                draw.rectangle((x, y - 1, min(x + dash, width - margin) - 1, y), fill=0)
+            image.paste(0, (0, top + height // 2 - 1), _dashes(width, margin, dpi))
         elif row.kind == "qr":
             code = _qr_image(row.left, inner, round(width * QR_SHARE))
             image.paste(code.convert("L"), ((width - code.width) // 2, top))

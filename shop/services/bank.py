@@ -55,6 +55,12 @@ SUGGESTIONS = 5
 # -- settings -------------------------------------------------------------------------
 
 
+#: ``session.info`` key: the transaction recorded a sale with a transfer part, so the bank
+#: feed's poller (:mod:`shop.bank.poller`) is woken after its commit. A flush of such a sale
+#: sets it, and so does the counter, which inserts its sales as one statement.
+FEED_WAKE = "bank_poll_wake"
+
+
 def bank_settings(session: Session) -> BankSettings:
     """The shop's bank-feed settings; the defaults (no feed, prefix ``NM``, 3 days) while
     a coordinator has saved none. The row is only added when she saves."""

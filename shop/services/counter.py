@@ -12,13 +12,17 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from shop.database import insert_in_order
+from shop.database import adopt_inserted, insert_in_order
 from shop.domain.calendar import local_date
 from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
@@ -45,8 +49,9 @@ from shop.models.rail import next_rail_version, reserve_rail_versions
 from shop.services import audit
 from shop.services import printing as printing_service
 from shop.services import stock as stock_service
+from shop.services.bank import FEED_WAKE
 from shop.services.errors import Dong, InvalidInput, Moment, NotFound
-from shop.services.idempotency import earlier, insert_once
+from shop.services.idempotency import earlier
 from shop.services.month import ensure_month_open, is_closed, month_of
 from shop.services.policy import policy_in_force
 
@@ -608,21 +613,29 @@ def _check_request(request: SaleRequest) -> None:
 
 
 def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str, Item]:
-    """The request's items by code, in one query (see :func:`_checked_items`)."""
-    stock = _items_by_code(session, {line.code for line in request.lines})
+    """The request's items by code, in one query (see :func:`_checked_items`), with their
+    consigning owners (the sale's lines name them)."""
+    found = session.execute(_ITEMS_WITH_OWNERS, {"codes": list({ln.code for ln in request.lines})})
+    stock = {item.code: (item, received) for item, received in found}
     return _checked_items(request, stock, at)
 
 
 def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, datetime]]:
     """The items of ``codes``, as they are now, each with when it came in."""
-    found = session.execute(
-        select(Item, Intake.received_at)
-        .join(Intake, Item.intake_id == Intake.id)
-        .where(Item.code.in_(codes))
-        .options(joinedload(Item.category))
-        .execution_options(populate_existing=True)
-    ).all()
+    found = session.execute(_ITEMS, {"codes": list(codes)}).all()
     return {item.code: (item, received) for item, received in found}
+
+
+# Built once (each sale asks one of them; building the loader options costs more than the
+# query takes to run).
+_ITEMS = (
+    select(Item, Intake.received_at)
+    .join(Intake, Item.intake_id == Intake.id)
+    .where(Item.code.in_(bindparam("codes", expanding=True)))
+    .options(joinedload(Item.category))
+    .execution_options(populate_existing=True)
+)
+_ITEMS_WITH_OWNERS = _ITEMS.options(joinedload(Item.owner))
 
 
 def _checked_items(
@@ -711,19 +724,77 @@ def _write_sale(
     _check_request(request)
     items = _items_of(session, request, at)
     priced = _price(session, request, items, at, tz)
-    sale = Sale(
-        number=request.number or next_in_sequence(session, "sale"),
+    row = {
+        "number": request.number or next_in_sequence(session, "sale"),
         **_sale_row(request, priced, cashier=cashier, at=at, entered_by=entered_by,
                     shift=shift, transfer_confirmed=transfer_confirmed),
-    )  # fmt: skip
+    }  # fmt: skip
+    sale = _insert_sale(session, row)
     # The same sale sent from two places at once (a retry racing the first try) answers
     # with the sale already recorded, as a retry after the fact does.
-    if not insert_once(session, sale):
+    if sale is None:
         return earlier(session, Sale, request.client_id), False
-    _write_lines(session, sale, request, items, priced, money_taken=money_taken)
+    lines = _write_lines(session, sale, request, items, priced, money_taken=money_taken)
     _audit_discounts(session, sale.number, sale.total_dong, request, by=entered_by, at=at)
     session.flush()
+    _as_loaded(session, sale, lines, items, cashier)
     return sale, True
+
+
+def _insert_sale(session: Session, row: dict) -> Sale | None:
+    """The sale of ``row`` inserted in one statement and made the session's own (every
+    column known but ``created_at``); ``None`` when its client id is recorded already.
+
+    On PostgreSQL the insert waits for another transaction inserting the same client id
+    (a retry racing its first try) and then, if that one committed, inserts nothing. On
+    SQLite writing transactions run one at a time, so the check before already saw it. A
+    sale with a transfer part wakes the bank feed's poller after the commit, as a flushed
+    one does.
+    """
+    session.flush()  # what is pending goes first, as the ORM's flush would order it
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_SALE_PG if dialect == "postgresql" else _INSERT_SALE_SQLITE
+    sale_id = session.execute(statement, row).scalar()
+    if sale_id is None:
+        return None
+    sale = Sale(id=sale_id, **row)
+    adopt_inserted(session, sale)
+    if sale.transfer_dong > 0:
+        session.info[FEED_WAKE] = True
+    return sale
+
+
+_INSERT_SALE_PG = (
+    pg_insert(Sale.__table__)
+    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
+    .returning(Sale.__table__.c.id)
+)
+_INSERT_SALE_SQLITE = (
+    sqlite_insert(Sale.__table__)
+    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
+    .returning(Sale.__table__.c.id)
+)
+
+
+def _as_loaded(
+    session: Session, sale: Sale, lines: list[SaleLine], items: dict[str, Item], cashier: Member
+) -> None:
+    """The new ``sale`` as the database now holds it, without reading it back: its lines
+    (persistent, as just inserted) with their items and owners, its cashier, no void and no
+    bank payment (nothing can name a sale before it exists). What the answer, the receipt
+    job's queueing and an offline sale's review read of it then costs no statement."""
+    by_id = {item.id: item for item in items.values()}
+    for line in lines:
+        adopt_inserted(session, line)
+        item = by_id[line.item_id]
+        set_committed_value(line, "sale", sale)
+        set_committed_value(line, "item", item)
+        if "owner" in item.__dict__:  # loaded with the item (None for the shop's own)
+            set_committed_value(line, "owner", item.owner)
+    set_committed_value(sale, "lines", lines)
+    set_committed_value(sale, "cashier", cashier)
+    set_committed_value(sale, "void", None)
+    set_committed_value(sale, "bank_payment", None)
 
 
 def _sale_row(
@@ -764,8 +835,9 @@ def _write_lines(
     priced: _Priced,
     *,
     money_taken: bool,
-) -> None:
-    """The sale's lines, each taking its item out of stock, inserted in one statement.
+) -> list[SaleLine]:
+    """The sale's lines, each taking its item out of stock, inserted in one statement;
+    returned as rows with their ids, for :func:`_as_loaded`.
 
     The one-of-a-kind items a line takes whole are taken in one UPDATE; the lines are then
     walked in order, so the first line that cannot be sold is the one refused, as if each
@@ -798,7 +870,15 @@ def _write_lines(
             raise InvalidInput("sale.item_sold", "code", code=item.code)
         money = (price, part, net)
         rows.append(_line_row(sale.id, position, item, line, money, stock_round, short))
-    session.execute(insert(SaleLine), rows)
+    ids = dict((position, line_id) for line_id, position in session.execute(_INSERT_LINES, rows))
+    return [SaleLine(id=ids[row["position"]], **row) for row in rows]
+
+
+# One INSERT for all of a sale's lines (on the table: the ORM's bulk insert splits the rows
+# by which columns are None), with their ids by position.
+_INSERT_LINES = insert(SaleLine.__table__).returning(
+    SaleLine.__table__.c.id, SaleLine.__table__.c.position
+)
 
 
 def _line_row(
@@ -845,21 +925,41 @@ def _take_unique_items(
     already is not in the answer (see :func:`_take_from_stock`)."""
     if not versions:
         return {}
-    taken = session.execute(
-        update(Item)
-        .where(Item.id.in_(versions), Item.status == ItemStatus.IN_STOCK)
-        .values(
-            status=ItemStatus.SOLD,
-            times_sold=Item.times_sold + 1,
-            rail_version=case(versions, value=Item.id),
-        )
-        .returning(Item.id, Item.times_sold)
-        .execution_options(synchronize_session=False)
-    ).all()
+    values = {"in_stock": ItemStatus.IN_STOCK, "sold": ItemStatus.SOLD}
+    for index, (item_id, number) in enumerate(versions.items()):
+        values[f"id_{index}"], values[f"version_{index}"] = item_id, number
+    taken = session.execute(_take_unique(len(versions)), values).all()
     for item in items:
         if item.id in versions:
             session.expire(item, ["status", "times_sold"])
     return dict(taken)
+
+
+@lru_cache(maxsize=64)
+def _take_unique(count: int):
+    """:func:`_take_unique_items`' UPDATE for ``count`` items, built once per count (on the
+    table, with the rail numbers it stamps: the ORM's UPDATE builds its cache key anew for
+    each sale's ids). Its parameters: ``id_<n>``, ``version_<n>``, ``in_stock``, ``sold``."""
+    table = Item.__table__
+    ids = [bindparam(f"id_{index}") for index in range(count)]
+    number = table.c.rail_version.type
+    versions = case(
+        *(
+            (table.c.id == ids[index], bindparam(f"version_{index}", type_=number))
+            for index in range(count)
+        )
+    )
+    status = table.c.status
+    return (
+        update(table)
+        .where(table.c.id.in_(ids), status == bindparam("in_stock", type_=status.type))
+        .values(
+            status=bindparam("sold", type_=status.type),
+            times_sold=table.c.times_sold + 1,
+            rail_version=versions,
+        )
+        .returning(table.c.id, table.c.times_sold)
+    )
 
 
 def _take_for_line(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,14 @@ def earlier(session: Session, model, client_id: str | None):
     """The ``model`` row recorded before under ``client_id``, or ``None``."""
     if not client_id:
         return None
-    return session.scalar(select(model).where(model.client_id == client_id))
+    return session.scalar(_by_client_id(model), {"client_id": client_id})
+
+
+@cache
+def _by_client_id(model):
+    """:func:`earlier`'s query for ``model``, built once (a sale, a refund or a void asks it
+    every time)."""
+    return select(model).where(model.client_id == bindparam("client_id"))
 
 
 def insert_once(session: Session, row) -> bool:

@@ -11,10 +11,11 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
 
+from shop.database import adopt_inserted
 from shop.domain.calendar import utc_now
 from shop.models import (
     ConnectionKind,
@@ -85,6 +86,16 @@ def printer_settings(session: Session) -> PrinterSettings:
             receipt_path=ReceiptPath.SERVER,
         )
     return settings
+
+
+def printer_settings_row(session: Session):
+    """The printer's settings to read only, as a row of their table with the same names (a
+    print job reads them for every slip: the ORM's object costs more to make than the
+    statement does to run); the defaults of :func:`printer_settings` when none are saved."""
+    return session.execute(_SETTINGS_ROW).first() or printer_settings(session)
+
+
+_SETTINGS_ROW = select(*PrinterSettings.__table__.c).where(PrinterSettings.__table__.c.id == 1)
 
 
 def connection_of(
@@ -243,27 +254,34 @@ def queue_job(
     elif not printing_on(settings):
         return None
     at = at or utc_now()
-    job = PrintJob(
-        kind=kind,
-        sale_id=sale.id if sale else None,
-        refund_id=refund.id if refund else None,
-        shift_id=shift.id if shift else None,
-        codes=" ".join(codes),
-        open_drawer=open_drawer and settings.drawer_pin != 0 and not to_label_printer,
-        to_label_printer=to_label_printer,
-        reprint=reprint,
-        status=JobStatus.SENDING if claimed else JobStatus.QUEUED,
-        claimed_at=at if claimed else None,
-        attempts=0,
-        created_at=at,
-        next_try_at=at,
-        by_id=by.id if by else None,
-    )
-    session.add(job)
-    session.flush()
+    columns = {
+        "kind": kind,
+        "sale_id": sale.id if sale else None,
+        "refund_id": refund.id if refund else None,
+        "shift_id": shift.id if shift else None,
+        "codes": " ".join(codes),
+        "open_drawer": open_drawer and settings.drawer_pin != 0 and not to_label_printer,
+        "to_label_printer": to_label_printer,
+        "reprint": reprint,
+        "status": JobStatus.SENDING if claimed else JobStatus.QUEUED,
+        "claimed_at": at if claimed else None,
+        "finished_at": None,
+        "last_reason": "",
+        "attempts": 0,
+        "created_at": at,
+        "next_try_at": at,
+        "by_id": by.id if by else None,
+    }
+    # Inserted as one statement on the table (every sale queues one: the ORM's flush costs
+    # more than the insert), then the row as the session's own, every column known.
+    job = PrintJob(id=session.execute(_INSERT_JOB, columns).scalar_one(), **columns)
+    adopt_inserted(session, job)
     if not claimed:
         session.info[JOBS_ADDED] = True
     return job
+
+
+_INSERT_JOB = insert(PrintJob.__table__).returning(PrintJob.__table__.c.id)
 
 
 def _slip_or_drawer(
@@ -303,12 +321,22 @@ def after_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
     it prints the sale's receipt, with the drawer's kick in the same bytes for cash where
     its path can, so the server's queue owes the printer nothing for the sale.
     """
-    settings = printer_settings(session)
+    # Only what decides the sale's job, in one small statement (the defaults' row when the
+    # shop never set a printer).
+    settings = session.execute(_DECIDES_SALE_JOB).first() or printer_settings(session)
     if device_prints(settings):
         return None
     return _slip_or_drawer(
         session, JobKind.RECEIPT, sale.cash_dong > 0, by, settings=settings, sale=sale
     )
+
+
+_DECIDES_SALE_JOB = select(
+    PrinterSettings.connection,
+    PrinterSettings.receipt_path,
+    PrinterSettings.auto_receipt,
+    PrinterSettings.drawer_pin,
+).where(PrinterSettings.id == 1)
 
 
 def after_refund(session: Session, refund: Refund, *, by: Member) -> PrintJob | None:

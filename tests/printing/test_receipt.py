@@ -635,3 +635,42 @@ def test_an_unplugged_usb_printer_is_unreachable():
     with pytest.raises(PrinterError) as caught:
         send(b"x", Connection(kind="usb", usb_vendor_id=0x0416, usb_product_id=0x5011))
     assert caught.value.reason == "unreachable"
+
+
+@pytest.mark.parametrize("bold", [False, True])
+@pytest.mark.parametrize("size", [22, 24, 28, 32])
+def test_codes_amounts_and_moments_laid_out_of_glyphs_are_drawn_dot_for_dot(bold, size):
+    """New codes, amounts and moments are pasted glyph by glyph from glyphs kept drawn
+    instead of rendered whole by FreeType: at every anchor the receipts use, the dots are
+    ImageDraw.text's own, and they are indeed laid out so (not drawn whole again)."""
+    import random
+
+    from PIL import ImageDraw
+
+    from shop.printing import receipt as receipt_module
+
+    name = receipt_module._BOLD if bold else receipt_module._REGULAR
+    font = receipt_module._font(name, size)
+    rng = random.Random(size * 2 + bold)
+    texts = [
+        *("  " + str(rng.randint(10_000, 999_999)) for _ in range(40)),
+        *(format_dong(rng.randint(-999, 99_999) * 1000) for _ in range(40)),
+        *(
+            f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/2026 {rng.randint(0, 23):02d}:"
+            f"{rng.randint(0, 59):02d}"
+            for _ in range(20)
+        ),  # fmt: skip
+        *("".join(rng.choice("0123456789 .,:/-\u00a0₫×") for _ in range(9)) for _ in range(40)),
+    ]
+    laid = 0
+    for text in texts:
+        for anchor, x in (("ls", 4), ("rs", 572), ("ms", 288), ("rs", 381)):
+            whole = Image.new("L", (576, 3 * size), 255)
+            ImageDraw.Draw(whole).text((x, 2 * size), text, font=font, fill=0, anchor=anchor)
+            glyphs = Image.new("L", whole.size, 255)
+            if receipt_module._compose(glyphs, (x, 2 * size), text, name, size, anchor):
+                laid += 1
+                assert glyphs.tobytes() == whole.tobytes(), (text, anchor, x)
+    assert laid >= 0.9 * 4 * len(texts)
+    # Texts of other letters are never laid out of glyphs.
+    assert not receipt_module._compose(whole, (4, 40), "Tổng cộng", name, size, "ls")

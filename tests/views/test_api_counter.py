@@ -133,3 +133,62 @@ def test_z_reports_through_the_api(client, token):
     assert whole_day["kind"] == "day" and whole_day["net_dong"] == 50000
     assert client.get("/api/v1/reports/days/2026-13-45", headers=token).status_code == 404
     assert client.get("/api/v1/reports/shifts/999", headers=token).status_code == 404
+
+
+def test_a_new_sale_is_answered_as_reading_it_back_answers(client, token):
+    """The answer to a new sale is made from what was written (nothing read back): it is
+    what GET answers for it afterwards, line for line, for a cash sale with an owner's item,
+    a line discount, a lot and a whole-sale discount, and for a sale waiting for its
+    transfer."""
+    client.post("/api/v1/shifts", json={"opening_float_dong": 0}, headers=token)
+    bodies = [
+        {
+            "client_id": "phone-1-0101",
+            "lines": [
+                {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
+                {"code": "SOCKS", "quantity": 2},
+                {"code": "A"},
+            ],
+            "discount_dong": 5000,
+            "discount_reason": "khách quen",
+            "tendered_dong": 500000,
+        },
+        {"client_id": "phone-1-0102", "lines": [{"code": "C"}], "transfer_dong": 35000},
+    ]
+    for body in bodies:
+        sold = client.post("/api/v1/sales", json=body, headers=token)
+        assert sold.status_code == 201, sold.json
+        read = client.get(f"/api/v1/sales/{sold.json['number']}", headers=token)
+        assert read.status_code == 200 and sold.json == read.json
+    assert [line["owner"] for line in sold.json["lines"]] == [None]
+    first = client.get("/api/v1/sales/1", headers=token).json
+    assert [line["owner"] for line in first["lines"]] == [2, None, None]
+    assert first["transfer"]["check"] == "none" and sold.json["status"] == "awaiting_transfer"
+
+
+def test_a_sale_with_a_transfer_wakes_the_bank_feed_after_its_commit(
+    app, client, token, monkeypatch
+):
+    """The counter inserts its sale as one statement, not through a flush: a sale with a
+    transfer part still wakes the bank feed's poller after its commit (once it is saved),
+    and a cash sale does not."""
+    from sqlalchemy import func, select
+
+    from shop.bank import poller
+    from shop.extensions import db
+    from shop.models import Sale
+
+    woken = []
+
+    def wake(_app):
+        with db.engine.connect() as connection:  # what is committed, seen from outside
+            woken.append(connection.scalar(select(func.count(Sale.id))))
+
+    monkeypatch.setattr(poller, "wake", wake)
+    client.post("/api/v1/shifts", json={"opening_float_dong": 0}, headers=token)
+    cash = {"client_id": "phone-1-0201", "lines": [{"code": "A"}], "tendered_dong": 50000}
+    assert client.post("/api/v1/sales", json=cash, headers=token).status_code == 201
+    assert woken == []
+    transfer = {"client_id": "phone-1-0202", "lines": [{"code": "C"}], "transfer_dong": 35000}
+    assert client.post("/api/v1/sales", json=transfer, headers=token).status_code == 201
+    assert woken == [2]
