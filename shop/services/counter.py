@@ -12,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, insert, select, update
@@ -917,49 +916,53 @@ def _plain_unique(item: Item, line: LineRequest, *, money_taken: bool) -> bool:
     return not item.is_lot and line.quantity == 1 and not line.short_pieces and not money_taken
 
 
+_ITEM = Item.__table__.c
+
+
 def _take_unique_items(
     session: Session, items: list[Item], versions: dict[int, int]
 ) -> dict[int, int]:
-    """Take the one-of-a-kind items of ``versions`` (item id → its rail number) out of stock
-    in one conditional UPDATE; their stock rounds by item id. An item another sale took
-    already is not in the answer (see :func:`_take_from_stock`)."""
+    """Take the one-of-a-kind items of ``versions`` (item id → its rail number) out of stock,
+    one conditional UPDATE each in one statement; their stock rounds by item id. An item
+    another sale took (or took and had back) since it was read is not in the answer (see
+    :func:`_take_from_stock`).
+
+    Each UPDATE holds to the item as it was read (in stock, sold so many times), so its
+    stock round is the next one, known without reading it back.
+    """
     if not versions:
         return {}
-    values = {"in_stock": ItemStatus.IN_STOCK, "sold": ItemStatus.SOLD}
-    for index, (item_id, number) in enumerate(versions.items()):
-        values[f"id_{index}"], values[f"version_{index}"] = item_id, number
-    taken = session.execute(_take_unique(len(versions)), values).all()
+    seen = {item.id: item.times_sold for item in items if item.id in versions}
+    rows = [
+        {"item_id": item_id, "seen": seen[item_id], "version": number}
+        for item_id, number in versions.items()
+    ]
+    taken = session.execute(_TAKE_UNIQUE, rows).rowcount
     for item in items:
         if item.id in versions:
-            session.expire(item, ["status", "times_sold"])
-    return dict(taken)
+            session.expire(item, ["status", "times_sold", "rail_version"])
+    if taken != len(rows):  # which: those stamped with this sale's own numbers
+        stamped = session.execute(_RAIL_VERSIONS, {"ids": list(versions)}).all()
+        return {i: seen[i] + 1 for i, version in stamped if version == versions[i]}
+    return {item_id: seen[item_id] + 1 for item_id in versions}
 
 
-@lru_cache(maxsize=64)
-def _take_unique(count: int):
-    """:func:`_take_unique_items`' UPDATE for ``count`` items, built once per count (on the
-    table, with the rail numbers it stamps: the ORM's UPDATE builds its cache key anew for
-    each sale's ids). Its parameters: ``id_<n>``, ``version_<n>``, ``in_stock``, ``sold``."""
-    table = Item.__table__
-    ids = [bindparam(f"id_{index}") for index in range(count)]
-    number = table.c.rail_version.type
-    versions = case(
-        *(
-            (table.c.id == ids[index], bindparam(f"version_{index}", type_=number))
-            for index in range(count)
-        )
+_TAKE_UNIQUE = (
+    update(Item.__table__)
+    .where(
+        _ITEM.id == bindparam("item_id"),
+        _ITEM.status == ItemStatus.IN_STOCK,
+        _ITEM.times_sold == bindparam("seen"),
     )
-    status = table.c.status
-    return (
-        update(table)
-        .where(table.c.id.in_(ids), status == bindparam("in_stock", type_=status.type))
-        .values(
-            status=bindparam("sold", type_=status.type),
-            times_sold=table.c.times_sold + 1,
-            rail_version=versions,
-        )
-        .returning(table.c.id, table.c.times_sold)
+    .values(
+        status=ItemStatus.SOLD,
+        times_sold=_ITEM.times_sold + 1,
+        rail_version=bindparam("version"),
     )
+)
+_RAIL_VERSIONS = select(_ITEM.id, _ITEM.rail_version).where(
+    _ITEM.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _take_for_line(
@@ -1172,7 +1175,6 @@ def _take_pieces(session: Session, takes: list[tuple[Item, int, int]]) -> None:
         raise InvalidInput("cart.only_left", "quantity", left=_on_hand(session, lot), code=lot.code)
 
 
-_ITEM = Item.__table__.c
 _TAKE_PIECES = (
     update(Item.__table__)
     .where(
