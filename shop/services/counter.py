@@ -1736,53 +1736,70 @@ def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
         ensure_month_open(session, min(dated), tz, "at") if dated else None
     except InvalidInput:
         return run
-    sales = [e for e in events if isinstance(e, PastSale)]
-    members = {e.member.id if isinstance(e, ShiftOpens) else e.cashier.id for e in events
-               if not isinstance(e, ShiftCloses)}  # fmt: skip
-    closing_ids = {
-        e.shift for e in events if isinstance(e, ShiftCloses) and isinstance(e.shift, int)
-    }
-    moments = [e.at for e in events]
-    shifts = [
-        _RunShift(s.id, s.member_id, s.opened_at, s.closed_at, s.opening_float_dong)
-        for s in _shifts_over(session, members, min(moments), max(moments), closing_ids)
-    ]
-    # The transfers still waiting in a shift it closes (its sales are all confirmed).
-    waiting = dict(
-        (row[0], row[1]) for row in session.execute(_SALES_OF_SHIFTS, {"ids": list(closing_ids)})
-    ) if closing_ids else {}  # fmt: skip
-    by_id = {s.id: s for s in shifts}
-    opened: dict[ShiftOpens, _RunShift] = {}
-    sales_plan = _SalesPlanner(session, sales, tz)
+    shifts = _RunShifts(session, events)
+    sales = _SalesPlanner(session, [e for e in events if isinstance(e, PastSale)], tz)
     for event in events:
         if isinstance(event, ShiftOpens):
-            member_id = event.member.id
-            if not isinstance(event.float_dong, int) or event.float_dong < 0:
-                break
-            if any(s.member_id == member_id and s.closed_at is None for s in shifts):
-                break
-            shift = _RunShift(None, member_id, event.at, None, event.float_dong, opening=event)
-            shifts.append(shift)
-            opened[event] = shift
-            run.taken.append(shift)
+            taken = shifts.open(event)
         elif isinstance(event, ShiftCloses):
-            counted = event.counted_dong
-            if counted is not None and (not isinstance(counted, int) or counted < 0):
-                break
-            shift = opened.get(event.shift) if isinstance(event.shift, ShiftOpens) else None
-            shift = shift or by_id.get(event.shift)
-            if shift is None or shift.closed_at is not None or waiting.get(shift.id):
-                break
-            # Nothing of it is after this moment (see _close), so it closes now.
-            shift.closed_at = max(event.at, shift.opened_at)
-            shift.closing = event
-            run.taken.append(shift)
+            taken = shifts.close(event)
         else:
-            planned = sales_plan.plan(event, _shift_then(shifts, event.cashier.id, event.at))
-            if planned is None:
-                break
-            run.taken.append(planned)
+            taken = sales.plan(event, _shift_then(shifts.known, event.cashier.id, event.at))
+        if taken is None:
+            break
+        run.taken.append(taken)
     return run
+
+
+class _RunShifts:
+    """The shifts of a run's members as each moment of it sees them, read once, and the
+    checks of :func:`open_shift` and :func:`close_shift` made on them."""
+
+    def __init__(self, session: Session, events: list[PastEvent]):
+        members = {e.member.id if isinstance(e, ShiftOpens) else e.cashier.id for e in events
+                   if not isinstance(e, ShiftCloses)}  # fmt: skip
+        closing = {e.shift for e in events if isinstance(e, ShiftCloses)}
+        closing_ids = {shift for shift in closing if isinstance(shift, int)}
+        moments = [e.at for e in events]
+        self.known = [
+            _RunShift(s.id, s.member_id, s.opened_at, s.closed_at, s.opening_float_dong)
+            for s in _shifts_over(session, members, min(moments), max(moments), closing_ids)
+        ]
+        self.by_id = {s.id: s for s in self.known}
+        self.opened: dict[ShiftOpens, _RunShift] = {}
+        # The transfers still waiting in a shift it closes (its own sales are all confirmed).
+        ids = {"ids": list(closing_ids)}
+        self.waiting = (
+            {row[0]: row[1] for row in session.execute(_SALES_OF_SHIFTS, ids)}
+            if closing_ids
+            else {}
+        )
+
+    def open(self, event: ShiftOpens) -> _RunShift | None:
+        """The shift ``event`` opens, or ``None`` if open_shift would refuse it."""
+        if not isinstance(event.float_dong, int) or event.float_dong < 0:
+            return None
+        member_id = event.member.id
+        if any(s.member_id == member_id and s.closed_at is None for s in self.known):
+            return None
+        shift = _RunShift(None, member_id, event.at, None, event.float_dong, opening=event)
+        self.known.append(shift)
+        self.opened[event] = shift
+        return shift
+
+    def close(self, event: ShiftCloses) -> _RunShift | None:
+        """The shift ``event`` closes, or ``None`` if close_shift would refuse it."""
+        counted = event.counted_dong
+        if counted is not None and (not isinstance(counted, int) or counted < 0):
+            return None
+        given = event.shift
+        shift = self.opened.get(given) if isinstance(given, ShiftOpens) else self.by_id.get(given)
+        if shift is None or shift.closed_at is not None or self.waiting.get(shift.id):
+            return None
+        # Nothing of it is after this moment (see _close), so it closes now.
+        shift.closed_at = max(event.at, shift.opened_at)
+        shift.closing = event
+        return shift
 
 
 class _SalesPlanner:
