@@ -9,10 +9,8 @@ items by code, sales by number, …) is read once, by :class:`_Shop`.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cache, cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shop import collector
 from shop.domain import count as count_rules
 from shop.domain.count import DecisionKind
 from shop.domain.pricing import Policy, month_key, policy_for_month
@@ -114,27 +113,12 @@ def export_journal(session: Session, *, timezone: ZoneInfo) -> dict[str, Any]:
         "version": VERSION,
         "shop": _shop_entry(profile, session.get(BankSettings, 1), timezone),
     }
-    with _collector_paused():
+    with collector.paused():
         for key, write in SECTIONS:
             entries = write(shop)
             if entries or key == "members":  # the one list the schema asks for, even empty
                 journal[key] = entries
     return journal
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while the journal is built: hundreds of thousands of
-    new dicts and lists, none in a cycle, that it would otherwise walk again and again as
-    they pile up (half the time of building the benchmark's main shop's journal). Reference
-    counting frees what is dropped meanwhile as usual."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class _Shop:

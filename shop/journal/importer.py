@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from shop import collector
 from shop.domain import bank as bank_rules
 from shop.domain.count import DecisionKind, LostItemPays
 from shop.journal.check import check_journal
@@ -188,12 +189,13 @@ def import_journal(
         )
     shop_timezone = app_config["SHOP_TIMEZONE"]
     country_code = app_config["SHOP_COUNTRY_CODE"]
-    problems = check_journal(data, country_code=country_code, progress=checking)
-    problems += _timezone_problems(data, shop_timezone)
-    if problems:
-        raise JournalInvalid(problems)
-    assert isinstance(data, dict)  # check_journal has made sure
-    return _Writer(session, ZoneInfo(shop_timezone), country_code, progress).write(data)
+    with collector.older_objects_set_aside():  # the journal itself, above all
+        problems = check_journal(data, country_code=country_code, progress=checking)
+        problems += _timezone_problems(data, shop_timezone)
+        if problems:
+            raise JournalInvalid(problems)
+        assert isinstance(data, dict)  # check_journal has made sure
+        return _Writer(session, ZoneInfo(shop_timezone), country_code, progress).write(data)
 
 
 def _has_history(session: Session, *, ignore_members: bool = False) -> bool:

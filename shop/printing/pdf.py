@@ -10,7 +10,6 @@ Several documents at once (a month's statements, one a member) go through
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import logging
@@ -30,6 +29,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from shop import collector
 from shop.files import STATIC
 
 log = logging.getLogger(__name__)
@@ -102,14 +102,8 @@ def _rendering():
     statements; what a rendering leaves behind is freed by reference counting (the peak memory
     is the same either way), and the collector runs again as soon as the rendering ends.
     """
-    with _RENDER_LOCK:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            yield
-        finally:
-            if was_enabled:
-                gc.enable()
+    with _RENDER_LOCK, collector.paused():
+        yield
 
 
 def _html(html: str) -> HTML:
