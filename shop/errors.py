@@ -200,20 +200,30 @@ def init_errors(app: Flask) -> None:
         rollback_quietly()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         state = _commit_state()
-        gone = isinstance(error, DBAPIError) and error.connection_invalidated
+        gone = _database_gone(error)
         if app.config.get("PROPAGATE_UNEXPECTED") and state == "none" and not gone:
             raise error
         if state == "saved":  # never "nothing was saved" for what was
             status, message, code = 500, SAVED, "saved"
         elif state == "unsure":
             status, message, code = 503, UNSURE, "unsure"
-        elif isinstance(error, DBAPIError) and error.connection_invalidated:
+        elif gone:
             status, message, code = 503, GONE, "database_unavailable"
         else:
             return _http(InternalServerError())
         if is_api_request():
             return json_error(status, message, code=code)
         return _page(status, message)
+
+
+def _database_gone(error: Exception) -> bool:
+    """Whether ``error`` says the database went away: the connection known lost, or the
+    server's own word that it ended it or could not be reached (SQLSTATE classes 57P, 08),
+    which can come before the driver marks the connection broken (a backend killed)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or sqlstate.startswith(("57P", "08"))
 
 
 def _page(status: int, message):

@@ -79,3 +79,20 @@ def test_a_released_savepoint_is_not_taken_for_a_saved_change(probed, client):
         client.get("/api/v1/probe/savepoint-then-fail")
     with probed.app_context():
         assert db.session.scalar(select(Sequence.value).where(Sequence.name == "probe")) is None
+
+
+def test_a_backend_ended_by_the_server_is_said_as_the_database_gone(app, client):
+    """The server's own word that it ended the connection (a backend killed) may come before
+    the driver marks the connection broken: it is still the database gone (503), never
+    the bare 500 of an unexpected error."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    @public
+    def backend_killed():
+        ended = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+        raise OperationalError("UPDATE item SET …", {}, ended)
+
+    app.add_url_rule("/api/v1/probe/backend-killed", "backend_killed", backend_killed)
+    api = client.get("/api/v1/probe/backend-killed")
+    assert api.status_code == 503 and api.json["error"] == "database_unavailable"
