@@ -933,9 +933,11 @@ def _take_unique_items(
     if not versions:
         return {}
     seen = {item.id: item.times_sold for item in items if item.id in versions}
+    # Writers of items already go one at a time (the rail numbers' row is locked first);
+    # in the items' order besides, each row keeping its own number.
     rows = [
-        {"item_id": item_id, "seen": seen[item_id], "version": number}
-        for item_id, number in versions.items()
+        {"item_id": item_id, "seen": seen[item_id], "version": versions[item_id]}
+        for item_id in sorted(versions)
     ]
     taken = session.execute(_TAKE_UNIQUE, rows).rowcount
     for item in items:
@@ -1165,7 +1167,10 @@ def _take_pieces(session: Session, takes: list[tuple[Item, int, int]]) -> None:
     """Take pieces of lots, ``(lot, pieces, its rail number)`` each, in one conditional
     UPDATE a take (one statement for them all); refuse if a lot has fewer left than a take
     asks (another sale took them meanwhile)."""
-    rows = [{"lot_id": lot.id, "pieces": pieces, "version": v} for lot, pieces, v in takes]
+    rows = sorted(  # in the lots' order, as every writer of items goes
+        ({"lot_id": lot.id, "pieces": pieces, "version": v} for lot, pieces, v in takes),
+        key=lambda row: row["lot_id"],
+    )
     changed = session.execute(_TAKE_PIECES, rows).rowcount
     for lot, _pieces, _version in takes:
         session.expire(lot, ["quantity_on_hand", "rail_version"])

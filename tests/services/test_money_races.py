@@ -253,6 +253,44 @@ def test_a_shift_closed_while_sales_and_refunds_go_into_it_keeps_every_one(shop)
             assert late == 0, n
 
 
+def test_two_counters_selling_the_same_items_in_opposite_orders_sell_each_once(shop):
+    """Each counter takes its cart's items in the order it was scanned: the two carts hold
+    two dresses and a lot in opposite orders. One sale takes them all and the other is
+    refused as sold (never a 500 such as a deadlock between the two)."""
+    with shop.app_context(), shop.test_request_context():
+        intake = stock.receive_intake(
+            db.session, stock.IntakeDetails(IntakeKind.DONATION, AT - timedelta(days=1)),
+            by=who(db.session, 1), tz=HANOI,
+        )  # fmt: skip
+        for n in range(ROUNDS):
+            for side in "AB":
+                details = stock.ItemDetails("Áo", 30_000, code=f"PAIR{n}{side}")
+                stock.add_item(db.session, intake, details)
+        db.session.commit()
+
+    def sale(codes, cashier):
+        def attempt(session):
+            lines = tuple(
+                svc.LineRequest(code, quantity=4 if code.startswith("LOT") else 1)
+                for code in codes
+            )
+            return svc.record_sale(
+                session, svc.SaleRequest(lines), cashier=who(session, cashier), at=AT, tz=HANOI
+            )[0]
+
+        return attempt
+
+    for n in range(ROUNDS):
+        cart = [f"PAIR{n}A", f"LOT{n}", f"PAIR{n}B"]
+        outcomes = race(shop, sale(cart, 1), sale(cart[::-1], 2))
+        assert unexpected(outcomes) == [], outcomes
+        assert [isinstance(o, Sale) for o in outcomes].count(True) == 1, outcomes
+        with shop.app_context():
+            for side in "AB":
+                assert stock.get_item(db.session, f"PAIR{n}{side}").times_sold == 1, (n, side)
+            assert stock.get_item(db.session, f"LOT{n}").quantity_on_hand == 1, n
+
+
 @pytest.fixture
 def november_closed(app, coordinator, member):
     """November sold and closed; Ngọc is owed her split of dress B (84.000), unpaid."""
