@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from contextvars import ContextVar
 from datetime import UTC
+from functools import cache
 from typing import Annotated
 
 from sqlalchemy import (
@@ -236,17 +237,34 @@ def adopt_inserted(session: Session, row) -> None:
     session.add(row)
 
 
-def insert_if_absent(session: Session, model, **values) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING``: a row another request may be adding right now.
+def insert_if_absent(
+    session: Session, model, row: dict | None = None, *, on=None, returning=None, **values
+):
+    """``INSERT … ON CONFLICT DO NOTHING``: a row another request may be adding right now
+    (``row``, or the keyword ``values``).
 
-    Used where two counters may create the same row at once (a category, a PIN lock); the
-    caller then reads the row, whoever wrote it.
+    ``on``: the unique column whose conflict means "there already" (any unique column when
+    ``None``); ``returning``: a column whose value in the new row is returned, ``None`` when
+    nothing was inserted. Used where two counters may create the same row at once (a
+    category, a PIN lock, a sale sent twice); without ``returning`` the caller then reads
+    the row, whoever wrote it.
     """
+    statement = _if_absent(session.get_bind().dialect.name, model.__table__, on, returning)
+    written = session.execute(statement, row if row is not None else values)
+    return written.scalar() if returning is not None else None
+
+
+@cache
+def _if_absent(dialect: str, table, on, returning):
+    """:func:`insert_if_absent`'s statement, built once for each table and dialect."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing(
+        index_elements=[table.c[on.key]] if on is not None else None
+    )
+    return statement.returning(table.c[returning.key]) if returning is not None else statement
 
 
 def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:

@@ -15,8 +15,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -50,7 +48,7 @@ from shop.services import printing as printing_service
 from shop.services import stock as stock_service
 from shop.services.bank import FEED_WAKE
 from shop.services.errors import Dong, InvalidInput, Moment, NotFound
-from shop.services.idempotency import earlier
+from shop.services.idempotency import earlier, insert_once, recorded_client_ids
 from shop.services.month import ensure_month_open, is_closed, month_of
 from shop.services.policy import policy_in_force
 
@@ -152,9 +150,10 @@ def _drawers(session: Session, floats: dict[int, int]) -> dict[int, _Drawer]:
     statements for them all."""
     if not floats:
         return {}
-    ids = {"ids": list(floats)}
-    sales = {row[0]: row[1:] for row in session.execute(_SALES_OF_SHIFTS, ids)}
-    refunds = {row[0]: row[1:] for row in session.execute(_REFUNDS_OF_SHIFTS, ids)}
+    sales = _sales_of_shifts(session, floats)
+    refunds = {
+        row[0]: row[1:] for row in session.execute(_REFUNDS_OF_SHIFTS, {"ids": list(floats)})
+    }
     drawers = {}
     for shift_id, float_dong in floats.items():
         waiting, cash_sales, last_sale = sales.get(shift_id, (0, 0, None))
@@ -163,6 +162,13 @@ def _drawers(session: Session, floats: dict[int, int]) -> dict[int, _Drawer]:
         last = max((m for m in (last_sale, last_refund) if m is not None), default=None)
         drawers[shift_id] = _Drawer(count, int(waiting), last)
     return drawers
+
+
+def _sales_of_shifts(session: Session, ids) -> dict[int, tuple[int, int, datetime | None]]:
+    """(transfers still waiting, cash taken, last sale's moment) of each shift of ``ids``
+    that has sales, by id, in one statement."""
+    found = session.execute(_SALES_OF_SHIFTS, {"ids": list(ids)})
+    return {shift_id: (int(waiting), int(cash), last) for shift_id, waiting, cash, last in found}
 
 
 # Built once (a shift's close reads them). A sale's money counts unless it is voided (as
@@ -741,38 +747,13 @@ def _write_sale(
 
 
 def _insert_sale(session: Session, row: dict) -> Sale | None:
-    """The sale of ``row`` inserted in one statement and made the session's own (every
-    column known but ``created_at``); ``None`` when its client id is recorded already.
-
-    On PostgreSQL the insert waits for another transaction inserting the same client id
-    (a retry racing its first try) and then, if that one committed, inserts nothing. On
-    SQLite writing transactions run one at a time, so the check before already saw it. A
-    sale with a transfer part wakes the bank feed's poller after the commit, as a flushed
-    one does.
-    """
-    session.flush()  # what is pending goes first, as the ORM's flush would order it
-    dialect = session.get_bind().dialect.name
-    statement = _INSERT_SALE_PG if dialect == "postgresql" else _INSERT_SALE_SQLITE
-    sale_id = session.execute(statement, row).scalar()
-    if sale_id is None:
-        return None
-    sale = Sale(id=sale_id, **row)
-    adopt_inserted(session, sale)
-    if sale.transfer_dong > 0:
+    """The sale of ``row``, inserted once (:func:`insert_once`: ``None`` when its client id
+    is recorded already). A sale with a transfer part wakes the bank feed's poller after
+    the commit, as a flushed one does."""
+    sale = insert_once(session, Sale, row)
+    if sale is not None and sale.transfer_dong > 0:
         session.info[FEED_WAKE] = True
     return sale
-
-
-_INSERT_SALE_PG = (
-    pg_insert(Sale.__table__)
-    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
-    .returning(Sale.__table__.c.id)
-)
-_INSERT_SALE_SQLITE = (
-    sqlite_insert(Sale.__table__)
-    .on_conflict_do_nothing(index_elements=[Sale.__table__.c.client_id])
-    .returning(Sale.__table__.c.id)
-)
 
 
 def _as_loaded(
@@ -1773,12 +1754,8 @@ class _RunShifts:
         self.by_id = {s.id: s for s in self.known}
         self.opened: dict[ShiftOpens, _RunShift] = {}
         # The transfers still waiting in a shift it closes (its own sales are all confirmed).
-        ids = {"ids": list(closing_ids)}
-        self.waiting = (
-            {row[0]: row[1] for row in session.execute(_SALES_OF_SHIFTS, ids)}
-            if closing_ids
-            else {}
-        )
+        sales = _sales_of_shifts(session, closing_ids) if closing_ids else {}
+        self.waiting = {shift_id: waiting for shift_id, (waiting, *_) in sales.items()}
 
     def open(self, event: ShiftOpens) -> _RunShift | None:
         """The shift ``event`` opens, or ``None`` if open_shift would refuse it."""
@@ -1813,12 +1790,7 @@ class _SalesPlanner:
 
     def __init__(self, session: Session, sales: list[PastSale], tz: ZoneInfo):
         self.session, self.tz = session, tz
-        client_ids = [s.request.client_id for s in sales]
-        self.seen = set(
-            session.scalars(
-                select(Sale.client_id).where(Sale.client_id.in_(filter(None, client_ids)))
-            )
-        )
+        self.seen = recorded_client_ids(session, Sale, [s.request.client_id for s in sales])
         codes = {line.code for s in sales for line in s.request.lines}
         self.stock = _items_by_code(session, codes) if codes else {}
         self.left: dict[int, int] = {}
@@ -1902,11 +1874,27 @@ def _write_run(session: Session, run: _Run) -> list[int]:
     """The planned run: its new shifts in one INSERT (closed already, those it closes),
     its sales as :func:`_write_past_sales` writes them, then each shift it closes closed
     with its drawer worked out as :func:`_close` works it out, in one UPDATE."""
+    reopen = _open_run_shifts(session, run)
+    sales = [p for p in run.taken if isinstance(p, _Planned)]
+    sale_ids = iter(_write_past_sales(session, sales) if sales else [])
+    closing = list(dict.fromkeys(s for s in run.taken if isinstance(s, _RunShift) and s.closing))
+    if closing:
+        _close_run_shifts(session, closing)
+    if reopen:
+        session.execute(_REOPEN, {"ids": [s.id for s in reopen]})
+    return [next(sale_ids) if isinstance(taken, _Planned) else taken.id for taken in run.taken]
+
+
+def _open_run_shifts(session: Session, run: _Run) -> list[_RunShift]:
+    """Insert the shifts ``run`` opens, in one statement (each given its id), written closed
+    at their close when the run closes them; returns those to open again at its end.
+
+    One left open whose member's earlier shift the run closes is written closed for now, as
+    it opens, and opened again at the end: that one is still open until then (one open
+    shift a member, at every statement).
+    """
     new = [s for s in run.taken if isinstance(s, _RunShift) and s.opening is not None]
     new = list(dict.fromkeys(new))  # a shift opened and closed in the run is taken twice
-    # Written closed at their close. One left open whose member's earlier shift the run
-    # closes is written closed for now, as it opens, and opened again at the end: that one
-    # is still open until then (one open shift a member, at every statement).
     closes_earlier = {s.member_id for s in run.taken if isinstance(s, _RunShift)
                       and s.closing is not None and s.opening is None}  # fmt: skip
     reopen = [s for s in new if s.closed_at is None and s.member_id in closes_earlier]
@@ -1921,14 +1909,7 @@ def _write_run(session: Session, run: _Run) -> list[int]:
     ]
     for shift, shift_id in zip(new, _insert_shifts(session, rows), strict=True):
         shift.id = shift_id
-    sales = [p for p in run.taken if isinstance(p, _Planned)]
-    sale_ids = iter(_write_past_sales(session, sales) if sales else [])
-    closing = list(dict.fromkeys(s for s in run.taken if isinstance(s, _RunShift) and s.closing))
-    if closing:
-        _close_run_shifts(session, closing)
-    if reopen:
-        session.execute(_REOPEN, {"ids": [s.id for s in reopen]})
-    return [next(sale_ids) if isinstance(taken, _Planned) else taken.id for taken in run.taken]
+    return reopen
 
 
 def _insert_shifts(session: Session, rows: list[dict]) -> list[int]:

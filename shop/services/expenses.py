@@ -81,16 +81,20 @@ def add_expense(
     if intake is not None and category != ExpenseCategory.STOCK_PURCHASE:
         raise InvalidInput("expense.bale_not_stock", "category")
     ensure_month_open(session, spent_on, field="spent_on")
-    expense = Expense(
-        spent_on=spent_on,
-        category=category,
-        amount_dong=amount,
-        note=note,
-        intake_id=intake.id if intake is not None else None,
-        by_id=by.id,
-        client_id=client_id,
+    expense = insert_once(
+        session,
+        Expense,
+        {
+            "spent_on": spent_on,
+            "category": category,
+            "amount_dong": amount,
+            "note": note,
+            "intake_id": intake.id if intake is not None else None,
+            "by_id": by.id,
+            "client_id": client_id,
+        },
     )
-    if not insert_once(session, expense):
+    if expense is None:
         return earlier(session, Expense, client_id), False
     audit.record(
         session, "expense_added", by=by, subject=f"expense {expense.id}", spent_on=spent_on,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shop.database import adopt_inserted, insert_if_absent
 from shop.services.errors import InvalidInput
 
 #: 8 to 64 letters, digits or ``- _ . :`` (a UUID fits, and so does a counter's own scheme).
@@ -38,6 +39,15 @@ def earlier(session: Session, model, client_id: str | None):
     return session.scalar(_by_client_id(model), {"client_id": client_id})
 
 
+def recorded_client_ids(session: Session, model, client_ids) -> set[str]:
+    """Which of ``client_ids`` (``None`` among them is passed over) ``model`` has recorded
+    (:func:`earlier` for many requests at once)."""
+    wanted = [client_id for client_id in client_ids if client_id]
+    if not wanted:
+        return set()
+    return set(session.scalars(select(model.client_id).where(model.client_id.in_(wanted))))
+
+
 @cache
 def _by_client_id(model):
     """:func:`earlier`'s query for ``model``, built once (a sale, a refund or a void asks it
@@ -45,22 +55,23 @@ def _by_client_id(model):
     return select(model).where(model.client_id == bindparam("client_id"))
 
 
-def insert_once(session: Session, row) -> bool:
-    """Add and flush ``row`` (which has a ``client_id``); False when another transaction
-    recorded the same client id at this very moment (a retry racing its first try).
+def insert_once(session: Session, model, row: dict):
+    """Insert ``row`` (its columns, ``client_id`` among them) into ``model``'s table in one
+    statement and return it as the session's own object (every column known but those the
+    database fills); ``None`` when its client id is recorded already.
 
-    On PostgreSQL the second insert waits for the first to commit, then meets the unique
-    client id: it is undone in a savepoint and the caller answers with the row recorded
-    (:func:`earlier`). On SQLite writing transactions run one at a time, so the check
-    before the insert already saw it.
+    On PostgreSQL the insert waits for another transaction inserting the same client id (a
+    retry racing its first try) and then, if that one committed, inserts nothing: the
+    caller answers with the row recorded (:func:`earlier`). On SQLite writing transactions
+    run one at a time, so the check before already saw it.
     """
-    if not row.client_id:
-        session.add(row)
-        session.flush()
-        return True
-    model = type(row)
-    same_id = select(model.id).where(model.client_id == row.client_id)
-    return insert_unique(session, row, lambda: session.scalar(same_id)) is None
+    session.flush()  # what is pending goes first, as the ORM's flush would order it
+    row_id = insert_if_absent(session, model, row, on=model.client_id, returning=model.id)
+    if row_id is None:
+        return None
+    new = model(id=row_id, **row)
+    adopt_inserted(session, new)
+    return new
 
 
 def insert_unique(session: Session, row, recorded: Callable[[], object | None]) -> object | None:
