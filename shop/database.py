@@ -314,6 +314,15 @@ def read_once(session: Session, key: str, read, *, rows_of: tuple[type, ...]):
 _READ_ONCE = "read_once"
 
 
+def settings_row(session: Session, model):
+    """The shop's one row of a settings table (``id`` 1: its profile, its printers', its
+    bank feed's), or ``None`` while no one has saved it; read once in a transaction (a page
+    asks it from several places, and a row never saved would be asked for each time)."""
+    return read_once(
+        session, f"settings:{model.__tablename__}", lambda: session.get(model, 1), rows_of=(model,)
+    )
+
+
 def forget(session: Session, key: str) -> None:
     """Ask ``key`` of :func:`read_once` again next time."""
     session.info.get(_READ_ONCE, {}).pop(key, None)

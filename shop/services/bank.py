@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from shop.database import settings_row
 from shop.domain import bank as rules
 from shop.domain.text import tidy
 from shop.models import (
@@ -64,7 +65,7 @@ FEED_WAKE = "bank_poll_wake"
 def bank_settings(session: Session) -> BankSettings:
     """The shop's bank-feed settings; the defaults (no feed, prefix ``NM``, 3 days) while
     a coordinator has saved none. The row is only added when she saves."""
-    return session.get(BankSettings, 1) or BankSettings(
+    return settings_row(session, BankSettings) or BankSettings(
         id=1, provider="", base_url="", code_prefix=rules.DEFAULT_PREFIX, check_days=3,
         sepay_webhook_key="", sepay_api_token="", casso_api_key="", casso_checksum_key="",
     )  # fmt: skip

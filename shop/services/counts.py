@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import next_number
+from shop.database import next_number, settings_row
 from shop.domain import count as rules
 from shop.domain.calendar import local_date, parse_moment
 from shop.domain.count import DecisionKind, Difference, LostItemPays
@@ -657,7 +657,7 @@ def _lot_pieces_sold_since(session: Session, first_scan: Mapping[int, datetime])
 
 
 def lost_item_rule(session: Session) -> LostItemPays:
-    profile = session.get(ShopProfile, 1)
+    profile = settings_row(session, ShopProfile)
     return LostItemPays(profile.lost_item_pays if profile is not None else "owner_split")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.database import begin_writing, insert_if_absent, next_number, reading_only
+from shop.database import begin_writing, insert_if_absent, next_number, reading_only, settings_row
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import (
     ADDRESS_PREFIX,
@@ -451,14 +451,14 @@ def member_for_token(session: Session, secret: str, *, now: datetime, today: dat
 
 
 def shop_profile(session: Session) -> ShopProfile | None:
-    return session.get(ShopProfile, 1)
+    return settings_row(session, ShopProfile)
 
 
 def save_shop_profile(session: Session, name: str, address: str = "") -> ShopProfile:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("shop.name_missing", "shop_name")
-    profile = session.get(ShopProfile, 1) or ShopProfile(id=1)
+    profile = settings_row(session, ShopProfile) or ShopProfile(id=1)
     profile.name = name
     profile.address = (address or "").strip()
     session.add(profile)

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import adopt_inserted
+from shop.database import adopt_inserted, settings_row
 from shop.domain.calendar import utc_now
 from shop.models import (
     ConnectionKind,
@@ -67,7 +67,7 @@ SETTING_FIELDS = (
 def printer_settings(session: Session) -> PrinterSettings:
     """The printer's settings; a shop that never set them gets the defaults (no printer),
     as a row not yet added to the session."""
-    settings = session.get(PrinterSettings, 1)
+    settings = settings_row(session, PrinterSettings)
     if settings is None:
         settings = PrinterSettings(
             id=1,
@@ -454,7 +454,7 @@ LABEL_CONNECTIONS = (ConnectionKind.NETWORK, ConnectionKind.USB, ConnectionKind.
 def label_printer_settings(session: Session) -> LabelPrinterSettings:
     """The label printer's settings; the defaults (no label printer, a 40 × 30 mm roll) as
     a row not yet added to the session when the shop never set them."""
-    settings = session.get(LabelPrinterSettings, 1)
+    settings = settings_row(session, LabelPrinterSettings)
     if settings is None:
         settings = LabelPrinterSettings(
             id=1,

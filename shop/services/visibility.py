@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from shop.database import settings_row
 from shop.domain.count import LostItemPays
 from shop.domain.sharing import MonthFigures
 from shop.models import Member, Role, ShopProfile
@@ -62,7 +63,7 @@ def viewer(member: Member, role: Role | None = None) -> Viewer:
 
 def shop_rules(session: Session) -> ShopRules:
     """The shop's rules as saved; the defaults for a shop not set up yet."""
-    profile = session.get(ShopProfile, 1)
+    profile = settings_row(session, ShopProfile)
     if profile is None:
         return ShopRules()
     return ShopRules(
@@ -140,7 +141,7 @@ def set_shop_rules(
     """Save the shop's rules (a coordinator's choice; the caller checks her role). Each
     change goes into the audit log as old → new, with who and when; saving the same
     choices again writes nothing. The shop must be set up. Flushes, never commits."""
-    profile = session.get(ShopProfile, 1)
+    profile = settings_row(session, ShopProfile)
     if profile is None:
         raise Forbidden("shop.not_set_up")
     try:
