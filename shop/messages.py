@@ -441,6 +441,7 @@ REFUSALS = {
     "sale.item_twice": _l("One item is twice in the sale."),
     "sale.line_discount": _l("A line's discount cannot be more than the line."),
     "sale.no_shift_then": _l("%(name)s had no shift open at that time."),
+    "sale.payments": _l("The payments do not add up to what the sale comes to."),
     "sale.price": _l("The price is not possible."),
     "sale.quantity": _l("The quantity must be at least 1."),
     "sale.sale_discount": _l("The discount cannot be more than the sale."),

@@ -102,16 +102,24 @@ class Payment:
 
 
 def payment(
-    total_dong: int, *, transfer_dong: int = 0, tendered_dong: int | None = None
+    total_dong: int,
+    *,
+    transfer_dong: int = 0,
+    tendered_dong: int | None = None,
+    cash_dong: int | None = None,
 ) -> Payment:
     """Split ``total_dong`` into a transfer part and a cash part, and the change to give.
 
-    ``tendered_dong`` defaults to the exact cash due. Codes: ``transfer`` (negative or above
-    the total), ``tendered`` (less than the cash due, or absurdly large).
+    ``tendered_dong`` defaults to the exact cash due. ``cash_dong`` is the cash part as a
+    record of the sale states it (a journal's): the parts must then add up to the total.
+    Codes: ``transfer`` (negative or above the total), ``payments`` (the parts stated do
+    not add up), ``tendered`` (less than the cash due, or absurdly large).
     """
     if not 0 <= transfer_dong <= total_dong:
         raise SaleError("transfer")
     cash = total_dong - transfer_dong
+    if cash_dong is not None and cash_dong != cash:
+        raise SaleError("payments")
     tendered = cash if tendered_dong is None else tendered_dong
     if tendered < cash or tendered > MAX_DONG:
         raise SaleError("tendered")

@@ -757,6 +757,7 @@ class _Writer:
             ),
             transfer_dong=sum(p["amount_dong"] for p in payments if p["method"] == "transfer"),
             tendered_dong=cash.get("tendered_dong", cash["amount_dong"]) if cash else None,
+            cash_dong=cash["amount_dong"] if cash else 0,
             discount_dong=entry.get("discount_dong", 0),
             discount_reason=entry.get("discount_reason", ""),
             client_id=f"journal-{number}",

@@ -61,6 +61,7 @@ SALE_FIELDS = {
     "line_discount": "discount_dong",
     "sale_discount": "sale_discount_dong",
     "transfer": "transfer_dong",
+    "payments": "payments",
     "tendered": "tendered_dong",
 }
 
@@ -519,6 +520,9 @@ class SaleRequest:
     client_id: str | None = None
     number: int | None = None  # only a journal gives it
     all_by_transfer: bool = False  # the whole total by transfer, whatever it comes to
+    #: The cash part as a record of the sale states it (only a journal gives it): the
+    #: parts must add up to the total (see :func:`shop.domain.sale.payment`).
+    cash_dong: int | None = None
 
 
 def ring_up(
@@ -705,6 +709,7 @@ def _price(
             result.total_dong,
             transfer_dong=transfer,
             tendered_dong=request.tendered_dong,
+            cash_dong=request.cash_dong,
         )
     except SaleError as error:
         raise _refuse(error) from None

@@ -90,6 +90,8 @@ def test_cash_change_and_split_payment():
     assert (transfer.cash_dong, transfer.change_dong) == (0, 0)
     split = payment(100_000, transfer_dong=60_000, tendered_dong=50_000)
     assert (split.cash_dong, split.change_dong) == (40_000, 10_000)
+    stated = payment(100_000, transfer_dong=60_000, cash_dong=40_000)
+    assert (stated.cash_dong, stated.transfer_dong) == (40_000, 60_000)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,9 @@ def test_cash_change_and_split_payment():
         ({"transfer_dong": -1}, "transfer"),
         ({"transfer_dong": 160_001}, "transfer"),
         ({"transfer_dong": 160_000, "tendered_dong": 5}, "tendered"),
+        ({"cash_dong": 150_000}, "payments"),  # a record's parts must add up to the total
+        ({"transfer_dong": 60_000, "cash_dong": 160_000}, "payments"),
+        ({"transfer_dong": 160_000, "cash_dong": 10}, "payments"),
     ],
 )
 def test_payment_refusals(kwargs, code):
