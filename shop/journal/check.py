@@ -271,7 +271,7 @@ class _Checker:
         else:
             seen[key] = path
 
-    def run(self) -> list[Problem]:
+    def run(self, replay: bool = True) -> list[Problem]:
         self.check_shop()
         self.check_policies()
         self.check_members()
@@ -283,9 +283,11 @@ class _Checker:
         self.check_refunds()
         self.check_bank_transactions()
         self.check_closed_months()
+        self.check_payouts()
         self.check_counts()
         self.first_active = self.first_active_month()
-        self.replay()
+        if replay:
+            self.replay()
         self.check_expenses()
         return self.problems
 
@@ -905,6 +907,13 @@ class _Checker:
             code = text_of(entry, "code")
             if code is not None and all(line.code != code for line in sale.lines):
                 self.report(child(path, "code"), f"Sale {number} has no line with code {code}.")
+            at = moment_of(entry, "at")
+            if at is not None and sale.at is not None and at < sale.at:
+                self.report(
+                    child(path, "at"),
+                    f"The refund at {self.shown(at)} is before sale {number} was made "
+                    f"({self.shown(sale.at)}).",
+                )
 
     # ------------------------------------------------------------ the bank inbox
 
@@ -1079,6 +1088,33 @@ class _Checker:
 
     # ------------------------------------------------------------ the history, replayed
 
+    def check_payouts(self) -> None:
+        """Each payout to a member; each of its corrections by a coordinator, with a reason,
+        not before the day it was paid."""
+        for path, entry in entries(self.data, "payouts"):
+            self.member_on(child(path, "member"), whole(entry, "member"), None)
+            paid_on = day_of(entry, "paid_on")
+            corrections = entry.get("corrections")
+            for index, correction in enumerate(corrections if is_list(corrections) else []):
+                if not isinstance(correction, dict):
+                    continue  # the schema's to report
+                here = child(path, "corrections", index)
+                by = whole(correction, "by")
+                self.member_on(child(here, "by"), by, None)
+                member = self.members.get(by) if by is not None else None
+                if member is not None and not member.coordinator:
+                    self.report(
+                        child(here, "by"),
+                        f"Member {by} is not a coordinator: only a coordinator corrects a payout.",
+                    )
+                self.text(correction, here, "reason", REASON_LENGTH, required=True)
+                day = self.day(correction, "at")
+                if day is not None and paid_on is not None and day < paid_on:
+                    self.report(
+                        child(here, "at"),
+                        f"A payout paid on {paid_on} is corrected after it was paid, not on {day}.",
+                    )
+
     def replay(self) -> None:
         """Replay the dated events in the order the import writes them (see ``timeline``):
         what each does to the stock, and what it needs of it."""
@@ -1241,12 +1277,7 @@ class _Checker:
         if sale is None or sale.void is not None or code is None:
             return  # reported by check_refunds
         if sale.at is not None and event.at < sale.at:
-            self.report(
-                child(path, "at"),
-                f"The refund at {self.shown(event.at)} is before sale {number} was made "
-                f"({self.shown(sale.at)}).",
-            )
-            return
+            return  # reported by check_refunds
         lines = [line for line in sale.lines if line.code == code]
         amount, quantity = whole(entry, "amount_dong"), whole_or(entry, "quantity", 1)
         if not lines or amount is None or quantity is None:
@@ -1487,7 +1518,6 @@ class _Checker:
         entry, path = event.entry, event.path
         number, month = whole(entry, "member"), text_of(entry, "month")
         amount, paid_on = whole(entry, "amount_dong"), day_of(entry, "paid_on")
-        self.member_on(child(path, "member"), number, None)
         if None in (number, month, amount, paid_on) or _month_bounds(month) is None:
             return  # the schema's to report
         if month not in self.closed:
@@ -1531,30 +1561,16 @@ class _Checker:
     def replay_corrections(
         self, entry: dict, path: str, month: str, number: int, amount: int, paid_on: date
     ) -> None:
-        """A payout's corrections, as the import makes them right after it: each by a
-        coordinator, with a reason, not before the day it was paid, all of them together
-        never above the payout; what they take back is no longer paid."""
+        """A payout's corrections, as the import makes them right after it: all of them
+        together never above the payout; what they take back is no longer paid. (Who made
+        each, why and when: :meth:`check_payouts`.)"""
         corrections = entry.get("corrections")
         taken = 0
         for index, correction in enumerate(corrections if is_list(corrections) else []):
             if not isinstance(correction, dict):
                 continue  # the schema's to report
             here = child(path, "corrections", index)
-            by, part = whole(correction, "by"), whole(correction, "amount_dong")
-            self.member_on(child(here, "by"), by, None)
-            member = self.members.get(by) if by is not None else None
-            if member is not None and not member.coordinator:
-                self.report(
-                    child(here, "by"),
-                    f"Member {by} is not a coordinator: only a coordinator corrects a payout.",
-                )
-            self.text(correction, here, "reason", REASON_LENGTH, required=True)
-            day = self.day(correction, "at")
-            if day is not None and day < paid_on:
-                self.report(
-                    child(here, "at"),
-                    f"A payout paid on {paid_on} is corrected after it was paid, not on {day}.",
-                )
+            part = whole(correction, "amount_dong")
             if part is None or part <= 0:
                 continue  # the schema's to report
             if taken + part > amount:
@@ -2190,7 +2206,11 @@ class _Ticker:
 
 
 def check_journal(
-    data: object, *, country_code: str = "84", progress: Progress | None = None
+    data: object,
+    *,
+    country_code: str = "84",
+    progress: Progress | None = None,
+    replay: bool = True,
 ) -> list[Problem]:
     """Every problem in the journal ``data`` (parsed JSON), or ``[]`` if it is sound.
 
@@ -2267,7 +2287,8 @@ def check_journal(
     ticker = _Ticker(progress, lists, schema=stored)
     problems = schema_problems(data, tick=ticker if stored else None)
     if isinstance(data, dict):
-        problems += _Checker(data, country_code, schema_sound=not problems, tick=ticker).run()
+        checker = _Checker(data, country_code, schema_sound=not problems, tick=ticker)
+        problems += checker.run(replay)
     ticker.finish()
     return problems
 

@@ -17,13 +17,14 @@ from sqlalchemy.exc import DBAPIError
 from shop import clock
 from shop.database import reading_only, unwritable_reason
 from shop.extensions import db
+from shop.journal.check import check_journal
 from shop.journal.export import export_journal
 from shop.journal.importer import import_journal
 from shop.journal.problems import JournalError, JournalInvalid
 from shop.journal.reader import NotJSON, copy_to_file, read_journal
 from shop.journal.text import journal_text
 
-journal_cli = AppGroup("journal", help="Export and import the shop's whole history as JSON.")
+journal_cli = AppGroup("journal", help="Export, check and import the shop's whole history as JSON.")
 
 
 @journal_cli.command("export")
@@ -68,6 +69,46 @@ def import_command(file: str) -> None:
     finally:
         if copied is not None:
             copied.unlink(missing_ok=True)
+
+
+@journal_cli.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def check_command(file: str) -> None:
+    """Check the journal in FILE ("-" for standard input) without importing it: every
+    problem is printed as "path: message" (the history's too, replayed in time order) and
+    the command exits with status 1; a sound journal says so. Nothing is written."""
+    copied = read_journal_copy(file)
+    try:
+        problems = _check(copied or Path(file))
+    finally:
+        if copied is not None:
+            copied.unlink(missing_ok=True)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s).", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("The journal is sound: it can be imported into an empty shop.")
+
+
+def _check(path: Path) -> list:
+    bar = ProgressBar(sys.stderr, what="kB read (once for the keys, once for each list)")
+    try:
+        journal = read_journal(path, progress=lambda done, total: bar(done >> 10, total >> 10))
+    except NotJSON as error:
+        return [f"/: the file is not JSON: {error}"]
+    except JournalInvalid as error:
+        return list(error.problems)
+    finally:
+        bar.stop()
+    with journal:
+        checked = ProgressBar(sys.stderr, what="entries checked")
+        try:
+            return check_journal(
+                journal, country_code=current_app.config["SHOP_COUNTRY_CODE"], progress=checked
+            )
+        finally:
+            checked.stop()
 
 
 def read_journal_copy(file: str) -> Path | None:

@@ -190,7 +190,7 @@ def import_journal(
     shop_timezone = app_config["SHOP_TIMEZONE"]
     country_code = app_config["SHOP_COUNTRY_CODE"]
     with collector.older_objects_set_aside():  # the journal itself, above all
-        problems = check_journal(data, country_code=country_code, progress=checking)
+        problems = check_journal(data, country_code=country_code, progress=checking, replay=False)
         problems += _timezone_problems(data, shop_timezone)
         if problems:
             raise JournalInvalid(problems)

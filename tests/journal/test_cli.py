@@ -1,4 +1,4 @@
-"""``flask journal export FILE`` and ``flask journal import FILE``."""
+"""``flask journal export FILE``, ``flask journal check FILE`` and ``flask journal import FILE``."""
 
 from __future__ import annotations
 
@@ -115,6 +115,35 @@ def test_a_journal_with_problems_prints_each_and_writes_nothing(cli, app, tmp_pa
     assert count_members(app) == 0
     with app.app_context():
         assert db.session.get(ShopProfile, 1) is None
+
+
+def test_check_lists_every_problem_the_historys_too_and_writes_nothing(cli, app, tmp_path):
+    journal = importable_example()
+    journal["members"][0]["joined_on"] = "2026-02-30"
+    journal["sales"][3]["lines"][0]["code"] = "A"  # sold already by sale 1
+    source = tmp_path / "broken.json"
+    source.write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "check", str(source)])
+
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("[")]
+    assert lines[0] == '/members/0/joined_on: "2026-02-30" is not a real date like 2026-11-01.'
+    assert lines[1].startswith("/sales/3/lines/0/code: Item A was already sold (/sales/0/")
+    assert lines[-1] == "2 problem(s)."
+    assert result.stdout == ""
+    assert count_members(app) == 0
+
+
+def test_check_of_a_sound_journal_says_so(cli, app, tmp_path):
+    source = tmp_path / "shop.json"
+    source.write_text(json.dumps(full_example(), ensure_ascii=False), encoding="utf-8")
+
+    result = cli.invoke(args=["journal", "check", str(source)])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "The journal is sound: it can be imported into an empty shop.\n"
+    assert count_members(app) == 0
 
 
 def test_a_file_that_is_not_json_is_refused(cli, app, tmp_path):

@@ -383,9 +383,11 @@ def test_a_payout_above_what_is_due_is_refused_and_nothing_is_written(app, sessi
     with pytest.raises(JournalInvalid) as caught:
         import_journal(session, journal, app_config=app.config)
 
+    # The services' refusal, as the payout service words it (the check's own replay, with
+    # its wording, is not made again by the import).
     assert [str(problem) for problem in caught.value.problems] == [
-        "/payouts/2/amount_dong: At most 62764 đồng can still be paid to member 3 for "
-        "2026-11 (her due is 62764 đồng), not 62765.",
+        "/payouts/2/amount_dong: At most 62.764\xa0₫ can still be paid to Nguyễn Thị Út for "
+        "November 2026.",
     ]
     session.rollback()
     assert session.get(ShopProfile, 1) is None
