@@ -259,6 +259,8 @@ class _Checker:
     # no compensation), and part of that member's earned. Empty for a journal with no counts.
     compensations: list[tuple[date, int | None, int]] = field(default_factory=list)
     tick: Callable[[], None] | None = None  # after each event replayed
+    # Whether the history is replayed (see check_journal's ``replay``).
+    replaying: bool = True
 
     def report(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -272,6 +274,7 @@ class _Checker:
             seen[key] = path
 
     def run(self, replay: bool = True) -> list[Problem]:
+        self.replaying = replay
         self.check_shop()
         self.check_policies()
         self.check_members()
@@ -716,7 +719,9 @@ class _Checker:
                           short=short if isinstance(short, int) else 0)
                 )  # fmt: skip
             self.check_discount(entry, path)
-            result = self.sale_totals(entry, path)
+            # What the lines come to is the replay's (a refund's room) and the services' (a
+            # discount above its line, payments that do not add up) to work out.
+            result = self.sale_totals(entry, path) if self.replaying else None
             if result is not None:
                 for line, net in zip(lines, result.nets, strict=True):
                     line.net_dong = net
@@ -2271,6 +2276,13 @@ def check_journal(
     Nothing is looked at in a journal that nests lists and objects deeper than
     :data:`~shop.domain.text.MAX_JSON_DEPTH` (no journal goes past five): one problem says
     under which key.
+
+    ``replay=False`` leaves out what the services refuse themselves when the history is
+    written through them (the import's case): the replay, and what a sale's lines come to
+    (a discount above what it is taken from, payments that do not add up). What is left is
+    what the file shows by itself, which the services are not asked: its schema and texts'
+    lengths, references and keys, the fields of each kind of entry, the order within an
+    entry, who was a member and which shift was open when.
 
     ``data`` may be a journal read from a file by :func:`shop.journal.reader.read_journal`
     (its lists are then read back entry by entry); ``progress(done, total)``, if given, is
