@@ -125,11 +125,7 @@ def _notices(member, shift) -> dict:
     return {
         "unprinted": unprinted,
         "print_reasons": PRINT_REASONS,
-        "waiting": [
-            s
-            for s in counter_service.recent_sales(db.session, shift=shift, limit=20)
-            if s.awaiting_transfer
-        ],
+        "waiting": counter_service.waiting_transfers(db.session, shift),
     }
 
 

@@ -185,6 +185,12 @@ class Sale(db.Model):
         return self.status is SaleStatus.AWAITING_TRANSFER
 
     @staticmethod
+    def awaiting(query: Select) -> Select:
+        """``query``, which reads sales, narrowed to those waiting for their transfer
+        (:attr:`status` ``AWAITING_TRANSFER``, said as a query)."""
+        return Sale.not_voided(query).where(Sale.transfer_dong > 0, Sale.confirmed_at.is_(None))
+
+    @staticmethod
     def not_voided(query: Select) -> Select:
         """``query``, which reads sales, without the voided ones: the sales whose money
         counts (an outer join on the void, kept where there is none)."""

@@ -1519,6 +1519,14 @@ def recent_sales(
     return list(session.scalars(query))
 
 
+def waiting_transfers(session: Session, shift: Shift, *, limit: int = 20) -> list[Sale]:
+    """The sales of ``shift`` still waiting for their transfer, newest first (at most
+    ``limit``): each holds the shift's close until it is confirmed or voided, however many
+    sales came after it."""
+    query = Sale.awaiting(select(Sale)).where(Sale.shift_id == shift.id)
+    return list(session.scalars(query.order_by(Sale.number.desc()).limit(limit)))
+
+
 def refunds_of(session: Session, sale: Sale) -> list[Refund]:
     return list(
         session.scalars(

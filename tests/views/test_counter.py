@@ -7,7 +7,7 @@ import zxingcpp
 
 from shop.extensions import db
 from tests.conftest import save_shop
-from tests.factories import HANOI
+from tests.factories import HANOI, donated
 
 
 def total(page):
@@ -99,6 +99,23 @@ def test_transfer_shows_a_vietqr_that_scans_then_confirms(as_member, stocked):
         "/counter/shift/close", data={"counted_cash_dong": "0"}, follow_redirects=True
     )
     assert "Đã đóng ca" in done.text
+
+
+def test_a_waiting_transfer_stays_on_the_counter_however_many_sales_follow(app, as_member, stocked):
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "0"})
+    as_member.post("/counter/add", data={"code": "B"})
+    as_member.post("/counter/pay", data={"method": "transfer", "client_id": "w-transfer"})
+    with app.app_context(), app.test_request_context():
+        more = {f"T{n}": ("Áo", 10_000) for n in range(25)}
+        donated(db.session, datetime(2026, 11, 15, 2, tzinfo=UTC), **more)
+        db.session.commit()
+    for n in range(25):  # a busy afternoon after it
+        as_member.post("/counter/add", data={"code": f"T{n}"})
+        as_member.post("/counter/pay", data={"method": "cash", "client_id": f"w-cash-{n}"})
+    waiting = "Hóa đơn 1 đang chờ chuyển khoản 120.000"
+    assert waiting in as_member.get("/counter/basic").text
+    as_member.post("/counter/sales/1/confirm")
+    assert "đang chờ chuyển khoản" not in as_member.get("/counter/basic").text
 
 
 def test_void_and_refund_on_the_sale_page(as_member, stocked):
