@@ -271,8 +271,7 @@ def test_two_counters_selling_the_same_items_in_opposite_orders_sell_each_once(s
     def sale(codes, cashier):
         def attempt(session):
             lines = tuple(
-                svc.LineRequest(code, quantity=4 if code.startswith("LOT") else 1)
-                for code in codes
+                svc.LineRequest(code, quantity=4 if code.startswith("LOT") else 1) for code in codes
             )
             return svc.record_sale(
                 session, svc.SaleRequest(lines), cashier=who(session, cashier), at=AT, tz=HANOI
