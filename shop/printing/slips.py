@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shop.domain.money import format_dong
 from shop.i18n import format_day
-from shop.models import SaleStatus, ShopProfile
+from shop.models import Sale, SaleStatus, ShopProfile
 from shop.printing.receipt import Receipt, ReceiptLabels, ReceiptLine
 
 
@@ -45,11 +45,17 @@ def _shop(session: Session) -> dict:
 
 def _head(session: Session) -> tuple[dict, str]:
     """The head of every slip (:func:`_shop`) and the receipts' footer, in one small
-    statement (a print job reads them for every sale)."""
-    profile = session.execute(_PROFILE).first()
+    statement."""
+    return _head_of(session.execute(_PROFILE).first())
+
+
+def _head_of(profile) -> tuple[dict, str]:
+    """:func:`_head` from the shop's profile as read (its name, address and receipt
+    footer; ``None`` when the shop has none yet)."""
+    name = profile.name if profile else None
     head = {
-        "shop_name": profile.name if profile else _("Shop"),
-        "shop_address": profile.address if profile else "",
+        "shop_name": name if name is not None else _("Shop"),
+        "shop_address": (profile.address if profile else "") or "",
     }
     return head, (profile.receipt_footer if profile else "") or ""
 
@@ -63,14 +69,16 @@ def _moment(at) -> str:
     return format_datetime(at, "dd/MM/yyyy HH:mm")
 
 
-def receipt_for_sale(session: Session, sale) -> Receipt:
+def receipt_for_sale(session: Session, sale, *, head: tuple[dict, str] | None = None) -> Receipt:
     """The receipt of ``sale`` (the transfer's VietQR on it while the money is awaited).
 
-    A voided sale's receipt says so in its title and gives who voided it and why.
+    A voided sale's receipt says so in its title and gives who voided it and why. ``sale``
+    is a :class:`~shop.models.Sale` or what :func:`_sale_with_lines` reads of one; ``head``:
+    :func:`_head`, when the caller read it already.
     """
     from shop.services.transfers import transfer_payload
 
-    head, footer = _head(session)
+    head, footer = _head(session) if head is None else head
     waiting = transfer_payload(session, sale)
     payload = waiting[0] if waiting else None
     lines = tuple(
@@ -243,7 +251,8 @@ def sale_receipt_bytes(session: Session, sale_id: int, settings, *, open_drawer:
 
 
 def _sale_receipt_maker(session: Session, sale_id: int, settings, *, open_drawer: bool) -> Maker:
-    slip = receipt_for_sale(session, _sale_with_lines(session, sale_id))
+    sale = _sale_with_lines(session, sale_id)
+    slip = receipt_for_sale(session, sale, head=getattr(sale, "head", None))
     return _slip_maker(slip, _options(settings, open_drawer))
 
 
@@ -308,30 +317,101 @@ def job_maker(session: Session, job, settings, *, open_drawer: bool) -> Maker:
     return _slip_maker(slip, options)
 
 
-def _sale_with_lines(session: Session, sale_id: int):
-    """The sale of a receipt job as the receipt needs it, in one query: its lines with their
-    items and categories, the cashier and the void (``job.sale`` would load each line's
-    item and category one by one)."""
-    return session.scalars(_receipt_sale_query(), {"sale_id": sale_id}).unique().one()
+def _sale_with_lines(session: Session, sale_id: int) -> _ReceiptSale:
+    """The sale of a receipt job as :func:`receipt_for_sale` reads it, with the slips' head
+    (:func:`_head`), in one statement: a row for each line, with its item and category,
+    the cashier, the void and the shop's profile (a print job reads them for every sale:
+    the ORM's objects of them cost more to make than the statement does to run)."""
+    rows = session.execute(_receipt_sale_query(), {"sale_id": sale_id}).all()
+    if not rows:
+        raise LookupError(f"no sale with id {sale_id}")
+    return _ReceiptSale(rows)
+
+
+class _ReceiptSale:
+    """What a receipt shows of a sale, from :func:`_receipt_sale_query`'s rows, with the
+    names of :class:`~shop.models.Sale` and its lines. Its state is worked out by the
+    sale's own properties (the one place it is)."""
+
+    def __init__(self, rows):
+        from types import SimpleNamespace as Read
+
+        first = rows[0]
+        #: The slips' head (:func:`_head`), read with the sale.
+        self.head = _head_of(first)
+        for name in _SALE_FIELDS:
+            setattr(self, name, getattr(first, name))
+        self.cashier = Read(name=first.cashier_name)
+        self.void = (
+            None
+            if first.void_id is None
+            else Read(at=first.void_at, by=Read(name=first.voided_by), reason=first.void_reason)
+        )
+        self.lines = [
+            Read(
+                item=Read(
+                    code=row.code,
+                    description=row.description,
+                    category=Read(name=row.category_name),
+                ),
+                quantity=row.quantity,
+                unit_price_dong=row.unit_price_dong,
+                discount_dong=row.line_discount_dong,
+                discount_reason=row.line_discount_reason,
+            )
+            for row in rows
+            if row.quantity is not None  # a sale without lines has one row, of none
+        ]
+
+    status = vars(Sale)["status"]
+    change_dong = vars(Sale)["change_dong"]
+    awaiting_transfer = vars(Sale)["awaiting_transfer"]
+
+
+_SALE_FIELDS = (
+    "id", "number", "at", "discount_dong", "discount_reason", "total_dong", "cash_dong",
+    "transfer_dong", "tendered_dong", "confirmed_at",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=1)
 def _receipt_sale_query():
-    """:func:`_sale_with_lines`'s query, made once (its loader options cost more to make
-    than the query does to run)."""
-    from sqlalchemy import bindparam, select
-    from sqlalchemy.orm import joinedload
+    """:func:`_sale_with_lines`'s statement, made once."""
+    from sqlalchemy import bindparam
+    from sqlalchemy.orm import aliased
 
-    from shop.models import Item, Sale, SaleLine
+    from shop.models import Category, Item, Member, SaleLine, Void
 
+    cashier, voider = aliased(Member), aliased(Member)
     return (
-        select(Sale)
-        .where(Sale.id == bindparam("sale_id"))
-        .options(
-            joinedload(Sale.lines).joinedload(SaleLine.item).joinedload(Item.category),
-            joinedload(Sale.cashier),
-            joinedload(Sale.void),
+        select(
+            *(getattr(Sale, name) for name in _SALE_FIELDS),
+            cashier.name.label("cashier_name"),
+            Void.id.label("void_id"),
+            Void.at.label("void_at"),
+            Void.reason.label("void_reason"),
+            voider.name.label("voided_by"),
+            ShopProfile.name,
+            ShopProfile.address,
+            ShopProfile.receipt_footer,
+            SaleLine.quantity,
+            SaleLine.unit_price_dong,
+            SaleLine.discount_dong.label("line_discount_dong"),
+            SaleLine.discount_reason.label("line_discount_reason"),
+            Item.code,
+            Item.description,
+            Category.name.label("category_name"),
         )
+        .select_from(Sale)
+        .join(cashier, cashier.id == Sale.cashier_id)
+        .outerjoin(Void, Void.sale_id == Sale.id)
+        .outerjoin(voider, voider.id == Void.by_id)
+        .outerjoin(SaleLine, SaleLine.sale_id == Sale.id)
+        .outerjoin(Item, Item.id == SaleLine.item_id)
+        .outerjoin(Category, Category.id == Item.category_id)
+        .outerjoin(ShopProfile, ShopProfile.id == 1)
+        .where(Sale.id == bindparam("sale_id"))
+        .order_by(SaleLine.position)
     )
 
 

@@ -124,3 +124,60 @@ def test_the_counter_knows_its_path_and_whether_it_opens_the_drawer(
         assert printer["drawer_pin"] == expected
     assert printer["labels"]["total"] == "Tổng cộng"
     assert printer["shop_name"] and printer["fonts"]["regular"].endswith("DejaVuSans.ttf")
+
+
+def test_a_receipt_job_reads_the_sale_as_the_sales_own_receipt(boss, as_member, app):
+    """A receipt job reads its sale in one statement of rows, not the ORM's objects: the
+    receipt is the very one made of the sale itself (lines in their order with their items'
+    codes and categories, discounts, the cashier, the shop's head and footer, the VietQR
+    while a transfer is awaited, the void: who and why)."""
+    from shop.models import ShopProfile
+    from shop.printing import slips
+
+    set_printer(boss, paper_mm="80")
+    with app.app_context():
+        profile = db.session.get(ShopProfile, 1)
+        profile.address, profile.receipt_footer = "12 Phố Huế", "Cảm ơn chị!\nĐổi trong 3 ngày."
+        db.session.commit()
+    as_member.get("/counter/")
+    as_member.post("/counter/shift/open", data={"opening_float_dong": "200k"})
+    bodies = [
+        {
+            "client_id": "phone-1-0201",
+            "lines": [
+                {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
+                {"code": "SOCKS", "quantity": 2},
+                {"code": "A"},
+            ],
+            "discount_dong": 5000,
+            "discount_reason": "khách quen",
+            "tendered_dong": 500000,
+        },
+        {"client_id": "phone-1-0202", "lines": [{"code": "C"}], "transfer_dong": 35000},
+        {"client_id": "phone-1-0203", "lines": [{"code": "SOCKS"}], "tendered_dong": 10000},
+    ]
+    numbers = []
+    for body in bodies:
+        sold = as_member.post("/api/v1/sales", json=body)
+        assert sold.status_code == 201, sold.json
+        numbers.append(sold.json["number"])
+    voided = as_member.post(f"/api/v1/sales/{numbers[2]}/void", json={"reason": "bấm nhầm"})
+    assert voided.status_code == 200, voided.json
+    with app.test_request_context():
+        for number in numbers:
+            sale = db.session.scalar(select(Sale).where(Sale.number == number))
+            read = slips._sale_with_lines(db.session, sale.id)
+            assert read.status is sale.status and read.change_dong == sale.change_dong
+            job = slips.receipt_for_sale(db.session, read, head=read.head)
+            assert job == slips.receipt_for_sale(db.session, sale)
+            db.session.rollback()
+        receipts = [
+            slips.receipt_for_sale(
+                db.session, db.session.scalar(select(Sale).where(Sale.number == number))
+            )
+            for number in numbers
+        ]
+    assert [len(receipt.lines) for receipt in receipts] == [3, 1, 1]
+    assert receipts[0].lines[0].discount_reason == "vết bẩn" and receipts[0].footer
+    assert receipts[1].vietqr_payload and receipts[2].extra_rows[-1][1] == "bấm nhầm"
+    assert receipts[0].shop_address == "12 Phố Huế"

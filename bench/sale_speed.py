@@ -1,0 +1,124 @@
+"""The API sale and its receipt job, timed in one process on the bench's small shop, for
+comparing two trees (run it from each, alternately) or profiling one.
+
+Each round: one three-line cash sale through the API (timed: the request), its receipt
+job run as the print thread does after the commit (timed), then one floor probe (read one
+row and insert one, committed), as ``bench.run`` does. Also counted: the statements of
+the sale and of the job. Prints one JSON line of medians.
+
+    .venv/bin/python -m bench.sale_speed              # 40 rounds
+    BENCH_ROUNDS=80 .venv/bin/python -m bench.sale_speed
+    BENCH_PROFILE=sale|job .venv/bin/python -m bench.sale_speed   # pyinstrument of one part
+    BENCH_LIST=1 BENCH_ROUNDS=1 .venv/bin/python -m bench.sale_speed  # the statements
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+
+import bench.app  # noqa: F401  (the bench clock first, as in bench.run)
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
+PROFILE = os.environ.get("BENCH_PROFILE", "")
+LIST = os.environ.get("BENCH_LIST", "")
+
+
+def main() -> int:
+    from sqlalchemy import event
+
+    import bench.run
+    from bench.app import create_bench_app
+    from bench.run import InProcess, build_shop, prepare, sign_in_and_open_shift, working_copy
+    from shop.extensions import db
+    from shop.printing import queue
+
+    bench.run.ITEMS_NEEDED = max(bench.run.ITEMS_NEEDED, 3 * (ROUNDS + 5) + 30)
+    source, _meta = build_shop(0.025, None)
+    database, instance = working_copy(source, f"sale-speed-{os.getpid()}")
+    prepared = prepare(database, instance)
+    app = create_bench_app(str(prepared.database), str(prepared.instance))
+    client = InProcess(app)
+    sign_in_and_open_shift(client)
+    api = {"Authorization": f"Bearer {prepared.token}"}
+    stock = iter(prepared.stock)
+    counted = {"statements": 0}
+    with app.app_context():
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def statement(_conn, _cursor, sql, *_args):
+            counted["statements"] += 1
+            if LIST:
+                print("   ", " ".join(sql.split())[:200])
+
+    profiler = None
+    if PROFILE:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+
+    sale_ns, job_ns, floor_ns, sale_st, job_st = [], [], [], [], []
+    for round_ in range(ROUNDS + 3):
+        codes = [next(stock) for _ in range(3)]
+        body = {
+            "lines": [{"code": code} for code in codes],
+            "tendered_dong": 5_000_000,
+            "client_id": str(uuid.uuid4()),
+        }
+        if LIST:
+            print("--- sale", round_)
+        counted["statements"] = 0
+        if profiler and PROFILE == "sale" and round_ >= 3:
+            profiler.start()
+        started = time.perf_counter_ns()
+        status, _l, answer = client.post("/api/v1/sales", json_body=body, headers=api)
+        sold = time.perf_counter_ns()
+        if profiler and profiler.is_running:
+            profiler.stop()
+        assert status == 201, (status, answer[:300])
+        statements = counted["statements"]
+        with app.app_context():
+            if LIST:
+                print("--- job", round_)
+            counted["statements"] = 0
+            if profiler and PROFILE == "job" and round_ >= 3:
+                profiler.start()
+            started_job = time.perf_counter_ns()
+            assert queue.run_due(db.session) == 1, "no receipt was tried"
+            done = time.perf_counter_ns()
+            if profiler and profiler.is_running:
+                profiler.stop()
+            db.session.remove()
+        job_statements = counted["statements"]
+        code = prepared.lookups[round_ % len(prepared.lookups)]
+        started_floor = time.perf_counter_ns()
+        status, _l, _b = client.post("/bench-floor/" + code)
+        floor_ns.append(time.perf_counter_ns() - started_floor)
+        if round_ < 3:
+            continue
+        sale_ns.append(sold - started)
+        job_ns.append(done - started_job)
+        sale_st.append(statements)
+        job_st.append(job_statements)
+    floor = statistics.median(floor_ns) / 1e6
+    both = [a + b for a, b in zip(sale_ns, job_ns, strict=True)]
+    result = {
+        "floor": round(floor, 3),
+        "sale": round(statistics.median(sale_ns) / 1e6, 3),
+        "job": round(statistics.median(job_ns) / 1e6, 3),
+        "sale+job": round(statistics.median(both) / 1e6, 3),
+        "sale statements": statistics.median(sale_st),
+        "job statements": statistics.median(job_st),
+    }
+    print(json.dumps(result))
+    if profiler:
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
