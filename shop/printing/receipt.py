@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -508,7 +508,8 @@ def _draw_text(
     second time is kept drawn (:data:`TEXT_CACHE_SIZE` of them, in each process) and pasted
     from then on; one seen once (a sale's number, an item's code) is drawn as it comes, and
     if it is made of digits and the like (:func:`_compose`: a code, an amount, a moment),
-    laid out of its glyphs, each kept drawn.
+    laid out of its glyphs, each kept drawn; a label and a number ("Hóa đơn số 3001"), the
+    label kept drawn and the number's glyphs after it.
     """
     key = (name, size, text, anchor)
     with _texts_lock:
@@ -575,11 +576,65 @@ def _compose(
     amounts, the texts most receipts have for the first time, then cost no FreeType
     rendering at all.
     """
-    if not text or anchor not in ("ls", "rs", "ms") or not _GLYPH_TEXT.issuperset(text):
+    if not text or anchor not in ("ls", "rs", "ms") or not _composing_holds(name, size):
         return False
-    if not _composing_holds(name, size):
+    if _GLYPH_TEXT.issuperset(text):
+        return _compose_glyphs(image, at, text, name, size, anchor)
+    label, number = _labelled(text)
+    if anchor != "ls" or not number or not _label_holds(name, size, label):
         return False
-    return _compose_glyphs(image, at, text, name, size, anchor)
+    return _compose_glyphs(image, at, number, name, size, anchor, label=_label(name, size, label))
+
+
+def _labelled(text: str) -> tuple[str, str]:
+    """``text`` as a label and the number after it ("Hóa đơn số 3001": "Hóa đơn số" and
+    " 3001"), the number from the last space after which there is only
+    :data:`_GLYPH_TEXT` with a digit; ("", "") when it ends otherwise."""
+    cut = len(text)
+    while cut and text[cut - 1] in _GLYPH_TEXT:
+        cut -= 1
+    space = text.find(" ", cut)
+    if space <= 0 or not any(char.isdigit() for char in text[space:]):
+        return "", ""
+    return text[:space], text[space:]
+
+
+class _Label(NamedTuple):
+    """A label drawn whole at a left-baseline point (see :func:`_glyph`)."""
+
+    text: str
+    mask: Image.Image
+    left: int
+    top: int
+    ink: tuple | None
+    pen: int  # its advance in 64ths of a dot: where the number after it starts
+
+
+@lru_cache(maxsize=256)
+def _label(name: str, size: int, label: str) -> _Label:
+    return _Label(label, *_glyph(name, size, label), round(_length(name, size, label) * 64))
+
+
+@lru_cache(maxsize=256)
+def _label_holds(name: str, size: int, label: str) -> bool:
+    """Whether a number after ``label`` (a sale's "Hóa đơn số 3001": the one text of a
+    receipt always new, drawn whole for every sale) laid out of the glyphs after the label
+    drawn whole gives ``ImageDraw.text``'s dots: checked once for each label, on a number;
+    each text is then checked as :func:`_compose_glyphs` checks one."""
+    if not label.strip() or _GLYPH_TEXT.issuperset(label):
+        return False
+    text = label + " 1234567890"
+    whole = Image.new("L", (round(_length(name, size, text)) + 2 * size, 3 * size), 255)
+    ImageDraw.Draw(whole).text((size, 2 * size), text, font=_font(name, size), fill=0,
+                               anchor="ls")  # fmt: skip
+    laid = Image.new("L", whole.size, 255)
+    number = text[len(label) :]
+    return (
+        _compose_glyphs(
+            laid, (size, 2 * size), number, name, size, "ls", label=_label(name, size, label)
+        )  # fmt: skip
+        and laid.tobytes() == whole.tobytes()
+    )
 
 
 #: Texts :func:`_composing_holds` draws both ways (at each anchor).
@@ -606,21 +661,37 @@ def _composing_holds(name: str, size: int) -> bool:
 
 
 def _compose_glyphs(
-    image: Image.Image, at: tuple[int, int], text: str, name: str, size: int, anchor: str
+    image: Image.Image,
+    at: tuple[int, int],
+    text: str,
+    name: str,
+    size: int,
+    anchor: str,
+    *,
+    label: _Label | None = None,
 ) -> bool:
-    """:func:`_compose` once the text and the font qualify."""
+    """:func:`_compose` once the text and the font qualify; ``label``: a :func:`_label`
+    drawn whole before ``text`` (then at a left anchor only)."""
     if not all(_apart(name, size, text[i : i + 2]) for i in range(len(text) - 1)):
         return False
-    pens = [0]
+    pens = [0 if label is None else label.pen]
     for char in text:
         pens.append(pens[-1] + _advance(name, size, char))
     length = pens.pop()
-    if length != round(_length(name, size, text) * 64):
+    placed = []
+    right = None  # where the ink of the glyphs placed so far ends
+    whole = text
+    if label is not None:
+        if not _apart(name, size, label.text[-1] + text[0]):
+            return False
+        whole = label.text + text
+        if label.ink is not None:
+            right = at[0] + label.left + label.ink[2]
+            placed.append((label.mask, at[0] + label.left, at[1] + label.top))
+    if length != round(_length(name, size, whole) * 64):
         return False
     # Where the text starts: the anchor point, less its length (or half) rounded half down.
     shift = {"ls": 0, "rs": -((length + 32) >> 6), "ms": -((length + 64) >> 7)}[anchor]
-    placed = []
-    right = None  # where the ink of the glyphs placed so far ends
     for char, pen in zip(text, pens, strict=True):
         mask, left, top, ink = _glyph(name, size, char)
         if ink is None:  # a space: nothing to paste

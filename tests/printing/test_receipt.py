@@ -674,3 +674,77 @@ def test_codes_amounts_and_moments_laid_out_of_glyphs_are_drawn_dot_for_dot(bold
     assert laid >= 0.9 * 4 * len(texts)
     # Texts of other letters are never laid out of glyphs.
     assert not receipt_module._compose(whole, (4, 40), "Tổng cộng", name, size, "ls")
+
+
+@pytest.mark.parametrize("bold", [False, True])
+@pytest.mark.parametrize("size", [22, 24, 28, 32])
+def test_a_number_after_a_label_is_laid_out_of_the_label_kept_drawn_dot_for_dot(bold, size):
+    """A sale's "Hóa đơn số 3001", new on every receipt, is the label kept drawn and the
+    number's glyphs after it: the dots are ImageDraw.text's own for labels in Vietnamese
+    and English and numbers of every length, and they are indeed laid out so."""
+    import random
+
+    from PIL import ImageDraw
+
+    from shop.printing import receipt as receipt_module
+
+    name = receipt_module._BOLD if bold else receipt_module._REGULAR
+    font = receipt_module._font(name, size)
+    rng = random.Random(size * 2 + bold)
+    labels = ("Hóa đơn số", "Sale", "Ca", "Phiếu trả số", "Số", "Ắ", "Đơn hàng: mã", "TỔNG")
+    texts = [f"{rng.choice(labels)} {rng.randint(1, 10 ** rng.randint(1, 9))}" for _ in range(120)]
+    laid = 0
+    for text in texts:
+        for x in (4, 13, 200):
+            whole = Image.new("L", (576, 3 * size), 255)
+            ImageDraw.Draw(whole).text((x, 2 * size), text, font=font, fill=0, anchor="ls")
+            glyphs = Image.new("L", whole.size, 255)
+            if receipt_module._compose(glyphs, (x, 2 * size), text, name, size, "ls"):
+                laid += 1
+                assert glyphs.tobytes() == whole.tobytes(), (text, x)
+    assert laid >= 0.9 * 3 * len(texts)
+    # Only after a label and only at a left anchor; a label alone is a text like any.
+    assert not receipt_module._compose(whole, (300, 40), "Hóa đơn số 12", name, size, "rs")
+    assert not receipt_module._compose(whole, (4, 40), "Hóa đơn số", name, size, "ls")
+    assert not receipt_module._compose(whole, (4, 40), "Size M", name, size, "ls")
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_receipts_of_new_numbers_print_the_dots_of_texts_drawn_whole(paper_mm, monkeypatch):
+    """Receipts of many sales, each with its new number, codes, amounts and moment, in
+    Vietnamese and English: drawn as they are (texts laid out of glyphs and labels kept
+    drawn) and with every text drawn whole by ImageDraw.text, the same dot for dot."""
+    import random
+
+    from shop.printing import receipt as receipt_module
+
+    rng = random.Random(paper_mm)
+    receipts = []
+    for number in range(1, 13):
+        lines = [
+            ReceiptLine(str(rng.randint(10_000, 99_999_999)), "Áo · Áo sơ mi", 1, price)
+            for price in (rng.randint(1, 400) * 1000 for _ in range(rng.randint(1, 4)))
+        ]
+        receipt = cash_sale(*lines)
+        receipts.append(
+            sale_receipt(
+                number=rng.randint(1, 10**7),
+                moment_text=f"0{number % 9 + 1}/12/2026 1{number % 10}:0{number % 7}",
+                lines=receipt.lines,
+                sale_discount_dong=0,
+                total_dong=receipt.total_dong,
+                cash_dong=receipt.total_dong,
+                tendered_dong=receipt.total_dong + 1000 * number,
+                change_dong=1000 * number,
+                labels=VI if number % 2 else ReceiptLabels(),
+            )
+        )
+
+    def drawn(compose) -> list[bytes]:
+        monkeypatch.setattr(receipt_module, "_compose", compose)
+        receipt_module._masks.clear()
+        receipt_module._seen.clear()
+        return [render_image(receipt, paper_mm=paper_mm).tobytes() for receipt in receipts]
+
+    laid_out = drawn(receipt_module._compose)
+    assert laid_out == drawn(lambda *_args: False)
