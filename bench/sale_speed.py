@@ -20,12 +20,15 @@ import statistics
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import bench.app  # noqa: F401  (the bench clock first, as in bench.run)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 PROFILE = os.environ.get("BENCH_PROFILE", "")
 LIST = os.environ.get("BENCH_LIST", "")
+#: As the print thread runs the queue after the commit of a job (where the tree has it).
+WOKEN = {"look": False} if "look: bool" in Path("shop/printing/queue.py").read_text() else {}
 
 
 def main() -> int:
@@ -88,7 +91,7 @@ def main() -> int:
             if profiler and PROFILE == "job" and round_ >= 3:
                 profiler.start()
             started_job = time.perf_counter_ns()
-            assert queue.run_due(db.session) == 1, "no receipt was tried"
+            assert queue.run_due(db.session, **WOKEN) == 1, "no receipt was tried"
             done = time.perf_counter_ns()
             if profiler and profiler.is_running:
                 profiler.stop()

@@ -323,6 +323,71 @@ def test_a_receipt_is_read_in_the_claims_transaction_and_drawn_with_none_open(
     sale_is_whole(app, number, 2)
 
 
+def test_a_queue_woken_by_its_job_claims_without_looking_first(
+    as_member, app, stocked, spool, monkeypatch
+):
+    """Woken by the commit of a job, the queue picks the due jobs inside its claim (one
+    transaction fewer on SQLite than a poll, which looks first without the write lock):
+    the receipt prints all the same, drawn with no transaction open; a job not yet due
+    (a retry waiting) is not taken, and a second woken claim finds nothing left."""
+    from sqlalchemy import event
+
+    from shop.domain.calendar import utc_now
+    from shop.printing import escpos_out
+
+    number = sell(as_member, "A", "B")
+    drawn_in_transaction = []
+    original = escpos_out.receipt_bytes
+
+    def receipt_bytes(*args, **kwargs):
+        drawn_in_transaction.append(db.session().in_transaction())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(escpos_out, "receipt_bytes", receipt_bytes)
+    with app.app_context():
+        waiting = PrintJob(kind=JobKind.DRAWER, next_try_at=utc_now() + timedelta(minutes=1))
+        db.session.add(waiting)
+        db.session.commit()
+        begun, statements = [], []
+        on_begin = lambda *_args: begun.append(1)  # noqa: E731
+        on_statement = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "begin", on_begin)
+        event.listen(db.engine, "before_cursor_execute", on_statement)
+        try:
+            assert queue.run_due(db.session, look=False) == 1
+        finally:
+            event.remove(db.engine, "begin", on_begin)
+            event.remove(db.engine, "before_cursor_execute", on_statement)
+        assert queue.run_due(db.session, look=False) == 0
+    assert drawn_in_transaction == [False]
+    assert len(begun) == 2
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith("SELECT PRINT_JOB.ID")]
+    receipt, later = jobs(app)
+    assert receipt.status == JobStatus.PRINTED and receipt.attempts == 1
+    assert later.status == JobStatus.QUEUED and later.attempts == 0
+    assert spool.stat().st_size > 0
+    sale_is_whole(app, number, 2)
+
+
+def test_the_print_thread_claims_without_looking_only_when_woken(app, monkeypatch):
+    """The thread's first round and its polls look for due jobs first; a round woken by
+    the commit of a job claims at once, and goes on looking once it has tried one."""
+    calls = []
+    tried = iter([0, 1, 0])
+
+    def run_due(_session, *, beat=None, look=True):
+        calls.append(look)
+        if len(calls) == 3:
+            worker.stopping.set()
+        return next(tried)
+
+    monkeypatch.setattr(queue, "run_due", run_due)
+    worker = queue.Worker(app)
+    worker.wakeup.set()  # a job's commit woke it while its first round ran
+    worker.run()
+    assert calls == [True, False, True]
+
+
 def test_two_workers_never_print_one_job_twice(as_member, app, stocked, spool):
     sell(as_member, "A")
     from shop.domain.calendar import utc_now
