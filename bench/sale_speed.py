@@ -4,7 +4,8 @@ comparing two trees (run it from each, alternately) or profiling one.
 Each round: one three-line cash sale through the API (timed: the request), its receipt
 job run as the print thread does after the commit (timed), then one floor probe (read one
 row and insert one, committed), as ``bench.run`` does. Also counted: the statements of
-the sale and of the job. Prints one JSON line of medians.
+the sale and of the job, and the processor time of each part (``cpu …``: less moved by
+other work on the machine than the time on the clock). Prints one JSON line of medians.
 
     .venv/bin/python -m bench.sale_speed              # 40 rounds
     BENCH_ROUNDS=80 .venv/bin/python -m bench.sale_speed
@@ -65,6 +66,7 @@ def main() -> int:
         profiler = Profiler(interval=0.0002)
 
     sale_ns, job_ns, floor_ns, sale_st, job_st = [], [], [], [], []
+    cpu_ns: dict[str, list[int]] = {"floor": [], "sale": [], "job": []}
     for round_ in range(ROUNDS + 3):
         codes = [next(stock) for _ in range(3)]
         body = {
@@ -77,9 +79,9 @@ def main() -> int:
         counted["statements"] = 0
         if profiler and PROFILE == "sale" and round_ >= 3:
             profiler.start()
-        started = time.perf_counter_ns()
+        started, cpu = time.perf_counter_ns(), time.process_time_ns()
         status, _l, answer = client.post("/api/v1/sales", json_body=body, headers=api)
-        sold = time.perf_counter_ns()
+        sold, sold_cpu = time.perf_counter_ns(), time.process_time_ns()
         if profiler and profiler.is_running:
             profiler.stop()
         assert status == 201, (status, answer[:300])
@@ -90,19 +92,22 @@ def main() -> int:
             counted["statements"] = 0
             if profiler and PROFILE == "job" and round_ >= 3:
                 profiler.start()
-            started_job = time.perf_counter_ns()
+            started_job, job_cpu = time.perf_counter_ns(), time.process_time_ns()
             assert queue.run_due(db.session, **WOKEN) == 1, "no receipt was tried"
-            done = time.perf_counter_ns()
+            done, done_cpu = time.perf_counter_ns(), time.process_time_ns()
             if profiler and profiler.is_running:
                 profiler.stop()
             db.session.remove()
         job_statements = counted["statements"]
         code = prepared.lookups[round_ % len(prepared.lookups)]
-        started_floor = time.perf_counter_ns()
+        started_floor, floor_cpu = time.perf_counter_ns(), time.process_time_ns()
         status, _l, _b = client.post("/bench-floor/" + code)
         floor_ns.append(time.perf_counter_ns() - started_floor)
+        cpu_ns["floor"].append(time.process_time_ns() - floor_cpu)
         if round_ < 3:
             continue
+        cpu_ns["sale"].append(sold_cpu - cpu)
+        cpu_ns["job"].append(done_cpu - job_cpu)
         sale_ns.append(sold - started)
         job_ns.append(done - started_job)
         sale_st.append(statements)
@@ -114,6 +119,7 @@ def main() -> int:
         "sale": round(statistics.median(sale_ns) / 1e6, 3),
         "job": round(statistics.median(job_ns) / 1e6, 3),
         "sale+job": round(statistics.median(both) / 1e6, 3),
+        **{f"cpu {k}": round(statistics.median(v) / 1e6, 3) for k, v in cpu_ns.items()},
         "sale statements": statistics.median(sale_st),
         "job statements": statistics.median(job_st),
     }

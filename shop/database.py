@@ -221,6 +221,20 @@ def init_request_transactions(app) -> None:
             reading_only.reset(token)
 
 
+def run_core(session: Session, statement, params=None):
+    """Run ``statement``, a Core one (on tables, or columns of models: rows come back, never
+    ORM objects), on the session's connection, in its transaction.
+
+    What ``session.execute`` does on top for such a statement is the ORM's work per
+    statement (its execution context, its events, the bind looked up): about 60 µs, three
+    times the statement's own cost on SQLite, paid a dozen times by each sale and its
+    receipt job. Nothing is flushed first: for statements whose rows nothing pending in the
+    session changes (the session's objects are no more kept in step by a Core statement
+    run either way).
+    """
+    return session.connection().execute(statement, params)
+
+
 def adopt_inserted(session: Session, row) -> None:
     """Make ``row``, an object whose row a statement has just inserted (its primary key and
     its columns set as inserted), the session's own as if it had been read: no statement,
@@ -250,7 +264,7 @@ def insert_if_absent(
     the row, whoever wrote it.
     """
     statement = _if_absent(session.get_bind().dialect.name, model.__table__, on, returning)
-    written = session.execute(statement, row if row is not None else values)
+    written = run_core(session, statement, row if row is not None else values)
     return written.scalar() if returning is not None else None
 
 

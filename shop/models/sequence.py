@@ -24,13 +24,13 @@ def next_in_sequence(session: Session, name: str, count: int = 1) -> int:
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count!r}")
-    taken = {"sequence_name": name, "count": count}
-    value = session.execute(_TAKE, taken).scalar()
-    if value is None:  # first use: create the row (another counter may be doing the same)
-        from shop.database import insert_if_absent
+    from shop.database import insert_if_absent, run_core
 
+    taken = {"sequence_name": name, "count": count}
+    value = run_core(session, _TAKE, taken).scalar()
+    if value is None:  # first use: create the row (another counter may be doing the same)
         insert_if_absent(session, Sequence, name=name, value=0)
-        value = session.execute(_TAKE, taken).scalar()
+        value = run_core(session, _TAKE, taken).scalar()
     return value
 
 

@@ -28,7 +28,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from shop.database import UTCDateTime, reading_only
+from shop.database import UTCDateTime, reading_only, run_core
 from shop.domain.calendar import utc_now
 from shop.extensions import db
 from shop.models import ConnectionKind, JobKind, JobStatus, PrintAttempt, PrintJob
@@ -122,7 +122,7 @@ def _claim(
     due = {"now": now, "stale": now - STALE_CLAIM}
     postgresql = session.get_bind().dialect.name == "postgresql"
     if prepare and (postgresql or not look):
-        jobs = session.execute(_CLAIM_PICKED[postgresql], {**due, "limit": limit}).all()
+        jobs = run_core(session, _CLAIM_PICKED[postgresql], {**due, "limit": limit}).all()
         return _prepared(session, jobs, now)
     if postgresql:
         look = _LOOK.with_for_update(skip_locked=True)
@@ -140,7 +140,7 @@ def _claim(
     # Only the jobs still due when the write lock is held: another process may have taken
     # some since the look. The UPDATE returns the claimed rows whole, as they are now.
     if prepare:
-        return _prepared(session, session.execute(_CLAIM_JOBS, {**due, "ids": candidates}), now)
+        return _prepared(session, run_core(session, _CLAIM_JOBS, {**due, "ids": candidates}), now)
     claimed = session.scalars(_CLAIM_IDS, {**due, "ids": candidates})
     ready = [_Ready(job_id, "") for job_id in sorted(claimed)]
     session.commit()
@@ -260,11 +260,11 @@ def _send_and_log(session: Session, ready: _Ready, now: datetime | None) -> Prin
     )
     # The try logged and the job moved on in two statements of one transaction, written
     # from what the claim read: the job is ours while claimed, so nothing else changed it.
-    attempt.id = session.execute(
-        _LOG_ATTEMPT, {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
+    attempt.id = run_core(
+        session, _LOG_ATTEMPT, {column: getattr(attempt, column) for column in _ATTEMPT_COLUMNS}
     ).inserted_primary_key[0]
     statement, values = _outcome(ready, reason, finished)
-    session.execute(statement, {"job": job_id, "reason_now": reason, **values})
+    run_core(session, statement, {"job": job_id, "reason_now": reason, **values})
     session.commit()
     if reason:
         log.warning("print job %s (%s) not printed: %s %s", job_id, ready.kind, reason, detail)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from shop.database import adopt_inserted, insert_in_order
+from shop.database import adopt_inserted, insert_in_order, run_core
 from shop.domain.calendar import local_date
 from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
@@ -855,7 +855,7 @@ def _write_lines(
             raise InvalidInput("sale.item_sold", "code", code=item.code)
         money = (price, part, net)
         rows.append(_line_row(sale.id, position, item, line, money, stock_round, short))
-    ids = dict((position, line_id) for line_id, position in session.execute(_INSERT_LINES, rows))
+    ids = dict((position, line_id) for line_id, position in run_core(session, _INSERT_LINES, rows))
     return [SaleLine(id=ids[row["position"]], **row) for row in rows]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import adopt_inserted, settings_row
+from shop.database import adopt_inserted, run_core, settings_row
 from shop.domain.calendar import utc_now
 from shop.models import (
     ConnectionKind,
@@ -92,7 +92,7 @@ def printer_settings_row(session: Session):
     """The printer's settings to read only, as a row of their table with the same names (a
     print job reads them for every slip: the ORM's object costs more to make than the
     statement does to run); the defaults of :func:`printer_settings` when none are saved."""
-    return session.execute(_SETTINGS_ROW).first() or printer_settings(session)
+    return run_core(session, _SETTINGS_ROW).first() or printer_settings(session)
 
 
 _SETTINGS_ROW = select(*PrinterSettings.__table__.c).where(PrinterSettings.__table__.c.id == 1)
@@ -274,7 +274,7 @@ def queue_job(
     }
     # Inserted as one statement on the table (every sale queues one: the ORM's flush costs
     # more than the insert), then the row as the session's own, every column known.
-    job = PrintJob(id=session.execute(_INSERT_JOB, columns).scalar_one(), **columns)
+    job = PrintJob(id=run_core(session, _INSERT_JOB, columns).scalar_one(), **columns)
     adopt_inserted(session, job)
     if not claimed:
         session.info[JOBS_ADDED] = True
@@ -323,7 +323,7 @@ def after_sale(session: Session, sale: Sale, *, by: Member) -> PrintJob | None:
     """
     # Only what decides the sale's job, in one small statement (the defaults' row when the
     # shop never set a printer).
-    settings = session.execute(_DECIDES_SALE_JOB).first() or printer_settings(session)
+    settings = run_core(session, _DECIDES_SALE_JOB).first() or printer_settings(session)
     if device_prints(settings):
         return None
     return _slip_or_drawer(
