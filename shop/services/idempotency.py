@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shop.database import adopt_inserted, insert_if_absent
+from shop.database import adopt_inserted, insert_if_absent, run_core
 from shop.services.errors import InvalidInput
 
 #: 8 to 64 letters, digits or ``- _ . :`` (a UUID fits, and so does a counter's own scheme).
@@ -33,10 +33,17 @@ def checked_client_id(value: object, field: str = "client_id") -> str | None:
 
 
 def earlier(session: Session, model, client_id: str | None):
-    """The ``model`` row recorded before under ``client_id``, or ``None``."""
+    """The ``model`` row recorded before under ``client_id``, or ``None``.
+
+    Asked before every new row, which is nearly always not there: its id is looked for by
+    a Core statement (no ORM work for the usual empty answer), and the row is loaded only
+    when found. What is pending is flushed first, as the ORM's own query would."""
     if not client_id:
         return None
-    return session.scalar(_by_client_id(model), {"client_id": client_id})
+    if session.autoflush:
+        session.flush()
+    found = run_core(session, _id_by_client_id(model), {"client_id": client_id}).scalar()
+    return None if found is None else session.get(model, found)
 
 
 def recorded_client_ids(session: Session, model, client_ids) -> set[str]:
@@ -49,10 +56,11 @@ def recorded_client_ids(session: Session, model, client_ids) -> set[str]:
 
 
 @cache
-def _by_client_id(model):
+def _id_by_client_id(model):
     """:func:`earlier`'s query for ``model``, built once (a sale, a refund or a void asks it
     every time)."""
-    return select(model).where(model.client_id == bindparam("client_id"))
+    table = model.__table__
+    return select(table.c.id).where(table.c.client_id == bindparam("client_id"))
 
 
 def insert_once(session: Session, model, row: dict):
