@@ -109,12 +109,35 @@ def _identity(path: str) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+def _real_paths(names: tuple[str, ...]) -> set[str]:
+    """``os.path.realpath`` of each of ``names``, each folder resolved once: the shop's own
+    files share one or two folders, and a job checks its path against all of them (a
+    resolved folder and a last part that is no link are the real path already)."""
+    folders: dict[str, str] = {}
+    real = set()
+    for name in names:
+        folder, last = os.path.split(os.path.normpath(name))
+        if not last or last == ".." or _is_link(name):
+            real.add(os.path.realpath(name))
+            continue
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder)
+        real.add(os.path.join(folders[folder], last))
+    return real
+
+
+def _is_link(path: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:  # not there (realpath leaves a missing last part as it is), or unreadable
+        return False
+
+
 def _protected(path: str, place: Place) -> None:
     """Refuse the shop's own files, by name and by what the path leads to (looked at with
     stat, which opens nothing)."""
-    names = set()
-    for name in place.protected:
-        names.update({os.path.normpath(name), os.path.realpath(name)})
+    names = {os.path.normpath(name) for name in place.protected}
+    names |= _real_paths(place.protected)
     target = _identity(path)
     if path in names or (
         target is not None and target in {_identity(name) for name in place.protected}
@@ -165,14 +188,13 @@ def check(path: str, place: Place, *, serial: bool = False) -> Target:
     if serial:
         raise UnsafePath("not_serial", full, "not a serial port")
     folder, name = os.path.split(full)
-    if not place.instance or folder not in {
-        os.path.normpath(place.spool),
-        os.path.join(os.path.realpath(place.instance), SPOOL_FOLDER),
-    }:
+    real_folder = (
+        os.path.join(os.path.realpath(place.instance), SPOOL_FOLDER) if place.instance else ""
+    )
+    if not place.instance or folder not in {os.path.normpath(place.spool), real_folder}:
         raise UnsafePath("outside", full, f"neither a printer's device nor in {SPOOL_FOLDER}/")
     if len(os.fsencode(name)) > _NAME_MAX:
         raise UnsafePath("not_file", full, "a file name longer than a file may have")
-    real_folder = os.path.join(os.path.realpath(place.instance), SPOOL_FOLDER)
     found = _no_links([*real_folder.strip("/").split("/"), name])
     _check_file(found, full)
     return Target("file", full, real_folder, name)
@@ -217,7 +239,8 @@ def open_for_job(path: str, place: Place) -> tuple[int, Target]:
         start, flags = "/", os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY
     else:
         folders, name = [SPOOL_FOLDER], target.name
-        start = os.path.realpath(place.instance)  # the shop's own setting: trusted as it is
+        # The instance folder as the check resolved it: the shop's own setting, trusted.
+        start = os.path.dirname(target.folder)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY
     parent = _open_folder(start, None, start)
     try:

@@ -149,3 +149,29 @@ def test_odd_paths_are_refused(place):
     assert code_of("printer-out/" + "x" * 256, place) == "not_file"
     assert code_of("/dev/" + "y" * 300, place) == "outside"  # too long a name to look at
     assert check("printer-out/" + "x" * 255, place).kind == "file"
+
+
+def test_the_shops_own_files_real_paths_are_realpaths_each_folder_resolved_once(tmp_path):
+    """The real paths a job checks its path against, each folder resolved once, are
+    os.path.realpath's own: through a linked folder, for a file that is a link itself (to
+    another folder), a file not there yet, and in a folder not there."""
+    from shop.printing.file_printer import _real_paths
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    (real / "shop.sqlite3").write_bytes(b"SQLite format 3\0")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "key").write_text("k")
+    (real / "secret_key").symlink_to(elsewhere / "key")
+    names = (
+        str(tmp_path / "alias" / "shop.sqlite3"),
+        str(tmp_path / "alias" / "shop.sqlite3-wal"),
+        str(tmp_path / "alias" / "secret_key"),
+        str(tmp_path / "alias" / "gone" / "x"),
+        str(real / "shop.sqlite3-shm"),
+    )
+    assert _real_paths(names) == {os.path.realpath(name) for name in names}
+    assert str(elsewhere / "key") in _real_paths(names)
+    assert str(real / "shop.sqlite3-wal") in _real_paths(names)
