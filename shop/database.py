@@ -235,6 +235,15 @@ def run_core(session: Session, statement, params=None):
     return session.connection().execute(statement, params)
 
 
+def read_core(session: Session, statement, params=None):
+    """:func:`run_core` for a read of columns of models that must see what the session
+    holds pending: flushed first (unless the session does not flush by itself now), as
+    ``session.execute`` does for such a statement."""
+    if session.autoflush:
+        session.flush()
+    return run_core(session, statement, params)
+
+
 def adopt_inserted(session: Session, row) -> None:
     """Make ``row``, an object whose row a statement has just inserted (its primary key and
     its columns set as inserted), the session's own as if it had been read: no statement,

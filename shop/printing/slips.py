@@ -322,9 +322,9 @@ def _sale_with_lines(session: Session, sale_id: int) -> _ReceiptSale:
     (:func:`_head`), in one statement: a row for each line, with its item and category,
     the cashier, the void and the shop's profile (a print job reads them for every sale:
     the ORM's objects of them cost more to make than the statement does to run)."""
-    from shop.database import run_core
+    from shop.database import read_core
 
-    rows = run_core(session, _receipt_sale_query(), {"sale_id": sale_id}).all()
+    rows = read_core(session, _receipt_sale_query(), {"sale_id": sale_id}).all()
     if not rows:
         raise LookupError(f"no sale with id {sale_id}")
     return _ReceiptSale(rows)

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shop.database import adopt_inserted, insert_if_absent, run_core
+from shop.database import adopt_inserted, insert_if_absent, read_core
 from shop.services.errors import InvalidInput
 
 #: 8 to 64 letters, digits or ``- _ . :`` (a UUID fits, and so does a counter's own scheme).
@@ -40,9 +40,7 @@ def earlier(session: Session, model, client_id: str | None):
     when found. What is pending is flushed first, as the ORM's own query would."""
     if not client_id:
         return None
-    if session.autoflush:
-        session.flush()
-    found = run_core(session, _id_by_client_id(model), {"client_id": client_id}).scalar()
+    found = read_core(session, _id_by_client_id(model), {"client_id": client_id}).scalar()
     return None if found is None else session.get(model, found)
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shop.database import read_once
+from shop.database import read_core, read_once
 from shop.domain.pricing import MarkdownStep, Policy, policy_for_month
 from shop.models import PolicyRow
 
@@ -55,7 +55,7 @@ def _all_policies(session: Session) -> list[tuple[str, Policy]]:
             ),
         )
         for from_month, consignor_bp, reserve_bp, equal_bp, markdown, clearance_after_days in (
-            session.execute(_ALL_POLICIES)
+            read_core(session, _ALL_POLICIES)
         )
     ]
 
