@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from shop.database import forget, read_once, run_core
+from shop.database import forget, read_core, read_once
 from shop.domain import sharing
 from shop.domain.calendar import local_date
 from shop.domain.money import MAX_DONG
@@ -107,7 +107,8 @@ def latest_closed_month(session: Session, before: str | None = None) -> str | No
     """The latest closed month ("YYYY-MM"), or the latest one before ``before``; ``None``
     if there is none."""
     if before is None:
-        read = lambda: run_core(session, _LATEST_CLOSED).scalar()  # noqa: E731
+        # Flushed first (a month closed in this transaction and not yet written is seen).
+        read = lambda: read_core(session, _LATEST_CLOSED).scalar()  # noqa: E731
         return read_once(session, "latest_closed_month", read, rows_of=(ClosedMonth,))
     return session.scalar(select(func.max(ClosedMonth.month)).where(ClosedMonth.month < before))
 
