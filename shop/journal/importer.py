@@ -248,7 +248,9 @@ BATCH = 2000
 #: (:func:`counter.enter_past_run`), at most.
 RUN_AT_ONCE = 500
 #: What a run is made of: anything else is written by itself, between two runs.
-RUN_STEPS = frozenset({Step.SHIFT_OPENS, Step.SALE, Step.SHIFT_CLOSES})
+RUN_STEPS = frozenset(
+    {Step.SHIFT_OPENS, Step.SALE, Step.SHIFT_CLOSES, Step.PRICE_CHANGE, Step.VOID, Step.REFUND}
+)
 #: Intakes written together (:func:`stock.receive_intakes`), at most.
 INTAKES_AT_ONCE = 100
 
@@ -340,9 +342,6 @@ class _Writer:
             self.write_expense(path, entry)
             self.advance()
         writers = {
-            Step.PRICE_CHANGE: self.write_price_change,
-            Step.VOID: self.write_void,
-            Step.REFUND: self.write_refund,
             Step.COUNT_OPENS: self.open_count,
             Step.COUNT_SCAN: self.write_scan,
             Step.SCAN_WITHDRAWN: self.withdraw_scan,
@@ -350,7 +349,8 @@ class _Writer:
             Step.MONTH_CLOSES: self.close_month,
             Step.PAYOUT: self.write_payout,
         }
-        # Events in a row that a service takes together: shifts and sales; disposals.
+        # Events in a row that a service takes together: shifts, price changes, sales, voids
+        # and refunds; disposals.
         together = {step: self.write_run for step in RUN_STEPS}
         together[Step.DISPOSAL] = self.write_disposals
         pending: list[Event] = []
@@ -703,6 +703,8 @@ class _Writer:
         if event.step == Step.SALE:
             return self.past_sale(event)
         entry = event.entry
+        if event.step in (Step.PRICE_CHANGE, Step.VOID, Step.REFUND):
+            return self.past_change(event)
         if event.step == Step.SHIFT_OPENS:
             opens = counter.ShiftOpens(
                 self.member(entry["member"]), entry["opening_float_dong"], event.at
@@ -716,6 +718,26 @@ class _Writer:
             by=self.member(entry["member"]),  # the journal does not say; she, most likely
         )
 
+    def past_change(self, event: Event):
+        """A price change, void or refund of a run as :func:`counter.enter_past_run` takes
+        it: as :meth:`write_price_change`, :meth:`write_void` and :meth:`write_refund` give
+        it to the services."""
+        entry = event.entry
+        if event.step == Step.PRICE_CHANGE:
+            return counter.PastPriceChange(
+                entry["code"], entry["price_dong"], self.member(entry["by"]), event.at,
+                entry.get("reason", ""),
+            )  # fmt: skip
+        if event.step == Step.VOID:
+            void = entry["void"]
+            by = self.member(void["by"])
+            return counter.PastVoid(entry["number"], by, event.at, void["reason"])
+        return counter.PastRefund(
+            entry["sale"], entry["code"], entry["amount_dong"], entry.get("quantity", 1),
+            PaymentMethod(entry["method"]), entry["reason"], entry.get("restock", True),
+            self.member(entry["by"]), event.at,
+        )  # fmt: skip
+
     def wrote_run(self, event: Event, written: int) -> None:
         if event.step == Step.SALE:
             self.wrote_sale(event, written)
@@ -723,19 +745,32 @@ class _Writer:
         if event.step == Step.SHIFT_OPENS:
             self.shifts[event.index] = written
             self.counts["shifts"] += 1
-        else:
+        elif event.step == Step.SHIFT_CLOSES:
             self.note_count(event)
+        else:
+            self.wrote_change(event, written)
         self.advance()
+
+    def wrote_change(self, event: Event, written: int) -> None:
+        """A price change, void or refund written (``written``: the refund's id)."""
+        if event.step == Step.REFUND:
+            self.wrote_refund(event, written)
+        else:
+            self.counts["price_changes" if event.step == Step.PRICE_CHANGE else "voids"] += 1
 
     def write_alone(self, event: Event) -> None:
         """An event of a run by itself, each refusal at its place in the file."""
+        alone = {
+            Step.SHIFT_OPENS: self.open_shift,
+            Step.SHIFT_CLOSES: self.close_shift,
+            Step.PRICE_CHANGE: self.write_price_change,
+            Step.VOID: self.write_void,
+            Step.REFUND: self.write_refund,
+        }
         if event.step == Step.SALE:
             self.write_sale(event)
             return
-        if event.step == Step.SHIFT_OPENS:
-            self.open_shift(event)
-        else:
-            self.close_shift(event)
+        alone[event.step](event)
         self.advance()
 
     def past_sale(self, event: Event) -> counter.PastSale:
@@ -821,7 +856,7 @@ class _Writer:
         # The counter pays cash back only from an open drawer. A journal may hold a cash refund
         # made with no shift open (written down on paper, say): it is kept, in no drawer. The
         # service's own checks still apply; it is recorded as a transfer, then marked cash.
-        drawerless = method == PaymentMethod.CASH and shift is None
+        drawerless = counter.drawerless_cash(method, shift)
         with _refusal(event.path, entry, {"number": "sale", "line": "code", "shift": "by"}):
             refund, _new = counter.refund_line(
                 self.session,
@@ -839,8 +874,12 @@ class _Writer:
             )
         if drawerless:
             refund.method = PaymentMethod.CASH
+        self.wrote_refund(event, refund.id)
+
+    def wrote_refund(self, event: Event, refund_id: int) -> None:
+        entry = event.entry
         key = (entry["sale"], entry["code"], event.at)
-        self.refunds.setdefault(key, []).append((refund.id, amount))
+        self.refunds.setdefault(key, []).append((refund_id, entry["amount_dong"]))
         self.counts["refunds"] += 1
 
     def write_bank_transaction(self, path: str, entry: dict[str, Any]) -> None:
@@ -915,13 +954,9 @@ class _Writer:
         two: the first with room left for the refund (as check_journal counts it).
         """
         lines = [line for line in sale.lines if line.item.code == code]
-        if len(lines) == 1:
-            return lines[0]
-        for line in lines:
-            refunded, returned = counter.refunded_so_far(self.session, line)
-            if refunded + amount <= line.net_dong and returned + quantity <= line.quantity:
-                return line
-        return lines[0]
+        return counter.refunded_line(
+            lines, amount, quantity, lambda line: counter.refunded_so_far(self.session, line)
+        )
 
     def write_expense(self, path: str, entry: dict[str, Any]) -> None:
         intake = (

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from shop.models import (
     ItemStatus,
     Member,
     PaymentMethod,
+    PriceChange,
     Refund,
     ReviewKind,
     Sale,
@@ -874,9 +876,11 @@ def _line_row(
     money: tuple[int, int, int],
     stock_round: int | None,
     short: int,
+    tag_price_dong: int | None = None,
 ) -> dict:
     """A sale line's columns: ``money`` is its unit price, its part of the sale's discount
-    and what it comes to."""
+    and what it comes to; its tag price the item's, or ``tag_price_dong`` (the item's at
+    the sale, in a run that changes it later)."""
     price, part, net = money
     return {
         "sale_id": sale_id,
@@ -884,7 +888,7 @@ def _line_row(
         "item_id": item.id,
         "stock_round": stock_round,
         "quantity": line.quantity,
-        "tag_price_dong": item.price_dong,
+        "tag_price_dong": item.price_dong if tag_price_dong is None else tag_price_dong,
         "unit_price_dong": price,
         "discount_dong": line.discount_dong,
         "discount_reason": tidy(line.discount_reason, SHORT_REASON_LENGTH),
@@ -1298,9 +1302,7 @@ def void_sale(
     Neither the sale's month nor the void's may be closed (``tz``: the shop's time zone,
     the app's when left out).
     """
-    reason = tidy(reason)
-    if not reason:
-        raise InvalidInput("void.reason_missing", "reason")
+    reason = _void_reason(reason)
     ensure_month_open(session, sale.at, tz, "number")
     ensure_month_open(session, at, tz, "number")
     lock_row(session, sale)  # a second void or a refund of this sale waits for this one
@@ -1312,14 +1314,9 @@ def void_sale(
     refusal = void_refusal(session, sale, by=by, at=at, tz=tz)
     if refusal is not None:
         raise refusal
-    void = Void(
-        sale_id=sale.id, at=at, by_id=by.id, reason=reason[:REASON_LENGTH], client_id=client_id
-    )
+    void = Void(sale_id=sale.id, at=at, by_id=by.id, reason=reason, client_id=client_id)
     session.add(void)
-    audit.record(
-        session, "void", by=by, at=at, subject=f"sale {sale.number}",
-        total_dong=sale.total_dong, cash_dong=sale.cash_dong, reason=void.reason,
-    )  # fmt: skip
+    audit.record_rows(session, [_void_audit(sale, by=by, at=at, reason=reason)])
     for line in sale.lines:
         if line.quantity > line.short_pieces:  # what the stock never gave is not put back
             _put_back(session, line.item, line.quantity - line.short_pieces)
@@ -1341,30 +1338,59 @@ def void_refusal(
     at ``at``, not her drawer nor a coordinator's on the day it was sold. The void refuses
     with it; the sale's page offers "void" only when there is none (the months' being open
     and the reason are the void's own checks)."""
-    if _voided(session, sale):
+    return _void_refusal(
+        _voided(session, sale), sale.shift, sale.at, by=by, at=at, tz=tz,
+        refunded=lambda: session.scalar(
+            select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
+        ),
+        cashier=lambda: sale.cashier.name,
+    )  # fmt: skip
+
+
+def _void_refusal(
+    voided: bool,
+    shift,
+    sold_at: datetime,
+    *,
+    by: Member | None,
+    at: datetime | None,
+    tz: ZoneInfo | None,
+    refunded: Callable[[], int],
+    cashier: Callable[[], str],
+) -> InvalidInput | None:
+    """:func:`void_refusal`'s rules on what it read: ``shift`` is the sale's (a row, or a
+    run's :class:`_RunShift`), ``refunded()`` how many refunds it has had and ``cashier()``
+    its cashier's name, asked only when needed (also :func:`enter_past_run`'s check of a
+    journal's void)."""
+    if voided:
         return InvalidInput("void.already_voided", "number")
-    if sale.shift is None or sale.shift.closed_at is not None:
+    if shift is None or shift.closed_at is not None:
         return InvalidInput("void.shift_closed", "number")
-    if by is not None:
-        refusal = _not_hers_to_void(sale, by, at, tz)
-        if refusal is not None:
-            return refusal
-    refunded = session.scalar(
-        select(func.count(Refund.id)).join(SaleLine).where(SaleLine.sale_id == sale.id)
-    )
-    if refunded:
+    # The money goes back out of the drawer that took it (cash_count books the void against
+    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
+    if by is not None and not by.is_coordinator and shift.member_id != by.id:
+        return InvalidInput("void.not_hers", "number", name=cashier())
+    if by is not None and by.is_coordinator and local_date(at, tz) != local_date(sold_at, tz):
+        return InvalidInput("void.another_day", "number")
+    if refunded():
         return InvalidInput("void.refunded", "number")
     return None
 
 
-def _not_hers_to_void(sale: Sale, by: Member, at: datetime, tz: ZoneInfo) -> InvalidInput | None:
-    # The money goes back out of the drawer that took it (cash_count books the void against
-    # the sale's shift): its own cashier voids it, or a coordinator on the day it was sold.
-    if not by.is_coordinator and sale.shift.member_id != by.id:
-        return InvalidInput("void.not_hers", "number", name=sale.cashier.name)
-    if by.is_coordinator and local_date(at, tz) != local_date(sale.at, tz):
-        return InvalidInput("void.another_day", "number")
-    return None
+def _void_reason(reason: str) -> str:
+    """A void's reason, tidied and cut to what is kept; a void must give one."""
+    reason = tidy(reason)
+    if not reason:
+        raise InvalidInput("void.reason_missing", "reason")
+    return reason[:REASON_LENGTH]
+
+
+def _void_audit(sale, *, by: Member, at: datetime, reason: str) -> dict:
+    """The log line of ``sale``'s void (a row, or a run's :class:`_RunSale`)."""
+    return audit.row(
+        "void", by=by, at=at, subject=f"sale {sale.number}",
+        total_dong=sale.total_dong, cash_dong=sale.cash_dong, reason=reason,
+    )  # fmt: skip
 
 
 def _voided(session: Session, sale: Sale) -> bool:
@@ -1373,21 +1399,35 @@ def _voided(session: Session, sale: Sale) -> bool:
 
 
 def _put_back(session: Session, item: Item, quantity: int) -> None:
-    if item.is_lot:
-        session.execute(
-            update(Item)
-            .where(Item.id == item.id)
-            .values(quantity_on_hand=Item.quantity_on_hand + quantity)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        session.execute(
-            update(Item)
-            .where(Item.id == item.id, Item.status == ItemStatus.SOLD)
-            .values(status=ItemStatus.IN_STOCK)
-            .execution_options(synchronize_session=False)
-        )
+    _put_back_all(session, [(item.id, item.is_lot, quantity, next_rail_version(session))])
     session.expire(item)
+
+
+def _put_back_all(session: Session, backs: list[tuple[int, bool, int, int]]) -> None:
+    """Put pieces back on the rail, ``(item id, is a lot, pieces, its rail number)`` each,
+    in order: a lot's pieces added, a one-of-a-kind item sold back in stock (one sold
+    again since, or never sold, stays as it is). Two statements at most for them all."""
+    lots = [{"item_id": i, "pieces": q, "version": v} for i, lot, q, v in backs if lot]
+    items = [{"item_id": i, "version": v} for i, lot, _q, v in backs if not lot]
+    if lots:
+        session.execute(_PUT_BACK_PIECES, lots)
+    if items:
+        session.execute(_PUT_BACK_ITEM, items)
+
+
+_PUT_BACK_PIECES = (
+    update(Item.__table__)
+    .where(_ITEM.id == bindparam("item_id"))
+    .values(
+        quantity_on_hand=_ITEM.quantity_on_hand + bindparam("pieces"),
+        rail_version=bindparam("version"),
+    )
+)
+_PUT_BACK_ITEM = (
+    update(Item.__table__)
+    .where(_ITEM.id == bindparam("item_id"), _ITEM.status == ItemStatus.SOLD)
+    .values(status=ItemStatus.IN_STOCK, rail_version=bindparam("version"))
+)
 
 
 def refunded_so_far(session: Session, line: SaleLine) -> tuple[int, int]:
@@ -1440,9 +1480,7 @@ def refund_line(
     is booked in the month of ``at`` (the sale's month may be closed), which must be open
     (``tz``: the shop's time zone, the app's when left out).
     """
-    reason = tidy(reason)
-    if not reason:
-        raise InvalidInput("refund.reason_missing", "reason")
+    reason = _refund_reason(reason)
     ensure_month_open(session, at, tz, "at")
     lock_row(session, sale)  # refunds and a void of one sale go one after another
     repeated = earlier(session, Refund, client_id)
@@ -1450,20 +1488,17 @@ def refund_line(
         if repeated.line.sale_id != sale.id:
             raise InvalidInput("sale.client_id_reused", "client_id")
         return repeated, False
-    if _voided(session, sale):
-        raise InvalidInput("bank.sale_voided", "number")
-    if sale.awaiting_transfer:
-        raise InvalidInput("refund.transfer_waiting", "number")
+    _check_refundable(voided=_voided(session, sale), awaiting=sale.awaiting_transfer)
     line = next((line for line in sale.lines if line.position == position), None)
     if line is None:
         raise InvalidInput("refund.line_not_found", "line")
-    quantity = _refund_pieces(session, line, amount_dong, quantity)
+    quantity = _refund_pieces(
+        line, amount_dong, quantity, is_lot=line.item.is_lot,
+        so_far=lambda: refunded_so_far(session, line),
+    )  # fmt: skip
     if shift is not None:
         lock_row(session, shift)  # its close waits for this refund, or refuses it
-        if shift.closed_at is not None:
-            shift = None
-    if method == PaymentMethod.CASH and shift is None:
-        raise InvalidInput("refund.open_shift_first", "shift")
+    shift = _refund_drawer(method, shift)
     refund = Refund(
         sale_line_id=line.id,
         at=at,
@@ -1472,14 +1507,15 @@ def refund_line(
         quantity=quantity,
         amount_dong=amount_dong,
         method=method,
-        reason=reason[:REASON_LENGTH],
+        reason=reason,
         restock=restock and quantity > 0,
         client_id=client_id,
     )
     session.add(refund)
-    audit.record(
-        session, "refund", by=by, at=at, subject=f"sale {sale.number}",
-        code=line.item.code, amount_dong=amount_dong, method=method, reason=refund.reason,
+    audit.record_rows(
+        session,
+        [_refund_audit(sale.number, line.item.code, by=by, at=at, amount_dong=amount_dong,
+                       method=method, reason=reason)],
     )  # fmt: skip
     if refund.restock:
         _put_back(session, line.item, quantity)
@@ -1487,16 +1523,72 @@ def refund_line(
     return refund, True
 
 
-def _refund_pieces(session: Session, line: SaleLine, amount_dong: int, quantity: int | None) -> int:
-    """The pieces a refund of ``amount_dong`` on ``line`` brings back (``quantity``, or as
-    :func:`refund_line` says when not said), or the refusal: never more money or pieces
-    than the line still has."""
+def _refund_reason(reason: str) -> str:
+    """A refund's reason, tidied and cut to what is kept; a refund must give one."""
+    reason = tidy(reason)
+    if not reason:
+        raise InvalidInput("refund.reason_missing", "reason")
+    return reason[:REASON_LENGTH]
+
+
+def _check_refundable(*, voided: bool, awaiting: bool) -> None:
+    """A voided sale gives nothing back, nor one whose transfer has not arrived."""
+    if voided:
+        raise InvalidInput("bank.sale_voided", "number")
+    if awaiting:
+        raise InvalidInput("refund.transfer_waiting", "number")
+
+
+def _refund_drawer(method: PaymentMethod, shift):
+    """The shift a refund is booked in: ``shift`` (a row, or a run's :class:`_RunShift`)
+    unless it is closed; cash is paid back only from an open drawer."""
+    if shift is not None and shift.closed_at is not None:
+        shift = None
+    if method == PaymentMethod.CASH and shift is None:
+        raise InvalidInput("refund.open_shift_first", "shift")
+    return shift
+
+
+def drawerless_cash(method: PaymentMethod, shift_then) -> bool:
+    """Whether a journal's refund is cash paid with no shift of hers open then (written down
+    on paper, say): it is kept, in no drawer; the refund's own checks still apply to it as
+    a transfer's, then it is marked cash."""
+    return method == PaymentMethod.CASH and shift_then is None
+
+
+def _refund_audit(number: int, code: str, *, by: Member, at: datetime, amount_dong: int,
+                  method: PaymentMethod, reason: str) -> dict:  # fmt: skip
+    """The log line of a refund on sale ``number``'s line of ``code``."""
+    return audit.row(
+        "refund", by=by, at=at, subject=f"sale {number}",
+        code=code, amount_dong=amount_dong, method=method, reason=reason,
+    )  # fmt: skip
+
+
+def refunded_line(lines: list, amount_dong: int, quantity: int, so_far) -> object:
+    """Of a sale's lines with a refund's code (rows, or a run's), the one a journal's refund
+    of ``amount_dong`` and ``quantity`` is of: almost always the only one; for a lot rung up
+    on two lines, the first with room left for it (``so_far(line)``: its (amount, pieces)
+    refunded), as check_journal counts it."""
+    if len(lines) == 1:
+        return lines[0]
+    for line in lines:
+        refunded, returned = so_far(line)
+        if refunded + amount_dong <= line.net_dong and returned + quantity <= line.quantity:
+            return line
+    return lines[0]
+
+
+def _refund_pieces(line, amount_dong: int, quantity: int | None, *, is_lot: bool, so_far) -> int:
+    """The pieces a refund of ``amount_dong`` on ``line`` (a row, or a run's) brings back
+    (``quantity``, or as :func:`refund_line` says when not said), or the refusal: never more
+    money or pieces than the line still has (``so_far()``: its (amount, pieces) refunded)."""
     if not isinstance(amount_dong, int) or amount_dong <= 0:
         raise InvalidInput("amount.not_positive", "amount_dong")
-    already, returned = refunded_so_far(session, line)
+    already, returned = so_far()
     if quantity is None:
         whole = already + amount_dong >= line.net_dong and returned < line.quantity
-        quantity = 1 if line.item.is_lot or whole else 0
+        quantity = 1 if is_lot or whole else 0
     if already + amount_dong > line.net_dong:
         raise InvalidInput("refund.too_much", "amount_dong", left=Dong(line.net_dong - already))
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
@@ -1669,7 +1761,48 @@ class ShiftCloses:
     by: Member
 
 
-PastEvent = ShiftOpens | PastSale | ShiftCloses
+@dataclass(frozen=True)
+class PastPriceChange:
+    """An item's price changed, in :func:`enter_past_run`: as
+    :func:`shop.services.stock.change_price` takes it, a reason not required (a history
+    brought from elsewhere may lack one)."""
+
+    code: str
+    price_dong: int
+    by: Member
+    at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PastVoid:
+    """Sale ``number`` voided, in :func:`enter_past_run`: as :func:`void_sale` takes it."""
+
+    number: int
+    by: Member
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class PastRefund:
+    """A refund, in :func:`enter_past_run`, as a journal's import gives it to
+    :func:`refund_line`: of the line of sale ``number`` with ``code`` that has room for it
+    (:func:`refunded_line`), in the shift of ``by`` open at ``at``; a cash refund with none
+    open then kept in no drawer (:func:`drawerless_cash`)."""
+
+    number: int
+    code: str
+    amount_dong: int
+    quantity: int
+    method: PaymentMethod
+    reason: str
+    restock: bool
+    by: Member
+    at: datetime
+
+
+PastEvent = ShiftOpens | PastSale | ShiftCloses | PastPriceChange | PastVoid | PastRefund
 
 
 def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -> list[int]:
@@ -1678,20 +1811,44 @@ def enter_past_sales(session: Session, sales: list[PastSale], *, tz: ZoneInfo) -
 
 
 def enter_past_run(session: Session, events: list[PastEvent], *, tz: ZoneInfo) -> list[int]:
-    """A stretch of a journal's replay in which shifts open and close and sales are made,
-    one after another in time and nothing else between them, entered at once: each as
-    :func:`open_shift`, ``enter_past_sale(…, entered_by=its cashier, shiftless=True)`` and
-    :func:`close_shift` would have written it in turn (the same checks, shifts, prices,
-    stock rounds, rail numbers and drawers), in a handful of statements for them all.
+    """A stretch of a journal's replay in which shifts open and close, prices change, sales
+    are made, voided and refunded, one after another in time and nothing else between
+    them, entered at once: each as :func:`open_shift`,
+    ``enter_past_sale(…, entered_by=its cashier, shiftless=True)``, ``change_price(…,
+    reason_required=False)``, :func:`void_sale`, :func:`refund_line` (see
+    :class:`PastRefund`) and :func:`close_shift` would have written it in turn (the same
+    checks, shifts, prices, stock rounds, rail numbers, drawers and log lines), in a
+    handful of statements for them all.
 
     It takes the events from the first on as long as each passes (a sale must also give its
-    number and client id and have no piece short) and returns, for each it took, the id of
-    the shift it opened, of the sale, or of the shift it closed: maybe fewer than given,
-    maybe none. The caller writes the next one by itself (:func:`enter_past_sale` takes lots
-    and pieces short, and each service refuses the event at fault) and gives the rest again.
+    number and client id and have no piece short) and returns,
+    for each it took, the id of the shift it opened, of the sale, of the item whose price it
+    changed, of the sale it voided, of the refund, or of the shift it closed: maybe fewer
+    than given, maybe none. The caller writes the next one by itself (each service refuses
+    the event at fault) and gives the rest again.
+
+    The items' rows are written a kind of change at a time (prices, then sales, then what
+    voids and refunds put back); a sale of an item the run put back, or a price change of
+    one it moved, starts a run of its own after the writes so far.
     """
-    run = _plan_run(session, events, tz) if events else None
-    return _write_run(session, run) if run and run.taken else []
+    written: list[int] = []
+    while events:
+        run = _plan_run(session, events, tz)
+        if not run.taken:
+            break
+        written += _write_run(session, run)
+        if not run.again:
+            break
+        # The rest as a run of its own, which sees what this one wrote; a shift this one
+        # opened is closed by its id.
+        opened = {s.opening: s.id for s in run.taken if isinstance(s, _RunShift) and s.opening}
+        events = [
+            replace(e, shift=opened[e.shift])
+            if isinstance(e, ShiftCloses) and e.shift in opened
+            else e
+            for e in events[len(run.taken) :]
+        ]
+    return written
 
 
 @dataclass(eq=False)
@@ -1707,6 +1864,39 @@ class _RunShift:
     closing: ShiftCloses | None = None  # when the run closes it
 
 
+@dataclass(eq=False)
+class _RunLine:
+    """A sale's line as a run sees it: what a void or a refund of it checks and changes."""
+
+    id: int | None  # None until the run writes it
+    position: int
+    item_id: int
+    code: str
+    is_lot: bool
+    net_dong: int
+    quantity: int
+    short_pieces: int
+    refunded: int = 0  # đồng given back so far
+    returned: int = 0  # pieces back so far
+
+
+@dataclass(eq=False)
+class _RunSale:
+    """A sale a run voids or refunds, or makes: in the database or written by the run."""
+
+    id: int | None  # None until the run writes it
+    number: int
+    at: datetime
+    shift: _RunShift | None
+    total_dong: int
+    cash_dong: int
+    awaiting: bool  # its transfer not confirmed yet
+    lines: list[_RunLine]
+    voided: bool = False
+    refunds: int = 0
+    month_open: bool = True  # the month it was made in
+
+
 @dataclass(frozen=True)
 class _Planned:
     """A sale of a run checked and priced, ready to be written."""
@@ -1715,54 +1905,113 @@ class _Planned:
     items: dict[str, Item]
     priced: _Priced
     shift: _RunShift | None
+    made: _RunSale
+    tags: dict[str, int]  # each item's price at the sale (a later change of the run moves it)
+
+
+@dataclass(frozen=True)
+class _PlannedChange:
+    """A price change of a run, checked."""
+
+    change: PastPriceChange
+    item: Item
+    old_price_dong: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class _PlannedVoid:
+    """A void of a run, checked: its pieces to put back, line by line."""
+
+    void: PastVoid
+    sale: _RunSale
+    reason: str
+    back: list[tuple[_RunLine, int]]
+
+
+@dataclass(frozen=True)
+class _PlannedRefund:
+    """A refund of a run, checked, as it is written: ``method`` as :func:`refund_line` is
+    given it (its log line's), ``kept`` as the row keeps it."""
+
+    refund: PastRefund
+    sale: _RunSale
+    line: _RunLine
+    quantity: int
+    method: PaymentMethod
+    kept: PaymentMethod
+    shift: _RunShift | None
+    reason: str
+    restock: bool
+
+
+_Taken = _RunShift | _Planned | _PlannedChange | _PlannedVoid | _PlannedRefund
 
 
 @dataclass
 class _Run:
     """What :func:`_plan_run` found a run's events to be, in order, up to the first it
-    would not take."""
+    would not take; ``again``: that one is for a run of its own after this one."""
 
-    taken: list[_RunShift | _Planned] = field(default_factory=list)
+    taken: list[_Taken] = field(default_factory=list)
+    again: bool = False
+
+
+#: What the planner says of an event that must wait for the run's writes so far.
+_AGAIN = object()
 
 
 def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
-    """Every check :func:`open_shift`, :func:`enter_past_sale` and :func:`close_shift` make,
-    for ``events`` in a few reads and in memory, up to the first one it would refuse or
-    that is not for the bulk path."""
+    """Every check :func:`open_shift`, :func:`enter_past_sale`, ``change_price``,
+    :func:`void_sale`, :func:`refund_line` and :func:`close_shift` make, for ``events`` in
+    a few reads and in memory, up to the first one it would refuse or that is not for the
+    bulk path."""
     run = _Run()
     dated = [e.at for e in events if not isinstance(e, ShiftCloses)]
     try:  # months close in order, and never within a run: its first moment tells
         ensure_month_open(session, min(dated), tz, "at") if dated else None
     except InvalidInput:
         return run
-    shifts = _RunShifts(session, events)
-    sales = _SalesPlanner(session, [e for e in events if isinstance(e, PastSale)], tz)
+    planner = _RunPlanner(session, events, tz)
+    shifts = _RunShifts(session, events, planner.shift_ids())
+    planner.found_shifts(shifts)
     for event in events:
-        if isinstance(event, ShiftOpens):
-            taken = shifts.open(event)
-        elif isinstance(event, ShiftCloses):
-            taken = shifts.close(event)
-        else:
-            taken = sales.plan(event, _shift_then(shifts.known, event.cashier.id, event.at))
-        if taken is None:
+        taken = _plan_event(event, planner, shifts)
+        if taken is None or taken is _AGAIN:
+            run.again = taken is _AGAIN
             break
         run.taken.append(taken)
     return run
 
 
+def _plan_event(event: PastEvent, planner: _RunPlanner, shifts: _RunShifts) -> _Taken | None:
+    """``event`` planned, or ``None`` if it is not for the run."""
+    if isinstance(event, ShiftOpens):
+        return shifts.open(event)
+    if isinstance(event, ShiftCloses):
+        return shifts.close(event)
+    if isinstance(event, PastSale):
+        return planner.plan(event, _shift_then(shifts.known, event.cashier.id, event.at))
+    if isinstance(event, PastPriceChange):
+        return planner.change(event)
+    if isinstance(event, PastVoid):
+        return planner.void(event)
+    return planner.refund(event, _shift_then(shifts.known, event.by.id, event.at))
+
+
 class _RunShifts:
     """The shifts of a run's members as each moment of it sees them, read once, and the
-    checks of :func:`open_shift` and :func:`close_shift` made on them."""
+    checks of :func:`open_shift` and :func:`close_shift` made on them. ``also``: the ids of
+    other shifts the run needs (those of the sales it voids)."""
 
-    def __init__(self, session: Session, events: list[PastEvent]):
-        members = {e.member.id if isinstance(e, ShiftOpens) else e.cashier.id for e in events
-                   if not isinstance(e, ShiftCloses)}  # fmt: skip
+    def __init__(self, session: Session, events: list[PastEvent], also: set[int]):
+        members = {_member_of(e) for e in events} - {None}
         closing = {e.shift for e in events if isinstance(e, ShiftCloses)}
         closing_ids = {shift for shift in closing if isinstance(shift, int)}
         moments = [e.at for e in events]
         self.known = [
             _RunShift(s.id, s.member_id, s.opened_at, s.closed_at, s.opening_float_dong)
-            for s in _shifts_over(session, members, min(moments), max(moments), closing_ids)
+            for s in _shifts_over(session, members, min(moments), max(moments), closing_ids | also)
         ]
         self.by_id = {s.id: s for s in self.known}
         self.opened: dict[ShiftOpens, _RunShift] = {}
@@ -1797,24 +2046,57 @@ class _RunShifts:
         return shift
 
 
-class _SalesPlanner:
-    """The reads :func:`enter_past_sale`'s checks need for a run's sales, made once, and
-    its checks of each sale in turn."""
+def _member_of(event: PastEvent) -> int | None:
+    """The member whose shifts at its moment ``event`` needs, if any."""
+    if isinstance(event, ShiftOpens):
+        return event.member.id
+    if isinstance(event, PastSale):
+        return event.cashier.id
+    if isinstance(event, PastRefund):
+        return event.by.id
+    return None
 
-    def __init__(self, session: Session, sales: list[PastSale], tz: ZoneInfo):
+
+class _RunPlanner:
+    """The reads the checks of a run's sales, price changes, voids and refunds need, made
+    once, and the checks of each in turn on what the run has done so far."""
+
+    def __init__(self, session: Session, events: list[PastEvent], tz: ZoneInfo):
         self.session, self.tz = session, tz
+        sales = [e for e in events if isinstance(e, PastSale)]
+        changes = [e for e in events if isinstance(e, PastPriceChange)]
         self.seen = recorded_client_ids(session, Sale, [s.request.client_id for s in sales])
         codes = {line.code for s in sales for line in s.request.lines}
+        codes |= {change.code for change in changes}
         self.stock = _items_by_code(session, codes) if codes else {}
         self.left: dict[int, int] = {}
         self.policies: dict[str, Policy] = {}
+        self.moved: set[int] = set()  # items the run takes or puts back
+        self.put_back: set[int] = set()  # items a void or refund of the run puts back
+        changed = {self.stock[c.code][0].id for c in changes if c.code in self.stock}
+        self.last_change = stock_service.last_price_changes(session, changed) if changed else {}
+        made = {s.request.number for s in sales}
+        asked = {e.number for e in events if isinstance(e, PastVoid | PastRefund)} - made
+        self.sales: dict[int, _RunSale] = _sales_by_number(session, asked, tz) if asked else {}
+
+    def shift_ids(self) -> set[int]:
+        """The shifts of the sales read from the database."""
+        return {s.shift for s in self.sales.values() if s.shift is not None}
+
+    def found_shifts(self, shifts: _RunShifts) -> None:
+        """Each sale read takes its shift as the run sees it (they were ids till now)."""
+        for sale in self.sales.values():
+            sale.shift = shifts.by_id.get(sale.shift) if sale.shift is not None else None
 
     def plan(self, sale: PastSale, shift: _RunShift | None) -> _Planned | None:
         """``sale`` checked and priced in ``shift``, or ``None`` if it is not for the bulk
-        path (refused, or with a lot's pieces short)."""
+        path (refused, or with a lot's pieces short, or taking back what the run put back)."""
         request = sale.request
         if request.number is None or not request.client_id or request.client_id in self.seen:
             return None
+        if any(self.stock[ln.code][0].id in self.put_back for ln in request.lines
+               if ln.code in self.stock):  # fmt: skip
+            return _AGAIN
         items = _bulk_items(sale, self.stock, self.left)
         if items is None:
             return None
@@ -1824,7 +2106,165 @@ class _SalesPlanner:
         except InvalidInput:
             return None
         self.seen.add(request.client_id)
-        return _Planned(sale, items, priced, shift)
+        self.moved.update(item.id for item in items.values())
+        made = _RunSale(
+            None, request.number, sale.at, shift, priced.totals.total_dong,
+            priced.paid.cash_dong, False,
+            [_RunLine(None, position, items[line.code].id, line.code, items[line.code].is_lot,
+                      net, line.quantity, 0)
+             for position, (line, net) in enumerate(zip(request.lines, priced.totals.nets,
+                                                        strict=True))],
+        )  # fmt: skip
+        self.sales[request.number] = made
+        tags = {code: item.price_dong for code, item in items.items()}
+        return _Planned(sale, items, priced, shift, made, tags)
+
+    def change(self, event: PastPriceChange) -> _PlannedChange | None:
+        """``event`` checked as change_price checks it, or ``None``."""
+        item, received_at = self.stock.get(event.code, (None, None))
+        if item is not None and item.id in self.moved:
+            return _AGAIN
+        if item is None:
+            return None
+        try:
+            reason = stock_service.price_reason(event.price_dong, event.reason, required=False)
+            stock_service.check_price_change(
+                event.price_dong, event.at, received_at=received_at,
+                last=self.last_change.get(item.id), in_stock=item.in_stock,
+                price_now=item.price_dong,
+            )  # fmt: skip
+        except InvalidInput:
+            return None
+        self.last_change[item.id] = event.at
+        old = item.price_dong
+        set_committed_value(item, "price_dong", event.price_dong)  # the run's later sales
+        return _PlannedChange(event, item, old, reason)
+
+    def void(self, event: PastVoid) -> _PlannedVoid | None:
+        """``event`` checked as void_sale checks it, or ``None``."""
+        sale = self.sales.get(event.number)
+        if sale is None or not sale.month_open:
+            return None
+        try:
+            reason = _void_reason(event.reason)
+        except InvalidInput:
+            return None
+        refusal = _void_refusal(
+            sale.voided, sale.shift, sale.at, by=event.by, at=event.at, tz=self.tz,
+            refunded=lambda: sale.refunds, cashier=str,
+        )  # fmt: skip
+        if refusal is not None:
+            return None
+        sale.voided = True
+        back = [(ln, ln.quantity - ln.short_pieces) for ln in sale.lines
+                if ln.quantity > ln.short_pieces]  # fmt: skip
+        self.moved.update(line.item_id for line, _pieces in back)
+        self.put_back.update(line.item_id for line, _pieces in back)
+        return _PlannedVoid(event, sale, reason, back)
+
+    def refund(self, event: PastRefund, then: _RunShift | None) -> _PlannedRefund | None:
+        """``event`` checked as refund_line checks it, in ``then`` (her shift open at its
+        moment), or ``None``."""
+        sale = self.sales.get(event.number)
+        lines = [line for line in sale.lines if line.code == event.code] if sale else []
+        if not lines:
+            return None
+        line = refunded_line(
+            lines, event.amount_dong, event.quantity, lambda ln: (ln.refunded, ln.returned)
+        )
+        method = PaymentMethod.TRANSFER if drawerless_cash(event.method, then) else event.method
+        try:
+            reason = _refund_reason(event.reason)
+            _check_refundable(voided=sale.voided, awaiting=sale.awaiting)
+            quantity = _refund_pieces(
+                line, event.amount_dong, event.quantity, is_lot=line.is_lot,
+                so_far=lambda: (line.refunded, line.returned),
+            )  # fmt: skip
+            shift = _refund_drawer(method, then)
+        except InvalidInput:
+            return None
+        line.refunded += event.amount_dong
+        line.returned += quantity
+        sale.refunds += 1
+        restock = event.restock and quantity > 0
+        if restock:
+            self.moved.add(line.item_id)
+            self.put_back.add(line.item_id)
+        return _PlannedRefund(
+            event, sale, line, quantity, method, event.method, shift, reason, restock
+        )
+
+
+def _sales_by_number(session: Session, numbers: set[int], tz: ZoneInfo) -> dict[int, _RunSale]:
+    """The sales of ``numbers`` as a run's voids and refunds see them, locked until the
+    transaction ends (refunds and a void of one sale go one after another), with their
+    lines and what each has had back; their shifts by id for now (see
+    :meth:`_RunPlanner.found_shifts`). Two statements."""
+    rows = session.execute(_RUN_SALES, {"numbers": list(numbers)}).all()
+    sales = {
+        row.id: _RunSale(
+            row.id,
+            row.number,
+            row.at,
+            row.shift_id,
+            row.total_dong,
+            row.cash_dong,
+            row.transfer_dong > 0 and row.confirmed_at is None,
+            [],
+            voided=row.void_id is not None,
+            month_open=not is_closed(session, month_of(row.at, tz)),
+        )  # fmt: skip
+        for row in rows
+    }
+    if sales:
+        for row in session.execute(_RUN_LINES, {"ids": list(sales)}):
+            sale = sales[row.sale_id]
+            sale.lines.append(
+                _RunLine(row.id, row.position, row.item_id, row.code, row.is_lot, row.net_dong,
+                         row.quantity, row.short_pieces, int(row.refunded), int(row.returned))
+            )  # fmt: skip
+            sale.refunds += row.refunds
+    return {sale.number: sale for sale in sales.values()}
+
+
+_SALE_TABLE = Sale.__table__
+_RUN_SALES = (
+    select(
+        _SALE_TABLE.c.id,
+        Sale.number,
+        Sale.at,
+        Sale.shift_id,
+        Sale.total_dong,
+        Sale.cash_dong,
+        Sale.transfer_dong,
+        Sale.confirmed_at,
+        Void.id.label("void_id"),
+    )  # fmt: skip
+    .outerjoin(Void, Void.sale_id == Sale.id)
+    .where(Sale.number.in_(bindparam("numbers", expanding=True)))
+    .with_for_update(of=_SALE_TABLE)
+)
+_RUN_LINES = (
+    select(
+        SaleLine.id,
+        SaleLine.sale_id,
+        SaleLine.position,
+        SaleLine.item_id,
+        Item.code,
+        Item.is_lot,
+        SaleLine.net_dong,
+        SaleLine.quantity,
+        SaleLine.short_pieces,
+        func.coalesce(func.sum(Refund.amount_dong), 0).label("refunded"),
+        func.coalesce(func.sum(Refund.quantity), 0).label("returned"),
+        func.count(Refund.id).label("refunds"),
+    )  # fmt: skip
+    .join(Item, Item.id == SaleLine.item_id)
+    .outerjoin(Refund, Refund.sale_line_id == SaleLine.id)
+    .where(SaleLine.sale_id.in_(bindparam("ids", expanding=True)))
+    .group_by(SaleLine.id, Item.code, Item.is_lot)
+    .order_by(SaleLine.sale_id, SaleLine.position)
+)
 
 
 def _bulk_items(
@@ -1885,17 +2325,241 @@ def _shift_then(shifts, member_id: int, at: datetime):
 
 def _write_run(session: Session, run: _Run) -> list[int]:
     """The planned run: its new shifts in one INSERT (closed already, those it closes),
-    its sales as :func:`_write_past_sales` writes them, then each shift it closes closed
-    with its drawer worked out as :func:`_close` works it out, in one UPDATE."""
+    the item changes' rail numbers taken in the events' order, its price changes, its sales
+    as :func:`_write_past_sales` writes them, its voids and refunds, then each shift it
+    closes closed with its drawer worked out as :func:`_close` works it out, in one
+    UPDATE."""
     reopen = _open_run_shifts(session, run)
+    numbers = _rail_numbers(session, run.taken)
+    changes = [p for p in run.taken if isinstance(p, _PlannedChange)]
+    if changes:
+        _write_price_changes(session, changes, numbers)
     sales = [p for p in run.taken if isinstance(p, _Planned)]
-    sale_ids = iter(_write_past_sales(session, sales) if sales else [])
+    for planned, sale_id in zip(sales, _write_past_sales(session, sales, numbers), strict=True):
+        planned.made.id = sale_id
+    undone = [p for p in run.taken if isinstance(p, _PlannedVoid | _PlannedRefund)]
+    refund_ids = _write_voids_and_refunds(session, undone, numbers) if undone else {}
     closing = list(dict.fromkeys(s for s in run.taken if isinstance(s, _RunShift) and s.closing))
     if closing:
         _close_run_shifts(session, closing)
     if reopen:
         session.execute(_REOPEN, {"ids": [s.id for s in reopen]})
-    return [next(sale_ids) if isinstance(taken, _Planned) else taken.id for taken in run.taken]
+    return [_written_id(taken, refund_ids) for taken in run.taken]
+
+
+def _written_id(taken: _Taken, refund_ids: dict[int, int]) -> int:
+    """What :func:`enter_past_run` answers for ``taken`` (see there)."""
+    if isinstance(taken, _Planned):
+        return taken.made.id
+    if isinstance(taken, _PlannedChange):
+        return taken.item.id
+    if isinstance(taken, _PlannedVoid):
+        return taken.sale.id
+    if isinstance(taken, _PlannedRefund):
+        return refund_ids[id(taken)]
+    return taken.id
+
+
+def _rail_numbers(session: Session, taken: list[_Taken]) -> dict[int, list[int]]:
+    """The rail numbers of each planned event that changes items (by ``id()``), taken in
+    one statement in the run's order, as one at a time they would have been: one a sale's
+    line, a price change, a void's line put back, a refund that restocks."""
+    wanted = [(id(p), _item_changes(p)) for p in taken]
+    numbers = reserve_rail_versions(session, sum(n for _key, n in wanted))
+    given, start = {}, 0
+    for key, count in wanted:
+        given[key], start = numbers[start : start + count], start + count
+    numbers[:] = []  # each stamped with its own below
+    return given
+
+
+def _item_changes(planned: _Taken) -> int:
+    if isinstance(planned, _Planned):
+        return len(planned.sale.request.lines)
+    if isinstance(planned, _PlannedChange):
+        return 1
+    if isinstance(planned, _PlannedVoid):
+        return len(planned.back)
+    if isinstance(planned, _PlannedRefund):
+        return int(planned.restock)
+    return 0
+
+
+def _write_price_changes(
+    session: Session, changes: list[_PlannedChange], numbers: dict[int, list[int]]
+) -> None:
+    """Each item's new price (stamped with its rail number, in order), the changes and
+    their log lines in one statement each. First of the run's writes to items: a run
+    changes the price only of an item it has not moved before."""
+    session.execute(
+        _NEW_PRICE,
+        [{"item_id": p.item.id, "price": p.change.price_dong, "version": numbers[id(p)][0]}
+         for p in changes],
+    )  # fmt: skip
+    rows = [
+        {"item_id": p.item.id, "at": p.change.at, "old_price_dong": p.old_price_dong,
+         "price_dong": p.change.price_dong, "by_id": p.change.by.id, "reason": p.reason}
+        for p in changes
+    ]  # fmt: skip
+    session.execute(insert(PriceChange.__table__), rows)
+    audit.record_rows(
+        session,
+        [stock_service.price_change_audit(
+            p.item.code, p.old_price_dong, p.change.price_dong,
+            by=p.change.by, at=p.change.at, reason=p.reason,
+        ) for p in changes],
+    )  # fmt: skip
+    for p in changes:  # its rail number is stale now
+        session.expire(p.item, ["rail_version"])
+
+
+_NEW_PRICE = (
+    update(Item.__table__)
+    .where(_ITEM.id == bindparam("item_id"))
+    .values(price_dong=bindparam("price"), rail_version=bindparam("version"))
+)
+
+
+def _write_voids_and_refunds(
+    session: Session, undone: list[_PlannedVoid | _PlannedRefund], numbers: dict[int, list[int]]
+) -> dict[int, int]:
+    """The run's voids and refunds in one INSERT each, their log lines in one, what they
+    put back on the rail in two UPDATEs at most (after the sales took them: a run sells
+    nothing it put back), each stamped with its rail number; the refunds' ids by the
+    plan's ``id()``."""
+    voids = [p for p in undone if isinstance(p, _PlannedVoid)]
+    refunds = [p for p in undone if isinstance(p, _PlannedRefund)]
+    if voids:
+        session.execute(
+            insert(Void.__table__),
+            [{"sale_id": p.sale.id, "at": p.void.at, "by_id": p.void.by.id, "reason": p.reason,
+              "client_id": None} for p in voids],
+        )  # fmt: skip
+    refund_ids = _insert_refunds(session, refunds) if refunds else {}
+    audit.record_rows(session, [_undone_audit(p) for p in undone])
+    backs = [
+        (line.item_id, line.is_lot, pieces, number)
+        for p in undone
+        for (line, pieces), number in zip(_backs(p), numbers[id(p)], strict=True)
+    ]
+    _put_back_all(session, backs)
+    for model, ids in ((Item, {b[0] for b in backs}), (Sale, {p.sale.id for p in undone})):
+        for row_id in ids:  # rows read before are stale now
+            loaded = session.identity_map.get(identity_key(model, row_id))
+            if loaded is not None:
+                session.expire(loaded)
+    return refund_ids
+
+
+def _backs(planned: _PlannedVoid | _PlannedRefund) -> list[tuple[_RunLine, int]]:
+    if isinstance(planned, _PlannedVoid):
+        return planned.back
+    return [(planned.line, planned.quantity)] if planned.restock else []
+
+
+def _undone_audit(planned: _PlannedVoid | _PlannedRefund) -> dict:
+    if isinstance(planned, _PlannedVoid):
+        void = planned.void
+        return _void_audit(planned.sale, by=void.by, at=void.at, reason=planned.reason)
+    refund = planned.refund
+    return _refund_audit(
+        planned.sale.number, planned.line.code, by=refund.by, at=refund.at,
+        amount_dong=refund.amount_dong, method=planned.method, reason=planned.reason,
+    )  # fmt: skip
+
+
+def _insert_refunds(session: Session, refunds: list[_PlannedRefund]) -> dict[int, int]:
+    """The refunds in one INSERT, their ids by the plan's ``id()``: the lines of the sales
+    the run made are read first (one statement). Rows alike in line and amount take their
+    ids in order."""
+    made = {p.sale.id for p in refunds if p.line.id is None}
+    if made:
+        ids = {(s, pos): i for i, s, pos in session.execute(_LINE_IDS, {"ids": list(made)})}
+        for p in refunds:
+            if p.line.id is None:
+                p.line.id = ids[p.sale.id, p.line.position]
+    rows = [
+        {"sale_line_id": p.line.id, "at": p.refund.at, "by_id": p.refund.by.id,
+         "shift_id": p.shift.id if p.shift else None, "quantity": p.quantity,
+         "amount_dong": p.refund.amount_dong, "method": p.kept, "reason": p.reason,
+         "restock": p.restock, "client_id": None}
+        for p in refunds
+    ]  # fmt: skip
+    table = Refund.__table__
+    written = session.execute(
+        insert(table).returning(table.c.id, table.c.sale_line_id, table.c.amount_dong), rows
+    ).all()
+    by_key: dict[tuple, list[int]] = {}
+    for refund_id, *key in sorted(written):
+        by_key.setdefault(tuple(key), []).append(refund_id)
+    return {
+        id(p): by_key[row["sale_line_id"], row["amount_dong"]].pop(0)
+        for p, row in zip(refunds, rows, strict=True)
+    }
+
+
+_LINE_IDS = select(SaleLine.id, SaleLine.sale_id, SaleLine.position).where(
+    SaleLine.sale_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _write_past_sales(
+    session: Session, plan: list[_Planned], numbers: dict[int, list[int]]
+) -> list[int]:
+    """The planned sales in one INSERT, their one-of-a-kind items taken in one conditional
+    UPDATE and their lots' pieces in another (as :func:`_write_lines` takes them, each line
+    stamped with its own rail number of ``numbers``, in order); their lines, and the audit
+    lines of their discounts, in one INSERT each."""
+    if not plan:
+        return []
+    rows = []
+    for p in plan:
+        row = _sale_row(
+            p.sale.request, p.priced, cashier=p.sale.cashier, at=p.sale.at,
+            entered_by=p.sale.cashier, shift=p.shift, transfer_confirmed=True,
+        )  # fmt: skip
+        if p.sale.confirmed is not None and row["transfer_dong"] > 0:
+            row["confirmed_at"], row["confirmed_by_id"] = p.sale.confirmed
+        rows.append({"number": p.sale.request.number, **row})
+    ids = insert_in_order(session, Sale.number, rows, Sale.id)
+    placed = [
+        (sale_id, p, position, line, numbers[id(p)][position])
+        for sale_id, p in zip(ids, plan, strict=True)
+        for position, line in enumerate(p.sale.request.lines)
+    ]
+    # As in _write_lines: the items taken whole in one UPDATE, each lot's pieces in its own.
+    versions = {p.items[line.code].id: number for _id, p, _pos, line, number in placed
+                if not p.items[line.code].is_lot}  # fmt: skip
+    items = [item for p in plan for item in p.items.values()]
+    rounds = _take_unique_items(session, items, versions)
+    for item in items:  # one another sale took since the checks read it
+        if item.id in versions and item.id not in rounds:
+            raise InvalidInput("sale.item_sold", "code", code=item.code)
+    lots = [(p.items[line.code], line.quantity, number) for _id, p, _pos, line, number in placed
+            if p.items[line.code].is_lot]  # fmt: skip
+    if lots:
+        _take_pieces(session, lots)
+    lines = []
+    for sale_id, p, position, line, _number in placed:
+        item = p.items[line.code]
+        amounts = (
+            p.priced.prices[position],
+            p.priced.totals.sale_discount_parts[position],
+            p.priced.totals.nets[position],
+        )
+        stock_round = None if item.is_lot else rounds[item.id]
+        lines.append(
+            _line_row(sale_id, position, item, line, amounts, stock_round, 0, p.tags[line.code])
+        )
+    audit.record_rows(
+        session,
+        [line for p in plan for line in _discount_lines(
+            p.sale.request.number, p.priced.totals.total_dong, p.sale.request,
+            by=p.sale.cashier, at=p.sale.at,
+        )],
+    )  # fmt: skip
+    session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
+    return ids
 
 
 def _open_run_shifts(session: Session, run: _Run) -> list[_RunShift]:
@@ -1984,67 +2648,6 @@ _CLOSE_SHIFT = (
         closed_by_id=bindparam("by_id"),
     )
 )
-
-
-def _write_past_sales(session: Session, plan: list[_Planned]) -> list[int]:
-    """The planned sales in one INSERT, their one-of-a-kind items taken in one conditional
-    UPDATE and their lots' pieces in another (as :func:`_write_lines` takes them, each line
-    stamped with its own rail number, in order); their lines, and the audit lines of their
-    discounts, in one INSERT each."""
-    rows = []
-    for p in plan:
-        row = _sale_row(
-            p.sale.request, p.priced, cashier=p.sale.cashier, at=p.sale.at,
-            entered_by=p.sale.cashier, shift=p.shift, transfer_confirmed=True,
-        )  # fmt: skip
-        if p.sale.confirmed is not None and row["transfer_dong"] > 0:
-            row["confirmed_at"], row["confirmed_by_id"] = p.sale.confirmed
-        rows.append({"number": p.sale.request.number, **row})
-    ids = insert_in_order(session, Sale.number, rows, Sale.id)
-    placed = [
-        (sale_id, p, position, line)
-        for sale_id, p in zip(ids, plan, strict=True)
-        for position, line in enumerate(p.sale.request.lines)
-    ]
-    # As in _write_lines: the items taken in one UPDATE take their lines' numbers out of the
-    # list; each lot's UPDATE is stamped with the next number left, its own line's.
-    numbers = reserve_rail_versions(session, len(placed))
-    versions = {
-        p.items[line.code].id: number
-        for (_id, p, _position, line), number in zip(placed, list(numbers), strict=True)
-        if not p.items[line.code].is_lot
-    }
-    for number in versions.values():
-        numbers.remove(number)
-    items = [item for p in plan for item in p.items.values()]
-    rounds = _take_unique_items(session, items, versions)
-    for item in items:  # one another sale took since the checks read it
-        if item.id in versions and item.id not in rounds:
-            raise InvalidInput("sale.item_sold", "code", code=item.code)
-    lots = [(p.items[line.code], line.quantity) for _id, p, _pos, line in placed
-            if p.items[line.code].is_lot]  # fmt: skip
-    if lots:
-        _take_pieces(session, [(*lot, number) for lot, number in zip(lots, numbers, strict=True)])
-    numbers[:] = []  # all stamped
-    lines = []
-    for sale_id, p, position, line in placed:
-        item = p.items[line.code]
-        amounts = (
-            p.priced.prices[position],
-            p.priced.totals.sale_discount_parts[position],
-            p.priced.totals.nets[position],
-        )
-        stock_round = None if item.is_lot else rounds[item.id]
-        lines.append(_line_row(sale_id, position, item, line, amounts, stock_round, 0))
-    audit.record_rows(
-        session,
-        [line for p in plan for line in _discount_lines(
-            p.sale.request.number, p.priced.totals.total_dong, p.sale.request,
-            by=p.sale.cashier, at=p.sale.at,
-        )],
-    )  # fmt: skip
-    session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
-    return ids
 
 
 def void(

@@ -31,7 +31,7 @@ from shop.domain.pricing import (
     markdown_step,
     month_key,
 )
-from shop.domain.text import clean, fold, search_text, search_words, tidy
+from shop.domain.text import SHORT_REASON_LENGTH, clean, fold, search_text, search_words, tidy
 from shop.models import (
     Category,
     Condition,
@@ -829,35 +829,82 @@ def change_price(
     is refused. A history brought from elsewhere may lack reasons
     (``reason_required=False``); the pages and the API always ask for one.
     """
-    _check_price(price_dong, "price_dong")
-    reason = " ".join((reason or "").split())
-    if not reason and reason_required:
-        raise InvalidInput("price.reason_missing", "reason")
+    reason = price_reason(price_dong, reason, required=reason_required)
     ensure_month_open(session, at, tz, "at")
-    last = session.scalar(select(func.max(PriceChange.at)).where(PriceChange.item_id == item.id))
+    last = last_price_changes(session, [item.id]).get(item.id)
     received_at = session.scalar(select(Intake.received_at).where(Intake.id == item.intake_id))
-    if at < received_at or (last is not None and at < last):
-        raise InvalidInput("price.too_early", "at")
-    if not item.in_stock:
-        raise InvalidInput("item.not_in_stock", "code")
-    if price_dong == item.price_dong:
-        raise InvalidInput("price.unchanged", "price_dong")
+    check_price_change(
+        price_dong, at, received_at=received_at, last=last, in_stock=item.in_stock,
+        price_now=item.price_dong,
+    )  # fmt: skip
     change = PriceChange(
         item=item,
         at=at,
         old_price_dong=item.price_dong,
         price_dong=price_dong,
         by=by,
-        reason=reason[:200],
+        reason=reason[:SHORT_REASON_LENGTH],
     )
     item.price_dong = price_dong
     session.add(change)
-    audit.record(
-        session, "price_change", by=by, at=at, subject=f"item {item.code}",
-        old_price_dong=change.old_price_dong, price_dong=price_dong, reason=change.reason,
+    audit.record_rows(
+        session,
+        [price_change_audit(item.code, change.old_price_dong, price_dong, by=by, at=at,
+                            reason=change.reason)],
     )  # fmt: skip
     session.flush()
     return change
+
+
+def price_reason(price_dong: int, reason: str, *, required: bool) -> str:
+    """A price change's new price checked and its reason tidied (one it must give)."""
+    _check_price(price_dong, "price_dong")
+    reason = " ".join((reason or "").split())
+    if not reason and required:
+        raise InvalidInput("price.reason_missing", "reason")
+    return reason
+
+
+def check_price_change(
+    price_dong: int,
+    at: datetime,
+    *,
+    received_at: datetime,
+    last: datetime | None,
+    in_stock: bool,
+    price_now: int,
+) -> None:
+    """Refuse a price change at ``at`` of an item that came in at ``received_at`` and was
+    last changed at ``last``: changes are kept in time order, of an item in stock, to
+    another price than ``price_now``. (Also :func:`shop.services.counter.enter_past_run`'s
+    check of a journal's price change.)"""
+    if at < received_at or (last is not None and at < last):
+        raise InvalidInput("price.too_early", "at")
+    if not in_stock:
+        raise InvalidInput("item.not_in_stock", "code")
+    if price_dong == price_now:
+        raise InvalidInput("price.unchanged", "price_dong")
+
+
+def last_price_changes(session: Session, item_ids) -> dict[int, datetime]:
+    """The moment of each item's latest price change, by id (those never changed left out)."""
+    return dict(
+        session.execute(
+            select(PriceChange.item_id, func.max(PriceChange.at))
+            .where(PriceChange.item_id.in_(list(item_ids)))
+            .group_by(PriceChange.item_id)
+        ).all()
+    )
+
+
+def price_change_audit(
+    code: str, old_price_dong: int, price_dong: int, *, by: Member, at: datetime, reason: str
+) -> dict:
+    """The log line of a price change of item ``code``."""
+    return audit.row(
+        "price_change", by=by, at=at, subject=f"item {code}",
+        old_price_dong=old_price_dong, price_dong=price_dong, reason=reason,
+    )  # fmt: skip
 
 
 def price_history(session: Session, item: Item) -> list[PriceChange]:

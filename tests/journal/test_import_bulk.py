@@ -1,8 +1,9 @@
-"""Shifts opening and closing and sales in a row are written together
-(``counter.enter_past_run``), and intakes (``stock.receive_intakes``): the shop must come out
-of an import exactly as if each had been entered alone (``open_shift``, ``enter_past_sale``,
-``close_shift``, ``receive_intake``), down to the stock rounds, the rail numbers, the drawers
-and the audit log."""
+"""Shifts opening and closing, price changes, sales, voids and refunds in a row are written
+together (``counter.enter_past_run``), and intakes (``stock.receive_intakes``): the shop must
+come out of an import exactly as if each had been entered alone (``open_shift``,
+``enter_past_sale``, ``change_price``, ``void_sale``, ``refund_line``, ``close_shift``,
+``receive_intake``), down to the stock rounds, the rail numbers, the drawers and the audit
+log."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ DUMPS = {
         FROM shift sh JOIN member m ON m.id = sh.member_id
         LEFT JOIN member b ON b.id = sh.closed_by_id ORDER BY sh.opened_at, m.number""",
     "sequence": "SELECT name, value FROM sequence ORDER BY name",
+    "refund": """SELECT s.number, l.position, r.at, b.number, sh.opened_at, r.quantity,
+        r.amount_dong, r.method, r.reason, r.restock, r.client_id
+        FROM refund r JOIN sale_line l ON l.id = r.sale_line_id JOIN sale s ON s.id = l.sale_id
+        JOIN member b ON b.id = r.by_id LEFT JOIN shift sh ON sh.id = r.shift_id
+        ORDER BY s.number, l.position, r.at, r.amount_dong""",
+    "void": """SELECT s.number, v.at, b.number, v.reason, v.client_id FROM void v
+        JOIN sale s ON s.id = v.sale_id JOIN member b ON b.id = v.by_id ORDER BY s.number""",
+    "price_change": """SELECT i.code, p.at, p.old_price_dong, p.price_dong, b.number, p.reason
+        FROM price_change p JOIN item i ON i.id = p.item_id JOIN member b ON b.id = p.by_id
+        ORDER BY i.code, p.at, p.id""",
 }
 
 
@@ -78,14 +89,35 @@ def import_both_ways(app, session, journal, monkeypatch) -> tuple[dict, dict, ob
     return rows, dump(session), together
 
 
+def counting_runs(monkeypatch) -> list[list[str]]:
+    """The kinds of the events each call of ``counter.enter_past_run`` took, call by call."""
+    calls = []
+    real = counter.enter_past_run
+
+    def counted(session, events, *, tz):
+        entered = real(session, events, tz=tz)
+        calls.append([type(event).__name__ for event in events[: len(entered)]])
+        return entered
+
+    monkeypatch.setattr(counter, "enter_past_run", counted)
+    return calls
+
+
 def test_the_counters_history_comes_out_the_same_entered_together(app, session, monkeypatch):
     run_the_counter(session, build_shop(session))
     journal = export_journal(session, timezone=TZ)
     wipe(session)
 
-    together, alone, summary = import_both_ways(app, session, journal, monkeypatch)
+    with monkeypatch.context() as patch:
+        calls = counting_runs(patch)
+        together, alone, summary = import_both_ways(app, session, journal, patch)
 
     assert summary.sales > 5
+    taken = [name for call in calls for name in call]
+    # Its void, its price changes and some of its refunds went in with the sales around them.
+    assert taken.count("PastVoid") == summary.voids == 1
+    assert taken.count("PastPriceChange") == summary.price_changes == 3
+    assert 0 < taken.count("PastRefund") <= summary.refunds
     for name in DUMPS:
         assert together[name] == alone[name], name
     assert export_journal(session, timezone=TZ) == journal
@@ -129,6 +161,8 @@ def test_a_generated_history_comes_out_the_same_entered_together(app, session, m
     # Every sale and shift went in together (lots too), in runs of more than one of each.
     taken = [name for call in calls for name in call]
     assert taken.count("PastSale") == together.sales
+    assert taken.count("PastVoid") == together.voids > 0
+    assert taken.count("PastRefund") == together.refunds > 0
     assert taken.count("ShiftOpens") == taken.count("ShiftCloses") == together.shifts
     assert any(call.count("PastSale") > 1 and call.count("ShiftCloses") > 1 for call in calls)
     assert any(line[3] is None for line in rows["sale_line"])  # a lot's pieces
