@@ -2199,7 +2199,11 @@ def _sales_by_number(session: Session, numbers: set[int], tz: ZoneInfo) -> dict[
     """The sales of ``numbers`` as a run's voids and refunds see them, locked until the
     transaction ends (refunds and a void of one sale go one after another), with their
     lines and what each has had back; their shifts by id for now (see
-    :meth:`_RunPlanner.found_shifts`). Two statements."""
+    :meth:`_RunPlanner.found_shifts`). Two statements, three on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Locked first, then read by a statement of its own: one that waited for the lock
+        # still reads as of its own start (a void committed meanwhile unseen; as lock_row).
+        session.execute(_LOCK_SALES, {"numbers": list(numbers)})
     rows = session.execute(_RUN_SALES, {"numbers": list(numbers)}).all()
     sales = {
         row.id: _RunSale(
@@ -2242,7 +2246,12 @@ _RUN_SALES = (
     )  # fmt: skip
     .outerjoin(Void, Void.sale_id == Sale.id)
     .where(Sale.number.in_(bindparam("numbers", expanding=True)))
-    .with_for_update(of=_SALE_TABLE)
+)
+_LOCK_SALES = (
+    select(_SALE_TABLE.c.id)
+    .where(_SALE_TABLE.c.number.in_(bindparam("numbers", expanding=True)))
+    .order_by(_SALE_TABLE.c.id)
+    .with_for_update()
 )
 _RUN_LINES = (
     select(

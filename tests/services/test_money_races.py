@@ -346,3 +346,57 @@ def test_a_payout_racing_the_next_months_close_is_paid_once(november_closed):
                 outcomes,
             )
         month = following
+
+
+def run_of(*events):
+    """A journal's run of ``events(session)`` (``enter_past_run``): what it took."""
+
+    def attempt(session):
+        return svc.enter_past_run(session, [event(session) for event in events], tz=HANOI)
+
+    return attempt
+
+
+def past_void(number, *, by=1):
+    return lambda session: svc.PastVoid(number, who(session, by), AT + timedelta(minutes=5), "x")
+
+
+def past_refund(number, code, *, amount, quantity, by=1):
+    return lambda session: svc.PastRefund(
+        number, code, amount, quantity, PaymentMethod.CASH, "khách trả", True,
+        who(session, by), AT + timedelta(minutes=5),
+    )  # fmt: skip
+
+
+def test_a_runs_void_racing_a_counters_refund_of_the_same_sale_lets_only_one_through(shop):
+    for n in range(ROUNDS):
+        number = sell_now(shop, svc.LineRequest(f"LOT{n}", quantity=3))
+        outcomes = race(shop, run_of(past_void(number)), refund(number, amount=10_000, quantity=1))
+        assert unexpected(outcomes) == [], outcomes
+        voided, refunded = outcomes[0] != [], isinstance(outcomes[1], Refund)
+        assert voided != refunded, (n, outcomes)
+        with shop.app_context():
+            on_hand = stock.get_item(db.session, f"LOT{n}").quantity_on_hand
+            assert on_hand == (5 if voided else 3), (n, on_hand)
+
+
+def test_refunds_of_one_line_from_runs_and_counters_never_give_back_more_than_was_paid(shop):
+    for n in range(ROUNDS):
+        lot = sell_now(shop, svc.LineRequest(f"LOT{n}", quantity=5))
+        outcomes = race(
+            shop,
+            *[run_of(past_refund(lot, f"LOT{n}", amount=20_000, quantity=2, by=1 + k % 2))
+              for k in range(2)],
+            *[refund(lot, amount=20_000, quantity=2, by=1 + k % 2) for k in range(2)],
+        )  # fmt: skip
+        assert unexpected(outcomes) == [], outcomes
+        through = [o != [] for o in outcomes[:2]] + [isinstance(o, Refund) for o in outcomes[2:]]
+        assert through.count(True) == 2, (n, outcomes)  # 5 pieces: two refunds of 2
+        with shop.app_context():
+            amount, quantity = db.session.execute(
+                select(func.sum(Refund.amount_dong), func.sum(Refund.quantity))
+                .join(SaleLine, Refund.sale_line_id == SaleLine.id)
+                .join(Sale, SaleLine.sale_id == Sale.id)
+                .where(Sale.number == lot)
+            ).one()
+            assert (amount, quantity) == (40_000, 4), n
