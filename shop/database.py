@@ -304,19 +304,45 @@ def insert_in_order(session: Session, key, rows: list[dict], returned) -> list:
         return []
     table = key.class_.__table__
     returning = (table.c[key.key], table.c[returned.key])
+    by_key = dict(_insert(session, table, rows, returning).all())
+    return [by_key[row[key.key]] for row in rows]
+
+
+def insert_rows(session: Session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` into ``table`` (Core: no ORM objects are made), every row giving the
+    same columns: in one statement on PostgreSQL, where an ``executemany`` sends one
+    statement a row (a run's tens of thousands of sale lines); as one ``executemany`` on
+    SQLite, which runs them in process."""
+    if rows:
+        _insert(session, table, rows)
+
+
+def _insert(session: Session, table, rows: list[dict], returning: tuple = ()):
     if session.get_bind().dialect.name == "postgresql":
         # One statement of one array a column: rows written as many VALUES would each be
         # a parameter for psycopg to find in a query text of hundreds of kilobytes.
         columns = list(rows[0])
-        arrays = select(
-            *(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))).label(c) for c in columns)
+        statement = insert(table).from_select(columns, unnested(table, columns))
+        if returning:
+            statement = statement.returning(*returning)
+        return session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    statement = insert(table).returning(*returning) if returning else insert(table)
+    return session.execute(statement, rows)
+
+
+def unnested(table, columns: list[str], types: dict | None = None):
+    """``SELECT unnest(:c1) AS c1, unnest(:c2) AS c2, …``: rows given as one array a column
+    of ``table`` (PostgreSQL), each column's values bound under its name (``types``: those
+    of columns not in the table)."""
+    types = types or {}
+    return select(
+        *(
+            func.unnest(
+                bindparam(c, type_=ARRAY(types[c] if c in types else table.c[c].type))
+            ).label(c)
+            for c in columns
         )
-        statement = insert(table).from_select(columns, arrays).returning(*returning)
-        written = session.execute(statement, {c: [row[c] for row in rows] for c in columns})
-    else:
-        written = session.execute(insert(table).returning(*returning), rows)
-    by_key = dict(written.all())
-    return [by_key[row[key.key]] for row in rows]
+    )
 
 
 def read_once(session: Session, key: str, read, *, rows_of: tuple[type, ...]):

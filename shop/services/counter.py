@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from shop.database import adopt_inserted, insert_in_order, run_core
+from shop.database import adopt_inserted, insert_in_order, insert_rows, run_core, unnested
 from shop.domain.calendar import local_date
 from shop.domain.pricing import Policy, month_key
 from shop.domain.sale import Line, Payment, SaleError, Totals, payment, totals
@@ -929,7 +929,11 @@ def _take_unique_items(
         {"item_id": item_id, "seen": seen[item_id], "version": versions[item_id]}
         for item_id in sorted(versions)
     ]
-    taken = session.execute(_TAKE_UNIQUE, rows).rowcount
+    if session.get_bind().dialect.name == "postgresql":  # one statement, not one a row
+        arrays = {key: [row[key] for row in rows] for key in _TAKEN_COLUMNS}
+        taken = session.execute(_TAKE_UNIQUE_UNNESTED, arrays).rowcount
+    else:
+        taken = session.execute(_TAKE_UNIQUE, rows).rowcount
     for item in items:
         if item.id in versions:
             session.expire(item, ["status", "times_sold", "rail_version"])
@@ -951,6 +955,19 @@ _TAKE_UNIQUE = (
         times_sold=_ITEM.times_sold + 1,
         rail_version=bindparam("version"),
     )
+)
+_TAKEN_COLUMNS = ["item_id", "seen", "version"]
+_TAKING = unnested(
+    Item.__table__, _TAKEN_COLUMNS, dict.fromkeys(_TAKEN_COLUMNS, Integer())
+).subquery()
+_TAKE_UNIQUE_UNNESTED = (
+    update(Item.__table__)
+    .where(
+        _ITEM.id == _TAKING.c.item_id,
+        _ITEM.status == ItemStatus.IN_STOCK,
+        _ITEM.times_sold == _TAKING.c.seen,
+    )
+    .values(status=ItemStatus.SOLD, times_sold=_ITEM.times_sold + 1, rail_version=_TAKING.c.version)
 )
 _RAIL_VERSIONS = select(_ITEM.id, _ITEM.rail_version).where(
     _ITEM.id.in_(bindparam("ids", expanding=True))
@@ -2567,7 +2584,7 @@ def _write_past_sales(
             by=p.sale.cashier, at=p.sale.at,
         )],
     )  # fmt: skip
-    session.execute(insert(SaleLine).execution_options(render_nulls=True), lines)
+    insert_rows(session, SaleLine.__table__, lines)
     return ids
 
 
