@@ -244,8 +244,8 @@ def _timezone_problems(data: object, shop_timezone: str) -> list[Problem]:
 Progress = Callable[[int, int], None]
 #: Entries written between two flushes that empty the session.
 BATCH = 2000
-#: Events of a run (shifts opening and closing, sales) written together
-#: (:func:`counter.enter_past_run`), at most.
+#: Events of a run (shifts opening and closing, price changes, sales, voids, refunds) written
+#: together (:func:`counter.enter_past_run`), at most.
 RUN_AT_ONCE = 500
 #: What a run is made of: anything else is written by itself, between two runs.
 RUN_STEPS = frozenset(
@@ -686,9 +686,9 @@ class _Writer:
                 )
 
     def write_run(self, events: list[Event]) -> None:
-        """Shifts opening and closing and sales in a row, as many at once as
-        :func:`counter.enter_past_run` takes (see :func:`_together`); ``events`` is
-        emptied."""
+        """Shifts opening and closing, price changes, sales, voids and refunds in a row, as
+        many at once as :func:`counter.enter_past_run` takes (see :func:`_together`);
+        ``events`` is emptied."""
 
         def bulk(batch: list[Event]) -> list[int]:
             opening: dict[int, counter.ShiftOpens] = {}  # by the shift's index, in this batch

@@ -1974,8 +1974,11 @@ class _Run:
     again: bool = False
 
 
-#: What the planner says of an event that must wait for the run's writes so far.
-_AGAIN = object()
+class _Again:
+    """What the planner says of an event that must wait for the run's writes so far."""
+
+
+_AGAIN = _Again()
 
 
 def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
@@ -2001,8 +2004,11 @@ def _plan_run(session: Session, events: list[PastEvent], tz: ZoneInfo) -> _Run:
     return run
 
 
-def _plan_event(event: PastEvent, planner: _RunPlanner, shifts: _RunShifts) -> _Taken | None:
-    """``event`` planned, or ``None`` if it is not for the run."""
+def _plan_event(
+    event: PastEvent, planner: _RunPlanner, shifts: _RunShifts
+) -> _Taken | _Again | None:
+    """``event`` planned, ``None`` if it is not for the run, :data:`_AGAIN` if it is for
+    the next one."""
     if isinstance(event, ShiftOpens):
         return shifts.open(event)
     if isinstance(event, ShiftCloses):
@@ -2105,7 +2111,7 @@ class _RunPlanner:
         for sale in self.sales.values():
             sale.shift = shifts.by_id.get(sale.shift) if sale.shift is not None else None
 
-    def plan(self, sale: PastSale, shift: _RunShift | None) -> _Planned | None:
+    def plan(self, sale: PastSale, shift: _RunShift | None) -> _Planned | _Again | None:
         """``sale`` checked and priced in ``shift``, or ``None`` if it is not for the bulk
         path (refused, or with a lot's pieces short, or taking back what the run put back)."""
         request = sale.request
@@ -2136,7 +2142,7 @@ class _RunPlanner:
         tags = {code: item.price_dong for code, item in items.items()}
         return _Planned(sale, items, priced, shift, made, tags)
 
-    def change(self, event: PastPriceChange) -> _PlannedChange | None:
+    def change(self, event: PastPriceChange) -> _PlannedChange | _Again | None:
         """``event`` checked as change_price checks it, or ``None``."""
         item, received_at = self.stock.get(event.code, (None, None))
         if item is not None and item.id in self.moved:
