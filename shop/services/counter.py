@@ -632,20 +632,21 @@ def _items_of(session: Session, request: SaleRequest, at: datetime) -> dict[str,
 
 
 def _items_by_code(session: Session, codes: set[str]) -> dict[str, tuple[Item, datetime]]:
-    """The items of ``codes``, as they are now, each with when it came in."""
-    found = session.execute(_ITEMS, {"codes": list(codes)}).all()
+    """The items of ``codes``, as they are now, each with when it came in; without their
+    categories (a run's checks, prices and lines do not name them)."""
+    found = session.execute(_BARE_ITEMS, {"codes": list(codes)}).all()
     return {item.code: (item, received) for item, received in found}
 
 
 # Built once (each sale asks one of them; building the loader options costs more than the
 # query takes to run).
-_ITEMS = (
+_BARE_ITEMS = (
     select(Item, Intake.received_at)
     .join(Intake, Item.intake_id == Intake.id)
     .where(Item.code.in_(bindparam("codes", expanding=True)))
-    .options(joinedload(Item.category))
     .execution_options(populate_existing=True)
 )
+_ITEMS = _BARE_ITEMS.options(joinedload(Item.category))
 _ITEMS_WITH_OWNERS = _ITEMS.options(joinedload(Item.owner))
 
 
