@@ -32,6 +32,29 @@ def pytest_configure(config):
     from shop.services import members
 
     members.PIN_HASH_METHOD = "pbkdf2:sha256:1000"
+    _compile_url_builders_once()
+
+
+def _compile_url_builders_once() -> None:
+    """Every test makes its own app, and Werkzeug writes and compiles Python for each of
+    its ~170 routes' URL builders each time (45 of the 50 ms an app takes). The builder
+    is a function of the rule alone (its converters are called through the rule it is
+    bound to), so a process compiles each once; the URLs built are the same."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def compiled_once(rule: Rule, append_unknown: bool = True):
+        key = (
+            rule.rule, rule.subdomain, rule.host, rule.merge_slashes, append_unknown,
+            tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
+        )  # fmt: skip
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = compiled_once
 
 
 def pytest_report_header(config):

@@ -332,12 +332,8 @@ def waiting_of_amount(
     """Numbers of sales waiting for a transfer of exactly ``amount_dong``: suggestions for a
     coordinator, never a match."""
     query = (
-        select(Sale.number)
-        .where(
-            Sale.transfer_dong == amount_dong,
-            Sale.confirmed_at.is_(None),
-            ~Sale.void.has(),
-        )
+        Sale.awaiting(select(Sale.number))
+        .where(Sale.transfer_dong == amount_dong)
         .order_by(Sale.number.desc())
         .limit(SUGGESTIONS)
     )
@@ -527,11 +523,7 @@ def not_seen(
 
 def waiting_transfers(session: Session) -> int:
     """How many sales wait for their transfer (the poller asks the bank more often then)."""
-    return session.scalar(
-        select(func.count(Sale.id)).where(
-            Sale.transfer_dong > 0, Sale.confirmed_at.is_(None), ~Sale.void.has()
-        )
-    )
+    return session.scalar(Sale.awaiting(select(func.count(Sale.id))))
 
 
 def feed_state(session: Session, provider: str) -> BankFeed:

@@ -180,7 +180,7 @@ _COUNTS = Void.id.is_(None)
 _SALES_OF_SHIFTS = (
     select(
         Sale.shift_id,
-        func.count(case((_COUNTS & (Sale.transfer_dong > 0) & Sale.confirmed_at.is_(None), 1))),
+        func.count(case((_COUNTS & Sale.transfer_outstanding, 1))),
         func.coalesce(func.sum(case((_COUNTS, Sale.cash_dong))), 0),
         func.max(Sale.at),
     )
@@ -2237,7 +2237,7 @@ def _sales_by_number(session: Session, numbers: set[int], tz: ZoneInfo) -> dict[
             row.shift_id,
             row.total_dong,
             row.cash_dong,
-            row.transfer_dong > 0 and row.confirmed_at is None,
+            row.outstanding,
             [],
             voided=row.void_id is not None,
             month_open=not is_closed(session, month_of(row.at, tz)),
@@ -2264,8 +2264,7 @@ _RUN_SALES = (
         Sale.shift_id,
         Sale.total_dong,
         Sale.cash_dong,
-        Sale.transfer_dong,
-        Sale.confirmed_at,
+        Sale.transfer_outstanding.label("outstanding"),
         Void.id.label("void_id"),
     )  # fmt: skip
     .outerjoin(Void, Void.sale_id == Sale.id)

@@ -682,12 +682,7 @@ def _close_refusal(
             "month.shift_still_open", "month", name=first.member.name, time=Moment(first.opened_at)
         )
     waiting = session.scalar(
-        Sale.not_voided(select(func.count(Sale.id))).where(
-            Sale.at >= start,
-            Sale.at < end,
-            Sale.transfer_dong > 0,
-            Sale.confirmed_at.is_(None),
-        )
+        Sale.awaiting(select(func.count(Sale.id))).where(Sale.at >= start, Sale.at < end)
     )
     if waiting:
         return InvalidInput("month.transfer_waiting", "month", month=label)

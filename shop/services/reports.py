@@ -314,8 +314,8 @@ def _figures(session: Session, sales_in: ColumnElement, refunds_in: ColumnElemen
     matching ``refunds_in``, as keyword arguments for :class:`ZReport`."""
     voided = Void.id.is_not(None)
     kept = Void.id.is_(None)
-    awaiting = and_(kept, Sale.transfer_dong > 0, Sale.confirmed_at.is_(None))
-    completed = and_(kept, not_(and_(Sale.transfer_dong > 0, Sale.confirmed_at.is_(None))))
+    awaiting = and_(kept, Sale.transfer_outstanding)
+    completed = and_(kept, not_(Sale.transfer_outstanding))
     sales = session.execute(
         select(
             _sum(case((completed, 1), else_=0)),
