@@ -158,20 +158,31 @@ def db_url(database, tmp_path):
         return f"sqlite:///{target}"
     engine = create_engine(location)
     with engine.begin() as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        if tables:
-            names = ", ".join(f'"{t}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        connection.exec_driver_sql(_EMPTY_POSTGRESQL)
     engine.dispose()
     return location
+
+
+def _emptying_postgresql() -> str:
+    """The statements, sent at once, that empty the test database between tests as if it
+    had just been migrated: every table's rows deleted, children first, the append-only
+    tables' refusal lifted meanwhile (as their owner may), every sequence back at 1. A
+    TRUNCATE of the 40 tables took 0.3 s a test; this takes about 1 ms."""
+    import shop.models  # noqa: F401 - every table in the metadata
+
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    return "".join(
+        [f'ALTER TABLE "{name}" DISABLE TRIGGER USER;\n' for name in APPEND_ONLY]
+        + [f'DELETE FROM "{name}";\n' for name in tables]  # noqa: S608 - our own tables
+        + [f'ALTER TABLE "{name}" ENABLE TRIGGER USER;\n' for name in APPEND_ONLY]
+        + [
+            "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace;"
+        ]
+    )
+
+
+_EMPTY_POSTGRESQL = _emptying_postgresql()
 
 
 @pytest.fixture(scope="session")
