@@ -368,6 +368,7 @@ class _ReceiptSale:
     status = vars(Sale)["status"]
     change_dong = vars(Sale)["change_dong"]
     awaiting_transfer = vars(Sale)["awaiting_transfer"]
+    transfer_outstanding = vars(Sale)["transfer_outstanding"]
 
 
 _SALE_FIELDS = (
