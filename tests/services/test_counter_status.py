@@ -76,3 +76,34 @@ def test_void_refusal_says_why_or_nothing_and_the_void_agrees(ctx):  # noqa: F81
     svc.close_shift(ctx, shift, svc.cash_count(ctx, shift).expected_dong, at=AT, by=hong(ctx))
     closed = svc.void_refusal(ctx, other)
     assert closed is not None and closed.field == "number"
+
+
+def test_waiting_for_its_transfer_reads_the_same_in_python_and_sql_and_uses_its_index(ctx):  # noqa: F811
+    from sqlalchemy import text
+
+    svc.open_shift(ctx, hong(ctx), 100_000, at=AT, tz=HANOI)
+    sell(ctx, svc.LineRequest("A"), tendered_dong=50_000)
+    confirmed = sell(ctx, svc.LineRequest("D"), transfer_dong=25_000)
+    svc.confirm_transfer(ctx, confirmed, at=AT)
+    waiting = sell(ctx, svc.LineRequest("C"), transfer_dong=35_000)
+    voided = sell(ctx, svc.LineRequest("B"), transfer_dong=35_000)
+    svc.void_sale(ctx, voided, by=hong(ctx), at=AT, reason="nhầm", tz=HANOI)
+    ctx.flush()
+    sales = ctx.scalars(select(Sale)).all()
+    in_sql = set(ctx.scalars(select(Sale.number).where(Sale.transfer_outstanding)))
+    assert in_sql == {s.number for s in sales if s.transfer_outstanding}
+    assert in_sql == {waiting.number, voided.number}  # voided or not
+    awaiting = set(ctx.scalars(Sale.awaiting(select(Sale.number))))
+    assert awaiting == {s.number for s in sales if s.status is SaleStatus.AWAITING_TRANSFER}
+    assert awaiting == {waiting.number}
+    # The partial index of the waiting sales serves the queries that look for them: its
+    # terms are Sale.transfer_outstanding's (a drift between the two would lose it).
+    of_amount = Sale.awaiting(select(Sale.number)).where(Sale.transfer_dong == 35_000)
+    if ctx.get_bind().dialect.name == "sqlite":
+        explain, plan_of = "EXPLAIN QUERY PLAN ", lambda rows: " ".join(r[-1] for r in rows)
+    else:
+        ctx.execute(text("SET LOCAL enable_seqscan = off"))  # a table this small is read whole
+        explain, plan_of = "EXPLAIN ", lambda rows: " ".join(r[0] for r in rows)
+    compiled = of_amount.compile(ctx.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = plan_of(ctx.execute(text(explain + str(compiled))).all())
+    assert "ix_sale_transfer_waiting" in plan, plan
