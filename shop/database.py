@@ -395,9 +395,16 @@ def _forget_changed(session: Session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_all(session: Session, transaction) -> None:
-    # A flush's own inner transaction ends too: what was read stays.
-    if transaction.parent is None or transaction.nested:
+    # A flush's own inner transaction ends too, and a savepoint released: what was read
+    # stays (nothing is undone; one rolled back is _forget_undone's).
+    if transaction.parent is None:
         session.info.pop(_READ_ONCE, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_undone(session: Session, previous_transaction) -> None:
+    # A savepoint rolled back may undo a write whose answer was read and kept since.
+    session.info.pop(_READ_ONCE, None)
 
 
 def string_enum(kind: type[enum.Enum], name: str, length: int = 16) -> Enum:

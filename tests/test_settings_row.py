@@ -61,3 +61,27 @@ def test_a_settings_row_saved_in_the_transaction_is_seen_at_once(app):
         session.flush()
         assert bank.bank_settings(session).code_prefix == "AB"
         session.rollback()
+
+
+def test_a_savepoint_released_keeps_what_was_read_and_one_rolled_back_forgets_it(app):
+    """A bank transaction is stored in a savepoint (``insert_unique``): each one asked the
+    settings again when the savepoint ended. Released, nothing is undone: they stay read.
+    Rolled back, a save inside it is undone, and so is what was read of it."""
+    with app.app_context():
+        session = db.session
+        member_service.save_shop_profile(session, "Tiệm Đồ Cũ")
+        session.commit()
+        assert member_service.shop_profile(session).name == "Tiệm Đồ Cũ"
+        with statements(db.engine) as seen:
+            with session.begin_nested():
+                assert member_service.shop_profile(session).name == "Tiệm Đồ Cũ"
+            assert member_service.shop_profile(session).name == "Tiệm Đồ Cũ"
+        assert seen == [], "read once, before the savepoint"
+        savepoint = session.begin_nested()
+        member_service.save_shop_profile(session, "Tiệm khác")
+        assert member_service.shop_profile(session).name == "Tiệm khác"
+        savepoint.rollback()
+        with statements(db.engine) as seen:
+            assert member_service.shop_profile(session).name == "Tiệm Đồ Cũ"
+        assert len(seen) == 1, "asked again after the rollback"
+        session.rollback()
