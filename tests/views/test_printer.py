@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,18 +289,11 @@ def test_late_receipts_keep_the_drawer_shut_and_old_jobs_give_up(
     assert f"Hóa đơn {number} chưa in được." in as_member.get("/counter/").text
 
 
-def test_a_receipt_is_read_in_the_claims_transaction_and_drawn_with_none_open(
-    as_member, app, stocked, spool, monkeypatch
-):
-    """The queue claims a job and reads what its slip shows in one transaction, draws and
-    sends it with no transaction open (no lock held while drawing), and logs the try in
-    one more; on SQLite a look without the write lock comes first."""
-    from sqlalchemy import event
-
+def _drawing_watched(monkeypatch) -> list[bool]:
+    """Whether a transaction was open, each time a receipt is drawn from now on."""
     from shop.printing import escpos_out
 
-    number = sell(as_member, "A", "B")
-    drawn_in_transaction = []
+    drawn_in_transaction: list[bool] = []
     original = escpos_out.receipt_bytes
 
     def receipt_bytes(*args, **kwargs):
@@ -307,14 +301,35 @@ def test_a_receipt_is_read_in_the_claims_transaction_and_drawn_with_none_open(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(escpos_out, "receipt_bytes", receipt_bytes)
+    return drawn_in_transaction
+
+
+@contextmanager
+def _listening(engine, **listeners):
+    """``engine``'s events (by name) heard by ``listeners`` inside the block."""
+    from sqlalchemy import event
+
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
+
+
+def test_a_receipt_is_read_in_the_claims_transaction_and_drawn_with_none_open(
+    as_member, app, stocked, spool, monkeypatch
+):
+    """The queue claims a job and reads what its slip shows in one transaction, draws and
+    sends it with no transaction open (no lock held while drawing), and logs the try in
+    one more; on SQLite a look without the write lock comes first."""
+    number = sell(as_member, "A", "B")
+    drawn_in_transaction = _drawing_watched(monkeypatch)
     with app.app_context():
         begun = []
-        listener = lambda *_args: begun.append(1)  # noqa: E731
-        event.listen(db.engine, "begin", listener)
-        try:
+        with _listening(db.engine, begin=lambda *_args: begun.append(1)):
             assert queue.run_due(db.session) == 1
-        finally:
-            event.remove(db.engine, "begin", listener)
     assert drawn_in_transaction == [False]
     postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     assert len(begun) == (2 if postgresql else 3)
@@ -331,34 +346,21 @@ def test_a_queue_woken_by_its_job_claims_without_looking_first(
     transaction fewer on SQLite than a poll, which looks first without the write lock):
     the receipt prints all the same, drawn with no transaction open; a job not yet due
     (a retry waiting) is not taken, and a second woken claim finds nothing left."""
-    from sqlalchemy import event
-
     from shop.domain.calendar import utc_now
-    from shop.printing import escpos_out
 
     number = sell(as_member, "A", "B")
-    drawn_in_transaction = []
-    original = escpos_out.receipt_bytes
-
-    def receipt_bytes(*args, **kwargs):
-        drawn_in_transaction.append(db.session().in_transaction())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(escpos_out, "receipt_bytes", receipt_bytes)
+    drawn_in_transaction = _drawing_watched(monkeypatch)
     with app.app_context():
         waiting = PrintJob(kind=JobKind.DRAWER, next_try_at=utc_now() + timedelta(minutes=1))
         db.session.add(waiting)
         db.session.commit()
         begun, statements = [], []
-        on_begin = lambda *_args: begun.append(1)  # noqa: E731
-        on_statement = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "begin", on_begin)
-        event.listen(db.engine, "before_cursor_execute", on_statement)
-        try:
+        with _listening(
+            db.engine,
+            begin=lambda *_args: begun.append(1),
+            before_cursor_execute=lambda *args: statements.append(args[2]),
+        ):
             assert queue.run_due(db.session, look=False) == 1
-        finally:
-            event.remove(db.engine, "begin", on_begin)
-            event.remove(db.engine, "before_cursor_execute", on_statement)
         assert queue.run_due(db.session, look=False) == 0
     assert drawn_in_transaction == [False]
     assert len(begun) == 2
