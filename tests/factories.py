@@ -89,3 +89,26 @@ def sell(
     )
     who = cashier if isinstance(cashier, Member) else member(session, cashier)
     return counter.record_sale(session, request, cashier=who, at=at, tz=tz, **for_service)[0]
+
+
+def varied_sale_bodies(phone: str) -> list[dict]:
+    """Three ``POST /sales`` bodies that between them show what a receipt and an answer
+    can hold (for a shop stocked with A, B of member 2's, C and the lot SOCKS): a cash sale
+    with a line discount, two pieces of the lot, an owner's item and a discount on the whole;
+    a sale waiting for its transfer; one piece of the lot for cash. Client ids
+    ``{phone}-1`` to ``-3``."""
+    return [
+        {
+            "client_id": f"{phone}-1",
+            "lines": [
+                {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
+                {"code": "SOCKS", "quantity": 2},
+                {"code": "A"},
+            ],
+            "discount_dong": 5000,
+            "discount_reason": "khách quen",
+            "tendered_dong": 500000,
+        },
+        {"client_id": f"{phone}-2", "lines": [{"code": "C"}], "transfer_dong": 35000},
+        {"client_id": f"{phone}-3", "lines": [{"code": "SOCKS"}], "tendered_dong": 10000},
+    ]

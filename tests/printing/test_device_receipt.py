@@ -14,6 +14,7 @@ from shop.models import JobKind, PrinterSettings, PrintJob, ReceiptPath, Sale
 from shop.printing.slips import job_bytes
 from shop.services import printing as printing_service
 from tests.conftest import sign_in
+from tests.factories import varied_sale_bodies
 from tests.printing.escpos_decoder import decode
 from tests.views.conftest import stocked  # noqa: F401  (the fixture)
 from tests.views.test_printer import jobs, sell, set_printer
@@ -141,21 +142,7 @@ def test_a_receipt_job_reads_the_sale_as_the_sales_own_receipt(boss, as_member, 
         db.session.commit()
     as_member.get("/counter/")
     as_member.post("/counter/shift/open", data={"opening_float_dong": "200k"})
-    bodies = [
-        {
-            "client_id": "phone-1-0201",
-            "lines": [
-                {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
-                {"code": "SOCKS", "quantity": 2},
-                {"code": "A"},
-            ],
-            "discount_dong": 5000,
-            "discount_reason": "khách quen",
-            "tendered_dong": 500000,
-        },
-        {"client_id": "phone-1-0202", "lines": [{"code": "C"}], "transfer_dong": 35000},
-        {"client_id": "phone-1-0203", "lines": [{"code": "SOCKS"}], "tendered_dong": 10000},
-    ]
+    bodies = varied_sale_bodies("phone-1-02")
     numbers = []
     for body in bodies:
         sold = as_member.post("/api/v1/sales", json=body)

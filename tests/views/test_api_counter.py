@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import varied_sale_bodies
+
 
 @pytest.fixture
 def token(app, stocked):  # noqa: F811
@@ -141,20 +143,7 @@ def test_a_new_sale_is_answered_as_reading_it_back_answers(client, token):
     a line discount, a lot and a whole-sale discount, and for a sale waiting for its
     transfer."""
     client.post("/api/v1/shifts", json={"opening_float_dong": 0}, headers=token)
-    bodies = [
-        {
-            "client_id": "phone-1-0101",
-            "lines": [
-                {"code": "B", "discount_dong": 10000, "discount_reason": "vết bẩn"},
-                {"code": "SOCKS", "quantity": 2},
-                {"code": "A"},
-            ],
-            "discount_dong": 5000,
-            "discount_reason": "khách quen",
-            "tendered_dong": 500000,
-        },
-        {"client_id": "phone-1-0102", "lines": [{"code": "C"}], "transfer_dong": 35000},
-    ]
+    bodies = varied_sale_bodies("phone-1-01")[:2]
     for body in bodies:
         sold = client.post("/api/v1/sales", json=body, headers=token)
         assert sold.status_code == 201, sold.json
