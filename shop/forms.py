@@ -15,7 +15,7 @@ from shop import messages
 from shop.domain.money import MoneyError, parse_dong
 from shop.domain.phone import PhoneError, normalize_phone
 from shop.domain.pin import PinError, check_new_pin
-from shop.domain.text import clean
+from shop.domain.text import clean, tidy
 
 
 def _clean_text(value):
@@ -230,7 +230,7 @@ class LocalTimeField(StringField):
         if not valuelist:
             return
         super().process_formdata(valuelist)
-        text = " ".join((self.data or "").split())
+        text = tidy(self.data)
         self.data = None
         if not text:
             return

@@ -526,7 +526,7 @@ class _Writer:
                 reason_required=False,
                 tz=self.tz,
             )
-        self.counts["price_changes"] += 1
+        self.wrote_change(event, 0)
 
     def write_disposals(self, events: list[Event]) -> None:
         """Disposals in a row, as many at once as :func:`stock.dispose_all` takes (see
@@ -752,7 +752,8 @@ class _Writer:
         self.advance()
 
     def wrote_change(self, event: Event, written: int) -> None:
-        """A price change, void or refund written (``written``: the refund's id)."""
+        """A price change, void or refund written, by a run or by itself (``written``: the
+        refund's id; the others' is not kept)."""
         if event.step == Step.REFUND:
             self.wrote_refund(event, written)
         else:
@@ -844,7 +845,7 @@ class _Writer:
                 reason=void["reason"],
                 tz=self.tz,
             )
-        self.counts["voids"] += 1
+        self.wrote_change(event, 0)
 
     def write_refund(self, event: Event) -> None:
         entry = event.entry
@@ -874,7 +875,7 @@ class _Writer:
             )
         if drawerless:
             refund.method = PaymentMethod.CASH
-        self.wrote_refund(event, refund.id)
+        self.wrote_change(event, refund.id)
 
     def wrote_refund(self, event: Event, refund_id: int) -> None:
         entry = event.entry

@@ -1397,9 +1397,14 @@ def _void_refusal(
 
 def _void_reason(reason: str) -> str:
     """A void's reason, tidied and cut to what is kept; a void must give one."""
+    return _given_reason(reason, "void.reason_missing")
+
+
+def _given_reason(reason: str, missing: str) -> str:
+    """``reason`` tidied and cut to what is kept; refused (code ``missing``) if empty."""
     reason = tidy(reason)
     if not reason:
-        raise InvalidInput("void.reason_missing", "reason")
+        raise InvalidInput(missing, "reason")
     return reason[:REASON_LENGTH]
 
 
@@ -1543,10 +1548,7 @@ def refund_line(
 
 def _refund_reason(reason: str) -> str:
     """A refund's reason, tidied and cut to what is kept; a refund must give one."""
-    reason = tidy(reason)
-    if not reason:
-        raise InvalidInput("refund.reason_missing", "reason")
-    return reason[:REASON_LENGTH]
+    return _given_reason(reason, "refund.reason_missing")
 
 
 def _check_refundable(*, voided: bool, awaiting: bool) -> None:

@@ -192,7 +192,7 @@ def ensure_category(session: Session, name: str) -> Category:
 
 def _category_name(name: str) -> str:
     """``name`` with its spaces tidied, refused when empty or too long."""
-    clean = " ".join((name or "").split())
+    clean = tidy(name)
     if not clean:
         raise InvalidInput("item.category_missing", "category")
     if len(clean) > 60:
@@ -264,7 +264,7 @@ def create_donor(
     refused at ``donor_phone`` otherwise); ``country_code`` is the shop's calling code, or
     ``None`` for a donor of a journal, whose phone is kept as it was written. Refusals name
     ``fields`` + ``name`` / ``phone`` (the intake form's names; ``""`` for the donor's own)."""
-    name = " ".join((details.name or "").split())
+    name = tidy(details.name)
     if not name:
         raise InvalidInput("donor.name_missing", f"{fields}name")
     phone = (details.phone or "").strip() or None
@@ -859,7 +859,7 @@ def change_price(
 def price_reason(price_dong: int, reason: str, *, required: bool) -> str:
     """A price change's new price checked and its reason tidied (one it must give)."""
     _check_price(price_dong, "price_dong")
-    reason = " ".join((reason or "").split())
+    reason = tidy(reason)
     if not reason and required:
         raise InvalidInput("price.reason_missing", "reason")
     return reason
@@ -1001,7 +1001,7 @@ def _disposal_refusal(
 
 
 def _disposal_note(note: str) -> str:
-    return " ".join((note or "").split())[:300]
+    return tidy(note, 300)
 
 
 def _disposal_audit(code: str, kind: DisposalKind, by: Member, at: datetime, note: str) -> dict:
