@@ -3,6 +3,12 @@
 The database is SQLite unless ``SHOP_TEST_DATABASE`` names a PostgreSQL server, for
 instance ``postgresql://localhost/test``: then a fresh database is created on that server
 for this run, migrated once, emptied before every test and dropped at the end.
+
+A test reaches the database under test through the ``database`` fixture (and those built on
+it: ``db_url``, ``app``, ``client``...) or, making a database of its own on that server,
+through ``server_under_test``. With ``SHOP_TEST_DATABASE_ONLY=1`` as well (``make test``'s
+PostgreSQL pass) only those tests run: the others (the rules, the journal's file checks, the
+printers, the packaging...) do the same whatever the database, and ran in the SQLite pass.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from shop.database import forget_read_once
 from shop.extensions import db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: The PostgreSQL server of this run (``SHOP_TEST_DATABASE``), None on SQLite. Tests read it
+#: through the ``server_under_test`` fixture, never from the environment themselves.
+SERVER_UNDER_TEST = os.environ.get("SHOP_TEST_DATABASE") or None
+#: Where a test that always needs PostgreSQL (moving a shop to it) makes its own database.
+POSTGRESQL_SERVER = SERVER_UNDER_TEST or "postgresql://localhost/test"
 DEMO_PIN = "2468"
 
 
@@ -58,8 +69,29 @@ def _compile_url_builders_once() -> None:
 
 
 def pytest_report_header(config):
-    target = os.environ.get("SHOP_TEST_DATABASE") or "sqlite (a file per test)"
-    return f"shop database under test: {target}"
+    target = SERVER_UNDER_TEST or "sqlite (a file per test)"
+    only = " (only the tests that reach it)" if _database_only() else ""
+    return f"shop database under test: {target}{only}"
+
+
+#: The fixtures through which a test reaches the database under test.
+REACHES_THE_DATABASE = ("database", "server_under_test")
+
+
+def _database_only() -> bool:
+    return bool(SERVER_UNDER_TEST) and os.environ.get("SHOP_TEST_DATABASE_ONLY") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a PostgreSQL pass that asks for it (``SHOP_TEST_DATABASE_ONLY=1``), only the tests
+    that reach the database under test; the rest ran, the same, in the SQLite pass."""
+    if not _database_only():
+        return
+    reach = [i for i in items if set(REACHES_THE_DATABASE) & set(getattr(i, "fixturenames", ()))]
+    if len(reach) < len(items):
+        kept = set(reach)
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = reach
 
 
 #: The tables whose rows the database refuses to delete (payouts and their corrections,
@@ -119,9 +151,16 @@ def _migrate(url: str, instance_path: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database(tmp_path_factory):
+def server_under_test():
+    """The PostgreSQL server this run is on, or None on SQLite: for a test that makes a
+    database of its own there (the reliability scenarios, each its own gunicorn)."""
+    return SERVER_UNDER_TEST
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory, server_under_test):
     """(kind, url) of a migrated database for this test run."""
-    server = os.environ.get("SHOP_TEST_DATABASE")
+    server = server_under_test
     instance = str(tmp_path_factory.mktemp("instance"))
     if not server:
         path = tmp_path_factory.mktemp("template") / "shop.sqlite3"

@@ -4,7 +4,6 @@ refusal on PostgreSQL, and moving a shop from SQLite to PostgreSQL through the j
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -31,7 +30,7 @@ from shop.services import month as month_service
 from shop.services import stock as stock_service
 from tests.factories import HANOI
 
-from .conftest import IN_CI, TRIAL_JOURNAL, _test_config
+from .conftest import IN_CI, POSTGRESQL_SERVER, TRIAL_JOURNAL, _test_config
 
 WRITTEN = re.compile(r"backup written: (\S+) \(")
 #: 10 February 2027, 10:00 in Hà Nội: the trial fixture's "now".
@@ -304,7 +303,7 @@ def test_a_postgresql_url_is_refused_with_the_pg_dump_command():
 # ---------------------------------------------------------------- SQLite → PostgreSQL
 
 #: The PostgreSQL server the move is tested on; a fresh database is made on it and dropped.
-PG_SERVER = os.environ.get("SHOP_TEST_DATABASE") or "postgresql://localhost/test"
+PG_SERVER = POSTGRESQL_SERVER
 
 
 @pytest.fixture

@@ -2,18 +2,14 @@
 id) at the same instant, over HTTP to two gunicorn workers. See reliability/concurrency.py.
 """
 
-import os
-
 import pytest
 
 from reliability.concurrency import run_concurrency
 
-ON_POSTGRESQL = bool(os.environ.get("SHOP_TEST_DATABASE"))
-
 
 @pytest.fixture(scope="module")
-def raced(tmp_path_factory):
-    server = os.environ.get("SHOP_TEST_DATABASE")
+def raced(tmp_path_factory, server_under_test):
+    server = server_under_test
     kind = "postgresql" if server else "sqlite"
     return run_concurrency(
         kind, tmp_path_factory.mktemp("concurrency"), server_url=server, rounds=3

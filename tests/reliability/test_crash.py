@@ -7,16 +7,14 @@ On the database of this run: a fresh SQLite file, or with SHOP_TEST_DATABASE a d
 its own on that PostgreSQL server (dropped afterwards). See reliability/crash.py.
 """
 
-import os
-
 import pytest
 
 from reliability.crash import run_crash
 
 
 @pytest.mark.slow
-def test_a_killed_server_loses_no_acknowledged_sale(tmp_path):
-    server = os.environ.get("SHOP_TEST_DATABASE")
+def test_a_killed_server_loses_no_acknowledged_sale(tmp_path, server_under_test):
+    server = server_under_test
     kind = "postgresql" if server else "sqlite"
     figures = run_crash(kind, tmp_path, server_url=server, rounds=2)
     print(figures)

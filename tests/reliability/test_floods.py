@@ -7,8 +7,6 @@ On the database of this run: a fresh SQLite file, or with SHOP_TEST_DATABASE a d
 its own on that PostgreSQL server (dropped afterwards).
 """
 
-import os
-
 import pytest
 
 from reliability.floods import FLOOD_ADDRESSES, run_floods
@@ -16,8 +14,8 @@ from shop.config import DEFAULTS
 
 
 @pytest.mark.slow
-def test_the_counter_sells_through_sign_in_floods_and_big_photos(tmp_path):
-    server = os.environ.get("SHOP_TEST_DATABASE")
+def test_the_counter_sells_through_sign_in_floods_and_big_photos(tmp_path, server_under_test):
+    server = server_under_test
     kind = "postgresql" if server else "sqlite"
     figures = run_floods(
         kind,

@@ -1,16 +1,14 @@
 """Money rules raced over HTTP with one token per device, and (on PostgreSQL) database
 backends killed mid-request: see reliability/money.py."""
 
-import os
-
 import pytest
 
 from reliability.money import run_money
 
 
 @pytest.fixture(scope="module")
-def raced(tmp_path_factory):
-    server = os.environ.get("SHOP_TEST_DATABASE")
+def raced(tmp_path_factory, server_under_test):
+    server = server_under_test
     kind = "postgresql" if server else "sqlite"
     return run_money(
         kind, tmp_path_factory.mktemp("money"), server_url=server, rounds=2, kill_seconds=5
