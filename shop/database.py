@@ -266,10 +266,11 @@ def insert_if_absent(
     """``INSERT … ON CONFLICT DO NOTHING``: a row another request may be adding right now
     (``row``, or the keyword ``values``).
 
-    ``on``: the unique column whose conflict means "there already" (any unique column when
-    ``None``); ``returning``: a column whose value in the new row is returned, ``None`` when
-    nothing was inserted. Used where two counters may create the same row at once (a
-    category, a PIN lock, a sale sent twice); without ``returning`` the caller then reads
+    ``on``: the unique column (or tuple of the columns of one unique key) whose conflict
+    means "there already" (any unique column when ``None``); ``returning``: a column whose
+    value in the new row is returned, ``None`` when nothing was inserted. Used where two
+    counters may create the same row at once (a category, a PIN lock, a sale sent twice, a
+    bank transaction by webhook and by poll); without ``returning`` the caller then reads
     the row, whoever wrote it.
     """
     statement = _if_absent(session.get_bind().dialect.name, model.__table__, on, returning)
@@ -284,9 +285,8 @@ def _if_absent(dialect: str, table, on, returning):
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(
-        index_elements=[table.c[on.key]] if on is not None else None
-    )
+    key = None if on is None else [table.c[c.key] for c in (on if isinstance(on, tuple) else (on,))]
+    statement = insert(table).on_conflict_do_nothing(index_elements=key)
     return statement.returning(table.c[returning.key]) if returning is not None else statement
 
 

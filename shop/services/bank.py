@@ -11,14 +11,14 @@ for exactly that amount confirms it. Services flush and never commit.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import settings_row
+from shop.database import adopt_inserted, insert_if_absent, settings_row
 from shop.domain import bank as rules
 from shop.domain.text import tidy
 from shop.models import (
@@ -34,7 +34,6 @@ from shop.models import (
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
-from shop.services.idempotency import insert_unique
 from shop.services.members import shop_profile
 
 PROVIDERS = ("sepay", "casso")
@@ -203,7 +202,12 @@ def receive(
 ) -> tuple[BankTransaction, bool]:
     """Store one transaction as the feed reported it and match it. Returns the row and
     whether it is new: the same (provider, provider id) delivered again returns the row
-    stored first and changes nothing."""
+    stored first and changes nothing.
+
+    The match is worked out first (the sales it names locked on PostgreSQL), then the row
+    is inserted with it in one statement that inserts nothing when another transaction
+    stored the same (provider, provider id) at this very moment (it then waits for that one
+    and returns its row); only then is the sale confirmed and the match audited."""
     provider_id = str(incoming.provider_id)[:64]
     existing = _stored(session, incoming.provider, provider_id)
     if existing is not None:
@@ -222,26 +226,47 @@ def receive(
         signature_ok=signature_ok,
         raw=incoming.raw or "",
         outcome=rules.Outcome.REVIEW,
+        reason=None,
         suggestions=[],
+        sale_id=None,
+        pays_sale=False,
+        refund_id=None,
+        payout_id=None,
+        resolved_at=None,
+        resolved_by_id=None,
         resolution="",
     )
-    existing = insert_unique(session, row, lambda: _stored(session, incoming.provider, provider_id))
-    if existing is not None:
-        return existing, False
     if incoming.direction == rules.Direction.OUT:
-        _match_outgoing(session, row, at=at)
+        then = _match_outgoing(session, row)
     else:
-        _match_incoming(session, row, at=at)
+        then = _match_incoming(session, row)
+    values = {column.key: getattr(row, column.key) for column in _INSERTED}
+    row_id = insert_if_absent(
+        session, BankTransaction, values,
+        on=(BankTransaction.provider, BankTransaction.provider_id), returning=BankTransaction.id,
+    )  # fmt: skip
+    if row_id is None:
+        return _stored(session, incoming.provider, provider_id), False
+    row.id = row_id
+    adopt_inserted(session, row)
+    if then is not None:
+        then(at)
     session.flush()
     return row, True
 
 
+#: The columns :func:`receive` inserts: all but the id.
+_INSERTED = tuple(c for c in BankTransaction.__table__.columns if c.key != "id")
+
+
 def _stored(session: Session, provider: str, provider_id: str) -> BankTransaction | None:
-    return session.scalar(
-        select(BankTransaction).where(
-            BankTransaction.provider == provider, BankTransaction.provider_id == provider_id
-        )
-    )
+    return session.scalar(_STORED, {"provider": provider, "provider_id": provider_id})
+
+
+_STORED = select(BankTransaction).where(
+    BankTransaction.provider == bindparam("provider"),
+    BankTransaction.provider_id == bindparam("provider_id"),
+)
 
 
 def sale_state(sale: Sale) -> rules.SaleState:
@@ -296,7 +321,9 @@ def _view(sale: Sale | None | str) -> rules.SaleView | None:
     return rules.SaleView(sale.number, sale.transfer_dong, sale_state(sale))
 
 
-def _match_incoming(session: Session, row: BankTransaction, *, at: datetime) -> None:
+def _match_incoming(session: Session, row: BankTransaction) -> Callable[[datetime], None] | None:
+    """Work out what money in does (``row``'s outcome, reason, sale and suggestions); returns
+    what is left to do once the row is stored: the sale confirmed and the match audited."""
     shop = shop_profile(session)
     own = rules.same_account(row.account, shop.bank_account if shop else "") and bool(
         shop and shop.bank_account
@@ -308,8 +335,12 @@ def _match_incoming(session: Session, row: BankTransaction, *, at: datetime) -> 
     row.outcome = decision.outcome
     row.reason = decision.reason
     row.sale_id = named.id if named is not None else None
-    if decision.outcome in (rules.Outcome.CONFIRMED, rules.Outcome.VERIFIED):
-        row.pays_sale = True
+    if decision.outcome not in (rules.Outcome.CONFIRMED, rules.Outcome.VERIFIED):
+        row.suggestions = waiting_of_amount(session, row.amount_dong, exclude=named)
+        return None
+    row.pays_sale = True
+
+    def confirm(at: datetime) -> None:
         if decision.outcome == rules.Outcome.CONFIRMED:
             named.confirmed_at = at
             named.confirmed_by_id = None
@@ -322,8 +353,8 @@ def _match_incoming(session: Session, row: BankTransaction, *, at: datetime) -> 
             amount_dong=row.amount_dong, provider=row.provider, provider_id=row.provider_id,
             reference=row.reference,
         )  # fmt: skip
-        return
-    row.suggestions = waiting_of_amount(session, row.amount_dong, exclude=named)
+
+    return confirm
 
 
 def waiting_of_amount(
@@ -331,21 +362,24 @@ def waiting_of_amount(
 ) -> list[int]:
     """Numbers of sales waiting for a transfer of exactly ``amount_dong``: suggestions for a
     coordinator, never a match."""
-    query = (
-        Sale.awaiting(select(Sale.number))
-        .where(Sale.transfer_dong == amount_dong)
-        .order_by(Sale.number.desc())
-        .limit(SUGGESTIONS)
-    )
-    if exclude is not None:
-        query = query.where(Sale.id != exclude.id)
-    return list(session.scalars(query))
+    exclude_id = exclude.id if exclude is not None else None
+    return list(session.scalars(_WAITING_OF_AMOUNT, {"amount": amount_dong, "not": exclude_id}))
 
 
-def _match_outgoing(session: Session, row: BankTransaction, *, at: datetime) -> None:
+# Built once: every bank transaction not matched asks it (building it cost more than its run).
+_WAITING_OF_AMOUNT = (
+    Sale.awaiting(select(Sale.number))
+    .where(Sale.transfer_dong == bindparam("amount"))
+    .where(or_(bindparam("not", type_=Integer).is_(None), Sale.id != bindparam("not")))
+    .order_by(Sale.number.desc())
+    .limit(SUGGESTIONS)
+)
+
+
+def _match_outgoing(session: Session, row: BankTransaction) -> Callable[[datetime], None] | None:
     """Money out: the transfer refund or payout by transfer of that amount nearest in time
-    that no other transaction paid (audited, as every automatic match is); else the review
-    list."""
+    that no other transaction paid (audited, as every automatic match is, once the row is
+    stored: what is returned does it); else the review list."""
     low, high = row.at - OUTGOING_WINDOW, row.at + OUTGOING_WINDOW
     taken_refunds = select(BankTransaction.refund_id).where(BankTransaction.refund_id.is_not(None))
     refunds = session.scalars(
@@ -370,7 +404,7 @@ def _match_outgoing(session: Session, row: BankTransaction, *, at: datetime) -> 
     ]
     if not candidates:
         row.outcome, row.reason = rules.Outcome.REVIEW, rules.Reason.OUTGOING
-        return
+        return None
     _, kind, paid = min(candidates, key=lambda c: (c[0], c[1], c[2].id))
     row.outcome, row.reason = rules.Outcome.OUTGOING, None
     seen = {
@@ -379,13 +413,16 @@ def _match_outgoing(session: Session, row: BankTransaction, *, at: datetime) -> 
     }  # fmt: skip
     if kind == "refund":
         row.refund_id = paid.id
-        audit.record(session, "bank_outgoing", by=None, at=at,
-                     subject=f"sale {paid.line.sale.number}", **seen)  # fmt: skip
+        subject, more = f"sale {paid.line.sale.number}", {}
     else:
         row.payout_id = paid.id
-        audit.record(session, "bank_outgoing", by=None, at=at,
-                     subject=f"member {paid.member.number}", payout=paid.id,
-                     month=paid.month, **seen)  # fmt: skip
+        subject = f"member {paid.member.number}"
+        more = {"payout": paid.id, "month": paid.month}
+
+    def audited(at: datetime) -> None:
+        audit.record(session, "bank_outgoing", by=None, at=at, subject=subject, **seen, **more)
+
+    return audited
 
 
 # -- the review list -------------------------------------------------------------------

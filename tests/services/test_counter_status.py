@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from shop.models import PaymentMethod, Sale, SaleStatus
+from shop.services import bank
 from shop.services import counter as svc
 from shop.services import members as member_service
 from tests.services.test_counter import AT, HANOI, ctx, hong, sell  # noqa: F401
@@ -96,14 +97,18 @@ def test_waiting_for_its_transfer_reads_the_same_in_python_and_sql_and_uses_its_
     awaiting = set(ctx.scalars(Sale.awaiting(select(Sale.number))))
     assert awaiting == {s.number for s in sales if s.status is SaleStatus.AWAITING_TRANSFER}
     assert awaiting == {waiting.number}
-    # The partial index of the waiting sales serves the queries that look for them: its
-    # terms are Sale.transfer_outstanding's (a drift between the two would lose it).
-    of_amount = Sale.awaiting(select(Sale.number)).where(Sale.transfer_dong == 35_000)
+    assert bank.waiting_of_amount(ctx, 35_000) == [waiting.number]
+    assert bank.waiting_of_amount(ctx, 35_000, exclude=waiting) == []
+    # The partial index of the waiting sales serves the queries that look for them (the
+    # bank's suggestions, each transaction not matched): its terms are
+    # Sale.transfer_outstanding's (a drift between the two would lose it).
     if ctx.get_bind().dialect.name == "sqlite":
         explain, plan_of = "EXPLAIN QUERY PLAN ", lambda rows: " ".join(r[-1] for r in rows)
     else:
         ctx.execute(text("SET LOCAL enable_seqscan = off"))  # a table this small is read whole
         explain, plan_of = "EXPLAIN ", lambda rows: " ".join(r[0] for r in rows)
-    compiled = of_amount.compile(ctx.get_bind(), compile_kwargs={"literal_binds": True})
-    plan = plan_of(ctx.execute(text(explain + str(compiled))).all())
-    assert "ix_sale_transfer_waiting" in plan, plan
+    for exclude in (None, waiting.id):
+        of_amount = bank._WAITING_OF_AMOUNT.params(amount=35_000, **{"not": exclude})
+        compiled = of_amount.compile(ctx.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = plan_of(ctx.execute(text(explain + str(compiled))).all())
+        assert "ix_sale_transfer_waiting" in plan, plan
