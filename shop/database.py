@@ -67,8 +67,20 @@ def begin_writing(session: Session) -> None:
     reading_only.set(False)  # the request's teardown puts back what was there before it
 
 
+def _arrays_sent_binary(dbapi_connection, _record) -> None:
+    """psycopg sends a list parameter (only the arrays of :func:`unnested` are lists) in
+    PostgreSQL's binary format: in its text format every element of a list of strings or
+    moments is quoted and escaped in Python, 7 to 15 times slower, and a journal's import
+    sends thousands of such arrays. Each array parameter is cast to its column's array type
+    in the statement (SQLAlchemy writes ``%(c)s::VARCHAR(200)[]``), whatever it is sent as."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def configure_engine(engine: Engine) -> None:
-    """Make a SQLite engine safe for several counters; leave other databases as they are.
+    """Make a SQLite engine safe for several counters; on PostgreSQL, send arrays in
+    binary (see :func:`_arrays_sent_binary`).
 
     pysqlite's legacy mode emits BEGIN only before the first write, so a read-then-write in
     two requests could interleave. Here the driver's own transaction handling is switched
@@ -76,6 +88,8 @@ def configure_engine(engine: Engine) -> None:
     the busy timeout) until the first has committed, then reads what it wrote. Requests
     that only read (see :data:`reading_only`) begin DEFERRED and read a snapshot instead.
     """
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _arrays_sent_binary)
     if engine.dialect.name != "sqlite":
         return
 
