@@ -34,6 +34,11 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 SERVER_UNDER_TEST = os.environ.get("SHOP_TEST_DATABASE") or None
 #: Where a test that always needs PostgreSQL (moving a shop to it) makes its own database.
 POSTGRESQL_SERVER = SERVER_UNDER_TEST or "postgresql://localhost/test"
+#: Screenshots, PDFs and receipts the tests leave to be looked at; the PostgreSQL pass leaves
+#: its own in a folder of their own (the two passes may run at once).
+ARTIFACTS = (
+    Path(__file__).resolve().parent / "artifacts" / ("postgresql" if SERVER_UNDER_TEST else "")
+)
 DEMO_PIN = "2468"
 
 

@@ -18,8 +18,7 @@ from werkzeug.serving import make_server
 from reliability.chromium import ARGS as CHROMIUM_ARGS
 from reliability.chromium import CHROMIUM
 from shop.extensions import db
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+from tests.conftest import ARTIFACTS
 
 
 def _missing() -> str | None:
@@ -157,7 +156,7 @@ def page_width(page) -> int:
 
 
 def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

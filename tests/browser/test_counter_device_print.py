@@ -173,7 +173,7 @@ def test_rawbt_gets_the_servers_bytes_and_with_no_link_the_pages_own(
     assert events[0][0] == "image" and ("cashdraw", 2) in events and events[-1] == ("cut",)
     image = stitched(events)
     drawn = page_drawing(phone)
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.save(ARTIFACTS / "device-receipt-offline-rawbt.png")
     assert image.size == (384, drawn.height) and drawn.width == 384
     assert ImageChops.difference(image.convert("L"), drawn.convert("L")).getbbox() is None
@@ -290,7 +290,7 @@ def test_browser_prints_the_receipt_page_on_the_roll(app, browser, phone, live_s
         page.goto(f"{live_server}/counter/sales/1/receipt?paper={paper}")
         page.wait_for_load_state("load")
         pdf = ARTIFACTS / f"device-receipt-{paper}.pdf"
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
         context.close()
         w, h = pdf_size_mm(pdf)

@@ -38,7 +38,7 @@ def bank(app, three_items):
 def read_code(page, name):
     page.get_by_test_id("transfer-qr").scroll_into_view_if_needed()
     png = page.screenshot()
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{name}.png").write_bytes(png)
     return [code.text for code in zxingcpp.read_barcodes(Image.open(BytesIO(png)).convert("L"))]
 

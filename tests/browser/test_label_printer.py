@@ -75,7 +75,7 @@ def test_set_up_a_label_printer_and_print_a_donations_five_tags(phone, live_serv
     job = decode(bytes(printer.received))
     labels = job.labels(1, 40)
     assert len(labels) == 5
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for number, label in enumerate(labels, 1):
         label.save(ARTIFACTS / f"label-tspl-intake-{number}.png")
     read = [code.text for code in zxingcpp.read_barcodes(labels[2].convert("L"))]

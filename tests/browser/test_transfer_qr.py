@@ -72,7 +72,7 @@ def _read_codes(page, name: str) -> list[str]:
     """Scroll the QR into view, take the viewport as a phone shows it, decode every code."""
     page.locator("svg.segno").first.scroll_into_view_if_needed()
     png = page.screenshot()
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{name}.png").write_bytes(png)
     image = Image.open(BytesIO(png)).convert("L")
     return [code.text for code in zxingcpp.read_barcodes(image)]

@@ -12,7 +12,6 @@ import math
 import time
 from datetime import date
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,9 +32,9 @@ from shop.printing.labels import (
 )
 from shop.printing.receipt import FONTS
 from shop.printing.tags import Tag, TagLabels
+from tests.conftest import ARTIFACTS
 from tests.printing.escpos_decoder import decode
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SHOP = "NEW ME – Đồ cũ"
 THRESHOLD = 160  # the receipts' grey level: darker is a black dot
 
@@ -75,7 +74,7 @@ def label_images(events: list[tuple[Any, ...]]) -> list[Image.Image]:
 
 
 def save(image: Image.Image, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.save(ARTIFACTS / name)
 
 

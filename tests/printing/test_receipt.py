@@ -44,10 +44,10 @@ from shop.printing.receipt import (
     render_image,
     rows_text,
 )
+from tests.conftest import ARTIFACTS
 from tests.printing.escpos_decoder import decode
 from tests.printing.fake_printer import FakePrinter
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SHOP = "NEW ME – Đồ cũ"
 ADDRESS = "12 ngõ Huế, Hai Bà Trưng, Hà Nội"
 PANGRAM = "Tiếng Việt: ắằẳẵặ ấầẩẫậ ếềểễệ ốồổỗộ ớờởỡợ ứừửữự ỳỷỹỵ đĐ ₫"
@@ -159,7 +159,7 @@ def ink(image: Image.Image) -> float:
 
 
 def save(image: Image.Image, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.save(ARTIFACTS / name)
 
 

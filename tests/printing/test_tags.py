@@ -37,9 +37,8 @@ from shop.printing.tags import (
     render_tag_sheet,
     tag_sheet_html,
 )
-from tests.conftest import IN_CI
+from tests.conftest import ARTIFACTS, IN_CI
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 SHOP = "NEW ME – Đồ cũ"
 DPI = 200
 
@@ -354,7 +353,7 @@ def sheet(tmp_path_factory):
             + ["-singlefile", str(path), str(folder / f"page{page}")],
             check=True,
         )
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder / "page1.png", ARTIFACTS / "tag-sheet-page1.png")
     return {"tags": tags, "pdf": pdf, "path": path, "folder": folder}
 

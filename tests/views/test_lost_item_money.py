@@ -65,7 +65,7 @@ def test_her_statement_lists_the_lost_item_with_its_reason(app, lost):
     assert re.search(r"05/02/2027 · Mất khi kiểm kê đợt 1\s+42\.000 ₫", text), text
     assert "B Váy · Váy liền hoa nhí · tìm cả kho" in text
     assert "Đền hàng của chị bị mất" in text
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "statement-2027-02-lost-item.pdf").write_bytes(pdf.data)
     # Út lost nothing: no such section on hers.
     assert (

@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ARTIFACTS, sign_in
 from tests.conftest import TRIAL_PINS as PINS
-from tests.conftest import sign_in
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def phone_of(app, number: int):
@@ -145,7 +142,7 @@ def test_statements_pdf_in_plain_vietnamese(app, trial):
     assert "27.857 ₫" in text and "98.429 ₫" in text and "62.764 ₫" in text
     assert "Cách tính" in text
     pdf = hong.get("/months/2026-11/statements.pdf").data
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "statements-2026-11.pdf").write_bytes(pdf)
     pages = subprocess.run(
         ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
@@ -343,7 +340,7 @@ def test_statement_pdf_has_a_signature_line_for_cash_still_to_pay(app, trial):
 def test_monthly_report_pdf_has_the_tables_and_the_charts(app, trial):
     hong = phone_of(app, 1)
     response = hong.get("/months/2027-01/report.pdf")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "report-2027-01.pdf").write_bytes(response.data)
     text = pdf_text(response)
     assert "Báo cáo tháng" in text

@@ -51,7 +51,7 @@ def test_a_members_month_page_has_the_totals_and_her_own_part(app, trial):
 
 def test_the_report_pdf_of_a_member_has_her_own_line(app, trial):
     response = phone_of(app, 2).get("/months/2026-11/report.pdf")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "report-2026-11-member.pdf").write_bytes(response.data)
     ngoc_pdf = pdf_text(response)
     assert "Nguyễn Thị Ngọc" in ngoc_pdf and "98.429" in ngoc_pdf
