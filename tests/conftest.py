@@ -35,7 +35,7 @@ SERVER_UNDER_TEST = os.environ.get("SHOP_TEST_DATABASE") or None
 #: Where a test that always needs PostgreSQL (moving a shop to it) makes its own database.
 POSTGRESQL_SERVER = SERVER_UNDER_TEST or "postgresql://localhost/test"
 #: Screenshots, PDFs and receipts the tests leave to be looked at; the PostgreSQL pass leaves
-#: its own in a folder of their own (the two passes may run at once).
+#: its own in a folder of their own (beside the SQLite pass's, not over them).
 ARTIFACTS = (
     Path(__file__).resolve().parent / "artifacts" / ("postgresql" if SERVER_UNDER_TEST else "")
 )
