@@ -5,6 +5,7 @@ web manifest."""
 from __future__ import annotations
 
 from flask import current_app, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 
 from shop.auth.access import public
@@ -43,6 +44,10 @@ APP_FILES = (
 
 
 def page_text() -> dict[str, str]:
+    """The counter app's words in the request's language (its placeholders, ``%(count)s``,
+    filled in by the app). The translations are looked up once for all of them: flask_babel's
+    gettext finds them again for each of the eighty words, on every counter page."""
+    _ = get_translations().ugettext
     return {
         "connecting": _("Connecting…"),
         "offline": _("No link: %(count)s sales waiting to be sent"),

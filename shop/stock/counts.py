@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
@@ -118,6 +119,7 @@ def open_count():
 
 
 def _page_text() -> dict[str, str]:
+    _ = get_translations().ugettext  # looked up once for all the words (see counter.app)
     return {
         "connecting": _("Connecting…"),
         "all_sent": _("All sent"),
