@@ -1635,8 +1635,16 @@ def waiting_transfers(session: Session, shift: Shift, *, limit: int = 20) -> lis
     """The sales of ``shift`` still waiting for their transfer, newest first (at most
     ``limit``): each holds the shift's close until it is confirmed or voided, however many
     sales came after it."""
-    query = Sale.awaiting(select(Sale)).where(Sale.shift_id == shift.id)
-    return list(session.scalars(query.order_by(Sale.number.desc()).limit(limit)))
+    return list(session.scalars(_WAITING_OF_SHIFT, {"shift_id": shift.id, "limit": limit}))
+
+
+# Built once: every counter page asks it (building it cost more than its run).
+_WAITING_OF_SHIFT = (
+    Sale.awaiting(select(Sale))
+    .where(Sale.shift_id == bindparam("shift_id"))
+    .order_by(Sale.number.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
 
 
 def refunds_of(session: Session, sale: Sale) -> list[Refund]:
