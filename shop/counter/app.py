@@ -46,7 +46,7 @@ APP_FILES = (
 def page_text() -> dict[str, str]:
     """The counter app's words in the request's language (its placeholders, ``%(count)s``,
     filled in by the app). The translations are looked up once for all of them: flask_babel's
-    gettext finds them again for each of the eighty words, on every counter page."""
+    gettext finds them again for each of its 69 words, on every counter page."""
     _ = get_translations().ugettext
     return {
         "connecting": _("Connecting…"),
