@@ -64,9 +64,9 @@ def test_a_settings_row_saved_in_the_transaction_is_seen_at_once(app):
 
 
 def test_a_savepoint_released_keeps_what_was_read_and_one_rolled_back_forgets_it(app):
-    """A bank transaction is stored in a savepoint (``insert_unique``): each one asked the
-    settings again when the savepoint ended. Released, nothing is undone: they stay read.
-    Rolled back, a save inside it is undone, and so is what was read of it."""
+    """A savepoint (a stock count opened in one, say) used to forget what the transaction
+    had read when it ended, so the settings were asked again. Released, nothing is undone:
+    they stay read. Rolled back, a save inside it is undone, and so is what was read of it."""
     with app.app_context():
         session = db.session
         member_service.save_shop_profile(session, "Tiệm Đồ Cũ")

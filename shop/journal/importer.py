@@ -526,7 +526,7 @@ class _Writer:
                 reason_required=False,
                 tz=self.tz,
             )
-        self.wrote_change(event, 0)
+        self.wrote_change(event)
 
     def write_disposals(self, events: list[Event]) -> None:
         """Disposals in a row, as many at once as :func:`stock.dispose_all` takes (see
@@ -751,10 +751,11 @@ class _Writer:
             self.wrote_change(event, written)
         self.advance()
 
-    def wrote_change(self, event: Event, written: int) -> None:
+    def wrote_change(self, event: Event, written: int | None = None) -> None:
         """A price change, void or refund written, by a run or by itself (``written``: the
         refund's id; the others' is not kept)."""
         if event.step == Step.REFUND:
+            assert written is not None
             self.wrote_refund(event, written)
         else:
             self.counts["price_changes" if event.step == Step.PRICE_CHANGE else "voids"] += 1
@@ -845,7 +846,7 @@ class _Writer:
                 reason=void["reason"],
                 tz=self.tz,
             )
-        self.wrote_change(event, 0)
+        self.wrote_change(event)
 
     def write_refund(self, event: Event) -> None:
         entry = event.entry

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from shop.database import adopt_inserted, insert_if_absent, settings_row
+from shop.database import settings_row
 from shop.domain import bank as rules
 from shop.domain.text import tidy
 from shop.models import (
@@ -34,6 +34,7 @@ from shop.models import (
 )
 from shop.services import audit
 from shop.services.errors import Forbidden, InvalidInput, NotFound
+from shop.services.idempotency import insert_once
 from shop.services.members import shop_profile
 
 PROVIDERS = ("sepay", "casso")
@@ -241,18 +242,16 @@ def receive(
     else:
         then = _match_incoming(session, row)
     values = {column.key: getattr(row, column.key) for column in _INSERTED}
-    row_id = insert_if_absent(
+    stored = insert_once(
         session, BankTransaction, values,
-        on=(BankTransaction.provider, BankTransaction.provider_id), returning=BankTransaction.id,
+        on=(BankTransaction.provider, BankTransaction.provider_id),
     )  # fmt: skip
-    if row_id is None:
+    if stored is None:
         return _stored(session, incoming.provider, provider_id), False
-    row.id = row_id
-    adopt_inserted(session, row)
     if then is not None:
         then(at)
     session.flush()
-    return row, True
+    return stored, True
 
 
 #: The columns :func:`receive` inserts: all but the id.

@@ -9,11 +9,9 @@ such row keeps its client id in a unique column, the database's backstop.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import cache
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shop.database import adopt_inserted, insert_if_absent, read_core
@@ -61,10 +59,11 @@ def _id_by_client_id(model):
     return select(table.c.id).where(table.c.client_id == bindparam("client_id"))
 
 
-def insert_once(session: Session, model, row: dict):
+def insert_once(session: Session, model, row: dict, *, on=None):
     """Insert ``row`` (its columns, ``client_id`` among them) into ``model``'s table in one
     statement and return it as the session's own object (every column known but those the
-    database fills); ``None`` when its client id is recorded already.
+    database fills); ``None`` when its client id is recorded already (``on``: another unique
+    key, a column or a tuple of columns, as :func:`insert_if_absent` takes it).
 
     On PostgreSQL the insert waits for another transaction inserting the same client id (a
     retry racing its first try) and then, if that one committed, inserts nothing: the
@@ -72,35 +71,10 @@ def insert_once(session: Session, model, row: dict):
     run one at a time, so the check before already saw it.
     """
     session.flush()  # what is pending goes first, as the ORM's flush would order it
-    row_id = insert_if_absent(session, model, row, on=model.client_id, returning=model.id)
+    key = model.client_id if on is None else on
+    row_id = insert_if_absent(session, model, row, on=key, returning=model.id)
     if row_id is None:
         return None
     new = model(id=row_id, **row)
     adopt_inserted(session, new)
     return new
-
-
-def insert_unique(session: Session, row, recorded: Callable[[], object | None]) -> object | None:
-    """Add and flush ``row``; ``None`` when it is in, else what ``recorded()`` finds of the
-    row another transaction recorded under the same unique key at this very moment.
-
-    On PostgreSQL the insert is made in a savepoint, so that meeting the unique key undoes
-    only it; an integrity error ``recorded()`` does not explain is raised. On SQLite
-    writing transactions run one at a time, so the caller's check before already saw it.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        session.add(row)
-        session.flush()
-        return None
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        if row in session:
-            session.expunge(row)
-        found = recorded()
-        if found is None:
-            raise
-        return found
-    return None
